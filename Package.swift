@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "planogram-live",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "planogram-live", targets: ["planogram-live"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries of the system, through module maps.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        // The HTTP/1.1 + SSE engine on Dispatch sources. Knows nothing of planograms.
+        .target(name: "EventLoopHTTP", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+
+        // The application: configuration, auth, routes, metrics wiring.
+        .target(name: "PlanogramLive", dependencies: [
+            "EventLoopHTTP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // The one executable: `planogram-live serve|import|token|fixtures`.
+        .executableTarget(name: "planogram-live", dependencies: [
+            "PlanogramLive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Bench-only: the bare engine with a publish route, driven by ../shared/tools/ssebench.
+        .executableTarget(name: "sse-fanout-server", dependencies: ["EventLoopHTTP"]),
+
+        .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive"]),
+    ]
+)

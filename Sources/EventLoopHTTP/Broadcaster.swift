@@ -1,0 +1,76 @@
+/// Fans one encoded frame out to many event streams.
+///
+/// Subscribers are grouped by the loop that owns them; a publish hands the same bytes to each group
+/// with one hop per loop (not per subscriber), and each group writes to its streams on its own loop.
+/// A stream leaves its group when it closes. Safe to use from any thread.
+public final class Broadcaster: Sendable {
+    private let groups: [ObjectIdentifier: SubscriberGroup]
+
+    public init(server: HTTPServer) {
+        var g: [ObjectIdentifier: SubscriberGroup] = [:]
+        for loop in server.loops { g[ObjectIdentifier(loop)] = SubscriberGroup(loop: loop) }
+        groups = g
+    }
+
+    /// Adds a stream; it receives every frame published after this call reaches its loop.
+    public func subscribe(_ stream: EventStream) {
+        guard let group = groups[ObjectIdentifier(stream.loop)] else { return }
+        stream.loop.run {
+            group.add(stream)
+            stream.onClose { group.remove(stream) }
+        }
+    }
+
+    /// Removes a stream without closing it.
+    public func unsubscribe(_ stream: EventStream) {
+        guard let group = groups[ObjectIdentifier(stream.loop)] else { return }
+        stream.loop.run { group.remove(stream) }
+    }
+
+    /// Sends the same bytes to every subscriber.
+    public func publish(_ bytes: [UInt8]) {
+        for group in groups.values {
+            group.loop.run { group.deliver(bytes) }
+        }
+    }
+
+    public func publish(_ frame: SSEFrame) { publish(frame.bytes) }
+
+    /// Calls `body` with every subscriber, each on its loop (e.g. to close them all).
+    public func forEachSubscriber(_ body: @escaping @Sendable (EventStream) -> Void) {
+        for group in groups.values {
+            group.loop.run { for s in group.streams { body(s) } }
+        }
+    }
+}
+
+/// The subscribers of one broadcaster on one loop. Confinement: touched only on `loop`.
+final class SubscriberGroup: @unchecked Sendable {
+    let loop: EventLoop
+    private(set) var streams: [EventStream] = []
+    private var index: [ObjectIdentifier: Int] = [:]
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    func add(_ s: EventStream) {
+        let key = ObjectIdentifier(s)
+        guard index[key] == nil, !s.isClosed else { return }
+        index[key] = streams.count
+        streams.append(s)
+    }
+
+    func remove(_ s: EventStream) {
+        guard let i = index.removeValue(forKey: ObjectIdentifier(s)) else { return }
+        let last = streams.removeLast()
+        if i < streams.count {
+            streams[i] = last
+            index[ObjectIdentifier(last)] = i
+        }
+    }
+
+    func deliver(_ bytes: [UInt8]) {
+        // A stream may close (and leave) while we iterate: iterate over a copy of the references.
+        let current = streams
+        for s in current { s.sendOnLoop(bytes) }
+    }
+}

@@ -1,0 +1,529 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One accepted TCP connection: reads and parses requests, hands them to handlers one at a time
+/// (pipelined requests wait their turn), writes responses in order, and may turn into an event stream.
+///
+/// Confinement: created, used and destroyed on its `loop`'s queue only. Other threads reach it through
+/// `Responder` and `EventStream`, which hop to the loop.
+final class HTTPConnection: @unchecked Sendable {
+    enum Phase {
+        /// Between requests, or reading a request head.
+        case idle
+        /// Reading a request body.
+        case body
+        /// A handler owns the current request.
+        case awaiting
+        /// The response is an event stream; no more requests on this connection.
+        case streaming
+        case closed
+    }
+
+    let fd: Int32
+    unowned let loop: EventLoop
+    unowned let server: HTTPServer
+    let remoteAddress: String
+
+    private(set) var phase: Phase = .idle
+    private var readSource: DispatchSourceRead?
+    private var writeSource: DispatchSourceWrite?
+    private var readPaused = false
+    private var pendingCancels = 0
+
+    private var inbound: [UInt8] = []
+    private var inboundStart = 0
+    private var parser: HTTPRequestParser
+    private var processing = false
+
+    private var pendingRequest: HTTPRequest?
+    private var pendingRoute: Router.Match = .notFound
+    private var pendingBody: [UInt8] = []
+    private var pendingMaxBody = 0
+    private var pendingKeepAlive = true
+    private var pendingIsHead = false
+    private var requestStartedAt: UInt64?
+    private var handlerStartedAt: UInt64 = 0
+    private(set) var serial: UInt64 = 0
+    private var peerClosed = false
+    private var closeWhenFlushed = false
+
+    private var outbound = OutboundQueue()
+    private var lastActivity: UInt64
+    private var lastWriteAt: UInt64
+    private(set) var stream: EventStream?
+
+    init(fd: Int32, loop: EventLoop, server: HTTPServer, remoteAddress: String) {
+        self.fd = fd
+        self.loop = loop
+        self.server = server
+        self.remoteAddress = remoteAddress
+        self.parser = HTTPRequestParser(limits: server.configuration.parser)
+        let now = monotonicNanos()
+        lastActivity = now
+        lastWriteAt = now
+    }
+
+    // MARK: Life cycle
+
+    func start() {
+        loop.connections[ObjectIdentifier(self)] = self
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        source.setEventHandler { [unowned self] in self.readable() }
+        source.setCancelHandler { [self] in self.sourceCancelled() }
+        readSource = source
+        pendingCancels += 1
+        source.resume()
+    }
+
+    /// Closes now, dropping anything not yet written.
+    func close(_ reason: String) {
+        guard phase != .closed else { return }
+        phase = .closed
+        loop.connections[ObjectIdentifier(self)] = nil
+        if let s = readSource {
+            if readPaused { s.resume(); readPaused = false }
+            s.cancel()
+            readSource = nil
+        }
+        if let w = writeSource {
+            w.cancel()
+            writeSource = nil
+        }
+        outbound.removeAll()
+        inbound = []
+        pendingBody = []
+        if pendingCancels == 0 { finalClose() }
+        if let stream {
+            server.metrics.sseSubscribers.decrement()
+            stream.didClose()
+        }
+        server.connectionClosed()
+    }
+
+    private func sourceCancelled() {
+        pendingCancels -= 1
+        if pendingCancels == 0 && phase == .closed { finalClose() }
+    }
+
+    private func finalClose() {
+        _ = Glibc.close(fd)
+    }
+
+    /// Closes once everything queued is written.
+    func closeAfterFlush() {
+        guard phase != .closed else { return }
+        if outbound.isEmpty { close("done") } else { closeWhenFlushed = true }
+    }
+
+    // MARK: Reading
+
+    private func readable() {
+        guard phase != .closed else { return }
+        var total = 0
+        var eof = false
+        let scratch = loop.scratch
+        for _ in 0..<4 {
+            let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
+            if n > 0 {
+                total += n
+                if phase == .streaming { continue } // a stream's client has nothing more to say; discard
+                inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+                if n < scratch.count { break }
+            } else if n == 0 {
+                eof = true
+                break
+            } else {
+                let e = errno
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { break }
+                close("read error \(e)")
+                return
+            }
+        }
+        if total > 0 { lastActivity = monotonicNanos() }
+        if eof { peerClosed = true } // responses from now on close the connection
+        switch phase {
+        case .idle, .body:
+            processInbound()
+        case .awaiting:
+            if inbound.count - inboundStart > 64 * 1024 { pauseReading() }
+        default:
+            break
+        }
+        if eof {
+            switch phase {
+            case .awaiting: pauseReading() // answer what was asked, then close
+            case .closed: break
+            default: close("peer closed") // nothing more can come, a request was cut short, or a stream ended
+            }
+        }
+    }
+
+    private func pauseReading() {
+        guard !readPaused, let s = readSource else { return }
+        s.suspend()
+        readPaused = true
+    }
+
+    private func resumeReading() {
+        guard readPaused, let s = readSource, !peerClosed else { return }
+        s.resume()
+        readPaused = false
+    }
+
+    // MARK: Parsing and dispatch
+
+    /// Parses buffered bytes and dispatches complete requests until one is handed to a handler or the
+    /// buffer runs dry.
+    private func processInbound() {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        while phase == .idle || phase == .body {
+            let available = inbound.count - inboundStart
+            if available == 0 && phase == .idle { break }
+            let start = inboundStart
+            let result: (consumed: Int, event: HTTPParseEvent?)
+            do {
+                result = try inbound.withUnsafeBytes { buf in
+                    try parser.parse(UnsafeRawBufferPointer(rebasing: buf[start...]))
+                }
+            } catch let e as HTTPParseError {
+                failRequest(e.status, e.reason)
+                return
+            } catch {
+                failRequest(400, "malformed request")
+                return
+            }
+            inboundStart += result.consumed
+            if result.consumed > 0 && requestStartedAt == nil { requestStartedAt = monotonicNanos() }
+            guard let event = result.event else {
+                if result.consumed == 0 { break } else { continue }
+            }
+            switch event {
+            case .head:
+                guard beginRequest() else { return }
+            case .body(let range):
+                if pendingBody.count + range.count > pendingMaxBody {
+                    failRequest(413, "request body larger than \(pendingMaxBody) bytes")
+                    return
+                }
+                pendingBody.append(contentsOf: inbound[(start + range.lowerBound)..<(start + range.upperBound)])
+            case .end:
+                dispatch()
+            }
+        }
+        compactInbound()
+    }
+
+    private func compactInbound() {
+        if inboundStart == inbound.count {
+            inbound = [] // frees the memory: idle and streaming connections keep no buffer
+            inboundStart = 0
+        } else if inboundStart > 16 * 1024 {
+            inbound.removeFirst(inboundStart)
+            inboundStart = 0
+        }
+    }
+
+    /// Called on a parsed head: checks the target and the body limit. False when the request was refused.
+    private func beginRequest() -> Bool {
+        guard let head = parser.head else { return false }
+        guard var request = HTTPRequest.make(head: head, body: [], remoteAddress: remoteAddress) else {
+            failRequest(400, "malformed request target")
+            return false
+        }
+        let match = server.router.match(method: head.method, segments: request.pathSegments)
+        var maxBody = server.configuration.maxBodyBytes
+        if case .found(let route, let params) = match {
+            request.parameters = params
+            request.routeName = route.name
+            if let m = route.maxBodyBytes { maxBody = m }
+        } else if case .notFound = match, server.router.fallback != nil, head.method == "GET" || head.method == "HEAD" {
+            request.routeName = "static"
+        }
+        if case .contentLength(let n) = head.framing, n > maxBody {
+            failRequest(413, "request body larger than \(maxBody) bytes")
+            return false
+        }
+        pendingRequest = request
+        pendingRoute = match
+        pendingMaxBody = maxBody
+        pendingKeepAlive = head.keepAlive
+        pendingIsHead = head.method == "HEAD"
+        pendingBody = []
+        phase = .body
+        if head.expectsContinue {
+            write(Self.continueBytes)
+        }
+        return true
+    }
+
+    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private func dispatch() {
+        guard var request = pendingRequest else { return }
+        pendingRequest = nil
+        request.body = pendingBody
+        pendingBody = []
+        phase = .awaiting
+        requestStartedAt = nil
+        serial &+= 1
+        handlerStartedAt = monotonicNanos()
+        let responder = Responder(connection: self, serial: serial)
+        switch pendingRoute {
+        case .found(let route, _):
+            route.handler(request, responder)
+        case .methodNotAllowed(let allowed):
+            var r = HTTPResponse.error(405, "method \(request.method) not allowed here")
+            r.headers.set("Allow", allowed.joined(separator: ", "))
+            complete(serial: serial, response: r)
+        case .notFound:
+            if let fallback = server.router.fallback, request.method == "GET" || request.method == "HEAD" {
+                fallback(request, responder)
+            } else {
+                complete(serial: serial, response: .error(404, "no route for \(request.path)"))
+            }
+        }
+    }
+
+    /// Answers a request that could not be read, then closes: the rest of the input cannot be trusted.
+    private func failRequest(_ status: Int, _ reason: String) {
+        let route = pendingRequest?.routeName ?? "unparsed"
+        pendingRequest = nil
+        pendingBody = []
+        inbound = []
+        inboundStart = 0
+        phase = .awaiting
+        let bytes = HTTPResponse.error(status, reason).serialize(keepAlive: false, omitBody: false)
+        loop.recordRequest(route: route, status: status, nanos: 0)
+        write(bytes)
+        closeAfterFlush()
+    }
+
+    // MARK: Responses
+
+    func complete(serial: UInt64, response: HTTPResponse) {
+        guard phase == .awaiting, serial == self.serial else { return }
+        let route = (pendingRouteName())
+        loop.recordRequest(route: route, status: response.status, nanos: monotonicNanos() &- handlerStartedAt)
+        let wantsClose = response.headers["connection"]?.lowercased() == "close"
+        let keepAlive = pendingKeepAlive && !server.isDraining && !peerClosed && !wantsClose
+        write(response.serialize(keepAlive: keepAlive, omitBody: pendingIsHead))
+        guard phase != .closed else { return }
+        if keepAlive {
+            phase = .idle
+            resumeReading()
+            if !processing { processInbound() }
+        } else {
+            closeAfterFlush()
+        }
+    }
+
+    private func pendingRouteName() -> String {
+        switch pendingRoute {
+        case .found(let route, _): return route.name
+        case .methodNotAllowed: return "unmatched"
+        case .notFound: return server.router.fallback != nil ? "static" : "unmatched"
+        }
+    }
+
+    /// Turns the current request into an event stream: writes the SSE head and keeps the connection.
+    func beginStream(serial: UInt64, stream: EventStream, extraHeaders: HTTPHeaders) {
+        guard phase == .awaiting, serial == self.serial else {
+            stream.didClose()
+            return
+        }
+        loop.recordRequest(route: pendingRouteName(), status: 200, nanos: monotonicNanos() &- handlerStartedAt)
+        phase = .streaming
+        self.stream = stream
+        inbound = []
+        inboundStart = 0
+        resumeReading() // to see the peer go away
+        server.metrics.sseSubscribers.increment()
+        var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+        for (name, value) in extraHeaders { head += "\(HTTPStatus.canonicalName(name)): \(value)\r\n" }
+        head += "Connection: keep-alive\r\n\r\n"
+        write(Array(head.utf8))
+    }
+
+    /// Queues bytes for a subscriber, or cuts it off when its backlog would pass the bound.
+    func streamWrite(_ bytes: [UInt8]) {
+        guard phase == .streaming else { return }
+        if outbound.bytes + bytes.count > server.configuration.maxSubscriberBufferBytes {
+            server.metrics.sseDropped.increment()
+            close("subscriber too slow")
+            return
+        }
+        write(bytes)
+    }
+
+    // MARK: Writing
+
+    /// Writes now if nothing is queued; queues the rest and waits for the socket to drain.
+    func write(_ bytes: [UInt8]) {
+        guard phase != .closed, !bytes.isEmpty else { return }
+        lastWriteAt = monotonicNanos()
+        if outbound.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n == bytes.count {
+                loop.pendingBytesWritten += n
+                return
+            }
+            if n < 0 {
+                let e = errno
+                if e != EAGAIN && e != EWOULDBLOCK && e != EINTR {
+                    close("write error \(e)")
+                    return
+                }
+                outbound.append(bytes, offset: 0)
+            } else {
+                loop.pendingBytesWritten += n
+                outbound.append(bytes, offset: n)
+            }
+            armWriteSource()
+        } else {
+            outbound.append(bytes, offset: 0)
+        }
+    }
+
+    private func armWriteSource() {
+        guard writeSource == nil, phase != .closed else { return }
+        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+        source.setEventHandler { [unowned self] in self.writable() }
+        source.setCancelHandler { [self] in self.sourceCancelled() }
+        writeSource = source
+        pendingCancels += 1
+        source.resume()
+    }
+
+    private func writable() {
+        guard phase != .closed else { return }
+        let (written, error) = outbound.flush(fd: fd)
+        if written > 0 {
+            loop.pendingBytesWritten += written
+            lastActivity = monotonicNanos()
+        }
+        if let e = error {
+            close("write error \(e)")
+            return
+        }
+        if outbound.isEmpty {
+            writeSource?.cancel()
+            writeSource = nil
+            if closeWhenFlushed { close("done") }
+        }
+    }
+
+    // MARK: Timers
+
+    /// Called by the loop's sweep: timeouts and heartbeats.
+    func sweep(now: UInt64, heartbeat: [UInt8]) {
+        let config = server.configuration
+        let idleNanos = UInt64(config.idleTimeout * 1e9)
+        switch phase {
+        case .idle, .body:
+            if let started = requestStartedAt, now &- started > UInt64(config.requestReadTimeout * 1e9) {
+                failRequest(408, "request not received in time")
+            } else if requestStartedAt == nil, outbound.isEmpty, now &- lastActivity > idleNanos {
+                close("idle")
+            } else if requestStartedAt == nil, server.isDraining {
+                close("draining")
+            }
+        case .streaming:
+            if !outbound.isEmpty, now &- lastActivity > idleNanos {
+                close("stalled stream")
+            } else if now &- lastWriteAt > UInt64(config.heartbeatInterval * 1e9) {
+                write(heartbeat)
+            }
+        case .awaiting:
+            if !outbound.isEmpty, now &- lastActivity > idleNanos { close("stalled write") }
+        case .closed:
+            break
+        }
+    }
+}
+
+/// Bytes waiting to be written: shared arrays (one event's bytes may sit in many queues) and an offset
+/// into the first.
+struct OutboundQueue {
+    private var chunks: [[UInt8]] = []
+    private var head = 0
+    private var offset = 0
+    private(set) var bytes = 0
+
+    var isEmpty: Bool { bytes == 0 }
+
+    /// Appends a chunk; a start offset is allowed only on an empty queue (a partial direct write).
+    mutating func append(_ chunk: [UInt8], offset start: Int) {
+        precondition(start == 0 || chunks.isEmpty)
+        if chunks.isEmpty { offset = start }
+        chunks.append(chunk)
+        bytes += chunk.count - start
+    }
+
+    mutating func removeAll() {
+        chunks = []
+        head = 0
+        offset = 0
+        bytes = 0
+    }
+
+    /// Writes as much as the socket takes with `writev`. Returns bytes written and a fatal errno.
+    mutating func flush(fd: Int32) -> (Int, Int32?) {
+        var total = 0
+        while bytes > 0 {
+            let count = min(chunks.count - head, 64)
+            var iovecs = [iovec](repeating: iovec(), count: count)
+            var n: Int = 0
+            // Pin every chunk's storage for the duration of the call.
+            func fill(_ i: Int) {
+                if i == count {
+                    n = iovecs.withUnsafeMutableBufferPointer { Glibc.writev(fd, $0.baseAddress, Int32(count)) }
+                    return
+                }
+                chunks[head + i].withUnsafeBytes { raw in
+                    let skip = i == 0 ? offset : 0
+                    iovecs[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
+                    fill(i + 1)
+                }
+            }
+            fill(0)
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { return (total, nil) }
+                return (total, e)
+            }
+            total += n
+            consume(n)
+            if n == 0 { break }
+        }
+        return (total, nil)
+    }
+
+    private mutating func consume(_ n: Int) {
+        var left = n
+        bytes -= n
+        while left > 0 {
+            let avail = chunks[head].count - offset
+            if left >= avail {
+                left -= avail
+                head += 1
+                offset = 0
+            } else {
+                offset += left
+                left = 0
+            }
+        }
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: false)
+            head = 0
+        } else if head > 64 {
+            chunks.removeFirst(head)
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// Everything the engine can be told: where to listen, how many loops, and every limit and timeout.
+public struct HTTPServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks an ephemeral port; `HTTPServer.start()` returns the bound one.
+    public var port: Int = 8080
+    /// Event loops (serial queues owning sockets); defaults to one per core.
+    public var loopCount: Int = max(1, System.coreCount)
+    public var backlog: Int32 = 4096
+    public var parser = HTTPParserLimits()
+    /// Largest request body accepted unless a route says otherwise (413 beyond it).
+    public var maxBodyBytes: Int = 1 << 20
+    /// Open connections at most; beyond it new ones get 503 and are closed.
+    public var maxConnections: Int = 19_000
+    /// Time to receive a whole request (head and body) once its first byte arrived (408 after it).
+    public var requestReadTimeout: Double = 10
+    /// Time an idle keep-alive connection is kept, and time without progress on a pending write.
+    public var idleTimeout: Double = 60
+    /// Bytes an SSE subscriber may have queued before it is cut off.
+    public var maxSubscriberBufferBytes: Int = 512 * 1024
+    /// Interval of comment heartbeats on event streams that had nothing else to say.
+    public var heartbeatInterval: Double = 10
+    /// How long a graceful shutdown waits for in-flight requests and stream flushes.
+    public var shutdownGrace: Double = 5
+
+    public init() {}
+}
+
+/// Facts about the machine the engine needs.
+public enum System {
+    public static var coreCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 2
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

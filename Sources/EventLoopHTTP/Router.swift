@@ -1,0 +1,87 @@
+/// A request handler. Runs on the connection's event loop; it must not block. It answers through the
+/// `Responder`, now or later, from any thread.
+public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
+
+/// Routes built from plain values: a method and a pattern like `/api/sessions/{sid}/events`.
+///
+/// `{name}` matches one segment, `{name...}` the rest of the path. A GET route also answers HEAD.
+/// Matching order: literal segments win over parameters, then registration order.
+public struct Router: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+        case rest(String)
+    }
+
+    struct Route: Sendable {
+        let method: String
+        let segments: [Segment]
+        let name: String
+        let maxBodyBytes: Int?
+        let handler: HTTPHandler
+        var literalCount: Int { segments.filter { if case .literal = $0 { return true } else { return false } }.count }
+    }
+
+    /// What a look-up found.
+    enum Match {
+        case found(Route, [String: String])
+        case methodNotAllowed([String])
+        case notFound
+    }
+
+    private(set) var routes: [Route] = []
+    /// Answers GET and HEAD requests no route matched (static files).
+    public var fallback: HTTPHandler?
+
+    public init() {}
+
+    /// Adds a route. `name` labels metrics (defaults to the pattern); `maxBodyBytes` overrides the
+    /// server's body limit for this route.
+    public mutating func add(_ method: String, _ pattern: String, name: String? = nil, maxBodyBytes: Int? = nil,
+                             _ handler: @escaping HTTPHandler) {
+        let segments: [Segment] = pattern.split(separator: "/").map { part in
+            if part.hasPrefix("{") && part.hasSuffix("...}") { return .rest(String(part.dropFirst().dropLast(4))) }
+            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            return .literal(String(part))
+        }
+        routes.append(Route(method: method, segments: segments, name: name ?? pattern, maxBodyBytes: maxBodyBytes, handler: handler))
+        routes.sort { $0.literalCount > $1.literalCount } // stable: keeps registration order among equals
+    }
+
+    public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("GET", p, name: name, h) }
+    public mutating func post(_ p: String, name: String? = nil, maxBodyBytes: Int? = nil, _ h: @escaping HTTPHandler) {
+        add("POST", p, name: name, maxBodyBytes: maxBodyBytes, h)
+    }
+
+    func match(method: String, segments path: [String]) -> Match {
+        var allowed: [String] = []
+        for route in routes {
+            guard let params = Self.bind(route.segments, path) else { continue }
+            if route.method == method || (method == "HEAD" && route.method == "GET") {
+                return .found(route, params)
+            }
+            allowed.append(route.method)
+            if route.method == "GET" { allowed.append("HEAD") }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(Array(Set(allowed)).sorted())
+    }
+
+    static func bind(_ pattern: [Segment], _ path: [String]) -> [String: String]? {
+        var params: [String: String] = [:]
+        var i = 0
+        for seg in pattern {
+            switch seg {
+            case .literal(let s):
+                guard i < path.count, path[i] == s else { return nil }
+            case .parameter(let name):
+                guard i < path.count else { return nil }
+                params[name] = path[i]
+            case .rest(let name):
+                params[name] = path[i...].joined(separator: "/")
+                return params
+            }
+            i += 1
+        }
+        return i == path.count ? params : nil
+    }
+}

@@ -1,0 +1,124 @@
+import EventLoopHTTP
+import Foundation
+
+/// The server's whole configuration: one struct with defaults, filled from the environment and then
+/// from command-line flags (flags win), printed at start with secrets masked.
+public struct AppConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var databasePath = "./data/planogram.db"
+    public var webRoot = "./Web"
+    public var fixturesDirectory = "./Fixtures/demo"
+    public var demo = false
+    /// HMAC key of the bearer tokens. Nil until set; demo mode makes one and says so.
+    public var secret: String?
+    public var anthropicAPIKey: String?
+    public var anthropicBaseURL = "https://api.anthropic.com"
+    public var placementModel = "claude-haiku-4-5"
+    public var analysisModel = "claude-sonnet-4-5"
+    public var logLevel = "info"
+
+    // Limits and cadences.
+    public var maxBodyBytes = 1 << 20
+    public var maxImportBodyBytes = 256 << 20
+    public var maxConnections = 19_000
+    public var subscriberBufferBytes = 512 * 1024
+    public var heartbeatSeconds = 10.0
+    public var requestTimeoutSeconds = 10.0
+    public var idleTimeoutSeconds = 60.0
+    public var shutdownGraceSeconds = 5.0
+    public var frameIntervalMilliseconds = 50
+    public var checkpointEveryOps = 200
+    public var checkpointEverySeconds = 30.0
+    public var loops = max(1, System.coreCount)
+
+    public init() {}
+
+    /// Reads the `PLANOGRAM_*` and `ANTHROPIC_*` variables; unknown or malformed values are reported.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        var c = AppConfiguration()
+        func int(_ key: String, _ apply: (Int) -> Void) throws {
+            guard let raw = env[key] else { return }
+            guard let v = Int(raw), v >= 0 else { throw ConfigurationError("\(key) must be a whole number, got \"\(raw)\"") }
+            apply(v)
+        }
+        func double(_ key: String, _ apply: (Double) -> Void) throws {
+            guard let raw = env[key] else { return }
+            guard let v = Double(raw), v > 0 else { throw ConfigurationError("\(key) must be a positive number, got \"\(raw)\"") }
+            apply(v)
+        }
+        if let v = env["PLANOGRAM_HOST"] { c.host = v }
+        try int("PLANOGRAM_PORT") { c.port = $0 }
+        if let v = env["PLANOGRAM_DB"] { c.databasePath = v }
+        if let v = env["PLANOGRAM_WEB"] { c.webRoot = v }
+        if let v = env["PLANOGRAM_FIXTURES"] { c.fixturesDirectory = v }
+        if let v = env["PLANOGRAM_SECRET"], !v.isEmpty { c.secret = v }
+        if let v = env["ANTHROPIC_API_KEY"], !v.isEmpty { c.anthropicAPIKey = v }
+        if let v = env["ANTHROPIC_BASE_URL"], !v.isEmpty { c.anthropicBaseURL = v }
+        if let v = env["PLANOGRAM_PLACEMENT_MODEL"] { c.placementModel = v }
+        if let v = env["PLANOGRAM_ANALYSIS_MODEL"] { c.analysisModel = v }
+        if let v = env["PLANOGRAM_LOG_LEVEL"] { c.logLevel = v }
+        try int("PLANOGRAM_MAX_BODY_BYTES") { c.maxBodyBytes = $0 }
+        try int("PLANOGRAM_MAX_IMPORT_BYTES") { c.maxImportBodyBytes = $0 }
+        try int("PLANOGRAM_MAX_CONNECTIONS") { c.maxConnections = $0 }
+        try int("PLANOGRAM_SUBSCRIBER_BUFFER_BYTES") { c.subscriberBufferBytes = $0 }
+        try double("PLANOGRAM_HEARTBEAT_SECONDS") { c.heartbeatSeconds = $0 }
+        try double("PLANOGRAM_REQUEST_TIMEOUT_SECONDS") { c.requestTimeoutSeconds = $0 }
+        try double("PLANOGRAM_IDLE_TIMEOUT_SECONDS") { c.idleTimeoutSeconds = $0 }
+        try double("PLANOGRAM_SHUTDOWN_GRACE_SECONDS") { c.shutdownGraceSeconds = $0 }
+        try int("PLANOGRAM_FRAME_INTERVAL_MS") { c.frameIntervalMilliseconds = $0 }
+        try int("PLANOGRAM_CHECKPOINT_OPS") { c.checkpointEveryOps = $0 }
+        try double("PLANOGRAM_CHECKPOINT_SECONDS") { c.checkpointEverySeconds = $0 }
+        try int("PLANOGRAM_LOOPS") { c.loops = max(1, $0) }
+        return c
+    }
+
+    /// Checks values that would make the server misbehave.
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw ConfigurationError("port must be 0...65535, got \(port)") }
+        guard heartbeatSeconds <= 15 else { throw ConfigurationError("heartbeat must be at most 15 s (SSE contract), got \(heartbeatSeconds)") }
+        guard maxBodyBytes >= 1024 else { throw ConfigurationError("max body must be at least 1024 bytes") }
+        guard subscriberBufferBytes >= 4096 else { throw ConfigurationError("subscriber buffer must be at least 4096 bytes") }
+        guard frameIntervalMilliseconds >= 1 && frameIntervalMilliseconds <= 400 else {
+            throw ConfigurationError("frame interval must be 1...400 ms so drags arrive within 500 ms")
+        }
+    }
+
+    /// The engine's part of the configuration.
+    public var http: HTTPServerConfiguration {
+        var h = HTTPServerConfiguration()
+        h.host = host
+        h.port = port
+        h.loopCount = loops
+        h.maxBodyBytes = maxBodyBytes
+        h.maxConnections = maxConnections
+        h.maxSubscriberBufferBytes = subscriberBufferBytes
+        h.heartbeatInterval = heartbeatSeconds
+        h.requestReadTimeout = requestTimeoutSeconds
+        h.idleTimeout = idleTimeoutSeconds
+        h.shutdownGrace = shutdownGraceSeconds
+        return h
+    }
+
+    /// Every setting as text, secrets masked: for the start-up log.
+    public var described: [String: String] {
+        [
+            "host": host, "port": String(port), "db": databasePath, "web": webRoot, "fixtures": fixturesDirectory,
+            "demo": String(demo), "secret": secret == nil ? "unset" : "***",
+            "anthropic_api_key": anthropicAPIKey == nil ? "unset" : "***", "anthropic_base_url": anthropicBaseURL,
+            "placement_model": placementModel, "analysis_model": analysisModel,
+            "max_body_bytes": String(maxBodyBytes), "max_import_bytes": String(maxImportBodyBytes),
+            "max_connections": String(maxConnections), "subscriber_buffer_bytes": String(subscriberBufferBytes),
+            "heartbeat_s": String(heartbeatSeconds), "request_timeout_s": String(requestTimeoutSeconds),
+            "idle_timeout_s": String(idleTimeoutSeconds), "shutdown_grace_s": String(shutdownGraceSeconds),
+            "frame_interval_ms": String(frameIntervalMilliseconds), "checkpoint_ops": String(checkpointEveryOps),
+            "checkpoint_s": String(checkpointEverySeconds), "loops": String(loops), "log_level": logLevel,
+        ]
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
