@@ -45,16 +45,24 @@ public final class Broadcaster: Sendable {
 }
 
 /// The subscribers of one broadcaster on one loop. Confinement: touched only on `loop`.
+///
+/// Frames that reach the loop are queued and written by one flush scheduled after them: when
+/// publishes outpace the fan-out, several frames leave in one write per subscriber (the socket
+/// work, not the encoding, is what a delivery costs). A stream added to the group receives exactly
+/// the frames delivered to the loop after it was added.
 final class SubscriberGroup: @unchecked Sendable {
     let loop: EventLoop
     private(set) var streams: [EventStream] = []
     private var index: [ObjectIdentifier: Int] = [:]
+    private var pending: [[UInt8]] = []
+    private var flushScheduled = false
 
     init(loop: EventLoop) { self.loop = loop }
 
     func add(_ s: EventStream) {
         let key = ObjectIdentifier(s)
         guard index[key] == nil, !s.isClosed else { return }
+        flush() // what is pending was delivered before this stream joined
         index[key] = streams.count
         streams.append(s)
     }
@@ -69,8 +77,20 @@ final class SubscriberGroup: @unchecked Sendable {
     }
 
     func deliver(_ bytes: [UInt8]) {
+        pending.append(bytes)
+        if !flushScheduled {
+            flushScheduled = true
+            loop.queue.async { self.flush() }
+        }
+    }
+
+    func flush() {
+        flushScheduled = false
+        guard !pending.isEmpty else { return }
+        let batch: [UInt8] = pending.count == 1 ? pending[0] : Array(pending.joined())
+        pending.removeAll(keepingCapacity: true)
         // A stream may close (and leave) while we iterate: iterate over a copy of the references.
         let current = streams
-        for s in current { s.sendOnLoop(bytes) }
+        for s in current { s.sendOnLoop(batch) }
     }
 }

@@ -28,7 +28,10 @@ final class HTTPConnection: @unchecked Sendable {
 
     private(set) var phase: Phase = .idle
     private var readSource: DispatchSourceRead?
+    /// Created on the first backlog and then suspended/resumed, never re-created: a fresh write source
+    /// on an fd whose previous one was just cancelled can miss its registration on Linux.
     private var writeSource: DispatchSourceWrite?
+    private var writeArmed = false
     private var readPaused = false
     private var pendingCancels = 0
 
@@ -88,8 +91,10 @@ final class HTTPConnection: @unchecked Sendable {
             readSource = nil
         }
         if let w = writeSource {
+            if !writeArmed { w.resume() }
             w.cancel()
             writeSource = nil
+            writeArmed = false
         }
         outbound.removeAll()
         inbound = []
@@ -184,6 +189,7 @@ final class HTTPConnection: @unchecked Sendable {
         while phase == .idle || phase == .body {
             let available = inbound.count - inboundStart
             if available == 0 && phase == .idle { break }
+            if requestStartedAt == nil { requestStartedAt = monotonicNanos() } // the read timeout runs from the first byte
             let start = inboundStart
             let result: (consumed: Int, event: HTTPParseEvent?)
             do {
@@ -198,7 +204,6 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
             inboundStart += result.consumed
-            if result.consumed > 0 && requestStartedAt == nil { requestStartedAt = monotonicNanos() }
             guard let event = result.event else {
                 if result.consumed == 0 { break } else { continue }
             }
@@ -342,6 +347,9 @@ final class HTTPConnection: @unchecked Sendable {
         inbound = []
         inboundStart = 0
         resumeReading() // to see the peer go away
+        if var size = server.configuration.streamSocketSendBufferBytes.map({ Int32(clamping: $0) }) {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         server.metrics.sseSubscribers.increment()
         var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
         for (name, value) in extraHeaders { head += "\(HTTPStatus.canonicalName(name)): \(value)\r\n" }
@@ -352,12 +360,17 @@ final class HTTPConnection: @unchecked Sendable {
     /// Queues bytes for a subscriber, or cuts it off when its backlog would pass the bound.
     func streamWrite(_ bytes: [UInt8]) {
         guard phase == .streaming else { return }
-        if outbound.bytes + bytes.count > server.configuration.maxSubscriberBufferBytes {
-            server.metrics.sseDropped.increment()
-            close("subscriber too slow")
+        if !outbound.isEmpty && outbound.bytes + bytes.count > server.configuration.maxSubscriberBufferBytes {
+            dropSlowSubscriber()
             return
         }
-        write(bytes)
+        write(bytes) // tries the socket first: only what it does not take counts against the bound
+        if outbound.bytes > server.configuration.maxSubscriberBufferBytes { dropSlowSubscriber() }
+    }
+
+    private func dropSlowSubscriber() {
+        server.metrics.sseDropped.increment()
+        close("subscriber too slow")
     }
 
     // MARK: Writing
@@ -390,7 +403,12 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func armWriteSource() {
-        guard writeSource == nil, phase != .closed else { return }
+        guard !writeArmed, phase != .closed else { return }
+        writeArmed = true
+        if let source = writeSource {
+            source.resume()
+            return
+        }
         let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
         source.setEventHandler { [unowned self] in self.writable() }
         source.setCancelHandler { [self] in self.sourceCancelled() }
@@ -411,8 +429,10 @@ final class HTTPConnection: @unchecked Sendable {
             return
         }
         if outbound.isEmpty {
-            writeSource?.cancel()
-            writeSource = nil
+            if writeArmed, let w = writeSource {
+                w.suspend()
+                writeArmed = false
+            }
             if closeWhenFlushed { close("done") }
         }
     }

@@ -17,6 +17,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Double = 60
     /// Bytes an SSE subscriber may have queued before it is cut off.
     public var maxSubscriberBufferBytes: Int = 512 * 1024
+    /// Kernel send buffer (SO_SNDBUF) of event-stream sockets; nil leaves the kernel's autotuning
+    /// (up to `net.ipv4.tcp_wmem` max, often 4 MiB per socket). Setting it bounds the kernel memory a
+    /// slow subscriber can pin, on top of `maxSubscriberBufferBytes`.
+    public var streamSocketSendBufferBytes: Int? = nil
     /// Interval of comment heartbeats on event streams that had nothing else to say.
     public var heartbeatInterval: Double = 10
     /// How long a graceful shutdown waits for in-flight requests and stream flushes.
