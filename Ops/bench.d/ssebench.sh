@@ -1,4 +1,5 @@
 # Builds the shared SSE harness into .build-bench/ssebench (the shared folder stays untouched).
+source "$ROOT/Ops/lib/common.sh"
 SSEBENCH_SRC="${SSEBENCH_SRC:-$ROOT/../shared/tools/ssebench}"
 SSEBENCH_DIR="$ROOT/.build-bench/ssebench"
 if [ ! -f "$SSEBENCH_SRC/ssebench.c" ]; then

@@ -1,0 +1,73 @@
+/// A product of the catalogue.
+public struct Product: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var category: String
+    public var price: Double
+    public var unitCost: Double
+    public var temperature: Temperature
+    public var heightMM: Int
+    /// 1 or 2; a 2-wide product occupies its slot and the one to its right.
+    public var widthColumns: Int
+    public var shelfLifeDays: Int
+
+    public init(id: String, name: String, category: String, price: Double, unitCost: Double, temperature: Temperature,
+                heightMM: Int, widthColumns: Int, shelfLifeDays: Int) {
+        self.id = id; self.name = name; self.category = category; self.price = price; self.unitCost = unitCost
+        self.temperature = temperature; self.heightMM = heightMM; self.widthColumns = widthColumns
+        self.shelfLifeDays = shelfLifeDays
+    }
+
+    /// The categories the catalogue knows (SPEC §2); others are accepted on import.
+    public static let knownCategories = ["chips", "candy", "cookies", "nuts", "healthy", "pastry", "soda", "water",
+                                         "energy", "juice", "coffee", "sandwich", "salad", "dairy", "ice-cream"]
+}
+
+/// A vending machine.
+public struct Device: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var venueType: VenueType
+    public var latitude: Double
+    public var longitude: Double
+    public var deviceType: DeviceType
+
+    public init(id: String, name: String, venueType: VenueType, latitude: Double, longitude: Double, deviceType: DeviceType) {
+        self.id = id; self.name = name; self.venueType = venueType; self.latitude = latitude
+        self.longitude = longitude; self.deviceType = deviceType
+    }
+}
+
+/// One cabinet of a device: a grid of `rows` × `columns` slots in one temperature zone.
+public struct Cabinet: Sendable, Hashable, Codable {
+    public var deviceID: String
+    public var index: Int
+    public var temperature: Temperature
+    public var rows: Int
+    public var columns: Int
+    /// Height in mm of each row, top row first.
+    public var rowHeightsMM: [Int]
+
+    public init(deviceID: String, index: Int, temperature: Temperature, rows: Int, columns: Int, rowHeightsMM: [Int]) {
+        self.deviceID = deviceID; self.index = index; self.temperature = temperature; self.rows = rows
+        self.columns = columns; self.rowHeightsMM = rowHeightsMM
+    }
+
+    public var slotCount: Int { rows * columns }
+
+    public func contains(_ slot: SlotCode) -> Bool {
+        slot.row >= 0 && slot.row < rows && slot.column >= 0 && slot.column < columns
+    }
+
+    /// Parses a slot code and checks it lies inside this cabinet.
+    public func slot(_ text: String) throws(PlacementError) -> SlotCode {
+        guard let s = SlotCode(text) else { throw .badSlotCode(text) }
+        guard contains(s) else { throw .slotOutsideCabinet(s, rows: rows, columns: columns) }
+        return s
+    }
+
+    /// Every slot, row by row.
+    public var allSlots: [SlotCode] {
+        (0..<rows).flatMap { r in (0..<columns).map { SlotCode(row: r, column: $0) } }
+    }
+}

@@ -1,0 +1,39 @@
+/// What sits in one slot.
+public struct Facing: Sendable, Hashable, Codable {
+    public var productID: String
+    public var capacity: Int
+    public init(productID: String, capacity: Int) {
+        self.productID = productID
+        self.capacity = capacity
+    }
+}
+
+/// The assignment `slot -> {product, capacity}` of one cabinet. A 2-wide product is recorded at its
+/// left slot only; `occupant(of:)` answers for both halves. Value type: drafts are copies.
+public struct Planogram: Sendable, Hashable {
+    public var deviceID: String
+    public var cabinetIndex: Int
+    /// Published version number (1, 2, …); a draft carries the version it was derived from.
+    public var version: Int
+    /// Effective time of the published version, seconds since 1970 (UTC).
+    public var effectiveFrom: Int64
+    public var facings: [SlotCode: Facing]
+
+    public init(deviceID: String, cabinetIndex: Int, version: Int, effectiveFrom: Int64, facings: [SlotCode: Facing] = [:]) {
+        self.deviceID = deviceID; self.cabinetIndex = cabinetIndex; self.version = version
+        self.effectiveFrom = effectiveFrom; self.facings = facings
+    }
+
+    /// The slot whose facing covers `slot` (itself, or its left neighbour holding a 2-wide product).
+    public func anchor(of slot: SlotCode, widths: (String) -> Int) -> SlotCode? {
+        if facings[slot] != nil { return slot }
+        let left = slot.leftNeighbour
+        if left.column >= 0, let f = facings[left], widths(f.productID) == 2 { return left }
+        return nil
+    }
+
+    /// Facings sorted by slot, for stable output.
+    public var sortedFacings: [(slot: SlotCode, facing: Facing)] {
+        facings.keys.sorted().map { ($0, facings[$0]!) }
+    }
+}

@@ -1,0 +1,109 @@
+/// The schema as ordered, named steps. Each step runs once, in its own transaction, and is recorded
+/// in `schema_migrations`; `PRAGMA user_version` mirrors the latest step for outside tools.
+public enum Migrations {
+    public struct Step: Sendable {
+        public let name: String
+        public let sql: String
+    }
+
+    public static let steps: [Step] = [
+        Step(name: "catalog", sql: """
+        CREATE TABLE devices (
+          device_id TEXT PRIMARY KEY, name TEXT NOT NULL, venue_type TEXT NOT NULL,
+          latitude REAL NOT NULL, longitude REAL NOT NULL, device_type TEXT NOT NULL);
+        CREATE TABLE cabinets (
+          device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+          cabinet_index INTEGER NOT NULL, temperature TEXT NOT NULL,
+          rows INTEGER NOT NULL, columns INTEGER NOT NULL, row_heights_mm TEXT NOT NULL,
+          PRIMARY KEY (device_id, cabinet_index));
+        CREATE TABLE products (
+          product_id TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL,
+          price REAL NOT NULL, unit_cost REAL NOT NULL, temperature TEXT NOT NULL,
+          height_mm INTEGER NOT NULL, width_cols INTEGER NOT NULL, shelf_life_days INTEGER NOT NULL);
+        """),
+        Step(name: "planograms", sql: """
+        CREATE TABLE planogram_versions (
+          id INTEGER PRIMARY KEY,
+          device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL,
+          version INTEGER NOT NULL, effective_from INTEGER NOT NULL,
+          source TEXT NOT NULL DEFAULT 'import', published_by TEXT,
+          FOREIGN KEY (device_id, cabinet_index) REFERENCES cabinets(device_id, cabinet_index) ON DELETE CASCADE,
+          UNIQUE (device_id, cabinet_index, effective_from));
+        CREATE INDEX planogram_versions_by_version ON planogram_versions(device_id, cabinet_index, version);
+        CREATE TABLE planogram_slots (
+          version_id INTEGER NOT NULL REFERENCES planogram_versions(id) ON DELETE CASCADE,
+          slot TEXT NOT NULL, product_id TEXT NOT NULL REFERENCES products(product_id),
+          capacity INTEGER NOT NULL CHECK (capacity >= 1),
+          PRIMARY KEY (version_id, slot)) WITHOUT ROWID;
+        """),
+        // Sales and services carry no foreign keys: the importer checks every reference before it
+        // writes, and the per-row key checks would halve the import rate. A vend is identified by its
+        // device, cabinet, slot and second (a machine cannot vend twice from one slot in one second).
+        Step(name: "history", sql: """
+        CREATE TABLE sales (
+          ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+          product_id TEXT NOT NULL, price REAL NOT NULL, transaction_id TEXT);
+        CREATE UNIQUE INDEX sales_key ON sales(ts, device_id, cabinet_index, slot);
+        CREATE TABLE services (
+          ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+          units_added INTEGER NOT NULL,
+          PRIMARY KEY (ts, device_id, cabinet_index, slot)) WITHOUT ROWID;
+        CREATE TABLE import_runs (
+          id INTEGER PRIMARY KEY, at INTEGER NOT NULL, files TEXT NOT NULL, rows_read INTEGER NOT NULL,
+          rows_written INTEGER NOT NULL);
+        """),
+        Step(name: "insights", sql: """
+        CREATE TABLE zone_performance (
+          device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+          value REAL NOT NULL, position_multiplier REAL NOT NULL, revenue_per_day REAL NOT NULL,
+          observations INTEGER NOT NULL, model_version TEXT NOT NULL, computed_at INTEGER NOT NULL,
+          PRIMARY KEY (device_id, cabinet_index, slot)) WITHOUT ROWID;
+        CREATE TABLE product_affinity (
+          product_a TEXT NOT NULL, product_b TEXT NOT NULL, support REAL NOT NULL, confidence REAL NOT NULL,
+          lift REAL NOT NULL, baskets INTEGER NOT NULL, computed_at INTEGER NOT NULL,
+          PRIMARY KEY (product_a, product_b)) WITHOUT ROWID;
+        CREATE TABLE ai_predictions (
+          id INTEGER PRIMARY KEY, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL,
+          kind TEXT NOT NULL, request_hash TEXT NOT NULL, model_version TEXT NOT NULL,
+          created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, payload TEXT NOT NULL);
+        CREATE INDEX ai_predictions_by_cabinet ON ai_predictions(device_id, cabinet_index, created_at);
+        CREATE INDEX ai_predictions_by_expiry ON ai_predictions(expires_at);
+        CREATE TABLE ai_experiments (
+          id INTEGER PRIMARY KEY, name TEXT NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL,
+          variant_a_version INTEGER NOT NULL, variant_b_version INTEGER NOT NULL,
+          started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL, result TEXT);
+        """),
+        Step(name: "live-sessions", sql: """
+        CREATE TABLE op_log (
+          session_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL,
+          user_id TEXT NOT NULL, client_op_id TEXT NOT NULL, op TEXT NOT NULL, result TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
+        CREATE UNIQUE INDEX op_log_idempotency ON op_log(session_id, user_id, client_op_id);
+        CREATE TABLE session_checkpoints (
+          session_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL,
+          snapshot TEXT NOT NULL, at INTEGER NOT NULL,
+          PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
+        """),
+    ]
+
+    /// Applies the steps not yet recorded. Returns the names applied now.
+    @discardableResult
+    public static func migrate(_ db: SQLiteDatabase) throws -> [String] {
+        try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+        let done = Set(try db.query("SELECT version FROM schema_migrations") { $0.int(0) })
+        var applied: [String] = []
+        for (i, step) in steps.enumerated() where !done.contains(i + 1) {
+            try db.transaction {
+                try db.execute(step.sql)
+                try db.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
+                           [.of(i + 1), .text(step.name)])
+                try db.execute("PRAGMA user_version = \(i + 1)")
+            }
+            applied.append(step.name)
+        }
+        return applied
+    }
+
+    public static var latestVersion: Int { steps.count }
+}

@@ -1,0 +1,466 @@
+import Foundation
+import PlanogramDomain
+
+/// The checked content of one import, held in memory between validation and writing.
+/// Sales and services are kept as compact rows with interned ids (the files can hold millions).
+struct ParsedBatch {
+    struct SaleRow {
+        var ts: Int64
+        var device: Int32
+        var cabinet: Int32
+        var slot: SlotCode
+        var product: Int32
+        var price: Double
+        var txnStart: Int32   // into `txnBytes`, -1 when empty
+        var txnLength: Int32
+    }
+    struct ServiceRow {
+        var ts: Int64
+        var device: Int32
+        var cabinet: Int32
+        var slot: SlotCode
+        var units: Int32
+    }
+    struct PlanogramRow {
+        var line: Int
+        var slot: SlotCode
+        var facing: Facing
+    }
+    struct VersionKey: Hashable { var cabinet: CabinetKey; var effectiveFrom: Int64 }
+
+    var catalog: Catalog
+    var products: [Product] = []
+    var devices: [Device] = []
+    var cabinets: [Cabinet] = []
+    var planograms: [VersionKey: [PlanogramRow]] = [:]
+    var sales: [SaleRow] = []
+    var services: [ServiceRow] = []
+    var txnBytes: [UInt8] = []
+    var rowsRead: [String: Int] = [:]
+
+    // Interning of ids for the history files.
+    var deviceIndex: [String: Int32] = [:]
+    var deviceNames: [String] = []
+    var productIndex: [String: Int32] = [:]
+    var productNames: [String] = []
+
+    init(existing: Catalog) { catalog = existing }
+
+    // MARK: parsing
+
+    mutating func parse(file: String, bytes: UnsafeBufferPointer<UInt8>, issues: inout ImportIssueList,
+                        progress: ((ImportProgress) -> Void)?) {
+        var reader = CSVReader(bytes)
+        let expected = Importer.headers[file]!
+        let before = issues.total
+        do {
+            guard try reader.next() else {
+                issues.add(file, 1, "", "empty file (a header row is required: \(expected.joined(separator: ",")))")
+                return
+            }
+        } catch {
+            issues.add(file, error.line, "", error.reason); return
+        }
+        // Map header names to field positions; every expected column must be there.
+        var position: [Int] = []
+        let header = (0..<reader.count).map { reader.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
+        for name in expected {
+            if let i = header.firstIndex(of: name) { position.append(i) }
+            else if name == "transaction_id" { position.append(-1) }
+            else { issues.add(file, 1, name, "missing column \(name) in the header") }
+        }
+        guard issues.total == before else { return }
+        var rows = 0
+        let total = bytes.count
+        while true {
+            do { guard try reader.next() else { break } } catch {
+                issues.add(file, error.line, error.column <= expected.count ? expected[max(0, error.column - 1)] : "", error.reason)
+                break // the rest of the file cannot be framed reliably
+            }
+            rows += 1
+            if reader.count != header.count {
+                issues.add(file, reader.line, "", "expected \(header.count) fields, found \(reader.count)")
+                continue
+            }
+            let row = FieldCursor(reader: reader, position: position, names: expected, file: file)
+            switch file {
+            case "products.csv": parseProduct(row, &issues)
+            case "devices.csv": parseDevice(row, &issues)
+            case "cabinets.csv": parseCabinet(row, &issues)
+            case "planograms.csv": parsePlanogramRow(row, &issues)
+            case "sales.csv": parseSale(row, &issues)
+            case "services.csv": parseService(row, &issues)
+            default: break
+            }
+            if rows & 0xFFFF == 0, let progress {
+                progress(ImportProgress(phase: "validate", file: file, rows: rows, bytesDone: reader.offset, bytesTotal: total))
+            }
+        }
+        rowsRead[file] = rows
+        progress?(ImportProgress(phase: "validate", file: file, rows: rows, bytesDone: total, bytesTotal: total))
+    }
+
+    /// The fields of one record, by expected column, with typed reads that report problems.
+    struct FieldCursor {
+        let reader: CSVReader
+        let position: [Int]
+        let names: [String]
+        let file: String
+        var line: Int { reader.line }
+
+        func raw(_ c: Int) -> String {
+            position[c] < 0 ? "" : reader.string(position[c])
+        }
+        func text(_ c: Int, _ issues: inout ImportIssueList, required: Bool = true) -> String? {
+            let s = raw(c).trimmingCharacters(in: .whitespaces)
+            if required && s.isEmpty { issues.add(file, line, names[c], "empty value"); return nil }
+            return s
+        }
+        func decimal(_ c: Int, _ issues: inout ImportIssueList, min: Double? = nil) -> Double? {
+            let v = reader.withField(position[c]) { FieldParse.decimal($0) }
+            guard let v else { issues.add(file, line, names[c], "bad number \"\(raw(c))\""); return nil }
+            if let min, v < min { issues.add(file, line, names[c], "must be at least \(min), got \(raw(c))"); return nil }
+            return v
+        }
+        func integer(_ c: Int, _ issues: inout ImportIssueList, range: ClosedRange<Int>) -> Int? {
+            let v = reader.withField(position[c]) { FieldParse.integer($0) }
+            guard let v else { issues.add(file, line, names[c], "bad whole number \"\(raw(c))\""); return nil }
+            guard range.contains(v) else {
+                issues.add(file, line, names[c], "must be between \(range.lowerBound) and \(range.upperBound), got \(v)"); return nil
+            }
+            return v
+        }
+        func timestamp(_ c: Int, _ issues: inout ImportIssueList, dateOnly: Bool = false) -> Int64? {
+            let v = reader.withField(position[c]) { FieldParse.timestamp($0, dateOnlyAllowed: dateOnly) }
+            if v == nil { issues.add(file, line, names[c], "bad date \"\(raw(c))\" (ISO 8601 with Z or an offset)") }
+            return v
+        }
+        func enumeration<E: RawRepresentable & CaseIterable>(_ c: Int, _ type: E.Type, _ issues: inout ImportIssueList) -> E?
+            where E.RawValue == String {
+            let s = raw(c).trimmingCharacters(in: .whitespaces).lowercased()
+            if let v = E(rawValue: s) { return v }
+            issues.add(file, line, names[c], "unknown value \"\(raw(c))\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+    }
+
+    var productLines: [String: Int] = [:]
+    mutating func parseProduct(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let id = r.text(0, &issues), name = r.text(1, &issues), category = r.text(2, &issues)
+        let price = r.decimal(3, &issues, min: 0), cost = r.decimal(4, &issues, min: 0)
+        let temp = r.enumeration(5, Temperature.self, &issues)
+        let height = r.integer(6, &issues, range: 1...2000), width = r.integer(7, &issues, range: 1...2)
+        let life = r.integer(8, &issues, range: 0...3650)
+        guard issues.total == before, let id, let name, let category, let price, let cost, let temp, let height, let width, let life else { return }
+        if let first = productLines[id] { issues.add(r.file, r.line, "product_id", "duplicate key \(id) (first on line \(first))"); return }
+        productLines[id] = r.line
+        let p = Product(id: id, name: name, category: category.lowercased(), price: price, unitCost: cost, temperature: temp,
+                        heightMM: height, widthColumns: width, shelfLifeDays: life)
+        products.append(p)
+        catalog.products[id] = p
+    }
+
+    var deviceLines: [String: Int] = [:]
+    mutating func parseDevice(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let id = r.text(0, &issues), name = r.text(1, &issues)
+        let venue = r.enumeration(2, VenueType.self, &issues)
+        let lat = r.decimal(3, &issues), lon = r.decimal(4, &issues)
+        let type = r.enumeration(5, DeviceType.self, &issues)
+        if let lat, abs(lat) > 90 { issues.add(r.file, r.line, "latitude", "must be within ±90") }
+        if let lon, abs(lon) > 180 { issues.add(r.file, r.line, "longitude", "must be within ±180") }
+        guard issues.total == before, let id, let name, let venue, let lat, let lon, let type else { return }
+        if let first = deviceLines[id] { issues.add(r.file, r.line, "device_id", "duplicate key \(id) (first on line \(first))"); return }
+        deviceLines[id] = r.line
+        let d = Device(id: id, name: name, venueType: venue, latitude: lat, longitude: lon, deviceType: type)
+        devices.append(d)
+        catalog.devices[id] = d
+    }
+
+    var cabinetLines: [CabinetKey: Int] = [:]
+    mutating func parseCabinet(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let id = r.text(0, &issues)
+        let index = r.integer(1, &issues, range: 0...63)
+        let temp = r.enumeration(2, Temperature.self, &issues)
+        let rows = r.integer(3, &issues, range: 1...26), cols = r.integer(4, &issues, range: 1...99)
+        let heightsRaw = r.raw(5).split(separator: ";", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let heights = heightsRaw.compactMap { Int($0) }.filter { $0 > 0 }
+        if let id, catalog.devices[id] == nil { issues.add(r.file, r.line, "device_id", "unknown device \(id)") }
+        if heights.count != heightsRaw.count {
+            issues.add(r.file, r.line, "row_heights_mm", "bad list \"\(r.raw(5))\" (positive whole numbers separated by ;)")
+        } else if let rows, heights.count != rows {
+            issues.add(r.file, r.line, "row_heights_mm", "\(heights.count) heights for \(rows) rows")
+        }
+        guard issues.total == before, let id, let index, let temp, let rows, let cols else { return }
+        let key = CabinetKey(id, index)
+        if let first = cabinetLines[key] { issues.add(r.file, r.line, "cabinet_index", "duplicate key \(key) (first on line \(first))"); return }
+        cabinetLines[key] = r.line
+        let c = Cabinet(deviceID: id, index: index, temperature: temp, rows: rows, columns: cols, rowHeightsMM: heights)
+        cabinets.append(c)
+        catalog.cabinets[key] = c
+    }
+
+    /// Resolves device, cabinet and slot of a history or planogram row.
+    func locate(_ r: FieldCursor, deviceColumn: Int, _ issues: inout ImportIssueList) -> (Cabinet, SlotCode)? {
+        let before = issues.total
+        let id = r.text(deviceColumn, &issues)
+        let index = r.integer(deviceColumn + 1, &issues, range: 0...63)
+        guard issues.total == before, let id, let index else { return nil }
+        guard catalog.devices[id] != nil else { issues.add(r.file, r.line, "device_id", "unknown device \(id)"); return nil }
+        guard let cab = catalog.cabinet(id, index) else {
+            issues.add(r.file, r.line, "cabinet_index", "unknown cabinet \(index) of device \(id)"); return nil
+        }
+        let slotText = r.raw(3).trimmingCharacters(in: .whitespaces)
+        guard let slot = SlotCode(slotText) else {
+            issues.add(r.file, r.line, "slot", "\"\(slotText)\" is not a slot code (row letter then column number, e.g. B4)"); return nil
+        }
+        guard cab.contains(slot) else {
+            issues.add(r.file, r.line, "slot", PlacementError.slotOutsideCabinet(slot, rows: cab.rows, columns: cab.columns).description)
+            return nil
+        }
+        return (cab, slot)
+    }
+
+    var planogramLines: [VersionKey: [SlotCode: Int]] = [:]
+    mutating func parsePlanogramRow(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let located = locate(r, deviceColumn: 0, &issues)
+        let from = r.timestamp(2, &issues, dateOnly: true)
+        let pid = r.text(4, &issues)
+        let cap = r.integer(5, &issues, range: 1...1000)
+        if let pid, catalog.products[pid] == nil { issues.add(r.file, r.line, "product_id", "unknown product \(pid)") }
+        guard issues.total == before, let (cab, slot) = located, let from, let pid, let cap else { return }
+        let key = VersionKey(cabinet: CabinetKey(cab.deviceID, cab.index), effectiveFrom: from)
+        if let first = planogramLines[key]?[slot] {
+            issues.add(r.file, r.line, "slot", "duplicate key: slot \(slot) already assigned on line \(first) for this version"); return
+        }
+        planogramLines[key, default: [:]][slot] = r.line
+        planograms[key, default: []].append(PlanogramRow(line: r.line, slot: slot, facing: Facing(productID: pid, capacity: cap)))
+    }
+
+    /// The hard rules of SPEC §2 over each imported planogram version, in slot order.
+    mutating func checkPlanograms(issues: inout ImportIssueList) {
+        for (key, rows) in planograms {
+            guard let cab = catalog.cabinets[key.cabinet] else { continue }
+            var draft = Planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: 0, effectiveFrom: key.effectiveFrom)
+            for row in rows.sorted(by: { $0.slot < $1.slot }) {
+                guard let product = catalog.products[row.facing.productID] else { continue }
+                let v = PlacementRules.violations(placing: product, capacity: row.facing.capacity, at: row.slot, in: cab,
+                                                  planogram: draft, products: catalog.products)
+                for e in v { issues.add("planograms.csv", row.line, e.rule == "width" ? "slot" : "product_id", e.description) }
+                draft.facings[row.slot] = row.facing
+            }
+        }
+    }
+
+    mutating func intern(device id: String) -> Int32 {
+        if let i = deviceIndex[id] { return i }
+        let i = Int32(deviceNames.count)
+        deviceNames.append(id)
+        deviceIndex[id] = i
+        return i
+    }
+
+    mutating func intern(product id: String) -> Int32 {
+        if let i = productIndex[id] { return i }
+        let i = Int32(productNames.count)
+        productNames.append(id)
+        productIndex[id] = i
+        return i
+    }
+
+    struct HistoryKey: Hashable { var ts: Int64; var packed: Int64 }
+    var saleKeys: [HistoryKey: Int32] = [:]
+    var serviceKeys: [HistoryKey: Int32] = [:]
+
+    mutating func parseSale(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let ts = r.timestamp(0, &issues)
+        let located = locate(r, deviceColumn: 1, &issues)
+        let pid = r.reader.string(r.position[4])
+        let price = r.decimal(5, &issues, min: 0)
+        if catalog.products[pid] == nil {
+            issues.add(r.file, r.line, "product_id", pid.isEmpty ? "empty value" : "unknown product \(pid)")
+        }
+        var txnStart: Int32 = -1, txnLength: Int32 = 0
+        if r.position[6] >= 0 {
+            let ok = r.reader.withField(r.position[6]) { b -> Bool in
+                guard b.count > 0 else { return true }
+                guard b.count <= 128 else { return false }
+                txnStart = Int32(txnBytes.count); txnLength = Int32(b.count)
+                txnBytes.append(contentsOf: b)
+                return true
+            }
+            if !ok { issues.add(r.file, r.line, "transaction_id", "longer than 128 bytes") }
+        }
+        guard issues.total == before, let ts, let (cab, slot) = located, let price else { return }
+        let d = intern(device: cab.deviceID), p = intern(product: pid)
+        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column))
+        if let first = saleKeys.updateValue(Int32(r.line), forKey: key) {
+            issues.add(r.file, r.line, "timestamp", "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) in the same second (line \(first))")
+            return
+        }
+        sales.append(SaleRow(ts: ts, device: d, cabinet: Int32(cab.index), slot: slot, product: p, price: price,
+                             txnStart: txnStart, txnLength: txnLength))
+    }
+
+    mutating func parseService(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let ts = r.timestamp(0, &issues)
+        let located = locate(r, deviceColumn: 1, &issues)
+        let units = r.integer(4, &issues, range: 0...10_000)
+        guard issues.total == before, let ts, let (cab, slot) = located, let units else { return }
+        let d = intern(device: cab.deviceID)
+        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column))
+        if let first = serviceKeys.updateValue(Int32(r.line), forKey: key) {
+            issues.add(r.file, r.line, "timestamp", "duplicate key: a service of \(cab.deviceID)/\(cab.index) \(slot) at the same second (line \(first))")
+            return
+        }
+        services.append(ServiceRow(ts: ts, device: d, cabinet: Int32(cab.index), slot: slot, units: Int32(units)))
+    }
+
+    // MARK: writing (inside the caller's transaction)
+
+    func write(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> [String: Int] {
+        var written: [String: Int] = [:]
+        let up = try db.statement("""
+            INSERT INTO products(product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, category = excluded.category, price = excluded.price,
+              unit_cost = excluded.unit_cost, temperature = excluded.temperature, height_mm = excluded.height_mm,
+              width_cols = excluded.width_cols, shelf_life_days = excluded.shelf_life_days
+            WHERE (name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days) IS NOT
+                  (excluded.name, excluded.category, excluded.price, excluded.unit_cost, excluded.temperature,
+                   excluded.height_mm, excluded.width_cols, excluded.shelf_life_days)
+            """)
+        for p in products {
+            try up.bind([.text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
+                         .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays)])
+            try up.step()
+            written["products.csv", default: 0] += db.changes
+            up.reset()
+        }
+        let ud = try db.statement("""
+            INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, venue_type = excluded.venue_type,
+              latitude = excluded.latitude, longitude = excluded.longitude, device_type = excluded.device_type
+            WHERE (name, venue_type, latitude, longitude, device_type) IS NOT
+                  (excluded.name, excluded.venue_type, excluded.latitude, excluded.longitude, excluded.device_type)
+            """)
+        for d in devices {
+            try ud.bind([.text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
+                         .text(d.deviceType.rawValue)])
+            try ud.step()
+            written["devices.csv", default: 0] += db.changes
+            ud.reset()
+        }
+        let uc = try db.statement("""
+            INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(device_id, cabinet_index) DO UPDATE SET temperature = excluded.temperature, rows = excluded.rows,
+              columns = excluded.columns, row_heights_mm = excluded.row_heights_mm
+            WHERE (temperature, rows, columns, row_heights_mm) IS NOT
+                  (excluded.temperature, excluded.rows, excluded.columns, excluded.row_heights_mm)
+            """)
+        for c in cabinets {
+            try uc.bind([.text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
+                         .text(c.rowHeightsMM.map(String.init).joined(separator: ";"))])
+            try uc.step()
+            written["cabinets.csv", default: 0] += db.changes
+            uc.reset()
+        }
+        written["planograms.csv"] = try writePlanograms(db)
+        written["sales.csv"] = try writeSales(db, progress: progress)
+        written["services.csv"] = try writeServices(db)
+        return written.filter { $0.value > 0 || products.isEmpty == false || true }
+    }
+
+    func writePlanograms(_ db: SQLiteDatabase) throws -> Int {
+        var written = 0
+        var touched = Set<CabinetKey>()
+        for (key, rows) in planograms.sorted(by: { ($0.key.cabinet.description, $0.key.effectiveFrom) < ($1.key.cabinet.description, $1.key.effectiveFrom) }) {
+            let wanted = Dictionary(uniqueKeysWithValues: rows.map { ($0.slot.description, $0.facing) })
+            let existing = try db.query("SELECT id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND effective_from = ?",
+                                        [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]) { $0.int64(0) }
+            let versionID: Int64
+            if let id = existing.first {
+                let have = Dictionary(uniqueKeysWithValues: try db.query("SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?", [.int(id)]) {
+                    ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+                })
+                if have == wanted { continue }
+                try db.run("DELETE FROM planogram_slots WHERE version_id = ?", [.int(id)])
+                versionID = id
+            } else {
+                try db.run("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
+                           [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)])
+                versionID = db.lastInsertRowID
+            }
+            touched.insert(key.cabinet)
+            let ins = try db.statement("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)")
+            for (slot, f) in wanted {
+                try ins.bind([.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)])
+                try ins.step()
+                ins.reset()
+                written += 1
+            }
+        }
+        // Version numbers follow effective time within each cabinet.
+        for cab in touched {
+            try db.run("""
+                UPDATE planogram_versions SET version = (
+                  SELECT count(*) FROM planogram_versions p2
+                  WHERE p2.device_id = planogram_versions.device_id AND p2.cabinet_index = planogram_versions.cabinet_index
+                    AND p2.effective_from <= planogram_versions.effective_from)
+                WHERE device_id = ? AND cabinet_index = ?
+                """, [.text(cab.deviceID), .of(cab.index)])
+        }
+        return written
+    }
+
+    func writeSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
+        guard !sales.isEmpty else { return 0 }
+        let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var slotText: [SlotCode: String] = [:]
+        var written = 0
+        try txnBytes.withUnsafeBytes { txn in
+            for (i, s) in sales.enumerated() {
+                st.bindInt(s.ts, at: 1)
+                st.bindText(deviceNames[Int(s.device)], at: 2)
+                st.bindInt(Int64(s.cabinet), at: 3)
+                if slotText[s.slot] == nil { slotText[s.slot] = s.slot.description }
+                st.bindText(slotText[s.slot]!, at: 4)
+                st.bindText(productNames[Int(s.product)], at: 5)
+                st.bindDouble(s.price, at: 6)
+                if s.txnStart >= 0 {
+                    st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 7)
+                } else {
+                    try st.bind(.null, at: 7)
+                }
+                try st.step()
+                written += db.changes
+                if i & 0xFFFF == 0xFFFF, let progress {
+                    progress(ImportProgress(phase: "write", file: "sales.csv", rows: i + 1, bytesDone: i + 1, bytesTotal: sales.count))
+                }
+            }
+        }
+        return written
+    }
+
+    func writeServices(_ db: SQLiteDatabase) throws -> Int {
+        guard !services.isEmpty else { return 0 }
+        let st = try db.statement("INSERT OR IGNORE INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)")
+        var written = 0
+        for s in services {
+            st.bindInt(s.ts, at: 1)
+            st.bindText(deviceNames[Int(s.device)], at: 2)
+            st.bindInt(Int64(s.cabinet), at: 3)
+            st.bindText(s.slot.description, at: 4)
+            st.bindInt(Int64(s.units), at: 5)
+            try st.step()
+            written += db.changes
+        }
+        return written
+    }
+}

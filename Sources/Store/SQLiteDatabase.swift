@@ -1,0 +1,190 @@
+import CSQLite
+import Foundation
+
+/// An SQLite failure with the library's message and the statement that failed.
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public var description: String { "sqlite error \(code): \(message)" }
+}
+
+private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection (WAL, foreign keys on, busy timeout) with a cache of prepared statements
+/// reused across calls. Not thread-safe: each connection is confined to one queue, documented where
+/// it is owned (the store's writer queue, or a reader's own queue).
+public final class SQLiteDatabase: @unchecked Sendable {
+    public let path: String
+    let handle: OpaquePointer
+    private var cache: [String: SQLiteStatement] = [:]
+
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        if !readOnly && path != ":memory:" {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        }
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close(db) }
+            throw SQLiteError(code: rc, message: "\(msg) (\(path))")
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 5000)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=NORMAL")
+        }
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without results.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: msg)
+        }
+    }
+
+    /// A prepared statement, compiled once per connection and reset before reuse.
+    public func statement(_ sql: String) throws -> SQLiteStatement {
+        if let s = cache[sql] {
+            s.reset()
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw SQLiteError(code: rc, message: "\(errorMessage) in: \(sql)") }
+        let s = SQLiteStatement(stmt, db: self)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE), committing on return, rolling back on throw.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let v = try body()
+            try execute("COMMIT")
+            return v
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Convenience: all rows of a query, each row read by `read`.
+    public func query<T>(_ sql: String, _ bind: [SQLiteValue] = [], _ read: (SQLiteStatement) throws -> T) throws -> [T] {
+        let s = try statement(sql)
+        try s.bind(bind)
+        var out: [T] = []
+        while try s.step() { out.append(try read(s)) }
+        return out
+    }
+
+    /// Convenience: a statement run once with values.
+    public func run(_ sql: String, _ bind: [SQLiteValue] = []) throws {
+        let s = try statement(sql)
+        try s.bind(bind)
+        while try s.step() {}
+    }
+
+    public func scalarInt(_ sql: String, _ bind: [SQLiteValue] = []) throws -> Int64? {
+        try query(sql, bind) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
+    }
+}
+
+/// A value to bind.
+public enum SQLiteValue: Sendable {
+    case int(Int64), double(Double), text(String), blob([UInt8]), null
+}
+
+extension SQLiteValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral s: String) { self = .text(s) }
+    public init(integerLiteral i: Int) { self = .int(Int64(i)) }
+    public static func of(_ i: Int) -> SQLiteValue { .int(Int64(i)) }
+    public static func of(_ s: String?) -> SQLiteValue { s.map { .text($0) } ?? .null }
+}
+
+/// A prepared statement owned by its connection.
+public final class SQLiteStatement {
+    let stmt: OpaquePointer
+    unowned let db: SQLiteDatabase
+
+    init(_ stmt: OpaquePointer, db: SQLiteDatabase) {
+        self.stmt = stmt
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    public func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    public func bind(_ values: [SQLiteValue]) throws {
+        for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
+    }
+
+    public func bind(_ v: SQLiteValue, at i: Int32) throws {
+        let rc: Int32
+        switch v {
+        case .int(let x): rc = sqlite3_bind_int64(stmt, i, x)
+        case .double(let x): rc = sqlite3_bind_double(stmt, i, x)
+        case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR)
+        case .blob(let b): rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32(b.count), SQLITE_TRANSIENT_PTR) }
+        case .null: rc = sqlite3_bind_null(stmt, i)
+        }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: db.errorMessage) }
+    }
+
+    @inline(__always) public func bindInt(_ x: Int64, at i: Int32) { sqlite3_bind_int64(stmt, i, x) }
+    @inline(__always) public func bindDouble(_ x: Double, at i: Int32) { sqlite3_bind_double(stmt, i, x) }
+    /// Binds UTF-8 bytes without a Swift String in between (the import's hot path).
+    @inline(__always) public func bindText(_ p: UnsafeRawBufferPointer, at i: Int32) {
+        sqlite3_bind_text(stmt, i, p.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(p.count), SQLITE_TRANSIENT_PTR)
+    }
+    @inline(__always) public func bindText(_ s: String, at i: Int32) { sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR) }
+
+    /// Steps once: true when a row is available, false when done.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { sqlite3_reset(stmt); return false }
+        let msg = db.errorMessage
+        sqlite3_reset(stmt)
+        throw SQLiteError(code: rc, message: msg)
+    }
+
+    public func int64(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
+    public func int(_ c: Int32) -> Int { Int(sqlite3_column_int64(stmt, c)) }
+    public func double(_ c: Int32) -> Double { sqlite3_column_double(stmt, c) }
+    public func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
+    public func text(_ c: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, c) else { return "" }
+        return String(cString: p)
+    }
+    public func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+    public func blob(_ c: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(stmt, c))
+        guard n > 0, let p = sqlite3_column_blob(stmt, c) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}

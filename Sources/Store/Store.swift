@@ -1,0 +1,147 @@
+import Dispatch
+import Foundation
+import PlanogramDomain
+
+/// The server's database: one SQLite file, migrated on open. Every use of the connection runs on the
+/// store's serial queue (`read`/`write` are synchronous hops), so the connection is confined to it.
+/// Blocking SQLite work therefore never runs on an event loop or a session queue as long as callers
+/// hop here from their own work queues.
+public final class Store: @unchecked Sendable {
+    public let path: String
+    private let db: SQLiteDatabase
+    private let queue = DispatchQueue(label: "planogram.store")
+
+    public init(path: String) throws {
+        self.path = path
+        db = try SQLiteDatabase(path: path)
+        try Migrations.migrate(db)
+    }
+
+    /// Runs `body` with the connection on the store's queue.
+    public func read<T>(_ body: (SQLiteDatabase) throws -> T) rethrows -> T {
+        try queue.sync { try body(db) }
+    }
+
+    /// Runs `body` in one transaction on the store's queue.
+    public func write<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        try queue.sync { try db.transaction { try body(db) } }
+    }
+
+    /// Whether nothing has been imported yet.
+    public func isEmpty() throws -> Bool {
+        try read { try ($0.scalarInt("SELECT count(*) FROM products") ?? 0) == 0 }
+    }
+
+    public func schemaVersion() throws -> Int {
+        try read { Int(try $0.scalarInt("SELECT max(version) FROM schema_migrations") ?? 0) }
+    }
+
+    /// Devices, cabinets and products, read whole (the catalogue is small).
+    public func loadCatalog() throws -> Catalog {
+        try read { db in try Catalog.load(db) }
+    }
+
+    /// The planogram of a cabinet: the newest published version, or version `version`.
+    public func planogram(deviceID: String, cabinetIndex: Int, version: Int? = nil) throws -> Planogram? {
+        try read { db in try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version) }
+    }
+
+    /// Every version of a cabinet's planogram, oldest first.
+    public func planogramHistory(deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+        try read { db in try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: cabinetIndex) }
+    }
+
+    /// Adds a published version (from a live session) and returns it with its number.
+    public func publish(_ planogram: Planogram, by user: String, at time: Int64) throws -> Planogram {
+        try write { db in try PlanogramRepository.insertPublished(db, planogram, by: user, at: time) }
+    }
+}
+
+/// The catalogue in memory: devices, their cabinets, products.
+public struct Catalog: Sendable {
+    public var devices: [String: Device] = [:]
+    public var cabinets: [CabinetKey: Cabinet] = [:]
+    public var products: [String: Product] = [:]
+
+    public init() {}
+
+    public func cabinets(of deviceID: String) -> [Cabinet] {
+        cabinets.values.filter { $0.deviceID == deviceID }.sorted { $0.index < $1.index }
+    }
+
+    public func cabinet(_ deviceID: String, _ index: Int) -> Cabinet? { cabinets[CabinetKey(deviceID, index)] }
+
+    static func load(_ db: SQLiteDatabase) throws -> Catalog {
+        var c = Catalog()
+        for d in try db.query("SELECT device_id, name, venue_type, latitude, longitude, device_type FROM devices", [], {
+            Device(id: $0.text(0), name: $0.text(1), venueType: VenueType(rawValue: $0.text(2)) ?? .other,
+                   latitude: $0.double(3), longitude: $0.double(4), deviceType: DeviceType(rawValue: $0.text(5)) ?? .snack)
+        }) { c.devices[d.id] = d }
+        for cab in try db.query("SELECT device_id, cabinet_index, temperature, rows, columns, row_heights_mm FROM cabinets", [], {
+            Cabinet(deviceID: $0.text(0), index: $0.int(1), temperature: Temperature(rawValue: $0.text(2)) ?? .ambient,
+                    rows: $0.int(3), columns: $0.int(4),
+                    rowHeightsMM: $0.text(5).split(separator: ";").compactMap { Int($0) })
+        }) { c.cabinets[CabinetKey(cab.deviceID, cab.index)] = cab }
+        for p in try db.query("SELECT product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days FROM products", [], {
+            Product(id: $0.text(0), name: $0.text(1), category: $0.text(2), price: $0.double(3), unitCost: $0.double(4),
+                    temperature: Temperature(rawValue: $0.text(5)) ?? .ambient, heightMM: $0.int(6),
+                    widthColumns: $0.int(7), shelfLifeDays: $0.int(8))
+        }) { c.products[p.id] = p }
+        return c
+    }
+}
+
+/// A cabinet's identity.
+public struct CabinetKey: Hashable, Sendable, CustomStringConvertible {
+    public let deviceID: String
+    public let index: Int
+    public init(_ deviceID: String, _ index: Int) { self.deviceID = deviceID; self.index = index }
+    public var description: String { "\(deviceID)/\(index)" }
+}
+
+/// Reads and writes planogram versions.
+enum PlanogramRepository {
+    static func load(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
+        let head: [(Int64, Int, Int64)]
+        if let version {
+            head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
+                                [.text(deviceID), .of(cabinetIndex), .of(version)]) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+        } else {
+            head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version DESC LIMIT 1",
+                                [.text(deviceID), .of(cabinetIndex)]) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+        }
+        guard let (id, v, from) = head.first else { return nil }
+        var p = Planogram(deviceID: deviceID, cabinetIndex: cabinetIndex, version: v, effectiveFrom: from)
+        for (slot, facing) in try db.query("SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?", [.int(id)], {
+            ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+        }) {
+            if let s = SlotCode(slot) { p.facings[s] = facing }
+        }
+        return p
+    }
+
+    static func history(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+        let versions = try db.query("SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
+                                    [.text(deviceID), .of(cabinetIndex)]) { $0.int(0) }
+        return try versions.compactMap { try load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: $0) }
+    }
+
+    static func insertPublished(_ db: SQLiteDatabase, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
+        let next = Int(try db.scalarInt("SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
+                                        [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 1)
+        let lastFrom = try db.scalarInt("SELECT max(effective_from) FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
+                                        [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 0
+        let from = max(time, lastFrom + 1)
+        try db.run("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, published_by) VALUES (?, ?, ?, ?, 'session', ?)",
+                   [.text(p.deviceID), .of(p.cabinetIndex), .of(next), .int(from), .text(user)])
+        let id = db.lastInsertRowID
+        for (slot, f) in p.sortedFacings {
+            try db.run("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
+                       [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)])
+        }
+        var out = p
+        out.version = next
+        out.effectiveFrom = from
+        return out
+    }
+}
