@@ -19,6 +19,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
+        // Slot, cabinet, product, planogram and the hard rules. No I/O.
+        .target(name: "PlanogramDomain"),
+
+        // SQLite: connection, migrations, CSV import, repositories.
+        .target(name: "Store", dependencies: ["CSQLite", "PlanogramDomain"]),
+
+        // The deterministic demo-fleet generator (`planogram-live fixtures`).
+        .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
+
         // The HTTP/1.1 + SSE engine on Dispatch sources. Knows nothing of planograms.
         .target(name: "EventLoopHTTP", dependencies: [
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -26,7 +35,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -35,14 +44,16 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive",
+            "PlanogramLive", "Store", "FleetGenerator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Bench-only: the bare engine with a publish route, driven by ../shared/tools/ssebench.
         .executableTarget(name: "sse-fanout-server", dependencies: ["EventLoopHTTP"]),
 
-        .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive"]),
+        // A blocking raw-socket HTTP/SSE client shared by the test targets.
+        .target(name: "HTTPTestClient", path: "Tests/HTTPTestClient"),
+        .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "HTTPTestClient"]),
     ]
 )

@@ -12,7 +12,19 @@ public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses `b4`, `B4`, `C12`. Nil for anything else (no letter, no digits, leading zeros, junk).
     public init?(_ text: some StringProtocol) {
-        var it = text.utf8.makeIterator()
+        self.init(utf8: text.utf8)
+    }
+
+    /// Parses UTF-8 bytes, ignoring surrounding spaces (the import's hot path).
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        var lo = 0, hi = bytes.count
+        while lo < hi && bytes[lo] == 32 { lo += 1 }
+        while hi > lo && bytes[hi - 1] == 32 { hi -= 1 }
+        self.init(utf8: UnsafeBufferPointer(rebasing: bytes[lo..<hi]))
+    }
+
+    init?<C: Sequence>(utf8: C) where C.Element == UInt8 {
+        var it = utf8.makeIterator()
         guard var c = it.next() else { return nil }
         if c >= 97 && c <= 122 { c -= 32 }
         guard c >= 65 && c <= 90 else { return nil }

@@ -2,6 +2,7 @@ import Dispatch
 import EventLoopHTTP
 import Foundation
 import Logging
+import Store
 
 /// The running application: the HTTP engine with the app's routes, health and metrics endpoints,
 /// static web files, and the shutdown sequence (drain → flush → final stream event → exit).
@@ -9,6 +10,10 @@ public final class PlanogramServer: @unchecked Sendable {
     public let configuration: AppConfiguration
     public let logger: Logger
     public private(set) var http: HTTPServer!
+    public private(set) var store: Store!
+    /// The token secret in use (from configuration, or made for this run in demo mode).
+    public private(set) var secret = ""
+    var app: AppContext!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
     private var shuttingDown = false
@@ -22,8 +27,15 @@ public final class PlanogramServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         _ = MetricsRegistry.shared // bootstrap before the engine creates its metrics
+        let store = try openStore()
+        self.store = store
+        secret = resolveSecret()
+        let app = try AppContext(configuration: configuration, store: store, secret: secret, logger: logger)
+        self.app = app
         var router = Router()
         installHealthRoutes(&router)
+        CatalogRoutes(app: app).install(&router)
+        ImportRoute(app: app).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
         } else {
@@ -36,6 +48,47 @@ public final class PlanogramServer: @unchecked Sendable {
         return port
     }
 
+    /// Opens (and migrates) the database; an empty one is loaded from the fixtures directory first.
+    private func openStore() throws -> Store {
+        let store = try Store(path: configuration.databasePath)
+        let schema = try store.schemaVersion()
+        logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "schema": "\(schema)"])
+        if try store.isEmpty() {
+            if FileManager.default.fileExists(atPath: configuration.fixturesDirectory) {
+                logger.info("empty database; importing fixtures", metadata: ["dir": "\(configuration.fixturesDirectory)"])
+                let importer = Importer(store: store, progress: ImportProgressLog(logger: logger).report)
+                let report = try importer.importDirectory(configuration.fixturesDirectory)
+                logger.info("fixtures imported", metadata: ["rows": "\(report.totalRowsWritten)", "seconds": "\(String(format: "%.2f", report.seconds))"])
+            } else {
+                logger.warning("empty database and no fixtures directory", metadata: ["dir": "\(configuration.fixturesDirectory)"])
+            }
+        }
+        return store
+    }
+
+    /// The configured secret; otherwise one made for this run (demo mode says so; otherwise a warning,
+    /// since tokens minted elsewhere will not verify).
+    private func resolveSecret() -> String {
+        if let s = configuration.secret { return s }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let made = bytes.map { String(format: "%02x", $0) }.joined()
+        if configuration.demo {
+            logger.notice("demo mode: made a token secret for this run (set PLANOGRAM_SECRET to keep tokens across restarts)")
+        } else {
+            logger.warning("PLANOGRAM_SECRET is not set: made a secret for this run; tokens minted elsewhere will not verify")
+        }
+        return made
+    }
+
+    /// A token per role, valid for 12 hours, signed with the running secret.
+    public func demoTokens() -> [(Role, String)] {
+        let authority = TokenAuthority(secret: secret)
+        return Role.allCases.map { role in
+            (role, authority.mint(subject: "demo-\(role.rawValue)", name: "Demo \(role.rawValue.capitalized)", role: role, ttlSeconds: 12 * 3600))
+        }
+    }
+
     private func installHealthRoutes(_ router: inout Router) {
         router.get("/healthz", name: "healthz") { _, r in
             r.send(.json(200, Array("{\"status\":\"ok\"}".utf8)))
@@ -43,6 +96,8 @@ public final class PlanogramServer: @unchecked Sendable {
         router.get("/readyz", name: "readyz") { [unowned self] _, r in
             if http.isDraining {
                 r.send(.error(503, "shutting down", code: "shutting_down"))
+            } else if (try? store.schemaVersion()) == nil {
+                r.send(.error(503, "database not available", code: "store_unavailable"))
             } else {
                 r.send(.json(200, Array("{\"status\":\"ready\"}".utf8)))
             }

@@ -17,6 +17,11 @@ public struct ImportRejected: Error, Sendable, CustomStringConvertible {
     public let issues: [ImportIssue]
     /// How many problems there were in all.
     public let total: Int
+    public init(issues: [ImportIssue], total: Int) {
+        self.issues = issues
+        self.total = total
+    }
+
     public var description: String {
         "import refused: \(total) problem(s)\n" + issues.map { "  \($0)" }.joined(separator: "\n")
             + (total > issues.count ? "\n  … and \(total - issues.count) more" : "")

@@ -42,8 +42,8 @@ public enum Migrations {
         Step(name: "history", sql: """
         CREATE TABLE sales (
           ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
-          product_id TEXT NOT NULL, price REAL NOT NULL, transaction_id TEXT);
-        CREATE UNIQUE INDEX sales_key ON sales(ts, device_id, cabinet_index, slot);
+          product_id TEXT NOT NULL, price REAL NOT NULL, transaction_id TEXT,
+          PRIMARY KEY (ts, device_id, cabinet_index, slot)) WITHOUT ROWID;
         CREATE TABLE services (
           ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
           units_added INTEGER NOT NULL,

@@ -111,6 +111,16 @@ struct ParsedBatch {
         func raw(_ c: Int) -> String {
             position[c] < 0 ? "" : reader.string(position[c])
         }
+        /// The field without surrounding spaces, made without Foundation (hot path).
+        func trimmed(_ c: Int) -> String {
+            guard position[c] >= 0 else { return "" }
+            return reader.withField(position[c]) { b in
+                var lo = 0, hi = b.count
+                while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+                while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+                return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+            }
+        }
         func text(_ c: Int, _ issues: inout ImportIssueList, required: Bool = true) -> String? {
             let s = raw(c).trimmingCharacters(in: .whitespaces)
             if required && s.isEmpty { issues.add(file, line, names[c], "empty value"); return nil }
@@ -203,19 +213,29 @@ struct ParsedBatch {
         catalog.cabinets[key] = c
     }
 
-    /// Resolves device, cabinet and slot of a history or planogram row.
-    func locate(_ r: FieldCursor, deviceColumn: Int, _ issues: inout ImportIssueList) -> (Cabinet, SlotCode)? {
-        let before = issues.total
-        let id = r.text(deviceColumn, &issues)
-        let index = r.integer(deviceColumn + 1, &issues, range: 0...63)
-        guard issues.total == before, let id, let index else { return nil }
-        guard catalog.devices[id] != nil else { issues.add(r.file, r.line, "device_id", "unknown device \(id)"); return nil }
-        guard let cab = catalog.cabinet(id, index) else {
+    /// Cabinets by device id, built once the devices and cabinets files are read (history hot path).
+    var cabinetsByDevice: [String: [Int: Cabinet]]?
+
+    /// Resolves device, cabinet and slot of a history or planogram row, without Foundation on the way.
+    mutating func locate(_ r: FieldCursor, deviceColumn: Int, _ issues: inout ImportIssueList) -> (Cabinet, SlotCode)? {
+        if cabinetsByDevice == nil {
+            var m: [String: [Int: Cabinet]] = [:]
+            for id in catalog.devices.keys { m[id] = [:] }
+            for c in catalog.cabinets.values { m[c.deviceID, default: [:]][c.index] = c }
+            cabinetsByDevice = m
+        }
+        let id = r.trimmed(deviceColumn)
+        let index = r.reader.withField(r.position[deviceColumn + 1]) { FieldParse.integer($0) }
+        guard !id.isEmpty else { issues.add(r.file, r.line, "device_id", "empty value"); return nil }
+        guard let cabs = cabinetsByDevice![id] else { issues.add(r.file, r.line, "device_id", "unknown device \(id)"); return nil }
+        guard let index, index >= 0 else {
+            issues.add(r.file, r.line, "cabinet_index", "bad whole number \"\(r.raw(deviceColumn + 1))\""); return nil
+        }
+        guard let cab = cabs[index] else {
             issues.add(r.file, r.line, "cabinet_index", "unknown cabinet \(index) of device \(id)"); return nil
         }
-        let slotText = r.raw(3).trimmingCharacters(in: .whitespaces)
-        guard let slot = SlotCode(slotText) else {
-            issues.add(r.file, r.line, "slot", "\"\(slotText)\" is not a slot code (row letter then column number, e.g. B4)"); return nil
+        guard let slot = r.reader.withField(r.position[3], { SlotCode(bytes: $0) }) else {
+            issues.add(r.file, r.line, "slot", "\"\(r.trimmed(3))\" is not a slot code (row letter then column number, e.g. B4)"); return nil
         }
         guard cab.contains(slot) else {
             issues.add(r.file, r.line, "slot", PlacementError.slotOutsideCabinet(slot, rows: cab.rows, columns: cab.columns).description)
@@ -280,7 +300,7 @@ struct ParsedBatch {
         let before = issues.total
         let ts = r.timestamp(0, &issues)
         let located = locate(r, deviceColumn: 1, &issues)
-        let pid = r.reader.string(r.position[4])
+        let pid = r.trimmed(4)
         let price = r.decimal(5, &issues, min: 0)
         if catalog.products[pid] == nil {
             issues.add(r.file, r.line, "product_id", pid.isEmpty ? "empty value" : "unknown product \(pid)")
@@ -374,7 +394,7 @@ struct ParsedBatch {
         written["planograms.csv"] = try writePlanograms(db)
         written["sales.csv"] = try writeSales(db, progress: progress)
         written["services.csv"] = try writeServices(db)
-        return written.filter { $0.value > 0 || products.isEmpty == false || true }
+        return written
     }
 
     func writePlanograms(_ db: SQLiteDatabase) throws -> Int {
@@ -422,16 +442,20 @@ struct ParsedBatch {
     func writeSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
         guard !sales.isEmpty else { return 0 }
         let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        var slotText: [SlotCode: String] = [:]
+        // C strings made once and bound without copies.
+        let deviceC = deviceNames.map { strdup($0)! }, productC = productNames.map { strdup($0)! }
+        var slotC: [SlotCode: UnsafeMutablePointer<CChar>] = [:]
+        defer { (deviceC + productC + Array(slotC.values)).forEach { free($0) } }
         var written = 0
         try txnBytes.withUnsafeBytes { txn in
             for (i, s) in sales.enumerated() {
                 st.bindInt(s.ts, at: 1)
-                st.bindText(deviceNames[Int(s.device)], at: 2)
+                st.bindStaticText(deviceC[Int(s.device)], at: 2)
                 st.bindInt(Int64(s.cabinet), at: 3)
-                if slotText[s.slot] == nil { slotText[s.slot] = s.slot.description }
-                st.bindText(slotText[s.slot]!, at: 4)
-                st.bindText(productNames[Int(s.product)], at: 5)
+                let slot: UnsafeMutablePointer<CChar>
+                if let p = slotC[s.slot] { slot = p } else { slot = strdup(s.slot.description)!; slotC[s.slot] = slot }
+                st.bindStaticText(slot, at: 4)
+                st.bindStaticText(productC[Int(s.product)], at: 5)
                 st.bindDouble(s.price, at: 6)
                 if s.txnStart >= 0 {
                     st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 7)
@@ -452,11 +476,16 @@ struct ParsedBatch {
         guard !services.isEmpty else { return 0 }
         let st = try db.statement("INSERT OR IGNORE INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)")
         var written = 0
+        let deviceC = deviceNames.map { strdup($0)! }
+        var slotC: [SlotCode: UnsafeMutablePointer<CChar>] = [:]
+        defer { (deviceC + Array(slotC.values)).forEach { free($0) } }
         for s in services {
             st.bindInt(s.ts, at: 1)
-            st.bindText(deviceNames[Int(s.device)], at: 2)
+            st.bindStaticText(deviceC[Int(s.device)], at: 2)
             st.bindInt(Int64(s.cabinet), at: 3)
-            st.bindText(s.slot.description, at: 4)
+            let slot: UnsafeMutablePointer<CChar>
+            if let p = slotC[s.slot] { slot = p } else { slot = strdup(s.slot.description)!; slotC[s.slot] = slot }
+            st.bindStaticText(slot, at: 4)
             st.bindInt(Int64(s.units), at: 5)
             try st.step()
             written += db.changes

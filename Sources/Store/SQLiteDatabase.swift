@@ -37,6 +37,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")
+            try execute("PRAGMA cache_size=-65536")
         }
         try execute("PRAGMA foreign_keys=ON")
     }
@@ -161,6 +162,8 @@ public final class SQLiteStatement {
         sqlite3_bind_text(stmt, i, p.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(p.count), SQLITE_TRANSIENT_PTR)
     }
     @inline(__always) public func bindText(_ s: String, at i: Int32) { sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR) }
+    /// Binds a C string that outlives the statement's use of it (no copy).
+    @inline(__always) public func bindStaticText(_ p: UnsafePointer<CChar>, at i: Int32) { sqlite3_bind_text(stmt, i, p, -1, nil) }
 
     /// Steps once: true when a row is available, false when done.
     @discardableResult

@@ -3,13 +3,15 @@ import Dispatch
 import Foundation
 import Logging
 import PlanogramLive
+import Store
+import FleetGenerator
 
 @main
 struct PlanogramLiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planogram-live",
         abstract: "Realtime collaboration server for vending-machine planograms.",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Import.self, Token.self, Fixtures.self]
     )
 }
 
@@ -26,6 +28,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one (PLANOGRAM_PORT).") var port: Int?
     @Option(help: "SQLite database path (PLANOGRAM_DB); default ./data/planogram.db.") var db: String?
     @Option(help: "Directory of the web front end (PLANOGRAM_WEB); default ./Web.") var web: String?
+    @Option(help: "Fleet loaded into an empty database (PLANOGRAM_FIXTURES); default ./Fixtures/demo.") var fixtures: String?
     @Flag(help: "Demo mode: makes a token secret if none is set and prints a token per role.") var demo = false
     @Option(help: "Largest request body in bytes (PLANOGRAM_MAX_BODY_BYTES).") var maxBodyBytes: Int?
     @Option(help: "Most open connections (PLANOGRAM_MAX_CONNECTIONS).") var maxConnections: Int?
@@ -41,6 +44,7 @@ struct Serve: ParsableCommand {
         if let port { config.port = port }
         if let db { config.databasePath = db }
         if let web { config.webRoot = web }
+        if let fixtures { config.fixturesDirectory = fixtures }
         if demo { config.demo = true }
         if let maxBodyBytes { config.maxBodyBytes = maxBodyBytes }
         if let maxConnections { config.maxConnections = maxConnections }
@@ -60,6 +64,106 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        if config.demo {
+            var lines = "demo tokens (valid 12 h):\n"
+            for (role, token) in server.demoTokens() { lines += "  \(role.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(token)\n" }
+            FileHandle.standardError.write(Data(lines.utf8))
+        }
         dispatchMain()
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate and import the CSV files of a directory (SPEC §3).",
+        discussion: """
+        Reads products.csv, devices.csv, cabinets.csv, planograms.csv, sales.csv and services.csv (any subset).
+        Everything is checked before anything is written; on any problem the first 100 are listed with
+        file, line and column, nothing is written, and the exit status is 2. Importing the same files
+        again changes nothing.
+        """
+    )
+
+    @Option(help: "SQLite database path (created if missing).") var db: String
+    @Argument(help: "Directory holding the CSV files.") var dir: String
+
+    func run() throws {
+        let store = try Store(path: db)
+        var last = Date.distantPast
+        let importer = Importer(store: store) { p in
+            let now = Date()
+            guard p.bytesDone == p.bytesTotal || now.timeIntervalSince(last) >= 0.5 else { return }
+            last = now
+            let pct = p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) * 100 : 100
+            FileHandle.standardError.write(Data(String(format: "%@ %@: %d rows (%.0f%%)\n", p.phase, p.file, p.rows, pct).utf8))
+        }
+        do {
+            let report = try importer.importDirectory(dir)
+            var out = "imported \(report.files.joined(separator: ", ")) in \(String(format: "%.2f", report.seconds)) s\n"
+            for f in report.files {
+                out += "  \(f): \(report.rowsRead[f] ?? 0) rows read, \(report.rowsWritten[f] ?? 0) written\n"
+            }
+            print(out, terminator: "")
+        } catch let rejected as ImportRejected {
+            FileHandle.standardError.write(Data((rejected.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a signed bearer token (JWT HS256) for the secret in PLANOGRAM_SECRET or --secret."
+    )
+
+    @Option(help: "merchandiser, manager, driver or admin.") var role: String
+    @Option(help: "Subject (user id).") var sub: String
+    @Option(help: "Display name; defaults to the subject.") var name: String?
+    @Option(help: "Lifetime in seconds.") var ttl: Int = 3600
+    @Option(help: "Comma-separated device ids the holder may touch; all when absent.") var devices: String?
+    @Option(help: "Token secret (default: PLANOGRAM_SECRET).") var secret: String?
+
+    func run() throws {
+        guard let r = Role(rawValue: role) else {
+            throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
+        guard let key = secret ?? ProcessInfo.processInfo.environment["PLANOGRAM_SECRET"], !key.isEmpty else {
+            throw ValidationError("set PLANOGRAM_SECRET or pass --secret")
+        }
+        let list = devices.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        print(TokenAuthority(secret: key).mint(subject: sub, name: name ?? sub, role: r, ttlSeconds: ttl, devices: list))
+    }
+}
+
+struct Fixtures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a generated fleet in the CSV formats of SPEC §3 (deterministic for a seed).",
+        discussion: "The generating model is documented in Fixtures/README.md; model.json records its parameters."
+    )
+
+    @Option(help: "Output directory.") var out: String
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "Number of devices.") var devices: Int = 12
+    @Option(help: "Days of history.") var days: Int = 365
+    @Option(help: "Eye-level row as a share of the height (0 top … 1 bottom).") var eyeLevel: Double = 0.3
+    @Option(help: "Strength of the row effect.") var rowStrength: Double = 1.6
+    @Option(help: "Strength of the column effect.") var columnStrength: Double = 0.6
+    @Option(help: "Overall demand scale.") var demandScale: Double = 1.0
+    @Option(help: "Probability of a companion purchase.") var basketRate: Double = 0.12
+
+    func run() throws {
+        guard devices >= 1, devices <= 5000 else { throw ValidationError("--devices must be 1…5000") }
+        guard days >= 1, days <= 3650 else { throw ValidationError("--days must be 1…3650") }
+        guard (0...1).contains(eyeLevel), rowStrength >= 0, columnStrength >= 0, demandScale > 0, (0...1).contains(basketRate) else {
+            throw ValidationError("model parameters out of range")
+        }
+        var model = FleetModel()
+        model.seed = seed; model.devices = devices; model.days = days; model.eyeLevel = eyeLevel
+        model.rowStrength = rowStrength; model.columnStrength = columnStrength; model.demandScale = demandScale
+        model.basketRate = basketRate
+        let gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let s = try gen.write(to: out)
+        print("wrote \(out): \(s.products) products, \(s.devices) devices, \(s.cabinets) cabinets, \(s.planogramVersions) planogram versions, \(s.sales) sales, \(s.services) services (\(s.bytes / 1024) KiB)")
     }
 }

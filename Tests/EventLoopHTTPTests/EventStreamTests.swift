@@ -1,3 +1,4 @@
+import HTTPTestClient
 import Dispatch
 import EventLoopHTTP
 import XCTest

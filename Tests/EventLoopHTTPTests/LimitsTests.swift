@@ -1,3 +1,4 @@
+import HTTPTestClient
 import EventLoopHTTP
 import XCTest
 

@@ -1,5 +1,4 @@
 import Foundation
-import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,29 +6,38 @@ import Glibc
 /// A blocking test client over a real TCP socket: sends raw bytes, reads responses and SSE events,
 /// every read bounded by a timeout so a broken server fails the test instead of hanging it.
 /// Used by one thread at a time (tests hand a client to a reader thread and stop using it).
-final class RawClient: @unchecked Sendable {
-    let fd: Int32
-    private(set) var buffer: [UInt8] = []
-    private(set) var closed = false
+public final class RawClient: @unchecked Sendable {
+    public let fd: Int32
+    public private(set) var buffer: [UInt8] = []
+    public private(set) var closed = false
 
-    struct Response {
-        var status: Int
-        var headers: [(String, String)]
-        var body: [UInt8]
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-        var text: String { String(decoding: body, as: UTF8.self) }
+    public struct Response {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+            self.status = status; self.headers = headers; self.body = body
+        }
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    struct Event: Equatable {
-        var id: String?
-        var event: String?
-        var data: String
-        var comment: Bool = false
+    public struct Event: Equatable {
+        public var id: String?
+        public var event: String?
+        public var data: String
+        public var comment: Bool = false
+        public init(id: String? = nil, event: String? = nil, data: String, comment: Bool = false) {
+            self.id = id; self.event = event; self.data = data; self.comment = comment
+        }
     }
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
-    init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
+    public init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         if var rcv = receiveBuffer {
@@ -52,14 +60,14 @@ final class RawClient: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    func setTimeout(_ seconds: Double) {
+    public func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
@@ -69,11 +77,11 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Half-closes the sending side.
-    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads more bytes into the buffer. False on EOF, error or timeout.
     @discardableResult
-    func fill() -> Bool {
+    public func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n > 0 {
@@ -84,7 +92,7 @@ final class RawClient: @unchecked Sendable {
         return false
     }
 
-    func dropBuffered(_ n: Int) { buffer.removeFirst(n) }
+    public func dropBuffered(_ n: Int) { buffer.removeFirst(n) }
 
     private func take(_ n: Int) -> [UInt8] {
         let out = Array(buffer[0..<n])
@@ -110,7 +118,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Reads one response (Content-Length, chunked or close-delimited body).
-    func readResponse(head: Bool = false) throws -> Response {
+    public func readResponse(head: Bool = false) throws -> Response {
         var statusLine = try readLine()
         var status = 0
         var headers: [(String, String)] = []
@@ -152,7 +160,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// True when the server closed the connection (reads EOF within the timeout).
-    func waitForClose() -> Bool {
+    public func waitForClose() -> Bool {
         while !closed {
             if !fill() { return closed || errno == ECONNRESET }
         }
@@ -160,7 +168,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Reads the next SSE event (comments included when `comments` is true).
-    func readEvent(comments: Bool = false) throws -> Event {
+    public func readEvent(comments: Bool = false) throws -> Event {
         while true {
             if let end = eventEnd() {
                 let text = String(decoding: buffer[0..<end.0], as: UTF8.self)
@@ -205,7 +213,7 @@ final class RawClient: @unchecked Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+public func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }

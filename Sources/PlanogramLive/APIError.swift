@@ -1,0 +1,71 @@
+import EventLoopHTTP
+import Foundation
+
+/// Every error the API answers with: status, machine code and the message users read, in one place
+/// (SPEC §5 shape `{"error": {"code", "message", "details"}}`).
+public struct APIError: Error, Sendable {
+    public let status: Int
+    public let code: String
+    public let message: String
+    public let details: AnyJSON?
+
+    public init(_ status: Int, _ code: String, _ message: String, details: Any? = nil) {
+        self.status = status; self.code = code; self.message = message; self.details = details.map(AnyJSON.init)
+    }
+
+    public static func badRequest(_ m: String, details: Any? = nil) -> APIError { APIError(400, "bad_request", m, details: details) }
+    public static func unauthorized(_ m: String) -> APIError { APIError(401, "unauthorized", m) }
+    public static func forbidden(_ m: String) -> APIError { APIError(403, "forbidden", m) }
+    public static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
+    public static func conflict(_ m: String, details: Any? = nil) -> APIError { APIError(409, "conflict", m, details: details) }
+    public static func unsupportedMediaType(_ m: String) -> APIError { APIError(415, "unsupported_media_type", m) }
+    public static func unprocessable(_ code: String, _ m: String, details: Any? = nil) -> APIError { APIError(422, code, m, details: details) }
+    public static func unavailable(_ m: String) -> APIError { APIError(503, "shutting_down", m) }
+
+    var response: HTTPResponse {
+        var body: [String: Any] = ["code": code, "message": message]
+        if let details { body["details"] = details.value }
+        var r = JSONReply.response(status, ["error": body])
+        if status == 401 { r.headers.set("WWW-Authenticate", "Bearer") }
+        return r
+    }
+}
+
+/// JSON bodies in and out of the API (Foundation's serializer: the API routes are not per-subscriber
+/// hot paths; SSE events get their own encoders).
+enum JSONReply {
+    static func response(_ status: Int, _ object: Any) -> HTTPResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return .json(status, [UInt8](data))
+    }
+
+    /// The request body as a JSON object, or a 400/415 naming the problem.
+    static func object(_ req: HTTPRequest) throws(APIError) -> [String: Any] {
+        if let type = req.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
+            throw .unsupportedMediaType("expected Content-Type application/json, got \(type)")
+        }
+        guard !req.body.isEmpty else { throw .badRequest("a JSON object body is required") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: Data(req.body), options: [.fragmentsAllowed]) } catch {
+            throw .badRequest("body is not valid JSON: \(Self.reason(error))")
+        }
+        guard let object = parsed as? [String: Any] else { throw .badRequest("body must be a JSON object") }
+        return object
+    }
+
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}
+
+extension Responder {
+    func send(_ error: APIError) { send(error.response) }
+    func sendJSON(_ status: Int = 200, _ object: Any) { send(JSONReply.response(status, object)) }
+}
+
+/// An immutable JSON object graph (from JSONSerialization types) carried across queues.
+public struct AnyJSON: @unchecked Sendable {
+    public let value: Any
+    public init(_ value: Any) { self.value = value }
+}

@@ -1,0 +1,42 @@
+import EventLoopHTTP
+
+/// Who may call what: the bearer token from the header or `?access_token=`, verified, then the role
+/// and the `devices` claim checked. Failures are 401 (no or bad token) or 403 (role or device).
+struct Authorization: Sendable {
+    let authority: TokenAuthority
+
+    func principal(_ req: HTTPRequest) throws(APIError) -> Principal {
+        var token: String?
+        if let h = req.headers["authorization"] {
+            let parts = h.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw .unauthorized("Authorization must be \"Bearer <token>\"")
+            }
+            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        } else {
+            token = req.queryValue("access_token")
+        }
+        guard let token, !token.isEmpty else { throw .unauthorized(TokenError.missing.description) }
+        do { return try authority.verify(token) } catch { throw .unauthorized(error.description) }
+    }
+
+    /// The caller, if their role is one of `roles`.
+    func require(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> Principal {
+        let p = try principal(req)
+        guard roles.contains(p.role) else {
+            throw .forbidden("role \(p.role.rawValue) may not \(req.method) \(req.path) (allowed: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))")
+        }
+        return p
+    }
+
+    /// Refuses a device outside the token's `devices` claim.
+    func requireDevice(_ p: Principal, _ deviceID: String) throws(APIError) {
+        guard p.mayTouch(device: deviceID) else { throw .forbidden("this token does not cover device \(deviceID)") }
+    }
+}
+
+extension Set where Element == Role {
+    static let anyRole: Set<Role> = Set(Role.allCases)
+    static let editors: Set<Role> = [.merchandiser, .manager, .admin]
+    static let adminOnly: Set<Role> = [.admin]
+}

@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+
+/// A role of SPEC §1.
+public enum Role: String, Sendable, CaseIterable, Codable {
+    case merchandiser, manager, driver, admin
+}
+
+/// The verified claims of a bearer token.
+public struct Principal: Sendable, Equatable {
+    public let subject: String
+    public let name: String
+    public let role: Role
+    public let expires: Int64
+    /// Devices the holder may touch; nil means all.
+    public let devices: Set<String>?
+
+    public func mayTouch(device id: String) -> Bool { devices?.contains(id) ?? true }
+}
+
+/// Why a token was refused (every case is a 401 with this message).
+public enum TokenError: Error, Equatable, CustomStringConvertible {
+    case missing, malformed, unsupportedAlgorithm(String), badSignature, expired, badClaims(String)
+    public var description: String {
+        switch self {
+        case .missing: return "a bearer token is required (Authorization header or access_token query parameter)"
+        case .malformed: return "the token is not a well-formed JWT"
+        case .unsupportedAlgorithm(let a): return "token algorithm \(a) is not accepted (HS256 only)"
+        case .badSignature: return "the token signature does not match"
+        case .expired: return "the token has expired"
+        case .badClaims(let m): return "token claims are invalid: \(m)"
+        }
+    }
+}
+
+/// Mints and verifies JWT HS256 tokens (RFC 7519) with the claims `sub`, `name`, `role`, `exp` and
+/// optional `devices`. Only HS256 is accepted, whatever the header says; the signature is compared in
+/// constant time by swift-crypto; `exp` is required and checked against the clock.
+public struct TokenAuthority: Sendable {
+    private let secret: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: secret) }
+
+    public init(secret: String) {
+        self.secret = Array(secret.utf8)
+    }
+
+    public func mint(subject: String, name: String, role: Role, ttlSeconds: Int, devices: [String]? = nil,
+                     now: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
+        var claims: [String: Any] = ["sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now]
+        if let devices { claims["devices"] = devices }
+        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let payload = Base64URL.encode(try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
+        let input = header + "." + payload
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: key)
+        return input + "." + Base64URL.encode(Data(mac))
+    }
+
+    public func verify(_ token: String, now: Int64 = Int64(Date().timeIntervalSince1970)) throws(TokenError) -> Principal {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]), let payloadData = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]),
+              let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
+              let claims = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
+        else { throw .malformed }
+        guard let alg = header["alg"] as? String else { throw .malformed }
+        guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
+        let input = Data(parts[0].utf8) + Data(".".utf8) + Data(parts[1].utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else { throw .badSignature }
+        guard let exp = (claims["exp"] as? NSNumber)?.int64Value else { throw .badClaims("exp is required") }
+        guard exp > now else { throw .expired }
+        guard let sub = claims["sub"] as? String, !sub.isEmpty else { throw .badClaims("sub is required") }
+        guard let roleText = claims["role"] as? String, let role = Role(rawValue: roleText) else {
+            throw .badClaims("role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var devices: Set<String>?
+        if let d = claims["devices"] {
+            guard let list = d as? [String] else { throw .badClaims("devices must be a list of device ids") }
+            devices = Set(list)
+        }
+        return Principal(subject: sub, name: claims["name"] as? String ?? sub, role: role, expires: exp, devices: devices)
+    }
+}
+
+/// Base64 with the URL alphabet and no padding (RFC 4648 §5), as JWT uses it.
+enum Base64URL {
+    static func encode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: Substring) -> Data? {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !s.contains("=") else { return nil }
+        while s.count % 4 != 0 { s += "=" }
+        return Data(base64Encoded: s)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import PlanogramDomain
+import Store
+import XCTest
+
+final class ImportTests: XCTestCase {
+    var dir = ""
+    var store: Store!
+
+    static let good: [String: String] = [
+        "products.csv": """
+        product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days
+        P1,"Chips, salted",chips,1.50,0.50,ambient,150,1,120
+        P2,Cola,soda,2.00,0.60,chilled,120,1,200
+        P3,Club Sandwich,sandwich,4.50,2.00,chilled,90,2,3
+        """,
+        "devices.csv": """
+        device_id,name,venue_type,latitude,longitude,device_type
+        D1,Lobby,office,52.5,13.4,combo
+        """,
+        "cabinets.csv": """
+        device_id,cabinet_index,temperature,rows,columns,row_heights_mm
+        D1,0,ambient,2,3,200;100
+        D1,1,chilled,2,3,200;200
+        """,
+        "planograms.csv": """
+        device_id,cabinet_index,effective_from,slot,product_id,capacity
+        D1,0,2026-01-01T00:00:00Z,a1,P1,8
+        D1,1,2026-01-01T00:00:00Z,A1,P2,10
+        D1,1,2026-01-01T00:00:00Z,B1,P3,4
+        D1,1,2026-02-01,A1,P2,12
+        """,
+        "sales.csv": """
+        timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id
+        2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,t1
+        2026-01-02T08:00:20+01:00,D1,1,A1,P2,2.00,t1
+        2026-01-02T09:00:00.250Z,D1,1,B1,P3,4.50,
+        """,
+        "services.csv": """
+        timestamp,device_id,cabinet_index,slot,units_added
+        2026-01-03T07:00:00Z,D1,0,A1,3
+        """,
+    ]
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "import-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/csv", withIntermediateDirectories: true)
+        store = try Store(path: dir + "/t.db")
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ files: [String: String]) throws {
+        for (k, v) in files { try (v + "\n").write(toFile: dir + "/csv/" + k, atomically: true, encoding: .utf8) }
+    }
+
+    func counts() throws -> [Int64] {
+        try store.read { db in
+            try ["products", "devices", "cabinets", "planogram_versions", "planogram_slots", "sales", "services"].map {
+                try db.scalarInt("SELECT count(*) FROM \($0)") ?? -1
+            }
+        }
+    }
+
+    /// Imports `good` with `file` replaced by `content`; expects refusal and returns the issues.
+    func rejected(_ file: String, _ content: String) throws -> ImportRejected {
+        var files = Self.good
+        files[file] = content
+        try write(files)
+        do {
+            _ = try Importer(store: store).importDirectory(dir + "/csv")
+        } catch let r as ImportRejected {
+            return r
+        }
+        XCTFail("import of \(file) was accepted")
+        throw ImportRejected(issues: [], total: 0)
+    }
+
+    func testCleanImportWritesEverythingAndNormalisesSlots() throws {
+        try write(Self.good)
+        let report = try Importer(store: store).importDirectory(dir + "/csv")
+        XCTAssertEqual(report.rowsWritten["sales.csv"], 3)
+        XCTAssertEqual(try counts(), [3, 1, 2, 3, 4, 3, 1])
+        let plan = try XCTUnwrap(try store.planogram(deviceID: "D1", cabinetIndex: 1))
+        XCTAssertEqual(plan.version, 2)
+        XCTAssertEqual(plan.facings[SlotCode("A1")!], Facing(productID: "P2", capacity: 12))
+        XCTAssertEqual(try store.planogram(deviceID: "D1", cabinetIndex: 1, version: 1)?.facings.count, 2)
+        XCTAssertEqual(try store.planogram(deviceID: "D1", cabinetIndex: 0)?.facings.keys.first?.description, "A1")
+        let catalog = try store.loadCatalog()
+        XCTAssertEqual(catalog.products["P1"]?.name, "Chips, salted")
+        // The +01:00 offset is converted to UTC.
+        let ts = try store.read { try $0.scalarInt("SELECT ts FROM sales WHERE slot = 'A1' AND cabinet_index = 1") }
+        XCTAssertEqual(ts.map { FieldParse.iso8601($0) }, "2026-01-02T07:00:20Z")
+    }
+
+    func testImportingTheSameFilesTwiceChangesNothing() throws {
+        try write(Self.good)
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        let before = try counts()
+        let dump1 = try store.read { db in try db.query("SELECT * FROM planogram_versions ORDER BY id") { "\($0.int(0)) \($0.text(1)) \($0.int(3))" } }
+        let again = try Importer(store: store).importDirectory(dir + "/csv")
+        XCTAssertEqual(again.totalRowsWritten, 0)
+        XCTAssertEqual(try counts(), before)
+        XCTAssertEqual(try store.read { db in try db.query("SELECT * FROM planogram_versions ORDER BY id") { "\($0.int(0)) \($0.text(1)) \($0.int(3))" } }, dump1)
+    }
+
+    func testEveryErrorKindIsListedWithFileLineAndColumn() throws {
+        let cases: [(String, String, String, String)] = [
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,0,A1,NOPE,1.50,", "product_id", "unknown product NOPE"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,0,C1,P1,1.50,", "slot", "outside the cabinet"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,0,A1,P1,1,50,", "", "expected 7 fields"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,0,A1,P1,abc,", "price", "bad number"),
+            ("sales.csv", "2026-13-02T08:00:00Z,D1,0,A1,P1,1.50,", "timestamp", "bad date"),
+            ("sales.csv", "2026-01-02T08:00:00,D1,0,A1,P1,1.50,", "timestamp", "bad date"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D9,0,A1,P1,1.50,", "device_id", "unknown device D9"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,7,A1,P1,1.50,", "cabinet_index", "unknown cabinet 7"),
+            ("sales.csv", "2026-01-02T08:00:00Z,D1,0,A1,P1,\"1.50,", "price", "unterminated quoted field"),
+            ("products.csv", "P1,Dup,chips,1.50,0.50,ambient,150,1,120", "product_id", "duplicate key P1"),
+            ("products.csv", "P9,Warm,chips,1.50,0.50,lukewarm,150,1,120", "temperature", "unknown value"),
+            ("products.csv", "P9,Wide,chips,1.50,0.50,ambient,150,3,120", "width_cols", "between 1 and 2"),
+            ("cabinets.csv", "D1,2,ambient,2,3,200", "row_heights_mm", "1 heights for 2 rows"),
+            ("planograms.csv", "D1,0,2026-01-01T00:00:00Z,B1,P1,5", "product_id", "height: P1 is 150 mm tall"),
+            ("planograms.csv", "D1,0,2026-01-01T00:00:00Z,A2,P2,5", "product_id", "temperature"),
+            ("planograms.csv", "D1,1,2026-01-01T00:00:00Z,A3,P3,5", "slot", "width"),
+            ("planograms.csv", "D1,0,2026-01-01T00:00:00Z,A1,P1,0", "capacity", "between 1 and 1000"),
+            ("planograms.csv", "D1,0,2026-01-01T00:00:00Z,A1,P1,3", "slot", "duplicate key"),
+            ("services.csv", "2026-01-03T07:00:00Z,D1,0,A1,-3", "units_added", "between 0"),
+        ]
+        for (file, row, column, message) in cases {
+            let before = try counts()
+            let r = try rejected(file, Self.good[file]! + "\n" + row)
+            let lineNumber = Self.good[file]!.split(separator: "\n").count + 1
+            XCTAssertEqual(r.total, 1, "\(file) \(row): \(r)")
+            let issue = try XCTUnwrap(r.issues.first, row)
+            XCTAssertEqual(issue.file, file, row)
+            XCTAssertEqual(issue.line, lineNumber, row)
+            XCTAssertEqual(issue.column, column, "\(row): \(issue)")
+            XCTAssertTrue(issue.message.contains(message), "\(row): \(issue.message)")
+            XCTAssertEqual(try counts(), before, "nothing may be written: \(row)")
+        }
+    }
+
+    func testMissingColumnAndUnknownFileAreReported() throws {
+        let r = try rejected("devices.csv", "device_id,name,venue_type,latitude,device_type\nD1,L,office,1,snack")
+        XCTAssertEqual(r.issues.first?.column, "longitude")
+        XCTAssertEqual(r.issues.first?.line, 1)
+        XCTAssertThrowsError(try Importer(store: store).importFiles(["prices.csv": Array("a\n".utf8)])) { e in
+            XCTAssertTrue("\(e)".contains("unknown file"))
+        }
+    }
+
+    func testAtMostOneHundredProblemsAreListedButAllAreCounted() throws {
+        var rows = Self.good["sales.csv"]!
+        for i in 0..<250 { rows += "\n2026-01-02T08:00:\(String(format: "%02d", i % 60))Z,D1,0,A1,X\(i),1.50," }
+        let r = try rejected("sales.csv", rows)
+        XCTAssertEqual(r.total, 250)
+        XCTAssertEqual(r.issues.count, 100)
+        XCTAssertEqual(try counts(), [0, 0, 0, 0, 0, 0, 0])
+    }
+
+    func testABadFileAmongGoodOnesWritesNothing() throws {
+        _ = try rejected("services.csv", Self.good["services.csv"]! + "\n2026-01-03T07:00:00Z,D1,0,Z9,3")
+        XCTAssertEqual(try counts(), [0, 0, 0, 0, 0, 0, 0])
+    }
+
+    func testCSVReaderHandlesQuotesCRLFAndBOM() throws {
+        let text: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a,\"b \"\"q\"\", c\",\r\n\r\n\"multi\nline\",x,\r\nlast,,".utf8)
+        try text.withUnsafeBufferPointer { buf in
+            var r = CSVReader(buf)
+            XCTAssertTrue(try r.next())
+            XCTAssertEqual((0..<r.count).map { r.string($0) }, ["a", "b \"q\", c", ""])
+            XCTAssertTrue(try r.next())
+            XCTAssertEqual(r.line, 3)
+            XCTAssertEqual((0..<r.count).map { r.string($0) }, ["multi\nline", "x", ""])
+            XCTAssertTrue(try r.next())
+            XCTAssertEqual(r.line, 5)
+            XCTAssertEqual((0..<r.count).map { r.string($0) }, ["last", "", ""])
+            XCTAssertFalse(try r.next())
+        }
+    }
+
+    func testTimestampParser() {
+        func t(_ s: String, _ dateOnly: Bool = false) -> Int64? {
+            Array(s.utf8).withUnsafeBufferPointer { FieldParse.timestamp($0, dateOnlyAllowed: dateOnly) }
+        }
+        XCTAssertEqual(t("1970-01-01T00:00:00Z"), 0)
+        XCTAssertEqual(t("2026-11-25T10:00:00+02:00").map(FieldParse.iso8601), "2026-11-25T08:00:00Z")
+        XCTAssertEqual(t("2024-02-29T23:59:59.999-0130").map(FieldParse.iso8601), "2024-03-01T01:29:59Z")
+        XCTAssertEqual(t("2026-02-01", true).map(FieldParse.iso8601), "2026-02-01T00:00:00Z")
+        for bad in ["2026-02-01", "2025-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:00:00", "2026-01-01T10:00:00Zjunk", "26-01-01T10:00Z"] {
+            XCTAssertNil(t(bad), bad)
+        }
+    }
+
+    func testImportCommandExitsWithTwoOnBadFiles() throws {
+        var files = Self.good
+        files["sales.csv"] = Self.good["sales.csv"]! + "\nnot-a-date,D1,0,A1,P1,1.50,"
+        try write(files)
+        let binary = productsDirectory.appendingPathComponent("planogram-live").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["import", "--db", dir + "/cli.db", dir + "/csv"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2)
+        XCTAssertTrue(text.contains("sales.csv:5: column timestamp: bad date \"not-a-date\""), text)
+    }
+
+    var productsDirectory: URL {
+        Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }.map { $0.bundleURL.deletingLastPathComponent() }
+            ?? URL(fileURLWithPath: ".build/debug")
+    }
+}

@@ -1,0 +1,85 @@
+import FleetGenerator
+import Foundation
+import HTTPTestClient
+import PlanogramLive
+import XCTest
+
+/// A small generated fleet shared by the tests of one process (3 devices, 8 weeks), written once.
+enum TestFleet {
+    static let directory: String = {
+        let dir = NSTemporaryDirectory() + "planogram-test-fleet-\(getpid())"
+        var model = FleetModel()
+        model.seed = 7
+        model.devices = 3
+        model.days = 56
+        model.changeEveryDays = 20...30
+        _ = try! FleetGenerator(model: model).write(to: dir)
+        return dir
+    }()
+
+    static func file(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+}
+
+/// The real server on an ephemeral port with a temporary SQLite file, loaded from the test fleet.
+final class AppTestServer: @unchecked Sendable {
+    static let secret = "test-secret-0123456789"
+    let server: PlanogramServer
+    let port: Int
+    let directory: String
+
+    init(fixtures: String? = TestFleet.directory, configure: (inout AppConfiguration) -> Void = { _ in }) throws {
+        directory = NSTemporaryDirectory() + "planogram-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var c = AppConfiguration()
+        c.port = 0
+        c.databasePath = directory + "/test.db"
+        c.fixturesDirectory = fixtures ?? directory + "/none"
+        c.webRoot = directory
+        c.secret = Self.secret
+        c.loops = 2
+        configure(&c)
+        server = PlanogramServer(configuration: c)
+        port = try server.start()
+    }
+
+    func stop() {
+        let done = DispatchSemaphore(value: 0)
+        server.shutdown { _ in done.signal() }
+        _ = done.wait(timeout: .now() + 10)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func token(_ role: Role, sub: String = "u1", devices: [String]? = nil, ttl: Int = 600) -> String {
+        TokenAuthority(secret: Self.secret).mint(subject: sub, name: "User \(sub)", role: role, ttlSeconds: ttl, devices: devices)
+    }
+
+    /// One request on a fresh connection; the body is decoded as JSON when it is JSON.
+    func request(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, body: String? = nil,
+                 contentType: String? = nil) throws -> APIResponse {
+        let c = try RawClient(port: port, timeout: 20)
+        var payload: [UInt8] = []
+        var type = contentType
+        if let json {
+            payload = Array(try JSONSerialization.data(withJSONObject: json))
+            type = type ?? "application/json"
+        } else if let body {
+            payload = Array(body.utf8)
+        }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+        if let token { head += "Authorization: Bearer \(token)\r\n" }
+        if let type { head += "Content-Type: \(type)\r\n" }
+        if method == "POST" || !payload.isEmpty { head += "Content-Length: \(payload.count)\r\n" }
+        c.send(Array((head + "\r\n").utf8) + payload)
+        let r = try c.readResponse()
+        return APIResponse(status: r.status, headers: r.headers, body: r.body)
+    }
+}
+
+struct APIResponse {
+    let status: Int
+    let headers: [(String, String)]
+    let body: [UInt8]
+    var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:] }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+}
