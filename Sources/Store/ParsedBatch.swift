@@ -13,6 +13,7 @@ struct ParsedBatch {
         var price: Double
         var txnStart: Int32   // into `txnBytes`, -1 when empty
         var txnLength: Int32
+        var line: Int32
     }
     struct ServiceRow {
         var ts: Int64
@@ -72,6 +73,8 @@ struct ParsedBatch {
         guard issues.total == before else { return }
         var rows = 0
         let total = bytes.count
+        if file == "sales.csv" { sales.reserveCapacity(total / 45) }
+        if file == "services.csv" { services.reserveCapacity(total / 35); serviceKeys.reserveCapacity(total / 35) }
         while true {
             do { guard try reader.next() else { break } } catch {
                 issues.add(file, error.line, error.column <= expected.count ? expected[max(0, error.column - 1)] : "", error.reason)
@@ -293,7 +296,31 @@ struct ParsedBatch {
     }
 
     struct HistoryKey: Hashable { var ts: Int64; var packed: Int64 }
+    /// Duplicate detection for sales. Export files are in time order, so only the keys of the current
+    /// second are kept; the first time a row goes back in time, every key seen so far is indexed.
     var saleKeys: [HistoryKey: Int32] = [:]
+    var saleKeysComplete = false
+    var lastSaleTs = Int64.min
+
+    mutating func firstSale(with key: HistoryKey, line: Int32) -> Int32? {
+        if !saleKeysComplete {
+            if key.ts > lastSaleTs {
+                saleKeys.removeAll(keepingCapacity: true)
+                lastSaleTs = key.ts
+            } else if key.ts < lastSaleTs {
+                saleKeys.removeAll()
+                saleKeys.reserveCapacity(sales.count * 2)
+                for s in sales {
+                    let k = HistoryKey(ts: s.ts, packed: Int64(s.device) << 24 | Int64(s.cabinet) << 16 | Int64(s.slot.row) << 8 | Int64(s.slot.column))
+                    saleKeys[k] = s.line
+                }
+                saleKeysComplete = true
+            }
+        }
+        if let first = saleKeys[key] { return first }
+        saleKeys[key] = line
+        return nil
+    }
     var serviceKeys: [HistoryKey: Int32] = [:]
 
     mutating func parseSale(_ r: FieldCursor, _ issues: inout ImportIssueList) {
@@ -319,12 +346,12 @@ struct ParsedBatch {
         guard issues.total == before, let ts, let (cab, slot) = located, let price else { return }
         let d = intern(device: cab.deviceID), p = intern(product: pid)
         let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column))
-        if let first = saleKeys.updateValue(Int32(r.line), forKey: key) {
+        if let first = firstSale(with: key, line: Int32(r.line)) {
             issues.add(r.file, r.line, "timestamp", "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) in the same second (line \(first))")
             return
         }
         sales.append(SaleRow(ts: ts, device: d, cabinet: Int32(cab.index), slot: slot, product: p, price: price,
-                             txnStart: txnStart, txnLength: txnLength))
+                             txnStart: txnStart, txnLength: txnLength, line: Int32(r.line)))
     }
 
     mutating func parseService(_ r: FieldCursor, _ issues: inout ImportIssueList) {

@@ -140,6 +140,21 @@ final class ImportTests: XCTestCase {
         }
     }
 
+    func testDuplicateSalesAreFoundInSortedAndUnsortedFiles() throws {
+        let header = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
+        let sorted = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,")
+        XCTAssertEqual(sorted.issues.map(\.line), [3])
+        XCTAssertTrue(sorted.issues[0].message.contains("line 2"), sorted.issues[0].message)
+        // Going back in time switches to a full index; a duplicate of an early row is still found.
+        let unsorted = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
+            + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,d1,0,a1,P1,1.50,")
+        XCTAssertEqual(unsorted.issues.map(\.column), ["device_id"]) // ids are case-sensitive; slot codes are not
+        let dup = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
+            + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,a1,P1,1.50,")
+        XCTAssertEqual(dup.issues.map(\.line), [5])
+        XCTAssertTrue(dup.issues[0].message.contains("line 2"), dup.issues[0].message)
+    }
+
     func testMissingColumnAndUnknownFileAreReported() throws {
         let r = try rejected("devices.csv", "device_id,name,venue_type,latitude,device_type\nD1,L,office,1,snack")
         XCTAssertEqual(r.issues.first?.column, "longitude")
