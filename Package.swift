@@ -25,6 +25,9 @@ let package = Package(
         // SQLite: connection, migrations, CSV import, repositories.
         .target(name: "Store", dependencies: ["CSQLite", "PlanogramDomain"]),
 
+        // Heat zones, velocity, affinity, placement score, revenue model, backtest. Pure and deterministic.
+        .target(name: "Insights", dependencies: ["PlanogramDomain"]),
+
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
 
@@ -35,7 +38,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -44,16 +47,18 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "Store", "FleetGenerator",
+            "PlanogramLive", "Store", "FleetGenerator", "Insights",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Bench-only: the bare engine with a publish route, driven by ../shared/tools/ssebench.
         .executableTarget(name: "sse-fanout-server", dependencies: ["EventLoopHTTP"]),
+        // Bench-only: in-process timing of the model fit and of a 60-slot revenue prediction.
+        .executableTarget(name: "insights-bench", dependencies: ["PlanogramLive", "Insights", "Store", "PlanogramDomain"]),
 
         // A blocking raw-socket HTTP/SSE client shared by the test targets.
         .target(name: "HTTPTestClient", path: "Tests/HTTPTestClient"),
         .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "HTTPTestClient"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "HTTPTestClient"]),
     ]
 )

@@ -150,3 +150,12 @@ enum CatalogueTemplate {
     static let deviceMix: [DeviceType] = [.snack, .beverage, .combo, .combo, .fresh, .snack, .beverage, .combo, .frozen, .snack, .combo, .beverage]
     static let venueMix: [VenueType] = [.office, .hospital, .school, .university, .gym, .transit, .factory, .hotel, .retail, .office, .university, .transit]
 }
+
+extension FleetModel {
+    /// Reads the `model.json` written beside a generated fleet.
+    public static func fromFile(_ path: String) -> FleetModel {
+        guard let data = FileManager.default.contents(atPath: path),
+              let m = try? JSONDecoder().decode(FleetModel.self, from: data) else { return FleetModel() }
+        return m
+    }
+}

@@ -71,3 +71,12 @@ public struct Cabinet: Sendable, Hashable, Codable {
         (0..<rows).flatMap { r in (0..<columns).map { SlotCode(row: r, column: $0) } }
     }
 }
+
+/// A cabinet's identity: device id and cabinet index.
+public struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let deviceID: String
+    public let index: Int
+    public init(_ deviceID: String, _ index: Int) { self.deviceID = deviceID; self.index = index }
+    public var description: String { "\(deviceID)/\(index)" }
+    public static func < (a: CabinetKey, b: CabinetKey) -> Bool { (a.deviceID, a.index) < (b.deviceID, b.index) }
+}

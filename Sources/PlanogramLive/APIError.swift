@@ -35,8 +35,7 @@ public struct APIError: Error, Sendable {
 /// hot paths; SSE events get their own encoders).
 enum JSONReply {
     static func response(_ status: Int, _ object: Any) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return .json(status, [UInt8](data))
+        .json(status, JSONWriter.encode(object))
     }
 
     /// The request body as a JSON object, or a 400/415 naming the problem.

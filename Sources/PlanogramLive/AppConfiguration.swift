@@ -31,6 +31,10 @@ public struct AppConfiguration: Sendable {
     public var checkpointEveryOps = 200
     public var checkpointEverySeconds = 30.0
     public var loops = max(1, System.coreCount)
+    /// Cost of changing one slot (labour, waste), for break-even days of a revenue prediction.
+    public var changeCostPerSlot = 2.5
+    /// How long a stored revenue prediction stays valid.
+    public var predictionTTLSeconds = 24 * 3600
 
     public init() {}
 
@@ -70,6 +74,8 @@ public struct AppConfiguration: Sendable {
         try int("PLANOGRAM_CHECKPOINT_OPS") { c.checkpointEveryOps = $0 }
         try double("PLANOGRAM_CHECKPOINT_SECONDS") { c.checkpointEverySeconds = $0 }
         try int("PLANOGRAM_LOOPS") { c.loops = max(1, $0) }
+        try double("PLANOGRAM_CHANGE_COST_PER_SLOT") { c.changeCostPerSlot = $0 }
+        try int("PLANOGRAM_PREDICTION_TTL_SECONDS") { c.predictionTTLSeconds = $0 }
         return c
     }
 

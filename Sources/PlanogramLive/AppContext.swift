@@ -5,19 +5,24 @@ import PlanogramDomain
 import Store
 
 /// What every route needs: configuration, the store, the catalogue cache and the token checks.
-/// Immutable after start except the catalogue cache (locked) — safe to share across loops.
-final class AppContext: Sendable {
+/// Immutable after start except the catalogue cache (locked); `afterImport` is set once before the
+/// server accepts connections — safe to share across loops.
+final class AppContext: @unchecked Sendable {
     let configuration: AppConfiguration
     let store: Store
     let catalog: CatalogCache
+    let published: PublishedPlanograms
     let auth: Authorization
     let logger: Logger
     private let importQueue = DispatchQueue(label: "planogram.import")
+    /// Runs after a successful import, on the import queue (the insights refit). Set once at start.
+    var afterImport: (@Sendable () -> Void)?
 
     init(configuration: AppConfiguration, store: Store, secret: String, logger: Logger) throws {
         self.configuration = configuration
         self.store = store
         self.catalog = CatalogCache(try store.loadCatalog())
+        self.published = PublishedPlanograms(store: store)
         self.auth = Authorization(authority: TokenAuthority(secret: secret))
         self.logger = logger
     }
@@ -57,6 +62,8 @@ final class AppContext: Sendable {
         try importQueue.sync {
             let report = try Importer(store: store).importFiles(files)
             catalog.replace(try store.loadCatalog())
+            published.invalidate()
+            afterImport?()
             logger.info("import done", metadata: ["files": "\(report.files)", "rows_written": "\(report.totalRowsWritten)",
                                                   "seconds": "\(String(format: "%.2f", report.seconds))"])
             return report

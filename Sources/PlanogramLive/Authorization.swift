@@ -1,9 +1,29 @@
 import EventLoopHTTP
+import Foundation
+
+/// Tokens already verified, so a busy client does not pay for HMAC and JSON on every request.
+/// Expiry is still checked on every use. Bounded: emptied when it reaches 10,000 tokens.
+final class VerifiedTokens: @unchecked Sendable {
+    private let lock = NSLock()
+    private var map: [String: Principal] = [:]
+
+    func lookup(_ token: String) -> Principal? {
+        lock.lock(); defer { lock.unlock() }
+        return map[token]
+    }
+
+    func store(_ token: String, _ p: Principal) {
+        lock.lock(); defer { lock.unlock() }
+        if map.count >= 10_000 { map.removeAll() }
+        map[token] = p
+    }
+}
 
 /// Who may call what: the bearer token from the header or `?access_token=`, verified, then the role
 /// and the `devices` claim checked. Failures are 401 (no or bad token) or 403 (role or device).
 struct Authorization: Sendable {
     let authority: TokenAuthority
+    let verified = VerifiedTokens()
 
     func principal(_ req: HTTPRequest) throws(APIError) -> Principal {
         var token: String?
@@ -17,7 +37,13 @@ struct Authorization: Sendable {
             token = req.queryValue("access_token")
         }
         guard let token, !token.isEmpty else { throw .unauthorized(TokenError.missing.description) }
-        do { return try authority.verify(token) } catch { throw .unauthorized(error.description) }
+        let now = Int64(Date().timeIntervalSince1970)
+        if let p = verified.lookup(token), p.expires > now { return p }
+        do {
+            let p = try authority.verify(token, now: now)
+            verified.store(token, p)
+            return p
+        } catch { throw .unauthorized(error.description) }
     }
 
     /// The caller, if their role is one of `roles`.

@@ -44,7 +44,8 @@ struct CatalogRoutes {
                     guard let n = Int(v), n >= 1 else { throw APIError.badRequest("version must be a positive whole number") }
                     version = n
                 }
-                guard let plan = try app.store.planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: version) else {
+                guard let plan = try (version == nil ? app.published.current(CabinetKey(cab.deviceID, cab.index))
+                                      : app.store.planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: version)) else {
                     throw APIError.notFound(version.map { "no version \($0) of the planogram of \(cab.deviceID)/\(cab.index)" }
                                             ?? "no published planogram for \(cab.deviceID)/\(cab.index)")
                 }

@@ -14,6 +14,7 @@ public final class PlanogramServer: @unchecked Sendable {
     /// The token secret in use (from configuration, or made for this run in demo mode).
     public private(set) var secret = ""
     var app: AppContext!
+    public private(set) var insights: InsightsEngine!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
     private var shuttingDown = false
@@ -35,6 +36,13 @@ public final class PlanogramServer: @unchecked Sendable {
         var router = Router()
         installHealthRoutes(&router)
         CatalogRoutes(app: app).install(&router)
+        let insights = InsightsEngine(store: store, logger: logger)
+        self.insights = insights
+        try insights.rebuild()
+        app.afterImport = { [insights, logger] in
+            do { try insights.rebuild() } catch { logger.error("insights refit failed", metadata: ["error": "\(error)"]) }
+        }
+        InsightRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler

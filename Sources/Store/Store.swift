@@ -91,14 +91,6 @@ public struct Catalog: Sendable {
     }
 }
 
-/// A cabinet's identity.
-public struct CabinetKey: Hashable, Sendable, CustomStringConvertible {
-    public let deviceID: String
-    public let index: Int
-    public init(_ deviceID: String, _ index: Int) { self.deviceID = deviceID; self.index = index }
-    public var description: String { "\(deviceID)/\(index)" }
-}
-
 /// Reads and writes planogram versions.
 enum PlanogramRepository {
     static func load(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {

@@ -5,13 +5,14 @@ import Logging
 import PlanogramLive
 import Store
 import FleetGenerator
+import Insights
 
 @main
 struct PlanogramLiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planogram-live",
         abstract: "Realtime collaboration server for vending-machine planograms.",
-        subcommands: [Serve.self, Import.self, Token.self, Fixtures.self]
+        subcommands: [Serve.self, Import.self, Token.self, Fixtures.self, Backtest.self]
     )
 }
 
@@ -165,5 +166,49 @@ struct Fixtures: ParsableCommand {
         let gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let s = try gen.write(to: out)
         print("wrote \(out): \(s.products) products, \(s.devices) devices, \(s.cabinets) cabinets, \(s.planogramVersions) planogram versions, \(s.sales) sales, \(s.services) services (\(s.bytes / 1024) KiB)")
+    }
+}
+
+struct Backtest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Backtest the revenue model: fit before each planogram change, predict the weeks after, compare.",
+        discussion: "Reports MAPE per device-week, the interval's coverage, and a naive trailing-4-week baseline."
+    )
+
+    @Option(help: "Database to read (already imported).") var db: String?
+    @Option(help: "Or: a fixtures directory to import into a temporary database first.") var fixtures: String?
+    @Option(help: "Weeks predicted after each change.") var weeks: Int = 4
+    @Flag(help: "Print one line per device-week.") var verbose = false
+
+    func run() throws {
+        guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
+        var path = db ?? ""
+        if let fixtures {
+            path = NSTemporaryDirectory() + "backtest-\(getpid()).db"
+            try? FileManager.default.removeItem(atPath: path)
+            FileHandle.standardError.write(Data("importing \(fixtures)\n".utf8))
+            _ = try Importer(store: try Store(path: path)).importDirectory(fixtures)
+        }
+        defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
+        let store = try Store(path: path)
+        let history = try InsightsEngine.loadHistory(store)
+        var bt = Insights.Backtest(history: history)
+        bt.weeksAfter = weeks
+        var last = Date.distantPast
+        bt.progress = { i, n in
+            if Date().timeIntervalSince(last) > 1 || i == n {
+                last = Date()
+                FileHandle.standardError.write(Data("backtest: change \(i)/\(n)\n".utf8))
+            }
+        }
+        let r = bt.run()
+        if verbose {
+            for w in r.weeks {
+                print(String(format: "%@ %@ day %d actual %.2f predicted %.2f [%.2f, %.2f] naive %.2f", w.deviceID, w.change.description,
+                             Int(w.firstDay), w.actual, w.predicted, w.lower, w.upper, w.naive))
+            }
+        }
+        print(String(format: "changes %d, device-weeks %d: model MAPE %.2f%% (median APE %.2f%%), naive MAPE %.2f%%, 95%% interval coverage %.1f%%",
+                     r.changes, r.weeks.count, r.mape, r.medianAPE * 100, r.naiveMAPE, r.coverage * 100))
     }
 }

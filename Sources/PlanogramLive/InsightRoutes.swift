@@ -1,0 +1,103 @@
+import Crypto
+import EventLoopHTTP
+import Foundation
+import Insights
+import PlanogramDomain
+import Store
+
+/// `POST /api/planograms/realtime/score`, `POST /api/planograms/predict/revenue` and
+/// `GET /api/planograms/{device_id}/{cabinet_index}/heatmap` (SPEC §4, §5).
+struct InsightRoutes {
+    let app: AppContext
+    let insights: InsightsEngine
+
+    func install(_ router: inout Router) {
+        let app = self.app, insights = self.insights
+        router.post("/api/planograms/realtime/score", name: "score") { req, r in
+            app.handle(r) {
+                let p = try app.auth.require(req, .editors)
+                let body = try JSONReply.object(req)
+                let snap = try Self.snapshot(insights)
+                let (_, cab) = try Self.cabinet(app, body, p)
+                guard let pid = body["product_id"] as? String else { throw APIError.badRequest("product_id is required") }
+                guard let slotText = body["slot_position"] as? String else { throw APIError.badRequest("slot_position is required") }
+                guard snap.products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
+                let slot: SlotCode
+                do { slot = try cab.slot(slotText) } catch let error as PlacementError {
+                    throw APIError.unprocessable("slot_outside_cabinet", error.description, details: ["violations": [PlanogramJSON.violationJSON(error)]])
+                }
+                let draft: Planogram
+                if let d = body["planogram"], !(d is NSNull) {
+                    draft = try PlanogramJSON.parse(d, cabinet: cab, products: snap.products, version: 0, field: "planogram")
+                } else {
+                    guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
+                        throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
+                    }
+                    draft = plan
+                }
+                let capacity = body["capacity"] as? Int
+                let score = snap.scorer.score(productID: pid, at: slot, cabinet: cab, draft: draft, capacity: capacity, catalog: snap.products)
+                return (200, InsightJSON.score(score))
+            }
+        }
+        router.post("/api/planograms/predict/revenue", name: "predict_revenue") { req, r in
+            app.handle(r) {
+                let p = try app.auth.require(req, .editors)
+                let body = try JSONReply.object(req)
+                let snap = try Self.snapshot(insights)
+                let (_, cab) = try Self.cabinet(app, body, p)
+                let days = body["forecast_days"] as? Int ?? 30
+                guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
+                guard let proposedJSON = body["proposed_planogram"] else { throw APIError.badRequest("proposed_planogram is required") }
+                let proposed = try PlanogramJSON.parse(proposedJSON, cabinet: cab, products: snap.products, version: 0, field: "proposed_planogram")
+                let current: Planogram
+                if let c = body["current_planogram"], !(c is NSNull) {
+                    current = try PlanogramJSON.parse(c, cabinet: cab, products: snap.products, version: 0, field: "current_planogram")
+                } else {
+                    guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
+                        throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
+                    }
+                    current = plan
+                }
+                let prediction = snap.forecaster.predict(cabinet: cab, current: current, proposed: proposed, forecastDays: days,
+                                                         changeCostPerSlot: app.configuration.changeCostPerSlot)
+                var out = InsightJSON.prediction(prediction)
+                let now = Int64(Date().timeIntervalSince1970)
+                let expires = now + Int64(app.configuration.predictionTTLSeconds)
+                let hash = SHA256.hash(data: Data(req.body)).map { String(format: "%02x", $0) }.joined()
+                let payload = String(decoding: JSONWriter.encode(out), as: UTF8.self)
+                let id = try app.store.write { db -> Int64 in
+                    try db.run("DELETE FROM ai_predictions WHERE expires_at < ?", [.int(now)])
+                    try db.run("INSERT INTO ai_predictions(device_id, cabinet_index, kind, request_hash, model_version, created_at, expires_at, payload) VALUES (?, ?, 'revenue', ?, ?, ?, ?, ?)",
+                               [.text(cab.deviceID), .of(cab.index), .text(hash), .text(DemandModel.version), .int(now), .int(expires), .text(payload)])
+                    return db.lastInsertRowID
+                }
+                out["prediction_id"] = id
+                out["expires_at"] = FieldParse.iso8601(expires)
+                return (200, out)
+            }
+        }
+        router.get("/api/planograms/{device_id}/{cabinet_index}/heatmap", name: "heatmap") { req, r in
+            app.handle(r) {
+                let p = try app.auth.require(req, .anyRole)
+                let (_, cab) = try app.cabinet(req, p)
+                let snap = try Self.snapshot(insights)
+                guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
+                    throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
+                }
+                return (200, InsightJSON.heatmap(HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan), plan: plan))
+            }
+        }
+    }
+
+    static func snapshot(_ insights: InsightsEngine) throws(APIError) -> InsightsEngine.Snapshot {
+        guard let s = insights.current else { throw APIError(503, "insights_unavailable", "the models are still being fitted; retry shortly") }
+        return s
+    }
+
+    static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet) {
+        guard let device = body["device_id"] as? String else { throw .badRequest("device_id is required") }
+        guard let index = body["cabinet_index"] as? Int else { throw .badRequest("cabinet_index is required (a whole number)") }
+        return try app.cabinet(deviceID: device, index: index, p)
+    }
+}
