@@ -22,8 +22,8 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     let fd: Int32
-    unowned let loop: EventLoop
-    unowned let server: HTTPServer
+    let loop: EventLoop  // strong: a connection may outlive the server object; the cycle ends when it closes
+    let server: HTTPServer
     let remoteAddress: String
 
     private(set) var phase: Phase = .idle

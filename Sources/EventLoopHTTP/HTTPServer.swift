@@ -65,7 +65,7 @@ public final class HTTPServer: @unchecked Sendable {
         acceptQueue.sync {
             listenFD = fd
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
-            source.setEventHandler { [unowned self] in self.acceptAll() }
+            source.setEventHandler { [weak self] in self?.acceptAll() }
             source.setCancelHandler { _ = Glibc.close(fd) }
             acceptSource = source
             source.resume()
@@ -200,6 +200,13 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Stops accepting, turns readiness off, and lets the loops close idle keep-alive connections.
     /// Requests in flight finish; their responses close the connection.
+    /// Waits until the work queued to every loop before this call — and the flushes that work
+    /// schedules (broadcast frames are queued, then written by a follow-up turn) — has run.
+    /// Used at shutdown so last events reach subscribers before the final frame.
+    public func barrier() {
+        for _ in 0..<2 { for loop in loops { loop.queue.sync {} } }
+    }
+
     public func beginDrain() {
         guard !draining.exchange(true, ordering: .relaxed) else { return }
         acceptQueue.sync {

@@ -33,6 +33,8 @@ public struct AppConfiguration: Sendable {
     public var loops = max(1, System.coreCount)
     /// Cost of changing one slot (labour, waste), for break-even days of a revenue prediction.
     public var changeCostPerSlot = 2.5
+    /// Events each live session keeps in memory for resumes (older ones come from the op log).
+    public var replayEvents = 4096
     /// How long a stored revenue prediction stays valid.
     public var predictionTTLSeconds = 24 * 3600
 
@@ -76,6 +78,7 @@ public struct AppConfiguration: Sendable {
         try int("PLANOGRAM_LOOPS") { c.loops = max(1, $0) }
         try double("PLANOGRAM_CHANGE_COST_PER_SLOT") { c.changeCostPerSlot = $0 }
         try int("PLANOGRAM_PREDICTION_TTL_SECONDS") { c.predictionTTLSeconds = $0 }
+        try int("PLANOGRAM_REPLAY_EVENTS") { c.replayEvents = max(1, $0) }
         return c
     }
 

@@ -15,6 +15,7 @@ public final class PlanogramServer: @unchecked Sendable {
     public private(set) var secret = ""
     var app: AppContext!
     public private(set) var insights: InsightsEngine!
+    var sessions: SessionRegistry!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
     private var shuttingDown = false
@@ -44,6 +45,21 @@ public final class PlanogramServer: @unchecked Sendable {
         }
         InsightRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
+        let serverBox = ServerBox()
+        let writer = try OpLogWriter(path: configuration.databasePath)
+        let env = SessionEnvironment(
+            writer: writer, models: { [insights] in insights.current }, serverBox: serverBox,
+            frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000, checkpointEveryOps: configuration.checkpointEveryOps,
+            replayEvents: configuration.replayEvents, changeCostPerSlot: configuration.changeCostPerSlot, logger: logger,
+            publish: { [store, app] plan, user in
+                let saved = try store.publish(plan, by: user, at: Int64(Date().timeIntervalSince1970))
+                app.published.invalidate()
+                return saved
+            })
+        let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
+                                       checkpointEverySeconds: configuration.checkpointEverySeconds)
+        sessions = registry
+        SessionRoutes(app: app, registry: registry).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
         } else {
@@ -51,6 +67,11 @@ public final class PlanogramServer: @unchecked Sendable {
         }
         let server = HTTPServer(configuration: configuration.http, router: router)
         http = server
+        serverBox.server = server
+        let recoveryStarted = Date()
+        let recovered = try registry.recover()
+        logger.info("sessions recovered", metadata: ["sessions": "\(recovered)",
+                                                     "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))"])
         let port = try server.start()
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)"])
         return port
@@ -101,7 +122,8 @@ public final class PlanogramServer: @unchecked Sendable {
         router.get("/healthz", name: "healthz") { _, r in
             r.send(.json(200, Array("{\"status\":\"ok\"}".utf8)))
         }
-        router.get("/readyz", name: "readyz") { [unowned self] _, r in
+        router.get("/readyz", name: "readyz") { [weak self] _, r in
+            guard let self else { return }
             if http.isDraining {
                 r.send(.error(503, "shutting down", code: "shutting_down"))
             } else if (try? store.schemaVersion()) == nil {
@@ -143,6 +165,8 @@ public final class PlanogramServer: @unchecked Sendable {
         shutdownLock.unlock()
         guard first, let http else { return }
         http.beginDrain()
+        sessions?.shutdown()
+        http.barrier()
         let final = SSEFrame(event: "shutdown", data: "{\"reason\":\"server shutting down\",\"reconnect\":true}").bytes
         http.finishShutdown(finalFrame: final, completion: completion)
     }

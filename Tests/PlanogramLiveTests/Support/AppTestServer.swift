@@ -42,7 +42,12 @@ final class AppTestServer: @unchecked Sendable {
         port = try server.start()
     }
 
+    /// Stopped servers are kept (never freed) so late callbacks of their loops cannot touch freed memory.
+    nonisolated(unsafe) static var stopped: [PlanogramServer] = []
+    static let stoppedLock = NSLock()
+
     func stop() {
+        Self.stoppedLock.lock(); Self.stopped.append(server); Self.stoppedLock.unlock()
         let done = DispatchSemaphore(value: 0)
         server.shutdown { _ in done.signal() }
         _ = done.wait(timeout: .now() + 10)

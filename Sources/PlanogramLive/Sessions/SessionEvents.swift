@@ -1,0 +1,31 @@
+import EventLoopHTTP
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// Encoders of the SSE events of SPEC §6. Each event is encoded once (JSON, then the whole SSE frame)
+/// and the same bytes go to every subscriber.
+enum SessionEvents {
+    static func frame(_ event: String, id: Int64?, _ data: [String: Any]) -> [UInt8] {
+        SSEFrame(id: id.map(String.init), event: event, data: String(decoding: JSONWriter.encode(data), as: UTF8.self)).bytes
+    }
+
+    static func planogram(_ p: Planogram, products: [String: Product]) -> [String: Any] {
+        ["version": p.version, "slots": p.sortedFacings.map { s, f in
+            ["slot": s.description, "product_id": f.productID, "capacity": f.capacity,
+             "width_cols": products[f.productID]?.widthColumns ?? 1] as [String: Any]
+        }]
+    }
+
+    static func heatmap(_ cells: [HeatCell], version: Int) -> [String: Any] {
+        ["version": version, "cells": cells.map { ["slot": $0.slot.description, "value": $0.value,
+                                                   "revenue_per_day": InsightJSON.round2($0.revenuePerDay)] as [String: Any] }]
+    }
+
+    static func revenue(_ p: RevenuePrediction, version: Int) -> [String: Any] {
+        ["version": version, "baseline_revenue": InsightJSON.round2(p.baselineRevenue),
+         "predicted_revenue": InsightJSON.round2(p.predictedRevenue), "lift_percentage": InsightJSON.round2(p.liftPercentage),
+         "confidence_interval": ["lower": InsightJSON.round2(p.confidenceInterval.lower), "upper": InsightJSON.round2(p.confidenceInterval.upper), "level": 0.95],
+         "break_even_days": p.breakEvenDays.map { InsightJSON.round2($0) as Any } ?? NSNull(), "forecast_days": p.forecastDays]
+    }
+}
