@@ -4,6 +4,7 @@
  * cannot hide queueing (no coordinated omission). Bounded by duration and request count.
  *
  *   httpload -p PORT -m METHOD -u PATH [-b BODYFILE] [-H "Header: v"]... -r RATE -c CONNS -d SECONDS [-l LABEL]
+ * In the body, the first "{n}" is replaced per request by "<connection>-<request>" (unique ids).
  * Prints one JSON line: {"label","rate_target","sent","ok","errors","rate","p50_ms","p90_ms","p99_ms","max_ms"}.
  */
 #define _GNU_SOURCE
@@ -53,13 +54,19 @@ static int read_response(int fd, char *buf, size_t cap) {
 
 static void *worker(void *arg) {
   long id = (long)arg; double interval = conns / rate, start = now() + 0.05 + id * (interval / conns), stop = start + duration;
-  char req[16384]; int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n", method, path, headers, body_len);
-  char *buf = malloc(1 << 20); int fd = dial();
-  for (double t = start; t < stop; t += interval) {
+  char req[32768]; char *buf = malloc(1 << 20); int fd = dial(); long i = 0;
+  char *mark = body ? memmem(body, body_len, "{n}", 3) : NULL;
+  for (double t = start; t < stop; t += interval, i++) {
+    char b[16384]; size_t bl = body_len;
+    if (mark) {
+      int pre = (int)(mark - body);
+      bl = snprintf(b, sizeof b, "%.*s%ld-%ld%.*s", pre, body, id, i, (int)(body_len - pre - 3), mark + 3);
+    } else if (body_len) { memcpy(b, body, body_len < sizeof b ? body_len : sizeof b); }
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n%.*s", method, path, headers, bl, (int)bl, b);
     double w = t - now(); if (w > 0) { struct timespec s = {(time_t)w, (long)((w - (time_t)w) * 1e9)}; nanosleep(&s, NULL); }
     if (fd < 0) fd = dial();
     int st = -1;
-    if (fd >= 0 && write(fd, req, n) == n && (body_len == 0 || write(fd, body, body_len) == (ssize_t)body_len)) st = read_response(fd, buf, 1 << 20);
+    if (fd >= 0 && write(fd, req, n) == n) st = read_response(fd, buf, 1 << 20);
     double l = (now() - t) * 1000;
     pthread_mutex_lock(&mu); sent++;
     if (st >= 200 && st < 300) { if (lat_n < lat_cap) lat[lat_n++] = l; } else { errors++; if (fd >= 0) { close(fd); fd = -1; } }

@@ -46,14 +46,15 @@ public struct PlacementScorer: Sendable {
         self.affinity = affinity
     }
 
-    /// What every factor of one scoring call shares, computed once per call.
-    struct Context {
+    /// What every factor of one scoring call shares, computed once per call (or once per draft
+    /// version by callers that score the same draft many times, like drag previews).
+    public struct Context: Sendable {
         let slotValues: [Double]          // position multipliers of the cabinet, sorted
         let draftVelocities: [Double]     // base rates of the draft's products, sorted
         let bestBaseRevenue: Double       // max over the draft's products of base rate × price
     }
 
-    func context(_ cab: Cabinet, _ draft: Planogram, _ catalog: [String: Product]) -> Context {
+    public func context(_ cab: Cabinet, _ draft: Planogram, _ catalog: [String: Product]) -> Context {
         let device = draft.deviceID
         var best = 0.0
         var velocities: [Double] = []
@@ -96,6 +97,17 @@ public struct PlacementScorer: Sendable {
         var slotValue = 0.0, slotPct = 0.0, velocity = 0.0, here = 0.0, bestLift = 1.0
         var neighbours = 0, sameCategory = 0, daysOfSupply = 0.0, interval = 0.0
         var total: Double { visibility * 35 + revenue * 20 + affinity * 15 + cluster * 15 + facings * 15 }
+    }
+
+    /// The score alone (no factors text, no suggestions): the drag preview's hot path.
+    public func preview(productID: String, at slot: SlotCode, cabinet: Cabinet, draft: Planogram,
+                        catalog: [String: Product], context given: Context? = nil) -> (score: Int, constraintsPassed: Bool) {
+        guard let product = catalog[productID] else { return (0, false) }
+        let cap = draft.facings[slot]?.capacity ?? 8
+        guard PlacementRules.violations(placing: product, capacity: cap, at: slot, in: cabinet, planogram: draft, products: catalog).isEmpty else {
+            return (0, false)
+        }
+        return (Int(values(product, slot, cabinet, draft, cap, catalog, given ?? context(cabinet, draft, catalog)).total.rounded()), true)
     }
 
     func values(_ p: Product, _ slot: SlotCode, _ cab: Cabinet, _ draft: Planogram, _ capacity: Int,

@@ -27,6 +27,7 @@ public struct APIError: Error, Sendable {
         if let details { body["details"] = details.value }
         var r = JSONReply.response(status, ["error": body])
         if status == 401 { r.headers.set("WWW-Authenticate", "Bearer") }
+        if status == 503 || status == 429 { r.headers.set("Retry-After", "1") }
         return r
     }
 }

@@ -33,6 +33,12 @@ public struct AppConfiguration: Sendable {
     public var loops = max(1, System.coreCount)
     /// Cost of changing one slot (labour, waste), for break-even days of a revenue prediction.
     public var changeCostPerSlot = 2.5
+    /// fsync every op-log commit (survives power loss) rather than leave it to the OS (survives kill -9).
+    public var opLogFullSync = false
+    /// Least time between two rounds of a session's derived events (scores, heat map, forecast).
+    public var derivedIntervalMilliseconds = 200
+    /// Fit the models after the server starts listening (true for `serve`) rather than before.
+    public var fitInsightsInBackground = false
     /// Events each live session keeps in memory for resumes (older ones come from the op log).
     public var replayEvents = 4096
     /// How long a stored revenue prediction stays valid.
@@ -79,6 +85,14 @@ public struct AppConfiguration: Sendable {
         try double("PLANOGRAM_CHANGE_COST_PER_SLOT") { c.changeCostPerSlot = $0 }
         try int("PLANOGRAM_PREDICTION_TTL_SECONDS") { c.predictionTTLSeconds = $0 }
         try int("PLANOGRAM_REPLAY_EVENTS") { c.replayEvents = max(1, $0) }
+        try int("PLANOGRAM_DERIVED_INTERVAL_MS") { c.derivedIntervalMilliseconds = $0 }
+        if let v = env["PLANOGRAM_OPLOG_SYNC"] {
+            switch v.lowercased() {
+            case "full": c.opLogFullSync = true
+            case "normal": c.opLogFullSync = false
+            default: throw ConfigurationError("PLANOGRAM_OPLOG_SYNC must be full or normal, got \"\(v)\"")
+            }
+        }
         return c
     }
 

@@ -91,7 +91,9 @@ struct InsightRoutes {
     }
 
     static func snapshot(_ insights: InsightsEngine) throws(APIError) -> InsightsEngine.Snapshot {
-        guard let s = insights.current else { throw APIError(503, "insights_unavailable", "the models are still being fitted; retry shortly") }
+        guard let s = insights.current else {
+            throw APIError(503, "insights_unavailable", "the models are still being fitted; retry in a second", details: ["retry_after_seconds": 1])
+        }
         return s
     }
 

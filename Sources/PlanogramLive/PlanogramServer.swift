@@ -39,17 +39,25 @@ public final class PlanogramServer: @unchecked Sendable {
         CatalogRoutes(app: app).install(&router)
         let insights = InsightsEngine(store: store, logger: logger)
         self.insights = insights
-        try insights.rebuild()
+        if configuration.fitInsightsInBackground {
+            // Sessions and reads serve at once; the insight routes answer 503 until the fit is done.
+            DispatchQueue.global(qos: .utility).async { [logger] in
+                do { try insights.rebuild() } catch { logger.error("insights fit failed", metadata: ["error": "\(error)"]) }
+            }
+        } else {
+            try insights.rebuild()
+        }
         app.afterImport = { [insights, logger] in
             do { try insights.rebuild() } catch { logger.error("insights refit failed", metadata: ["error": "\(error)"]) }
         }
         InsightRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         let serverBox = ServerBox()
-        let writer = try OpLogWriter(path: configuration.databasePath)
+        let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync)
         let env = SessionEnvironment(
             writer: writer, models: { [insights] in insights.current }, serverBox: serverBox,
             frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000, checkpointEveryOps: configuration.checkpointEveryOps,
+            derivedInterval: Double(configuration.derivedIntervalMilliseconds) / 1000,
             replayEvents: configuration.replayEvents, changeCostPerSlot: configuration.changeCostPerSlot, logger: logger,
             publish: { [store, app] plan, user in
                 let saved = try store.publish(plan, by: user, at: Int64(Date().timeIntervalSince1970))

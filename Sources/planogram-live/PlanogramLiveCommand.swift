@@ -46,6 +46,7 @@ struct Serve: ParsableCommand {
         if let db { config.databasePath = db }
         if let web { config.webRoot = web }
         if let fixtures { config.fixturesDirectory = fixtures }
+        config.fitInsightsInBackground = true
         if demo { config.demo = true }
         if let maxBodyBytes { config.maxBodyBytes = maxBodyBytes }
         if let maxConnections { config.maxConnections = maxConnections }

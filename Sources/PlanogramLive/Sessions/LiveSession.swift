@@ -13,6 +13,8 @@ struct SessionEnvironment: Sendable {
     let serverBox: ServerBox
     let frameInterval: Double
     let checkpointEveryOps: Int
+    /// Least time between two rounds of derived events (scores, heat map, forecast) of a session.
+    let derivedInterval: Double
     /// Events kept in memory per session for `Last-Event-ID` resumes.
     let replayEvents: Int
     let changeCostPerSlot: Double
@@ -80,10 +82,14 @@ final class LiveSession: @unchecked Sendable {
     var lastActivity = Date()
     var opCount = 0
     var derivedScheduled = false
+    var lastDerived: UInt64 = 0
+    var dirtySlots = Set<SlotCode>()
+    var lastDerivedFingerprint: [String: [UInt8]] = [:]
+    var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
     var drags: [String: DragState] = [:]
 
     struct DragState {
-        var latest: (productID: String, slot: SlotCode?, arrived: UInt64)?
+        var latest: (productID: String, slot: SlotCode?, arrived: UInt64, mark: String?)?
         var lastEmit: UInt64 = 0
         var scheduled = false
         var name = ""
@@ -185,32 +191,59 @@ final class LiveSession: @unchecked Sendable {
         Self.ackTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - received))
         for r in replies { r(.success((s, v))) }
         emit("op", id: s, ["seq": s, "version": v, "op": op.json, "by": user.subject, "name": user.name, "client_op_id": clientOpID])
-        if let models = env.models() {
-            for slot in changed {
-                guard let f = committed.facings[slot] else { continue }
-                let score = models.scorer.score(productID: f.productID, at: slot, cabinet: cabinet, draft: committed,
-                                                capacity: f.capacity, catalog: models.products)
-                var data = InsightJSON.score(score)
-                data["slot"] = slot.description
-                data["version"] = v
-                emit("score", id: s, data)
-            }
-        }
+        dirtySlots.formUnion(changed)
         scheduleDerived()
         if opsSinceCheckpoint >= env.checkpointEveryOps { checkpoint() }
     }
 
-    /// Heat map and forecast of the committed draft, coalesced: a burst of ops gives one of each.
+    /// Scores of the touched slots, the heat map and the forecast of the committed draft, at most once
+    /// per `derivedInterval`: a burst of ops gives one round that reflects the newest state, and
+    /// superseded states are never scored. The round is computed off the session queue (ops never
+    /// wait for it) and emitted back on it; an event identical to the last one of its kind is not
+    /// sent again. The op events themselves are never delayed.
     private func scheduleDerived() {
         guard !derivedScheduled else { return }
         derivedScheduled = true
-        queue.async { [self] in
-            derivedScheduled = false
-            guard let models = env.models() else { return }
-            let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: committed)
-            emit("heatmap", id: committedSeq, SessionEvents.heatmap(cells, version: committedVersion))
-            let p = models.forecaster.predict(cabinet: cabinet, current: published, proposed: committed, forecastDays: 30, changeCostPerSlot: env.changeCostPerSlot)
-            emit("revenue", id: committedSeq, SessionEvents.revenue(p, version: committedVersion))
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = max(now, lastDerived + UInt64(env.derivedInterval * 1e9))
+        queue.asyncAfter(deadline: .init(uptimeNanoseconds: due)) { [self] in
+            lastDerived = DispatchTime.now().uptimeNanoseconds
+            let slots = dirtySlots.sorted()
+            dirtySlots = []
+            guard let models = env.models() else { derivedScheduled = false; return }
+            let plan = committed, version = committedVersion, base = published, cabinet = self.cabinet, cost = env.changeCostPerSlot
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                var events: [(String, String, [String: Any])] = [] // (kind key, event, data)
+                for slot in slots {
+                    guard let f = plan.facings[slot] else { continue }
+                    let score = models.scorer.score(productID: f.productID, at: slot, cabinet: cabinet, draft: plan,
+                                                    capacity: f.capacity, catalog: models.products)
+                    var data = InsightJSON.score(score)
+                    data["slot"] = slot.description
+                    events.append(("score:\(slot)", "score", data))
+                }
+                let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: plan)
+                events.append(("heatmap", "heatmap", SessionEvents.heatmap(cells, version: version)))
+                let p = models.forecaster.predict(cabinet: cabinet, current: base, proposed: plan, forecastDays: 30, changeCostPerSlot: cost)
+                events.append(("revenue", "revenue", SessionEvents.revenue(p, version: version)))
+                // Fingerprints leave the version out: same content under a newer version is nothing new.
+                let ready = events.map { key, event, data -> (String, String, [UInt8], AnyJSON) in
+                    var probe = data
+                    probe["version"] = nil
+                    return (key, event, JSONWriter.encode(probe), AnyJSON(data))
+                }
+                queue.async { [self] in
+                    for (key, event, fingerprint, boxed) in ready {
+                        if lastDerivedFingerprint[key] == fingerprint { continue }
+                        lastDerivedFingerprint[key] = fingerprint
+                        var d = boxed.value as! [String: Any]
+                        d["version"] = version
+                        emit(event, id: committedSeq, d)
+                    }
+                    derivedScheduled = false
+                    if !dirtySlots.isEmpty { scheduleDerived() }
+                }
+            }
         }
     }
 
@@ -291,11 +324,11 @@ final class LiveSession: @unchecked Sendable {
 
     /// Keeps the newest position per editor; at most one `drag` event per editor per frame interval,
     /// and the newest position is scored and sent within one frame of its arrival.
-    func drag(user: Principal, productID: String, slot: SlotCode?) {
+    func drag(user: Principal, productID: String, slot: SlotCode?, clientMark: String? = nil) {
         Self.dragInputs.increment()
         let now = DispatchTime.now().uptimeNanoseconds
         var d = drags[user.subject] ?? DragState()
-        d.latest = (productID, slot, now)
+        d.latest = (productID, slot, now, clientMark)
         d.name = user.name
         if !d.scheduled {
             d.scheduled = true
@@ -313,12 +346,16 @@ final class LiveSession: @unchecked Sendable {
         d.lastEmit = DispatchTime.now().uptimeNanoseconds
         drags[user] = d
         var data: [String: Any] = ["by": user, "name": d.name, "product_id": latest.productID, "slot": latest.slot?.description ?? NSNull()]
+        if let mark = latest.mark { data["client_ts"] = mark }
         if let slot = latest.slot, let models = env.models() {
-            let s = models.scorer.score(productID: latest.productID, at: slot, cabinet: cabinet, draft: committed, withSuggestions: false,
-                                        catalog: models.products)
+            // The scoring context depends only on the committed draft: made once per version and model.
+            if previewContext?.version != committedVersion || previewContext?.builtAt != models.builtAt {
+                previewContext = (committedVersion, models.builtAt, models.scorer.context(cabinet, committed, models.products))
+            }
+            let s = models.scorer.preview(productID: latest.productID, at: slot, cabinet: cabinet, draft: committed,
+                                          catalog: models.products, context: previewContext?.context)
             data["score"] = s.score
             data["constraints_passed"] = s.constraintsPassed
-            data["reasoning"] = s.reasoning
         }
         Self.dragEvents.increment()
         Self.dragDelay.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - latest.arrived))

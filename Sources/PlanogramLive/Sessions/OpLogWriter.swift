@@ -23,11 +23,13 @@ final class OpLogWriter: @unchecked Sendable {
     private let batchSize = Recorder(label: "oplog_batch_size")
     private let commitSeconds = Timer(label: "oplog_commit_seconds")
 
-    /// `synchronous=FULL`: a commit reaches the disk before ops are acknowledged (power loss, not
-    /// only process death).
-    init(path: String) throws {
+    /// `fullSync` (synchronous=FULL): each commit is fsynced before ops are acknowledged, so they
+    /// survive power loss. Without it (synchronous=NORMAL in WAL mode) a commit is in the operating
+    /// system's hands when acknowledged: it survives the process being killed (`kill -9`), not a power
+    /// cut of the machine.
+    init(path: String, fullSync: Bool) throws {
         db = try SQLiteDatabase(path: path)
-        try db.execute("PRAGMA synchronous=FULL")
+        try db.execute(fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
     }
 
     /// Queues an entry; `done` runs on the writer's queue once its transaction committed (or failed).
