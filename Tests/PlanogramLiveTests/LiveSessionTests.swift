@@ -19,7 +19,14 @@ final class LiveSessionTests: XCTestCase {
         let ann = s.token(.merchandiser, sub: "ann"), bob = s.token(.merchandiser, sub: "bob"), max = s.token(.manager, sub: "max")
         let sid = try s.openSession(token: ann)
         let streams = try [ann, bob, max].map { try SessionStream(port: s.port, sid: sid, token: $0) }
-        for st in streams { XCTAssertEqual(try st.next().event, "snapshot") }
+        for st in streams {
+            let snap = try st.next()
+            XCTAssertEqual(snap.event, "snapshot")
+            let j = st.json(snap)
+            XCTAssertEqual(j["session_id"] as? String, sid)
+            XCTAssertNotNil(j["planogram"] as? [String: Any]); XCTAssertNotNil(j["heatmap"] as? [String: Any])
+            XCTAssertNotNil(j["revenue"] as? [String: Any]); XCTAssertNotNil(j["participants"] as? [Any])
+        }
         let names = try slots(sid).keys.sorted()
         XCTAssertEqual(try s.op(sid, token: ann, client: "a1", base: 0, ["type": "clear", "slot": names[0]]).json["seq"] as? Int, 1)
         XCTAssertEqual(try s.op(sid, token: bob, client: "b1", base: 1, ["type": "move", "from": names[1], "to": names[0].lowercased()]).json["seq"] as? Int, 2)

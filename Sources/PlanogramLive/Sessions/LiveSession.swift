@@ -86,6 +86,7 @@ final class LiveSession: @unchecked Sendable {
     var dirtySlots = Set<SlotCode>()
     var lastDerivedFingerprint: [String: [UInt8]] = [:]
     var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
+    var snapshotCache: (seq: Int64, version: Int, fitted: Bool, body: [UInt8])?
     var drags: [String: DragState] = [:]
 
     struct DragState {
@@ -275,6 +276,24 @@ final class LiveSession: @unchecked Sendable {
         return o
     }
 
+    /// The `snapshot` event for a joining subscriber. Everything but the participants is encoded once
+    /// per committed state (a thousand viewers joining cost one heat map and one forecast, not a
+    /// thousand); the participants are spliced in.
+    func snapshotFrame() -> [UInt8] {
+        if snapshotCache?.seq != committedSeq || snapshotCache?.version != committedVersion || snapshotCache?.fitted != (env.models() != nil) {
+            var o = snapshotJSON()
+            o["participants"] = nil
+            var body = JSONWriter.encode(o)
+            body.removeFirst(); body.removeLast() // the braces; the members are spliced below
+            snapshotCache = (committedSeq, committedVersion, env.models() != nil, body)
+        }
+        var data: [UInt8] = Array("{\"participants\":".utf8)
+        data += JSONWriter.encode(participants.values.sorted { $0.user < $1.user }.map(\.json))
+        if let body = snapshotCache?.body, !body.isEmpty { data.append(UInt8(ascii: ",")); data += body }
+        data.append(UInt8(ascii: "}"))
+        return SSEFrame(id: String(committedSeq), event: "snapshot", data: String(decoding: data, as: UTF8.self)).bytes
+    }
+
     func summaryJSON() -> [String: Any] {
         ["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": committedVersion,
          "seq": committedSeq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity),
@@ -297,7 +316,7 @@ final class LiveSession: @unchecked Sendable {
                 sent = true
             }
         }
-        if !sent { stream.send(SessionEvents.frame("snapshot", id: committedSeq, snapshotJSON())) }
+        if !sent { stream.send(snapshotFrame()) }
         broadcaster.subscribe(stream)
         var p = participants[user.subject] ?? Participant(user: user.subject, name: user.name, role: user.role, connections: 0, since: Date())
         p.connections += 1
