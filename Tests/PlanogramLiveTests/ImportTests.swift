@@ -211,22 +211,11 @@ final class ImportTests: XCTestCase {
         var files = Self.good
         files["sales.csv"] = Self.good["sales.csv"]! + "\nnot-a-date,D1,0,A1,P1,1.50,"
         try write(files)
-        let binary = productsDirectory.appendingPathComponent("planogram-live").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["import", "--db", dir + "/cli.db", dir + "/csv"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 2)
+        let child = try ChildServer(arguments: ["import", "--db", dir + "/cli.db", dir + "/csv"])
+        XCTAssertTrue(child.waitForExit(timeout: 60), "import finished")
+        child.waitForOutput(timeout: 5) { _ in false }
+        let text = child.output
+        XCTAssertEqual(child.process.terminationStatus, 2)
         XCTAssertTrue(text.contains("sales.csv:5: column timestamp: bad date \"not-a-date\""), text)
-    }
-
-    var productsDirectory: URL {
-        Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }.map { $0.bundleURL.deletingLastPathComponent() }
-            ?? URL(fileURLWithPath: ".build/debug")
     }
 }

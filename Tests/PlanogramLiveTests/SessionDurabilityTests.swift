@@ -25,7 +25,8 @@ final class SessionDurabilityTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "kill9-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = dir + "/p.db"
-        var (p, port, _) = try ProcessTests.start(db: db)
+        var child = try ChildServer.serve(db: db)
+        var port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
         let open = try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-001", "cabinet_index": 0])
         let sid = try XCTUnwrap(open.json["session_id"] as? String)
@@ -57,8 +58,7 @@ final class SessionDurabilityTests: XCTestCase {
             thread.start()
         }
         Thread.sleep(forTimeInterval: 1.5)
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        child.kill()
         XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
         let acked = acks.acked
         XCTAssertGreaterThan(acked.count, 20, "ops were acknowledged before the kill")
@@ -74,8 +74,9 @@ final class SessionDurabilityTests: XCTestCase {
         XCTAssertEqual(seqs, Array(1...seqs.count), "seq is gap-free")
 
         // Restarted, the session is back with the same seq, and a retried op returns its first result.
-        (p, port, _) = try ProcessTests.start(db: db)
-        defer { p.terminate(); p.waitUntilExit() }
+        child = try ChildServer.serve(db: db)
+        port = child.port
+        defer { child.stop() }
         let snap = try request(port, "GET", "/api/sessions/\(sid)", token: token).json
         XCTAssertEqual(snap["seq"] as? Int, seqs.last)
         let (someID, someResult) = acked.first!
@@ -100,7 +101,9 @@ final class SessionDurabilityTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "term-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = dir + "/p.db"
-        let (p, port, _) = try ProcessTests.start(db: db)
+        let child = try ChildServer.serve(db: db)
+        defer { child.kill() }
+        let port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
         let sid = try XCTUnwrap(try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-002", "cabinet_index": 0]).json["session_id"] as? String)
         let names = try slotNames(port, sid, token)
@@ -110,13 +113,13 @@ final class SessionDurabilityTests: XCTestCase {
             XCTAssertEqual(try request(port, "POST", "/api/sessions/\(sid)/ops", token: token,
                                        json: ["client_op_id": "c\(i)", "base_version": i, "op": ["type": "set_capacity", "slot": names[i], "capacity": 2]]).status, 200)
         }
-        kill(p.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         let tail = try stream.until("shutdown")
         let cp = try XCTUnwrap(tail.first { $0.event == "checkpoint" }, "\(tail.map { $0.event ?? "" })")
         XCTAssertEqual(stream.json(cp)["seq"] as? Int, 3)
         XCTAssertTrue(stream.client.waitForClose())
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertTrue(child.waitForExit(timeout: 10), "exited after SIGTERM")
+        XCTAssertEqual(child.process.terminationStatus, 0)
         let store = try Store(path: db)
         XCTAssertEqual(try store.read { try $0.scalarInt("SELECT max(seq) FROM session_checkpoints WHERE session_id = ?", [.text(sid)]) }, 3)
     }
