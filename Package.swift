@@ -19,6 +19,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
         // Slot, cabinet, product, planogram and the hard rules. No I/O.
         .target(name: "PlanogramDomain"),
 
@@ -31,6 +34,15 @@ let package = Package(
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
 
+        // Claude explanations: the streaming Messages API client (libcurl), prompts, the rules narrator,
+        // cache, retries, circuit breaker and spend cap.
+        .target(name: "Reasoning", dependencies: [
+            "CCurl", "PlanogramDomain", "Insights",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // The HTTP/1.1 + SSE engine on Dispatch sources. Knows nothing of planograms.
         .target(name: "EventLoopHTTP", dependencies: [
             .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -38,7 +50,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -58,7 +70,10 @@ let package = Package(
 
         // A blocking raw-socket HTTP/SSE client shared by the test targets.
         .target(name: "HTTPTestClient", path: "Tests/HTTPTestClient"),
+        // A local fake of the Anthropic streaming API, shared by the test targets.
+        .target(name: "FakeAnthropic", path: "Tests/FakeAnthropic"),
+        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Insights", "PlanogramDomain", "FakeAnthropic"]),
         .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "HTTPTestClient"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
     ]
 )

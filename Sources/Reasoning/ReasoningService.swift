@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import Metrics
+
+/// Settings of the reasoning service (filled from the app configuration).
+public struct ReasoningSettings: Sendable {
+    /// No key: every explanation comes from the rules narrator.
+    public var apiKey: String?
+    public var baseURL = "https://api.anthropic.com"
+    public var placementModel = "claude-haiku-4-5"
+    public var analysisModel = "claude-sonnet-4-5"
+    public var placementMaxTokens = 300
+    public var analysisMaxTokens = 700
+    public var connectTimeout = 5.0
+    public var readTimeout = 20.0
+    public var totalTimeout = 90.0
+    /// Attempts per request (the first included) for 429, 529, 5xx, a cut connection or a stream error
+    /// before any text was relayed.
+    public var maxAttempts = 3
+    public var backoffBase = 0.5
+    public var backoffCap = 8.0
+    /// A `retry-after` longer than this is not waited for (the rules narrator answers instead).
+    public var maxRetryAfter = 20.0
+    public var breakerThreshold = 5
+    public var breakerCooldown = 30.0
+    public var dailySpendCapUSD = 5.0
+    public var memoryTTL = 300.0
+    public var storeTTL = 86_400.0
+    /// Pause between two deltas of a replay or of the rules narrator (0 in tests).
+    public var replayDeltaPause = 0.012
+    public init() {}
+}
+
+/// One explanation to produce.
+public struct ReasoningJob: Sendable {
+    public var requestID: String
+    /// Requests with the same key cancel each other: the newest wins (one per session and slot).
+    public var key: String
+    public var request: MessageRequest
+    /// What the rules narrator says if Claude is not used or fails.
+    public var rulesText: String
+    public init(requestID: String, key: String, request: MessageRequest, rulesText: String) {
+        self.requestID = requestID; self.key = key; self.request = request; self.rulesText = rulesText
+    }
+}
+
+/// What the service tells its listener, in order: `delta`s, maybe an `error` (after which the rules
+/// narrator's deltas follow), then exactly one `done`.
+public enum ReasoningOutput: Sendable, Equatable {
+    case delta(text: String, source: String)
+    case error(message: String, fallback: String)
+    case done(text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, cancelled: Bool)
+}
+
+/// Streams explanations: cache (memory, then store), then Claude with retries, backoff, a circuit
+/// breaker and a daily spend cap, and the rules narrator when there is no key or anything fails.
+/// Each job runs on its own thread (the curl transfer blocks it); nothing here touches an event loop.
+public final class ReasoningService: @unchecked Sendable {
+    public let settings: ReasoningSettings
+    public let cache: ReasoningCache
+    public let breaker: CircuitBreaker
+    public let ledger: SpendLedger
+    let client: AnthropicClient?
+    let logger: Logger
+    private let lock = NSLock()
+    private var active: [String: CancelToken] = [:]
+    private var running = 0
+    private let idle = NSCondition()
+
+    public init(settings: ReasoningSettings, store: ReasoningStore?, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        cache = ReasoningCache(store: store, memoryTTL: settings.memoryTTL, storeTTL: settings.storeTTL)
+        breaker = CircuitBreaker(threshold: settings.breakerThreshold, cooldown: settings.breakerCooldown)
+        ledger = SpendLedger(dailyCapUSD: settings.dailySpendCapUSD)
+        if let key = settings.apiKey, !key.isEmpty {
+            client = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: key, baseURL: settings.baseURL, connectTimeout: settings.connectTimeout,
+                                                                 readTimeout: settings.readTimeout, totalTimeout: settings.totalTimeout))
+        } else {
+            client = nil
+        }
+    }
+
+    public var usesClaude: Bool { client != nil }
+
+    // MARK: metrics
+    static func requests(_ model: String, _ outcome: String) -> Counter {
+        Counter(label: "reasoning_requests_total", dimensions: [("model", model), ("outcome", outcome)])
+    }
+    static func attempts(_ model: String, _ result: String) -> Counter {
+        Counter(label: "reasoning_attempts_total", dimensions: [("model", model), ("result", result)])
+    }
+    static func tokens(_ model: String, _ kind: String) -> Counter {
+        Counter(label: "reasoning_tokens_total", dimensions: [("model", model), ("kind", kind)])
+    }
+    static func cost(_ model: String) -> FloatingPointCounter {
+        FloatingPointCounter(label: "reasoning_cost_usd_total", dimensions: [("model", model)])
+    }
+    static func firstToken(_ model: String) -> Timer {
+        Timer(label: "reasoning_time_to_first_token_seconds", dimensions: [("model", model)], preferredDisplayUnit: .seconds)
+    }
+
+    /// Starts a job; a running job with the same key is cancelled (it ends with `done(cancelled: true)`).
+    public func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) {
+        let token = CancelToken()
+        lock.lock()
+        let older = active[job.key]
+        active[job.key] = token
+        running += 1
+        lock.unlock()
+        older?.cancel()
+        let thread = Thread { [self] in
+            run(job, token, sink)
+            lock.lock()
+            if active[job.key] === token { active[job.key] = nil }
+            running -= 1
+            lock.unlock()
+            idle.lock(); idle.broadcast(); idle.unlock()
+        }
+        thread.name = "reasoning"
+        thread.start()
+    }
+
+    /// Cancels every running job (shutdown) and waits up to `timeout` for them to end.
+    public func cancelAll(timeout: Double) {
+        lock.lock(); let tokens = Array(active.values); lock.unlock()
+        for t in tokens { t.cancel() }
+        let deadline = Date().addingTimeInterval(timeout)
+        idle.lock()
+        while true {
+            lock.lock(); let n = running; lock.unlock()
+            if n == 0 || !idle.wait(until: deadline) { break }
+        }
+        idle.unlock()
+    }
+
+    private func run(_ job: ReasoningJob, _ token: CancelToken, _ sink: @Sendable (ReasoningOutput) -> Void) {
+        let req = job.request
+        let key = ReasoningCache.key(req)
+        if let (hit, level) = cache.lookup(key) {
+            Self.requests(req.model, "cached").increment()
+            logger.debug("reasoning cache hit", metadata: ["request_id": "\(job.requestID)", "level": "\(level.rawValue)"])
+            replay(hit.text, source: "claude", model: hit.model, usage: hit.usage, cached: true, token, sink)
+            return
+        }
+        guard let client else {
+            Self.requests(RulesNarrator.model, "rules").increment()
+            replay(job.rulesText, source: "rules", model: RulesNarrator.model, usage: nil, cached: false, token, sink)
+            return
+        }
+        func fallback(_ message: String, outcome: String) {
+            Self.requests(req.model, outcome).increment()
+            logger.warning("reasoning falls back to the rules narrator", metadata: ["request_id": "\(job.requestID)", "model": "\(req.model)", "why": "\(message)"])
+            sink(.error(message: message, fallback: "rules"))
+            replay(job.rulesText, source: "rules", model: RulesNarrator.model, usage: nil, cached: false, token, sink)
+        }
+        let estimate = ReasoningPrompt.estimateTokens(req.system) + ReasoningPrompt.estimateTokens(req.prompt)
+        guard ledger.allows(model: req.model, inputTokens: estimate, maxOutputTokens: req.maxTokens) else {
+            return fallback(String(format: "the daily AI spend cap ($%.2f) is reached", settings.dailySpendCapUSD), outcome: "spend_cap")
+        }
+        var attempt = 0
+        var lastError = ""
+        while attempt < settings.maxAttempts {
+            attempt += 1
+            guard breaker.allow() else {
+                return fallback("Claude is paused after repeated failures (circuit open)" + (lastError.isEmpty ? "" : ": " + lastError), outcome: "breaker_open")
+            }
+            var relayed = ""
+            var model = req.model
+            let started = DispatchTime.now().uptimeNanoseconds
+            let outcome = client.stream(req, cancel: token) { event in
+                switch event {
+                case .messageStart(_, let m, _): if !m.isEmpty { model = m }
+                case .textDelta(_, let t):
+                    if relayed.isEmpty { Self.firstToken(req.model).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+                    relayed += t
+                    sink(.delta(text: t, source: "claude"))
+                default: break
+                }
+            }
+            var wait: Double?
+            switch outcome {
+            case .completed(let text, let m, let usage, _):
+                breaker.success()
+                Self.attempts(req.model, "ok").increment()
+                Self.requests(req.model, "ok").increment()
+                Self.tokens(req.model, "input").increment(by: usage.inputTokens)
+                Self.tokens(req.model, "output").increment(by: usage.outputTokens)
+                Self.cost(req.model).increment(by: ledger.record(model: req.model, usage: usage))
+                let entry = CachedReasoning(text: text, model: m.isEmpty ? model : m, usage: usage)
+                cache.insert(key, entry)
+                sink(.done(text: text, source: "claude", model: entry.model, usage: usage, cached: false, cancelled: false))
+                return
+            case .cancelled:
+                Self.requests(req.model, "cancelled").increment()
+                sink(.done(text: relayed, source: "claude", model: model, usage: nil, cached: false, cancelled: true))
+                return
+            case .httpError(let status, let retryAfter, let type, let code, let message):
+                Self.attempts(req.model, status == 429 ? "http_429" : status == 529 ? "http_529" : status >= 500 ? "http_5xx" : "http_4xx").increment()
+                breaker.failure()
+                lastError = "HTTP \(status)\(type.map { " " + $0 } ?? ""): \(message)"
+                let spendLimit = code == "enforced_spend_limit_reached" || message.lowercased().contains("usage limit")
+                    || message.lowercased().contains("spend limit")
+                if status == 429 && !spendLimit {
+                    wait = retryAfter ?? backoff(attempt)
+                    if let w = wait, w > settings.maxRetryAfter { lastError += " (retry-after \(Int(w)) s is too long)"; wait = nil }
+                } else if status == 529 || (500...599).contains(status) {
+                    wait = backoff(attempt)
+                }
+            case .streamError(let type, let message):
+                Self.attempts(req.model, "stream_error").increment()
+                breaker.failure()
+                lastError = "stream error \(type): \(message)"
+                if relayed.isEmpty && ["overloaded_error", "api_error", "rate_limit_error"].contains(type) { wait = backoff(attempt) }
+            case .transport(let message):
+                Self.attempts(req.model, "transport").increment()
+                breaker.failure()
+                lastError = message
+                if relayed.isEmpty { wait = backoff(attempt) }
+            }
+            // Text already relayed cannot be taken back by a retry: the rules narrator answers instead.
+            guard let w = wait, attempt < settings.maxAttempts else { break }
+            logger.info("reasoning retry", metadata: ["request_id": "\(job.requestID)", "attempt": "\(attempt)", "wait_s": "\(String(format: "%.2f", w))", "why": "\(lastError)"])
+            if !token.sleep(w) {
+                Self.requests(req.model, "cancelled").increment()
+                sink(.done(text: "", source: "claude", model: req.model, usage: nil, cached: false, cancelled: true))
+                return
+            }
+        }
+        fallback(lastError, outcome: "failed")
+    }
+
+    /// Capped exponential backoff with jitter: base · 2^(n−1), at most the cap, times a factor in [0.5, 1).
+    func backoff(_ attempt: Int) -> Double {
+        min(settings.backoffCap, settings.backoffBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5..<1)
+    }
+
+    private func replay(_ text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, _ token: CancelToken,
+                        _ sink: @Sendable (ReasoningOutput) -> Void) {
+        var sent = ""
+        for d in RulesNarrator.deltas(text) {
+            if token.isCancelled {
+                sink(.done(text: sent, source: source, model: model, usage: usage, cached: cached, cancelled: true))
+                return
+            }
+            sink(.delta(text: d, source: source))
+            sent += d
+            if settings.replayDeltaPause > 0 { _ = token.sleep(settings.replayDeltaPause) }
+        }
+        sink(.done(text: text, source: source, model: model, usage: usage, cached: cached, cancelled: false))
+    }
+}
