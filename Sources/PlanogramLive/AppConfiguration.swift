@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import Reasoning
 
 /// The server's whole configuration: one struct with defaults, filled from the environment and then
 /// from command-line flags (flags win), printed at start with secrets masked.
@@ -17,6 +18,17 @@ public struct AppConfiguration: Sendable {
     public var placementModel = "claude-haiku-4-5"
     public var analysisModel = "claude-sonnet-4-5"
     public var logLevel = "info"
+    /// Claude explanations: budget, timeouts and the settle debounce.
+    public var aiDailySpendCapUSD = 5.0
+    public var aiConnectTimeoutSeconds = 5.0
+    public var aiReadTimeoutSeconds = 20.0
+    public var aiMaxAttempts = 3
+    public var aiPlacementMaxTokens = 300
+    public var aiAnalysisMaxTokens = 700
+    /// A placement is explained once no op has touched its slot for this long.
+    public var aiSettleMilliseconds = 1500
+    /// Pause between replayed deltas (cache hits, the rules narrator), so they read as a stream.
+    public var aiReplayDeltaPauseMilliseconds = 12
 
     // Limits and cadences.
     public var maxBodyBytes = 1 << 20
@@ -70,6 +82,14 @@ public struct AppConfiguration: Sendable {
         if let v = env["PLANOGRAM_PLACEMENT_MODEL"] { c.placementModel = v }
         if let v = env["PLANOGRAM_ANALYSIS_MODEL"] { c.analysisModel = v }
         if let v = env["PLANOGRAM_LOG_LEVEL"] { c.logLevel = v }
+        try double("PLANOGRAM_AI_DAILY_BUDGET_USD") { c.aiDailySpendCapUSD = $0 }
+        try double("PLANOGRAM_AI_CONNECT_TIMEOUT_SECONDS") { c.aiConnectTimeoutSeconds = $0 }
+        try double("PLANOGRAM_AI_READ_TIMEOUT_SECONDS") { c.aiReadTimeoutSeconds = $0 }
+        try int("PLANOGRAM_AI_MAX_ATTEMPTS") { c.aiMaxAttempts = max(1, $0) }
+        try int("PLANOGRAM_AI_PLACEMENT_MAX_TOKENS") { c.aiPlacementMaxTokens = max(16, $0) }
+        try int("PLANOGRAM_AI_ANALYSIS_MAX_TOKENS") { c.aiAnalysisMaxTokens = max(16, $0) }
+        try int("PLANOGRAM_AI_SETTLE_MS") { c.aiSettleMilliseconds = $0 }
+        try int("PLANOGRAM_AI_REPLAY_PAUSE_MS") { c.aiReplayDeltaPauseMilliseconds = $0 }
         try int("PLANOGRAM_MAX_BODY_BYTES") { c.maxBodyBytes = $0 }
         try int("PLANOGRAM_MAX_IMPORT_BYTES") { c.maxImportBodyBytes = $0 }
         try int("PLANOGRAM_MAX_CONNECTIONS") { c.maxConnections = $0 }
@@ -107,6 +127,23 @@ public struct AppConfiguration: Sendable {
         }
     }
 
+    /// The reasoning service's part of the configuration.
+    public var reasoning: ReasoningSettings {
+        var r = ReasoningSettings()
+        r.apiKey = anthropicAPIKey
+        r.baseURL = anthropicBaseURL
+        r.placementModel = placementModel
+        r.analysisModel = analysisModel
+        r.placementMaxTokens = aiPlacementMaxTokens
+        r.analysisMaxTokens = aiAnalysisMaxTokens
+        r.connectTimeout = aiConnectTimeoutSeconds
+        r.readTimeout = aiReadTimeoutSeconds
+        r.maxAttempts = aiMaxAttempts
+        r.dailySpendCapUSD = aiDailySpendCapUSD
+        r.replayDeltaPause = Double(aiReplayDeltaPauseMilliseconds) / 1000
+        return r
+    }
+
     /// The engine's part of the configuration.
     public var http: HTTPServerConfiguration {
         var h = HTTPServerConfiguration()
@@ -130,6 +167,8 @@ public struct AppConfiguration: Sendable {
             "demo": String(demo), "secret": secret == nil ? "unset" : "***",
             "anthropic_api_key": anthropicAPIKey == nil ? "unset" : "***", "anthropic_base_url": anthropicBaseURL,
             "placement_model": placementModel, "analysis_model": analysisModel,
+            "ai_daily_budget_usd": String(aiDailySpendCapUSD), "ai_settle_ms": String(aiSettleMilliseconds),
+            "ai_connect_timeout_s": String(aiConnectTimeoutSeconds), "ai_read_timeout_s": String(aiReadTimeoutSeconds),
             "max_body_bytes": String(maxBodyBytes), "max_import_bytes": String(maxImportBodyBytes),
             "max_connections": String(maxConnections), "subscriber_buffer_bytes": String(subscriberBufferBytes),
             "heartbeat_s": String(heartbeatSeconds), "request_timeout_s": String(requestTimeoutSeconds),

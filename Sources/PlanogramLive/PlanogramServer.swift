@@ -2,6 +2,7 @@ import Dispatch
 import EventLoopHTTP
 import Foundation
 import Logging
+import Reasoning
 import Store
 
 /// The running application: the HTTP engine with the app's routes, health and metrics endpoints,
@@ -16,6 +17,7 @@ public final class PlanogramServer: @unchecked Sendable {
     var app: AppContext!
     public private(set) var insights: InsightsEngine!
     var sessions: SessionRegistry!
+    public private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
     private var shuttingDown = false
@@ -52,6 +54,13 @@ public final class PlanogramServer: @unchecked Sendable {
         }
         InsightRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
+        let reasoning = ReasoningService(settings: configuration.reasoning,
+                                         store: SQLiteReasoningStore(store: store, ttl: configuration.reasoning.storeTTL),
+                                         logger: logger)
+        self.reasoning = reasoning
+        logger.info("reasoning", metadata: ["source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
+                                            "placement_model": "\(configuration.placementModel)", "analysis_model": "\(configuration.analysisModel)",
+                                            "daily_budget_usd": "\(configuration.aiDailySpendCapUSD)"])
         let serverBox = ServerBox()
         let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync)
         let env = SessionEnvironment(
@@ -63,7 +72,8 @@ public final class PlanogramServer: @unchecked Sendable {
                 let saved = try store.publish(plan, by: user, at: Int64(Date().timeIntervalSince1970))
                 app.published.invalidate()
                 return saved
-            })
+            },
+            reasoning: reasoning, settleInterval: Double(configuration.aiSettleMilliseconds) / 1000)
         let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
                                        checkpointEverySeconds: configuration.checkpointEverySeconds)
         sessions = registry
@@ -174,6 +184,7 @@ public final class PlanogramServer: @unchecked Sendable {
         guard first, let http else { return }
         http.beginDrain()
         sessions?.shutdown()
+        reasoning?.cancelAll(timeout: 1)
         http.barrier()
         let final = SSEFrame(event: "shutdown", data: "{\"reason\":\"server shutting down\",\"reconnect\":true}").bytes
         http.finishShutdown(finalFrame: final, completion: completion)

@@ -17,14 +17,14 @@ public struct PlacementFacts: Sendable {
     /// The slot's heat value 0–100 and the revenue per day expected of this facing there.
     public var slotValue: Int
     public var revenuePerDay: Double
-    /// Neighbours (slot, product name, category).
-    public var neighbours: [(slot: String, name: String, category: String)]
+    /// Products in the neighbouring slots (name, category).
+    public var neighbours: [(name: String, category: String)]
     /// Lift of the whole draft against the published planogram, percent.
     public var draftLiftPercentage: Double
 
     public init(product: Product, slot: SlotCode, cabinet: Cabinet, capacity: Int, score: PlacementScore, velocityPerDay: Double,
                 velocityRank: Int, productsInDraft: Int, slotValue: Int, revenuePerDay: Double,
-                neighbours: [(slot: String, name: String, category: String)], draftLiftPercentage: Double) {
+                neighbours: [(name: String, category: String)], draftLiftPercentage: Double) {
         self.product = product; self.slot = slot; self.cabinet = cabinet; self.capacity = capacity; self.score = score
         self.velocityPerDay = velocityPerDay; self.velocityRank = velocityRank; self.productsInDraft = productsInDraft
         self.slotValue = slotValue; self.revenuePerDay = revenuePerDay; self.neighbours = neighbours
@@ -79,7 +79,7 @@ public enum ReasoningPrompt {
         }
         context += s.suggestions.prefix(3).map { "- suggestion: \($0.message)" }
         context.append("- the whole draft is \(fmt(f.draftLiftPercentage))% against the published planogram")
-        context += f.neighbours.map { "- neighbour \($0.slot): \($0.name) (\($0.category))" }
+        context += f.neighbours.map { "- neighbour: \($0.name) (\($0.category))" }
         let task = """
 
             ## Task

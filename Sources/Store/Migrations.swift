@@ -85,6 +85,12 @@ public enum Migrations {
           snapshot TEXT NOT NULL, at INTEGER NOT NULL,
           PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
         """),
+        Step(name: "reasoning-cache", sql: """
+        CREATE TABLE reasoning_cache (
+          prompt_hash TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
+          input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX reasoning_cache_by_age ON reasoning_cache(created_at);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

@@ -5,6 +5,7 @@ import Insights
 import Logging
 import Metrics
 import PlanogramDomain
+import Reasoning
 
 /// What every live session shares: the op-log writer, the models, configuration and metrics.
 struct SessionEnvironment: Sendable {
@@ -20,6 +21,10 @@ struct SessionEnvironment: Sendable {
     let changeCostPerSlot: Double
     let logger: Logger
     let publish: @Sendable (Planogram, String) throws -> Planogram
+    /// Claude explanations (nil: none).
+    var reasoning: ReasoningService? = nil
+    /// Quiet time on a slot after a placement before it is explained (0: only on request).
+    var settleInterval: Double = 1.5
 }
 
 /// The HTTP server, set once after it is made (the session routes are part of its router) and
@@ -88,6 +93,7 @@ final class LiveSession: @unchecked Sendable {
     var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
     var snapshotCache: (seq: Int64, version: Int, fitted: Bool, body: [UInt8])?
     var drags: [String: DragState] = [:]
+    var settleGenerations: [SlotCode: Int] = [:]
 
     struct DragState {
         var latest: (productID: String, slot: SlotCode?, arrived: UInt64, mark: String?)?
@@ -193,6 +199,10 @@ final class LiveSession: @unchecked Sendable {
         for r in replies { r(.success((s, v))) }
         emit("op", id: s, ["seq": s, "version": v, "op": op.json, "by": user.subject, "name": user.name, "client_op_id": clientOpID])
         dirtySlots.formUnion(changed)
+        switch op {
+        case .place, .move, .swap: placementChanged(changed.filter { committed.facings[$0] != nil })
+        case .clear, .setCapacity: break
+        }
         scheduleDerived()
         if opsSinceCheckpoint >= env.checkpointEveryOps { checkpoint() }
     }
@@ -250,9 +260,10 @@ final class LiveSession: @unchecked Sendable {
 
     // MARK: events
 
-    /// Encodes once, keeps in the replay ring, and fans out.
-    func emit(_ event: String, id: Int64, _ data: [String: Any]) {
+    /// Encodes once, keeps in the replay ring (unless `keep` is false), and fans out.
+    func emit(_ event: String, id: Int64, _ data: [String: Any], keep: Bool = true) {
         let bytes = SessionEvents.frame(event, id: id, data)
+        guard keep else { broadcaster.publish(bytes); return }
         if ring.count - ringHead >= env.replayEvents {
             ringFloor = max(ringFloor, ring[ringHead].id)
             ringHead += 1

@@ -105,6 +105,29 @@ struct SessionRoutes {
                 r.sendJSON(202, ["accepted": true])
             } catch let e as APIError { r.send(e) } catch { r.send(APIError(500, "internal", "\(error)")) }
         }
+        router.post("/api/sessions/{sid}/explain", name: "session_explain") { req, r in
+            let s: LiveSession, slot: SlotCode?
+            do {
+                (s, _) = try session(req, Self.viewers)
+                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                if let text = body["slot"] as? String {
+                    do { slot = try s.cabinet.slot(text) } catch let e as PlacementError {
+                        throw APIError.unprocessable("slot_outside_cabinet", e.description)
+                    }
+                } else if let v = body["slot"], !(v is NSNull) {
+                    throw APIError.badRequest("slot must be a slot code, or null for the whole cabinet")
+                } else {
+                    slot = nil
+                }
+            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            let requestID = LiveSession.newRequestID()
+            s.queue.async {
+                switch s.explain(slot: slot, requestID: requestID, reason: "requested") {
+                case .success: r.sendJSON(202, ["request_id": requestID, "slot": slot?.description ?? NSNull()])
+                case .failure(let e): r.send(e)
+                }
+            }
+        }
         router.post("/api/sessions/{sid}/publish", name: "session_publish") { req, r in
             let s: LiveSession, p: Principal
             do { (s, p) = try session(req, Self.viewers) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }

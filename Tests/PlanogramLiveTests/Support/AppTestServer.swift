@@ -37,6 +37,8 @@ final class AppTestServer: @unchecked Sendable {
         c.webRoot = directory
         c.secret = Self.secret
         c.loops = 2
+        c.aiSettleMilliseconds = 0 // tests of the settle debounce turn it on
+        c.aiReplayDeltaPauseMilliseconds = 0
         configure(&c)
         server = PlanogramServer(configuration: c)
         port = try server.start()
