@@ -150,6 +150,13 @@ public final class PlanogramServer: @unchecked Sendable {
                 r.send(.json(200, Array("{\"status\":\"ready\"}".utf8)))
             }
         }
+        // Demo mode only: the sign-in page offers a token per role (the same ones printed at start).
+        if configuration.demo {
+            router.get("/api/demo/tokens", name: "demo_tokens") { [weak self] _, r in
+                guard let self else { return }
+                r.sendJSON(200, ["tokens": demoTokens().map { ["role": $0.0.rawValue, "token": $0.1] }])
+            }
+        }
         router.get("/metrics", name: "metrics") { _, r in
             var response = HTTPResponse(status: 200, body: MetricsRegistry.render())
             response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -45,6 +45,13 @@ struct SessionRoutes {
                 return (200, ["sessions": list.map { s in s.queue.sync { s.summaryJSON() } }])
             }
         }
+        let feed = DashboardFeed(registry: registry, serverBox: registry.env.serverBox)
+        router.get("/api/sessions/events", name: "sessions_events") { req, r in
+            let p: Principal
+            do { p = try app.auth.require(req, Self.viewers) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            let stream = r.startEventStream()
+            feed.subscribe(stream, principal: p)
+        }
         router.get("/api/sessions/{sid}", name: "session") { req, r in
             app.handle(r) {
                 let (s, _) = try session(req, Self.viewers)

@@ -6,9 +6,9 @@ import XCTest
 final class SessionStream: @unchecked Sendable {
     let client: RawClient
 
-    init(port: Int, sid: String, token: String, lastEventID: String? = nil, query: String = "") throws {
+    init(port: Int, sid: String, token: String, lastEventID: String? = nil, query: String = "", path: String? = nil) throws {
         client = try RawClient(port: port, timeout: 10)
-        var head = "GET /api/sessions/\(sid)/events\(query) HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(token)\r\n"
+        var head = "GET \(path ?? "/api/sessions/\(sid)/events")\(query) HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(token)\r\n"
         if let lastEventID { head += "Last-Event-ID: \(lastEventID)\r\n" }
         client.send(head + "\r\n")
         let r = try client.readResponse(head: true)

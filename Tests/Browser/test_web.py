@@ -1,0 +1,268 @@
+"""Browser tests of Web/: the real server (debug build) on a free port with a temporary SQLite file and a
+small generated fleet, driven through headless Chromium (Debian's chromium + chromium-driver) by selenium.
+Screenshots go to a temporary folder (printed at the end), never into git.
+
+Run by Ops/test; alone: .build-venv/bin/python Tests/Browser/test_web.py
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("PLANOGRAM_BINARY", os.path.join(ROOT, ".build", "debug", "planogram-live"))
+SECRET = "browser-test-secret"
+SHOTS = tempfile.mkdtemp(prefix="planogram-browser-shots-")
+WORK = tempfile.mkdtemp(prefix="planogram-browser-")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """planogram-live serve, started and stopped by signal like in production."""
+
+    def __init__(self, port):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, PLANOGRAM_SECRET=SECRET, PLANOGRAM_AI_SETTLE_MS="600", PLANOGRAM_SHUTDOWN_GRACE_SECONDS="2",
+                   PLANOGRAM_LOG_LEVEL="warning")
+        env.pop("ANTHROPIC_API_KEY", None)  # the rules narrator answers: no network
+        self.log = open(os.path.join(WORK, "server.log"), "ab")
+        self.proc = subprocess.Popen([BINARY, "serve", "--port", str(self.port), "--db", os.path.join(WORK, "p.db"),
+                                      "--fixtures", os.path.join(WORK, "fleet"), "--web", os.path.join(ROOT, "Web")],
+                                     env=env, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except Exception:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become ready; see " + self.log.name)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def token(role, sub, name):
+    return subprocess.check_output([BINARY, "token", "--role", role, "--sub", sub, "--name", name, "--secret", SECRET,
+                                    "--ttl", "3600"], text=True).strip()
+
+
+def call(server, method, path, tok, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(server.base + path, data=data, method=method,
+                                 headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def browser(width=1280, height=900, mobile=False):
+    o = Options()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"]:
+        o.add_argument(a)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d.set_script_timeout(10)
+    if mobile:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": width, "height": height, "deviceScaleFactor": 3, "mobile": True})
+        d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    return d
+
+
+def shot(d, name):
+    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+class WebTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        subprocess.check_call([BINARY, "fixtures", "--out", os.path.join(WORK, "fleet"), "--devices", "3", "--days", "56",
+                               "--seed", "7"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.server = Server(free_port())
+        cls.server.start()
+        cls.ann = token("merchandiser", "ann", "Ann")
+        cls.bob = token("merchandiser", "bob", "Bob")
+        cls.max = token("manager", "max", "Max")
+        cls.drivers = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in cls.drivers:
+            d.quit()
+        cls.server.stop()
+
+    def open(self, tok, hash_, **kw):
+        d = browser(**kw)
+        self.drivers.append(d)
+        d.get(self.server.base + "/" + hash_)
+        WebDriverWait(d, 10).until(lambda d: d.find_elements(By.ID, "token"))
+        d.find_element(By.ID, "token").send_keys(tok)
+        d.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
+        return d
+
+    def wait(self, d, cond, timeout=10, what="condition"):
+        try:
+            return WebDriverWait(d, timeout, poll_frequency=0.05,
+                                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(cond)
+        except Exception:
+            shot(d, "failed-" + what.replace(" ", "-"))
+            raise AssertionError(f"timed out waiting for {what}")
+
+    def live(self, d):
+        self.wait(d, lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "live", what="live stream")
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#grid .slot"), what="grid")
+
+    def test_1_two_editors_drag_drop_reasoning_heatmap_and_restart(self):
+        s = self.server
+        sid = "VM-001~0"
+        call(s, "POST", "/api/sessions", self.ann, {"device_id": "VM-001", "cabinet_index": 0})
+        snap = call(s, "GET", f"/api/sessions/{sid}", self.ann)
+        singles = [x for x in snap["planogram"]["slots"] if x["width_cols"] == 1]
+        target = singles[-1]["slot"]
+        # An empty slot to drop into.
+        call(s, "POST", f"/api/sessions/{sid}/ops", self.ann,
+             {"client_op_id": "setup-clear", "base_version": snap["version"], "op": {"type": "clear", "slot": target}})
+
+        a = self.open(self.ann, "#/editor?device=VM-001&cabinet=0")
+        b = self.open(self.bob, "#/editor?device=VM-001&cabinet=0")
+        self.live(a)
+        self.live(b)
+        self.wait(b, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#presence li")) == 2, what="both editors present")
+        self.assertIn("empty", a.find_element(By.CSS_SELECTOR, f'[data-slot="{target}"]').get_attribute("class"))
+
+        # Record how the reasoning text grows on Ann's page.
+        a.execute_script("""
+            window.__lens = [];
+            const t = document.getElementById('reasoning-text');
+            new MutationObserver(() => window.__lens.push(t.textContent.length)).observe(t, {childList: true, characterData: true, subtree: true});
+        """)
+        # Drop back the product that was there (it fits the slot's height), found through the search box.
+        product = singles[-1]["product_id"]
+        name = call(s, "GET", "/api/products", self.ann)
+        name = next(p["name"] for p in name["products"] if p["product_id"] == product)
+        a.find_element(By.CSS_SELECTOR, "#palette input").send_keys(name)
+        chip = self.wait(a, lambda d: d.find_element(By.CSS_SELECTOR, f'#palette .chip[data-product="{product}"]'), what="palette chip")
+        cell = a.find_element(By.CSS_SELECTOR, f'[data-slot="{target}"]')
+        ActionChains(a).click_and_hold(chip).move_to_element(cell).pause(0.2).move_by_offset(3, 3).pause(0.2).perform()
+        # Bob sees Ann's drag over the slot, with its preview score; Ann sees her own preview score.
+        self.wait(b, lambda d: "Ann" in " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, f'[data-slot="{target}"] .remote-drag')),
+                  what="remote drag preview")
+        self.wait(a, lambda d: d.find_element(By.ID, "preview-score").text.isdigit(), what="own preview score")
+        shot(a, "1-ann-dragging")
+        shot(b, "1-bob-sees-drag")
+        ActionChains(a).release().perform()
+        # The op reaches both pages.
+        for d in (a, b):
+            self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-slot="{target}"] .tile[data-product="{product}"]'),
+                      what="dropped product in the grid")
+        self.wait(b, lambda d: not d.find_elements(By.CSS_SELECTOR, ".remote-drag"), what="drag indicator cleared")
+
+        # The panel shows the score and the reasoning streams in after the placement settles.
+        self.wait(a, lambda d: d.find_element(By.CSS_SELECTOR, "#score b").text.isdigit(), what="score in the panel")
+        self.assertGreaterEqual(len(a.find_elements(By.CSS_SELECTOR, "#factors li")), 5)
+        self.wait(a, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "done", what="reasoning done")
+        final = a.find_element(By.ID, "reasoning-text").text
+        self.assertIn(target, final)
+        self.assertEqual(a.find_element(By.ID, "reasoning-source").text, "Rules")
+        lens = a.execute_script("return window.__lens")
+        partial = sorted({n for n in lens if 0 < n < len(final)})
+        self.assertGreaterEqual(len(partial), 3, f"the text appeared piece by piece: {lens}")
+        shot(a, "2-reasoning")
+
+        # The heat map draws on its canvas.
+        a.find_element(By.ID, "heat-toggle").click()
+        painted = a.execute_script("""
+            const c = document.getElementById('heat');
+            if (c.hidden || !c.width) return 0;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+            return n;""")
+        self.assertGreater(painted, 1000, "heat-map pixels")
+        shot(a, "3-heatmap")
+
+        # The server restarts; the page reconnects without a reload and resumes.
+        b.execute_script("window.__marker = 42")
+        s.stop()
+        self.wait(b, lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "reconnecting", what="reconnecting state")
+        shot(b, "4-reconnecting")
+        s.start()
+        self.wait(b, lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "live", timeout=20, what="live again")
+        snap = call(s, "GET", f"/api/sessions/{sid}", self.ann)
+        other = singles[0]["slot"]
+        call(s, "POST", f"/api/sessions/{sid}/ops", self.ann,
+             {"client_op_id": "after-restart", "base_version": snap["version"], "op": {"type": "clear", "slot": other}})
+        self.wait(b, lambda d: "empty" in d.find_element(By.CSS_SELECTOR, f'[data-slot="{other}"]').get_attribute("class"),
+                  what="op after restart")
+        self.assertEqual(b.execute_script("return window.__marker"), 42, "no reload")
+        shot(b, "5-resumed")
+
+    def test_2_phone_viewport_shows_the_panel_as_a_bottom_sheet(self):
+        d = self.open(self.ann, "#/editor?device=VM-002&cabinet=0", width=390, height=844, mobile=True)
+        self.live(d)
+        wide = d.execute_script("""return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)
+            .map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)""")
+        self.assertEqual(wide, [], "nothing wider than the phone")
+        d.find_element(By.CSS_SELECTOR, "#grid .slot .tile").click()
+        self.wait(d, lambda d: d.find_element(By.ID, "panel").get_attribute("data-open") == "true", what="sheet open")
+        time.sleep(0.4)  # the slide-up transition
+        geo = d.execute_script("""
+            const p = document.getElementById('panel'), r = p.getBoundingClientRect();
+            return {pos: getComputedStyle(p).position, left: r.left, width: r.width, bottom: r.bottom,
+                    vw: window.innerWidth, vh: window.innerHeight, top: r.top};""")
+        self.assertEqual(geo["vw"], 390)
+        self.assertEqual(geo["pos"], "fixed")
+        self.assertAlmostEqual(geo["width"], geo["vw"], delta=1)
+        self.assertAlmostEqual(geo["bottom"], geo["vh"], delta=1)
+        self.assertGreater(geo["top"], geo["vh"] * 0.3, "a sheet, not a full page")
+        shot(d, "6-phone-bottom-sheet")
+
+    def test_3_dashboard_lists_sessions_live_and_opens_one_read_only(self):
+        call(self.server, "POST", "/api/sessions", self.ann, {"device_id": "VM-003", "cabinet_index": 0})
+        d = self.open(self.max, "#/dashboard")
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, '.session-card[data-sid="VM-003~0"]'), what="session card")
+        # Someone joins VM-003: the card shows them without a reload.
+        watcher = self.open(self.bob, "#/editor?device=VM-003&cabinet=0")
+        self.live(watcher)
+        self.wait(d, lambda d: "Bob" in d.find_element(By.CSS_SELECTOR, '.session-card[data-sid="VM-003~0"]').text, what="participant listed")
+        shot(d, "7-dashboard")
+        d.find_element(By.CSS_SELECTOR, '.session-card[data-sid="VM-003~0"]').click()
+        self.live(d)
+        self.assertIn("read-only", d.find_element(By.CSS_SELECTOR, ".toolbar .badge").text)
+        self.assertFalse(d.find_element(By.ID, "palette").is_displayed())
+        shot(d, "8-watching")
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    print(f"browser screenshots: {SHOTS}", file=sys.stderr)
+    sys.exit(0 if result.wasSuccessful() else 1)

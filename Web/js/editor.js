@@ -1,0 +1,296 @@
+// The editor: pick a device and cabinet, join its live session, and edit the shared draft by dragging
+// products (pointer events: mouse, touch, pen). Everything shown comes from the session's event stream;
+// the editor only sends ops, drag positions and explain requests.
+
+import { api, claims, el, money, toast, token, categoryColour } from "./api.js";
+import { LiveStream } from "./live.js";
+import { Draft, slotCode } from "./planogram.js";
+import { drawHeatmap } from "./heatmap.js";
+import { Panel } from "./panel.js";
+
+const EVENTS = ["snapshot", "op", "presence", "drag", "score", "heatmap", "revenue", "reasoning", "reasoning_done",
+                "reasoning_error", "checkpoint", "published", "shutdown"];
+
+export async function mountEditor(root, params, setConnection) {
+  const me = claims() || {};
+  const canEdit = (me.role === "merchandiser" || me.role === "admin") && !params.watch;
+  const [{ devices }, { products: list }] = await Promise.all([api("GET", "/api/devices"), api("GET", "/api/products")]);
+  const products = new Map(list.map((p) => [p.product_id, p]));
+  if (!devices.length) { root.replaceChildren(el("p", { class: "empty" }, "No devices you may see.")); return () => {}; }
+
+  let deviceId = params.device || devices[0].device_id;
+  let cabinetIndex = Number(params.cabinet || 0);
+  if (params.sid) [deviceId, cabinetIndex] = [params.sid.split("~")[0], Number(params.sid.split("~")[1])];
+  const device = devices.find((d) => d.device_id === deviceId) || devices[0];
+  const cabinet = device.cabinets.find((c) => c.cabinet_index === cabinetIndex) || device.cabinets[0];
+
+  // ---- layout
+  const deviceSelect = el("select", { id: "device", "aria-label": "Device" },
+    devices.map((d) => el("option", { value: d.device_id, selected: d.device_id === device.device_id }, `${d.device_id} · ${d.name}`)));
+  const cabinetSelect = el("select", { id: "cabinet", "aria-label": "Cabinet" },
+    device.cabinets.map((c) => el("option", { value: c.cabinet_index, selected: c.cabinet_index === cabinet.cabinet_index },
+      `Cabinet ${c.cabinet_index} · ${c.rows}×${c.columns} ${c.temperature}`)));
+  const go = () => { location.hash = `#/editor?device=${encodeURIComponent(deviceSelect.value)}&cabinet=${cabinetSelect.value}`; };
+  deviceSelect.addEventListener("change", () => { cabinetSelect.value = "0"; go(); });
+  cabinetSelect.addEventListener("change", go);
+  const heatToggle = el("button", { id: "heat-toggle", class: "toggle", "aria-pressed": "false" }, "Heat map");
+  const revenueBox = el("div", { id: "revenue", class: "revenue" }, "…");
+  const presenceBox = el("ul", { id: "presence", class: "presence", "aria-label": "People in this session" });
+  const publishButton = el("button", { id: "publish", class: "primary", hidden: me.role === "driver" }, "Publish");
+  const versionBox = el("span", { id: "version", class: "muted" });
+  const grid = el("div", { id: "grid", class: "grid", style: `--cols:${cabinet.columns}` });
+  const heat = el("canvas", { id: "heat", class: "heat", hidden: true });
+  const palette = el("div", { id: "palette", class: "palette", hidden: !canEdit });
+  const panel = new Panel();
+  const mode = el("span", { class: "badge" }, canEdit ? "editing" : "watching (read-only)");
+  root.replaceChildren(el("section", { class: "editor" },
+    el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, mode, versionBox, revenueBox, presenceBox, publishButton),
+    el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat), panel.root)));
+
+  // ---- session
+  let draft = null;
+  let heatCells = [];
+  let selected = null;
+  const remoteDrags = new Map(); // user → {slot, name, score, ok}
+  let myPreview = null; // {slot, score, ok}
+  const sid = `${device.device_id}~${cabinet.cabinet_index}`;
+  let session;
+  try {
+    session = await api("POST", "/api/sessions", { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
+  } catch (e) {
+    root.append(el("p", { class: "empty" }, e.status === 403 ? "Your role cannot open live sessions." : e.message));
+    return () => {};
+  }
+
+  // ---- palette: the products that fit the cabinet's temperature
+  const search = el("input", { type: "search", placeholder: "Find a product", "aria-label": "Find a product" });
+  const chips = el("div", { class: "chips" });
+  const fits = list.filter((p) => p.temperature === cabinet.temperature || cabinet.temperature === "ambient" && p.temperature === "ambient");
+  const renderPalette = () => {
+    const q = search.value.trim().toLowerCase();
+    chips.replaceChildren(...fits.filter((p) => !q || p.name.toLowerCase().includes(q) || p.category.includes(q)).map((p) => {
+      const chip = el("div", { class: "chip", dataset: { product: p.product_id }, style: `--cat:${categoryColour(p.category)}`, title: p.category },
+        el("b", {}, p.name), el("span", {}, `${money(p.price)} · ${p.category}${p.width_cols === 2 ? " · 2 wide" : ""}`));
+      chip.addEventListener("pointerdown", (ev) => startDrag(ev, chip, p.product_id, null));
+      return chip;
+    }));
+  };
+  search.addEventListener("input", renderPalette);
+  palette.append(el("h2", {}, "Products"), search, chips);
+  renderPalette();
+
+  // ---- grid
+  let dragging = false, gridDirty = false;
+  function renderGrid() {
+    if (!draft) return;
+    // The dragged element holds the pointer capture: it is not replaced mid-drag.
+    if (dragging) { gridDirty = true; renderOverlays(); return; }
+    const cells = [];
+    for (let r = 0; r < cabinet.rows; r++) {
+      for (let c = 0; c < cabinet.columns; c++) {
+        const code = slotCode(r, c);
+        const a = draft.anchor(code);
+        if (a && a !== code) continue; // covered by the 2-wide product to the left
+        const f = draft.facings.get(code);
+        const p = f ? products.get(f.product_id) : null;
+        const wide = p && p.width_cols === 2;
+        const cell = el("div", {
+          class: `slot${f ? "" : " empty"}${selected === code ? " selected" : ""}`, role: "button", tabindex: "0",
+          dataset: { slot: code }, style: wide ? "grid-column: span 2" : undefined, "aria-label": f ? `${code}: ${p ? p.name : f.product_id}` : `${code}: empty`,
+        }, el("span", { class: "code" }, code));
+        if (f) {
+          const tile = el("div", { class: "tile", dataset: { product: f.product_id }, style: `--cat:${categoryColour(p ? p.category : "")}` },
+            el("b", { class: "name" }, p ? p.name : f.product_id),
+            el("span", { class: "meta" }, `${p ? money(p.price) : "?"} · ×${f.capacity}`));
+          if (canEdit) tile.addEventListener("pointerdown", (ev) => startDrag(ev, tile, f.product_id, code));
+          cell.append(tile);
+        }
+        cell.addEventListener("click", () => select(code));
+        cell.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(code); } });
+        cells.push(cell);
+      }
+    }
+    grid.style.setProperty("--rows", cabinet.rows);
+    grid.replaceChildren(...cells);
+    renderOverlays();
+    if (!heat.hidden) drawHeatmap(heat, grid, heatCells);
+  }
+
+  /// Other editors' drags and my own preview score, over the cells, without rebuilding them.
+  function renderOverlays() {
+    for (const o of grid.querySelectorAll(".remote-drag, .preview")) o.remove();
+    const cellOf = (slot) => grid.querySelector(`[data-slot="${slot}"]`) || (draft && draft.anchor(slot) && grid.querySelector(`[data-slot="${draft.anchor(slot)}"]`));
+    for (const [user, d] of remoteDrags) {
+      const cell = cellOf(d.slot);
+      if (cell) cell.append(el("span", { class: `remote-drag${d.ok === false ? " bad" : ""}`, dataset: { user } }, `${d.name}${d.score !== undefined ? " · " + d.score : ""}`));
+    }
+    if (myPreview) {
+      const cell = cellOf(myPreview.slot);
+      if (cell) cell.append(el("span", { class: `preview${myPreview.ok === false ? " bad" : ""}`, id: "preview-score" }, myPreview.score ?? "…"));
+    }
+  }
+
+  async function select(code) {
+    const a = draft.anchor(code);
+    selected = a || code;
+    renderGrid();
+    const f = a ? draft.facings.get(a) : null;
+    panel.show(selected, f ? products.get(f.product_id) : null);
+    if (!f) return;
+    try {
+      const s = await api("POST", "/api/planograms/realtime/score", {
+        product_id: f.product_id, slot_position: a, device_id: device.device_id, cabinet_index: cabinet.cabinet_index, planogram: draft.json() });
+      if (selected === a) panel.score(s);
+    } catch (e) { if (e.status !== 503) toast(e.message); }
+  }
+
+  panel.onExplain = async (slot) => {
+    try { await api("POST", `/api/sessions/${sid}/explain`, slot ? { slot } : {}); } catch (e) { toast(e.message); }
+  };
+
+  heatToggle.addEventListener("click", () => {
+    heat.hidden = !heat.hidden;
+    heatToggle.setAttribute("aria-pressed", String(!heat.hidden));
+    if (!heat.hidden) drawHeatmap(heat, grid, heatCells);
+  });
+  const onResize = () => { if (!heat.hidden) drawHeatmap(heat, grid, heatCells); };
+  window.addEventListener("resize", onResize);
+
+  publishButton.addEventListener("click", async () => {
+    try {
+      const r = await api("POST", `/api/sessions/${sid}/publish`, {});
+      toast(`Published as version ${r.planogram_version}`, "ok");
+    } catch (e) { toast(e.message); }
+  });
+
+  // ---- drag and drop with pointer events
+  let sendTimer = 0, lastSent = 0, pending = null;
+  function sendDrag(productId, slot) {
+    pending = { product_id: productId, slot };
+    const flush = () => {
+      const body = pending; pending = null; lastSent = performance.now();
+      api("POST", `/api/sessions/${sid}/drag`, body).catch(() => {});
+    };
+    const wait = 33 - (performance.now() - lastSent);
+    clearTimeout(sendTimer);
+    if (wait <= 0 || slot === null) flush(); else sendTimer = setTimeout(flush, wait);
+  }
+
+  function startDrag(ev, source, productId, fromSlot) {
+    if (!canEdit || ev.button > 0) return;
+    ev.preventDefault();
+    const p = products.get(productId);
+    const ghost = el("div", { class: "ghost", style: `--cat:${categoryColour(p ? p.category : "")}` }, p ? p.name : productId);
+    document.body.append(ghost);
+    let hover = null;
+    const place = (e) => { ghost.style.transform = `translate(${e.clientX + 8}px, ${e.clientY + 8}px)`; };
+    place(ev);
+    source.setPointerCapture(ev.pointerId);
+    source.classList.add("dragging");
+    dragging = true;
+    const move = (e) => {
+      place(e);
+      const under = document.elementFromPoint(e.clientX, e.clientY);
+      const cell = under && under.closest && under.closest("#grid .slot");
+      const slot = cell ? cell.dataset.slot : null;
+      if (slot !== hover) {
+        hover = slot;
+        myPreview = slot ? { slot, score: undefined } : null;
+        renderOverlays();
+        sendDrag(productId, slot);
+      }
+    };
+    const end = (e, dropped) => {
+      source.removeEventListener("pointermove", move);
+      source.removeEventListener("pointerup", up);
+      source.removeEventListener("pointercancel", cancel);
+      source.classList.remove("dragging");
+      ghost.remove();
+      myPreview = null;
+      dragging = false;
+      sendDrag(productId, null);
+      if (dropped && hover && hover !== fromSlot) drop(productId, fromSlot, hover);
+      // Cells are rebuilt only if something changed meanwhile: a tap must keep its element for the click.
+      if (gridDirty) { gridDirty = false; renderGrid(); } else renderOverlays();
+    };
+    const up = (e) => end(e, true);
+    const cancel = (e) => end(e, false);
+    source.addEventListener("pointermove", move);
+    source.addEventListener("pointerup", up);
+    source.addEventListener("pointercancel", cancel);
+  }
+
+  async function drop(productId, fromSlot, to) {
+    const target = draft.anchor(to);
+    let op;
+    if (fromSlot === null) {
+      const old = target ? draft.facings.get(target) : null;
+      op = { type: "place", slot: target || to, product_id: productId, capacity: old ? old.capacity : 8 };
+    } else {
+      op = target ? { type: "swap", a: fromSlot, b: target } : { type: "move", from: fromSlot, to };
+    }
+    try {
+      await api("POST", `/api/sessions/${sid}/ops`, { client_op_id: crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2), base_version: draft.version, op });
+      select(op.type === "swap" ? op.b : op.type === "move" ? op.to : op.slot);
+    } catch (e) {
+      toast(e.status === 409 ? "Someone else changed that slot first." : e.message);
+    }
+  }
+
+  // ---- events
+  function setRevenue(r) {
+    if (!r) return;
+    const lift = Number(r.lift_percentage || 0);
+    revenueBox.replaceChildren(
+      el("span", { class: "muted" }, `${r.forecast_days || 30}-day forecast `),
+      el("b", { id: "predicted" }, money(r.predicted_revenue)),
+      el("span", { id: "lift", class: lift > 0 ? "up" : lift < 0 ? "down" : "" }, ` ${lift > 0 ? "+" : ""}${lift.toFixed(1)}%`));
+  }
+  function setPresence(list) {
+    presenceBox.replaceChildren(...list.map((p) => el("li", { class: p.mode, dataset: { user: p.user }, title: `${p.role}, ${p.mode}` }, p.name)));
+  }
+
+  const stream = new LiveStream(`/api/sessions/${sid}/events?access_token=${encodeURIComponent(token())}`, {
+    events: EVENTS,
+    onState: setConnection,
+    onEvent: (name, d) => {
+      switch (name) {
+        case "snapshot":
+          draft = new Draft(d, products);
+          heatCells = (d.heatmap && d.heatmap.cells) || [];
+          setRevenue(d.revenue);
+          setPresence(d.participants || []);
+          versionBox.textContent = `v${d.version}`;
+          renderGrid();
+          break;
+        case "op":
+          if (!draft) return;
+          draft.apply(d.op);
+          draft.version = d.version; draft.seq = d.seq;
+          versionBox.textContent = `v${d.version}`;
+          remoteDrags.delete(d.by);
+          renderGrid();
+          break;
+        case "presence": setPresence(d.participants || []); break;
+        case "drag":
+          if (d.by === me.sub) {
+            if (myPreview && myPreview.slot === d.slot) { myPreview.score = d.score; myPreview.ok = d.constraints_passed; renderOverlays(); }
+          } else {
+            if (d.slot) remoteDrags.set(d.by, { slot: d.slot, name: d.name || d.by, score: d.score, ok: d.constraints_passed });
+            else remoteDrags.delete(d.by);
+            renderOverlays();
+          }
+          break;
+        case "score": if (d.slot === selected) panel.score(d); break;
+        case "heatmap": heatCells = d.cells || []; if (!heat.hidden) drawHeatmap(heat, grid, heatCells); break;
+        case "revenue": setRevenue(d); break;
+        case "reasoning": panel.reasoningDelta(d); break;
+        case "reasoning_error": panel.reasoningError(d); break;
+        case "reasoning_done": panel.reasoningDone(d); break;
+        case "published": toast(`Version ${d.planogram_version} published by ${d.name || d.by}`, "ok"); break;
+        default: break;
+      }
+    },
+  });
+  return () => { stream.close(); window.removeEventListener("resize", onResize); };
+}

@@ -1,0 +1,89 @@
+// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>), and the
+// connection indicator every view reports to.
+
+import { api, claims, el, expired, setToken, token, toast } from "./api.js";
+import { mountEditor } from "./editor.js";
+import { mountDashboard } from "./dashboard.js";
+
+const app = document.getElementById("app");
+const conn = document.getElementById("conn");
+let unmount = () => {};
+
+const STATES = { idle: "offline", connecting: "connecting…", live: "live", reconnecting: "reconnecting…", closed: "offline" };
+function setConnection(state) {
+  conn.dataset.state = state;
+  conn.textContent = STATES[state] || state;
+}
+
+function header() {
+  const c = claims();
+  const signedIn = token() && !expired();
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("signout").hidden = !signedIn;
+  document.getElementById("who").textContent = signedIn && c ? `${c.name || c.sub} · ${c.role}` : "";
+}
+
+async function signInView(message) {
+  const input = el("textarea", { id: "token", rows: 4, placeholder: "Paste a token (planogram-live token --role merchandiser --sub you)", spellcheck: "false" });
+  const form = el("form", { id: "signin", class: "signin" },
+    el("h1", {}, "Sign in"),
+    message ? el("p", { class: "error" }, message) : null,
+    el("label", { for: "token" }, "Access token"), input,
+    el("button", { class: "primary", type: "submit" }, "Sign in"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const t = input.value.trim();
+    if (!claims(t)) { toast("That is not a token."); return; }
+    if (expired(t)) { toast("That token has expired."); return; }
+    setToken(t);
+    // Keep the page that was asked for (a shared link); otherwise the role's home.
+    const asked = parseHash().parts.length > 0;
+    const target = asked ? location.hash : claims(t).role === "manager" ? "#/dashboard" : "#/editor";
+    if (location.hash !== target) location.hash = target; else route();
+  });
+  app.replaceChildren(form);
+  // In demo mode the server lists a token per role.
+  try {
+    const res = await fetch("/api/demo/tokens");
+    if (res.ok) {
+      const { tokens } = await res.json();
+      form.append(el("div", { class: "demo" }, el("p", { class: "muted" }, "Demo mode — sign in as:"),
+        tokens.map((t) => el("button", { type: "button", class: "secondary", dataset: { role: t.role },
+          onclick: () => { input.value = t.token; form.requestSubmit(); } }, t.role))));
+    }
+  } catch { /* not in demo mode */ }
+}
+
+function parseHash() {
+  const [path, query] = location.hash.replace(/^#/, "").split("?");
+  const params = Object.fromEntries(new URLSearchParams(query || ""));
+  return { parts: path.split("/").filter(Boolean), params };
+}
+
+let generation = 0;
+async function route() {
+  const mine = ++generation;
+  unmount();
+  unmount = () => {};
+  setConnection("idle");
+  header();
+  if (!token() || expired()) { setToken(""); header(); return signInView(token() ? "Your session has expired; sign in again." : null); }
+  const { parts, params } = parseHash();
+  const role = (claims() || {}).role;
+  const view = parts[0] || (role === "manager" ? "dashboard" : "editor");
+  for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === view);
+  try {
+    let off;
+    if (view === "dashboard") off = mountDashboard(app, setConnection);
+    else if (view === "watch") off = await mountEditor(app, { sid: decodeURIComponent(parts[1] || ""), watch: true }, setConnection);
+    else off = await mountEditor(app, params, setConnection);
+    if (mine !== generation) off(); else unmount = off; // a newer route started while this one loaded
+  } catch (e) {
+    if (e.status === 401) { setToken(""); return signInView("The server did not accept the token; sign in again."); }
+    app.replaceChildren(el("p", { class: "error" }, e.message));
+  }
+}
+
+document.getElementById("signout").addEventListener("click", () => { setToken(""); location.hash = "#/"; route(); });
+window.addEventListener("hashchange", route);
+route();

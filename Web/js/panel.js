@@ -1,0 +1,104 @@
+// The AI panel: the selected slot's score with its factors and suggestions, and the reasoning text as it
+// streams (Claude or the rules narrator, with its source). On narrow screens it is a bottom sheet that
+// slides up when a slot is selected and can be pulled down.
+
+import { el, money } from "./api.js";
+
+const LABELS = {
+  visibility_velocity: "Visibility × velocity", revenue_potential: "Revenue potential", adjacency_affinity: "Neighbour affinity",
+  category_clustering: "Category clustering", facings_vs_demand: "Capacity vs demand", hard_constraints: "Hard rules",
+};
+
+export class Panel {
+  constructor() {
+    this.reasoning = new Map(); // slot or "cabinet" → {requestId, text, source, state, message, cached}
+    this.slot = null;
+    this.onExplain = () => {};
+    this.handle = el("button", { class: "sheet-handle", "aria-label": "Show or hide the panel" });
+    this.title = el("h2", { id: "panel-title" }, "Select a slot");
+    this.scoreBox = el("div", { id: "score", class: "score" });
+    this.factors = el("ul", { id: "factors", class: "factors" });
+    this.suggestions = el("ul", { id: "suggestions", class: "suggestions" });
+    this.source = el("span", { id: "reasoning-source", class: "badge" });
+    this.text = el("p", { id: "reasoning-text", class: "reasoning", "aria-live": "polite" });
+    this.note = el("p", { id: "reasoning-note", class: "muted" });
+    this.explain = el("button", { id: "explain", class: "secondary" }, "Explain this cabinet");
+    this.explain.addEventListener("click", () => this.onExplain(this.slot));
+    this.root = el("aside", { id: "panel", class: "panel", dataset: { open: "false" } },
+      this.handle, this.title, this.scoreBox, this.factors, this.suggestions,
+      el("div", { class: "reasoning-head" }, el("h3", {}, "Why"), this.source, this.explain), this.text, this.note);
+    this.handle.addEventListener("click", () => { this.root.dataset.open = this.root.dataset.open === "true" ? "false" : "true"; });
+    this.render();
+  }
+
+  show(slot, product) {
+    this.slot = slot;
+    this.title.textContent = product ? `${slot} · ${product.name}` : `${slot} · empty`;
+    this.scoreBox.replaceChildren();
+    this.factors.replaceChildren();
+    this.suggestions.replaceChildren();
+    this.explain.textContent = product ? "Explain" : "Explain this cabinet";
+    this.explain.disabled = false;
+    if (!product) this.slot = null;
+    this.root.dataset.open = "true";
+    this.render();
+  }
+
+  score(s) {
+    const ok = s.constraints_passed;
+    this.scoreBox.replaceChildren(el("b", { class: ok ? "" : "bad" }, String(s.score)), el("span", {}, ok ? "/100" : "/100 · breaks a hard rule"));
+    this.factors.replaceChildren(...(s.factors || []).map((f) => el("li", { title: f.detail },
+      el("span", { class: "label" }, LABELS[f.name] || f.name),
+      el("span", { class: "bar" }, el("i", { style: `width:${Math.round((f.value || 0) * 100)}%` })),
+      el("span", { class: "pts" }, f.weight ? `${f.contribution}/${f.weight}` : ""),
+      el("small", {}, f.detail))));
+    this.suggestions.replaceChildren(...(s.suggestions || []).map((x) => el("li", {}, `${x.message} (${x.score})`)));
+  }
+
+  key(d) { return d.slot || "cabinet"; }
+
+  entry(d) {
+    const k = this.key(d);
+    let e = this.reasoning.get(k);
+    if (!e || e.requestId !== d.request_id) {
+      e = { requestId: d.request_id, text: "", source: d.source || "", state: "streaming", message: "", cached: false };
+      this.reasoning.set(k, e);
+    }
+    return e;
+  }
+
+  reasoningDelta(d) {
+    const e = this.entry(d);
+    if (e.source !== d.source) { e.source = d.source; e.text = ""; }
+    e.text += d.delta;
+    e.state = "streaming";
+    this.renderIf(d);
+  }
+
+  reasoningError(d) {
+    const e = this.entry(d);
+    e.message = `Claude did not answer (${d.message}); the rules narrator explains instead.`;
+    e.text = "";
+    this.renderIf(d);
+  }
+
+  reasoningDone(d) {
+    const e = this.entry(d);
+    if (d.cancelled) { e.state = "cancelled"; this.renderIf(d); return; }
+    e.text = d.text; e.source = d.source; e.cached = d.cached; e.model = d.model; e.state = "done";
+    this.renderIf(d);
+  }
+
+  renderIf(d) { if ((this.slot || "cabinet") === this.key(d)) this.render(); }
+
+  render() {
+    const e = this.reasoning.get(this.slot || "cabinet");
+    this.text.textContent = e ? e.text : "";
+    this.text.dataset.state = e ? e.state : "none";
+    this.source.textContent = e && e.source ? (e.source === "claude" ? "Claude" : "Rules") + (e.cached ? " · cached" : "") : "";
+    this.source.dataset.source = e ? e.source : "";
+    this.note.textContent = e && e.message ? e.message : e && e.state === "streaming" ? "…" : "";
+  }
+}
+
+export { money };
