@@ -19,6 +19,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions import interaction
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -245,6 +248,24 @@ class WebTests(unittest.TestCase):
         self.assertAlmostEqual(geo["bottom"], geo["vh"], delta=1)
         self.assertGreater(geo["top"], geo["vh"] * 0.3, "a sheet, not a full page")
         shot(d, "6-phone-bottom-sheet")
+
+        # A finger drags one tile onto another: the two swap (touch pointer events).
+        d.find_element(By.CSS_SELECTOR, "#panel .sheet-handle").click()  # lower the sheet out of the way
+        time.sleep(0.4)
+        tiles = d.find_elements(By.CSS_SELECTOR, "#grid .slot .tile")
+        first, second = tiles[0], tiles[1]
+        a_slot = first.find_element(By.XPATH, "..").get_attribute("data-slot")
+        b_slot = second.find_element(By.XPATH, "..").get_attribute("data-slot")
+        a_prod, b_prod = first.get_attribute("data-product"), second.get_attribute("data-product")
+        finger = PointerInput(interaction.POINTER_TOUCH, "finger")
+        actions = ActionBuilder(d, mouse=finger)
+        actions.pointer_action.move_to(first).pointer_down().pause(0.1).move_to(second, 5, 5).pause(0.3) \
+            .move_to(second, 2, 2).pause(0.3).pointer_up()
+        actions.perform()
+        self.wait(d, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-slot="{a_slot}"] .tile').get_attribute("data-product") == b_prod
+                  and d.find_element(By.CSS_SELECTOR, f'[data-slot="{b_slot}"] .tile').get_attribute("data-product") == a_prod,
+                  what="touch swap")
+        shot(d, "6b-phone-after-touch-swap")
 
     def test_3_dashboard_lists_sessions_live_and_opens_one_read_only(self):
         call(self.server, "POST", "/api/sessions", self.ann, {"device_id": "VM-003", "cabinet_index": 0})
