@@ -108,7 +108,7 @@ struct SessionRoutes {
                 let target = slot
                 // An optional client mark echoed in the drag event (clients measure their own latency).
                 let mark = (body["client_ts"] as? String).map { String($0.prefix(64)) }
-                s.queue.async { s.drag(user: p, productID: pid, slot: target, clientMark: mark) }
+                s.drag(user: p, productID: pid, slot: target, clientMark: mark)
                 r.sendJSON(202, ["accepted": true])
             } catch let e as APIError { r.send(e) } catch { r.send(APIError(500, "internal", "\(error)")) }
         }
