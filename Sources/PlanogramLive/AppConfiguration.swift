@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var aiAnalysisMaxTokens = 700
     /// A placement is explained once no op has touched its slot for this long.
     public var aiSettleMilliseconds = 1500
+    /// CAs to trust for the Anthropic API instead of the system's (a TLS-inspecting proxy).
+    public var aiCABundle: String?
     /// Pause between replayed deltas (cache hits, the rules narrator), so they read as a stream.
     public var aiReplayDeltaPauseMilliseconds = 12
 
@@ -90,6 +92,7 @@ public struct AppConfiguration: Sendable {
         try int("PLANOGRAM_AI_ANALYSIS_MAX_TOKENS") { c.aiAnalysisMaxTokens = max(16, $0) }
         try int("PLANOGRAM_AI_SETTLE_MS") { c.aiSettleMilliseconds = $0 }
         try int("PLANOGRAM_AI_REPLAY_PAUSE_MS") { c.aiReplayDeltaPauseMilliseconds = $0 }
+        if let v = env["PLANOGRAM_AI_CA_BUNDLE"], !v.isEmpty { c.aiCABundle = v }
         try int("PLANOGRAM_MAX_BODY_BYTES") { c.maxBodyBytes = $0 }
         try int("PLANOGRAM_MAX_IMPORT_BYTES") { c.maxImportBodyBytes = $0 }
         try int("PLANOGRAM_MAX_CONNECTIONS") { c.maxConnections = $0 }
@@ -141,6 +144,7 @@ public struct AppConfiguration: Sendable {
         r.maxAttempts = aiMaxAttempts
         r.dailySpendCapUSD = aiDailySpendCapUSD
         r.replayDeltaPause = Double(aiReplayDeltaPauseMilliseconds) / 1000
+        r.caBundle = aiCABundle
         return r
     }
 

@@ -11,11 +11,14 @@ public struct AnthropicEndpoint: Sendable {
     public var readTimeout: Double
     /// Bound on a whole request.
     public var totalTimeout: Double
+    /// A PEM file of CAs to trust instead of the system's (a TLS-inspecting proxy, a test server).
+    public var caBundle: String?
 
     public init(apiKey: String, baseURL: String = "https://api.anthropic.com", version: String = "2023-06-01",
-                connectTimeout: Double = 5, readTimeout: Double = 20, totalTimeout: Double = 90) {
+                connectTimeout: Double = 5, readTimeout: Double = 20, totalTimeout: Double = 90, caBundle: String? = nil) {
         self.apiKey = apiKey; self.baseURL = baseURL; self.version = version
         self.connectTimeout = connectTimeout; self.readTimeout = readTimeout; self.totalTimeout = totalTimeout
+        self.caBundle = caBundle
     }
 }
 
@@ -80,6 +83,10 @@ public final class AnthropicClient: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [UnsafeMutableRawPointer] = []
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+    private var negotiated = 0
+
+    /// The HTTP version of the last finished request: 1 (HTTP/1.x), 2 (HTTP/2) or 0 (no response).
+    public var lastHTTPVersion: Int { lock.lock(); defer { lock.unlock() }; return negotiated }
 
     public init(endpoint: AnthropicEndpoint) {
         _ = Self.globalInit
@@ -96,7 +103,13 @@ public final class AnthropicClient: @unchecked Sendable {
             guard let h = curl_easy_init() else { return .transport("curl_easy_init failed") }
             handle = h
         }
-        defer { lock.lock(); idle.append(handle); lock.unlock() }
+        defer {
+            let v = planogram_curl_http_version(handle)
+            lock.lock()
+            negotiated = v == Int(CURL_HTTP_VERSION_2_0) ? 2 : v == 0 ? 0 : 1
+            idle.append(handle)
+            lock.unlock()
+        }
         return withoutActuallyEscaping(onEvent) { onEvent in
             let transfer = Transfer(handle: handle, readTimeout: endpoint.readTimeout, cancel: cancel, onEvent: onEvent)
             return transfer.run(endpoint: endpoint, request: request)
@@ -150,6 +163,7 @@ private final class Transfer {
             planogram_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(endpoint.totalTimeout * 1000))
             planogram_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
             planogram_curl_set_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+            if let ca = endpoint.caBundle { planogram_curl_set_string(handle, CURLOPT_CAINFO, ca) }
             planogram_curl_set_long(handle, CURLOPT_NOPROGRESS, 0)
             planogram_curl_set_xfer_callback(handle, { me, _, _, _, _ in
                 let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()

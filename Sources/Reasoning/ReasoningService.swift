@@ -14,6 +14,7 @@ public struct ReasoningSettings: Sendable {
     public var connectTimeout = 5.0
     public var readTimeout = 20.0
     public var totalTimeout = 90.0
+    public var caBundle: String?
     /// Attempts per request (the first included) for 429, 529, 5xx, a cut connection or a stream error
     /// before any text was relayed.
     public var maxAttempts = 3
@@ -75,7 +76,8 @@ public final class ReasoningService: @unchecked Sendable {
         ledger = SpendLedger(dailyCapUSD: settings.dailySpendCapUSD)
         if let key = settings.apiKey, !key.isEmpty {
             client = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: key, baseURL: settings.baseURL, connectTimeout: settings.connectTimeout,
-                                                                 readTimeout: settings.readTimeout, totalTimeout: settings.totalTimeout))
+                                                                 readTimeout: settings.readTimeout, totalTimeout: settings.totalTimeout,
+                                                                 caBundle: settings.caBundle))
         } else {
             client = nil
         }
