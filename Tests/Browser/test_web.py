@@ -282,6 +282,16 @@ class WebTests(unittest.TestCase):
         self.assertFalse(d.find_element(By.ID, "palette").is_displayed())
         shot(d, "8-watching")
 
+    def test_4_a_driver_reads_the_published_planogram(self):
+        d = self.open(token("driver", "dan", "Dan"), "#/editor?device=VM-002&cabinet=0")
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#grid .slot .tile"), what="published grid")
+        self.assertIn("published planogram", d.find_element(By.CSS_SELECTOR, ".toolbar .badge").text)
+        self.assertFalse(d.find_element(By.ID, "palette").is_displayed())
+        self.assertFalse(d.find_element(By.ID, "publish").is_displayed())
+        published = call(self.server, "GET", "/api/planograms/VM-002/0", token("driver", "dan", "Dan"))
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#grid .slot .tile")), len(published["slots"]))
+        shot(d, "9-driver")
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

@@ -51,15 +51,24 @@ export async function mountEditor(root, params, setConnection) {
   let draft = null;
   let heatCells = [];
   let selected = null;
+  let published = false; // showing the published planogram, not a live session
   const remoteDrags = new Map(); // user → {slot, name, score, ok}
   let myPreview = null; // {slot, score, ok}
   const sid = `${device.device_id}~${cabinet.cabinet_index}`;
-  let session;
   try {
-    session = await api("POST", "/api/sessions", { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
+    await api("POST", "/api/sessions", { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
   } catch (e) {
-    root.append(el("p", { class: "empty" }, e.status === 403 ? "Your role cannot open live sessions." : e.message));
-    return () => {};
+    if (e.status !== 403) { root.append(el("p", { class: "error" }, e.message)); return () => {}; }
+    // Drivers (and anyone who may not join) see the published planogram, read-only: the pick list.
+    const p = await api("GET", `/api/planograms/${encodeURIComponent(device.device_id)}/${cabinet.cabinet_index}`);
+    draft = new Draft({ planogram: p, version: p.version, seq: 0 }, products);
+    mode.textContent = "published planogram (read-only)";
+    publishButton.hidden = true;
+    heatToggle.hidden = true;
+    versionBox.textContent = `v${p.version}`;
+    revenueBox.replaceChildren();
+    published = true;
+    panel.explain.hidden = true;
   }
 
   // ---- palette: the products that fit the cabinet's temperature
@@ -136,7 +145,7 @@ export async function mountEditor(root, params, setConnection) {
     renderGrid();
     const f = a ? draft.facings.get(a) : null;
     panel.show(selected, f ? products.get(f.product_id) : null);
-    if (!f) return;
+    if (!f || published) return;
     try {
       const s = await api("POST", "/api/planograms/realtime/score", {
         product_id: f.product_id, slot_position: a, device_id: device.device_id, cabinet_index: cabinet.cabinet_index, planogram: draft.json() });
@@ -249,6 +258,8 @@ export async function mountEditor(root, params, setConnection) {
   function setPresence(list) {
     presenceBox.replaceChildren(...list.map((p) => el("li", { class: p.mode, dataset: { user: p.user }, title: `${p.role}, ${p.mode}` }, p.name)));
   }
+
+  if (published) { renderGrid(); return () => window.removeEventListener("resize", onResize); }
 
   const stream = new LiveStream(`/api/sessions/${sid}/events?access_token=${encodeURIComponent(token())}`, {
     events: EVENTS,
