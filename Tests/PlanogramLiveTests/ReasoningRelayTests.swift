@@ -121,15 +121,20 @@ final class ReasoningRelayTests: XCTestCase {
         return out
     }
 
-    func testAFailingAPIFallsBackToTheRulesNarrator() throws {
-        try start { $0.aiMaxAttempts = 2 }
-        fake.setOtherwise(.overloaded)
+    /// Opens VM-001~0 with one subscriber, asks to explain its first occupied slot, and collects that request's events.
+    func explainFirstSlot() throws -> (sid: String, slot: String, stream: SessionStream, events: [(event: String, data: [String: Any])]) {
         let sid = try s.openSession()
         let slot = try XCTUnwrap(try occupiedSlots(sid).first).slot
         let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
         _ = try stream.until("snapshot")
         let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
-        let events = try collect(stream, try XCTUnwrap(r.json["request_id"] as? String))
+        return (sid, slot, stream, try collect(stream, try XCTUnwrap(r.json["request_id"] as? String)))
+    }
+
+    func testAFailingAPIFallsBackToTheRulesNarrator() throws {
+        try start { $0.aiMaxAttempts = 2 }
+        fake.setOtherwise(.overloaded)
+        let (_, slot, _, events) = try explainFirstSlot()
         XCTAssertEqual(fake.requests.count, 2, "retried once, then gave up")
         let error = try XCTUnwrap(events.first { $0.event == "reasoning_error" })
         XCTAssertEqual(error.data["fallback"] as? String, "rules")
@@ -143,12 +148,7 @@ final class ReasoningRelayTests: XCTestCase {
 
     func testWithoutAKeyTheRulesNarratorAnswersAndNothingIsCalled() throws {
         try start(key: nil)
-        let sid = try s.openSession()
-        let slot = try XCTUnwrap(try occupiedSlots(sid).first).slot
-        let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
-        _ = try stream.until("snapshot")
-        let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
-        let events = try collect(stream, try XCTUnwrap(r.json["request_id"] as? String))
+        let (sid, _, stream, events) = try explainFirstSlot()
         XCTAssertFalse(events.contains { $0.event == "reasoning_error" })
         XCTAssertEqual(events.last?.data["source"] as? String, "rules")
         XCTAssertEqual(events.last?.data["model"] as? String, "rules-narrator-1")
