@@ -49,6 +49,7 @@ class Server:
 
     def start(self):
         env = dict(os.environ, PLANOGRAM_SECRET=SECRET, PLANOGRAM_AI_SETTLE_MS="600", PLANOGRAM_SHUTDOWN_GRACE_SECONDS="2",
+                   PLANOGRAM_AI_REPLAY_PAUSE_MS="60",
                    PLANOGRAM_LOG_LEVEL="warning")
         env.pop("ANTHROPIC_API_KEY", None)  # the rules narrator answers: no network
         self.log = open(os.path.join(WORK, "server.log"), "ab")
@@ -213,8 +214,15 @@ class WebTests(unittest.TestCase):
         self.assertGreater(painted, 1000, "heat-map pixels")
         shot(a, "3-heatmap")
 
-        # The server restarts; the page reconnects without a reload and resumes.
+        # The server restarts while an explanation streams; the page reconnects without a reload, resumes,
+        # and the interrupted explanation is asked for again and completes.
         b.execute_script("window.__marker = 42")
+        b.find_element(By.CSS_SELECTOR, f'[data-slot="{target}"]').click()
+        self.wait(b, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "done", what="b's panel ready")
+        b.find_element(By.ID, "explain").click()
+        self.wait(b, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "streaming"
+                  and len(d.find_element(By.ID, "reasoning-text").text) > 0, what="explanation streaming")
+        interrupted = b.find_element(By.ID, "reasoning-text").get_attribute("data-request")
         s.stop()
         self.wait(b, lambda d: d.find_element(By.ID, "conn").get_attribute("data-state") == "reconnecting", what="reconnecting state")
         shot(b, "4-reconnecting")
@@ -227,6 +235,10 @@ class WebTests(unittest.TestCase):
         self.wait(b, lambda d: "empty" in d.find_element(By.CSS_SELECTOR, f'[data-slot="{other}"]').get_attribute("class"),
                   what="op after restart")
         self.assertEqual(b.execute_script("return window.__marker"), 42, "no reload")
+        self.wait(b, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "done", timeout=15,
+                  what="interrupted explanation completed after the restart")
+        self.assertIn(target, b.find_element(By.ID, "reasoning-text").text)
+        self.assertNotEqual(b.find_element(By.ID, "reasoning-text").get_attribute("data-request"), interrupted, "asked again")
         shot(b, "5-resumed")
 
     def test_2_phone_viewport_shows_the_panel_as_a_bottom_sheet(self):

@@ -261,9 +261,19 @@ export async function mountEditor(root, params, setConnection) {
 
   if (published) { renderGrid(); return () => window.removeEventListener("resize", onResize); }
 
+  let wasDown = false, recheck = 0;
+  const onState = (state) => {
+    setConnection(state);
+    if (state === "reconnecting") wasDown = true;
+    if (state === "live" && wasDown) {
+      wasDown = false;
+      clearTimeout(recheck);
+      recheck = setTimeout(() => { for (const slot of panel.stalled(2000)) panel.onExplain(slot); }, 2500);
+    }
+  };
   const stream = new LiveStream(`/api/sessions/${sid}/events?access_token=${encodeURIComponent(token())}`, {
     events: EVENTS,
-    onState: setConnection,
+    onState,
     onEvent: (name, d) => {
       switch (name) {
         case "snapshot":
@@ -303,5 +313,5 @@ export async function mountEditor(root, params, setConnection) {
       }
     },
   });
-  return () => { stream.close(); window.removeEventListener("resize", onResize); };
+  return () => { stream.close(); clearTimeout(recheck); window.removeEventListener("resize", onResize); };
 }

@@ -61,7 +61,7 @@ export class Panel {
     const k = this.key(d);
     let e = this.reasoning.get(k);
     if (!e || e.requestId !== d.request_id) {
-      e = { requestId: d.request_id, text: "", source: d.source || "", state: "streaming", message: "", cached: false };
+      e = { requestId: d.request_id, text: "", source: d.source || "", state: "streaming", message: "", cached: false, at: Date.now() };
       this.reasoning.set(k, e);
     }
     return e;
@@ -72,6 +72,7 @@ export class Panel {
     if (e.source !== d.source) { e.source = d.source; e.text = ""; }
     e.text += d.delta;
     e.state = "streaming";
+    e.at = Date.now();
     this.renderIf(d);
   }
 
@@ -84,9 +85,19 @@ export class Panel {
 
   reasoningDone(d) {
     const e = this.entry(d);
-    if (d.cancelled) { e.state = "cancelled"; this.renderIf(d); return; }
+    if (d.cancelled) { e.state = "cancelled"; e.at = Date.now(); this.renderIf(d); return; }
     e.text = d.text; e.source = d.source; e.cached = d.cached; e.model = d.model; e.state = "done";
     this.renderIf(d);
+  }
+
+  /// Explanations that were streaming (or were cancelled by a server shutdown) when the connection
+  /// dropped and got nothing since: their `reasoning_done` may have been sent while we were away (a
+  /// resume replays only newer ids). Asking again is cheap: a finished answer comes back from the
+  /// server's cache without a new request.
+  stalled(quietMs) {
+    const now = Date.now();
+    return [...this.reasoning].filter(([, e]) => (e.state === "streaming" || e.state === "cancelled") && now - e.at > quietMs)
+      .map(([k]) => (k === "cabinet" ? null : k));
   }
 
   renderIf(d) { if ((this.slot || "cabinet") === this.key(d)) this.render(); }
@@ -95,6 +106,7 @@ export class Panel {
     const e = this.reasoning.get(this.slot || "cabinet");
     this.text.textContent = e ? e.text : "";
     this.text.dataset.state = e ? e.state : "none";
+    this.text.dataset.request = e ? e.requestId : "";
     this.source.textContent = e && e.source ? (e.source === "claude" ? "Claude" : "Rules") + (e.cached ? " · cached" : "") : "";
     this.source.dataset.source = e ? e.source : "";
     this.note.textContent = e && e.message ? e.message : e && e.state === "streaming" ? "…" : "";
