@@ -219,8 +219,9 @@ private final class Transfer {
             if errorBody.count < 65_536 { errorBody.append(contentsOf: raw.prefix(65_536 - errorBody.count)) }
             return true
         }
+        let events = parser.feed(raw)
         do {
-            for e in try parser.feed(raw) {
+            for e in events {
                 let event = try AnthropicEvent.decode(e)
                 switch event {
                 case .messageStart(_, let m, let u): model = m; usage = u
@@ -233,10 +234,15 @@ private final class Transfer {
                 default: break
                 }
                 onEvent(event)
-                if streamError != nil || stopped { return streamError == nil }
+                if streamError != nil { return false }
+                if stopped { return true }
             }
         } catch {
             failure = "\(error)"
+            return false
+        }
+        if parser.failed {
+            failure = "an event-stream line exceeded \(parser.maxLineBytes) bytes"
             return false
         }
         return true

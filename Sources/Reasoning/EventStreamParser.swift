@@ -2,7 +2,8 @@
 /// bytes arrive in any split, lines end in LF, CRLF or CR, `:` lines are comments, `data:` lines of one
 /// event are joined with LF, one optional space after the colon is dropped, a blank line dispatches the
 /// event, and an event with no data is not dispatched. Bytes of an unfinished line are kept for the next
-/// `feed`. Memory is bounded: a line longer than `maxLineBytes` is a protocol error.
+/// `feed`. Memory is bounded: a line longer than `maxLineBytes` is a protocol error — `failed` is set,
+/// the events completed before it are still returned, and nothing after it is parsed.
 public struct EventStreamParser: Sendable {
     public struct Event: Sendable, Equatable {
         public var name: String
@@ -11,9 +12,8 @@ public struct EventStreamParser: Sendable {
         public init(name: String, data: String, id: String? = nil) { self.name = name; self.data = data; self.id = id }
     }
 
-    public struct LineTooLong: Error, CustomStringConvertible {
-        public var description: String { "an event-stream line exceeded the limit" }
-    }
+    /// Set when a line exceeded `maxLineBytes`; the stream is unusable from there on.
+    public private(set) var failed = false
 
     private var line: [UInt8] = []
     private var lastWasCR = false
@@ -25,9 +25,10 @@ public struct EventStreamParser: Sendable {
 
     public init(maxLineBytes: Int = 1 << 20) { self.maxLineBytes = maxLineBytes }
 
-    /// Feeds bytes; returns the events completed by them, in order.
-    public mutating func feed<C: Collection>(_ bytes: C) throws -> [Event] where C.Element == UInt8 {
+    /// Feeds bytes; returns the events completed by them, in order (up to a failure, if one happens).
+    public mutating func feed<C: Collection>(_ bytes: C) -> [Event] where C.Element == UInt8 {
         var out: [Event] = []
+        if failed { return out }
         for b in bytes {
             if b == 0x0A && lastWasCR { lastWasCR = false; continue } // the LF of a CRLF
             lastWasCR = b == 0x0D
@@ -35,7 +36,7 @@ public struct EventStreamParser: Sendable {
                 if let e = endLine() { out.append(e) }
                 continue
             }
-            if line.count >= maxLineBytes { throw LineTooLong() }
+            if line.count >= maxLineBytes { failed = true; return out }
             line.append(b)
         }
         return out
