@@ -73,9 +73,12 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     public func setOtherwise(_ reply: Reply) { lock.lock(); fallbackReply = reply; lock.unlock() }
     public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
 
+    /// Stops listening and ends open connections. The listening socket is only shut down here (which wakes
+    /// the blocked accept); the accept thread closes it, so its descriptor number cannot be recycled by a
+    /// newer server while this thread might still accept on it.
     public func stop() {
         lock.lock(); stopped = true; let fds = clientFDs; lock.unlock()
-        shutdown(fd, Int32(SHUT_RDWR)); close(fd)
+        shutdown(fd, Int32(SHUT_RDWR))
         for c in fds { shutdown(c, Int32(SHUT_RDWR)) }
     }
 
@@ -84,11 +87,13 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     private func acceptLoop() {
         while true {
             let c = accept(fd, nil, nil)
-            if c < 0 {
-                lock.lock(); let s = stopped; lock.unlock()
-                if s || errno == EBADF || errno == EINVAL { return }
-                continue
+            lock.lock(); let s = stopped; lock.unlock()
+            if s {
+                if c >= 0 { close(c) }
+                close(fd)
+                return
             }
+            if c < 0 { continue }
             var one: Int32 = 1
             setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             lock.lock(); clientFDs.insert(c); lock.unlock()
