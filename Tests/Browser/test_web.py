@@ -24,6 +24,7 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -303,6 +304,25 @@ class WebTests(unittest.TestCase):
         published = call(self.server, "GET", "/api/planograms/VM-002/0", token("driver", "dan", "Dan"))
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#grid .slot .tile")), len(published["slots"]))
         shot(d, "9-driver")
+
+    def test_5_keyboard_moves_a_product_without_a_pointer(self):
+        d = self.open(self.ann, "#/editor?device=VM-003&cabinet=0")
+        self.live(d)
+        first = d.find_element(By.CSS_SELECTOR, "#grid .slot")
+        a_slot = first.get_attribute("data-slot")
+        a_prod = first.find_element(By.CSS_SELECTOR, ".tile").get_attribute("data-product")
+        right = d.execute_script("return arguments[0].nextElementSibling.dataset.slot", first)
+        b_prod = d.find_element(By.CSS_SELECTOR, f'[data-slot="{right}"] .tile').get_attribute("data-product")
+        d.execute_script("arguments[0].focus()", first)
+        ActionChains(d).send_keys("m").perform()
+        self.wait(d, lambda d: "Moving" in d.find_element(By.ID, "kb-status").text, what="pick up")
+        ActionChains(d).send_keys(Keys.ARROW_RIGHT).perform()
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-slot="{right}"] #preview-score'), what="keyboard preview")
+        ActionChains(d).send_keys(Keys.ENTER).perform()
+        self.wait(d, lambda d: d.find_element(By.CSS_SELECTOR, f'[data-slot="{a_slot}"] .tile').get_attribute("data-product") == b_prod
+                  and d.find_element(By.CSS_SELECTOR, f'[data-slot="{right}"] .tile').get_attribute("data-product") == a_prod,
+                  what="keyboard swap")
+        shot(d, "10-keyboard-swap")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 
 import { api, claims, el, money, toast, token, categoryColour } from "./api.js";
 import { LiveStream } from "./live.js";
-import { Draft, slotCode } from "./planogram.js";
+import { Draft, parseSlot, slotCode } from "./planogram.js";
 import { drawHeatmap } from "./heatmap.js";
 import { Panel } from "./panel.js";
 
@@ -43,9 +43,10 @@ export async function mountEditor(root, params, setConnection) {
   const palette = el("div", { id: "palette", class: "palette", hidden: !canEdit });
   const panel = new Panel();
   const mode = el("span", { class: "badge" }, canEdit ? "editing" : "watching (read-only)");
+  const status = el("p", { id: "kb-status", class: "muted kb-status", role: "status", "aria-live": "polite" });
   root.replaceChildren(el("section", { class: "editor" },
     el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, mode, versionBox, revenueBox, presenceBox, publishButton),
-    el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat), panel.root)));
+    el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat, status), panel.root)));
 
   // ---- session
   let draft = null;
@@ -115,15 +116,58 @@ export async function mountEditor(root, params, setConnection) {
           cell.append(tile);
         }
         cell.addEventListener("click", () => select(code));
-        cell.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(code); } });
+        cell.addEventListener("keydown", (e) => onCellKey(e, code));
         cells.push(cell);
       }
     }
     grid.style.setProperty("--rows", cabinet.rows);
+    const hadFocus = grid.contains(document.activeElement);
     grid.replaceChildren(...cells);
+    if (hadFocus && focusSlot) { const f = grid.querySelector(`[data-slot="${focusSlot}"]`); if (f) f.focus(); }
     renderOverlays();
     if (!heat.hidden) drawHeatmap(heat, grid, heatCells);
   }
+
+  // ---- keyboard: arrows move between slots; M picks the selected product up, arrows carry it, Enter
+  // drops it (a move, or a swap onto a full slot), Escape puts it back. Others see it like a drag.
+  let focusSlot = null, kbMove = null;
+  function onCellKey(e, code) {
+    const cell = e.currentTarget;
+    const arrows = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+    if (arrows[e.key]) {
+      e.preventDefault();
+      const { row, column } = parseSlot(code);
+      const [dr, dc] = arrows[e.key];
+      let r = row + dr, c = column + dc;
+      // Skip the right half of a 2-wide product.
+      while (r >= 0 && r < cabinet.rows && c >= 0 && c < cabinet.columns && !grid.querySelector(`[data-slot="${slotCode(r, c)}"]`)) c += dc || 1;
+      const next = grid.querySelector(`[data-slot="${slotCode(r, c)}"]`);
+      if (!next) return;
+      focusSlot = next.dataset.slot;
+      next.focus();
+      if (kbMove) { myPreview = { slot: focusSlot, score: undefined }; renderOverlays(); sendDrag(kbMove.productId, focusSlot); }
+    } else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      if (kbMove) {
+        const { productId, from } = kbMove;
+        kbMove = null; myPreview = null;
+        sendDrag(productId, null);
+        if (code !== from) drop(productId, from, code); else renderOverlays();
+        status.textContent = "";
+      } else select(code);
+    } else if ((e.key === "m" || e.key === "M") && canEdit && !kbMove) {
+      const a = draft.anchor(code);
+      const f = a ? draft.facings.get(a) : null;
+      if (!f) return;
+      kbMove = { productId: f.product_id, from: a };
+      status.textContent = `Moving ${(products.get(f.product_id) || {}).name || f.product_id}: arrow keys, Enter to drop, Escape to cancel.`;
+    } else if (e.key === "Escape" && kbMove) {
+      sendDrag(kbMove.productId, null);
+      kbMove = null; myPreview = null; renderOverlays();
+      status.textContent = "";
+    }
+  }
+  grid.addEventListener("focusin", (e) => { const c = e.target.closest && e.target.closest(".slot"); if (c) focusSlot = c.dataset.slot; });
 
   /// Other editors' drags and my own preview score, over the cells, without rebuilding them.
   function renderOverlays() {
