@@ -13,24 +13,12 @@ public struct AppConfiguration: Sendable {
     public var demo = false
     /// HMAC key of the bearer tokens. Nil until set; demo mode makes one and says so.
     public var secret: String?
-    public var anthropicAPIKey: String?
-    public var anthropicBaseURL = "https://api.anthropic.com"
-    public var placementModel = "claude-haiku-4-5"
-    public var analysisModel = "claude-sonnet-4-5"
     public var logLevel = "info"
-    /// Claude explanations: budget, timeouts and the settle debounce.
-    public var aiDailySpendCapUSD = 5.0
-    public var aiConnectTimeoutSeconds = 5.0
-    public var aiReadTimeoutSeconds = 20.0
-    public var aiMaxAttempts = 3
-    public var aiPlacementMaxTokens = 300
-    public var aiAnalysisMaxTokens = 700
-    /// A placement is explained once no op has touched its slot for this long.
+    /// Claude explanations: key, endpoint, models, budget, timeouts, retries (the reasoning service's
+    /// settings, held here as they are; `ANTHROPIC_*` and `PLANOGRAM_AI_*` fill them).
+    public var reasoning = ReasoningSettings()
+    /// A placement is explained once no op has touched its slot for this long (0: only on request).
     public var aiSettleMilliseconds = 1500
-    /// CAs to trust for the Anthropic API instead of the system's (a TLS-inspecting proxy).
-    public var aiCABundle: String?
-    /// Pause between replayed deltas (cache hits, the rules narrator), so they read as a stream.
-    public var aiReplayDeltaPauseMilliseconds = 12
 
     // Limits and cadences.
     public var maxBodyBytes = 1 << 20
@@ -79,20 +67,20 @@ public struct AppConfiguration: Sendable {
         if let v = env["PLANOGRAM_WEB"] { c.webRoot = v }
         if let v = env["PLANOGRAM_FIXTURES"] { c.fixturesDirectory = v }
         if let v = env["PLANOGRAM_SECRET"], !v.isEmpty { c.secret = v }
-        if let v = env["ANTHROPIC_API_KEY"], !v.isEmpty { c.anthropicAPIKey = v }
-        if let v = env["ANTHROPIC_BASE_URL"], !v.isEmpty { c.anthropicBaseURL = v }
-        if let v = env["PLANOGRAM_PLACEMENT_MODEL"] { c.placementModel = v }
-        if let v = env["PLANOGRAM_ANALYSIS_MODEL"] { c.analysisModel = v }
+        if let v = env["ANTHROPIC_API_KEY"], !v.isEmpty { c.reasoning.apiKey = v }
+        if let v = env["ANTHROPIC_BASE_URL"], !v.isEmpty { c.reasoning.baseURL = v }
+        if let v = env["PLANOGRAM_PLACEMENT_MODEL"] { c.reasoning.placementModel = v }
+        if let v = env["PLANOGRAM_ANALYSIS_MODEL"] { c.reasoning.analysisModel = v }
         if let v = env["PLANOGRAM_LOG_LEVEL"] { c.logLevel = v }
-        try double("PLANOGRAM_AI_DAILY_BUDGET_USD") { c.aiDailySpendCapUSD = $0 }
-        try double("PLANOGRAM_AI_CONNECT_TIMEOUT_SECONDS") { c.aiConnectTimeoutSeconds = $0 }
-        try double("PLANOGRAM_AI_READ_TIMEOUT_SECONDS") { c.aiReadTimeoutSeconds = $0 }
-        try int("PLANOGRAM_AI_MAX_ATTEMPTS") { c.aiMaxAttempts = max(1, $0) }
-        try int("PLANOGRAM_AI_PLACEMENT_MAX_TOKENS") { c.aiPlacementMaxTokens = max(16, $0) }
-        try int("PLANOGRAM_AI_ANALYSIS_MAX_TOKENS") { c.aiAnalysisMaxTokens = max(16, $0) }
+        try double("PLANOGRAM_AI_DAILY_BUDGET_USD") { c.reasoning.dailySpendCapUSD = $0 }
+        try double("PLANOGRAM_AI_CONNECT_TIMEOUT_SECONDS") { c.reasoning.connectTimeout = $0 }
+        try double("PLANOGRAM_AI_READ_TIMEOUT_SECONDS") { c.reasoning.readTimeout = $0 }
+        try int("PLANOGRAM_AI_MAX_ATTEMPTS") { c.reasoning.maxAttempts = max(1, $0) }
+        try int("PLANOGRAM_AI_PLACEMENT_MAX_TOKENS") { c.reasoning.placementMaxTokens = max(16, $0) }
+        try int("PLANOGRAM_AI_ANALYSIS_MAX_TOKENS") { c.reasoning.analysisMaxTokens = max(16, $0) }
         try int("PLANOGRAM_AI_SETTLE_MS") { c.aiSettleMilliseconds = $0 }
-        try int("PLANOGRAM_AI_REPLAY_PAUSE_MS") { c.aiReplayDeltaPauseMilliseconds = $0 }
-        if let v = env["PLANOGRAM_AI_CA_BUNDLE"], !v.isEmpty { c.aiCABundle = v }
+        try int("PLANOGRAM_AI_REPLAY_PAUSE_MS") { c.reasoning.replayDeltaPause = Double($0) / 1000 }
+        if let v = env["PLANOGRAM_AI_CA_BUNDLE"], !v.isEmpty { c.reasoning.caBundle = v }
         try int("PLANOGRAM_MAX_BODY_BYTES") { c.maxBodyBytes = $0 }
         try int("PLANOGRAM_MAX_IMPORT_BYTES") { c.maxImportBodyBytes = $0 }
         try int("PLANOGRAM_MAX_CONNECTIONS") { c.maxConnections = $0 }
@@ -130,24 +118,6 @@ public struct AppConfiguration: Sendable {
         }
     }
 
-    /// The reasoning service's part of the configuration.
-    public var reasoning: ReasoningSettings {
-        var r = ReasoningSettings()
-        r.apiKey = anthropicAPIKey
-        r.baseURL = anthropicBaseURL
-        r.placementModel = placementModel
-        r.analysisModel = analysisModel
-        r.placementMaxTokens = aiPlacementMaxTokens
-        r.analysisMaxTokens = aiAnalysisMaxTokens
-        r.connectTimeout = aiConnectTimeoutSeconds
-        r.readTimeout = aiReadTimeoutSeconds
-        r.maxAttempts = aiMaxAttempts
-        r.dailySpendCapUSD = aiDailySpendCapUSD
-        r.replayDeltaPause = Double(aiReplayDeltaPauseMilliseconds) / 1000
-        r.caBundle = aiCABundle
-        return r
-    }
-
     /// The engine's part of the configuration.
     public var http: HTTPServerConfiguration {
         var h = HTTPServerConfiguration()
@@ -169,10 +139,10 @@ public struct AppConfiguration: Sendable {
         [
             "host": host, "port": String(port), "db": databasePath, "web": webRoot, "fixtures": fixturesDirectory,
             "demo": String(demo), "secret": secret == nil ? "unset" : "***",
-            "anthropic_api_key": anthropicAPIKey == nil ? "unset" : "***", "anthropic_base_url": anthropicBaseURL,
-            "placement_model": placementModel, "analysis_model": analysisModel,
-            "ai_daily_budget_usd": String(aiDailySpendCapUSD), "ai_settle_ms": String(aiSettleMilliseconds),
-            "ai_connect_timeout_s": String(aiConnectTimeoutSeconds), "ai_read_timeout_s": String(aiReadTimeoutSeconds),
+            "anthropic_api_key": reasoning.apiKey == nil ? "unset" : "***", "anthropic_base_url": reasoning.baseURL,
+            "placement_model": reasoning.placementModel, "analysis_model": reasoning.analysisModel,
+            "ai_daily_budget_usd": String(reasoning.dailySpendCapUSD), "ai_settle_ms": String(aiSettleMilliseconds),
+            "ai_connect_timeout_s": String(reasoning.connectTimeout), "ai_read_timeout_s": String(reasoning.readTimeout),
             "max_body_bytes": String(maxBodyBytes), "max_import_bytes": String(maxImportBodyBytes),
             "max_connections": String(maxConnections), "subscriber_buffer_bytes": String(subscriberBufferBytes),
             "heartbeat_s": String(heartbeatSeconds), "request_timeout_s": String(requestTimeoutSeconds),

@@ -59,8 +59,9 @@ public final class PlanogramServer: @unchecked Sendable {
                                          logger: logger)
         self.reasoning = reasoning
         logger.info("reasoning", metadata: ["source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
-                                            "placement_model": "\(configuration.placementModel)", "analysis_model": "\(configuration.analysisModel)",
-                                            "daily_budget_usd": "\(configuration.aiDailySpendCapUSD)"])
+                                            "placement_model": "\(configuration.reasoning.placementModel)",
+                                            "analysis_model": "\(configuration.reasoning.analysisModel)",
+                                            "daily_budget_usd": "\(configuration.reasoning.dailySpendCapUSD)"])
         let serverBox = ServerBox()
         let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync)
         let env = SessionEnvironment(

@@ -19,9 +19,9 @@ final class ReasoningRelayTests: XCTestCase {
     func start(key: String? = "sk-ant-relay", _ tune: (inout AppConfiguration) -> Void = { _ in }) throws {
         fake = try FakeAnthropicServer()
         s = try AppTestServer { c in
-            c.anthropicAPIKey = key
-            c.anthropicBaseURL = self.fake.baseURL
-            c.aiReadTimeoutSeconds = 3
+            c.reasoning.apiKey = key
+            c.reasoning.baseURL = self.fake.baseURL
+            c.reasoning.readTimeout = 3
             tune(&c)
         }
     }
@@ -132,7 +132,7 @@ final class ReasoningRelayTests: XCTestCase {
     }
 
     func testAFailingAPIFallsBackToTheRulesNarrator() throws {
-        try start { $0.aiMaxAttempts = 2 }
+        try start { $0.reasoning.maxAttempts = 2 }
         fake.setOtherwise(.overloaded)
         let (_, slot, _, events) = try explainFirstSlot()
         XCTAssertEqual(fake.requests.count, 2, "retried once, then gave up")

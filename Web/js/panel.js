@@ -2,7 +2,7 @@
 // streams (Claude or the rules narrator, with its source). On narrow screens it is a bottom sheet that
 // slides up when a slot is selected and can be pulled down.
 
-import { el, money } from "./api.js";
+import { el } from "./api.js";
 
 const LABELS = {
   visibility_velocity: "Visibility × velocity", revenue_potential: "Revenue potential", adjacency_affinity: "Neighbour affinity",
@@ -113,4 +113,3 @@ export class Panel {
   }
 }
 
-export { money };

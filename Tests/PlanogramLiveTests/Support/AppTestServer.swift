@@ -38,7 +38,7 @@ final class AppTestServer: @unchecked Sendable {
         c.secret = Self.secret
         c.loops = 2
         c.aiSettleMilliseconds = 0 // tests of the settle debounce turn it on
-        c.aiReplayDeltaPauseMilliseconds = 0
+        c.reasoning.replayDeltaPause = 0
         configure(&c)
         server = PlanogramServer(configuration: c)
         port = try server.start()
