@@ -18,6 +18,9 @@ final class HTTPConnection: @unchecked Sendable {
         case awaiting
         /// The response is an event stream; no more requests on this connection.
         case streaming
+        /// The last response is written and our side is shut down for writing; input is read and
+        /// discarded until the client closes or `lingeringTime` passes (see `closeAfterFlush`).
+        case lingering
         case closed
     }
 
@@ -51,6 +54,11 @@ final class HTTPConnection: @unchecked Sendable {
     private(set) var serial: UInt64 = 0
     private var peerClosed = false
     private var closeWhenFlushed = false
+    /// Whether a close after flushing half-closes and lingers first (a response was sent).
+    private var lingerWhenFlushed = false
+    private var lingerDeadline: UInt64 = 0
+    /// Reading is paused because responses wait to be written (read-side backpressure).
+    private var blockedOnOutput = false
 
     private var outbound = OutboundQueue()
     private var lastActivity: UInt64
@@ -98,6 +106,7 @@ final class HTTPConnection: @unchecked Sendable {
         }
         outbound.removeAll()
         inbound = []
+        inboundStart = 0 // the buffer and its read position are emptied together
         pendingBody = []
         if pendingCancels == 0 { finalClose() }
         if let stream {
@@ -116,10 +125,24 @@ final class HTTPConnection: @unchecked Sendable {
         _ = Glibc.close(fd)
     }
 
-    /// Closes once everything queued is written.
-    func closeAfterFlush() {
-        guard phase != .closed else { return }
-        if outbound.isEmpty { close("done") } else { closeWhenFlushed = true }
+    /// Closes once everything queued is written. With `linger`, the connection then half-closes and
+    /// drains what the client still sends for at most `lingeringTime` before it closes: a client in the
+    /// middle of sending a refused body reads the response rather than a reset (RFC 9112 §9.6).
+    func closeAfterFlush(linger: Bool = false) {
+        guard phase != .closed, phase != .lingering else { return }
+        lingerWhenFlushed = lingerWhenFlushed || (linger && !peerClosed)
+        if outbound.isEmpty { finishAfterFlush() } else { closeWhenFlushed = true }
+    }
+
+    private func finishAfterFlush() {
+        guard lingerWhenFlushed, !peerClosed, server.configuration.lingeringTime > 0 else { close("done"); return }
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        phase = .lingering
+        lingerDeadline = monotonicNanos() &+ UInt64(server.configuration.lingeringTime * 1e9)
+        inbound = []
+        inboundStart = 0
+        pendingBody = []
+        if readPaused, let s = readSource { s.resume(); readPaused = false }
     }
 
     // MARK: Reading
@@ -133,7 +156,7 @@ final class HTTPConnection: @unchecked Sendable {
             let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
                 total += n
-                if phase == .streaming { continue } // a stream's client has nothing more to say; discard
+                if phase == .streaming || phase == .lingering { continue } // nothing more to hear; discard
                 inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
                 if n < scratch.count { break }
             } else if n == 0 {
@@ -149,6 +172,10 @@ final class HTTPConnection: @unchecked Sendable {
         }
         if total > 0 { lastActivity = monotonicNanos() }
         if eof { peerClosed = true } // responses from now on close the connection
+        if phase == .lingering {
+            if eof { close("lingering done") }
+            return
+        }
         switch phase {
         case .idle, .body:
             processInbound()
@@ -189,6 +216,12 @@ final class HTTPConnection: @unchecked Sendable {
         while phase == .idle || phase == .body {
             let available = inbound.count - inboundStart
             if available == 0 && phase == .idle { break }
+            if phase == .idle && outbound.bytes > server.configuration.maxPendingResponseBytes {
+                // Pipelined requests wait until the client reads what it was sent.
+                blockedOnOutput = true
+                pauseReading()
+                break
+            }
             if requestStartedAt == nil { requestStartedAt = monotonicNanos() } // the read timeout runs from the first byte
             let start = inboundStart
             let result: (consumed: Int, event: HTTPParseEvent?)
@@ -224,6 +257,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func compactInbound() {
+        guard phase != .closed, inboundStart <= inbound.count else { inbound = []; inboundStart = 0; return }
         if inboundStart == inbound.count {
             inbound = [] // frees the memory: idle and streaming connections keep no buffer
             inboundStart = 0
@@ -305,7 +339,7 @@ final class HTTPConnection: @unchecked Sendable {
         let bytes = HTTPResponse.error(status, reason).serialize(keepAlive: false, omitBody: false)
         loop.recordRequest(route: route, status: status, nanos: 0)
         write(bytes)
-        closeAfterFlush()
+        closeAfterFlush(linger: true)
     }
 
     // MARK: Responses
@@ -323,7 +357,7 @@ final class HTTPConnection: @unchecked Sendable {
             resumeReading()
             if !processing { processInbound() }
         } else {
-            closeAfterFlush()
+            closeAfterFlush(linger: true)
         }
     }
 
@@ -433,7 +467,12 @@ final class HTTPConnection: @unchecked Sendable {
                 w.suspend()
                 writeArmed = false
             }
-            if closeWhenFlushed { close("done") }
+            if closeWhenFlushed { closeWhenFlushed = false; finishAfterFlush(); return }
+        }
+        if blockedOnOutput && outbound.bytes <= server.configuration.maxPendingResponseBytes / 2 && phase == .idle {
+            blockedOnOutput = false
+            resumeReading()
+            processInbound()
         }
     }
 
@@ -449,6 +488,8 @@ final class HTTPConnection: @unchecked Sendable {
                 failRequest(408, "request not received in time")
             } else if requestStartedAt == nil, outbound.isEmpty, now &- lastActivity > idleNanos {
                 close("idle")
+            } else if !outbound.isEmpty, now &- lastActivity > idleNanos {
+                close("stalled write") // responses the client never reads
             } else if requestStartedAt == nil, server.isDraining {
                 close("draining")
             }
@@ -460,6 +501,8 @@ final class HTTPConnection: @unchecked Sendable {
             }
         case .awaiting:
             if !outbound.isEmpty, now &- lastActivity > idleNanos { close("stalled write") }
+        case .lingering:
+            if now > lingerDeadline { close("lingering time over") }
         case .closed:
             break
         }

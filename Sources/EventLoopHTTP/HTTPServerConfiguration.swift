@@ -25,6 +25,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var heartbeatInterval: Double = 10
     /// How long a graceful shutdown waits for in-flight requests and stream flushes.
     public var shutdownGrace: Double = 5
+    /// Lingering close (as nginx's `lingering_close`): when the server ends a connection after a response
+    /// while the client may still be sending, it half-closes, then reads and discards for at most this
+    /// long before closing, so the client reads the response (a 413 or 431) instead of a TCP reset.
+    public var lingeringTime: Double = 2
+    /// Read-side backpressure: while this many bytes of responses wait to be written, the connection
+    /// reads no further pipelined requests (a client that never reads cannot grow server memory).
+    public var maxPendingResponseBytes: Int = 256 * 1024
 
     public init() {}
 }

@@ -1,7 +1,7 @@
 import PlanogramDomain
 
 /// Co-purchase statistics of a product pair from baskets (SPEC §4).
-public struct PairAffinity: Sendable, Equatable {
+public struct PairAffinity: Sendable, Equatable, Codable {
     public let productA: String
     public let productB: String
     /// Share of all transactions containing both.
@@ -37,6 +37,14 @@ public struct AffinityTable: Sendable {
                                       lift: (Double(count) / cb) / (ca / n), baskets: count))
         }
         pairs.sort { ($0.productA, $0.productB) < ($1.productA, $1.productB) }
+        self.pairs = pairs
+        var m: [String: [String: PairAffinity]] = [:]
+        for p in pairs { m[p.productA, default: [:]][p.productB] = p }
+        lookup = m
+    }
+
+    /// A table of already computed pairs (models loaded from the store).
+    public init(pairs: [PairAffinity]) {
         self.pairs = pairs
         var m: [String: [String: PairAffinity]] = [:]
         for p in pairs { m[p.productA, default: [:]][p.productB] = p }

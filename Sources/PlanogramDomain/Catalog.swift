@@ -73,7 +73,7 @@ public struct Cabinet: Sendable, Hashable, Codable {
 }
 
 /// A cabinet's identity: device id and cabinet index.
-public struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public let deviceID: String
     public let index: Int
     public init(_ deviceID: String, _ index: Int) { self.deviceID = deviceID; self.index = index }

@@ -10,7 +10,7 @@ public struct Facing: Sendable, Hashable, Codable {
 
 /// The assignment `slot -> {product, capacity}` of one cabinet. A 2-wide product is recorded at its
 /// left slot only; `occupant(of:)` answers for both halves. Value type: drafts are copies.
-public struct Planogram: Sendable, Hashable {
+public struct Planogram: Sendable, Hashable, Codable {
     public var deviceID: String
     public var cabinetIndex: Int
     /// Published version number (1, 2, …); a draft carries the version it was derived from.

@@ -1,7 +1,7 @@
 /// A slot position: row letter plus column number, top row `A`, leftmost column `1` (`B4` is the
 /// second row, fourth column). Parsing is case-insensitive; `description` is always upper case.
 /// Rows and columns are stored zero-based.
-public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let row: Int
     public let column: Int
 

@@ -27,7 +27,10 @@ public struct APIError: Error, Sendable {
         if let details { body["details"] = details.value }
         var r = JSONReply.response(status, ["error": body])
         if status == 401 { r.headers.set("WWW-Authenticate", "Bearer") }
-        if status == 503 || status == 429 { r.headers.set("Retry-After", "1") }
+        if status == 503 || status == 429 {
+            let seconds = ((details?.value as? [String: Any])?["retry_after_seconds"] as? Int).map { max(1, $0) } ?? 1
+            r.headers.set("Retry-After", String(seconds))
+        }
         return r
     }
 }

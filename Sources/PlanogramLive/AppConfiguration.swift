@@ -45,6 +45,24 @@ public struct AppConfiguration: Sendable {
     public var replayEvents = 4096
     /// How long a stored revenue prediction stays valid.
     public var predictionTTLSeconds = 24 * 3600
+    /// Per-token rate limits (`PLANOGRAM_RATE_OPS`, `…_DRAGS`, `…_SCORE`, `…_PREDICT`, `…_EXPLAIN` as
+    /// `RATE[:BURST]` per second, `off` for none). Generous for people and scripts; they stop a runaway client.
+    public var rateLimits: [RateLimiter.Route: RateLimit] = [
+        .ops: RateLimit(rate: 200, burst: 400), .drags: RateLimit(rate: 240, burst: 480),
+        .score: RateLimit(rate: 1000, burst: 2000), .predict: RateLimit(rate: 100, burst: 200),
+        .explain: RateLimit(rate: 10, burst: 30),
+    ]
+    /// Changes a resume may read back from the op log before a snapshot is sent instead.
+    public var maxLogReplay = 5_000
+    /// Op-log rows kept behind each checkpoint (resumes and idempotency across restarts read them).
+    public var opLogKeep = 5_000
+    /// Idempotency memory per session: the newest N client_op_ids, none older than the age.
+    public var idempotencyCapacity = 2_000
+    public var idempotencyMaxAgeSeconds = 86_400.0
+    /// How long an op-log commit waits for another process's write lock before the op is refused (503).
+    public var opLogBusyTimeoutMilliseconds = 2_000
+    /// Requests that may wait for the store or the models at once (beyond: 503 with Retry-After).
+    public var maxBlockingRequests = 64
 
     public init() {}
 
@@ -97,6 +115,18 @@ public struct AppConfiguration: Sendable {
         try int("PLANOGRAM_PREDICTION_TTL_SECONDS") { c.predictionTTLSeconds = $0 }
         try int("PLANOGRAM_REPLAY_EVENTS") { c.replayEvents = max(1, $0) }
         try int("PLANOGRAM_DERIVED_INTERVAL_MS") { c.derivedIntervalMilliseconds = $0 }
+        for route in RateLimiter.Route.allCases {
+            let key = "PLANOGRAM_RATE_\(route.rawValue.uppercased())"
+            guard let raw = env[key] else { continue }
+            guard let limit = RateLimit(text: raw) else { throw ConfigurationError("\(key) must be RATE or RATE:BURST per second, or off; got \"\(raw)\"") }
+            c.rateLimits[route] = limit
+        }
+        try int("PLANOGRAM_MAX_LOG_REPLAY") { c.maxLogReplay = $0 }
+        try int("PLANOGRAM_OPLOG_KEEP") { c.opLogKeep = max(1, $0) }
+        try int("PLANOGRAM_IDEMPOTENCY_OPS") { c.idempotencyCapacity = max(1, $0) }
+        try double("PLANOGRAM_IDEMPOTENCY_SECONDS") { c.idempotencyMaxAgeSeconds = $0 }
+        try int("PLANOGRAM_OPLOG_BUSY_TIMEOUT_MS") { c.opLogBusyTimeoutMilliseconds = $0 }
+        try int("PLANOGRAM_MAX_BLOCKING_REQUESTS") { c.maxBlockingRequests = max(1, $0) }
         if let v = env["PLANOGRAM_OPLOG_SYNC"] {
             switch v.lowercased() {
             case "full": c.opLogFullSync = true
@@ -113,6 +143,9 @@ public struct AppConfiguration: Sendable {
         guard heartbeatSeconds <= 15 else { throw ConfigurationError("heartbeat must be at most 15 s (SSE contract), got \(heartbeatSeconds)") }
         guard maxBodyBytes >= 1024 else { throw ConfigurationError("max body must be at least 1024 bytes") }
         guard subscriberBufferBytes >= 4096 else { throw ConfigurationError("subscriber buffer must be at least 4096 bytes") }
+        if let s = secret, s.utf8.count < 16 {
+            throw ConfigurationError("PLANOGRAM_SECRET must be at least 16 bytes (32 random bytes recommended), got \(s.utf8.count)")
+        }
         guard frameIntervalMilliseconds >= 1 && frameIntervalMilliseconds <= 400 else {
             throw ConfigurationError("frame interval must be 1...400 ms so drags arrive within 500 ms")
         }
@@ -149,6 +182,8 @@ public struct AppConfiguration: Sendable {
             "idle_timeout_s": String(idleTimeoutSeconds), "shutdown_grace_s": String(shutdownGraceSeconds),
             "frame_interval_ms": String(frameIntervalMilliseconds), "checkpoint_ops": String(checkpointEveryOps),
             "checkpoint_s": String(checkpointEverySeconds), "loops": String(loops), "log_level": logLevel,
+            "rate_limits": RateLimiter.Route.allCases.map { "\($0.rawValue)=\(rateLimits[$0] ?? .unlimited)" }.joined(separator: " "),
+            "idempotency": "\(idempotencyCapacity) ops / \(idempotencyMaxAgeSeconds) s", "oplog_keep": String(opLogKeep),
         ]
     }
 }

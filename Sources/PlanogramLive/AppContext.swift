@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import Synchronization
 import Logging
 import PlanogramDomain
 import Store
@@ -14,7 +15,11 @@ final class AppContext: @unchecked Sendable {
     let published: PublishedPlanograms
     let auth: Authorization
     let logger: Logger
+    let rateLimiter: RateLimiter
     private let importQueue = DispatchQueue(label: "planogram.import")
+    /// Route bodies that may wait (the store, a long computation) run here, never on an event loop.
+    private let blockingQueue = DispatchQueue(label: "planogram.blocking", qos: .userInitiated, attributes: .concurrent)
+    private let blockingInFlight = Atomic<Int>(0)
     /// Runs after a successful import, on the import queue (the insights refit). Set once at start.
     var afterImport: (@Sendable () -> Void)?
 
@@ -25,6 +30,28 @@ final class AppContext: @unchecked Sendable {
         self.published = PublishedPlanograms(store: store)
         self.auth = Authorization(authority: TokenAuthority(secret: secret))
         self.logger = logger
+        self.rateLimiter = RateLimiter(limits: configuration.rateLimits)
+    }
+
+    /// Takes one request of `route` from the token holder's rate limit, or throws the 429.
+    func limit(_ route: RateLimiter.Route, _ p: Principal) throws(APIError) {
+        if let wait = rateLimiter.take(route, subject: p.subject) { throw RateLimiter.error(retryAfter: wait) }
+    }
+
+    /// Runs a route body that may block (store reads or writes, a large computation) off the event loop,
+    /// answering like `handle`. At most `maxBlockingRequests` run at once; beyond that the request is
+    /// refused with 503 and Retry-After rather than queued without bound.
+    func handleBlocking(_ r: Responder, _ body: @escaping @Sendable () throws -> (Int, Any)) {
+        let running = blockingInFlight.wrappingAdd(1, ordering: .relaxed).newValue
+        guard running <= configuration.maxBlockingRequests else {
+            blockingInFlight.wrappingSubtract(1, ordering: .relaxed)
+            r.send(APIError(503, "busy", "the server is busy; retry shortly", details: ["retry_after_seconds": 1]))
+            return
+        }
+        blockingQueue.async { [self] in
+            defer { blockingInFlight.wrappingSubtract(1, ordering: .relaxed) }
+            handle(r, body)
+        }
     }
 
     /// Runs a route body, answering its JSON result or its `APIError`.
@@ -35,8 +62,13 @@ final class AppContext: @unchecked Sendable {
         } catch let e as APIError {
             r.send(e)
         } catch {
+            // The cause goes to the log, never to the client (it may name files or SQL).
             logger.error("request failed", metadata: ["error": "\(error)"])
-            r.send(APIError(500, "internal", "internal error"))
+            if let e = error as? SQLiteError, [5, 6, 13].contains(e.code & 0xff) {
+                r.send(APIError(503, "store_unavailable", "the store is busy or full; nothing was changed — retry", details: ["retry_after_seconds": 1]))
+            } else {
+                r.send(APIError(500, "internal", "internal error"))
+            }
         }
     }
 

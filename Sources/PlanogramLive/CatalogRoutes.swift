@@ -36,7 +36,7 @@ struct CatalogRoutes {
             }
         }
         router.get("/api/planograms/{device_id}/{cabinet_index}", name: "planogram") { req, r in
-            app.handle(r) {
+            app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
                 let (cat, cab) = try app.cabinet(req, p)
                 var version: Int?

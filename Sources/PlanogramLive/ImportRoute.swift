@@ -17,7 +17,7 @@ struct ImportRoute {
             do {
                 _ = try app.auth.require(req, .adminOnly)
                 files = try Self.files(req)
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
             DispatchQueue.global().async {
                 do {
                     let report = try app.runImport(files)
@@ -29,7 +29,8 @@ struct ImportRoute {
                                                       ["file": $0.file, "line": $0.line, "column": $0.column, "message": $0.message]
                                                   }]))
                 } catch {
-                    r.send(APIError(500, "internal", "import failed: \(error)"))
+                    app.logger.error("import failed", metadata: ["error": "\(error)"])
+                    r.send(APIError(500, "internal", "the import failed; nothing was written"))
                 }
             }
         }

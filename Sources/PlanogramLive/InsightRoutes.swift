@@ -14,8 +14,9 @@ struct InsightRoutes {
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights
         router.post("/api/planograms/realtime/score", name: "score") { req, r in
-            app.handle(r) {
+            app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
+                try app.limit(.score, p)
                 let body = try JSONReply.object(req)
                 let snap = try Self.snapshot(insights)
                 let (_, cab) = try Self.cabinet(app, body, p)
@@ -41,8 +42,9 @@ struct InsightRoutes {
             }
         }
         router.post("/api/planograms/predict/revenue", name: "predict_revenue") { req, r in
-            app.handle(r) {
+            app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
+                try app.limit(.predict, p)
                 let body = try JSONReply.object(req)
                 let snap = try Self.snapshot(insights)
                 let (_, cab) = try Self.cabinet(app, body, p)
@@ -64,13 +66,20 @@ struct InsightRoutes {
                 var out = InsightJSON.prediction(prediction)
                 let now = Int64(Date().timeIntervalSince1970)
                 let expires = now + Int64(app.configuration.predictionTTLSeconds)
-                let hash = SHA256.hash(data: Data(req.body)).map { String(format: "%02x", $0) }.joined()
+                // One stored row per distinct request and model fit: a repeated request refreshes it (the
+                // table stays bounded by what was really asked), expired rows are swept.
+                let hash = SHA256.hash(data: Data(req.body) + Data("\u{1F}\(snap.builtAt.timeIntervalSince1970)".utf8))
+                    .map { String(format: "%02x", $0) }.joined()
                 let payload = String(decoding: JSONWriter.encode(out), as: UTF8.self)
                 let id = try app.store.write { db -> Int64 in
                     try db.run("DELETE FROM ai_predictions WHERE expires_at < ?", [.int(now)])
-                    try db.run("INSERT INTO ai_predictions(device_id, cabinet_index, kind, request_hash, model_version, created_at, expires_at, payload) VALUES (?, ?, 'revenue', ?, ?, ?, ?, ?)",
-                               [.text(cab.deviceID), .of(cab.index), .text(hash), .text(DemandModel.version), .int(now), .int(expires), .text(payload)])
-                    return db.lastInsertRowID
+                    try db.run("""
+                        INSERT INTO ai_predictions(device_id, cabinet_index, kind, request_hash, model_version, created_at, expires_at, payload)
+                        VALUES (?, ?, 'revenue', ?, ?, ?, ?, ?)
+                        ON CONFLICT(request_hash, model_version) DO UPDATE SET created_at = excluded.created_at, expires_at = excluded.expires_at, payload = excluded.payload
+                        """, [.text(cab.deviceID), .of(cab.index), .text(hash), .text(DemandModel.version), .int(now), .int(expires), .text(payload)])
+                    return try db.scalarInt("SELECT id FROM ai_predictions WHERE request_hash = ? AND model_version = ?",
+                                            [.text(hash), .text(DemandModel.version)]) ?? 0
                 }
                 out["prediction_id"] = id
                 out["expires_at"] = FieldParse.iso8601(expires)
@@ -78,7 +87,7 @@ struct InsightRoutes {
             }
         }
         router.get("/api/planograms/{device_id}/{cabinet_index}/heatmap", name: "heatmap") { req, r in
-            app.handle(r) {
+            app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
                 let (_, cab) = try app.cabinet(req, p)
                 let snap = try Self.snapshot(insights)
@@ -92,7 +101,7 @@ struct InsightRoutes {
 
     static func snapshot(_ insights: InsightsEngine) throws(APIError) -> InsightsEngine.Snapshot {
         guard let s = insights.current else {
-            throw APIError(503, "insights_unavailable", "the models are still being fitted; retry in a second", details: ["retry_after_seconds": 1])
+            throw APIError(503, "insights_unavailable", "the models are being fitted (first start); retry shortly", details: ["retry_after_seconds": 1])
         }
         return s
     }

@@ -4,9 +4,13 @@ import Logging
 import PlanogramDomain
 import Store
 
-/// The fitted insights of the running server: the demand model, affinity, scorer and forecaster, built
-/// from the stored history at start and rebuilt after every import (off the event loops). Readers get
-/// an immutable snapshot; the swap is under a lock.
+/// The fitted insights of the running server: the demand model, affinity, scorer and forecaster.
+///
+/// Loaded, not waited for: the newest fitted set is kept in the store (`insights_models`) and loaded at
+/// start in milliseconds; when it is missing or was fitted on older history (its fingerprint is the last
+/// import), a refit runs in the background and is swapped in whole. Readers get an immutable snapshot;
+/// the swap is under a lock, and `onChange` tells the live sessions. Nothing but the insight routes and
+/// derived events depends on the models: ops take the catalogue from the store.
 public final class InsightsEngine: @unchecked Sendable {
     public struct Snapshot: Sendable {
         public let model: DemandModel
@@ -19,6 +23,9 @@ public final class InsightsEngine: @unchecked Sendable {
 
     private let lock = NSLock()
     private var snapshot: Snapshot?
+    private var fingerprint: String?
+    private var onChange: [@Sendable () -> Void] = []
+    private let fitQueue = DispatchQueue(label: "planogram.insights.fit", qos: .utility)
     let store: Store
     let logger: Logger
 
@@ -32,22 +39,81 @@ public final class InsightsEngine: @unchecked Sendable {
         return snapshot
     }
 
-    /// Reads the history, fits, persists zone_performance and product_affinity, and swaps the snapshot.
+    /// Runs `handler` after every swap.
+    func observe(_ handler: @escaping @Sendable () -> Void) {
+        lock.lock(); onChange.append(handler); lock.unlock()
+    }
+
+    /// The history the models should be fitted on: the newest import.
+    static func historyFingerprint(_ store: Store) throws -> String {
+        try store.read { db in "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)" }
+    }
+
+    /// Loads the newest stored models. Returns whether they match the current history (no refit needed).
+    @discardableResult
+    public func loadStored() -> Bool {
+        let started = Date()
+        do {
+            let row = try store.read { db in
+                try db.query("SELECT payload FROM insights_models WHERE model_version = ? ORDER BY id DESC LIMIT 1", [.text(DemandModel.version)]) { $0.blob(0) }.first
+            }
+            guard let row else { return false }
+            let stored = try StoredModels.decode(row)
+            guard stored.format == StoredModels.formatVersion else { return false }
+            let (model, affinity) = stored.restore()
+            swap(Self.snapshot(model, affinity, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
+            let fresh = stored.fingerprint == (try Self.historyFingerprint(store))
+            logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
+                                                                    "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
+            return fresh
+        } catch {
+            logger.warning("stored insights unreadable; refitting", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Refits in the background (one fit at a time) unless the loaded models are already current.
+    func refitInBackground(force: Bool = false) {
+        fitQueue.async { [self] in
+            do {
+                if !force, let f = lockedFingerprint(), f == (try Self.historyFingerprint(store)) { return }
+                try rebuild()
+            } catch { logger.error("insights fit failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    private func lockedFingerprint() -> String? { lock.lock(); defer { lock.unlock() }; return fingerprint }
+
+    /// Reads the history, fits, persists zone_performance, product_affinity and the models, and swaps.
     @discardableResult
     public func rebuild() throws -> Snapshot {
         let started = Date()
+        let fingerprint = try Self.historyFingerprint(store)
         let history = try Self.loadHistory(store)
         let model = DemandModel.fit(history)
         let affinity = AffinityTable(history: history)
-        let products = Dictionary(uniqueKeysWithValues: history.products.map { ($0.id, $0) })
-        let snap = Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
-                            forecaster: RevenueForecaster(model: model, affinity: affinity), products: products, builtAt: Date())
-        try persist(snap)
-        lock.lock(); snapshot = snap; lock.unlock()
+        let snap = Self.snapshot(model, affinity, builtAt: Date())
+        try persist(snap, StoredModels(model: model, affinity: affinity, fingerprint: fingerprint, fittedAt: snap.builtAt.timeIntervalSince1970))
+        swap(snap, fingerprint: fingerprint)
         logger.info("insights fitted", metadata: ["model": "\(DemandModel.version)", "slot_series": "\(history.series.count)",
                                                   "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
                                                   "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         return snap
+    }
+
+    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, builtAt: Date) -> Snapshot {
+        Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
+                 forecaster: RevenueForecaster(model: model, affinity: affinity),
+                 products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt)
+    }
+
+    private func swap(_ snap: Snapshot, fingerprint f: String) {
+        lock.lock()
+        snapshot = snap
+        fingerprint = f
+        let handlers = onChange
+        lock.unlock()
+        for h in handlers { h() }
     }
 
     public static func loadHistory(_ store: Store) throws -> SalesHistory {
@@ -66,9 +132,10 @@ public final class InsightsEngine: @unchecked Sendable {
         return builder.finish()
     }
 
-    private func persist(_ s: Snapshot) throws {
+    private func persist(_ s: Snapshot, _ stored: StoredModels) throws {
         let now = Int64(Date().timeIntervalSince1970)
         let h = s.model.history
+        let payload = try stored.encoded()
         try store.write { db in
             try db.execute("DELETE FROM zone_performance; DELETE FROM product_affinity")
             let z = try db.statement("INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -86,6 +153,9 @@ public final class InsightsEngine: @unchecked Sendable {
                 try a.bind([.text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence), .double(p.lift), .of(p.baskets), .int(now)])
                 try a.step(); a.reset()
             }
+            try db.run("DELETE FROM insights_models")
+            try db.run("INSERT INTO insights_models(model_version, fingerprint, fitted_at, payload) VALUES (?, ?, ?, ?)",
+                       [.text(DemandModel.version), .text(stored.fingerprint), .int(now), .blob(payload)])
         }
     }
 }

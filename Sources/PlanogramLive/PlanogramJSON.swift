@@ -85,7 +85,7 @@ enum InsightJSON {
     static func prediction(_ p: RevenuePrediction) -> [String: Any] {
         ["forecast_days": p.forecastDays, "baseline_revenue": round2(p.baselineRevenue), "predicted_revenue": round2(p.predictedRevenue),
          "lift_percentage": round2(p.liftPercentage),
-         "confidence_interval": ["lower": round2(p.confidenceInterval.lower), "upper": round2(p.confidenceInterval.upper), "level": 0.95],
+         "confidence_interval": [round2(p.confidenceInterval.lower), round2(p.confidenceInterval.upper)], "confidence_level": 0.95,
          "break_even_days": p.breakEvenDays.map { round2($0) as Any } ?? NSNull(),
          "touched_slots": p.touchedSlots.map(\.description),
          "per_slot": p.perSlot.map { b, q in

@@ -41,17 +41,12 @@ public final class PlanogramServer: @unchecked Sendable {
         CatalogRoutes(app: app).install(&router)
         let insights = InsightsEngine(store: store, logger: logger)
         self.insights = insights
-        if configuration.fitInsightsInBackground {
-            // Sessions and reads serve at once; the insight routes answer 503 until the fit is done.
-            DispatchQueue.global(qos: .utility).async { [logger] in
-                do { try insights.rebuild() } catch { logger.error("insights fit failed", metadata: ["error": "\(error)"]) }
-            }
-        } else {
-            try insights.rebuild()
+        // Models are loaded, not waited for: the stored fit is in use at once; a stale or missing one is
+        // refitted (in the background for `serve`, where /readyz says 503 until models exist).
+        if !insights.loadStored() {
+            if configuration.fitInsightsInBackground { insights.refitInBackground(force: true) } else { try insights.rebuild() }
         }
-        app.afterImport = { [insights, logger] in
-            do { try insights.rebuild() } catch { logger.error("insights refit failed", metadata: ["error": "\(error)"]) }
-        }
+        app.afterImport = { [insights] in insights.refitInBackground(force: true) }
         InsightRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         let reasoning = ReasoningService(settings: configuration.reasoning,
@@ -63,21 +58,24 @@ public final class PlanogramServer: @unchecked Sendable {
                                             "analysis_model": "\(configuration.reasoning.analysisModel)",
                                             "daily_budget_usd": "\(configuration.reasoning.dailySpendCapUSD)"])
         let serverBox = ServerBox()
-        let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync)
-        let env = SessionEnvironment(
-            writer: writer, models: { [insights] in insights.current }, serverBox: serverBox,
+        let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync,
+                                     busyTimeoutMilliseconds: Int32(clamping: configuration.opLogBusyTimeoutMilliseconds))
+        var env = SessionEnvironment(
+            writer: writer, catalog: { [app] in app.catalog.current }, models: { [insights] in insights.current }, serverBox: serverBox,
             frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000, checkpointEveryOps: configuration.checkpointEveryOps,
             derivedInterval: Double(configuration.derivedIntervalMilliseconds) / 1000,
-            replayEvents: configuration.replayEvents, changeCostPerSlot: configuration.changeCostPerSlot, logger: logger,
-            publish: { [store, app] plan, user in
-                let saved = try store.publish(plan, by: user, at: Int64(Date().timeIntervalSince1970))
-                app.published.invalidate()
-                return saved
-            },
-            reasoning: reasoning, settleInterval: Double(configuration.aiSettleMilliseconds) / 1000)
+            replayEvents: configuration.replayEvents, changeCostPerSlot: configuration.changeCostPerSlot, logger: logger)
+        env.maxLogReplay = configuration.maxLogReplay
+        env.opLogKeep = Int64(configuration.opLogKeep)
+        env.idempotencyCapacity = configuration.idempotencyCapacity
+        env.idempotencyMaxAge = configuration.idempotencyMaxAgeSeconds
+        env.published = { [app] in app.published.invalidate() }
+        env.reasoning = reasoning
+        env.settleInterval = Double(configuration.aiSettleMilliseconds) / 1000
         let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
                                        checkpointEverySeconds: configuration.checkpointEverySeconds)
         sessions = registry
+        insights.observe { [weak registry] in registry?.modelsChanged() }
         SessionRoutes(app: app, registry: registry).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
@@ -143,10 +141,14 @@ public final class PlanogramServer: @unchecked Sendable {
         }
         router.get("/readyz", name: "readyz") { [weak self] _, r in
             guard let self else { return }
+            // No store access here: readiness must not wait behind an import. The store was opened and
+            // migrated before the server listened; the models are the one thing that may still be loading.
             if http.isDraining {
                 r.send(.error(503, "shutting down", code: "shutting_down"))
-            } else if (try? store.schemaVersion()) == nil {
-                r.send(.error(503, "database not available", code: "store_unavailable"))
+            } else if insights.current == nil {
+                var response = HTTPResponse.error(503, "the models are being fitted (first start or new data)", code: "models_loading")
+                response.headers.set("Retry-After", "1")
+                r.send(response)
             } else {
                 r.send(.json(200, Array("{\"status\":\"ready\"}".utf8)))
             }

@@ -91,6 +91,17 @@ public enum Migrations {
           input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
         CREATE INDEX reasoning_cache_by_age ON reasoning_cache(created_at);
         """),
+        // The fitted models, so a restart loads them instead of refitting (newest row wins).
+        Step(name: "insights-models", sql: """
+        CREATE TABLE insights_models (
+          id INTEGER PRIMARY KEY, model_version TEXT NOT NULL, fingerprint TEXT NOT NULL,
+          fitted_at INTEGER NOT NULL, payload BLOB NOT NULL);
+        """),
+        // Revenue predictions are deduplicated by request: one row per (request hash, model version).
+        Step(name: "predictions-dedup", sql: """
+        DELETE FROM ai_predictions WHERE id NOT IN (SELECT max(id) FROM ai_predictions GROUP BY request_hash, model_version);
+        CREATE UNIQUE INDEX ai_predictions_by_request ON ai_predictions(request_hash, model_version);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

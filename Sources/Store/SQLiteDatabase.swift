@@ -85,6 +85,12 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
+    /// How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
+    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+
+    /// Whether a transaction is open (SQLite ends one by itself after some errors, e.g. SQLITE_FULL).
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     public var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }

@@ -91,9 +91,9 @@ public struct Catalog: Sendable {
     }
 }
 
-/// Reads and writes planogram versions.
-enum PlanogramRepository {
-    static func load(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
+/// Reads and writes planogram versions on a connection the caller owns.
+public enum PlanogramRepository {
+    public static func load(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
         let head: [(Int64, Int, Int64)]
         if let version {
             head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
@@ -112,13 +112,14 @@ enum PlanogramRepository {
         return p
     }
 
-    static func history(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+    public static func history(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
         let versions = try db.query("SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
                                     [.text(deviceID), .of(cabinetIndex)]) { $0.int(0) }
         return try versions.compactMap { try load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: $0) }
     }
 
-    static func insertPublished(_ db: SQLiteDatabase, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
+    /// Adds a published version (the next number, effective now or just after the newest) and returns it.
+    public static func insertPublished(_ db: SQLiteDatabase, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
         let next = Int(try db.scalarInt("SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
                                         [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 1)
         let lastFrom = try db.scalarInt("SELECT max(effective_from) FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",

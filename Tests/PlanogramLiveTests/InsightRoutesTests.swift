@@ -58,8 +58,12 @@ final class InsightRoutesTests: XCTestCase {
         XCTAssertEqual(r.status, 200, r.text)
         XCTAssertEqual(r.json["lift_percentage"] as? Double, 0)
         XCTAssertEqual(r.json["baseline_revenue"] as? Double, r.json["predicted_revenue"] as? Double)
-        let ci = try XCTUnwrap(r.json["confidence_interval"] as? [String: Any])
-        XCTAssertLessThan(ci["lower"] as! Double, r.json["predicted_revenue"] as! Double)
+        // SPEC §5: a two-number array [lower, upper] and the level beside it.
+        let ci = try XCTUnwrap(r.json["confidence_interval"] as? [Double])
+        XCTAssertEqual(ci.count, 2)
+        XCTAssertLessThan(ci[0], r.json["predicted_revenue"] as! Double)
+        XCTAssertGreaterThan(ci[1], r.json["predicted_revenue"] as! Double)
+        XCTAssertEqual(r.json["confidence_level"] as? Double, 0.95)
         let id = try XCTUnwrap(r.json["prediction_id"] as? Int)
         let stored = try s.server.store.read { db in
             try db.query("SELECT kind, model_version, expires_at > created_at FROM ai_predictions WHERE id = ?", [.of(id)]) {

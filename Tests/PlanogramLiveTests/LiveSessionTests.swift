@@ -111,13 +111,17 @@ final class LiveSessionTests: XCTestCase {
         XCTAssertEqual(try s.op(sid, token: ann, client: "3", base: 2, ["type": "set_capacity", "slot": names[2], "capacity": 4]).status, 200)
         _ = try st.until("op"); _ = try st.until("op")
         Thread.sleep(forTimeInterval: 0.2)
-        // From the ring (header): the ops 2 and 3 and what followed them, nothing of seq 1 again.
+        // From the ring (header): everything after the op with id 1 — the score, heat map and forecast
+        // that followed it (ids 1.k), the ops 2 and 3 and what followed them; nothing at or before 1.
         let back = try SessionStream(port: s.port, sid: sid, token: ann, lastEventID: "1")
         var ops: [String] = []
+        var previous = EventIDText("1")
         while ops.count < 2 {
             let e = try back.next()
             XCTAssertNotEqual(e.event, "snapshot")
-            XCTAssertGreaterThan(Int(e.id ?? "0") ?? 0, 1, "\(e)")
+            let id = EventIDText(e.id ?? "")
+            XCTAssertTrue(previous < id, "ids increase: \(previous) then \(e)")
+            previous = id
             if e.event == "op" { ops.append(e.id!) }
         }
         XCTAssertEqual(ops, ["2", "3"])

@@ -6,10 +6,13 @@ import Logging
 import Metrics
 import PlanogramDomain
 import Reasoning
+import Store
 
-/// What every live session shares: the op-log writer, the models, configuration and metrics.
+/// What every live session shares: the op-log writer, the catalogue, the models, configuration and metrics.
 struct SessionEnvironment: Sendable {
     let writer: OpLogWriter
+    /// Products, devices and cabinets from the store (never from the models: ops do not wait for a fit).
+    let catalog: @Sendable () -> Catalog
     let models: @Sendable () -> InsightsEngine.Snapshot?
     let serverBox: ServerBox
     let frameInterval: Double
@@ -18,9 +21,17 @@ struct SessionEnvironment: Sendable {
     let derivedInterval: Double
     /// Events kept in memory per session for `Last-Event-ID` resumes.
     let replayEvents: Int
+    /// Most changes a resume reads back from the op log; beyond it the client gets a snapshot.
+    var maxLogReplay: Int = 5_000
+    /// Op-log rows kept behind a checkpoint (resumes and idempotency after a restart read them).
+    var opLogKeep: Int64 = 5_000
+    /// Idempotency memory per session: the newest N `client_op_id`s, none older than the age.
+    var idempotencyCapacity: Int = 2_000
+    var idempotencyMaxAge: Double = 86_400
     let changeCostPerSlot: Double
     let logger: Logger
-    let publish: @Sendable (Planogram, String) throws -> Planogram
+    /// Called after a publish is durable (the published-planogram cache is dropped).
+    var published: @Sendable () -> Void = {}
     /// Claude explanations (nil: none).
     var reasoning: ReasoningService? = nil
     /// Quiet time on a slot after a placement before it is explained (0: only on request).
@@ -33,76 +44,47 @@ final class ServerBox: @unchecked Sendable {
     var server: HTTPServer!
 }
 
-/// Someone connected to a session's event stream.
-struct Participant: Sendable {
-    let user: String
-    let name: String
-    let role: Role
-    var connections: Int
-    let since: Date
-    var mode: String { role == .merchandiser || role == .admin ? "editing" : "watching" }
-    var json: [String: Any] {
-        ["user": user, "name": name, "role": role.rawValue, "mode": mode, "connected_since": FieldFormat.iso(since)]
-    }
-}
-
-enum FieldFormat {
-    static func iso(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
-    }
+/// A value guarded by a lock, for the few facts other threads read without a queue hop.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
 }
 
 /// One live session: the shared draft of one cabinet.
 ///
-/// Confinement: every mutable property is touched only on `queue` (one serial queue per session).
-/// The server is the single authority: ops are ordered by arrival on the queue, get the next `seq`,
-/// are written to the op log (group commit) and only then acknowledged and broadcast. Two drafts are
-/// kept: `draft` includes ops accepted but not yet durable (for validation and conflicts);
-/// `committed` only durable ones (for snapshots, scores, heat maps and forecasts).
+/// Confinement: every mutable property is touched only on `queue` (one serial queue per session), except
+/// `drags` (its own lock) and `summary` (a lock, read by listings without a hop). The order of changes,
+/// the conflict rule and idempotency are the pure `SessionState`; this class adds the queue, the op log,
+/// the bus and the timers. A change is acknowledged and broadcast only once the log made it durable; a
+/// failed write rolls the draft back (`SessionState.fail`) and answers 503 with nothing applied.
 final class LiveSession: @unchecked Sendable {
+    typealias OpReply = @Sendable (Result<(Int64, Int), APIError>) -> Void
+    typealias PublishReply = @Sendable (Result<[String: Any], APIError>) -> Void
+
     let id: String
     let cabinet: Cabinet
     let queue: DispatchQueue
     let env: SessionEnvironment
-    let broadcaster: Broadcaster
+    let bus: SessionBus
 
-    var draft: Planogram
-    var version: Int
-    var seq: Int64
-    var committed: Planogram
-    var committedVersion: Int
-    var committedSeq: Int64
+    var state: SessionState
     var published: Planogram
-    var slotChanged: [SlotCode: (version: Int, by: String)] = [:]
-    var applied: [String: (seq: Int64, version: Int)] = [:]
-    var waiters: [Int64: [@Sendable (Result<(Int64, Int), APIError>) -> Void]] = [:]
-    var ring: [(id: Int64, frame: [UInt8])] = []
-    var ringHead = 0
-    var ringFloor: Int64 = 0
-    var participants: [String: Participant] = [:]
+    var opWaiters: [Int64: [OpReply]] = [:]
+    var publishWaiters: [Int64: PublishReply] = [:]
+    var presence = Presence()
+    var derived = DerivedState()
+    let drags: DragCoalescer
     var opsSinceCheckpoint = 0
     var lastCheckpointSeq: Int64 = 0
     var lastActivity = Date()
     var opCount = 0
-    var derivedScheduled = false
-    var lastDerived: UInt64 = 0
-    var dirtySlots = Set<SlotCode>()
-    var lastDerivedFingerprint: [String: [UInt8]] = [:]
-    var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
-    var snapshotCache: (seq: Int64, version: Int, fitted: Bool, body: [UInt8])?
-    /// Newest drag position per editor. Guarded by `dragLock` (written on the loops, read on the queue).
-    var drags: [String: DragState] = [:]
-    let dragLock = NSLock()
     var settleGenerations: [SlotCode: Int] = [:]
-
-    struct DragState {
-        var latest: (productID: String, slot: SlotCode?, arrived: UInt64, mark: String?)?
-        var lastEmit: UInt64 = 0
-        var scheduled = false
-        var name = ""
-    }
+    var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
+    /// The listing summary, refreshed on every change (read by `GET /api/sessions` and the dashboard feed).
+    let summary = Locked<[String: Any]>([:])
 
     static func opsCounter(_ outcome: String) -> Counter { Counter(label: "session_ops_total", dimensions: [("outcome", outcome)]) }
     static let ackTimer = Timer(label: "session_op_ack_seconds")
@@ -110,338 +92,266 @@ final class LiveSession: @unchecked Sendable {
     static let dragEvents = Counter(label: "drag_events_total")
     static let dragDelay = Timer(label: "drag_delivery_delay_seconds")
 
-    init(id: String, cabinet: Cabinet, base: Planogram, version: Int, seq: Int64, env: SessionEnvironment) {
+    /// A session at `state` (new: seq 0; recovered: from a checkpoint and the op log).
+    init(id: String, cabinet: Cabinet, state base: DraftState, published: Planogram, recovered: Bool, env: SessionEnvironment) {
         self.id = id
         self.cabinet = cabinet
         self.env = env
         queue = DispatchQueue(label: "planogram.session.\(id)")
-        broadcaster = Broadcaster(server: env.serverBox.server)
-        draft = base; committed = base; published = base
-        self.version = version; committedVersion = version
-        self.seq = seq; committedSeq = seq; lastCheckpointSeq = seq; ringFloor = seq
+        let start = EventID(seq: base.seq, index: recovered ? EventID.restartBase(now: Date().timeIntervalSince1970) : 0)
+        bus = LocalSessionBus(server: env.serverBox.server, capacity: env.replayEvents, maxLogReplay: env.maxLogReplay, start: start)
+        state = SessionState(base: base, idempotency: IdempotencyMemory(capacity: env.idempotencyCapacity, maxAge: env.idempotencyMaxAge))
+        self.published = published
+        drags = DragCoalescer(frameInterval: env.frameInterval)
+        lastCheckpointSeq = base.seq
+        refreshSummary()
     }
-
-    var products: [String: Product] { env.models()?.products ?? [:] }
 
     // MARK: ops
 
     /// Orders, validates, logs and acknowledges one op. `reply` gets `(seq, version)` once durable.
-    func submit(user: Principal, clientOpID: String, baseVersion: Int, op: SessionOp, received: UInt64,
-                reply: @escaping @Sendable (Result<(Int64, Int), APIError>) -> Void) {
+    func submit(user: Principal, clientOpID: String, baseVersion: Int, op: SessionOp, received: UInt64, reply: @escaping OpReply) {
         lastActivity = Date()
-        let key = user.subject + "\u{1F}" + clientOpID
-        if let done = applied[key] {
-            Self.opsCounter("duplicate").increment()
-            if done.seq > committedSeq { waiters[done.seq, default: []].append(reply) } else { reply(.success(done)) }
-            return
-        }
-        guard baseVersion <= version, baseVersion >= 0 else {
-            Self.opsCounter("rejected").increment()
-            reply(.failure(.conflict("base_version \(baseVersion) is not a version of this session (current \(version))",
-                                     details: ["version": version])))
-            return
-        }
-        let widths: (String) -> Int = { [products] in products[$0]?.widthColumns ?? 1 }
-        var touched = Set(op.touchedSlots)
-        for s in op.touchedSlots { if let a = draft.anchor(of: s, widths: widths) { touched.insert(a) } }
-        for s in touched.sorted() {
-            if let c = slotChanged[s], c.version > baseVersion, c.by != user.subject {
-                Self.opsCounter("conflict").increment()
-                let anchor = draft.anchor(of: s, widths: widths) ?? s
-                let current: Any = draft.facings[anchor].map { ["product_id": $0.productID, "capacity": $0.capacity] as [String: Any] } ?? NSNull()
-                reply(.failure(.conflict("slot \(s) was changed by someone else after version \(baseVersion)",
-                                         details: ["slot": s.description, "current": current, "version": version, "changed_in_version": c.version])))
-                return
-            }
-        }
-        var next = draft
-        let changed: [SlotCode]
-        do { changed = try op.apply(to: &next, cabinet: cabinet, products: products) } catch {
-            Self.opsCounter("rejected").increment()
+        let decision: SessionState.Submission
+        do {
+            decision = try state.submit(op, user: user.subject, clientOpID: clientOpID, baseVersion: baseVersion, cabinet: cabinet,
+                                        products: env.catalog().products, now: Date().timeIntervalSince1970)
+        } catch {
+            Self.opsCounter(error.status == 409 ? "conflict" : "rejected").increment()
             reply(.failure(error))
             return
         }
-        seq += 1
-        version += 1
-        let mySeq = seq, myVersion = version
-        for s in changed {
-            slotChanged[s] = (myVersion, user.subject)
-            // A 2-wide product (before or after) also covers the slot to the right.
-            if [draft.facings[s], next.facings[s]].contains(where: { $0.map { widths($0.productID) } == 2 }) {
-                slotChanged[s.rightNeighbour] = (myVersion, user.subject)
-            }
-        }
-        draft = next
-        applied[key] = (mySeq, myVersion)
-        waiters[mySeq, default: []].append(reply)
-        let opJSON = String(decoding: JSONWriter.encode(op.json), as: UTF8.self)
-        let now = Int64(Date().timeIntervalSince1970)
-        env.writer.append(.op(sessionID: id, seq: mySeq, version: myVersion, user: user.subject, clientOpID: clientOpID,
-                              op: opJSON, result: "{\"seq\":\(mySeq),\"version\":\(myVersion)}", at: now)) { [self] error in
-            queue.async { self.committed(op: op, seq: mySeq, version: myVersion, user: user, clientOpID: clientOpID, received: received, error: error) }
-        }
-    }
-
-    private func committed(op: SessionOp, seq s: Int64, version v: Int, user: Principal, clientOpID: String, received: UInt64, error: Error?) {
-        let replies = waiters.removeValue(forKey: s) ?? []
-        if let error {
-            env.logger.critical("op log write failed", metadata: ["session": "\(id)", "seq": "\(s)", "error": "\(error)"])
-            for r in replies { r(.failure(APIError(500, "internal", "the op could not be made durable"))) }
-            return
-        }
-        var next = committed
-        let changed = (try? op.apply(to: &next, cabinet: cabinet, products: products)) ?? []
-        committed = next
-        committedVersion = v
-        committedSeq = s
-        opCount += 1
-        opsSinceCheckpoint += 1
-        Self.opsCounter("accepted").increment()
-        Self.ackTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - received))
-        for r in replies { r(.success((s, v))) }
-        emit("op", id: s, ["seq": s, "version": v, "op": op.json, "by": user.subject, "name": user.name, "client_op_id": clientOpID])
-        dirtySlots.formUnion(changed)
-        switch op {
-        case .place, .move, .swap: placementChanged(changed.filter { committed.facings[$0] != nil })
-        case .clear, .setCapacity: break
-        }
-        scheduleDerived()
-        if opsSinceCheckpoint >= env.checkpointEveryOps { checkpoint() }
-    }
-
-    /// Scores of the touched slots, the heat map and the forecast of the committed draft, at most once
-    /// per `derivedInterval`: a burst of ops gives one round that reflects the newest state, and
-    /// superseded states are never scored. The round is computed off the session queue (ops never
-    /// wait for it) and emitted back on it; an event identical to the last one of its kind is not
-    /// sent again. The op events themselves are never delayed.
-    private func scheduleDerived() {
-        guard !derivedScheduled else { return }
-        derivedScheduled = true
-        let now = DispatchTime.now().uptimeNanoseconds
-        let due = max(now, lastDerived + UInt64(env.derivedInterval * 1e9))
-        queue.asyncAfter(deadline: .init(uptimeNanoseconds: due)) { [self] in
-            lastDerived = DispatchTime.now().uptimeNanoseconds
-            let slots = dirtySlots.sorted()
-            dirtySlots = []
-            guard let models = env.models() else { derivedScheduled = false; return }
-            let plan = committed, version = committedVersion, base = published, cabinet = self.cabinet, cost = env.changeCostPerSlot
-            DispatchQueue.global(qos: .userInitiated).async { [self] in
-                var events: [(String, String, [String: Any])] = [] // (kind key, event, data)
-                for slot in slots {
-                    guard let f = plan.facings[slot] else { continue }
-                    let score = models.scorer.score(productID: f.productID, at: slot, cabinet: cabinet, draft: plan,
-                                                    capacity: f.capacity, catalog: models.products)
-                    var data = InsightJSON.score(score)
-                    data["slot"] = slot.description
-                    events.append(("score:\(slot)", "score", data))
-                }
-                let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: plan)
-                events.append(("heatmap", "heatmap", SessionEvents.heatmap(cells, version: version)))
-                let p = models.forecaster.predict(cabinet: cabinet, current: base, proposed: plan, forecastDays: 30, changeCostPerSlot: cost)
-                events.append(("revenue", "revenue", SessionEvents.revenue(p, version: version)))
-                // Fingerprints leave the version out: same content under a newer version is nothing new.
-                let ready = events.map { key, event, data -> (String, String, [UInt8], AnyJSON) in
-                    var probe = data
-                    probe["version"] = nil
-                    return (key, event, JSONWriter.encode(probe), AnyJSON(data))
-                }
-                queue.async { [self] in
-                    for (key, event, fingerprint, boxed) in ready {
-                        if lastDerivedFingerprint[key] == fingerprint { continue }
-                        lastDerivedFingerprint[key] = fingerprint
-                        var d = boxed.value as! [String: Any]
-                        d["version"] = version
-                        emit(event, id: committedSeq, d)
-                    }
-                    derivedScheduled = false
-                    if !dirtySlots.isEmpty { scheduleDerived() }
-                }
+        switch decision {
+        case let .repeated(seq, version):
+            Self.opsCounter("duplicate").increment()
+            reply(.success((seq, version)))
+        case let .repeatOfPending(seq):
+            Self.opsCounter("duplicate").increment()
+            opWaiters[seq, default: []].append(reply)
+        case let .accepted(seq, version):
+            opWaiters[seq, default: []].append(reply)
+            let epoch = state.epoch
+            let opJSON = String(decoding: JSONWriter.encode(op.json), as: UTF8.self)
+            env.writer.append(.op(sessionID: id, seq: seq, version: version, epoch: epoch, user: user.subject, clientOpID: clientOpID,
+                                  op: opJSON, at: Int64(Date().timeIntervalSince1970))) { [self] result in
+                queue.async { self.logged(seq: seq, epoch: epoch, result: result, by: user, received: received) }
             }
         }
     }
 
-    // MARK: events
-
-    /// Encodes once, keeps in the replay ring (unless `keep` is false), and fans out.
-    func emit(_ event: String, id: Int64, _ data: [String: Any], keep: Bool = true) {
-        let bytes = SessionEvents.frame(event, id: id, data)
-        guard keep else { broadcaster.publish(bytes); return }
-        if ring.count - ringHead >= env.replayEvents {
-            ringFloor = max(ringFloor, ring[ringHead].id)
-            ringHead += 1
-            if ringHead > env.replayEvents { ring.removeFirst(ringHead); ringHead = 0 }
-        }
-        ring.append((id, bytes))
-        broadcaster.publish(bytes)
-    }
-
-    func snapshotJSON() -> [String: Any] {
-        var o: [String: Any] = ["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index,
-                                "version": committedVersion, "seq": committedSeq, "published_version": published.version,
-                                "planogram": SessionEvents.planogram(committed, products: products),
-                                "participants": participants.values.sorted { $0.user < $1.user }.map(\.json)]
-        if let models = env.models() {
-            o["heatmap"] = SessionEvents.heatmap(HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: committed),
-                                                 version: committedVersion)
-            o["revenue"] = SessionEvents.revenue(models.forecaster.predict(cabinet: cabinet, current: published, proposed: committed,
-                                                                          forecastDays: 30, changeCostPerSlot: env.changeCostPerSlot), version: committedVersion)
-        }
-        return o
-    }
-
-    /// The `snapshot` event for a joining subscriber. Everything but the participants is encoded once
-    /// per committed state (a thousand viewers joining cost one heat map and one forecast, not a
-    /// thousand); the participants are spliced in.
-    func snapshotFrame() -> [UInt8] {
-        if snapshotCache?.seq != committedSeq || snapshotCache?.version != committedVersion || snapshotCache?.fitted != (env.models() != nil) {
-            var o = snapshotJSON()
-            o["participants"] = nil
-            var body = JSONWriter.encode(o)
-            body.removeFirst(); body.removeLast() // the braces; the members are spliced below
-            snapshotCache = (committedSeq, committedVersion, env.models() != nil, body)
-        }
-        var data: [UInt8] = Array("{\"participants\":".utf8)
-        data += JSONWriter.encode(participants.values.sorted { $0.user < $1.user }.map(\.json))
-        if let body = snapshotCache?.body, !body.isEmpty { data.append(UInt8(ascii: ",")); data += body }
-        data.append(UInt8(ascii: "}"))
-        return SSEFrame(id: String(committedSeq), event: "snapshot", data: String(decoding: data, as: UTF8.self)).bytes
-    }
-
-    func summaryJSON() -> [String: Any] {
-        ["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": committedVersion,
-         "seq": committedSeq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity),
-         "participants": participants.values.sorted { $0.user < $1.user }.map(\.json)]
-    }
-
-    /// Adds a subscriber: the missed events (ring or op log) or a snapshot, then live events.
-    func subscribe(_ stream: EventStream, user: Principal, lastEventID: String?, oplog: (Int64, Int64) -> [(Int64, [String: Any])]?) {
-        var sent = false
-        if let text = lastEventID, let last = Int64(text.trimmingCharacters(in: .whitespaces)), last >= 0, last <= committedSeq {
-            if last >= ringFloor {
-                for e in ring[ringHead...] where e.id > last { stream.send(e.frame) }
-                sent = true
-            } else if let ops = oplog(last, committedSeq) {
-                for (s, data) in ops { stream.send(SessionEvents.frame("op", id: s, data)) }
-                if let models = env.models() {
-                    let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: committed)
-                    stream.send(SessionEvents.frame("heatmap", id: committedSeq, SessionEvents.heatmap(cells, version: committedVersion)))
+    /// The op log's verdict on change `seq`, in seq order, on the session queue.
+    private func logged(seq: Int64, epoch: Int, result: Result<OpLogWriter.Outcome, OpLogWriter.WriteError>, by user: Principal, received: UInt64) {
+        switch result {
+        case .success(let outcome):
+            guard let change = state.commit(seq: seq, epoch: epoch) else { return }
+            switch change.kind {
+            case .op(let op, let changed):
+                opCount += 1
+                opsSinceCheckpoint += 1
+                Self.opsCounter("accepted").increment()
+                Self.ackTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- received))
+                for r in opWaiters.removeValue(forKey: seq) ?? [] { r(.success((seq, change.version))) }
+                bus.publish("op", data: ["seq": seq, "version": change.version, "op": op.json, "by": user.subject, "name": user.name,
+                                         "client_op_id": change.clientOpID], changeSeq: seq, stateKey: nil)
+                derived.dirtySlots.formUnion(changed)
+                switch op {
+                case .place, .move, .swap: placementChanged(changed.filter { state.committed.planogram.facings[$0] != nil })
+                case .clear, .setCapacity: break
                 }
-                sent = true
+            case .publish:
+                if case .published(let saved) = outcome { published = saved }
+                env.published()
+                let body: [String: Any] = ["planogram_version": published.version, "seq": seq, "version": change.version]
+                publishWaiters.removeValue(forKey: seq)?(.success(body))
+                bus.publish("published", data: ["planogram_version": published.version, "by": user.subject, "name": user.name,
+                                                "seq": seq, "version": change.version], changeSeq: seq, stateKey: nil)
+                derived.wholeCabinetDue = true // the forecast's baseline moved
+            }
+            refreshSummary()
+            scheduleDerived()
+            if opsSinceCheckpoint >= env.checkpointEveryOps { checkpoint() }
+        case .failure(let error):
+            guard let undone = state.fail(seq: seq, epoch: epoch) else { return }
+            Self.opsCounter("failed").increment(by: Int64(undone.count))
+            env.logger.error("op log write failed; draft rolled back", metadata: [
+                "session": "\(id)", "seq": "\(seq)", "undone": "\(undone.count)", "error": "\(error.description)"])
+            let apiError = error.transient
+                ? APIError(503, "store_unavailable", "the change could not be made durable (storage busy or full); nothing was applied — retry",
+                           details: ["retry_after_seconds": 1])
+                : APIError(500, "internal", "the change could not be made durable; nothing was applied")
+            for c in undone {
+                for r in opWaiters.removeValue(forKey: c.seq) ?? [] { r(.failure(apiError)) }
+                publishWaiters.removeValue(forKey: c.seq)?(.failure(apiError))
             }
         }
-        if !sent { stream.send(snapshotFrame()) }
-        broadcaster.subscribe(stream)
-        var p = participants[user.subject] ?? Participant(user: user.subject, name: user.name, role: user.role, connections: 0, since: Date())
-        p.connections += 1
-        participants[user.subject] = p
+    }
+
+    // MARK: publish
+
+    /// The draft becomes the cabinet's new published version. The new version and the change's op-log
+    /// row are written in one savepoint by the writer; the reply and the `published` event follow only
+    /// once both are durable.
+    func publish(by user: Principal, reply: @escaping PublishReply) {
         lastActivity = Date()
-        if p.connections == 1 { emitPresence() }
-        stream.onClose { [self] in queue.async { self.unsubscribe(user) } }
+        let change = state.beginPublish(user: user.subject, clientOpID: "\u{1F}publish-\(state.draft.seq + 1)")
+        publishWaiters[change.seq] = reply
+        var plan = change.after.planogram
+        plan.deviceID = cabinet.deviceID
+        plan.cabinetIndex = cabinet.index
+        let seq = change.seq, epoch = change.epoch
+        env.writer.append(.publish(sessionID: id, seq: seq, version: change.version, epoch: epoch, user: user.subject,
+                                   clientOpID: change.clientOpID, planogram: plan, at: Int64(Date().timeIntervalSince1970))) { [self] result in
+            queue.async { self.logged(seq: seq, epoch: epoch, result: result, by: user, received: DispatchTime.now().uptimeNanoseconds) }
+        }
     }
 
-    private func unsubscribe(_ user: Principal) {
-        guard var p = participants[user.subject] else { return }
-        p.connections -= 1
-        if p.connections > 0 { participants[user.subject] = p; return }
-        participants[user.subject] = nil
+    // MARK: subscribers
+
+    /// Adds a subscriber: exactly the missed events (ring, or op log plus the newest derived state) or a
+    /// snapshot, then live events. Reading the op log happens off the session queue.
+    func subscribe(_ stream: EventStream, user: Principal, lastEventID: String?) {
+        guard let text = lastEventID, let after = EventID(text) else { sendSnapshotAndAttach(stream, user); return }
+        switch bus.resume(after: after) {
+        case .events(let frames):
+            for f in frames { stream.send(f) }
+            attach(stream, user)
+        case .snapshot:
+            sendSnapshotAndAttach(stream, user)
+        case let .needsLog(afterSeq, throughSeq):
+            let sid = id
+            env.writer.readAsync { [self] db in
+                let rows = SessionRegistry.logEvents(db, sessionID: sid, after: afterSeq, through: throughSeq)
+                let box = LogRows(rows: rows)
+                queue.async { [self] in
+                    guard let frames = bus.merge(log: box.rows, after: after, throughSeq: throughSeq) else {
+                        sendSnapshotAndAttach(stream, user)
+                        return
+                    }
+                    for f in frames { stream.send(f) }
+                    attach(stream, user)
+                    if !bus.hasState("heatmap") { derived.wholeCabinetDue = true; scheduleDerived() }
+                }
+            }
+        }
+    }
+
+    private struct LogRows: @unchecked Sendable { let rows: [(EventID, [UInt8])] }
+
+    private func sendSnapshotAndAttach(_ stream: EventStream, _ user: Principal) {
+        withDerivedState { [self] in
+            stream.send(snapshotFrame(extra: user))
+            attach(stream, user)
+        }
+    }
+
+    private func attach(_ stream: EventStream, _ user: Principal) {
+        bus.subscribe(stream)
+        lastActivity = Date()
+        if presence.join(user, at: Date()) { emitPresence() }
+        stream.onClose { [self] in queue.async { self.detach(user) } }
+    }
+
+    private func detach(_ user: Principal) {
+        guard presence.leave(user.subject) else { return }
+        drags.forget(user: user.subject)
         emitPresence()
-        if !participants.values.contains(where: { $0.mode == "editing" }) && committedSeq > lastCheckpointSeq { checkpoint() }
+        if !presence.hasEditors && state.committed.seq > lastCheckpointSeq { checkpoint() }
     }
 
     private func emitPresence() {
-        emit("presence", id: committedSeq, ["participants": participants.values.sorted { $0.user < $1.user }.map(\.json)])
+        bus.publish("presence", data: ["participants": presence.json], changeSeq: nil, stateKey: "presence")
+        refreshSummary()
     }
+
+    /// The snapshot of the committed draft with the newest heat map and forecast (each with its version).
+    func snapshotJSON() -> [String: Any] {
+        let c = state.committed
+        var o: [String: Any] = ["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index,
+                                "version": c.version, "seq": c.seq, "published_version": published.version,
+                                "planogram": SessionEvents.planogram(c.planogram, products: env.catalog().products),
+                                "participants": presence.json, "last_event_id": bus.lastEventID.description]
+        if let h = derived.heatmap { o["heatmap"] = h }
+        if let r = derived.revenue { o["revenue"] = r }
+        return o
+    }
+
+    /// The `snapshot` event for a joining subscriber; its id is the newest kept event's, so a resume from
+    /// it continues exactly. `extra` is the joining user, listed among the participants it is about to join.
+    func snapshotFrame(extra: Principal? = nil) -> [UInt8] {
+        var o = snapshotJSON()
+        if let p = extra, presence.participants[p.subject] == nil {
+            var preview = presence
+            _ = preview.join(p, at: Date())
+            o["participants"] = preview.json
+        }
+        return SessionEvents.frame("snapshot", id: bus.lastEventID.description, o)
+    }
+
+    func refreshSummary() {
+        let c = state.committed
+        summary.set(["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": c.version,
+                     "seq": c.seq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity), "participants": presence.json])
+    }
+
+    func summaryJSON() -> [String: Any] { summary.get() }
 
     // MARK: drags
 
     /// Keeps the newest position per editor; at most one `drag` event per editor per frame interval,
     /// and the newest position is scored and sent within one frame of its arrival. Called on the
-    /// connection's loop, not the session queue: an input only replaces the editor's newest position
-    /// under `dragLock`, and the session queue is woken once per frame per dragging editor rather than
-    /// once per input (superseded positions cost no queue hop, no scoring, no encoding).
+    /// connection's loop (see `DragCoalescer`).
     func drag(user: Principal, productID: String, slot: SlotCode?, clientMark: String? = nil) {
         Self.dragInputs.increment()
         let now = DispatchTime.now().uptimeNanoseconds
-        dragLock.lock()
-        var d = drags[user.subject] ?? DragState()
-        d.latest = (productID, slot, now, clientMark)
-        d.name = user.name
-        var due: UInt64?
-        if !d.scheduled {
-            d.scheduled = true
-            let frame = UInt64(env.frameInterval * 1e9)
-            due = d.lastEmit == 0 ? now : max(now, d.lastEmit + frame)
+        let position = DragCoalescer.Position(productID: productID, slot: slot, arrived: now, mark: clientMark, name: user.name)
+        if let due = drags.offer(user: user.subject, position) {
+            queue.asyncAfter(deadline: .init(uptimeNanoseconds: due)) { [self] in emitDrag(user.subject) }
         }
-        drags[user.subject] = d
-        dragLock.unlock()
-        if let due { queue.asyncAfter(deadline: .init(uptimeNanoseconds: due)) { [self] in emitDrag(user.subject) } }
     }
 
     private func emitDrag(_ user: String) {
-        dragLock.lock()
-        guard var d = drags[user], let latest = d.latest else { dragLock.unlock(); return }
-        d.latest = nil
-        d.scheduled = false
-        d.lastEmit = DispatchTime.now().uptimeNanoseconds
-        drags[user] = d
-        dragLock.unlock()
-        var data: [String: Any] = ["by": user, "name": d.name, "product_id": latest.productID, "slot": latest.slot?.description ?? NSNull()]
+        guard let latest = drags.take(user: user, now: DispatchTime.now().uptimeNanoseconds) else { return }
+        var data: [String: Any] = ["by": user, "name": latest.name, "product_id": latest.productID, "slot": latest.slot?.description ?? NSNull()]
         if let mark = latest.mark { data["client_ts"] = mark }
         if let slot = latest.slot, let models = env.models() {
+            let committed = state.committed
             // The scoring context depends only on the committed draft: made once per version and model.
-            if previewContext?.version != committedVersion || previewContext?.builtAt != models.builtAt {
-                previewContext = (committedVersion, models.builtAt, models.scorer.context(cabinet, committed, models.products))
+            if previewContext?.version != committed.version || previewContext?.builtAt != models.builtAt {
+                previewContext = (committed.version, models.builtAt, models.scorer.context(cabinet, committed.planogram, models.products))
             }
-            let s = models.scorer.preview(productID: latest.productID, at: slot, cabinet: cabinet, draft: committed,
+            let s = models.scorer.preview(productID: latest.productID, at: slot, cabinet: cabinet, draft: committed.planogram,
                                           catalog: models.products, context: previewContext?.context)
             data["score"] = s.score
             data["constraints_passed"] = s.constraintsPassed
         }
         Self.dragEvents.increment()
-        Self.dragDelay.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - latest.arrived))
-        broadcaster.publish(SessionEvents.frame("drag", id: nil, data))
+        Self.dragDelay.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- latest.arrived))
+        bus.publishTransient("drag", data: data)
     }
 
-    // MARK: checkpoints and publish
+    // MARK: checkpoints
 
-    /// Writes the committed state (snapshot + seq) to the store and tells subscribers.
+    /// Writes the committed state (snapshot + seq) to the store, compacts the op log behind it, and tells
+    /// subscribers. A failed checkpoint is tried again by the next timer tick.
     func checkpoint() {
-        let snap = SessionSnapshot(planogram: committed, version: committedVersion, seq: committedSeq, publishedVersion: published.version,
-                                   slotChanged: slotChanged.filter { $0.value.version <= committedVersion })
-        let text = snap.encoded()
-        let s = committedSeq, v = committedVersion
+        let c = state.committed
+        guard c.seq > lastCheckpointSeq else { return }
+        let snap = SessionSnapshot(planogram: c.planogram, version: c.version, seq: c.seq, publishedVersion: published.version,
+                                   slotChanged: c.slotChanged)
+        let previous = lastCheckpointSeq
         opsSinceCheckpoint = 0
-        lastCheckpointSeq = s
+        lastCheckpointSeq = c.seq
         let at = Date()
-        env.writer.append(.checkpoint(sessionID: id, seq: s, version: v, snapshot: text, at: Int64(at.timeIntervalSince1970))) { [self] error in
-            queue.async {
-                if let error { self.env.logger.error("checkpoint failed", metadata: ["session": "\(self.id)", "error": "\(error)"]); return }
-                self.emit("checkpoint", id: self.committedSeq, ["version": v, "seq": s, "at": FieldFormat.iso(at)])
-            }
-        }
-    }
-
-    /// The committed draft becomes the cabinet's new published version (logged as a change).
-    func publish(by user: Principal, reply: @escaping @Sendable (Result<[String: Any], APIError>) -> Void) {
-        let saved: Planogram
-        do { saved = try env.publish(committed, user.subject) } catch {
-            reply(.failure(APIError(500, "internal", "publish failed: \(error)"))); return
-        }
-        published = saved
-        seq += 1
-        version += 1
-        let s = seq, v = version
-        let opJSON = "{\"type\":\"publish\",\"planogram_version\":\(saved.version)}"
-        env.writer.append(.op(sessionID: id, seq: s, version: v, user: user.subject, clientOpID: "publish-\(s)", op: opJSON,
-                              result: "{\"seq\":\(s),\"version\":\(v)}", at: Int64(Date().timeIntervalSince1970))) { [self] error in
-            queue.async {
-                if error == nil {
-                    self.committedSeq = s
-                    self.committedVersion = v
+        let compactBefore = c.seq - env.opLogKeep
+        env.writer.append(.checkpoint(sessionID: id, seq: c.seq, version: c.version, snapshot: snap.encoded(),
+                                      at: Int64(at.timeIntervalSince1970), compactBefore: compactBefore)) { [self] result in
+            queue.async { [self] in
+                if case .failure(let error) = result {
+                    env.logger.error("checkpoint failed", metadata: ["session": "\(id)", "error": "\(error.description)"])
+                    if lastCheckpointSeq == c.seq { lastCheckpointSeq = previous }
+                    return
                 }
-                self.emit("published", id: s, ["planogram_version": saved.version, "by": user.subject, "name": user.name, "seq": s, "version": v])
-                self.scheduleDerived()
-                reply(.success(["planogram_version": saved.version, "seq": s, "version": v]))
+                bus.publish("checkpoint", data: ["version": c.version, "seq": c.seq, "at": FieldFormat.iso(at)], changeSeq: nil, stateKey: nil)
             }
         }
     }

@@ -6,8 +6,8 @@ import PlanogramDomain
 /// Encoders of the SSE events of SPEC §6. Each event is encoded once (JSON, then the whole SSE frame)
 /// and the same bytes go to every subscriber.
 enum SessionEvents {
-    static func frame(_ event: String, id: Int64?, _ data: [String: Any]) -> [UInt8] {
-        SSEFrame(id: id.map(String.init), event: event, data: String(decoding: JSONWriter.encode(data), as: UTF8.self)).bytes
+    static func frame(_ event: String, id: String?, _ data: [String: Any]) -> [UInt8] {
+        SSEFrame(id: id, event: event, data: String(decoding: JSONWriter.encode(data), as: UTF8.self)).bytes
     }
 
     static func planogram(_ p: Planogram, products: [String: Product]) -> [String: Any] {
@@ -25,7 +25,7 @@ enum SessionEvents {
     static func revenue(_ p: RevenuePrediction, version: Int) -> [String: Any] {
         ["version": version, "baseline_revenue": InsightJSON.round2(p.baselineRevenue),
          "predicted_revenue": InsightJSON.round2(p.predictedRevenue), "lift_percentage": InsightJSON.round2(p.liftPercentage),
-         "confidence_interval": ["lower": InsightJSON.round2(p.confidenceInterval.lower), "upper": InsightJSON.round2(p.confidenceInterval.upper), "level": 0.95],
+         "confidence_interval": [InsightJSON.round2(p.confidenceInterval.lower), InsightJSON.round2(p.confidenceInterval.upper)], "confidence_level": 0.95,
          "break_even_days": p.breakEvenDays.map { InsightJSON.round2($0) as Any } ?? NSNull(), "forecast_days": p.forecastDays]
     }
 }

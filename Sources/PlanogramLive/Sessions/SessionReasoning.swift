@@ -19,8 +19,10 @@ extension LiveSession {
     /// Starts an explanation of `slot` (nil: the whole cabinet). On the session queue.
     func explain(slot: SlotCode?, requestID: String, reason: String) -> Result<Void, APIError> {
         guard let service = env.reasoning else { return .failure(APIError(503, "unavailable", "reasoning is not configured")) }
-        guard let models = env.models() else { return .failure(APIError(503, "insights_not_ready", "the models are still being fitted")) }
-        let plan = committed, base = published, cabinet = self.cabinet, cost = env.changeCostPerSlot
+        guard let models = env.models() else {
+            return .failure(APIError(503, "insights_unavailable", "the models are not fitted yet; retry shortly", details: ["retry_after_seconds": 1]))
+        }
+        let plan = state.committed.planogram, base = published, cabinet = self.cabinet, cost = env.changeCostPerSlot
         let widths: @Sendable (String) -> Int = { models.products[$0]?.widthColumns ?? 1 }
         var anchored = slot
         if let s = slot {
@@ -73,13 +75,15 @@ extension LiveSession {
                 queue.async { [self] in
                     switch output {
                     case .delta(let text, let source):
-                        emit("reasoning", id: committedSeq, ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "delta": text, "source": source], keep: false)
+                        bus.publishTransient("reasoning", data: ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "delta": text, "source": source])
                     case .error(let message, let fallback):
-                        emit("reasoning_error", id: committedSeq, ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "message": message, "fallback": fallback])
+                        bus.publish("reasoning_error", data: ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "message": message, "fallback": fallback],
+                                    changeSeq: nil, stateKey: nil)
                     case .done(let text, let source, let model, let usage, let cached, let cancelled):
-                        emit("reasoning_done", id: committedSeq, ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "text": text, "source": source,
-                                                                  "model": model, "usage": usage.map { $0.json as Any } ?? NSNull(),
-                                                                  "cached": cached, "cancelled": cancelled])
+                        bus.publish("reasoning_done", data: ["request_id": requestID, "slot": slotText as Any? ?? NSNull(), "text": text, "source": source,
+                                                             "model": model, "usage": usage.map { $0.json as Any } ?? NSNull(), "cached": cached,
+                                                             "cancelled": cancelled, "seq": state.committed.seq],
+                                    changeSeq: nil, stateKey: nil)
                     }
                 }
             }
@@ -97,7 +101,7 @@ extension LiveSession {
             queue.asyncAfter(deadline: .now() + env.settleInterval) { [self] in
                 guard settleGenerations[slot] == generation else { return }
                 settleGenerations[slot] = nil
-                guard committed.facings[slot] != nil else { return }
+                guard state.committed.planogram.facings[slot] != nil else { return }
                 _ = explain(slot: slot, requestID: Self.newRequestID(), reason: "settled")
             }
         }

@@ -43,37 +43,48 @@ final class SessionRegistry: @unchecked Sendable {
         return Array(sessions.values)
     }
 
-    /// The cabinet's session, created (durably) if there is none. Blocks on the store: call off the loops.
-    func open(_ cabinet: Cabinet) throws -> (LiveSession, created: Bool) {
+    /// The cabinet's session, created (durably: its base is checkpointed before anyone may edit) if there
+    /// is none. `done` runs off the loops and session queues, with `created` true for a new session.
+    func open(_ cabinet: Cabinet, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
         let id = Self.sessionID(CabinetKey(cabinet.deviceID, cabinet.index))
-        lock.lock()
-        if let s = sessions[id] { lock.unlock(); return (s, false) }
-        lock.unlock()
-        guard let base = try published.current(CabinetKey(cabinet.deviceID, cabinet.index)) else {
-            throw APIError.notFound("no published planogram for \(cabinet.deviceID)/\(cabinet.index) to start a session from")
+        if let s = session(id) { done(.success((s, false))); return }
+        let base: Planogram?
+        do { base = try published.current(CabinetKey(cabinet.deviceID, cabinet.index)) } catch {
+            env.logger.error("session open: store read failed", metadata: ["session": "\(id)", "error": "\(error)"])
+            done(.failure(APIError(503, "store_unavailable", "the store could not be read; retry", details: ["retry_after_seconds": 1])))
+            return
         }
-        let session = LiveSession(id: id, cabinet: cabinet, base: base, version: 0, seq: 0, env: env)
-        // The base is checkpointed before anyone may edit, so recovery knows what the ops apply to.
+        guard let base else {
+            done(.failure(.notFound("no published planogram for \(cabinet.deviceID)/\(cabinet.index) to start a session from")))
+            return
+        }
         let snap = SessionSnapshot(planogram: base, version: 0, seq: 0, publishedVersion: base.version, slotChanged: [:])
-        let done = DispatchSemaphore(value: 0)
-        final class Box: @unchecked Sendable { var error: Error? }
-        let box = Box()
-        env.writer.append(.checkpoint(sessionID: id, seq: 0, version: 0, snapshot: snap.encoded(), at: Int64(Date().timeIntervalSince1970))) { e in
-            box.error = e
-            done.signal()
+        env.writer.append(.checkpoint(sessionID: id, seq: 0, version: 0, snapshot: snap.encoded(), at: Int64(Date().timeIntervalSince1970),
+                                      compactBefore: 0)) { [self] result in
+            DispatchQueue.global().async { [self] in
+                if case .failure(let e) = result {
+                    env.logger.error("session open: checkpoint failed", metadata: ["session": "\(id)", "error": "\(e.description)"])
+                    done(.failure(APIError(503, "store_unavailable", "the session could not be made durable; retry", details: ["retry_after_seconds": 1])))
+                    return
+                }
+                let state = DraftState(planogram: base, version: 0, seq: 0, slotChanged: [:])
+                let made = LiveSession(id: id, cabinet: cabinet, state: state, published: base, recovered: false, env: env)
+                lock.lock()
+                let winner: LiveSession, created: Bool
+                if let s = sessions[id] { winner = s; created = false } else { sessions[id] = made; winner = made; created = true }
+                liveGauge.record(sessions.count)
+                lock.unlock()
+                if created {
+                    env.logger.info("session created", metadata: ["session": "\(id)", "published_version": "\(base.version)"])
+                    made.queue.async { made.modelsChanged() }
+                }
+                done(.success((winner, created)))
+            }
         }
-        done.wait()
-        if let e = box.error { throw e }
-        lock.lock()
-        if let s = sessions[id] { lock.unlock(); return (s, false) } // lost a race: the other one wins
-        sessions[id] = session
-        liveGauge.record(sessions.count)
-        lock.unlock()
-        env.logger.info("session created", metadata: ["session": "\(id)", "published_version": "\(base.version)"])
-        return (session, true)
     }
 
-    /// Rebuilds every session that has a checkpoint: last checkpoint, then the op log after it.
+    /// Rebuilds every session that has a checkpoint: last checkpoint, then the op log after it; the
+    /// idempotency memory from the newest logged ops. At start, before the server listens.
     func recover() throws -> Int {
         let cat = catalog.current
         let ids = try env.writer.read { db in try db.query("SELECT DISTINCT session_id FROM session_checkpoints") { $0.text(0) } }
@@ -81,83 +92,110 @@ final class SessionRegistry: @unchecked Sendable {
         for id in ids {
             guard let tilde = id.lastIndex(of: "~"), let index = Int(id[id.index(after: tilde)...]) else { continue }
             let device = String(id[..<tilde])
-            guard let cabinet = cat.cabinet(device, index) else { continue }
-            let (snapText, _) = try env.writer.read { db in
-                try db.query("SELECT snapshot, seq FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(id)]) {
-                    ($0.text(0), $0.int64(1))
-                }.first ?? ("", 0)
+            guard let cabinet = cat.cabinet(device, index) else {
+                env.logger.warning("session not recovered: its cabinet is gone", metadata: ["session": "\(id)"])
+                continue
             }
-            guard let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else { continue }
-            let base = (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
-            var publishedPlan = base ?? snap.planogram
-            let session = LiveSession(id: id, cabinet: cabinet, base: snap.planogram, version: snap.version, seq: snap.seq, env: env)
-            session.slotChanged = snap.slotChanged
+            let snapText = try env.writer.read { db in
+                try db.query("SELECT snapshot FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(id)]) { $0.text(0) }.first
+            }
+            guard let snapText, let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else { continue }
+            var publishedPlan = (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
+            // Rows behind the checkpoint feed the idempotency memory only; rows after it are replayed.
+            let keepFrom = max(0, snap.seq - Int64(env.idempotencyCapacity))
             let rows = try env.writer.read { db in
-                try db.query("SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? ORDER BY seq", [.text(id)]) {
-                    ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4))
+                try db.query("SELECT seq, version, user_id, client_op_id, op, at FROM op_log WHERE session_id = ? AND seq > ? ORDER BY seq",
+                             [.text(id), .int(keepFrom)]) {
+                    ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4), $0.double(5))
                 }
             }
-            var plan = snap.planogram
-            var version = snap.version, seq = snap.seq
+            var draft = DraftState(planogram: snap.planogram, version: snap.version, seq: snap.seq, slotChanged: snap.slotChanged)
+            var ops = 0
             let products = cat.products
-            for (s, v, user, client, opText) in rows {
-                session.applied[user + "\u{1F}" + client] = (s, v)
+            var idempotent: [(String, String, Int64, Int, Double)] = []
+            for (s, v, user, client, opText, at) in rows {
+                if client.first != "\u{1F}" { idempotent.append((user, client, s, v, at)) }
                 guard s > snap.seq else { continue }
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { continue }
+                guard s == draft.seq + 1 else {
+                    env.logger.critical("op log has a gap; recovery stops before it", metadata: ["session": "\(id)", "expected": "\(draft.seq + 1)", "found": "\(s)"])
+                    break
+                }
+                guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { break }
                 if o["type"] as? String == "publish" {
                     if let pv = o["planogram_version"] as? Int, let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv) {
                         publishedPlan = p
                     }
                 } else if let op = try? SessionOp.parse(o, cabinet: cabinet) {
-                    let before = plan
-                    if let changed = try? op.apply(to: &plan, cabinet: cabinet, products: products) {
+                    let before = draft.planogram
+                    // Logged ops were valid when made; replay applies them as logged.
+                    if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
                         for c in changed {
-                            session.slotChanged[c] = (v, user)
-                            if [before.facings[c], plan.facings[c]].contains(where: { $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2 }) {
-                                session.slotChanged[c.rightNeighbour] = (v, user)
+                            draft.slotChanged[c] = SlotChange(version: v, by: user)
+                            if [before.facings[c], draft.planogram.facings[c]].contains(where: { $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2 }) {
+                                draft.slotChanged[c.rightNeighbour] = SlotChange(version: v, by: user)
                             }
                         }
                     }
-                    session.opCount += 1
+                    ops += 1
                 }
-                version = v
-                seq = s
+                draft.version = v
+                draft.seq = s
             }
-            session.draft = plan; session.committed = plan
-            session.version = version; session.committedVersion = version
-            session.seq = seq; session.committedSeq = seq
-            session.ringFloor = seq
+            let session = LiveSession(id: id, cabinet: cabinet, state: draft, published: publishedPlan ?? snap.planogram, recovered: true, env: env)
+            for (user, client, s, v, at) in idempotent where s <= draft.seq {
+                session.state.rememberRecovered(user: user, clientOpID: client, seq: s, version: v, at: at)
+            }
+            session.opCount = ops
             session.lastCheckpointSeq = snap.seq
-            session.published = publishedPlan
-            session.opsSinceCheckpoint = Int(seq - snap.seq)
+            session.opsSinceCheckpoint = Int(draft.seq - snap.seq)
+            session.refreshSummary()
             lock.lock(); sessions[id] = session; liveGauge.record(sessions.count); lock.unlock()
             count += 1
         }
         return count
     }
 
-    /// Ops for a resume beyond the ring: every op with seq in (after, upTo], or nil when the op log
-    /// cannot account for every seq in that range.
-    func oplog(_ id: String, after: Int64, upTo: Int64) -> [(Int64, [String: Any])]? {
-        guard let rows = try? store.read({ db in
-            try db.query("SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
-                         [.text(id), .int(after), .int(upTo)]) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }
-        }), rows.count == Int(upTo - after) else { return nil }
+    /// The logged changes with seq in (after, through] as resume events (`op`, or `published` for a
+    /// publish), read on a connection that sees every committed change.
+    static func logEvents(_ db: SQLiteDatabase, sessionID: String, after: Int64, through: Int64) -> [(EventID, [UInt8])] {
+        guard through > after else { return [] }
+        let rows = (try? db.query("SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                                  [.text(sessionID), .int(after), .int(through)]) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }) ?? []
         return rows.map { s, v, user, client, op in
-            let o = (try? JSONSerialization.jsonObject(with: Data(op.utf8))) ?? [:]
-            return (s, ["seq": s, "version": v, "op": o, "by": user, "client_op_id": client])
+            let o = (try? JSONSerialization.jsonObject(with: Data(op.utf8))) as? [String: Any] ?? [:]
+            let id = EventID(seq: s)
+            if o["type"] as? String == "publish" {
+                return (id, SessionEvents.frame("published", id: id.description,
+                                                ["planogram_version": o["planogram_version"] ?? NSNull(), "by": user, "seq": s, "version": v]))
+            }
+            return (id, SessionEvents.frame("op", id: id.description, ["seq": s, "version": v, "op": o, "by": user, "client_op_id": client]))
         }
     }
 
-    private func checkpointDirty() {
-        for s in all { s.queue.async { if s.committedSeq > s.lastCheckpointSeq { s.checkpoint() } } }
+    /// The models were swapped: every session's derived events are due again.
+    func modelsChanged() {
+        for s in all { s.queue.async { s.modelsChanged() } }
     }
 
-    /// At shutdown: checkpoint every session with changes, then wait for the writer.
+    private func checkpointDirty() {
+        for s in all { s.queue.async { s.checkpoint() } }
+    }
+
+    /// At shutdown: checkpoint every session with changes, then wait for the writer. Runs on a signal
+    /// queue, never on a loop.
     func shutdown() {
         timer?.cancel()
-        for s in all { s.queue.sync { if s.committedSeq > s.lastCheckpointSeq { s.checkpoint() } } }
-        env.writer.flush()
-        for s in all { s.queue.sync {} }
+        let group = DispatchGroup()
+        for s in all {
+            group.enter()
+            s.queue.async { s.checkpoint(); group.leave() }
+        }
+        group.wait()
+        env.writer.flushAndWait()
+        for s in all {
+            group.enter()
+            s.queue.async { group.leave() }
+        }
+        group.wait()
     }
 }

@@ -5,11 +5,16 @@ import PlanogramDomain
 
 /// The live-session routes of SPEC §5/§6. Roles: merchandisers and admins edit; managers watch and
 /// publish; drivers cannot open sessions; the token's `devices` claim applies to every session.
+///
+/// Nothing here waits on the loop: work on a session is a message to its queue (`queue.async`), and the
+/// reply hops back to the connection's loop through the `Responder`.
 struct SessionRoutes {
     let app: AppContext
     let registry: SessionRegistry
     static let viewers: Set<Role> = [.merchandiser, .manager, .admin]
     static let editors: Set<Role> = [.merchandiser, .admin]
+    /// Longest product id a drag may carry (ids of the catalogue are far shorter).
+    static let maxProductIDBytes = 128
 
     func install(_ router: inout Router) {
         let app = self.app, registry = self.registry
@@ -20,21 +25,32 @@ struct SessionRoutes {
             try app.auth.requireDevice(p, s.cabinet.deviceID)
             return (s, p)
         }
+        @Sendable func editor(_ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) {
+            let (s, p) = try session(req, Self.viewers)
+            guard Self.editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
+            return (s, p)
+        }
+        /// Runs a throwing route prelude, answering its error.
+        @Sendable func attempt<T>(_ r: Responder, _ body: () throws(APIError) -> T) -> T? {
+            do { return try body() } catch { r.send(error); return nil }
+        }
         router.post("/api/sessions", name: "sessions_open") { req, r in
-            let cab: Cabinet
-            do {
+            guard let cab = attempt(r, { () throws(APIError) -> Cabinet in
                 let p = try app.auth.require(req, Self.viewers)
                 let body = try JSONReply.object(req)
-                (_, cab) = try InsightRoutes.cabinet(app, body, p)
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
-            DispatchQueue.global().async {
-                app.handle(r) {
-                    let (s, created) = try registry.open(cab)
-                    let summary = s.queue.sync { s.summaryJSON() }
-                    var out = summary
-                    out["created"] = created
-                    out["events_url"] = "/api/sessions/\(s.id)/events"
-                    return (created ? 201 : 200, out)
+                return try InsightRoutes.cabinet(app, body, p).1
+            }) else { return }
+            // The published planogram may have to be read from the store: off the loop.
+            DispatchQueue.global(qos: .userInitiated).async {
+                registry.open(cab) { result in
+                    switch result {
+                    case .failure(let e): r.send(e)
+                    case .success(let (s, created)):
+                        var out = s.summaryJSON()
+                        out["created"] = created
+                        out["events_url"] = "/api/sessions/\(s.id)/events"
+                        r.sendJSON(created ? 201 : 200, out)
+                    }
                 }
             }
         }
@@ -42,46 +58,41 @@ struct SessionRoutes {
             app.handle(r) {
                 let p = try app.auth.require(req, Self.viewers)
                 let list = registry.all.filter { p.mayTouch(device: $0.cabinet.deviceID) }.sorted { $0.id < $1.id }
-                return (200, ["sessions": list.map { s in s.queue.sync { s.summaryJSON() } }])
+                return (200, ["sessions": list.map { $0.summaryJSON() }])
             }
         }
         let feed = DashboardFeed(registry: registry, serverBox: registry.env.serverBox)
         router.get("/api/sessions/events", name: "sessions_events") { req, r in
-            let p: Principal
-            do { p = try app.auth.require(req, Self.viewers) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            guard let p = attempt(r, { () throws(APIError) in try app.auth.require(req, Self.viewers) }) else { return }
             let stream = r.startEventStream()
             feed.subscribe(stream, principal: p)
         }
         router.get("/api/sessions/{sid}", name: "session") { req, r in
-            app.handle(r) {
-                let (s, _) = try session(req, Self.viewers)
-                return (200, s.queue.sync { s.snapshotJSON() })
+            guard let (s, _) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
+            s.queue.async {
+                s.withDerivedState { r.sendJSON(200, s.snapshotJSON()) }
             }
         }
         router.get("/api/sessions/{sid}/events", name: "session_events") { req, r in
-            let s: LiveSession, p: Principal
-            do { (s, p) = try session(req, Self.viewers) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
             let stream = r.startEventStream()
             let last = req.lastEventID
-            s.queue.async {
-                s.subscribe(stream, user: p, lastEventID: last) { after, upTo in registry.oplog(s.id, after: after, upTo: upTo) }
-            }
+            s.queue.async { s.subscribe(stream, user: p, lastEventID: last) }
         }
         router.post("/api/sessions/{sid}/ops", name: "session_ops") { req, r in
             let received = DispatchTime.now().uptimeNanoseconds
-            let s: LiveSession, p: Principal, op: SessionOp, client: String, base: Int
-            do {
-                (s, p) = try session(req, Self.viewers)
-                guard Self.editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
+            guard let (s, p, op, client, base) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, SessionOp, String, Int) in
+                let (s, p) = try editor(req)
+                try app.limit(.ops, p)
                 let body = try JSONReply.object(req)
-                guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128 else {
-                    throw APIError.badRequest("client_op_id is required (a string of at most 128 bytes)")
+                guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128,
+                      !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw APIError.badRequest("client_op_id is required (a string of at most 128 bytes, no control characters)")
                 }
                 guard let b = body["base_version"] as? Int else { throw APIError.badRequest("base_version is required (a whole number)") }
                 guard let o = body["op"] as? [String: Any] else { throw APIError.badRequest("op is required (an object)") }
-                op = try SessionOp.parse(o, cabinet: s.cabinet)
-                client = c; base = b
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+                return (s, p, try SessionOp.parse(o, cabinet: s.cabinet), c, b)
+            }) else { return }
             s.queue.async {
                 s.submit(user: p, clientOpID: client, baseVersion: base, op: op, received: received) { result in
                     switch result {
@@ -92,41 +103,42 @@ struct SessionRoutes {
             }
         }
         router.post("/api/sessions/{sid}/drag", name: "session_drag") { req, r in
-            do {
-                let (s, p) = try session(req, Self.viewers)
-                guard Self.editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
+            guard let (s, p, pid, slot, mark) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, String, SlotCode?, String?) in
+                let (s, p) = try editor(req)
+                try app.limit(.drags, p)
                 let body = try JSONReply.object(req)
-                guard let pid = body["product_id"] as? String else { throw APIError.badRequest("product_id is required") }
+                guard let pid = body["product_id"] as? String, !pid.isEmpty else { throw APIError.badRequest("product_id is required") }
+                guard pid.utf8.count <= Self.maxProductIDBytes else { throw APIError.badRequest("product_id is longer than \(Self.maxProductIDBytes) bytes") }
+                guard app.catalog.current.products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
                 var slot: SlotCode?
                 if let text = body["slot"] as? String {
-                    do { slot = try s.cabinet.slot(text) } catch let e as PlacementError {
-                        throw APIError.unprocessable("slot_outside_cabinet", e.description)
+                    do { slot = try s.cabinet.slot(text) } catch {
+                        throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
                     }
                 } else if let v = body["slot"], !(v is NSNull) {
                     throw APIError.badRequest("slot must be a slot code or null")
                 }
-                let target = slot
                 // An optional client mark echoed in the drag event (clients measure their own latency).
                 let mark = (body["client_ts"] as? String).map { String($0.prefix(64)) }
-                s.drag(user: p, productID: pid, slot: target, clientMark: mark)
-                r.sendJSON(202, ["accepted": true])
-            } catch let e as APIError { r.send(e) } catch { r.send(APIError(500, "internal", "\(error)")) }
+                return (s, p, pid, slot, mark)
+            }) else { return }
+            s.drag(user: p, productID: pid, slot: slot, clientMark: mark)
+            r.sendJSON(202, ["accepted": true])
         }
         router.post("/api/sessions/{sid}/explain", name: "session_explain") { req, r in
-            let s: LiveSession, slot: SlotCode?
-            do {
-                (s, _) = try session(req, Self.viewers)
+            guard let (s, slot) = attempt(r, { () throws(APIError) -> (LiveSession, SlotCode?) in
+                let (s, p) = try session(req, Self.viewers)
+                try app.limit(.explain, p)
                 let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
                 if let text = body["slot"] as? String {
-                    do { slot = try s.cabinet.slot(text) } catch let e as PlacementError {
-                        throw APIError.unprocessable("slot_outside_cabinet", e.description)
+                    do { return (s, try s.cabinet.slot(text)) } catch {
+                        throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
                     }
                 } else if let v = body["slot"], !(v is NSNull) {
                     throw APIError.badRequest("slot must be a slot code, or null for the whole cabinet")
-                } else {
-                    slot = nil
                 }
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+                return (s, nil)
+            }) else { return }
             let requestID = LiveSession.newRequestID()
             s.queue.async {
                 switch s.explain(slot: slot, requestID: requestID, reason: "requested") {
@@ -136,8 +148,7 @@ struct SessionRoutes {
             }
         }
         router.post("/api/sessions/{sid}/publish", name: "session_publish") { req, r in
-            let s: LiveSession, p: Principal
-            do { (s, p) = try session(req, Self.viewers) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "\(error)")); return }
+            guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
             s.queue.async {
                 s.publish(by: p) { result in
                     switch result {

@@ -8,7 +8,7 @@ struct SessionSnapshot {
     var version: Int
     var seq: Int64
     var publishedVersion: Int
-    var slotChanged: [SlotCode: (version: Int, by: String)]
+    var slotChanged: [SlotCode: SlotChange]
 
     func encoded() -> String {
         let o: [String: Any] = [
@@ -28,10 +28,10 @@ struct SessionSnapshot {
                 plan.facings[code] = Facing(productID: p, capacity: c)
             }
         }
-        var changed: [SlotCode: (version: Int, by: String)] = [:]
+        var changed: [SlotCode: SlotChange] = [:]
         for c in o["changed"] as? [[String: Any]] ?? [] {
             if let code = (c["slot"] as? String).flatMap({ SlotCode($0) }), let v = c["version"] as? Int, let by = c["by"] as? String {
-                changed[code] = (v, by)
+                changed[code] = SlotChange(version: v, by: by)
             }
         }
         return SessionSnapshot(planogram: plan, version: version, seq: seq, publishedVersion: o["published_version"] as? Int ?? 0, slotChanged: changed)

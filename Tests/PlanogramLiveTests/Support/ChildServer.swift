@@ -41,10 +41,11 @@ final class ChildServer: @unchecked Sendable {
     }
 
     /// Starts `planogram-live serve` on a free port and waits (bounded) for the "listening" log line.
-    static func serve(db: String, extra: [String] = []) throws -> ChildServer {
+    /// With `waitReady`, it then polls `/readyz` (bounded) until the models are loaded or fitted.
+    static func serve(db: String, extra: [String] = [], environment: [String: String] = [:], waitReady: Bool = true) throws -> ChildServer {
         let child = try ChildServer(
             arguments: ["serve", "--port", "0", "--db", db, "--fixtures", TestFleet.directory, "--web", NSTemporaryDirectory()] + extra,
-            environment: ["PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3"])
+            environment: ["PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3"].merging(environment) { $1 })
         var found: Int?
         _ = child.waitForOutput(timeout: 60) { text in
             for line in text.split(separator: "\n") where line.contains("\"msg\":\"listening\"") {
@@ -61,6 +62,18 @@ final class ChildServer: @unchecked Sendable {
             throw RawClient.Failure(description: "server did not report a port: \(child.output)")
         }
         child.port = port
+        if waitReady {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if let c = try? RawClient(port: port, timeout: 2) {
+                    c.send("GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    if (try? c.readResponse())?.status == 200 { return child }
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            child.kill()
+            throw RawClient.Failure(description: "server never became ready: \(child.output)")
+        }
         return child
     }
 

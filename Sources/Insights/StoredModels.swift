@@ -1,0 +1,76 @@
+import Foundation
+import PlanogramDomain
+
+/// The fitted models in a form the store keeps (`insights_models`), so a restart loads them in
+/// milliseconds instead of refitting: the demand model's parameters, the affinity pairs, and the part of
+/// the history that scoring and prediction read at run time (catalogue, planogram versions, service
+/// intervals). The day-by-day series stay out: they are only needed to fit. `fingerprint` names the
+/// history the models were fitted on (it changes with every import), so a stale set is refitted.
+public struct StoredModels: Codable, Sendable {
+    public static let formatVersion = 1
+
+    public var format = StoredModels.formatVersion
+    public var modelVersion: String
+    public var fingerprint: String
+    public var fittedAt: Double
+    var position: [String: [Double]]
+    var positionObservations: [String: [Double]]
+    var productEffect: [Double]
+    var categoryEffect: [String: [String: Double]]
+    var interaction: [String: [Int32: Double]]
+    var weekday: [String: [Double]]
+    var weeklyRelativeSD: Double
+    var fittedBefore: Int32
+    var cabinets: [Cabinet]
+    var devices: [Device]
+    var products: [Product]
+    var planograms: [Planogram]
+    var serviceIntervalDays: [String: Double]
+    var firstDay: Int32
+    var lastDay: Int32
+    var pairs: [PairAffinity]
+
+    public init(model m: DemandModel, affinity: AffinityTable, fingerprint: String, fittedAt: Double) {
+        modelVersion = DemandModel.version
+        self.fingerprint = fingerprint
+        self.fittedAt = fittedAt
+        position = m.position
+        positionObservations = m.positionObservations
+        productEffect = m.productEffect
+        categoryEffect = m.categoryEffect
+        interaction = m.interaction
+        weekday = m.weekday
+        weeklyRelativeSD = m.weeklyRelativeSD
+        fittedBefore = m.fittedBefore
+        let h = m.history
+        cabinets = h.cabinets.values.sorted { CabinetKey($0.deviceID, $0.index) < CabinetKey($1.deviceID, $1.index) }
+        devices = h.devices.values.sorted { $0.id < $1.id }
+        products = h.products
+        planograms = h.planograms.keys.sorted().flatMap { h.planograms[$0]! }
+        serviceIntervalDays = h.serviceIntervalDays
+        firstDay = h.firstDay
+        lastDay = h.lastDay
+        pairs = affinity.pairs
+    }
+
+    /// The demand model and affinity table again (the history holds no day series).
+    public func restore() -> (DemandModel, AffinityTable) {
+        var byCabinet: [CabinetKey: [Planogram]] = [:]
+        for p in planograms { byCabinet[CabinetKey(p.deviceID, p.cabinetIndex), default: []].append(p) }
+        let index = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($0.element.id, Int32($0.offset)) })
+        let history = SalesHistory(
+            cabinets: Dictionary(uniqueKeysWithValues: cabinets.map { (CabinetKey($0.deviceID, $0.index), $0) }),
+            devices: Dictionary(uniqueKeysWithValues: devices.map { ($0.id, $0) }),
+            products: products, productIndex: index, series: [], deviceDayRevenue: [:], deviceDayUnits: [:], baskets: [],
+            transactionCount: 0, transactionsWithProduct: [:], serviceIntervalDays: serviceIntervalDays, planograms: byCabinet,
+            firstDay: firstDay, lastDay: lastDay)
+        let model = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
+                                categoryEffect: categoryEffect, interaction: interaction, weekday: weekday,
+                                weeklyRelativeSD: weeklyRelativeSD, history: history, fittedBefore: fittedBefore)
+        return (model, AffinityTable(pairs: pairs))
+    }
+
+    public func encoded() throws -> [UInt8] { Array(try JSONEncoder().encode(self)) }
+
+    public static func decode(_ bytes: [UInt8]) throws -> StoredModels { try JSONDecoder().decode(StoredModels.self, from: Data(bytes)) }
+}
