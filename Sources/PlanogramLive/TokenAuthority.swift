@@ -20,7 +20,7 @@ public struct Principal: Sendable, Equatable {
 
 /// Why a token was refused (every case is a 401 with this message).
 public enum TokenError: Error, Equatable, CustomStringConvertible {
-    case missing, malformed, unsupportedAlgorithm(String), badSignature, expired, badClaims(String)
+    case missing, malformed, unsupportedAlgorithm(String), badSignature, expired, notYetValid, badClaims(String)
     public var description: String {
         switch self {
         case .missing: return "a bearer token is required (Authorization header or access_token query parameter)"
@@ -28,6 +28,7 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
         case .unsupportedAlgorithm(let a): return "token algorithm \(a) is not accepted (HS256 only)"
         case .badSignature: return "the token signature does not match"
         case .expired: return "the token has expired"
+        case .notYetValid: return "the token is not valid yet (nbf is in the future)"
         case .badClaims(let m): return "token claims are invalid: \(m)"
         }
     }
@@ -68,6 +69,10 @@ public struct TokenAuthority: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else { throw .badSignature }
         guard let exp = (claims["exp"] as? NSNumber)?.int64Value else { throw .badClaims("exp is required") }
         guard exp > now else { throw .expired }
+        if let nbfValue = claims["nbf"] {
+            guard let nbf = (nbfValue as? NSNumber)?.int64Value else { throw .badClaims("nbf must be a number") }
+            guard nbf <= now else { throw .notYetValid }
+        }
         guard let sub = claims["sub"] as? String, !sub.isEmpty else { throw .badClaims("sub is required") }
         guard let roleText = claims["role"] as? String, let role = Role(rawValue: roleText) else {
             throw .badClaims("role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -81,7 +86,9 @@ public struct TokenAuthority: Sendable {
     }
 }
 
-/// Base64 with the URL alphabet and no padding (RFC 4648 §5), as JWT uses it.
+/// Base64 with the URL alphabet and no padding (RFC 4648 §5), as JWT uses it. Decoding is strict:
+/// only the URL alphabet, no padding, and the canonical encoding (unused trailing bits zero), so a
+/// token has exactly one spelling.
 enum Base64URL {
     static func encode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -89,9 +96,12 @@ enum Base64URL {
     }
 
     static func decode(_ text: Substring) -> Data? {
+        guard text.utf8.count % 4 != 1, text.utf8.allSatisfy({ c in
+            (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
+        }) else { return nil }
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !s.contains("=") else { return nil }
         while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s)
+        guard let data = Data(base64Encoded: s), encode(data) == text else { return nil }
+        return data
     }
 }

@@ -255,7 +255,8 @@ private final class Transfer {
             message = e["message"] as? String ?? message
             code = (e["details"] as? [String: Any])?["error_code"] as? String
         }
-        let retryAfter = headers["retry-after"].flatMap { Double($0) }
+        // Seconds only; anything else (an HTTP date, "inf", "nan", a negative number) is ignored.
+        let retryAfter = headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
         return .httpError(status: status, retryAfter: retryAfter, errorType: type, errorCode: code, message: message)
     }
 }

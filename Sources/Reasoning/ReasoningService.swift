@@ -29,6 +29,9 @@ public struct ReasoningSettings: Sendable {
     public var storeTTL = 86_400.0
     /// Pause between two deltas of a replay or of the rules narrator (0 in tests).
     public var replayDeltaPause = 0.012
+    /// Explanations streamed at once (a fixed pool of worker threads), and how many may wait for one.
+    public var maxConcurrentStreams = 8
+    public var maxQueuedStreams = 64
     public init() {}
 }
 
@@ -67,6 +70,11 @@ public final class ReasoningService: @unchecked Sendable {
     private var active: [String: CancelToken] = [:]
     private var running = 0
     private let idle = NSCondition()
+    /// Jobs waiting for a worker, and the workers started so far (at most `maxConcurrentStreams`).
+    private var queued: [(ReasoningJob, CancelToken, @Sendable (ReasoningOutput) -> Void)] = []
+    private var workers = 0
+    private var busyWorkers = 0
+    private let work = NSCondition()
 
     public init(settings: ReasoningSettings, store: ReasoningStore?, logger: Logger) {
         self.settings = settings
@@ -102,25 +110,56 @@ public final class ReasoningService: @unchecked Sendable {
         Timer(label: "reasoning_time_to_first_token_seconds", dimensions: [("model", model)], preferredDisplayUnit: .seconds)
     }
 
-    /// Starts a job; a running job with the same key is cancelled (it ends with `done(cancelled: true)`).
-    public func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) {
+    /// Whether a new job would be queued now (the pool and its queue are not full).
+    public var hasCapacity: Bool {
+        work.lock(); defer { work.unlock() }
+        return queued.count < settings.maxQueuedStreams
+    }
+
+    /// Starts a job on the bounded pool; a running or waiting job with the same key is cancelled (it ends
+    /// with `done(cancelled: true)`). Returns false, running nothing, when the queue is full.
+    @discardableResult
+    public func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) -> Bool {
+        work.lock()
+        guard queued.count < settings.maxQueuedStreams else { work.unlock(); return false }
         let token = CancelToken()
         lock.lock()
         let older = active[job.key]
         active[job.key] = token
         running += 1
         lock.unlock()
+        queued.append((job, token, sink))
+        if workers < settings.maxConcurrentStreams && busyWorkers == workers {
+            workers += 1
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "reasoning"
+            thread.start()
+        }
+        work.signal()
+        work.unlock()
         older?.cancel()
-        let thread = Thread { [self] in
-            run(job, token, sink)
+        return true
+    }
+
+    private func workerLoop() {
+        while true {
+            work.lock()
+            while queued.isEmpty { work.wait() }
+            let (job, token, sink) = queued.removeFirst()
+            busyWorkers += 1
+            work.unlock()
+            if token.isCancelled {
+                sink(.done(text: "", source: "claude", model: job.request.model, usage: nil, cached: false, cancelled: true))
+            } else {
+                run(job, token, sink)
+            }
+            work.lock(); busyWorkers -= 1; work.unlock()
             lock.lock()
             if active[job.key] === token { active[job.key] = nil }
             running -= 1
             lock.unlock()
             idle.lock(); idle.broadcast(); idle.unlock()
         }
-        thread.name = "reasoning"
-        thread.start()
     }
 
     /// Cancels every running job (shutdown) and waits up to `timeout` for them to end.
@@ -157,8 +196,23 @@ public final class ReasoningService: @unchecked Sendable {
             replay(job.rulesText, source: "rules", model: RulesNarrator.model, usage: nil, cached: false, token, sink)
         }
         let estimate = ReasoningPrompt.estimateTokens(req.system) + ReasoningPrompt.estimateTokens(req.prompt)
-        guard ledger.allows(model: req.model, inputTokens: estimate, maxOutputTokens: req.maxTokens) else {
+        guard let reservation = ledger.reserve(model: req.model, inputTokens: estimate, maxOutputTokens: req.maxTokens) else {
             return fallback(String(format: "the daily AI spend cap ($%.2f) is reached", settings.dailySpendCapUSD), outcome: "spend_cap")
+        }
+        // What the attempts used: exact usage when a stream completes; for a stream cancelled or cut after
+        // it began, the prompt estimate and the text relayed (both are billed).
+        var used = TokenUsage(inputTokens: 0, outputTokens: 0)
+        var settled = false
+        func settle() {
+            guard !settled else { return }
+            settled = true
+            Self.cost(req.model).increment(by: ledger.settle(reservation, usage: used))
+        }
+        defer { settle() }
+        func billPartial(_ relayed: String, started: Bool) {
+            guard started || !relayed.isEmpty else { return }
+            used = TokenUsage(inputTokens: used.inputTokens + estimate,
+                              outputTokens: used.outputTokens + ReasoningPrompt.estimateTokens(relayed))
         }
         var attempt = 0
         var lastError = ""
@@ -169,10 +223,11 @@ public final class ReasoningService: @unchecked Sendable {
             }
             var relayed = ""
             var model = req.model
+            var messageStarted = false
             let started = DispatchTime.now().uptimeNanoseconds
             let outcome = client.stream(req, cancel: token) { event in
                 switch event {
-                case .messageStart(_, let m, _): if !m.isEmpty { model = m }
+                case .messageStart(_, let m, _): messageStarted = true; if !m.isEmpty { model = m }
                 case .textDelta(_, let t):
                     if relayed.isEmpty { Self.firstToken(req.model).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
                     relayed += t
@@ -188,12 +243,14 @@ public final class ReasoningService: @unchecked Sendable {
                 Self.requests(req.model, "ok").increment()
                 Self.tokens(req.model, "input").increment(by: usage.inputTokens)
                 Self.tokens(req.model, "output").increment(by: usage.outputTokens)
-                Self.cost(req.model).increment(by: ledger.record(model: req.model, usage: usage))
+                used = TokenUsage(inputTokens: used.inputTokens + usage.inputTokens, outputTokens: used.outputTokens + usage.outputTokens)
+                settle()
                 let entry = CachedReasoning(text: text, model: m.isEmpty ? model : m, usage: usage)
                 cache.insert(key, entry)
                 sink(.done(text: text, source: "claude", model: entry.model, usage: usage, cached: false, cancelled: false))
                 return
             case .cancelled:
+                billPartial(relayed, started: messageStarted)
                 Self.requests(req.model, "cancelled").increment()
                 sink(.done(text: relayed, source: "claude", model: model, usage: nil, cached: false, cancelled: true))
                 return
@@ -205,16 +262,18 @@ public final class ReasoningService: @unchecked Sendable {
                     || message.lowercased().contains("spend limit")
                 if status == 429 && !spendLimit {
                     wait = retryAfter ?? backoff(attempt)
-                    if let w = wait, w > settings.maxRetryAfter { lastError += " (retry-after \(Int(w)) s is too long)"; wait = nil }
+                    if let w = wait, w > settings.maxRetryAfter { lastError += " (retry-after \(Int(min(w, 1e9))) s is too long)"; wait = nil }
                 } else if status == 529 || (500...599).contains(status) {
                     wait = backoff(attempt)
                 }
             case .streamError(let type, let message):
+                billPartial(relayed, started: messageStarted)
                 Self.attempts(req.model, "stream_error").increment()
                 breaker.failure()
                 lastError = "stream error \(type): \(message)"
                 if relayed.isEmpty && ["overloaded_error", "api_error", "rate_limit_error"].contains(type) { wait = backoff(attempt) }
             case .transport(let message):
+                billPartial(relayed, started: messageStarted)
                 Self.attempts(req.model, "transport").increment()
                 breaker.failure()
                 lastError = message

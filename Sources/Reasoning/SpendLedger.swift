@@ -11,6 +11,8 @@ public final class SpendLedger: @unchecked Sendable {
     private let lock = NSLock()
     private var day: Int64 = -1
     private var spent = 0.0
+    /// Worst-case cost of calls under way (reserved before they start, settled when they end).
+    private var reserved = 0.0
     public let dailyCapUSD: Double
     let prices: [(prefix: String, input: Double, output: Double)]
     let now: @Sendable () -> Double
@@ -27,7 +29,38 @@ public final class SpendLedger: @unchecked Sendable {
 
     private func rollDay() {
         let d = Int64(now() / 86_400)
-        if d != day { day = d; spent = 0 }
+        if d != day { day = d; spent = 0; reserved = 0 }
+    }
+
+    /// A call's worst-case cost held against the cap while it runs.
+    public struct Reservation: Sendable {
+        public let model: String
+        let amount: Double
+        let day: Int64
+    }
+
+    /// Reserves the worst case of a call (prompt estimate plus `maxOutputTokens`) if it fits under the
+    /// cap together with what was spent and what calls under way may still spend; nil when it does not.
+    /// Concurrent calls therefore cannot all pass the check before any of them is counted.
+    public func reserve(model: String, inputTokens: Int, maxOutputTokens: Int) -> Reservation? {
+        let c = cost(model: model, inputTokens: inputTokens, outputTokens: maxOutputTokens)
+        lock.lock(); defer { lock.unlock() }
+        rollDay()
+        guard spent + reserved + c <= dailyCapUSD else { return nil }
+        reserved += c
+        return Reservation(model: model, amount: c, day: day)
+    }
+
+    /// Ends a reservation with what the call really used (also for cancelled and failed streams, whose
+    /// prompt and relayed text are billed); returns the cost recorded.
+    @discardableResult
+    public func settle(_ r: Reservation, usage: TokenUsage) -> Double {
+        let c = cost(model: r.model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
+        lock.lock(); defer { lock.unlock() }
+        rollDay()
+        if r.day == day { reserved = max(0, reserved - r.amount) }
+        spent += c
+        return c
     }
 
     public var spentToday: Double { lock.lock(); defer { lock.unlock() }; rollDay(); return spent }

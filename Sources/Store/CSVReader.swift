@@ -102,7 +102,10 @@ public struct CSVReader {
 
 /// Fast, strict parsers for the field types of the import.
 public enum FieldParse {
-    /// `-?digits(.digits)?`; nil otherwise.
+    /// Most digits before the decimal point a number may have (larger values are refused, never wrapped).
+    public static let maxIntegerDigits = 15
+
+    /// `-?digits(.digits)?` with at most `maxIntegerDigits` digits before the point; nil otherwise.
     public static func decimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         var i = 0, neg = false
         let n = b.count
@@ -110,6 +113,7 @@ public enum FieldParse {
         if b[0] == 45 { neg = true; i = 1 } else if b[0] == 43 { i = 1 }
         var intPart: Int64 = 0, digits = 0
         while i < n, b[i] >= 48, b[i] <= 57 { intPart = intPart &* 10 &+ Int64(b[i] - 48); i += 1; digits += 1 }
+        guard digits <= maxIntegerDigits else { return nil }
         var frac = 0.0, scale = 1.0
         if i < n && b[i] == 46 {
             i += 1
@@ -139,7 +143,13 @@ public enum FieldParse {
     /// ISO 8601 to seconds since 1970: `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM|±HHMM)`, or a bare date
     /// `YYYY-MM-DD` (midnight UTC) when `dateOnlyAllowed`. A space may stand for `T`.
     public static func timestamp(_ b: UnsafeBufferPointer<UInt8>, dateOnlyAllowed: Bool = false) -> Int64? {
+        preciseTimestamp(b, dateOnlyAllowed: dateOnlyAllowed)?.seconds
+    }
+
+    /// As `timestamp`, with the fraction of the second kept in nanoseconds (digits beyond 9 are ignored).
+    public static func preciseTimestamp(_ b: UnsafeBufferPointer<UInt8>, dateOnlyAllowed: Bool = false) -> (seconds: Int64, nanos: Int32)? {
         let n = b.count
+        var nanos: Int32 = 0
         func d(_ i: Int) -> Int? { i < n && b[i] >= 48 && b[i] <= 57 ? Int(b[i] - 48) : nil }
         func num(_ i: Int, _ len: Int) -> Int? {
             var v = 0
@@ -149,7 +159,7 @@ public enum FieldParse {
         guard n >= 10, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let da = num(8, 2) else { return nil }
         guard (1...12).contains(mo), da >= 1, da <= daysInMonth(y, mo), y >= 1970, y < 2200 else { return nil }
         let days = daysFromCivil(y, mo, da)
-        if n == 10 { return dateOnlyAllowed ? Int64(days) * 86400 : nil }
+        if n == 10 { return dateOnlyAllowed ? (Int64(days) * 86400, 0) : nil }
         guard n >= 16, b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2),
               h < 24, mi < 60 else { return nil }
         var i = 16, s = 0
@@ -159,7 +169,11 @@ public enum FieldParse {
             if i < n && (b[i] == 46 || b[i] == 44) {
                 i += 1
                 let st = i
-                while d(i) != nil { i += 1 }
+                var scale: Int32 = 100_000_000
+                while let x = d(i) {
+                    if scale > 0 { nanos += Int32(x) * scale; scale /= 10 }
+                    i += 1
+                }
                 guard i > st else { return nil }
             }
         }
@@ -176,7 +190,7 @@ public enum FieldParse {
             offset = sign * (oh * 3600 + om * 60)
         } else { return nil }
         guard i == n else { return nil }
-        return Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
+        return (Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset), nanos)
     }
 
     static func daysInMonth(_ y: Int, _ m: Int) -> Int {

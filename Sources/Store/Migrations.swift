@@ -102,6 +102,19 @@ public enum Migrations {
         DELETE FROM ai_predictions WHERE id NOT IN (SELECT max(id) FROM ai_predictions GROUP BY request_hash, model_version);
         CREATE UNIQUE INDEX ai_predictions_by_request ON ai_predictions(request_hash, model_version);
         """),
+        // A vend is identified by its time at full precision and its transaction id as well as its slot:
+        // two vends of one slot in one second are two rows (the old key refused real exports).
+        Step(name: "sales-identity", sql: """
+        CREATE TABLE sales_identity (
+          ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+          product_id TEXT NOT NULL, price REAL NOT NULL, transaction_id TEXT,
+          ts_nanos INTEGER NOT NULL DEFAULT 0, txn_key TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY (ts, device_id, cabinet_index, slot, ts_nanos, txn_key)) WITHOUT ROWID;
+        INSERT INTO sales_identity(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key)
+          SELECT ts, device_id, cabinet_index, slot, product_id, price, transaction_id, 0, coalesce(transaction_id, '') FROM sales;
+        DROP TABLE sales;
+        ALTER TABLE sales_identity RENAME TO sales;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

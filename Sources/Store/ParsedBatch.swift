@@ -6,6 +6,7 @@ import PlanogramDomain
 struct ParsedBatch {
     struct SaleRow {
         var ts: Int64
+        var nanos: Int32
         var device: Int32
         var cabinet: Int32
         var slot: SlotCode
@@ -129,10 +130,20 @@ struct ParsedBatch {
             if required && s.isEmpty { issues.add(file, line, names[c], "empty value"); return nil }
             return s
         }
-        func decimal(_ c: Int, _ issues: inout ImportIssueList, min: Double? = nil) -> Double? {
+        func decimal(_ c: Int, _ issues: inout ImportIssueList, min: Double? = nil, max: Double? = nil) -> Double? {
             let v = reader.withField(position[c]) { FieldParse.decimal($0) }
-            guard let v else { issues.add(file, line, names[c], "bad number \"\(raw(c))\""); return nil }
+            guard let v else {
+                let text = raw(c).trimmingCharacters(in: .whitespaces)
+                let integerDigits = text.drop { $0 == "-" || $0 == "+" }.prefix { $0.isASCII && $0.isNumber }.count
+                if integerDigits > FieldParse.maxIntegerDigits {
+                    issues.add(file, line, names[c], "number out of range (more than \(FieldParse.maxIntegerDigits) digits before the point): \"\(text.prefix(40))\"")
+                } else {
+                    issues.add(file, line, names[c], "bad number \"\(raw(c))\"")
+                }
+                return nil
+            }
             if let min, v < min { issues.add(file, line, names[c], "must be at least \(min), got \(raw(c))"); return nil }
+            if let max, v > max { issues.add(file, line, names[c], "must be at most \(max), got \(raw(c))"); return nil }
             return v
         }
         func integer(_ c: Int, _ issues: inout ImportIssueList, range: ClosedRange<Int>) -> Int? {
@@ -141,6 +152,11 @@ struct ParsedBatch {
             guard range.contains(v) else {
                 issues.add(file, line, names[c], "must be between \(range.lowerBound) and \(range.upperBound), got \(v)"); return nil
             }
+            return v
+        }
+        func preciseTimestamp(_ c: Int, _ issues: inout ImportIssueList) -> (seconds: Int64, nanos: Int32)? {
+            let v = reader.withField(position[c]) { FieldParse.preciseTimestamp($0) }
+            if v == nil { issues.add(file, line, names[c], "bad date \"\(raw(c))\" (ISO 8601 with Z or an offset)") }
             return v
         }
         func timestamp(_ c: Int, _ issues: inout ImportIssueList, dateOnly: Bool = false) -> Int64? {
@@ -161,7 +177,7 @@ struct ParsedBatch {
     mutating func parseProduct(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
         let id = r.text(0, &issues), name = r.text(1, &issues), category = r.text(2, &issues)
-        let price = r.decimal(3, &issues, min: 0), cost = r.decimal(4, &issues, min: 0)
+        let price = r.decimal(3, &issues, min: 0, max: 1_000_000), cost = r.decimal(4, &issues, min: 0, max: 1_000_000)
         let temp = r.enumeration(5, Temperature.self, &issues)
         let height = r.integer(6, &issues, range: 1...2000), width = r.integer(7, &issues, range: 1...2)
         let life = r.integer(8, &issues, range: 0...3650)
@@ -295,9 +311,12 @@ struct ParsedBatch {
         return i
     }
 
-    struct HistoryKey: Hashable { var ts: Int64; var packed: Int64 }
-    /// Duplicate detection for sales. Export files are in time order, so only the keys of the current
-    /// second are kept; the first time a row goes back in time, every key seen so far is indexed.
+    struct HistoryKey: Hashable { var ts: Int64; var packed: Int64; var nanos: Int32 = 0; var txn: UInt64 = 0 }
+    /// Duplicate detection for sales. A vend is identified by its device, cabinet, slot, timestamp at the
+    /// file's full precision and transaction id (two vends of one slot in the same second with different
+    /// transaction ids, or sub-second times, are two vends; the same line imported twice is one).
+    /// Export files are in time order, so only the keys of the current second are kept; the first time a
+    /// row goes back in time, every key seen so far is indexed.
     var saleKeys: [HistoryKey: Int32] = [:]
     var saleKeysComplete = false
     var lastSaleTs = Int64.min
@@ -311,7 +330,8 @@ struct ParsedBatch {
                 saleKeys.removeAll()
                 saleKeys.reserveCapacity(sales.count * 2)
                 for s in sales {
-                    let k = HistoryKey(ts: s.ts, packed: Int64(s.device) << 24 | Int64(s.cabinet) << 16 | Int64(s.slot.row) << 8 | Int64(s.slot.column))
+                    let k = HistoryKey(ts: s.ts, packed: Int64(s.device) << 24 | Int64(s.cabinet) << 16 | Int64(s.slot.row) << 8 | Int64(s.slot.column),
+                                       nanos: s.nanos, txn: txnHash(s.txnStart, s.txnLength))
                     saleKeys[k] = s.line
                 }
                 saleKeysComplete = true
@@ -323,12 +343,21 @@ struct ParsedBatch {
     }
     var serviceKeys: [HistoryKey: Int32] = [:]
 
+    /// FNV-1a of a transaction id's bytes (0 for none): part of a vend's in-memory identity.
+    func txnHash(_ start: Int32, _ length: Int32) -> UInt64 {
+        guard start >= 0 else { return 0 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in Int(start)..<Int(start + length) { h = (h ^ UInt64(txnBytes[i])) &* 0x100_0000_01b3 }
+        return h | 1
+    }
+
     mutating func parseSale(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let ts = r.timestamp(0, &issues)
+        let precise = r.preciseTimestamp(0, &issues)
+        let ts = precise?.seconds
         let located = locate(r, deviceColumn: 1, &issues)
         let pid = r.trimmed(4)
-        let price = r.decimal(5, &issues, min: 0)
+        let price = r.decimal(5, &issues, min: 0, max: 1_000_000)
         if catalog.products[pid] == nil {
             issues.add(r.file, r.line, "product_id", pid.isEmpty ? "empty value" : "unknown product \(pid)")
         }
@@ -343,14 +372,16 @@ struct ParsedBatch {
             }
             if !ok { issues.add(r.file, r.line, "transaction_id", "longer than 128 bytes") }
         }
-        guard issues.total == before, let ts, let (cab, slot) = located, let price else { return }
+        guard issues.total == before, let ts, let nanos = precise?.nanos, let (cab, slot) = located, let price else { return }
         let d = intern(device: cab.deviceID), p = intern(product: pid)
-        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column))
+        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column),
+                             nanos: nanos, txn: txnHash(txnStart, txnLength))
         if let first = firstSale(with: key, line: Int32(r.line)) {
-            issues.add(r.file, r.line, "timestamp", "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) in the same second (line \(first))")
+            issues.add(r.file, r.line, "timestamp",
+                       "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) with the same time and transaction id (line \(first))")
             return
         }
-        sales.append(SaleRow(ts: ts, device: d, cabinet: Int32(cab.index), slot: slot, product: p, price: price,
+        sales.append(SaleRow(ts: ts, nanos: nanos, device: d, cabinet: Int32(cab.index), slot: slot, product: p, price: price,
                              txnStart: txnStart, txnLength: txnLength, line: Int32(r.line)))
     }
 
@@ -468,12 +499,14 @@ struct ParsedBatch {
 
     func writeSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
         guard !sales.isEmpty else { return 0 }
-        let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         // C strings made once and bound without copies.
         let deviceC = deviceNames.map { strdup($0)! }, productC = productNames.map { strdup($0)! }
         var slotC: [SlotCode: UnsafeMutablePointer<CChar>] = [:]
         defer { (deviceC + productC + Array(slotC.values)).forEach { free($0) } }
         var written = 0
+        let emptyC = strdup("")!
+        defer { free(emptyC) }
         try txnBytes.withUnsafeBytes { txn in
             for (i, s) in sales.enumerated() {
                 st.bindInt(s.ts, at: 1)
@@ -484,10 +517,13 @@ struct ParsedBatch {
                 st.bindStaticText(slot, at: 4)
                 st.bindStaticText(productC[Int(s.product)], at: 5)
                 st.bindDouble(s.price, at: 6)
+                st.bindInt(Int64(s.nanos), at: 8)
                 if s.txnStart >= 0 {
                     st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 7)
+                    st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 9)
                 } else {
                     try st.bind(.null, at: 7)
+                    st.bindStaticText(emptyC, at: 9)
                 }
                 try st.step()
                 written += db.changes

@@ -75,7 +75,9 @@ export async function mountEditor(root, params, setConnection) {
   // ---- palette: the products that fit the cabinet's temperature
   const search = el("input", { type: "search", placeholder: "Find a product", "aria-label": "Find a product" });
   const chips = el("div", { class: "chips" });
-  const fits = list.filter((p) => p.temperature === cabinet.temperature || cabinet.temperature === "ambient" && p.temperature === "ambient");
+  // SPEC §2: an ambient product may sit in a chilled cabinet; frozen only with frozen; chilled never in ambient.
+  const fits = list.filter((p) => p.temperature === cabinet.temperature
+    || (cabinet.temperature === "chilled" && p.temperature === "ambient"));
   const renderPalette = () => {
     const q = search.value.trim().toLowerCase();
     chips.replaceChildren(...fits.filter((p) => !q || p.name.toLowerCase().includes(q) || p.category.includes(q)).map((p) => {

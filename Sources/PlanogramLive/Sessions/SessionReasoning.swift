@@ -22,6 +22,9 @@ extension LiveSession {
         guard let models = env.models() else {
             return .failure(APIError(503, "insights_unavailable", "the models are not fitted yet; retry shortly", details: ["retry_after_seconds": 1]))
         }
+        guard service.hasCapacity else {
+            return .failure(APIError(429, "rate_limited", "too many explanations in progress; retry shortly", details: ["retry_after_seconds": 2]))
+        }
         let plan = state.committed.planogram, base = published, cabinet = self.cabinet, cost = env.changeCostPerSlot
         let widths: @Sendable (String) -> Int = { models.products[$0]?.widthColumns ?? 1 }
         var anchored = slot
@@ -71,7 +74,7 @@ extension LiveSession {
             }
             env.logger.debug("reasoning requested", metadata: ["session": "\(id)", "request_id": "\(requestID)", "slot": "\(target?.description ?? "cabinet")", "why": "\(reason)"])
             let slotText = target?.description
-            service.start(job) { [self] output in
+            let started = service.start(job) { [self] output in
                 queue.async { [self] in
                     switch output {
                     case .delta(let text, let source):
@@ -85,6 +88,13 @@ extension LiveSession {
                                                              "cancelled": cancelled, "seq": state.committed.seq],
                                     changeSeq: nil, stateKey: nil)
                     }
+                }
+            }
+            if !started {
+                queue.async { [self] in
+                    bus.publish("reasoning_error", data: ["request_id": requestID, "slot": slotText as Any? ?? NSNull(),
+                                                          "message": "too many explanations in progress", "fallback": "none"],
+                                changeSeq: nil, stateKey: nil)
                 }
             }
         }
