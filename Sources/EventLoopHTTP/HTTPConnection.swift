@@ -151,23 +151,31 @@ final class HTTPConnection: @unchecked Sendable {
         guard phase != .closed else { return }
         var total = 0
         var eof = false
+        var drained = false
         let scratch = loop.scratch
+        // Read until the socket says EAGAIN (a reset or EOF behind the data is seen now: the read source
+        // may not fire again for it), at most 4 buffers per turn for fairness; more is read next turn.
         for _ in 0..<4 {
             let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
                 total += n
                 if phase == .streaming || phase == .lingering { continue } // nothing more to hear; discard
                 inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-                if n < scratch.count { break }
             } else if n == 0 {
                 eof = true
                 break
             } else {
                 let e = errno
                 if e == EINTR { continue }
-                if e == EAGAIN || e == EWOULDBLOCK { break }
+                if e == EAGAIN || e == EWOULDBLOCK { drained = true; break }
                 close("read error \(e)")
                 return
+            }
+        }
+        if !drained && !eof && total > 0 {
+            loop.queue.async { [weak self] in
+                guard let self, !self.readPaused else { return }
+                self.readable()
             }
         }
         if total > 0 { lastActivity = monotonicNanos() }
@@ -187,8 +195,9 @@ final class HTTPConnection: @unchecked Sendable {
         if eof {
             switch phase {
             case .awaiting: pauseReading() // answer what was asked, then close
-            case .closed: break
-            default: close("peer closed") // nothing more can come, a request was cut short, or a stream ended
+            case .closed, .lingering: break
+            case .streaming: close("peer closed") // the subscriber went away
+            default: closeAfterFlush() // nothing more can come: finish writing the answers already queued
             }
         }
     }
@@ -254,6 +263,8 @@ final class HTTPConnection: @unchecked Sendable {
             }
         }
         compactInbound()
+        // The client has said all it will: once nothing complete is left, close after the answers are out.
+        if peerClosed && (phase == .idle || phase == .body) && !blockedOnOutput { closeAfterFlush() }
     }
 
     private func compactInbound() {
@@ -349,7 +360,9 @@ final class HTTPConnection: @unchecked Sendable {
         let route = (pendingRouteName())
         loop.recordRequest(route: route, status: response.status, nanos: monotonicNanos() &- handlerStartedAt)
         let wantsClose = response.headers["connection"]?.lowercased() == "close"
-        let keepAlive = pendingKeepAlive && !server.isDraining && !peerClosed && !wantsClose
+        // A client that half-closed after pipelining still gets an answer to every complete request it sent.
+        let moreInput = inbound.count > inboundStart
+        let keepAlive = pendingKeepAlive && !server.isDraining && !wantsClose && (!peerClosed || moreInput)
         write(response.serialize(keepAlive: keepAlive, omitBody: pendingIsHead))
         guard phase != .closed else { return }
         if keepAlive {

@@ -58,7 +58,18 @@ public final class RawClient: @unchecked Sendable {
         }
     }
 
-    deinit { Glibc.close(fd) }
+    private var released = false
+
+    deinit { if !released { Glibc.close(fd) } }
+
+    /// Vanishes: closes the socket at once with a reset (SO_LINGER 0), whatever is unread or unsent.
+    public func close() {
+        guard !released else { return }
+        released = true
+        var l = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        Glibc.close(fd)
+    }
 
     public func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
