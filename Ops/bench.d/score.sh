@@ -7,7 +7,7 @@ gcc -O2 -Wall -pthread -o "$BENCH_OUT/httpload" "$ROOT/Ops/bench.d/httpload.c"
 DUR=${SCORE_SECONDS:-30}; [ "${QUICK:-0}" = 1 ] && DUR=8
 PORT=18093
 DB="$BENCH_OUT/score.db"
-export PLANOGRAM_SECRET=bench-secret
+export PLANOGRAM_SECRET=bench-secret-0123456789
 "$BIN/planogram-live" serve --port $PORT --db "$DB" --log-level warning > "$BENCH_OUT/score-server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT

@@ -17,7 +17,7 @@ gcc -O2 -Wall -pthread -o "$BENCH_OUT/httpload" "$ROOT/Ops/bench.d/httpload.c"
 gcc -O2 -Wall -pthread -o "$BENCH_OUT/dragbench" "$ROOT/Ops/bench.d/dragbench.c"
 DB="$BENCH_OUT/sessions.db"
 cp "$FLEET/fleet.db" "$DB"
-export PLANOGRAM_SECRET=bench-secret
+export PLANOGRAM_SECRET=bench-secret-0123456789
 PORT=18095
 start_server() {
   "$BIN/planogram-live" serve --port $PORT --db "$DB" --fixtures "$FLEET" --log-level notice >> "$BENCH_OUT/sessions-server.log" 2>&1 &

@@ -82,6 +82,11 @@ public final class InsightsEngine: @unchecked Sendable {
         }
     }
 
+    /// Drops the models as if none had been fitted yet (fault tests: a first start before the fit).
+    func unloadForTesting() {
+        lock.lock(); snapshot = nil; fingerprint = nil; lock.unlock()
+    }
+
     private func lockedFingerprint() -> String? { lock.lock(); defer { lock.unlock() }; return fingerprint }
 
     /// Reads the history, fits, persists zone_performance, product_affinity and the models, and swaps.

@@ -133,6 +133,7 @@ struct Token: ParsableCommand {
         guard let key = secret ?? ProcessInfo.processInfo.environment["PLANOGRAM_SECRET"], !key.isEmpty else {
             throw ValidationError("set PLANOGRAM_SECRET or pass --secret")
         }
+        guard key.utf8.count >= 16 else { throw ValidationError("the secret must be at least 16 bytes (32 random bytes recommended)") }
         let list = devices.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         print(TokenAuthority(secret: key).mint(subject: sub, name: name ?? sub, role: r, ttlSeconds: ttl, devices: list))
     }

@@ -69,7 +69,12 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Queues replies, answered in order, one per request.
-    public func enqueue(_ replies: Reply...) { lock.lock(); script += replies; lock.unlock() }
+    public func enqueue(_ replies: Reply...) { enqueue(contentsOf: replies) }
+    public func enqueue(contentsOf replies: [Reply]) { lock.lock(); script += replies; lock.unlock() }
+    /// The most requests ever answered at the same time.
+    public var maxConcurrent: Int { lock.lock(); defer { lock.unlock() }; return peak }
+    private var inFlight = 0
+    private var peak = 0
     public func setOtherwise(_ reply: Reply) { lock.lock(); fallbackReply = reply; lock.unlock() }
     public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
 
@@ -139,8 +144,12 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             lock.lock()
             recorded.append(Request(method: String(parts[0]), path: String(parts[1]), headers: headers, body: body))
             let reply = script.isEmpty ? fallbackReply : script.removeFirst()
+            inFlight += 1
+            peak = max(peak, inFlight)
             lock.unlock()
-            guard answer(c, reply) else { return }
+            let keep = answer(c, reply)
+            lock.lock(); inFlight -= 1; lock.unlock()
+            guard keep else { return }
         }
     }
 

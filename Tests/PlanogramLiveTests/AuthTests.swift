@@ -55,6 +55,42 @@ final class AuthTests: XCTestCase {
             XCTAssertThrowsError(try authority.verify(junk), junk)
         }
     }
+
+    func testOnlyTheCanonicalBase64URLSpellingIsAccepted() throws {
+        let t = authority.mint(subject: "ann", name: "Ann", role: .manager, ttlSeconds: 60)
+        XCTAssertNoThrow(try authority.verify(t))
+        let parts = t.split(separator: ".").map(String.init)
+        // Standard-base64 characters, padding, or other trailing bits on the signature are other spellings.
+        func variant(_ sig: String) -> String { parts[0] + "." + parts[1] + "." + sig }
+        let sig = parts[2]
+        var altered = Array(sig)
+        let last = altered.removeLast()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let idx = alphabet.firstIndex(of: last)!
+        let sameBits = alphabet[idx ^ 1] // differs only in the unused low bits of the last character
+        for bad in [variant(sig + "="), variant(sig.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + (sig.contains("-") || sig.contains("_") ? "" : "+")),
+                    variant(String(altered) + String(sameBits)), parts[0] + "." + parts[1] + "=." + sig] {
+            XCTAssertThrowsError(try authority.verify(bad), bad) { XCTAssertEqual($0 as? TokenError, .malformed) }
+        }
+    }
+
+    func testATokenIsNotAcceptedBeforeItsNotBeforeTime() throws {
+        let early = foreignToken(claims: #"{"sub":"ann","role":"manager","exp":\#(future),"nbf":\#(future - 60)}"#)
+        XCTAssertThrowsError(try authority.verify(early)) { XCTAssertEqual($0 as? TokenError, .notYetValid) }
+        let ok = foreignToken(claims: #"{"sub":"ann","role":"manager","exp":\#(future),"nbf":\#(future - 1200)}"#)
+        XCTAssertNoThrow(try authority.verify(ok))
+        let bad = foreignToken(claims: #"{"sub":"ann","role":"manager","exp":\#(future),"nbf":"soon"}"#)
+        XCTAssertThrowsError(try authority.verify(bad))
+    }
+
+    func testAShortSecretIsRefusedAtStart() throws {
+        var c = AppConfiguration()
+        c.secret = "k"
+        XCTAssertThrowsError(try c.validate())
+        c.secret = String(repeating: "s", count: 32)
+        XCTAssertNoThrow(try c.validate())
+    }
+
 }
 
 final class JSONWriterTests: XCTestCase {
@@ -79,4 +115,5 @@ final class JSONWriterTests: XCTestCase {
         // Keys are sorted, so equal trees give equal bytes.
         XCTAssertTrue(String(decoding: bytes, as: UTF8.self).hasPrefix("{\"a\":{\"y\":[],\"z\":1},\"b\":"))
     }
+
 }

@@ -155,6 +155,40 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(dup.issues[0].message.contains("line 2"), dup.issues[0].message)
     }
 
+    func testRealisticExportsWithTwoVendsOfASlotInOneSecondImport() throws {
+        // A busy machine: two vends of one slot in the same second with different transaction ids, and
+        // two without ids but with sub-second times. All four are sales; importing again adds nothing.
+        var files = Self.good
+        files["sales.csv"] = Self.good["sales.csv"]! + "\n" + [
+            "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-100",
+            "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-101",
+            "2026-01-05T12:00:02.100Z,D1,0,A1,P1,1.50,",
+            "2026-01-05T12:00:02.700Z,D1,0,A1,P1,1.50,",
+        ].joined(separator: "\n")
+        try write(files)
+        let report = try Importer(store: store).importDirectory(dir + "/csv")
+        XCTAssertEqual(report.rowsWritten["sales.csv"], 7)
+        XCTAssertEqual(try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten, 0)
+        let nanos = try store.read { db in try db.query("SELECT ts_nanos FROM sales WHERE ts = (SELECT ts FROM sales WHERE txn_key = '' ORDER BY ts DESC LIMIT 1) ORDER BY ts_nanos") { $0.int(0) } }
+        XCTAssertEqual(nanos, [100_000_000, 700_000_000])
+        // The same vend twice (same time at full precision, same transaction id) is still a duplicate.
+        let header = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
+        let twice = try rejected("sales.csv", header + "2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9\n2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9")
+        XCTAssertEqual(twice.issues.map(\.line), [3])
+    }
+
+    func testNumbersOutOfRangeAreRefusedNeverWrapped() throws {
+        let header = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
+        let huge = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,12345678901234567890,")
+        XCTAssertEqual(huge.issues.first?.line, 2)
+        XCTAssertEqual(huge.issues.first?.column, "price")
+        XCTAssertTrue(huge.issues.first?.message.contains("out of range") == true, "\(huge.issues)")
+        let big = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,2000000,")
+        XCTAssertTrue(big.issues.first?.message.contains("at most") == true, "\(big.issues)")
+        let product = try rejected("products.csv", Self.good["products.csv"]! + "\nP9,X,chips,99999999999999999999.5,0.5,ambient,100,1,10")
+        XCTAssertEqual(product.issues.first?.column, "price")
+    }
+
     func testMissingColumnAndUnknownFileAreReported() throws {
         let r = try rejected("devices.csv", "device_id,name,venue_type,latitude,device_type\nD1,L,office,1,snack")
         XCTAssertEqual(r.issues.first?.column, "longitude")

@@ -216,6 +216,55 @@ final class ReasoningServiceTests: XCTestCase {
         XCTAssertTrue(ledger.allows(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300))
     }
 
+    func testANonFiniteRetryAfterIsIgnoredNotATrap() throws {
+        for value in ["inf", "nan", "-3", "1e400", "Wed, 21 Oct 2015 07:28:00 GMT"] {
+            fake.enqueue(.status(429, type: "rate_limit_error", message: "slow down", headers: [("retry-after", value)]), .stream(deltas: ["ok"]))
+            let out = run(service(), job(prompt: "p-\(value)"))
+            XCTAssertEqual(done(out)?.text, "ok", value)
+        }
+    }
+
+    func testConcurrentCallsReserveAgainstTheCapBeforeAnyIsCounted() {
+        // Each call may cost at most $0.0025 (1,000 tokens in at $1/M, 300 out at $5/M); the cap admits three.
+        let clock = FakeClock(86_400.0 * 100 + 100)
+        let ledger = SpendLedger(dailyCapUSD: 0.008, now: clock.now)
+        let reservations = (0..<5).compactMap { _ in ledger.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) }
+        XCTAssertEqual(reservations.count, 3, "all five pass a check that ignores calls under way")
+        // A cancelled call is billed for its prompt and the text it relayed; the rest of its reservation frees up.
+        ledger.settle(reservations[0], usage: TokenUsage(inputTokens: 1000, outputTokens: 20))
+        XCTAssertEqual(ledger.spentToday, 0.0011, accuracy: 1e-9)
+        XCTAssertNil(ledger.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300))
+        ledger.settle(reservations[1], usage: TokenUsage())
+        XCTAssertNotNil(ledger.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300))
+    }
+
+    func testACancelledStreamIsCountedAgainstTheDailySpend() throws {
+        fake.enqueue(.stream(deltas: Array(repeating: "word ", count: 40), deltaDelay: 0.05))
+        let s = service()
+        let c = Collector()
+        s.start(job("long"), sink: c.sink)
+        Thread.sleep(forTimeInterval: 0.4)
+        s.cancelAll(timeout: 5)
+        XCTAssertEqual(done(c.wait())?.cancelled, true)
+        XCTAssertGreaterThan(s.ledger.spentToday, 0, "the prompt and the relayed text are billed")
+    }
+
+    func testExplanationsRunOnABoundedPool() throws {
+        let slow = FakeAnthropicServer.Reply.stream(deltas: ["a ", "b ", "c"], deltaDelay: 0.1)
+        fake.enqueue(contentsOf: Array(repeating: slow, count: 20))
+        let s = service { $0.maxConcurrentStreams = 2; $0.maxQueuedStreams = 6 }
+        let collectors = (0..<10).map { _ in Collector() }
+        var accepted = 0
+        for (i, c) in collectors.enumerated() where s.start(job("j\(i)", key: "k\(i)", prompt: "p\(i)"), sink: c.sink) { accepted += 1 }
+        // At most 2 running and 6 waiting; a worker may already have taken a job off the queue.
+        XCTAssertTrue((6...8).contains(accepted), "the queue bound refuses the rest: \(accepted) accepted")
+        XCTAssertFalse(s.hasCapacity)
+        XCTAssertLessThanOrEqual(fake.maxConcurrent, 2, "never more than the pool's streams at once")
+        for c in collectors.prefix(accepted) { XCTAssertEqual(done(c.wait())?.cancelled, false) }
+        XCTAssertLessThanOrEqual(fake.maxConcurrent, 2)
+        XCTAssertTrue(s.hasCapacity)
+    }
+
     func testANewerRequestForTheSameSlotCancelsTheOlderStream() throws {
         fake.enqueue(.stream(deltas: Array(repeating: "slow ", count: 40), deltaDelay: 0.05), .stream(deltas: ["newer"]))
         let s = service()

@@ -105,6 +105,11 @@ final class OpLogWriter: @unchecked Sendable {
         }
     }
 
+    /// Writes `entries` as one batch now, on the writer's queue (tests and tools; callers off the loops).
+    func writeNow(_ entries: [Entry]) -> [Result<Outcome, WriteError>] {
+        queue.sync { write(entries) }
+    }
+
     /// Writes a batch in one transaction, one savepoint per entry. Returns each entry's result.
     private func write(_ entries: [Entry]) -> [Result<Outcome, WriteError>] {
         var results = [Result<Outcome, WriteError>](repeating: .success(.written), count: entries.count)
