@@ -8,6 +8,9 @@ DUR=${SCORE_SECONDS:-30}; [ "${QUICK:-0}" = 1 ] && DUR=8
 PORT=18093
 DB="$BENCH_OUT/score.db"
 export PLANOGRAM_SECRET=bench-secret-0123456789
+# One load generator speaks for many users here: the per-token rate limits are off (the figures are the
+# server's, not the limiter's).
+export PLANOGRAM_RATE_SCORE=off PLANOGRAM_RATE_PREDICT=off
 "$BIN/planogram-live" serve --port $PORT --db "$DB" --log-level warning > "$BENCH_OUT/score-server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT

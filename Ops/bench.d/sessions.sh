@@ -18,6 +18,9 @@ gcc -O2 -Wall -pthread -o "$BENCH_OUT/dragbench" "$ROOT/Ops/bench.d/dragbench.c"
 DB="$BENCH_OUT/sessions.db"
 cp "$FLEET/fleet.db" "$DB"
 export PLANOGRAM_SECRET=bench-secret-0123456789
+# One load generator speaks for many users here: the per-token rate limits are off (the figures are the
+# server's, not the limiter's).
+export PLANOGRAM_RATE_OPS=off PLANOGRAM_RATE_DRAGS=off PLANOGRAM_RATE_EXPLAIN=off
 PORT=18095
 start_server() {
   "$BIN/planogram-live" serve --port $PORT --db "$DB" --fixtures "$FLEET" --log-level notice >> "$BENCH_OUT/sessions-server.log" 2>&1 &

@@ -68,8 +68,10 @@ struct InsightRoutes {
                 let expires = now + Int64(app.configuration.predictionTTLSeconds)
                 // One stored row per distinct request and model fit: a repeated request refreshes it (the
                 // table stays bounded by what was really asked), expired rows are swept.
-                let hash = SHA256.hash(data: Data(req.body) + Data("\u{1F}\(snap.builtAt.timeIntervalSince1970)".utf8))
-                    .map { String(format: "%02x", $0) }.joined()
+                // The request's meaning, not its bytes: key order and spacing do not make a new row.
+                func canonical(_ p: Planogram) -> String { p.sortedFacings.map { "\($0.slot)=\($0.facing.productID)x\($0.facing.capacity)" }.joined(separator: ",") }
+                let key = "\(cab.deviceID)|\(cab.index)|\(days)|\(canonical(current))|\(canonical(proposed))|\(app.configuration.changeCostPerSlot)|\(snap.builtAt.timeIntervalSince1970)"
+                let hash = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
                 let payload = String(decoding: JSONWriter.encode(out), as: UTF8.self)
                 let id = try app.store.write { db -> Int64 in
                     try db.run("DELETE FROM ai_predictions WHERE expires_at < ?", [.int(now)])

@@ -58,7 +58,24 @@ final class FaultTests: XCTestCase {
         let other = try SQLiteDatabase(path: db)
         other.setBusyTimeout(milliseconds: 5000)
         try other.execute("BEGIN IMMEDIATE")
-        let refused = try op(port, sid, token, "a", base: 0, ["type": "clear", "slot": names[0]])
+        // While the op waits for the lock, the loops keep answering: /healthz returns first.
+        final class Reply: @unchecked Sendable { var response: APIResponse?; let done = DispatchSemaphore(value: 0) }
+        let pending = Reply()
+        let first = names[0]
+        Thread {
+            let c = try? RawClient(port: port, timeout: 15)
+            let body = "{\"client_op_id\":\"a\",\"base_version\":0,\"op\":{\"type\":\"clear\",\"slot\":\"\(first)\"}}"
+            c?.send("POST /api/sessions/\(sid)/ops HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            if let r = try? c?.readResponse() { pending.response = APIResponse(status: r.status, headers: r.headers, body: r.body) }
+            pending.done.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.05)
+        let health = try RawClient(port: port, timeout: 5)
+        health.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try health.readResponse().status, 200)
+        XCTAssertEqual(pending.done.wait(timeout: .now()), .timedOut, "the op is still waiting for the lock")
+        XCTAssertEqual(pending.done.wait(timeout: .now() + 10), .success)
+        let refused = try XCTUnwrap(pending.response)
         XCTAssertEqual(refused.status, 503, refused.text)
         XCTAssertEqual(refused.errorCode, "store_unavailable")
         XCTAssertNotNil(refused.headers.first { $0.0.lowercased() == "retry-after" })
@@ -184,7 +201,7 @@ final class FaultTests: XCTestCase {
         let score = try s.request("POST", "/api/planograms/realtime/score", token: ann,
                                   json: ["device_id": "VM-001", "cabinet_index": 0, "product_id": "P001", "slot_position": "A1"])
         XCTAssertEqual(score.status, 503)
-        // Ops see the whole catalogue from the store: place, move and the rules of swap all work.
+        // Ops see the whole catalogue from the store: move and place work, unknown products are still refused.
         let empty = ["A1", "A2", "B1", "B2", "C1", "C2"].first { names[$0] == nil }
         let from = names.keys.sorted()[0]
         var base = 0

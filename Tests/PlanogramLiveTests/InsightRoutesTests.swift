@@ -71,6 +71,11 @@ final class InsightRoutesTests: XCTestCase {
             }
         }
         XCTAssertEqual(stored, ["revenue loglinear-ipf-1 1"])
+        // The same request again is the same stored prediction, not another row.
+        let again = try s.request("POST", "/api/planograms/predict/revenue", token: s.token(.manager),
+                                  json: ["device_id": "VM-001", "cabinet_index": 0, "proposed_planogram": current, "forecast_days": 14])
+        XCTAssertEqual(again.json["prediction_id"] as? Int, id)
+        XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM ai_predictions") }, 1)
         // A proposal that breaks a rule is a 422 naming it.
         let bad = try s.request("POST", "/api/planograms/predict/revenue", token: s.token(.manager),
                                 json: ["device_id": "VM-001", "cabinet_index": 0, "proposed_planogram": ["Z1": "P001"]])

@@ -1,4 +1,5 @@
 @testable import PlanogramLive
+import Foundation
 import PlanogramDomain
 import XCTest
 
@@ -187,5 +188,17 @@ final class ReplayLogTests: XCTestCase {
         guard case let .needsLog(a, t) = log.resume(after: EventID("7.3")!) else { return XCTFail() }
         XCTAssertEqual(a, 7); XCTAssertEqual(t, 7)
         XCTAssertEqual(text(log.merge(log: [], after: EventID("7.3")!, throughSeq: 7) ?? []), ["heat"])
+    }
+}
+
+/// The hand-written time format agrees with Foundation's.
+final class FieldFormatTests: XCTestCase {
+    func testISOFormatMatchesFoundation() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        for t in [0.0, 1.5, 951_782_400, 1_764_072_000.9, 4_102_444_799] {
+            let d = Date(timeIntervalSince1970: t)
+            XCTAssertEqual(FieldFormat.iso(d), f.string(from: d), "\(t)")
+        }
     }
 }

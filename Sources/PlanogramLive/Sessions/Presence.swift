@@ -8,9 +8,11 @@ struct Participant: Sendable {
     let role: Role
     var connections: Int
     let since: Date
+    /// `since` as ISO 8601, formatted once at join (listings and presence events read it often).
+    let sinceText: String
     var mode: String { role == .merchandiser || role == .admin ? "editing" : "watching" }
     var json: [String: Any] {
-        ["user": user, "name": name, "role": role.rawValue, "mode": mode, "connected_since": FieldFormat.iso(since)]
+        ["user": user, "name": name, "role": role.rawValue, "mode": mode, "connected_since": sinceText]
     }
 }
 
@@ -21,7 +23,8 @@ struct Presence: Sendable {
     private(set) var participants: [String: Participant] = [:]
 
     mutating func join(_ p: Principal, at now: Date) -> Bool {
-        var entry = participants[p.subject] ?? Participant(user: p.subject, name: p.name, role: p.role, connections: 0, since: now)
+        var entry = participants[p.subject] ?? Participant(user: p.subject, name: p.name, role: p.role, connections: 0, since: now,
+                                                                sinceText: FieldFormat.iso(now))
         entry.connections += 1
         participants[p.subject] = entry
         return entry.connections == 1
@@ -41,9 +44,12 @@ struct Presence: Sendable {
 }
 
 enum FieldFormat {
+    /// ISO 8601 in UTC to the second (`2026-11-25T12:00:00Z`), without a formatter object per call.
     static func iso(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        var t = time_t(d.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }
