@@ -325,6 +325,19 @@ class WebTests(unittest.TestCase):
         shot(d, "10-keyboard-swap")
 
 
+    def test_6_the_palette_of_a_chilled_cabinet_offers_ambient_products(self):
+        # SPEC §2: an ambient product may sit in a chilled cabinet; the palette must offer it (the server
+        # accepts it), and never a frozen one.
+        products = call(self.server, "GET", "/api/products", self.ann)["products"]
+        temperature = {p["product_id"]: p["temperature"] for p in products}
+        d = self.open(self.ann, "#/editor?device=VM-003&cabinet=1")
+        self.live(d)
+        chips = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#palette .chip"), what="palette chips")
+        offered = {temperature[c.get_attribute("data-product")] for c in chips}
+        self.assertIn("ambient", offered)
+        self.assertIn("chilled", offered)
+        self.assertNotIn("frozen", offered)
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     print(f"browser screenshots: {SHOTS}", file=sys.stderr)
