@@ -50,7 +50,8 @@ public struct TokenAuthority: Sendable {
         var claims: [String: Any] = ["sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now]
         if let devices { claims["devices"] = devices }
         let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = Base64URL.encode(try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
+        // Strings, numbers and a string list always serialize.
+        let payload = Base64URL.encode((try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data("{}".utf8))
         let input = header + "." + payload
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: key)
         return input + "." + Base64URL.encode(Data(mac))

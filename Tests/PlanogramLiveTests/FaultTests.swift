@@ -273,4 +273,33 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(replay.first { $0.event == "heatmap" }?.id, heat.id)
         XCTAssertFalse(replay.contains { $0.event == "op" || $0.event == "snapshot" })
     }
+
+    func testClientsThatVanishMidRequestAndMidStreamDuringEditsLoseNoAcknowledgedOp() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let ann = s.token(.merchandiser, sub: "ann")
+        let sid = try s.openSession(token: ann)
+        let name = try slots(s.port, sid, ann).keys.sorted()[0]
+        var acked: [Int] = []
+        for i in 0..<30 {
+            // A subscriber that leaves with a reset while events flow.
+            let gone = try RawClient(port: s.port, timeout: 5, receiveBuffer: 4096)
+            gone.send("GET /api/sessions/\(sid)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(ann)\r\n\r\n")
+            // An op request cut off halfway through its body.
+            let cut = try RawClient(port: s.port, timeout: 5)
+            cut.send("POST /api/sessions/\(sid)/ops HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(ann)\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"client_op_id\":\"cut-\(i)\",")
+            let r = try s.op(sid, token: ann, client: "v\(i)", base: acked.count, ["type": "set_capacity", "slot": name, "capacity": 1 + i % 7])
+            XCTAssertEqual(r.status, 200, r.text)
+            acked.append(r.json["seq"] as! Int)
+            gone.close()
+            cut.close()
+        }
+        XCTAssertEqual(acked, Array(1...30))
+        let logged = try s.server.sessions.env.writer.read { db in
+            try db.query("SELECT client_op_id FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) { $0.text(0) }
+        }
+        XCTAssertEqual(logged, (0..<30).map { "v\($0)" }, "the cut requests applied nothing")
+        XCTAssertTrue(eventually(timeout: 5) { s.server.http.connectionCount == 0 }, "vanished clients are cleaned up")
+        XCTAssertEqual(try s.request("GET", "/healthz").status, 200)
+    }
 }

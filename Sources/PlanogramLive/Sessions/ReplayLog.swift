@@ -47,8 +47,13 @@ struct ReplayLog: Sendable {
         return EventID(seq: last.seq, index: last.index + 1)
     }
 
+    /// Keeps an event. Ids must increase; one that does not (a bug, never input) is not kept, so a resume
+    /// can never be answered out of order.
     mutating func append(_ entry: Entry) {
-        precondition(entry.id > last, "event ids must increase")
+        guard entry.id > last else {
+            assertionFailure("event ids must increase: \(entry.id) after \(last)")
+            return
+        }
         last = entry.id
         if ring.count - head >= capacity {
             floor = ring[head].id

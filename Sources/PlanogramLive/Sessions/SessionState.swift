@@ -143,13 +143,6 @@ struct SessionState: Sendable {
         return undone
     }
 
-    /// Rebuilds after a restart: the committed state is `state`, with no pending change.
-    mutating func restore(_ state: DraftState) {
-        precondition(pending.isEmpty)
-        draft = state
-        committed = state
-    }
-
     mutating func rememberRecovered(user: String, clientOpID: String, seq: Int64, version: Int, at: Double) {
         idempotency.remember(Self.key(user: user, clientOpID: clientOpID), seq: seq, version: version, at: at, committedSeq: seq)
     }
