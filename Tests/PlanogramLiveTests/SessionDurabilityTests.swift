@@ -9,11 +9,7 @@ final class SessionDurabilityTests: XCTestCase {
     let authority = TokenAuthority(secret: AppTestServer.secret)
 
     func request(_ port: Int, _ method: String, _ path: String, token: String, json: Any? = nil) throws -> APIResponse {
-        let c = try RawClient(port: port, timeout: 10)
-        let body = json.map { Array(try! JSONSerialization.data(withJSONObject: $0)) } ?? []
-        c.send(Array("\(method) \(path) HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
-        let r = try c.readResponse()
-        return APIResponse(status: r.status, headers: r.headers, body: r.body)
+        try requestOnce(port, method, path, token: token, json: json)
     }
 
     func slotNames(_ port: Int, _ sid: String, _ token: String) throws -> [String] {

@@ -47,3 +47,12 @@ extension AppTestServer {
         try request("POST", "/api/sessions/\(sid)/ops", token: token, json: ["client_op_id": client, "base_version": base, "op": op])
     }
 }
+
+/// One request on a fresh connection to a server on `port` (a child process or an in-process server).
+func requestOnce(_ port: Int, _ method: String, _ path: String, token: String, json: Any? = nil) throws -> APIResponse {
+    let c = try RawClient(port: port, timeout: 15)
+    let body = json.map { Array(try! JSONSerialization.data(withJSONObject: $0)) } ?? []
+    c.send(Array("\(method) \(path) HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+    let r = try c.readResponse()
+    return APIResponse(status: r.status, headers: r.headers, body: r.body)
+}
