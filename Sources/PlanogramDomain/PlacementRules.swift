@@ -26,7 +26,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The slot concerned, upper case, when there is one.
     public var slot: String? {
         switch self {
-        case .badSlotCode(let s): return s
+        case .badSlotCode(let s): return s.count > 16 ? String(s.prefix(16)) + "…" : s // input is echoed, bounded
         case .slotOutsideCabinet(let s, _, _): return s.description
         case .temperature(let s, _, _, _), .height(let s, _, _, _), .widthLastColumn(let s, _),
              .widthNeighbourOccupied(let s, _, _), .slotOccupiedByWideNeighbour(let s, _), .capacity(let s, _):
@@ -37,7 +37,9 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .badSlotCode(let s): return "\"\(s)\" is not a slot code (row letter then column number, e.g. B4)"
+        case .badSlotCode(let s):
+            let shown = s.count > 16 ? String(s.prefix(16)) + "…" : s // input is echoed, bounded
+            return "\"\(shown)\" is not a slot code (row letter then column number, e.g. B4)"
         case .slotOutsideCabinet(let s, let r, let c):
             let last = SlotCode(row: r - 1, column: c - 1)
             return "slot \(s) is outside the cabinet (A1…\(last))"
@@ -51,7 +53,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
             return "width: \(p) is 2 columns wide and needs \(n), which is occupied, next to \(s)"
         case .slotOccupiedByWideNeighbour(let s, let n):
             return "width: \(s) is covered by the 2-wide product in \(n)"
-        case .capacity(let s, let c): return "capacity: must be at least 1 at \(s), got \(c)"
+        case .capacity(let s, let c): return "capacity: must be between 1 and \(PlacementRules.maxCapacity) at \(s), got \(c)"
         case .unknownProduct(let p): return "unknown product \(p)"
         }
     }
@@ -59,6 +61,9 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// The hard constraints of SPEC §2, checked against a cabinet and a draft.
 public enum PlacementRules {
+    /// The largest capacity a slot may be given (the import's bound too).
+    public static let maxCapacity = 1000
+
     /// Every hard rule that placing `product` with `capacity` in `slot` of `planogram` would break.
     /// The slot's own current content is ignored (it is being replaced); `ignoring` lists other
     /// slots to treat as empty (e.g. the source of a move).
@@ -76,7 +81,7 @@ public enum PlacementRules {
         if product.heightMM > rowMM {
             out.append(.height(slot: slot, product: product.id, productMM: product.heightMM, rowMM: rowMM))
         }
-        if capacity < 1 { out.append(.capacity(slot: slot, capacity: capacity)) }
+        if capacity < 1 || capacity > maxCapacity { out.append(.capacity(slot: slot, capacity: capacity)) }
         let width: (String) -> Int = { products[$0]?.widthColumns ?? 1 }
         // The left neighbour may be a 2-wide product covering this slot.
         let left = slot.leftNeighbour

@@ -298,4 +298,23 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(eventually(timeout: 5) { s.server.http.connectionCount == 0 }, "vanished clients are cleaned up")
         XCTAssertEqual(try s.request("GET", "/healthz").status, 200)
     }
+
+    func testOutOfRangeOpFieldsAreRefusedWithBoundedMessages() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let ann = s.token(.merchandiser, sub: "ann")
+        let sid = try s.openSession(token: ann)
+        let name = try slots(s.port, sid, ann).keys.sorted()[0]
+        let huge = try s.op(sid, token: ann, client: "c", base: 0, ["type": "set_capacity", "slot": name, "capacity": 1_000_000_000_000])
+        XCTAssertEqual(huge.status, 422)
+        XCTAssertEqual(huge.errorCode, "rule_broken")
+        let place = try s.op(sid, token: ann, client: "p", base: 0, ["type": "place", "slot": name, "product_id": "P001", "capacity": 1001])
+        XCTAssertEqual(place.status, 422)
+        let long = try s.op(sid, token: ann, client: "l", base: 0, ["type": "clear", "slot": String(repeating: "Z", count: 100_000)])
+        XCTAssertEqual(long.status, 422)
+        XCTAssertLessThan(long.body.count, 1_000, "the bad slot code is not echoed whole")
+        let deep = try s.request("POST", "/api/sessions/\(sid)/ops", token: ann, body: String(repeating: "[", count: 200_000), contentType: "application/json")
+        XCTAssertEqual(deep.status, 400)
+        XCTAssertEqual(try s.request("GET", "/healthz").status, 200)
+    }
 }

@@ -116,7 +116,7 @@ enum SessionOp: Sendable, Equatable {
             return [a]
         case let .setCapacity(slot, cap):
             let a = try anchor(slot, "set_capacity")
-            guard cap >= 1 else {
+            guard cap >= 1, cap <= PlacementRules.maxCapacity else {
                 let e = PlacementError.capacity(slot: a, capacity: cap)
                 throw .unprocessable("rule_broken", e.description, details: ["violations": [PlanogramJSON.violationJSON(e)]])
             }
