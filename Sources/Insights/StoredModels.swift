@@ -7,7 +7,7 @@ import PlanogramDomain
 /// intervals). The day-by-day series stay out: they are only needed to fit. `fingerprint` names the
 /// history the models were fitted on (it changes with every import), so a stale set is refitted.
 public struct StoredModels: Codable, Sendable {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var format = StoredModels.formatVersion
     public var modelVersion: String

@@ -10,12 +10,14 @@ public struct Product: Sendable, Hashable, Codable {
     /// 1 or 2; a 2-wide product occupies its slot and the one to its right.
     public var widthColumns: Int
     public var shelfLifeDays: Int
+    /// Units per case, for pre-kitting at the warehouse (SPEC §10; 1 when the file does not say).
+    public var caseSize: Int
 
     public init(id: String, name: String, category: String, price: Double, unitCost: Double, temperature: Temperature,
-                heightMM: Int, widthColumns: Int, shelfLifeDays: Int) {
+                heightMM: Int, widthColumns: Int, shelfLifeDays: Int, caseSize: Int = 1) {
         self.id = id; self.name = name; self.category = category; self.price = price; self.unitCost = unitCost
         self.temperature = temperature; self.heightMM = heightMM; self.widthColumns = widthColumns
-        self.shelfLifeDays = shelfLifeDays
+        self.shelfLifeDays = shelfLifeDays; self.caseSize = caseSize
     }
 
     /// The categories the catalogue knows (SPEC §2); others are accepted on import.
@@ -31,10 +33,16 @@ public struct Device: Sendable, Hashable, Codable {
     public var latitude: Double
     public var longitude: Double
     public var deviceType: DeviceType
+    /// When a driver may service the machine, in minutes after midnight in the fleet's time zone
+    /// (SPEC §10); nil for all day.
+    public var access: TimeWindow?
+    /// How long a visit takes, in minutes (default 10).
+    public var serviceMinutes: Int
 
-    public init(id: String, name: String, venueType: VenueType, latitude: Double, longitude: Double, deviceType: DeviceType) {
+    public init(id: String, name: String, venueType: VenueType, latitude: Double, longitude: Double, deviceType: DeviceType,
+                access: TimeWindow? = nil, serviceMinutes: Int = 10) {
         self.id = id; self.name = name; self.venueType = venueType; self.latitude = latitude
-        self.longitude = longitude; self.deviceType = deviceType
+        self.longitude = longitude; self.deviceType = deviceType; self.access = access; self.serviceMinutes = serviceMinutes
     }
 }
 

@@ -46,7 +46,19 @@ final class PublishedPlanograms: @unchecked Sendable {
 enum DomainJSON {
     static func device(_ d: Device, cabinets: [Cabinet]) -> [String: Any] {
         ["device_id": d.id, "name": d.name, "venue_type": d.venueType.rawValue, "latitude": d.latitude,
-         "longitude": d.longitude, "device_type": d.deviceType.rawValue, "cabinets": cabinets.map(cabinet)]
+         "longitude": d.longitude, "device_type": d.deviceType.rawValue, "cabinets": cabinets.map(cabinet),
+         "access_from": d.access.map { TimeWindow.text($0.from) as Any } ?? NSNull(),
+         "access_until": d.access.map { TimeWindow.text($0.until) as Any } ?? NSNull(), "service_minutes": d.serviceMinutes]
+    }
+
+    static func depot(_ d: Depot) -> [String: Any] {
+        ["depot_id": d.id, "name": d.name, "latitude": d.latitude, "longitude": d.longitude,
+         "opens": TimeWindow.text(d.hours.from), "closes": TimeWindow.text(d.hours.until)]
+    }
+
+    static func vehicle(_ v: Vehicle) -> [String: Any] {
+        ["vehicle_id": v.id, "depot_id": v.depotID, "capacity_units": v.capacityUnits,
+         "shift_start": TimeWindow.text(v.shift.from), "shift_end": TimeWindow.text(v.shift.until)]
     }
 
     static func cabinet(_ c: Cabinet) -> [String: Any] {
@@ -57,7 +69,7 @@ enum DomainJSON {
     static func product(_ p: Product) -> [String: Any] {
         ["product_id": p.id, "name": p.name, "category": p.category, "price": p.price, "unit_cost": p.unitCost,
          "temperature": p.temperature.rawValue, "height_mm": p.heightMM, "width_cols": p.widthColumns,
-         "shelf_life_days": p.shelfLifeDays]
+         "shelf_life_days": p.shelfLifeDays, "case_size": p.caseSize]
     }
 
     static func planogram(_ p: Planogram, catalog: Catalog) -> [String: Any] {

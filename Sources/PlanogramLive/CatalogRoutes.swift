@@ -28,6 +28,19 @@ struct CatalogRoutes {
                 return (200, DomainJSON.device(d, cabinets: cat.cabinets(of: id)))
             }
         }
+        // SPEC §10: where trucks start and end, and the trucks (route managers, drivers, admins).
+        router.get("/api/depots", name: "depots") { req, r in
+            app.handle(r) {
+                _ = try app.auth.require(req, [.manager, .driver, .admin])
+                return (200, ["depots": app.catalog.current.depots.values.sorted { $0.id < $1.id }.map(DomainJSON.depot)])
+            }
+        }
+        router.get("/api/vehicles", name: "vehicles") { req, r in
+            app.handle(r) {
+                _ = try app.auth.require(req, [.manager, .driver, .admin])
+                return (200, ["vehicles": app.catalog.current.vehicles.values.sorted { $0.id < $1.id }.map(DomainJSON.vehicle)])
+            }
+        }
         router.get("/api/products", name: "products") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, .anyRole)

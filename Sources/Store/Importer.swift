@@ -24,15 +24,25 @@ public struct ImportReport: Sendable, Codable {
 /// and only a clean set is written, in one transaction. Rows already present are left alone, so
 /// importing the same files twice changes nothing.
 public final class Importer {
-    public static let fileNames = ["products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv", "services.csv"]
+    /// In the order they are read (a file may refer to what an earlier one defines).
+    public static let fileNames = ["products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv", "services.csv",
+                                   "depots.csv", "vehicles.csv", "travel_matrix.csv"]
     static let headers: [String: [String]] = [
-        "products.csv": ["product_id", "name", "category", "price", "unit_cost", "temperature", "height_mm", "width_cols", "shelf_life_days"],
-        "devices.csv": ["device_id", "name", "venue_type", "latitude", "longitude", "device_type"],
+        "products.csv": ["product_id", "name", "category", "price", "unit_cost", "temperature", "height_mm", "width_cols", "shelf_life_days",
+                         "case_size"],
+        "devices.csv": ["device_id", "name", "venue_type", "latitude", "longitude", "device_type", "access_from", "access_until",
+                        "service_minutes"],
+        "depots.csv": ["depot_id", "name", "latitude", "longitude", "opens", "closes"],
+        "vehicles.csv": ["vehicle_id", "depot_id", "capacity_units", "shift_start", "shift_end"],
+        "travel_matrix.csv": ["from_id", "to_id", "seconds", "meters"],
         "cabinets.csv": ["device_id", "cabinet_index", "temperature", "rows", "columns", "row_heights_mm"],
         "planograms.csv": ["device_id", "cabinet_index", "effective_from", "slot", "product_id", "capacity"],
         "sales.csv": ["timestamp", "device_id", "cabinet_index", "slot", "product_id", "price", "transaction_id"],
         "services.csv": ["timestamp", "device_id", "cabinet_index", "slot", "units_added"],
     ]
+
+    /// Columns a file may leave out (SPEC §3 `transaction_id`, SPEC §10's operations columns).
+    static let optionalColumns: Set<String> = ["transaction_id", "case_size", "access_from", "access_until", "service_minutes"]
 
     let store: Store
     let progress: ((ImportProgress) -> Void)?
@@ -72,6 +82,7 @@ public final class Importer {
             }
         }
         batch.checkPlanograms(issues: &issues)
+        batch.checkOperations(issues: &issues)
         guard issues.isEmpty else { throw ImportRejected(issues: issues.issues, total: issues.total) }
         var report = ImportReport()
         report.files = Self.fileNames.filter { files[$0] != nil }

@@ -115,6 +115,22 @@ public enum Migrations {
         DROP TABLE sales;
         ALTER TABLE sales_identity RENAME TO sales;
         """),
+        // SPEC §10: case sizes, access hours and service times, depots, vehicles, a travel matrix.
+        Step(name: "operations-data", sql: """
+        ALTER TABLE products ADD COLUMN case_size INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE devices ADD COLUMN access_from INTEGER;
+        ALTER TABLE devices ADD COLUMN access_until INTEGER;
+        ALTER TABLE devices ADD COLUMN service_minutes INTEGER NOT NULL DEFAULT 10;
+        CREATE TABLE depots (
+          depot_id TEXT PRIMARY KEY, name TEXT NOT NULL, latitude REAL NOT NULL, longitude REAL NOT NULL,
+          opens INTEGER NOT NULL, closes INTEGER NOT NULL);
+        CREATE TABLE vehicles (
+          vehicle_id TEXT PRIMARY KEY, depot_id TEXT NOT NULL REFERENCES depots(depot_id),
+          capacity_units INTEGER NOT NULL, shift_start INTEGER NOT NULL, shift_end INTEGER NOT NULL);
+        CREATE TABLE travel_matrix (
+          from_id TEXT NOT NULL, to_id TEXT NOT NULL, seconds INTEGER NOT NULL, meters INTEGER NOT NULL,
+          PRIMARY KEY (from_id, to_id)) WITHOUT ROWID;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

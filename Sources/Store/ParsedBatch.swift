@@ -68,7 +68,7 @@ struct ParsedBatch {
         let header = (0..<reader.count).map { reader.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
         for name in expected {
             if let i = header.firstIndex(of: name) { position.append(i) }
-            else if name == "transaction_id" { position.append(-1) }
+            else if Importer.optionalColumns.contains(name) { position.append(-1) }
             else { issues.add(file, 1, name, "missing column \(name) in the header") }
         }
         guard issues.total == before else { return }
@@ -94,6 +94,9 @@ struct ParsedBatch {
             case "planograms.csv": parsePlanogramRow(row, &issues)
             case "sales.csv": parseSale(row, &issues)
             case "services.csv": parseService(row, &issues)
+            case "depots.csv": parseDepot(row, &issues)
+            case "vehicles.csv": parseVehicle(row, &issues)
+            case "travel_matrix.csv": parseTravel(row, &issues)
             default: break
             }
             if rows & 0xFFFF == 0, let progress {
@@ -164,6 +167,15 @@ struct ParsedBatch {
             if v == nil { issues.add(file, line, names[c], "bad date \"\(raw(c))\" (ISO 8601 with Z or an offset)") }
             return v
         }
+        /// Whether an optional column is present with a value on this row.
+        func has(_ c: Int) -> Bool { position[c] >= 0 && !raw(c).trimmingCharacters(in: .whitespaces).isEmpty }
+        /// `HH:MM` as minutes after midnight.
+        func timeOfDay(_ c: Int, _ issues: inout ImportIssueList) -> Int? {
+            let text = raw(c).trimmingCharacters(in: .whitespaces)
+            if let m = TimeWindow.minute(text) { return m }
+            issues.add(file, line, names[c], "bad time of day \"\(text.prefix(40))\" (HH:MM, 00:00 to 24:00)")
+            return nil
+        }
         func enumeration<E: RawRepresentable & CaseIterable>(_ c: Int, _ type: E.Type, _ issues: inout ImportIssueList) -> E?
             where E.RawValue == String {
             let s = raw(c).trimmingCharacters(in: .whitespaces).lowercased()
@@ -181,11 +193,13 @@ struct ParsedBatch {
         let temp = r.enumeration(5, Temperature.self, &issues)
         let height = r.integer(6, &issues, range: 1...2000), width = r.integer(7, &issues, range: 1...2)
         let life = r.integer(8, &issues, range: 0...3650)
-        guard issues.total == before, let id, let name, let category, let price, let cost, let temp, let height, let width, let life else { return }
+        let caseSize = r.has(9) ? r.integer(9, &issues, range: 1...1000) : 1
+        guard issues.total == before, let id, let name, let category, let price, let cost, let temp, let height, let width, let life,
+              let caseSize else { return }
         if let first = productLines[id] { issues.add(r.file, r.line, "product_id", "duplicate key \(id) (first on line \(first))"); return }
         productLines[id] = r.line
         let p = Product(id: id, name: name, category: category.lowercased(), price: price, unitCost: cost, temperature: temp,
-                        heightMM: height, widthColumns: width, shelfLifeDays: life)
+                        heightMM: height, widthColumns: width, shelfLifeDays: life, caseSize: caseSize)
         products.append(p)
         catalog.products[id] = p
     }
@@ -199,13 +213,81 @@ struct ParsedBatch {
         let type = r.enumeration(5, DeviceType.self, &issues)
         if let lat, abs(lat) > 90 { issues.add(r.file, r.line, "latitude", "must be within ±90") }
         if let lon, abs(lon) > 180 { issues.add(r.file, r.line, "longitude", "must be within ±180") }
-        guard issues.total == before, let id, let name, let venue, let lat, let lon, let type else { return }
+        var access: TimeWindow?
+        if r.has(6) || r.has(7) {
+            if !r.has(6) { issues.add(r.file, r.line, "access_from", "access_from and access_until go together") }
+            else if !r.has(7) { issues.add(r.file, r.line, "access_until", "access_from and access_until go together") }
+            else if let from = r.timeOfDay(6, &issues), let until = r.timeOfDay(7, &issues) {
+                if until <= from { issues.add(r.file, r.line, "access_until", "must be after access_from (a window does not cross midnight)") }
+                else { access = TimeWindow(from: from, until: until) }
+            }
+        }
+        let minutes = r.has(8) ? r.integer(8, &issues, range: 1...480) : 10
+        guard issues.total == before, let id, let name, let venue, let lat, let lon, let type, let minutes else { return }
         if let first = deviceLines[id] { issues.add(r.file, r.line, "device_id", "duplicate key \(id) (first on line \(first))"); return }
         deviceLines[id] = r.line
-        let d = Device(id: id, name: name, venueType: venue, latitude: lat, longitude: lon, deviceType: type)
+        let d = Device(id: id, name: name, venueType: venue, latitude: lat, longitude: lon, deviceType: type, access: access,
+                       serviceMinutes: minutes)
         devices.append(d)
         catalog.devices[id] = d
     }
+
+    var depots: [Depot] = []
+    var depotLines: [String: Int] = [:]
+    mutating func parseDepot(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let id = r.text(0, &issues), name = r.text(1, &issues)
+        let lat = r.decimal(2, &issues), lon = r.decimal(3, &issues)
+        let opens = r.timeOfDay(4, &issues), closes = r.timeOfDay(5, &issues)
+        if let lat, abs(lat) > 90 { issues.add(r.file, r.line, "latitude", "must be within ±90") }
+        if let lon, abs(lon) > 180 { issues.add(r.file, r.line, "longitude", "must be within ±180") }
+        if let opens, let closes, closes <= opens { issues.add(r.file, r.line, "closes", "must be after opens") }
+        guard issues.total == before, let id, let name, let lat, let lon, let opens, let closes else { return }
+        if let first = depotLines[id] { issues.add(r.file, r.line, "depot_id", "duplicate key \(id) (first on line \(first))"); return }
+        depotLines[id] = r.line
+        let d = Depot(id: id, name: name, latitude: lat, longitude: lon, hours: TimeWindow(from: opens, until: closes))
+        depots.append(d)
+        catalog.depots[id] = d
+    }
+
+    var vehicles: [Vehicle] = []
+    var vehicleLines: [String: Int] = [:]
+    mutating func parseVehicle(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let id = r.text(0, &issues), depot = r.text(1, &issues)
+        let capacity = r.integer(2, &issues, range: 1...100_000)
+        let start = r.timeOfDay(3, &issues), end = r.timeOfDay(4, &issues)
+        if let depot, catalog.depots[depot] == nil { issues.add(r.file, r.line, "depot_id", "unknown depot \(depot)") }
+        if let start, let end, end <= start { issues.add(r.file, r.line, "shift_end", "must be after shift_start") }
+        guard issues.total == before, let id, let depot, let capacity, let start, let end else { return }
+        if let first = vehicleLines[id] { issues.add(r.file, r.line, "vehicle_id", "duplicate key \(id) (first on line \(first))"); return }
+        vehicleLines[id] = r.line
+        let v = Vehicle(id: id, depotID: depot, capacityUnits: capacity, shift: TimeWindow(from: start, until: end))
+        vehicles.append(v)
+        catalog.vehicles[id] = v
+    }
+
+    struct TravelRow { var from: String; var to: String; var seconds: Int; var meters: Int }
+    var travel: [TravelRow] = []
+    var travelLines: [String: Int] = [:]
+    mutating func parseTravel(_ r: FieldCursor, _ issues: inout ImportIssueList) {
+        let before = issues.total
+        let from = r.text(0, &issues), to = r.text(1, &issues)
+        let seconds = r.integer(2, &issues, range: 0...86_400 * 2), meters = r.integer(3, &issues, range: 0...5_000_000)
+        for (c, place) in [(0, from), (1, to)] {
+            if let place, catalog.devices[place] == nil && catalog.depots[place] == nil {
+                issues.add(r.file, r.line, c == 0 ? "from_id" : "to_id", "unknown place \(place) (a device or depot id)")
+            }
+        }
+        guard issues.total == before, let from, let to, let seconds, let meters else { return }
+        let key = from + "\u{1F}" + to
+        if let first = travelLines[key] { issues.add(r.file, r.line, "to_id", "duplicate key \(from) → \(to) (first on line \(first))"); return }
+        travelLines[key] = r.line
+        travel.append(TravelRow(from: from, to: to, seconds: seconds, meters: meters))
+    }
+
+    /// Cross-file checks of the operations data (nothing yet beyond the per-row references).
+    func checkOperations(issues: inout ImportIssueList) {}
 
     var cabinetLines: [CabinetKey: Int] = [:]
     mutating func parseCabinet(_ r: FieldCursor, _ issues: inout ImportIssueList) {
@@ -405,36 +487,41 @@ struct ParsedBatch {
     func write(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> [String: Int] {
         var written: [String: Int] = [:]
         let up = try db.statement("""
-            INSERT INTO products(product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO products(product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, category = excluded.category, price = excluded.price,
               unit_cost = excluded.unit_cost, temperature = excluded.temperature, height_mm = excluded.height_mm,
-              width_cols = excluded.width_cols, shelf_life_days = excluded.shelf_life_days
-            WHERE (name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days) IS NOT
+              width_cols = excluded.width_cols, shelf_life_days = excluded.shelf_life_days, case_size = excluded.case_size
+            WHERE (name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size) IS NOT
                   (excluded.name, excluded.category, excluded.price, excluded.unit_cost, excluded.temperature,
-                   excluded.height_mm, excluded.width_cols, excluded.shelf_life_days)
+                   excluded.height_mm, excluded.width_cols, excluded.shelf_life_days, excluded.case_size)
             """)
         for p in products {
             try up.bind([.text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
-                         .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays)])
+                         .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays), .of(p.caseSize)])
             try up.step()
             written["products.csv", default: 0] += db.changes
             up.reset()
         }
         let ud = try db.statement("""
-            INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, venue_type = excluded.venue_type,
-              latitude = excluded.latitude, longitude = excluded.longitude, device_type = excluded.device_type
-            WHERE (name, venue_type, latitude, longitude, device_type) IS NOT
-                  (excluded.name, excluded.venue_type, excluded.latitude, excluded.longitude, excluded.device_type)
+              latitude = excluded.latitude, longitude = excluded.longitude, device_type = excluded.device_type,
+              access_from = excluded.access_from, access_until = excluded.access_until, service_minutes = excluded.service_minutes
+            WHERE (name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes) IS NOT
+                  (excluded.name, excluded.venue_type, excluded.latitude, excluded.longitude, excluded.device_type,
+                   excluded.access_from, excluded.access_until, excluded.service_minutes)
             """)
         for d in devices {
             try ud.bind([.text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
-                         .text(d.deviceType.rawValue)])
+                         .text(d.deviceType.rawValue), d.access.map { .of($0.from) } ?? .null, d.access.map { .of($0.until) } ?? .null,
+                         .of(d.serviceMinutes)])
             try ud.step()
             written["devices.csv", default: 0] += db.changes
             ud.reset()
         }
+        written.merge(try writeOperations(db)) { $0 + $1 }
         let uc = try db.statement("""
             INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id, cabinet_index) DO UPDATE SET temperature = excluded.temperature, rows = excluded.rows,
@@ -493,6 +580,41 @@ struct ParsedBatch {
                     AND p2.effective_from <= planogram_versions.effective_from)
                 WHERE device_id = ? AND cabinet_index = ?
                 """, [.text(cab.deviceID), .of(cab.index)])
+        }
+        return written
+    }
+
+    /// Depots, vehicles and the travel matrix: upserts that change nothing when the row is the same.
+    func writeOperations(_ db: SQLiteDatabase) throws -> [String: Int] {
+        var written: [String: Int] = [:]
+        let ud = try db.statement("""
+            INSERT INTO depots(depot_id, name, latitude, longitude, opens, closes) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(depot_id) DO UPDATE SET name = excluded.name, latitude = excluded.latitude, longitude = excluded.longitude,
+              opens = excluded.opens, closes = excluded.closes
+            WHERE (name, latitude, longitude, opens, closes) IS NOT (excluded.name, excluded.latitude, excluded.longitude, excluded.opens, excluded.closes)
+            """)
+        for d in depots {
+            try ud.bind([.text(d.id), .text(d.name), .double(d.latitude), .double(d.longitude), .of(d.hours.from), .of(d.hours.until)])
+            try ud.step(); written["depots.csv", default: 0] += db.changes; ud.reset()
+        }
+        let uv = try db.statement("""
+            INSERT INTO vehicles(vehicle_id, depot_id, capacity_units, shift_start, shift_end) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(vehicle_id) DO UPDATE SET depot_id = excluded.depot_id, capacity_units = excluded.capacity_units,
+              shift_start = excluded.shift_start, shift_end = excluded.shift_end
+            WHERE (depot_id, capacity_units, shift_start, shift_end) IS NOT (excluded.depot_id, excluded.capacity_units, excluded.shift_start, excluded.shift_end)
+            """)
+        for v in vehicles {
+            try uv.bind([.text(v.id), .text(v.depotID), .of(v.capacityUnits), .of(v.shift.from), .of(v.shift.until)])
+            try uv.step(); written["vehicles.csv", default: 0] += db.changes; uv.reset()
+        }
+        let ut = try db.statement("""
+            INSERT INTO travel_matrix(from_id, to_id, seconds, meters) VALUES (?, ?, ?, ?)
+            ON CONFLICT(from_id, to_id) DO UPDATE SET seconds = excluded.seconds, meters = excluded.meters
+            WHERE (seconds, meters) IS NOT (excluded.seconds, excluded.meters)
+            """)
+        for t in travel {
+            try ut.bind([.text(t.from), .text(t.to), .of(t.seconds), .of(t.meters)])
+            try ut.step(); written["travel_matrix.csv", default: 0] += db.changes; ut.reset()
         }
         return written
     }

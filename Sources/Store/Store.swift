@@ -46,6 +46,17 @@ public final class Store: @unchecked Sendable {
         try read { db in try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version) }
     }
 
+    /// Road travel between two places (device or depot ids) from `travel_matrix.csv`, if the operator gave it.
+    public func travelMatrix() throws -> [String: [String: (seconds: Int, meters: Int)]] {
+        try read { db in
+            var m: [String: [String: (seconds: Int, meters: Int)]] = [:]
+            for (a, b, s, d) in try db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix", [], { ($0.text(0), $0.text(1), $0.int(2), $0.int(3)) }) {
+                m[a, default: [:]][b] = (s, d)
+            }
+            return m
+        }
+    }
+
     /// Every version of a cabinet's planogram, oldest first.
     public func planogramHistory(deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
         try read { db in try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: cabinetIndex) }
@@ -62,6 +73,8 @@ public struct Catalog: Sendable {
     public var devices: [String: Device] = [:]
     public var cabinets: [CabinetKey: Cabinet] = [:]
     public var products: [String: Product] = [:]
+    public var depots: [String: Depot] = [:]
+    public var vehicles: [String: Vehicle] = [:]
 
     public init() {}
 
@@ -73,19 +86,26 @@ public struct Catalog: Sendable {
 
     static func load(_ db: SQLiteDatabase) throws -> Catalog {
         var c = Catalog()
-        for d in try db.query("SELECT device_id, name, venue_type, latitude, longitude, device_type FROM devices", [], {
+        for d in try db.query("SELECT device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes FROM devices", [], {
             Device(id: $0.text(0), name: $0.text(1), venueType: VenueType(rawValue: $0.text(2)) ?? .other,
-                   latitude: $0.double(3), longitude: $0.double(4), deviceType: DeviceType(rawValue: $0.text(5)) ?? .snack)
+                   latitude: $0.double(3), longitude: $0.double(4), deviceType: DeviceType(rawValue: $0.text(5)) ?? .snack,
+                   access: $0.isNull(6) || $0.isNull(7) ? nil : TimeWindow(from: $0.int(6), until: $0.int(7)), serviceMinutes: $0.int(8))
         }) { c.devices[d.id] = d }
+        for d in try db.query("SELECT depot_id, name, latitude, longitude, opens, closes FROM depots", [], {
+            Depot(id: $0.text(0), name: $0.text(1), latitude: $0.double(2), longitude: $0.double(3), hours: TimeWindow(from: $0.int(4), until: $0.int(5)))
+        }) { c.depots[d.id] = d }
+        for v in try db.query("SELECT vehicle_id, depot_id, capacity_units, shift_start, shift_end FROM vehicles", [], {
+            Vehicle(id: $0.text(0), depotID: $0.text(1), capacityUnits: $0.int(2), shift: TimeWindow(from: $0.int(3), until: $0.int(4)))
+        }) { c.vehicles[v.id] = v }
         for cab in try db.query("SELECT device_id, cabinet_index, temperature, rows, columns, row_heights_mm FROM cabinets", [], {
             Cabinet(deviceID: $0.text(0), index: $0.int(1), temperature: Temperature(rawValue: $0.text(2)) ?? .ambient,
                     rows: $0.int(3), columns: $0.int(4),
                     rowHeightsMM: $0.text(5).split(separator: ";").compactMap { Int($0) })
         }) { c.cabinets[CabinetKey(cab.deviceID, cab.index)] = cab }
-        for p in try db.query("SELECT product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days FROM products", [], {
+        for p in try db.query("SELECT product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size FROM products", [], {
             Product(id: $0.text(0), name: $0.text(1), category: $0.text(2), price: $0.double(3), unitCost: $0.double(4),
                     temperature: Temperature(rawValue: $0.text(5)) ?? .ambient, heightMM: $0.int(6),
-                    widthColumns: $0.int(7), shelfLifeDays: $0.int(8))
+                    widthColumns: $0.int(7), shelfLifeDays: $0.int(8), caseSize: $0.int(9))
         }) { c.products[p.id] = p }
         return c
     }

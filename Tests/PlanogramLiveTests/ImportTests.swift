@@ -189,6 +189,88 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(product.issues.first?.column, "price")
     }
 
+    static let operations: [String: String] = [
+        "products.csv": """
+        product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days,case_size
+        P1,"Chips, salted",chips,1.50,0.50,ambient,150,1,120,24
+        P2,Cola,soda,2.00,0.60,chilled,120,1,200,
+        P3,Club Sandwich,sandwich,4.50,2.00,chilled,90,2,3,6
+        """,
+        "devices.csv": """
+        device_id,name,venue_type,latitude,longitude,device_type,access_from,access_until,service_minutes
+        D1,Lobby,office,52.5,13.4,combo,07:00,19:30,14
+        """,
+        "depots.csv": """
+        depot_id,name,latitude,longitude,opens,closes
+        DEP-N,North,52.55,13.38,05:00,21:00
+        """,
+        "vehicles.csv": """
+        vehicle_id,depot_id,capacity_units,shift_start,shift_end
+        V1,DEP-N,900,06:00,14:30
+        """,
+        "travel_matrix.csv": """
+        from_id,to_id,seconds,meters
+        DEP-N,D1,840,6100
+        D1,DEP-N,900,6300
+        """,
+    ]
+
+    func testOperationsDataImportsAndIsReadBack() throws {
+        var files = Self.good
+        for (k, v) in Self.operations { files[k] = v }
+        try write(files)
+        let report = try Importer(store: store).importDirectory(dir + "/csv")
+        XCTAssertEqual(report.rowsWritten["depots.csv"], 1)
+        XCTAssertEqual(report.rowsWritten["vehicles.csv"], 1)
+        XCTAssertEqual(report.rowsWritten["travel_matrix.csv"], 2)
+        let c = try store.loadCatalog()
+        XCTAssertEqual(c.products["P1"]?.caseSize, 24)
+        XCTAssertEqual(c.products["P2"]?.caseSize, 1, "an empty case_size is the default")
+        XCTAssertEqual(c.devices["D1"]?.access, TimeWindow(from: 7 * 60, until: 19 * 60 + 30))
+        XCTAssertEqual(c.devices["D1"]?.serviceMinutes, 14)
+        XCTAssertEqual(c.depots["DEP-N"]?.hours, TimeWindow(from: 300, until: 1260))
+        XCTAssertEqual(c.vehicles["V1"], Vehicle(id: "V1", depotID: "DEP-N", capacityUnits: 900, shift: TimeWindow(from: 360, until: 870)))
+        XCTAssertEqual(try store.travelMatrix()["DEP-N"]?["D1"]?.seconds, 840)
+        XCTAssertEqual(try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten, 0, "a re-import changes nothing")
+        // Files without the optional columns keep the defaults.
+        let plain = try Store(path: dir + "/plain.db")
+        try write(Self.good)
+        _ = try Importer(store: plain).importDirectory(dir + "/csv")
+        XCTAssertEqual(try plain.loadCatalog().devices["D1"]?.serviceMinutes, 10)
+        XCTAssertNil(try plain.loadCatalog().devices["D1"]?.access)
+    }
+
+    func testBadOperationsDataIsRefusedWithFileLineAndColumn() throws {
+        let cases: [(String, String, String, String)] = [
+            ("depots.csv", "DEP-S,South,52.4,13.5,22:00,06:00", "closes", "after opens"),
+            ("depots.csv", "DEP-S,South,52.4,13.5,5am,21:00", "opens", "bad time of day"),
+            ("vehicles.csv", "V2,NOPE,500,06:00,14:00", "depot_id", "unknown depot NOPE"),
+            ("vehicles.csv", "V2,DEP-N,0,06:00,14:00", "capacity_units", "between 1"),
+            ("travel_matrix.csv", "DEP-N,D9,100,100", "to_id", "unknown place D9"),
+            ("travel_matrix.csv", "DEP-N,D1,100,100", "to_id", "duplicate key"),
+            ("devices.csv", "D2,Hall,office,52.5,13.4,snack,08:00,,10", "access_until", "go together"),
+            ("devices.csv", "D2,Hall,office,52.5,13.4,snack,18:00,08:00,10", "access_until", "after access_from"),
+            ("products.csv", "P9,Gum,candy,1,0.5,ambient,50,1,300,0", "case_size", "between 1 and 1000"),
+        ]
+        for (file, row, column, message) in cases {
+            var files = Self.good
+            for (k, v) in Self.operations { files[k] = v }
+            files[file] = Self.operations[file]! + "\n" + row
+            try write(files)
+            do {
+                _ = try Importer(store: store).importDirectory(dir + "/csv")
+                XCTFail("accepted: \(row)")
+            } catch let r as ImportRejected {
+                let issue = try XCTUnwrap(r.issues.first)
+                XCTAssertEqual(issue.file, file, row)
+                XCTAssertEqual(issue.line, Self.operations[file]!.split(separator: "\n").count + 1, row)
+                XCTAssertEqual(issue.column, column, "\(row): \(issue)")
+                XCTAssertTrue(issue.message.contains(message), "\(row): \(issue.message)")
+            }
+            XCTAssertEqual(try store.read { try $0.scalarInt("SELECT count(*) FROM depots") }, 0, "nothing written: \(row)")
+        }
+    }
+
     func testMissingColumnAndUnknownFileAreReported() throws {
         let r = try rejected("devices.csv", "device_id,name,venue_type,latitude,device_type\nD1,L,office,1,snack")
         XCTAssertEqual(r.issues.first?.column, "longitude")
