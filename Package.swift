@@ -31,6 +31,9 @@ let package = Package(
         // Heat zones, velocity, affinity, placement score, revenue model, backtest. Pure and deterministic.
         .target(name: "Insights", dependencies: ["PlanogramDomain"]),
 
+        // Demand counts, stock by lot, spoilage and stockout probabilities (SPEC §10–§11). Pure.
+        .target(name: "Forecasting", dependencies: ["PlanogramDomain", "Insights"]),
+
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
 
@@ -50,7 +53,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -74,6 +77,7 @@ let package = Package(
         .target(name: "FakeAnthropic", path: "Tests/FakeAnthropic"),
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Insights", "PlanogramDomain", "FakeAnthropic"]),
         .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
+        .testTarget(name: "ForecastingTests", dependencies: ["Forecasting", "Insights", "PlanogramDomain"]),
         .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
     ]
 )

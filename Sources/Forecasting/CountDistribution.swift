@@ -1,0 +1,68 @@
+import Foundation
+
+/// The distribution of a count of units over some span: negative binomial with `mean` and `size` k
+/// (variance mean + mean²/k), Poisson when k is infinite. Demand for a slot is overdispersed (days differ
+/// more than Poisson allows), so intervals and stockout probabilities use k fitted from the history.
+public struct CountDistribution: Sendable, Equatable {
+    public let mean: Double
+    /// The negative binomial's size; `.infinity` is Poisson.
+    public let size: Double
+
+    public init(mean: Double, size: Double = .infinity) {
+        self.mean = max(0, mean.isFinite ? mean : 0)
+        self.size = size > 0 ? size : .infinity
+    }
+
+    public var variance: Double { size.isInfinite ? mean : mean + mean * mean / size }
+
+    /// P(X = 0), P(X = 1), … up to `n` (inclusive), computed by the recurrence of the pmf.
+    func pmf(upTo n: Int) -> [Double] {
+        guard n >= 0 else { return [] }
+        var out = [Double](repeating: 0, count: n + 1)
+        if mean <= 1e-12 { out[0] = 1; return out }
+        var p: Double
+        if size.isInfinite {
+            p = exp(-mean)
+        } else {
+            p = exp(size * log(size / (size + mean)))
+        }
+        out[0] = p
+        if n == 0 { return out }
+        let q = size.isInfinite ? 0 : mean / (size + mean)
+        for x in 0..<n {
+            if size.isInfinite { p *= mean / Double(x + 1) } else { p *= (Double(x) + size) / Double(x + 1) * q }
+            out[x + 1] = p
+        }
+        return out
+    }
+
+    /// P(X ≥ k).
+    public func atLeast(_ k: Int) -> Double {
+        guard k > 0 else { return 1 }
+        if mean <= 1e-12 { return 0 }
+        let below = pmf(upTo: k - 1).reduce(0, +)
+        return min(1, max(0, 1 - below))
+    }
+
+    /// The smallest x with P(X ≤ x) ≥ q.
+    public func quantile(_ q: Double) -> Int {
+        guard mean > 1e-12 else { return 0 }
+        // Far enough for any q below 1 − 1e-9 of demand the size of a slot's.
+        let limit = Int((mean + 12 * variance.squareRoot() + 20).rounded(.up))
+        var cdf = 0.0
+        for (x, p) in pmf(upTo: min(limit, 100_000)).enumerated() {
+            cdf += p
+            if cdf >= q { return x }
+        }
+        return limit
+    }
+
+    /// E[min(X, c)]: the units a slot holding `c` can serve.
+    public func expectedServed(capacity c: Int) -> Double {
+        guard c > 0 else { return 0 }
+        let ps = pmf(upTo: c - 1)
+        var below = 0.0, cdf = 0.0
+        for (x, p) in ps.enumerated() { below += Double(x) * p; cdf += p }
+        return below + Double(c) * max(0, 1 - cdf)
+    }
+}

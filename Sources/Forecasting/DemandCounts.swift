@@ -1,0 +1,75 @@
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// The count side of demand (SPEC §11), on top of the Part 1 demand model (product, position, device and
+/// weekday terms): a per-device trend, fitted as the slope of log daily units over the last twelve weeks
+/// and shrunk toward none, and the negative binomial size of a slot's daily counts, fitted by the method
+/// of moments on fully stocked slot-days (days a slot sold out are censored: they say only that demand
+/// was at least what sold, so they are left out). Pure and deterministic; stored with the models.
+public struct DemandCounts: Sendable, Codable, Equatable {
+    public static let version = "nb-trend-1"
+
+    /// Log units per day, per device.
+    public var trendPerDay: [String: Double]
+    /// The negative binomial size; 0 stands for Poisson (no overdispersion found).
+    public var size: Double
+    /// The last day (exclusive) of the data it was fitted on.
+    public var fittedBefore: Int32
+
+    public init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32) {
+        self.trendPerDay = trendPerDay
+        self.size = size
+        self.fittedBefore = fittedBefore
+    }
+
+    public var distributionSize: Double { size > 0 ? size : .infinity }
+
+    /// Fits on the history the model was fitted on.
+    public static func fit(model: DemandModel) -> DemandCounts {
+        let h = model.history
+        let end = model.fittedBefore
+        // Trend: least squares of log(units + 0.5) on the day over the last 84 days, shrunk by n/(n + 120),
+        // bounded to ±1 % a day.
+        var trend: [String: Double] = [:]
+        for (device, days) in h.deviceDayUnits {
+            let points = days.filter { $0.key >= end - 84 && $0.key < end }.map { (Double($0.key), log($0.value + 0.5)) }
+            guard points.count >= 21 else { continue }
+            let n = Double(points.count)
+            let mx = points.reduce(0) { $0 + $1.0 } / n, my = points.reduce(0) { $0 + $1.1 } / n
+            let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+            guard sxx > 0 else { continue }
+            let slope = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
+            trend[device] = max(-0.01, min(0.01, slope * n / (n + 120)))
+        }
+        // Dispersion: Σ μ² / Σ ((y − μ)² − μ) over fully stocked slot-days of the last 90 days.
+        var num = 0.0, den = 0.0
+        for s in h.series {
+            guard let cabinet = h.cabinets[s.cabinet] else { continue }
+            for d in s.days where d.day >= end - 90 && d.day < end && d.product >= 0 && d.inStock >= 0.999 {
+                let product = h.products[Int(d.product)]
+                let mu = model.rate(productID: product.id, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
+                    * model.weekdayFactor(s.cabinet.deviceID, d.day)
+                guard mu > 0.05 else { continue }
+                let y = Double(d.units)
+                num += mu * mu
+                den += (y - mu) * (y - mu) - mu
+            }
+        }
+        let size = den > 0 && num > 0 ? min(1_000, max(0.5, num / den)) : 0
+        return DemandCounts(trendPerDay: trend, size: size, fittedBefore: end)
+    }
+
+    /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days.
+    public func path(model: DemandModel, deviceID: String, cabinet: Cabinet, slot: SlotCode, productID: String,
+                     fromDay: Int64, days: Int) -> DemandPath {
+        let base = model.rate(productID: productID, deviceID: deviceID, cabinet: cabinet, slot: slot)
+        let beta = trendPerDay[deviceID] ?? 0
+        let rates = (0..<max(1, days)).map { i -> Double in
+            let day = fromDay + Int64(i)
+            let ahead = Double(day - Int64(fittedBefore))
+            return base * model.weekdayFactor(deviceID, Int32(clamping: day)) * min(1.4, max(0.7, exp(beta * max(0, ahead))))
+        }
+        return DemandPath(firstDay: fromDay, ratePerDay: rates, size: distributionSize)
+    }
+}

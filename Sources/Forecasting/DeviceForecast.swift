@@ -1,0 +1,66 @@
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// The forecast of one slot over a horizon (SPEC §11 `GET /api/devices/{id}/forecast`).
+public struct SlotOutlook: Sendable, Equatable {
+    public let cabinetIndex: Int
+    public let slot: SlotCode
+    public let productID: String
+    public let capacity: Int
+    /// Mean units demanded per day over the horizon.
+    public let unitsPerDay: Double
+    /// Units demanded over the horizon, and a 90 % predictive interval.
+    public let expectedUnits: Double
+    public let interval: (lower: Int, upper: Int)
+    public let stockNow: Int
+    /// Median time the slot runs empty, if within the horizon.
+    public let emptyAt: Int64?
+    /// Probability the slot runs empty before the next planned visit.
+    public let stockoutProbability: Double
+    /// Units good now that pass their date before the next visit, and the earliest such date.
+    public let expiringUnits: Int
+    public let expiresAt: Int64?
+    /// Units already past their date.
+    public let expiredUnits: Int
+
+    public static func == (a: SlotOutlook, b: SlotOutlook) -> Bool {
+        a.cabinetIndex == b.cabinetIndex && a.slot == b.slot && a.productID == b.productID && a.expectedUnits == b.expectedUnits
+            && a.interval == b.interval && a.stockNow == b.stockNow && a.emptyAt == b.emptyAt
+            && a.stockoutProbability == b.stockoutProbability && a.expiringUnits == b.expiringUnits
+    }
+}
+
+/// A device's slots over the next days: demand (count model), stock by lot, when each slot runs empty, the
+/// chance it does before the next visit, and what expires. Pure: the caller brings the models, the
+/// stock ledger, the planograms in effect and the time of the next visit.
+public enum DeviceForecast {
+    public static func slots(deviceID: String, cabinets: [Cabinet], planograms: [Int: Planogram], ledger: StockLedger,
+                             model: DemandModel, counts: DemandCounts, now: Int64, days: Int, nextVisit: Int64) -> [SlotOutlook] {
+        let horizon = now + Int64(days) * 86_400
+        let today = now >= 0 ? now / 86_400 : (now - 86_399) / 86_400
+        var out: [SlotOutlook] = []
+        for cabinet in cabinets.sorted(by: { $0.index < $1.index }) {
+            guard let plan = planograms[cabinet.index] else { continue }
+            for (slot, facing) in plan.sortedFacings {
+                let key = SlotKey(CabinetKey(deviceID, cabinet.index), slot)
+                let path = counts.path(model: model, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: facing.productID,
+                                       fromDay: today, days: days + 1)
+                var stock = ledger.slots[key] ?? SlotStock(shelfLifeDays: nil)
+                if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID { stock = SlotStock(shelfLifeDays: nil) }
+                let units = stock.units
+                let demand = path.distribution(from: now, to: horizon)
+                let untilVisit = path.distribution(from: now, to: max(now, nextVisit))
+                out.append(SlotOutlook(
+                    cabinetIndex: cabinet.index, slot: slot, productID: facing.productID, capacity: facing.capacity,
+                    unitsPerDay: demand.mean / Double(max(days, 1)), expectedUnits: demand.mean,
+                    interval: (demand.quantile(0.05), demand.quantile(0.95)), stockNow: units,
+                    emptyAt: path.medianEmptyTime(stock: units, now: now, horizon: horizon),
+                    stockoutProbability: units > 0 ? untilVisit.atLeast(units) : 1,
+                    expiringUnits: stock.expiring(after: now, before: max(now, nextVisit)),
+                    expiresAt: stock.nextExpiry(after: now), expiredUnits: stock.expired(at: now)))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Expected demand of one slot over time: a rate per day (units per in-stock day, already scaled for the
+/// weekday and the trend) spread evenly over the trading day (06:00–22:00, the hours the history's
+/// in-stock share is measured in), and the negative binomial size of its counts.
+public struct DemandPath: Sendable {
+    public static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
+
+    /// Units per day for the days from `firstDay` on (days since 1970; the last rate holds beyond).
+    public let firstDay: Int64
+    public let ratePerDay: [Double]
+    public let size: Double
+
+    public init(firstDay: Int64, ratePerDay: [Double], size: Double) {
+        self.firstDay = firstDay
+        self.ratePerDay = ratePerDay
+        self.size = size
+    }
+
+    func rate(onDay d: Int64) -> Double {
+        guard !ratePerDay.isEmpty else { return 0 }
+        let i = Int(d - firstDay)
+        return ratePerDay[min(max(i, 0), ratePerDay.count - 1)]
+    }
+
+    /// Expected units demanded between two times (seconds since 1970).
+    public func expected(from: Int64, to: Int64) -> Double {
+        guard to > from else { return 0 }
+        var total = 0.0
+        var t = from
+        let span = Double(Self.tradingEnd - Self.tradingStart)
+        while t < to {
+            let day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+            let start = day * 86_400
+            let lo = max(t, start + Self.tradingStart), hi = min(to, start + Self.tradingEnd)
+            if hi > lo { total += rate(onDay: day) * Double(hi - lo) / span }
+            t = start + 86_400
+        }
+        return total
+    }
+
+    public func distribution(from: Int64, to: Int64) -> CountDistribution {
+        CountDistribution(mean: expected(from: from, to: to), size: size)
+    }
+
+    /// The median time the slot runs empty: the first moment at which demand since `now` is at least the
+    /// stock with probability ½, searched in steps of `step` seconds up to `horizon`; nil if not by then.
+    public func medianEmptyTime(stock: Int, now: Int64, horizon: Int64, step: Int64 = 900) -> Int64? {
+        if stock <= 0 { return now }
+        var t = now
+        while t < horizon {
+            t = min(horizon, t + step)
+            if distribution(from: now, to: t).atLeast(stock) >= 0.5 {
+                // Refine within the last step by bisection (to the minute).
+                var lo = t - step, hi = t
+                while hi - lo > 60 {
+                    let mid = (lo + hi) / 2
+                    if distribution(from: now, to: mid).atLeast(stock) >= 0.5 { hi = mid } else { lo = mid }
+                }
+                return hi
+            }
+        }
+        return nil
+    }
+}

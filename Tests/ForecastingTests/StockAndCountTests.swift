@@ -1,0 +1,85 @@
+import Forecasting
+import Foundation
+import PlanogramDomain
+import XCTest
+
+final class SlotStockTests: XCTestCase {
+    let day: Int64 = 86_400
+
+    func testSalesTakeTheOldestLotAndOldLotsExpire() {
+        var s = SlotStock(shelfLifeDays: 3)
+        s.restock(units: 2, at: 0)
+        s.restock(units: 3, at: 2 * day)
+        XCTAssertEqual(s.units, 5)
+        XCTAssertEqual(s.expired(at: 3 * day - 1), 0)
+        XCTAssertEqual(s.expired(at: 3 * day), 2, "the first lot is past its date after three days")
+        XCTAssertTrue(s.sell())
+        XCTAssertEqual(s.lots.map(\.units), [1, 3], "a sale takes the oldest lot first")
+        XCTAssertEqual(s.expiring(after: 3 * day, before: 6 * day), 3)
+        XCTAssertEqual(s.nextExpiry(after: 3 * day), 5 * day)
+        XCTAssertEqual(s.pull(units: 2), 2)
+        XCTAssertEqual(s.lots, [SlotStock.Lot(loadedAt: 2 * day, units: 2)], "a pull removes the oldest units")
+        s.sell(); s.sell()
+        XCTAssertFalse(s.sell(), "nothing recorded to sell")
+        XCTAssertEqual(s.unseenSales, 1)
+    }
+
+    func testProductsWithoutAShelfLifeNeverExpire() {
+        var s = SlotStock(shelfLifeDays: 0)
+        s.restock(units: 4, at: 0)
+        XCTAssertEqual(s.expired(at: 10_000 * day), 0)
+        XCTAssertNil(s.nextExpiry(after: 0))
+    }
+
+    func testTheLedgerCountsSpoilageWhenADriverPullsOrTheProductChanges() {
+        var l = StockLedger(shelfLifeDays: { $0 == "SAND" ? 3 : nil })
+        let k = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
+        l.restock(k, product: "SAND", units: 4, at: 0)
+        l.sale(k, product: "SAND", at: day)
+        XCTAssertEqual(l.expired(at: 4 * day)[k], 3)
+        XCTAssertEqual(l.pull(k, units: 3, at: 4 * day), 3)
+        XCTAssertEqual(l.spoiled[k], 3)
+        l.restock(k, product: "SAND", units: 2, at: 4 * day)
+        l.restock(k, product: "COLA", units: 5, at: 10 * day) // a new planogram: the old units leave, expired
+        XCTAssertEqual(l.spoiled[k], 5)
+        XCTAssertEqual(l.slots[k]?.units, 5)
+        XCTAssertEqual(l.productOf[k], "COLA")
+    }
+}
+
+final class CountDistributionTests: XCTestCase {
+    func testPoissonAndNegativeBinomialAgreeWithTheirFormulas() {
+        let p = CountDistribution(mean: 2)
+        XCTAssertEqual(p.atLeast(1), 1 - exp(-2), accuracy: 1e-12)
+        XCTAssertEqual(p.atLeast(3), 1 - exp(-2) * (1 + 2 + 2), accuracy: 1e-12)
+        XCTAssertEqual(p.quantile(0.5), 2)
+        // NB with mean 4, size 2: P(0) = (2/6)^2, variance 4 + 16/2 = 12.
+        let nb = CountDistribution(mean: 4, size: 2)
+        XCTAssertEqual(1 - nb.atLeast(1), pow(2.0 / 6, 2), accuracy: 1e-12)
+        XCTAssertEqual(nb.variance, 12)
+        // A wider distribution puts a 95 % quantile further out than Poisson of the same mean.
+        XCTAssertGreaterThan(nb.quantile(0.95), CountDistribution(mean: 4).quantile(0.95))
+        // Served units: a slot of 3 facing Poisson(2) serves E[min(X, 3)].
+        let pmf: [Double] = [exp(-2), 2 * exp(-2), 2 * exp(-2)] // 2^x e^-2 / x! for x = 0, 1, 2
+        let served: Double = 0 * pmf[0] + 1 * pmf[1] + 2 * pmf[2] + 3 * p.atLeast(3)
+        XCTAssertEqual(p.expectedServed(capacity: 3), served, accuracy: 1e-12)
+        XCTAssertEqual(CountDistribution(mean: 0).atLeast(1), 0)
+        XCTAssertEqual(CountDistribution(mean: 0).quantile(0.99), 0)
+    }
+
+    func testADemandPathSpreadsEachDayOverTradingHoursAndFindsTheMedianEmptyTime() {
+        let day: Int64 = 86_400
+        let path = DemandPath(firstDay: 100, ratePerDay: [8, 16], size: .infinity)
+        let d0 = 100 * day
+        XCTAssertEqual(path.expected(from: d0, to: d0 + day), 8, accuracy: 1e-9)
+        XCTAssertEqual(path.expected(from: d0 + 6 * 3600, to: d0 + 14 * 3600), 4, accuracy: 1e-9, "half the trading day")
+        XCTAssertEqual(path.expected(from: d0, to: d0 + 6 * 3600), 0, "nothing sells before opening")
+        XCTAssertEqual(path.expected(from: d0 + day, to: d0 + 3 * day), 32, accuracy: 1e-9, "the last rate holds beyond")
+        // 4 units at 8/day from 06:00: the median empty time is about half a trading day in.
+        let empty = path.medianEmptyTime(stock: 4, now: d0 + 6 * 3600, horizon: d0 + 2 * day)!
+        XCTAssertGreaterThan(empty, d0 + 11 * 3600)
+        XCTAssertLessThan(empty, d0 + 16 * 3600)
+        XCTAssertNil(path.medianEmptyTime(stock: 1_000, now: d0, horizon: d0 + day))
+        XCTAssertEqual(path.medianEmptyTime(stock: 0, now: d0, horizon: d0 + day), d0)
+    }
+}
