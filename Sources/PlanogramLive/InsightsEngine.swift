@@ -1,3 +1,4 @@
+import Forecasting
 import Foundation
 import Insights
 import Logging
@@ -19,6 +20,16 @@ public final class InsightsEngine: @unchecked Sendable {
         public let forecaster: RevenueForecaster
         public let products: [String: Product]
         public let builtAt: Date
+        /// The count side of demand (trend, overdispersion) for forecasts, stock-outs and pick lists.
+        public let counts: DemandCounts
+    }
+
+    /// What the store keeps: the Part 1 models and the count model, fitted together.
+    struct StoredFit: Codable {
+        static let format = 1
+        var format = StoredFit.format
+        var models: StoredModels
+        var counts: DemandCounts
     }
 
     private let lock = NSLock()
@@ -58,10 +69,11 @@ public final class InsightsEngine: @unchecked Sendable {
                 try db.query("SELECT payload FROM insights_models WHERE model_version = ? ORDER BY id DESC LIMIT 1", [.text(DemandModel.version)]) { $0.blob(0) }.first
             }
             guard let row else { return false }
-            let stored = try StoredModels.decode(row)
-            guard stored.format == StoredModels.formatVersion else { return false }
+            let fit = try JSONDecoder().decode(StoredFit.self, from: Data(row))
+            let stored = fit.models
+            guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
             let (model, affinity) = stored.restore()
-            swap(Self.snapshot(model, affinity, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
+            swap(Self.snapshot(model, affinity, fit.counts, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
             let fresh = stored.fingerprint == (try Self.historyFingerprint(store))
             logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
                                                                     "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
@@ -97,8 +109,10 @@ public final class InsightsEngine: @unchecked Sendable {
         let history = try Self.loadHistory(store)
         let model = DemandModel.fit(history)
         let affinity = AffinityTable(history: history)
-        let snap = Self.snapshot(model, affinity, builtAt: Date())
-        try persist(snap, StoredModels(model: model, affinity: affinity, fingerprint: fingerprint, fittedAt: snap.builtAt.timeIntervalSince1970))
+        let counts = DemandCounts.fit(model: model)
+        let snap = Self.snapshot(model, affinity, counts, builtAt: Date())
+        try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
+                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts))
         swap(snap, fingerprint: fingerprint)
         logger.info("insights fitted", metadata: ["model": "\(DemandModel.version)", "slot_series": "\(history.series.count)",
                                                   "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
@@ -106,10 +120,11 @@ public final class InsightsEngine: @unchecked Sendable {
         return snap
     }
 
-    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, builtAt: Date) -> Snapshot {
+    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, builtAt: Date) -> Snapshot {
         Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
                  forecaster: RevenueForecaster(model: model, affinity: affinity),
-                 products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt)
+                 products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt,
+                 counts: counts)
     }
 
     private func swap(_ snap: Snapshot, fingerprint f: String) {
@@ -137,10 +152,11 @@ public final class InsightsEngine: @unchecked Sendable {
         return builder.finish()
     }
 
-    private func persist(_ s: Snapshot, _ stored: StoredModels) throws {
+    private func persist(_ s: Snapshot, _ fit: StoredFit) throws {
         let now = Int64(Date().timeIntervalSince1970)
         let h = s.model.history
-        let payload = try stored.encoded()
+        let payload = Array(try JSONEncoder().encode(fit))
+        let stored = fit.models
         try store.write { db in
             try db.execute("DELETE FROM zone_performance; DELETE FROM product_affinity")
             let z = try db.statement("INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -131,6 +131,18 @@ public enum Migrations {
           from_id TEXT NOT NULL, to_id TEXT NOT NULL, seconds INTEGER NOT NULL, meters INTEGER NOT NULL,
           PRIMARY KEY (from_id, to_id)) WITHOUT ROWID;
         """),
+        // SPEC §11 `POST /api/visits`: what a driver did, idempotent by visit id; restocks go to `services`,
+        // units taken out (expired or expiring) to `pulls`.
+        Step(name: "visits", sql: """
+        CREATE TABLE visits (
+          visit_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, at INTEGER NOT NULL, recorded_by TEXT NOT NULL,
+          recorded_at INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE INDEX visits_by_device ON visits(device_id, at);
+        CREATE TABLE pulls (
+          ts INTEGER NOT NULL, device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+          units INTEGER NOT NULL, visit_id TEXT,
+          PRIMARY KEY (ts, device_id, cabinet_index, slot)) WITHOUT ROWID;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

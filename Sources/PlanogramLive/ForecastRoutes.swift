@@ -1,0 +1,187 @@
+import EventLoopHTTP
+import Forecasting
+import Foundation
+import Insights
+import PlanogramDomain
+import Store
+
+/// SPEC §11 for drivers and route managers: a device's forecast (`GET /api/devices/{id}/forecast`) and the
+/// record of a visit (`POST /api/visits`). Both read or write the store, so both run on the blocking pool.
+///
+/// Decisions where the spec is silent (README): the forecast is "as of" now, or of the newest data of the
+/// device when its history ends earlier (a demo fleet's last day), or of `?at=`; stock is replayed from
+/// the last 60 days of the device's restocks, sales and pulls, starting full; the next visit is the last
+/// restock plus the device's mean interval between restocks, and never earlier than an hour from now.
+struct ForecastRoutes {
+    let app: AppContext
+    let insights: InsightsEngine
+    /// Days of history replayed to know the stock by lot.
+    static let stockWindowDays: Int64 = 60
+
+    func install(_ router: inout Router) {
+        let app = self.app, insights = self.insights
+        router.get("/api/devices/{id}/forecast", name: "device_forecast") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, .anyRole)
+                let id = req.parameter("id") ?? ""
+                let cat = app.catalog.current
+                guard cat.devices[id] != nil else { throw APIError.notFound("unknown device \(id)") }
+                try app.auth.requireDevice(p, id)
+                var days = 7
+                if let text = req.queryValue("days") {
+                    guard let d = Int(text), (1...28).contains(d) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
+                    days = d
+                }
+                var asOf: Int64?
+                if let text = req.queryValue("at") {
+                    guard let t = Array(text.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0) }) else {
+                        throw APIError.badRequest("at must be an ISO 8601 time with Z or an offset")
+                    }
+                    asOf = t
+                }
+                let snap = try InsightRoutes.snapshot(insights)
+                return (200, try Self.forecast(app: app, snap: snap, deviceID: id, days: days, at: asOf))
+            }
+        }
+        router.post("/api/visits", name: "visits") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, [.driver, .admin])
+                let body = try JSONReply.object(req)
+                let visit = try Self.parseVisit(body, catalog: app.catalog.current, principal: p)
+                let outcome = try VisitRepository.record(app.store, visit, by: p.subject, at: Int64(Date().timeIntervalSince1970))
+                switch outcome {
+                case .recorded:
+                    return (201, ["visit_id": visit.visitID, "recorded": true, "lines": visit.lines.count])
+                case .repeated:
+                    return (200, ["visit_id": visit.visitID, "recorded": false, "lines": visit.lines.count])
+                case .conflicting:
+                    throw APIError.conflict("visit \(visit.visitID) is already recorded with other lines", details: ["visit_id": visit.visitID])
+                case .clashes(let slot, let cabinet):
+                    throw APIError.conflict("a restock of \(visit.deviceID)/\(cabinet) \(slot) at this second is already recorded",
+                                            details: ["slot": slot.description, "cabinet_index": cabinet])
+                }
+            }
+        }
+    }
+
+    /// Checks a visit body; nothing is written unless all of it is valid.
+    static func parseVisit(_ body: [String: Any], catalog: Catalog, principal p: Principal) throws(APIError) -> Visit {
+        guard let device = body["device_id"] as? String, !device.isEmpty else { throw .badRequest("device_id is required") }
+        guard catalog.devices[device] != nil else { throw .notFound("unknown device \(device)") }
+        guard p.mayTouch(device: device) else { throw .forbidden("device \(device) is not among the token's devices") }
+        guard let atText = body["at"] as? String,
+              let at = Array(atText.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0) }) else {
+            throw .badRequest("at is required: an ISO 8601 time with Z or an offset")
+        }
+        guard at <= Int64(Date().timeIntervalSince1970) + 86_400 else { throw .unprocessable("bad_time", "at is more than a day in the future") }
+        guard let rawLines = body["lines"] as? [Any], !rawLines.isEmpty, rawLines.count <= 500 else {
+            throw .badRequest("lines is required: 1 to 500 of {slot, units_added, units_pulled, cabinet_index?}")
+        }
+        var lines: [VisitLine] = []
+        var seen = Set<String>()
+        for (i, raw) in rawLines.enumerated() {
+            guard let o = raw as? [String: Any] else { throw .badRequest("lines[\(i)] must be an object") }
+            let index: Int
+            if let v = o["cabinet_index"], !(v is NSNull) {
+                guard let n = v as? Int else { throw .badRequest("lines[\(i)].cabinet_index must be a whole number") }
+                index = n
+            } else {
+                index = 0
+            }
+            guard let cabinet = catalog.cabinet(device, index) else { throw .unprocessable("unknown_slot", "lines[\(i)]: device \(device) has no cabinet \(index)") }
+            guard let slotText = o["slot"] as? String else { throw .badRequest("lines[\(i)].slot is required") }
+            let slot: SlotCode
+            do { slot = try cabinet.slot(slotText) } catch {
+                throw .unprocessable("unknown_slot", "lines[\(i)]: \(error)", details: ["line": i])
+            }
+            func count(_ key: String) throws(APIError) -> Int {
+                guard let v = o[key], !(v is NSNull) else { return 0 }
+                guard let n = v as? Int else { throw .badRequest("lines[\(i)].\(key) must be a whole number") }
+                guard (0...1000).contains(n) else {
+                    throw .unprocessable("bad_count", "lines[\(i)].\(key) must be between 0 and 1000, got \(n)", details: ["line": i])
+                }
+                return n
+            }
+            let added = try count("units_added"), pulled = try count("units_pulled")
+            guard seen.insert("\(index)/\(slot)").inserted else { throw .unprocessable("duplicate_line", "lines[\(i)]: \(slot) is listed twice") }
+            lines.append(VisitLine(cabinetIndex: index, slot: slot, unitsAdded: added, unitsPulled: pulled))
+        }
+        let id: String
+        if let v = body["visit_id"], !(v is NSNull) {
+            guard let s = v as? String, !s.isEmpty, s.utf8.count <= 128, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw .badRequest("visit_id must be a string of 1 to 128 bytes")
+            }
+            id = s
+        } else {
+            id = "\(device)@\(at)" // the same visit posted twice is still one visit
+        }
+        return Visit(visitID: id, deviceID: device, at: at, lines: lines.sorted { ($0.cabinetIndex, $0.slot) < ($1.cabinetIndex, $1.slot) })
+    }
+
+    /// The stock by lot of a device's slots at `now`, from its last 60 days of events, starting full.
+    static func ledger(app: AppContext, deviceID: String, cabinets: [Cabinet], now: Int64) throws -> (StockLedger, lastRestock: Int64?) {
+        let products = app.catalog.current.products
+        var ledger = StockLedger(shelfLifeDays: { products[$0]?.shelfLifeDays })
+        let since = now - stockWindowDays * 86_400
+        for cabinet in cabinets {
+            if let plan = try app.store.planogram(deviceID: deviceID, cabinetIndex: cabinet.index) {
+                for (slot, f) in plan.sortedFacings {
+                    ledger.restock(SlotKey(CabinetKey(deviceID, cabinet.index), slot), product: f.productID, units: f.capacity, at: since)
+                }
+            }
+        }
+        var lastRestock: Int64?
+        let plans = try Dictionary(uniqueKeysWithValues: cabinets.map { c in
+            (c.index, try app.store.planogramHistory(deviceID: deviceID, cabinetIndex: c.index))
+        })
+        func product(_ cabinet: Int, _ slot: SlotCode, at t: Int64) -> String? {
+            plans[cabinet]?.last { $0.effectiveFrom <= t }?.facings[slot]?.productID
+        }
+        for e in try VisitRepository.events(app.store, deviceID: deviceID, since: since) where e.ts <= now {
+            let key = SlotKey(CabinetKey(deviceID, e.cabinetIndex), e.slot)
+            switch e.kind {
+            case .sale: ledger.sale(key, product: e.productID, at: e.ts)
+            case .restock:
+                if let p = product(e.cabinetIndex, e.slot, at: e.ts) { ledger.restock(key, product: p, units: e.units, at: e.ts) }
+                lastRestock = max(lastRestock ?? e.ts, e.ts)
+            case .pull: ledger.pull(key, units: e.units, at: e.ts)
+            }
+        }
+        return (ledger, lastRestock)
+    }
+
+    static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> [String: Any] {
+        let cat = app.catalog.current
+        let cabinets = cat.cabinets(of: deviceID)
+        let wall = Int64(Date().timeIntervalSince1970)
+        let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
+        let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
+        let (ledger, lastRestock) = try ledger(app: app, deviceID: deviceID, cabinets: cabinets, now: now)
+        let interval = snap.model.serviceInterval(deviceID)
+        let nextVisit = max(now + 3_600, (lastRestock ?? now) + Int64(interval * 86_400))
+        var planograms: [Int: Planogram] = [:]
+        for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(deviceID, c.index)) }
+        let outlook = DeviceForecast.slots(deviceID: deviceID, cabinets: cabinets, planograms: planograms, ledger: ledger,
+                                           model: snap.model, counts: snap.counts, now: now, days: days, nextVisit: nextVisit)
+        let iso = FieldParse.iso8601
+        let slots: [[String: Any]] = outlook.map { o in
+            ["cabinet_index": o.cabinetIndex, "slot": o.slot.description, "product_id": o.productID, "capacity": o.capacity,
+             "units_per_day": InsightJSON.round2(o.unitsPerDay), "expected_units": InsightJSON.round2(o.expectedUnits),
+             "interval": [o.interval.lower, o.interval.upper], "stock_now": o.stockNow,
+             "empty_at": o.emptyAt.map { iso($0) as Any } ?? NSNull(),
+             "stockout_probability": (o.stockoutProbability * 1000).rounded() / 1000,
+             "expiring_units": o.expiringUnits, "expired_units": o.expiredUnits,
+             "expires_at": o.expiresAt.map { iso($0) as Any } ?? NSNull()]
+        }
+        let revenue = outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
+        return ["device_id": deviceID, "as_of": iso(now), "days": days, "next_visit": iso(nextVisit),
+                "model_version": DemandModel.version + "+" + DemandCounts.version, "interval_level": 0.9,
+                "slots": slots,
+                "totals": ["expected_units": InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
+                           "expected_revenue": InsightJSON.round2(revenue),
+                           "stock_now": outlook.reduce(0) { $0 + $1.stockNow },
+                           "slots_at_risk": outlook.filter { $0.stockoutProbability >= 0.5 }.count,
+                           "expiring_units": outlook.reduce(0) { $0 + $1.expiringUnits },
+                           "expired_units": outlook.reduce(0) { $0 + $1.expiredUnits }]]
+    }
+}

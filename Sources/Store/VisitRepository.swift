@@ -1,0 +1,124 @@
+import Foundation
+import PlanogramDomain
+
+/// One line of a driver's visit: what was loaded into and taken out of a slot.
+public struct VisitLine: Sendable, Equatable, Codable {
+    public var cabinetIndex: Int
+    public var slot: SlotCode
+    public var unitsAdded: Int
+    public var unitsPulled: Int
+
+    public init(cabinetIndex: Int, slot: SlotCode, unitsAdded: Int, unitsPulled: Int) {
+        self.cabinetIndex = cabinetIndex; self.slot = slot; self.unitsAdded = unitsAdded; self.unitsPulled = unitsPulled
+    }
+}
+
+/// A recorded visit (SPEC §11).
+public struct Visit: Sendable, Equatable, Codable {
+    public var visitID: String
+    public var deviceID: String
+    public var at: Int64
+    public var lines: [VisitLine]
+
+    public init(visitID: String, deviceID: String, at: Int64, lines: [VisitLine]) {
+        self.visitID = visitID; self.deviceID = deviceID; self.at = at; self.lines = lines
+    }
+}
+
+/// A stock event of one device, in time order: a sale, a restock or a pull.
+public struct StockEvent: Sendable, Equatable {
+    public enum Kind: Int, Sendable { case restock = 0, sale = 1, pull = 2 }
+    public let kind: Kind
+    public let ts: Int64
+    public let cabinetIndex: Int
+    public let slot: SlotCode
+    /// The product of a sale ("" for restocks and pulls: the planogram in effect says).
+    public let productID: String
+    public let units: Int
+}
+
+/// What `record` did.
+public enum VisitOutcome: Sendable, Equatable {
+    /// Written now.
+    case recorded
+    /// The same visit was already recorded (a retry): nothing written.
+    case repeated
+    /// The visit id is taken by a different visit.
+    case conflicting(Visit)
+    /// A restock of one of its slots at the same second is already on record (from an import or another visit).
+    case clashes(slot: SlotCode, cabinetIndex: Int)
+}
+
+/// Visits, restocks and pulls: written in one transaction, idempotent by visit id.
+public enum VisitRepository {
+    public static func record(_ store: Store, _ visit: Visit, by user: String, at now: Int64) throws -> VisitOutcome {
+        let body = String(decoding: try JSONEncoder.sorted.encode(visit), as: UTF8.self)
+        return try store.write { db in
+            if let existing = try db.query("SELECT body FROM visits WHERE visit_id = ?", [.text(visit.visitID)], { $0.text(0) }).first {
+                if existing == body { return .repeated }
+                let old = (try? JSONDecoder().decode(Visit.self, from: Data(existing.utf8))) ?? visit
+                return .conflicting(old)
+            }
+            for line in visit.lines where line.unitsAdded > 0 {
+                let taken = try db.scalarInt("SELECT count(*) FROM services WHERE ts = ? AND device_id = ? AND cabinet_index = ? AND slot = ?",
+                                             [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description)]) ?? 0
+                if taken > 0 { return .clashes(slot: line.slot, cabinetIndex: line.cabinetIndex) }
+            }
+            try db.run("INSERT INTO visits(visit_id, device_id, at, recorded_by, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                       [.text(visit.visitID), .text(visit.deviceID), .int(visit.at), .text(user), .int(now), .text(body)])
+            for line in visit.lines {
+                if line.unitsAdded > 0 {
+                    try db.run("INSERT INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)",
+                               [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description), .of(line.unitsAdded)])
+                }
+                if line.unitsPulled > 0 {
+                    try db.run("""
+                        INSERT INTO pulls(ts, device_id, cabinet_index, slot, units, visit_id) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(ts, device_id, cabinet_index, slot) DO UPDATE SET units = units + excluded.units
+                        """, [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description),
+                              .of(line.unitsPulled), .text(visit.visitID)])
+                }
+            }
+            return .recorded
+        }
+    }
+
+    /// A device's sales, restocks and pulls from `since` on, in time order (restocks and pulls before sales
+    /// within a second).
+    public static func events(_ store: Store, deviceID: String, since: Int64) throws -> [StockEvent] {
+        try store.read { db in
+            let st = try db.statement("""
+                SELECT ts, 0, cabinet_index, slot, '', units_added FROM services WHERE ts >= ? AND device_id = ?
+                UNION ALL SELECT ts, 2, cabinet_index, slot, '', units FROM pulls WHERE ts >= ? AND device_id = ?
+                UNION ALL SELECT ts, 1, cabinet_index, slot, product_id, 1 FROM sales WHERE ts >= ? AND device_id = ?
+                ORDER BY 1, 2
+                """)
+            try st.bind([.int(since), .text(deviceID), .int(since), .text(deviceID), .int(since), .text(deviceID)])
+            var out: [StockEvent] = []
+            while try st.step() {
+                guard let slot = SlotCode(st.text(3)), let kind = StockEvent.Kind(rawValue: st.int(1)) else { continue }
+                out.append(StockEvent(kind: kind, ts: st.int64(0), cabinetIndex: st.int(2), slot: slot, productID: st.text(4), units: st.int(5)))
+            }
+            return out
+        }
+    }
+
+    /// The newest event time of a device (nil with no history).
+    public static func lastEventTime(_ store: Store, deviceID: String) throws -> Int64? {
+        try store.read { db in
+            // Both tables are keyed by time first: reading backwards stops at the device's newest row.
+            let a = try db.scalarInt("SELECT ts FROM services WHERE device_id = ? ORDER BY ts DESC LIMIT 1", [.text(deviceID)])
+            let b = try db.scalarInt("SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1", [.text(deviceID)])
+            return [a, b].compactMap { $0 }.max()
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted: equal values give equal text (visit bodies are compared as text).
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTestClient
+import PlanogramLive
+import Store
+import XCTest
+
+/// `GET /api/devices/{id}/forecast` and `POST /api/visits` on the real server with the test fleet.
+final class ForecastRoutesTests: XCTestCase {
+    var s: AppTestServer!
+    override func setUpWithError() throws { s = try AppTestServer() }
+    override func tearDown() { s.stop() }
+
+    func slots(_ r: APIResponse) -> [[String: Any]] { r.json["slots"] as? [[String: Any]] ?? [] }
+
+    func testAForecastListsEverySlotWithStockRiskAndIntervals() throws {
+        let r = try s.request("GET", "/api/devices/VM-001/forecast?days=7", token: s.token(.manager))
+        XCTAssertEqual(r.status, 200, r.text)
+        let plan = try s.request("GET", "/api/planograms/VM-001/0", token: s.token(.manager)).json
+        XCTAssertEqual(slots(r).count, (plan["slots"] as? [Any])?.count)
+        for slot in slots(r) {
+            let expected = try XCTUnwrap(slot["expected_units"] as? Double)
+            let interval = try XCTUnwrap(slot["interval"] as? [Int])
+            XCTAssertLessThanOrEqual(Double(interval[0]), expected + 1e-9, "\(slot)")
+            XCTAssertGreaterThanOrEqual(Double(interval[1]) + 1e-9, expected, "\(slot)")
+            let p = try XCTUnwrap(slot["stockout_probability"] as? Double)
+            XCTAssertTrue((0...1).contains(p))
+            let stock = try XCTUnwrap(slot["stock_now"] as? Int)
+            XCTAssertGreaterThanOrEqual(stock, 0)
+            XCTAssertLessThanOrEqual(stock, (slot["capacity"] as! Int) * 3, "stock stays near capacity: \(slot)")
+            if stock == 0 { XCTAssertEqual(p, 1) }
+        }
+        // Some slot sells well enough to run empty within a week.
+        XCTAssertTrue(slots(r).contains { !($0["empty_at"] is NSNull) })
+        let totals = try XCTUnwrap(r.json["totals"] as? [String: Any])
+        XCTAssertGreaterThan(totals["expected_units"] as? Double ?? 0, 0)
+        XCTAssertNotNil(r.json["next_visit"] as? String)
+        // A longer horizon expects more.
+        let longer = try s.request("GET", "/api/devices/VM-001/forecast?days=14", token: s.token(.manager))
+        XCTAssertGreaterThan((longer.json["totals"] as? [String: Any])?["expected_units"] as? Double ?? 0,
+                             totals["expected_units"] as? Double ?? 0)
+    }
+
+    func testBadForecastRequestsGetTheContractsErrors() throws {
+        let driver = s.token(.driver, sub: "dee", devices: ["VM-002"])
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast", token: driver).status, 403)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-002/forecast", token: driver).status, 200)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?days=0", token: s.token(.admin)).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?days=29", token: s.token(.admin)).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?at=yesterday", token: s.token(.admin)).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/devices/NOPE/forecast", token: s.token(.admin)).status, 404)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast").status, 401)
+    }
+
+    func testAVisitFeedsTheStockAndIsIdempotentByVisitID() throws {
+        let driver = s.token(.driver, sub: "dee", devices: ["VM-001"])
+        let before = try s.request("GET", "/api/devices/VM-001/forecast", token: driver)
+        let asOf = try XCTUnwrap(before.json["as_of"] as? String)
+        let slot = try XCTUnwrap(slots(before).first { ($0["stock_now"] as? Int ?? 0) >= 1 })
+        let code = slot["slot"] as! String
+        let stock = slot["stock_now"] as! Int
+        let at = FieldParse.iso8601(try XCTUnwrap(Array(asOf.utf8).withUnsafeBufferPointer { FieldParse.timestamp($0) }) + 60)
+        let visit: [String: Any] = ["visit_id": "v-1", "device_id": "VM-001", "at": at,
+                                    "lines": [["slot": code.lowercased(), "units_added": 5, "units_pulled": 1]]]
+        let first = try s.request("POST", "/api/visits", token: driver, json: visit)
+        XCTAssertEqual(first.status, 201, first.text)
+        XCTAssertEqual(try s.request("POST", "/api/visits", token: driver, json: visit).json["recorded"] as? Bool, false)
+        let after = try s.request("GET", "/api/devices/VM-001/forecast?at=\(at.replacingOccurrences(of: ":", with: "%3A"))", token: driver)
+        XCTAssertEqual(after.status, 200, after.text)
+        let now = try XCTUnwrap(slots(after).first { $0["slot"] as? String == code })
+        XCTAssertEqual(now["stock_now"] as? Int, stock - 1 + 5, "one pulled, five loaded")
+        // The same id with other lines is a conflict; nothing of it is written.
+        var other = visit
+        other["lines"] = [["slot": code, "units_added": 9]]
+        XCTAssertEqual(try s.request("POST", "/api/visits", token: driver, json: other).status, 409)
+        let rows = try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM visits") }
+        XCTAssertEqual(rows, 1)
+    }
+
+    func testBadVisitsAreRefusedAndWriteNothing() throws {
+        let driver = s.token(.driver, sub: "dee", devices: ["VM-001"])
+        let at = "2026-10-30T08:00:00Z"
+        let cases: [([String: Any], Int)] = [
+            (["device_id": "VM-001", "at": at, "lines": [["slot": "A1", "units_added": -1]]], 422),
+            (["device_id": "VM-001", "at": at, "lines": [["slot": "Z9", "units_added": 1]]], 422),
+            (["device_id": "VM-001", "at": at, "lines": [["slot": "A1", "units_added": 1, "cabinet_index": 7]]], 422),
+            (["device_id": "VM-001", "at": at, "lines": [["slot": "A1"], ["slot": "a1"]]], 422),
+            (["device_id": "VM-001", "at": at, "lines": []], 400),
+            (["device_id": "VM-001", "at": "soon", "lines": [["slot": "A1", "units_added": 1]]], 400),
+            (["device_id": "VM-002", "at": at, "lines": [["slot": "A1", "units_added": 1]]], 403),
+            (["device_id": "NOPE", "at": at, "lines": [["slot": "A1", "units_added": 1]]], 404),
+        ]
+        for (body, status) in cases {
+            let r = try s.request("POST", "/api/visits", token: driver, json: body)
+            XCTAssertEqual(r.status, status, "\(body): \(r.text)")
+            XCTAssertNotNil(r.errorCode)
+        }
+        XCTAssertEqual(try s.request("POST", "/api/visits", token: s.token(.manager), json: cases[0].0).status, 403, "managers plan; drivers visit")
+        XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM visits") }, 0)
+        XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM pulls") }, 0)
+    }
+}
