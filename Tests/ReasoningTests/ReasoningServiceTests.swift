@@ -254,14 +254,17 @@ final class ReasoningServiceTests: XCTestCase {
         fake.enqueue(contentsOf: Array(repeating: slow, count: 20))
         let s = service { $0.maxConcurrentStreams = 2; $0.maxQueuedStreams = 6 }
         let collectors = (0..<10).map { _ in Collector() }
-        var accepted = 0
-        for (i, c) in collectors.enumerated() where s.start(job("j\(i)", key: "k\(i)", prompt: "p\(i)"), sink: c.sink) { accepted += 1 }
+        var acceptedIndices: [Int] = []
+        for (i, c) in collectors.enumerated() where s.start(job("j\(i)", key: "k\(i)", prompt: "p\(i)"), sink: c.sink) { acceptedIndices.append(i) }
+        let accepted = acceptedIndices.count
         // At most 2 running and 6 waiting; a worker may already have taken a job off the queue.
         XCTAssertTrue((6...8).contains(accepted), "the queue bound refuses the rest: \(accepted) accepted")
         Thread.sleep(forTimeInterval: 0.2)
-        for c in collectors.dropFirst(accepted) { c.lock.lock(); XCTAssertTrue(c.outputs.isEmpty, "a refused job runs nothing"); c.lock.unlock() }
+        for (i, c) in collectors.enumerated() where !acceptedIndices.contains(i) {
+            c.lock.lock(); XCTAssertTrue(c.outputs.isEmpty, "a refused job runs nothing"); c.lock.unlock()
+        }
         XCTAssertLessThanOrEqual(fake.maxConcurrent, 2, "never more than the pool's streams at once")
-        for c in collectors.prefix(accepted) { XCTAssertEqual(done(c.wait())?.cancelled, false) }
+        for i in acceptedIndices { XCTAssertEqual(done(collectors[i].wait())?.cancelled, false) }
         XCTAssertLessThanOrEqual(fake.maxConcurrent, 2)
         XCTAssertTrue(s.hasCapacity)
     }
