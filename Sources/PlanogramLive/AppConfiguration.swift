@@ -63,6 +63,11 @@ public struct AppConfiguration: Sendable {
     public var opLogBusyTimeoutMilliseconds = 2_000
     /// Requests that may wait for the store or the models at once (beyond: 503 with Retry-After).
     public var maxBlockingRequests = 64
+    /// The service plan (SPEC §11): the cost of one visit, the longest a device goes unvisited, and the
+    /// service level a pick list covers demand to.
+    public var visitCost = 25.0
+    public var maxVisitIntervalDays = 7
+    public var serviceLevel = 0.95
 
     public init() {}
 
@@ -127,6 +132,12 @@ public struct AppConfiguration: Sendable {
         try double("PLANOGRAM_IDEMPOTENCY_SECONDS") { c.idempotencyMaxAgeSeconds = $0 }
         try int("PLANOGRAM_OPLOG_BUSY_TIMEOUT_MS") { c.opLogBusyTimeoutMilliseconds = $0 }
         try int("PLANOGRAM_MAX_BLOCKING_REQUESTS") { c.maxBlockingRequests = max(1, $0) }
+        try double("PLANOGRAM_VISIT_COST") { c.visitCost = $0 }
+        try int("PLANOGRAM_MAX_VISIT_INTERVAL_DAYS") { c.maxVisitIntervalDays = max(1, min(60, $0)) }
+        if let raw = env["PLANOGRAM_SERVICE_LEVEL"] {
+            guard let v = Double(raw), v > 0.5, v < 1 else { throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"") }
+            c.serviceLevel = v
+        }
         if let v = env["PLANOGRAM_OPLOG_SYNC"] {
             switch v.lowercased() {
             case "full": c.opLogFullSync = true

@@ -49,6 +49,7 @@ public final class PlanogramServer: @unchecked Sendable {
         app.afterImport = { [insights] in insights.refitInBackground(force: true) }
         InsightRoutes(app: app, insights: insights).install(&router)
         ForecastRoutes(app: app, insights: insights).install(&router)
+        ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         let reasoning = ReasoningService(settings: configuration.reasoning,
                                          store: SQLiteReasoningStore(store: store, ttl: configuration.reasoning.storeTTL),

@@ -99,3 +99,59 @@ final class ForecastRoutesTests: XCTestCase {
         XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM pulls") }, 0)
     }
 }
+
+/// `GET /api/service-plan` and `GET /api/pick-lists`.
+final class ServicePlanRoutesTests: XCTestCase {
+    var s: AppTestServer!
+    override func setUpWithError() throws { s = try AppTestServer() }
+    override func tearDown() { s.stop() }
+
+    func testThePlanVisitsEveryDeviceWithReasonsAndPickListsAddUpToCases() throws {
+        let plan = try s.request("GET", "/api/service-plan?days=7", token: s.token(.manager))
+        XCTAssertEqual(plan.status, 200, plan.text)
+        let visits = try XCTUnwrap(plan.json["visits"] as? [[String: Any]])
+        // Every device is serviced within the longest interval, each visit says why.
+        XCTAssertEqual(Set(visits.compactMap { $0["device_id"] as? String }), ["VM-001", "VM-002", "VM-003"])
+        for v in visits {
+            let reasons = try XCTUnwrap(v["reasons"] as? [String])
+            XCTAssertFalse(reasons.isEmpty)
+            XCTAssertTrue(Set(reasons).isSubset(of: ["stockout_risk", "expiry", "max_interval"]), "\(reasons)")
+            XCTAssertGreaterThanOrEqual(v["expected_lost_revenue_avoided"] as? Double ?? -1, 0)
+        }
+        let date = try XCTUnwrap(visits.first?["date"] as? String)
+        let picks = try s.request("GET", "/api/pick-lists?date=\(date)", token: s.token(.manager))
+        XCTAssertEqual(picks.status, 200, picks.text)
+        let pickVisits = try XCTUnwrap(picks.json["visits"] as? [[String: Any]])
+        XCTAssertEqual(pickVisits.count, visits.filter { $0["date"] as? String == date }.count)
+        var loaded: [String: Int] = [:]
+        for v in pickVisits {
+            for l in v["lines"] as? [[String: Any]] ?? [] {
+                loaded[l["product_id"] as! String, default: 0] += l["load"] as! Int
+                XCTAssertGreaterThanOrEqual(l["pull"] as! Int, 0)
+            }
+        }
+        let totals = try XCTUnwrap(picks.json["totals"] as? [[String: Any]])
+        XCTAssertFalse(totals.isEmpty)
+        for t in totals {
+            let units = t["units"] as! Int, cases = t["cases"] as! Int, size = t["case_size"] as! Int
+            XCTAssertEqual(units, loaded[t["product_id"] as! String])
+            XCTAssertEqual(cases, (units + size - 1) / size)
+        }
+        // One device's list is a part of the day's.
+        let one = try s.request("GET", "/api/pick-lists?date=\(date)&device_id=\(pickVisits[0]["device_id"] as! String)", token: s.token(.manager))
+        XCTAssertEqual((one.json["visits"] as? [Any])?.count, 1)
+    }
+
+    func testDriversSeeTheirOwnDevicesAndBadQueriesAreRefused() throws {
+        let driver = s.token(.driver, sub: "dee", devices: ["VM-002"])
+        let plan = try s.request("GET", "/api/service-plan?days=7", token: driver)
+        XCTAssertEqual(plan.status, 200)
+        XCTAssertEqual(Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String }), ["VM-002"])
+        XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=2026-10-30&device_id=VM-001", token: driver).status, 403)
+        XCTAssertEqual(try s.request("GET", "/api/service-plan?days=0", token: driver).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/service-plan?from=tomorrow", token: driver).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/pick-lists", token: driver).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=2026-10-30&vehicle_id=V1", token: driver).status, 422)
+        XCTAssertEqual(try s.request("GET", "/api/service-plan", token: s.token(.merchandiser)).status, 403)
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import PlanogramDomain
+
+/// One slot as the service planner sees it: what it holds, what it earns, its demand and its lots now.
+public struct PlannerSlot: Sendable {
+    public let key: SlotKey
+    public let productID: String
+    public let price: Double
+    public let unitCost: Double
+    public let capacity: Int
+    public let caseSize: Int
+    /// Days a unit stays good (nil: does not expire here).
+    public let shelfLifeDays: Int?
+    public let demand: DemandPath
+    /// Lots now, oldest first: (load time, units).
+    public let lots: [(loadedAt: Int64, units: Int)]
+
+    public init(key: SlotKey, productID: String, price: Double, unitCost: Double, capacity: Int, caseSize: Int,
+                shelfLifeDays: Int?, demand: DemandPath, lots: [(loadedAt: Int64, units: Int)]) {
+        self.key = key; self.productID = productID; self.price = price; self.unitCost = unitCost; self.capacity = capacity
+        self.caseSize = max(1, caseSize); self.shelfLifeDays = shelfLifeDays.flatMap { $0 > 0 ? $0 : nil }
+        self.demand = demand; self.lots = lots
+    }
+}
+
+/// A device as the planner sees it.
+public struct PlannerDevice: Sendable {
+    public let deviceID: String
+    /// When a driver may come (nil: all day); a visit is planned at its start, or at 08:00.
+    public let access: TimeWindow?
+    public let lastVisit: Int64?
+    public let slots: [PlannerSlot]
+
+    public init(deviceID: String, access: TimeWindow?, lastVisit: Int64?, slots: [PlannerSlot]) {
+        self.deviceID = deviceID; self.access = access; self.lastVisit = lastVisit; self.slots = slots
+    }
+}
+
+/// What a driver loads into and takes out of one slot at a visit.
+public struct PickLine: Sendable, Equatable {
+    public let key: SlotKey
+    public let productID: String
+    public let load: Int
+    public let pull: Int
+    /// Units expected in the slot when the driver arrives (before the pull), for the driver's eye.
+    public let expectedStock: Int
+
+    public init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
+        self.key = key; self.productID = productID; self.load = load; self.pull = pull; self.expectedStock = expectedStock
+    }
+}
+
+/// A visit of the plan, with why and what it is worth.
+public struct PlannedVisit: Sendable {
+    public let deviceID: String
+    public let day: Int64
+    public let at: Int64
+    public let reasons: [String]
+    /// Revenue of the sales a visit today saves that waiting a day would lose (expected).
+    public let expectedLostRevenueAvoided: Double
+    /// Units that would pass their date before the next visit if this one did not pull them (expected).
+    public let expectedSpoiledUnitsAvoided: Double
+    public let picks: [PickLine]
+
+    public init(deviceID: String, day: Int64, at: Int64, reasons: [String], expectedLostRevenueAvoided: Double,
+                expectedSpoiledUnitsAvoided: Double, picks: [PickLine]) {
+        self.deviceID = deviceID; self.day = day; self.at = at; self.reasons = reasons
+        self.expectedLostRevenueAvoided = expectedLostRevenueAvoided; self.expectedSpoiledUnitsAvoided = expectedSpoiledUnitsAvoided
+        self.picks = picks
+    }
+}
+
+/// The service plan of SPEC §11: which devices to visit on which day and why. A device is visited on a day
+/// when the margin that waiting a day would lose to empty slots exceeds the cost of a visit
+/// (`stockout_risk`), when a lot would pass its date before the next day (`expiry`), or when the longest
+/// allowed interval since the last visit is reached (`max_interval`). A visit fills each slot to cover
+/// demand until the visit after next at the service level (capped by capacity) and pulls what is expired
+/// or would expire before the next visit. Deterministic: it follows expected demand day by day.
+public struct ServicePlanner: Sendable {
+    public var visitCost: Double
+    public var maxIntervalDays: Int
+    public var serviceLevel: Double
+
+    public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
+        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
+    }
+
+    /// Expected units (fractional) per lot during the simulation.
+    struct Lot { var loadedAt: Int64; var units: Double }
+
+    static func visitTime(day: Int64, access: TimeWindow?) -> Int64 {
+        day * 86_400 + Int64((access?.from ?? 8 * 60) * 60)
+    }
+
+    /// E[(D − s)⁺]: units demanded beyond what `s` units can serve.
+    static func unmet(_ d: CountDistribution, stock s: Double) -> Double {
+        let whole = Int(s.rounded(.down))
+        return max(0, d.mean - d.expectedServed(capacity: whole))
+    }
+
+    /// The plan for `days` days from `fromDay` (days since 1970), the slots' lots being those at `now`.
+    public func plan(_ devices: [PlannerDevice], now: Int64, fromDay: Int64, days: Int) -> [PlannedVisit] {
+        var out: [PlannedVisit] = []
+        for device in devices.sorted(by: { $0.deviceID < $1.deviceID }) {
+            out += planDevice(device, now: now, fromDay: fromDay, days: days)
+        }
+        return out.sorted { ($0.day, $0.deviceID) < ($1.day, $1.deviceID) }
+    }
+
+    func planDevice(_ device: PlannerDevice, now: Int64, fromDay: Int64, days: Int) -> [PlannedVisit] {
+        var lots: [[Lot]] = device.slots.map { $0.lots.map { Lot(loadedAt: $0.loadedAt, units: Double($0.units)) } }
+        var clock = now
+        var lastVisit = device.lastVisit
+        var visits: [PlannedVisit] = []
+        for d in 0..<max(days, 0) {
+            let day = fromDay + Int64(d)
+            let at = max(Self.visitTime(day: day, access: device.access), now)
+            let tomorrow = Self.visitTime(day: day + 1, access: device.access)
+            // Expected sales from the last step until this visit time.
+            consume(&lots, device, from: clock, to: at)
+            clock = at
+            var lostMargin = 0.0, lostRevenue = 0.0, expiring = 0.0
+            for (i, slot) in device.slots.enumerated() {
+                let stock = units(lots[i])
+                let demand = slot.demand.distribution(from: at, to: tomorrow)
+                let lost = Self.unmet(demand, stock: stock)
+                lostMargin += lost * max(0, slot.price - slot.unitCost)
+                lostRevenue += lost * slot.price
+                if let life = slot.shelfLifeDays {
+                    let limit = Int64(life) * 86_400
+                    expiring += lots[i].filter { $0.loadedAt + limit > at && $0.loadedAt + limit <= tomorrow }.reduce(0) { $0 + $1.units }
+                    expiring += lots[i].filter { $0.loadedAt + limit <= at }.reduce(0) { $0 + $1.units }
+                }
+            }
+            var reasons: [String] = []
+            if lostMargin > visitCost { reasons.append("stockout_risk") }
+            if expiring >= 0.5 { reasons.append("expiry") }
+            if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
+            if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
+            guard !reasons.isEmpty else { continue }
+            // The visit: pull what is expired or expires before the next visit, load to the service level.
+            let nextVisit = at + Int64(max(1, nextGap(device, after: at))) * 86_400
+            let afterNext = nextVisit + (nextVisit - at)
+            var picks: [PickLine] = []
+            for (i, slot) in device.slots.enumerated() {
+                let before = lots[i].reduce(0) { $0 + $1.units }
+                var pull = 0.0
+                if let life = slot.shelfLifeDays {
+                    let limit = Int64(life) * 86_400
+                    pull = lots[i].filter { $0.loadedAt + limit <= nextVisit }.reduce(0) { $0 + $1.units }
+                    lots[i].removeAll { $0.loadedAt + limit <= nextVisit }
+                }
+                let remaining = lots[i].reduce(0) { $0 + $1.units }
+                let need = slot.demand.distribution(from: at, to: afterNext).quantile(serviceLevel)
+                let target = min(slot.capacity, max(need, 1))
+                let load = max(0, target - Int(remaining.rounded()))
+                if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
+                let pulled = Int(pull.rounded())
+                if load > 0 || pulled > 0 {
+                    picks.append(PickLine(key: slot.key, productID: slot.productID, load: load, pull: pulled, expectedStock: Int(before.rounded())))
+                }
+            }
+            visits.append(PlannedVisit(deviceID: device.deviceID, day: day, at: at, reasons: reasons,
+                                       expectedLostRevenueAvoided: lostRevenue, expectedSpoiledUnitsAvoided: expiring, picks: picks))
+            lastVisit = at
+        }
+        return visits
+    }
+
+    /// Days until the next visit is likely: the device's usual interval (from its history), at least one.
+    func nextGap(_ device: PlannerDevice, after at: Int64) -> Int {
+        // Without a plan beyond this visit, assume the longest allowed interval, shortened to the day a slot
+        // would run out at expected demand (what the plan would do then).
+        var gap = maxIntervalDays
+        for slot in device.slots {
+            let rate = slot.demand.expected(from: at, to: at + 86_400)
+            guard rate > 0 else { continue }
+            let days = Int((Double(slot.capacity) / rate).rounded(.down))
+            gap = min(gap, max(1, days))
+        }
+        return max(1, gap)
+    }
+
+    /// Units in a slot; expired ones still sell (a machine does not check dates), so they count.
+    func units(_ lots: [Lot]) -> Double { lots.reduce(0) { $0 + $1.units } }
+
+    /// Takes the expected sales between two times from the oldest lots.
+    func consume(_ lots: inout [[Lot]], _ device: PlannerDevice, from: Int64, to: Int64) {
+        guard to > from else { return }
+        for (i, slot) in device.slots.enumerated() {
+            let stock = lots[i].reduce(0) { $0 + $1.units }
+            var sold = slot.demand.distribution(from: from, to: to).expectedServed(capacity: Int(stock.rounded(.down)))
+            while sold > 1e-9, !lots[i].isEmpty {
+                let take = min(sold, lots[i][0].units)
+                lots[i][0].units -= take
+                sold -= take
+                if lots[i][0].units <= 1e-9 { lots[i].removeFirst() }
+            }
+        }
+    }
+}
+
+/// The warehouse's view of a day's pick lists: units and cases per product (pre-kitting).
+public enum PickTotals {
+    public static func byProduct(_ visits: [PlannedVisit], caseSize: (String) -> Int) -> [(productID: String, units: Int, cases: Int)] {
+        var units: [String: Int] = [:]
+        for v in visits { for p in v.picks where p.load > 0 { units[p.productID, default: 0] += p.load } }
+        return units.keys.sorted().map { id in
+            let u = units[id]!, size = max(1, caseSize(id))
+            return (id, u, (u + size - 1) / size)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import EventLoopHTTP
+import Forecasting
+import Foundation
+import Insights
+import PlanogramDomain
+import Store
+
+/// SPEC §11 for route managers and drivers: the service plan (`GET /api/service-plan`) and the day's pick
+/// lists (`GET /api/pick-lists`). Both are computed on request from the stock by lot, the count model and
+/// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`), on
+/// the blocking pool. Days are UTC days (`PLANOGRAM_TIMEZONE` is not read yet).
+struct ServicePlanRoutes {
+    let app: AppContext
+    let insights: InsightsEngine
+    static let readers: Set<Role> = [.manager, .admin, .driver]
+
+    func install(_ router: inout Router) {
+        let app = self.app, insights = self.insights
+        router.get("/api/service-plan", name: "service_plan") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.readers)
+                let days = try Self.days(req.queryValue("days"))
+                let snap = try InsightRoutes.snapshot(insights)
+                let now = try Self.asOf(app)
+                let from = try Self.day(req.queryValue("from"), name: "from") ?? Self.dayOf(now)
+                let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now, fromDay: from, days: days)
+                return (200, ["from": Self.dateText(from), "days": days, "as_of": FieldParse.iso8601(now),
+                              "visit_cost": app.configuration.visitCost, "max_interval_days": app.configuration.maxVisitIntervalDays,
+                              "visits": plan.map { v in
+                                  ["date": Self.dateText(v.day), "device_id": v.deviceID, "at": FieldParse.iso8601(v.at), "reasons": v.reasons,
+                                   "expected_lost_revenue_avoided": InsightJSON.round2(v.expectedLostRevenueAvoided),
+                                   "expected_spoiled_units_avoided": InsightJSON.round2(v.expectedSpoiledUnitsAvoided),
+                                   "units_to_load": v.picks.reduce(0) { $0 + $1.load }] as [String: Any]
+                              }])
+            }
+        }
+        router.get("/api/pick-lists", name: "pick_lists") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.readers)
+                guard let date = try Self.day(req.queryValue("date"), name: "date") else { throw APIError.badRequest("date is required (YYYY-MM-DD)") }
+                if req.queryValue("vehicle_id") != nil {
+                    throw APIError.unprocessable("no_routes", "pick lists by vehicle need planned routes, which this server does not plan yet; ask by date or device_id")
+                }
+                let device = req.queryValue("device_id")
+                let cat = app.catalog.current
+                if let device {
+                    guard cat.devices[device] != nil else { throw APIError.notFound("unknown device \(device)") }
+                    try app.auth.requireDevice(p, device)
+                }
+                let snap = try InsightRoutes.snapshot(insights)
+                let now = try Self.asOf(app)
+                let first = min(Self.dayOf(now), date)
+                guard date - first <= 28 else { throw APIError.badRequest("date must be within 28 days of the data (\(Self.dateText(Self.dayOf(now))))") }
+                let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: device, now: now, fromDay: first, days: Int(date - first) + 1)
+                    .filter { $0.day == date }
+                let totals = PickTotals.byProduct(plan) { cat.products[$0]?.caseSize ?? 1 }
+                return (200, ["date": Self.dateText(date), "as_of": FieldParse.iso8601(now),
+                              "service_level": app.configuration.serviceLevel,
+                              "visits": plan.map { v in
+                                  ["device_id": v.deviceID, "at": FieldParse.iso8601(v.at), "reasons": v.reasons,
+                                   "lines": v.picks.map { l in
+                                       ["cabinet_index": l.key.cabinet.index, "slot": l.key.slot.description, "product_id": l.productID,
+                                        "product_name": cat.products[l.productID]?.name ?? l.productID,
+                                        "load": l.load, "pull": l.pull, "expected_stock": l.expectedStock] as [String: Any]
+                                   }] as [String: Any]
+                              },
+                              "totals": totals.map { t in
+                                  ["product_id": t.productID, "product_name": cat.products[t.productID]?.name ?? t.productID, "units": t.units,
+                                   "cases": t.cases, "case_size": cat.products[t.productID]?.caseSize ?? 1] as [String: Any]
+                              }])
+            }
+        }
+    }
+
+    /// The plan for the token's devices (or one device).
+    static func plan(app: AppContext, snap: InsightsEngine.Snapshot, principal p: Principal, deviceID: String?, now: Int64,
+                     fromDay: Int64, days: Int) throws -> [PlannedVisit] {
+        let cat = app.catalog.current
+        let ids = deviceID.map { [$0] } ?? cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
+        var devices: [PlannerDevice] = []
+        for id in ids {
+            guard let device = cat.devices[id] else { continue }
+            let cabinets = cat.cabinets(of: id)
+            let (ledger, lastRestock) = try ForecastRoutes.ledger(app: app, deviceID: id, cabinets: cabinets, now: now)
+            var slots: [PlannerSlot] = []
+            for cabinet in cabinets {
+                guard let plan = try app.published.current(CabinetKey(id, cabinet.index)) else { continue }
+                for (slot, f) in plan.sortedFacings {
+                    guard let product = cat.products[f.productID] else { continue }
+                    let key = SlotKey(CabinetKey(id, cabinet.index), slot)
+                    let stock = ledger.productOf[key] == f.productID ? ledger.slots[key] : nil
+                    slots.append(PlannerSlot(
+                        key: key, productID: f.productID, price: product.price, unitCost: product.unitCost, capacity: f.capacity,
+                        caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
+                        demand: snap.counts.path(model: snap.model, deviceID: id, cabinet: cabinet, slot: slot, productID: f.productID,
+                                                 fromDay: dayOf(now), days: days + 16),
+                        lots: stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []))
+                }
+            }
+            devices.append(PlannerDevice(deviceID: id, access: device.access, lastVisit: lastRestock, slots: slots))
+        }
+        let planner = ServicePlanner(visitCost: app.configuration.visitCost, maxIntervalDays: app.configuration.maxVisitIntervalDays,
+                                     serviceLevel: app.configuration.serviceLevel)
+        return planner.plan(devices, now: now, fromDay: fromDay, days: days)
+    }
+
+    /// Now, or the end of the history when it ends earlier (a demo fleet's last day).
+    static func asOf(_ app: AppContext) throws -> Int64 {
+        let wall = Int64(Date().timeIntervalSince1970)
+        let newest = try app.store.read { db in try db.scalarInt("SELECT ts FROM sales ORDER BY ts DESC LIMIT 1") }
+        return min(wall, newest.map { $0 + 1 } ?? wall)
+    }
+
+    static func dayOf(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400 : (t - 86_399) / 86_400 }
+
+    static func dateText(_ day: Int64) -> String { String(FieldParse.iso8601(day * 86_400).prefix(10)) }
+
+    static func day(_ text: String?, name: String) throws(APIError) -> Int64? {
+        guard let text else { return nil }
+        guard let t = Array(text.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0, dateOnlyAllowed: true) }), text.utf8.count == 10 else {
+            throw .badRequest("\(name) must be a date YYYY-MM-DD")
+        }
+        return dayOf(t)
+    }
+
+    static func days(_ text: String?) throws(APIError) -> Int {
+        guard let text else { return 7 }
+        guard let d = Int(text), (1...28).contains(d) else { throw .badRequest("days must be a whole number from 1 to 28") }
+        return d
+    }
+}

@@ -1,0 +1,65 @@
+import Forecasting
+import Foundation
+import PlanogramDomain
+import XCTest
+
+final class ServicePlannerTests: XCTestCase {
+    let day: Int64 = 86_400
+    let start: Int64 = 20_000 // days since 1970
+
+    func slot(_ code: String, rate: Double, capacity: Int, lots: [(Int64, Int)], price: Double = 2, shelfLife: Int? = nil,
+              caseSize: Int = 12) -> PlannerSlot {
+        PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: "P-\(code)", price: price, unitCost: price * 0.4,
+                    capacity: capacity, caseSize: caseSize, shelfLifeDays: shelfLife,
+                    demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity),
+                    lots: lots.map { (loadedAt: $0.0, units: $0.1) })
+    }
+
+    func testALowFastSlotIsVisitedTheFirstDayForItsStockoutRisk() throws {
+        let now = start * day + 7 * 3600
+        let device = PlannerDevice(deviceID: "D", access: TimeWindow(from: 8 * 60, until: 18 * 60), lastVisit: now - 2 * day,
+                                   slots: [slot("A1", rate: 30, capacity: 40, lots: [(now - 2 * day, 3)])])
+        let plan = ServicePlanner(visitCost: 20).plan([device], now: now, fromDay: start, days: 3)
+        let first = try XCTUnwrap(plan.first)
+        XCTAssertEqual(first.day, start)
+        XCTAssertEqual(first.at, start * day + 8 * 3600, "at the start of the access window")
+        XCTAssertTrue(first.reasons.contains("stockout_risk"), "\(first.reasons)")
+        XCTAssertGreaterThan(first.expectedLostRevenueAvoided, 20)
+        let pick = try XCTUnwrap(first.picks.first)
+        XCTAssertGreaterThan(pick.load, 0)
+        XCTAssertLessThanOrEqual(pick.load + pick.expectedStock, 40, "never above capacity")
+    }
+
+    func testALotAboutToExpireIsPulledAtAnExpiryVisit() throws {
+        let now = start * day + 7 * 3600
+        // Four sandwiches loaded 2.9 days ago with a 3-day shelf life; slow sales; an expensive visit.
+        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.9 * 86_400),
+                                   slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(now - Int64(2.9 * 86_400), 4)], shelfLife: 3)])
+        let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 2)
+        let visit = try XCTUnwrap(plan.first)
+        XCTAssertTrue(visit.reasons.contains("expiry"), "\(visit.reasons)")
+        XCTAssertFalse(visit.reasons.contains("stockout_risk"))
+        XCTAssertGreaterThan(visit.expectedSpoiledUnitsAvoided, 3)
+        XCTAssertEqual(visit.picks.first?.pull, 4)
+    }
+
+    func testAQuietDeviceWaitsForTheLongestInterval() throws {
+        let now = start * day + 7 * 3600
+        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 3 * day,
+                                   slots: [slot("A1", rate: 0.5, capacity: 20, lots: [(now - 3 * day, 18)])])
+        let plan = ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([device], now: now, fromDay: start, days: 10)
+        XCTAssertEqual(plan.map(\.day), [start + 4], "seven days after the last visit, and not before")
+        XCTAssertEqual(plan.first?.reasons, ["max_interval"])
+    }
+
+    func testPickTotalsRoundUpToCases() {
+        let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
+        let v = PlannedVisit(deviceID: "D", day: start, at: 0, reasons: [], expectedLostRevenueAvoided: 0, expectedSpoiledUnitsAvoided: 0,
+                             picks: [PickLine(key: key, productID: "X", load: 13, pull: 0, expectedStock: 0),
+                                     PickLine(key: key, productID: "Y", load: 0, pull: 2, expectedStock: 2)])
+        let totals = PickTotals.byProduct([v, v], caseSize: { $0 == "X" ? 12 : 6 })
+        XCTAssertEqual(totals.map(\.productID), ["X"])
+        XCTAssertEqual(totals.first?.units, 26)
+        XCTAssertEqual(totals.first?.cases, 3)
+    }
+}
