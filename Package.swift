@@ -62,7 +62,7 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "Store", "FleetGenerator", "Insights",
+            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -136,9 +136,11 @@ public final class HistoryBuilder {
             let sorted = days.sorted()
             intervals[d] = sorted.count >= 2 ? Double(sorted.last! - sorted.first!) / Double(sorted.count - 1) : 3
         }
-        return SalesHistory(cabinets: cabinets, devices: devices, products: products, productIndex: productIndex, series: series,
-                            deviceDayRevenue: deviceDayRevenue, deviceDayUnits: deviceDayUnits, baskets: baskets,
-                            transactionCount: transactions.count, transactionsWithProduct: withProduct, serviceIntervalDays: intervals, planograms: planograms,
-                            firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
+        var h = SalesHistory(cabinets: cabinets, devices: devices, products: products, productIndex: productIndex, series: series,
+                             deviceDayRevenue: deviceDayRevenue, deviceDayUnits: deviceDayUnits, baskets: baskets,
+                             transactionCount: transactions.count, transactionsWithProduct: withProduct, serviceIntervalDays: intervals, planograms: planograms,
+                             firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
+        h.serviceDays = serviceDays.mapValues { $0.sorted() }
+        return h
     }
 }

@@ -37,6 +37,8 @@ public struct SalesHistory: Sendable {
     public var transactionsWithProduct: [Int32: Int]
     /// Mean days between restock visits, per device.
     public var serviceIntervalDays: [String: Double]
+    /// The days each device was restocked, in order (the real intervals between visits).
+    public var serviceDays: [String: [Int32]] = [:]
     /// Planogram versions per cabinet, oldest first.
     public let planograms: [CabinetKey: [Planogram]]
     public var firstDay: Int32

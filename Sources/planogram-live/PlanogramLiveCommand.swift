@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Forecasting
 import Foundation
 import Logging
 import PlanogramLive
@@ -181,9 +182,12 @@ struct Backtest: ParsableCommand {
     @Option(help: "Or: a fixtures directory to import into a temporary database first.") var fixtures: String?
     @Option(help: "Weeks predicted after each change.") var weeks: Int = 4
     @Flag(help: "Print one line per device-week.") var verbose = false
+    @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
+    @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
+        guard (1...26).contains(origins) else { throw ValidationError("--origins must be 1…26") }
         var path = db ?? ""
         if let fixtures {
             path = NSTemporaryDirectory() + "backtest-\(getpid()).db"
@@ -194,6 +198,27 @@ struct Backtest: ParsableCommand {
         defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
         let store = try Store(path: path)
         let history = try InsightsEngine.loadHistory(store)
+        if demand {
+            var dbt = DemandBacktest(history: history)
+            dbt.origins = origins
+            dbt.progress = { i, n in FileHandle.standardError.write(Data("backtest --demand: origin \(i)/\(n) (fitting)\n".utf8)) }
+            let r = dbt.run()
+            if verbose {
+                for i in r.intervals {
+                    print(String(format: "%@ day %d +%d cap %d actual %.0f predicted %.2f baseline %.2f p(sold out) %.2f sold out %@",
+                                 i.key.description, Int(i.startDay), i.days, i.capacity, i.actual, i.predicted, i.baseline,
+                                 i.soldOutProbability, i.soldOut ? "yes" : "no"))
+                }
+            }
+            print("calibration of sell-out probability (decile: predicted → observed, n):")
+            for (b, d) in r.calibration.enumerated() {
+                print(String(format: "  %2d: %5.1f%% → %5.1f%% (%d)", b + 1, d.predicted * 100, d.observed * 100, d.count))
+            }
+            print(String(format: "origins %d, slot intervals %d: model WAPE %.2f%%, baseline (vends/day × days) WAPE %.2f%% (capped at capacity %.2f%%), %.1f%% lower; calibration gap at most %.1f points",
+                         r.origins.count, r.intervals.count, r.wape, r.baselineWAPE, r.cappedBaselineWAPE,
+                         r.baselineWAPE > 0 ? (1 - r.wape / r.baselineWAPE) * 100 : 0, r.calibrationGap))
+            return
+        }
         var bt = Insights.Backtest(history: history)
         bt.weeksAfter = weeks
         var last = Date.distantPast

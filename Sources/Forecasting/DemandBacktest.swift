@@ -1,0 +1,114 @@
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// The demand backtest of SPEC §11 (`planogram-live backtest --demand`): at rolling origins, the models are
+/// fitted on the history before the origin; then, for every slot and every real interval between two
+/// visits of its device that starts in the next four weeks, the units the slot sold are predicted (the
+/// expected sales of a slot filled to capacity at the visit: demand from the count model, capped by what
+/// the slot holds) and compared with what it sold. The baseline is the rule vending systems use: the
+/// slot's average vends per day over its last three intervals × the days until the next visit. Also:
+/// how well the predicted probability that the slot sells out before the next visit matches how often
+/// it did, by decile.
+public struct DemandBacktest {
+    public struct Interval: Sendable {
+        public let key: SlotKey
+        public let startDay: Int32
+        public let days: Int
+        public let capacity: Int
+        public let actual: Double
+        public let predicted: Double
+        public let baseline: Double
+        public let soldOutProbability: Double
+        public let soldOut: Bool
+    }
+
+    public struct Decile: Sendable {
+        public let predicted: Double
+        public let observed: Double
+        public let count: Int
+    }
+
+    public struct Report: Sendable {
+        public let intervals: [Interval]
+        public let origins: [Int32]
+
+        static func wape(_ pairs: [(Double, Double)]) -> Double {
+            let actual = pairs.reduce(0) { $0 + $1.1 }
+            return actual > 0 ? pairs.reduce(0) { $0 + abs($1.0 - $1.1) } / actual * 100 : 0
+        }
+        public var wape: Double { Self.wape(intervals.map { ($0.predicted, $0.actual) }) }
+        public var baselineWAPE: Double { Self.wape(intervals.map { ($0.baseline, $0.actual) }) }
+        /// The baseline capped at the slot's capacity (a fairer rule than the systems use).
+        public var cappedBaselineWAPE: Double { Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) }) }
+
+        /// Ten bins of equal count by predicted sell-out probability: mean prediction vs observed share.
+        public var calibration: [Decile] {
+            let sorted = intervals.sorted { $0.soldOutProbability < $1.soldOutProbability }
+            guard sorted.count >= 10 else { return [] }
+            return (0..<10).map { b in
+                let part = sorted[(b * sorted.count / 10)..<((b + 1) * sorted.count / 10)]
+                let n = Double(part.count)
+                return Decile(predicted: part.reduce(0) { $0 + $1.soldOutProbability } / n,
+                              observed: part.reduce(0) { $0 + ($1.soldOut ? 1 : 0) } / n, count: part.count)
+            }
+        }
+        /// The largest gap between predicted and observed, in points.
+        public var calibrationGap: Double { calibration.map { abs($0.predicted - $0.observed) * 100 }.max() ?? 0 }
+    }
+
+    public let history: SalesHistory
+    public var origins = 4
+    public var stepDays: Int32 = 28
+    public var progress: ((Int, Int) -> Void)?
+
+    public init(history: SalesHistory) { self.history = history }
+
+    public func run() -> Report {
+        let h = history
+        let firstOrigin = h.lastDay + 1 - Int32(origins) * stepDays
+        var out: [Interval] = []
+        var originDays: [Int32] = []
+        for o in 0..<origins {
+            progress?(o + 1, origins)
+            let origin = firstOrigin + Int32(o) * stepDays
+            guard origin - h.firstDay >= 56 else { continue }
+            originDays.append(origin)
+            let model = DemandModel.fit(h, before: origin)
+            let counts = DemandCounts.fit(model: model)
+            let k = counts.distributionSize
+            for s in h.series {
+                guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
+                      let versions = h.planograms[s.cabinet] else { continue }
+                let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
+                for i in visits.indices.dropLast() where visits[i] >= origin && visits[i] < origin + stepDays && i >= 3 {
+                    let start = visits[i], end = visits[i + 1]
+                    let days = (start..<end).compactMap { byDay[$0] }
+                    guard days.count == Int(end - start), let product = days.first?.product, product >= 0,
+                          days.allSatisfy({ $0.product == product }) else { continue }
+                    let noon = Int64(start) * 86_400 + 12 * 3600
+                    guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
+                    // The baseline: vends per day over the last three intervals × days to the next visit.
+                    let past = (visits[i - 3]..<start).compactMap { byDay[$0] }
+                    guard past.count == Int(start - visits[i - 3]), past.allSatisfy({ $0.product == product }) else { continue }
+                    let perDay = past.reduce(0.0) { $0 + Double($1.units) } / Double(past.count)
+                    let productID = h.products[Int(product)].id
+                    let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
+                    let beta = counts.trendPerDay[s.cabinet.deviceID] ?? 0
+                    let mean = (start..<end).reduce(0.0) { sum, day in
+                        sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))
+                    }
+                    let demand = CountDistribution(mean: mean, size: k)
+                    out.append(Interval(key: SlotKey(s.cabinet, s.slot), startDay: start, days: Int(end - start), capacity: capacity,
+                                        actual: days.reduce(0.0) { $0 + Double($1.units) },
+                                        predicted: demand.expectedServed(capacity: capacity),
+                                        baseline: perDay * Double(end - start),
+                                        soldOutProbability: demand.atLeast(capacity),
+                                        // Filled to capacity at the visit, it sold out exactly when it sold all of it.
+                                        soldOut: days.reduce(0.0) { $0 + Double($1.units) } >= Double(capacity)))
+                }
+            }
+        }
+        return Report(intervals: out, origins: originDays)
+    }
+}
