@@ -3,12 +3,7 @@
 # effects, more demand, more baskets, more devices).
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
-SECOND="$ROOT/.build-bench/backtest-fleet-2"
-if [ ! -f "$SECOND/sales.csv" ]; then
-  log "backtest: generating the second fleet"
-  "$BIN/planogram-live" fixtures --out "$SECOND" --seed 2027 --devices 20 --eye-level 0.5 --row-strength 1.0 \
-    --column-strength 0.3 --demand-scale 1.5 --basket-rate 0.2 > "$BENCH_OUT/backtest-fixtures.log"
-fi
+source "$ROOT/Ops/bench.d/second-fleet.sh"
 log "backtest: demo fleet"
 "$BIN/planogram-live" backtest --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo.txt"
 log "backtest: second fleet"

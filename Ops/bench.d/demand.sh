@@ -3,12 +3,7 @@
 # vends/day × days rule, and the calibration of sell-out probabilities by decile.
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
-SECOND="$ROOT/.build-bench/backtest-fleet-2"
-if [ ! -f "$SECOND/sales.csv" ]; then
-  log "demand: generating the second fleet"
-  "$BIN/planogram-live" fixtures --out "$SECOND" --seed 2027 --devices 20 --eye-level 0.5 --row-strength 1.0 \
-    --column-strength 0.3 --demand-scale 1.5 --basket-rate 0.2 > "$BENCH_OUT/demand-fixtures.log"
-fi
+source "$ROOT/Ops/bench.d/second-fleet.sh"
 log "demand: demo fleet"
 "$BIN/planogram-live" backtest --demand --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
 log "demand: second fleet"
