@@ -93,7 +93,7 @@ public struct DemandBacktest {
                     guard past.count == Int(start - visits[i - 3]), past.allSatisfy({ $0.product == product }) else { continue }
                     let perDay = past.reduce(0.0) { $0 + Double($1.units) } / Double(past.count)
                     let productID = h.products[Int(product)].id
-                    let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
+                    let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot) * counts.meanScale
                     let beta = counts.trendPerDay[s.cabinet.deviceID] ?? 0
                     let mean = (start..<end).reduce(0.0) { sum, day in
                         sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))

@@ -8,19 +8,24 @@ import PlanogramDomain
 /// of moments on fully stocked slot-days (days a slot sold out are censored: they say only that demand
 /// was at least what sold, so they are left out). Pure and deterministic; stored with the models.
 public struct DemandCounts: Sendable, Codable, Equatable {
-    public static let version = "nb-trend-1"
+    public static let version = "nb-trend-2"
 
     /// Log units per day, per device.
     public var trendPerDay: [String: Double]
     /// The negative binomial size; 0 stands for Poisson (no overdispersion found).
     public var size: Double
+    /// A multiplier of the demand model's rates, chosen with the size so that the predicted chance of a
+    /// slot selling out between two visits matches how often it did in the fit window (1 when there were
+    /// too few intervals to say).
+    public var meanScale: Double = 1
     /// The last day (exclusive) of the data it was fitted on.
     public var fittedBefore: Int32
 
-    public init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32) {
+    public init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32, meanScale: Double = 1) {
         self.trendPerDay = trendPerDay
         self.size = size
         self.fittedBefore = fittedBefore
+        self.meanScale = meanScale
     }
 
     public var distributionSize: Double { size > 0 ? size : .infinity }
@@ -56,14 +61,56 @@ public struct DemandCounts: Sendable, Codable, Equatable {
                 den += (y - mu) * (y - mu) - mu
             }
         }
-        let size = den > 0 && num > 0 ? min(1_000, max(0.5, num / den)) : 0
-        return DemandCounts(trendPerDay: trend, size: size, fittedBefore: end)
+        let moments = den > 0 && num > 0 ? min(1_000, max(0.5, num / den)) : 0
+        var fitted = DemandCounts(trendPerDay: trend, size: moments, fittedBefore: end)
+        fitted.calibrate(model: model)
+        return fitted
+    }
+
+    /// Chooses the size and the mean multiplier by the likelihood of the sell-outs observed between
+    /// visits in the last 56 days of the fit window (a slot filled to capacity at a visit sold out when it
+    /// sold all of it), on a small grid around the moment estimate.
+    mutating func calibrate(model: DemandModel) {
+        let h = model.history
+        let end = fittedBefore
+        var cases: [(mean: Double, capacity: Int, soldOut: Bool)] = []
+        for s in h.series {
+            guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
+                  let versions = h.planograms[s.cabinet] else { continue }
+            let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
+            for i in visits.indices.dropLast() where visits[i] >= end - 56 && visits[i + 1] <= end {
+                let start = visits[i], stop = visits[i + 1]
+                let days = (start..<stop).compactMap { byDay[$0] }
+                guard days.count == Int(stop - start), let product = days.first?.product, product >= 0,
+                      days.allSatisfy({ $0.product == product }) else { continue }
+                let noon = Int64(start) * 86_400 + 12 * 3600
+                guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
+                let rate = model.rate(productID: h.products[Int(product)].id, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
+                let mean = (start..<stop).reduce(0.0) { $0 + rate * model.weekdayFactor(s.cabinet.deviceID, $1) }
+                let sold = days.reduce(0.0) { $0 + Double($1.units) }
+                cases.append((mean, capacity, sold >= Double(capacity)))
+            }
+        }
+        guard cases.count >= 200 else { return }
+        var best = (score: -Double.infinity, size: size, scale: 1.0)
+        for scale in [0.9, 1.0, 1.1, 1.2, 1.3, 1.45] {
+            for k in [0.0, 2, 4, 8, 16, 32, 64] {
+                var ll = 0.0
+                for c in cases {
+                    let p = min(1 - 1e-6, max(1e-6, CountDistribution(mean: c.mean * scale, size: k > 0 ? k : .infinity).atLeast(c.capacity)))
+                    ll += c.soldOut ? log(p) : log(1 - p)
+                }
+                if ll > best.score { best = (ll, k, scale) }
+            }
+        }
+        size = best.size
+        meanScale = best.scale
     }
 
     /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days.
     public func path(model: DemandModel, deviceID: String, cabinet: Cabinet, slot: SlotCode, productID: String,
                      fromDay: Int64, days: Int) -> DemandPath {
-        let base = model.rate(productID: productID, deviceID: deviceID, cabinet: cabinet, slot: slot)
+        let base = model.rate(productID: productID, deviceID: deviceID, cabinet: cabinet, slot: slot) * meanScale
         let beta = trendPerDay[deviceID] ?? 0
         let rates = (0..<max(1, days)).map { i -> Double in
             let day = fromDay + Int64(i)

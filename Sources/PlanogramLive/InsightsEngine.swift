@@ -26,7 +26,7 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// What the store keeps: the Part 1 models and the count model, fitted together.
     struct StoredFit: Codable {
-        static let format = 1
+        static let format = 2
         var format = StoredFit.format
         var models: StoredModels
         var counts: DemandCounts
