@@ -47,7 +47,7 @@ public struct FleetGenerator {
         // Catalogue.
         var products: [Product] = []
         var popularity: [Double] = []
-        var productsCSV = "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\n"
+        var productsCSV = "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days,case_size\n"
         for cat in CatalogueTemplate.categories {
             var n = 0
             for brand in cat.brands {
@@ -62,7 +62,7 @@ public struct FleetGenerator {
                                     shelfLifeDays: cat.shelfLife)
                     products.append(p)
                     popularity.append(cat.popularity * exp(0.4 * rng.normal() - 0.08))
-                    productsCSV += "\(p.id),\(csv(p.name)),\(p.category),\(money(p.price)),\(money(p.unitCost)),\(p.temperature.rawValue),\(p.heightMM),\(p.widthColumns),\(p.shelfLifeDays)\n"
+                    productsCSV += "\(p.id),\(csv(p.name)),\(p.category),\(money(p.price)),\(money(p.unitCost)),\(p.temperature.rawValue),\(p.heightMM),\(p.widthColumns),\(p.shelfLifeDays),\(OperationsTemplate.caseSize(p.category))\n"
                 }
             }
         }
@@ -71,7 +71,7 @@ public struct FleetGenerator {
         let partnerOf = Dictionary(uniqueKeysWithValues: CatalogueTemplate.categories.map { ($0.name, $0.partner) })
 
         // Devices and their cabinets with an initial planogram.
-        var devicesCSV = "device_id,name,venue_type,latitude,longitude,device_type\n"
+        var devicesCSV = "device_id,name,venue_type,latitude,longitude,device_type,access_from,access_until,service_minutes\n"
         var cabinetsCSV = "device_id,cabinet_index,temperature,rows,columns,row_heights_mm\n"
         var planogramsCSV = "device_id,cabinet_index,effective_from,slot,product_id,capacity\n"
         var fleet: [DeviceState] = []
@@ -85,7 +85,10 @@ public struct FleetGenerator {
             let device = Device(id: String(format: "VM-%03d", i + 1), name: "\(city.0) \(venue.rawValue.capitalized) \(i + 1)",
                                 venueType: venue, latitude: ((city.1 + 0.1 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5,
                                 longitude: ((city.2 + 0.1 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5, deviceType: type)
-            devicesCSV += "\(device.id),\(csv(device.name)),\(venue.rawValue),\(device.latitude),\(device.longitude),\(type.rawValue)\n"
+            let access = OperationsTemplate.access(venue)
+            devicesCSV += "\(device.id),\(csv(device.name)),\(venue.rawValue),\(device.latitude),\(device.longitude),\(type.rawValue),"
+                + "\(access.map { TimeWindow.text($0.from) } ?? ""),\(access.map { TimeWindow.text($0.until) } ?? ""),"
+                + "\(OperationsTemplate.serviceMinutes(cabinets: CatalogueTemplate.layouts(type).count))\n"
             var state = DeviceState(device: device, effect: exp(0.15 * rng.normal()), serviceEvery: venue == .transit || venue == .hospital ? 2 : rng.int(3...4), cabinets: [])
             for (ci, layout) in CatalogueTemplate.layouts(type).enumerated() {
                 let cab = Cabinet(deviceID: device.id, index: ci, temperature: layout.temperature, rows: layout.rows,
@@ -213,6 +216,11 @@ public struct FleetGenerator {
         try save("cabinets.csv", cabinetsCSV)
         try save("planograms.csv", planogramsCSV)
         try save("services.csv", servicesCSV)
+        // Operations data (SPEC §10), made from the fleet without drawing random numbers, so the history
+        // above is the same with or without it: a depot in each city the fleet uses, two trucks each.
+        let used = Array(cities.prefix(min(cities.count, model.devices)))
+        try save("depots.csv", OperationsTemplate.depotsCSV(used))
+        try save("vehicles.csv", OperationsTemplate.vehiclesCSV(used))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try save("model.json", String(decoding: try encoder.encode(model), as: UTF8.self) + "\n")

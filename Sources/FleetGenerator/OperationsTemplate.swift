@@ -1,0 +1,50 @@
+import PlanogramDomain
+
+/// The operations side of a generated fleet (SPEC §10): case sizes by category, access hours by venue,
+/// service times, depots and trucks. Fixed rules, no random numbers (the generator's stream of random
+/// numbers, and so the sales history, stay the same). Every window opens by 06:30, before the generator's
+/// restocks at 07:00–08:30.
+enum OperationsTemplate {
+    static func caseSize(_ category: String) -> Int {
+        switch category {
+        case "soda", "water", "energy", "juice", "candy": return 24
+        case "chips": return 20
+        case "pastry": return 10
+        case "sandwich", "salad": return 6
+        default: return 12
+        }
+    }
+
+    static func access(_ venue: VenueType) -> TimeWindow? {
+        switch venue {
+        case .office: return TimeWindow(from: 6 * 60 + 30, until: 19 * 60)
+        case .school: return TimeWindow(from: 6 * 60 + 30, until: 16 * 60 + 30)
+        case .university: return TimeWindow(from: 6 * 60 + 30, until: 21 * 60)
+        case .factory: return TimeWindow(from: 5 * 60, until: 23 * 60)
+        case .gym: return TimeWindow(from: 6 * 60, until: 22 * 60)
+        default: return nil // hospitals, transit, hotels, retail: all day
+        }
+    }
+
+    static func serviceMinutes(cabinets: Int) -> Int { 8 + 3 * cabinets }
+
+    static func depotID(_ city: String) -> String { "DEP-" + city.uppercased().prefix(3) }
+
+    static func depotsCSV(_ cities: [(String, Double, Double)]) -> String {
+        var out = "depot_id,name,latitude,longitude,opens,closes\n"
+        for c in cities {
+            out += "\(depotID(c.0)),\(c.0) depot,\(((c.1 - 0.04) * 1e5).rounded() / 1e5),\(((c.2 + 0.05) * 1e5).rounded() / 1e5),05:00,21:00\n"
+        }
+        return out
+    }
+
+    static func vehiclesCSV(_ cities: [(String, Double, Double)]) -> String {
+        var out = "vehicle_id,depot_id,capacity_units,shift_start,shift_end\n"
+        for c in cities {
+            let depot = depotID(c.0)
+            out += "\(depot)-V1,\(depot),1200,06:00,14:30\n"
+            out += "\(depot)-V2,\(depot),1200,10:00,18:30\n"
+        }
+        return out
+    }
+}
