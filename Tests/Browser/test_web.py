@@ -14,6 +14,7 @@ import tempfile
 import time
 import unittest
 import urllib.request
+import urllib.error
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -337,6 +338,54 @@ class WebTests(unittest.TestCase):
         self.assertIn("ambient", offered)
         self.assertIn("chilled", offered)
         self.assertNotIn("frozen", offered)
+
+    def test_7_a_driver_ticks_off_a_stop_on_a_phone_and_the_visit_is_recorded(self):
+        s = self.server
+        dee = token("driver", "dee", "Dee")
+        d = self.open(dee, "#/driver", width=390, height=844, mobile=True)
+        stops = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="stops")
+        first = stops[0]
+        device = first.get_attribute("data-device")
+        self.assertIn("next", first.get_attribute("class"))
+        lines = first.find_elements(By.CSS_SELECTOR, ".pick input")
+        self.assertGreater(len(lines), 0)
+        for box in lines:
+            d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+            box.click()
+        shot(d, "7-driver-ticked")
+        first.find_element(By.CSS_SELECTOR, "button.primary").click()
+        self.wait(d, lambda d: "done" in d.find_element(By.CSS_SELECTOR, f'.stop[data-device="{device}"]').get_attribute("class"),
+                  what="stop marked done")
+        if len(stops) > 1:
+            self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, ".stop.next") and
+                      d.find_element(By.CSS_SELECTOR, ".stop.next").get_attribute("data-device") != device, what="next stop")
+        shot(d, "7-driver-done")
+        # The server has the visit: posting it again records nothing new.
+        date = d.find_element(By.ID, "day").get_attribute("value")
+        picks = call(s, "GET", f"/api/pick-lists?date={date}&device_id={device}", dee)
+        lines = [{"cabinet_index": l["cabinet_index"], "slot": l["slot"], "units_added": l["load"], "units_pulled": l["pull"]}
+                 for l in picks["visits"][0]["lines"]] if picks["visits"] else []
+        self.assertTrue(lines)
+        # The page used this visit id and body; a different body under the same id is a conflict.
+        req = urllib.request.Request(s.base + "/api/visits", method="POST",
+                                     data=json.dumps({"visit_id": f"{device}@{date}", "device_id": device,
+                                                      "at": "2026-10-30T08:00:00Z", "lines": lines}).encode(),
+                                     headers={"Authorization": "Bearer " + dee, "Content-Type": "application/json"})
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(e.exception.code, 409)
+
+    def test_8_the_route_manager_sees_the_plan_and_a_forecast_chart(self):
+        d = self.open(self.max, "#/plan")
+        buttons = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#plan button[data-device]"), what="plan table")
+        self.assertEqual(len(buttons), 3, "every device is a row")
+        self.assertGreaterEqual(len(d.find_elements(By.CSS_SELECTOR, "#plan td.visit")), 1)
+        self.assertTrue(d.find_elements(By.CSS_SELECTOR, "#plan .reason"))
+        buttons[0].click()
+        bars = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#forecast-chart rect.band"), what="forecast chart")
+        self.assertGreater(len(bars), 5)
+        self.assertTrue(d.find_elements(By.CSS_SELECTOR, "#forecast-chart line.expected"))
+        shot(d, "8-plan-and-forecast")
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result

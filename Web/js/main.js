@@ -1,9 +1,11 @@
-// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>), and the
+// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>, #/driver, #/plan), and the
 // connection indicator every view reports to.
 
 import { api, claims, el, expired, setToken, token, toast } from "./api.js";
 import { mountEditor } from "./editor.js";
 import { mountDashboard } from "./dashboard.js";
+import { mountDriver } from "./driver.js";
+import { mountPlan } from "./plan.js";
 
 const app = document.getElementById("app");
 const conn = document.getElementById("conn");
@@ -38,7 +40,8 @@ async function signInView(message) {
     setToken(t);
     // Keep the page that was asked for (a shared link); otherwise the role's home.
     const asked = parseHash().parts.length > 0;
-    const target = asked ? location.hash : claims(t).role === "manager" ? "#/dashboard" : "#/editor";
+    const home = { manager: "#/dashboard", driver: "#/driver" }[claims(t).role] || "#/editor";
+    const target = asked ? location.hash : home;
     if (location.hash !== target) location.hash = target; else route();
   });
   app.replaceChildren(form);
@@ -70,11 +73,13 @@ async function route() {
   if (!token() || expired()) { setToken(""); header(); return signInView(token() ? "Your session has expired; sign in again." : null); }
   const { parts, params } = parseHash();
   const role = (claims() || {}).role;
-  const view = parts[0] || (role === "manager" ? "dashboard" : "editor");
+  const view = parts[0] || ({ manager: "dashboard", driver: "driver" }[role] || "editor");
   for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === view);
   try {
     let off;
     if (view === "dashboard") off = mountDashboard(app, setConnection);
+    else if (view === "driver") off = await mountDriver(app, params);
+    else if (view === "plan") off = await mountPlan(app, params);
     else if (view === "watch") off = await mountEditor(app, { sid: decodeURIComponent(parts[1] || ""), watch: true }, setConnection);
     else off = await mountEditor(app, params, setConnection);
     if (mine !== generation) off(); else unmount = off; // a newer route started while this one loaded

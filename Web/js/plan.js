@@ -1,0 +1,68 @@
+// The route manager's service plan: a calendar of the next days (devices × days, each planned visit with
+// its reasons and what it is worth), and for a chosen device its forecast drawn in SVG: per slot the stock
+// now, the 90 % band of demand over the horizon and the expected demand, with the next visit.
+
+import { api, el, money } from "./api.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c.nodeType ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+/// Slots as rows: a grey band for the demand interval, a tick for the expected demand, a bar for the stock.
+export function forecastChart(f) {
+  const rows = f.slots, w = 560, row = 16, left = 60, top = 24;
+  const max = Math.max(1, ...rows.map((s) => Math.max(s.interval[1], s.stock_now)));
+  const x = (v) => left + (v / max) * (w - left - 20);
+  const h = top + rows.length * row + 24;
+  const chart = svg("svg", { viewBox: `0 0 ${w} ${h}`, width: "100%", role: "img", id: "forecast-chart",
+    "aria-label": `Forecast of ${f.device_id} for ${f.days} days` });
+  chart.append(svg("text", { x: left, y: 14, class: "axis" }, `units over ${f.days} days (band: 90 % of demand; bar: stock now)`));
+  rows.forEach((s, i) => {
+    const y = top + i * row;
+    const risk = s.stockout_probability >= 0.5;
+    chart.append(
+      svg("text", { x: 4, y: y + 11, class: "axis" }, `${s.cabinet_index}/${s.slot}`),
+      svg("rect", { x: x(s.interval[0]), y: y + 2, width: Math.max(1, x(s.interval[1]) - x(s.interval[0])), height: row - 4, class: "band" }),
+      svg("rect", { x: left, y: y + 5, width: Math.max(0, x(s.stock_now) - left), height: row - 10,
+        class: risk ? "stock risk" : "stock", "data-slot": s.slot }),
+      svg("line", { x1: x(s.expected_units), x2: x(s.expected_units), y1: y + 1, y2: y + row - 1, class: "expected" }));
+  });
+  chart.append(svg("text", { x: left, y: h - 6, class: "axis" }, `next visit ${f.next_visit.slice(0, 16).replace("T", " ")} UTC · red: likely empty before it`));
+  return chart;
+}
+
+export async function mountPlan(root, params) {
+  const plan = await api("GET", `/api/service-plan?days=${params.days || 7}`);
+  const days = [...Array(plan.days).keys()].map((i) => new Date(Date.parse(plan.from) + i * 86400000).toISOString().slice(0, 10));
+  // Every device the token may see is a row, visited this week or not.
+  const devices = (await api("GET", "/api/devices")).devices.map((d) => d.device_id).sort();
+  const byKey = new Map(plan.visits.map((v) => [`${v.device_id}|${v.date}`, v]));
+  const detail = el("div", { id: "plan-detail" });
+  const table = el("table", { id: "plan", class: "plan" },
+    el("thead", {}, el("tr", {}, el("th", {}, "device"), days.map((d) => el("th", {}, d.slice(5))))),
+    el("tbody", {}, devices.map((d) => el("tr", {}, el("th", {},
+      el("button", { type: "button", class: "link", dataset: { device: d }, onclick: () => showDevice(d) }, d)),
+      days.map((day) => {
+        const v = byKey.get(`${d}|${day}`);
+        if (!v) return el("td", {});
+        return el("td", { class: "visit", title: v.reasons.join(", ") },
+          ...v.reasons.map((r) => el("span", { class: `reason ${r}` }, r.replace(/_/g, " "))),
+          el("small", {}, `${money(v.expected_lost_revenue_avoided)} · ${v.units_to_load} u`));
+      })))));
+  async function showDevice(id) {
+    detail.replaceChildren(el("p", { class: "muted" }, "loading…"));
+    const f = await api("GET", `/api/devices/${encodeURIComponent(id)}/forecast?days=${Math.min(plan.days, 14)}`);
+    detail.replaceChildren(el("h2", {}, `${id} — forecast`), forecastChart(f),
+      el("p", { class: "muted" }, `${f.totals.slots_at_risk} slot(s) likely empty before the next visit · ${f.totals.expiring_units} unit(s) expiring · expected revenue ${money(f.totals.expected_revenue)}`));
+  }
+  root.replaceChildren(el("section", { class: "planner" },
+    el("h1", {}, "Service plan"),
+    el("p", { class: "muted" }, `from ${plan.from}, data as of ${plan.as_of.slice(0, 16).replace("T", " ")} UTC · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days)`),
+    el("div", { class: "scroll" }, table), detail));
+  if (params.device) await showDevice(params.device);
+  return () => {};
+}
