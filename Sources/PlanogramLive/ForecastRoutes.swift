@@ -15,8 +15,6 @@ import Store
 struct ForecastRoutes {
     let app: AppContext
     let insights: InsightsEngine
-    /// Days of history replayed to know the stock by lot.
-    static let stockWindowDays: Int64 = 60
 
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights
@@ -118,45 +116,14 @@ struct ForecastRoutes {
         return Visit(visitID: id, deviceID: device, at: at, lines: lines.sorted { ($0.cabinetIndex, $0.slot) < ($1.cabinetIndex, $1.slot) })
     }
 
-    /// The stock by lot of a device's slots at `now`, from its last 60 days of events, starting full.
-    static func ledger(app: AppContext, deviceID: String, cabinets: [Cabinet], now: Int64) throws -> (StockLedger, lastRestock: Int64?) {
-        let products = app.catalog.current.products
-        var ledger = StockLedger(shelfLifeDays: { products[$0]?.shelfLifeDays })
-        let since = now - stockWindowDays * 86_400
-        for cabinet in cabinets {
-            if let plan = try app.store.planogram(deviceID: deviceID, cabinetIndex: cabinet.index) {
-                for (slot, f) in plan.sortedFacings {
-                    ledger.restock(SlotKey(CabinetKey(deviceID, cabinet.index), slot), product: f.productID, units: f.capacity, at: since)
-                }
-            }
-        }
-        var lastRestock: Int64?
-        let plans = try Dictionary(uniqueKeysWithValues: cabinets.map { c in
-            (c.index, try app.store.planogramHistory(deviceID: deviceID, cabinetIndex: c.index))
-        })
-        func product(_ cabinet: Int, _ slot: SlotCode, at t: Int64) -> String? {
-            plans[cabinet]?.last { $0.effectiveFrom <= t }?.facings[slot]?.productID
-        }
-        for e in try VisitRepository.events(app.store, deviceID: deviceID, since: since) where e.ts <= now {
-            let key = SlotKey(CabinetKey(deviceID, e.cabinetIndex), e.slot)
-            switch e.kind {
-            case .sale: ledger.sale(key, product: e.productID, at: e.ts)
-            case .restock:
-                if let p = product(e.cabinetIndex, e.slot, at: e.ts) { ledger.restock(key, product: p, units: e.units, at: e.ts) }
-                lastRestock = max(lastRestock ?? e.ts, e.ts)
-            case .pull: ledger.pull(key, units: e.units, at: e.ts)
-            }
-        }
-        return (ledger, lastRestock)
-    }
-
     static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> [String: Any] {
         let cat = app.catalog.current
         let cabinets = cat.cabinets(of: deviceID)
         let wall = Int64(Date().timeIntervalSince1970)
         let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
         let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
-        let (ledger, lastRestock) = try ledger(app: app, deviceID: deviceID, cabinets: cabinets, now: now)
+        let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: [deviceID], now: now)[deviceID]
+        let ledger = stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), lastRestock = stock?.lastRestock
         let interval = snap.model.serviceInterval(deviceID)
         let nextVisit = max(now + 3_600, (lastRestock ?? now) + Int64(interval * 86_400))
         var planograms: [Int: Planogram] = [:]

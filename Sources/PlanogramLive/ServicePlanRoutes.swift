@@ -78,10 +78,11 @@ struct ServicePlanRoutes {
         let cat = app.catalog.current
         let ids = deviceID.map { [$0] } ?? cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
         var devices: [PlannerDevice] = []
+        let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
         for id in ids {
-            guard let device = cat.devices[id] else { continue }
+            guard let device = cat.devices[id], let s = stock[id] else { continue }
             let cabinets = cat.cabinets(of: id)
-            let (ledger, lastRestock) = try ForecastRoutes.ledger(app: app, deviceID: id, cabinets: cabinets, now: now)
+            let ledger = s.ledger, lastRestock = s.lastRestock
             var slots: [PlannerSlot] = []
             for cabinet in cabinets {
                 guard let plan = try app.published.current(CabinetKey(id, cabinet.index)) else { continue }

@@ -30,6 +30,7 @@ public struct StockEvent: Sendable, Equatable {
     public enum Kind: Int, Sendable { case restock = 0, sale = 1, pull = 2 }
     public let kind: Kind
     public let ts: Int64
+    public let deviceID: String
     public let cabinetIndex: Int
     public let slot: SlotCode
     /// The product of a sale ("" for restocks and pulls: the planogram in effect says).
@@ -83,21 +84,33 @@ public enum VisitRepository {
         }
     }
 
-    /// A device's sales, restocks and pulls from `since` on, in time order (restocks and pulls before sales
-    /// within a second).
-    public static func events(_ store: Store, deviceID: String, since: Int64) throws -> [StockEvent] {
+    /// Sales, restocks and pulls from `since` on — of one device, or of every device with `deviceID` nil —
+    /// in time order (restocks and pulls before sales within a second). One read of each table.
+    public static func events(_ store: Store, deviceID: String?, since: Int64) throws -> [StockEvent] {
         try store.read { db in
+            let filter = deviceID == nil ? "" : " AND device_id = ?"
             let st = try db.statement("""
-                SELECT ts, 0, cabinet_index, slot, '', units_added FROM services WHERE ts >= ? AND device_id = ?
-                UNION ALL SELECT ts, 2, cabinet_index, slot, '', units FROM pulls WHERE ts >= ? AND device_id = ?
-                UNION ALL SELECT ts, 1, cabinet_index, slot, product_id, 1 FROM sales WHERE ts >= ? AND device_id = ?
+                SELECT ts, 0, cabinet_index, slot, '', units_added, device_id FROM services WHERE ts >= ?\(filter)
+                UNION ALL SELECT ts, 2, cabinet_index, slot, '', units, device_id FROM pulls WHERE ts >= ?\(filter)
+                UNION ALL SELECT ts, 1, cabinet_index, slot, product_id, 1, device_id FROM sales WHERE ts >= ?\(filter)
                 ORDER BY 1, 2
                 """)
-            try st.bind([.int(since), .text(deviceID), .int(since), .text(deviceID), .int(since), .text(deviceID)])
+            var bind: [SQLiteValue] = []
+            for _ in 0..<3 { bind.append(.int(since)); if let deviceID { bind.append(.text(deviceID)) } }
+            try st.bind(bind)
             var out: [StockEvent] = []
+            var slots: [String: SlotCode] = [:]
+            var devices: [String: String] = [:] // one String per device id, shared by its events
             while try st.step() {
-                guard let slot = SlotCode(st.text(3)), let kind = StockEvent.Kind(rawValue: st.int(1)) else { continue }
-                out.append(StockEvent(kind: kind, ts: st.int64(0), cabinetIndex: st.int(2), slot: slot, productID: st.text(4), units: st.int(5)))
+                let text = st.text(3)
+                let slot: SlotCode
+                if let s = slots[text] { slot = s } else { guard let s = SlotCode(text) else { continue }; slots[text] = s; slot = s }
+                guard let kind = StockEvent.Kind(rawValue: st.int(1)) else { continue }
+                let d = st.text(6)
+                let device = devices[d] ?? d
+                devices[d] = device
+                out.append(StockEvent(kind: kind, ts: st.int64(0), deviceID: device, cabinetIndex: st.int(2), slot: slot,
+                                      productID: kind == .sale ? st.text(4) : "", units: st.int(5)))
             }
             return out
         }

@@ -1,0 +1,65 @@
+import Forecasting
+import Foundation
+import Insights
+import Logging
+import PlanogramDomain
+import Store
+
+/// A whole fleet's forecast, service plan and pick lists in one go, timed: what `planogram-live plan`
+/// prints (and `Ops/bench demand` measures). The models are loaded from the store (fitted first if the
+/// store has none, timed apart).
+public enum FleetPlanRun {
+    public struct Report: Sendable {
+        public var devices = 0
+        public var slots = 0
+        public var visits = 0
+        public var pickLines = 0
+        public var fitSeconds = 0.0
+        public var stockSeconds = 0.0
+        public var forecastSeconds = 0.0
+        public var planSeconds = 0.0
+        public var totalSeconds: Double { stockSeconds + forecastSeconds + planSeconds }
+    }
+
+    public static func run(databasePath: String, days: Int, configuration: AppConfiguration = AppConfiguration(),
+                           logger: Logger = Logger(label: "planogram-live")) throws -> Report {
+        var report = Report()
+        let store = try Store(path: databasePath)
+        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
+        let insights = InsightsEngine(store: store, logger: logger)
+        let fitStart = Date()
+        if !insights.loadStored() { try insights.rebuild() }
+        report.fitSeconds = Date().timeIntervalSince(fitStart)
+        guard let snap = insights.current else { return report }
+        let cat = app.catalog.current
+        let ids = cat.devices.keys.sorted()
+        report.devices = ids.count
+        let now = try ServicePlanRoutes.asOf(app)
+        var t = Date()
+        let stock = try FleetStock.load(store: store, catalog: cat, deviceIDs: ids, now: now)
+        report.stockSeconds = Date().timeIntervalSince(t)
+        t = Date()
+        for id in ids {
+            let cabinets = cat.cabinets(of: id)
+            var planograms: [Int: Planogram] = [:]
+            for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(id, c.index)) }
+            let s = stock[id]
+            let interval = snap.model.serviceInterval(id)
+            let next = max(now + 3_600, (s?.lastRestock ?? now) + Int64(interval * 86_400))
+            report.slots += DeviceForecast.slots(deviceID: id, cabinets: cabinets, planograms: planograms,
+                                                 ledger: s?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
+                                                 counts: snap.counts, now: now, days: days, nextVisit: next).count
+        }
+        report.forecastSeconds = Date().timeIntervalSince(t)
+        t = Date()
+        let everyone = Principal(subject: "plan", name: "plan", role: .admin, expires: .max, devices: nil)
+        let plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: everyone, deviceID: nil, now: now,
+                                              fromDay: ServicePlanRoutes.dayOf(now), days: days)
+        let firstDay = plan.first?.day
+        let totals = PickTotals.byProduct(plan.filter { $0.day == firstDay }) { cat.products[$0]?.caseSize ?? 1 }
+        report.planSeconds = Date().timeIntervalSince(t)
+        report.visits = plan.count
+        report.pickLines = plan.reduce(0) { $0 + $1.picks.count } + totals.count
+        return report
+    }
+}
