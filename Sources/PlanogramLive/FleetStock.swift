@@ -13,7 +13,9 @@ struct FleetStock {
         var lastRestock: Int64?
     }
 
-    static let windowDays: Int64 = 60
+    /// Four weeks: several restock cycles even of weekly machines, longer than any perishable lives; older
+    /// lots cannot be known anyway (stock before the window is assumed full).
+    static let windowDays: Int64 = 28
 
     static func load(store: Store, catalog: Catalog, deviceIDs: [String], now: Int64) throws -> [String: DeviceStock] {
         let products = catalog.products

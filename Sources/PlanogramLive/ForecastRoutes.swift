@@ -10,7 +10,7 @@ import Store
 ///
 /// Decisions where the spec is silent (README): the forecast is "as of" now, or of the newest data of the
 /// device when its history ends earlier (a demo fleet's last day), or of `?at=`; stock is replayed from
-/// the last 60 days of the device's restocks, sales and pulls, starting full; the next visit is the last
+/// the last 28 days of the device's restocks, sales and pulls, starting full; the next visit is the last
 /// restock plus the device's mean interval between restocks, and never earlier than an hour from now.
 struct ForecastRoutes {
     let app: AppContext

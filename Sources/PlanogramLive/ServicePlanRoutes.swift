@@ -74,11 +74,11 @@ struct ServicePlanRoutes {
 
     /// The plan for the token's devices (or one device).
     static func plan(app: AppContext, snap: InsightsEngine.Snapshot, principal p: Principal, deviceID: String?, now: Int64,
-                     fromDay: Int64, days: Int) throws -> [PlannedVisit] {
+                     fromDay: Int64, days: Int, stock preloaded: [String: FleetStock.DeviceStock]? = nil) throws -> [PlannedVisit] {
         let cat = app.catalog.current
         let ids = deviceID.map { [$0] } ?? cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
         var devices: [PlannerDevice] = []
-        let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
+        let stock = try preloaded ?? FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
         for id in ids {
             guard let device = cat.devices[id], let s = stock[id] else { continue }
             let cabinets = cat.cabinets(of: id)
