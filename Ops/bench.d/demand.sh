@@ -19,6 +19,13 @@ log "demand: second fleet"
 } > "$BENCH_OUT/demand.md"
 cat "$BENCH_OUT/demand.md" >&2
 
+# The service plan replayed over the last four weeks against the visits that happened (same simulated demand).
+log "demand: service plan replayed on the demo fleet (visit cost 25, and a sweep)"
+for cost in 25 15 10; do
+  echo "visit cost $cost: $("$BIN/planogram-live" backtest --plan --visit-cost $cost --fixtures "$ROOT/Fixtures/demo" 2>/dev/null | tail -1)"
+done > "$BENCH_OUT/plan-replay.txt"
+{ echo; echo "Service plan replayed (demo fleet, last 28 days):"; sed 's/^/- /' "$BENCH_OUT/plan-replay.txt"; } >> "$BENCH_OUT/demand.md"
+
 # A fleet forecast, service plan and pick lists for 1,000 devices (SPEC §17: < 10 s). The fleet (60 days)
 # is made and imported once and cached; the first `plan` fits and stores the models, the second is timed.
 FLEET1K="$ROOT/.build-bench/plan-fleet-1000"

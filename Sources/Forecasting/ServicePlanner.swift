@@ -30,9 +30,13 @@ public struct PlannerDevice: Sendable {
     public let access: TimeWindow?
     public let lastVisit: Int64?
     public let slots: [PlannerSlot]
+    /// The device's usual days between visits (from its history), if known: the planner expects the next
+    /// visit about that far ahead when it sizes a pick list.
+    public let usualIntervalDays: Double?
 
-    public init(deviceID: String, access: TimeWindow?, lastVisit: Int64?, slots: [PlannerSlot]) {
+    public init(deviceID: String, access: TimeWindow?, lastVisit: Int64?, slots: [PlannerSlot], usualIntervalDays: Double? = nil) {
         self.deviceID = deviceID; self.access = access; self.lastVisit = lastVisit; self.slots = slots
+        self.usualIntervalDays = usualIntervalDays
     }
 }
 
@@ -147,11 +151,30 @@ public struct ServicePlanner: Sendable {
                 var pull = 0.0
                 if let life = slot.shelfLifeDays {
                     let limit = Int64(life) * 86_400
-                    pull = lots[i].filter { $0.loadedAt + limit <= nextVisit }.reduce(0) { $0 + $1.units }
-                    lots[i].removeAll { $0.loadedAt + limit <= nextVisit }
+                    // Pull what is past its date, and what will be past it before the next visit and is not
+                    // expected to sell by then (sales take the oldest units first).
+                    var willSell = slot.demand.distribution(from: at, to: nextVisit).mean
+                    var kept: [Lot] = []
+                    for lot in lots[i] {
+                        let expires = lot.loadedAt + limit
+                        if expires <= at { pull += lot.units; continue }
+                        let sold = min(lot.units, max(0, willSell * min(1, Double(expires - at) / Double(max(1, nextVisit - at)))))
+                        willSell -= sold
+                        if expires <= nextVisit && lot.units - sold >= 0.5 {
+                            let taken = min(lot.units, (lot.units - sold).rounded())
+                            pull += taken
+                            let left = lot.units - taken
+                            if left > 1e-9 { kept.append(Lot(loadedAt: lot.loadedAt, units: left)) }
+                        } else {
+                            kept.append(lot)
+                        }
+                    }
+                    lots[i] = kept
                 }
                 let remaining = lots[i].reduce(0) { $0 + $1.units }
-                let need = slot.demand.distribution(from: at, to: afterNext).quantile(serviceLevel)
+                // Perishables are loaded only for what sells before they expire.
+                let horizon = slot.shelfLifeDays.map { min(afterNext, at + Int64($0) * 86_400) } ?? afterNext
+                let need = slot.demand.distribution(from: at, to: horizon).quantile(serviceLevel)
                 let target = min(slot.capacity, max(need, 1))
                 let load = max(0, target - Int(remaining.rounded()))
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
@@ -169,8 +192,9 @@ public struct ServicePlanner: Sendable {
 
     /// Days until the next visit is likely: the device's usual interval (from its history), at least one.
     func nextGap(_ device: PlannerDevice, after at: Int64) -> Int {
-        // Without a plan beyond this visit, assume the longest allowed interval, shortened to the day a slot
-        // would run out at expected demand (what the plan would do then).
+        // The device's usual interval when known; otherwise the longest allowed interval, shortened to the
+        // day a slot would run out at expected demand (what the plan would do then).
+        if let usual = device.usualIntervalDays, usual >= 1 { return max(1, min(maxIntervalDays, Int(usual.rounded()))) }
         var gap = maxIntervalDays
         for slot in device.slots {
             let rate = slot.demand.expected(from: at, to: at + 86_400)

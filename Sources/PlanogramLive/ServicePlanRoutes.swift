@@ -98,7 +98,8 @@ struct ServicePlanRoutes {
                         lots: stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []))
                 }
             }
-            devices.append(PlannerDevice(deviceID: id, access: device.access, lastVisit: lastRestock, slots: slots))
+            devices.append(PlannerDevice(deviceID: id, access: device.access, lastVisit: lastRestock, slots: slots,
+                                         usualIntervalDays: snap.model.serviceInterval(id)))
         }
         let planner = ServicePlanner(visitCost: app.configuration.visitCost, maxIntervalDays: app.configuration.maxVisitIntervalDays,
                                      serviceLevel: app.configuration.serviceLevel)

@@ -184,6 +184,9 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week.") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
+    @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
+    @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
+    @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
@@ -198,6 +201,24 @@ struct Backtest: ParsableCommand {
         defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
         let store = try Store(path: path)
         let history = try InsightsEngine.loadHistory(store)
+        if plan {
+            guard (7...120).contains(replayDays) else { throw ValidationError("--replay-days must be 7…120") }
+            let first = Int64(history.lastDay) + 1 - Int64(replayDays)
+            FileHandle.standardError.write(Data("backtest --plan: fitting the truth (all data) and the forecast (before day \(first))\n".utf8))
+            let truth = Insights.DemandModel.fit(history)
+            let forecast = Insights.DemandModel.fit(history, before: Int32(first))
+            let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
+                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays)
+            let replay = PlanReplay(planner: ServicePlanner(visitCost: visitCost), firstDay: first, days: replayDays)
+            let (h, p) = replay.run(devices)
+            func pct(_ a: Double, _ b: Double) -> Double { b > 0 ? (a - b) / b * 100 : 0 }
+            print(String(format: "history: %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", h.visits, h.stockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
+            print(String(format: "plan:    %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", p.visits, p.stockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
+            print(String(format: "replayed %d days over %d devices: visits %+.1f%%, stockout-hours %+.1f%%, spoilage %+.1f%%, units sold %+.1f%% (plan against history, same simulated demand)",
+                         replayDays, devices.count, pct(Double(p.visits), Double(h.visits)), pct(p.stockoutHours, h.stockoutHours),
+                         pct(Double(p.spoiledUnits), Double(h.spoiledUnits)), pct(Double(p.unitsSold), Double(h.unitsSold))))
+            return
+        }
         if demand {
             var dbt = DemandBacktest(history: history)
             dbt.origins = origins

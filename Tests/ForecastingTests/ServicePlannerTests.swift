@@ -63,3 +63,23 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(totals.first?.cases, 3)
     }
 }
+
+final class PlanReplayTests: XCTestCase {
+    func testBothPoliciesFaceTheSameDemandAndVisitingLessLeavesSlotsEmptyLonger() {
+        let first: Int64 = 20_000
+        let slot = PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "P", price: 2, unitCost: 1, capacity: 20,
+                               caseSize: 10, shelfLifeDays: nil, demand: DemandPath(firstDay: first, ratePerDay: [10], size: .infinity), lots: [])
+        let device = PlanReplay.Device(deviceID: "D", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 10, count: 14))],
+                                       historicalVisitDays: Set((0..<14).map { first + Int64($0) }), lastVisitBefore: first * 86_400 - 86_400)
+        // A plan that never pays for a visit (cost far above any loss, longest interval beyond the period).
+        let replay = PlanReplay(planner: ServicePlanner(visitCost: 1e9, maxIntervalDays: 60), firstDay: first, days: 14)
+        let (history, plan) = replay.run([device])
+        XCTAssertEqual(history.visits, 14)
+        XCTAssertEqual(plan.visits, 0)
+        XCTAssertEqual(plan.unitsSold, 20, "the slot sells what it held, then stands empty")
+        XCTAssertGreaterThan(plan.stockoutHours, 150)
+        XCTAssertLessThan(history.stockoutHours, plan.stockoutHours)
+        XCTAssertEqual(history.unitsSold + history.lostUnits, plan.unitsSold + plan.lostUnits, "the same demand for both")
+        XCTAssertEqual(replay.run([device]).history, history, "deterministic")
+    }
+}

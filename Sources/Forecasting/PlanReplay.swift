@@ -1,0 +1,245 @@
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// What the service plan would have done over a past period, against the visits that really happened
+/// (SPEC §11, the figures of SPEC §17): both policies face the same demand — Poisson arrivals per slot and
+/// day at the rates of a model fitted on the whole history, drawn once with a fixed seed — and each
+/// keeps its own stock by lot. The history's policy visits on the days the device was really restocked and
+/// fills every slot to capacity; the plan's policy asks the service planner each morning (with the
+/// forecast fitted before the period) whether to visit and what to load and pull. Both pull what is past
+/// its date when they visit. Reported: visits, stockout-hours (trading hours a slot stood empty), units
+/// spoiled (pulled for their date, sold past it — a machine does not check — or past it at the end) and
+/// units sold good.
+public struct PlanReplay {
+    public struct Slot: Sendable {
+        public let planner: PlannerSlot       // product, price, capacity, shelf life, the forecast's demand path
+        public let trueRatePerDay: [Double]   // the demand both policies face, day by day over the period
+        public init(planner: PlannerSlot, trueRatePerDay: [Double]) { self.planner = planner; self.trueRatePerDay = trueRatePerDay }
+    }
+
+    public struct Device: Sendable {
+        public let deviceID: String
+        public let access: TimeWindow?
+        public let slots: [Slot]
+        /// Days (since 1970) the device was really restocked during the period.
+        public let historicalVisitDays: Set<Int64>
+        public let lastVisitBefore: Int64?
+        public let usualIntervalDays: Double?
+        public init(deviceID: String, access: TimeWindow?, slots: [Slot], historicalVisitDays: Set<Int64>, lastVisitBefore: Int64?,
+                    usualIntervalDays: Double? = nil) {
+            self.deviceID = deviceID; self.access = access; self.slots = slots
+            self.historicalVisitDays = historicalVisitDays; self.lastVisitBefore = lastVisitBefore; self.usualIntervalDays = usualIntervalDays
+        }
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var visits = 0
+        public var stockoutHours = 0.0
+        public var spoiledUnits = 0
+        public var unitsSold = 0
+        public var lostUnits = 0
+    }
+
+    public let planner: ServicePlanner
+    public let firstDay: Int64
+    public let days: Int
+    public let seed: UInt64
+
+    public init(planner: ServicePlanner, firstDay: Int64, days: Int, seed: UInt64 = 7) {
+        self.planner = planner; self.firstDay = firstDay; self.days = days; self.seed = seed
+    }
+
+    /// (history, plan)
+    public func run(_ devices: [Device]) -> (history: Outcome, plan: Outcome) {
+        var history = Outcome(), plan = Outcome()
+        for device in devices {
+            let h = simulate(device, usePlan: false)
+            let p = simulate(device, usePlan: true)
+            history.visits += h.visits; history.stockoutHours += h.stockoutHours; history.spoiledUnits += h.spoiledUnits
+            history.unitsSold += h.unitsSold; history.lostUnits += h.lostUnits
+            plan.visits += p.visits; plan.stockoutHours += p.stockoutHours; plan.spoiledUnits += p.spoiledUnits
+            plan.unitsSold += p.unitsSold; plan.lostUnits += p.lostUnits
+        }
+        return (history, plan)
+    }
+
+    /// SplitMix64: the same draws for both policies, whatever either does.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+        mutating func poisson(_ lambda: Double) -> Int {
+            guard lambda > 0 else { return 0 }
+            if lambda > 30 { return max(0, Int((lambda + lambda.squareRoot() * normal()).rounded())) }
+            let l = exp(-lambda)
+            var k = 0, p = 1.0
+            repeat { k += 1; p *= unit() } while p > l
+            return k - 1
+        }
+        mutating func normal() -> Double { (-2 * log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
+    }
+
+    /// The arrival times (seconds after midnight, sorted) of every slot on every day: drawn the same way
+    /// for both policies.
+    func arrivals(_ device: Device) -> [[[Int64]]] {
+        var rng = Random(state: seed ^ UInt64(truncatingIfNeeded: device.deviceID.hashValueStable))
+        let open = DemandPath.tradingStart, span = Double(DemandPath.tradingEnd - DemandPath.tradingStart)
+        return device.slots.map { slot in
+            (0..<days).map { d in
+                let n = rng.poisson(slot.trueRatePerDay[min(d, slot.trueRatePerDay.count - 1)])
+                return (0..<n).map { _ in open + Int64(rng.unit() * span) }.sorted()
+            }
+        }
+    }
+
+    func simulate(_ device: Device, usePlan: Bool) -> Outcome {
+        var out = Outcome()
+        let draws = arrivals(device)
+        // Every slot starts the period full, loaded on its last visit before it (or the day before).
+        let start = firstDay * 86_400
+        let loaded = device.lastVisitBefore ?? (start - 86_400)
+        var lots: [[SlotStock.Lot]] = device.slots.map { [SlotStock.Lot(loadedAt: loaded, units: $0.planner.capacity)] }
+        var emptySince: [Int64?] = Array(repeating: nil, count: device.slots.count)
+        var lastVisit = device.lastVisitBefore
+        func expiry(_ i: Int) -> Int64? { device.slots[i].planner.shelfLifeDays.map { Int64($0) * 86_400 } }
+        // Units taken out for their date are spoiled, whether already past it or about to be.
+        func pullExpired(_ i: Int, before limit: Int64) {
+            guard let life = expiry(i) else { return }
+            out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= limit }.reduce(0) { $0 + $1.units }
+            lots[i].removeAll { $0.loadedAt + life <= limit }
+        }
+        for d in 0..<days {
+            let day = firstDay + Int64(d)
+            let visitAt = ServicePlanner.visitTime(day: day, access: device.access)
+            // The visit of the day, if any.
+            var visit: [Int: (load: Int, pull: Int)]? = nil
+            if usePlan {
+                let slots = device.slots.enumerated().map { i, s in
+                    PlannerSlot(key: s.planner.key, productID: s.planner.productID, price: s.planner.price, unitCost: s.planner.unitCost,
+                                capacity: s.planner.capacity, caseSize: s.planner.caseSize, shelfLifeDays: s.planner.shelfLifeDays,
+                                demand: s.planner.demand, lots: lots[i].map { (loadedAt: $0.loadedAt, units: $0.units) })
+                }
+                let me = PlannerDevice(deviceID: device.deviceID, access: device.access, lastVisit: lastVisit, slots: slots,
+                                       usualIntervalDays: device.usualIntervalDays)
+                if let v = planner.plan([me], now: visitAt - 3_600, fromDay: day, days: 1).first {
+                    var m: [Int: (load: Int, pull: Int)] = [:]
+                    for (i, s) in device.slots.enumerated() {
+                        let pick = v.picks.first { $0.key == s.planner.key }
+                        m[i] = (pick?.load ?? 0, pick?.pull ?? 0)
+                    }
+                    visit = m
+                }
+            } else if device.historicalVisitDays.contains(day) {
+                visit = Dictionary(uniqueKeysWithValues: device.slots.indices.map { ($0, (load: -1, pull: -1)) })
+            }
+            for (i, slot) in device.slots.enumerated() {
+                let times = draws[i][d]
+                var t0Index = 0
+                // Sales before the visit (the visit is in the morning, arrivals within trading hours).
+                func sell(until limit: Int64) {
+                    while t0Index < times.count, day * 86_400 + times[t0Index] < limit {
+                        let t = day * 86_400 + times[t0Index]
+                        t0Index += 1
+                        if lots[i].isEmpty { out.lostUnits += 1; continue }
+                        // A unit sold past its date is spoiled too (it should have been pulled).
+                        if let life = expiry(i), lots[i][0].loadedAt + life <= t { out.spoiledUnits += 1 } else { out.unitsSold += 1 }
+                        lots[i][0].units -= 1
+                        if lots[i][0].units == 0 { lots[i].removeFirst() }
+                        if lots[i].isEmpty && emptySince[i] == nil { emptySince[i] = t }
+                    }
+                }
+                if let v = visit?[i] {
+                    sell(until: visitAt)
+                    // The history's drivers pull what is past its date; the plan's pull what its pick list says
+                    // (past its date, or expiring before the next visit and not expected to sell), oldest first.
+                    if v.pull < 0 { pullExpired(i, before: visitAt) } else if v.pull > 0 {
+                        let expiredBefore = out.spoiledUnits
+                        pullExpired(i, before: visitAt)
+                        var left = v.pull - (out.spoiledUnits - expiredBefore) // the pick counts the expired ones too
+                        while left > 0, !lots[i].isEmpty {
+                            let take = min(left, lots[i][0].units)
+                            lots[i][0].units -= take
+                            left -= take
+                            out.spoiledUnits += take
+                            if lots[i][0].units == 0 { lots[i].removeFirst() }
+                        }
+                    }
+                    let have = lots[i].reduce(0) { $0 + $1.units }
+                    let load = v.load >= 0 ? v.load : max(0, slot.planner.capacity - have)
+                    let room = max(0, slot.planner.capacity - have)
+                    if min(load, room) > 0 { lots[i].append(SlotStock.Lot(loadedAt: visitAt, units: min(load, room))) }
+                    if let since = emptySince[i], !lots[i].isEmpty {
+                        out.stockoutHours += Self.tradingHours(from: since, to: visitAt)
+                        emptySince[i] = nil
+                    }
+                }
+                sell(until: (day + 1) * 86_400)
+            }
+            if visit != nil {
+                out.visits += 1
+                lastVisit = visitAt
+            }
+        }
+        // The end: what stands empty is counted to the end, what is past its date is spoiled.
+        let end = (firstDay + Int64(days)) * 86_400
+        for i in device.slots.indices {
+            if let since = emptySince[i] { out.stockoutHours += Self.tradingHours(from: since, to: end) }
+            if let life = expiry(i) { out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units } }
+        }
+        return out
+    }
+
+    /// Trading hours (06:00–22:00) between two times.
+    static func tradingHours(from: Int64, to: Int64) -> Double {
+        DemandPath(firstDay: 0, ratePerDay: [1], size: .infinity).expected(from: from, to: to) * 16
+    }
+}
+
+extension String {
+    /// A hash that is the same in every run (Swift's `hashValue` is seeded per process).
+    var hashValueStable: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
+extension PlanReplay {
+    /// The replay of the last `days` of a history: the truth's rates from `truth` (fitted on all of it),
+    /// the plan's forecast from `forecast` (fitted before the period), the history's visit days.
+    public static func devices(history h: SalesHistory, truth: DemandModel, truthCounts: DemandCounts,
+                               forecast: DemandModel, forecastCounts: DemandCounts, firstDay: Int64, days: Int) -> [Device] {
+        var out: [Device] = []
+        for (deviceID, device) in h.devices.sorted(by: { $0.key < $1.key }) {
+            var slots: [Slot] = []
+            for (key, cabinet) in h.cabinets.sorted(by: { $0.key < $1.key }) where key.deviceID == deviceID {
+                let noon = firstDay * 86_400 + 12 * 3600
+                guard let plan = h.planograms[key]?.last(where: { $0.effectiveFrom <= noon }) else { continue }
+                for (slot, f) in plan.sortedFacings {
+                    guard let product = h.product(f.productID) else { continue }
+                    let truthPath = truthCounts.path(model: truth, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: f.productID,
+                                                     fromDay: firstDay, days: days)
+                    let forecastPath = forecastCounts.path(model: forecast, deviceID: deviceID, cabinet: cabinet, slot: slot,
+                                                           productID: f.productID, fromDay: firstDay, days: days + 16)
+                    let planner = PlannerSlot(key: SlotKey(key, slot), productID: f.productID, price: product.price, unitCost: product.unitCost,
+                                              capacity: f.capacity, caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
+                                              demand: forecastPath, lots: [])
+                    slots.append(Slot(planner: planner, trueRatePerDay: truthPath.ratePerDay))
+                }
+            }
+            let visits = h.serviceDays[deviceID] ?? []
+            let during = Set(visits.filter { Int64($0) >= firstDay && Int64($0) < firstDay + Int64(days) }.map { Int64($0) })
+            let before = visits.last { Int64($0) < firstDay }.map { ServicePlanner.visitTime(day: Int64($0), access: device.access) }
+            out.append(Device(deviceID: deviceID, access: device.access, slots: slots, historicalVisitDays: during, lastVisitBefore: before,
+                              usualIntervalDays: forecast.serviceInterval(deviceID)))
+        }
+        return out
+    }
+}
