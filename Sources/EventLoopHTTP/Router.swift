@@ -49,6 +49,7 @@ public struct Router: Sendable {
     }
 
     public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("GET", p, name: name, h) }
+    public mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("DELETE", p, name: name, h) }
     public mutating func post(_ p: String, name: String? = nil, maxBodyBytes: Int? = nil, _ h: @escaping HTTPHandler) {
         add("POST", p, name: name, maxBodyBytes: maxBodyBytes, h)
     }

@@ -17,6 +17,8 @@ public final class PlanogramServer: @unchecked Sendable {
     var app: AppContext!
     public private(set) var insights: InsightsEngine!
     var sessions: SessionRegistry!
+    /// Long work (SPEC §15).
+    var jobs: JobRunner!
     public private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
@@ -79,6 +81,11 @@ public final class PlanogramServer: @unchecked Sendable {
         sessions = registry
         insights.observe { [weak registry] in registry?.modelsChanged() }
         SessionRoutes(app: app, registry: registry).install(&router)
+        let jobs = JobRunner(store: store, serverBox: serverBox, logger: logger)
+        self.jobs = jobs
+        let interrupted = try jobs.markInterrupted()
+        if interrupted > 0 { logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"]) }
+        JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
         } else {

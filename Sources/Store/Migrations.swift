@@ -143,6 +143,14 @@ public enum Migrations {
           units INTEGER NOT NULL, visit_id TEXT,
           PRIMARY KEY (ts, device_id, cabinet_index, slot)) WITHOUT ROWID;
         """),
+        // SPEC §15: long work as jobs, with their outcome kept.
+        Step(name: "jobs", sql: """
+        CREATE TABLE jobs (
+          job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, progress REAL NOT NULL,
+          message TEXT NOT NULL, result TEXT, error TEXT, created_by TEXT NOT NULL,
+          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+        CREATE INDEX jobs_by_state ON jobs(state);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

@@ -1,0 +1,114 @@
+import EventLoopHTTP
+import Forecasting
+import Foundation
+import Insights
+import PlanogramDomain
+import Store
+
+/// SPEC §15: `GET /api/jobs/{id}`, `GET /api/jobs/{id}/events`, `DELETE /api/jobs/{id}`, and the first long
+/// work that runs as a job: `POST /api/fleet/plan` (every device's forecast, the service plan and the pick
+/// lists for the whole fleet, with progress per device).
+struct JobRoutes {
+    let app: AppContext
+    let insights: InsightsEngine
+    let runner: JobRunner
+    static let planners: Set<Role> = [.manager, .admin]
+
+    func install(_ router: inout Router) {
+        let app = self.app, insights = self.insights, runner = self.runner
+        router.post("/api/fleet/plan", name: "fleet_plan") { req, r in
+            app.handle(r) {
+                let p = try app.auth.require(req, Self.planners)
+                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                var days = 7
+                if let v = body["days"], !(v is NSNull) {
+                    guard let d = v as? Int, (1...28).contains(d) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
+                    days = d
+                }
+                _ = try InsightRoutes.snapshot(insights)
+                let horizon = days
+                guard let id = runner.submit(kind: "fleet_plan", by: p.subject, { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }) else {
+                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                }
+                return (202, ["job_id": id, "events_url": "/api/jobs/\(id)/events"])
+            }
+        }
+        router.get("/api/jobs/{id}", name: "job") { req, r in
+            app.handleBlocking(r) {
+                _ = try app.auth.require(req, .anyRole)
+                let id = req.parameter("id") ?? ""
+                guard let o = try runner.describe(id) else { throw APIError.notFound("no job \(id)") }
+                return (200, o)
+            }
+        }
+        router.get("/api/jobs/{id}/events", name: "job_events") { req, r in
+            do { _ = try app.auth.require(req, .anyRole) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
+            let id = req.parameter("id") ?? ""
+            let stream = r.startEventStream()
+            if !runner.subscribe(id, stream) {
+                // Not of this run: its end is in the store.
+                DispatchQueue.global().async {
+                    let o = (try? runner.describe(id)) ?? nil
+                    let state = o?["state"] as? String
+                    let frame: [UInt8]
+                    switch state {
+                    case "done": frame = SessionEvents.frame("done", id: nil, ["job_id": id, "result": o?["result"] ?? NSNull()])
+                    case "cancelled": frame = SessionEvents.frame("cancelled", id: nil, ["job_id": id, "message": o?["error"] ?? "cancelled"])
+                    case .some: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "job_failed", "message": o?["error"] ?? "failed"]])
+                    case nil: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "not_found", "message": "no job \(id)"]])
+                    }
+                    stream.close(final: frame)
+                }
+            }
+        }
+        router.delete("/api/jobs/{id}", name: "job_cancel") { req, r in
+            app.handle(r) {
+                _ = try app.auth.require(req, Self.planners)
+                let id = req.parameter("id") ?? ""
+                guard runner.cancel(id) else { throw APIError.notFound("no running job \(id)") }
+                return (202, ["job_id": id, "cancelling": true])
+            }
+        }
+    }
+
+    /// The fleet plan as a job: forecasts device by device (progress), then the plan and pick lists.
+    static func fleetPlan(app: AppContext, insights: InsightsEngine, principal p: Principal, days: Int, _ ctx: JobContext) throws -> Any {
+        guard let snap = insights.current else { throw JobFailure(message: "the models are not fitted yet") }
+        let cat = app.catalog.current
+        let ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
+        let now = try ServicePlanRoutes.asOf(app)
+        ctx.progress(0.02, "reading the stock of \(ids.count) devices")
+        let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
+        var atRisk = 0, expiring = 0, revenue = 0.0
+        for (n, id) in ids.enumerated() {
+            if ctx.isCancelled { throw JobFailure(message: "cancelled") }
+            let cabinets = cat.cabinets(of: id)
+            var planograms: [Int: Planogram] = [:]
+            for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(id, c.index)) }
+            let s = stock[id]
+            let next = max(now + 3_600, (s?.lastRestock ?? now) + Int64(snap.model.serviceInterval(id) * 86_400))
+            let outlook = DeviceForecast.slots(deviceID: id, cabinets: cabinets, planograms: planograms,
+                                               ledger: s?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
+                                               counts: snap.counts, now: now, days: days, nextVisit: next)
+            atRisk += outlook.filter { $0.stockoutProbability >= 0.5 }.count
+            expiring += outlook.reduce(0) { $0 + $1.expiringUnits }
+            revenue += outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
+            ctx.progress(0.05 + 0.75 * Double(n + 1) / Double(max(ids.count, 1)), "forecast \(n + 1)/\(ids.count): \(id)")
+        }
+        if ctx.isCancelled { throw JobFailure(message: "cancelled") }
+        ctx.progress(0.85, "planning visits")
+        let plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now,
+                                              fromDay: ServicePlanRoutes.dayOf(now), days: days, stock: stock)
+        ctx.progress(0.99, "pick lists")
+        let byDay = Dictionary(grouping: plan, by: \.day)
+        return ["as_of": FieldParse.iso8601(now), "days": days, "devices": ids.count, "slots_at_risk": atRisk,
+                "expiring_units": expiring, "expected_revenue": InsightJSON.round2(revenue), "visits": plan.count,
+                "by_day": byDay.keys.sorted().map { d in
+                    let visits = byDay[d]!
+                    let totals = PickTotals.byProduct(visits) { cat.products[$0]?.caseSize ?? 1 }
+                    return ["date": ServicePlanRoutes.dateText(d), "visits": visits.count,
+                            "units_to_load": visits.reduce(0) { $0 + $1.picks.reduce(0) { $0 + $1.load } },
+                            "cases": totals.reduce(0) { $0 + $1.cases }] as [String: Any]
+                }]
+    }
+}

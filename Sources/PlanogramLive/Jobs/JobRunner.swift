@@ -1,0 +1,226 @@
+import Dispatch
+import EventLoopHTTP
+import Foundation
+import Logging
+import Store
+
+/// What a running job can do: report progress and see whether it was cancelled.
+final class JobContext: @unchecked Sendable {
+    let id: String
+    private let runner: JobRunner
+    private let cancelled = NSLock()
+    private var isCancelledValue = false
+
+    init(id: String, runner: JobRunner) { self.id = id; self.runner = runner }
+
+    var isCancelled: Bool { cancelled.lock(); defer { cancelled.unlock() }; return isCancelledValue }
+    func cancel() { cancelled.lock(); isCancelledValue = true; cancelled.unlock() }
+
+    /// Reports progress (0…1) with a line for people; cheap to call often (events are at most 10 a second).
+    func progress(_ fraction: Double, _ message: String) { runner.progress(id, fraction, message) }
+}
+
+/// Why a job ends without a result.
+struct JobFailure: Error, Sendable {
+    let message: String
+}
+
+/// The job runner of SPEC §15: long work (fleet forecasts and plans; later optimisation and routing) runs on a
+/// bounded pool of worker queues, each job with its own cancellation, its progress published over SSE
+/// (`progress` events, then `done` with the result, `failed` with the error, or `cancelled`), its state and
+/// outcome kept in the store's `jobs` table. A job is never silent: a restart marks every job that was
+/// queued or running `failed` with the reason, and a late subscriber gets the newest progress or the end.
+///
+/// Confinement: `jobs` and the per-job state are guarded by `lock`; the store is used off the loops.
+final class JobRunner: @unchecked Sendable {
+    enum State: String, Sendable { case queued, running, done, failed, cancelled }
+
+    struct Job {
+        let id: String
+        let kind: String
+        let createdBy: String
+        var state: State
+        var progress: Double
+        var message: String
+        var result: AnyJSON?
+        var error: String?
+        var lastEvent: UInt64 = 0
+        let context: JobContext
+        let broadcaster: Broadcaster
+        /// The newest progress frame and the terminal frame, for subscribers who join late.
+        var lastProgressFrame: [UInt8]?
+        var terminalFrame: [UInt8]?
+    }
+
+    typealias Work = @Sendable (JobContext) throws -> Any
+
+    private let lock = NSLock()
+    private var jobs: [String: Job] = [:]
+    private let store: Store
+    private let serverBox: ServerBox
+    private let logger: Logger
+    private let pool: DispatchQueue
+    private let slots: DispatchSemaphore
+    private var waiting = 0
+    let maxQueued: Int
+
+    init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, maxQueued: Int = 32) {
+        self.store = store
+        self.serverBox = serverBox
+        self.logger = logger
+        pool = DispatchQueue(label: "planogram.jobs", qos: .utility, attributes: .concurrent)
+        slots = DispatchSemaphore(value: max(1, concurrency))
+        self.maxQueued = maxQueued
+    }
+
+    /// At start: every job the previous run left queued or running ends as failed, with the reason.
+    func markInterrupted() throws -> Int {
+        try store.write { db in
+            try db.run("UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running')",
+                       [.int(Int64(Date().timeIntervalSince1970))])
+            return db.changes
+        }
+    }
+
+    /// Queues a job; nil when the queue is full (the caller answers 429).
+    func submit(kind: String, by user: String, _ work: @escaping Work) -> String? {
+        lock.lock()
+        guard waiting < maxQueued else { lock.unlock(); return nil }
+        waiting += 1
+        let id = "job_" + (0..<16).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
+        let context = JobContext(id: id, runner: self)
+        jobs[id] = Job(id: id, kind: kind, createdBy: user, state: .queued, progress: 0, message: "queued", context: context,
+                       broadcaster: Broadcaster(server: serverBox.server))
+        lock.unlock()
+        persist(id)
+        pool.async { [self] in
+            slots.wait()
+            lock.lock(); waiting -= 1; lock.unlock()
+            defer { slots.signal() }
+            guard !context.isCancelled else { finish(id, .cancelled, result: nil, error: "cancelled before it started"); return }
+            update(id) { $0.state = .running; $0.message = "running" }
+            persist(id)
+            do {
+                let result = try work(context)
+                if context.isCancelled { finish(id, .cancelled, result: nil, error: "cancelled") } else { finish(id, .done, result: result, error: nil) }
+            } catch let f as JobFailure {
+                finish(id, context.isCancelled ? .cancelled : .failed, result: nil, error: f.message)
+            } catch let e as APIError {
+                finish(id, .failed, result: nil, error: e.message)
+            } catch {
+                logger.error("job failed", metadata: ["job": "\(id)", "kind": "\(kind)", "error": "\(error)"])
+                finish(id, .failed, result: nil, error: "the job failed (see the server log)")
+            }
+        }
+        return id
+    }
+
+    private func update(_ id: String, _ change: (inout Job) -> Void) {
+        lock.lock(); if var j = jobs[id] { change(&j); jobs[id] = j }; lock.unlock()
+    }
+
+    func progress(_ id: String, _ fraction: Double, _ message: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        guard var j = jobs[id], j.state == .running else { lock.unlock(); return }
+        j.progress = min(1, max(0, fraction))
+        j.message = message
+        let due = now &- j.lastEvent >= 100_000_000
+        var frame: [UInt8]?
+        if due {
+            j.lastEvent = now
+            frame = SessionEvents.frame("progress", id: nil, ["job_id": id, "progress": (j.progress * 1000).rounded() / 1000, "message": message])
+            j.lastProgressFrame = frame
+        }
+        jobs[id] = j
+        let b = j.broadcaster
+        lock.unlock()
+        if let frame { b.publish(frame) }
+    }
+
+    private func finish(_ id: String, _ state: State, result: Any?, error: String?) {
+        lock.lock()
+        guard var j = jobs[id] else { lock.unlock(); return }
+        j.state = state
+        if state == .done { j.progress = 1 }
+        j.message = state.rawValue
+        j.result = result.map(AnyJSON.init)
+        j.error = error
+        let frame: [UInt8]
+        switch state {
+        case .done: frame = SessionEvents.frame("done", id: nil, ["job_id": id, "result": result ?? NSNull()])
+        case .cancelled: frame = SessionEvents.frame("cancelled", id: nil, ["job_id": id, "message": error ?? "cancelled"])
+        default: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "job_failed", "message": error ?? "failed"]])
+        }
+        j.terminalFrame = frame
+        jobs[id] = j
+        let b = j.broadcaster
+        lock.unlock()
+        persist(id)
+        // The last frame and the end of the stream together, per subscriber (a publish is flushed a turn
+        // later, so closing after it could cut the frame off).
+        b.forEachSubscriber { $0.close(final: frame) }
+    }
+
+    private func persist(_ id: String) {
+        lock.lock(); guard let j = jobs[id] else { lock.unlock(); return }; lock.unlock()
+        let result = j.result.map { String(decoding: JSONWriter.encode($0.value), as: UTF8.self) }
+        let now = Int64(Date().timeIntervalSince1970)
+        do {
+            try store.write { db in
+                try db.run("""
+                    INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, progress = excluded.progress, message = excluded.message,
+                      result = excluded.result, error = excluded.error, updated_at = excluded.updated_at
+                    """, [.text(j.id), .text(j.kind), .text(j.state.rawValue), .double(j.progress), .text(j.message), .of(result),
+                          .of(j.error), .text(j.createdBy), .int(now), .int(now)])
+            }
+        } catch {
+            logger.error("job state not stored", metadata: ["job": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Asks a job to stop. False when there is no such job in this run.
+    func cancel(_ id: String) -> Bool {
+        lock.lock(); let j = jobs[id]; lock.unlock()
+        guard let j else { return false }
+        j.context.cancel()
+        return true
+    }
+
+    /// The job as the API shows it: from memory for this run's jobs, from the store for older ones.
+    func describe(_ id: String) throws -> [String: Any]? {
+        lock.lock(); let j = jobs[id]; lock.unlock()
+        if let j {
+            var o: [String: Any] = ["job_id": j.id, "kind": j.kind, "state": j.state.rawValue, "progress": (j.progress * 1000).rounded() / 1000,
+                                    "message": j.message]
+            if let r = j.result { o["result"] = r.value }
+            if let e = j.error { o["error"] = e }
+            return o
+        }
+        return try store.read { db in
+            try db.query("SELECT kind, state, progress, message, result, error FROM jobs WHERE job_id = ?", [.text(id)]) { row -> [String: Any] in
+                var o: [String: Any] = ["job_id": id, "kind": row.text(0), "state": row.text(1), "progress": row.double(2), "message": row.text(3)]
+                if let r = row.optionalText(4), let v = try? JSONSerialization.jsonObject(with: Data(r.utf8), options: [.fragmentsAllowed]) { o["result"] = v }
+                if let e = row.optionalText(5) { o["error"] = e }
+                return o
+            }.first
+        }
+    }
+
+    /// Streams a job: the newest progress (or the end, for a finished job), then what follows.
+    func subscribe(_ id: String, _ stream: EventStream) -> Bool {
+        lock.lock()
+        guard let j = jobs[id] else { lock.unlock(); return false }
+        if let end = j.terminalFrame {
+            lock.unlock()
+            stream.close(final: end)
+            return true
+        }
+        if let p = j.lastProgressFrame { stream.send(p) }
+        j.broadcaster.subscribe(stream)
+        lock.unlock()
+        return true
+    }
+}
