@@ -40,6 +40,8 @@ public struct Backtest {
     /// Changes in the first `warmupDays` of history are skipped (too little to fit on).
     public var warmupDays: Int32 = 28
     public var progress: ((Int, Int) -> Void)?
+    /// How a fitted model becomes a forecaster (the count model's adjustments, for instance).
+    public var forecaster: (DemandModel, AffinityTable) -> RevenueForecaster = { RevenueForecaster(model: $0, affinity: $1) }
 
     public init(history: SalesHistory) { self.history = history }
 
@@ -66,7 +68,7 @@ public struct Backtest {
             guard fullWeeks >= 1 else { continue }
             let model = fits[day] ?? DemandModel.fit(h, before: day)
             fits[day] = model
-            let forecaster = RevenueForecaster(model: model, affinity: affinity)
+            let forecaster = self.forecaster(model, affinity)
             // The cabinets as they stand on the change day (the changed one under its new version).
             var overrides: [Int: Planogram] = [:]
             let noon = Int64(day) * 86400 + 12 * 3600

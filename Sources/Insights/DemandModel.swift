@@ -194,6 +194,24 @@ public struct DemandModel: Sendable {
 
 /// Expected share of demand served when a slot of `capacity` units faces Poisson demand `lambdaPerDay`
 /// between restocks every `intervalDays`: E[min(X, C)] / E[X].
+public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double, size: Double) -> Double {
+    guard size.isFinite, size > 0 else { return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: intervalDays) }
+    // Negative binomial with mean mu and size k: E[min(X, C)] / E[X].
+    let mu = lambdaPerDay * max(intervalDays, 0.5)
+    guard mu > 1e-9 else { return 1 }
+    guard capacity > 0 else { return 0 }
+    let q = mu / (size + mu)
+    var p = exp(size * log(size / (size + mu))), cdf = 0.0, expectedBelow = 0.0
+    for k in 0..<min(capacity, 2_000) {
+        cdf += p
+        expectedBelow += Double(k) * p
+        p *= (Double(k) + size) / Double(k + 1) * q
+    }
+    let served = expectedBelow + Double(capacity) * max(0, 1 - cdf)
+    return min(1, served / mu)
+}
+
+/// Poisson availability (see above).
 public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double) -> Double {
     let mu = lambdaPerDay * max(intervalDays, 0.5)
     guard mu > 1e-9 else { return 1 }

@@ -34,6 +34,10 @@ public struct RevenueForecaster: Sendable {
     public let affinity: AffinityTable?
     /// Revenue lift per unit of neighbour lift above 1, capped at 3 (so at most +6 % with 0.02).
     public var adjacencyCoefficient = 0.02
+    /// The count side of demand when known (SPEC §11's count model): the negative binomial size of a
+    /// slot's demand between visits (infinite: Poisson) and a multiplier of the demand model's rates.
+    public var countSize = Double.infinity
+    public var meanScale = 1.0
 
     public init(model: DemandModel, affinity: AffinityTable? = nil) {
         self.model = model
@@ -46,13 +50,13 @@ public struct RevenueForecaster: Sendable {
         let interval = model.serviceInterval(plan.deviceID)
         return plan.sortedFacings.compactMap { slot, f in
             guard let product = h.product(f.productID) else { return nil }
-            let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot)
+            let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot) * meanScale
             var adj = 1.0
             if let affinity {
                 let best = plan.neighbours(of: slot, in: cabinet, widths: widths).map { affinity.lift(f.productID, $0) }.max() ?? 1
                 adj = 1 + adjacencyCoefficient * min(max(best - 1, 0), 3)
             }
-            let avail = availability(lambdaPerDay: demand * adj, capacity: f.capacity, intervalDays: interval)
+            let avail = availability(lambdaPerDay: demand * adj, capacity: f.capacity, intervalDays: interval, size: countSize)
             let units = demand * adj * avail
             return SlotForecast(slot: slot, productID: f.productID, demandPerDay: demand, affinityAdjustment: adj,
                                 availability: avail, unitsPerDay: units, revenuePerDay: units * product.price)

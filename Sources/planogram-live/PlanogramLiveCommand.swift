@@ -187,6 +187,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
+    @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
@@ -242,6 +243,15 @@ struct Backtest: ParsableCommand {
         }
         var bt = Insights.Backtest(history: history)
         bt.weeksAfter = weeks
+        if counts {
+            bt.forecaster = { model, affinity in
+                let c = DemandCounts.fit(model: model)
+                var f = RevenueForecaster(model: model, affinity: affinity)
+                f.countSize = c.distributionSize
+                f.meanScale = c.meanScale
+                return f
+            }
+        }
         var last = Date.distantPast
         bt.progress = { i, n in
             if Date().timeIntervalSince(last) > 1 || i == n {
