@@ -59,7 +59,7 @@ public struct FleetGenerator {
                     let p = Product(id: id, name: "\(brand) \(variant)", category: cat.name, price: price.rounded() / 4,
                                     unitCost: ((price.rounded() / 4) * (0.35 + 0.2 * rng.unit()) * 100).rounded() / 100,
                                     temperature: cat.temperature, heightMM: rng.int(cat.height), widthColumns: cat.width,
-                                    shelfLifeDays: cat.shelfLife)
+                                    shelfLifeDays: model.metro == nil ? cat.shelfLife : OperationsTemplate.metroShelfLife(cat.name, cat.shelfLife))
                     products.append(p)
                     popularity.append(cat.popularity * exp(0.4 * rng.normal() - 0.08))
                     productsCSV += "\(p.id),\(csv(p.name)),\(p.category),\(money(p.price)),\(money(p.unitCost)),\(p.temperature.rawValue),\(p.heightMM),\(p.widthColumns),\(p.shelfLifeDays),\(OperationsTemplate.caseSize(p.category))\n"
@@ -76,20 +76,25 @@ public struct FleetGenerator {
         var planogramsCSV = "device_id,cabinet_index,effective_from,slot,product_id,capacity\n"
         var fleet: [DeviceState] = []
         let startDay = model.endDay / 86400 - Int64(model.days)
-        let cities: [(String, Double, Double)] = [("Berlin", 52.52, 13.40), ("Hamburg", 53.55, 9.99), ("Munich", 48.14, 11.58),
-                                                  ("Cologne", 50.94, 6.96), ("Leipzig", 51.34, 12.37)]
+        let allCities: [(String, Double, Double)] = [("Berlin", 52.52, 13.40), ("Hamburg", 53.55, 9.99), ("Munich", 48.14, 11.58),
+                                                     ("Cologne", 50.94, 6.96), ("Leipzig", 51.34, 12.37)]
+        let cities = model.metro.map { m in [allCities.first { $0.0 == m } ?? (m, 52.52, 13.40)] } ?? allCities
+        // A metro spreads its devices over about ±17 km; five cities over ±5 km each.
+        let spread = model.metro == nil ? (0.1, 0.1) : (0.3, 0.5)
         for i in 0..<model.devices {
             let type = CatalogueTemplate.deviceMix[i % CatalogueTemplate.deviceMix.count]
             let venue = CatalogueTemplate.venueMix[(i * 7 + i / 12) % CatalogueTemplate.venueMix.count]
             let city = cities[i % cities.count]
             let device = Device(id: String(format: "VM-%03d", i + 1), name: "\(city.0) \(venue.rawValue.capitalized) \(i + 1)",
-                                venueType: venue, latitude: ((city.1 + 0.1 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5,
-                                longitude: ((city.2 + 0.1 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5, deviceType: type)
+                                venueType: venue, latitude: ((city.1 + spread.0 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5,
+                                longitude: ((city.2 + spread.1 * (rng.unit() - 0.5)) * 1e5).rounded() / 1e5, deviceType: type)
             let access = OperationsTemplate.access(venue)
             devicesCSV += "\(device.id),\(csv(device.name)),\(venue.rawValue),\(device.latitude),\(device.longitude),\(type.rawValue),"
                 + "\(access.map { TimeWindow.text($0.from) } ?? ""),\(access.map { TimeWindow.text($0.until) } ?? ""),"
                 + "\(OperationsTemplate.serviceMinutes(cabinets: CatalogueTemplate.layouts(type).count))\n"
-            var state = DeviceState(device: device, effect: exp(0.15 * rng.normal()), serviceEvery: venue == .transit || venue == .hospital ? 2 : rng.int(3...4), cabinets: [])
+            let effect = exp(0.15 * rng.normal())
+            let every = model.metro == nil ? (venue == .transit || venue == .hospital ? 2 : rng.int(3...4)) : OperationsTemplate.metroServiceEvery(venue, &rng)
+            var state = DeviceState(device: device, effect: effect, serviceEvery: every, cabinets: [])
             for (ci, layout) in CatalogueTemplate.layouts(type).enumerated() {
                 let cab = Cabinet(deviceID: device.id, index: ci, temperature: layout.temperature, rows: layout.rows,
                                   columns: layout.columns, rowHeightsMM: layout.heights)
@@ -218,9 +223,14 @@ public struct FleetGenerator {
         try save("services.csv", servicesCSV)
         // Operations data (SPEC §10), made from the fleet without drawing random numbers, so the history
         // above is the same with or without it: a depot in each city the fleet uses, two trucks each.
-        let used = Array(cities.prefix(min(cities.count, model.devices)))
-        try save("depots.csv", OperationsTemplate.depotsCSV(used))
-        try save("vehicles.csv", OperationsTemplate.vehiclesCSV(used))
+        if let metro = model.metro, let city = cities.first {
+            try save("depots.csv", OperationsTemplate.metroDepotsCSV(metro, city.1, city.2))
+            try save("vehicles.csv", OperationsTemplate.metroVehiclesCSV(devices: model.devices))
+        } else {
+            let used = Array(cities.prefix(min(cities.count, model.devices)))
+            try save("depots.csv", OperationsTemplate.depotsCSV(used))
+            try save("vehicles.csv", OperationsTemplate.vehiclesCSV(used))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try save("model.json", String(decoding: try encoder.encode(model), as: UTF8.self) + "\n")

@@ -23,6 +23,11 @@ public struct FleetModel: Sendable, Codable {
     public var changeEveryDays = 42...70
     /// Share of slots moved at each change.
     public var changeShare = 0.35
+    /// A metro fleet (SPEC §10–§12, the route manager's view): every device around this one city, two depots,
+    /// daily service for transit and hospitals, every 2–3 days for offices, universities and factories,
+    /// weekly for the rest, and perishables of 3–7 days (sandwiches 3, salads 4, dairy 7). Nil: the devices
+    /// are spread over five cities (the Part 1 demo fleet).
+    public var metro: String?
 
     public init() {}
 

@@ -28,6 +28,43 @@ enum OperationsTemplate {
 
     static func serviceMinutes(cabinets: Int) -> Int { 8 + 3 * cabinets }
 
+    /// Metro fleets: sandwiches 3 days, salads 4, dairy 7; the rest as the catalogue says.
+    static func metroShelfLife(_ category: String, _ standard: Int) -> Int {
+        switch category {
+        case "sandwich": return 3
+        case "salad": return 4
+        case "dairy": return 7
+        default: return standard
+        }
+    }
+
+    /// Metro fleets: daily for transit and hospitals, every 2–3 days for offices, universities and
+    /// factories, weekly for the rest.
+    static func metroServiceEvery(_ venue: VenueType, _ rng: inout SeededRandom) -> Int {
+        switch venue {
+        case .transit, .hospital: return 1
+        case .office, .university, .factory: return rng.int(2...3)
+        default: return 7
+        }
+    }
+
+    /// Two depots, north and south of the centre.
+    static func metroDepotsCSV(_ name: String, _ lat: Double, _ lon: Double) -> String {
+        "depot_id,name,latitude,longitude,opens,closes\n"
+            + "DEP-N,\(name) north depot,\(((lat + 0.09) * 1e5).rounded() / 1e5),\(((lon - 0.04) * 1e5).rounded() / 1e5),05:00,21:00\n"
+            + "DEP-S,\(name) south depot,\(((lat - 0.09) * 1e5).rounded() / 1e5),\(((lon + 0.06) * 1e5).rounded() / 1e5),05:00,21:00\n"
+    }
+
+    /// A truck per 25 devices, at least two, split over the depots.
+    static func metroVehiclesCSV(devices: Int) -> String {
+        var out = "vehicle_id,depot_id,capacity_units,shift_start,shift_end\n"
+        for i in 0..<max(2, (devices + 24) / 25) {
+            let depot = i % 2 == 0 ? "DEP-N" : "DEP-S"
+            out += "\(depot)-V\(i / 2 + 1),\(depot),1200,\(i % 4 < 2 ? "06:00,14:30" : "09:00,17:30")\n"
+        }
+        return out
+    }
+
     static func depotID(_ city: String) -> String { "DEP-" + city.uppercased().prefix(3) }
 
     static func depotsCSV(_ cities: [(String, Double, Double)]) -> String {

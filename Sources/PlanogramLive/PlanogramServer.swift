@@ -1,5 +1,6 @@
 import Dispatch
 import EventLoopHTTP
+import FleetGenerator
 import Foundation
 import Logging
 import Reasoning
@@ -109,10 +110,27 @@ public final class PlanogramServer: @unchecked Sendable {
         let schema = try store.schemaVersion()
         logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "schema": "\(schema)"])
         if try store.isEmpty() {
-            if FileManager.default.fileExists(atPath: configuration.fixturesDirectory) {
-                logger.info("empty database; importing fixtures", metadata: ["dir": "\(configuration.fixturesDirectory)"])
+            var fixtures = configuration.fixturesDirectory
+            // A fleet too large to ship (Fixtures/metro) is described by its generator's parameters and made
+            // here on first start, deterministically, beside the database.
+            let recipe = (fixtures as NSString).appendingPathComponent("fleet.json")
+            if FileManager.default.fileExists(atPath: recipe),
+               !FileManager.default.fileExists(atPath: (fixtures as NSString).appendingPathComponent("products.csv")) {
+                let data = try Data(contentsOf: URL(fileURLWithPath: recipe))
+                let model = try JSONDecoder().decode(FleetModel.self, from: data)
+                let dbDir = (configuration.databasePath as NSString).deletingLastPathComponent
+                let out = ((dbDir.isEmpty ? "." : dbDir) as NSString).appendingPathComponent("generated-fleet-\(model.seed)-\(model.devices)")
+                if !FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("sales.csv")) {
+                    logger.notice("first start: generating the fleet described by \(recipe) (\(model.devices) devices, \(model.days) days) into \(out); this takes a while once")
+                    let gen = FleetGenerator(model: model) { [logger] line in logger.info("\(line)") }
+                    _ = try gen.write(to: out)
+                }
+                fixtures = out
+            }
+            if FileManager.default.fileExists(atPath: fixtures) {
+                logger.info("empty database; importing fixtures", metadata: ["dir": "\(fixtures)"])
                 let importer = Importer(store: store, progress: ImportProgressLog(logger: logger).report)
-                let report = try importer.importDirectory(configuration.fixturesDirectory)
+                let report = try importer.importDirectory(fixtures)
                 logger.info("fixtures imported", metadata: ["rows": "\(report.totalRowsWritten)", "seconds": "\(String(format: "%.2f", report.seconds))"])
             } else {
                 logger.warning("empty database and no fixtures directory", metadata: ["dir": "\(configuration.fixturesDirectory)"])

@@ -155,6 +155,7 @@ struct Fixtures: ParsableCommand {
     @Option(help: "Strength of the column effect.") var columnStrength: Double = 0.6
     @Option(help: "Overall demand scale.") var demandScale: Double = 1.0
     @Option(help: "Probability of a companion purchase.") var basketRate: Double = 0.12
+    @Option(help: "A metro fleet around this city (Berlin, Hamburg, Munich, Cologne, Leipzig): two depots, daily to weekly service, 3–7-day perishables.") var metro: String?
 
     func run() throws {
         guard devices >= 1, devices <= 5000 else { throw ValidationError("--devices must be 1…5000") }
@@ -166,6 +167,7 @@ struct Fixtures: ParsableCommand {
         model.seed = seed; model.devices = devices; model.days = days; model.eyeLevel = eyeLevel
         model.rowStrength = rowStrength; model.columnStrength = columnStrength; model.demandScale = demandScale
         model.basketRate = basketRate
+        model.metro = metro
         let gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let s = try gen.write(to: out)
         print("wrote \(out): \(s.products) products, \(s.devices) devices, \(s.cabinets) cabinets, \(s.planogramVersions) planogram versions, \(s.sales) sales, \(s.services) services (\(s.bytes / 1024) KiB)")
