@@ -11,7 +11,7 @@ export PLANOGRAM_SECRET=bench-secret-0123456789
 # One load generator speaks for many users here: the per-token rate limits are off (the figures are the
 # server's, not the limiter's).
 export PLANOGRAM_RATE_SCORE=off PLANOGRAM_RATE_PREDICT=off
-"$BIN/planogram-live" serve --port $PORT --db "$DB" --log-level warning > "$BENCH_OUT/score-server.log" 2>&1 &
+"$BIN/planogram-live" serve --port $PORT --db "$DB" --fixtures "$ROOT/Fixtures/demo" --log-level warning > "$BENCH_OUT/score-server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
