@@ -75,9 +75,11 @@ public struct PlannedVisit: Sendable {
 }
 
 /// The service plan of SPEC §11: which devices to visit on which day and why. A device is visited on a day
-/// when the margin that waiting a day would lose to empty slots exceeds the cost of a visit
-/// (`stockout_risk`), when a lot would pass its date before the next day (`expiry`), or when the longest
-/// allowed interval since the last visit is reached (`max_interval`). A visit fills each slot to cover
+/// when the margin that waiting a day would lose to empty slots exceeds what the visit costs per day of the
+/// cycle it ends — the visit cost plus the margin already lost since the last visit, over the days since
+/// it (`stockout_risk`; the renewal rule: wait while a day of waiting costs less than the cycle's average
+/// day) — when a lot would pass its date before the next day (`expiry`), or when the longest allowed
+/// interval since the last visit is reached (`max_interval`). A visit fills each slot to cover
 /// demand until the visit after next at the service level (capped by capacity) and pulls what is expired
 /// or would expire before the next visit. Deterministic: it follows expected demand day by day.
 public struct ServicePlanner: Sendable {
@@ -115,6 +117,8 @@ public struct ServicePlanner: Sendable {
         var lots: [[Lot]] = device.slots.map { $0.lots.map { Lot(loadedAt: $0.loadedAt, units: Double($0.units)) } }
         var clock = now
         var lastVisit = device.lastVisit
+        // Expected margin lost since the last visit (the plan's own simulation): the cycle's cost so far.
+        var lostSinceVisit = 0.0
         var visits: [PlannedVisit] = []
         for d in 0..<max(days, 0) {
             let day = fromDay + Int64(d)
@@ -137,11 +141,14 @@ public struct ServicePlanner: Sendable {
                 }
             }
             var reasons: [String] = []
-            if lostMargin > visitCost { reasons.append("stockout_risk") }
+            // Renewal rule: a visit ends a cycle that cost `visitCost` plus what it lost; waiting one more day is
+            // worth it only while that day's expected loss stays below the cycle's average cost per day.
+            let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
+            if lostMargin > 0.01 && lostMargin >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
             if expiring >= 0.5 { reasons.append("expiry") }
             if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
             if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
-            guard !reasons.isEmpty else { continue }
+            guard !reasons.isEmpty else { lostSinceVisit += lostMargin; continue }
             // The visit: pull what is expired or expires before the next visit, load to the service level.
             let nextVisit = at + Int64(max(1, nextGap(device, after: at))) * 86_400
             let afterNext = nextVisit + (nextVisit - at)
@@ -186,6 +193,7 @@ public struct ServicePlanner: Sendable {
             visits.append(PlannedVisit(deviceID: device.deviceID, day: day, at: at, reasons: reasons,
                                        expectedLostRevenueAvoided: lostRevenue, expectedSpoiledUnitsAvoided: expiring, picks: picks))
             lastVisit = at
+            lostSinceVisit = 0
         }
         return visits
     }
