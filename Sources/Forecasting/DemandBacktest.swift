@@ -77,36 +77,25 @@ public struct DemandBacktest {
             let model = DemandModel.fit(h, before: origin)
             let counts = DemandCounts.fit(model: model)
             let k = counts.distributionSize
-            for s in h.series {
-                guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
-                      let versions = h.planograms[s.cabinet] else { continue }
+            VisitIntervals.forEach(h, starts: { day, i in day >= origin && day < origin + stepDays && i >= 3 }) { iv in
+                let s = iv.series
+                guard let visits = h.serviceDays[s.cabinet.deviceID] else { return }
                 let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
-                for i in visits.indices.dropLast() where visits[i] >= origin && visits[i] < origin + stepDays && i >= 3 {
-                    let start = visits[i], end = visits[i + 1]
-                    let days = (start..<end).compactMap { byDay[$0] }
-                    guard days.count == Int(end - start), let product = days.first?.product, product >= 0,
-                          days.allSatisfy({ $0.product == product }) else { continue }
-                    let noon = Int64(start) * 86_400 + 12 * 3600
-                    guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
-                    // The baseline: vends per day over the last three intervals × days to the next visit.
-                    let past = (visits[i - 3]..<start).compactMap { byDay[$0] }
-                    guard past.count == Int(start - visits[i - 3]), past.allSatisfy({ $0.product == product }) else { continue }
-                    let perDay = past.reduce(0.0) { $0 + Double($1.units) } / Double(past.count)
-                    let productID = h.products[Int(product)].id
-                    let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot) * counts.meanScale
-                    let beta = counts.trendPerDay[s.cabinet.deviceID] ?? 0
-                    let mean = (start..<end).reduce(0.0) { sum, day in
-                        sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))
-                    }
-                    let demand = CountDistribution(mean: mean, size: k)
-                    out.append(Interval(key: SlotKey(s.cabinet, s.slot), startDay: start, days: Int(end - start), capacity: capacity,
-                                        actual: days.reduce(0.0) { $0 + Double($1.units) },
-                                        predicted: demand.expectedServed(capacity: capacity),
-                                        baseline: perDay * Double(end - start),
-                                        soldOutProbability: demand.atLeast(capacity),
-                                        // Filled to capacity at the visit, it sold out exactly when it sold all of it.
-                                        soldOut: days.reduce(0.0) { $0 + Double($1.units) } >= Double(capacity)))
+                // The baseline: vends per day over the last three intervals × days to the next visit.
+                let past = (visits[iv.visitIndex - 3]..<iv.startDay).compactMap { byDay[$0] }
+                guard past.count == Int(iv.startDay - visits[iv.visitIndex - 3]), past.allSatisfy({ $0.product == iv.productIndex }) else { return }
+                let perDay = past.reduce(0.0) { $0 + Double($1.units) } / Double(past.count)
+                let productID = h.products[Int(iv.productIndex)].id
+                let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: iv.cabinet, slot: s.slot) * counts.meanScale
+                let beta = counts.trendPerDay[s.cabinet.deviceID] ?? 0
+                let mean = (iv.startDay..<iv.endDay).reduce(0.0) { sum, day in
+                    sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))
                 }
+                let demand = CountDistribution(mean: mean, size: k)
+                out.append(Interval(key: SlotKey(s.cabinet, s.slot), startDay: iv.startDay, days: Int(iv.endDay - iv.startDay), capacity: iv.capacity,
+                                    actual: iv.sold, predicted: demand.expectedServed(capacity: iv.capacity),
+                                    baseline: perDay * Double(iv.endDay - iv.startDay),
+                                    soldOutProbability: demand.atLeast(iv.capacity), soldOut: iv.soldOut))
             }
         }
         return Report(intervals: out, origins: originDays)

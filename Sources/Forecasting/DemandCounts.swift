@@ -74,22 +74,11 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         let h = model.history
         let end = fittedBefore
         var cases: [(mean: Double, capacity: Int, soldOut: Bool)] = []
-        for s in h.series {
-            guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
-                  let versions = h.planograms[s.cabinet] else { continue }
-            let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
-            for i in visits.indices.dropLast() where visits[i] >= end - 56 && visits[i + 1] <= end {
-                let start = visits[i], stop = visits[i + 1]
-                let days = (start..<stop).compactMap { byDay[$0] }
-                guard days.count == Int(stop - start), let product = days.first?.product, product >= 0,
-                      days.allSatisfy({ $0.product == product }) else { continue }
-                let noon = Int64(start) * 86_400 + 12 * 3600
-                guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
-                let rate = model.rate(productID: h.products[Int(product)].id, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
-                let mean = (start..<stop).reduce(0.0) { $0 + rate * model.weekdayFactor(s.cabinet.deviceID, $1) }
-                let sold = days.reduce(0.0) { $0 + Double($1.units) }
-                cases.append((mean, capacity, sold >= Double(capacity)))
-            }
+        VisitIntervals.forEach(h, before: end, starts: { day, _ in day >= end - 56 }) { iv in
+            let deviceID = iv.series.cabinet.deviceID
+            let rate = model.rate(productID: h.products[Int(iv.productIndex)].id, deviceID: deviceID, cabinet: iv.cabinet, slot: iv.series.slot)
+            let mean = (iv.startDay..<iv.endDay).reduce(0.0) { $0 + rate * model.weekdayFactor(deviceID, $1) }
+            cases.append((mean, iv.capacity, iv.soldOut))
         }
         guard cases.count >= 200 else { return }
         var best = (score: -Double.infinity, size: size, scale: 1.0)

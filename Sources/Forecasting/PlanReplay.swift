@@ -64,32 +64,11 @@ public struct PlanReplay {
         return (history, plan)
     }
 
-    /// SplitMix64: the same draws for both policies, whatever either does.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func poisson(_ lambda: Double) -> Int {
-            guard lambda > 0 else { return 0 }
-            if lambda > 30 { return max(0, Int((lambda + lambda.squareRoot() * normal()).rounded())) }
-            let l = exp(-lambda)
-            var k = 0, p = 1.0
-            repeat { k += 1; p *= unit() } while p > l
-            return k - 1
-        }
-        mutating func normal() -> Double { (-2 * log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
-    }
-
     /// The arrival times (seconds after midnight, sorted) of every slot on every day: drawn the same way
     /// for both policies.
     func arrivals(_ device: Device) -> [[[Int64]]] {
-        var rng = Random(state: seed ^ UInt64(truncatingIfNeeded: device.deviceID.hashValueStable))
+        // The same draws for both policies, whatever either does.
+        var rng = SeededRandom(seed: seed ^ device.deviceID.hashValueStable)
         let open = DemandPath.tradingStart, span = Double(DemandPath.tradingEnd - DemandPath.tradingStart)
         return device.slots.map { slot in
             (0..<days).map { d in

@@ -1,7 +1,7 @@
 import Foundation
 
-/// SplitMix64: a small, fast, deterministic generator; the same seed gives the same fleet on every
-/// machine and Swift version (the standard library's generator is not seedable).
+/// SplitMix64: a small, fast, deterministic generator; the same seed gives the same fleet (or the same
+/// simulated demand) on every machine and Swift version (the standard library's generator is not seedable).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }

@@ -1,0 +1,44 @@
+import Insights
+import PlanogramDomain
+
+/// The real intervals between two visits of a device, slot by slot, as the history has them: a slot that
+/// held one product for the whole interval, with its capacity at the visit and the units it sold. The
+/// demand backtest scores them; the count model calibrates on them.
+public struct VisitInterval: Sendable {
+    public let series: SalesHistory.SlotSeries
+    public let cabinet: Cabinet
+    public let startDay: Int32
+    public let endDay: Int32
+    /// Index of the visit that starts the interval in the device's visit days.
+    public let visitIndex: Int
+    public let productIndex: Int32
+    public let capacity: Int
+    /// The slot's days of the interval, one per day.
+    public let days: [SalesHistory.SlotDay]
+    public var sold: Double { days.reduce(0.0) { $0 + Double($1.units) } }
+    /// Filled to capacity at the visit, it sold out exactly when it sold all of it.
+    public var soldOut: Bool { sold >= Double(capacity) }
+}
+
+public enum VisitIntervals {
+    /// Calls `body` for every interval whose start visit satisfies `starts` (and, when `before` is given,
+    /// whose end visit is at or before that day).
+    public static func forEach(_ h: SalesHistory, before: Int32? = nil, starts: (Int32, Int) -> Bool, _ body: (VisitInterval) -> Void) {
+        for s in h.series {
+            guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
+                  let versions = h.planograms[s.cabinet] else { continue }
+            let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
+            for i in visits.indices.dropLast() where starts(visits[i], i) {
+                let start = visits[i], end = visits[i + 1]
+                if let before, end > before { continue }
+                let days = (start..<end).compactMap { byDay[$0] }
+                guard days.count == Int(end - start), let product = days.first?.product, product >= 0,
+                      days.allSatisfy({ $0.product == product }) else { continue }
+                let noon = Int64(start) * 86_400 + 12 * 3600
+                guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
+                body(VisitInterval(series: s, cabinet: cabinet, startDay: start, endDay: end, visitIndex: i, productIndex: product,
+                                   capacity: capacity, days: days))
+            }
+        }
+    }
+}
