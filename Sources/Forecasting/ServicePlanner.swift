@@ -181,7 +181,11 @@ public struct ServicePlanner: Sendable {
                 let remaining = lots[i].reduce(0) { $0 + $1.units }
                 // Perishables are loaded only for what sells before they expire.
                 let horizon = slot.shelfLifeDays.map { min(afterNext, at + Int64($0) * 86_400) } ?? afterNext
-                let need = slot.demand.distribution(from: at, to: horizon).quantile(serviceLevel)
+                // A perishable left unsold is lost at its cost, one missing loses its margin: its level is the
+                // newsvendor's critical ratio, never above the service level.
+                let level = slot.shelfLifeDays == nil ? serviceLevel
+                    : min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
+                let need = slot.demand.distribution(from: at, to: horizon).quantile(level)
                 let target = min(slot.capacity, max(need, 1))
                 let load = max(0, target - Int(remaining.rounded()))
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
