@@ -34,6 +34,10 @@ let package = Package(
         // Demand counts, stock by lot, spoilage and stockout probabilities (SPEC §10–§11). Pure.
         .target(name: "Forecasting", dependencies: ["PlanogramDomain", "Insights"]),
 
+        // Vehicle routing (SPEC §12): the problem, Solomon's format, an independent route validator, and the
+        // solver adapter (PyVRP as a subprocess, JSON in and out) — the only code that knows a solver.
+        .target(name: "Routing"),
+
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
 
@@ -62,7 +66,7 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting",
+            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning", "Insights", "PlanogramDomain", "FakeAnthropic"]),
         .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
         .testTarget(name: "ForecastingTests", dependencies: ["Forecasting", "Insights", "PlanogramDomain"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
     ]
 )

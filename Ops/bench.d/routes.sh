@@ -1,0 +1,40 @@
+# Route solver on Solomon's 100-customer VRPTW instances (C1, R1, RC1 in ../shared/data/solomon): each solved
+# by `planogram-live solve-vrptw` with at most the best-known solution's vehicles and a 10 s limit (ROUTE_SECONDS),
+# checked by the independent validator, compared with the best-known distance.
+set -euo pipefail
+source "$ROOT/Ops/lib/common.sh"
+ensure_venv "pyvrp==0.14.1"
+DATA="$ROOT/../shared/data/solomon"
+LIMIT=${ROUTE_SECONDS:-10}; [ "${QUICK:-0}" = 1 ] && LIMIT=2
+: > "$BENCH_OUT/routes.jsonl"
+for f in "$DATA"/*.txt; do
+  name=$(basename "$f" .txt)
+  k=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]['vehicles_in_best'])" "$DATA/BKS.json" "$name")
+  (cd "$ROOT" && "$BIN/planogram-live" solve-vrptw "$f" --time-limit "$LIMIT" --max-vehicles "$k") >> "$BENCH_OUT/routes.jsonl"
+  log "routes: $name done"
+done
+"$PY" - "$BENCH_OUT/routes.jsonl" "$DATA/BKS.json" "$LIMIT" > "$BENCH_OUT/routes.md" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bks = json.load(open(sys.argv[2]))
+print("## Route solver on Solomon's instances (PyVRP, %s s each)" % sys.argv[3])
+print()
+print("| instance | vehicles (best) | distance | best known | gap % | seconds | violations |")
+print("|---|---|---|---|---|---|---|")
+gaps, groups = [], {}
+for r in rows:
+    b = bks[r["instance"]]
+    gap = (r["distance"] - b["best_known_distance"]) / b["best_known_distance"] * 100
+    ok = r["feasible"] and not r["violations"] and r["vehicles"] <= b["vehicles_in_best"]
+    if ok:
+        gaps.append(gap)
+        groups.setdefault(r["instance"].rstrip("0123456789"), []).append(gap)
+    print(f"| {r['instance']} | {r['vehicles']} ({b['vehicles_in_best']}) | {r['distance']:.2f} | {b['best_known_distance']:.2f} | {gap:.2f} | {r['seconds']:.1f} | {len(r['violations']) if ok or r['violations'] else 'infeasible'} |")
+print()
+print(f"- solved within the best fleet, no violation: {len(gaps)}/{len(rows)}")
+for g, v in sorted(groups.items()):
+    print(f"- {g}: mean gap {sum(v)/len(v):.2f} %")
+if gaps:
+    print(f"- **mean gap {sum(gaps)/len(gaps):.2f} %** (target ≤ 2 % at ≤ 10 s per instance)")
+PY
+cat "$BENCH_OUT/routes.md" >&2
