@@ -29,6 +29,18 @@ public struct RouteSolver: Sendable {
         RouteSolver(command: [root + "/.build-venv/bin/python", root + "/Ops/solver/pyvrp_solve.py"])
     }
 
+    /// The solver to use: `PLANOGRAM_VRP_SOLVER` (a command line) when set; otherwise the project's PyVRP
+    /// adapter, found from the working directory or from the executable's place in a checkout
+    /// (`.build/<config>/planogram-live`).
+    public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> RouteSolver {
+        if let c = environment["PLANOGRAM_VRP_SOLVER"], !c.isEmpty { return RouteSolver(command: c.split(separator: " ").map(String.init)) }
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
+        let root = candidates.first { FileManager.default.fileExists(atPath: $0 + "/Ops/solver/pyvrp_solve.py") } ?? candidates[0]
+        return pyvrp(root: root)
+    }
+
     public func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
         guard let exe = command.first, FileManager.default.isExecutableFile(atPath: exe) else {
             throw RouteSolverError(description: "the route solver is not installed (\(command.first ?? "no command")); run Ops/run or Ops/test to install it")

@@ -304,7 +304,7 @@ struct SolveVRPTW: ParsableCommand {
     @Argument(help: "The instance file.") var file: String
     @Option(help: "Seconds the solver may search.") var timeLimit: Double = 10
     @Option(help: "Most vehicles to use (default: the instance's fleet).") var maxVehicles: Int?
-    @Option(help: "The solver command (default: the project's PyVRP adapter in .build-venv).") var solver: String?
+    @Option(help: "The solver command (default: PLANOGRAM_VRP_SOLVER, else the project's PyVRP adapter in .build-venv).") var solver: String?
     @Option(help: "Random seed of the solver.") var seed: Int = 1
 
     func run() throws {
@@ -317,8 +317,7 @@ struct SolveVRPTW: ParsableCommand {
             guard m >= 1 else { throw ValidationError("--max-vehicles must be at least 1") }
             problem.vehicles = m
         }
-        let root = FileManager.default.currentDirectoryPath
-        let engine = solver.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.pyvrp(root: root)
+        let engine = solver.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
         let solution = try engine.solve(problem, timeLimit: timeLimit, seed: seed)
         let out: [String: Any] = ["instance": problem.name, "distance": (solution.distance * 100).rounded() / 100,
                                   "vehicles": solution.routes.count, "seconds": (solution.seconds * 100).rounded() / 100,
