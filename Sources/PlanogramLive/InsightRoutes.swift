@@ -22,14 +22,17 @@ struct InsightRoutes {
                 let (_, cab) = try Self.cabinet(app, body, p)
                 guard let pid = body["product_id"] as? String else { throw APIError.badRequest("product_id is required") }
                 guard let slotText = body["slot_position"] as? String else { throw APIError.badRequest("slot_position is required") }
-                guard snap.products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
+                // Products come from the catalogue (the store), not the models: a product imported a moment ago is
+                // known before the background refit has seen its sales (the model rates it from its category).
+                let products = app.catalog.current.products
+                guard products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
                 let slot: SlotCode
                 do { slot = try cab.slot(slotText) } catch let error as PlacementError {
                     throw APIError.unprocessable("slot_outside_cabinet", error.description, details: ["violations": [PlanogramJSON.violationJSON(error)]])
                 }
                 let draft: Planogram
                 if let d = body["planogram"], !(d is NSNull) {
-                    draft = try PlanogramJSON.parse(d, cabinet: cab, products: snap.products, version: 0, field: "planogram")
+                    draft = try PlanogramJSON.parse(d, cabinet: cab, products: products, version: 0, field: "planogram")
                 } else {
                     guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                         throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
@@ -37,7 +40,7 @@ struct InsightRoutes {
                     draft = plan
                 }
                 let capacity = body["capacity"] as? Int
-                let score = snap.scorer.score(productID: pid, at: slot, cabinet: cab, draft: draft, capacity: capacity, catalog: snap.products)
+                let score = snap.scorer.score(productID: pid, at: slot, cabinet: cab, draft: draft, capacity: capacity, catalog: products)
                 return (200, InsightJSON.score(score))
             }
         }
@@ -51,10 +54,11 @@ struct InsightRoutes {
                 let days = body["forecast_days"] as? Int ?? 30
                 guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
                 guard let proposedJSON = body["proposed_planogram"] else { throw APIError.badRequest("proposed_planogram is required") }
-                let proposed = try PlanogramJSON.parse(proposedJSON, cabinet: cab, products: snap.products, version: 0, field: "proposed_planogram")
+                let products = app.catalog.current.products
+                let proposed = try PlanogramJSON.parse(proposedJSON, cabinet: cab, products: products, version: 0, field: "proposed_planogram")
                 let current: Planogram
                 if let c = body["current_planogram"], !(c is NSNull) {
-                    current = try PlanogramJSON.parse(c, cabinet: cab, products: snap.products, version: 0, field: "current_planogram")
+                    current = try PlanogramJSON.parse(c, cabinet: cab, products: products, version: 0, field: "current_planogram")
                 } else {
                     guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                         throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")

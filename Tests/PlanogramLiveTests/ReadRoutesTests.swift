@@ -99,6 +99,10 @@ final class ReadRoutesTests: XCTestCase {
                                  contentType: "text/csv")
         XCTAssertEqual(good.status, 200, good.text)
         XCTAssertEqual((try s.request("GET", "/api/products", token: admin).json["products"] as? [Any])?.count, (before?.count ?? 0) + 1)
+        // The new product is known to every route at once, before the background refit has seen it.
+        let score = try s.request("POST", "/api/planograms/realtime/score", token: admin,
+                                  json: ["device_id": "VM-001", "cabinet_index": 0, "product_id": "PX", "slot_position": "A1"])
+        XCTAssertEqual(score.status, 200, score.text)
         XCTAssertEqual(try s.request("POST", "/api/import", token: admin, body: "x", contentType: "text/plain").status, 415)
         XCTAssertEqual(try s.request("POST", "/api/import", token: admin, body: "{nope", contentType: "application/json").status, 400)
     }
