@@ -48,7 +48,7 @@ public struct AppConfiguration: Sendable {
     /// Per-token rate limits (`PLANOGRAM_RATE_OPS`, `…_DRAGS`, `…_SCORE`, `…_PREDICT`, `…_EXPLAIN` as
     /// `RATE[:BURST]` per second, `off` for none). Generous for people and scripts; they stop a runaway client.
     public var rateLimits: [RateLimiter.Route: RateLimit] = [
-        .ops: RateLimit(rate: 200, burst: 400), .drags: RateLimit(rate: 240, burst: 480),
+        .ops: RateLimit(rate: 500, burst: 1000), .drags: RateLimit(rate: 240, burst: 480),
         .score: RateLimit(rate: 1000, burst: 2000), .predict: RateLimit(rate: 100, burst: 200),
         .explain: RateLimit(rate: 10, burst: 30),
     ]
