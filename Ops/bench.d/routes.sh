@@ -39,3 +39,11 @@ if gaps:
     print(f"- **mean gap {sum(gaps)/len(gaps):.2f} %** (target ≤ 2 % at ≤ 10 s per instance)")
 PY
 cat "$BENCH_OUT/routes.md" >&2
+
+# The comparison behind the choice of solver (COMPARE=1): PyVRP against VROOM on the same instances.
+if [ "${COMPARE:-0}" = 1 ]; then
+  ensure_venv "pyvrp==0.14.1" "pyvroom==1.15.2"
+  log "routes: PyVRP against VROOM (pyvroom)"
+  "$PY" "$ROOT/Ops/bench.d/route_solvers.py" "$DATA" "$DATA/BKS.json" "$LIMIT" > "$BENCH_OUT/route-solvers.md" 2> "$BENCH_OUT/route-solvers.log"
+  tail -3 "$BENCH_OUT/route-solvers.md" >&2
+fi
