@@ -40,15 +40,7 @@ public enum FleetPlanRun {
         report.stockSeconds = Date().timeIntervalSince(t)
         t = Date()
         for id in ids {
-            let cabinets = cat.cabinets(of: id)
-            var planograms: [Int: Planogram] = [:]
-            for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(id, c.index)) }
-            let s = stock[id]
-            let interval = snap.model.serviceInterval(id)
-            let next = max(now + 3_600, (s?.lastRestock ?? now) + Int64(interval * 86_400))
-            report.slots += DeviceForecast.slots(deviceID: id, cabinets: cabinets, planograms: planograms,
-                                                 ledger: s?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
-                                                 counts: snap.counts, now: now, days: days, nextVisit: next).count
+            report.slots += try ForecastRoutes.outlook(app: app, snap: snap, deviceID: id, stock: stock[id], now: now, days: days).slots.count
         }
         report.forecastSeconds = Date().timeIntervalSince(t)
         t = Date()

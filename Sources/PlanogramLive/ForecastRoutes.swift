@@ -116,20 +116,28 @@ struct ForecastRoutes {
         return Visit(visitID: id, deviceID: device, at: at, lines: lines.sorted { ($0.cabinetIndex, $0.slot) < ($1.cabinetIndex, $1.slot) })
     }
 
+    /// A device's slots over `days` from `now` (SPEC §11): its published planograms, its stock, and the next
+    /// visit expected — the last restock plus the device's usual interval, never earlier than an hour from now.
+    /// The one computation behind the forecast route, the fleet plan job and `planogram-live plan`.
+    static func outlook(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, stock: FleetStock.DeviceStock?,
+                        now: Int64, days: Int) throws -> (slots: [SlotOutlook], nextVisit: Int64) {
+        let cabinets = app.catalog.current.cabinets(of: deviceID)
+        var planograms: [Int: Planogram] = [:]
+        for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(deviceID, c.index)) }
+        let nextVisit = max(now + 3_600, (stock?.lastRestock ?? now) + Int64(snap.model.serviceInterval(deviceID) * 86_400))
+        let slots = DeviceForecast.slots(deviceID: deviceID, cabinets: cabinets, planograms: planograms,
+                                         ledger: stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
+                                         counts: snap.counts, now: now, days: days, nextVisit: nextVisit)
+        return (slots, nextVisit)
+    }
+
     static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> [String: Any] {
         let cat = app.catalog.current
-        let cabinets = cat.cabinets(of: deviceID)
         let wall = Int64(Date().timeIntervalSince1970)
         let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
         let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
         let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: [deviceID], now: now)[deviceID]
-        let ledger = stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), lastRestock = stock?.lastRestock
-        let interval = snap.model.serviceInterval(deviceID)
-        let nextVisit = max(now + 3_600, (lastRestock ?? now) + Int64(interval * 86_400))
-        var planograms: [Int: Planogram] = [:]
-        for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(deviceID, c.index)) }
-        let outlook = DeviceForecast.slots(deviceID: deviceID, cabinets: cabinets, planograms: planograms, ledger: ledger,
-                                           model: snap.model, counts: snap.counts, now: now, days: days, nextVisit: nextVisit)
+        let (outlook, nextVisit) = try outlook(app: app, snap: snap, deviceID: deviceID, stock: stock, now: now, days: days)
         let iso = FieldParse.iso8601
         let slots: [[String: Any]] = outlook.map { o in
             ["cabinet_index": o.cabinetIndex, "slot": o.slot.description, "product_id": o.productID, "capacity": o.capacity,

@@ -82,14 +82,7 @@ struct JobRoutes {
         var atRisk = 0, expiring = 0, revenue = 0.0
         for (n, id) in ids.enumerated() {
             if ctx.isCancelled { throw JobFailure(message: "cancelled") }
-            let cabinets = cat.cabinets(of: id)
-            var planograms: [Int: Planogram] = [:]
-            for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(id, c.index)) }
-            let s = stock[id]
-            let next = max(now + 3_600, (s?.lastRestock ?? now) + Int64(snap.model.serviceInterval(id) * 86_400))
-            let outlook = DeviceForecast.slots(deviceID: id, cabinets: cabinets, planograms: planograms,
-                                               ledger: s?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
-                                               counts: snap.counts, now: now, days: days, nextVisit: next)
+            let outlook = try ForecastRoutes.outlook(app: app, snap: snap, deviceID: id, stock: stock[id], now: now, days: days).slots
             atRisk += outlook.filter { $0.stockoutProbability >= 0.5 }.count
             expiring += outlook.reduce(0) { $0 + $1.expiringUnits }
             revenue += outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
