@@ -532,11 +532,17 @@ struct OutboundQueue {
 
     var isEmpty: Bool { bytes == 0 }
 
-    /// Appends a chunk; a start offset is allowed only on an empty queue (a partial direct write).
+    /// Appends a chunk whose first `start` bytes are already written (a partial direct write).
+    /// On an empty queue the offset is kept as the queue's offset; behind other chunks the rest is
+    /// copied, so no caller's order of calls can corrupt the queue.
     mutating func append(_ chunk: [UInt8], offset start: Int) {
-        precondition(start == 0 || chunks.isEmpty)
-        if chunks.isEmpty { offset = start }
-        chunks.append(chunk)
+        let start = min(max(start, 0), chunk.count)
+        if chunks.isEmpty {
+            offset = start
+            chunks.append(chunk)
+        } else {
+            chunks.append(start == 0 ? chunk : Array(chunk[start...]))
+        }
         bytes += chunk.count - start
     }
 

@@ -202,11 +202,14 @@ public final class HTTPServer: @unchecked Sendable {
     /// Requests in flight finish; their responses close the connection.
     /// Waits until the work queued to every loop before this call — and the flushes that work
     /// schedules (broadcast frames are queued, then written by a follow-up turn) — has run.
-    /// Used at shutdown so last events reach subscribers before the final frame.
+    /// Used at shutdown so last events reach subscribers before the final frame. It waits on the
+    /// loops, so it is called from the shutdown path only, never from a loop or a handler.
     public func barrier() {
         for _ in 0..<2 { for loop in loops { loop.queue.sync {} } }
     }
 
+    /// Stops accepting new connections; waits only on the accept queue (which never waits on a
+    /// loop), so it may be called from any thread except the accept queue itself.
     public func beginDrain() {
         guard !draining.exchange(true, ordering: .relaxed) else { return }
         acceptQueue.sync {

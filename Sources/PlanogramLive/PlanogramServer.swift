@@ -17,9 +17,10 @@ public final class PlanogramServer: @unchecked Sendable {
     public private(set) var secret = ""
     var app: AppContext!
     public private(set) var insights: InsightsEngine!
-    var sessions: SessionRegistry!
+    /// Set by `start()`; nil before it.
+    private(set) var sessions: SessionRegistry?
     /// Long work (SPEC §15).
-    var jobs: JobRunner!
+    private(set) var jobs: JobRunner?
     public private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()

@@ -111,7 +111,7 @@ final class FaultTests: XCTestCase {
         let ann = s.token(.merchandiser, sub: "ann")
         let sid = try s.openSession(token: ann)
         let names = try slots(s.port, sid, ann).keys.sorted()
-        let writer = s.server.sessions.env.writer
+        let writer = try XCTUnwrap(s.server.sessions).env.writer
         // The writer's connection may not grow the file any more: SQLITE_FULL as soon as a page is needed.
         try writer.read { db in
             let pages = try db.scalarInt("PRAGMA page_count") ?? 0
@@ -154,7 +154,7 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(published.json["seq"] as? Int, 2)
         let event = try XCTUnwrap(try stream.until("published").last)
         XCTAssertEqual(event.id, "2")
-        let rows = try s.server.sessions.env.writer.read { db in
+        let rows = try XCTUnwrap(s.server.sessions).env.writer.read { db in
             try db.query("SELECT seq FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) { $0.int(0) }
         }
         XCTAssertEqual(rows, [1, 2])
@@ -165,7 +165,7 @@ final class FaultTests: XCTestCase {
     func testOneFailingRowDoesNotFailOtherSessionsInTheSameBatch() throws {
         let s = try AppTestServer()
         defer { s.stop() }
-        let writer = s.server.sessions.env.writer
+        let writer = try XCTUnwrap(s.server.sessions).env.writer
         let results = writer.writeNow([
             .op(sessionID: "x~0", seq: 1, version: 1, epoch: 0, user: "u", clientOpID: "a", op: "{}", at: 0),
             .op(sessionID: "x~0", seq: 1, version: 1, epoch: 0, user: "u", clientOpID: "b", op: "{}", at: 0), // same seq: refused
@@ -291,7 +291,7 @@ final class FaultTests: XCTestCase {
             cut.close()
         }
         XCTAssertEqual(acked, Array(1...30))
-        let logged = try s.server.sessions.env.writer.read { db in
+        let logged = try XCTUnwrap(s.server.sessions).env.writer.read { db in
             try db.query("SELECT client_op_id FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) { $0.text(0) }
         }
         XCTAssertEqual(logged, (0..<30).map { "v\($0)" }, "the cut requests applied nothing")

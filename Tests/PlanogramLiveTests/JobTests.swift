@@ -48,7 +48,7 @@ final class JobTests: XCTestCase {
         let s = try AppTestServer()
         defer { s.stop() }
         let max = s.token(.manager, sub: "max")
-        let id = try XCTUnwrap(s.server.jobs.submit(kind: "test_loop", by: "max") { ctx in
+        let id = try XCTUnwrap(XCTUnwrap(s.server.jobs).submit(kind: "test_loop", by: "max") { ctx in
             var i = 0.0
             while !ctx.isCancelled && i < 600 { ctx.progress(i / 600, "step \(Int(i))"); Thread.sleep(forTimeInterval: 0.01); i += 1 }
             if ctx.isCancelled { throw JobFailure(message: "cancelled") }
