@@ -44,16 +44,27 @@ enum JSONReply {
 
     /// The request body as a JSON object, or a 400/415 naming the problem.
     static func object(_ req: HTTPRequest) throws(APIError) -> [String: Any] {
-        if let type = req.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
-            throw .unsupportedMediaType("expected Content-Type application/json, got \(type)")
-        }
-        guard !req.body.isEmpty else { throw .badRequest("a JSON object body is required") }
+        try requireJSONBody(req)
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: Data(req.body), options: [.fragmentsAllowed]) } catch {
             throw .badRequest("body is not valid JSON: \(Self.reason(error))")
         }
         guard let object = parsed as? [String: Any] else { throw .badRequest("body must be a JSON object") }
         return object
+    }
+
+    /// The request body decoded as `type` (SPEC §10–§15 request types), or a 400/415 naming the problem
+    /// and the field.
+    static func decode<T: Decodable>(_ type: T.Type, _ req: HTTPRequest) throws(APIError) -> T {
+        try requireJSONBody(req)
+        return try APIJSON.decode(type, from: req.body)
+    }
+
+    private static func requireJSONBody(_ req: HTTPRequest) throws(APIError) {
+        if let type = req.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
+            throw .unsupportedMediaType("expected Content-Type application/json, got \(type)")
+        }
+        guard !req.body.isEmpty else { throw .badRequest("a JSON object body is required") }
     }
 
     static func reason(_ error: Error) -> String {

@@ -54,11 +54,16 @@ final class AppContext: @unchecked Sendable {
         }
     }
 
-    /// Runs a route body, answering its JSON result or its `APIError`.
+    /// Runs a route body, answering its JSON result (a Codable body from `APITypes`, or a `JSONWriter`
+    /// tree) or its `APIError`.
     func handle(_ r: Responder, _ body: () throws -> (Int, Any)) {
         do {
             let (status, object) = try body()
-            r.sendJSON(status, object)
+            if let typed = object as? any Encodable {
+                r.send(.json(status, try APIJSON.encode(typed)))
+            } else {
+                r.sendJSON(status, object)
+            }
         } catch let e as APIError {
             r.send(e)
         } catch {

@@ -51,16 +51,6 @@ enum DomainJSON {
          "access_until": d.access.map { TimeWindow.text($0.until) as Any } ?? NSNull(), "service_minutes": d.serviceMinutes]
     }
 
-    static func depot(_ d: Depot) -> [String: Any] {
-        ["depot_id": d.id, "name": d.name, "latitude": d.latitude, "longitude": d.longitude,
-         "opens": TimeWindow.text(d.hours.from), "closes": TimeWindow.text(d.hours.until)]
-    }
-
-    static func vehicle(_ v: Vehicle) -> [String: Any] {
-        ["vehicle_id": v.id, "depot_id": v.depotID, "capacity_units": v.capacityUnits,
-         "shift_start": TimeWindow.text(v.shift.from), "shift_end": TimeWindow.text(v.shift.until)]
-    }
-
     static func cabinet(_ c: Cabinet) -> [String: Any] {
         ["cabinet_index": c.index, "temperature": c.temperature.rawValue, "rows": c.rows, "columns": c.columns,
          "row_heights_mm": c.rowHeightsMM]

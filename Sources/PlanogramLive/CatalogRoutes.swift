@@ -32,13 +32,13 @@ struct CatalogRoutes {
         router.get("/api/depots", name: "depots") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, [.manager, .driver, .admin])
-                return (200, ["depots": app.catalog.current.depots.values.sorted { $0.id < $1.id }.map(DomainJSON.depot)])
+                return (200, DepotsResponse(depots: app.catalog.current.depots.values.sorted { $0.id < $1.id }.map(DepotBody.init)))
             }
         }
         router.get("/api/vehicles", name: "vehicles") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, [.manager, .driver, .admin])
-                return (200, ["vehicles": app.catalog.current.vehicles.values.sorted { $0.id < $1.id }.map(DomainJSON.vehicle)])
+                return (200, VehiclesResponse(vehicles: app.catalog.current.vehicles.values.sorted { $0.id < $1.id }.map(VehicleBody.init)))
             }
         }
         router.get("/api/products", name: "products") { req, r in

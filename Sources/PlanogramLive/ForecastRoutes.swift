@@ -44,14 +44,14 @@ struct ForecastRoutes {
         router.post("/api/visits", name: "visits") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.driver, .admin])
-                let body = try JSONReply.object(req)
+                let body = try JSONReply.decode(VisitRequest.self, req)
                 let visit = try Self.parseVisit(body, catalog: app.catalog.current, principal: p)
                 let outcome = try VisitRepository.record(app.store, visit, by: p.subject, at: Int64(Date().timeIntervalSince1970))
                 switch outcome {
                 case .recorded:
-                    return (201, ["visit_id": visit.visitID, "recorded": true, "lines": visit.lines.count])
+                    return (201, VisitRecordedResponse(visitID: visit.visitID, recorded: true, lines: visit.lines.count))
                 case .repeated:
-                    return (200, ["visit_id": visit.visitID, "recorded": false, "lines": visit.lines.count])
+                    return (200, VisitRecordedResponse(visitID: visit.visitID, recorded: false, lines: visit.lines.count))
                 case .conflicting:
                     throw APIError.conflict("visit \(visit.visitID) is already recorded with other lines", details: ["visit_id": visit.visitID])
                 case .clashes(let slot, let cabinet):
@@ -63,50 +63,42 @@ struct ForecastRoutes {
     }
 
     /// Checks a visit body; nothing is written unless all of it is valid.
-    static func parseVisit(_ body: [String: Any], catalog: Catalog, principal p: Principal) throws(APIError) -> Visit {
-        guard let device = body["device_id"] as? String, !device.isEmpty else { throw .badRequest("device_id is required") }
+    static func parseVisit(_ body: VisitRequest, catalog: Catalog, principal p: Principal) throws(APIError) -> Visit {
+        guard let device = body.deviceID, !device.isEmpty else { throw .badRequest("device_id is required") }
         guard catalog.devices[device] != nil else { throw .notFound("unknown device \(device)") }
         guard p.mayTouch(device: device) else { throw .forbidden("device \(device) is not among the token's devices") }
-        guard let atText = body["at"] as? String,
+        guard let atText = body.at,
               let at = Array(atText.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0) }) else {
             throw .badRequest("at is required: an ISO 8601 time with Z or an offset")
         }
         guard at <= Int64(Date().timeIntervalSince1970) + 86_400 else { throw .unprocessable("bad_time", "at is more than a day in the future") }
-        guard let rawLines = body["lines"] as? [Any], !rawLines.isEmpty, rawLines.count <= 500 else {
+        guard let rawLines = body.lines, !rawLines.isEmpty, rawLines.count <= 500 else {
             throw .badRequest("lines is required: 1 to 500 of {slot, units_added, units_pulled, cabinet_index?}")
         }
         var lines: [VisitLine] = []
         var seen = Set<String>()
-        for (i, raw) in rawLines.enumerated() {
-            guard let o = raw as? [String: Any] else { throw .badRequest("lines[\(i)] must be an object") }
-            let index: Int
-            if let v = o["cabinet_index"], !(v is NSNull) {
-                guard let n = v as? Int else { throw .badRequest("lines[\(i)].cabinet_index must be a whole number") }
-                index = n
-            } else {
-                index = 0
-            }
+        for (i, line) in rawLines.enumerated() {
+            let index = line.cabinetIndex ?? 0
             guard let cabinet = catalog.cabinet(device, index) else { throw .unprocessable("unknown_slot", "lines[\(i)]: device \(device) has no cabinet \(index)") }
-            guard let slotText = o["slot"] as? String else { throw .badRequest("lines[\(i)].slot is required") }
+            guard let slotText = line.slot else { throw .badRequest("lines[\(i)].slot is required") }
             let slot: SlotCode
             do { slot = try cabinet.slot(slotText) } catch {
                 throw .unprocessable("unknown_slot", "lines[\(i)]: \(error)", details: ["line": i])
             }
-            func count(_ key: String) throws(APIError) -> Int {
-                guard let v = o[key], !(v is NSNull) else { return 0 }
-                guard let n = v as? Int else { throw .badRequest("lines[\(i)].\(key) must be a whole number") }
+            func count(_ value: Int?, _ key: String) throws(APIError) -> Int {
+                let n = value ?? 0
                 guard (0...1000).contains(n) else {
                     throw .unprocessable("bad_count", "lines[\(i)].\(key) must be between 0 and 1000, got \(n)", details: ["line": i])
                 }
                 return n
             }
-            let added = try count("units_added"), pulled = try count("units_pulled")
+            let added = try count(line.unitsAdded, "units_added"), pulled = try count(line.unitsPulled, "units_pulled")
             guard seen.insert("\(index)/\(slot)").inserted else { throw .unprocessable("duplicate_line", "lines[\(i)]: \(slot) is listed twice") }
             lines.append(VisitLine(cabinetIndex: index, slot: slot, unitsAdded: added, unitsPulled: pulled))
         }
         let id: String
-        if let v = body["visit_id"], !(v is NSNull) {
-            guard let s = v as? String, !s.isEmpty, s.utf8.count <= 128, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        if let s = body.visitID {
+            guard !s.isEmpty, s.utf8.count <= 128, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
                 throw .badRequest("visit_id must be a string of 1 to 128 bytes")
             }
             id = s
@@ -131,32 +123,22 @@ struct ForecastRoutes {
         return (slots, nextVisit)
     }
 
-    static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> [String: Any] {
+    static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> DeviceForecastResponse {
         let cat = app.catalog.current
         let wall = Int64(Date().timeIntervalSince1970)
         let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
         let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
         let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: [deviceID], now: now)[deviceID]
         let (outlook, nextVisit) = try outlook(app: app, snap: snap, deviceID: deviceID, stock: stock, now: now, days: days)
-        let iso = FieldParse.iso8601
-        let slots: [[String: Any]] = outlook.map { o in
-            ["cabinet_index": o.cabinetIndex, "slot": o.slot.description, "product_id": o.productID, "capacity": o.capacity,
-             "units_per_day": InsightJSON.round2(o.unitsPerDay), "expected_units": InsightJSON.round2(o.expectedUnits),
-             "interval": [o.interval.lower, o.interval.upper], "stock_now": o.stockNow,
-             "empty_at": o.emptyAt.map { iso($0) as Any } ?? NSNull(),
-             "stockout_probability": (o.stockoutProbability * 1000).rounded() / 1000,
-             "expiring_units": o.expiringUnits, "expired_units": o.expiredUnits,
-             "expires_at": o.expiresAt.map { iso($0) as Any } ?? NSNull()]
-        }
         let revenue = outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
-        return ["device_id": deviceID, "as_of": iso(now), "days": days, "next_visit": iso(nextVisit),
-                "model_version": DemandModel.version + "+" + DemandCounts.version, "interval_level": 0.9,
-                "slots": slots,
-                "totals": ["expected_units": InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
-                           "expected_revenue": InsightJSON.round2(revenue),
-                           "stock_now": outlook.reduce(0) { $0 + $1.stockNow },
-                           "slots_at_risk": outlook.filter { $0.stockoutProbability >= 0.5 }.count,
-                           "expiring_units": outlook.reduce(0) { $0 + $1.expiringUnits },
-                           "expired_units": outlook.reduce(0) { $0 + $1.expiredUnits }]]
+        let totals = ForecastTotals(expectedUnits: InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
+                                    expectedRevenue: InsightJSON.round2(revenue),
+                                    stockNow: outlook.reduce(0) { $0 + $1.stockNow },
+                                    slotsAtRisk: outlook.filter { $0.stockoutProbability >= 0.5 }.count,
+                                    expiringUnits: outlook.reduce(0) { $0 + $1.expiringUnits },
+                                    expiredUnits: outlook.reduce(0) { $0 + $1.expiredUnits })
+        return DeviceForecastResponse(deviceID: deviceID, asOf: FieldParse.iso8601(now), days: days, nextVisit: FieldParse.iso8601(nextVisit),
+                                      modelVersion: DemandModel.version + "+" + DemandCounts.version, intervalLevel: 0.9,
+                                      slots: outlook.map(SlotForecastBody.init), totals: totals)
     }
 }

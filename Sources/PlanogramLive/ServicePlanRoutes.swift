@@ -24,14 +24,10 @@ struct ServicePlanRoutes {
                 let now = try Self.asOf(app)
                 let from = try Self.day(req.queryValue("from"), name: "from") ?? Self.dayOf(now)
                 let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now, fromDay: from, days: days)
-                return (200, ["from": Self.dateText(from), "days": days, "as_of": FieldParse.iso8601(now),
-                              "visit_cost": app.configuration.visitCost, "max_interval_days": app.configuration.maxVisitIntervalDays,
-                              "visits": plan.map { v in
-                                  ["date": Self.dateText(v.day), "device_id": v.deviceID, "at": FieldParse.iso8601(v.at), "reasons": v.reasons,
-                                   "expected_lost_revenue_avoided": InsightJSON.round2(v.expectedLostRevenueAvoided),
-                                   "expected_spoiled_units_avoided": InsightJSON.round2(v.expectedSpoiledUnitsAvoided),
-                                   "units_to_load": v.picks.reduce(0) { $0 + $1.load }] as [String: Any]
-                              }])
+                return (200, ServicePlanResponse(from: Self.dateText(from), days: days, asOf: FieldParse.iso8601(now),
+                                                 visitCost: app.configuration.visitCost,
+                                                 maxIntervalDays: app.configuration.maxVisitIntervalDays,
+                                                 visits: plan.map(PlannedVisitBody.init)))
             }
         }
         router.get("/api/pick-lists", name: "pick_lists") { req, r in
@@ -54,20 +50,19 @@ struct ServicePlanRoutes {
                 let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: device, now: now, fromDay: first, days: Int(date - first) + 1)
                     .filter { $0.day == date }
                 let totals = PickTotals.byProduct(plan) { cat.products[$0]?.caseSize ?? 1 }
-                return (200, ["date": Self.dateText(date), "as_of": FieldParse.iso8601(now),
-                              "service_level": app.configuration.serviceLevel,
-                              "visits": plan.map { v in
-                                  ["device_id": v.deviceID, "at": FieldParse.iso8601(v.at), "reasons": v.reasons,
-                                   "lines": v.picks.map { l in
-                                       ["cabinet_index": l.key.cabinet.index, "slot": l.key.slot.description, "product_id": l.productID,
-                                        "product_name": cat.products[l.productID]?.name ?? l.productID,
-                                        "load": l.load, "pull": l.pull, "expected_stock": l.expectedStock] as [String: Any]
-                                   }] as [String: Any]
-                              },
-                              "totals": totals.map { t in
-                                  ["product_id": t.productID, "product_name": cat.products[t.productID]?.name ?? t.productID, "units": t.units,
-                                   "cases": t.cases, "case_size": cat.products[t.productID]?.caseSize ?? 1] as [String: Any]
-                              }])
+                let visits = plan.map { v in
+                    PickVisitBody(deviceID: v.deviceID, at: FieldParse.iso8601(v.at), reasons: v.reasons, lines: v.picks.map { l in
+                        PickLineBody(cabinetIndex: l.key.cabinet.index, slot: l.key.slot.description, productID: l.productID,
+                                     productName: cat.products[l.productID]?.name ?? l.productID, load: l.load, pull: l.pull,
+                                     expectedStock: l.expectedStock)
+                    })
+                }
+                let totalBodies = totals.map { t in
+                    PickTotalBody(productID: t.productID, productName: cat.products[t.productID]?.name ?? t.productID, units: t.units,
+                                  cases: t.cases, caseSize: cat.products[t.productID]?.caseSize ?? 1)
+                }
+                return (200, PickListsResponse(date: Self.dateText(date), asOf: FieldParse.iso8601(now),
+                                               serviceLevel: app.configuration.serviceLevel, visits: visits, totals: totalBodies))
             }
         }
     }

@@ -29,8 +29,15 @@ final class ForecastRoutesTests: XCTestCase {
             XCTAssertLessThanOrEqual(stock, (slot["capacity"] as! Int) * 3, "stock stays near capacity: \(slot)")
             if stock == 0 { XCTAssertEqual(p, 1) }
         }
+        // Every key of the contract is present on every slot; the times are a string or null, never missing.
+        let contract: Set<String> = ["slot", "product_id", "units_per_day", "expected_units", "interval", "stock_now", "empty_at",
+                                     "stockout_probability", "expiring_units", "expires_at"]
+        for slot in slots(r) {
+            XCTAssertTrue(contract.isSubset(of: Set(slot.keys)), "missing \(contract.subtracting(slot.keys)) in \(slot)")
+            for key in ["empty_at", "expires_at"] { XCTAssertTrue(slot[key] is String || slot[key] is NSNull, "\(key): \(slot)") }
+        }
         // Some slot sells well enough to run empty within a week.
-        XCTAssertTrue(slots(r).contains { !($0["empty_at"] is NSNull) })
+        XCTAssertTrue(slots(r).contains { $0["empty_at"] is String })
         let totals = try XCTUnwrap(r.json["totals"] as? [String: Any])
         XCTAssertGreaterThan(totals["expected_units"] as? Double ?? 0, 0)
         XCTAssertNotNil(r.json["next_visit"] as? String)

@@ -19,18 +19,15 @@ struct JobRoutes {
         router.post("/api/fleet/plan", name: "fleet_plan") { req, r in
             app.handle(r) {
                 let p = try app.auth.require(req, Self.planners)
-                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
-                var days = 7
-                if let v = body["days"], !(v is NSNull) {
-                    guard let d = v as? Int, (1...28).contains(d) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
-                    days = d
-                }
+                let body = req.body.isEmpty ? FleetPlanRequest() : try JSONReply.decode(FleetPlanRequest.self, req)
+                let days = body.days ?? 7
+                guard (1...28).contains(days) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
                 _ = try InsightRoutes.snapshot(insights)
                 let horizon = days
                 guard let id = runner.submit(kind: "fleet_plan", by: p.subject, { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }) else {
                     throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
                 }
-                return (202, ["job_id": id, "events_url": "/api/jobs/\(id)/events"])
+                return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
         router.get("/api/jobs/{id}", name: "job") { req, r in
@@ -49,14 +46,8 @@ struct JobRoutes {
                 // Not of this run: its end is in the store.
                 DispatchQueue.global().async {
                     let o = (try? runner.describe(id)) ?? nil
-                    let state = o?["state"] as? String
-                    let frame: [UInt8]
-                    switch state {
-                    case "done": frame = SessionEvents.frame("done", id: nil, ["job_id": id, "result": o?["result"] ?? NSNull()])
-                    case "cancelled": frame = SessionEvents.frame("cancelled", id: nil, ["job_id": id, "message": o?["error"] ?? "cancelled"])
-                    case .some: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "job_failed", "message": o?["error"] ?? "failed"]])
-                    case nil: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "not_found", "message": "no job \(id)"]])
-                    }
+                    let frame = o.map { JobRunner.terminalFrame(id, state: JobRunner.State(rawValue: $0.state) ?? .failed, result: $0.result, error: $0.error) }
+                        ?? SessionEvents.frame("failed", JobEvent.Failed(jobID: id, error: .init(code: "not_found", message: "no job \(id)")))
                     stream.close(final: frame)
                 }
             }
@@ -66,13 +57,13 @@ struct JobRoutes {
                 _ = try app.auth.require(req, Self.planners)
                 let id = req.parameter("id") ?? ""
                 guard runner.cancel(id) else { throw APIError.notFound("no running job \(id)") }
-                return (202, ["job_id": id, "cancelling": true])
+                return (202, JobCancellingResponse(jobID: id, cancelling: true))
             }
         }
     }
 
     /// The fleet plan as a job: forecasts device by device (progress), then the plan and pick lists.
-    static func fleetPlan(app: AppContext, insights: InsightsEngine, principal p: Principal, days: Int, _ ctx: JobContext) throws -> Any {
+    static func fleetPlan(app: AppContext, insights: InsightsEngine, principal p: Principal, days: Int, _ ctx: JobContext) throws -> FleetPlanResult {
         guard let snap = insights.current else { throw JobFailure(message: "the models are not fitted yet") }
         let cat = app.catalog.current
         let ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
@@ -94,14 +85,14 @@ struct JobRoutes {
                                               fromDay: ServicePlanRoutes.dayOf(now), days: days, stock: stock)
         ctx.progress(0.99, "pick lists")
         let byDay = Dictionary(grouping: plan, by: \.day)
-        return ["as_of": FieldParse.iso8601(now), "days": days, "devices": ids.count, "slots_at_risk": atRisk,
-                "expiring_units": expiring, "expected_revenue": InsightJSON.round2(revenue), "visits": plan.count,
-                "by_day": byDay.keys.sorted().map { d in
-                    let visits = byDay[d]!
-                    let totals = PickTotals.byProduct(visits) { cat.products[$0]?.caseSize ?? 1 }
-                    return ["date": ServicePlanRoutes.dateText(d), "visits": visits.count,
-                            "units_to_load": visits.reduce(0) { $0 + $1.picks.reduce(0) { $0 + $1.load } },
-                            "cases": totals.reduce(0) { $0 + $1.cases }] as [String: Any]
-                }]
+        return FleetPlanResult(asOf: FieldParse.iso8601(now), days: days, devices: ids.count, slotsAtRisk: atRisk,
+                               expiringUnits: expiring, expectedRevenue: InsightJSON.round2(revenue), visits: plan.count,
+                               byDay: byDay.keys.sorted().map { d in
+                                   let visits = byDay[d]!
+                                   let totals = PickTotals.byProduct(visits) { cat.products[$0]?.caseSize ?? 1 }
+                                   return FleetPlanDay(date: ServicePlanRoutes.dateText(d), visits: visits.count,
+                                                       unitsToLoad: visits.reduce(0) { $0 + $1.picks.reduce(0) { $0 + $1.load } },
+                                                       cases: totals.reduce(0) { $0 + $1.cases })
+                               })
     }
 }

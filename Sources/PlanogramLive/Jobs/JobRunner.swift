@@ -42,7 +42,7 @@ final class JobRunner: @unchecked Sendable {
         var state: State
         var progress: Double
         var message: String
-        var result: AnyJSON?
+        var result: JSONValue?
         var error: String?
         var lastEvent: UInt64 = 0
         let context: JobContext
@@ -52,7 +52,8 @@ final class JobRunner: @unchecked Sendable {
         var terminalFrame: [UInt8]?
     }
 
-    typealias Work = @Sendable (JobContext) throws -> Any
+    /// A job's work; its result is one of the `APITypes` (or any Encodable value), kept as JSON.
+    typealias Work = @Sendable (JobContext) throws -> any Encodable
 
     private let lock = NSLock()
     private var jobs: [String: Job] = [:]
@@ -102,7 +103,14 @@ final class JobRunner: @unchecked Sendable {
             persist(id)
             do {
                 let result = try work(context)
-                if context.isCancelled { finish(id, .cancelled, result: nil, error: "cancelled") } else { finish(id, .done, result: result, error: nil) }
+                if context.isCancelled {
+                    finish(id, .cancelled, result: nil, error: "cancelled")
+                } else if let bytes = try? APIJSON.encode(result), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+                    finish(id, .done, result: value, error: nil)
+                } else {
+                    logger.error("job result not encodable", metadata: ["job": "\(id)", "kind": "\(kind)"])
+                    finish(id, .failed, result: nil, error: "the job's result could not be written (see the server log)")
+                }
             } catch let f as JobFailure {
                 finish(id, context.isCancelled ? .cancelled : .failed, result: nil, error: f.message)
             } catch let e as APIError {
@@ -129,7 +137,7 @@ final class JobRunner: @unchecked Sendable {
         var frame: [UInt8]?
         if due {
             j.lastEvent = now
-            frame = SessionEvents.frame("progress", id: nil, ["job_id": id, "progress": (j.progress * 1000).rounded() / 1000, "message": message])
+            frame = SessionEvents.frame("progress", JobEvent.Progress(jobID: id, progress: (j.progress * 1000).rounded() / 1000, message: message))
             j.lastProgressFrame = frame
         }
         jobs[id] = j
@@ -138,20 +146,15 @@ final class JobRunner: @unchecked Sendable {
         if let frame { b.publish(frame) }
     }
 
-    private func finish(_ id: String, _ state: State, result: Any?, error: String?) {
+    private func finish(_ id: String, _ state: State, result: JSONValue?, error: String?) {
         lock.lock()
         guard var j = jobs[id] else { lock.unlock(); return }
         j.state = state
         if state == .done { j.progress = 1 }
         j.message = state.rawValue
-        j.result = result.map(AnyJSON.init)
+        j.result = result
         j.error = error
-        let frame: [UInt8]
-        switch state {
-        case .done: frame = SessionEvents.frame("done", id: nil, ["job_id": id, "result": result ?? NSNull()])
-        case .cancelled: frame = SessionEvents.frame("cancelled", id: nil, ["job_id": id, "message": error ?? "cancelled"])
-        default: frame = SessionEvents.frame("failed", id: nil, ["job_id": id, "error": ["code": "job_failed", "message": error ?? "failed"]])
-        }
+        let frame = Self.terminalFrame(id, state: state, result: result, error: error)
         j.terminalFrame = frame
         jobs[id] = j
         let b = j.broadcaster
@@ -164,7 +167,7 @@ final class JobRunner: @unchecked Sendable {
 
     private func persist(_ id: String) {
         lock.lock(); guard let j = jobs[id] else { lock.unlock(); return }; lock.unlock()
-        let result = j.result.map { String(decoding: JSONWriter.encode($0.value), as: UTF8.self) }
+        let result = j.result.flatMap { try? APIJSON.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         let now = Int64(Date().timeIntervalSince1970)
         do {
             try store.write { db in
@@ -189,22 +192,27 @@ final class JobRunner: @unchecked Sendable {
         return true
     }
 
+    /// The last event of a job that ended in `state` (done, cancelled, or failed for anything else).
+    static func terminalFrame(_ id: String, state: State, result: JSONValue?, error: String?) -> [UInt8] {
+        switch state {
+        case .done: SessionEvents.frame("done", JobEvent.Done(jobID: id, result: result))
+        case .cancelled: SessionEvents.frame("cancelled", JobEvent.Cancelled(jobID: id, message: error ?? "cancelled"))
+        default: SessionEvents.frame("failed", JobEvent.Failed(jobID: id, error: .init(code: "job_failed", message: error ?? "failed")))
+        }
+    }
+
     /// The job as the API shows it: from memory for this run's jobs, from the store for older ones.
-    func describe(_ id: String) throws -> [String: Any]? {
+    func describe(_ id: String) throws -> JobStatusResponse? {
         lock.lock(); let j = jobs[id]; lock.unlock()
         if let j {
-            var o: [String: Any] = ["job_id": j.id, "kind": j.kind, "state": j.state.rawValue, "progress": (j.progress * 1000).rounded() / 1000,
-                                    "message": j.message]
-            if let r = j.result { o["result"] = r.value }
-            if let e = j.error { o["error"] = e }
-            return o
+            return JobStatusResponse(jobID: j.id, kind: j.kind, state: j.state.rawValue, progress: (j.progress * 1000).rounded() / 1000,
+                                     message: j.message, result: j.result, error: j.error)
         }
         return try store.read { db in
-            try db.query("SELECT kind, state, progress, message, result, error FROM jobs WHERE job_id = ?", [.text(id)]) { row -> [String: Any] in
-                var o: [String: Any] = ["job_id": id, "kind": row.text(0), "state": row.text(1), "progress": row.double(2), "message": row.text(3)]
-                if let r = row.optionalText(4), let v = try? JSONSerialization.jsonObject(with: Data(r.utf8), options: [.fragmentsAllowed]) { o["result"] = v }
-                if let e = row.optionalText(5) { o["error"] = e }
-                return o
+            try db.query("SELECT kind, state, progress, message, result, error FROM jobs WHERE job_id = ?", [.text(id)]) { row in
+                JobStatusResponse(jobID: id, kind: row.text(0), state: row.text(1), progress: row.double(2), message: row.text(3),
+                                  result: row.optionalText(4).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) },
+                                  error: row.optionalText(5))
             }.first
         }
     }

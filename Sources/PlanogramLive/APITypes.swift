@@ -1,0 +1,445 @@
+import Forecasting
+import Foundation
+import PlanogramDomain
+import Store
+
+// The request and response bodies of the Part 2 routes (SPEC §10–§15), in one place, as Codable structs.
+// Wire names are spelled out in each type's CodingKeys so that a name from the spec finds its type here.
+// Bodies are written by `APIJSON.encode` (keys sorted, like the Part 1 `JSONWriter` trees); a key the spec
+// always shows, even when it has no value, is `@Null` (written as `null` rather than left out).
+// Part 1's routes and the live session events keep their measured hand-built trees (`JSONWriter`).
+
+// MARK: - Operations data (SPEC §10)
+
+/// `GET /api/depots`.
+struct DepotsResponse: Encodable {
+    let depots: [DepotBody]
+}
+
+struct DepotBody: Encodable {
+    let depotID: String
+    let name: String
+    let latitude: Double
+    let longitude: Double
+    let opens: String
+    let closes: String
+
+    init(_ d: Depot) {
+        depotID = d.id; name = d.name; latitude = d.latitude; longitude = d.longitude
+        opens = TimeWindow.text(d.hours.from); closes = TimeWindow.text(d.hours.until)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case depotID = "depot_id", name, latitude, longitude, opens, closes
+    }
+}
+
+/// `GET /api/vehicles`.
+struct VehiclesResponse: Encodable {
+    let vehicles: [VehicleBody]
+}
+
+struct VehicleBody: Encodable {
+    let vehicleID: String
+    let depotID: String
+    let capacityUnits: Int
+    let shiftStart: String
+    let shiftEnd: String
+
+    init(_ v: Vehicle) {
+        vehicleID = v.id; depotID = v.depotID; capacityUnits = v.capacityUnits
+        shiftStart = TimeWindow.text(v.shift.from); shiftEnd = TimeWindow.text(v.shift.until)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vehicleID = "vehicle_id", depotID = "depot_id", capacityUnits = "capacity_units", shiftStart = "shift_start", shiftEnd = "shift_end"
+    }
+}
+
+// MARK: - Forecasts and visits (SPEC §11)
+
+/// `GET /api/devices/{id}/forecast`.
+struct DeviceForecastResponse: Encodable {
+    let deviceID: String
+    let asOf: String
+    let days: Int
+    let nextVisit: String
+    let modelVersion: String
+    let intervalLevel: Double
+    let slots: [SlotForecastBody]
+    let totals: ForecastTotals
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id", asOf = "as_of", days, nextVisit = "next_visit", modelVersion = "model_version",
+             intervalLevel = "interval_level", slots, totals
+    }
+}
+
+struct SlotForecastBody: Encodable {
+    let cabinetIndex: Int
+    let slot: String
+    let productID: String
+    let capacity: Int
+    let unitsPerDay: Double
+    let expectedUnits: Double
+    /// The 90 % predictive interval of the units demanded, [lower, upper].
+    let interval: [Int]
+    let stockNow: Int
+    @Null var emptyAt: String?
+    let stockoutProbability: Double
+    let expiringUnits: Int
+    let expiredUnits: Int
+    @Null var expiresAt: String?
+
+    init(_ o: SlotOutlook) {
+        cabinetIndex = o.cabinetIndex; slot = o.slot.description; productID = o.productID; capacity = o.capacity
+        unitsPerDay = InsightJSON.round2(o.unitsPerDay); expectedUnits = InsightJSON.round2(o.expectedUnits)
+        interval = [o.interval.lower, o.interval.upper]; stockNow = o.stockNow
+        emptyAt = o.emptyAt.map { FieldParse.iso8601($0) }
+        stockoutProbability = (o.stockoutProbability * 1000).rounded() / 1000
+        expiringUnits = o.expiringUnits; expiredUnits = o.expiredUnits
+        expiresAt = o.expiresAt.map { FieldParse.iso8601($0) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cabinetIndex = "cabinet_index", slot, productID = "product_id", capacity, unitsPerDay = "units_per_day",
+             expectedUnits = "expected_units", interval, stockNow = "stock_now", emptyAt = "empty_at",
+             stockoutProbability = "stockout_probability", expiringUnits = "expiring_units", expiredUnits = "expired_units",
+             expiresAt = "expires_at"
+    }
+}
+
+struct ForecastTotals: Encodable {
+    let expectedUnits: Double
+    let expectedRevenue: Double
+    let stockNow: Int
+    let slotsAtRisk: Int
+    let expiringUnits: Int
+    let expiredUnits: Int
+
+    enum CodingKeys: String, CodingKey {
+        case expectedUnits = "expected_units", expectedRevenue = "expected_revenue", stockNow = "stock_now",
+             slotsAtRisk = "slots_at_risk", expiringUnits = "expiring_units", expiredUnits = "expired_units"
+    }
+}
+
+/// `POST /api/visits`. Every field is optional here so that a missing one gets the route's own message;
+/// a field of the wrong type is refused by `JSONReply.decode` with its path.
+struct VisitRequest: Decodable {
+    var deviceID: String?
+    var at: String?
+    var lines: [VisitLineRequest]?
+    var visitID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id", at, lines, visitID = "visit_id"
+    }
+}
+
+struct VisitLineRequest: Decodable {
+    var cabinetIndex: Int?
+    var slot: String?
+    var unitsAdded: Int?
+    var unitsPulled: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case cabinetIndex = "cabinet_index", slot, unitsAdded = "units_added", unitsPulled = "units_pulled"
+    }
+}
+
+/// The answer to `POST /api/visits`: 201 when recorded, 200 with `recorded: false` for a repeat.
+struct VisitRecordedResponse: Encodable {
+    let visitID: String
+    let recorded: Bool
+    let lines: Int
+
+    enum CodingKeys: String, CodingKey {
+        case visitID = "visit_id", recorded, lines
+    }
+}
+
+// MARK: - Service plan and pick lists (SPEC §11)
+
+/// `GET /api/service-plan`.
+struct ServicePlanResponse: Encodable {
+    let from: String
+    let days: Int
+    let asOf: String
+    let visitCost: Double
+    let maxIntervalDays: Int
+    let visits: [PlannedVisitBody]
+
+    enum CodingKeys: String, CodingKey {
+        case from, days, asOf = "as_of", visitCost = "visit_cost", maxIntervalDays = "max_interval_days", visits
+    }
+}
+
+struct PlannedVisitBody: Encodable {
+    let date: String
+    let deviceID: String
+    let at: String
+    let reasons: [String]
+    let expectedLostRevenueAvoided: Double
+    let expectedSpoiledUnitsAvoided: Double
+    let unitsToLoad: Int
+
+    init(_ v: PlannedVisit) {
+        date = ServicePlanRoutes.dateText(v.day); deviceID = v.deviceID; at = FieldParse.iso8601(v.at); reasons = v.reasons
+        expectedLostRevenueAvoided = InsightJSON.round2(v.expectedLostRevenueAvoided)
+        expectedSpoiledUnitsAvoided = InsightJSON.round2(v.expectedSpoiledUnitsAvoided)
+        unitsToLoad = v.picks.reduce(0) { $0 + $1.load }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case date, deviceID = "device_id", at, reasons, expectedLostRevenueAvoided = "expected_lost_revenue_avoided",
+             expectedSpoiledUnitsAvoided = "expected_spoiled_units_avoided", unitsToLoad = "units_to_load"
+    }
+}
+
+/// `GET /api/pick-lists`.
+struct PickListsResponse: Encodable {
+    let date: String
+    let asOf: String
+    let serviceLevel: Double
+    let visits: [PickVisitBody]
+    let totals: [PickTotalBody]
+
+    enum CodingKeys: String, CodingKey {
+        case date, asOf = "as_of", serviceLevel = "service_level", visits, totals
+    }
+}
+
+struct PickVisitBody: Encodable {
+    let deviceID: String
+    let at: String
+    let reasons: [String]
+    let lines: [PickLineBody]
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id", at, reasons, lines
+    }
+}
+
+struct PickLineBody: Encodable {
+    let cabinetIndex: Int
+    let slot: String
+    let productID: String
+    let productName: String
+    let load: Int
+    let pull: Int
+    let expectedStock: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cabinetIndex = "cabinet_index", slot, productID = "product_id", productName = "product_name", load, pull,
+             expectedStock = "expected_stock"
+    }
+}
+
+struct PickTotalBody: Encodable {
+    let productID: String
+    let productName: String
+    let units: Int
+    let cases: Int
+    let caseSize: Int
+
+    enum CodingKeys: String, CodingKey {
+        case productID = "product_id", productName = "product_name", units, cases, caseSize = "case_size"
+    }
+}
+
+// MARK: - Jobs (SPEC §15)
+
+/// `POST /api/fleet/plan` (the body may be empty: 7 days).
+struct FleetPlanRequest: Decodable {
+    var days: Int?
+}
+
+/// 202 to a job's submission.
+struct JobAcceptedResponse: Encodable {
+    let jobID: String
+    let eventsURL: String
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", eventsURL = "events_url" }
+}
+
+/// 202 to `DELETE /api/jobs/{id}`.
+struct JobCancellingResponse: Encodable {
+    let jobID: String
+    let cancelling: Bool
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", cancelling }
+}
+
+/// `GET /api/jobs/{id}`: `result` once done, `error` once failed or cancelled.
+struct JobStatusResponse: Encodable {
+    let jobID: String
+    let kind: String
+    let state: String
+    let progress: Double
+    let message: String
+    let result: JSONValue?
+    let error: String?
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", kind, state, progress, message, result, error }
+}
+
+/// The result of a `fleet_plan` job.
+struct FleetPlanResult: Encodable, Sendable {
+    let asOf: String
+    let days: Int
+    let devices: Int
+    let slotsAtRisk: Int
+    let expiringUnits: Int
+    let expectedRevenue: Double
+    let visits: Int
+    let byDay: [FleetPlanDay]
+
+    enum CodingKeys: String, CodingKey {
+        case asOf = "as_of", days, devices, slotsAtRisk = "slots_at_risk", expiringUnits = "expiring_units",
+             expectedRevenue = "expected_revenue", visits, byDay = "by_day"
+    }
+}
+
+struct FleetPlanDay: Encodable, Sendable {
+    let date: String
+    let visits: Int
+    let unitsToLoad: Int
+    let cases: Int
+
+    enum CodingKeys: String, CodingKey { case date, visits, unitsToLoad = "units_to_load", cases }
+}
+
+/// The events of `GET /api/jobs/{id}/events`: `progress`, then one of `done`, `failed`, `cancelled`.
+enum JobEvent {
+    struct Progress: Encodable {
+        let jobID: String
+        let progress: Double
+        let message: String
+        enum CodingKeys: String, CodingKey { case jobID = "job_id", progress, message }
+    }
+
+    struct Done: Encodable {
+        let jobID: String
+        @Null var result: JSONValue?
+        enum CodingKeys: String, CodingKey { case jobID = "job_id", result }
+    }
+
+    struct Cancelled: Encodable {
+        let jobID: String
+        let message: String
+        enum CodingKeys: String, CodingKey { case jobID = "job_id", message }
+    }
+
+    struct Failed: Encodable {
+        struct Reason: Encodable { let code: String; let message: String }
+        let jobID: String
+        let error: Reason
+        enum CodingKeys: String, CodingKey { case jobID = "job_id", error }
+    }
+}
+
+// MARK: - Building blocks
+
+/// An optional that is written as `null` when absent, for keys the spec always shows.
+@propertyWrapper
+struct Null<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let v = wrappedValue { try c.encode(v) } else { try c.encodeNil() }
+    }
+}
+
+/// Any JSON value: a job's result, whose shape depends on its kind, kept as it was written.
+enum JSONValue: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .integer(let i): try c.encode(i)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// How the API writes and reads Codable bodies.
+enum APIJSON {
+    /// Keys sorted (stable output), slashes not escaped. Throws only for a value JSON cannot carry
+    /// (a non-finite number); `AppContext.handle` answers that with a 500 and a log line.
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Decodes `type` from JSON bytes, or throws a 400 naming the field (`lines[2].units_added must be a
+    /// whole number`).
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(APIError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch let DecodingError.typeMismatch(expected, context) {
+            throw .badRequest(context.codingPath.isEmpty && expected is [String: Any].Type
+                ? "body must be a JSON object" : "\(path(context.codingPath)) must be \(describe(expected))")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw .badRequest("\(path(context.codingPath)) is not valid: \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(expected, context) {
+            throw .badRequest("\(path(context.codingPath)) must be \(describe(expected)), not null")
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .badRequest("\(path(context.codingPath + [key])) is required")
+        } catch {
+            // Foundation on Linux reports a number that does not fit its field (1.5 for a count) as invalid
+            // JSON without a path; a second parse tells the two apart.
+            do {
+                _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            } catch {
+                throw .badRequest("body is not valid JSON: \(JSONReply.reason(error))")
+            }
+            throw .badRequest("a number in the body does not fit its field: counts, indexes and days are whole numbers")
+        }
+    }
+
+    /// `lines[2].units_added` for a coding path.
+    static func path(_ keys: [CodingKey]) -> String {
+        var out = ""
+        for k in keys {
+            if let i = k.intValue { out += "[\(i)]" } else { out += out.isEmpty ? k.stringValue : "." + k.stringValue }
+        }
+        return out.isEmpty ? "body" : out
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}
