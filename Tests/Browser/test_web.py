@@ -127,9 +127,17 @@ class WebTests(unittest.TestCase):
             d.quit()
         cls.server.stop()
 
-    def open(self, tok, hash_, **kw):
+    def open(self, tok, hash_, delay_events=None, **kw):
         d = browser(**kw)
         self.drivers.append(d)
+        if delay_events:
+            # Fault injection: the named SSE events reach the page this many ms late (as over a slow stream).
+            names, ms = delay_events
+            d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+                const late = %s, ms = %d, add = EventSource.prototype.addEventListener;
+                EventSource.prototype.addEventListener = function (type, fn, opts) {
+                  return add.call(this, type, late.includes(type) ? (e) => setTimeout(() => fn(e), ms) : fn, opts);
+                };""" % (json.dumps(names), ms)})
         d.get(self.server.base + "/" + hash_)
         WebDriverWait(d, 10).until(lambda d: d.find_elements(By.ID, "token"))
         d.find_element(By.ID, "token").send_keys(tok)
@@ -325,6 +333,31 @@ class WebTests(unittest.TestCase):
                   what="keyboard swap")
         shot(d, "10-keyboard-swap")
 
+
+    def test_9_an_op_event_slower_than_its_reply_still_selects_the_placed_product(self):
+        # The reply to an op and its `op` event arrive on two connections in either order. When the event
+        # comes second, the panel must still show the product just placed (and its explanation), not the
+        # slot as it was before the drop.
+        s = self.server
+        sid = "VM-002~0"
+        call(s, "POST", "/api/sessions", self.ann, {"device_id": "VM-002", "cabinet_index": 0})
+        snap = call(s, "GET", f"/api/sessions/{sid}", self.ann)
+        single = [x for x in snap["planogram"]["slots"] if x["width_cols"] == 1][-1]
+        target, product = single["slot"], single["product_id"]
+        call(s, "POST", f"/api/sessions/{sid}/ops", self.ann,
+             {"client_op_id": "t9-clear", "base_version": snap["version"], "op": {"type": "clear", "slot": target}})
+        name = next(p["name"] for p in call(s, "GET", "/api/products", self.ann)["products"] if p["product_id"] == product)
+        a = self.open(self.ann, "#/editor?device=VM-002&cabinet=0", delay_events=(["op"], 700))
+        self.live(a)
+        self.wait(a, lambda d: "empty" in d.find_element(By.CSS_SELECTOR, f'[data-slot="{target}"]').get_attribute("class"),
+                  what="cleared slot shown")
+        a.find_element(By.CSS_SELECTOR, "#palette input").send_keys(name)
+        chip = self.wait(a, lambda d: d.find_element(By.CSS_SELECTOR, f'#palette .chip[data-product="{product}"]'), what="palette chip")
+        cell = a.find_element(By.CSS_SELECTOR, f'[data-slot="{target}"]')
+        ActionChains(a).click_and_hold(chip).move_to_element(cell).pause(0.2).move_by_offset(3, 3).pause(0.2).release().perform()
+        self.wait(a, lambda d: d.find_element(By.ID, "panel-title").text == f"{target} · {name}", what="panel shows the placed product")
+        self.wait(a, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "done", what="its explanation")
+        self.assertIn(target, a.find_element(By.ID, "reasoning-text").text)
 
     def test_6_the_palette_of_a_chilled_cabinet_offers_ambient_products(self):
         # SPEC §2: an ambient product may sit in a chilled cabinet; the palette must offer it (the server

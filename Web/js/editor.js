@@ -275,6 +275,16 @@ export async function mountEditor(root, params, setConnection) {
     source.addEventListener("pointercancel", cancel);
   }
 
+  // The reply to an op and its `op` event travel on two connections, in either order: the slot is selected
+  // once the page's own draft holds the change, or the panel would show the slot as it was before.
+  let pendingSelect = null;
+  function selectWhenApplied(seq, slot) {
+    if (draft && draft.seq >= seq) { pendingSelect = null; select(slot); } else pendingSelect = { seq, slot };
+  }
+  function selectPending() {
+    if (pendingSelect && draft && draft.seq >= pendingSelect.seq) { const { slot } = pendingSelect; pendingSelect = null; select(slot); }
+  }
+
   async function drop(productId, fromSlot, to) {
     const target = draft.anchor(to);
     let op;
@@ -285,8 +295,8 @@ export async function mountEditor(root, params, setConnection) {
       op = target ? { type: "swap", a: fromSlot, b: target } : { type: "move", from: fromSlot, to };
     }
     try {
-      await api("POST", `/api/sessions/${sid}/ops`, { client_op_id: crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2), base_version: draft.version, op });
-      select(op.type === "swap" ? op.b : op.type === "move" ? op.to : op.slot);
+      const ack = await api("POST", `/api/sessions/${sid}/ops`, { client_op_id: crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2), base_version: draft.version, op });
+      selectWhenApplied(ack.seq, op.type === "swap" ? op.b : op.type === "move" ? op.to : op.slot);
     } catch (e) {
       toast(e.status === 409 ? "Someone else changed that slot first." : e.message);
     }
@@ -329,6 +339,7 @@ export async function mountEditor(root, params, setConnection) {
           setPresence(d.participants || []);
           versionBox.textContent = `v${d.version}`;
           renderGrid();
+          selectPending();
           break;
         case "op":
           if (!draft) return;
@@ -337,6 +348,7 @@ export async function mountEditor(root, params, setConnection) {
           versionBox.textContent = `v${d.version}`;
           remoteDrags.delete(d.by);
           renderGrid();
+          selectPending();
           break;
         case "presence": setPresence(d.participants || []); break;
         case "drag":
