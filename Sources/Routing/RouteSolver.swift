@@ -9,9 +9,18 @@ public struct RouteSolution: Sendable {
     public let seconds: Double
 }
 
-/// Why solving failed (the solver is missing, died, overran, or answered nonsense).
-public struct RouteSolverError: Error, CustomStringConvertible, Sendable {
+/// A day's routes as the solver planned them: each used vehicle (index into the problem's vehicles) with
+/// its visits (indices into the problem's visits) in order.
+public struct RoutingSolution: @unchecked Sendable {
+    public let feasible: Bool
+    public let routes: [(vehicle: Int, visits: [Int])]
+    public let seconds: Double
+}
+
+/// Why solving failed (the solver is missing, died, overran, answered nonsense, or was cancelled).
+public struct RouteSolverError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String
+    public static let cancelled = RouteSolverError(description: "cancelled")
 }
 
 /// Runs the route solver as a subprocess with JSON in and out (SPEC §12): by default PyVRP through
@@ -42,10 +51,49 @@ public struct RouteSolver: Sendable {
     }
 
     public func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
+        let started = Date()
+        let o = try run(problem.solverInput(timeLimit: timeLimit, seed: seed), timeLimit: timeLimit)
+        guard let raw = o["routes"] as? [[Int]] else { throw RouteSolverError(description: "the route solver answered something that is not a solution") }
+        let routes = raw.filter { !$0.isEmpty }
+        guard routes.allSatisfy({ $0.allSatisfy { (1...problem.stops.count).contains($0) } }) else {
+            throw RouteSolverError(description: "the route solver named a stop that does not exist")
+        }
+        return RouteSolution(feasible: o["feasible"] as? Bool ?? false, routes: routes, distance: problem.distance(of: routes),
+                             seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Plans a day (SPEC §12). `progress` gets the fraction of the time limit used and the best cost so
+    /// far (thousandths of the currency, penalised while infeasible); `cancelled` is polled, and a
+    /// cancelled solve kills the child and throws `RouteSolverError.cancelled`. Visits in `exclude`
+    /// (known to be impossible) are not handed to the solver.
+    public func solve(_ problem: RoutingProblem, timeLimit: Double, seed: Int = 1, exclude: Set<Int> = [],
+                      progress: (@Sendable (Double, Int) -> Void)? = nil, cancelled: (@Sendable () -> Bool)? = nil) throws -> RoutingSolution {
+        let started = Date()
+        let (input, included) = problem.solverInput(timeLimit: timeLimit, seed: seed, exclude: exclude)
+        guard !included.isEmpty, !problem.vehicles.isEmpty else {
+            return RoutingSolution(feasible: true, routes: [], seconds: 0)
+        }
+        let o = try run(input, timeLimit: timeLimit, progress: progress, cancelled: cancelled)
+        guard let raw = o["routes"] as? [[Int]], let kinds = o["vehicles"] as? [Int], kinds.count == raw.count else {
+            throw RouteSolverError(description: "the route solver answered something that is not a solution")
+        }
+        var routes: [(vehicle: Int, visits: [Int])] = []
+        for (r, k) in zip(raw, kinds) where !r.isEmpty {
+            guard problem.vehicles.indices.contains(k), r.allSatisfy({ (1...included.count).contains($0) }) else {
+                throw RouteSolverError(description: "the route solver named a stop or vehicle that does not exist")
+            }
+            routes.append((k, r.map { included[$0 - 1] }))
+        }
+        return RoutingSolution(feasible: o["feasible"] as? Bool ?? false, routes: routes, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Runs the child with `input` on stdin; its stdout is the answer, its stderr progress lines and errors.
+    func run(_ input: [String: Any], timeLimit: Double, progress: (@Sendable (Double, Int) -> Void)? = nil,
+             cancelled: (@Sendable () -> Bool)? = nil) throws -> [String: Any] {
         guard let exe = command.first, FileManager.default.isExecutableFile(atPath: exe) else {
             throw RouteSolverError(description: "the route solver is not installed (\(command.first ?? "no command")); run Ops/run or Ops/test to install it")
         }
-        let input = try JSONSerialization.data(withJSONObject: problem.solverInput(timeLimit: timeLimit, seed: seed))
+        let data = try JSONSerialization.data(withJSONObject: input)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Array(command.dropFirst())
@@ -53,37 +101,59 @@ public struct RouteSolver: Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        let started = Date()
         do { try process.run() } catch { throw RouteSolverError(description: "the route solver could not start: \(error)") }
-        // Read both pipes on their own threads: a child blocked writing would never exit.
+        // Read both pipes on their own threads: a child blocked writing would never exit. Progress lines
+        // are passed on as they come; other stderr text is kept for the error message.
         final class Sink: @unchecked Sendable { var out = Data(); var err = Data() }
         let sink = Sink()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async { sink.out = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { sink.err = stderr.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            let h = stderr.fileHandleForReading
+            var pending = Data()
+            while true {
+                let chunk = h.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[pending.startIndex..<nl]
+                    pending.removeSubrange(pending.startIndex...nl)
+                    if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let f = o["progress"] as? Double {
+                        progress?(f, (o["best_cost"] as? Int) ?? 0)
+                    } else {
+                        sink.err.append(line); sink.err.append(UInt8(ascii: "\n"))
+                        if sink.err.count > 8192 { sink.err.removeFirst(sink.err.count - 8192) }
+                    }
+                }
+            }
+            sink.err.append(pending)
+            group.leave()
+        }
         // A solver that dies before reading its input must not take this process with it (SIGPIPE).
         signal(SIGPIPE, SIG_IGN)
-        try? stdin.fileHandleForWriting.write(contentsOf: input)
+        try? stdin.fileHandleForWriting.write(contentsOf: data)
         try? stdin.fileHandleForWriting.close()
-        if group.wait(timeout: .now() + timeLimit + grace) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            throw RouteSolverError(description: "the route solver did not finish within \(Int(timeLimit + grace)) s and was stopped")
+        let deadline = Date().addingTimeInterval(timeLimit + grace)
+        while group.wait(timeout: .now() + 0.1) == .timedOut {
+            if cancelled?() == true {
+                kill(process.processIdentifier, SIGKILL)
+                throw RouteSolverError.cancelled
+            }
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw RouteSolverError(description: "the route solver did not finish within \(Int(timeLimit + grace)) s and was stopped")
+            }
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let tail = String(decoding: sink.err.suffix(600), as: UTF8.self)
             throw RouteSolverError(description: "the route solver failed (exit \(process.terminationStatus)): \(tail)")
         }
-        guard let o = try? JSONSerialization.jsonObject(with: sink.out) as? [String: Any], let raw = o["routes"] as? [[Int]] else {
+        guard let o = try? JSONSerialization.jsonObject(with: sink.out) as? [String: Any] else {
             throw RouteSolverError(description: "the route solver answered something that is not a solution")
         }
-        let routes = raw.filter { !$0.isEmpty }
-        guard routes.allSatisfy({ $0.allSatisfy { (1...problem.stops.count).contains($0) } }) else {
-            throw RouteSolverError(description: "the route solver named a stop that does not exist")
-        }
-        return RouteSolution(feasible: o["feasible"] as? Bool ?? false, routes: routes, distance: problem.distance(of: routes),
-                             seconds: Date().timeIntervalSince(started))
+        return o
     }
 }

@@ -57,14 +57,14 @@ public struct VRPTW: Sendable {
         // feasible is feasible in real numbers too (the validator has the last word).
         let matrix = (0..<n).map { i in (0..<n).map { j in Int((distance(i, j) * s).rounded(.up)) } }
         return [
-            "depot": ["tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "service": Int((depot.service * s).rounded(.up))],
+            "depots": [["tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "service": Int((depot.service * s).rounded(.up))]],
             "clients": stops.map { c -> [String: Any] in
                 ["demand": c.demand, "service": Int((c.service * s).rounded(.up)),
                  "tw": [Int((c.ready * s).rounded(.up)), Int((c.due * s).rounded(.down))], "required": c.required,
                  "prize": Int((c.prize * s).rounded())]
             },
             "vehicles": [["count": vehicles, "capacity": capacity,
-                          "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))]]],
+                          "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "depot": 0]],
             "distance": matrix, "duration": matrix, "time_limit": timeLimit, "seed": seed,
         ]
     }
