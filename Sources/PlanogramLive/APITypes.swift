@@ -220,7 +220,7 @@ struct PickVisitBody: Encodable {
     }
 }
 
-struct PickLineBody: Encodable {
+struct PickLineBody: Codable {
     let cabinetIndex: Int
     let slot: String
     let productID: String
@@ -245,6 +245,109 @@ struct PickTotalBody: Encodable {
     enum CodingKeys: String, CodingKey {
         case productID = "product_id", productName = "product_name", units, cases, caseSize = "case_size"
     }
+}
+
+// MARK: - Routes (SPEC §12)
+
+/// `POST /api/routes/plan`.
+struct RoutePlanRequest: Decodable {
+    var date: String
+    var depotID: String?
+    var vehicleIDs: [String]?
+    var deviceIDs: [String]?
+    var timeLimitSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case date, depotID = "depot_id", vehicleIDs = "vehicle_ids", deviceIDs = "device_ids", timeLimitSeconds = "time_limit_seconds"
+    }
+}
+
+/// A day's routes: the route-planning job's result, what the store keeps, and (filtered to a driver's
+/// devices or one vehicle) `GET /api/routes`. Times are ISO 8601; money in the fleet's currency.
+struct DayRoutesBody: Codable {
+    var date: String
+    var plannedAt: String
+    var jobID: String
+    var routes: [PlannedRouteBody]
+    var unassigned: [UnassignedVisitBody]
+    /// What driving the routes costs (distance and the trucks' hours).
+    var cost: Double
+    /// The service plan's value of the visits routed, and of those left out.
+    var valueServed: Double
+    var valueUnassigned: Double
+    var depots: [RouteDepotBody]
+    var solver: RouteSolverRunBody
+
+    enum CodingKeys: String, CodingKey {
+        case date, plannedAt = "planned_at", jobID = "job_id", routes, unassigned, cost, valueServed = "value_served",
+             valueUnassigned = "value_unassigned", depots, solver
+    }
+}
+
+struct PlannedRouteBody: Codable {
+    var vehicleID: String
+    var depotID: String
+    var leave: String
+    var back: String
+    var stops: [RouteStopBody]
+    var distanceKm: Double
+    var durationMinutes: Double
+    var drivingMinutes: Double
+    var loadUnits: Int
+    var capacityUnits: Int
+    var cost: Double
+
+    enum CodingKeys: String, CodingKey {
+        case vehicleID = "vehicle_id", depotID = "depot_id", leave, back, stops, distanceKm = "distance_km",
+             durationMinutes = "duration_minutes", drivingMinutes = "driving_minutes", loadUnits = "load_units",
+             capacityUnits = "capacity_units", cost
+    }
+}
+
+struct RouteStopBody: Codable {
+    var deviceID: String
+    var name: String
+    var latitude: Double
+    var longitude: Double
+    var arrive: String
+    var depart: String
+    var loadUnits: Int
+    var value: Double
+    var reasons: [String]
+    var pick: [PickLineBody]
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id", name, latitude, longitude, arrive, depart, loadUnits = "load_units", value, reasons, pick
+    }
+}
+
+/// A visit the day could not take: `reason` is a code (`no_coordinates`, `over_capacity`,
+/// `no_shift_covers_window`, `out_of_reach`, `day_full`), `message` says it for a person.
+struct UnassignedVisitBody: Codable {
+    var deviceID: String
+    var reason: String
+    var message: String
+    var value: Double
+
+    enum CodingKeys: String, CodingKey { case deviceID = "device_id", reason, message, value }
+}
+
+struct RouteDepotBody: Codable {
+    var depotID: String
+    var name: String
+    var latitude: Double
+    var longitude: Double
+
+    enum CodingKeys: String, CodingKey { case depotID = "depot_id", name, latitude, longitude }
+}
+
+struct RouteSolverRunBody: Codable {
+    var name: String
+    var seconds: Double
+    var timeLimitSeconds: Double
+    var feasible: Bool
+
+    enum CodingKeys: String, CodingKey { case name, seconds, timeLimitSeconds = "time_limit_seconds", feasible }
 }
 
 // MARK: - Jobs (SPEC §15)

@@ -68,6 +68,15 @@ public struct AppConfiguration: Sendable {
     public var visitCost = 25.0
     public var maxVisitIntervalDays = 7
     public var serviceLevel = 0.95
+    /// Routes (SPEC §10, §12): without a travel matrix, great-circle distance × detour at this speed; what
+    /// a truck's kilometre and hour cost; seconds of loading per unit on top of a device's service minutes.
+    public var routeDetour = 1.3
+    public var routeSpeedKmh = 35.0
+    public var routeCostPerKm = 0.45
+    public var routeCostPerHour = 28.0
+    public var loadSecondsPerUnit = 3.0
+    /// The route solver's command line (`PLANOGRAM_VRP_SOLVER`); nil: the project's PyVRP adapter.
+    public var routeSolverCommand: String?
 
     public init() {}
 
@@ -134,6 +143,12 @@ public struct AppConfiguration: Sendable {
         try int("PLANOGRAM_MAX_BLOCKING_REQUESTS") { c.maxBlockingRequests = max(1, $0) }
         try double("PLANOGRAM_VISIT_COST") { c.visitCost = $0 }
         try int("PLANOGRAM_MAX_VISIT_INTERVAL_DAYS") { c.maxVisitIntervalDays = max(1, min(60, $0)) }
+        try double("PLANOGRAM_ROUTE_DETOUR") { c.routeDetour = max(1, $0) }
+        try double("PLANOGRAM_ROUTE_SPEED_KMH") { c.routeSpeedKmh = max(1, $0) }
+        try double("PLANOGRAM_ROUTE_COST_PER_KM") { c.routeCostPerKm = $0 }
+        try double("PLANOGRAM_ROUTE_COST_PER_HOUR") { c.routeCostPerHour = $0 }
+        try double("PLANOGRAM_LOAD_SECONDS_PER_UNIT") { c.loadSecondsPerUnit = $0 }
+        if let v = env["PLANOGRAM_VRP_SOLVER"], !v.isEmpty { c.routeSolverCommand = v }
         if let raw = env["PLANOGRAM_SERVICE_LEVEL"] {
             guard let v = Double(raw), v > 0.5, v < 1 else { throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"") }
             c.serviceLevel = v

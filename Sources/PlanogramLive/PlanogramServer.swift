@@ -4,6 +4,7 @@ import FleetGenerator
 import Foundation
 import Logging
 import Reasoning
+import Routing
 import Store
 
 /// The running application: the HTTP engine with the app's routes, health and metrics endpoints,
@@ -88,6 +89,8 @@ public final class PlanogramServer: @unchecked Sendable {
         let interrupted = try jobs.markInterrupted()
         if interrupted > 0 { logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"]) }
         JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
+        let solver = configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
+        RouteRoutes(app: app, insights: insights, runner: jobs, solver: solver).install(&router)
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
         } else {

@@ -34,11 +34,27 @@ struct ServicePlanRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.readers)
                 guard let date = try Self.day(req.queryValue("date"), name: "date") else { throw APIError.badRequest("date is required (YYYY-MM-DD)") }
-                if req.queryValue("vehicle_id") != nil {
-                    throw APIError.unprocessable("no_routes", "pick lists by vehicle need planned routes, which this server does not plan yet; ask by date or device_id")
-                }
                 let device = req.queryValue("device_id")
                 let cat = app.catalog.current
+                if let vehicle = req.queryValue("vehicle_id") {
+                    // A truck's pick lists are those of its planned stops, in driving order.
+                    guard cat.vehicles[vehicle] != nil else { throw APIError.notFound("unknown vehicle \(vehicle)") }
+                    guard let day = try RouteRoutes.stored(app, date: date) else {
+                        throw APIError.unprocessable("no_routes", "no routes are planned for \(Self.dateText(date)); plan them (POST /api/routes/plan) or ask by date or device_id")
+                    }
+                    let stops = RouteRoutes.visible(day, to: p, vehicle: vehicle).routes.flatMap(\.stops)
+                        .filter { device == nil || $0.deviceID == device }
+                    let loads = stops.flatMap { s in s.pick.map { ($0.productID, $0.load) } }
+                    let totals = Dictionary(loads.map { ($0.0, $0.1) }, uniquingKeysWith: +).filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                        .map { id, units -> PickTotalBody in
+                            let size = max(1, cat.products[id]?.caseSize ?? 1)
+                            return PickTotalBody(productID: id, productName: cat.products[id]?.name ?? id, units: units,
+                                                 cases: (units + size - 1) / size, caseSize: size)
+                        }
+                    return (200, PickListsResponse(date: Self.dateText(date), asOf: day.plannedAt, serviceLevel: app.configuration.serviceLevel,
+                                                   visits: stops.map { PickVisitBody(deviceID: $0.deviceID, at: $0.arrive, reasons: $0.reasons, lines: $0.pick) },
+                                                   totals: totals))
+                }
                 if let device {
                     guard cat.devices[device] != nil else { throw APIError.notFound("unknown device \(device)") }
                     try app.auth.requireDevice(p, device)

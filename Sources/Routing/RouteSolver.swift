@@ -20,6 +20,7 @@ public struct RoutingSolution: @unchecked Sendable {
 /// Why solving failed (the solver is missing, died, overran, answered nonsense, or was cancelled).
 public struct RouteSolverError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String
+    public init(description: String) { self.description = description }
     public static let cancelled = RouteSolverError(description: "cancelled")
 }
 

@@ -151,6 +151,12 @@ public enum Migrations {
           created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
         CREATE INDEX jobs_by_state ON jobs(state);
         """),
+        // SPEC §12: the planned routes of a day (the newest plan wins), read by drivers and the pick lists.
+        Step(name: "route-plans", sql: """
+        CREATE TABLE route_plans (
+          date TEXT PRIMARY KEY, job_id TEXT NOT NULL, planned_by TEXT NOT NULL, planned_at INTEGER NOT NULL,
+          body TEXT NOT NULL);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

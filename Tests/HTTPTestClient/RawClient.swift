@@ -94,7 +94,9 @@ public final class RawClient: @unchecked Sendable {
     @discardableResult
     public func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var n: Int
+        // A signal (SIGCHLD from a child the server under test runs) interrupts the wait: wait again.
+        repeat { n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
         if n > 0 {
             buffer.append(contentsOf: chunk[0..<n])
             return true

@@ -1,0 +1,35 @@
+import Foundation
+
+/// The planned routes of a day (SPEC §12), kept as the JSON the planner wrote: a new plan for a date
+/// replaces the old one whole.
+public struct StoredRoutePlan: Sendable {
+    public var date: String
+    public var jobID: String
+    public var plannedBy: String
+    public var plannedAt: Int64
+    public var body: Data
+
+    public init(date: String, jobID: String, plannedBy: String, plannedAt: Int64, body: Data) {
+        self.date = date; self.jobID = jobID; self.plannedBy = plannedBy; self.plannedAt = plannedAt; self.body = body
+    }
+}
+
+extension Store {
+    public func saveRoutePlan(_ plan: StoredRoutePlan) throws {
+        try write { db in
+            try db.run("""
+                INSERT INTO route_plans(date, job_id, planned_by, planned_at, body) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(date) DO UPDATE SET job_id = excluded.job_id, planned_by = excluded.planned_by,
+                  planned_at = excluded.planned_at, body = excluded.body
+                """, [.text(plan.date), .text(plan.jobID), .text(plan.plannedBy), .of(Int(plan.plannedAt)), .text(String(decoding: plan.body, as: UTF8.self))])
+        }
+    }
+
+    public func routePlan(date: String) throws -> StoredRoutePlan? {
+        try read { db in
+            try db.query("SELECT date, job_id, planned_by, planned_at, body FROM route_plans WHERE date = ?", [.text(date)]) {
+                StoredRoutePlan(date: $0.text(0), jobID: $0.text(1), plannedBy: $0.text(2), plannedAt: Int64($0.int(3)), body: Data($0.text(4).utf8))
+            }.first
+        }
+    }
+}
