@@ -328,8 +328,11 @@ struct UnassignedVisitBody: Codable {
     var reason: String
     var message: String
     var value: Double
+    /// Where the device is, for the map (absent when it has no usable coordinates).
+    var latitude: Double?
+    var longitude: Double?
 
-    enum CodingKeys: String, CodingKey { case deviceID = "device_id", reason, message, value }
+    enum CodingKeys: String, CodingKey { case deviceID = "device_id", reason, message, value, latitude, longitude }
 }
 
 struct RouteDepotBody: Codable {

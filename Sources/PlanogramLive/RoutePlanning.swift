@@ -158,7 +158,9 @@ enum RoutePlanning {
         for (i, c) in b.candidates.enumerated() where !served.contains(i) {
             let why = b.setAside[i] ?? SetAside(code: "day_full", message: String(
                 format: "the trucks' day is full: worth %.2f, less than the other visits or than its detour", c.value))
-            unassigned.append(UnassignedVisitBody(deviceID: c.deviceID, reason: why.code, message: why.message, value: InsightJSON.round2(c.value)))
+            let mapped = RoutePlanning.hasCoordinates(c)
+            unassigned.append(UnassignedVisitBody(deviceID: c.deviceID, reason: why.code, message: why.message, value: InsightJSON.round2(c.value),
+                                                  latitude: mapped ? c.latitude : nil, longitude: mapped ? c.longitude : nil))
         }
         let valueServed = served.reduce(0.0) { $0 + b.candidates[$1].value }
         let valueLeft = b.candidates.indices.filter { !served.contains($0) }.reduce(0.0) { $0 + b.candidates[$1].value }

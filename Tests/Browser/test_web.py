@@ -52,6 +52,9 @@ class Server:
     def start(self):
         env = dict(os.environ, PLANOGRAM_SECRET=SECRET, PLANOGRAM_AI_SETTLE_MS="600", PLANOGRAM_SHUTDOWN_GRACE_SECONDS="2",
                    PLANOGRAM_AI_REPLAY_PAUSE_MS="60",
+                   # One device per city: a truck drives out for one visit, which costs more than the default
+                   # 25 a visit; at 60 the planned visits are worth their trips and get routed.
+                   PLANOGRAM_VISIT_COST="60",
                    PLANOGRAM_LOG_LEVEL="warning")
         env.pop("ANTHROPIC_API_KEY", None)  # the rules narrator answers: no network
         self.log = open(os.path.join(WORK, "server.log"), "ab")
@@ -407,6 +410,53 @@ class WebTests(unittest.TestCase):
         with self.assertRaises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(req, timeout=10)
         self.assertEqual(e.exception.code, 409)
+
+    def test_7b_the_route_manager_plans_a_day_and_the_driver_follows_the_route(self):
+        s = self.server
+        m = self.open(self.max, "#/plan?limit=2")
+        button = self.wait(m, lambda d: d.find_element(By.ID, "plan-routes"), what="plan routes button")
+        # The last day of the plan: test 7 recorded the first day's first visit already.
+        picker = m.find_element(By.ID, "route-date")
+        options = picker.find_elements(By.TAG_NAME, "option")
+        options[-1].click()
+        date = options[-1].get_attribute("value")
+        self.wait(m, lambda d: d.find_element(By.ID, "route-date").get_attribute("value") == date, what="day chosen")
+        button.click()
+        self.wait(m, lambda d: d.find_elements(By.CSS_SELECTOR, "#routes-day #route-map"), timeout=30, what="route map")
+        self.assertEqual(m.find_element(By.ID, "route-progress-text").text, "done")
+        day = call(s, "GET", f"/api/routes?date={date}", self.max)
+        self.assertTrue(day["routes"], f"the day's visits are worth their trips: {day['unassigned']}")
+        self.assertEqual(len(m.find_elements(By.CSS_SELECTOR, "#route-map polyline.route")), len(day["routes"]))
+        self.assertEqual(len(m.find_elements(By.CSS_SELECTOR, "#route-map .stop-dot")), sum(len(r["stops"]) for r in day["routes"]))
+        self.assertEqual(len(m.find_elements(By.CSS_SELECTOR, "#route-table tbody tr")), len(day["routes"]))
+        left_out = m.find_elements(By.CSS_SELECTOR, "#unassigned li")
+        self.assertEqual(len(left_out), len(day["unassigned"]))
+        for li in left_out:
+            self.assertTrue(li.get_attribute("data-reason"))
+        shot(m, "7b-routes")
+
+        # The driver of the first truck: its stops in driving order with arrival times, the route on a map.
+        route = day["routes"][0]
+        dan = token("driver", "dan", "Dan")
+        d = self.open(dan, f"#/driver?date={date}&vehicle={route['vehicle_id']}", width=390, height=844, mobile=True)
+        stops = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="route stops")
+        self.assertEqual([x.get_attribute("data-device") for x in stops], [x["device_id"] for x in route["stops"]])
+        self.assertIn("arrive " + route["stops"][0]["arrive"][11:16], stops[0].text)
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#route-map .stop-dot")), len(route["stops"]))
+        first = route["stops"][0]["device_id"]
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#route-map .stop-dot.next").get_attribute("data-device"), first)
+        shot(d, "7b-driver-route")
+        for box in stops[0].find_elements(By.CSS_SELECTOR, ".pick input"):
+            d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+            box.click()
+        button = stops[0].find_element(By.CSS_SELECTOR, "button.primary")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+        self.wait(d, lambda d: "done" in d.find_element(By.CSS_SELECTOR, f'.stop[data-device="{first}"]').get_attribute("class"),
+                  what="first stop done")
+        if len(route["stops"]) > 1:
+            self.wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#route-map .stop-dot.next").get_attribute("data-device")
+                      == route["stops"][1]["device_id"], what="the map points at the next stop")
 
     def test_8_the_route_manager_sees_the_plan_and_a_forecast_chart(self):
         d = self.open(self.max, "#/plan")

@@ -1,27 +1,43 @@
-// The driver's day (phone first): the visits of a date from the pick lists, each stop's lines to load and
-// pull, ticked off one by one; "Visit done" records the visit (POST /api/visits, idempotent by visit id,
-// so a retry after a lost connection records nothing twice) and opens the next stop.
+// The driver's day (phone first). When routes are planned for the date, the truck's stops in driving order
+// with their arrival times and a map of the route (SVG from latitude and longitude); otherwise the visits
+// of the service plan. Each stop's lines to load and pull are ticked off one by one; "Visit done" records
+// the visit (POST /api/visits, idempotent by visit id, so a retry after a lost connection records nothing
+// twice) and opens the next stop.
 
 import { api, el, toast } from "./api.js";
+import { routeMap } from "./routemap.js";
 
 export async function mountDriver(root, params) {
   const plan = await api("GET", "/api/service-plan?days=7");
   const dates = [...new Set(plan.visits.map((v) => v.date))];
   const date = params.date || dates[0] || plan.from;
-  const picks = await api("GET", `/api/pick-lists?date=${encodeURIComponent(date)}`);
+  if (!dates.includes(date)) dates.unshift(date);
+  let day = null;
+  try { day = await api("GET", `/api/routes?date=${encodeURIComponent(date)}`); } catch (e) { if (e.status !== 404) throw e; }
+  const routes = day ? day.routes.filter((r) => r.stops.length) : [];
+  const route = routes.find((r) => r.vehicle_id === params.vehicle) || routes[0] || null;
+  const picks = await api("GET", `/api/pick-lists?date=${encodeURIComponent(date)}` + (route ? `&vehicle_id=${encodeURIComponent(route.vehicle_id)}` : ""));
   const done = new Set(JSON.parse(sessionStorage.getItem(`planogram.done.${date}`) || "[]"));
   const save = () => sessionStorage.setItem(`planogram.done.${date}`, JSON.stringify([...done]));
+  const names = new Map(route ? route.stops.map((s) => [s.device_id, s.name]) : []);
+  const mapBox = el("div", { id: "route-box", class: "route-box" });
 
   const picker = el("select", { id: "day", "aria-label": "Day" },
     dates.map((d) => el("option", { value: d, selected: d === date ? "selected" : undefined }, d)));
   picker.addEventListener("change", () => { location.hash = `#/driver?date=${picker.value}`; });
+  const trucks = routes.length > 1 ? el("select", { id: "vehicle", "aria-label": "Truck" },
+    routes.map((r) => el("option", { value: r.vehicle_id, selected: r === route ? "selected" : undefined }, r.vehicle_id))) : null;
+  if (trucks) trucks.addEventListener("change", () => { location.hash = `#/driver?date=${date}&vehicle=${trucks.value}`; });
   const list = el("ol", { id: "stops", class: "stops" });
   const summary = el("p", { id: "day-summary", class: "muted" });
 
   function render() {
     const left = picks.visits.filter((v) => !done.has(v.device_id));
-    summary.textContent = `${picks.visits.length} stops · ${left.length} to go · data as of ${picks.as_of.slice(0, 16).replace("T", " ")} UTC`;
+    summary.textContent = route
+      ? `${route.vehicle_id}: ${picks.visits.length} stops · ${left.length} to go · ${route.distance_km} km · out ${route.leave.slice(11, 16)}, back ${route.back.slice(11, 16)} UTC`
+      : `${picks.visits.length} stops · ${left.length} to go · no route planned, the service plan's order · data as of ${picks.as_of.slice(0, 16).replace("T", " ")} UTC`;
     list.replaceChildren(...picks.visits.map((v, i) => stop(v, i, v === left[0])));
+    if (route) mapBox.replaceChildren(routeMap({ ...day, depots: day.depots.filter((d) => d.depot_id === route.depot_id), routes: [route], unassigned: [] }, { highlight: left[0] && left[0].device_id }));
   }
 
   function stop(v, i, next) {
@@ -57,15 +73,15 @@ export async function mountDriver(root, params) {
       }
     });
     const item = el("li", { class: `stop${isDone ? " done" : ""}${next ? " next" : ""}`, dataset: { device: v.device_id } },
-      el("h2", {}, `${i + 1}. ${v.device_id}`),
-      el("p", { class: "muted" }, `${v.at.slice(11, 16)} · ${v.reasons.join(", ").replace(/_/g, " ")}`),
+      el("h2", {}, `${i + 1}. ${v.device_id}${names.has(v.device_id) ? " · " + names.get(v.device_id) : ""}`),
+      el("p", { class: "muted" }, `${route ? "arrive " : ""}${v.at.slice(11, 16)} · ${v.reasons.join(", ").replace(/_/g, " ")}`),
       el("ul", { class: "picks" }, lines), button);
     return item;
   }
 
   const totals = el("details", { class: "totals" }, el("summary", {}, "Warehouse totals (cases)"),
     el("ul", {}, picks.totals.map((t) => el("li", {}, `${t.product_name}: ${t.units} units = ${t.cases} × ${t.case_size}`))));
-  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, summary, list, totals));
+  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, summary, mapBox, list, totals));
   render();
   return () => {};
 }

@@ -1,8 +1,11 @@
 // The route manager's service plan: a calendar of the next days (devices × days, each planned visit with
-// its reasons and what it is worth), and for a chosen device its forecast drawn in SVG: per slot the stock
-// now, the 90 % band of demand over the horizon and the expected demand, with the next visit.
+// its reasons and what it is worth), for a chosen device its forecast drawn in SVG (per slot the stock
+// now, the 90 % band of demand over the horizon and the expected demand, with the next visit), and the
+// routes of a day: planned as a job with its progress shown, drawn on a map, each truck's figures and the
+// visits left out with their reasons.
 
-import { api, el, money } from "./api.js";
+import { api, el, money, token, toast } from "./api.js";
+import { routeColour, routeMap } from "./routemap.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 function svg(tag, attrs = {}, ...children) {
@@ -59,10 +62,65 @@ export async function mountPlan(root, params) {
     detail.replaceChildren(el("h2", {}, `${id} — forecast`), forecastChart(f),
       el("p", { class: "muted" }, `${f.totals.slots_at_risk} slot(s) likely empty before the next visit · ${f.totals.expiring_units} unit(s) expiring · expected revenue ${money(f.totals.expected_revenue)}`));
   }
+  const routesBox = el("div", { id: "routes-day" });
+  const routeDates = [...new Set(plan.visits.map((v) => v.date))];
+  const routeDate = el("select", { id: "route-date", "aria-label": "Day to route" }, routeDates.map((d) => el("option", { value: d }, d)));
+  const planButton = el("button", { id: "plan-routes", type: "button", class: "primary" }, "Plan routes");
+  const progress = el("progress", { id: "route-progress", max: 1, value: 0, hidden: true });
+  const progressText = el("span", { id: "route-progress-text", class: "muted" });
+  let events = null;
+
+  async function showRoutes(date) {
+    let day;
+    try { day = await api("GET", `/api/routes?date=${encodeURIComponent(date)}`); } catch (e) {
+      if (e.status === 404) { routesBox.replaceChildren(el("p", { class: "muted" }, `No routes planned for ${date}.`)); return; }
+      throw e;
+    }
+    const rows = day.routes.map((r, i) => el("tr", { dataset: { vehicle: r.vehicle_id } },
+      el("th", {}, el("span", { class: "swatch", style: `background:${routeColour(i)}` }), r.vehicle_id),
+      el("td", {}, String(r.stops.length)), el("td", {}, `${r.leave.slice(11, 16)}–${r.back.slice(11, 16)}`),
+      el("td", {}, `${r.distance_km} km`), el("td", {}, `${r.load_units}/${r.capacity_units}`), el("td", {}, money(r.cost))));
+    routesBox.replaceChildren(
+      el("p", { class: "muted" }, `${day.date}: ${day.routes.length} truck(s), ${day.routes.reduce((n, r) => n + r.stops.length, 0)} stop(s), cost ${money(day.cost)}; value served ${money(day.value_served)}, left out ${money(day.value_unassigned)} · planned ${day.planned_at.slice(0, 16).replace("T", " ")} UTC`),
+      routeMap(day),
+      el("table", { id: "route-table", class: "plan" },
+        el("thead", {}, el("tr", {}, ["truck", "stops", "out–back (UTC)", "distance", "load", "cost"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, rows)),
+      day.unassigned.length
+        ? el("div", {}, el("h3", {}, "Left out"), el("ul", { id: "unassigned" }, day.unassigned.map((u) =>
+          el("li", { dataset: { device: u.device_id, reason: u.reason } }, el("b", {}, u.device_id), ` ${u.reason.replace(/_/g, " ")}: ${u.message}`))))
+        : el("p", { class: "muted" }, "Every visit of the plan is on a route."));
+  }
+
+  planButton.addEventListener("click", async () => {
+    planButton.disabled = true;
+    progress.hidden = false; progress.value = 0; progressText.textContent = "starting…";
+    try {
+      const job = await api("POST", "/api/routes/plan", { date: routeDate.value, time_limit_seconds: Number(params.limit || 10) });
+      events = new EventSource(`/api/jobs/${job.job_id}/events?access_token=${encodeURIComponent(token())}`);
+      const finish = async (message) => {
+        events.close(); events = null;
+        planButton.disabled = false;
+        progressText.textContent = message;
+        await showRoutes(routeDate.value);
+      };
+      events.addEventListener("progress", (e) => { const d = JSON.parse(e.data); progress.value = d.progress; progressText.textContent = d.message; });
+      events.addEventListener("done", () => { progress.value = 1; finish("done"); });
+      events.addEventListener("failed", (e) => { const d = JSON.parse(e.data); toast(d.error ? d.error.message || d.error : "routing failed"); finish("failed"); });
+      events.addEventListener("cancelled", () => finish("cancelled"));
+    } catch (e) {
+      planButton.disabled = false; progress.hidden = true; progressText.textContent = "";
+      toast(e.message);
+    }
+  });
+  routeDate.addEventListener("change", () => showRoutes(routeDate.value));
+
   root.replaceChildren(el("section", { class: "planner" },
     el("h1", {}, "Service plan"),
     el("p", { class: "muted" }, `from ${plan.from}, data as of ${plan.as_of.slice(0, 16).replace("T", " ")} UTC · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days)`),
-    el("div", { class: "scroll" }, table), detail));
+    el("div", { class: "scroll" }, table), detail,
+    el("h2", {}, "Routes"), el("div", { class: "route-controls" }, routeDate, planButton, progress, progressText), routesBox));
   if (params.device) await showDevice(params.device);
-  return () => {};
+  if (routeDates.length) await showRoutes(routeDate.value);
+  return () => { if (events) events.close(); };
 }
