@@ -47,3 +47,23 @@ if [ "${COMPARE:-0}" = 1 ]; then
   "$PY" "$ROOT/Ops/bench.d/route_solvers.py" "$DATA" "$DATA/BKS.json" "$LIMIT" > "$BENCH_OUT/route-solvers.md" 2> "$BENCH_OUT/route-solvers.log"
   tail -3 "$BENCH_OUT/route-solvers.md" >&2
 fi
+
+# The demo (metro) fleet: the visits of the last 14 days of its history planned as routes with its six trucks
+# and two depots, against the order they were made in and against nearest neighbour from each depot
+# (`planogram-live compare-routes`). The fleet is generated and imported once and cached.
+METRO="$ROOT/.build-bench/metro-fleet"
+if [ ! -f "$METRO/fleet.db" ]; then
+  log "routes: generating and importing the metro demo fleet (150 devices, 365 days; once, cached in $METRO)"
+  "$BIN/planogram-live" fixtures --out "$METRO" --metro Berlin --devices 150 --days 365 --seed 42 > "$BENCH_OUT/metro-fixtures.log"
+  "$BIN/planogram-live" import --db "$METRO/fleet.db" "$METRO" > "$BENCH_OUT/metro-import.log"
+fi
+DAYS=14; [ "${QUICK:-0}" = 1 ] && DAYS=2
+log "routes: the metro fleet's last $DAYS days, planned ($LIMIT s a day) against the history's order"
+(cd "$ROOT" && "$BIN/planogram-live" compare-routes --db "$METRO/fleet.db" --days "$DAYS" --time-limit "$LIMIT") > "$BENCH_OUT/routes-history.txt" 2> "$BENCH_OUT/routes-history.log"
+{
+  echo
+  echo "## Planned routes against the history (metro demo fleet, last $DAYS days, $LIMIT s a day)"
+  echo
+  echo "- $(tail -1 "$BENCH_OUT/routes-history.txt")"
+} >> "$BENCH_OUT/routes.md"
+tail -3 "$BENCH_OUT/routes.md" >&2

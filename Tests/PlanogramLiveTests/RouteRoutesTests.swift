@@ -212,4 +212,40 @@ final class RouteRoutesTests: XCTestCase {
         XCTAssertEqual(day.valueUnassigned, 2)
         XCTAssertGreaterThan(day.cost, 0)
     }
+
+    func testADayThatCannotFitEveryVisitDropsTheLeastValuable() throws {
+        // One truck with a 70-minute shift; three visits of 20 minutes each, 2–3 km out: two fit, not three.
+        let depot = Depot(id: "D", name: "Depot", latitude: 52.5, longitude: 13.4, hours: TimeWindow(from: 300, until: 1_260))
+        let truck = Vehicle(id: "D-V1", depotID: "D", capacityUnits: 100, shift: TimeWindow(from: 480, until: 550))
+        func visit(_ id: String, lat: Double, value: Double) -> RoutePlanning.Candidate {
+            .init(deviceID: id, name: id, latitude: lat, longitude: 13.4, access: nil, serviceMinutes: 20, load: 0, value: value,
+                  reasons: ["stockout_risk"], pick: [])
+        }
+        let b = RoutePlanning.build(candidates: [visit("a", lat: 52.52, value: 90), visit("b", lat: 52.522, value: 30), visit("c", lat: 52.518, value: 80)],
+                                    depots: [depot], vehicles: [truck], travel: [:], configuration: AppConfiguration())
+        XCTAssertTrue(b.setAside.isEmpty, "each visit alone fits the shift")
+        let day = try RoutePlanning.solve(b, date: 20_000, jobID: "job_t", solver: .pyvrp(root: Self.root), timeLimit: 1, now: 0,
+                                          progress: nil, cancelled: nil)
+        XCTAssertEqual(Set(day.routes.flatMap(\.stops).map(\.deviceID)), ["a", "c"])
+        XCTAssertEqual(day.unassigned.map(\.deviceID), ["b"])
+        XCTAssertEqual(day.unassigned.first?.reason, "day_full")
+    }
+
+    func testTheHistoryComparisonRoutesEveryVisitOfADayAndDrivesNoFurtherThanTheHistorysOrder() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let rows = try RouteHistory.compare(store: s.server.store, configuration: AppConfiguration(), solver: .pyvrp(root: Self.root),
+                                            days: 2, timeLimit: 1) { _ in }
+        XCTAssertEqual(rows.count, 2)
+        for r in rows {
+            XCTAssertGreaterThan(r.visits, 0)
+            XCTAssertEqual(r.plannedUnserved, 0)
+            XCTAssertEqual(r.violations, 0)
+            XCTAssertLessThanOrEqual(r.plannedMinutes, r.nearestNeighbourMinutes + 0.01)
+            XCTAssertLessThanOrEqual(r.nearestNeighbourMinutes, r.historicalMinutes + 0.01)
+            XCTAssertGreaterThan(r.plannedKm, 0)
+        }
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }
