@@ -37,6 +37,7 @@ let package = Package(
         // Vehicle routing (SPEC §12): the problem, Solomon's format, an independent route validator, and the
         // solver adapter (PyVRP as a subprocess, JSON in and out) — the only code that knows a solver.
         .target(name: "Routing"),
+        .target(name: "Experiments", dependencies: ["PlanogramDomain"]),
 
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
@@ -57,7 +58,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,6 +84,7 @@ let package = Package(
         .testTarget(name: "EventLoopHTTPTests", dependencies: ["EventLoopHTTP", "HTTPTestClient"]),
         .testTarget(name: "ForecastingTests", dependencies: ["Forecasting", "Insights", "PlanogramDomain"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "PlanogramDomain"]),
         .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
     ]
 )

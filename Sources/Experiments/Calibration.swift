@@ -1,0 +1,132 @@
+import Foundation
+import PlanogramDomain
+
+/// Placebo experiments on a fleet's history (SPEC §14, issue figures): many A/A splits — a random start in
+/// the history, the devices paired on the 28 days before it and randomized — analysed as the server does,
+/// and the same splits with a true effect injected into the treated devices' days after the start. Reports
+/// how often each method declares an effect: with one look at the end and with a look every day, for the
+/// CUPED + randomization + mixture-SPRT analysis (matched pairs) and for the plan's procedure (a random half
+/// of the devices treated, a two-sample t-test on their device-days), on the same devices and weeks.
+public enum Calibration {
+    public struct Options: Sendable {
+        public var splits = 1_000
+        public var preDays = 28
+        public var postDays = 28
+        public var firstLook = 7
+        public var alpha = 0.05
+        public var effects: [Double] = [0, 0.03, 0.05, 0.10]
+        public var draws = 1_000
+        public var seed: UInt64 = 1
+        public init() {}
+    }
+
+    public struct Row: Codable, Sendable {
+        public var effectPercentage: Double
+        public var splits: Int
+        /// Share of splits declared significant.
+        public var cupedOneLook: Double
+        public var cupedDailyLooks: Double
+        public var tTestOneLook: Double
+        public var tTestDailyLooks: Double
+        enum CodingKeys: String, CodingKey {
+            case effectPercentage = "effect_percentage", splits, cupedOneLook = "cuped_one_look", cupedDailyLooks = "cuped_daily_looks",
+                 tTestOneLook = "t_test_one_look", tTestDailyLooks = "t_test_daily_looks"
+        }
+    }
+
+    public struct Report: Codable, Sendable {
+        public var devices: Int
+        public var rows: [Row]
+        /// The spread of each estimator over the A/A splits (percent of the control's mean), and the
+        /// minimum detectable effect at 80 % power and α = 5 % it implies: (1.96 + 0.84) × spread.
+        public var cupedSpreadPercentage: Double
+        public var plainSpreadPercentage: Double
+        public var cupedMDEPercentage: Double
+        public var plainMDEPercentage: Double
+        enum CodingKeys: String, CodingKey {
+            case devices, rows, cupedSpreadPercentage = "cuped_spread_percentage", plainSpreadPercentage = "plain_spread_percentage",
+                 cupedMDEPercentage = "cuped_mde_percentage", plainMDEPercentage = "plain_mde_percentage"
+        }
+    }
+
+    /// `series[i]`: device i's metric per day, all aligned on the same days.
+    public static func run(_ series: [[Double]], options o: Options, progress: (Double) -> Void = { _ in }) -> Report {
+        let days = series.map(\.count).min() ?? 0
+        precondition(days >= o.preDays + o.postDays, "the history is shorter than a pre-period and an experiment")
+        var rng = SeededRandom(seed: o.seed)
+        var counts = [[Int]](repeating: [0, 0, 0, 0], count: o.effects.count)
+        var cupedAA: [Double] = [], plainAA: [Double] = [], controlMeans: [Double] = []
+        for s in 0..<o.splits {
+            let start = o.preDays + rng.int(0...(days - o.preDays - o.postDays))
+            let pre = series.map { $0[(start - o.preDays)..<start].reduce(0, +) / Double(o.preDays) }
+            let design = PairedDesign.draw(pre.enumerated().map { ExperimentUnit(id: String($0.offset), preMetric: $0.element) }, seed: rng.next())
+            let treated = pre.indices.map { design.assignment[String($0)] == .treatment }
+            // The plan's design: a random half of the devices, no matching.
+            var half = Array(pre.indices)
+            for i in stride(from: half.count - 1, to: 0, by: -1) { half.swapAt(i, rng.int(0...i)) }
+            let plainTreated = Set(half.prefix(half.count / 2))
+            let strata = design.strata.map { $0.map { Int($0)! } }
+            let draws = drawsFor(strata: strata.count, count: o.draws, seed: rng.next())
+            for (k, effect) in o.effects.enumerated() {
+                let post = series.indices.map { i in series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 } }
+                let plainPost = series.indices.map { i in series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 } }
+                var avp = 1.0, cupedDaily = false, tDaily = false
+                var last: (effect: Double, controlMean: Double, plain: Double, p: Double, tp: Double) = (0, 0, 0, 1, 1)
+                for look in o.firstLook...o.postDays {
+                    let outcomes = series.indices.map { i in
+                        DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
+                    }
+                    let q = quick(outcomes)
+                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: 0.05 * abs(q.controlMean)))
+                    if avp < o.alpha { cupedDaily = true }
+                    let a = series.indices.filter { plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
+                    let b = series.indices.filter { !plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
+                    let t = PlainTTest.welch(a, b)
+                    if t.pValue < o.alpha { tDaily = true }
+                    if look == o.postDays {
+                        let p = ExperimentAnalysis.pValue(q.adjusted, treated: treated, strata: strata, draws: draws, effect: 0,
+                                                          exact: strata.count <= ExperimentAnalysis.exactStrataLimit)
+                        last = (q.effect, q.controlMean, t.difference, p, t.pValue)
+                    }
+                }
+                if last.p < o.alpha { counts[k][0] += 1 }
+                if cupedDaily { counts[k][1] += 1 }
+                if last.tp < o.alpha { counts[k][2] += 1 }
+                if tDaily { counts[k][3] += 1 }
+                if effect == 0 { cupedAA.append(last.effect); plainAA.append(last.plain); controlMeans.append(last.controlMean) }
+            }
+            progress(Double(s + 1) / Double(o.splits))
+        }
+        func sd(_ x: [Double]) -> Double {
+            guard x.count > 1 else { return 0 }
+            let m = x.reduce(0, +) / Double(x.count)
+            return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1)).squareRoot()
+        }
+        let base = controlMeans.isEmpty ? 1 : controlMeans.reduce(0, +) / Double(controlMeans.count)
+        let cs = sd(cupedAA) / base * 100, ps = sd(plainAA) / base * 100
+        return Report(devices: series.count,
+                      rows: o.effects.enumerated().map { k, e in
+                          Row(effectPercentage: e * 100, splits: o.splits, cupedOneLook: Double(counts[k][0]) / Double(o.splits),
+                              cupedDailyLooks: Double(counts[k][1]) / Double(o.splits), tTestOneLook: Double(counts[k][2]) / Double(o.splits),
+                              tTestDailyLooks: Double(counts[k][3]) / Double(o.splits))
+                      },
+                      cupedSpreadPercentage: cs, plainSpreadPercentage: ps, cupedMDEPercentage: 2.8 * cs, plainMDEPercentage: 2.8 * ps)
+    }
+
+    static func drawsFor(strata: Int, count: Int, seed: UInt64) -> [[Bool]] {
+        if strata <= ExperimentAnalysis.exactStrataLimit { return ExperimentAnalysis.draws(strata: strata, seed: seed) }
+        var rng = SeededRandom(seed: seed)
+        return [[Bool](repeating: false, count: strata)] + (1..<count).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
+    }
+
+    /// The point estimate and its standard error without the interval (what a daily look needs).
+    static func quick(_ o: [DeviceOutcome]) -> (effect: Double, se: Double, controlMean: Double, adjusted: [Double]) {
+        let th = ExperimentAnalysis.theta(o)
+        let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
+        let adj = o.map { $0.post - th * ($0.pre - meanPre) }
+        let treated = o.map(\.treated)
+        let control = o.filter { !$0.treated }
+        return (ExperimentAnalysis.meanDiff(adj, treated), ExperimentAnalysis.neymanSE(adj, treated),
+                control.reduce(0) { $0 + $1.post } / Double(max(control.count, 1)), adj)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import PlanogramDomain
+
+/// One device's outcome: its arm, its mean daily metric before the start and since.
+public struct DeviceOutcome: Sendable {
+    public var id: String
+    public var treated: Bool
+    public var pre: Double
+    public var post: Double
+    public init(id: String, treated: Bool, pre: Double, post: Double) { self.id = id; self.treated = treated; self.pre = pre; self.post = post }
+}
+
+/// The estimate SPEC §14 names, with what it was computed from.
+public struct ExperimentEstimate: Codable, Sendable, Equatable {
+    /// Treatment minus control, in the metric's daily unit per device, adjusted for the pre-period.
+    public var effect: Double
+    public var effectPercentage: Double
+    public var confidenceInterval: [Double]
+    /// Randomization inference, one look.
+    public var pValue: Double
+    /// The mixture sequential probability ratio test's p-value over every look so far (valid at any look).
+    public var alwaysValidPValue: Double
+    public var standardError: Double
+    public var controlMean: Double
+    /// Difference in differences of the raw means, the cross-check.
+    public var differenceInDifferences: Double
+    public var method: String
+
+    public init(effect: Double, effectPercentage: Double, confidenceInterval: [Double], pValue: Double, alwaysValidPValue: Double,
+                standardError: Double, controlMean: Double, differenceInDifferences: Double, method: String) {
+        self.effect = effect; self.effectPercentage = effectPercentage; self.confidenceInterval = confidenceInterval; self.pValue = pValue
+        self.alwaysValidPValue = alwaysValidPValue; self.standardError = standardError; self.controlMean = controlMean
+        self.differenceInDifferences = differenceInDifferences; self.method = method
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case effect, effectPercentage = "effect_percentage", confidenceInterval = "confidence_interval", pValue = "p_value",
+             alwaysValidPValue = "always_valid_p_value", standardError = "standard_error", controlMean = "control_mean",
+             differenceInDifferences = "difference_in_differences", method
+    }
+}
+
+/// CUPED/ANCOVA with device-level randomization inference (SPEC §14). The outcome of a device is its mean
+/// daily metric since the start, adjusted by the pre-period: `post − θ·(pre − mean pre)`, θ the pooled
+/// regression slope of post on pre (assignment is independent of the pre-period, so the adjustment removes
+/// variance without bias). The effect is the difference of the arms' adjusted means. Its p-value comes from
+/// the design itself: every re-draw of the coins within the strata (all of them up to 2^12, else 4,000
+/// seeded draws) gives the statistic's null distribution; the interval inverts that test for a constant
+/// additive effect. Devices, not sales or days, are the units, so autocorrelated days and devices ten
+/// times bigger than others do not fake precision.
+public enum ExperimentAnalysis {
+    public static let exactStrataLimit = 12
+    public static let monteCarloDraws = 4_000
+
+    /// The flips of the strata: each draw says, per stratum, whether its labels are swapped (a singleton's
+    /// label flipped). Draw 0 is the observed assignment.
+    public static func draws(strata: Int, seed: UInt64) -> [[Bool]] {
+        if strata <= exactStrataLimit {
+            return (0..<(1 << strata)).map { m in (0..<strata).map { m & (1 << $0) != 0 } }
+        }
+        var rng = SeededRandom(seed: seed ^ 0xA11CE)
+        return [[Bool](repeating: false, count: strata)] + (1..<monteCarloDraws).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
+    }
+
+    /// θ of CUPED: the slope of post on pre over all devices.
+    public static func theta(_ o: [DeviceOutcome]) -> Double {
+        let n = Double(o.count)
+        guard n > 1 else { return 0 }
+        let mx = o.reduce(0) { $0 + $1.pre } / n, my = o.reduce(0) { $0 + $1.post } / n
+        var sxy = 0.0, sxx = 0.0
+        for d in o { sxy += (d.pre - mx) * (d.post - my); sxx += (d.pre - mx) * (d.pre - mx) }
+        return sxx > 0 ? sxy / sxx : 0
+    }
+
+    static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
+        var st = 0.0, sc = 0.0, nt = 0, nc = 0
+        for (x, t) in zip(v, treated) { if t { st += x; nt += 1 } else { sc += x; nc += 1 } }
+        guard nt > 0, nc > 0 else { return 0 }
+        return st / Double(nt) - sc / Double(nc)
+    }
+
+    /// The arms under a draw: labels swapped within the flipped strata.
+    static func relabel(_ treated: [Bool], strata: [[Int]], flips: [Bool]) -> [Bool] {
+        var t = treated
+        for (k, s) in strata.enumerated() where flips[k] {
+            if s.count == 2 { t.swapAt(s[0], s[1]) } else { for i in s { t[i].toggle() } }
+        }
+        return t
+    }
+
+    /// The two-sided randomization p-value of "the effect is τ0" for adjusted outcomes `adj`.
+    static func pValue(_ adj: [Double], treated: [Bool], strata: [[Int]], draws: [[Bool]], effect tau0: Double, exact: Bool) -> Double {
+        let v = zip(adj, treated).map { $1 ? $0 - tau0 : $0 }
+        let observed = abs(meanDiff(v, treated))
+        var extreme = 0
+        for d in draws where abs(meanDiff(v, relabel(treated, strata: strata, flips: d))) >= observed - 1e-12 { extreme += 1 }
+        return exact ? Double(extreme) / Double(draws.count) : Double(extreme + 1) / Double(draws.count + 1)
+    }
+
+    /// The estimate for outcomes in strata (indices into `outcomes`). `previousAlwaysValid` is the
+    /// always-valid p-value of the looks before this one (1 at the first).
+    public static func estimate(_ outcomes: [DeviceOutcome], strata: [[Int]], alpha: Double = 0.05, seed: UInt64,
+                                mixingShare: Double = 0.05, previousAlwaysValid: Double = 1) -> ExperimentEstimate {
+        let treated = outcomes.map(\.treated)
+        let th = theta(outcomes)
+        let meanPre = outcomes.isEmpty ? 0 : outcomes.reduce(0) { $0 + $1.pre } / Double(outcomes.count)
+        let adj = outcomes.map { $0.post - th * ($0.pre - meanPre) }
+        let effect = meanDiff(adj, treated)
+        let control = outcomes.filter { !$0.treated }, treatment = outcomes.filter(\.treated)
+        let controlMean = control.isEmpty ? 0 : control.reduce(0) { $0 + $1.post } / Double(control.count)
+        let se = neymanSE(adj, treated)
+        let exact = strata.count <= exactStrataLimit
+        let d = draws(strata: strata.count, seed: seed)
+        let p = pValue(adj, treated: treated, strata: strata, draws: d, effect: 0, exact: exact)
+        // The interval: the constant effects the test does not reject, found by bisection on each side.
+        func bound(_ direction: Double) -> Double {
+            let step = max(se, abs(effect) * 0.05, 1e-9)
+            var inside = effect, outside = effect + direction * step
+            var k = 0
+            while pValue(adj, treated: treated, strata: strata, draws: d, effect: outside, exact: exact) >= alpha && k < 40 {
+                inside = outside; outside = effect + direction * step * pow(2, Double(k + 1)); k += 1
+            }
+            for _ in 0..<24 {
+                let mid = (inside + outside) / 2
+                if pValue(adj, treated: treated, strata: strata, draws: d, effect: mid, exact: exact) >= alpha { inside = mid } else { outside = mid }
+            }
+            return inside
+        }
+        let lo = bound(-1), hi = bound(1)
+        let mean = { (xs: [DeviceOutcome], f: (DeviceOutcome) -> Double) in xs.isEmpty ? 0 : xs.reduce(0) { $0 + f($1) } / Double(xs.count) }
+        let did = (mean(treatment, \.post) - mean(treatment, \.pre)) - (mean(control, \.post) - mean(control, \.pre))
+        let tau = mixingShare * abs(controlMean)
+        let avp = min(previousAlwaysValid, mSPRTPValue(effect: effect, standardError: se, mixingSD: tau))
+        return ExperimentEstimate(
+            effect: effect, effectPercentage: controlMean != 0 ? effect / controlMean * 100 : 0, confidenceInterval: [lo, hi], pValue: p,
+            alwaysValidPValue: avp, standardError: se, controlMean: controlMean, differenceInDifferences: did,
+            method: "CUPED/ANCOVA on the pre-period, randomization inference within matched pairs (" + (exact ? "exact" : "\(d.count) draws")
+                + "), mixture SPRT for the always-valid p-value")
+    }
+
+    /// Neyman's standard error of a difference of means.
+    public static func neymanSE(_ v: [Double], _ treated: [Bool]) -> Double {
+        func variance(_ xs: [Double]) -> Double {
+            guard xs.count > 1 else { return 0 }
+            let m = xs.reduce(0, +) / Double(xs.count)
+            return xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)
+        }
+        let t = zip(v, treated).filter(\.1).map(\.0), c = zip(v, treated).filter { !$0.1 }.map(\.0)
+        guard !t.isEmpty, !c.isEmpty else { return 0 }
+        return (variance(t) / Double(t.count) + variance(c) / Double(c.count)).squareRoot()
+    }
+
+    /// One look of the mixture SPRT (Johari, Pekelis, Walsh, "Always valid inference", 2017) for a normal
+    /// estimate with variance V = se² and a normal mixture N(0, τ²) over the effect: the likelihood ratio
+    /// Λ = √(V/(V+τ²))·exp(τ²·θ̂² / (2V(V+τ²))); the look's p-value is 1/Λ (at most 1). The always-valid
+    /// p-value is the smallest over the looks so far.
+    public static func mSPRTPValue(effect: Double, standardError se: Double, mixingSD tau: Double) -> Double {
+        let v = se * se, t2 = tau * tau
+        guard v > 0, t2 > 0 else { return 1 }
+        let logLambda = 0.5 * log(v / (v + t2)) + t2 * effect * effect / (2 * v * (v + t2))
+        return min(1, exp(-logLambda))
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// What an experiment's owner should do now (SPEC §14), and why.
+public enum ExperimentDecision: String, Codable, Sendable {
+    case `continue` = "continue"
+    case stopTreatmentWins = "stop_treatment_wins"
+    case stopNoEffect = "stop_no_effect"
+    case stopHarm = "stop_harm"
+
+    /// The rule, written down (docs/ARCHITECTURE.md, "Experiments"):
+    /// 1. Nothing is decided in the first 7 days (one of each weekday).
+    /// 2. The always-valid p-value below α: the treatment wins if the effect is positive, harms if negative.
+    ///    (Valid however often anyone looks.)
+    /// 3. After `minDays`, when the whole interval lies within ±`marginPercentage` % of the control's mean:
+    ///    no effect worth having.
+    /// 4. After four times `minDays` without either: no effect shown; stop.
+    /// Otherwise: continue.
+    public static func decide(_ e: ExperimentEstimate, days: Int, minDays: Int, alpha: Double = 0.05,
+                              marginPercentage: Double = 2) -> (decision: ExperimentDecision, reason: String) {
+        if days < 7 { return (.continue, "fewer than 7 days of data: no decision before a full week") }
+        if e.alwaysValidPValue < alpha {
+            return e.effect > 0
+                ? (.stopTreatmentWins, String(format: "always-valid p %.4f < %.2f with a positive effect (%+.1f %%)", e.alwaysValidPValue, alpha, e.effectPercentage))
+                : (.stopHarm, String(format: "always-valid p %.4f < %.2f with a negative effect (%+.1f %%)", e.alwaysValidPValue, alpha, e.effectPercentage))
+        }
+        let margin = abs(e.controlMean) * marginPercentage / 100
+        if days >= minDays, e.confidenceInterval.count == 2, e.confidenceInterval[0] > -margin, e.confidenceInterval[1] < margin {
+            return (.stopNoEffect, String(format: "the interval lies within ±%.0f %% of the control's mean", marginPercentage))
+        }
+        if days >= 4 * minDays { return (.stopNoEffect, "no clear effect after four times the minimum duration") }
+        return (.continue, days < minDays ? "before the minimum duration (\(minDays) days)" : "no clear effect yet")
+    }
+}
