@@ -1,4 +1,5 @@
 import Forecasting
+import Experiments
 import Foundation
 import PlanogramDomain
 import Store
@@ -353,6 +354,152 @@ struct RouteSolverRunBody: Codable {
     enum CodingKeys: String, CodingKey { case name, seconds, timeLimitSeconds = "time_limit_seconds", feasible }
 }
 
+// MARK: - Experiments and fleet KPIs (SPEC §14)
+
+/// `POST /api/experiments`. `treatment` is `{cabinets: [{device_id, cabinet_index, planogram}]}` or
+/// `"optimizer"`; devices are `device_ids` or every device of `venue_type`.
+struct ExperimentRequest: Decodable {
+    var name: String
+    var hypothesis: String?
+    var deviceIDs: [String]?
+    var venueType: String?
+    var treatment: JSONValue
+    var metric: String
+    var start: String
+    var minDays: Int?
+    var seed: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case name, hypothesis, deviceIDs = "device_ids", venueType = "venue_type", treatment, metric, start, minDays = "min_days", seed
+    }
+}
+
+/// What the store keeps of an experiment beyond its columns.
+struct ExperimentBody: Codable {
+    var strata: [[String]]
+    /// Each device's mean daily metric over the 28 days before the start.
+    var pre: [String: Double]
+    var preDays: Int
+    /// The treatment's cabinets: device → cabinet index → published version.
+    var treatment: [ExperimentTreatmentCabinet]
+
+    enum CodingKeys: String, CodingKey { case strata, pre, preDays = "pre_days", treatment }
+}
+
+struct ExperimentTreatmentCabinet: Codable {
+    var deviceID: String
+    var cabinetIndex: Int
+    /// The version published to a treatment device at the creation (nil for a control device's cabinet).
+    var publishedVersion: Int?
+
+    enum CodingKeys: String, CodingKey { case deviceID = "device_id", cabinetIndex = "cabinet_index", publishedVersion = "published_version" }
+}
+
+/// 201 to `POST /api/experiments`.
+struct ExperimentCreatedResponse: Encodable {
+    let experimentID: String
+    let assignment: [String: String]
+    let seed: String
+    let strata: [[String]]
+    let published: [ExperimentTreatmentCabinet]
+
+    enum CodingKeys: String, CodingKey { case experimentID = "experiment_id", assignment, seed, strata, published }
+}
+
+/// An experiment with its analysis (`GET /api/experiments/{id}`; the list carries the same without series).
+struct ExperimentResponse: Encodable {
+    let experimentID: String
+    let name: String
+    let hypothesis: String
+    let metric: String
+    let status: String
+    let start: String
+    let minDays: Int
+    let days: Int
+    let seed: String
+    let assignment: [String: String]
+    let strata: [[String]]
+    let createdBy: String
+    let createdAt: String
+    @Null var stoppedAt: String?
+    @Null var stopReason: String?
+    @Null var estimate: ExperimentEstimate?
+    let decision: String
+    let decisionReason: String
+    /// Per arm, the mean metric per device per day, from the pre-period to the last day with data.
+    var series: ExperimentSeries?
+    /// The estimate as it was after each day (from the 7th).
+    var estimates: [DailyEstimate]?
+
+    enum CodingKeys: String, CodingKey {
+        case experimentID = "experiment_id", name, hypothesis, metric, status, start, minDays = "min_days", days, seed, assignment, strata,
+             createdBy = "created_by", createdAt = "created_at", stoppedAt = "stopped_at", stopReason = "stop_reason", estimate, decision,
+             decisionReason = "decision_reason", series, estimates
+    }
+}
+
+struct ExperimentSeries: Encodable {
+    let dates: [String]
+    let control: [Double]
+    let treatment: [Double]
+    /// Index into `dates` of the start.
+    let startIndex: Int
+
+    enum CodingKeys: String, CodingKey { case dates, control, treatment, startIndex = "start_index" }
+}
+
+struct DailyEstimate: Encodable {
+    let date: String
+    let effect: Double
+    let confidenceInterval: [Double]
+    let alwaysValidPValue: Double
+
+    enum CodingKeys: String, CodingKey { case date, effect, confidenceInterval = "confidence_interval", alwaysValidPValue = "always_valid_p_value" }
+}
+
+struct ExperimentListResponse: Encodable {
+    let experiments: [ExperimentResponse]
+}
+
+/// `GET /api/fleet/kpis`.
+struct FleetKPIsResponse: Encodable {
+    let from: String
+    let to: String
+    let baselineFrom: String
+    let baselineTo: String
+    let devices: Int
+    let kpis: [FleetKPI]
+    /// Revenue per device per day, day by day: the fleet and each venue type.
+    let series: FleetKPISeries
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, baselineFrom = "baseline_from", baselineTo = "baseline_to", devices, kpis, series
+    }
+}
+
+struct FleetKPI: Encodable {
+    let name: String
+    let unit: String
+    let value: Double
+    let baseline: Double
+    @Null var changePercentage: Double?
+    /// The plan's target for the change (e.g. +20 for revenue); nil where the plan sets none.
+    @Null var targetChangePercentage: Double?
+    let definition: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, unit, value, baseline, changePercentage = "change_percentage", targetChangePercentage = "target_change_percentage", definition
+    }
+}
+
+struct FleetKPISeries: Encodable {
+    let dates: [String]
+    let fleet: [Double]
+    let byVenueType: [String: [Double]]
+
+    enum CodingKeys: String, CodingKey { case dates, fleet, byVenueType = "by_venue_type" }
+}
+
 // MARK: - Jobs (SPEC §15)
 
 /// `POST /api/fleet/plan` (the body may be empty: 7 days).
@@ -490,6 +637,19 @@ enum JSONValue: Codable, Sendable, Equatable {
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The same value as Foundation's JSON objects (for the parsers written against them).
+    var foundation: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let b): b
+        case .integer(let i): Int(i)
+        case .number(let d): d
+        case .string(let s): s
+        case .array(let a): a.map(\.foundation)
+        case .object(let o): o.mapValues(\.foundation)
         }
     }
 }

@@ -51,7 +51,6 @@ public final class PlanogramServer: @unchecked Sendable {
         if !insights.loadStored() {
             if configuration.fitInsightsInBackground { insights.refitInBackground(force: true) } else { try insights.rebuild() }
         }
-        app.afterImport = { [insights] in insights.refitInBackground(force: true) }
         InsightRoutes(app: app, insights: insights).install(&router)
         ForecastRoutes(app: app, insights: insights).install(&router)
         ServicePlanRoutes(app: app, insights: insights).install(&router)
@@ -91,6 +90,13 @@ public final class PlanogramServer: @unchecked Sendable {
         JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
         let solver = configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
         RouteRoutes(app: app, insights: insights, runner: jobs, solver: solver).install(&router)
+        let experiments = ExperimentService(app: app, serverBox: serverBox)
+        ExperimentRoutes(app: app, service: experiments).install(&router)
+        FleetKPIRoutes(app: app).install(&router)
+        app.afterImport = { [insights, experiments] in
+            insights.refitInBackground(force: true)
+            experiments.salesImported()
+        }
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
         } else {

@@ -157,6 +157,20 @@ public enum Migrations {
           date TEXT PRIMARY KEY, job_id TEXT NOT NULL, planned_by TEXT NOT NULL, planned_at INTEGER NOT NULL,
           body TEXT NOT NULL);
         """),
+        // SPEC §14: experiments (the plan's `ai_experiments`), their design kept whole and their devices
+        // indexed, so a device is in one running experiment at a time. The insights step's placeholder of
+        // that name (one cabinet, two versions; never written by any code) gives way to it.
+        Step(name: "experiments", sql: """
+        DROP TABLE ai_experiments;
+        CREATE TABLE ai_experiments (
+          experiment_id TEXT PRIMARY KEY, name TEXT NOT NULL, hypothesis TEXT NOT NULL, metric TEXT NOT NULL,
+          status TEXT NOT NULL, seed TEXT NOT NULL, start_day INTEGER NOT NULL, min_days INTEGER NOT NULL,
+          body TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, stopped_at INTEGER, stop_reason TEXT);
+        CREATE TABLE ai_experiment_devices (
+          experiment_id TEXT NOT NULL REFERENCES ai_experiments(experiment_id), device_id TEXT NOT NULL, arm TEXT NOT NULL,
+          PRIMARY KEY (experiment_id, device_id));
+        CREATE INDEX ai_experiment_devices_by_device ON ai_experiment_devices(device_id);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

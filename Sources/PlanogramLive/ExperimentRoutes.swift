@@ -1,0 +1,174 @@
+import EventLoopHTTP
+import Experiments
+import Foundation
+import PlanogramDomain
+import Store
+
+/// SPEC §14: `POST /api/experiments`, `GET /api/experiments`, `GET /api/experiments/{id}`,
+/// `GET /api/experiments/{id}/events`, and `POST /api/experiments/{id}/stop` (stopping keeps the data).
+struct ExperimentRoutes {
+    let app: AppContext
+    let service: ExperimentService
+    static let roles: Set<Role> = [.manager, .admin]
+
+    func install(_ router: inout Router) {
+        let app = self.app, service = self.service
+        router.post("/api/experiments", name: "experiments_create") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.roles)
+                let body = try JSONReply.decode(ExperimentRequest.self, req)
+                return (201, try Self.create(app: app, body, by: p))
+            }
+        }
+        router.get("/api/experiments", name: "experiments") { req, r in
+            app.handleBlocking(r) {
+                _ = try app.auth.require(req, Self.roles)
+                return (200, ExperimentListResponse(experiments: try app.store.experiments().map { try service.describe($0, detail: false) }))
+            }
+        }
+        router.get("/api/experiments/{id}", name: "experiment") { req, r in
+            app.handleBlocking(r) {
+                _ = try app.auth.require(req, Self.roles)
+                let id = req.parameter("id") ?? ""
+                guard let e = try app.store.experiment(id) else { throw APIError.notFound("no experiment \(id)") }
+                return (200, try service.describe(e, detail: true))
+            }
+        }
+        router.post("/api/experiments/{id}/stop", name: "experiment_stop") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.roles)
+                let id = req.parameter("id") ?? ""
+                guard try app.store.experiment(id) != nil else { throw APIError.notFound("no experiment \(id)") }
+                guard try app.store.stopExperiment(id, at: Int64(Date().timeIntervalSince1970), reason: "stopped by \(p.subject)") else {
+                    throw APIError(409, "not_running", "experiment \(id) is already stopped")
+                }
+                return (200, try service.describe(try app.store.experiment(id)!, detail: false))
+            }
+        }
+        router.get("/api/experiments/{id}/events", name: "experiment_events") { req, r in
+            do { _ = try app.auth.require(req, Self.roles) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
+            let id = req.parameter("id") ?? ""
+            let stream = r.startEventStream()
+            // Subscribed first, then the current estimate: an import meanwhile is sent again, never missed.
+            service.feed(id).subscribe(stream)
+            DispatchQueue.global().async {
+                do {
+                    guard let e = try app.store.experiment(id) else {
+                        stream.close(final: SessionEvents.frame("error", APIErrorBody(code: "not_found", message: "no experiment \(id)")))
+                        return
+                    }
+                    stream.send(SessionEvents.frame("estimate", try service.describe(e, detail: false)))
+                } catch {
+                    stream.close(final: SessionEvents.frame("error", APIErrorBody(code: "internal", message: "the estimate could not be computed")))
+                }
+            }
+        }
+    }
+
+    struct APIErrorBody: Encodable { let code: String; let message: String }
+
+    static func create(app: AppContext, _ body: ExperimentRequest, by p: Principal) throws -> ExperimentCreatedResponse {
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw APIError.badRequest("name must be 1 to 200 characters") }
+        guard let metric = DailyMetrics.Metric(rawValue: body.metric) else {
+            if body.metric == "stockouts" {
+                throw APIError.unprocessable("unsupported_metric", "the stockouts metric is not measured per device-day yet; use revenue or units")
+            }
+            throw APIError.badRequest("metric must be revenue, units or stockouts")
+        }
+        let minDays = body.minDays ?? 14
+        guard (7...120).contains(minDays) else { throw APIError.badRequest("min_days must be 7 to 120") }
+        guard let start = try ServicePlanRoutes.day(body.start, name: "start") else { throw APIError.badRequest("start is required (YYYY-MM-DD)") }
+        let cat = app.catalog.current
+        // The devices.
+        let ids: [String]
+        switch (body.deviceIDs, body.venueType) {
+        case (let list?, nil):
+            guard Set(list).count == list.count else { throw APIError.badRequest("device_ids names a device twice") }
+            if let unknown = list.first(where: { cat.devices[$0] == nil }) {
+                throw APIError.unprocessable("unknown_device", "no device \(unknown)", details: ["device_id": unknown])
+            }
+            ids = list.sorted()
+        case (nil, let venue?):
+            guard let v = VenueType(rawValue: venue) else { throw APIError.unprocessable("unknown_venue_type", "no venue type \(venue)") }
+            ids = cat.devices.values.filter { $0.venueType == v }.map(\.id).sorted()
+        default:
+            throw APIError.badRequest("give device_ids or venue_type (one of them)")
+        }
+        guard ids.count >= 4 else {
+            throw APIError.unprocessable("too_few_devices", "an experiment needs at least 4 devices (two pairs); got \(ids.count)")
+        }
+        // The start: today (the newest data's day) or later.
+        let today = ServicePlanRoutes.dayOf(try ServicePlanRoutes.asOf(app) - 1)
+        guard start > today else {
+            throw APIError.unprocessable("start_in_past", "start must be after \(ServicePlanRoutes.dateText(today)), the newest day with data")
+        }
+        guard start <= today + 60 else { throw APIError.unprocessable("start_too_late", "start must be within 60 days") }
+        // The treatment: every device's new planogram(s), checked against the hard rules.
+        var treatments: [(deviceID: String, cabinet: Int, planogram: Planogram)] = []
+        switch body.treatment {
+        case .string("optimizer"):
+            throw APIError.unprocessable("optimizer_unavailable", "the optimizer does not propose layouts yet; give the treatment's cabinets")
+        case .object(let o):
+            guard case .array(let cabinets)? = o["cabinets"] else { throw APIError.badRequest("treatment.cabinets must be an array") }
+            for (i, c) in cabinets.enumerated() {
+                let field = "treatment.cabinets[\(i)]"
+                guard case .object(let entry) = c, case .string(let device)? = entry["device_id"], let planogram = entry["planogram"] else {
+                    throw APIError.badRequest("\(field) needs device_id, cabinet_index and planogram")
+                }
+                var index = 0
+                if case .integer(let n)? = entry["cabinet_index"] { index = Int(n) }
+                guard ids.contains(device) else {
+                    throw APIError.unprocessable("not_in_experiment", "\(field): \(device) is not one of the experiment's devices")
+                }
+                guard let cabinet = cat.cabinet(device, index) else { throw APIError.unprocessable("unknown_cabinet", "\(field): \(device) has no cabinet \(index)") }
+                if treatments.contains(where: { $0.deviceID == device && $0.cabinet == index }) {
+                    throw APIError.badRequest("\(field): cabinet \(index) of \(device) is given twice")
+                }
+                let plan = try PlanogramJSON.parse(planogram.foundation, cabinet: cabinet, products: cat.products, version: 0, field: "\(field).planogram")
+                treatments.append((device, index, plan))
+            }
+        default:
+            throw APIError.badRequest("treatment must be {\"cabinets\": [...]} or \"optimizer\"")
+        }
+        if let missing = ids.first(where: { id in !treatments.contains { $0.deviceID == id } }) {
+            throw APIError.unprocessable("treatment_incomplete", "every device needs its treatment planogram (the arms are drawn at random); \(missing) has none")
+        }
+        // The pre-period and the design.
+        let preEnd = min(start, today + 1)
+        let daily = try DailyMetrics.read(app.store, metric: metric, devices: Set(ids), fromDay: preEnd - Int64(ExperimentService.preDays), toDay: preEnd)
+        let pre = Dictionary(uniqueKeysWithValues: ids.map { ($0, (daily[$0] ?? []).reduce(0, +) / Double(ExperimentService.preDays)) })
+        let seed = body.seed ?? UInt64.random(in: 1...UInt64(Int64.max))
+        let design = PairedDesign.draw(ids.map { ExperimentUnit(id: $0, preMetric: pre[$0] ?? 0) }, seed: seed)
+        let id = "exp_" + (0..<12).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
+        let now = Int64(Date().timeIntervalSince1970)
+        var published: [ExperimentTreatmentCabinet] = []
+        let stored = StoredExperiment(
+            id: id, name: name, hypothesis: body.hypothesis ?? "", metric: metric.rawValue, status: "running", seed: seed, startDay: start,
+            minDays: minDays, body: Data(), createdBy: p.subject, createdAt: now, arms: design.assignment.mapValues(\.rawValue))
+        var withBody = stored
+        try app.store.insertExperiment(withBody, check: { db in
+            let busy = try Store.runningExperiments(db, devices: ids)
+            if !busy.isEmpty {
+                throw APIError.unprocessable("device_in_experiment", "\(busy[0].device) is already in running experiment \(busy[0].experiment)",
+                                             details: ["devices": busy.map { ["device_id": $0.device, "experiment_id": $0.experiment] }])
+            }
+        }, then: { db in
+            // The treatment goes live on the treatment devices through the publish path: a new version each,
+            // in the planogram history like any publish.
+            for t in treatments {
+                var version: Int?
+                if design.assignment[t.deviceID] == .treatment {
+                    version = try PlanogramRepository.insertPublished(db, t.planogram, by: "experiment:\(id)", at: now).version
+                }
+                published.append(ExperimentTreatmentCabinet(deviceID: t.deviceID, cabinetIndex: t.cabinet, publishedVersion: version))
+            }
+            withBody.body = Data(try APIJSON.encode(ExperimentBody(strata: design.strata, pre: pre, preDays: ExperimentService.preDays, treatment: published)))
+            try db.run("UPDATE ai_experiments SET body = ? WHERE experiment_id = ?", [.text(String(decoding: withBody.body, as: UTF8.self)), .text(id)])
+        })
+        app.published.invalidate()
+        app.logger.info("experiment created", metadata: ["experiment": "\(id)", "devices": "\(ids.count)", "by": "\(p.subject)", "seed": "\(seed)"])
+        return ExperimentCreatedResponse(experimentID: id, assignment: design.assignment.mapValues(\.rawValue), seed: String(seed),
+                                         strata: design.strata, published: published)
+    }
+}

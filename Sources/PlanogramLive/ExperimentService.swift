@@ -1,0 +1,132 @@
+import EventLoopHTTP
+import Experiments
+import Foundation
+import PlanogramDomain
+import Store
+
+/// Experiments as the server runs them (SPEC §14): creation (devices, matched pairs, the treatment
+/// published through the store's publish path in the same transaction), the analysis as of the newest
+/// data (`Experiments`), and the subscribers of each experiment's estimate, told again after every import.
+final class ExperimentService: @unchecked Sendable {
+    static let preDays = 28
+    let app: AppContext
+    private let serverBox: ServerBox
+    private let lock = NSLock()
+    private var feeds: [String: Broadcaster] = [:]
+
+    init(app: AppContext, serverBox: ServerBox) {
+        self.app = app
+        self.serverBox = serverBox
+    }
+
+    // MARK: analysis
+
+    /// The experiment with its estimate, decision and (with `detail`) series and daily estimates. Blocking.
+    func describe(_ e: StoredExperiment, detail: Bool) throws -> ExperimentResponse {
+        let body = try JSONDecoder().decode(ExperimentBody.self, from: e.body)
+        let lastDay = try ServicePlanRoutes.dayOf(ServicePlanRoutes.asOf(app) - 1)
+        let endDay = min(lastDay, e.stoppedAt.map { ServicePlanRoutes.dayOf($0) } ?? lastDay)
+        let days = max(0, Int(endDay - e.startDay + 1))
+        let ids = e.arms.keys.sorted()
+        let metric = DailyMetrics.Metric(rawValue: e.metric) ?? .revenue
+        let from = e.startDay - Int64(body.preDays)
+        let daily = try DailyMetrics.read(app.store, metric: metric, devices: Set(ids), fromDay: from, toDay: max(from, endDay + 1))
+        let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        let strata = body.strata.map { $0.compactMap { index[$0] } }
+        let treated = ids.map { e.arms[$0] == "treatment" }
+        func outcomes(_ look: Int) -> [DeviceOutcome] {
+            ids.enumerated().map { i, id in
+                let post = (daily[id] ?? []).dropFirst(body.preDays).prefix(look)
+                return DeviceOutcome(id: id, treated: treated[i], pre: body.pre[id] ?? 0, post: post.reduce(0, +) / Double(max(look, 1)))
+            }
+        }
+        var estimate: ExperimentEstimate?, history: [DailyEstimate] = [], alwaysValid = 1.0
+        if days >= 1 {
+            // Each day's look: the always-valid p-value is the smallest over the looks so far.
+            for look in 1...days {
+                let o = outcomes(look)
+                let th = ExperimentAnalysis.theta(o)
+                let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
+                let adj = o.map { $0.post - th * ($0.pre - meanPre) }
+                let effect = Self.meanDiff(adj, treated), se = ExperimentAnalysis.neymanSE(adj, treated)
+                let control = o.filter { !$0.treated }
+                let controlMean = control.reduce(0) { $0 + $1.post } / Double(max(control.count, 1))
+                if look < days {
+                    alwaysValid = min(alwaysValid, ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: 0.05 * abs(controlMean)))
+                }
+                if detail && look >= 7 && look < days {
+                    history.append(DailyEstimate(date: ServicePlanRoutes.dateText(e.startDay + Int64(look) - 1), effect: effect,
+                                                 confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se], alwaysValidPValue: alwaysValid))
+                }
+            }
+            let full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, previousAlwaysValid: alwaysValid)
+            estimate = full
+            if detail && days >= 7 {
+                history.append(DailyEstimate(date: ServicePlanRoutes.dateText(endDay), effect: full.effect,
+                                             confidenceInterval: full.confidenceInterval, alwaysValidPValue: full.alwaysValidPValue))
+            }
+        }
+        let (decision, reason): (String, String)
+        if let estimate {
+            let d = ExperimentDecision.decide(estimate, days: days, minDays: e.minDays)
+            (decision, reason) = (d.decision.rawValue, d.reason)
+        } else {
+            (decision, reason) = (ExperimentDecision.continue.rawValue, "no data since the start yet")
+        }
+        var series: ExperimentSeries?
+        if detail {
+            let width = Int(max(0, endDay + 1 - from))
+            func arm(_ t: Bool) -> [Double] {
+                let members = ids.enumerated().filter { treated[$0.offset] == t }.map(\.element)
+                return (0..<width).map { d in members.reduce(0) { $0 + (daily[$1]?[safe: d] ?? 0) } / Double(max(members.count, 1)) }
+            }
+            series = ExperimentSeries(dates: (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) }, control: arm(false),
+                                      treatment: arm(true), startIndex: body.preDays)
+        }
+        return ExperimentResponse(
+            experimentID: e.id, name: e.name, hypothesis: e.hypothesis, metric: e.metric, status: e.status, start: ServicePlanRoutes.dateText(e.startDay),
+            minDays: e.minDays, days: days, seed: String(e.seed), assignment: e.arms, strata: body.strata, createdBy: e.createdBy,
+            createdAt: FieldParse.iso8601(e.createdAt), stoppedAt: e.stoppedAt.map(FieldParse.iso8601), stopReason: e.stopReason,
+            estimate: estimate.map(Self.rounded), decision: decision, decisionReason: reason, series: series, estimates: detail ? history : nil)
+    }
+
+    static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
+        var st = 0.0, sc = 0.0, nt = 0, nc = 0
+        for (x, t) in zip(v, treated) { if t { st += x; nt += 1 } else { sc += x; nc += 1 } }
+        return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
+    }
+
+    static func rounded(_ e: ExperimentEstimate) -> ExperimentEstimate {
+        func r(_ x: Double, _ places: Double = 1e4) -> Double { (x * places).rounded() / places }
+        var o = e
+        o.effect = r(e.effect); o.effectPercentage = r(e.effectPercentage, 100); o.confidenceInterval = e.confidenceInterval.map { r($0) }
+        o.pValue = r(e.pValue, 1e5); o.alwaysValidPValue = r(e.alwaysValidPValue, 1e5); o.standardError = r(e.standardError)
+        o.controlMean = r(e.controlMean); o.differenceInDifferences = r(e.differenceInDifferences)
+        return o
+    }
+
+    // MARK: live estimates
+
+    func feed(_ id: String) -> Broadcaster {
+        lock.lock(); defer { lock.unlock() }
+        if let b = feeds[id] { return b }
+        let b = Broadcaster(server: serverBox.server)
+        feeds[id] = b
+        return b
+    }
+
+    /// After an import: every running experiment with subscribers gets its estimate again. Off any loop.
+    func salesImported() {
+        lock.lock(); let ids = Array(feeds.keys); lock.unlock()
+        DispatchQueue.global(qos: .utility).async { [self] in
+            for id in ids {
+                guard let e = try? app.store.experiment(id), let d = try? describe(e, detail: false) else { continue }
+                feed(id).publish(SessionEvents.frame("estimate", d))
+            }
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
