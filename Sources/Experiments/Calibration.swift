@@ -70,14 +70,15 @@ public enum Calibration {
             for (k, effect) in o.effects.enumerated() {
                 let post = series.indices.map { i in series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 } }
                 let plainPost = series.indices.map { i in series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 } }
-                var avp = 1.0, cupedDaily = false, tDaily = false
+                var avp = 1.0, cupedDaily = false, tDaily = false, tau = 0.0
                 var last: (effect: Double, controlMean: Double, plain: Double, p: Double, tp: Double) = (0, 0, 0, 1, 1)
                 for look in o.firstLook...o.postDays {
                     let outcomes = series.indices.map { i in
                         DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
                     }
                     let q = quick(outcomes)
-                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: 0.05 * abs(q.controlMean)))
+                    if look == o.firstLook { tau = ExperimentAnalysis.mixingScale * q.se }
+                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: tau))
                     if avp < o.alpha { cupedDaily = true }
                     let a = series.indices.filter { plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
                     let b = series.indices.filter { !plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }

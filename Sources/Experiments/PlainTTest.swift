@@ -19,6 +19,16 @@ public enum PlainTTest {
         return Result(difference: ma - mb, t: t, df: df, pValue: studentTwoSided(t, df: df))
     }
 
+    /// The t with P(|T| ≥ t) = `p` (bisection on the distribution function).
+    public static func quantile(twoSided p: Double, df: Double) -> Double {
+        var lo = 0.0, hi = 1e6
+        for _ in 0..<200 {
+            let mid = (lo + hi) / 2
+            if studentTwoSided(mid, df: df) > p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+
     /// P(|T| ≥ |t|) for Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2).
     public static func studentTwoSided(_ t: Double, df: Double) -> Double {
         regularizedBeta(df / (df + t * t), df / 2, 0.5)

@@ -40,26 +40,26 @@ final class ExperimentService: @unchecked Sendable {
                 return DeviceOutcome(id: id, treated: treated[i], pre: body.pre[id] ?? 0, post: post.reduce(0, +) / Double(max(look, 1)))
             }
         }
-        var estimate: ExperimentEstimate?, history: [DailyEstimate] = [], alwaysValid = 1.0
+        var estimate: ExperimentEstimate?, history: [DailyEstimate] = [], alwaysValid = 1.0, tau: Double?
         if days >= 1 {
-            // Each day's look: the always-valid p-value is the smallest over the looks so far.
+            // Each day's look from the 7th: the always-valid p-value is the smallest over the looks so far; the
+            // mixture's scale is fixed at the first of them.
             for look in 1...days {
                 let o = outcomes(look)
                 let th = ExperimentAnalysis.theta(o)
                 let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
                 let adj = o.map { $0.post - th * ($0.pre - meanPre) }
                 let effect = Self.meanDiff(adj, treated), se = ExperimentAnalysis.neymanSE(adj, treated)
-                let control = o.filter { !$0.treated }
-                let controlMean = control.reduce(0) { $0 + $1.post } / Double(max(control.count, 1))
-                if look < days {
-                    alwaysValid = min(alwaysValid, ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: 0.05 * abs(controlMean)))
+                if look == min(7, days) { tau = ExperimentAnalysis.mixingScale * se }
+                if look < days, let tau, look >= 7 {
+                    alwaysValid = min(alwaysValid, ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: tau))
                 }
                 if detail && look >= 7 && look < days {
                     history.append(DailyEstimate(date: ServicePlanRoutes.dateText(e.startDay + Int64(look) - 1), effect: effect,
                                                  confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se], alwaysValidPValue: alwaysValid))
                 }
             }
-            let full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, previousAlwaysValid: alwaysValid)
+            let full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, mixingSD: tau, previousAlwaysValid: alwaysValid)
             estimate = full
             if detail && days >= 7 {
                 history.append(DailyEstimate(date: ServicePlanRoutes.dateText(endDay), effect: full.effect,

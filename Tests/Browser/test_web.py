@@ -4,6 +4,7 @@ Screenshots go to a temporary folder (printed at the end), never into git.
 
 Run by Ops/test; alone: .build-venv/bin/python Tests/Browser/test_web.py
 """
+import datetime
 import json
 import os
 import signal
@@ -115,7 +116,8 @@ def shot(d, name):
 class WebTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        subprocess.check_call([BINARY, "fixtures", "--out", os.path.join(WORK, "fleet"), "--devices", "3", "--days", "56",
+        # Eight devices: four matched pairs for the experiment test (the others use VM-001…VM-003).
+        subprocess.check_call([BINARY, "fixtures", "--out", os.path.join(WORK, "fleet"), "--devices", "8", "--days", "56",
                                "--seed", "7"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.server = Server(free_port())
         cls.server.start()
@@ -337,6 +339,50 @@ class WebTests(unittest.TestCase):
         shot(d, "10-keyboard-swap")
 
 
+    def test_8b_the_director_follows_an_experiment_live_and_reads_the_fleet_kpis(self):
+        s = self.server
+        ids = [f"VM-{i:03d}" for i in range(1, 9)]
+        cabinets = []
+        for d in ids:
+            p = call(s, "GET", f"/api/planograms/{d}/0", self.max)
+            cabinets.append({"device_id": d, "cabinet_index": 0, "planogram": {"slots": p["slots"]}})
+        last = call(s, "GET", "/api/fleet/kpis", self.max)["to"]
+        start = (datetime.date.fromisoformat(last) + datetime.timedelta(days=1)).isoformat()
+        created = call(s, "POST", "/api/experiments", self.max, {
+            "name": "Bestsellers at eye level", "hypothesis": "revenue +5 %", "device_ids": ids, "metric": "revenue",
+            "start": start, "min_days": 7, "seed": 5, "treatment": {"cabinets": cabinets}})
+        eid = created["experiment_id"]
+        d = self.open(self.max, f"#/experiment/{eid}")
+        self.wait(d, lambda d: "No data since the start" in d.find_element(By.ID, "experiment-estimate").text, what="empty experiment")
+        # Ten days of sales arrive by import: the page's estimate follows without a reload.
+        d.execute_script("window.__marker = 7")
+        first = {x["device_id"]: x for x in cabinets}
+        rows = ["timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id"]
+        for k in range(10):
+            date = (datetime.date.fromisoformat(start) + datetime.timedelta(days=k)).isoformat()
+            for dev in ids:
+                slot = first[dev]["planogram"]["slots"][0]
+                n = 36 if created["assignment"][dev] == "treatment" else 30
+                rows += [f"{date}T{8 + j // 6:02d}:{(j % 6) * 10:02d}:00Z,{dev},0,{slot['slot']},{slot['product_id']},2.00,b{k}-{dev}-{j}" for j in range(n)]
+        admin = token("admin", "ada", "Ada")
+        call(s, "POST", "/api/import", admin, {"files": {"sales.csv": "\n".join(rows) + "\n"}})
+        self.wait(d, lambda d: "Effect" in d.find_element(By.ID, "experiment-estimate").text, timeout=20, what="live estimate")
+        self.wait(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#arms-chart polyline.series")) == 2, what="both arms drawn")
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#estimate-chart polygon.band"), what="interval drawn over time")
+        self.assertEqual(d.execute_script("return window.__marker"), 7, "no reload")
+        self.assertIn(d.find_element(By.ID, "decision").get_attribute("data-decision"),
+                      ["continue", "stop_treatment_wins", "stop_no_effect", "stop_harm"])
+        shot(d, "8b-experiment")
+        # The fleet dashboard: five KPIs beside their baseline and target, the revenue chart, the experiment listed.
+        f = self.open(self.max, "#/fleet")
+        cards = self.wait(f, lambda d: d.find_elements(By.CSS_SELECTOR, "#kpis .kpi"), what="KPI cards")
+        self.assertEqual(len(cards), 5)
+        self.assertIn("target +20", f.find_element(By.CSS_SELECTOR, '[data-kpi="revenue_per_device_per_day"]').text)
+        kpis = call(s, "GET", "/api/fleet/kpis", self.max)
+        self.assertEqual(len(f.find_elements(By.CSS_SELECTOR, "#kpi-chart polyline.series")), 1 + len(kpis["series"]["by_venue_type"]))
+        self.assertTrue(f.find_elements(By.CSS_SELECTOR, f'#experiment-list [data-experiment="{eid}"] a'))
+        shot(f, "8b-fleet")
+
     def test_9_an_op_event_slower_than_its_reply_still_selects_the_placed_product(self):
         # The reply to an op and its `op` event arrive on two connections in either order. When the event
         # comes second, the panel must still show the product just placed (and its explanation), not the
@@ -461,7 +507,7 @@ class WebTests(unittest.TestCase):
     def test_8_the_route_manager_sees_the_plan_and_a_forecast_chart(self):
         d = self.open(self.max, "#/plan")
         buttons = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#plan button[data-device]"), what="plan table")
-        self.assertEqual(len(buttons), 3, "every device is a row")
+        self.assertEqual(len(buttons), 8, "every device is a row")
         self.assertGreaterEqual(len(d.find_elements(By.CSS_SELECTOR, "#plan td.visit")), 1)
         self.assertTrue(d.find_elements(By.CSS_SELECTOR, "#plan .reason"))
         buttons[0].click()

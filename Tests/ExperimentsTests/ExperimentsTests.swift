@@ -62,6 +62,8 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertEqual(e.pValue, 0.5, accuracy: 1e-12, "the observed and its mirror image are as extreme: 2 of 4")
         XCTAssertTrue(e.method.contains("exact"))
         XCTAssertEqual(e.differenceInDifferences, 10, accuracy: 1e-9)
+        XCTAssertTrue(e.method.contains("Student's t"), "two pairs cannot reach α by randomization: \(e.method)")
+        XCTAssertTrue(e.confidenceInterval.allSatisfy(\.isFinite))
     }
 
     func testTheMixtureSPRTNeedsMoreEvidenceThanOneLook() {
@@ -82,13 +84,15 @@ final class ExperimentsTests: XCTestCase {
     }
 
     func testTheDecisionRule() {
-        func est(_ effect: Double, ci: [Double], avp: Double) -> ExperimentEstimate {
-            ExperimentEstimate(effect: effect, effectPercentage: effect, confidenceInterval: ci, pValue: 0.5, alwaysValidPValue: avp,
+        func est(_ effect: Double, ci: [Double], avp: Double, p: Double? = nil) -> ExperimentEstimate {
+            ExperimentEstimate(effect: effect, effectPercentage: effect, confidenceInterval: ci, pValue: p ?? avp, alwaysValidPValue: avp,
                                standardError: 1, controlMean: 100, differenceInDifferences: effect, method: "")
         }
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 6, minDays: 14).decision, .continue)
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 8, minDays: 14).decision, .stopTreatmentWins)
         XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14).decision, .stopHarm)
+        XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [-20, 40], avp: 0.001, p: 0.125), days: 8, minDays: 14).decision, .continue,
+                       "four pairs cannot show an effect by randomization, whatever a variance estimated from eight devices says")
         XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 10, minDays: 14).decision, .continue)
         XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 14, minDays: 14).decision, .stopNoEffect)
         XCTAssertEqual(ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 20, minDays: 14).decision, .continue)

@@ -1,4 +1,4 @@
-// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>, #/driver, #/plan), and the
+// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>, #/driver, #/plan, #/fleet, #/experiment/<id>), and the
 // connection indicator every view reports to.
 
 import { api, claims, el, expired, setToken, token, toast } from "./api.js";
@@ -6,6 +6,8 @@ import { mountEditor } from "./editor.js";
 import { mountDashboard } from "./dashboard.js";
 import { mountDriver } from "./driver.js";
 import { mountPlan } from "./plan.js";
+import { mountFleet } from "./fleet.js";
+import { mountExperiment } from "./experiment.js";
 
 const app = document.getElementById("app");
 const conn = document.getElementById("conn");
@@ -80,6 +82,8 @@ async function route() {
     if (view === "dashboard") off = mountDashboard(app, setConnection);
     else if (view === "driver") off = await mountDriver(app, params);
     else if (view === "plan") off = await mountPlan(app, params);
+    else if (view === "fleet") off = await mountFleet(app, params);
+    else if (view === "experiment") off = await mountExperiment(app, decodeURIComponent(parts[1] || ""));
     else if (view === "watch") off = await mountEditor(app, { sid: decodeURIComponent(parts[1] || ""), watch: true }, setConnection);
     else off = await mountEditor(app, params, setConnection);
     if (mine !== generation) off(); else unmount = off; // a newer route started while this one loaded
