@@ -17,6 +17,8 @@ public enum Calibration {
         public var effects: [Double] = [0, 0.03, 0.05, 0.10]
         public var draws = 1_000
         public var seed: UInt64 = 1
+        /// τ of the mixture SPRT in standard errors of the first look.
+        public var mixingScale = ExperimentAnalysis.mixingScale
         public init() {}
     }
 
@@ -77,7 +79,7 @@ public enum Calibration {
                         DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
                     }
                     let q = quick(outcomes)
-                    if look == o.firstLook { tau = ExperimentAnalysis.mixingScale * q.se }
+                    if look == o.firstLook { tau = o.mixingScale * q.se }
                     avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: tau))
                     if avp < o.alpha { cupedDaily = true }
                     let a = series.indices.filter { plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }

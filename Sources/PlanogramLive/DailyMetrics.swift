@@ -1,8 +1,8 @@
 import Foundation
 import Store
 
-/// A device's metric per day, read from the sales (SPEC §14: `revenue` or `units`), for the experiments
-/// and the fleet KPIs. Days are UTC days (`ts / 86400`); a day without sales is 0.
+/// A device's metric per day (SPEC §14: `revenue` or `units`), for the experiments and the fleet KPIs, read
+/// from `sales_daily` (kept by the importer). Days are UTC days (`ts / 86400`); a day without sales is 0.
 public enum DailyMetrics {
     public enum Metric: String, Codable, Sendable {
         case revenue, units
@@ -12,16 +12,28 @@ public enum DailyMetrics {
     public static func read(_ store: Store, metric: Metric, devices: Set<String>?, fromDay: Int64, toDay: Int64) throws -> [String: [Double]] {
         guard toDay > fromDay else { return [:] }
         let width = Int(toDay - fromDay)
-        let value = metric == .revenue ? "SUM(price)" : "COUNT(*)"
+        let value = metric == .revenue ? "revenue" : "units"
         var out: [String: [Double]] = [:]
         if let devices { for d in devices { out[d] = [Double](repeating: 0, count: width) } }
         try store.read { db in
-            for (device, day, v) in try db.query("""
-                SELECT device_id, ts / 86400 AS day, \(value) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id, day
-                """, [.of(Int(fromDay * 86_400)), .of(Int(toDay * 86_400))], { ($0.text(0), Int64($0.int(1)), $0.double(2)) }) {
-                if let devices, !devices.contains(device) { continue }
+            func add(_ device: String, _ day: Int64, _ v: Double) {
                 if out[device] == nil { out[device] = [Double](repeating: 0, count: width) }
                 out[device]![Int(day - fromDay)] = v
+            }
+            if let devices, devices.count <= 2_000 {
+                // One range per device on the table's key.
+                for d in devices.sorted() {
+                    for (day, v) in try db.query("SELECT day, \(value) FROM sales_daily WHERE device_id = ? AND day >= ? AND day < ?",
+                                                 [.text(d), .of(Int(fromDay)), .of(Int(toDay))], { (Int64($0.int(0)), $0.double(1)) }) {
+                        add(d, day, v)
+                    }
+                }
+            } else {
+                for (device, day, v) in try db.query("SELECT device_id, day, \(value) FROM sales_daily WHERE day >= ? AND day < ?",
+                                                     [.of(Int(fromDay)), .of(Int(toDay))], { ($0.text(0), Int64($0.int(1)), $0.double(2)) }) {
+                    if let devices, !devices.contains(device) { continue }
+                    add(device, day, v)
+                }
             }
         }
         return out

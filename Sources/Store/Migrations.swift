@@ -171,6 +171,15 @@ public enum Migrations {
           PRIMARY KEY (experiment_id, device_id));
         CREATE INDEX ai_experiment_devices_by_device ON ai_experiment_devices(device_id);
         """),
+        // A device's sales per day, kept by the importer for the days each import touches: experiments and
+        // the fleet KPIs read a few hundred devices × a few weeks without scanning the sales of the fleet.
+        Step(name: "sales-daily", sql: """
+        CREATE TABLE sales_daily (
+          device_id TEXT NOT NULL, day INTEGER NOT NULL, revenue REAL NOT NULL, units INTEGER NOT NULL,
+          PRIMARY KEY (device_id, day)) WITHOUT ROWID;
+        INSERT INTO sales_daily(device_id, day, revenue, units)
+          SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales GROUP BY device_id, ts / 86400;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

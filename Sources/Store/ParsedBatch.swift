@@ -654,6 +654,15 @@ struct ParsedBatch {
                 }
             }
         }
+        // The daily totals of the days this import touched, computed again from every sale of those days.
+        var first = Int64.max, last = Int64.min
+        for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
+        let fromDay = first / 86_400, toDay = last / 86_400 + 1
+        try db.run("DELETE FROM sales_daily WHERE day >= ? AND day < ?", [.of(Int(fromDay)), .of(Int(toDay))])
+        try db.run("""
+            INSERT INTO sales_daily(device_id, day, revenue, units)
+            SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id, ts / 86400
+            """, [.of(Int(fromDay * 86_400)), .of(Int(toDay * 86_400))])
         return written
     }
 

@@ -382,6 +382,7 @@ struct CalibrateExperiments: ParsableCommand {
     @Option(help: "Injected effects in percent, comma-separated (0 is the A/A test).") var effects: String = "0,3,5,10"
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Time one estimate of an experiment of this many devices (the newest days).") var estimateDevices: Int?
+    @Option(help: "The mixture SPRT's τ in standard errors of the first look (the server's is 2.5).") var mixingScale: Double = ExperimentAnalysis.mixingScale
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
@@ -401,7 +402,7 @@ struct CalibrateExperiments: ParsableCommand {
         let daily = try DailyMetrics.read(store, metric: .revenue, devices: nil, fromDay: span.first, toDay: span.last + 1)
         let series = daily.keys.sorted().map { daily[$0]! }
         var o = Calibration.Options()
-        o.splits = splits; o.preDays = preDays; o.postDays = postDays; o.effects = levels; o.seed = seed
+        o.splits = splits; o.preDays = preDays; o.postDays = postDays; o.effects = levels; o.seed = seed; o.mixingScale = mixingScale
         guard Int(span.last - span.first + 1) >= preDays + postDays else { throw ValidationError("the history is shorter than --pre-days + --post-days") }
         FileHandle.standardError.write(Data("\(series.count) devices, \(span.last - span.first + 1) days, \(splits) splits\n".utf8))
         var shown = -1

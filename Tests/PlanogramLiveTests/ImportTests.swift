@@ -93,6 +93,29 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(ts.map { FieldParse.iso8601($0) }, "2026-01-02T07:00:20Z")
     }
 
+    func testDailyTotalsFollowEveryImportOfTheDaysItTouches() throws {
+        func daily() throws -> [String] {
+            try store.read { db in try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY day") { "\($0.text(0)) \($0.int(1)) \($0.double(2)) \($0.int(3))" } }
+        }
+        try write(Self.good)
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        // 2026-01-02 is day 20455: three sales, 8.00 in all.
+        XCTAssertEqual(try daily(), ["D1 20455 8.0 3"])
+        // A second import adds a sale to that day and one to the next; the same lines again add nothing.
+        var more = Self.good
+        more["sales.csv"] = """
+        timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id
+        2026-01-02T10:00:00Z,D1,0,A1,P1,1.50,t9
+        2026-01-03T10:00:00Z,D1,0,A1,P1,1.50,t10
+        """
+        try write(more)
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        XCTAssertEqual(try daily(), ["D1 20455 9.5 4", "D1 20456 1.5 1"])
+        let total = try store.read { db in try db.query("SELECT SUM(price) FROM sales") { $0.double(0) } }.first
+        XCTAssertEqual(total, 11.0)
+    }
+
     func testImportingTheSameFilesTwiceChangesNothing() throws {
         try write(Self.good)
         _ = try Importer(store: store).importDirectory(dir + "/csv")
