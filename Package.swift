@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
+        .systemLibrary(name: "CCbc", path: "Sources/CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
@@ -38,6 +39,7 @@ let package = Package(
         // solver adapter (PyVRP as a subprocess, JSON in and out) — the only code that knows a solver.
         .target(name: "Routing"),
         .target(name: "Experiments", dependencies: ["PlanogramDomain"]),
+        .target(name: "Optimizer", dependencies: ["CCbc", "PlanogramDomain"]),
 
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
@@ -67,7 +69,7 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing",
+            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "ForecastingTests", dependencies: ["Forecasting", "Insights", "PlanogramDomain"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "PlanogramDomain"]),
+        .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "PlanogramDomain"]),
         .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
     ]
 )
