@@ -60,7 +60,7 @@ let package = Package(
 
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments",
+            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

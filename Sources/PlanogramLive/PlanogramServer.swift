@@ -90,6 +90,7 @@ public final class PlanogramServer: @unchecked Sendable {
         JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
         let solver = configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
         RouteRoutes(app: app, insights: insights, runner: jobs, solver: solver).install(&router)
+        OptimizerRoutes(app: app, insights: insights, runner: jobs, registry: registry).install(&router)
         let experiments = ExperimentService(app: app, serverBox: serverBox)
         ExperimentRoutes(app: app, service: experiments).install(&router)
         FleetKPIRoutes(app: app).install(&router)

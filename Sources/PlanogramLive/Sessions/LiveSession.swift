@@ -82,6 +82,8 @@ final class LiveSession: @unchecked Sendable {
     var lastActivity = Date()
     var opCount = 0
     var settleGenerations: [SlotCode: Int] = [:]
+    /// The optimizer's proposals on this session, by id (SessionProposals.swift).
+    var proposals: [String: SessionProposal] = [:]
     var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
     /// The listing summary, refreshed on every change (read by `GET /api/sessions` and the dashboard feed).
     let summary = Locked<[String: Any]>([:])

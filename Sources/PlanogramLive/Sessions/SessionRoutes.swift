@@ -16,20 +16,28 @@ struct SessionRoutes {
     /// Longest product id a drag may carry (ids of the catalogue are far shorter).
     static let maxProductIDBytes = 128
 
+    /// The session of `{sid}` for a principal with one of `roles` who may touch its device.
+    static func session(_ app: AppContext, _ registry: SessionRegistry, _ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> (LiveSession, Principal) {
+        let p = try app.auth.require(req, roles)
+        let sid = req.parameter("sid") ?? ""
+        guard let s = registry.session(sid) else { throw .notFound("no live session \(sid)") }
+        try app.auth.requireDevice(p, s.cabinet.deviceID)
+        return (s, p)
+    }
+
+    /// As `session`, for those who edit.
+    static func editor(_ app: AppContext, _ registry: SessionRegistry, _ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) {
+        let (s, p) = try session(app, registry, req, viewers)
+        guard editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
+        return (s, p)
+    }
+
     func install(_ router: inout Router) {
         let app = self.app, registry = self.registry
         @Sendable func session(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> (LiveSession, Principal) {
-            let p = try app.auth.require(req, roles)
-            let sid = req.parameter("sid") ?? ""
-            guard let s = registry.session(sid) else { throw .notFound("no live session \(sid)") }
-            try app.auth.requireDevice(p, s.cabinet.deviceID)
-            return (s, p)
+            try Self.session(app, registry, req, roles)
         }
-        @Sendable func editor(_ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) {
-            let (s, p) = try session(req, Self.viewers)
-            guard Self.editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
-            return (s, p)
-        }
+        @Sendable func editor(_ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) { try Self.editor(app, registry, req) }
         /// Runs a throwing route prelude, answering its error.
         @Sendable func attempt<T>(_ r: Responder, _ body: () throws(APIError) -> T) -> T? {
             do { return try body() } catch { r.send(error); return nil }

@@ -1,0 +1,101 @@
+import Dispatch
+import EventLoopHTTP
+import Foundation
+import Insights
+import PlanogramDomain
+
+/// SPEC §13: `POST /api/planograms/optimize` (a job: the optimizer on a cabinet's published planogram),
+/// `POST /api/sessions/{sid}/propose` (a job on the session's draft whose answer reaches every subscriber
+/// as a `proposal` event) and `POST /api/sessions/{sid}/proposals/{id}/apply` (the proposal's changes as
+/// ordinary ops).
+struct OptimizerRoutes {
+    let app: AppContext
+    let insights: InsightsEngine
+    let runner: JobRunner
+    let registry: SessionRegistry
+    static let roles: Set<Role> = [.merchandiser, .manager, .admin]
+
+    func install(_ router: inout Router) {
+        let app = self.app, insights = self.insights, runner = self.runner, registry = self.registry
+        router.post("/api/planograms/optimize", name: "optimize") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.roles)
+                let body = try JSONReply.object(req)
+                guard let device = body["device_id"] as? String else { throw APIError.badRequest("device_id is required") }
+                let index = body["cabinet_index"] as? Int ?? 0
+                let (_, cabinet) = try app.cabinet(deviceID: device, index: index, p)
+                let snap = try InsightRoutes.snapshot(insights)
+                let options = try LayoutProposal.options(body, cabinet: cabinet, products: snap.products)
+                guard let current = try app.published.current(CabinetKey(device, index)) else {
+                    throw APIError.notFound("device \(device) cabinet \(index) has no planogram")
+                }
+                try LayoutProposal.checkLocked(options, current: current)
+                guard let id = runner.submit(kind: "optimize", by: p.subject, { ctx in
+                    ctx.progress(0.05, "solving \(cabinet.rows * cabinet.columns) slots (\(Int(options.timeLimit)) s at most)")
+                    let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, options: options)
+                    return try JSONValue.of(LayoutProposal.body(outcome))
+                }) else {
+                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                }
+                return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
+            }
+        }
+        router.post("/api/sessions/{sid}/propose", name: "session_propose") { req, r in
+            let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
+            do {
+                let (s, p) = try SessionRoutes.editor(app, registry, req)
+                let snap = try InsightRoutes.snapshot(insights)
+                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                parsed = (s, p, try LayoutProposal.options(body, cabinet: s.cabinet, products: snap.products), snap)
+            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
+            let (s, p, options, snap) = parsed
+            // The draft as it is now, read on the session queue; the job solves off it.
+            s.queue.async {
+                let draft = s.state.draft
+                var draftPlan = draft.planogram
+                draftPlan.deviceID = s.cabinet.deviceID
+                draftPlan.cabinetIndex = s.cabinet.index
+                let current = draftPlan
+                do throws(APIError) { try LayoutProposal.checkLocked(options, current: current) } catch { r.send(error); return }
+                let proposalID = "prop_" + (0..<10).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
+                guard let job = runner.submit(kind: "propose", by: p.subject, { ctx in
+                    ctx.progress(0.05, "solving the draft of \(s.id)")
+                    let outcome = try LayoutProposal.solve(current: current, cabinet: s.cabinet, models: snap, options: options)
+                    let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))
+                    let changes = outcome.changes
+                    s.queue.async {
+                        s.addProposal(SessionProposal(id: proposalID, baseVersion: draft.version, changes: changes, by: p.subject),
+                                      body: value.foundation as? [String: Any] ?? [:], by: p)
+                    }
+                    return value
+                }) else {
+                    r.send(APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5]))
+                    return
+                }
+                r.sendJSON(202, ["job_id": job, "proposal_id": proposalID, "events_url": "/api/jobs/\(job)/events"])
+            }
+        }
+        router.post("/api/sessions/{sid}/proposals/{id}/apply", name: "session_proposal_apply") { req, r in
+            let s: LiveSession, p: Principal
+            do { (s, p) = try SessionRoutes.editor(app, registry, req); try app.limit(.ops, p) } catch let e as APIError { r.send(e); return } catch {
+                r.send(APIError(500, "internal", "internal error")); return
+            }
+            let id = req.parameter("id") ?? ""
+            s.queue.async {
+                s.applyProposal(id, user: p) { result in
+                    switch result {
+                    case .success(let body): r.sendJSON(200, body)
+                    case .failure(let e): r.send(e)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// A `JSONWriter` tree as a JSON value (for job results built as dictionaries).
+    static func of(_ tree: [String: Any]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(JSONWriter.encode(tree)))
+    }
+}
