@@ -121,11 +121,12 @@ enum LayoutProposal {
         return Outcome(proposal: proposal, changes: changes(from: current, to: proposal), prediction: prediction, solution: solution)
     }
 
-    /// The ops that turn `current` into `proposal`: clears of every slot whose product goes, then the
-    /// placements of every slot whose product is new (so a 2-wide product finds its neighbour free).
+    /// The ops that turn `current` into `proposal`: clears of the slots that end up empty (or under the
+    /// right half of a 2-wide product) first, so every 2-wide product finds its neighbour free; then, in
+    /// slot order, a placement wherever the product changes (a placement replaces what the slot held).
     static func changes(from current: Planogram, to proposal: Planogram) -> [SessionOp] {
         var clears: [SessionOp] = [], places: [SessionOp] = []
-        for (slot, f) in current.sortedFacings where proposal.facings[slot]?.productID != f.productID {
+        for (slot, _) in current.sortedFacings where proposal.facings[slot] == nil {
             clears.append(.clear(slot: slot))
         }
         for (slot, f) in proposal.sortedFacings {

@@ -383,6 +383,30 @@ class WebTests(unittest.TestCase):
         self.assertTrue(f.find_elements(By.CSS_SELECTOR, f'#experiment-list [data-experiment="{eid}"] a'))
         shot(f, "8b-fleet")
 
+    def test_9b_one_editor_proposes_both_see_the_diff_the_other_applies_it(self):
+        a = self.open(self.ann, "#/editor?device=VM-004&cabinet=0")
+        b = self.open(self.bob, "#/editor?device=VM-004&cabinet=0")
+        self.live(a)
+        self.live(b)
+        a.find_element(By.ID, "optimize").click()
+        for d in (a, b):
+            self.wait(d, lambda d: d.find_element(By.ID, "proposal").is_displayed(), timeout=30, what="proposal shown")
+            self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#grid .slot.proposal-in"), what="diff on the grid")
+        # What the proposal puts where, as Bob's page draws it.
+        incoming = {c.find_element(By.XPATH, "..").get_attribute("data-slot"): c.get_attribute("data-product")
+                    for c in b.find_elements(By.CSS_SELECTOR, "#grid .slot .proposed")}
+        self.assertTrue(incoming)
+        self.assertIn("Ann", b.find_element(By.ID, "proposal").text)
+        self.assertIn("% predicted revenue", b.find_element(By.ID, "proposal").text)
+        shot(b, "9b-proposal")
+        b.find_element(By.ID, "proposal-apply").click()
+        for d in (a, b):
+            self.wait(d, lambda d: not d.find_element(By.ID, "proposal").is_displayed(), what="proposal gone once applied")
+            for slot, product in incoming.items():
+                self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-slot="{slot}"] .tile[data-product="{product}"]'),
+                          what=f"{product} in {slot}")
+        shot(a, "9b-applied")
+
     def test_9_an_op_event_slower_than_its_reply_still_selects_the_placed_product(self):
         # The reply to an op and its `op` event arrive on two connections in either order. When the event
         # comes second, the panel must still show the product just placed (and its explanation), not the

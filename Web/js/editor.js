@@ -9,7 +9,7 @@ import { drawHeatmap } from "./heatmap.js";
 import { Panel } from "./panel.js";
 
 const EVENTS = ["snapshot", "op", "presence", "drag", "score", "heatmap", "revenue", "reasoning", "reasoning_done",
-                "reasoning_error", "checkpoint", "published", "shutdown"];
+                "reasoning_error", "checkpoint", "published", "proposal", "shutdown"];
 
 export async function mountEditor(root, params, setConnection) {
   const me = claims() || {};
@@ -37,6 +37,9 @@ export async function mountEditor(root, params, setConnection) {
   const revenueBox = el("div", { id: "revenue", class: "revenue" }, "…");
   const presenceBox = el("ul", { id: "presence", class: "presence", "aria-label": "People in this session" });
   const publishButton = el("button", { id: "publish", class: "primary", hidden: me.role === "driver" }, "Publish");
+  const optimizeButton = el("button", { id: "optimize", class: "secondary", hidden: !canEdit }, "Optimize");
+  // The newest proposal of the optimizer: drawn on the grid as a diff until someone applies or dismisses it.
+  const proposalBar = el("div", { id: "proposal", class: "proposal-bar", hidden: true });
   const versionBox = el("span", { id: "version", class: "muted" });
   const grid = el("div", { id: "grid", class: "grid", style: `--cols:${cabinet.columns}` });
   const heat = el("canvas", { id: "heat", class: "heat", hidden: true });
@@ -45,7 +48,8 @@ export async function mountEditor(root, params, setConnection) {
   const mode = el("span", { class: "badge" }, canEdit ? "editing" : "watching (read-only)");
   const status = el("p", { id: "kb-status", class: "muted kb-status", role: "status", "aria-live": "polite" });
   root.replaceChildren(el("section", { class: "editor" },
-    el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, mode, versionBox, revenueBox, presenceBox, publishButton),
+    el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, mode, versionBox, revenueBox, presenceBox, optimizeButton, publishButton),
+    proposalBar,
     el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat, status), panel.root)));
 
   // ---- session
@@ -55,6 +59,7 @@ export async function mountEditor(root, params, setConnection) {
   let published = false; // showing the published planogram, not a live session
   const remoteDrags = new Map(); // user → {slot, name, score, ok}
   let myPreview = null; // {slot, score, ok}
+  let proposal = null; // the optimizer's newest: {proposal_id, changes, planogram, lift_percentage, predicted_revenue, by, name, base_version}
   const sid = `${device.device_id}~${cabinet.cabinet_index}`;
   try {
     await api("POST", "/api/sessions", { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
@@ -65,6 +70,7 @@ export async function mountEditor(root, params, setConnection) {
     draft = new Draft({ planogram: p, version: p.version, seq: 0 }, products);
     mode.textContent = "published planogram (read-only)";
     publishButton.hidden = true;
+    optimizeButton.hidden = true;
     heatToggle.hidden = true;
     versionBox.textContent = `v${p.version}`;
     revenueBox.replaceChildren();
@@ -127,6 +133,7 @@ export async function mountEditor(root, params, setConnection) {
     grid.replaceChildren(...cells);
     if (hadFocus && focusSlot) { const f = grid.querySelector(`[data-slot="${focusSlot}"]`); if (f) f.focus(); }
     renderOverlays();
+    renderProposal();
     if (!heat.hidden) drawHeatmap(heat, grid, heatCells);
   }
 
@@ -172,6 +179,49 @@ export async function mountEditor(root, params, setConnection) {
   grid.addEventListener("focusin", (e) => { const c = e.target.closest && e.target.closest(".slot"); if (c) focusSlot = c.dataset.slot; });
 
   /// Other editors' drags and my own preview score, over the cells, without rebuilding them.
+  function renderProposal() {
+    for (const c of grid.querySelectorAll(".slot")) c.classList.remove("proposal-in", "proposal-out");
+    for (const o of grid.querySelectorAll(".proposed")) o.remove();
+    if (!proposal || !draft || proposal.base_version !== draft.version) {
+      proposalBar.hidden = true;
+      if (proposal && draft && proposal.base_version !== draft.version) proposal = null; // the draft moved on: stale
+      return;
+    }
+    const next = new Map(proposal.planogram.slots.map((x) => [x.slot, x.product_id]));
+    for (const c of proposal.changes) {
+      const cell = grid.querySelector(`[data-slot="${c.slot}"]`);
+      if (!cell) continue;
+      if (c.type === "clear" && !next.has(c.slot)) cell.classList.add("proposal-out");
+      if (c.type === "place") {
+        cell.classList.add("proposal-in");
+        const p = products.get(c.product_id);
+        cell.append(el("span", { class: "proposed", dataset: { product: c.product_id } }, `→ ${p ? p.name : c.product_id}`));
+      }
+    }
+    const lift = Number(proposal.lift_percentage || 0);
+    const apply = el("button", { id: "proposal-apply", class: "primary", hidden: !canEdit }, "Apply");
+    const dismiss = el("button", { id: "proposal-dismiss", class: "secondary" }, "Dismiss");
+    apply.addEventListener("click", async () => {
+      apply.disabled = true;
+      try { await api("POST", `/api/sessions/${sid}/proposals/${proposal.proposal_id}/apply`, {}); proposal = null; renderProposal(); }
+      catch (e) { apply.disabled = false; toast(e.message); }
+    });
+    dismiss.addEventListener("click", () => { proposal = null; renderProposal(); });
+    proposalBar.replaceChildren(
+      el("span", {}, `${proposal.name || proposal.by} proposes ${proposal.changes.length} change(s): ${lift >= 0 ? "+" : ""}${lift.toFixed(1)} % predicted revenue`
+        + ` (${money(proposal.predicted_revenue)} over ${proposal.forecast_days || 30} days${proposal.gap > 0 ? `, within ${(proposal.gap * 100).toFixed(2)} % of the optimum` : ", optimal"})`),
+      apply, dismiss);
+    proposalBar.hidden = false;
+  }
+
+  optimizeButton.addEventListener("click", async () => {
+    optimizeButton.disabled = true;
+    optimizeButton.textContent = "Optimizing…";
+    try { await api("POST", `/api/sessions/${sid}/propose`, { time_limit_seconds: 10 }); }
+    catch (e) { toast(e.message); }
+    finally { setTimeout(() => { optimizeButton.disabled = false; optimizeButton.textContent = "Optimize"; }, 500); }
+  });
+
   function renderOverlays() {
     for (const o of grid.querySelectorAll(".remote-drag, .preview")) o.remove();
     const cellOf = (slot) => grid.querySelector(`[data-slot="${slot}"]`) || (draft && draft.anchor(slot) && grid.querySelector(`[data-slot="${draft.anchor(slot)}"]`));
@@ -366,6 +416,7 @@ export async function mountEditor(root, params, setConnection) {
         case "reasoning": panel.reasoningDelta(d); break;
         case "reasoning_error": panel.reasoningError(d); break;
         case "reasoning_done": panel.reasoningDone(d); break;
+        case "proposal": proposal = d; renderProposal(); break;
         case "published": toast(`Version ${d.planogram_version} published by ${d.name || d.by}`, "ok"); break;
         default: break;
       }
