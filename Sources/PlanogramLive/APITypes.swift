@@ -354,6 +354,32 @@ struct RouteSolverRunBody: Codable {
     enum CodingKeys: String, CodingKey { case name, seconds, timeLimitSeconds = "time_limit_seconds", feasible }
 }
 
+// MARK: - Recommendations (SPEC §13)
+
+/// `GET /api/devices/{id}/recommendations`.
+struct RecommendationsResponse: Encodable {
+    let deviceID: String
+    let venueType: String
+    let recommendations: [RecommendationBody]
+
+    enum CodingKeys: String, CodingKey { case deviceID = "device_id", venueType = "venue_type", recommendations }
+}
+
+struct RecommendationBody: Encodable {
+    let productID: String
+    let name: String
+    let category: String
+    let expectedUnitsPerDay: Double
+    let expectedRevenuePerDay: Double
+    let basis: String
+    let newToDevice: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case productID = "product_id", name, category, expectedUnitsPerDay = "expected_units_per_day",
+             expectedRevenuePerDay = "expected_revenue_per_day", basis, newToDevice = "new_to_device"
+    }
+}
+
 // MARK: - Experiments and fleet KPIs (SPEC §14)
 
 /// `POST /api/experiments`. `treatment` is `{cabinets: [{device_id, cabinet_index, planogram}]}` or

@@ -4,9 +4,9 @@ import Optimizer
 import PlanogramDomain
 
 /// The optimizer applied to one cabinet (SPEC §13): the request's options and the models become a
-/// `LayoutProblem` (each candidate's value at each slot: price, or margin, × the demand model's rate there
-/// × availability of the slot's capacity over the device's service interval, with the count model's
-/// overdispersion), CBC solves it, and the answer is compared with the current layout by the Part 1
+/// `LayoutProblem` (each candidate's value at each slot: price, or margin, × the demand model's rate there —
+/// venue-level demand for a product the device has never sold — × availability of the slot's capacity over
+/// the device's service interval, with the count model's overdispersion), CBC solves it, and the answer is compared with the current layout by the Part 1
 /// forecaster and turned into the ordinary ops that lead there (clears first, then placements).
 enum LayoutProposal {
     struct Options: Sendable {
@@ -81,7 +81,8 @@ enum LayoutProposal {
         }
     }
 
-    static func solve(current: Planogram, cabinet: Cabinet, models: InsightsEngine.Snapshot, options o: Options) throws(APIError) -> Outcome {
+    static func solve(current: Planogram, cabinet: Cabinet, models: InsightsEngine.Snapshot, venues: VenueDemand? = nil,
+                      options o: Options) throws(APIError) -> Outcome {
         let catalog = models.products
         var candidates = (o.candidates ?? catalog.keys.sorted()).compactMap { catalog[$0] }.filter { $0.temperature.fits(in: cabinet.temperature) }
         // Locked slots keep their product; every product a request names stays a candidate.
@@ -100,7 +101,10 @@ enum LayoutProposal {
             let unitValue = o.objective == "margin" ? p.price - p.unitCost : p.price
             return (0..<(cabinet.rows * cabinet.columns)).map { k in
                 let slot = SlotCode(row: k / cabinet.columns, column: k % cabinet.columns)
-                let lambda = models.model.rate(productID: p.id, deviceID: cabinet.deviceID, cabinet: cabinet, slot: slot) * f.meanScale
+                // A product the device has never sold: its venue-level demand (SPEC §13) at that position.
+                let base = venues.flatMap { v in v.carried(productID: p.id, deviceID: cabinet.deviceID) ? nil : v.rate(productID: p.id, deviceID: cabinet.deviceID)?.rate }
+                    ?? models.model.baseRate(productID: p.id, deviceID: cabinet.deviceID)
+                let lambda = base * models.model.positionMultiplier(cabinet, slot) * f.meanScale
                 return unitValue * lambda * availability(lambdaPerDay: lambda, capacity: capacity, intervalDays: interval, size: f.countSize)
             }
         }

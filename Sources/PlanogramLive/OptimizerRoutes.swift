@@ -13,10 +13,11 @@ struct OptimizerRoutes {
     let insights: InsightsEngine
     let runner: JobRunner
     let registry: SessionRegistry
+    let venues: VenueDemandCache
     static let roles: Set<Role> = [.merchandiser, .manager, .admin]
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights, runner = self.runner, registry = self.registry
+        let app = self.app, insights = self.insights, runner = self.runner, registry = self.registry, venues = self.venues
         router.post("/api/planograms/optimize", name: "optimize") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
@@ -32,7 +33,7 @@ struct OptimizerRoutes {
                 try LayoutProposal.checkLocked(options, current: current)
                 guard let id = runner.submit(kind: "optimize", by: p.subject, { ctx in
                     ctx.progress(0.05, "solving \(cabinet.rows * cabinet.columns) slots (\(Int(options.timeLimit)) s at most)")
-                    let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, options: options)
+                    let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venues.demand(snap), options: options)
                     return try JSONValue.of(LayoutProposal.body(outcome))
                 }) else {
                     throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
@@ -60,7 +61,7 @@ struct OptimizerRoutes {
                 let proposalID = "prop_" + (0..<10).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
                 guard let job = runner.submit(kind: "propose", by: p.subject, { ctx in
                     ctx.progress(0.05, "solving the draft of \(s.id)")
-                    let outcome = try LayoutProposal.solve(current: current, cabinet: s.cabinet, models: snap, options: options)
+                    let outcome = try LayoutProposal.solve(current: current, cabinet: s.cabinet, models: snap, venues: venues.demand(snap), options: options)
                     let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))
                     let changes = outcome.changes
                     s.queue.async {

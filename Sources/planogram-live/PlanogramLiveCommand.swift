@@ -194,6 +194,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
     @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
+    @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
@@ -208,6 +209,12 @@ struct Backtest: ParsableCommand {
         defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
         let store = try Store(path: path)
         let history = try InsightsEngine.loadHistory(store)
+        if venue {
+            let r = VenueBacktest.run(history)
+            print(String(format: "leave-one-device-out over %d devices: recall of the top 10 sellers %.1f %% (fleet best-seller list %.1f %%), WAPE of units per product %.1f %% (fleet best-seller list %.1f %%)",
+                         r.devices, r.recallAt10 * 100, r.baselineRecallAt10 * 100, r.wape * 100, r.baselineWAPE * 100))
+            return
+        }
         if plan {
             guard (7...120).contains(replayDays) else { throw ValidationError("--replay-days must be 7…120") }
             let first = Int64(history.lastDay) + 1 - Int64(replayDays)

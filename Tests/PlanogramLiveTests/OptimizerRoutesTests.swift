@@ -126,4 +126,26 @@ final class OptimizerRoutesTests: XCTestCase {
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/propose", token: s.token(.manager), json: [:]).status, 403, "managers watch")
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/proposals/prop_nope/apply", token: ann).status, 404)
     }
+
+    func testRecommendationsRankEveryFittingProductWithItsBasis() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let r = try s.request("GET", "/api/devices/VM-001/recommendations?limit=500", token: s.token(.driver, devices: ["VM-001"]))
+        XCTAssertEqual(r.status, 200, r.text)
+        let recs = try XCTUnwrap(r.json["recommendations"] as? [[String: Any]])
+        let cat = s.server.app.catalog.current
+        let cabinets = cat.cabinets(of: "VM-001")
+        let fitting = cat.products.values.filter { p in cabinets.contains { c in p.temperature.fits(in: c.temperature) && c.rowHeightsMM.contains { p.heightMM <= $0 } } }
+        XCTAssertEqual(recs.count, fitting.count, "every product that fits a cabinet is ranked")
+        let revenue = recs.map { $0["expected_revenue_per_day"] as! Double }
+        XCTAssertEqual(revenue, revenue.sorted(by: >))
+        let new = recs.filter { $0["new_to_device"] as? Bool == true }
+        XCTAssertFalse(new.isEmpty, "a 3-device fleet leaves products this device never sold")
+        XCTAssertTrue(new.allSatisfy { ["venue", "fleet"].contains($0["basis"] as? String) }, "a product it never sold rests on its venue or the fleet")
+        XCTAssertTrue(recs.contains { $0["basis"] as? String == "device" })
+        XCTAssertTrue(recs.allSatisfy { ($0["expected_units_per_day"] as? Double ?? -1) >= 0 })
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/recommendations?limit=0", token: s.token(.manager)).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-002/recommendations", token: s.token(.driver, devices: ["VM-001"])).status, 403)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-404/recommendations", token: s.token(.manager)).status, 404)
+    }
 }
