@@ -444,6 +444,11 @@ class WebTests(unittest.TestCase):
         self.assertIn("ambient", offered)
         self.assertIn("chilled", offered)
         self.assertNotIn("frozen", offered)
+        # Recommended for this venue: products that fit, each with what its estimate rests on.
+        recs = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#recommended .chip"), what="recommendations")
+        for c in recs:
+            self.assertIn(c.get_attribute("data-basis"), ["device", "venue", "fleet"])
+            self.assertIn(temperature[c.get_attribute("data-product")], ["ambient", "chilled"])
 
     def test_7_a_driver_ticks_off_a_stop_on_a_phone_and_the_visit_is_recorded(self):
         s = self.server

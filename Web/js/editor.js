@@ -94,8 +94,23 @@ export async function mountEditor(root, params, setConnection) {
     }));
   };
   search.addEventListener("input", renderPalette);
-  palette.append(el("h2", {}, "Products"), search, chips);
+  // Recommended for this venue (SPEC §13): the best expected revenue per day here, with what it rests on.
+  const recommended = el("div", { id: "recommended", class: "chips recommended" });
+  palette.append(el("h2", {}, "Recommended here"), recommended, el("h2", {}, "Products"), search, chips);
   renderPalette();
+  if (canEdit) {
+    api("GET", `/api/devices/${encodeURIComponent(device.device_id)}/recommendations?limit=40`).then((r) => {
+      const fitting = new Set(fits.map((p) => p.product_id));
+      recommended.replaceChildren(...r.recommendations.filter((x) => fitting.has(x.product_id)).slice(0, 6).map((x) => {
+        const p = products.get(x.product_id);
+        const chip = el("div", { class: "chip rec", dataset: { product: x.product_id, basis: x.basis }, style: `--cat:${categoryColour(x.category)}`,
+          title: `${x.expected_units_per_day} units/day expected here (${x.basis} basis)` },
+          el("b", {}, x.name), el("span", {}, `${money(x.expected_revenue_per_day)}/day · ${x.new_to_device ? "new · " : ""}${x.basis}${p && p.width_cols === 2 ? " · 2 wide" : ""}`));
+        chip.addEventListener("pointerdown", (ev) => startDrag(ev, chip, x.product_id, null));
+        return chip;
+      }));
+    }).catch(() => recommended.replaceChildren(el("p", { class: "muted" }, "No recommendations (the models are not ready).")));
+  }
 
   // ---- grid
   let dragging = false, gridDirty = false;
