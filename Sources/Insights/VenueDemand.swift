@@ -28,7 +28,7 @@ public struct VenueDemand: Sendable {
     let productIndex: [String: Int32]
 
     /// Units and position-weighted exposure per device and product, from the history (days before `before`).
-    public struct Exposure: Sendable {
+    public struct Exposure: Sendable, Codable {
         public var units: [String: [Int32: Double]] = [:]
         public var days: [String: [Int32: Double]] = [:]
     }
@@ -97,7 +97,7 @@ public struct VenueDemand: Sendable {
     /// Units per in-stock day of `productID` at the best position of `deviceID`, and what it rests on.
     /// A device not in the fit (new, or left out) has the traffic of its venue type's devices.
     public func rate(productID: String, deviceID: String) -> (rate: Double, basis: Basis)? {
-        guard let pi = productIndex[productID] else { return nil }
+        guard !traffic.isEmpty, let pi = productIndex[productID] else { return nil }
         let p = Int(pi)
         let venue = venueOf[deviceID]
         let t = traffic[deviceID] ?? {

@@ -22,14 +22,17 @@ public final class InsightsEngine: @unchecked Sendable {
         public let builtAt: Date
         /// The count side of demand (trend, overdispersion) for forecasts, stock-outs and pick lists.
         public let counts: DemandCounts
+        /// Units and exposure per device and product, for venue-level demand (`VenueDemand`).
+        public let exposure: VenueDemand.Exposure
     }
 
     /// What the store keeps: the Part 1 models and the count model, fitted together.
     struct StoredFit: Codable {
-        static let format = 2
+        static let format = 3
         var format = StoredFit.format
         var models: StoredModels
         var counts: DemandCounts
+        var exposure: VenueDemand.Exposure
     }
 
     private let lock = NSLock()
@@ -73,7 +76,7 @@ public final class InsightsEngine: @unchecked Sendable {
             let stored = fit.models
             guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
             let (model, affinity) = stored.restore()
-            swap(Self.snapshot(model, affinity, fit.counts, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
+            swap(Self.snapshot(model, affinity, fit.counts, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
             let fresh = stored.fingerprint == (try Self.historyFingerprint(store))
             logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
                                                                     "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
@@ -110,9 +113,10 @@ public final class InsightsEngine: @unchecked Sendable {
         let model = DemandModel.fit(history)
         let affinity = AffinityTable(history: history)
         let counts = DemandCounts.fit(model: model)
-        let snap = Self.snapshot(model, affinity, counts, builtAt: Date())
+        let exposure = VenueDemand.exposure(history)
+        let snap = Self.snapshot(model, affinity, counts, exposure, builtAt: Date())
         try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
-                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts))
+                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure))
         swap(snap, fingerprint: fingerprint)
         logger.info("insights fitted", metadata: ["model": "\(DemandModel.version)", "slot_series": "\(history.series.count)",
                                                   "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
@@ -120,11 +124,12 @@ public final class InsightsEngine: @unchecked Sendable {
         return snap
     }
 
-    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, builtAt: Date) -> Snapshot {
+    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, _ exposure: VenueDemand.Exposure,
+                                 builtAt: Date) -> Snapshot {
         Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
                  forecaster: RevenueForecaster(model: model, affinity: affinity),
                  products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt,
-                 counts: counts)
+                 counts: counts, exposure: exposure)
     }
 
     private func swap(_ snap: Snapshot, fingerprint f: String) {

@@ -72,6 +72,10 @@ enum LayoutProposal {
         var changes: [SessionOp]
         var prediction: RevenuePrediction
         var solution: LayoutSolution
+        /// The lift by the optimizer's own model (extra facings share their product's demand), against
+        /// the current layout's value under the same model; the Part 1 forecaster counts every facing's
+        /// demand in full, so its lift is larger wherever the proposal repeats a product.
+        var modelLiftPercentage: Double
     }
 
     /// Locked slots must hold a product in `current` (they keep it).
@@ -122,7 +126,9 @@ enum LayoutProposal {
                                                : current.facings[slot]?.capacity ?? capacity)
         }
         let prediction = f.predict(cabinet: cabinet, current: current, proposed: proposal, forecastDays: 30, changeCostPerSlot: 0)
-        return Outcome(proposal: proposal, changes: changes(from: current, to: proposal), prediction: prediction, solution: solution)
+        let before = problem.objective(current.facings.mapValues(\.productID))
+        return Outcome(proposal: proposal, changes: changes(from: current, to: proposal), prediction: prediction, solution: solution,
+                       modelLiftPercentage: before > 0 ? (solution.objective - before) / before * 100 : 0)
     }
 
     /// The ops that turn `current` into `proposal`: clears of the slots that end up empty (or under the
@@ -146,6 +152,7 @@ enum LayoutProposal {
             "planogram": ["slots": o.proposal.sortedFacings.map { ["slot": $0.0.description, "product_id": $0.1.productID, "capacity": $0.1.capacity] }],
             "predicted_revenue": InsightJSON.round2(o.prediction.predictedRevenue), "baseline_revenue": InsightJSON.round2(o.prediction.baselineRevenue),
             "lift_percentage": InsightJSON.round2(o.prediction.liftPercentage), "forecast_days": o.prediction.forecastDays,
+            "model_lift_percentage": InsightJSON.round2(o.modelLiftPercentage),
             "gap": (o.solution.gap * 1e6).rounded() / 1e6, "proven_optimal": o.solution.provenOptimal,
             "solver_seconds": (o.solution.seconds * 100).rounded() / 100, "changes": o.changes.map(\.json),
         ]

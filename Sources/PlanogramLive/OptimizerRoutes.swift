@@ -41,6 +41,38 @@ struct OptimizerRoutes {
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
+        router.post("/api/planograms/optimize/batch", name: "optimize_batch") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, [.manager, .admin])
+                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                let cat = app.catalog.current
+                var ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
+                if let list = body["device_ids"] {
+                    guard let l = list as? [String], !l.isEmpty else { throw APIError.badRequest("device_ids must be a non-empty array") }
+                    if let unknown = l.first(where: { cat.devices[$0] == nil }) { throw APIError.unprocessable("unknown_device", "no device \(unknown)") }
+                    for d in l { try app.auth.requireDevice(p, d) }
+                    ids = l.sorted()
+                } else if let v = body["venue_type"] {
+                    guard let text = v as? String, let venue = VenueType(rawValue: text) else { throw APIError.unprocessable("unknown_venue_type", "no venue type \(v)") }
+                    ids = ids.filter { cat.devices[$0]?.venueType == venue }
+                }
+                guard !ids.isEmpty else { throw APIError.unprocessable("no_devices", "no device to optimize") }
+                var limit = 10.0
+                if let v = body["time_limit_seconds"] {
+                    guard let t = v as? Double ?? (v as? Int).map(Double.init), t >= 1, t <= 120 else { throw APIError.badRequest("time_limit_seconds must be 1…120") }
+                    limit = t
+                }
+                let snap = try InsightRoutes.snapshot(insights)
+                let timeLimit = limit, devices = ids
+                guard let id = runner.submit(kind: "optimize_batch", by: p.subject, { ctx in
+                    try OptimizeBatch.run(app: app, snap: snap, venues: venues.demand(snap), deviceIDs: devices, timeLimit: timeLimit,
+                                          cancelled: { ctx.isCancelled }, progress: { ctx.progress(0.02 + 0.96 * $0, $1) })
+                }) else {
+                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                }
+                return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
+            }
+        }
         router.post("/api/sessions/{sid}/propose", name: "session_propose") { req, r in
             let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
             do {

@@ -12,8 +12,7 @@ final class VenueDemandCache: @unchecked Sendable {
     func demand(_ snap: InsightsEngine.Snapshot) -> VenueDemand {
         lock.lock(); defer { lock.unlock() }
         if let c = cached, c.builtAt == snap.builtAt { return c.demand }
-        let h = snap.model.history
-        let d = VenueDemand(history: h, exposure: VenueDemand.exposure(h))
+        let d = VenueDemand(history: snap.model.history, exposure: snap.exposure)
         cached = (snap.builtAt, d)
         return d
     }
@@ -47,8 +46,10 @@ struct RecommendationRoutes {
                 let fits = { (prod: Product) in
                     cabinets.contains { c in prod.temperature.fits(in: c.temperature) && c.rowHeightsMM.contains { prod.heightMM <= $0 } }
                 }
-                let ranked = cat.products.values.filter(fits).compactMap { prod -> RecommendationBody? in
-                    guard let (rate, basis) = demand.rate(productID: prod.id, deviceID: id) else { return nil }
+                let ranked = cat.products.values.filter(fits).map { prod -> RecommendationBody in
+                    // Without exposure on record (none imported yet), the demand model's pooled estimate stands in.
+                    let (rate, basis) = demand.rate(productID: prod.id, deviceID: id)
+                        ?? (snap.model.baseRate(productID: prod.id, deviceID: id), VenueDemand.Basis.fleet)
                     return RecommendationBody(productID: prod.id, name: prod.name, category: prod.category,
                                               expectedUnitsPerDay: InsightJSON.round3(rate), expectedRevenuePerDay: InsightJSON.round2(rate * prod.price),
                                               basis: basis.rawValue, newToDevice: !demand.carried(productID: prod.id, deviceID: id))

@@ -148,4 +148,24 @@ final class OptimizerRoutesTests: XCTestCase {
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-002/recommendations", token: s.token(.driver, devices: ["VM-001"])).status, 403)
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-404/recommendations", token: s.token(.manager)).status, 404)
     }
+
+    func testModelsLoadedAfterARestartKeepVenueDemandAndTheOptimizerWorking() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let fresh = try XCTUnwrap(s.server.insights.current)
+        // A second engine on the same store, as after a restart: the models come from the store.
+        let restarted = InsightsEngine(store: s.server.store, logger: .init(label: "test"))
+        XCTAssertTrue(restarted.loadStored())
+        let loaded = try XCTUnwrap(restarted.current)
+        XCTAssertTrue(loaded.model.history.series.isEmpty, "a stored fit carries no day series")
+        let a = VenueDemandCache().demand(fresh), b = VenueDemandCache().demand(loaded)
+        for p in fresh.products.keys.sorted().prefix(20) {
+            XCTAssertEqual(a.rate(productID: p, deviceID: "VM-001")?.rate ?? -1, b.rate(productID: p, deviceID: "VM-001")?.rate ?? -2, accuracy: 1e-12, p)
+        }
+        let cabinet = try XCTUnwrap(s.server.app.catalog.current.cabinet("VM-001", 0))
+        let current = try XCTUnwrap(try s.server.app.published.current(CabinetKey("VM-001", 0)))
+        let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: loaded, venues: b, options: .init())
+        XCTAssertFalse(outcome.proposal.facings.isEmpty)
+        XCTAssertLessThanOrEqual(outcome.solution.gap, 0.01)
+    }
 }

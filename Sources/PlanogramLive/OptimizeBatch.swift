@@ -1,0 +1,87 @@
+import Foundation
+import Insights
+import Logging
+import PlanogramDomain
+import Store
+
+/// The optimizer over many cabinets (SPEC §13 `POST /api/planograms/optimize/batch`, and `planogram-live
+/// optimize-fleet` for the benchmark): every cabinet of the chosen devices against its published planogram,
+/// one result each (kept in the job's result as a proposal: the planogram, the predicted lift, the gap and
+/// the changes), with progress per cabinet.
+public enum OptimizeBatch {
+    public struct CabinetResult: Codable, Sendable {
+        public var deviceID: String
+        public var cabinetIndex: Int
+        public var venueType: String
+        public var baselineRevenue: Double
+        public var predictedRevenue: Double
+        public var liftPercentage: Double
+        /// The lift by the optimizer's model (extra facings share demand).
+        public var modelLiftPercentage: Double
+        public var gap: Double
+        public var seconds: Double
+        public var changes: Int
+        public var error: String?
+        public var planogram: [[String: String]]?
+
+        enum CodingKeys: String, CodingKey {
+            case deviceID = "device_id", cabinetIndex = "cabinet_index", venueType = "venue_type", baselineRevenue = "baseline_revenue",
+                 predictedRevenue = "predicted_revenue", liftPercentage = "lift_percentage", modelLiftPercentage = "model_lift_percentage", gap, seconds, changes, error, planogram
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var cabinets: [CabinetResult]
+        public var baselineRevenue: Double
+        public var predictedRevenue: Double
+        public var liftPercentage: Double
+        enum CodingKeys: String, CodingKey {
+            case cabinets, baselineRevenue = "baseline_revenue", predictedRevenue = "predicted_revenue", liftPercentage = "lift_percentage"
+        }
+    }
+
+    static func run(app: AppContext, snap: InsightsEngine.Snapshot, venues: VenueDemand, deviceIDs: [String], timeLimit: Double,
+                    objective: String = "revenue", cancelled: () -> Bool, progress: (Double, String) -> Void) throws -> Result {
+        let cat = app.catalog.current
+        let work = deviceIDs.flatMap { id in cat.cabinets(of: id).map { (id, $0) } }
+        var out: [CabinetResult] = []
+        for (n, (id, cabinet)) in work.enumerated() {
+            if cancelled() { throw JobFailure(message: "cancelled") }
+            progress(Double(n) / Double(max(work.count, 1)), "cabinet \(n + 1)/\(work.count): \(id) #\(cabinet.index)")
+            guard let current = try app.published.current(CabinetKey(id, cabinet.index)) else { continue }
+            var o = LayoutProposal.Options()
+            o.objective = objective
+            o.timeLimit = timeLimit
+            let venue = cat.devices[id]?.venueType.rawValue ?? ""
+            do {
+                let r = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venues, options: o)
+                out.append(CabinetResult(deviceID: id, cabinetIndex: cabinet.index, venueType: venue,
+                                         baselineRevenue: InsightJSON.round2(r.prediction.baselineRevenue),
+                                         predictedRevenue: InsightJSON.round2(r.prediction.predictedRevenue),
+                                         liftPercentage: InsightJSON.round2(r.prediction.liftPercentage),
+                                         modelLiftPercentage: InsightJSON.round2(r.modelLiftPercentage), gap: (r.solution.gap * 1e6).rounded() / 1e6,
+                                         seconds: (r.solution.seconds * 100).rounded() / 100, changes: r.changes.count, error: nil,
+                                         planogram: r.proposal.sortedFacings.map { ["slot": $0.0.description, "product_id": $0.1.productID] }))
+            } catch {
+                out.append(CabinetResult(deviceID: id, cabinetIndex: cabinet.index, venueType: venue, baselineRevenue: 0, predictedRevenue: 0,
+                                         liftPercentage: 0, modelLiftPercentage: 0, gap: 0, seconds: 0, changes: 0, error: error.message, planogram: nil))
+            }
+        }
+        let base = out.reduce(0) { $0 + $1.baselineRevenue }, pred = out.reduce(0) { $0 + $1.predictedRevenue }
+        return Result(cabinets: out, baselineRevenue: InsightJSON.round2(base), predictedRevenue: InsightJSON.round2(pred),
+                      liftPercentage: base > 0 ? InsightJSON.round2((pred - base) / base * 100) : 0)
+    }
+
+    /// The whole fleet of a database, for the command line: models loaded (or fitted), every cabinet solved.
+    public static func fleet(databasePath: String, timeLimit: Double, configuration: AppConfiguration = AppConfiguration(),
+                             logger: Logger = Logger(label: "planogram-live"), progress: (Double, String) -> Void) throws -> Result {
+        let store = try Store(path: databasePath)
+        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
+        let insights = InsightsEngine(store: store, logger: logger)
+        if !insights.loadStored() { try insights.rebuild() }
+        guard let snap = insights.current else { throw JobFailure(message: "no models") }
+        let venues = VenueDemandCache().demand(snap)
+        return try run(app: app, snap: snap, venues: venues, deviceIDs: app.catalog.current.devices.keys.sorted(), timeLimit: timeLimit,
+                       cancelled: { false }, progress: progress)
+    }
+}
