@@ -20,7 +20,7 @@ public enum VenueBacktest {
         var recall = 0.0, baseRecall = 0.0, err = 0.0, baseErr = 0.0, total = 0.0, n = 0
         for d in exposure.units.keys.sorted() {
             let model = VenueDemand(history: h, exposure: exposure, excluding: [d])
-            let carried = (exposure.days[d] ?? [:]).filter { $0.value >= VenueDemand.basisDays }.map(\.key)
+            let carried = (exposure.days[d] ?? [:]).filter { $0.value >= VenueDemand.basisDays }.map(\.key).sorted()
             guard carried.count >= 10 else { continue }
             let ids = carried.map { h.products[Int($0)].id }
             let actualUnits = carried.map { exposure.units[d]?[$0] ?? 0 }

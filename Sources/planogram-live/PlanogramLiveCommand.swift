@@ -199,14 +199,8 @@ struct Backtest: ParsableCommand {
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
         guard (1...26).contains(origins) else { throw ValidationError("--origins must be 1…26") }
-        var path = db ?? ""
-        if let fixtures {
-            path = NSTemporaryDirectory() + "backtest-\(getpid()).db"
-            try? FileManager.default.removeItem(atPath: path)
-            FileHandle.standardError.write(Data("importing \(fixtures)\n".utf8))
-            _ = try Importer(store: try Store(path: path)).importDirectory(fixtures)
-        }
-        defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
+        let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "backtest")
+        defer { cleanup() }
         let store = try Store(path: path)
         let history = try InsightsEngine.loadHistory(store)
         if venue {
@@ -353,14 +347,8 @@ struct CompareRoutes: ParsableCommand {
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
         guard (1...365).contains(days), timeLimit > 0, timeLimit <= 600 else { throw ValidationError("--days 1…365, --time-limit 0…600") }
-        var path = db ?? ""
-        if let fixtures {
-            path = NSTemporaryDirectory() + "compare-routes-\(getpid()).db"
-            try? FileManager.default.removeItem(atPath: path)
-            let store = try Store(path: path)
-            _ = try Importer(store: store).importDirectory(fixtures)
-        }
-        defer { if fixtures != nil { try? FileManager.default.removeItem(atPath: path) } }
+        let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "compare-routes")
+        defer { cleanup() }
         let config = try AppConfiguration.fromEnvironment()
         let err = FileHandle.standardError
         let rows = try RouteHistory.compare(store: try Store(path: path), configuration: config, solver: RouteSolver.configured(), days: days,
@@ -398,14 +386,8 @@ struct CalibrateExperiments: ParsableCommand {
         guard (1...100_000).contains(splits), preDays >= 7, postDays >= 7 else { throw ValidationError("--splits 1…100000, --pre-days and --post-days at least 7") }
         let levels = effects.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.map { $0 / 100 }
         guard !levels.isEmpty else { throw ValidationError("--effects: percentages separated by commas") }
-        var path = db ?? ""
-        if let fixtures {
-            path = NSTemporaryDirectory() + "calibrate-\(getpid()).db"
-            try? FileManager.default.removeItem(atPath: path)
-            FileHandle.standardError.write(Data("importing \(fixtures)\n".utf8))
-            _ = try Importer(store: try Store(path: path)).importDirectory(fixtures)
-        }
-        defer { if fixtures != nil { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } } }
+        let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "calibrate")
+        defer { cleanup() }
         let store = try Store(path: path)
         guard let span = try DailyMetrics.span(store) else { throw ValidationError("no sales in \(path)") }
         let daily = try DailyMetrics.read(store, metric: .revenue, devices: nil, fromDay: span.first, toDay: span.last + 1)
@@ -519,4 +501,15 @@ struct OptimizeFleet: ParsableCommand {
                      r.cabinets.count, r.baselineRevenue, r.predictedRevenue, r.liftPercentage, modelLifts.isEmpty ? 0 : modelLifts[modelLifts.count / 2], gaps.max() ?? 0,
                      r.cabinets.map(\.seconds).max() ?? 0))
     }
+}
+
+/// The database a command reads: `--db`, or `--fixtures` imported into a temporary one (with progress on
+/// stderr) that `cleanup` removes.
+func database(db: String?, fixtures: String?, label: String) throws -> (path: String, cleanup: () -> Void) {
+    guard let fixtures else { return (db ?? "", {}) }
+    let path = NSTemporaryDirectory() + "\(label)-\(getpid()).db"
+    try? FileManager.default.removeItem(atPath: path)
+    FileHandle.standardError.write(Data("importing \(fixtures)\n".utf8))
+    _ = try Importer(store: try Store(path: path)).importDirectory(fixtures)
+    return (path, { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } })
 }

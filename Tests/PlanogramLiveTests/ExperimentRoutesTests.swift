@@ -26,7 +26,7 @@ final class ExperimentRoutesTests: XCTestCase {
         }
     }
 
-    func json(_ e: RawClient.Event) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any]) ?? [:] }
+    func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
     /// Every device's current cabinet-0 planogram as the treatment (valid by construction), plus what the test changes.
     func treatment(_ s: AppTestServer, _ ids: [String], token: String) throws -> [[String: Any]] {

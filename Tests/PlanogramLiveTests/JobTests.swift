@@ -6,19 +6,9 @@ import XCTest
 
 /// SPEC §15: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
 final class JobTests: XCTestCase {
-    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] {
-        let c = try RawClient(port: port, timeout: 20)
-        c.send("GET /api/jobs/\(id)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n\r\n")
-        XCTAssertEqual(try c.readResponse(head: true).status, 200)
-        var out: [RawClient.Event] = []
-        while true {
-            let e = try c.readEvent()
-            out.append(e)
-            if ["done", "failed", "cancelled"].contains(e.event ?? "") { return out }
-        }
-    }
+    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] { try jobEvents(port, id, token: token, timeout: 20) }
 
-    func json(_ e: RawClient.Event) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any]) ?? [:] }
+    func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
     func testAFleetPlanRunsAsAJobWithProgressThenItsResult() throws {
         let s = try AppTestServer()

@@ -7,16 +7,10 @@ import XCTest
 /// SPEC §13: the optimizer as a job on a cabinet, and as proposals in a live session applied as ops.
 final class OptimizerRoutesTests: XCTestCase {
     func jobEnd(_ s: AppTestServer, _ id: String, token: String) throws -> RawClient.Event {
-        let c = try RawClient(port: s.port, timeout: 60)
-        c.send("GET /api/jobs/\(id)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n\r\n")
-        XCTAssertEqual(try c.readResponse(head: true).status, 200)
-        while true {
-            let e = try c.readEvent()
-            if ["done", "failed", "cancelled"].contains(e.event ?? "") { return e }
-        }
+        try XCTUnwrap(jobEvents(s.port, id, token: token).last)
     }
 
-    func json(_ e: RawClient.Event) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any]) ?? [:] }
+    func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
     /// The rules checker over a planogram body, independent of the optimizer.
     func violations(_ slots: [[String: Any]], cabinet: Cabinet, products: [String: Product]) -> [PlacementError] {

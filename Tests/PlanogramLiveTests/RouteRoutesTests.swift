@@ -8,19 +8,9 @@ import XCTest
 /// SPEC §12: the day's routes as a job (the real PyVRP child), read back by managers and drivers with
 /// each stop's pick list; every route checked here against the fleet's files, not the server's checker.
 final class RouteRoutesTests: XCTestCase {
-    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] {
-        let c = try RawClient(port: port, timeout: 60)
-        c.send("GET /api/jobs/\(id)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n\r\n")
-        XCTAssertEqual(try c.readResponse(head: true).status, 200)
-        var out: [RawClient.Event] = []
-        while true {
-            let e = try c.readEvent()
-            out.append(e)
-            if ["done", "failed", "cancelled"].contains(e.event ?? "") { return out }
-        }
-    }
+    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] { try jobEvents(port, id, token: token) }
 
-    func json(_ e: RawClient.Event) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any]) ?? [:] }
+    func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
     /// Minutes of the day of `HH:MM`, and the seconds of the day of an ISO time.
     func minute(_ t: String) -> Int { TimeWindow.minute(t)! }

@@ -6,14 +6,7 @@
 
 import { api, el, money, token, toast } from "./api.js";
 import { routeColour, routeMap } from "./routemap.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, ...children) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c.nodeType ? c : document.createTextNode(String(c)));
-  return e;
-}
+import { svg } from "./charts.js";
 
 /// Slots as rows: a grey band for the demand interval, a tick for the expected demand, a bar for the stock.
 export function forecastChart(f) {

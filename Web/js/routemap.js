@@ -2,13 +2,7 @@
 // route as a numbered line from its depot and back, visits left out as crosses. An equirectangular
 // projection scaled by the cosine of the middle latitude is true enough for a city or a region.
 
-const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, ...children) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c.nodeType ? c : document.createTextNode(String(c)));
-  return e;
-}
+import { svg } from "./charts.js";
 
 /// A distinct hue per route, stable by its position in the day.
 export function routeColour(i) { return `hsl(${(i * 137) % 360} 70% 40%)`; }
