@@ -60,6 +60,9 @@ enum LayoutProposal {
         if let c = o.candidates, !c.contains(where: { products[$0]!.temperature.fits(in: cabinet.temperature) }) {
             throw .unprocessable("no_fit", "none of candidate_products fits this \(cabinet.temperature.rawValue) cabinet")
         }
+        if !products.values.contains(where: { p in p.temperature.fits(in: cabinet.temperature) && cabinet.rowHeightsMM.contains { p.heightMM <= $0 } }) {
+            throw .unprocessable("no_fit", "no product of the catalogue fits this \(cabinet.temperature.rawValue) cabinet")
+        }
         if let v = body["time_limit_seconds"] {
             guard let t = v as? Double ?? (v as? Int).map(Double.init), t >= 1, t <= 120 else { throw .badRequest("time_limit_seconds must be 1…120") }
             o.timeLimit = t

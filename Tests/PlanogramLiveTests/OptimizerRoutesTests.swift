@@ -115,6 +115,12 @@ final class OptimizerRoutesTests: XCTestCase {
             XCTAssertEqual(try optimize(["min_facings": [misfit.id: 1]]).errorCode, "no_fit")
             XCTAssertEqual(try optimize(["candidate_products": [misfit.id]]).errorCode, "no_fit")
         }
+        // Nothing of the catalogue fits a frozen cabinet that holds only ambient products' catalogue.
+        let frozen = Cabinet(deviceID: "VM-001", index: 9, temperature: .frozen, rows: 2, columns: 2, rowHeightsMM: [200, 200])
+        let ambient = cat.products.filter { $0.value.temperature == .ambient }
+        XCTAssertThrowsError(try LayoutProposal.options([:], cabinet: frozen, products: ambient)) { e in
+            XCTAssertEqual((e as? APIError)?.code, "no_fit")
+        }
         XCTAssertEqual(try s.request("POST", "/api/planograms/optimize", token: s.token(.driver), json: ["device_id": "VM-001"]).status, 403)
         let sid = try s.openSession("VM-001", 0, token: ann)
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/propose", token: s.token(.manager), json: [:]).status, 403, "managers watch")
