@@ -28,10 +28,12 @@ public enum Calibration {
         /// Share of splits declared significant.
         public var cupedOneLook: Double
         public var cupedDailyLooks: Double
+        /// The sequential randomization test (α spent over the horizon), looked at every day.
+        public var sequentialDailyLooks: Double
         public var tTestOneLook: Double
         public var tTestDailyLooks: Double
         enum CodingKeys: String, CodingKey {
-            case effectPercentage = "effect_percentage", splits, cupedOneLook = "cuped_one_look", cupedDailyLooks = "cuped_daily_looks",
+            case effectPercentage = "effect_percentage", splits, cupedOneLook = "cuped_one_look", cupedDailyLooks = "cuped_daily_looks", sequentialDailyLooks = "sequential_daily_looks",
                  tTestOneLook = "t_test_one_look", tTestDailyLooks = "t_test_daily_looks"
         }
     }
@@ -56,7 +58,7 @@ public enum Calibration {
         let days = series.map(\.count).min() ?? 0
         precondition(days >= o.preDays + o.postDays, "the history is shorter than a pre-period and an experiment")
         var rng = SeededRandom(seed: o.seed)
-        var counts = [[Int]](repeating: [0, 0, 0, 0], count: o.effects.count)
+        var counts = [[Int]](repeating: [0, 0, 0, 0, 0], count: o.effects.count)
         var cupedAA: [Double] = [], plainAA: [Double] = [], controlMeans: [Double] = []
         for s in 0..<o.splits {
             let start = o.preDays + rng.int(0...(days - o.preDays - o.postDays))
@@ -73,12 +75,14 @@ public enum Calibration {
                 let post = series.indices.map { i in series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 } }
                 let plainPost = series.indices.map { i in series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 } }
                 var avp = 1.0, cupedDaily = false, tDaily = false, tau = 0.0
+                var adjustedByLook: [[Double]] = Array(repeating: [], count: o.firstLook - 1)
                 var last: (effect: Double, controlMean: Double, plain: Double, p: Double, tp: Double) = (0, 0, 0, 1, 1)
                 for look in o.firstLook...o.postDays {
                     let outcomes = series.indices.map { i in
                         DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
                     }
                     let q = quick(outcomes)
+                    adjustedByLook.append(q.adjusted)
                     if look == o.firstLook { tau = o.mixingScale * q.se }
                     avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: tau))
                     if avp < o.alpha { cupedDaily = true }
@@ -92,6 +96,9 @@ public enum Calibration {
                         last = (q.effect, q.controlMean, t.difference, p, t.pValue)
                     }
                 }
+                let sequential = SequentialTest.run(adjusted: adjustedByLook, treated: treated, strata: strata, draws: draws,
+                                                    firstLook: o.firstLook, horizon: o.postDays, alpha: o.alpha)
+                if sequential.crossedAt != nil { counts[k][4] += 1 }
                 if last.p < o.alpha { counts[k][0] += 1 }
                 if cupedDaily { counts[k][1] += 1 }
                 if last.tp < o.alpha { counts[k][2] += 1 }
@@ -110,7 +117,8 @@ public enum Calibration {
         return Report(devices: series.count,
                       rows: o.effects.enumerated().map { k, e in
                           Row(effectPercentage: e * 100, splits: o.splits, cupedOneLook: Double(counts[k][0]) / Double(o.splits),
-                              cupedDailyLooks: Double(counts[k][1]) / Double(o.splits), tTestOneLook: Double(counts[k][2]) / Double(o.splits),
+                              cupedDailyLooks: Double(counts[k][1]) / Double(o.splits), sequentialDailyLooks: Double(counts[k][4]) / Double(o.splits),
+                              tTestOneLook: Double(counts[k][2]) / Double(o.splits),
                               tTestDailyLooks: Double(counts[k][3]) / Double(o.splits))
                       },
                       cupedSpreadPercentage: cs, plainSpreadPercentage: ps, cupedMDEPercentage: 2.8 * cs, plainMDEPercentage: 2.8 * ps)

@@ -25,18 +25,25 @@ public struct ExperimentEstimate: Codable, Sendable, Equatable {
     /// Difference in differences of the raw means, the cross-check.
     public var differenceInDifferences: Double
     public var method: String
+    /// The daily-monitoring test (`SequentialTest`): the day its boundary was first crossed, if it was,
+    /// and the boundary at this look (on the effect's scale).
+    public var sequentialCrossedAt: Int?
+    public var sequentialBoundary: Double?
 
     public init(effect: Double, effectPercentage: Double, confidenceInterval: [Double], pValue: Double, alwaysValidPValue: Double,
-                standardError: Double, controlMean: Double, differenceInDifferences: Double, method: String) {
+                standardError: Double, controlMean: Double, differenceInDifferences: Double, method: String,
+                sequentialCrossedAt: Int? = nil, sequentialBoundary: Double? = nil) {
         self.effect = effect; self.effectPercentage = effectPercentage; self.confidenceInterval = confidenceInterval; self.pValue = pValue
         self.alwaysValidPValue = alwaysValidPValue; self.standardError = standardError; self.controlMean = controlMean
         self.differenceInDifferences = differenceInDifferences; self.method = method
+        self.sequentialCrossedAt = sequentialCrossedAt; self.sequentialBoundary = sequentialBoundary
     }
 
     enum CodingKeys: String, CodingKey {
         case effect, effectPercentage = "effect_percentage", confidenceInterval = "confidence_interval", pValue = "p_value",
              alwaysValidPValue = "always_valid_p_value", standardError = "standard_error", controlMean = "control_mean",
-             differenceInDifferences = "difference_in_differences", method
+             differenceInDifferences = "difference_in_differences", method, sequentialCrossedAt = "sequential_crossed_at",
+             sequentialBoundary = "sequential_boundary"
     }
 }
 
@@ -79,36 +86,12 @@ public enum ExperimentAnalysis {
         return st / Double(nt) - sc / Double(nc)
     }
 
-    /// The two-sided randomization p-value of "the effect is τ0" for adjusted outcomes `adj`. Each draw
-    /// costs one pass over the strata: a pair contributes one of its two values to each arm, a singleton
-    /// its value to one arm.
+    /// The two-sided randomization p-value of "the effect is τ0" for adjusted outcomes `adj`.
     static func pValue(_ adj: [Double], treated: [Bool], strata: [[Int]], draws: [[Bool]], effect tau0: Double, exact: Bool) -> Double {
-        let v = zip(adj, treated).map { $1 ? $0 - tau0 : $0 }
-        // Per stratum: (value in the treatment arm as observed, value in control, is a pair) or a singleton's (value, treated).
-        var pairT: [Double] = [], pairC: [Double] = [], singles: [(Double, Bool)] = []
-        var pairIndex: [Int] = [], singleIndex: [Int] = []
-        for (k, s) in strata.enumerated() {
-            if s.count == 2, treated[s[0]] != treated[s[1]] {
-                let (t, c) = treated[s[0]] ? (s[0], s[1]) : (s[1], s[0])
-                pairT.append(v[t]); pairC.append(v[c]); pairIndex.append(k)
-            } else {
-                for i in s { singles.append((v[i], treated[i])); singleIndex.append(k) }
-            }
-        }
-        func statistic(_ flips: [Bool]) -> Double {
-            var st = 0.0, sc = 0.0, nt = pairT.count, nc = pairC.count
-            for j in 0..<pairT.count {
-                if flips[pairIndex[j]] { st += pairC[j]; sc += pairT[j] } else { st += pairT[j]; sc += pairC[j] }
-            }
-            for j in 0..<singles.count {
-                let inTreatment = singles[j].1 != flips[singleIndex[j]]
-                if inTreatment { st += singles[j].0; nt += 1 } else { sc += singles[j].0; nc += 1 }
-            }
-            return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
-        }
-        let observed = abs(statistic([Bool](repeating: false, count: strata.count)))
+        let stat = RandomizationStatistic(values: zip(adj, treated).map { $1 ? $0 - tau0 : $0 }, treated: treated, strata: strata)
+        let observed = abs(stat.observed)
         var extreme = 0
-        for d in draws where abs(statistic(d)) >= observed - 1e-12 { extreme += 1 }
+        for d in draws where abs(stat(d)) >= observed - 1e-12 { extreme += 1 }
         return exact ? Double(extreme) / Double(draws.count) : Double(extreme + 1) / Double(draws.count + 1)
     }
 

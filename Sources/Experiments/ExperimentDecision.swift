@@ -9,20 +9,20 @@ public enum ExperimentDecision: String, Codable, Sendable {
 
     /// The rule, written down (docs/ARCHITECTURE.md, "Experiments"):
     /// 1. Nothing is decided in the first 7 days (one of each weekday).
-    /// 2. The always-valid p-value below α (valid however often anyone looks) and the randomization test
-    ///    at this look below α too (so a design too small to show anything, or a variance estimated from
-    ///    too few devices, cannot stop it): the treatment wins if the effect is positive, harms if negative.
+    /// 2. The daily-monitoring test crossed its boundary (`SequentialTest`: re-randomization with α spent
+    ///    over a horizon of four times `minDays` looks, so looking every day keeps false positives at α):
+    ///    the treatment wins if the effect is positive, harms if negative.
     /// 3. After `minDays`, when the whole interval lies within ±`marginPercentage` % of the control's mean:
     ///    no effect worth having.
     /// 4. After four times `minDays` without either: no effect shown; stop.
-    /// Otherwise: continue.
+    /// Otherwise: continue. (The always-valid p-value is reported beside, for anyone who looks at other times.)
     public static func decide(_ e: ExperimentEstimate, days: Int, minDays: Int, alpha: Double = 0.05,
                               marginPercentage: Double = 2) -> (decision: ExperimentDecision, reason: String) {
         if days < 7 { return (.continue, "fewer than 7 days of data: no decision before a full week") }
-        if e.alwaysValidPValue < alpha && e.pValue < alpha {
+        if let day = e.sequentialCrossedAt {
             return e.effect > 0
-                ? (.stopTreatmentWins, String(format: "always-valid p %.4f and p %.4f below %.2f with a positive effect (%+.1f %%)", e.alwaysValidPValue, e.pValue, alpha, e.effectPercentage))
-                : (.stopHarm, String(format: "always-valid p %.4f and p %.4f below %.2f with a negative effect (%+.1f %%)", e.alwaysValidPValue, e.pValue, alpha, e.effectPercentage))
+                ? (.stopTreatmentWins, String(format: "the daily-monitoring test crossed its boundary on day %d with a positive effect (%+.1f %%)", day, e.effectPercentage))
+                : (.stopHarm, String(format: "the daily-monitoring test crossed its boundary on day %d with a negative effect (%+.1f %%)", day, e.effectPercentage))
         }
         let margin = abs(e.controlMean) * marginPercentage / 100
         if days >= minDays, e.confidenceInterval.count == 2, e.confidenceInterval[0] > -margin, e.confidenceInterval[1] < margin {

@@ -41,6 +41,7 @@ final class ExperimentService: @unchecked Sendable {
             }
         }
         var estimate: ExperimentEstimate?, history: [DailyEstimate] = [], alwaysValid = 1.0, tau: Double?
+        var adjustedByLook: [[Double]] = []
         if days >= 1 {
             // Each day's look from the 7th: the always-valid p-value is the smallest over the looks so far; the
             // mixture's scale is fixed at the first of them.
@@ -49,6 +50,7 @@ final class ExperimentService: @unchecked Sendable {
                 let th = ExperimentAnalysis.theta(o)
                 let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
                 let adj = o.map { $0.post - th * ($0.pre - meanPre) }
+                adjustedByLook.append(adj)
                 let effect = Self.meanDiff(adj, treated), se = ExperimentAnalysis.neymanSE(adj, treated)
                 if look == min(7, days) { tau = ExperimentAnalysis.mixingScale * se }
                 if look < days, let tau, look >= 7 {
@@ -59,7 +61,14 @@ final class ExperimentService: @unchecked Sendable {
                                                  confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se], alwaysValidPValue: alwaysValid))
                 }
             }
-            let full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, mixingSD: tau, previousAlwaysValid: alwaysValid)
+            var full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, mixingSD: tau, previousAlwaysValid: alwaysValid)
+            if days >= 7 {
+                let sequential = SequentialTest.run(adjusted: adjustedByLook, treated: treated, strata: strata,
+                                                    draws: ExperimentAnalysis.draws(strata: strata.count, seed: e.seed), firstLook: 7,
+                                                    horizon: 4 * e.minDays)
+                full.sequentialCrossedAt = sequential.crossedAt
+                full.sequentialBoundary = sequential.boundary.isFinite ? sequential.boundary : nil
+            }
             estimate = full
             if detail && days >= 7 {
                 history.append(DailyEstimate(date: ServicePlanRoutes.dateText(endDay), effect: full.effect,
@@ -102,6 +111,7 @@ final class ExperimentService: @unchecked Sendable {
         o.effect = r(e.effect); o.effectPercentage = r(e.effectPercentage, 100); o.confidenceInterval = e.confidenceInterval.map { r($0) }
         o.pValue = r(e.pValue, 1e5); o.alwaysValidPValue = r(e.alwaysValidPValue, 1e5); o.standardError = r(e.standardError)
         o.controlMean = r(e.controlMean); o.differenceInDifferences = r(e.differenceInDifferences)
+        o.sequentialBoundary = e.sequentialBoundary.map { r($0) }
         return o
     }
 

@@ -405,8 +405,8 @@ struct CalibrateExperiments: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
         for r in report.rows {
-            print(String(format: "effect %.0f %%: declared by CUPED+RI one look %.1f %%, mSPRT daily looks %.1f %%; plan's t-test one look %.1f %%, daily looks %.1f %%",
-                         r.effectPercentage, r.cupedOneLook * 100, r.cupedDailyLooks * 100, r.tTestOneLook * 100, r.tTestDailyLooks * 100))
+            print(String(format: "effect %.0f %%: declared by CUPED+RI one look %.1f %%, sequential RI daily looks %.1f %%, mSPRT daily looks %.1f %%; plan's t-test one look %.1f %%, daily looks %.1f %%",
+                         r.effectPercentage, r.cupedOneLook * 100, r.sequentialDailyLooks * 100, r.cupedDailyLooks * 100, r.tTestOneLook * 100, r.tTestDailyLooks * 100))
         }
         print(String(format: "minimum detectable effect (80 %% power, α 5 %%): %.2f %% with CUPED and matched pairs, %.2f %% with the plan's design and t-test (%.0f %% smaller)",
                      report.cupedMDEPercentage, report.plainMDEPercentage, (1 - report.cupedMDEPercentage / max(report.plainMDEPercentage, 1e-9)) * 100))

@@ -85,14 +85,16 @@ final class ExperimentsTests: XCTestCase {
 
     func testTheDecisionRule() {
         func est(_ effect: Double, ci: [Double], avp: Double, p: Double? = nil) -> ExperimentEstimate {
+            // Here "crossed" stands for the sequential test: it crossed on day 7 when avp < 0.05.
             ExperimentEstimate(effect: effect, effectPercentage: effect, confidenceInterval: ci, pValue: p ?? avp, alwaysValidPValue: avp,
-                               standardError: 1, controlMean: 100, differenceInDifferences: effect, method: "")
+                               standardError: 1, controlMean: 100, differenceInDifferences: effect, method: "",
+                               sequentialCrossedAt: avp < 0.05 && (p ?? avp) < 0.05 ? 7 : nil)
         }
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 6, minDays: 14).decision, .continue)
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 8, minDays: 14).decision, .stopTreatmentWins)
         XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14).decision, .stopHarm)
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [-20, 40], avp: 0.001, p: 0.125), days: 8, minDays: 14).decision, .continue,
-                       "four pairs cannot show an effect by randomization, whatever a variance estimated from eight devices says")
+                       "without the sequential test's crossing, no stop, whatever the mixture SPRT says")
         XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 10, minDays: 14).decision, .continue)
         XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 14, minDays: 14).decision, .stopNoEffect)
         XCTAssertEqual(ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 20, minDays: 14).decision, .continue)
@@ -117,5 +119,38 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertLessThan(aa.cupedOneLook, 0.2)
         XCTAssertGreaterThan(tenPercent.cupedOneLook, aa.cupedOneLook)
         XCTAssertLessThan(r.cupedMDEPercentage, r.plainMDEPercentage)
+    }
+
+    /// The daily-monitoring test on placebo paths keeps false positives at α over the horizon and finds a
+    /// real effect; its boundaries only move with the data (the same draws at every look).
+    func testTheSequentialTestSpendsAlphaOverTheHorizon() {
+        var rng = SeededRandom(seed: 21)
+        let n = 40, days = 28
+        var falsePositives = 0, found = 0
+        let trials = 200
+        for t in 0..<trials {
+            let size = (0..<n).map { _ in 20 + 200 * rng.unit() }
+            let design = PairedDesign.draw((0..<n).map { ExperimentUnit(id: String($0), preMetric: size[$0]) }, seed: UInt64(t + 1))
+            let treated = (0..<n).map { design.assignment[String($0)] == .treatment }
+            let strata = design.strata.map { $0.map { Int($0)! } }
+            let draws = ExperimentAnalysis.draws(strata: strata.count, seed: UInt64(t + 1)).prefix(500).map { $0 }
+            for effect in [0.0, 0.15] {
+                var level = [Double](repeating: 0, count: n), cumulative = [Double](repeating: 0, count: n)
+                var adjusted: [[Double]] = []
+                for day in 1...days {
+                    for i in 0..<n {
+                        level[i] = 0.7 * level[i] + 0.3 * rng.normal()
+                        cumulative[i] += size[i] * (1 + 0.1 * level[i]) * (treated[i] ? 1 + effect : 1)
+                    }
+                    adjusted.append((0..<n).map { cumulative[$0] / Double(day) - size[$0] })
+                }
+                let r = SequentialTest.run(adjusted: adjusted, treated: treated, strata: strata, draws: draws, firstLook: 7, horizon: days)
+                if r.crossedAt != nil { if effect == 0 { falsePositives += 1 } else { found += 1 } }
+            }
+        }
+        XCTAssertLessThanOrEqual(Double(falsePositives) / Double(trials), 0.09, "α = 5 % over 22 daily looks (200 trials)")
+        XCTAssertGreaterThan(Double(found) / Double(trials), 0.8)
+        XCTAssertEqual(SequentialTest.spent(1, alpha: 0.05), 0.05, accuracy: 1e-12)
+        XCTAssertLessThan(SequentialTest.spent(0.5, alpha: 0.05), 0.05)
     }
 }

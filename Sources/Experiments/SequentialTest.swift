@@ -1,0 +1,86 @@
+import Foundation
+
+/// The difference of the arms' means of `values` under re-drawn coins, one pass over the strata per draw:
+/// a pair gives one of its two values to each arm, a singleton its value to one arm.
+public struct RandomizationStatistic: Sendable {
+    let pairT: [Double], pairC: [Double], pairIndex: [Int]
+    let singles: [(value: Double, treated: Bool)], singleIndex: [Int]
+    let strataCount: Int
+
+    public init(values v: [Double], treated: [Bool], strata: [[Int]]) {
+        var pt: [Double] = [], pc: [Double] = [], pi: [Int] = [], sg: [(Double, Bool)] = [], si: [Int] = []
+        for (k, s) in strata.enumerated() {
+            if s.count == 2, treated[s[0]] != treated[s[1]] {
+                let (t, c) = treated[s[0]] ? (s[0], s[1]) : (s[1], s[0])
+                pt.append(v[t]); pc.append(v[c]); pi.append(k)
+            } else {
+                for i in s { sg.append((v[i], treated[i])); si.append(k) }
+            }
+        }
+        pairT = pt; pairC = pc; pairIndex = pi; singles = sg; singleIndex = si; strataCount = strata.count
+    }
+
+    /// The statistic with the coins of the flipped strata turned (no flips: the observed assignment).
+    public func callAsFunction(_ flips: [Bool]) -> Double {
+        var st = 0.0, sc = 0.0, nt = pairT.count, nc = pairC.count
+        for j in 0..<pairT.count {
+            if flips[pairIndex[j]] { st += pairC[j]; sc += pairT[j] } else { st += pairT[j]; sc += pairC[j] }
+        }
+        for j in 0..<singles.count {
+            if singles[j].treated != flips[singleIndex[j]] { st += singles[j].value; nt += 1 } else { sc += singles[j].value; nc += 1 }
+        }
+        return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
+    }
+
+    public var observed: Double { self([Bool](repeating: false, count: strataCount)) }
+}
+
+/// Daily monitoring by re-randomization with α spent over a horizon (a group-sequential test whose null
+/// distribution is the design's own): at each look from the first, the boundary is set so that the share of
+/// re-drawn assignments crossing it for the first time is the α that the Pocock-type spending function
+/// α·ln(1 + (e − 1)·t) allots to this look (t: the share of the horizon's looks taken). Under the sharp null
+/// the chance of ever crossing by the horizon is α, up to the draws' sampling error, however the looks are
+/// correlated — so daily looks neither inflate false positives nor waste power the way an infinite-horizon
+/// bound does. The draws are the same at every look (a re-drawn assignment is a whole path).
+public enum SequentialTest {
+    public struct Outcome: Sendable, Equatable {
+        /// The first look (1-based day) at which the observed statistic crossed its boundary, if any.
+        public var crossedAt: Int?
+        /// The statistic and the boundary at the last look.
+        public var statistic: Double
+        public var boundary: Double
+    }
+
+    public static func spent(_ t: Double, alpha: Double) -> Double { alpha * log(1 + (M_E - 1) * min(max(t, 0), 1)) }
+
+    /// `adjusted[look − 1]`: every device's adjusted outcome after `look` days; looks before `firstLook` are
+    /// not tested. `draws`: re-drawn coins (each a flip per stratum).
+    public static func run(adjusted: [[Double]], treated: [Bool], strata: [[Int]], draws: [[Bool]], firstLook: Int, horizon: Int,
+                           alpha: Double = 0.05) -> Outcome {
+        var alive = [Bool](repeating: true, count: draws.count)
+        var previous = 0.0
+        var outcome = Outcome(crossedAt: nil, statistic: 0, boundary: .infinity)
+        let looks = max(1, horizon - firstLook + 1)
+        guard adjusted.count >= firstLook else { return outcome }
+        for look in firstLook...adjusted.count {
+            let stat = RandomizationStatistic(values: adjusted[look - 1], treated: treated, strata: strata)
+            let observed = abs(stat.observed)
+            let share = spent(Double(look - firstLook + 1) / Double(looks), alpha: alpha)
+            let allowance = Int((max(0, share - previous) * Double(draws.count)).rounded(.down))
+            previous = share
+            // The boundary: just above the (allowance + 1)-th largest |statistic| among the paths not yet crossed.
+            var values: [Double] = []
+            values.reserveCapacity(draws.count)
+            for (i, d) in draws.enumerated() where alive[i] { values.append(abs(stat(d))) }
+            values.sort(by: >)
+            let boundary = allowance < values.count ? values[allowance] : 0
+            // A path crosses when it is strictly above the boundary (ties stay, which keeps the test at or below α).
+            for (i, d) in draws.enumerated() where alive[i] && abs(stat(d)) > boundary { alive[i] = false }
+            outcome.statistic = stat.observed
+            outcome.boundary = boundary
+            if outcome.crossedAt == nil && observed > boundary { outcome.crossedAt = look }
+            if look >= horizon { break }
+        }
+        return outcome
+    }
+}
