@@ -1,4 +1,5 @@
 import Foundation
+import PlanogramDomain
 
 /// The difference of the arms' means of `values` under re-drawn coins, one pass over the strata per draw:
 /// a pair gives one of its two values to each arm, a singleton its value to one arm.
@@ -54,30 +55,36 @@ public enum SequentialTest {
     public static func spent(_ t: Double, alpha: Double) -> Double { alpha * log(1 + (M_E - 1) * min(max(t, 0), 1)) }
 
     /// `adjusted[look − 1]`: every device's adjusted outcome after `look` days; looks before `firstLook` are
-    /// not tested. `draws`: re-drawn coins (each a flip per stratum).
+    /// not tested. `draws`: re-drawn coins (each a flip per stratum); the observed assignment (no flips) is one
+    /// path among them. Paths with equal statistics (a small design has few distinct values, and each
+    /// assignment its mirror image) are ordered by a random number drawn once per path (`seed`), so the share
+    /// let through at each look is the allotted one, not less: a randomized test, exact in expectation.
     public static func run(adjusted: [[Double]], treated: [Bool], strata: [[Int]], draws: [[Bool]], firstLook: Int, horizon: Int,
-                           alpha: Double = 0.05) -> Outcome {
+                           alpha: Double = 0.05, seed: UInt64 = 1) -> Outcome {
+        var rng = SeededRandom(seed: seed ^ 0x5E0_7E57)
+        let tiebreak = draws.map { _ in rng.unit() }, observedTie = rng.unit()
         var alive = [Bool](repeating: true, count: draws.count)
         var previous = 0.0
         var outcome = Outcome(crossedAt: nil, statistic: 0, boundary: .infinity)
         let looks = max(1, horizon - firstLook + 1)
         guard adjusted.count >= firstLook else { return outcome }
+        let none = [Bool](repeating: false, count: strata.count)
+        let observedIndex = draws.firstIndex(of: none)
         for look in firstLook...adjusted.count {
             let stat = RandomizationStatistic(values: adjusted[look - 1], treated: treated, strata: strata)
-            let observed = abs(stat.observed)
+            let observed = (abs(stat.observed), observedIndex.map { tiebreak[$0] } ?? observedTie)
             let share = spent(Double(look - firstLook + 1) / Double(looks), alpha: alpha)
             let allowance = Int((max(0, share - previous) * Double(draws.count)).rounded(.down))
             previous = share
-            // The boundary: just above the (allowance + 1)-th largest |statistic| among the paths not yet crossed.
-            var values: [Double] = []
-            values.reserveCapacity(draws.count)
-            for (i, d) in draws.enumerated() where alive[i] { values.append(abs(stat(d))) }
-            values.sort(by: >)
-            let boundary = allowance < values.count ? values[allowance] : 0
-            // A path crosses when it is strictly above the boundary (ties stay, which keeps the test at or below α).
-            for (i, d) in draws.enumerated() where alive[i] && abs(stat(d)) > boundary { alive[i] = false }
+            // The paths not yet crossed, largest first; the boundary is the (allowance + 1)-th of them.
+            var paths: [(value: Double, tie: Double, index: Int)] = []
+            paths.reserveCapacity(draws.count)
+            for (i, d) in draws.enumerated() where alive[i] { paths.append((abs(stat(d)), tiebreak[i], i)) }
+            paths.sort { ($0.value, $0.tie) > ($1.value, $1.tie) }
+            for p in paths.prefix(allowance) { alive[p.index] = false }
+            let boundary = allowance < paths.count ? (paths[allowance].value, paths[allowance].tie) : (0.0, 0.0)
             outcome.statistic = stat.observed
-            outcome.boundary = boundary
+            outcome.boundary = boundary.0
             if outcome.crossedAt == nil && observed > boundary { outcome.crossedAt = look }
             if look >= horizon { break }
         }
