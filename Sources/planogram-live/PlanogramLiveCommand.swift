@@ -423,9 +423,22 @@ struct CalibrateExperiments: ParsableCommand {
                 DeviceOutcome(id: id, treated: design.assignment[id] == .treatment, pre: pre[i],
                               post: window[id]!.dropFirst(preDays).reduce(0, +) / Double(postDays))
             }
-            let e = ExperimentAnalysis.estimate(outcomes, strata: design.strata.map { $0.map { index[$0]! } }, seed: seed)
-            print(String(format: "one estimate of a %d-device experiment (%d + %d days read from the database, analysed with its interval): %.3f s (effect %+.2f %%, p %.3f)",
-                         ids.count, preDays, postDays, Date().timeIntervalSince(began), e.effectPercentage, e.pValue))
+            let strata = design.strata.map { $0.map { index[$0]! } }
+            let e = ExperimentAnalysis.estimate(outcomes, strata: strata, seed: seed)
+            // As the server does: the daily-monitoring test over every look so far.
+            let treated = outcomes.map(\.treated)
+            let adjusted = (1...postDays).map { look -> [Double] in
+                let o = ids.enumerated().map { i, id in
+                    DeviceOutcome(id: id, treated: treated[i], pre: pre[i], post: window[id]!.dropFirst(preDays).prefix(look).reduce(0, +) / Double(look))
+                }
+                let th = ExperimentAnalysis.theta(o), meanPre = pre.reduce(0, +) / Double(pre.count)
+                return o.map { $0.post - th * ($0.pre - meanPre) }
+            }
+            let sequential = SequentialTest.run(adjusted: adjusted, treated: treated, strata: strata,
+                                                draws: ExperimentAnalysis.draws(strata: strata.count, seed: seed), firstLook: 7, horizon: 4 * 14)
+            print(String(format: "one estimate of a %d-device experiment (%d + %d days read from the database, analysed with its interval and the daily-monitoring test over %d looks): %.3f s (effect %+.2f %%, p %.3f, %@)",
+                         ids.count, preDays, postDays, postDays - 6, Date().timeIntervalSince(began), e.effectPercentage, e.pValue,
+                         sequential.crossedAt.map { "boundary crossed on day \($0)" } ?? "boundary not crossed"))
         }
     }
 }
