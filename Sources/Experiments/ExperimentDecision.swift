@@ -16,13 +16,14 @@ public enum ExperimentDecision: String, Codable, Sendable {
     ///    no effect worth having.
     /// 4. After four times `minDays` without either: no effect shown; stop.
     /// Otherwise: continue. (The always-valid p-value is reported beside, for anyone who looks at other times.)
+    /// For a metric where less is better (stockouts), a negative effect is the treatment winning.
     public static func decide(_ e: ExperimentEstimate, days: Int, minDays: Int, alpha: Double = 0.05,
-                              marginPercentage: Double = 2) -> (decision: ExperimentDecision, reason: String) {
+                              marginPercentage: Double = 2, lowerIsBetter: Bool = false) -> (decision: ExperimentDecision, reason: String) {
         if days < 7 { return (.continue, "fewer than 7 days of data: no decision before a full week") }
         if let day = e.sequentialCrossedAt {
-            return e.effect > 0
-                ? (.stopTreatmentWins, String(format: "the daily-monitoring test crossed its boundary on day %d with a positive effect (%+.1f %%)", day, e.effectPercentage))
-                : (.stopHarm, String(format: "the daily-monitoring test crossed its boundary on day %d with a negative effect (%+.1f %%)", day, e.effectPercentage))
+            return (e.effect > 0) != lowerIsBetter
+                ? (.stopTreatmentWins, String(format: "the daily-monitoring test crossed its boundary on day %d, the effect for the better (%+.1f %%)", day, e.effectPercentage))
+                : (.stopHarm, String(format: "the daily-monitoring test crossed its boundary on day %d, the effect for the worse (%+.1f %%)", day, e.effectPercentage))
         }
         let margin = abs(e.controlMean) * marginPercentage / 100
         if days >= minDays, e.confidenceInterval.count == 2, e.confidenceInterval[0] > -margin, e.confidenceInterval[1] < margin {

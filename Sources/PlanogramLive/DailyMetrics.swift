@@ -6,13 +6,17 @@ import Store
 public enum DailyMetrics {
     public enum Metric: String, Codable, Sendable {
         case revenue, units
+        /// Out-of-stock slot-days (`stockouts_daily`, written with each fit of the models); lower is better.
+        case stockouts
+
+        public var lowerIsBetter: Bool { self == .stockouts }
     }
 
     /// `devices` (nil: every device with sales in the range) × days `from..<to`.
     public static func read(_ store: Store, metric: Metric, devices: Set<String>?, fromDay: Int64, toDay: Int64) throws -> [String: [Double]] {
         guard toDay > fromDay else { return [:] }
         let width = Int(toDay - fromDay)
-        let value = metric == .revenue ? "revenue" : "units"
+        let (table, value) = metric == .stockouts ? ("stockouts_daily", "slot_days_out") : ("sales_daily", metric == .revenue ? "revenue" : "units")
         var out: [String: [Double]] = [:]
         if let devices { for d in devices { out[d] = [Double](repeating: 0, count: width) } }
         try store.read { db in
@@ -23,13 +27,13 @@ public enum DailyMetrics {
             if let devices, devices.count <= 2_000 {
                 // One range per device on the table's key.
                 for d in devices.sorted() {
-                    for (day, v) in try db.query("SELECT day, \(value) FROM sales_daily WHERE device_id = ? AND day >= ? AND day < ?",
+                    for (day, v) in try db.query("SELECT day, \(value) FROM \(table) WHERE device_id = ? AND day >= ? AND day < ?",
                                                  [.text(d), .of(Int(fromDay)), .of(Int(toDay))], { (Int64($0.int(0)), $0.double(1)) }) {
                         add(d, day, v)
                     }
                 }
             } else {
-                for (device, day, v) in try db.query("SELECT device_id, day, \(value) FROM sales_daily WHERE day >= ? AND day < ?",
+                for (device, day, v) in try db.query("SELECT device_id, day, \(value) FROM \(table) WHERE day >= ? AND day < ?",
                                                      [.of(Int(fromDay)), .of(Int(toDay))], { ($0.text(0), Int64($0.int(1)), $0.double(2)) }) {
                     if let devices, !devices.contains(device) { continue }
                     add(device, day, v)

@@ -70,12 +70,7 @@ struct ExperimentRoutes {
     static func create(app: AppContext, _ body: ExperimentRequest, by p: Principal) throws -> ExperimentCreatedResponse {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(name.count) else { throw APIError.badRequest("name must be 1 to 200 characters") }
-        guard let metric = DailyMetrics.Metric(rawValue: body.metric) else {
-            if body.metric == "stockouts" {
-                throw APIError.unprocessable("unsupported_metric", "the stockouts metric is not measured per device-day yet; use revenue or units")
-            }
-            throw APIError.badRequest("metric must be revenue, units or stockouts")
-        }
+        guard let metric = DailyMetrics.Metric(rawValue: body.metric) else { throw APIError.badRequest("metric must be revenue, units or stockouts") }
         let minDays = body.minDays ?? 14
         guard (7...120).contains(minDays) else { throw APIError.badRequest("min_days must be 7 to 120") }
         guard let start = try ServicePlanRoutes.day(body.start, name: "start") else { throw APIError.badRequest("start is required (YYYY-MM-DD)") }

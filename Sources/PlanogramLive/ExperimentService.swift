@@ -77,7 +77,7 @@ final class ExperimentService: @unchecked Sendable {
         }
         let (decision, reason): (String, String)
         if let estimate {
-            let d = ExperimentDecision.decide(estimate, days: days, minDays: e.minDays)
+            let d = ExperimentDecision.decide(estimate, days: days, minDays: e.minDays, lowerIsBetter: metric.lowerIsBetter)
             (decision, reason) = (d.decision.rawValue, d.reason)
         } else {
             (decision, reason) = (ExperimentDecision.continue.rawValue, "no data since the start yet")

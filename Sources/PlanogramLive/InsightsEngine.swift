@@ -179,6 +179,24 @@ public final class InsightsEngine: @unchecked Sendable {
                 try a.bind([.text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence), .double(p.lift), .of(p.baskets), .int(now)])
                 try a.step(); a.reset()
             }
+            // Out-of-stock slot-days per device and day, from the history the models were fitted on.
+            if !h.series.isEmpty {
+                var out: [String: [Int32: (Double, Int)]] = [:]
+                for series in h.series {
+                    for d in series.days where d.product >= 0 {
+                        let old = out[series.cabinet.deviceID]?[d.day] ?? (0, 0)
+                        out[series.cabinet.deviceID, default: [:]][d.day] = (old.0 + Double(1 - d.inStock), old.1 + 1)
+                    }
+                }
+                try db.run("DELETE FROM stockouts_daily")
+                let st = try db.statement("INSERT INTO stockouts_daily(device_id, day, slot_days_out, slots) VALUES (?, ?, ?, ?)")
+                for (device, days) in out {
+                    for (day, v) in days {
+                        try st.bind([.text(device), .of(Int(day)), .double(v.0), .of(v.1)])
+                        try st.step(); st.reset()
+                    }
+                }
+            }
             try db.run("DELETE FROM insights_models")
             try db.run("INSERT INTO insights_models(model_version, fingerprint, fitted_at, payload) VALUES (?, ?, ?, ?)",
                        [.text(DemandModel.version), .text(stored.fingerprint), .int(now), .blob(payload)])

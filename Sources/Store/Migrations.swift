@@ -180,6 +180,14 @@ public enum Migrations {
         INSERT INTO sales_daily(device_id, day, revenue, units)
           SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales GROUP BY device_id, ts / 86400;
         """),
+        // A device's out-of-stock slot-days per day (Σ over its stocked slots of the share of the trading day
+        // without stock), written with every fit of the models from the history they were fitted on: the
+        // `stockouts` metric of experiments.
+        Step(name: "stockouts-daily", sql: """
+        CREATE TABLE stockouts_daily (
+          device_id TEXT NOT NULL, day INTEGER NOT NULL, slot_days_out REAL NOT NULL, slots INTEGER NOT NULL,
+          PRIMARY KEY (device_id, day)) WITHOUT ROWID;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now.

@@ -93,6 +93,8 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 6, minDays: 14).decision, .continue)
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 8, minDays: 14).decision, .stopTreatmentWins)
         XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14).decision, .stopHarm)
+        XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14, lowerIsBetter: true).decision,
+                       .stopTreatmentWins, "fewer stockouts is the treatment winning")
         XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [-20, 40], avp: 0.001, p: 0.125), days: 8, minDays: 14).decision, .continue,
                        "without the sequential test's crossing, no stop, whatever the mixture SPRT says")
         XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 10, minDays: 14).decision, .continue)

@@ -126,7 +126,6 @@ final class ExperimentRoutesTests: XCTestCase {
         XCTAssertEqual(try create { $0["device_ids"] = Array(ids.prefix(3)); $0["treatment"] = ["cabinets": Array(cabinets.prefix(3))] }.errorCode, "too_few_devices")
         XCTAssertEqual(try create { $0["start"] = "2026-10-01" }.errorCode, "start_in_past")
         XCTAssertEqual(try create { $0["treatment"] = "optimizer" }.errorCode, "optimizer_unavailable")
-        XCTAssertEqual(try create { $0["metric"] = "stockouts" }.errorCode, "unsupported_metric")
         XCTAssertEqual(try create { $0["device_ids"] = ids + ["VM-404"] }.errorCode, "unknown_device")
         XCTAssertEqual(try create { $0["treatment"] = ["cabinets": Array(cabinets.dropLast())] }.errorCode, "treatment_incomplete")
         // A treatment that breaks a hard rule: a slot that does not exist.
@@ -135,10 +134,20 @@ final class ExperimentRoutesTests: XCTestCase {
         XCTAssertEqual(try create { $0["treatment"] = ["cabinets": broken] }.errorCode, "rule_broken")
         XCTAssertEqual(try create { $0["metric"] = "smiles" }.status, 400)
         XCTAssertEqual(try s.request("POST", "/api/experiments", token: s.token(.driver), json: [:]).status, 403)
+        // Stockouts (out-of-stock slot-days, written with the models' fit; lower is better) are a metric too.
+        let stock = try create { $0["metric"] = "stockouts"; $0["device_ids"] = Array(ids.prefix(4)); $0["treatment"] = ["cabinets": Array(cabinets.prefix(4))] }
+        XCTAssertEqual(stock.status, 201, stock.text)
+        let stockID = try XCTUnwrap(stock.json["experiment_id"] as? String)
+        let described = try s.request("GET", "/api/experiments/\(stockID)", token: boss)
+        XCTAssertEqual(described.json["metric"] as? String, "stockouts")
+        let series = try XCTUnwrap(described.json["series"] as? [String: Any])
+        XCTAssertGreaterThan(((series["control"] as? [Double]) ?? []).reduce(0, +) + ((series["treatment"] as? [Double]) ?? []).reduce(0, +), 0,
+                             "the generated history has stockouts in its pre-period")
+        XCTAssertEqual(try s.request("POST", "/api/experiments/\(stockID)/stop", token: boss).status, 200)
         // Devices in a running experiment cannot join another; nothing of a refused one was written.
         XCTAssertEqual(try create { _ in }.status, 201)
         XCTAssertEqual(try create { _ in }.errorCode, "device_in_experiment")
-        XCTAssertEqual((try s.request("GET", "/api/experiments", token: boss).json["experiments"] as? [Any])?.count, 1)
+        XCTAssertEqual((try s.request("GET", "/api/experiments", token: boss).json["experiments"] as? [Any])?.count, 2)
         XCTAssertEqual(try s.request("GET", "/api/experiments/exp_nope", token: boss).status, 404)
     }
 
