@@ -1,6 +1,7 @@
 import EventLoopHTTP
 import Experiments
 import Foundation
+import Insights
 import PlanogramDomain
 import Store
 
@@ -9,15 +10,20 @@ import Store
 struct ExperimentRoutes {
     let app: AppContext
     let service: ExperimentService
+    let insights: InsightsEngine
+    let venues: VenueDemandCache
     static let roles: Set<Role> = [.manager, .admin]
 
     func install(_ router: inout Router) {
-        let app = self.app, service = self.service
+        let app = self.app, service = self.service, insights = self.insights, venues = self.venues
         router.post("/api/experiments", name: "experiments_create") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
                 let body = try JSONReply.decode(ExperimentRequest.self, req)
-                return (201, try Self.create(app: app, body, by: p))
+                return (201, try Self.create(app: app, body, by: p, optimizer: {
+                    let snap = try InsightRoutes.snapshot(insights)
+                    return (snap, venues.demand(snap))
+                }))
             }
         }
         router.get("/api/experiments", name: "experiments") { req, r in
@@ -67,7 +73,10 @@ struct ExperimentRoutes {
 
     struct APIErrorBody: Encodable { let code: String; let message: String }
 
-    static func create(app: AppContext, _ body: ExperimentRequest, by p: Principal) throws -> ExperimentCreatedResponse {
+    /// `optimizer` gives the models when the treatment is `"optimizer"`: every cabinet of every device gets
+    /// the optimizer's layout (5 s at most a cabinet; a cabinet takes well under a second, BENCHMARKS §11).
+    static func create(app: AppContext, _ body: ExperimentRequest, by p: Principal,
+                       optimizer: () throws -> (InsightsEngine.Snapshot, VenueDemand)) throws -> ExperimentCreatedResponse {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(name.count) else { throw APIError.badRequest("name must be 1 to 200 characters") }
         guard let metric = DailyMetrics.Metric(rawValue: body.metric) else { throw APIError.badRequest("metric must be revenue, units or stockouts") }
@@ -103,7 +112,16 @@ struct ExperimentRoutes {
         var treatments: [(deviceID: String, cabinet: Int, planogram: Planogram)] = []
         switch body.treatment {
         case .string("optimizer"):
-            throw APIError.unprocessable("optimizer_unavailable", "the optimizer does not propose layouts yet; give the treatment's cabinets")
+            let (snap, venueDemand) = try optimizer()
+            var options = LayoutProposal.Options()
+            options.timeLimit = 5
+            for id in ids {
+                for cabinet in cat.cabinets(of: id) {
+                    guard let current = try app.published.current(CabinetKey(id, cabinet.index)) else { continue }
+                    let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venueDemand, options: options)
+                    treatments.append((id, cabinet.index, outcome.proposal))
+                }
+            }
         case .object(let o):
             guard case .array(let cabinets)? = o["cabinets"] else { throw APIError.badRequest("treatment.cabinets must be an array") }
             for (i, c) in cabinets.enumerated() {

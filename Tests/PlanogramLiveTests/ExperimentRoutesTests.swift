@@ -125,7 +125,6 @@ final class ExperimentRoutesTests: XCTestCase {
         }
         XCTAssertEqual(try create { $0["device_ids"] = Array(ids.prefix(3)); $0["treatment"] = ["cabinets": Array(cabinets.prefix(3))] }.errorCode, "too_few_devices")
         XCTAssertEqual(try create { $0["start"] = "2026-10-01" }.errorCode, "start_in_past")
-        XCTAssertEqual(try create { $0["treatment"] = "optimizer" }.errorCode, "optimizer_unavailable")
         XCTAssertEqual(try create { $0["device_ids"] = ids + ["VM-404"] }.errorCode, "unknown_device")
         XCTAssertEqual(try create { $0["treatment"] = ["cabinets": Array(cabinets.dropLast())] }.errorCode, "treatment_incomplete")
         // A treatment that breaks a hard rule: a slot that does not exist.
@@ -144,10 +143,17 @@ final class ExperimentRoutesTests: XCTestCase {
         XCTAssertGreaterThan(((series["control"] as? [Double]) ?? []).reduce(0, +) + ((series["treatment"] as? [Double]) ?? []).reduce(0, +), 0,
                              "the generated history has stockouts in its pre-period")
         XCTAssertEqual(try s.request("POST", "/api/experiments/\(stockID)/stop", token: boss).status, 200)
+        // The optimizer as the treatment: every treatment device gets the optimizer's layout, published.
+        let optimized = try create { $0["treatment"] = "optimizer"; $0["device_ids"] = Array(ids.suffix(4)) }
+        XCTAssertEqual(optimized.status, 201, optimized.text)
+        let published = try XCTUnwrap(optimized.json["published"] as? [[String: Any]])
+        XCTAssertEqual(Set(published.compactMap { $0["device_id"] as? String }), Set(ids.suffix(4)))
+        XCTAssertTrue(published.contains { $0["published_version"] is Int }, "the treatment devices got a new version")
+        XCTAssertEqual(try s.request("POST", "/api/experiments/\(try XCTUnwrap(optimized.json["experiment_id"] as? String))/stop", token: boss).status, 200)
         // Devices in a running experiment cannot join another; nothing of a refused one was written.
         XCTAssertEqual(try create { _ in }.status, 201)
         XCTAssertEqual(try create { _ in }.errorCode, "device_in_experiment")
-        XCTAssertEqual((try s.request("GET", "/api/experiments", token: boss).json["experiments"] as? [Any])?.count, 2)
+        XCTAssertEqual((try s.request("GET", "/api/experiments", token: boss).json["experiments"] as? [Any])?.count, 3)
         XCTAssertEqual(try s.request("GET", "/api/experiments/exp_nope", token: boss).status, 404)
     }
 
