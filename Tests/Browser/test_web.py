@@ -27,7 +27,7 @@ from selenium.webdriver.common.actions.pointer_input import PointerInput
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("PLANOGRAM_BINARY", os.path.join(ROOT, ".build", "debug", "planogram-live"))
@@ -382,6 +382,18 @@ class WebTests(unittest.TestCase):
         self.assertEqual(len(f.find_elements(By.CSS_SELECTOR, "#kpi-chart polyline.series")), 1 + len(kpis["series"]["by_venue_type"]))
         self.assertTrue(f.find_elements(By.CSS_SELECTOR, f'#experiment-list [data-experiment="{eid}"] a'))
         shot(f, "8b-fleet")
+        # The first experiment is stopped; a new one is started from the page with the optimizer's layouts.
+        call(s, "POST", f"/api/experiments/{eid}/stop", self.max, {})
+        form = self.wait(f, lambda d: d.find_element(By.ID, "new-experiment"), what="new experiment form")
+        form.find_element(By.NAME, "name").send_keys("Optimizer everywhere")
+        self.assertEqual(Select(form.find_element(By.NAME, "venue_type")).first_selected_option.get_attribute("value"), "", "every device")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.wait(f, lambda d: "#/experiment/" in d.current_url, timeout=30, what="the new experiment's page")
+        self.wait(f, lambda d: "Optimizer everywhere" in d.find_element(By.TAG_NAME, "h1").text, what="its title")
+        new_id = f.current_url.split("#/experiment/")[1]
+        e = call(s, "GET", f"/api/experiments/{new_id}", self.max)
+        self.assertEqual(len(e["assignment"]), 8)
+        self.assertEqual(e["status"], "running")
 
     def test_9b_one_editor_proposes_both_see_the_diff_the_other_applies_it(self):
         a = self.open(self.ann, "#/editor?device=VM-004&cabinet=0")
