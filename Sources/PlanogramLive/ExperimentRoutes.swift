@@ -12,10 +12,12 @@ struct ExperimentRoutes {
     let service: ExperimentService
     let insights: InsightsEngine
     let venues: VenueDemandCache
+    /// Told of every treatment version published (open sessions of those cabinets move their base).
+    let onPublished: @Sendable (CabinetKey, Planogram, String) -> Void
     static let roles: Set<Role> = [.manager, .admin]
 
     func install(_ router: inout Router) {
-        let app = self.app, service = self.service, insights = self.insights, venues = self.venues
+        let app = self.app, service = self.service, insights = self.insights, venues = self.venues, onPublished = self.onPublished
         router.post("/api/experiments", name: "experiments_create") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
@@ -23,7 +25,7 @@ struct ExperimentRoutes {
                 return (201, try Self.create(app: app, body, by: p, optimizer: {
                     let snap = try InsightRoutes.snapshot(insights)
                     return (snap, venues.demand(snap))
-                }))
+                }, onPublished: onPublished))
             }
         }
         router.get("/api/experiments", name: "experiments") { req, r in
@@ -76,7 +78,8 @@ struct ExperimentRoutes {
     /// `optimizer` gives the models when the treatment is `"optimizer"`: every cabinet of every device gets
     /// the optimizer's layout (5 s at most a cabinet; a cabinet takes well under a second, BENCHMARKS §11).
     static func create(app: AppContext, _ body: ExperimentRequest, by p: Principal,
-                       optimizer: () throws -> (InsightsEngine.Snapshot, VenueDemand)) throws -> ExperimentCreatedResponse {
+                       optimizer: () throws -> (InsightsEngine.Snapshot, VenueDemand),
+                       onPublished: (CabinetKey, Planogram, String) -> Void = { _, _, _ in }) throws -> ExperimentCreatedResponse {
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(name.count) else { throw APIError.badRequest("name must be 1 to 200 characters") }
         guard let metric = DailyMetrics.Metric(rawValue: body.metric) else { throw APIError.badRequest("metric must be revenue, units or stockouts") }
@@ -155,7 +158,7 @@ struct ExperimentRoutes {
         let design = PairedDesign.draw(ids.map { ExperimentUnit(id: $0, preMetric: pre[$0] ?? 0) }, seed: seed)
         let id = "exp_" + (0..<12).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
         let now = Int64(Date().timeIntervalSince1970)
-        var published: [ExperimentTreatmentCabinet] = []
+        var published: [ExperimentTreatmentCabinet] = [], versions: [(CabinetKey, Planogram)] = []
         let stored = StoredExperiment(
             id: id, name: name, hypothesis: body.hypothesis ?? "", metric: metric.rawValue, status: "running", seed: seed, startDay: start,
             minDays: minDays, body: Data(), createdBy: p.subject, createdAt: now, arms: design.assignment.mapValues(\.rawValue))
@@ -172,7 +175,9 @@ struct ExperimentRoutes {
             for t in treatments {
                 var version: Int?
                 if design.assignment[t.deviceID] == .treatment {
-                    version = try PlanogramRepository.insertPublished(db, t.planogram, by: "experiment:\(id)", at: now).version
+                    let saved = try PlanogramRepository.insertPublished(db, t.planogram, by: "experiment:\(id)", at: now)
+                    version = saved.version
+                    versions.append((CabinetKey(t.deviceID, t.cabinet), saved))
                 }
                 published.append(ExperimentTreatmentCabinet(deviceID: t.deviceID, cabinetIndex: t.cabinet, publishedVersion: version))
             }
@@ -180,6 +185,7 @@ struct ExperimentRoutes {
             try db.run("UPDATE ai_experiments SET body = ? WHERE experiment_id = ?", [.text(String(decoding: withBody.body, as: UTF8.self)), .text(id)])
         })
         app.published.invalidate()
+        for (key, plan) in versions { onPublished(key, plan, "experiment:\(id)") }
         app.logger.info("experiment created", metadata: ["experiment": "\(id)", "devices": "\(ids.count)", "by": "\(p.subject)", "seed": "\(seed)"])
         return ExperimentCreatedResponse(experimentID: id, assignment: design.assignment.mapValues(\.rawValue), seed: String(seed),
                                          strata: design.strata, published: published)

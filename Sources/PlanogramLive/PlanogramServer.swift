@@ -94,7 +94,8 @@ public final class PlanogramServer: @unchecked Sendable {
         OptimizerRoutes(app: app, insights: insights, runner: jobs, registry: registry, venues: venues).install(&router)
         RecommendationRoutes(app: app, insights: insights, venues: venues).install(&router)
         let experiments = ExperimentService(app: app, serverBox: serverBox)
-        ExperimentRoutes(app: app, service: experiments, insights: insights, venues: venues).install(&router)
+        ExperimentRoutes(app: app, service: experiments, insights: insights, venues: venues,
+                         onPublished: { [weak registry] key, plan, by in registry?.publishedElsewhere(key, plan, by: by) }).install(&router)
 
         FleetKPIRoutes(app: app).install(&router)
         app.afterImport = { [insights, experiments] in

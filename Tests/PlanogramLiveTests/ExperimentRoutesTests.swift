@@ -43,6 +43,9 @@ final class ExperimentRoutesTests: XCTestCase {
         let boss = s.token(.manager, sub: "olga")
         let ids = (1...8).map { String(format: "VM-%03d", $0) }
         let versionsBefore = try ids.map { try XCTUnwrap(s.request("GET", "/api/planograms/\($0)/0", token: boss).json["version"] as? Int) }
+        // Every cabinet 0 is open in a live session, with a watcher.
+        let ann = s.token(.merchandiser, sub: "ann")
+        let watchers = try ids.map { try SessionStream(port: s.port, sid: try s.openSession($0, 0, token: ann), token: boss) }
         let created = try s.request("POST", "/api/experiments", token: boss, json: [
             "name": "Eye level snacks", "hypothesis": "more revenue", "device_ids": ids, "metric": "revenue", "start": "2026-11-01",
             "min_days": 7, "seed": 99, "treatment": ["cabinets": try treatment(s, ids, token: boss)],
@@ -60,6 +63,12 @@ final class ExperimentRoutesTests: XCTestCase {
         for (i, d) in ids.enumerated() {
             let v = try XCTUnwrap(s.request("GET", "/api/planograms/\(d)/0", token: boss).json["version"] as? Int)
             XCTAssertEqual(v, versionsBefore[i] + (assignment[d] == "treatment" ? 1 : 0), d)
+        }
+        // The open sessions of the treatment cabinets move their published base, and say so.
+        for (i, d) in ids.enumerated() where assignment[d] == "treatment" {
+            let published = try XCTUnwrap(watchers[i].until("published").last)
+            XCTAssertEqual(watchers[i].json(published)["planogram_version"] as? Int, versionsBefore[i] + 1)
+            XCTAssertEqual(try s.request("GET", "/api/sessions/\(d)~0", token: ann).json["published_version"] as? Int, versionsBefore[i] + 1, d)
         }
         let before = try s.request("GET", "/api/experiments/\(id)", token: boss)
         XCTAssertEqual(before.json["days"] as? Int, 0)
