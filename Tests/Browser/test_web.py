@@ -396,6 +396,15 @@ class WebTests(unittest.TestCase):
         self.assertEqual(e["status"], "running")
 
     def test_9b_one_editor_proposes_both_see_the_diff_the_other_applies_it(self):
+        # Three slots emptied first: whatever layout the cabinet has (an earlier test may have published the
+        # optimizer's), the proposal has something to change.
+        s = self.server
+        sid = "VM-004~0"
+        call(s, "POST", "/api/sessions", self.ann, {"device_id": "VM-004", "cabinet_index": 0})
+        snap = call(s, "GET", f"/api/sessions/{sid}", self.ann)
+        for i, slot in enumerate([x["slot"] for x in snap["planogram"]["slots"]][:3]):
+            v = call(s, "GET", f"/api/sessions/{sid}", self.ann)["version"]
+            call(s, "POST", f"/api/sessions/{sid}/ops", self.ann, {"client_op_id": f"t9b-{i}", "base_version": v, "op": {"type": "clear", "slot": slot}})
         a = self.open(self.ann, "#/editor?device=VM-004&cabinet=0")
         b = self.open(self.bob, "#/editor?device=VM-004&cabinet=0")
         self.live(a)
