@@ -53,10 +53,16 @@ public enum Calibration {
         }
     }
 
+    public struct HistoryTooShort: Error, CustomStringConvertible {
+        public let days: Int
+        public let needed: Int
+        public var description: String { "the history has \(days) days; a pre-period and an experiment need \(needed)" }
+    }
+
     /// `series[i]`: device i's metric per day, all aligned on the same days.
-    public static func run(_ series: [[Double]], options o: Options, progress: (Double) -> Void = { _ in }) -> Report {
+    public static func run(_ series: [[Double]], options o: Options, progress: (Double) -> Void = { _ in }) throws -> Report {
         let days = series.map(\.count).min() ?? 0
-        precondition(days >= o.preDays + o.postDays, "the history is shorter than a pre-period and an experiment")
+        guard days >= o.preDays + o.postDays else { throw HistoryTooShort(days: days, needed: o.preDays + o.postDays) }
         var rng = SeededRandom(seed: o.seed)
         var counts = [[Int]](repeating: [0, 0, 0, 0, 0], count: o.effects.count)
         var cupedAA: [Double] = [], plainAA: [Double] = [], controlMeans: [Double] = []
@@ -70,7 +76,7 @@ public enum Calibration {
             for i in stride(from: half.count - 1, to: 0, by: -1) { half.swapAt(i, rng.int(0...i)) }
             let plainTreated = Set(half.prefix(half.count / 2))
             let strata = design.strata.map { $0.map { Int($0)! } }
-            let draws = drawsFor(strata: strata.count, count: o.draws, seed: rng.next())
+            let draws = ExperimentAnalysis.draws(strata: strata.count, seed: rng.next(), count: o.draws)
             for (k, effect) in o.effects.enumerated() {
                 let post = series.indices.map { i in series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 } }
                 let plainPost = series.indices.map { i in series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 } }
@@ -81,10 +87,10 @@ public enum Calibration {
                     let outcomes = series.indices.map { i in
                         DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
                     }
-                    let q = quick(outcomes)
+                    let q = ExperimentAnalysis.look(outcomes)
                     adjustedByLook.append(q.adjusted)
-                    if look == o.firstLook { tau = o.mixingScale * q.se }
-                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.se, mixingSD: tau))
+                    if look == o.firstLook { tau = o.mixingScale * q.standardError }
+                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.standardError, mixingSD: tau))
                     if avp < o.alpha { cupedDaily = true }
                     let a = series.indices.filter { plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
                     let b = series.indices.filter { !plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
@@ -122,22 +128,5 @@ public enum Calibration {
                               tTestDailyLooks: Double(counts[k][3]) / Double(o.splits))
                       },
                       cupedSpreadPercentage: cs, plainSpreadPercentage: ps, cupedMDEPercentage: 2.8 * cs, plainMDEPercentage: 2.8 * ps)
-    }
-
-    static func drawsFor(strata: Int, count: Int, seed: UInt64) -> [[Bool]] {
-        if strata <= ExperimentAnalysis.exactStrataLimit { return ExperimentAnalysis.draws(strata: strata, seed: seed) }
-        var rng = SeededRandom(seed: seed)
-        return [[Bool](repeating: false, count: strata)] + (1..<count).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
-    }
-
-    /// The point estimate and its standard error without the interval (what a daily look needs).
-    static func quick(_ o: [DeviceOutcome]) -> (effect: Double, se: Double, controlMean: Double, adjusted: [Double]) {
-        let th = ExperimentAnalysis.theta(o)
-        let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
-        let adj = o.map { $0.post - th * ($0.pre - meanPre) }
-        let treated = o.map(\.treated)
-        let control = o.filter { !$0.treated }
-        return (ExperimentAnalysis.meanDiff(adj, treated), ExperimentAnalysis.neymanSE(adj, treated),
-                control.reduce(0) { $0 + $1.post } / Double(max(control.count, 1)), adj)
     }
 }

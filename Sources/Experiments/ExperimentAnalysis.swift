@@ -61,12 +61,12 @@ public enum ExperimentAnalysis {
 
     /// The flips of the strata: each draw says, per stratum, whether its labels are swapped (a singleton's
     /// label flipped). Draw 0 is the observed assignment.
-    public static func draws(strata: Int, seed: UInt64) -> [[Bool]] {
+    public static func draws(strata: Int, seed: UInt64, count: Int = monteCarloDraws) -> [[Bool]] {
         if strata <= exactStrataLimit {
             return (0..<(1 << strata)).map { m in (0..<strata).map { m & (1 << $0) != 0 } }
         }
         var rng = SeededRandom(seed: seed ^ 0xA11CE)
-        return [[Bool](repeating: false, count: strata)] + (1..<monteCarloDraws).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
+        return [[Bool](repeating: false, count: strata)] + (1..<max(count, 1)).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
     }
 
     /// θ of CUPED: the slope of post on pre over all devices.
@@ -79,7 +79,26 @@ public enum ExperimentAnalysis {
         return sxx > 0 ? sxy / sxx : 0
     }
 
-    static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
+    /// One look without the interval (what a daily look needs): the outcomes adjusted by the pre-period
+    /// (CUPED), the difference of the arms, its standard error and the control's mean.
+    public struct Look: Sendable {
+        public let adjusted: [Double]
+        public let effect: Double
+        public let standardError: Double
+        public let controlMean: Double
+    }
+
+    public static func look(_ o: [DeviceOutcome]) -> Look {
+        let th = theta(o)
+        let meanPre = o.isEmpty ? 0 : o.reduce(0) { $0 + $1.pre } / Double(o.count)
+        let adj = o.map { $0.post - th * ($0.pre - meanPre) }
+        let treated = o.map(\.treated)
+        let control = o.filter { !$0.treated }
+        return Look(adjusted: adj, effect: meanDiff(adj, treated), standardError: neymanSE(adj, treated),
+                    controlMean: control.isEmpty ? 0 : control.reduce(0) { $0 + $1.post } / Double(control.count))
+    }
+
+    public static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
         var st = 0.0, sc = 0.0, nt = 0, nc = 0
         for (x, t) in zip(v, treated) { if t { st += x; nt += 1 } else { sc += x; nc += 1 } }
         guard nt > 0, nc > 0 else { return 0 }
@@ -104,13 +123,9 @@ public enum ExperimentAnalysis {
     public static func estimate(_ outcomes: [DeviceOutcome], strata: [[Int]], alpha: Double = 0.05, seed: UInt64,
                                 mixingSD: Double? = nil, previousAlwaysValid: Double = 1) -> ExperimentEstimate {
         let treated = outcomes.map(\.treated)
-        let th = theta(outcomes)
-        let meanPre = outcomes.isEmpty ? 0 : outcomes.reduce(0) { $0 + $1.pre } / Double(outcomes.count)
-        let adj = outcomes.map { $0.post - th * ($0.pre - meanPre) }
-        let effect = meanDiff(adj, treated)
+        let now = look(outcomes)
+        let adj = now.adjusted, effect = now.effect, controlMean = now.controlMean, se = now.standardError
         let control = outcomes.filter { !$0.treated }, treatment = outcomes.filter(\.treated)
-        let controlMean = control.isEmpty ? 0 : control.reduce(0) { $0 + $1.post } / Double(control.count)
-        let se = neymanSE(adj, treated)
         let exact = strata.count <= exactStrataLimit
         let d = draws(strata: strata.count, seed: seed)
         let p = pValue(adj, treated: treated, strata: strata, draws: d, effect: 0, exact: exact)

@@ -239,8 +239,13 @@ public struct ServicePlanner: Sendable {
 /// The warehouse's view of a day's pick lists: units and cases per product (pre-kitting).
 public enum PickTotals {
     public static func byProduct(_ visits: [PlannedVisit], caseSize: (String) -> Int) -> [(productID: String, units: Int, cases: Int)] {
+        byProduct(lines: visits.flatMap { v in v.picks.map { ($0.productID, $0.load) } }, caseSize: caseSize)
+    }
+
+    /// The same from (product, units to load) lines.
+    public static func byProduct(lines: [(productID: String, load: Int)], caseSize: (String) -> Int) -> [(productID: String, units: Int, cases: Int)] {
         var units: [String: Int] = [:]
-        for v in visits { for p in v.picks where p.load > 0 { units[p.productID, default: 0] += p.load } }
+        for l in lines where l.load > 0 { units[l.productID, default: 0] += l.load }
         return units.keys.sorted().map { id in
             let u = units[id]!, size = max(1, caseSize(id))
             return (id, u, (u + size - 1) / size)

@@ -128,9 +128,10 @@ public enum LayoutOptimizer {
                 x.append((i, s, col, cover))
             }
         }
+        let columnsOf = Dictionary(grouping: x, by: \.product).mapValues { $0.map(\.column) }
         // w columns: the k-th facing's cost.
         var w: [Int: [Int]] = [:]
-        for (i, prod) in p.products.enumerated() where x.contains(where: { $0.product == i }) {
+        for (i, prod) in p.products.enumerated() where columnsOf[i] != nil {
             let m = p.maxF(prod)
             guard m >= 2 else { continue }
             w[i] = (2...m).map { k in mip.addColumn(lower: 0, upper: 1, objective: -p.facingCost(i, k), integer: false) }
@@ -141,8 +142,7 @@ public enum LayoutOptimizer {
         for (_, cols) in bySlot where cols.count > 1 { mip.addRow(cols.map { ($0, 1.0) }, upper: 1) }
         // Facings: n ≤ 1 + Σ w, min ≤ n ≤ max.
         for (i, prod) in p.products.enumerated() {
-            let cols = x.filter { $0.product == i }.map(\.column)
-            guard !cols.isEmpty else { continue }
+            guard let cols = columnsOf[i] else { continue }
             var terms = cols.map { ($0, 1.0) }
             terms += (w[i] ?? []).map { ($0, -1.0) }
             mip.addRow(terms, upper: 1)

@@ -234,6 +234,17 @@ struct PickLineBody: Codable {
         case cabinetIndex = "cabinet_index", slot, productID = "product_id", productName = "product_name", load, pull,
              expectedStock = "expected_stock"
     }
+
+    init(cabinetIndex: Int, slot: String, productID: String, productName: String, load: Int, pull: Int, expectedStock: Int) {
+        self.cabinetIndex = cabinetIndex; self.slot = slot; self.productID = productID; self.productName = productName
+        self.load = load; self.pull = pull; self.expectedStock = expectedStock
+    }
+
+    /// A planned pick line with its product's name from the catalogue.
+    init(_ l: PickLine, products: [String: Product]) {
+        self.init(cabinetIndex: l.key.cabinet.index, slot: l.key.slot.description, productID: l.productID,
+                  productName: products[l.productID]?.name ?? l.productID, load: l.load, pull: l.pull, expectedStock: l.expectedStock)
+    }
 }
 
 struct PickTotalBody: Encodable {
@@ -242,6 +253,11 @@ struct PickTotalBody: Encodable {
     let units: Int
     let cases: Int
     let caseSize: Int
+
+    init(_ t: (productID: String, units: Int, cases: Int), products: [String: Product]) {
+        productID = t.productID; productName = products[t.productID]?.name ?? t.productID; units = t.units; cases = t.cases
+        caseSize = max(1, products[t.productID]?.caseSize ?? 1)
+    }
 
     enum CodingKeys: String, CodingKey {
         case productID = "product_id", productName = "product_name", units, cases, caseSize = "case_size"

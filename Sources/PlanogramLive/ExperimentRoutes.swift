@@ -159,11 +159,11 @@ struct ExperimentRoutes {
         let id = "exp_" + (0..<12).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
         let now = Int64(Date().timeIntervalSince1970)
         var published: [ExperimentTreatmentCabinet] = [], versions: [(CabinetKey, Planogram)] = []
+        // The body (which versions the treatment got) is written once the publishes inside the transaction are done.
         let stored = StoredExperiment(
             id: id, name: name, hypothesis: body.hypothesis ?? "", metric: metric.rawValue, status: "running", seed: seed, startDay: start,
             minDays: minDays, body: Data(), createdBy: p.subject, createdAt: now, arms: design.assignment.mapValues(\.rawValue))
-        var withBody = stored
-        try app.store.insertExperiment(withBody, check: { db in
+        try app.store.insertExperiment(stored, check: { db in
             let busy = try Store.runningExperiments(db, devices: ids)
             if !busy.isEmpty {
                 throw APIError.unprocessable("device_in_experiment", "\(busy[0].device) is already in running experiment \(busy[0].experiment)",
@@ -181,8 +181,8 @@ struct ExperimentRoutes {
                 }
                 published.append(ExperimentTreatmentCabinet(deviceID: t.deviceID, cabinetIndex: t.cabinet, publishedVersion: version))
             }
-            withBody.body = Data(try APIJSON.encode(ExperimentBody(strata: design.strata, pre: pre, preDays: ExperimentService.preDays, treatment: published)))
-            try db.run("UPDATE ai_experiments SET body = ? WHERE experiment_id = ?", [.text(String(decoding: withBody.body, as: UTF8.self)), .text(id)])
+            let json = try APIJSON.encode(ExperimentBody(strata: design.strata, pre: pre, preDays: ExperimentService.preDays, treatment: published))
+            try db.run("UPDATE ai_experiments SET body = ? WHERE experiment_id = ?", [.text(String(decoding: json, as: UTF8.self)), .text(id)])
         })
         app.published.invalidate()
         for (key, plan) in versions { onPublished(key, plan, "experiment:\(id)") }

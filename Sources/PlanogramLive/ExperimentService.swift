@@ -46,12 +46,9 @@ final class ExperimentService: @unchecked Sendable {
             // Each day's look from the 7th: the always-valid p-value is the smallest over the looks so far; the
             // mixture's scale is fixed at the first of them.
             for look in 1...days {
-                let o = outcomes(look)
-                let th = ExperimentAnalysis.theta(o)
-                let meanPre = o.reduce(0) { $0 + $1.pre } / Double(max(o.count, 1))
-                let adj = o.map { $0.post - th * ($0.pre - meanPre) }
-                adjustedByLook.append(adj)
-                let effect = Self.meanDiff(adj, treated), se = ExperimentAnalysis.neymanSE(adj, treated)
+                let q = ExperimentAnalysis.look(outcomes(look))
+                adjustedByLook.append(q.adjusted)
+                let effect = q.effect, se = q.standardError
                 if look == min(7, days) { tau = ExperimentAnalysis.mixingScale * se }
                 if look < days, let tau, look >= 7 {
                     alwaysValid = min(alwaysValid, ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: tau))
@@ -97,12 +94,6 @@ final class ExperimentService: @unchecked Sendable {
             minDays: e.minDays, days: days, seed: String(e.seed), assignment: e.arms, strata: body.strata, createdBy: e.createdBy,
             createdAt: FieldParse.iso8601(e.createdAt), stoppedAt: e.stoppedAt.map(FieldParse.iso8601), stopReason: e.stopReason,
             estimate: estimate.map(Self.rounded), decision: decision, decisionReason: reason, series: series, estimates: detail ? history : nil)
-    }
-
-    static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
-        var st = 0.0, sc = 0.0, nt = 0, nc = 0
-        for (x, t) in zip(v, treated) { if t { st += x; nt += 1 } else { sc += x; nc += 1 } }
-        return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
     }
 
     static func rounded(_ e: ExperimentEstimate) -> ExperimentEstimate {

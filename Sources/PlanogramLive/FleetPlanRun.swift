@@ -24,13 +24,10 @@ public enum FleetPlanRun {
     public static func run(databasePath: String, days: Int, configuration: AppConfiguration = AppConfiguration(),
                            logger: Logger = Logger(label: "planogram-live")) throws -> Report {
         var report = Report()
-        let store = try Store(path: databasePath)
-        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
-        let insights = InsightsEngine(store: store, logger: logger)
-        let fitStart = Date()
-        if !insights.loadStored() { try insights.rebuild() }
-        report.fitSeconds = Date().timeIntervalSince(fitStart)
-        guard let snap = insights.current else { return report }
+        let (app, loaded) = try offline(databasePath: databasePath, configuration: configuration, logger: logger)
+        let store = app.store
+        report.fitSeconds = loaded.seconds
+        guard let snap = loaded.snapshot else { return report }
         let cat = app.catalog.current
         let ids = cat.devices.keys.sorted()
         report.devices = ids.count
@@ -53,5 +50,17 @@ public enum FleetPlanRun {
         report.visits = plan.count
         report.pickLines = plan.reduce(0) { $0 + $1.picks.count } + totals.count
         return report
+    }
+
+    /// The application over a database for command-line work (no server): the context and the models,
+    /// loaded from the store or fitted first when it has none, with the time that took.
+    static func offline(databasePath: String, configuration: AppConfiguration, logger: Logger) throws
+        -> (AppContext, (snapshot: InsightsEngine.Snapshot?, seconds: Double)) {
+        let store = try Store(path: databasePath)
+        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
+        let insights = InsightsEngine(store: store, logger: logger)
+        let started = Date()
+        if !insights.loadStored() { try insights.rebuild() }
+        return (app, (insights.current, Date().timeIntervalSince(started)))
     }
 }

@@ -75,11 +75,8 @@ public enum OptimizeBatch {
     /// The whole fleet of a database, for the command line: models loaded (or fitted), every cabinet solved.
     public static func fleet(databasePath: String, timeLimit: Double, configuration: AppConfiguration = AppConfiguration(),
                              logger: Logger = Logger(label: "planogram-live"), progress: (Double, String) -> Void) throws -> Result {
-        let store = try Store(path: databasePath)
-        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
-        let insights = InsightsEngine(store: store, logger: logger)
-        if !insights.loadStored() { try insights.rebuild() }
-        guard let snap = insights.current else { throw JobFailure(message: "no models") }
+        let (app, loaded) = try FleetPlanRun.offline(databasePath: databasePath, configuration: configuration, logger: logger)
+        guard let snap = loaded.snapshot else { throw JobFailure(message: "no models") }
         let venues = VenueDemandCache().demand(snap)
         return try run(app: app, snap: snap, venues: venues, deviceIDs: app.catalog.current.devices.keys.sorted(), timeLimit: timeLimit,
                        cancelled: { false }, progress: progress)

@@ -55,11 +55,7 @@ enum RoutePlanning {
         return Candidate(
             deviceID: d.id, name: d.name, latitude: d.latitude, longitude: d.longitude, access: d.access, serviceMinutes: d.serviceMinutes,
             load: v.picks.reduce(0) { $0 + $1.load }, value: value(v, catalog: catalog, visitCost: visitCost), reasons: v.reasons,
-            pick: v.picks.map { l in
-                PickLineBody(cabinetIndex: l.key.cabinet.index, slot: l.key.slot.description, productID: l.productID,
-                             productName: catalog.products[l.productID]?.name ?? l.productID, load: l.load, pull: l.pull,
-                             expectedStock: l.expectedStock)
-            })
+            pick: v.picks.map { PickLineBody($0, products: catalog.products) })
     }
 
     /// Great-circle distance in metres (mean Earth radius 6,371 km).

@@ -44,13 +44,8 @@ struct ServicePlanRoutes {
                     }
                     let stops = RouteRoutes.visible(day, to: p, vehicle: vehicle).routes.flatMap(\.stops)
                         .filter { device == nil || $0.deviceID == device }
-                    let loads = stops.flatMap { s in s.pick.map { ($0.productID, $0.load) } }
-                    let totals = Dictionary(loads.map { ($0.0, $0.1) }, uniquingKeysWith: +).filter { $0.value > 0 }.sorted { $0.key < $1.key }
-                        .map { id, units -> PickTotalBody in
-                            let size = max(1, cat.products[id]?.caseSize ?? 1)
-                            return PickTotalBody(productID: id, productName: cat.products[id]?.name ?? id, units: units,
-                                                 cases: (units + size - 1) / size, caseSize: size)
-                        }
+                    let totals = PickTotals.byProduct(lines: stops.flatMap { s in s.pick.map { ($0.productID, $0.load) } }) { cat.products[$0]?.caseSize ?? 1 }
+                        .map { PickTotalBody($0, products: cat.products) }
                     return (200, PickListsResponse(date: Self.dateText(date), asOf: day.plannedAt, serviceLevel: app.configuration.serviceLevel,
                                                    visits: stops.map { PickVisitBody(deviceID: $0.deviceID, at: $0.arrive, reasons: $0.reasons, lines: $0.pick) },
                                                    totals: totals))
@@ -67,16 +62,10 @@ struct ServicePlanRoutes {
                     .filter { $0.day == date }
                 let totals = PickTotals.byProduct(plan) { cat.products[$0]?.caseSize ?? 1 }
                 let visits = plan.map { v in
-                    PickVisitBody(deviceID: v.deviceID, at: FieldParse.iso8601(v.at), reasons: v.reasons, lines: v.picks.map { l in
-                        PickLineBody(cabinetIndex: l.key.cabinet.index, slot: l.key.slot.description, productID: l.productID,
-                                     productName: cat.products[l.productID]?.name ?? l.productID, load: l.load, pull: l.pull,
-                                     expectedStock: l.expectedStock)
-                    })
+                    PickVisitBody(deviceID: v.deviceID, at: FieldParse.iso8601(v.at), reasons: v.reasons,
+                                  lines: v.picks.map { PickLineBody($0, products: cat.products) })
                 }
-                let totalBodies = totals.map { t in
-                    PickTotalBody(productID: t.productID, productName: cat.products[t.productID]?.name ?? t.productID, units: t.units,
-                                  cases: t.cases, caseSize: cat.products[t.productID]?.caseSize ?? 1)
-                }
+                let totalBodies = totals.map { PickTotalBody($0, products: cat.products) }
                 return (200, PickListsResponse(date: Self.dateText(date), asOf: FieldParse.iso8601(now),
                                                serviceLevel: app.configuration.serviceLevel, visits: visits, totals: totalBodies))
             }

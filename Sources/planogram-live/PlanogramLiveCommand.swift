@@ -397,7 +397,7 @@ struct CalibrateExperiments: ParsableCommand {
         guard Int(span.last - span.first + 1) >= preDays + postDays else { throw ValidationError("the history is shorter than --pre-days + --post-days") }
         FileHandle.standardError.write(Data("\(series.count) devices, \(span.last - span.first + 1) days, \(splits) splits\n".utf8))
         var shown = -1
-        let report = Calibration.run(series, options: o) { f in
+        let report = try Calibration.run(series, options: o) { f in
             let pct = Int(f * 100)
             if pct / 10 != shown / 10 { shown = pct; FileHandle.standardError.write(Data("splits: \(pct) %\n".utf8)) }
         }
@@ -428,11 +428,9 @@ struct CalibrateExperiments: ParsableCommand {
             // As the server does: the daily-monitoring test over every look so far.
             let treated = outcomes.map(\.treated)
             let adjusted = (1...postDays).map { look -> [Double] in
-                let o = ids.enumerated().map { i, id in
+                ExperimentAnalysis.look(ids.enumerated().map { i, id in
                     DeviceOutcome(id: id, treated: treated[i], pre: pre[i], post: window[id]!.dropFirst(preDays).prefix(look).reduce(0, +) / Double(look))
-                }
-                let th = ExperimentAnalysis.theta(o), meanPre = pre.reduce(0, +) / Double(pre.count)
-                return o.map { $0.post - th * ($0.pre - meanPre) }
+                }).adjusted
             }
             let sequential = SequentialTest.run(adjusted: adjusted, treated: treated, strata: strata,
                                                 draws: ExperimentAnalysis.draws(strata: strata.count, seed: seed), firstLook: 7, horizon: 4 * 14)

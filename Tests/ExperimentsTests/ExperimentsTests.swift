@@ -105,7 +105,7 @@ final class ExperimentsTests: XCTestCase {
 
     /// Placebo splits of a synthetic fleet with autocorrelated days: the calibration harness finds the
     /// plain t-test's false positives and the CUPED analysis's power.
-    func testTheCalibrationHarnessSeesThePlainTestsFalsePositives() {
+    func testTheCalibrationHarnessSeesThePlainTestsFalsePositives() throws {
         var rng = SeededRandom(seed: 11)
         let series: [[Double]] = (0..<24).map { _ in
             let size = 20 + 200 * rng.unit()
@@ -114,13 +114,15 @@ final class ExperimentsTests: XCTestCase {
         }
         var o = Calibration.Options()
         o.splits = 60; o.effects = [0, 0.10]; o.draws = 400
-        let r = Calibration.run(series, options: o)
+        let r = try Calibration.run(series, options: o)
         XCTAssertEqual(r.rows.count, 2)
         let aa = r.rows[0], tenPercent = r.rows[1]
         XCTAssertGreaterThan(aa.tTestDailyLooks, 0.2, "device-days are not independent: the plain test sees effects that are not there")
         XCTAssertLessThan(aa.cupedOneLook, 0.2)
         XCTAssertGreaterThan(tenPercent.cupedOneLook, aa.cupedOneLook)
         XCTAssertLessThan(r.cupedMDEPercentage, r.plainMDEPercentage)
+        // A history shorter than a pre-period and an experiment is an error, not a trap.
+        XCTAssertThrowsError(try Calibration.run(series.map { Array($0.prefix(40)) }, options: o))
     }
 
     /// The daily-monitoring test on placebo paths keeps false positives at α over the horizon and finds a

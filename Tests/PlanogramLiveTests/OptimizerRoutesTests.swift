@@ -106,15 +106,17 @@ final class OptimizerRoutesTests: XCTestCase {
         let cat = s.server.app.catalog.current
         let cabinet = try XCTUnwrap(cat.cabinet("VM-001", 0))
         let current = try XCTUnwrap(try s.server.app.published.current(CabinetKey("VM-001", 0)))
-        if let empty = (0..<(cabinet.rows * cabinet.columns)).map({ SlotCode(row: $0 / cabinet.columns, column: $0 % cabinet.columns) })
-            .first(where: { current.facings[$0] == nil }) {
-            XCTAssertEqual(try optimize(["locked_slots": [empty.description]]).errorCode, "locked_empty_slot")
-        }
+        // A slot emptied in a session draft cannot be locked (the session's propose reads the draft).
+        let sid = try s.openSession("VM-001", 0, token: ann)
+        let empty = try XCTUnwrap(current.sortedFacings.first?.0)
+        let v = try XCTUnwrap(s.request("GET", "/api/sessions/\(sid)", token: ann).json["version"] as? Int)
+        XCTAssertEqual(try s.op(sid, token: ann, client: "empty-it", base: v, ["type": "clear", "slot": empty.description]).status, 200)
+        XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/propose", token: ann, json: ["locked_slots": [empty.description]]).errorCode,
+                       "locked_empty_slot")
         // A product that fits no slot of this cabinet (another temperature) cannot be required.
-        if let misfit = cat.products.values.first(where: { !$0.temperature.fits(in: cabinet.temperature) }) {
-            XCTAssertEqual(try optimize(["min_facings": [misfit.id: 1]]).errorCode, "no_fit")
-            XCTAssertEqual(try optimize(["candidate_products": [misfit.id]]).errorCode, "no_fit")
-        }
+        let misfit = try XCTUnwrap(cat.products.values.first(where: { !$0.temperature.fits(in: cabinet.temperature) }))
+        XCTAssertEqual(try optimize(["min_facings": [misfit.id: 1]]).errorCode, "no_fit")
+        XCTAssertEqual(try optimize(["candidate_products": [misfit.id]]).errorCode, "no_fit")
         // Nothing of the catalogue fits a frozen cabinet that holds only ambient products' catalogue.
         let frozen = Cabinet(deviceID: "VM-001", index: 9, temperature: .frozen, rows: 2, columns: 2, rowHeightsMM: [200, 200])
         let ambient = cat.products.filter { $0.value.temperature == .ambient }
@@ -122,7 +124,6 @@ final class OptimizerRoutesTests: XCTestCase {
             XCTAssertEqual((e as? APIError)?.code, "no_fit")
         }
         XCTAssertEqual(try s.request("POST", "/api/planograms/optimize", token: s.token(.driver), json: ["device_id": "VM-001"]).status, 403)
-        let sid = try s.openSession("VM-001", 0, token: ann)
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/propose", token: s.token(.manager), json: [:]).status, 403, "managers watch")
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/proposals/prop_nope/apply", token: ann).status, 404)
     }

@@ -195,6 +195,7 @@ export async function mountEditor(root, params, setConnection) {
 
   /// Other editors' drags and my own preview score, over the cells, without rebuilding them.
   function renderProposal() {
+    if (!proposal && proposalBar.hidden) return; // nothing drawn, nothing to clear (the usual case, on every op)
     for (const c of grid.querySelectorAll(".slot")) c.classList.remove("proposal-in", "proposal-out");
     for (const o of grid.querySelectorAll(".proposed")) o.remove();
     if (!proposal || !draft || proposal.base_version !== draft.version) {

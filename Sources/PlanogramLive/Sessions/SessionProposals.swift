@@ -40,7 +40,7 @@ extension LiveSession {
         let tally = Tally(p.changes.count)
         for (i, op) in p.changes.enumerated() {
             submit(user: user, clientOpID: "proposal:\(id):\(i)", baseVersion: state.draft.version, op: op,
-                   received: DispatchTime.now().uptimeNanoseconds) { [self] result in
+                   received: DispatchTime.now().uptimeNanoseconds) { result in
                 // Replies come on the session queue.
                 switch result {
                 case .success(let (_, version)): tally.version = max(tally.version, version)
@@ -53,7 +53,6 @@ extension LiveSession {
                 } else {
                     reply(.success(["applied": p.changes.count, "version": tally.version, "proposal_id": id]))
                 }
-                _ = self
             }
         }
     }
