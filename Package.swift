@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCbc", path: "Sources/CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -26,8 +27,9 @@ let package = Package(
         // Slot, cabinet, product, planogram and the hard rules. No I/O.
         .target(name: "PlanogramDomain"),
 
-        // SQLite: connection, migrations, CSV import, repositories.
-        .target(name: "Store", dependencies: ["CSQLite", "PlanogramDomain"]),
+        // The database: SQLite (embedded default) or PostgreSQL behind one connection protocol; migrations,
+        // CSV import, repositories.
+        .target(name: "Store", dependencies: ["CSQLite", "CPostgres", "PlanogramDomain"]),
 
         // Heat zones, velocity, affinity, placement score, revenue model, backtest. Pure and deterministic.
         .target(name: "Insights", dependencies: ["PlanogramDomain"]),

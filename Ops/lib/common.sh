@@ -24,7 +24,7 @@ ensure_apt() {
 # The C libraries the package links against.
 ensure_build_deps() {
   command -v swift >/dev/null || { echo "swift is not on PATH (expected the Swift 6 toolchain)" >&2; exit 1; }
-  ensure_apt libsqlite3-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev pkg-config coinor-libcbc-dev
+  ensure_apt libsqlite3-dev libcurl4-openssl-dev libssl-dev libnghttp2-dev pkg-config coinor-libcbc-dev libpq-dev libhiredis-dev
 }
 
 # A Python virtual environment for the test tools from PyPI, under .build-venv (git-ignored).

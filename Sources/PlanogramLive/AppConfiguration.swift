@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import Store
 import Reasoning
 
 /// The server's whole configuration: one struct with defaults, filled from the environment and then
@@ -8,6 +9,13 @@ public struct AppConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var databasePath = "./data/planogram.db"
+    /// `PLANOGRAM_DATABASE_URL`: a PostgreSQL database instead of the SQLite file (SPEC §18).
+    public var databaseURL: String?
+
+    /// PostgreSQL when `databaseURL` is set, else the SQLite file at `databasePath`.
+    public func storeLocation() throws -> StoreLocation {
+        try StoreLocation.configured(databaseURL: databaseURL, sqlitePath: databasePath)
+    }
     public var webRoot = "./Web"
     public var fixturesDirectory = "./Fixtures/demo"
     public var demo = false
@@ -96,6 +104,12 @@ public struct AppConfiguration: Sendable {
         if let v = env["PLANOGRAM_HOST"] { c.host = v }
         try int("PLANOGRAM_PORT") { c.port = $0 }
         if let v = env["PLANOGRAM_DB"] { c.databasePath = v }
+        if let v = env["PLANOGRAM_DATABASE_URL"], !v.isEmpty {
+            guard v.hasPrefix("postgresql://") || v.hasPrefix("postgres://") else {
+                throw ConfigurationError("PLANOGRAM_DATABASE_URL must be a postgresql:// URL, got \"\(PostgresDatabase.redact(v))\"")
+            }
+            c.databaseURL = v
+        }
         if let v = env["PLANOGRAM_WEB"] { c.webRoot = v }
         if let v = env["PLANOGRAM_FIXTURES"] { c.fixturesDirectory = v }
         if let v = env["PLANOGRAM_SECRET"], !v.isEmpty { c.secret = v }
@@ -196,7 +210,7 @@ public struct AppConfiguration: Sendable {
     /// Every setting as text, secrets masked: for the start-up log.
     public var described: [String: String] {
         [
-            "host": host, "port": String(port), "db": databasePath, "web": webRoot, "fixtures": fixturesDirectory,
+            "host": host, "port": String(port), "db": databaseURL.map(PostgresDatabase.redact) ?? databasePath, "web": webRoot, "fixtures": fixturesDirectory,
             "demo": String(demo), "secret": secret == nil ? "unset" : "***",
             "anthropic_api_key": reasoning.apiKey == nil ? "unset" : "***", "anthropic_base_url": reasoning.baseURL,
             "placement_model": reasoning.placementModel, "analysis_model": reasoning.analysisModel,

@@ -69,7 +69,7 @@ final class AppContext: @unchecked Sendable {
         } catch {
             // The cause goes to the log, never to the client (it may name files or SQL).
             logger.error("request failed", metadata: ["error": "\(error)"])
-            if let e = error as? SQLiteError, [5, 6, 13].contains(e.code & 0xff) {
+            if let e = error as? any SQLFailure, e.isTransient {
                 r.send(APIError(503, "store_unavailable", "the store is busy or full; nothing was changed — retry", details: ["retry_after_seconds": 1]))
             } else {
                 r.send(APIError(500, "internal", "internal error"))

@@ -164,20 +164,18 @@ public final class InsightsEngine: @unchecked Sendable {
         let stored = fit.models
         try store.write { db in
             try db.execute("DELETE FROM zone_performance; DELETE FROM product_affinity")
-            let z = try db.statement("INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let z = "INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             for (key, cab) in h.cabinets {
                 guard let plan = h.planograms[key]?.last else { continue }
                 for c in HeatMap.cells(model: s.model, forecaster: s.forecaster, cabinet: cab, planogram: plan) {
-                    try z.bind([.text(key.deviceID), .of(key.index), .text(c.slot.description), .double(Double(c.value)),
-                                .double(c.positionMultiplier), .double(c.revenuePerDay), .int(Int64(c.observations.rounded())),
-                                .text(DemandModel.version), .int(now)])
-                    try z.step(); z.reset()
+                    try db.run(z, [.text(key.deviceID), .of(key.index), .text(c.slot.description), .double(Double(c.value)),
+                                   .double(c.positionMultiplier), .double(c.revenuePerDay), .int(Int64(c.observations.rounded())),
+                                   .text(DemandModel.version), .int(now)])
                 }
             }
-            let a = try db.statement("INSERT INTO product_affinity(product_a, product_b, support, confidence, lift, baskets, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
             for p in s.affinity.pairs {
-                try a.bind([.text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence), .double(p.lift), .of(p.baskets), .int(now)])
-                try a.step(); a.reset()
+                try db.run("INSERT INTO product_affinity(product_a, product_b, support, confidence, lift, baskets, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [.text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence), .double(p.lift), .of(p.baskets), .int(now)])
             }
             // Out-of-stock slot-days per device and day, from the history the models were fitted on.
             if !h.series.isEmpty {
@@ -189,11 +187,10 @@ public final class InsightsEngine: @unchecked Sendable {
                     }
                 }
                 try db.run("DELETE FROM stockouts_daily")
-                let st = try db.statement("INSERT INTO stockouts_daily(device_id, day, slot_days_out, slots) VALUES (?, ?, ?, ?)")
                 for (device, days) in out {
                     for (day, v) in days {
-                        try st.bind([.text(device), .of(Int(day)), .double(v.0), .of(v.1)])
-                        try st.step(); st.reset()
+                        try db.run("INSERT INTO stockouts_daily(device_id, day, slot_days_out, slots) VALUES (?, ?, ?, ?)",
+                                   [.text(device), .of(Int(day)), .double(v.0), .of(v.1)])
                     }
                 }
             }

@@ -64,7 +64,7 @@ public final class PlanogramServer: @unchecked Sendable {
                                             "analysis_model": "\(configuration.reasoning.analysisModel)",
                                             "daily_budget_usd": "\(configuration.reasoning.dailySpendCapUSD)"])
         let serverBox = ServerBox()
-        let writer = try OpLogWriter(path: configuration.databasePath, fullSync: configuration.opLogFullSync,
+        let writer = try OpLogWriter(location: store.location, fullSync: configuration.opLogFullSync,
                                      busyTimeoutMilliseconds: Int32(clamping: configuration.opLogBusyTimeoutMilliseconds))
         var env = SessionEnvironment(
             writer: writer, catalog: { [app] in app.catalog.current }, models: { [insights] in insights.current }, serverBox: serverBox,
@@ -121,9 +121,9 @@ public final class PlanogramServer: @unchecked Sendable {
 
     /// Opens (and migrates) the database; an empty one is loaded from the fixtures directory first.
     private func openStore() throws -> Store {
-        let store = try Store(path: configuration.databasePath)
+        let store = try Store(location: try configuration.storeLocation())
         let schema = try store.schemaVersion()
-        logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "schema": "\(schema)"])
+        logger.info("database open", metadata: ["database": "\(store.location)", "engine": "\(store.dialect)", "schema": "\(schema)"])
         if try store.isEmpty() {
             var fixtures = configuration.fixturesDirectory
             // A fleet too large to ship (Fixtures/metro) is described by its generator's parameters and made

@@ -27,7 +27,11 @@ final class SQLiteReasoningStore: ReasoningStore, @unchecked Sendable {
         if prune { lastPrune = Double(at) }
         lock.unlock()
         _ = try? store.write { db in
-            try db.run("INSERT OR REPLACE INTO reasoning_cache (prompt_hash, model, text, input_tokens, output_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            try db.run("""
+                INSERT INTO reasoning_cache (prompt_hash, model, text, input_tokens, output_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (prompt_hash) DO UPDATE SET model = excluded.model, text = excluded.text, input_tokens = excluded.input_tokens,
+                  output_tokens = excluded.output_tokens, created_at = excluded.created_at
+                """,
                        [.text(hash), .text(e.model), .text(e.text), .int(Int64(e.usage.inputTokens)), .int(Int64(e.usage.outputTokens)), .int(at)])
             if prune { try db.run("DELETE FROM reasoning_cache WHERE created_at < ?", [.int(at - Int64(ttl))]) }
         }

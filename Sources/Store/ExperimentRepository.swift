@@ -31,7 +31,7 @@ extension Store {
     /// Writes a new experiment and its devices in one transaction: `check` runs first (to refuse devices
     /// already in a running experiment without a race), `then` last (the treatment's publishes), and any
     /// throw leaves nothing written.
-    public func insertExperiment(_ e: StoredExperiment, check: (SQLiteDatabase) throws -> Void, then: (SQLiteDatabase) throws -> Void) throws {
+    public func insertExperiment(_ e: StoredExperiment, check: (any SQLConnection) throws -> Void, then: (any SQLConnection) throws -> Void) throws {
         try write { db in
             try check(db)
             try db.run("""
@@ -47,7 +47,7 @@ extension Store {
     }
 
     /// The running experiments a device is in (at most one, by the insert's check).
-    public static func runningExperiments(_ db: SQLiteDatabase, devices: [String]) throws -> [(device: String, experiment: String)] {
+    public static func runningExperiments(_ db: any SQLConnection, devices: [String]) throws -> [(device: String, experiment: String)] {
         var out: [(String, String)] = []
         for d in devices {
             out += try db.query("""
@@ -83,8 +83,7 @@ extension Store {
     public func stopExperiment(_ id: String, at: Int64, reason: String) throws -> Bool {
         try write { db in
             try db.run("UPDATE ai_experiments SET status = 'stopped', stopped_at = ?, stop_reason = ? WHERE experiment_id = ? AND status = 'running'",
-                       [.of(Int(at)), .text(reason), .text(id)])
-            return db.changes > 0
+                       [.of(Int(at)), .text(reason), .text(id)]) > 0
         }
     }
 }

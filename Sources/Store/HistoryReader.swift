@@ -29,17 +29,16 @@ public enum HistoryReader {
     /// Calls `body` for every sale and restock in time order (restocks first within a second).
     public static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
         try store.read { db in
-            let st = try db.statement("""
+            var slots: [String: SlotCode] = [:]
+            try db.forEachRow("""
                 SELECT ts, 0 AS kind, device_id, cabinet_index, slot, '' AS product_id, 0.0 AS price, NULL AS transaction_id, units_added FROM services
                 UNION ALL
                 SELECT ts, 1, device_id, cabinet_index, slot, product_id, price, transaction_id, 0 FROM sales
                 ORDER BY 1, 2
-                """)
-            var slots: [String: SlotCode] = [:]
-            while try st.step() {
+                """, []) { st in
                 let slotText = st.text(4)
                 let slot: SlotCode
-                if let s = slots[slotText] { slot = s } else { guard let s = SlotCode(slotText) else { continue }; slots[slotText] = s; slot = s }
+                if let s = slots[slotText] { slot = s } else { guard let s = SlotCode(slotText) else { return }; slots[slotText] = s; slot = s }
                 body(Event(isSale: st.int(1) == 1, ts: st.int64(0), deviceID: st.text(2), cabinetIndex: st.int(3), slot: slot,
                            productID: st.text(5), price: st.double(6), transactionID: st.optionalText(7), unitsAdded: st.int(8)))
             }

@@ -92,8 +92,8 @@ public final class Importer {
         let filesJSON = report.files.joined(separator: ",")
         let read = report.rowsRead.values.reduce(0, +), written = report.totalRowsWritten
         try store.write { db in
-            try db.run("INSERT INTO import_runs(at, files, rows_read, rows_written) VALUES (strftime('%s','now'), ?, ?, ?)",
-                       [.text(filesJSON), .of(read), .of(written)])
+            try db.run("INSERT INTO import_runs(at, files, rows_read, rows_written) VALUES (?, ?, ?, ?)",
+                       [.int(Int64(Date().timeIntervalSince1970)), .text(filesJSON), .of(read), .of(written)])
         }
         return report
     }

@@ -484,57 +484,51 @@ struct ParsedBatch {
 
     // MARK: writing (inside the caller's transaction)
 
-    func write(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> [String: Int] {
+    func write(_ db: any SQLConnection, progress: ((ImportProgress) -> Void)?) throws -> [String: Int] {
         var written: [String: Int] = [:]
-        let up = try db.statement("""
+        let upSQL = """
             INSERT INTO products(product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, category = excluded.category, price = excluded.price,
               unit_cost = excluded.unit_cost, temperature = excluded.temperature, height_mm = excluded.height_mm,
               width_cols = excluded.width_cols, shelf_life_days = excluded.shelf_life_days, case_size = excluded.case_size
-            WHERE (name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size) IS NOT
+            WHERE (products.name, products.category, products.price, products.unit_cost, products.temperature, products.height_mm, products.width_cols, products.shelf_life_days, products.case_size) IS DISTINCT FROM
                   (excluded.name, excluded.category, excluded.price, excluded.unit_cost, excluded.temperature,
                    excluded.height_mm, excluded.width_cols, excluded.shelf_life_days, excluded.case_size)
-            """)
+            """
         for p in products {
-            try up.bind([.text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
-                         .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays), .of(p.caseSize)])
-            try up.step()
-            written["products.csv", default: 0] += db.changes
-            up.reset()
+            written["products.csv", default: 0] += try db.run(upSQL, [
+                .text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
+                .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays), .of(p.caseSize)])
         }
-        let ud = try db.statement("""
+        let udSQL = """
             INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, venue_type = excluded.venue_type,
               latitude = excluded.latitude, longitude = excluded.longitude, device_type = excluded.device_type,
               access_from = excluded.access_from, access_until = excluded.access_until, service_minutes = excluded.service_minutes
-            WHERE (name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes) IS NOT
+            WHERE (devices.name, devices.venue_type, devices.latitude, devices.longitude, devices.device_type, devices.access_from, devices.access_until, devices.service_minutes) IS DISTINCT FROM
                   (excluded.name, excluded.venue_type, excluded.latitude, excluded.longitude, excluded.device_type,
                    excluded.access_from, excluded.access_until, excluded.service_minutes)
-            """)
+            """
         for d in devices {
-            try ud.bind([.text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
-                         .text(d.deviceType.rawValue), d.access.map { .of($0.from) } ?? .null, d.access.map { .of($0.until) } ?? .null,
-                         .of(d.serviceMinutes)])
-            try ud.step()
-            written["devices.csv", default: 0] += db.changes
-            ud.reset()
+            written["devices.csv", default: 0] += try db.run(udSQL, [
+                .text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
+                .text(d.deviceType.rawValue), d.access.map { .of($0.from) } ?? .null, d.access.map { .of($0.until) } ?? .null,
+                .of(d.serviceMinutes)])
         }
         written.merge(try writeOperations(db)) { $0 + $1 }
-        let uc = try db.statement("""
+        let ucSQL = """
             INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id, cabinet_index) DO UPDATE SET temperature = excluded.temperature, rows = excluded.rows,
               columns = excluded.columns, row_heights_mm = excluded.row_heights_mm
-            WHERE (temperature, rows, columns, row_heights_mm) IS NOT
+            WHERE (cabinets.temperature, cabinets.rows, cabinets.columns, cabinets.row_heights_mm) IS DISTINCT FROM
                   (excluded.temperature, excluded.rows, excluded.columns, excluded.row_heights_mm)
-            """)
+            """
         for c in cabinets {
-            try uc.bind([.text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
-                         .text(c.rowHeightsMM.map(String.init).joined(separator: ";"))])
-            try uc.step()
-            written["cabinets.csv", default: 0] += db.changes
-            uc.reset()
+            written["cabinets.csv", default: 0] += try db.run(ucSQL, [
+                .text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
+                .text(c.rowHeightsMM.map(String.init).joined(separator: ";"))])
         }
         written["planograms.csv"] = try writePlanograms(db)
         written["sales.csv"] = try writeSales(db, progress: progress)
@@ -542,7 +536,7 @@ struct ParsedBatch {
         return written
     }
 
-    func writePlanograms(_ db: SQLiteDatabase) throws -> Int {
+    func writePlanograms(_ db: any SQLConnection) throws -> Int {
         var written = 0
         var touched = Set<CabinetKey>()
         for (key, rows) in planograms.sorted(by: { ($0.key.cabinet.description, $0.key.effectiveFrom) < ($1.key.cabinet.description, $1.key.effectiveFrom) }) {
@@ -558,16 +552,13 @@ struct ParsedBatch {
                 try db.run("DELETE FROM planogram_slots WHERE version_id = ?", [.int(id)])
                 versionID = id
             } else {
-                try db.run("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
-                           [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)])
-                versionID = db.lastInsertRowID
+                versionID = try db.insertReturningID("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
+                                                     [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)])
             }
             touched.insert(key.cabinet)
-            let ins = try db.statement("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)")
             for (slot, f) in wanted {
-                try ins.bind([.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)])
-                try ins.step()
-                ins.reset()
+                try db.run("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
+                           [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)])
                 written += 1
             }
         }
@@ -585,42 +576,53 @@ struct ParsedBatch {
     }
 
     /// Depots, vehicles and the travel matrix: upserts that change nothing when the row is the same.
-    func writeOperations(_ db: SQLiteDatabase) throws -> [String: Int] {
+    func writeOperations(_ db: any SQLConnection) throws -> [String: Int] {
         var written: [String: Int] = [:]
-        let ud = try db.statement("""
+        let udSQL = """
             INSERT INTO depots(depot_id, name, latitude, longitude, opens, closes) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(depot_id) DO UPDATE SET name = excluded.name, latitude = excluded.latitude, longitude = excluded.longitude,
               opens = excluded.opens, closes = excluded.closes
-            WHERE (name, latitude, longitude, opens, closes) IS NOT (excluded.name, excluded.latitude, excluded.longitude, excluded.opens, excluded.closes)
-            """)
+            WHERE (depots.name, depots.latitude, depots.longitude, depots.opens, depots.closes) IS DISTINCT FROM (excluded.name, excluded.latitude, excluded.longitude, excluded.opens, excluded.closes)
+            """
         for d in depots {
-            try ud.bind([.text(d.id), .text(d.name), .double(d.latitude), .double(d.longitude), .of(d.hours.from), .of(d.hours.until)])
-            try ud.step(); written["depots.csv", default: 0] += db.changes; ud.reset()
+            written["depots.csv", default: 0] += try db.run(udSQL, [.text(d.id), .text(d.name), .double(d.latitude), .double(d.longitude), .of(d.hours.from), .of(d.hours.until)])
         }
-        let uv = try db.statement("""
+        let uvSQL = """
             INSERT INTO vehicles(vehicle_id, depot_id, capacity_units, shift_start, shift_end) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(vehicle_id) DO UPDATE SET depot_id = excluded.depot_id, capacity_units = excluded.capacity_units,
               shift_start = excluded.shift_start, shift_end = excluded.shift_end
-            WHERE (depot_id, capacity_units, shift_start, shift_end) IS NOT (excluded.depot_id, excluded.capacity_units, excluded.shift_start, excluded.shift_end)
-            """)
+            WHERE (vehicles.depot_id, vehicles.capacity_units, vehicles.shift_start, vehicles.shift_end) IS DISTINCT FROM (excluded.depot_id, excluded.capacity_units, excluded.shift_start, excluded.shift_end)
+            """
         for v in vehicles {
-            try uv.bind([.text(v.id), .text(v.depotID), .of(v.capacityUnits), .of(v.shift.from), .of(v.shift.until)])
-            try uv.step(); written["vehicles.csv", default: 0] += db.changes; uv.reset()
+            written["vehicles.csv", default: 0] += try db.run(uvSQL, [.text(v.id), .text(v.depotID), .of(v.capacityUnits), .of(v.shift.from), .of(v.shift.until)])
         }
-        let ut = try db.statement("""
+        let utSQL = """
             INSERT INTO travel_matrix(from_id, to_id, seconds, meters) VALUES (?, ?, ?, ?)
             ON CONFLICT(from_id, to_id) DO UPDATE SET seconds = excluded.seconds, meters = excluded.meters
-            WHERE (seconds, meters) IS NOT (excluded.seconds, excluded.meters)
-            """)
+            WHERE (travel_matrix.seconds, travel_matrix.meters) IS DISTINCT FROM (excluded.seconds, excluded.meters)
+            """
         for t in travel {
-            try ut.bind([.text(t.from), .text(t.to), .of(t.seconds), .of(t.meters)])
-            try ut.step(); written["travel_matrix.csv", default: 0] += db.changes; ut.reset()
+            written["travel_matrix.csv", default: 0] += try db.run(utSQL, [.text(t.from), .text(t.to), .of(t.seconds), .of(t.meters)])
         }
         return written
     }
 
-    func writeSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
+    func writeSales(_ connection: any SQLConnection, progress: ((ImportProgress) -> Void)?) throws -> Int {
         guard !sales.isEmpty else { return 0 }
+        let written: Int
+        if let db = connection as? SQLiteDatabase {
+            written = try insertSales(db, progress: progress)
+        } else if let db = connection as? PostgresDatabase {
+            written = try copySales(db, progress: progress)
+        } else {
+            throw SQLUsageError(message: "no bulk insert for \(connection.dialect)")
+        }
+        try writeSalesDaily(connection)
+        return written
+    }
+
+    /// SQLite: one prepared INSERT OR IGNORE, values bound without copies (the import's hot path).
+    private func insertSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
         let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         // C strings made once and bound without copies.
         let deviceC = deviceNames.map { strdup($0)! }, productC = productNames.map { strdup($0)! }
@@ -654,7 +656,11 @@ struct ParsedBatch {
                 }
             }
         }
-        // The daily totals of the days this import touched, computed again from every sale of those days.
+        return written
+    }
+
+    /// The daily totals of the days this import touched, computed again from every sale of those days.
+    private func writeSalesDaily(_ db: any SQLConnection) throws {
         var first = Int64.max, last = Int64.min
         for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
         let fromDay = first / 86_400, toDay = last / 86_400 + 1
@@ -663,11 +669,12 @@ struct ParsedBatch {
             INSERT INTO sales_daily(device_id, day, revenue, units)
             SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id, ts / 86400
             """, [.of(Int(fromDay * 86_400)), .of(Int(toDay * 86_400))])
-        return written
     }
 
-    func writeServices(_ db: SQLiteDatabase) throws -> Int {
+    func writeServices(_ connection: any SQLConnection) throws -> Int {
         guard !services.isEmpty else { return 0 }
+        if let db = connection as? PostgresDatabase { return try copyServices(db) }
+        guard let db = connection as? SQLiteDatabase else { throw SQLUsageError(message: "no bulk insert for \(connection.dialect)") }
         let st = try db.statement("INSERT OR IGNORE INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)")
         var written = 0
         let deviceC = deviceNames.map { strdup($0)! }

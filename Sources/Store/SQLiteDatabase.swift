@@ -2,10 +2,14 @@ import CSQLite
 import Foundation
 
 /// An SQLite failure with the library's message and the statement that failed.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+public struct SQLiteError: SQLFailure, Sendable {
     public let code: Int32
     public let message: String
     public var description: String { "sqlite error \(code): \(message)" }
+    /// SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7, SQLITE_IOERR 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14, SQLITE_PROTOCOL 15.
+    public var isTransient: Bool { [5, 6, 7, 10, 13, 14, 15].contains(code & 0xff) }
+    /// SQLITE_CONSTRAINT 19.
+    public var isConstraint: Bool { code & 0xff == 19 }
 }
 
 private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -13,7 +17,8 @@ private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type
 /// One SQLite connection (WAL, foreign keys on, busy timeout) with a cache of prepared statements
 /// reused across calls. Not thread-safe: each connection is confined to one queue, documented where
 /// it is owned (the store's writer queue, or a reader's own queue).
-public final class SQLiteDatabase: @unchecked Sendable {
+public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
+    public var dialect: SQLDialect { .sqlite }
     public let path: String
     let handle: OpaquePointer
     private var cache: [String: SQLiteStatement] = [:]
@@ -72,18 +77,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return s
     }
 
-    /// Runs `body` in one transaction (BEGIN IMMEDIATE), committing on return, rolling back on throw.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let v = try body()
-            try execute("COMMIT")
-            return v
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
-    }
+    /// BEGIN IMMEDIATE: the write lock is taken now, so a transaction never fails later on upgrading it.
+    public func begin() throws { try execute("BEGIN IMMEDIATE") }
 
     /// How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
     public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
@@ -95,8 +90,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Convenience: all rows of a query, each row read by `read`.
-    public func query<T>(_ sql: String, _ bind: [SQLiteValue] = [], _ read: (SQLiteStatement) throws -> T) throws -> [T] {
+    public func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T] {
         let s = try statement(sql)
         try s.bind(bind)
         var out: [T] = []
@@ -104,32 +98,23 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return out
     }
 
-    /// Convenience: a statement run once with values.
-    public func run(_ sql: String, _ bind: [SQLiteValue] = []) throws {
+    public func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws {
+        let s = try statement(sql)
+        try s.bind(bind)
+        while try s.step() { try body(s) }
+    }
+
+    @discardableResult
+    public func run(_ sql: String, _ bind: [SQLValue]) throws -> Int {
         let s = try statement(sql)
         try s.bind(bind)
         while try s.step() {}
+        return changes
     }
-
-    public func scalarInt(_ sql: String, _ bind: [SQLiteValue] = []) throws -> Int64? {
-        try query(sql, bind) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
-    }
-}
-
-/// A value to bind.
-public enum SQLiteValue: Sendable {
-    case int(Int64), double(Double), text(String), blob([UInt8]), null
-}
-
-extension SQLiteValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    public init(stringLiteral s: String) { self = .text(s) }
-    public init(integerLiteral i: Int) { self = .int(Int64(i)) }
-    public static func of(_ i: Int) -> SQLiteValue { .int(Int64(i)) }
-    public static func of(_ s: String?) -> SQLiteValue { s.map { .text($0) } ?? .null }
 }
 
 /// A prepared statement owned by its connection.
-public final class SQLiteStatement {
+public final class SQLiteStatement: SQLRow {
     let stmt: OpaquePointer
     unowned let db: SQLiteDatabase
 
@@ -145,11 +130,11 @@ public final class SQLiteStatement {
         sqlite3_clear_bindings(stmt)
     }
 
-    public func bind(_ values: [SQLiteValue]) throws {
+    public func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
     }
 
-    public func bind(_ v: SQLiteValue, at i: Int32) throws {
+    public func bind(_ v: SQLValue, at i: Int32) throws {
         let rc: Int32
         switch v {
         case .int(let x): rc = sqlite3_bind_int64(stmt, i, x)

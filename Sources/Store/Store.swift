@@ -2,28 +2,72 @@ import Dispatch
 import Foundation
 import PlanogramDomain
 
-/// The server's database: one SQLite file, migrated on open. Every use of the connection runs on the
-/// store's serial queue (`read`/`write` are synchronous hops), so the connection is confined to it.
-/// Blocking SQLite work therefore never runs on an event loop or a session queue as long as callers
-/// hop here from their own work queues.
+/// Where the store lives: an SQLite file (the embedded default) or a PostgreSQL database (SPEC §18).
+public enum StoreLocation: Sendable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// `PLANOGRAM_DATABASE_URL` (postgresql://… or postgres://…) when given, else the SQLite file.
+    public static func configured(databaseURL: String?, sqlitePath: String) throws -> StoreLocation {
+        guard let url = databaseURL?.trimmingCharacters(in: .whitespaces), !url.isEmpty else { return .sqlite(path: sqlitePath) }
+        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+            throw SQLUsageError(message: "PLANOGRAM_DATABASE_URL must start with postgresql:// (got \(PostgresDatabase.redact(url)))")
+        }
+        return .postgres(url: url)
+    }
+
+    /// For logs: the file, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let url): return PostgresDatabase.redact(url)
+        }
+    }
+
+    /// A new connection to the same database.
+    public func connect() throws -> any SQLConnection {
+        switch self {
+        case .sqlite(let path): return try SQLiteDatabase(path: path)
+        case .postgres(let url): return try PostgresDatabase(url: url)
+        }
+    }
+}
+
+/// The server's database, migrated on open. Every use of the connection runs on the store's serial
+/// queue (`read`/`write` are synchronous hops), so the connection is confined to it. Blocking database
+/// work therefore never runs on an event loop or a session queue as long as callers hop here from their
+/// own work queues. The op log has a connection of its own (`OpLogWriter`), made by `location.connect()`.
 public final class Store: @unchecked Sendable {
-    public let path: String
-    private let db: SQLiteDatabase
+    public let location: StoreLocation
+    private let db: any SQLConnection
     private let queue = DispatchQueue(label: "planogram.store")
 
-    public init(path: String) throws {
-        self.path = path
-        db = try SQLiteDatabase(path: path)
+    /// The SQLite file at `path`.
+    public convenience init(path: String) throws {
+        try self.init(location: .sqlite(path: path))
+    }
+
+    public init(location: StoreLocation) throws {
+        self.location = location
+        db = try location.connect()
         try Migrations.migrate(db)
     }
 
+    /// The SQLite file's path, or nil on PostgreSQL.
+    public var path: String? {
+        if case .sqlite(let p) = location { return p }
+        return nil
+    }
+
+    public var dialect: SQLDialect { db.dialect }
+
     /// Runs `body` with the connection on the store's queue.
-    public func read<T>(_ body: (SQLiteDatabase) throws -> T) rethrows -> T {
+    public func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
         try queue.sync { try body(db) }
     }
 
     /// Runs `body` in one transaction on the store's queue.
-    public func write<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try queue.sync { try db.transaction { try body(db) } }
     }
 
@@ -84,7 +128,7 @@ public struct Catalog: Sendable {
 
     public func cabinet(_ deviceID: String, _ index: Int) -> Cabinet? { cabinets[CabinetKey(deviceID, index)] }
 
-    static func load(_ db: SQLiteDatabase) throws -> Catalog {
+    static func load(_ db: any SQLConnection) throws -> Catalog {
         var c = Catalog()
         for d in try db.query("SELECT device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes FROM devices", [], {
             Device(id: $0.text(0), name: $0.text(1), venueType: VenueType(rawValue: $0.text(2)) ?? .other,
@@ -113,7 +157,7 @@ public struct Catalog: Sendable {
 
 /// Reads and writes planogram versions on a connection the caller owns.
 public enum PlanogramRepository {
-    public static func load(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
+    public static func load(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
         let head: [(Int64, Int, Int64)]
         if let version {
             head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
@@ -132,22 +176,21 @@ public enum PlanogramRepository {
         return p
     }
 
-    public static func history(_ db: SQLiteDatabase, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+    public static func history(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
         let versions = try db.query("SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
                                     [.text(deviceID), .of(cabinetIndex)]) { $0.int(0) }
         return try versions.compactMap { try load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: $0) }
     }
 
     /// Adds a published version (the next number, effective now or just after the newest) and returns it.
-    public static func insertPublished(_ db: SQLiteDatabase, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
+    public static func insertPublished(_ db: any SQLConnection, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
         let next = Int(try db.scalarInt("SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
                                         [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 1)
         let lastFrom = try db.scalarInt("SELECT max(effective_from) FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
                                         [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 0
         let from = max(time, lastFrom + 1)
-        try db.run("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, published_by) VALUES (?, ?, ?, ?, 'session', ?)",
-                   [.text(p.deviceID), .of(p.cabinetIndex), .of(next), .int(from), .text(user)])
-        let id = db.lastInsertRowID
+        let id = try db.insertReturningID("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, published_by) VALUES (?, ?, ?, ?, 'session', ?)",
+                                          [.text(p.deviceID), .of(p.cabinetIndex), .of(next), .int(from), .text(user)])
         for (slot, f) in p.sortedFacings {
             try db.run("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
                        [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)])

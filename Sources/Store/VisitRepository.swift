@@ -75,7 +75,7 @@ public enum VisitRepository {
                 if line.unitsPulled > 0 {
                     try db.run("""
                         INSERT INTO pulls(ts, device_id, cabinet_index, slot, units, visit_id) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(ts, device_id, cabinet_index, slot) DO UPDATE SET units = units + excluded.units
+                        ON CONFLICT(ts, device_id, cabinet_index, slot) DO UPDATE SET units = pulls.units + excluded.units
                         """, [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description),
                               .of(line.unitsPulled), .text(visit.visitID)])
                 }
@@ -89,23 +89,21 @@ public enum VisitRepository {
     public static func events(_ store: Store, deviceID: String?, since: Int64) throws -> [StockEvent] {
         try store.read { db in
             let filter = deviceID == nil ? "" : " AND device_id = ?"
-            let st = try db.statement("""
+            var bind: [SQLValue] = []
+            for _ in 0..<3 { bind.append(.int(since)); if let deviceID { bind.append(.text(deviceID)) } }
+            var out: [StockEvent] = []
+            var slots: [String: SlotCode] = [:]
+            var devices: [String: String] = [:] // one String per device id, shared by its events
+            try db.forEachRow("""
                 SELECT ts, 0, cabinet_index, slot, '', units_added, device_id FROM services WHERE ts >= ?\(filter)
                 UNION ALL SELECT ts, 2, cabinet_index, slot, '', units, device_id FROM pulls WHERE ts >= ?\(filter)
                 UNION ALL SELECT ts, 1, cabinet_index, slot, product_id, 1, device_id FROM sales WHERE ts >= ?\(filter)
                 ORDER BY 1, 2
-                """)
-            var bind: [SQLiteValue] = []
-            for _ in 0..<3 { bind.append(.int(since)); if let deviceID { bind.append(.text(deviceID)) } }
-            try st.bind(bind)
-            var out: [StockEvent] = []
-            var slots: [String: SlotCode] = [:]
-            var devices: [String: String] = [:] // one String per device id, shared by its events
-            while try st.step() {
+                """, bind) { st in
                 let text = st.text(3)
                 let slot: SlotCode
-                if let s = slots[text] { slot = s } else { guard let s = SlotCode(text) else { continue }; slots[text] = s; slot = s }
-                guard let kind = StockEvent.Kind(rawValue: st.int(1)) else { continue }
+                if let s = slots[text] { slot = s } else { guard let s = SlotCode(text) else { return }; slots[text] = s; slot = s }
+                guard let kind = StockEvent.Kind(rawValue: st.int(1)) else { return }
                 let d = st.text(6)
                 let device = devices[d] ?? d
                 devices[d] = device

@@ -4,7 +4,7 @@ import PlanogramLive
 import XCTest
 
 /// The managers' live list of sessions over SSE, and the demo sign-in list.
-final class DashboardFeedTests: XCTestCase {
+class DashboardFeedTests: XCTestCase {
     func sessions(_ stream: SessionStream) throws -> [[String: Any]] {
         for _ in 0..<50 {
             let e = try stream.next()

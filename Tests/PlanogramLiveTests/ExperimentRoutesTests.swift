@@ -18,7 +18,7 @@ enum EightDeviceFleet {
 }
 
 /// SPEC §14: experiments designed, published, analysed after each import and streamed; the fleet KPIs.
-final class ExperimentRoutesTests: XCTestCase {
+class ExperimentRoutesTests: XCTestCase {
     func events(_ c: RawClient, until: (RawClient.Event) -> Bool) throws -> RawClient.Event {
         while true {
             let e = try c.readEvent()

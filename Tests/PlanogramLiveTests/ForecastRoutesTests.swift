@@ -5,7 +5,7 @@ import Store
 import XCTest
 
 /// `GET /api/devices/{id}/forecast` and `POST /api/visits` on the real server with the test fleet.
-final class ForecastRoutesTests: XCTestCase {
+class ForecastRoutesTests: XCTestCase {
     var s: AppTestServer!
     override func setUpWithError() throws { s = try AppTestServer() }
     override func tearDown() { s.stop() }

@@ -3,7 +3,8 @@ import PlanogramDomain
 import Store
 import XCTest
 
-final class ImportTests: XCTestCase {
+/// Runs on SQLite; `PostgresImportTests` runs every test again on PostgreSQL.
+class ImportTests: XCTestCase {
     var dir = ""
     var store: Store!
 
@@ -45,8 +46,11 @@ final class ImportTests: XCTestCase {
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "import-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir + "/csv", withIntermediateDirectories: true)
-        store = try Store(path: dir + "/t.db")
+        store = try makeStore("t")
     }
+
+    /// A new, empty store named `name` (a file in `dir` here; a schema of its own on PostgreSQL).
+    func makeStore(_ name: String) throws -> Store { try Store(path: dir + "/\(name).db") }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
@@ -256,7 +260,7 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(try store.travelMatrix()["DEP-N"]?["D1"]?.seconds, 840)
         XCTAssertEqual(try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten, 0, "a re-import changes nothing")
         // Files without the optional columns keep the defaults.
-        let plain = try Store(path: dir + "/plain.db")
+        let plain = try makeStore("plain")
         try write(Self.good)
         _ = try Importer(store: plain).importDirectory(dir + "/csv")
         XCTAssertEqual(try plain.loadCatalog().devices["D1"]?.serviceMinutes, 10)

@@ -2,7 +2,7 @@ import Foundation
 import PlanogramLive
 import XCTest
 
-final class InsightRoutesTests: XCTestCase {
+class InsightRoutesTests: XCTestCase {
     nonisolated(unsafe) static var server: AppTestServer!
     override class func setUp() { super.setUp(); server = try! AppTestServer() }
     override class func tearDown() { server.stop(); super.tearDown() }

@@ -5,7 +5,7 @@ import Store
 import XCTest
 
 /// SPEC §15: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
-final class JobTests: XCTestCase {
+class JobTests: XCTestCase {
     func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] { try jobEvents(port, id, token: token, timeout: 20) }
 
     func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }

@@ -3,7 +3,7 @@ import HTTPTestClient
 import PlanogramLive
 import XCTest
 
-final class LiveSessionTests: XCTestCase {
+class LiveSessionTests: XCTestCase {
     var s: AppTestServer!
     override func setUpWithError() throws { s = try AppTestServer { $0.replayEvents = 12; $0.frameIntervalMilliseconds = 50 } }
     override func tearDown() { s.stop() }

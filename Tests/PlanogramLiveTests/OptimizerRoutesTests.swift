@@ -5,7 +5,7 @@ import PlanogramDomain
 import XCTest
 
 /// SPEC §13: the optimizer as a job on a cabinet, and as proposals in a live session applied as ops.
-final class OptimizerRoutesTests: XCTestCase {
+class OptimizerRoutesTests: XCTestCase {
     func jobEnd(_ s: AppTestServer, _ id: String, token: String) throws -> RawClient.Event {
         try XCTUnwrap(jobEvents(s.port, id, token: token).last)
     }

@@ -2,7 +2,7 @@ import Foundation
 import PlanogramLive
 import XCTest
 
-final class ReadRoutesTests: XCTestCase {
+class ReadRoutesTests: XCTestCase {
     nonisolated(unsafe) static var server: AppTestServer!
 
     override class func setUp() {

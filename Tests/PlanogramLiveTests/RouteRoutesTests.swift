@@ -7,7 +7,7 @@ import XCTest
 
 /// SPEC §12: the day's routes as a job (the real PyVRP child), read back by managers and drivers with
 /// each stop's pick list; every route checked here against the fleet's files, not the server's checker.
-final class RouteRoutesTests: XCTestCase {
+class RouteRoutesTests: XCTestCase {
     func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] { try jobEvents(port, id, token: token) }
 
     func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }

@@ -21,7 +21,22 @@ final class SessionDurabilityTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "kill9-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let db = dir + "/p.db"
-        var child = try ChildServer.serve(db: db)
+        try killNineMidEdit(db: db, environment: [:]) { try Store(path: db) }
+    }
+
+    /// The same on PostgreSQL: the op log's group commit acknowledges only what the server committed.
+    func testKill9OnPostgresLosesNoAcknowledgedOp() throws {
+        let url = try TestPostgres.freshSchemaURL("kill9")
+        let dir = NSTemporaryDirectory() + "kill9-pg-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try killNineMidEdit(db: dir + "/unused.db", environment: ["PLANOGRAM_DATABASE_URL": url]) { try Store(location: .postgres(url: url)) }
+    }
+
+    /// Four clients send ops as fast as they are acknowledged; the server is killed with SIGKILL after
+    /// 1.5 s; every acknowledged op is in the log with its seq, the seqs are gap-free, and the restarted
+    /// server has the session back with the same seq and answers a retried op with its first result.
+    func killNineMidEdit(db: String, environment: [String: String], store openStore: () throws -> Store) throws {
+        var child = try ChildServer.serve(db: db, environment: environment)
         var port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
         let open = try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-001", "cabinet_index": 0])
@@ -60,7 +75,7 @@ final class SessionDurabilityTests: XCTestCase {
         XCTAssertGreaterThan(acked.count, 20, "ops were acknowledged before the kill")
 
         // Every acknowledged op is in the op log with its seq.
-        let store = try Store(path: db)
+        let store = try openStore()
         let rows = try store.read { db in
             try db.query("SELECT client_op_id, seq, version FROM op_log WHERE session_id = ?", [.text(sid)]) { ($0.text(0), $0.int(1), $0.int(2)) }
         }
@@ -70,7 +85,7 @@ final class SessionDurabilityTests: XCTestCase {
         XCTAssertEqual(seqs, Array(1...seqs.count), "seq is gap-free")
 
         // Restarted, the session is back with the same seq, and a retried op returns its first result.
-        child = try ChildServer.serve(db: db)
+        child = try ChildServer.serve(db: db, environment: environment)
         port = child.port
         defer { child.stop() }
         let snap = try request(port, "GET", "/api/sessions/\(sid)", token: token).json

@@ -79,7 +79,6 @@ final class JobRunner: @unchecked Sendable {
         try store.write { db in
             try db.run("UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running')",
                        [.int(Int64(Date().timeIntervalSince1970))])
-            return db.changes
         }
     }
 

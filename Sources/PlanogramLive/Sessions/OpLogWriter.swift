@@ -60,7 +60,7 @@ final class OpLogWriter: @unchecked Sendable {
 
     typealias Completion = @Sendable (Result<Outcome, WriteError>) -> Void
 
-    private let db: SQLiteDatabase
+    private let db: any SQLConnection
     private let queue = DispatchQueue(label: "planogram.oplog", qos: .userInitiated)
     private let lock = NSLock()
     private var pending: [(Entry, Completion)] = []
@@ -74,10 +74,23 @@ final class OpLogWriter: @unchecked Sendable {
     /// survive power loss. Without it (synchronous=NORMAL in WAL mode) a commit is in the operating
     /// system's hands when acknowledged: it survives the process being killed (`kill -9`), not a power
     /// cut of the machine. `busyTimeoutMilliseconds` bounds how long a commit waits for another writer.
-    init(path: String, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
-        db = try SQLiteDatabase(path: path)
-        db.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
-        try db.execute(fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+    ///
+    /// On PostgreSQL a commit is acknowledged after the server flushed its WAL (`synchronous_commit`
+    /// on, the server's default), so both settings give durability across a crash of either process;
+    /// `busyTimeoutMilliseconds` becomes the connection's `lock_timeout`.
+    init(location: StoreLocation, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
+        db = try location.connect()
+        if let sqlite = db as? SQLiteDatabase {
+            sqlite.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+            try db.execute(fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        } else {
+            try db.execute("SET lock_timeout = \(busyTimeoutMilliseconds); SET synchronous_commit = on")
+        }
+    }
+
+    /// The SQLite file at `path` (tests and tools).
+    convenience init(path: String, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
+        try self.init(location: .sqlite(path: path), fullSync: fullSync, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
     /// Queues an entry; `done` runs on the writer's queue once its transaction committed (or failed).
@@ -121,7 +134,7 @@ final class OpLogWriter: @unchecked Sendable {
             return false
         }
         do {
-            try db.execute("BEGIN IMMEDIATE")
+            try db.begin()
         } catch {
             return failAll(entries, error)
         }
@@ -163,11 +176,8 @@ final class OpLogWriter: @unchecked Sendable {
     }
 
     static func classify(_ error: Error) -> WriteError {
-        if let e = error as? SQLiteError {
-            let primary = e.code & 0xff
-            // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7, SQLITE_IOERR 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14, SQLITE_PROTOCOL 15.
-            let transient = [5, 6, 7, 10, 13, 14, 15].contains(primary)
-            return WriteError(description: e.description, transient: transient, fenced: false)
+        if let e = error as? any SQLFailure {
+            return WriteError(description: e.description, transient: e.isTransient, fenced: false)
         }
         return WriteError(description: "\(error)", transient: false, fenced: false)
     }
@@ -182,7 +192,10 @@ final class OpLogWriter: @unchecked Sendable {
             try insertOp(sid, seq, version, user, client, "{\"type\":\"publish\",\"planogram_version\":\(saved.version)}", at)
             return .published(saved)
         case let .checkpoint(sid, seq, version, snapshot, at, compactBefore):
-            try db.run("INSERT OR REPLACE INTO session_checkpoints(session_id, seq, version, snapshot, at) VALUES (?, ?, ?, ?, ?)",
+            try db.run("""
+                INSERT INTO session_checkpoints(session_id, seq, version, snapshot, at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (session_id, seq) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot, at = excluded.at
+                """,
                        [.text(sid), .int(seq), .of(version), .text(snapshot), .int(at)])
             // Older checkpoints are no longer needed for recovery; the op log before the kept window neither.
             try db.run("DELETE FROM session_checkpoints WHERE session_id = ? AND seq < ?", [.text(sid), .int(seq)])
@@ -212,13 +225,13 @@ final class OpLogWriter: @unchecked Sendable {
     }
 
     /// Reads on the writer's connection, on its queue (recovery at start, before any writes).
-    func read<T>(_ body: (SQLiteDatabase) throws -> T) rethrows -> T {
+    func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
         try queue.sync { try body(db) }
     }
 
     /// Runs `body` on the writer's queue with its connection, asynchronously (reads that must see
     /// every committed change, off the loops and session queues).
-    func readAsync(_ body: @escaping @Sendable (SQLiteDatabase) -> Void) {
+    func readAsync(_ body: @escaping @Sendable (any SQLConnection) -> Void) {
         queue.async { body(self.db) }
     }
 }

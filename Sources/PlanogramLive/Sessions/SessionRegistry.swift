@@ -157,7 +157,7 @@ final class SessionRegistry: @unchecked Sendable {
 
     /// The logged changes with seq in (after, through] as resume events (`op`, or `published` for a
     /// publish), read on a connection that sees every committed change.
-    static func logEvents(_ db: SQLiteDatabase, sessionID: String, after: Int64, through: Int64) -> [(EventID, [UInt8])] {
+    static func logEvents(_ db: any SQLConnection, sessionID: String, after: Int64, through: Int64) -> [(EventID, [UInt8])] {
         guard through > after else { return [] }
         let rows = (try? db.query("SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
                                   [.text(sessionID), .int(after), .int(through)]) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }) ?? []

@@ -20,8 +20,11 @@ enum TestFleet {
     static func file(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
 }
 
-/// The real server on an ephemeral port with a temporary SQLite file, loaded from the test fleet.
+/// The real server on an ephemeral port with a temporary SQLite file (or, while `onPostgres` is set, a
+/// new schema of the test PostgreSQL server), loaded from the test fleet.
 final class AppTestServer: @unchecked Sendable {
+    /// Set by the `Postgres…` subclasses of route tests for the duration of each test.
+    nonisolated(unsafe) static var onPostgres = false
     static let secret = "test-secret-0123456789"
     let server: PlanogramServer
     let port: Int
@@ -33,6 +36,7 @@ final class AppTestServer: @unchecked Sendable {
         var c = AppConfiguration()
         c.port = 0
         c.databasePath = directory + "/test.db"
+        if Self.onPostgres { c.databaseURL = try TestPostgres.freshSchemaURL("app") }
         c.fixturesDirectory = fixtures ?? directory + "/none"
         c.webRoot = directory
         c.secret = Self.secret

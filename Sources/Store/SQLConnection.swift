@@ -1,0 +1,103 @@
+/// The two SQL engines the store runs on: SQLite (the embedded default) and PostgreSQL (SPEC §18).
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// A value to bind to a statement's `?` placeholder.
+public enum SQLValue: Sendable, Equatable {
+    case int(Int64), double(Double), text(String), blob([UInt8]), null
+}
+
+/// The name the store used before it had two engines.
+public typealias SQLiteValue = SQLValue
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral s: String) { self = .text(s) }
+    public init(integerLiteral i: Int) { self = .int(Int64(i)) }
+    public static func of(_ i: Int) -> SQLValue { .int(Int64(i)) }
+    public static func of(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+}
+
+/// One row of a result, read by column index (0-based).
+public protocol SQLRow {
+    func int64(_ c: Int32) -> Int64
+    func double(_ c: Int32) -> Double
+    func isNull(_ c: Int32) -> Bool
+    func text(_ c: Int32) -> String
+    func blob(_ c: Int32) -> [UInt8]
+}
+
+extension SQLRow {
+    public func int(_ c: Int32) -> Int { Int(int64(c)) }
+    public func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+}
+
+/// A failure of either engine, classified for the callers that decide between retrying and refusing.
+public protocol SQLFailure: Error, CustomStringConvertible {
+    /// Worth a retry later: busy or locked, out of space, an I/O error, a lost connection.
+    var isTransient: Bool { get }
+    /// A constraint refused the row (a duplicate key, say): retrying the same row cannot help.
+    var isConstraint: Bool { get }
+}
+
+/// One connection to the store's database, confined to one queue by its owner. Statements use `?`
+/// placeholders and the SQL both engines accept (`ON CONFLICT … DO UPDATE`, `RETURNING`,
+/// `IS DISTINCT FROM`); the PostgreSQL connection numbers the placeholders itself.
+public protocol SQLConnection: AnyObject {
+    var dialect: SQLDialect { get }
+    /// Runs one or more statements without parameters or results.
+    func execute(_ sql: String) throws
+    /// All rows of a query, each read by `read`.
+    func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T]
+    /// Every row of a query passed to `body` as it arrives, without holding the result in memory.
+    func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws
+    /// A statement run once; returns how many rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ bind: [SQLValue]) throws -> Int
+    /// Opens a write transaction (SQLite: BEGIN IMMEDIATE, which takes the write lock at once).
+    func begin() throws
+    /// Whether a transaction is open (either engine can end one by itself after some errors).
+    var inTransaction: Bool { get }
+}
+
+extension SQLConnection {
+    public func query<T>(_ sql: String, _ read: (any SQLRow) throws -> T) throws -> [T] {
+        try query(sql, [], read)
+    }
+
+    @discardableResult
+    public func run(_ sql: String) throws -> Int { try run(sql, []) }
+
+    public func scalarInt(_ sql: String, _ bind: [SQLValue] = []) throws -> Int64? {
+        try query(sql, bind) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
+    }
+
+    /// Runs `body` in one transaction, committing on return, rolling back on throw.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try begin()
+        do {
+            let v = try body()
+            try execute("COMMIT")
+            return v
+        } catch {
+            if inTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// An INSERT … RETURNING id: the new row's id.
+    public func insertReturningID(_ sql: String, _ bind: [SQLValue]) throws -> Int64 {
+        guard let id = try query(sql + " RETURNING id", bind, { $0.int64(0) }).first else {
+            throw SQLUsageError(message: "INSERT returned no id: \(sql)")
+        }
+        return id
+    }
+}
+
+/// A misuse of a connection found before the engine saw it (a bad URL, a statement that returned nothing).
+public struct SQLUsageError: SQLFailure, Sendable {
+    public let message: String
+    public var description: String { message }
+    public var isTransient: Bool { false }
+    public var isConstraint: Bool { false }
+}
