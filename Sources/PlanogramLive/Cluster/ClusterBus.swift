@@ -1,0 +1,97 @@
+import Cluster
+import Dispatch
+import Foundation
+import Logging
+
+/// What one node tells the others (SPEC §18). Sent as JSON on one Redis channel; every node hears its
+/// own messages too and ignores them by `node`.
+struct ClusterMessage: Codable, Sendable, Equatable {
+    enum Kind: String, Codable, Sendable {
+        /// An import finished: reload the catalogue, forget published planograms, refit or reload models.
+        case imported
+        /// A cabinet has a new published version (from a session or an experiment).
+        case published
+        /// The sender's live sessions, as the managers' dashboard lists them (sent when they change and
+        /// at least every `ClusterDirectory.heartbeat` seconds; a node silent for `expiry` is gone).
+        case sessions
+    }
+
+    var kind: Kind
+    var node: String
+    var deviceID: String?
+    var cabinetIndex: Int?
+    var version: Int?
+    var by: String?
+    /// For `sessions`: each session's summary, as JSON text (the dashboard's own encoding).
+    var sessions: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, node, version, by, sessions
+        case deviceID = "device_id", cabinetIndex = "cabinet_index"
+    }
+}
+
+/// The seam between nodes. `LocalClusterBus` (one process) sends nothing; `RedisClusterBus` publishes on
+/// Redis and hands the other nodes' messages to `onMessage`.
+protocol ClusterBus: AnyObject, Sendable {
+    var nodeID: String { get }
+    /// Whether other nodes may exist (a Redis bus).
+    var isClustered: Bool { get }
+    /// Sends without blocking the caller (the send runs on the bus's own queue).
+    func send(_ message: ClusterMessage)
+    /// Starts delivering other nodes' messages, and calls `onGap` after a reconnect (messages may have
+    /// been missed: refresh).
+    func start(onMessage: @escaping @Sendable (ClusterMessage) -> Void, onGap: @escaping @Sendable () -> Void) throws
+    func stop()
+}
+
+final class LocalClusterBus: ClusterBus, @unchecked Sendable {
+    let nodeID: String
+    var isClustered: Bool { false }
+    init(nodeID: String) { self.nodeID = nodeID }
+    func send(_ message: ClusterMessage) {}
+    func start(onMessage: @escaping @Sendable (ClusterMessage) -> Void, onGap: @escaping @Sendable () -> Void) throws {}
+    func stop() {}
+}
+
+/// The bus on Redis pub/sub: one publishing connection confined to `queue`, one subscriber thread.
+/// A send that fails (Redis away) is logged and dropped; the receivers refresh after their reconnect.
+final class RedisClusterBus: ClusterBus, @unchecked Sendable {
+    static let channel = "planogram:cluster"
+    let nodeID: String
+    var isClustered: Bool { true }
+    private let url: RedisURL
+    private let queue = DispatchQueue(label: "planogram.cluster.publish")
+    private var connection: RedisConnection?
+    private var subscriber: RedisSubscriber?
+    private let logger: Logger
+
+    init(url: RedisURL, nodeID: String, logger: Logger) {
+        self.url = url; self.nodeID = nodeID; self.logger = logger
+    }
+
+    func send(_ message: ClusterMessage) {
+        guard let body = try? JSONEncoder().encode(message) else { return }
+        queue.async { [self] in
+            do {
+                if connection == nil { connection = try RedisConnection(url: url) }
+                try connection!.command([Array("PUBLISH".utf8), Array(Self.channel.utf8), Array(body)])
+            } catch {
+                connection = nil
+                logger.warning("cluster message not sent", metadata: ["kind": "\(message.kind.rawValue)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func start(onMessage: @escaping @Sendable (ClusterMessage) -> Void, onGap: @escaping @Sendable () -> Void) throws {
+        let me = nodeID
+        let sub = RedisSubscriber(url: url, channels: [Self.channel], onResubscribed: onGap) { _, payload in
+            guard let m = try? JSONDecoder().decode(ClusterMessage.self, from: Data(payload)), m.node != me else { return }
+            onMessage(m)
+        }
+        guard sub.start() else { throw RedisError(message: "could not subscribe to \(Self.channel) on \(url)", connection: true) }
+        subscriber = sub
+    }
+
+    func stop() { subscriber?.stop() }
+}
