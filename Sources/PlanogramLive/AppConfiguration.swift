@@ -1,4 +1,5 @@
 import EventLoopHTTP
+import Cluster
 import Foundation
 import Store
 import Reasoning
@@ -11,6 +12,12 @@ public struct AppConfiguration: Sendable {
     public var databasePath = "./data/planogram.db"
     /// `PLANOGRAM_DATABASE_URL`: a PostgreSQL database instead of the SQLite file (SPEC §18).
     public var databaseURL: String?
+
+    /// `PLANOGRAM_REDIS_URL`: the bus between the nodes of a cluster (SPEC §18). With it, sessions are
+    /// loaded on demand by the node nginx sends their requests to, instead of all at start.
+    public var redisURL: RedisURL?
+    /// `PLANOGRAM_NODE_ID`: this node's name in the cluster (default: host name and process id).
+    public var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
 
     /// PostgreSQL when `databaseURL` is set, else the SQLite file at `databasePath`.
     public func storeLocation() throws -> StoreLocation {
@@ -110,6 +117,13 @@ public struct AppConfiguration: Sendable {
             }
             c.databaseURL = v
         }
+        if let v = env["PLANOGRAM_REDIS_URL"], !v.isEmpty {
+            guard let url = RedisURL(v) else {
+                throw ConfigurationError("PLANOGRAM_REDIS_URL must be redis://[:password@]host[:port][/db], got \"\(v.split(separator: "@").last ?? "")\"")
+            }
+            c.redisURL = url
+        }
+        if let v = env["PLANOGRAM_NODE_ID"], !v.isEmpty { c.nodeID = v }
         if let v = env["PLANOGRAM_WEB"] { c.webRoot = v }
         if let v = env["PLANOGRAM_FIXTURES"] { c.fixturesDirectory = v }
         if let v = env["PLANOGRAM_SECRET"], !v.isEmpty { c.secret = v }
@@ -210,7 +224,8 @@ public struct AppConfiguration: Sendable {
     /// Every setting as text, secrets masked: for the start-up log.
     public var described: [String: String] {
         [
-            "host": host, "port": String(port), "db": databaseURL.map(PostgresDatabase.redact) ?? databasePath, "web": webRoot, "fixtures": fixturesDirectory,
+            "host": host, "port": String(port), "db": databaseURL.map(PostgresDatabase.redact) ?? databasePath,
+            "redis": redisURL?.description ?? "none", "node": nodeID, "web": webRoot, "fixtures": fixturesDirectory,
             "demo": String(demo), "secret": secret == nil ? "unset" : "***",
             "anthropic_api_key": reasoning.apiKey == nil ? "unset" : "***", "anthropic_base_url": reasoning.baseURL,
             "placement_model": reasoning.placementModel, "analysis_model": reasoning.analysisModel,

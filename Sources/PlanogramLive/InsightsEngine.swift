@@ -39,6 +39,7 @@ public final class InsightsEngine: @unchecked Sendable {
     private var snapshot: Snapshot?
     private var fingerprint: String?
     private var onChange: [@Sendable () -> Void] = []
+    private var onFit: [@Sendable () -> Void] = []
     private let fitQueue = DispatchQueue(label: "planogram.insights.fit", qos: .utility)
     let store: Store
     let logger: Logger
@@ -51,6 +52,11 @@ public final class InsightsEngine: @unchecked Sendable {
     public var current: Snapshot? {
         lock.lock(); defer { lock.unlock() }
         return snapshot
+    }
+
+    /// Runs `handler` after every fit this process made and stored (not after loading stored models).
+    func observeFits(_ handler: @escaping @Sendable () -> Void) {
+        lock.lock(); onFit.append(handler); lock.unlock()
     }
 
     /// Runs `handler` after every swap.
@@ -118,6 +124,8 @@ public final class InsightsEngine: @unchecked Sendable {
         try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
                                                          fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure))
         swap(snap, fingerprint: fingerprint)
+        lock.lock(); let fitHandlers = onFit; lock.unlock()
+        for h in fitHandlers { h() }
         logger.info("insights fitted", metadata: ["model": "\(DemandModel.version)", "slot_series": "\(history.series.count)",
                                                   "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
                                                   "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])

@@ -73,7 +73,7 @@ struct OptimizerRoutes {
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
-        router.post("/api/sessions/{sid}/propose", name: "session_propose") { req, r in
+        router.post("/api/sessions/{sid}/propose", name: "session_propose", registry.onDemand(app) { req, r in
             let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
             do {
                 let (s, p) = try SessionRoutes.editor(app, registry, req)
@@ -107,8 +107,8 @@ struct OptimizerRoutes {
                 }
                 r.sendJSON(202, ["job_id": job, "proposal_id": proposalID, "events_url": "/api/jobs/\(job)/events"])
             }
-        }
-        router.post("/api/sessions/{sid}/proposals/{id}/apply", name: "session_proposal_apply") { req, r in
+        })
+        router.post("/api/sessions/{sid}/proposals/{id}/apply", name: "session_proposal_apply", registry.onDemand(app) { req, r in
             let s: LiveSession, p: Principal
             do { (s, p) = try SessionRoutes.editor(app, registry, req); try app.limit(.ops, p) } catch let e as APIError { r.send(e); return } catch {
                 r.send(APIError(500, "internal", "internal error")); return
@@ -122,7 +122,7 @@ struct OptimizerRoutes {
                     }
                 }
             }
-        }
+        })
     }
 }
 

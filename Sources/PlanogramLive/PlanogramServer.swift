@@ -1,3 +1,4 @@
+import Cluster
 import Dispatch
 import EventLoopHTTP
 import FleetGenerator
@@ -22,6 +23,8 @@ public final class PlanogramServer: @unchecked Sendable {
     private(set) var sessions: SessionRegistry?
     /// Long work (SPEC §15).
     private(set) var jobs: JobRunner?
+    /// The node's part in a cluster, when `PLANOGRAM_REDIS_URL` is set.
+    private(set) var cluster: ClusterSync?
     public private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
@@ -36,6 +39,11 @@ public final class PlanogramServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         _ = MetricsRegistry.shared // bootstrap before the engine creates its metrics
+        if let url = configuration.redisURL {
+            // Refuse to start without the bus rather than run as a node the others cannot hear.
+            try RedisConnection(url: url).command(["PING"])
+            logger.info("cluster bus", metadata: ["redis": "\(url)", "node": "\(configuration.nodeID)"])
+        }
         let store = try openStore()
         self.store = store
         secret = resolveSecret()
@@ -75,11 +83,19 @@ public final class PlanogramServer: @unchecked Sendable {
         env.opLogKeep = Int64(configuration.opLogKeep)
         env.idempotencyCapacity = configuration.idempotencyCapacity
         env.idempotencyMaxAge = configuration.idempotencyMaxAgeSeconds
-        env.published = { [app] in app.published.invalidate() }
+        let bus: any ClusterBus = configuration.redisURL.map { RedisClusterBus(url: $0, nodeID: configuration.nodeID, logger: logger) }
+            ?? LocalClusterBus(nodeID: configuration.nodeID)
+        let clusterBox = ClusterBox()
+        env.published = { [app, clusterBox] key, plan, by in
+            app.published.invalidate()
+            clusterBox.sync?.published(key, version: plan.version, by: by)
+        }
         env.reasoning = reasoning
         env.settleInterval = Double(configuration.aiSettleMilliseconds) / 1000
         let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
                                        checkpointEverySeconds: configuration.checkpointEverySeconds)
+        registry.loadsOnDemand = bus.isClustered
+        if bus.isClustered { registry.nodeID = configuration.nodeID }
         sessions = registry
         insights.observe { [weak registry] in registry?.modelsChanged() }
         SessionRoutes(app: app, registry: registry).install(&router)
@@ -95,12 +111,25 @@ public final class PlanogramServer: @unchecked Sendable {
         RecommendationRoutes(app: app, insights: insights, venues: venues).install(&router)
         let experiments = ExperimentService(app: app, serverBox: serverBox)
         ExperimentRoutes(app: app, service: experiments, insights: insights, venues: venues,
-                         onPublished: { [weak registry] key, plan, by in registry?.publishedElsewhere(key, plan, by: by) }).install(&router)
+                         onPublished: { [weak registry, clusterBox] key, plan, by in
+                             registry?.publishedElsewhere(key, plan, by: by)
+                             clusterBox.sync?.published(key, version: plan.version, by: by)
+                         }).install(&router)
 
         FleetKPIRoutes(app: app).install(&router)
-        app.afterImport = { [insights, experiments] in
+        app.afterImport = { [insights, experiments, clusterBox] in
             insights.refitInBackground(force: true)
             experiments.salesImported()
+            clusterBox.sync?.imported()
+        }
+        if bus.isClustered {
+            let sync = ClusterSync(bus: bus, app: app, registry: registry, insights: insights)
+            sync.onRemoteImport = { [experiments] in experiments.salesImported() }
+            registry.remoteSummaries = { [directory = sync.directory] local in directory.remoteSessions(excluding: local) }
+            insights.observeFits { [weak sync] in sync?.fitted() }
+            try sync.start()
+            clusterBox.sync = sync
+            cluster = sync
         }
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
@@ -110,10 +139,14 @@ public final class PlanogramServer: @unchecked Sendable {
         let server = HTTPServer(configuration: configuration.http, router: router)
         http = server
         serverBox.server = server
-        let recoveryStarted = Date()
-        let recovered = try registry.recover()
-        logger.info("sessions recovered", metadata: ["sessions": "\(recovered)",
-                                                     "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))"])
+        if registry.loadsOnDemand {
+            logger.info("sessions load on demand (cluster node): each is rebuilt from the store when its first request arrives")
+        } else {
+            let recoveryStarted = Date()
+            let recovered = try registry.recover()
+            logger.info("sessions recovered", metadata: ["sessions": "\(recovered)",
+                                                         "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))"])
+        }
         let port = try server.start()
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)"])
         return port
@@ -236,9 +269,20 @@ public final class PlanogramServer: @unchecked Sendable {
         guard first, let http else { return }
         http.beginDrain()
         sessions?.shutdown()
+        cluster?.stop()
         reasoning?.cancelAll(timeout: 1)
         http.barrier()
         let final = SSEFrame(event: "shutdown", data: "{\"reason\":\"server shutting down\",\"reconnect\":true}").bytes
         http.finishShutdown(finalFrame: final, completion: completion)
+    }
+}
+
+/// The cluster sync, set after the routes that report to it are built.
+final class ClusterBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: ClusterSync?
+    var sync: ClusterSync? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }

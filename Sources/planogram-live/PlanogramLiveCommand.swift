@@ -1,3 +1,4 @@
+import Cluster
 import ArgumentParser
 import Dispatch
 import Forecasting
@@ -68,8 +69,10 @@ struct Serve: ParsableCommand {
         let server = PlanogramServer(configuration: config, logger: logger)
         server.installSignalHandlers()
         do { try server.start() } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            // A database or bus that cannot be reached exits with 69 (EX_UNAVAILABLE): worth a restart once it is back.
+            let unavailable = (error as? PostgresError).map { $0.sqlState.hasPrefix("08") } ?? (error as? RedisError)?.connection ?? false
+            logger.critical("cannot start", metadata: ["error": "\(error)", "unavailable": "\(unavailable)"])
+            throw ExitCode(unavailable ? 69 : 1)
         }
         if config.demo {
             var lines = "demo tokens (valid 12 h):\n"

@@ -11,6 +11,8 @@ struct ClusterMessage: Codable, Sendable, Equatable {
         case imported
         /// A cabinet has a new published version (from a session or an experiment).
         case published
+        /// The sender fitted and stored new models: load them.
+        case modelsFitted = "models_fitted"
         /// The sender's live sessions, as the managers' dashboard lists them (sent when they change and
         /// at least every `ClusterDirectory.heartbeat` seconds; a node silent for `expiry` is gone).
         case sessions

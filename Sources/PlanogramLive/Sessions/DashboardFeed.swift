@@ -72,7 +72,7 @@ final class DashboardFeed: @unchecked Sendable {
     }
 
     private func currentSummaries() -> [(device: String, json: [String: Any])] {
-        registry.all.sorted { $0.id < $1.id }.map { s in (s.cabinet.deviceID, s.summaryJSON()) }
+        registry.summaries()
     }
 
     private func encode(_ list: [(device: String, json: [String: Any])], devices: Set<String>?) -> [UInt8] {

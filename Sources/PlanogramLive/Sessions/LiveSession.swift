@@ -31,7 +31,8 @@ struct SessionEnvironment: Sendable {
     let changeCostPerSlot: Double
     let logger: Logger
     /// Called after a publish is durable (the published-planogram cache is dropped).
-    var published: @Sendable () -> Void = {}
+    /// After a publish of this session is written: the cabinet, the new version, who published.
+    var published: @Sendable (CabinetKey, Planogram, String) -> Void = { _, _, _ in }
     /// Claude explanations (nil: none).
     var reasoning: ReasoningService? = nil
     /// Quiet time on a slot after a placement before it is explained (0: only on request).
@@ -65,6 +66,9 @@ final class LiveSession: @unchecked Sendable {
     typealias PublishReply = @Sendable (Result<[String: Any], APIError>) -> Void
 
     let id: String
+    /// When this node took the session (made, recovered or loaded): of two nodes holding one session, the
+    /// later holder keeps it (`SessionHandover`).
+    let heldSince = Date().timeIntervalSince1970
     let cabinet: Cabinet
     let queue: DispatchQueue
     let env: SessionEnvironment
@@ -162,7 +166,7 @@ final class LiveSession: @unchecked Sendable {
                 }
             case .publish:
                 if case .published(let saved) = outcome { published = saved }
-                env.published()
+                env.published(CabinetKey(cabinet.deviceID, cabinet.index), published, user.subject)
                 let body: [String: Any] = ["planogram_version": published.version, "seq": seq, "version": change.version]
                 publishWaiters.removeValue(forKey: seq)?(.success(body))
                 bus.publish("published", data: ["planogram_version": published.version, "by": user.subject, "name": user.name,

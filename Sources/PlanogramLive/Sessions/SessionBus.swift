@@ -21,6 +21,8 @@ protocol SessionBus: AnyObject {
     func hasState(_ key: String) -> Bool
     /// Adds a subscriber: it receives every event published after this call.
     func subscribe(_ stream: EventStream)
+    /// Ends every subscriber's stream (the session moved to another node; they resume there).
+    func closeAll()
 }
 
 /// The single-process bus: a Broadcaster and an in-memory ReplayLog.
@@ -57,4 +59,6 @@ final class LocalSessionBus: SessionBus, @unchecked Sendable {
     func hasState(_ key: String) -> Bool { log.hasState(key) }
 
     func subscribe(_ stream: EventStream) { broadcaster.subscribe(stream) }
+
+    func closeAll() { broadcaster.forEachSubscriber { $0.close() } }
 }

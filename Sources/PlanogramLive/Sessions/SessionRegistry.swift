@@ -14,10 +14,32 @@ final class SessionRegistry: @unchecked Sendable {
     let store: Store
     let catalog: CatalogCache
     let published: PublishedPlanograms
-    private let lock = NSLock()
-    private var sessions: [String: LiveSession] = [:]
+    let lock = NSLock()
+    /// Guarded by `lock`.
+    var sessions: [String: LiveSession] = [:]
+    /// On a cluster's node: sessions are not rebuilt at start but when a request for one arrives
+    /// (`SessionHandover`), and dropped when another node holds them.
+    var loadsOnDemand = false
+    let loadQueue = DispatchQueue(label: "planogram.sessions.load")
+    /// On a cluster's node: the other nodes' sessions (dashboard summaries), without the ids given.
+    var remoteSummaries: (@Sendable (Set<String>) -> [(device: String, json: [String: Any])])?
+
+    /// This node's name, on a cluster's node: the summaries say which node holds each session.
+    var nodeID: String?
+
+    /// Every live session's dashboard summary: this node's, then the other nodes' (device, summary).
+    func summaries() -> [(device: String, json: [String: Any])] {
+        let local = all
+        var out = local.map { s -> (device: String, json: [String: Any]) in
+            var o = s.summaryJSON()
+            if let nodeID { o["node"] = nodeID }
+            return (s.cabinet.deviceID, o)
+        }
+        if let remoteSummaries { out += remoteSummaries(Set(local.map(\.id))) }
+        return out.sorted { ($0.json["session_id"] as? String ?? "") < ($1.json["session_id"] as? String ?? "") }
+    }
     private var timer: DispatchSourceTimer?
-    private let liveGauge = Gauge(label: "sessions_live")
+    let liveGauge = Gauge(label: "sessions_live")
 
     init(env: SessionEnvironment, store: Store, catalog: CatalogCache, published: PublishedPlanograms, checkpointEverySeconds: Double) {
         self.env = env
@@ -48,6 +70,24 @@ final class SessionRegistry: @unchecked Sendable {
     func open(_ cabinet: Cabinet, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
         let id = Self.sessionID(CabinetKey(cabinet.deviceID, cabinet.index))
         if let s = session(id) { done(.success((s, false))); return }
+        if loadsOnDemand {
+            // On a cluster's node the session may exist in the store (opened through another node): load it
+            // rather than start again from the published planogram.
+            load(id) { [self] result in
+                switch result {
+                case .success(let s?): done(.success((s, false)))
+                case .success(nil): create(cabinet, id: id, done: done)
+                case .failure(let error):
+                    env.logger.error("session open: load failed", metadata: ["session": "\(id)", "error": "\(error)"])
+                    done(.failure(APIError(503, "store_unavailable", "the store could not be read; retry", details: ["retry_after_seconds": 1])))
+                }
+            }
+            return
+        }
+        create(cabinet, id: id, done: done)
+    }
+
+    private func create(_ cabinet: Cabinet, id: String, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
         let base: Planogram?
         do { base = try published.current(CabinetKey(cabinet.deviceID, cabinet.index)) } catch {
             env.logger.error("session open: store read failed", metadata: ["session": "\(id)", "error": "\(error)"])
@@ -84,75 +124,83 @@ final class SessionRegistry: @unchecked Sendable {
     }
 
     /// Rebuilds every session that has a checkpoint: last checkpoint, then the op log after it; the
-    /// idempotency memory from the newest logged ops. At start, before the server listens.
+    /// idempotency memory from the newest logged ops. At start, before the server listens. (Not on a
+    /// cluster's nodes: there each session is rebuilt by the node its requests reach, on first use.)
     func recover() throws -> Int {
-        let cat = catalog.current
         let ids = try env.writer.read { db in try db.query("SELECT DISTINCT session_id FROM session_checkpoints") { $0.text(0) } }
         var count = 0
         for id in ids {
-            guard let tilde = id.lastIndex(of: "~"), let index = Int(id[id.index(after: tilde)...]) else { continue }
-            let device = String(id[..<tilde])
-            guard let cabinet = cat.cabinet(device, index) else {
-                env.logger.warning("session not recovered: its cabinet is gone", metadata: ["session": "\(id)"])
-                continue
-            }
-            let snapText = try env.writer.read { db in
-                try db.query("SELECT snapshot FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(id)]) { $0.text(0) }.first
-            }
-            guard let snapText, let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else { continue }
-            var publishedPlan = (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
-            // Rows behind the checkpoint feed the idempotency memory only; rows after it are replayed.
-            let keepFrom = max(0, snap.seq - Int64(env.idempotencyCapacity))
-            let rows = try env.writer.read { db in
-                try db.query("SELECT seq, version, user_id, client_op_id, op, at FROM op_log WHERE session_id = ? AND seq > ? ORDER BY seq",
-                             [.text(id), .int(keepFrom)]) {
-                    ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4), $0.double(5))
-                }
-            }
-            var draft = DraftState(planogram: snap.planogram, version: snap.version, seq: snap.seq, slotChanged: snap.slotChanged)
-            var ops = 0
-            let products = cat.products
-            var idempotent: [(String, String, Int64, Int, Double)] = []
-            for (s, v, user, client, opText, at) in rows {
-                if client.first != "\u{1F}" { idempotent.append((user, client, s, v, at)) }
-                guard s > snap.seq else { continue }
-                guard s == draft.seq + 1 else {
-                    env.logger.critical("op log has a gap; recovery stops before it", metadata: ["session": "\(id)", "expected": "\(draft.seq + 1)", "found": "\(s)"])
-                    break
-                }
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { break }
-                if o["type"] as? String == "publish" {
-                    if let pv = o["planogram_version"] as? Int, let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv) {
-                        publishedPlan = p
-                    }
-                } else if let op = try? SessionOp.parse(o, cabinet: cabinet) {
-                    let before = draft.planogram
-                    // Logged ops were valid when made; replay applies them as logged.
-                    if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
-                        for c in changed {
-                            draft.slotChanged[c] = SlotChange(version: v, by: user)
-                            if [before.facings[c], draft.planogram.facings[c]].contains(where: { $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2 }) {
-                                draft.slotChanged[c.rightNeighbour] = SlotChange(version: v, by: user)
-                            }
-                        }
-                    }
-                    ops += 1
-                }
-                draft.version = v
-                draft.seq = s
-            }
-            let session = LiveSession(id: id, cabinet: cabinet, state: draft, published: publishedPlan ?? snap.planogram, recovered: true, env: env)
-            for (user, client, s, v, at) in idempotent where s <= draft.seq {
-                session.state.rememberRecovered(user: user, clientOpID: client, seq: s, version: v, at: at)
-            }
-            session.opCount = ops
-            session.lastCheckpointSeq = snap.seq
-            session.opsSinceCheckpoint = Int(draft.seq - snap.seq)
-            session.refreshSummary()
+            guard let session = try rebuild(id) else { continue }
             lock.lock(); sessions[id] = session; liveGauge.record(sessions.count); lock.unlock()
             count += 1
         }
         return count
+    }
+
+    /// The session `id` as the store has it: its newest checkpoint and the op log after it. Nil when it
+    /// has no checkpoint (never opened) or its cabinet is gone. Blocking (reads the store).
+    func rebuild(_ id: String) throws -> LiveSession? {
+        let cat = catalog.current
+        guard let tilde = id.lastIndex(of: "~"), let index = Int(id[id.index(after: tilde)...]) else { return nil }
+        let device = String(id[..<tilde])
+        guard let cabinet = cat.cabinet(device, index) else {
+            env.logger.warning("session not recovered: its cabinet is gone", metadata: ["session": "\(id)"])
+            return nil
+        }
+        let snapText = try env.writer.read { db in
+            try db.query("SELECT snapshot FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(id)]) { $0.text(0) }.first
+        }
+        guard let snapText, let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else { return nil }
+        var publishedPlan = (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
+        // Rows behind the checkpoint feed the idempotency memory only; rows after it are replayed.
+        let keepFrom = max(0, snap.seq - Int64(env.idempotencyCapacity))
+        let rows = try env.writer.read { db in
+            try db.query("SELECT seq, version, user_id, client_op_id, op, at FROM op_log WHERE session_id = ? AND seq > ? ORDER BY seq",
+                         [.text(id), .int(keepFrom)]) {
+                ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4), $0.double(5))
+            }
+        }
+        var draft = DraftState(planogram: snap.planogram, version: snap.version, seq: snap.seq, slotChanged: snap.slotChanged)
+        var ops = 0
+        let products = cat.products
+        var idempotent: [(String, String, Int64, Int, Double)] = []
+        for (s, v, user, client, opText, at) in rows {
+            if client.first != "\u{1F}" { idempotent.append((user, client, s, v, at)) }
+            guard s > snap.seq else { continue }
+            guard s == draft.seq + 1 else {
+                env.logger.critical("op log has a gap; recovery stops before it", metadata: ["session": "\(id)", "expected": "\(draft.seq + 1)", "found": "\(s)"])
+                break
+            }
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { break }
+            if o["type"] as? String == "publish" {
+                if let pv = o["planogram_version"] as? Int, let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv) {
+                    publishedPlan = p
+                }
+            } else if let op = try? SessionOp.parse(o, cabinet: cabinet) {
+                let before = draft.planogram
+                // Logged ops were valid when made; replay applies them as logged.
+                if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
+                    for c in changed {
+                        draft.slotChanged[c] = SlotChange(version: v, by: user)
+                        if [before.facings[c], draft.planogram.facings[c]].contains(where: { $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2 }) {
+                            draft.slotChanged[c.rightNeighbour] = SlotChange(version: v, by: user)
+                        }
+                    }
+                }
+                ops += 1
+            }
+            draft.version = v
+            draft.seq = s
+        }
+        let session = LiveSession(id: id, cabinet: cabinet, state: draft, published: publishedPlan ?? snap.planogram, recovered: true, env: env)
+        for (user, client, s, v, at) in idempotent where s <= draft.seq {
+            session.state.rememberRecovered(user: user, clientOpID: client, seq: s, version: v, at: at)
+        }
+        session.opCount = ops
+        session.lastCheckpointSeq = snap.seq
+        session.opsSinceCheckpoint = Int(draft.seq - snap.seq)
+        session.refreshSummary()
+        return session
     }
 
     /// The logged changes with seq in (after, through] as resume events (`op`, or `published` for a

@@ -46,7 +46,16 @@ struct SessionRoutes {
             guard let cab = attempt(r, { () throws(APIError) -> Cabinet in
                 let p = try app.auth.require(req, Self.viewers)
                 let body = try JSONReply.object(req)
-                return try InsightRoutes.cabinet(app, body, p).1
+                let cab = try InsightRoutes.cabinet(app, body, p).1
+                // In front of a cluster, nginx routes the open call by `?device_id=&cabinet_index=` (Ops/nginx-cluster.conf):
+                // when given they must name the body's cabinet, or the session would open on the wrong node.
+                if let d = req.queryValue("device_id"), d != cab.deviceID {
+                    throw APIError.badRequest("query device_id \(d) differs from the body's device_id \(cab.deviceID)")
+                }
+                if let i = req.queryValue("cabinet_index"), Int(i) != cab.index {
+                    throw APIError.badRequest("query cabinet_index \(i) differs from the body's cabinet_index \(cab.index)")
+                }
+                return cab
             }) else { return }
             // The published planogram may have to be read from the store: off the loop.
             DispatchQueue.global(qos: .userInitiated).async {
@@ -65,8 +74,8 @@ struct SessionRoutes {
         router.get("/api/sessions", name: "sessions_list") { req, r in
             app.handle(r) {
                 let p = try app.auth.require(req, Self.viewers)
-                let list = registry.all.filter { p.mayTouch(device: $0.cabinet.deviceID) }.sorted { $0.id < $1.id }
-                return (200, ["sessions": list.map { $0.summaryJSON() }])
+                let list = registry.summaries().filter { p.mayTouch(device: $0.device) }
+                return (200, ["sessions": list.map(\.json)])
             }
         }
         let feed = DashboardFeed(registry: registry, serverBox: registry.env.serverBox)
@@ -75,19 +84,19 @@ struct SessionRoutes {
             let stream = r.startEventStream()
             feed.subscribe(stream, principal: p)
         }
-        router.get("/api/sessions/{sid}", name: "session") { req, r in
+        router.get("/api/sessions/{sid}", name: "session", registry.onDemand(app) { req, r in
             guard let (s, _) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
             s.queue.async {
                 s.withDerivedState { r.sendJSON(200, s.snapshotJSON()) }
             }
-        }
-        router.get("/api/sessions/{sid}/events", name: "session_events") { req, r in
+        })
+        router.get("/api/sessions/{sid}/events", name: "session_events", registry.onDemand(app) { req, r in
             guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
             let stream = r.startEventStream()
             let last = req.lastEventID
             s.queue.async { s.subscribe(stream, user: p, lastEventID: last) }
-        }
-        router.post("/api/sessions/{sid}/ops", name: "session_ops") { req, r in
+        })
+        router.post("/api/sessions/{sid}/ops", name: "session_ops", registry.onDemand(app) { req, r in
             let received = DispatchTime.now().uptimeNanoseconds
             guard let (s, p, op, client, base) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, SessionOp, String, Int) in
                 let (s, p) = try editor(req)
@@ -109,8 +118,8 @@ struct SessionRoutes {
                     }
                 }
             }
-        }
-        router.post("/api/sessions/{sid}/drag", name: "session_drag") { req, r in
+        })
+        router.post("/api/sessions/{sid}/drag", name: "session_drag", registry.onDemand(app) { req, r in
             guard let (s, p, pid, slot, mark) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, String, SlotCode?, String?) in
                 let (s, p) = try editor(req)
                 try app.limit(.drags, p)
@@ -132,8 +141,8 @@ struct SessionRoutes {
             }) else { return }
             s.drag(user: p, productID: pid, slot: slot, clientMark: mark)
             r.sendJSON(202, ["accepted": true])
-        }
-        router.post("/api/sessions/{sid}/explain", name: "session_explain") { req, r in
+        })
+        router.post("/api/sessions/{sid}/explain", name: "session_explain", registry.onDemand(app) { req, r in
             guard let (s, slot) = attempt(r, { () throws(APIError) -> (LiveSession, SlotCode?) in
                 let (s, p) = try session(req, Self.viewers)
                 try app.limit(.explain, p)
@@ -154,8 +163,8 @@ struct SessionRoutes {
                 case .failure(let e): r.send(e)
                 }
             }
-        }
-        router.post("/api/sessions/{sid}/publish", name: "session_publish") { req, r in
+        })
+        router.post("/api/sessions/{sid}/publish", name: "session_publish", registry.onDemand(app) { req, r in
             guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
             s.queue.async {
                 s.publish(by: p) { result in
@@ -165,6 +174,6 @@ struct SessionRoutes {
                     }
                 }
             }
-        }
+        })
     }
 }

@@ -1,0 +1,48 @@
+import Dispatch
+import Foundation
+
+/// The live sessions of the other nodes, for the managers' dashboard (`GET /api/sessions/events`) on
+/// every node. Each node sends its own list when it changes and at least every `heartbeat` seconds; a
+/// node not heard from for `expiry` seconds is dropped (its sessions move to the node that rebuilds
+/// them). Thread-safe (one lock).
+final class ClusterDirectory: @unchecked Sendable {
+    static let heartbeat = 2.0
+    static let expiry = 6.0
+
+    private struct NodeList { var sessions: [(device: String, id: String, json: [String: Any])]; var heard: Double }
+
+    private let lock = NSLock()
+    private var nodes: [String: NodeList] = [:]
+    private let now: @Sendable () -> Double
+
+    init(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.now = now }
+
+    /// A node's list as it sent it (JSON texts of the dashboard's session summaries).
+    func update(node: String, sessions: [String]) {
+        let parsed: [(String, String, [String: Any])] = sessions.compactMap { text in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                  let id = o["session_id"] as? String, let device = o["device_id"] as? String else { return nil }
+            var summary = o
+            summary.removeValue(forKey: "held_since")
+            return (device, id, summary)
+        }
+        lock.lock()
+        nodes[node] = NodeList(sessions: parsed.map { (device: $0.0, id: $0.1, json: $0.2) }, heard: now())
+        lock.unlock()
+    }
+
+    /// The other nodes' sessions, without the ids in `local` (a session this node holds is its own);
+    /// where two live nodes list one session, the one heard from last wins.
+    func remoteSessions(excluding local: Set<String>) -> [(device: String, json: [String: Any])] {
+        lock.lock()
+        let t = now()
+        nodes = nodes.filter { t - $0.value.heard <= Self.expiry }
+        let lists = nodes.values.sorted { $0.heard < $1.heard }
+        lock.unlock()
+        var byID: [String: (device: String, json: [String: Any])] = [:]
+        for list in lists { for s in list.sessions where !local.contains(s.id) { byID[s.id] = (s.device, s.json) } }
+        return byID.values.map { $0 }
+    }
+
+    var nodeCount: Int { lock.lock(); defer { lock.unlock() }; return nodes.count }
+}

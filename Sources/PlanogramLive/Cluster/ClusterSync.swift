@@ -1,0 +1,120 @@
+import Dispatch
+import Foundation
+import Logging
+import PlanogramDomain
+
+/// A node's part in a cluster (SPEC §18): tells the other nodes of its imports, publishes, fits and live
+/// sessions, and acts on theirs — reload the catalogue and forget published planograms after an import,
+/// move an open session's published base after a publish, load the stored models after a fit, list the
+/// other nodes' sessions on the dashboard, and drop a session another node took over. After the bus
+/// reconnects (messages may have been missed) it refreshes all of it.
+/// Confinement: `lastSent`, `lastSentAt` and `timer` only on `queue`.
+final class ClusterSync: @unchecked Sendable {
+    let bus: any ClusterBus
+    let directory = ClusterDirectory()
+    private let app: AppContext
+    private let registry: SessionRegistry
+    private let insights: InsightsEngine
+    private let queue = DispatchQueue(label: "planogram.cluster")
+    private let work = DispatchQueue(label: "planogram.cluster.work")
+    private var timer: DispatchSourceTimer?
+    private var lastSent: [String] = []
+    private var lastSentAt = 0.0
+    /// Runs after another node's import (experiments re-estimate).
+    var onRemoteImport: (@Sendable () -> Void)?
+
+    init(bus: any ClusterBus, app: AppContext, registry: SessionRegistry, insights: InsightsEngine) {
+        self.bus = bus; self.app = app; self.registry = registry; self.insights = insights
+    }
+
+    func start() throws {
+        try bus.start(onMessage: { [weak self] m in self?.handle(m) }, onGap: { [weak self] in self?.refresh() })
+        let t = DispatchSource.makeTimerSource(queue: queue)
+        t.schedule(deadline: .now(), repeating: 0.25)
+        t.setEventHandler { [weak self] in self?.heartbeat() }
+        t.resume()
+        timer = t
+    }
+
+    func stop() {
+        timer?.cancel()
+        bus.stop()
+    }
+
+    // MARK: telling
+
+    func imported() { bus.send(ClusterMessage(kind: .imported, node: bus.nodeID)) }
+
+    func published(_ key: CabinetKey, version: Int, by: String) {
+        bus.send(ClusterMessage(kind: .published, node: bus.nodeID, deviceID: key.deviceID, cabinetIndex: key.index, version: version, by: by))
+    }
+
+    func fitted() { bus.send(ClusterMessage(kind: .modelsFitted, node: bus.nodeID)) }
+
+    /// This node's sessions, when they changed and at least every `ClusterDirectory.heartbeat` seconds.
+    private func heartbeat() {
+        let local = registry.all.sorted { $0.id < $1.id }
+        let texts = local.map { s -> String in
+            var o = s.summaryJSON()
+            o["held_since"] = s.heldSince
+            o["node"] = bus.nodeID
+            return String(decoding: JSONWriter.encode(o), as: UTF8.self)
+        }
+        let now = Date().timeIntervalSince1970
+        guard texts != lastSent || now - lastSentAt >= ClusterDirectory.heartbeat else { return }
+        lastSent = texts
+        lastSentAt = now
+        bus.send(ClusterMessage(kind: .sessions, node: bus.nodeID, sessions: texts))
+    }
+
+    // MARK: hearing
+
+    private func handle(_ m: ClusterMessage) {
+        switch m.kind {
+        case .sessions:
+            let list = m.sessions ?? []
+            directory.update(node: m.node, sessions: list)
+            // A session both nodes hold stays with the later holder.
+            for text in list {
+                guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                      let id = o["session_id"] as? String, let theirs = o["held_since"] as? Double,
+                      let mine = registry.session(id), theirs > mine.heldSince else { continue }
+                registry.evict(id)
+            }
+        case .imported:
+            work.async { [self] in
+                reloadCatalog()
+                onRemoteImport?()
+            }
+        case .published:
+            app.published.invalidate()
+            guard let device = m.deviceID, let index = m.cabinetIndex, let version = m.version else { return }
+            work.async { [self] in
+                let key = CabinetKey(device, index)
+                guard registry.session(SessionRegistry.sessionID(key)) != nil,
+                      let plan = try? app.store.planogram(deviceID: device, cabinetIndex: index, version: version) else { return }
+                registry.publishedElsewhere(key, plan, by: m.by ?? "another node")
+            }
+        case .modelsFitted:
+            work.async { [self] in insights.loadStored() }
+        }
+    }
+
+    private func reloadCatalog() {
+        do {
+            app.catalog.replace(try app.store.loadCatalog())
+            app.published.invalidate()
+        } catch {
+            app.logger.error("cluster: catalogue reload failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After a gap in the bus: everything another node may have told meanwhile, read again.
+    private func refresh() {
+        app.logger.notice("cluster bus reconnected; refreshing catalogue, published planograms and models")
+        work.async { [self] in
+            reloadCatalog()
+            insights.loadStored()
+        }
+    }
+}

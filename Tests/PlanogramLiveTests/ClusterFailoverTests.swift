@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTestClient
+import PlanogramLive
+import Store
+import XCTest
+
+/// SPEC §18 on one machine: three nodes on PostgreSQL and Redis behind nginx; editors and watchers on
+/// three sessions; the node holding one of them killed with SIGKILL mid-edit. Every acknowledged op is
+/// in the log with the seq it was acknowledged with, every watcher resumes through nginx and sees every
+/// change exactly once, and the managers' dashboard on every surviving node lists every session.
+final class ClusterFailoverTests: XCTestCase {
+    let authority = TokenAuthority(secret: AppTestServer.secret)
+
+    final class Record: @unchecked Sendable {
+        let lock = NSLock()
+        var acked: [String: (seq: Int, version: Int)] = [:]
+        var retries = 0
+        var opSeqs: [Int] = []
+        /// The seq of the first snapshot the watcher got (ops after it arrive as events).
+        var snapshotSeq: Int?
+        var reconnects = 0
+        var firstEventAfterKill: Date?
+        func with<T>(_ body: (Record) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(self) }
+    }
+
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        private var at: Date?
+        func set() { lock.lock(); value = true; at = Date(); lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        var time: Date? { lock.lock(); defer { lock.unlock() }; return at }
+    }
+
+    func testANodeKilledMidEditLosesNoAcknowledgedOpAndEveryWatcherResumes() throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.stop() }
+        try cluster.start()
+        let port = cluster.nginxPort
+        let editor = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
+        let manager = authority.mint(subject: "max", name: "Max", role: .manager, ttlSeconds: 600)
+
+        // Three sessions, opened through nginx (routed by the cabinet in the query).
+        let devices = ["VM-001", "VM-002", "VM-003"]
+        var sids: [String] = [], slots: [String: String] = [:]
+        for d in devices {
+            let r = try requestOnce(port, "POST", "/api/sessions?device_id=\(d)&cabinet_index=0", token: editor, json: ["device_id": d, "cabinet_index": 0])
+            XCTAssertTrue([200, 201].contains(r.status), r.text)
+            let sid = try XCTUnwrap(r.json["session_id"] as? String)
+            sids.append(sid)
+            let snap = try requestOnce(port, "GET", "/api/sessions/\(sid)", token: editor).json
+            slots[sid] = ((snap["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String
+        }
+        // Which node holds each session (every node lists every node's sessions, with the holder).
+        func holders(via node: ChildServer) throws -> [String: String] {
+            let list = try requestOnce(node.port, "GET", "/api/sessions", token: manager).json["sessions"] as? [[String: Any]] ?? []
+            return Dictionary(list.compactMap { o in (o["session_id"] as? String).map { ($0, o["node"] as? String ?? "?") } }) { a, _ in a }
+        }
+        XCTAssertTrue(eventually(timeout: 10) { (try? holders(via: cluster.nodes[0]).count) == 3 }, "every node lists the three sessions")
+        let before = try holders(via: cluster.nodes[0])
+        let victimSession = sids[0]
+        let victim = try XCTUnwrap(before[victimSession])
+
+        let killed = Flag(), stop = Flag()
+        let records = Dictionary(uniqueKeysWithValues: sids.map { ($0, Record()) })
+        let group = DispatchGroup()
+        // Editors: ops as fast as they are acknowledged; a failed request is retried with the same
+        // client_op_id (a new connection after a broken one), as the web client does.
+        for sid in sids {
+            group.enter()
+            let slot = slots[sid]!
+            Thread {
+                defer { group.leave() }
+                let rec = records[sid]!
+                var client = try? RawClient(port: port, timeout: 5)
+                var i = 0
+                while !stop.isSet && i < 5000 {
+                    let id = "\(sid)-\(i)"
+                    let body = "{\"client_op_id\":\"\(id)\",\"base_version\":0,\"op\":{\"type\":\"set_capacity\",\"slot\":\"\(slot)\",\"capacity\":\(1 + i % 20)}}"
+                    var done = false
+                    for _ in 0..<200 where !done {
+                        if client == nil { client = try? RawClient(port: port, timeout: 5) }
+                        guard let c = client else { Thread.sleep(forTimeInterval: 0.05); continue }
+                        c.send("POST /api/sessions/\(sid)/ops HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(editor)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                        if let r = try? c.readResponse(), r.status == 200,
+                           let o = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                           let seq = o["seq"] as? Int, let v = o["version"] as? Int {
+                            rec.with { $0.acked[id] = (seq, v) }
+                            done = true
+                        } else {
+                            rec.with { $0.retries += 1 }
+                            client?.close(); client = nil
+                            Thread.sleep(forTimeInterval: 0.05)
+                        }
+                    }
+                    if !done { return }
+                    i += 1
+                }
+            }.start()
+        }
+        // Watchers: one stream per session through nginx; on its end, reconnect with Last-Event-ID.
+        for sid in sids {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                let rec = records[sid]!
+                var last: String?
+                let deadline = Date().addingTimeInterval(60)
+                while Date() < deadline {
+                    guard let stream = try? SessionStream(port: port, sid: sid, token: manager, lastEventID: last) else {
+                        Thread.sleep(forTimeInterval: 0.05); continue
+                    }
+                    stream.client.setTimeout(1)
+                    rec.with { $0.reconnects += last == nil ? 0 : 1 }
+                    let afterKill = killed.isSet // a stream opened after the kill is served by a surviving node
+                    while let e = try? stream.next() {
+                        if let id = e.id { last = id }
+                        if afterKill { rec.with { if $0.firstEventAfterKill == nil { $0.firstEventAfterKill = Date() } } }
+                        if e.event == "op", let id = e.id, let seq = Int(id) { rec.with { $0.opSeqs.append(seq) } }
+                        if e.event == "snapshot", let seq = stream.json(e)["seq"] as? Int {
+                            rec.with { if $0.snapshotSeq == nil { $0.snapshotSeq = seq } }
+                        }
+                    }
+                    stream.client.close()
+                    // Done once the edits stopped and this watcher has seen the last acknowledged op.
+                    if stop.isSet {
+                        let top = rec.with { r in r.acked.values.map(\.seq).max() ?? 0 }
+                        if rec.with({ $0.opSeqs.last ?? 0 }) >= top { return }
+                    }
+                }
+            }.start()
+        }
+
+        Thread.sleep(forTimeInterval: 2)
+        killed.set()
+        cluster.node(victim).kill()
+        Thread.sleep(forTimeInterval: 4)
+        stop.set()
+        XCTAssertEqual(group.wait(timeout: .now() + 90), .success, "editors and watchers finished")
+
+        let store = try Store(location: .postgres(url: cluster.databaseURL))
+        for sid in sids {
+            let rec = records[sid]!
+            let acked = rec.with { $0.acked }
+            XCTAssertGreaterThan(acked.count, 10, "\(sid): ops were acknowledged")
+            let rows = try store.read { db in
+                try db.query("SELECT client_op_id, seq, version FROM op_log WHERE session_id = ?", [.text(sid)]) { ($0.text(0), $0.int(1), $0.int(2)) }
+            }
+            let logged = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, ($0.1, $0.2)) })
+            for (id, v) in acked {
+                XCTAssertTrue(logged[id].map { $0 == (v.seq, v.version) } ?? false, "\(id) acknowledged as \(v), logged as \(String(describing: logged[id]))")
+            }
+            let seqs = rows.map(\.1).sorted()
+            XCTAssertEqual(seqs, Array(1...max(1, seqs.count)).prefix(seqs.count).map { $0 }, "\(sid): the log's seqs are gap-free")
+            // Every change reached the watcher exactly once, in order, across the failover.
+            let (seen, from) = rec.with { ($0.opSeqs, $0.snapshotSeq ?? 0) }
+            let expected = Array((from + 1)..<((seqs.last ?? 0) + 1))
+            let firstDifference = zip(seen, expected).first { $0.0 != $0.1 }
+            XCTAssertTrue(seen == expected, "\(sid): the watcher saw \(seen.count) ops, expected \(expected.count) (\(from + 1)…\(seqs.last ?? 0)); first difference \(String(describing: firstDifference))")
+        }
+        let victimRecord = records[victimSession]!
+        XCTAssertGreaterThan(victimRecord.with { $0.reconnects }, 0, "the victim session's watcher reconnected")
+        XCTAssertGreaterThan(victimRecord.with { $0.retries }, 0, "the victim session's editor saw the node die")
+        if let t = victimRecord.with({ $0.firstEventAfterKill }), let k = killed.time {
+            print("cluster failover: first event on the new node \(Int(t.timeIntervalSince(k) * 1000)) ms after the kill")
+        }
+
+        // The dashboard on every surviving node lists every session, the victim's on its new node.
+        for node in cluster.nodes where node !== cluster.node(victim) {
+            XCTAssertTrue(eventually(timeout: 10) {
+                guard let stream = try? SessionStream(port: node.port, sid: "", token: manager, path: "/api/sessions/events"),
+                      let e = try? stream.next(), e.event == "sessions" else { return false }
+                let list = stream.json(e)["sessions"] as? [[String: Any]] ?? []
+                let nodes = Dictionary(list.compactMap { o in (o["session_id"] as? String).map { ($0, o["node"] as? String ?? "") } }) { a, _ in a }
+                return Set(nodes.keys) == Set(sids) && nodes[victimSession] != victim
+            }, "the dashboard of node \(node.port) lists every session, the victim's moved")
+        }
+    }
+}
