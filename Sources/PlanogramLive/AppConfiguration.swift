@@ -16,6 +16,8 @@ public struct AppConfiguration: Sendable {
     /// `PLANOGRAM_REDIS_URL`: the bus between the nodes of a cluster (SPEC §18). With it, sessions are
     /// loaded on demand by the node nginx sends their requests to, instead of all at start.
     public var redisURL: RedisURL?
+    /// `PLANOGRAM_REASONING_REDIS_TTL_SECONDS`: how long Redis keeps an explanation for every node (1 h).
+    public var reasoningRedisTTLSeconds = 3600
     /// `PLANOGRAM_NODE_ID`: this node's name in the cluster (default: host name and process id).
     public var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
 
@@ -124,6 +126,7 @@ public struct AppConfiguration: Sendable {
             c.redisURL = url
         }
         if let v = env["PLANOGRAM_NODE_ID"], !v.isEmpty { c.nodeID = v }
+        try int("PLANOGRAM_REASONING_REDIS_TTL_SECONDS") { c.reasoningRedisTTLSeconds = max(1, $0) }
         if let v = env["PLANOGRAM_WEB"] { c.webRoot = v }
         if let v = env["PLANOGRAM_FIXTURES"] { c.fixturesDirectory = v }
         if let v = env["PLANOGRAM_SECRET"], !v.isEmpty { c.secret = v }

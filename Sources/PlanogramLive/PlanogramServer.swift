@@ -63,9 +63,11 @@ public final class PlanogramServer: @unchecked Sendable {
         ForecastRoutes(app: app, insights: insights).install(&router)
         ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
-        let reasoning = ReasoningService(settings: configuration.reasoning,
-                                         store: SQLiteReasoningStore(store: store, ttl: configuration.reasoning.storeTTL),
-                                         logger: logger)
+        let tableStore = SQLiteReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
+        let reasoningStore: ReasoningStore = configuration.redisURL.map {
+            RedisReasoningStore(url: $0, ttl: configuration.reasoningRedisTTLSeconds, fallback: tableStore, logger: logger)
+        } ?? tableStore
+        let reasoning = ReasoningService(settings: configuration.reasoning, store: reasoningStore, logger: logger)
         self.reasoning = reasoning
         logger.info("reasoning", metadata: ["source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
                                             "placement_model": "\(configuration.reasoning.placementModel)",

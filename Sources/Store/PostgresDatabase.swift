@@ -33,12 +33,14 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     public init(url: String) throws {
         redactedURL = Self.redact(url)
         guard let c = PQconnectdb(url) else { throw PostgresError(sqlState: "08006", message: "out of memory") }
-        conn = c
         guard PQstatus(c) == CONNECTION_OK else {
+            // Before `conn` is set: a throwing init that never set every property runs no deinit, so the
+            // connection is finished here, once.
             let msg = Self.trimmed(PQerrorMessage(c))
             PQfinish(c)
             throw PostgresError(sqlState: "08006", message: "cannot connect to \(redactedURL): \(msg)")
         }
+        conn = c
         // Notices (e.g. "relation already exists, skipping") stay out of the server's stderr.
         PQsetNoticeProcessor(c, { _, _ in }, nil)
         try execute("SET client_min_messages = warning")

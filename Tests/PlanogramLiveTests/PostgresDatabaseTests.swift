@@ -12,6 +12,15 @@ final class PostgresDatabaseTests: XCTestCase {
         XCTAssertEqual(PostgresDatabase.redact("postgresql://u@h/db"), "postgresql://u@h/db")
     }
 
+    func testAnUnreachableServerIsATransientErrorNotACrash() throws {
+        let port = try ClusterHarness.freePort()
+        XCTAssertThrowsError(try PostgresDatabase(url: "postgresql://nobody:secret@127.0.0.1:\(port)/x?connect_timeout=2")) { e in
+            let f = e as? PostgresError
+            XCTAssertEqual(f?.isTransient, true, "\(e)")
+            XCTAssertFalse("\(e)".contains("secret"), "the password is not in the message")
+        }
+    }
+
     func testValuesRoundTripExactly() throws {
         let db = try PostgresDatabase(url: try TestPostgres.freshSchemaURL("values"))
         try db.execute("CREATE TABLE v (i BIGINT, d DOUBLE PRECISION, t TEXT, b BYTEA)")
