@@ -25,6 +25,7 @@ public final class PlanogramServer: @unchecked Sendable {
     private(set) var jobs: JobRunner?
     /// The node's part in a cluster, when `PLANOGRAM_REDIS_URL` is set.
     private(set) var cluster: ClusterSync?
+    private var sharedLimits: SharedRateLimits?
     public private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
@@ -132,6 +133,11 @@ public final class PlanogramServer: @unchecked Sendable {
             try sync.start()
             clusterBox.sync = sync
             cluster = sync
+            if let url = configuration.redisURL {
+                let limits = SharedRateLimits(limiter: app.rateLimiter, url: url, logger: logger)
+                limits.start()
+                sharedLimits = limits
+            }
         }
         if let files = StaticFiles(root: configuration.webRoot) {
             router.fallback = files.handler
@@ -272,6 +278,7 @@ public final class PlanogramServer: @unchecked Sendable {
         http.beginDrain()
         sessions?.shutdown()
         cluster?.stop()
+        sharedLimits?.stop()
         reasoning?.cancelAll(timeout: 1)
         http.barrier()
         let final = SSEFrame(event: "shutdown", data: "{\"reason\":\"server shutting down\",\"reconnect\":true}").bytes

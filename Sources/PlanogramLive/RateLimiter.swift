@@ -46,6 +46,10 @@ public final class RateLimiter: @unchecked Sendable {
     private let maxBuckets: Int
     private let now: @Sendable () -> Double
     private let counters: [Route: Counter]
+    /// Requests allowed here since the last `drainTaken()`, by bucket key (only while `sharing`).
+    private var taken: [String: Int] = [:]
+    /// Set on a cluster's node: allowed requests are counted for `SharedRateLimits`.
+    public var sharing = false
 
     public init(limits: [Route: RateLimit], maxBuckets: Int = 100_000,
                 now: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
@@ -66,12 +70,38 @@ public final class RateLimiter: @unchecked Sendable {
         b.tokens = min(limit.burst, b.tokens + (t - b.updated) * limit.rate)
         b.updated = t
         var wait: Double?
-        if b.tokens >= 1 { b.tokens -= 1 } else { wait = (1 - b.tokens) / limit.rate }
+        if b.tokens >= 1 {
+            b.tokens -= 1
+            if sharing { taken[key, default: 0] += 1 }
+        } else {
+            wait = (1 - b.tokens) / limit.rate
+        }
         buckets[key] = b
         if buckets.count > maxBuckets { buckets = buckets.filter { t - $0.value.updated < 60 } }
         lock.unlock()
         if wait != nil { counters[route]?.increment() }
         return wait
+    }
+
+    /// The requests this node allowed since the last call, by bucket key (for the cluster's counters).
+    func drainTaken() -> [String: Int] {
+        lock.lock(); defer { lock.unlock() }
+        let out = taken
+        taken = [:]
+        return out
+    }
+
+    /// Takes `count` tokens that other nodes spent from the bucket `key` (it may go below zero: the
+    /// subject then waits until the cluster's spending is paid back at the limit's rate).
+    func debit(key: String, count: Int) {
+        guard let route = Route(rawValue: String(key.prefix { $0 != "\u{1F}" })), let limit = limits[route], limit.rate > 0 else { return }
+        let t = now()
+        lock.lock()
+        var b = buckets[key] ?? Bucket(tokens: limit.burst, updated: t)
+        b.tokens = min(limit.burst, b.tokens + (t - b.updated) * limit.rate) - Double(count)
+        b.updated = t
+        buckets[key] = b
+        lock.unlock()
     }
 
     /// The 429 for a refused request.
