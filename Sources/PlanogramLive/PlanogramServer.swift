@@ -128,6 +128,12 @@ public final class PlanogramServer: @unchecked Sendable {
         if bus.isClustered {
             let sync = ClusterSync(bus: bus, app: app, registry: registry, insights: insights)
             sync.onRemoteImport = { [experiments] in experiments.salesImported() }
+            let relay = JobRelay(serverBox: serverBox)
+            sync.relay = relay
+            sync.jobs = jobs
+            jobs.relay = relay
+            jobs.onFrame = { [weak sync] id, frame, terminal in sync?.jobFrame(id, frame, terminal: terminal) }
+            jobs.cancelElsewhere = { [weak sync] id in sync?.cancelJob(id) }
             registry.remoteSummaries = { [directory = sync.directory] local in directory.remoteSessions(excluding: local) }
             insights.observeFits { [weak sync] in sync?.fitted() }
             try sync.start()

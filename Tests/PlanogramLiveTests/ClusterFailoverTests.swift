@@ -176,4 +176,33 @@ final class ClusterFailoverTests: XCTestCase {
             }, "the dashboard of node \(node.port) lists every session, the victim's moved")
         }
     }
+
+    /// A job runs on the node that took its request; another node streams its progress and end (relayed
+    /// over Redis), and a third node's cancel reaches it.
+    func testAJobIsWatchedAndCancelledThroughOtherNodes() throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.stop() }
+        try cluster.start()
+        let (n1, n2, n3) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        let boss = authority.mint(subject: "max", name: "Max", role: .manager, ttlSeconds: 600)
+        let plan = try requestOnce(n1.port, "GET", "/api/service-plan?days=7", token: boss)
+        let date = try XCTUnwrap((plan.json["visits"] as? [[String: Any]])?.first?["date"] as? String, plan.text)
+        let started = try requestOnce(n1.port, "POST", "/api/routes/plan", token: boss, json: ["date": date, "time_limit_seconds": 20])
+        XCTAssertEqual(started.status, 202, started.text)
+        let id = try XCTUnwrap(started.json["job_id"] as? String)
+
+        let c = try RawClient(port: n2.port, timeout: 30)
+        c.send("GET /api/jobs/\(id)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(boss)\r\n\r\n")
+        XCTAssertEqual(try c.readResponse(head: true).status, 200)
+        XCTAssertEqual(try c.readEvent().event, "progress", "node 2 starts from the state in the store")
+        Thread.sleep(forTimeInterval: 1.5)
+        let cancel = try requestOnce(n3.port, "DELETE", "/api/jobs/\(id)", token: boss)
+        XCTAssertEqual(cancel.status, 202, "node 3 passes the cancel on: \(cancel.text)")
+        var events: [String] = []
+        while !["done", "failed", "cancelled"].contains(events.last ?? "") { events.append(try c.readEvent().event ?? "") }
+        XCTAssertEqual(events.last, "cancelled", "node 2's watcher gets the end from node 1: \(events)")
+        print("cluster job relay: \(events.filter { $0 == "progress" }.count) progress frames relayed to node 2 before the end")
+        XCTAssertTrue(eventually(timeout: 5) { (try? requestOnce(n3.port, "GET", "/api/jobs/\(id)", token: boss).json["state"] as? String) == "cancelled" })
+        XCTAssertEqual(try requestOnce(n2.port, "DELETE", "/api/jobs/\(id)", token: boss).status, 404, "an ended job cannot be cancelled")
+    }
 }

@@ -13,6 +13,10 @@ struct ClusterMessage: Codable, Sendable, Equatable {
         case published
         /// The sender fitted and stored new models: load them.
         case modelsFitted = "models_fitted"
+        /// A frame of a job the sender runs (`frame`; `terminal` for its last).
+        case job
+        /// Cancel the job `job_id` if the receiver runs it.
+        case cancelJob = "cancel_job"
         /// The sender's live sessions, as the managers' dashboard lists them (sent when they change and
         /// at least every `ClusterDirectory.heartbeat` seconds; a node silent for `expiry` is gone).
         case sessions
@@ -26,9 +30,14 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     var by: String?
     /// For `sessions`: each session's summary, as JSON text (the dashboard's own encoding).
     var sessions: [String]?
+    var jobID: String?
+    /// For `job`: the SSE frame as text.
+    var frame: String?
+    var terminal: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case kind, node, version, by, sessions
+        case kind, node, version, by, sessions, frame, terminal
+        case jobID = "job_id"
         case deviceID = "device_id", cabinetIndex = "cabinet_index"
     }
 }

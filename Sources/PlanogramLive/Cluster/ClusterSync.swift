@@ -22,6 +22,9 @@ final class ClusterSync: @unchecked Sendable {
     private var lastSentAt = 0.0
     /// Runs after another node's import (experiments re-estimate).
     var onRemoteImport: (@Sendable () -> Void)?
+    /// The other nodes' job frames go here; cancels for this node's jobs to `jobs`.
+    var relay: JobRelay?
+    var jobs: JobRunner?
 
     init(bus: any ClusterBus, app: AppContext, registry: SessionRegistry, insights: InsightsEngine) {
         self.bus = bus; self.app = app; self.registry = registry; self.insights = insights
@@ -50,6 +53,12 @@ final class ClusterSync: @unchecked Sendable {
     }
 
     func fitted() { bus.send(ClusterMessage(kind: .modelsFitted, node: bus.nodeID)) }
+
+    func jobFrame(_ id: String, _ frame: [UInt8], terminal: Bool) {
+        bus.send(ClusterMessage(kind: .job, node: bus.nodeID, jobID: id, frame: String(decoding: frame, as: UTF8.self), terminal: terminal))
+    }
+
+    func cancelJob(_ id: String) { bus.send(ClusterMessage(kind: .cancelJob, node: bus.nodeID, jobID: id)) }
 
     /// This node's sessions, when they changed and at least every `ClusterDirectory.heartbeat` seconds.
     private func heartbeat() {
@@ -97,6 +106,10 @@ final class ClusterSync: @unchecked Sendable {
             }
         case .modelsFitted:
             work.async { [self] in insights.loadStored() }
+        case .job:
+            if let id = m.jobID, let frame = m.frame { relay?.frame(id, Array(frame.utf8), terminal: m.terminal ?? false) }
+        case .cancelJob:
+            if let id = m.jobID { _ = jobs?.cancel(id) }
         }
     }
 

@@ -43,9 +43,17 @@ struct JobRoutes {
             let id = req.parameter("id") ?? ""
             let stream = r.startEventStream()
             if !runner.subscribe(id, stream) {
-                // Not of this run: its end is in the store.
+                // Not of this run: its end is in the store — or, on a cluster, another node runs it.
                 DispatchQueue.global().async {
-                    let o = (try? runner.describe(id)) ?? nil
+                    var o = (try? runner.describe(id)) ?? nil
+                    if let relay = runner.relay, let now = o, ["queued", "running"].contains(now.state) {
+                        relay.watch(id, stream, first: SessionEvents.frame("progress", JobEvent.Progress(jobID: id, progress: now.progress, message: now.message)))
+                        // It may have ended between the read and the watch: read again.
+                        o = (try? runner.describe(id)) ?? nil
+                        guard let ended = o, !["queued", "running"].contains(ended.state) else { return }
+                        relay.frame(id, JobRunner.terminalFrame(id, state: JobRunner.State(rawValue: ended.state) ?? .failed, result: ended.result, error: ended.error), terminal: true)
+                        return
+                    }
                     let frame = o.map { JobRunner.terminalFrame(id, state: JobRunner.State(rawValue: $0.state) ?? .failed, result: $0.result, error: $0.error) }
                         ?? SessionEvents.frame("failed", JobEvent.Failed(jobID: id, error: .init(code: "not_found", message: "no job \(id)")))
                     stream.close(final: frame)
@@ -53,11 +61,16 @@ struct JobRoutes {
             }
         }
         router.delete("/api/jobs/{id}", name: "job_cancel") { req, r in
-            app.handle(r) {
+            app.handleBlocking(r) { // may read the store (another node's job)
                 _ = try app.auth.require(req, Self.planners)
                 let id = req.parameter("id") ?? ""
-                guard runner.cancel(id) else { throw APIError.notFound("no running job \(id)") }
-                return (202, JobCancellingResponse(jobID: id, cancelling: true))
+                if runner.cancel(id) { return (202, JobCancellingResponse(jobID: id, cancelling: true)) }
+                // Another node's job (cluster): pass the cancel on if the store says it runs.
+                if let elsewhere = runner.cancelElsewhere, let o = try runner.describe(id), ["queued", "running"].contains(o.state) {
+                    elsewhere(id)
+                    return (202, JobCancellingResponse(jobID: id, cancelling: true))
+                }
+                throw APIError.notFound("no running job \(id)")
             }
         }
     }

@@ -57,6 +57,12 @@ final class JobRunner: @unchecked Sendable {
 
     private let lock = NSLock()
     private var jobs: [String: Job] = [:]
+    /// On a cluster's node: every progress frame and last frame of this node's jobs, for the other
+    /// nodes' watchers (`JobRelay`).
+    var onFrame: (@Sendable (_ jobID: String, _ frame: [UInt8], _ terminal: Bool) -> Void)?
+    /// On a cluster's node: the other nodes' jobs, and how to ask for one of them to be cancelled.
+    var relay: JobRelay?
+    var cancelElsewhere: (@Sendable (String) -> Void)?
     private let store: Store
     private let serverBox: ServerBox
     private let logger: Logger
@@ -142,7 +148,10 @@ final class JobRunner: @unchecked Sendable {
         jobs[id] = j
         let b = j.broadcaster
         lock.unlock()
-        if let frame { b.publish(frame) }
+        if let frame {
+            b.publish(frame)
+            onFrame?(id, frame, false)
+        }
     }
 
     private func finish(_ id: String, _ state: State, result: JSONValue?, error: String?) {
@@ -159,6 +168,7 @@ final class JobRunner: @unchecked Sendable {
         let b = j.broadcaster
         lock.unlock()
         persist(id)
+        onFrame?(id, frame, true)
         // The last frame and the end of the stream together, per subscriber (a publish is flushed a turn
         // later, so closing after it could cut the frame off).
         b.forEachSubscriber { $0.close(final: frame) }

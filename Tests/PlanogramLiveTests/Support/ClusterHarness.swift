@@ -27,7 +27,8 @@ final class ClusterHarness: @unchecked Sendable {
     }
 
     func environment(_ node: String) -> [String: String] {
-        ["PLANOGRAM_DATABASE_URL": databaseURL, "PLANOGRAM_REDIS_URL": redisURL, "PLANOGRAM_NODE_ID": node]
+        // A visit cost at which the test fleet's planned visits pay for their trip (see RouteRoutesTests).
+        ["PLANOGRAM_DATABASE_URL": databaseURL, "PLANOGRAM_REDIS_URL": redisURL, "PLANOGRAM_NODE_ID": node, "PLANOGRAM_VISIT_COST": "60"]
     }
 
     /// Starts the nodes one after another (the first imports the test fleet into the empty database and

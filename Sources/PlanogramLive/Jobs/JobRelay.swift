@@ -1,0 +1,35 @@
+import EventLoopHTTP
+import Foundation
+
+/// Jobs seen from the other nodes of a cluster (SPEC §18: job progress crosses nodes). The node running
+/// a job sends each progress frame (at most ten a second) and its last frame over the cluster bus; a
+/// node asked for the events of a job it does not run streams them from there, starting from the state
+/// in the store; a cancel asked of another node is passed to the one running it.
+/// Confinement: `watchers` under `lock`.
+final class JobRelay: @unchecked Sendable {
+    private let serverBox: ServerBox
+    private let lock = NSLock()
+    private var watchers: [String: Broadcaster] = [:]
+
+    init(serverBox: ServerBox) { self.serverBox = serverBox }
+
+    /// Streams the frames of job `id` as the node running it sends them, after `first` (its state now).
+    func watch(_ id: String, _ stream: EventStream, first: [UInt8]?) {
+        lock.lock()
+        let b = watchers[id] ?? Broadcaster(server: serverBox.server)
+        watchers[id] = b
+        if let first { stream.send(first) }
+        b.subscribe(stream)
+        lock.unlock()
+    }
+
+    /// A frame of a job running on another node.
+    func frame(_ id: String, _ bytes: [UInt8], terminal: Bool) {
+        lock.lock()
+        let b = watchers[id]
+        if terminal { watchers.removeValue(forKey: id) }
+        lock.unlock()
+        guard let b else { return }
+        if terminal { b.forEachSubscriber { $0.close(final: bytes) } } else { b.publish(bytes) }
+    }
+}
