@@ -181,6 +181,19 @@ class LiveSessionTests: XCTestCase {
         XCTAssertEqual(dragInputs(metrics) - inputsBefore, 200, metrics.split(separator: "\n").filter { $0.contains("drag") }.joined(separator: "\n"))
     }
 
+    /// The open call's routing query (for nginx in front of a cluster) must name the body's cabinet.
+    func testOpenWithAQueryNamingAnotherCabinetIsRefused() throws {
+        let t = s.token(.merchandiser)
+        let bad = try s.request("POST", "/api/sessions?device_id=VM-002&cabinet_index=0", token: t, json: ["device_id": "VM-001", "cabinet_index": 0])
+        XCTAssertEqual(bad.status, 400, bad.text)
+        XCTAssertEqual((bad.json["error"] as? [String: Any])?["code"] as? String, "bad_request")
+        let badIndex = try s.request("POST", "/api/sessions?device_id=VM-001&cabinet_index=1", token: t, json: ["device_id": "VM-001", "cabinet_index": 0])
+        XCTAssertEqual(badIndex.status, 400, badIndex.text)
+        XCTAssertEqual((try s.request("GET", "/api/sessions", token: t).json["sessions"] as? [Any])?.count, 0, "nothing was opened")
+        let good = try s.request("POST", "/api/sessions?device_id=VM-001&cabinet_index=0", token: t, json: ["device_id": "VM-001", "cabinet_index": 0])
+        XCTAssertEqual(good.status, 201, good.text)
+    }
+
     func testRolesAndDevicesClaim() throws {
         let sid = try s.openSession()
         XCTAssertEqual(try s.request("POST", "/api/sessions", token: s.token(.driver), json: ["device_id": "VM-001", "cabinet_index": 0]).status, 403)

@@ -62,7 +62,10 @@ export async function mountEditor(root, params, setConnection) {
   let proposal = null; // the optimizer's newest: {proposal_id, changes, planogram, lift_percentage, predicted_revenue, by, name, base_version}
   const sid = `${device.device_id}~${cabinet.cabinet_index}`;
   try {
-    await api("POST", "/api/sessions", { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
+    // The query repeats the body so that nginx in front of a cluster sends the open call to the node that
+    // holds the cabinet's session (Ops/nginx-cluster.conf); the server checks the two agree.
+    const where = `device_id=${encodeURIComponent(device.device_id)}&cabinet_index=${cabinet.cabinet_index}`;
+    await api("POST", `/api/sessions?${where}`, { device_id: device.device_id, cabinet_index: cabinet.cabinet_index });
   } catch (e) {
     if (e.status !== 403) { root.append(el("p", { class: "error" }, e.message)); return () => {}; }
     // Drivers (and anyone who may not join) see the published planogram, read-only: the pick list.
