@@ -18,7 +18,7 @@ struct ImportRoute {
                 _ = try app.auth.require(req, .adminOnly)
                 files = try Self.files(req)
             } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
-            DispatchQueue.global().async {
+            Thread { // the import takes seconds: a thread of its own, not Dispatch's narrow global pool
                 do {
                     let report = try app.runImport(files)
                     r.sendJSON(200, ["imported": report.files, "rows_read": report.rowsRead, "rows_written": report.rowsWritten,
@@ -32,7 +32,7 @@ struct ImportRoute {
                     app.logger.error("import failed", metadata: ["error": "\(error)"])
                     r.send(APIError(500, "internal", "the import failed; nothing was written"))
                 }
-            }
+            }.start()
         }
     }
 

@@ -103,6 +103,7 @@ public final class PlanogramServer: @unchecked Sendable {
         insights.observe { [weak registry] in registry?.modelsChanged() }
         SessionRoutes(app: app, registry: registry).install(&router)
         let jobs = JobRunner(store: store, serverBox: serverBox, logger: logger)
+        if bus.isClustered { jobs.nodeID = configuration.nodeID }
         self.jobs = jobs
         let interrupted = try jobs.markInterrupted()
         if interrupted > 0 { logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"]) }
@@ -131,6 +132,13 @@ public final class PlanogramServer: @unchecked Sendable {
             let relay = JobRelay(serverBox: serverBox)
             sync.relay = relay
             sync.jobs = jobs
+            sync.directory.onNodeLost = { [jobs, relay, logger] node in
+                DispatchQueue.global(qos: .utility).async {
+                    let n = (try? jobs.markLost(node: node)) ?? 0
+                    relay.settle(jobs)
+                    logger.warning("cluster node silent; its unfinished jobs marked failed", metadata: ["node": "\(node)", "jobs": "\(n)"])
+                }
+            }
             jobs.relay = relay
             jobs.onFrame = { [weak sync] id, frame, terminal in sync?.jobFrame(id, frame, terminal: terminal) }
             jobs.cancelElsewhere = { [weak sync] id in sync?.cancelJob(id) }

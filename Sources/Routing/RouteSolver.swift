@@ -103,15 +103,17 @@ public struct RouteSolver: Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         do { try process.run() } catch { throw RouteSolverError(description: "the route solver could not start: \(error)") }
-        // Read both pipes on their own threads: a child blocked writing would never exit. Progress lines
+        // Read both pipes on threads of their own: a child blocked writing would never exit. (Not on
+        // Dispatch's global queues: on Linux their width is the core count and these reads last as long
+        // as the solve, so two of them would stall every other piece of global work.) Progress lines
         // are passed on as they come; other stderr text is kept for the error message.
         final class Sink: @unchecked Sendable { var out = Data(); var err = Data() }
         let sink = Sink()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { sink.out = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        Thread { sink.out = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }.start()
         group.enter()
-        DispatchQueue.global().async {
+        Thread {
             let h = stderr.fileHandleForReading
             var pending = Data()
             while true {
@@ -131,7 +133,7 @@ public struct RouteSolver: Sendable {
             }
             sink.err.append(pending)
             group.leave()
-        }
+        }.start()
         // A solver that dies before reading its input must not take this process with it (SIGPIPE).
         signal(SIGPIPE, SIG_IGN)
         try? stdin.fileHandleForWriting.write(contentsOf: data)

@@ -190,6 +190,11 @@ public enum Migrations {
           device_id TEXT NOT NULL, day INTEGER NOT NULL, slot_days_out REAL NOT NULL, slots INTEGER NOT NULL,
           PRIMARY KEY (device_id, day)) WITHOUT ROWID;
         """),
+        // SPEC §18: which node runs a job, so a node that restarts fails only its own unfinished jobs and
+        // the others can fail those of a node that is gone.
+        Step(name: "jobs-node", sql: """
+        ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

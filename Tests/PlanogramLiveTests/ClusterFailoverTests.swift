@@ -204,5 +204,24 @@ final class ClusterFailoverTests: XCTestCase {
         print("cluster job relay: \(events.filter { $0 == "progress" }.count) progress frames relayed to node 2 before the end")
         XCTAssertTrue(eventually(timeout: 5) { (try? requestOnce(n3.port, "GET", "/api/jobs/\(id)", token: boss).json["state"] as? String) == "cancelled" })
         XCTAssertEqual(try requestOnce(n2.port, "DELETE", "/api/jobs/\(id)", token: boss).status, 404, "an ended job cannot be cancelled")
+
+        // A node that dies with a job running: the others mark the job failed and end its watchers.
+        let second = try requestOnce(n1.port, "POST", "/api/routes/plan", token: boss, json: ["date": date, "time_limit_seconds": 30])
+        XCTAssertEqual(second.status, 202, second.text)
+        let lost = try XCTUnwrap(second.json["job_id"] as? String)
+        let w = try RawClient(port: n3.port, timeout: 30)
+        w.send("GET /api/jobs/\(lost)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(boss)\r\n\r\n")
+        XCTAssertEqual(try w.readResponse(head: true).status, 200)
+        XCTAssertEqual(try w.readEvent().event, "progress")
+        n1.kill()
+        var tail: [RawClient.Event] = []
+        let deadline = Date().addingTimeInterval(30)
+        while !["done", "failed", "cancelled"].contains(tail.last?.event ?? ""), Date() < deadline {
+            tail.append(try w.readEvent(comments: true)) // heartbeats too, so the deadline is checked
+        }
+        XCTAssertEqual(tail.last?.event, "failed", "the watcher on node 3 is told, not left waiting: "
+                       + n3.output.split(separator: "\n").filter { $0.contains("silent") || $0.contains("error") }.joined(separator: "\n"))
+        XCTAssertTrue(eventJSON(tail.last!).description.contains("stopped answering"), tail.last!.data)
+        XCTAssertEqual(try requestOnce(n2.port, "GET", "/api/jobs/\(lost)", token: boss).json["state"] as? String, "failed")
     }
 }

@@ -92,3 +92,27 @@ final class ClusterSharedStateTests: XCTestCase {
         XCTAssertEqual(allowedAlone, 10)
     }
 }
+
+/// The other nodes' sessions as one node knows them.
+final class ClusterDirectoryTests: XCTestCase {
+    func testASilentNodeIsDroppedOnceAndItsSessionsWithIt() {
+        final class Clock: @unchecked Sendable { var t = 100.0 }
+        final class Lost: @unchecked Sendable { var names: [String] = [] }
+        let clock = Clock(), lost = Lost()
+        let d = ClusterDirectory(now: { clock.t })
+        d.onNodeLost = { lost.names.append($0) }
+        d.update(node: "n1", sessions: [#"{"session_id":"VM-001~0","device_id":"VM-001","held_since":5,"node":"n1"}"#])
+        d.update(node: "n2", sessions: [#"{"session_id":"VM-002~0","device_id":"VM-002","node":"n2"}"#, "not json"])
+        let listed = d.remoteSessions(excluding: ["VM-002~0"])
+        XCTAssertEqual(listed.map(\.device), ["VM-001"], "a session this node holds is not listed as remote")
+        XCTAssertNil(listed.first?.json["held_since"], "the handover field stays between nodes")
+        clock.t += 4
+        d.update(node: "n2", sessions: [])
+        clock.t += 3
+        XCTAssertEqual(d.expire(), ["n1"])
+        XCTAssertEqual(d.expire(), [])
+        XCTAssertEqual(lost.names, ["n1"], "told once")
+        XCTAssertTrue(d.remoteSessions(excluding: []).isEmpty)
+        XCTAssertEqual(d.nodeCount, 1)
+    }
+}

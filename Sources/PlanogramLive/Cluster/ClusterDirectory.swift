@@ -31,12 +31,34 @@ final class ClusterDirectory: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Any message from `node` shows it alive (its session list stays as last sent; a node first heard
+    /// this way lists none until its heartbeat).
+    func touch(node: String) {
+        lock.lock()
+        if nodes[node] == nil { nodes[node] = NodeList(sessions: [], heard: now()) } else { nodes[node]!.heard = now() }
+        lock.unlock()
+    }
+
+    /// Runs with the name of a node that has not been heard from for `expiry` seconds (once).
+    var onNodeLost: (@Sendable (String) -> Void)?
+
+    /// Drops the nodes silent for longer than `expiry`; returns their names.
+    @discardableResult
+    func expire() -> [String] {
+        lock.lock()
+        let t = now()
+        let gone = nodes.filter { t - $0.value.heard > Self.expiry }.map(\.key)
+        for n in gone { nodes.removeValue(forKey: n) }
+        lock.unlock()
+        for n in gone { onNodeLost?(n) }
+        return gone
+    }
+
     /// The other nodes' sessions, without the ids in `local` (a session this node holds is its own);
     /// where two live nodes list one session, the one heard from last wins.
     func remoteSessions(excluding local: Set<String>) -> [(device: String, json: [String: Any])] {
+        expire()
         lock.lock()
-        let t = now()
-        nodes = nodes.filter { t - $0.value.heard <= Self.expiry }
         let lists = nodes.values.sorted { $0.heard < $1.heard }
         lock.unlock()
         var byID: [String: (device: String, json: [String: Any])] = [:]

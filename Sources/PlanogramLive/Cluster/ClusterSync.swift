@@ -8,7 +8,7 @@ import PlanogramDomain
 /// move an open session's published base after a publish, load the stored models after a fit, list the
 /// other nodes' sessions on the dashboard, and drop a session another node took over. After the bus
 /// reconnects (messages may have been missed) it refreshes all of it.
-/// Confinement: `lastSent`, `lastSentAt` and `timer` only on `queue`.
+/// Confinement: `lastSent` and `lastSentAt` only on `queue`.
 final class ClusterSync: @unchecked Sendable {
     let bus: any ClusterBus
     let directory = ClusterDirectory()
@@ -17,7 +17,7 @@ final class ClusterSync: @unchecked Sendable {
     private let insights: InsightsEngine
     private let queue = DispatchQueue(label: "planogram.cluster")
     private let work = DispatchQueue(label: "planogram.cluster.work")
-    private var timer: DispatchSourceTimer?
+    private let stopped = OnceFlag()
     private var lastSent: [String] = []
     private var lastSentAt = 0.0
     /// Runs after another node's import (experiments re-estimate).
@@ -32,15 +32,20 @@ final class ClusterSync: @unchecked Sendable {
 
     func start() throws {
         try bus.start(onMessage: { [weak self] m in self?.handle(m) }, onGap: { [weak self] in self?.refresh() })
-        let t = DispatchSource.makeTimerSource(queue: queue)
-        t.schedule(deadline: .now(), repeating: 0.25)
-        t.setEventHandler { [weak self] in self?.heartbeat() }
-        t.resume()
-        timer = t
+        // The heartbeat is the node's sign of life: a thread of its own, so that no queue or pool this
+        // process keeps busy can silence it (the others would take it for dead).
+        let t = Thread { [weak self] in
+            while let self, !self.stopped.isSet {
+                self.queue.sync { self.heartbeat() }
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+        t.name = "cluster-heartbeat"
+        t.start()
     }
 
     func stop() {
-        timer?.cancel()
+        stopped.set()
         bus.stop()
     }
 
@@ -62,6 +67,7 @@ final class ClusterSync: @unchecked Sendable {
 
     /// This node's sessions, when they changed and at least every `ClusterDirectory.heartbeat` seconds.
     private func heartbeat() {
+        directory.expire()
         let local = registry.all.sorted { $0.id < $1.id }
         let texts = local.map { s -> String in
             var o = s.summaryJSON()
@@ -79,6 +85,7 @@ final class ClusterSync: @unchecked Sendable {
     // MARK: hearing
 
     private func handle(_ m: ClusterMessage) {
+        if m.kind != .sessions { directory.touch(node: m.node) }
         switch m.kind {
         case .sessions:
             let list = m.sessions ?? []
@@ -130,4 +137,12 @@ final class ClusterSync: @unchecked Sendable {
             insights.loadStored()
         }
     }
+}
+
+/// A flag set once, read from any thread.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -26,7 +26,7 @@ struct JobFailure: Error, Sendable {
 }
 
 /// The job runner of SPEC §15: long work (fleet forecasts and plans; later optimisation and routing) runs on a
-/// bounded pool of worker queues, each job with its own cancellation, its progress published over SSE
+/// bounded number of worker threads, each job with its own cancellation, its progress published over SSE
 /// (`progress` events, then `done` with the result, `failed` with the error, or `cancelled`), its state and
 /// outcome kept in the store's `jobs` table. A job is never silent: a restart marks every job that was
 /// queued or running `failed` with the reason, and a late subscriber gets the newest progress or the end.
@@ -66,7 +66,6 @@ final class JobRunner: @unchecked Sendable {
     private let store: Store
     private let serverBox: ServerBox
     private let logger: Logger
-    private let pool: DispatchQueue
     private let slots: DispatchSemaphore
     private var waiting = 0
     let maxQueued: Int
@@ -75,16 +74,27 @@ final class JobRunner: @unchecked Sendable {
         self.store = store
         self.serverBox = serverBox
         self.logger = logger
-        pool = DispatchQueue(label: "planogram.jobs", qos: .utility, attributes: .concurrent)
         slots = DispatchSemaphore(value: max(1, concurrency))
         self.maxQueued = maxQueued
     }
 
-    /// At start: every job the previous run left queued or running ends as failed, with the reason.
+    /// The node this runner's jobs are recorded under (a cluster's `PLANOGRAM_NODE_ID`; empty alone).
+    var nodeID = ""
+
+    /// At start: every job the previous run left queued or running ends as failed, with the reason — on a
+    /// cluster only this node's (the others' jobs are running).
     func markInterrupted() throws -> Int {
         try store.write { db in
-            try db.run("UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running')",
-                       [.int(Int64(Date().timeIntervalSince1970))])
+            try db.run("UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
+                       [.int(Int64(Date().timeIntervalSince1970)), .text(nodeID)])
+        }
+    }
+
+    /// On a cluster: the unfinished jobs of a node that stopped answering end as failed.
+    func markLost(node: String) throws -> Int {
+        try store.write { db in
+            try db.run("UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
+                       [.text("node \(node) stopped answering while the job was queued or running"), .int(Int64(Date().timeIntervalSince1970)), .text(node)])
         }
     }
 
@@ -99,7 +109,10 @@ final class JobRunner: @unchecked Sendable {
                        broadcaster: Broadcaster(server: serverBox.server))
         lock.unlock()
         persist(id)
-        pool.async { [self] in
+        // A thread per job (at most `maxQueued` exist, most waiting for a slot): jobs block for seconds
+        // or minutes, and on Linux Dispatch's global queues are as wide as the core count, so running
+        // them there would stall every other piece of global work for as long.
+        Thread { [self] in
             slots.wait()
             lock.lock(); waiting -= 1; lock.unlock()
             defer { slots.signal() }
@@ -124,7 +137,7 @@ final class JobRunner: @unchecked Sendable {
                 logger.error("job failed", metadata: ["job": "\(id)", "kind": "\(kind)", "error": "\(error)"])
                 finish(id, .failed, result: nil, error: "the job failed (see the server log)")
             }
-        }
+        }.start()
         return id
     }
 
@@ -181,12 +194,12 @@ final class JobRunner: @unchecked Sendable {
         do {
             try store.write { db in
                 try db.run("""
-                    INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at, node)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, progress = excluded.progress, message = excluded.message,
                       result = excluded.result, error = excluded.error, updated_at = excluded.updated_at
                     """, [.text(j.id), .text(j.kind), .text(j.state.rawValue), .double(j.progress), .text(j.message), .of(result),
-                          .of(j.error), .text(j.createdBy), .int(now), .int(now)])
+                          .of(j.error), .text(j.createdBy), .int(now), .int(now), .text(nodeID)])
             }
         } catch {
             logger.error("job state not stored", metadata: ["job": "\(id)", "error": "\(error)"])
