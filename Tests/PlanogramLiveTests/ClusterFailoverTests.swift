@@ -63,7 +63,8 @@ final class ClusterFailoverTests: XCTestCase {
 
         let killed = Flag(), stop = Flag()
         let records = Dictionary(uniqueKeysWithValues: sids.map { ($0, Record()) })
-        let group = DispatchGroup()
+        let group = DispatchGroup(), watchers = DispatchGroup()
+        let editorsDone = Flag()
         // Editors: ops as fast as they are acknowledged; a failed request is retried with the same
         // client_op_id (a new connection after a broken one), as the web client does.
         for sid in sids {
@@ -100,9 +101,9 @@ final class ClusterFailoverTests: XCTestCase {
         }
         // Watchers: one stream per session through nginx; on its end, reconnect with Last-Event-ID.
         for sid in sids {
-            group.enter()
+            watchers.enter()
             Thread {
-                defer { group.leave() }
+                defer { watchers.leave() }
                 let rec = records[sid]!
                 var last: String?
                 let deadline = Date().addingTimeInterval(60)
@@ -122,8 +123,8 @@ final class ClusterFailoverTests: XCTestCase {
                         }
                     }
                     stream.client.close()
-                    // Done once the edits stopped and this watcher has seen the last acknowledged op.
-                    if stop.isSet {
+                    // Done once the editors finished and this watcher has seen the last acknowledged op.
+                    if editorsDone.isSet {
                         let top = rec.with { r in r.acked.values.map(\.seq).max() ?? 0 }
                         if rec.with({ $0.opSeqs.last ?? 0 }) >= top { return }
                     }
@@ -136,7 +137,9 @@ final class ClusterFailoverTests: XCTestCase {
         cluster.node(victim).kill()
         Thread.sleep(forTimeInterval: 4)
         stop.set()
-        XCTAssertEqual(group.wait(timeout: .now() + 90), .success, "editors and watchers finished")
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success, "editors finished")
+        editorsDone.set()
+        XCTAssertEqual(watchers.wait(timeout: .now() + 60), .success, "watchers caught up")
 
         let store = try Store(location: .postgres(url: cluster.databaseURL))
         for sid in sids {
