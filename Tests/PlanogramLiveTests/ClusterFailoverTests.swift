@@ -194,15 +194,28 @@ final class ClusterFailoverTests: XCTestCase {
         XCTAssertEqual(started.status, 202, started.text)
         let id = try XCTUnwrap(started.json["job_id"] as? String)
 
-        let c = try RawClient(port: n2.port, timeout: 30)
-        c.send("GET /api/jobs/\(id)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(boss)\r\n\r\n")
-        XCTAssertEqual(try c.readResponse(head: true).status, 200)
-        XCTAssertEqual(try c.readEvent().event, "progress", "node 2 starts from the state in the store")
+        /// A job's event stream on a node that does not run it: it starts from the state in the store.
+        func watch(_ port: Int, _ job: String) throws -> RawClient {
+            let c = try RawClient(port: port, timeout: 30)
+            c.send("GET /api/jobs/\(job)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(boss)\r\n\r\n")
+            XCTAssertEqual(try c.readResponse(head: true).status, 200)
+            XCTAssertEqual(try c.readEvent().event, "progress")
+            return c
+        }
+        /// Events (heartbeats too, so the deadline is checked) until the job's end or 30 s.
+        func untilEnd(_ c: RawClient) throws -> [RawClient.Event] {
+            var events: [RawClient.Event] = []
+            let deadline = Date().addingTimeInterval(30)
+            while !["done", "failed", "cancelled"].contains(events.last?.event ?? ""), Date() < deadline {
+                events.append(try c.readEvent(comments: true))
+            }
+            return events
+        }
+        let c = try watch(n2.port, id)
         Thread.sleep(forTimeInterval: 1.5)
         let cancel = try requestOnce(n3.port, "DELETE", "/api/jobs/\(id)", token: boss)
         XCTAssertEqual(cancel.status, 202, "node 3 passes the cancel on: \(cancel.text)")
-        var events: [String] = []
-        while !["done", "failed", "cancelled"].contains(events.last ?? "") { events.append(try c.readEvent().event ?? "") }
+        let events = try untilEnd(c).compactMap(\.event)
         XCTAssertEqual(events.last, "cancelled", "node 2's watcher gets the end from node 1: \(events)")
         print("cluster job relay: \(events.filter { $0 == "progress" }.count) progress frames relayed to node 2 before the end")
         XCTAssertTrue(eventually(timeout: 5) { (try? requestOnce(n3.port, "GET", "/api/jobs/\(id)", token: boss).json["state"] as? String) == "cancelled" })
@@ -212,16 +225,9 @@ final class ClusterFailoverTests: XCTestCase {
         let second = try requestOnce(n1.port, "POST", "/api/routes/plan", token: boss, json: ["date": date, "time_limit_seconds": 30])
         XCTAssertEqual(second.status, 202, second.text)
         let lost = try XCTUnwrap(second.json["job_id"] as? String)
-        let w = try RawClient(port: n3.port, timeout: 30)
-        w.send("GET /api/jobs/\(lost)/events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(boss)\r\n\r\n")
-        XCTAssertEqual(try w.readResponse(head: true).status, 200)
-        XCTAssertEqual(try w.readEvent().event, "progress")
+        let w = try watch(n3.port, lost)
         n1.kill()
-        var tail: [RawClient.Event] = []
-        let deadline = Date().addingTimeInterval(30)
-        while !["done", "failed", "cancelled"].contains(tail.last?.event ?? ""), Date() < deadline {
-            tail.append(try w.readEvent(comments: true)) // heartbeats too, so the deadline is checked
-        }
+        let tail = try untilEnd(w)
         XCTAssertEqual(tail.last?.event, "failed", "the watcher on node 3 is told, not left waiting: "
                        + n3.output.split(separator: "\n").filter { $0.contains("silent") || $0.contains("error") }.joined(separator: "\n"))
         XCTAssertTrue(eventJSON(tail.last!).description.contains("stopped answering"), tail.last!.data)

@@ -6,11 +6,7 @@ import XCTest
 // methods a class declares itself, hence the overrides.
 
 final class PostgresLiveSessionTests: LiveSessionTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testTwoEditorsAndAWatcherSeeTheSameOrderedEvents() throws { try super.testTwoEditorsAndAWatcherSeeTheSameOrderedEvents() }
     override func testConflictOnlyWhenATouchedSlotChangedAfterBaseVersion() throws { try super.testConflictOnlyWhenATouchedSlotChangedAfterBaseVersion() }
@@ -22,11 +18,7 @@ final class PostgresLiveSessionTests: LiveSessionTests {
 
 final class PostgresReadRoutesTests: ReadRoutesTests {
     /// One server for the class, made in the class's setUp.
-    override class func setUp() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.setUp()
-    }
+    override class func setUp() { AppTestServer.onPostgres { super.setUp() } }
 
     override func testFixturesRoundTripThroughImportAndReadAPI() throws { try super.testFixturesRoundTripThroughImportAndReadAPI() }
     override func testEachRoleAgainstEachRoute() throws { try super.testEachRoleAgainstEachRoute() }
@@ -35,11 +27,7 @@ final class PostgresReadRoutesTests: ReadRoutesTests {
 }
 
 final class PostgresExperimentRoutesTests: ExperimentRoutesTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testAnExperimentIsDesignedPublishedAndAnalysedAfterEachImport() throws { try super.testAnExperimentIsDesignedPublishedAndAnalysedAfterEachImport() }
     override func testBadExperimentRequestsGetAClear422() throws { try super.testBadExperimentRequestsGetAClear422() }
@@ -47,11 +35,7 @@ final class PostgresExperimentRoutesTests: ExperimentRoutesTests {
 }
 
 final class PostgresForecastRoutesTests: ForecastRoutesTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testAForecastListsEverySlotWithStockRiskAndIntervals() throws { try super.testAForecastListsEverySlotWithStockRiskAndIntervals() }
     override func testBadForecastRequestsGetTheContractsErrors() throws { try super.testBadForecastRequestsGetTheContractsErrors() }
@@ -60,11 +44,7 @@ final class PostgresForecastRoutesTests: ForecastRoutesTests {
 }
 
 final class PostgresJobTests: JobTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testAFleetPlanRunsAsAJobWithProgressThenItsResult() throws { try super.testAFleetPlanRunsAsAJobWithProgressThenItsResult() }
     override func testACancelledJobEndsWithCancelledNeverSilence() throws { try super.testACancelledJobEndsWithCancelledNeverSilence() }
@@ -74,11 +54,7 @@ final class PostgresJobTests: JobTests {
 
 final class PostgresInsightRoutesTests: InsightRoutesTests {
     /// One server for the class, made in the class's setUp.
-    override class func setUp() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.setUp()
-    }
+    override class func setUp() { AppTestServer.onPostgres { super.setUp() } }
 
     override func testScoreRouteAnswersTheContractShapeAndEnforcesRoles() throws { try super.testScoreRouteAnswersTheContractShapeAndEnforcesRoles() }
     override func testChilledProductInAmbientCabinetFailsOverHTTP() throws { try super.testChilledProductInAmbientCabinetFailsOverHTTP() }
@@ -87,11 +63,7 @@ final class PostgresInsightRoutesTests: InsightRoutesTests {
 }
 
 final class PostgresRouteRoutesTests: RouteRoutesTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testAManagerPlansTheDayAsAJobAndDriversReadTheirStopsWithPickLists() throws { try super.testAManagerPlansTheDayAsAJobAndDriversReadTheirStopsWithPickLists() }
     override func testBadRouteRequestsGetTheContractsErrors() throws { try super.testBadRouteRequestsGetTheContractsErrors() }
@@ -103,11 +75,7 @@ final class PostgresRouteRoutesTests: RouteRoutesTests {
 }
 
 final class PostgresOptimizerRoutesTests: OptimizerRoutesTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testACabinetIsOptimizedAsAJobWithinTheRulesAndTheChangesLeadThere() throws { try super.testACabinetIsOptimizedAsAJobWithinTheRulesAndTheChangesLeadThere() }
     override func testAProposalReachesEverySubscriberAndIsAppliedAsOrdinaryOps() throws { try super.testAProposalReachesEverySubscriberAndIsAppliedAsOrdinaryOps() }
@@ -117,11 +85,7 @@ final class PostgresOptimizerRoutesTests: OptimizerRoutesTests {
 }
 
 final class PostgresDashboardFeedTests: DashboardFeedTests {
-    override func invokeTest() {
-        AppTestServer.onPostgres = true
-        defer { AppTestServer.onPostgres = false }
-        super.invokeTest()
-    }
+    override func invokeTest() { AppTestServer.onPostgres { super.invokeTest() } }
 
     override func testTheListUpdatesWhenSessionsAndParticipantsChangeAndHonoursTheDevicesClaim() throws { try super.testTheListUpdatesWhenSessionsAndParticipantsChangeAndHonoursTheDevicesClaim() }
     override func testDemoTokensAreListedOnlyInDemoMode() throws { try super.testDemoTokensAreListedOnlyInDemoMode() }

@@ -25,6 +25,13 @@ enum TestFleet {
 final class AppTestServer: @unchecked Sendable {
     /// Set by the `Postgres…` subclasses of route tests for the duration of each test.
     nonisolated(unsafe) static var onPostgres = false
+
+    /// Runs `body` with every server it makes on a new schema of the test PostgreSQL server.
+    static func onPostgres(_ body: () -> Void) {
+        onPostgres = true
+        defer { onPostgres = false }
+        body()
+    }
     static let secret = "test-secret-0123456789"
     let server: PlanogramServer
     let port: Int
