@@ -233,4 +233,41 @@ final class ClusterFailoverTests: XCTestCase {
         XCTAssertTrue(eventJSON(tail.last!).description.contains("stopped answering"), tail.last!.data)
         XCTAssertEqual(try requestOnce(n2.port, "GET", "/api/jobs/\(lost)", token: boss).json["state"] as? String, "failed")
     }
+
+    /// An import through one node reloads the catalogue on every node; a publish through one node moves
+    /// the published version every node serves (SPEC §18: reloads after an import or a publish).
+    func testAnImportAndAPublishReachEveryNode() throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.stop() }
+        try cluster.start()
+        let (n1, n2, n3) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+        let admin = authority.mint(subject: "ada", name: "Ada", role: .admin, ttlSeconds: 600)
+        func productIDs(_ node: ChildServer) -> Set<String> {
+            let list = (try? requestOnce(node.port, "GET", "/api/products", token: admin).json["products"] as? [[String: Any]]) ?? []
+            return Set(list.compactMap { $0["product_id"] as? String })
+        }
+        XCTAssertFalse(productIDs(n2).contains("P-NEW"))
+        let csv = "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\nP-NEW,Cluster Cola,soda,2.10,0.70,chilled,120,1,200\n"
+        let imported = try requestOnce(n1.port, "POST", "/api/import", token: admin, json: ["files": ["products.csv": csv]])
+        XCTAssertEqual(imported.status, 200, imported.text)
+        for node in [n2, n3] {
+            XCTAssertTrue(eventually(timeout: 10) { productIDs(node).contains("P-NEW") }, "node \(node.port) reloaded its catalogue")
+        }
+
+        // A publish through the session's node: the other nodes serve the new version at once after.
+        let editor = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
+        let before = try requestOnce(n3.port, "GET", "/api/planograms/VM-001/0", token: editor).json["version"] as? Int
+        let port = cluster.nginxPort
+        let sid = try XCTUnwrap(try requestOnce(port, "POST", "/api/sessions?device_id=VM-001&cabinet_index=0", token: editor,
+                                                json: ["device_id": "VM-001", "cabinet_index": 0]).json["session_id"] as? String)
+        let published = try requestOnce(port, "POST", "/api/sessions/\(sid)/publish", token: editor)
+        XCTAssertEqual(published.status, 200, published.text)
+        let version = try XCTUnwrap(published.json["planogram_version"] as? Int)
+        XCTAssertEqual(version, (before ?? 0) + 1)
+        for node in cluster.nodes {
+            XCTAssertTrue(eventually(timeout: 10) {
+                (try? requestOnce(node.port, "GET", "/api/planograms/VM-001/0", token: editor).json["version"] as? Int) == version
+            }, "node \(node.port) serves version \(version)")
+        }
+    }
 }
