@@ -64,7 +64,7 @@ public final class PlanogramServer: @unchecked Sendable {
         ForecastRoutes(app: app, insights: insights).install(&router)
         ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
-        let tableStore = SQLiteReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
+        let tableStore = DatabaseReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
         let reasoningStore: ReasoningStore = configuration.redisURL.map {
             RedisReasoningStore(url: $0, ttl: configuration.reasoningRedisTTLSeconds, fallback: tableStore, logger: logger)
         } ?? tableStore

@@ -2,9 +2,10 @@ import Foundation
 import Reasoning
 import Store
 
-/// The second level of the reasoning cache: the `reasoning_cache` table. Entries older than the store TTL
+/// The database tier of the reasoning cache: the `reasoning_cache` table (SQLite or PostgreSQL; on a cluster
+/// behind `RedisReasoningStore`). Entries older than the store TTL
 /// are not returned and are deleted as new ones are written (at most once a minute).
-final class SQLiteReasoningStore: ReasoningStore, @unchecked Sendable {
+final class DatabaseReasoningStore: ReasoningStore, @unchecked Sendable {
     let store: Store
     let ttl: Double
     private let lock = NSLock()
