@@ -13,7 +13,10 @@ def call(method, path, body=None):
     r = c.getresponse()
     data = r.read()
     c.close()
-    return r.status, (json.loads(data) if data else {})
+    try:
+        return r.status, (json.loads(data) if data else {})
+    except ValueError:  # nginx's own pages (502) are HTML
+        return r.status, {}
 
 status, opened = call("POST", f"/api/sessions?device_id={device}&cabinet_index=0", {"device_id": device, "cabinet_index": 0})
 sid = opened["session_id"]
