@@ -95,8 +95,11 @@ public final class PlanogramServer: @unchecked Sendable {
         }
         env.reasoning = reasoning
         env.settleInterval = Double(configuration.aiSettleMilliseconds) / 1000
+        let registryBox = RegistryBox()
+        if bus.isClustered { env.staleCopy = { [registryBox] id in registryBox.registry?.evict(id) } }
         let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
                                        checkpointEverySeconds: configuration.checkpointEverySeconds)
+        registryBox.registry = registry
         registry.loadsOnDemand = bus.isClustered
         if bus.isClustered { registry.nodeID = configuration.nodeID }
         sessions = registry
@@ -305,6 +308,16 @@ final class ClusterBox: @unchecked Sendable {
     private let lock = NSLock()
     private var value: ClusterSync?
     var sync: ClusterSync? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
+}
+
+/// The session registry, for closures made before it exists (a stale copy evicts itself through it).
+final class RegistryBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private weak var value: SessionRegistry?
+    var registry: SessionRegistry? {
         get { lock.lock(); defer { lock.unlock() }; return value }
         set { lock.lock(); value = newValue; lock.unlock() }
     }

@@ -270,4 +270,36 @@ final class ClusterFailoverTests: XCTestCase {
             }, "node \(node.port) serves version \(version)")
         }
     }
+
+    /// Two nodes holding one session (nginx's choice moved while the first still had it): the copy that
+    /// falls behind finds its next seq taken in the log, refuses the op with 503 `session_moved` without
+    /// applying it, drops itself, and the retry runs on the state reloaded from the store.
+    func testAStaleCopyOnAnotherNodeRefusesItsOpAndReloads() throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.stop() }
+        try cluster.start()
+        let (n1, n2) = (cluster.nodes[0], cluster.nodes[1])
+        let editor = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
+        let sid = try XCTUnwrap(try requestOnce(n1.port, "POST", "/api/sessions", token: editor, json: ["device_id": "VM-002", "cabinet_index": 0]).json["session_id"] as? String)
+        let snap = try requestOnce(n2.port, "GET", "/api/sessions/\(sid)", token: editor) // n2 loads its own copy
+        let slot = try XCTUnwrap(((snap.json["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String)
+        func op(_ node: ChildServer, _ id: String, _ capacity: Int) throws -> APIResponse {
+            try requestOnce(node.port, "POST", "/api/sessions/\(sid)/ops", token: editor,
+                            json: ["client_op_id": id, "base_version": 0, "op": ["type": "set_capacity", "slot": slot, "capacity": capacity]])
+        }
+        XCTAssertEqual(try op(n1, "a", 3).json["seq"] as? Int, 1)
+        let stale = try op(n2, "b", 4)
+        XCTAssertEqual(stale.status, 503, stale.text)
+        XCTAssertEqual((stale.json["error"] as? [String: Any])?["code"] as? String, "session_moved")
+        XCTAssertNotNil(stale.headers.first { $0.0.lowercased() == "retry-after" })
+        let retried = try op(n2, "b", 4)
+        XCTAssertEqual(retried.status, 200, retried.text)
+        XCTAssertEqual(retried.json["seq"] as? Int, 2, "the retry ran on the reloaded state")
+        let store = try Store(location: .postgres(url: cluster.databaseURL))
+        let logged = try store.read { db in
+            try db.query("SELECT client_op_id, seq FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) { ($0.text(0), $0.int(1)) }
+        }
+        XCTAssertEqual(logged.map(\.0), ["a", "b"])
+        XCTAssertEqual(logged.map(\.1), [1, 2])
+    }
 }

@@ -33,6 +33,9 @@ struct SessionEnvironment: Sendable {
     /// Called after a publish is durable (the published-planogram cache is dropped).
     /// After a publish of this session is written: the cabinet, the new version, who published.
     var published: @Sendable (CabinetKey, Planogram, String) -> Void = { _, _, _ in }
+    /// On a cluster's node: the op log refused a change because another node wrote this session since
+    /// this copy was loaded; the copy is dropped (`SessionRegistry.evict`) so the retry loads it afresh.
+    var staleCopy: (@Sendable (String) -> Void)? = nil
     /// Claude explanations (nil: none).
     var reasoning: ReasoningService? = nil
     /// Quiet time on a slot after a placement before it is explained (0: only on request).
@@ -52,6 +55,8 @@ final class Locked<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
     func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
+    /// Changes the value under the lock and returns what `body` returns.
+    func update<T>(_ body: (inout Value) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }
 
 /// One live session: the shared draft of one cabinet.
@@ -69,6 +74,12 @@ final class LiveSession: @unchecked Sendable {
     /// When this node took the session (made, recovered or loaded): of two nodes holding one session, the
     /// later holder keeps it (`SessionHandover`).
     let heldSince = Date().timeIntervalSince1970
+
+    /// A new range of rollback epochs for each copy of a session made in this process (2^32 each).
+    private static let epochBases = Locked<Int>(0)
+    static func nextEpochBase() -> Int {
+        epochBases.update { $0 += 1 << 32; return $0 }
+    }
     let cabinet: Cabinet
     let queue: DispatchQueue
     let env: SessionEnvironment
@@ -106,7 +117,8 @@ final class LiveSession: @unchecked Sendable {
         queue = DispatchQueue(label: "planogram.session.\(id)")
         let start = EventID(seq: base.seq, index: recovered ? EventID.restartBase(now: Date().timeIntervalSince1970) : 0)
         bus = LocalSessionBus(server: env.serverBox.server, capacity: env.replayEvents, maxLogReplay: env.maxLogReplay, start: start)
-        state = SessionState(base: base, idempotency: IdempotencyMemory(capacity: env.idempotencyCapacity, maxAge: env.idempotencyMaxAge))
+        state = SessionState(base: base, idempotency: IdempotencyMemory(capacity: env.idempotencyCapacity, maxAge: env.idempotencyMaxAge),
+                             firstEpoch: Self.nextEpochBase())
         self.published = published
         drags = DragCoalescer(frameInterval: env.frameInterval)
         lastCheckpointSeq = base.seq
@@ -181,10 +193,17 @@ final class LiveSession: @unchecked Sendable {
             Self.opsCounter("failed").increment(by: Int64(undone.count))
             env.logger.error("op log write failed; draft rolled back", metadata: [
                 "session": "\(id)", "seq": "\(seq)", "undone": "\(undone.count)", "error": "\(error.description)"])
-            let apiError = error.transient
-                ? APIError(503, "store_unavailable", "the change could not be made durable (storage busy or full); nothing was applied — retry",
-                           details: ["retry_after_seconds": 1])
-                : APIError(500, "internal", "the change could not be made durable; nothing was applied")
+            let apiError: APIError
+            if error.constraint, let staleCopy = env.staleCopy {
+                staleCopy(id)
+                apiError = APIError(503, "session_moved", "another node changed this session meanwhile; it is being reloaded here, nothing was applied — retry",
+                                    details: ["retry_after_seconds": 1])
+            } else if error.transient {
+                apiError = APIError(503, "store_unavailable", "the change could not be made durable (storage busy or full); nothing was applied — retry",
+                                    details: ["retry_after_seconds": 1])
+            } else {
+                apiError = APIError(500, "internal", "the change could not be made durable; nothing was applied")
+            }
             for c in undone {
                 for r in opWaiters.removeValue(forKey: c.seq) ?? [] { r(.failure(apiError)) }
                 publishWaiters.removeValue(forKey: c.seq)?(.failure(apiError))

@@ -56,6 +56,9 @@ final class OpLogWriter: @unchecked Sendable {
         let transient: Bool
         /// Refused without being written: an earlier change of the same session failed.
         let fenced: Bool
+        /// A key refused the row: the seq (or the client's op id) is taken — on a cluster, another node
+        /// wrote this session meanwhile.
+        var constraint = false
     }
 
     typealias Completion = @Sendable (Result<Outcome, WriteError>) -> Void
@@ -177,7 +180,9 @@ final class OpLogWriter: @unchecked Sendable {
 
     static func classify(_ error: Error) -> WriteError {
         if let e = error as? any SQLFailure {
-            return WriteError(description: e.description, transient: e.isTransient, fenced: false)
+            var w = WriteError(description: e.description, transient: e.isTransient, fenced: false)
+            w.constraint = e.isConstraint
+            return w
         }
         return WriteError(description: "\(error)", transient: false, fenced: false)
     }

@@ -59,7 +59,11 @@ struct SessionState: Sendable {
         case repeatOfPending(seq: Int64)
     }
 
-    init(base: DraftState, idempotency: IdempotencyMemory = IdempotencyMemory()) {
+    /// `firstEpoch`: where the rollback count starts. Each copy of a session in a process starts above every
+    /// earlier copy's (`LiveSession.nextEpochBase`), so the op-log writer's fence of a dropped copy never
+    /// refuses the changes of the copy loaded after it.
+    init(base: DraftState, idempotency: IdempotencyMemory = IdempotencyMemory(), firstEpoch: Int = 0) {
+        epoch = firstEpoch
         draft = base
         committed = base
         self.idempotency = idempotency
