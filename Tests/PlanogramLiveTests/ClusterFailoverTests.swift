@@ -232,6 +232,17 @@ final class ClusterFailoverTests: XCTestCase {
                        + n3.output.split(separator: "\n").filter { $0.contains("silent") || $0.contains("error") }.joined(separator: "\n"))
         XCTAssertTrue(eventJSON(tail.last!).description.contains("stopped answering"), tail.last!.data)
         XCTAssertEqual(try requestOnce(n2.port, "GET", "/api/jobs/\(lost)", token: boss).json["state"] as? String, "failed")
+
+        // A node that restarts at once (never silent long enough to be taken for dead) fails its own
+        // unfinished jobs at start; another node's watcher learns it from the store within seconds.
+        let third = try requestOnce(n2.port, "POST", "/api/routes/plan", token: boss, json: ["date": date, "time_limit_seconds": 30])
+        XCTAssertEqual(third.status, 202, third.text)
+        let interrupted = try XCTUnwrap(third.json["job_id"] as? String)
+        let w3 = try watch(n3.port, interrupted)
+        try cluster.restart(1)
+        let end = try untilEnd(w3)
+        XCTAssertEqual(end.last?.event, "failed", "\(end.map { $0.event ?? ":" })")
+        XCTAssertTrue(end.last?.data.contains("restarted") ?? false, end.last?.data ?? "")
     }
 
     /// An import through one node reloads the catalogue on every node; a publish through one node moves

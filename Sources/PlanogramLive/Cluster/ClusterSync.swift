@@ -35,8 +35,15 @@ final class ClusterSync: @unchecked Sendable {
         // The heartbeat is the node's sign of life: a thread of its own, so that no queue or pool this
         // process keeps busy can silence it (the others would take it for dead).
         let t = Thread { [weak self] in
+            var beats = 0
             while let self, !self.stopped.isSet {
                 self.queue.sync { self.heartbeat() }
+                beats += 1
+                // Every 10 s: end the streams of other nodes' jobs the store says have ended (a node that
+                // restarted failed its unfinished jobs at start without telling anyone's watchers).
+                if beats % 40 == 0, let relay = self.relay, let jobs = self.jobs {
+                    self.work.async { relay.settle(jobs) }
+                }
                 Thread.sleep(forTimeInterval: 0.25)
             }
         }

@@ -67,6 +67,13 @@ final class ClusterHarness: @unchecked Sendable {
 
     func node(_ id: String) -> ChildServer { nodes[nodeIDs.firstIndex(of: id)!] }
 
+    /// Kills node `index` with SIGKILL and starts it again under the same node id (nginx keeps its port
+    /// only in the conf: the tests that restart talk to the nodes directly).
+    func restart(_ index: Int) throws {
+        nodes[index].kill()
+        nodes[index] = try ChildServer.serve(db: directory + "/unused-\(nodeIDs[index]).db", environment: environment(nodeIDs[index]))
+    }
+
     func stop() {
         nginx?.terminate()
         nginx?.waitUntilExit()
