@@ -29,6 +29,9 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     public let redactedURL: String
     private let conn: OpaquePointer
     private var prepared: [String: (name: String, params: Int)] = [:]
+    /// Session settings (`SET …`) applied on connect and again after every reset, so a lost connection
+    /// does not come back with the server's defaults (a `lock_timeout` of 0 would wait forever).
+    private var settings: [String] = ["SET client_min_messages = warning"]
 
     public init(url: String) throws {
         redactedURL = Self.redact(url)
@@ -43,7 +46,13 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         conn = c
         // Notices (e.g. "relation already exists, skipping") stay out of the server's stderr.
         PQsetNoticeProcessor(c, { _, _ in }, nil)
-        try execute("SET client_min_messages = warning")
+        for s in settings { try execute(s) }
+    }
+
+    /// Applies a session setting now and after every reconnect.
+    public func keep(setting sql: String) throws {
+        try execute(sql)
+        settings.append(sql)
     }
 
     deinit { PQfinish(conn) }
@@ -69,6 +78,11 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
             throw PostgresError(sqlState: "08006", message: "no connection to \(redactedURL): \(Self.trimmed(PQerrorMessage(conn)))")
         }
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        for s in settings {
+            let res = PQexec(conn, s)
+            guard Self.ok(res) else { throw failure(res) }
+            PQclear(res)
+        }
     }
 
     /// The error of a result (or of the connection when there is no result), and frees the result.

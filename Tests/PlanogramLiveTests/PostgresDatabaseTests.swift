@@ -82,9 +82,14 @@ final class PostgresDatabaseTests: XCTestCase {
         XCTAssertThrowsError(try db.scalarInt("SELECT count(*) FROM k")) { e in
             XCTAssertEqual((e as? PostgresError)?.isTransient, true, "a lost connection is transient: \(e)")
         }
-        // The next use reconnects; prepared statements are made again.
+        // The next use reconnects; prepared statements are made again, and kept settings applied again.
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM k"), 1)
         XCTAssertNotEqual(try db.scalarInt("SELECT pg_backend_pid()"), pid)
+        try db.keep(setting: "SET lock_timeout = 1234")
+        let pid2 = try XCTUnwrap(try db.scalarInt("SELECT pg_backend_pid()"))
+        XCTAssertEqual(try admin.query("SELECT pg_terminate_backend(?)", [.int(pid2)]) { $0.int(0) }, [1])
+        _ = try? db.scalarInt("SELECT 1") // fails: the connection is gone
+        XCTAssertEqual(try db.query("SHOW lock_timeout", []) { $0.text(0) }, ["1234ms"], "the setting survived the reconnect")
     }
 
     func testAHeldLockTimesOutAsTransientAndTheTransactionRollsBack() throws {

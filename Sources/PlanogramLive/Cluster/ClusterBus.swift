@@ -76,6 +76,10 @@ final class RedisClusterBus: ClusterBus, @unchecked Sendable {
     private var connection: RedisConnection?
     private var subscriber: RedisSubscriber?
     private let logger: Logger
+    /// Sends lost since the last warning, and when it was (confined to `queue`): one warning a minute
+    /// while Redis is away, not one a heartbeat.
+    private var unsent = 0
+    private var warnedAt = 0.0
 
     init(url: RedisURL, nodeID: String, logger: Logger) {
         self.url = url; self.nodeID = nodeID; self.logger = logger
@@ -87,9 +91,19 @@ final class RedisClusterBus: ClusterBus, @unchecked Sendable {
             do {
                 if connection == nil { connection = try RedisConnection(url: url) }
                 try connection!.command([Array("PUBLISH".utf8), Array(Self.channel.utf8), Array(body)])
+                if unsent > 0 {
+                    logger.notice("cluster bus reachable again", metadata: ["messages_lost": "\(unsent)"])
+                    unsent = 0
+                }
             } catch {
                 connection = nil
-                logger.warning("cluster message not sent", metadata: ["kind": "\(message.kind.rawValue)", "error": "\(error)"])
+                unsent += 1
+                let now = Date().timeIntervalSince1970
+                if now - warnedAt >= 60 {
+                    warnedAt = now
+                    logger.warning("cluster messages not sent: redis unavailable", metadata: [
+                        "kind": "\(message.kind.rawValue)", "lost_so_far": "\(unsent)", "error": "\(error)"])
+                }
             }
         }
     }

@@ -86,8 +86,9 @@ final class OpLogWriter: @unchecked Sendable {
         if let sqlite = db as? SQLiteDatabase {
             sqlite.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
             try db.execute(fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
-        } else {
-            try db.execute("SET lock_timeout = \(busyTimeoutMilliseconds); SET synchronous_commit = on")
+        } else if let pg = db as? PostgresDatabase {
+            try pg.keep(setting: "SET lock_timeout = \(busyTimeoutMilliseconds)")
+            try pg.keep(setting: "SET synchronous_commit = on")
         }
     }
 
