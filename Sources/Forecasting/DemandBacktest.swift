@@ -17,7 +17,13 @@ public struct DemandBacktest {
         public let days: Int
         public let capacity: Int
         public let actual: Double
+        /// Expected units sold (the mean of min(demand, capacity)).
         public let predicted: Double
+        /// The median of the same distribution: the forecast that minimises the absolute error.
+        public let predictedMedian: Double
+        /// The absolute error the median is expected to make if demand is exactly the predicted
+        /// distribution: the part of the error that no forecast of this slot-interval can remove.
+        public let noise: Double
         public let baseline: Double
         public let soldOutProbability: Double
         public let soldOut: Bool
@@ -37,8 +43,31 @@ public struct DemandBacktest {
             let actual = pairs.reduce(0) { $0 + $1.1 }
             return actual > 0 ? pairs.reduce(0) { $0 + abs($1.0 - $1.1) } / actual * 100 : 0
         }
+        /// WAPE of the expected units sold.
         public var wape: Double { Self.wape(intervals.map { ($0.predicted, $0.actual) }) }
+        /// WAPE of the median units sold (the point forecast that minimises the absolute error).
+        public var medianWAPE: Double { Self.wape(intervals.map { ($0.predictedMedian, $0.actual) }) }
+        /// The WAPE a perfect forecast would still have if demand were exactly the model's distribution:
+        /// Σ E|sold − median| / Σ E[sold]. Counts of a few units per slot-interval are mostly noise, and
+        /// this says how much.
+        public var noiseFloorWAPE: Double {
+            let expected = intervals.reduce(0) { $0 + $1.predicted }
+            return expected > 0 ? intervals.reduce(0) { $0 + $1.noise } / expected * 100 : 0
+        }
         public var baselineWAPE: Double { Self.wape(intervals.map { ($0.baseline, $0.actual) }) }
+        /// WAPE of a device's units over each of its visit intervals (every scored slot of the device summed,
+        /// the total a driver loads): (model, baseline). The mean is the point forecast here, since a sum
+        /// of medians is not the median of the sum.
+        public var deviceIntervalWAPE: (model: Double, baseline: Double) {
+            var sums: [String: (p: Double, b: Double, a: Double)] = [:]
+            for i in intervals {
+                let key = "\(i.key.cabinet.deviceID)|\(i.startDay)"
+                var v = sums[key] ?? (0, 0, 0)
+                v.p += i.predicted; v.b += i.baseline; v.a += i.actual
+                sums[key] = v
+            }
+            return (Self.wape(sums.values.map { ($0.p, $0.a) }), Self.wape(sums.values.map { ($0.b, $0.a) }))
+        }
         /// The baseline capped at the slot's capacity (a fairer rule than the systems use).
         public var cappedBaselineWAPE: Double { Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) }) }
 
@@ -92,10 +121,13 @@ public struct DemandBacktest {
                     sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))
                 }
                 let demand = CountDistribution(mean: mean, size: k)
+                let median = demand.medianServed(capacity: iv.capacity)
                 out.append(Interval(key: SlotKey(s.cabinet, s.slot), startDay: iv.startDay, days: Int(iv.endDay - iv.startDay), capacity: iv.capacity,
                                     actual: iv.sold, predicted: demand.expectedServed(capacity: iv.capacity),
+                                    predictedMedian: Double(median),
+                                    noise: demand.expectedAbsoluteError(capacity: iv.capacity, point: Double(median)),
                                     baseline: perDay * Double(iv.endDay - iv.startDay),
-                                    soldOutProbability: demand.atLeast(iv.capacity), soldOut: iv.soldOut))
+                                    soldOutProbability: counts.sellOutProbability(demand, units: iv.capacity), soldOut: iv.soldOut))
             }
         }
         return Report(intervals: out, origins: originDays)

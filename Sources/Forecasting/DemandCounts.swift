@@ -8,7 +8,7 @@ import PlanogramDomain
 /// of moments on fully stocked slot-days (days a slot sold out are censored: they say only that demand
 /// was at least what sold, so they are left out). Pure and deterministic; stored with the models.
 public struct DemandCounts: Sendable, Codable, Equatable {
-    public static let version = "nb-trend-2"
+    public static let version = "nb-trend-3"
 
     /// Log units per day, per device.
     public var trendPerDay: [String: Double]
@@ -20,6 +20,11 @@ public struct DemandCounts: Sendable, Codable, Equatable {
     public var meanScale: Double = 1
     /// The last day (exclusive) of the data it was fitted on.
     public var fittedBefore: Int32
+    /// A logistic recalibration of sell-out probabilities, p′ = σ(a + b · logit p), fitted on the same
+    /// intervals as the size and the multiplier ([0, 1]: none). The size and a single multiplier cannot
+    /// bend the whole curve: with the rates' own estimation error the raw probabilities come out too
+    /// flat (too high in the middle, too low at the top), and this straightens them.
+    public var sellOutCalibration: [Double] = [0, 1]
 
     public init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32, meanScale: Double = 1) {
         self.trendPerDay = trendPerDay
@@ -29,6 +34,30 @@ public struct DemandCounts: Sendable, Codable, Equatable {
     }
 
     public var distributionSize: Double { size > 0 ? size : .infinity }
+
+    enum CodingKeys: String, CodingKey { case trendPerDay, size, meanScale, fittedBefore, sellOutCalibration }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        trendPerDay = try c.decode([String: Double].self, forKey: .trendPerDay)
+        size = try c.decode(Double.self, forKey: .size)
+        meanScale = try c.decodeIfPresent(Double.self, forKey: .meanScale) ?? 1
+        fittedBefore = try c.decode(Int32.self, forKey: .fittedBefore)
+        let cal = try c.decodeIfPresent([Double].self, forKey: .sellOutCalibration) ?? [0, 1]
+        sellOutCalibration = cal.count == 2 && cal.allSatisfy(\.isFinite) ? cal : [0, 1]
+    }
+
+    /// The probability that a slot facing `demand` sells at least `units` (runs empty), recalibrated.
+    public func sellOutProbability(_ demand: CountDistribution, units: Int) -> Double {
+        guard units > 0 else { return 1 }
+        return recalibrated(demand.atLeast(units))
+    }
+
+    func recalibrated(_ p: Double) -> Double {
+        let q = min(1 - 1e-9, max(1e-9, p))
+        let z = sellOutCalibration[0] + sellOutCalibration[1] * log(q / (1 - q))
+        return 1 / (1 + exp(-z))
+    }
 
     /// Fits on the history the model was fitted on.
     public static func fit(model: DemandModel) -> DemandCounts {
@@ -82,8 +111,8 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         }
         guard cases.count >= 200 else { return }
         var best = (score: -Double.infinity, size: size, scale: 1.0)
-        for scale in [0.9, 1.0, 1.1, 1.2, 1.3, 1.45] {
-            for k in [0.0, 2, 4, 8, 16, 32, 64] {
+        for scale in stride(from: 0.8, through: 1.5, by: 0.05) {
+            for k in [0.0, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] {
                 var ll = 0.0
                 for c in cases {
                     let p = min(1 - 1e-6, max(1e-6, CountDistribution(mean: c.mean * scale, size: k > 0 ? k : .infinity).atLeast(c.capacity)))
@@ -94,6 +123,28 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         }
         size = best.size
         meanScale = best.scale
+        // Logistic recalibration on the same cases (Newton's method on the two coefficients).
+        let points = cases.map { c -> (x: Double, y: Double) in
+            let p = min(1 - 1e-6, max(1e-6, CountDistribution(mean: c.mean * best.scale, size: distributionSize).atLeast(c.capacity)))
+            return (log(p / (1 - p)), c.soldOut ? 1 : 0)
+        }
+        var a = 0.0, b = 1.0
+        for _ in 0..<25 {
+            var g0 = 0.0, g1 = 0.0, h00 = 0.0, h01 = 0.0, h11 = 0.0
+            for pt in points {
+                let p = 1 / (1 + exp(-(a + b * pt.x)))
+                let w = p * (1 - p)
+                g0 += pt.y - p; g1 += (pt.y - p) * pt.x
+                h00 += w; h01 += w * pt.x; h11 += w * pt.x * pt.x
+            }
+            let det = h00 * h11 - h01 * h01
+            guard det > 1e-12 else { break }
+            let da = (h11 * g0 - h01 * g1) / det, db = (h00 * g1 - h01 * g0) / det
+            a += da; b += db
+            if abs(da) + abs(db) < 1e-9 { break }
+        }
+        // Only a moderate correction is trusted; anything wilder keeps the raw probabilities.
+        if a.isFinite, b.isFinite, (0.5...2).contains(b), abs(a) <= 2 { sellOutCalibration = [a, b] }
     }
 
     /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days.

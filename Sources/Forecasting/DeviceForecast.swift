@@ -56,7 +56,7 @@ public enum DeviceForecast {
                     unitsPerDay: demand.mean / Double(max(days, 1)), expectedUnits: demand.mean,
                     interval: (demand.quantile(0.05), demand.quantile(0.95)), stockNow: units,
                     emptyAt: path.medianEmptyTime(stock: units, now: now, horizon: horizon),
-                    stockoutProbability: units > 0 ? untilVisit.atLeast(units) : 1,
+                    stockoutProbability: counts.sellOutProbability(untilVisit, units: units),
                     expiringUnits: stock.expiring(after: now, before: max(now, nextVisit)),
                     expiresAt: stock.nextExpiry(after: now), expiredUnits: stock.expired(at: now)))
             }

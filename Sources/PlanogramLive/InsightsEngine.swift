@@ -28,7 +28,7 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// What the store keeps: the Part 1 models and the count model, fitted together.
     struct StoredFit: Codable {
-        static let format = 3
+        static let format = 4
         var format = StoredFit.format
         var models: StoredModels
         var counts: DemandCounts

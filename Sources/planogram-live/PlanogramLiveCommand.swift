@@ -246,9 +246,15 @@ struct Backtest: ParsableCommand {
             for (b, d) in r.calibration.enumerated() {
                 print(String(format: "  %2d: %5.1f%% → %5.1f%% (%d)", b + 1, d.predicted * 100, d.observed * 100, d.count))
             }
-            print(String(format: "origins %d, slot intervals %d: model WAPE %.2f%%, baseline (vends/day × days) WAPE %.2f%% (capped at capacity %.2f%%), %.1f%% lower; calibration gap at most %.1f points",
-                         r.origins.count, r.intervals.count, r.wape, r.baselineWAPE, r.cappedBaselineWAPE,
-                         r.baselineWAPE > 0 ? (1 - r.wape / r.baselineWAPE) * 100 : 0, r.calibrationGap))
+            func lower(_ w: Double) -> Double { r.baselineWAPE > 0 ? (1 - w / r.baselineWAPE) * 100 : 0 }
+            print(String(format: "point forecasts: expected units %.2f%% WAPE (%.1f%% lower than the rule); median units %.2f%%; noise floor (a perfect forecast, demand as predicted) %.2f%%",
+                         r.wape, lower(r.wape), r.medianWAPE, r.noiseFloorWAPE))
+            let perDevice = r.deviceIntervalWAPE
+            print(String(format: "units per device over its visit intervals (every slot summed): model WAPE %.2f%%, baseline %.2f%%",
+                         perDevice.model, perDevice.baseline))
+            print(String(format: "origins %d, slot intervals %d: model WAPE %.2f%% (median), baseline (vends/day × days) WAPE %.2f%% (capped at capacity %.2f%%), %.1f%% lower; calibration gap at most %.1f points",
+                         r.origins.count, r.intervals.count, r.medianWAPE, r.baselineWAPE, r.cappedBaselineWAPE,
+                         lower(r.medianWAPE), r.calibrationGap))
             return
         }
         var bt = Insights.Backtest(history: history)

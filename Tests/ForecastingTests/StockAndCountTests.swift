@@ -67,6 +67,49 @@ final class CountDistributionTests: XCTestCase {
         XCTAssertEqual(CountDistribution(mean: 0).quantile(0.99), 0)
     }
 
+    func testTheMedianOfUnitsSoldMinimisesTheExpectedAbsoluteError() {
+        // Poisson(2) capped at 3: P(0) = e^-2, P(1) = P(2) = 2e^-2, P(3) = the rest; CDF 0.135, 0.406, 0.677.
+        let p = CountDistribution(mean: 2)
+        XCTAssertEqual(p.medianServed(capacity: 3), 2)
+        XCTAssertEqual(p.medianServed(capacity: 1), 1, "P(sells its one unit) = 0.86: the median is the capacity")
+        let pmf: [Double] = [exp(-2), 2 * exp(-2), 2 * exp(-2), p.atLeast(3)]
+        for point in [0.0, 1, 1.5, 2, 2.5, 3] {
+            let expected = pmf.enumerated().reduce(0.0) { $0 + abs(Double($1.offset) - point) * $1.element }
+            XCTAssertEqual(p.expectedAbsoluteError(capacity: 3, point: point), expected, accuracy: 1e-12)
+        }
+        // No other forecast has a smaller expected absolute error than the median, for Poisson or NB, any cap.
+        for d in [CountDistribution(mean: 0.7), CountDistribution(mean: 4.5), CountDistribution(mean: 6, size: 2)] {
+            for cap in [1, 3, 8, 20] {
+                let m = Double(d.medianServed(capacity: cap))
+                let best = d.expectedAbsoluteError(capacity: cap, point: m)
+                for point in stride(from: 0.0, through: Double(cap), by: 0.25) {
+                    XCTAssertLessThanOrEqual(best, d.expectedAbsoluteError(capacity: cap, point: point) + 1e-12)
+                }
+            }
+        }
+        XCTAssertEqual(CountDistribution(mean: 0).medianServed(capacity: 5), 0)
+    }
+
+    func testSellOutRecalibrationIsIdentityByDefaultAndMonotone() throws {
+        let plain = DemandCounts(trendPerDay: [:], size: 0, fittedBefore: 0)
+        let d = CountDistribution(mean: 3)
+        XCTAssertEqual(plain.sellOutProbability(d, units: 4), d.atLeast(4), accuracy: 1e-9)
+        XCTAssertEqual(plain.sellOutProbability(d, units: 0), 1, "an empty slot is empty")
+        var bent = plain
+        bent.sellOutCalibration = [-0.2, 1.3]
+        let raw = (1...10).map { d.atLeast($0) }
+        let cal = (1...10).map { bent.sellOutProbability(d, units: $0) }
+        XCTAssertEqual(cal, cal.sorted(by: >), "more units to sell is never likelier to sell out")
+        XCTAssertNotEqual(raw, cal)
+        // Stored models from before the recalibration existed still load, with none.
+        let old = #"{"trendPerDay":{"VM-001":0.001},"size":8,"meanScale":1.1,"fittedBefore":20000}"#
+        let decoded = try JSONDecoder().decode(DemandCounts.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.sellOutCalibration, [0, 1])
+        XCTAssertEqual(decoded.meanScale, 1.1)
+        let again = try JSONDecoder().decode(DemandCounts.self, from: JSONEncoder().encode(bent))
+        XCTAssertEqual(again, bent)
+    }
+
     func testADemandPathSpreadsEachDayOverTradingHoursAndFindsTheMedianEmptyTime() {
         let day: Int64 = 86_400
         let path = DemandPath(firstDay: 100, ratePerDay: [8, 16], size: .infinity)

@@ -28,6 +28,14 @@ final class DemandBacktestTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(i.startDay, r.origins.first!, "only intervals after an origin are scored")
         }
         XCTAssertLessThan(r.wape, r.baselineWAPE, "the model beats the rule on data it was not fitted on")
+        XCTAssertLessThan(r.medianWAPE, r.baselineWAPE)
+        XCTAssertLessThan(r.deviceIntervalWAPE.model, r.deviceIntervalWAPE.baseline)
+        XCTAssertLessThan(r.deviceIntervalWAPE.model, r.medianWAPE, "a device's total is less noisy than one slot's")
+        // The noise floor is what a perfect forecast would still miss: no point forecast gets below it by
+        // much, and it is well above zero for counts of a few units.
+        XCTAssertGreaterThan(r.noiseFloorWAPE, 10)
+        XCTAssertGreaterThan(r.medianWAPE, r.noiseFloorWAPE * 0.9)
+        for i in r.intervals { XCTAssertLessThanOrEqual(i.predictedMedian, Double(i.capacity)) }
         XCTAssertEqual(r.calibration.count, 10)
         XCTAssertEqual(r.calibration.reduce(0) { $0 + $1.count }, r.intervals.count)
     }
