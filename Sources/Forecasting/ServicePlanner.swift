@@ -135,9 +135,19 @@ public struct ServicePlanner: Sendable {
                 lostMargin += lost * max(0, slot.price - slot.unitCost)
                 lostRevenue += lost * slot.price
                 if let life = slot.shelfLifeDays {
+                    // Units that stand in the slot past their date before tomorrow's visit time: what is expired
+                    // already, and what expires by then and is not expected to sell before it does (sales take
+                    // the oldest units first). A lot that will sell out in time needs no visit.
                     let limit = Int64(life) * 86_400
-                    expiring += lots[i].filter { $0.loadedAt + limit > at && $0.loadedAt + limit <= tomorrow }.reduce(0) { $0 + $1.units }
-                    expiring += lots[i].filter { $0.loadedAt + limit <= at }.reduce(0) { $0 + $1.units }
+                    var sellsBefore = 0.0
+                    for lot in lots[i] {
+                        let expires = lot.loadedAt + limit
+                        if expires <= at { expiring += lot.units; continue }
+                        guard expires <= tomorrow else { break }
+                        let sold = min(lot.units, max(0, slot.demand.expected(from: at, to: expires) - sellsBefore))
+                        sellsBefore += sold
+                        expiring += lot.units - sold
+                    }
                 }
             }
             var reasons: [String] = []
@@ -179,13 +189,21 @@ public struct ServicePlanner: Sendable {
                     lots[i] = kept
                 }
                 let remaining = lots[i].reduce(0) { $0 + $1.units }
-                // Perishables are loaded only for what sells before they expire.
-                let horizon = slot.shelfLifeDays.map { min(afterNext, at + Int64($0) * 86_400) } ?? afterNext
-                // A perishable left unsold is lost at its cost, one missing loses its margin: its level is the
-                // newsvendor's critical ratio, never above the service level.
-                let level = slot.shelfLifeDays == nil ? serviceLevel
+                // A unit that may pass its date before the visit after next is perishable at this visit: it is
+                // loaded only for what sells before it expires, and since one left unsold is lost at its cost
+                // while one missing loses its margin, its level is the newsvendor's critical ratio (never above
+                // the service level). Chips with months to go are not: a unit left over sells next time.
+                let expiry = slot.shelfLifeDays.map { at + Int64($0) * 86_400 }
+                let perishable = expiry.map { $0 < afterNext } ?? false
+                let horizon = perishable ? expiry! : afterNext
+                let level = !perishable ? serviceLevel
                     : min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
-                let need = slot.demand.distribution(from: at, to: horizon).quantile(level)
+                // A shelf-stable slot is loaded so that it is still not empty at the visit after next with the
+                // service level: P(demand ≥ stock) ≤ 1 − level, one unit above the demand quantile (an empty
+                // slot is a stockout whether or not a customer finds it so, and it is what the forecast's
+                // stockout_probability counts). A perishable's level is the newsvendor's, on units.
+                let quantile = slot.demand.distribution(from: at, to: horizon).quantile(level)
+                let need = perishable ? quantile : quantile + 1
                 let target = min(slot.capacity, max(need, 1))
                 let load = max(0, target - Int(remaining.rounded()))
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }

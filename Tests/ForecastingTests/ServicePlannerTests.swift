@@ -43,6 +43,48 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(visit.picks.first?.pull, 4)
     }
 
+    func testAShelfStableSlotIsLoadedSoItIsStillNotEmptyAtTheVisitAfterNextWithTheServiceLevel() throws {
+        let now = start * day + 7 * 3600
+        // A slow slot, empty, on a device due for its longest interval: 0.3 units a day, the next visits
+        // three and six days on (its usual interval).
+        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
+                                   slots: [slot("A1", rate: 0.3, capacity: 10, lots: [])], usualIntervalDays: 3)
+        let visit = try XCTUnwrap(ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([device], now: now, fromDay: start, days: 1).first)
+        let load = try XCTUnwrap(visit.picks.first).load
+        let demand = CountDistribution(mean: 0.3 * 6)
+        XCTAssertLessThanOrEqual(demand.atLeast(load), 0.05, "the slot runs empty before the visit after next at most 5 % of the time")
+        XCTAssertGreaterThan(demand.atLeast(load - 1), 0.05, "and not a unit more than that needs")
+        XCTAssertEqual(load, demand.quantile(0.95) + 1)
+    }
+
+    func testAProductWithMonthsOfShelfLifeIsLoadedAtTheServiceLevelNotTheNewsvendorsRatio() throws {
+        let now = start * day + 7 * 3600
+        func load(shelfLife: Int?) throws -> Int {
+            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
+                                       slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: shelfLife)], usualIntervalDays: 3)
+            return try XCTUnwrap(ServicePlanner(visitCost: 25).plan([device], now: now, fromDay: start, days: 1).first?.picks.first).load
+        }
+        // Chips good for 270 days: a unit left over sells at the next visit, so nothing is lost by covering.
+        XCTAssertEqual(try load(shelfLife: 270), try load(shelfLife: nil))
+        // A sandwich good for 3 days is loaded for what sells before it expires, at the newsvendor's level.
+        XCTAssertLessThan(try load(shelfLife: 3), try load(shelfLife: nil))
+        XCTAssertLessThanOrEqual(try load(shelfLife: 3), CountDistribution(mean: 2 * 3).quantile(0.95))
+    }
+
+    func testALotThatSellsBeforeItExpiresCallsForNoExpiryVisit() throws {
+        let now = start * day + 7 * 3600
+        // Two sandwiches expiring this afternoon in a slot that sells ten a day: they will be gone by then.
+        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.5 * 86_400),
+                                   slots: [slot("B1", rate: 10, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)])
+        let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 1)
+        XCTAssertFalse(plan.first?.reasons.contains("expiry") ?? false, "\(plan.first?.reasons ?? [])")
+        // The same lot in a slot that sells one a day stands expired: that is a visit.
+        let slow = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.5 * 86_400),
+                                 slots: [slot("B1", rate: 1, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)])
+        let visit = try XCTUnwrap(ServicePlanner(visitCost: 1_000).plan([slow], now: now, fromDay: start, days: 1).first)
+        XCTAssertTrue(visit.reasons.contains("expiry"))
+    }
+
     func testAQuietDeviceWaitsForTheLongestInterval() throws {
         let now = start * day + 7 * 3600
         let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 3 * day,
