@@ -93,7 +93,8 @@ public struct FleetGenerator {
                 + "\(access.map { TimeWindow.text($0.from) } ?? ""),\(access.map { TimeWindow.text($0.until) } ?? ""),"
                 + "\(OperationsTemplate.serviceMinutes(cabinets: CatalogueTemplate.layouts(type).count))\n"
             let effect = exp(0.15 * rng.normal())
-            let every = model.metro == nil ? (venue == .transit || venue == .hospital ? 2 : rng.int(3...4)) : OperationsTemplate.metroServiceEvery(venue, &rng)
+            let byVenue = model.metro == nil ? (venue == .transit || venue == .hospital ? 2 : rng.int(3...4)) : OperationsTemplate.metroServiceEvery(venue, &rng)
+            let every = model.serviceEveryDays ?? byVenue
             var state = DeviceState(device: device, effect: effect, serviceEvery: every, cabinets: [])
             for (ci, layout) in CatalogueTemplate.layouts(type).enumerated() {
                 let cab = Cabinet(deviceID: device.id, index: ci, temperature: layout.temperature, rows: layout.rows,
@@ -277,7 +278,7 @@ public struct FleetGenerator {
                 if products[pick].widthColumns == 2 { taken.insert(slot.rightNeighbour) }
                 let lambda = demand(productIndex: pick, slot: slot, cabinet: cab, venue: venue, popularity: popularity,
                                     categoryOf: products.map(\.category), deviceEffect: device.effect)
-                let cap = min(max(Int((lambda * Double(device.serviceEvery) * (0.8 + 0.8 * rng.unit())).rounded()), 4), 20)
+                let cap = min(max(Int((lambda * Double(device.serviceEvery) * (0.8 + 0.8 * rng.unit()) * (model.capacityScale ?? 1)).rounded()), 4), 20)
                 out.append(SlotState(slot: slot, productIndex: pick, capacity: cap, stock: cap))
             }
         }

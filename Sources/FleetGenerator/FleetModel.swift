@@ -28,6 +28,11 @@ public struct FleetModel: Sendable, Codable {
     /// weekly for the rest, and perishables of 3–7 days (sandwiches 3, salads 4, dairy 7). Nil: the devices
     /// are spread over five cities (the Part 1 demo fleet).
     public var metro: String?
+    /// Every device restocked every this many days (nil: by venue, as above). With `capacityScale` below 1
+    /// it makes the regime where slots sell out between visits (SPEC §11's censored demand).
+    public var serviceEveryDays: Int?
+    /// A multiplier of every slot's capacity, before the 4…20 bounds (nil: 1).
+    public var capacityScale: Double?
 
     public init() {}
 

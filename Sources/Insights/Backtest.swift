@@ -29,6 +29,13 @@ public struct Backtest {
             let e = weeks.map { abs($0.predicted - $0.actual) / $0.actual }.sorted()
             return e.isEmpty ? 0 : e[e.count / 2]
         }
+        /// Mean signed percentage error (negative: predictions below what sold).
+        public var bias: Double { Self.bias(weeks.map { ($0.predicted, $0.actual) }) }
+        public var naiveBias: Double { Self.bias(weeks.map { ($0.naive, $0.actual) }) }
+        static func bias(_ pairs: [(Double, Double)]) -> Double {
+            let e = pairs.filter { $0.1 > 0 }.map { ($0.0 - $0.1) / $0.1 }
+            return e.isEmpty ? 0 : e.reduce(0, +) / Double(e.count) * 100
+        }
         static func mape(_ pairs: [(Double, Double)]) -> Double {
             let e = pairs.filter { $0.1 > 0 }.map { abs($0.0 - $0.1) / $0.1 }
             return e.isEmpty ? 0 : e.reduce(0, +) / Double(e.count) * 100

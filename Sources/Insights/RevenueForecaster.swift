@@ -57,7 +57,7 @@ public struct RevenueForecaster: Sendable {
                 adj = 1 + adjacencyCoefficient * min(max(best - 1, 0), 3)
             }
             let avail = availability(lambdaPerDay: demand * adj, capacity: f.capacity, intervalDays: interval, size: countSize)
-            let units = demand * adj * avail
+            let units = demand * adj * avail * model.revenueLevel
             return SlotForecast(slot: slot, productID: f.productID, demandPerDay: demand, affinityAdjustment: adj,
                                 availability: avail, unitsPerDay: units, revenuePerDay: units * product.price)
         }

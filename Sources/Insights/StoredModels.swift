@@ -7,7 +7,7 @@ import PlanogramDomain
 /// intervals). The day-by-day series stay out: they are only needed to fit. `fingerprint` names the
 /// history the models were fitted on (it changes with every import), so a stale set is refitted.
 public struct StoredModels: Codable, Sendable {
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     public var format = StoredModels.formatVersion
     public var modelVersion: String
@@ -20,6 +20,7 @@ public struct StoredModels: Codable, Sendable {
     var interaction: [String: [Int32: Double]]
     var weekday: [String: [Double]]
     var weeklyRelativeSD: Double
+    var revenueLevel: Double?
     var fittedBefore: Int32
     var cabinets: [Cabinet]
     var devices: [Device]
@@ -41,6 +42,7 @@ public struct StoredModels: Codable, Sendable {
         interaction = m.interaction
         weekday = m.weekday
         weeklyRelativeSD = m.weeklyRelativeSD
+        revenueLevel = m.revenueLevel
         fittedBefore = m.fittedBefore
         let h = m.history
         cabinets = h.cabinets.values.sorted { CabinetKey($0.deviceID, $0.index) < CabinetKey($1.deviceID, $1.index) }
@@ -64,9 +66,10 @@ public struct StoredModels: Codable, Sendable {
             products: products, productIndex: index, series: [], deviceDayRevenue: [:], deviceDayUnits: [:], baskets: [],
             transactionCount: 0, transactionsWithProduct: [:], serviceIntervalDays: serviceIntervalDays, planograms: byCabinet,
             firstDay: firstDay, lastDay: lastDay)
-        let model = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
+        var model = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
                                 categoryEffect: categoryEffect, interaction: interaction, weekday: weekday,
                                 weeklyRelativeSD: weeklyRelativeSD, history: history, fittedBefore: fittedBefore)
+        model.revenueLevel = revenueLevel ?? 1
         return (model, AffinityTable(pairs: pairs))
     }
 

@@ -163,6 +163,8 @@ struct Fixtures: ParsableCommand {
     @Option(help: "Overall demand scale.") var demandScale: Double = 1.0
     @Option(help: "Probability of a companion purchase.") var basketRate: Double = 0.12
     @Option(help: "A metro fleet around this city (Berlin, Hamburg, Munich, Cologne, Leipzig): two depots, daily to weekly service, 3–7-day perishables.") var metro: String?
+    @Option(help: "Restock every device every N days (default: by venue type).") var serviceEvery: Int?
+    @Option(help: "Multiply every slot's capacity (below 1: slots sell out between visits).") var capacityScale: Double?
 
     func run() throws {
         guard devices >= 1, devices <= 5000 else { throw ValidationError("--devices must be 1…5000") }
@@ -170,11 +172,15 @@ struct Fixtures: ParsableCommand {
         guard (0...1).contains(eyeLevel), rowStrength >= 0, columnStrength >= 0, demandScale > 0, (0...1).contains(basketRate) else {
             throw ValidationError("model parameters out of range")
         }
+        if let serviceEvery, !(1...28).contains(serviceEvery) { throw ValidationError("--service-every must be 1…28") }
+        if let capacityScale, !(capacityScale > 0 && capacityScale <= 10) { throw ValidationError("--capacity-scale must be in (0, 10]") }
         var model = FleetModel()
         model.seed = seed; model.devices = devices; model.days = days; model.eyeLevel = eyeLevel
         model.rowStrength = rowStrength; model.columnStrength = columnStrength; model.demandScale = demandScale
         model.basketRate = basketRate
         model.metro = metro
+        model.serviceEveryDays = serviceEvery
+        model.capacityScale = capacityScale
         let gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let s = try gen.write(to: out)
         print("wrote \(out): \(s.products) products, \(s.devices) devices, \(s.cabinets) cabinets, \(s.planogramVersions) planogram versions, \(s.sales) sales, \(s.services) services (\(s.bytes / 1024) KiB)")
@@ -282,6 +288,7 @@ struct Backtest: ParsableCommand {
                              Int(w.firstDay), w.actual, w.predicted, w.lower, w.upper, w.naive))
             }
         }
+        print(String(format: "bias (mean signed error): model %+.2f%%, naive %+.2f%%", r.bias, r.naiveBias))
         print(String(format: "changes %d, device-weeks %d: model MAPE %.2f%% (median APE %.2f%%), naive MAPE %.2f%%, 95%% interval coverage %.1f%%",
                      r.changes, r.weeks.count, r.mape, r.medianAPE * 100, r.naiveMAPE, r.coverage * 100))
     }
