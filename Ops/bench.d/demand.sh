@@ -8,11 +8,20 @@ log "demand: demo fleet"
 "$BIN/planogram-live" backtest --demand --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
 log "demand: second fleet"
 "$BIN/planogram-live" backtest --demand --fixtures "$SECOND" > "$BENCH_OUT/demand-second.txt"
+# The metro fleet (Fixtures/metro: 150 devices around one city, daily to weekly service), generated once.
+METRO="$ROOT/.build-bench/metro"
+if [ ! -f "$METRO/sales.csv" ]; then
+  log "demand: generating the metro fleet (150 devices, 365 days)"
+  "$BIN/planogram-live" fixtures --out "$METRO" --devices 150 --metro Berlin > "$BENCH_OUT/metro-fixtures.log"
+fi
+log "demand: metro fleet"
+"$BIN/planogram-live" backtest --demand --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
 {
   echo "## Demand backtest"
   echo
-  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -1 "$BENCH_OUT/demand-demo.txt")"
-  echo "- second fleet (seed 2027, 20 devices, demand ×1.5): $(tail -1 "$BENCH_OUT/demand-second.txt")"
+  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -3 "$BENCH_OUT/demand-demo.txt" | tr '\n' ' ')"
+  echo "- second fleet (seed 2027, 20 devices, demand ×1.5): $(tail -3 "$BENCH_OUT/demand-second.txt" | tr '\n' ' ')"
+  echo "- metro fleet (150 devices, Berlin, daily to weekly service): $(tail -3 "$BENCH_OUT/demand-metro.txt" | tr '\n' ' ')"
   echo
   echo "Calibration, demo fleet:"
   sed -n '/calibration/,/origins/p' "$BENCH_OUT/demand-demo.txt" | grep -v '^origins'
