@@ -231,6 +231,9 @@ struct Backtest: ParsableCommand {
             func pct(_ a: Double, _ b: Double) -> Double { b > 0 ? (a - b) / b * 100 : 0 }
             print(String(format: "history: %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", h.visits, h.stockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
             print(String(format: "plan:    %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", p.visits, p.stockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
+            let bound = replay.oracle(devices, maxVisits: h.visits)
+            print(String(format: "oracle:  %d visits, %.0f stockout-hours (%+.1f%% against history; no schedule within the history's visits leaves fewer than %.0f, %+.1f%%): the visit days chosen with every arrival known, each visit filling to capacity",
+                         bound.visits, bound.stockoutHours, pct(bound.stockoutHours, h.stockoutHours), bound.lowerBound, pct(bound.lowerBound, h.stockoutHours)))
             print(String(format: "replayed %d days over %d devices: visits %+.1f%%, stockout-hours %+.1f%%, spoilage %+.1f%%, units sold %+.1f%% (plan against history, same simulated demand)",
                          replayDays, devices.count, pct(Double(p.visits), Double(h.visits)), pct(p.stockoutHours, h.stockoutHours),
                          pct(Double(p.spoiledUnits), Double(h.spoiledUnits)), pct(Double(p.unitsSold), Double(h.unitsSold))))

@@ -124,4 +124,50 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertEqual(history.unitsSold + history.lostUnits, plan.unitsSold + plan.lostUnits, "the same demand for both")
         XCTAssertEqual(replay.run([device]).history, history, "deterministic")
     }
+
+    /// Three slots of different depth, a device visited every third day for 12 days.
+    func oracleCase(days: Int) -> (PlanReplay, PlanReplay.Device) {
+        let first: Int64 = 20_000
+        let specs: [(String, Double, Int)] = [("A1", 4, 10), ("A2", 1.5, 6), ("B1", 0.4, 4)]
+        let slots = specs.map { code, rate, cap in
+            PlanReplay.Slot(planner: PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: code, price: 2, unitCost: 1,
+                                                 capacity: cap, caseSize: 10, shelfLifeDays: nil,
+                                                 demand: DemandPath(firstDay: first, ratePerDay: [rate], size: .infinity), lots: []),
+                            trueRatePerDay: Array(repeating: rate, count: days))
+        }
+        let device = PlanReplay.Device(deviceID: "D", access: TimeWindow(from: 7 * 60, until: 20 * 60), slots: slots,
+                                       historicalVisitDays: Set(stride(from: 0, to: days, by: 3).map { first + Int64($0) }),
+                                       lastVisitBefore: first * 86_400 - 86_400)
+        return (PlanReplay(planner: ServicePlanner(), firstDay: first, days: days), device)
+    }
+
+    func testTheOracleTableReproducesTheReplayOfTheHistorysOwnVisits() {
+        let (replay, device) = oracleCase(days: 12)
+        let history = replay.run([device]).history
+        let days = device.historicalVisitDays.map { Int($0 - replay.firstDay) }
+        XCTAssertEqual(replay.stockoutHours(device, visitDays: days), history.stockoutHours, accuracy: 1e-6)
+        XCTAssertGreaterThan(history.stockoutHours, 0, "the case has stockouts to remove")
+        let bound = replay.oracle([device], maxVisits: history.visits)
+        XCTAssertLessThanOrEqual(bound.visits, history.visits)
+        XCTAssertLessThanOrEqual(bound.stockoutHours, history.stockoutHours + 1e-9, "the history's own days are one schedule it weighs")
+        XCTAssertLessThanOrEqual(bound.lowerBound, bound.stockoutHours + 1e-9)
+        let none = replay.oracle([device], maxVisits: 0)
+        XCTAssertEqual(none.visits, 0)
+        XCTAssertEqual(none.stockoutHours, replay.stockoutHours(device, visitDays: []), accuracy: 1e-9)
+    }
+
+    func testTheOracleBracketsTheBestScheduleFoundByTryingThemAll() {
+        let (replay, device) = oracleCase(days: 9)
+        for budget in 0...5 {
+            // Every set of visit days of the nine with at most `budget` visits.
+            var best = Double.infinity
+            for mask in 0..<(1 << 9) where mask.nonzeroBitCount <= budget {
+                best = min(best, replay.stockoutHours(device, visitDays: (0..<9).filter { mask & (1 << $0) != 0 }))
+            }
+            let bound = replay.oracle([device], maxVisits: budget)
+            XCTAssertLessThanOrEqual(bound.visits, budget)
+            XCTAssertLessThanOrEqual(bound.lowerBound, best + 1e-6, "budget \(budget)")
+            XCTAssertGreaterThanOrEqual(bound.stockoutHours, best - 1e-6, "budget \(budget): a schedule cannot beat the best")
+        }
+    }
 }
