@@ -77,7 +77,7 @@ extension PlanReplay {
     }
 
     /// The empty hours of a device under given visit days (day indices of the period), by the same table.
-    func stockoutHours(_ device: Device, visitDays: [Int]) -> Double {
+    public func stockoutHours(_ device: Device, visitDays: [Int]) -> Double {
         let table = cycleHours(device)
         let stops = [-1] + visitDays.sorted() + [days]
         return zip(stops, stops.dropFirst()).reduce(0) { $0 + table[$1.0 + 1][$1.1] }

@@ -75,17 +75,21 @@ public struct PlannedVisit: Sendable {
 }
 
 /// The service plan of SPEC §11: which devices to visit on which day and why. A device is visited on a day
-/// when the margin that waiting a day would lose to empty slots exceeds what the visit costs per day of the
-/// cycle it ends — the visit cost plus the margin already lost since the last visit, over the days since
-/// it (`stockout_risk`; the renewal rule: wait while a day of waiting costs less than the cycle's average
-/// day) — when a lot would pass its date before the next day (`expiry`), or when the longest allowed
-/// interval since the last visit is reached (`max_interval`). A visit fills each slot to cover
-/// demand until the visit after next at the service level (capped by capacity) and pulls what is expired
-/// or would expire before the next visit. Deterministic: it follows expected demand day by day.
+/// when the cheapest schedule of the next `lookAheadDays` days — the visit cost a visit plus the margin
+/// expected to be lost to empty slots, found exactly by `VisitSchedule` — visits that day and some margin
+/// is at stake before the next (`stockout_risk`; with `lookAheadDays` 0 the first versions' one-day renewal
+/// rule instead: wait while a day of waiting costs less than the cycle's average day), when units of a lot
+/// would stand in the slot past their date by the next day (`expiry`), or when the longest allowed
+/// interval since the last visit is reached (`max_interval`). A visit fills each slot to cover demand
+/// until the visit after next at the service level (capped by capacity) and pulls what is expired or
+/// would expire before the next visit. Deterministic: it follows expected demand day by day.
 public struct ServicePlanner: Sendable {
     public var visitCost: Double
     public var maxIntervalDays: Int
     public var serviceLevel: Double
+    /// Days the visit rule looks ahead (`VisitSchedule`: the cheapest visit days over them, by a shortest
+    /// path); 0: the one-day renewal rule of the first versions (kept for the replay's comparison).
+    public var lookAheadDays = 7
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -154,7 +158,15 @@ public struct ServicePlanner: Sendable {
             // Renewal rule: a visit ends a cycle that cost `visitCost` plus what it lost; waiting one more day is
             // worth it only while that day's expected loss stays below the cycle's average cost per day.
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
-            if lostMargin > 0.01 && lostMargin >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
+            if lookAheadDays > 0 {
+                let times = (0...lookAheadDays).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
+                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, horizonDays: lookAheadDays)
+                // A visit the schedule makes today only because the longest interval ends is that reason alone.
+                if lostMargin > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
+                                                           daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 }) {
+                    reasons.append("stockout_risk")
+                }
+            } else if lostMargin > 0.01 && lostMargin >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
             if expiring >= 0.5 { reasons.append("expiry") }
             if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
             if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record

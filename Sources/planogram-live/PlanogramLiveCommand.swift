@@ -202,6 +202,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
+    @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
     @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
 
@@ -226,7 +227,10 @@ struct Backtest: ParsableCommand {
             let forecast = Insights.DemandModel.fit(history, before: Int32(first))
             let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
                                              forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays)
-            let replay = PlanReplay(planner: ServicePlanner(visitCost: visitCost), firstDay: first, days: replayDays)
+            guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
+            var planner = ServicePlanner(visitCost: visitCost)
+            planner.lookAheadDays = lookAhead
+            let replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             let (h, p) = replay.run(devices)
             func pct(_ a: Double, _ b: Double) -> Double { b > 0 ? (a - b) / b * 100 : 0 }
             print(String(format: "history: %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", h.visits, h.stockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))

@@ -171,3 +171,72 @@ final class PlanReplayTests: XCTestCase {
         }
     }
 }
+
+final class VisitScheduleTests: XCTestCase {
+    let day: Int64 = 86_400
+    let start: Int64 = 20_000
+
+    func slot(_ code: String, rate: Double, capacity: Int, margin: Double) -> PlannerSlot {
+        PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: code, price: margin * 2, unitCost: margin,
+                    capacity: capacity, caseSize: 1, shelfLifeDays: nil,
+                    demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity), lots: [])
+    }
+
+    func times(_ h: Int) -> [Int64] { (0...h).map { (start + Int64($0)) * day + 8 * 3600 } }
+
+    /// The cheapest schedule by trying every set of visit days, with the same costs.
+    func bruteForceVisitsToday(_ slots: [PlannerSlot], stock: [Double], cost: Double, h: Int, limit: Int, since: Int) -> Bool {
+        let t = times(h)
+        func lost(_ a: Int, _ b: Int, _ units: [Double]) -> Double {
+            zip(slots, units).reduce(0) { sum, pair in
+                let d = pair.0.demand.distribution(from: t[a], to: t[b])
+                return sum + (d.mean - d.expectedServed(capacity: Int(pair.1))) * (pair.0.price - pair.0.unitCost)
+            }
+        }
+        var best = (cost: Double.infinity, today: false)
+        for mask in 0..<(1 << h) {
+            let days = (0..<h).filter { mask & (1 << $0) != 0 }
+            let stops = days + [h]
+            // The interval rule: the first visit within what is left of it, then none further apart.
+            if let first = days.first { if first > limit - since { continue } } else if h > limit - since { continue }
+            if zip(days, days.dropFirst()).contains(where: { $1 - $0 > limit }) { continue }
+            var total = lost(0, stops[0], stock) + Double(days.count) * cost
+            for (a, b) in zip(stops, stops.dropFirst()) { total += lost(a, b, slots.map { Double($0.capacity) }) }
+            if total < best.cost - 1e-9 { best = (total, days.first == 0) }
+        }
+        return best.today
+    }
+
+    func testTheScheduleIsTheCheapestOfEverySetOfVisitDays() {
+        let slots = [slot("A1", rate: 6, capacity: 20, margin: 1), slot("A2", rate: 1, capacity: 6, margin: 2), slot("B1", rate: 3, capacity: 8, margin: 0.5)]
+        var checked = 0, today = 0
+        for cost in [2.0, 8, 20, 60] {
+            for stock in [[0.0, 0, 0], [4, 2, 1], [12, 5, 6], [20, 6, 8]] {
+                for since in [0, 2, 4] {
+                    let schedule = VisitSchedule(visitCost: cost, maxIntervalDays: 5, horizonDays: 6)
+                    let got = schedule.visitsToday(slots, stock: stock, visitTimes: times(6), daysSinceVisit: Double(since))
+                    XCTAssertEqual(got, bruteForceVisitsToday(slots, stock: stock, cost: cost, h: 6, limit: 5, since: since),
+                                   "cost \(cost), stock \(stock), \(since) days since the last visit")
+                    checked += 1
+                    if got { today += 1 }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 48)
+        XCTAssertGreaterThan(today, 5, "some cases visit today")
+        XCTAssertLessThan(today, 43, "and some wait")
+    }
+
+    func testItWaitsWhileTheSlotsHoldAndVisitsWhenTheyAreAboutToRunOut() {
+        let slots = [slot("A1", rate: 10, capacity: 40, margin: 1)]
+        let schedule = VisitSchedule(visitCost: 5, maxIntervalDays: 7, horizonDays: 7)
+        XCTAssertFalse(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1), "three days of stock")
+        XCTAssertTrue(schedule.visitsToday(slots, stock: [2], visitTimes: times(7), daysSinceVisit: 1), "empty by noon")
+        XCTAssertTrue(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 7), "the longest interval is up")
+        XCTAssertTrue(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: nil), "never visited")
+        XCTAssertEqual(CountDistribution.unmet(mean: 4, size: .infinity, stock: 3),
+                       4 - CountDistribution(mean: 4).expectedServed(capacity: 3), accuracy: 1e-12)
+        XCTAssertEqual(CountDistribution.unmet(mean: 4, size: 2, stock: 5),
+                       4 - CountDistribution(mean: 4, size: 2).expectedServed(capacity: 5), accuracy: 1e-12)
+    }
+}
