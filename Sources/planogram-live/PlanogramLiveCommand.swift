@@ -203,6 +203,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
+    @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
     @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
 
@@ -224,7 +225,7 @@ struct Backtest: ParsableCommand {
             let first = Int64(history.lastDay) + 1 - Int64(replayDays)
             FileHandle.standardError.write(Data("backtest --plan: fitting the truth (all data) and the forecast (before day \(first))\n".utf8))
             let truth = Insights.DemandModel.fit(history)
-            let forecast = Insights.DemandModel.fit(history, before: Int32(first))
+            let forecast = trueRates ? truth : Insights.DemandModel.fit(history, before: Int32(first))
             let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
                                              forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays)
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
