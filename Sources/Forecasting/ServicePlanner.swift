@@ -104,8 +104,7 @@ public struct ServicePlanner: Sendable {
 
     /// E[(D − s)⁺]: units demanded beyond what `s` units can serve.
     static func unmet(_ d: CountDistribution, stock s: Double) -> Double {
-        let whole = Int(s.rounded(.down))
-        return max(0, d.mean - d.expectedServed(capacity: whole))
+        CountDistribution.unmet(mean: d.mean, size: d.size, stock: Int(s.rounded(.down)))
     }
 
     /// The plan for `days` days from `fromDay` (days since 1970), the slots' lots being those at `now`.
