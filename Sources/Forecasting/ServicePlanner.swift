@@ -159,7 +159,7 @@ public struct ServicePlanner: Sendable {
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
             if lookAheadDays > 0 {
                 let times = (0...lookAheadDays).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
-                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, horizonDays: lookAheadDays)
+                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays)
                 // A visit the schedule makes today only because the longest interval ends is that reason alone.
                 if lostMargin > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
                                                            daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 }) {

@@ -10,10 +10,9 @@ import Foundation
 public struct VisitSchedule: Sendable {
     public let visitCost: Double
     public let maxIntervalDays: Int
-    public let horizonDays: Int
 
-    public init(visitCost: Double, maxIntervalDays: Int, horizonDays: Int) {
-        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.horizonDays = horizonDays
+    public init(visitCost: Double, maxIntervalDays: Int) {
+        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays
     }
 
     /// Whether the cheapest schedule visits today. `visitTimes[0]` is today's visit time, then one per later

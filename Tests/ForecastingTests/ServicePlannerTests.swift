@@ -213,7 +213,7 @@ final class VisitScheduleTests: XCTestCase {
         for cost in [2.0, 8, 20, 60] {
             for stock in [[0.0, 0, 0], [4, 2, 1], [12, 5, 6], [20, 6, 8]] {
                 for since in [0, 2, 4] {
-                    let schedule = VisitSchedule(visitCost: cost, maxIntervalDays: 5, horizonDays: 6)
+                    let schedule = VisitSchedule(visitCost: cost, maxIntervalDays: 5)
                     let got = schedule.visitsToday(slots, stock: stock, visitTimes: times(6), daysSinceVisit: Double(since))
                     XCTAssertEqual(got, bruteForceVisitsToday(slots, stock: stock, cost: cost, h: 6, limit: 5, since: since),
                                    "cost \(cost), stock \(stock), \(since) days since the last visit")
@@ -229,7 +229,7 @@ final class VisitScheduleTests: XCTestCase {
 
     func testItWaitsWhileTheSlotsHoldAndVisitsWhenTheyAreAboutToRunOut() {
         let slots = [slot("A1", rate: 10, capacity: 40, margin: 1)]
-        let schedule = VisitSchedule(visitCost: 5, maxIntervalDays: 7, horizonDays: 7)
+        let schedule = VisitSchedule(visitCost: 5, maxIntervalDays: 7)
         XCTAssertFalse(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1), "three days of stock")
         XCTAssertTrue(schedule.visitsToday(slots, stock: [2], visitTimes: times(7), daysSinceVisit: 1), "empty by noon")
         XCTAssertTrue(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 7), "the longest interval is up")
