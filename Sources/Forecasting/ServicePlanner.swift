@@ -206,7 +206,7 @@ public struct ServicePlanner: Sendable {
                 // the service level). Chips with months to go are not: a unit left over sells next time.
                 let expiry = slot.shelfLifeDays.map { at + Int64($0) * 86_400 }
                 let perishable = expiry.map { $0 < afterNext } ?? false
-                let horizon = perishable ? expiry! : afterNext
+                let horizon = perishable ? (expiry ?? afterNext) : afterNext
                 let level = !perishable ? serviceLevel
                     : min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
                 // A shelf-stable slot is loaded so that it is still not empty at the visit after next with the
