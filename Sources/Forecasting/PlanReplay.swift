@@ -39,6 +39,13 @@ public struct PlanReplay {
         public var spoiledUnits = 0
         public var unitsSold = 0
         public var lostUnits = 0
+
+        public init() {}
+
+        public mutating func add(_ o: Outcome) {
+            visits += o.visits; stockoutHours += o.stockoutHours; spoiledUnits += o.spoiledUnits
+            unitsSold += o.unitsSold; lostUnits += o.lostUnits
+        }
     }
 
     public let planner: ServicePlanner
@@ -50,18 +57,19 @@ public struct PlanReplay {
         self.planner = planner; self.firstDay = firstDay; self.days = days; self.seed = seed
     }
 
-    /// (history, plan)
+    /// (history, plan) over the fleet.
     public func run(_ devices: [Device]) -> (history: Outcome, plan: Outcome) {
         var history = Outcome(), plan = Outcome()
-        for device in devices {
-            let h = simulate(device, usePlan: false)
-            let p = simulate(device, usePlan: true)
-            history.visits += h.visits; history.stockoutHours += h.stockoutHours; history.spoiledUnits += h.spoiledUnits
-            history.unitsSold += h.unitsSold; history.lostUnits += h.lostUnits
-            plan.visits += p.visits; plan.stockoutHours += p.stockoutHours; plan.spoiledUnits += p.spoiledUnits
-            plan.unitsSold += p.unitsSold; plan.lostUnits += p.lostUnits
+        for r in runByDevice(devices) {
+            history.add(r.history)
+            plan.add(r.plan)
         }
         return (history, plan)
+    }
+
+    /// Both policies device by device, in the order given.
+    public func runByDevice(_ devices: [Device]) -> [(deviceID: String, history: Outcome, plan: Outcome)] {
+        devices.map { ($0.deviceID, simulate($0, usePlan: false), simulate($0, usePlan: true)) }
     }
 
     /// The arrival times (seconds after midnight, sorted) of every slot on every day: drawn the same way

@@ -16,6 +16,9 @@ extension PlanReplay {
         /// No schedule within the budget leaves fewer hours than this (the Lagrangian bound: for any price
         /// p, hours(p) + p · (visits(p) − budget) is at most the best within the budget).
         public var lowerBound = 0.0
+        /// The schedule's visits and stockout-hours device by device, in the order given.
+        public var deviceVisits: [Int] = []
+        public var deviceHours: [Double] = []
     }
 
     /// The fewest stockout-hours over `devices` with at most `maxVisits` visits in all: a schedule that
@@ -28,6 +31,8 @@ extension PlanReplay {
                 let (v, h) = Self.shortestPath(t, price: price)
                 out.visits += v
                 out.stockoutHours += h
+                out.deviceVisits.append(v)
+                out.deviceHours.append(h)
             }
             return out
         }

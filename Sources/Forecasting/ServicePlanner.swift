@@ -90,6 +90,9 @@ public struct ServicePlanner: Sendable {
     /// Days the visit rule looks ahead (`VisitSchedule`: the cheapest visit days over them, by a shortest
     /// path); 0: the one-day renewal rule of the first versions (kept for the replay's comparison).
     public var lookAheadDays = 7
+    /// The price of an hour a slot stands empty in trading hours, beside the margin its lost sales cost
+    /// (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`; 0: margin only). Used by the week-ahead visit rule.
+    public var emptySlotHourCost = 0.0
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -130,12 +133,15 @@ public struct ServicePlanner: Sendable {
             // Expected sales from the last step until this visit time.
             consume(&lots, device, from: clock, to: at)
             clock = at
-            var lostMargin = 0.0, lostRevenue = 0.0, expiring = 0.0
+            var lostCost = 0.0, lostRevenue = 0.0, expiring = 0.0
             for (i, slot) in device.slots.enumerated() {
                 let stock = units(lots[i])
                 let demand = slot.demand.distribution(from: at, to: tomorrow)
                 let lost = Self.unmet(demand, stock: stock)
-                lostMargin += lost * max(0, slot.price - slot.unitCost)
+                lostCost += lost * max(0, slot.price - slot.unitCost)
+                if emptySlotHourCost > 0 {
+                    lostCost += emptySlotHourCost / 3600 * slot.demand.expectedEmptySeconds(stock: Int(stock.rounded(.down)), from: at, to: tomorrow)
+                }
                 lostRevenue += lost * slot.price
                 if let life = slot.shelfLifeDays {
                     // Units that stand in the slot past their date before tomorrow's visit time: what is expired
@@ -146,7 +152,8 @@ public struct ServicePlanner: Sendable {
                     for lot in lots[i] {
                         let expires = lot.loadedAt + limit
                         if expires <= at { expiring += lot.units; continue }
-                        guard expires <= tomorrow else { break }
+                        // Expiring at tomorrow's visit time or later: tomorrow's visit is soon enough.
+                        guard expires < tomorrow else { break }
                         let sold = min(lot.units, max(0, slot.demand.expected(from: at, to: expires) - sellsBefore))
                         sellsBefore += sold
                         expiring += lot.units - sold
@@ -159,17 +166,17 @@ public struct ServicePlanner: Sendable {
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
             if lookAheadDays > 0 {
                 let times = (0...lookAheadDays).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
-                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays)
+                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, emptySlotHourCost: emptySlotHourCost)
                 // A visit the schedule makes today only because the longest interval ends is that reason alone.
-                if lostMargin > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
+                if lostCost > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
                                                            daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 }) {
                     reasons.append("stockout_risk")
                 }
-            } else if lostMargin > 0.01 && lostMargin >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
+            } else if lostCost > 0.01 && lostCost >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
             if expiring >= 0.5 { reasons.append("expiry") }
             if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
             if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
-            guard !reasons.isEmpty else { lostSinceVisit += lostMargin; continue }
+            guard !reasons.isEmpty else { lostSinceVisit += lostCost; continue }
             // The visit: pull what is expired or expires before the next visit, load to the service level.
             let nextVisit = at + Int64(max(1, nextGap(device, after: at))) * 86_400
             let afterNext = nextVisit + (nextVisit - at)

@@ -43,6 +43,60 @@ public struct DemandPath: Sendable {
         CountDistribution(mean: expected(from: from, to: to), size: size)
     }
 
+    /// Expected trading seconds between `from` and `to` during which a slot holding `stock` units at `from`
+    /// (and not refilled) stands empty: ∫ P(demand since `from` ≥ stock) over the trading time. Within a day
+    /// the rate is constant, so the expected demand m grows linearly there and the integral is exact for
+    /// Poisson demand — ∫₀ᴹ P(N(m) ≥ s) dm = M·P(N(M) ≥ s) − s·P(N(M) ≥ s + 1) — and Simpson's rule
+    /// (eight steps a day) for a negative binomial. What the service planner prices as empty slot-hours.
+    public func expectedEmptySeconds(stock: Int, from: Int64, to: Int64) -> Double {
+        guard to > from else { return 0 }
+        let s = max(0, stock)
+        let span = Double(Self.tradingEnd - Self.tradingStart)
+        var total = 0.0, m0 = 0.0
+        var t = from
+        while t < to {
+            let day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+            let start = day * 86_400
+            let lo = max(t, start + Self.tradingStart), hi = min(to, start + Self.tradingEnd)
+            if hi > lo {
+                let seconds = Double(hi - lo)
+                let perSecond = rate(onDay: day) / span
+                let m1 = m0 + perSecond * seconds
+                if s == 0 {
+                    total += seconds
+                } else if perSecond <= 1e-15 {
+                    total += seconds * CountDistribution(mean: m0, size: size).atLeast(s)
+                } else if size.isInfinite {
+                    func g(_ m: Double) -> Double { m * Self.poissonAtLeast(s, m) - Double(s) * Self.poissonAtLeast(s + 1, m) }
+                    total += max(0, (g(m1) - g(m0)) / perSecond)
+                } else {
+                    let n = 8
+                    var acc = 0.0
+                    for k in 0...n {
+                        let w: Double = (k == 0 || k == n) ? 1 : (k % 2 == 1 ? 4 : 2)
+                        acc += w * CountDistribution(mean: m0 + (m1 - m0) * Double(k) / Double(n), size: size).atLeast(s)
+                    }
+                    total += seconds * acc / Double(3 * n)
+                }
+                m0 = m1
+            }
+            t = start + 86_400
+        }
+        return total
+    }
+
+    /// P(N ≥ s) for N Poisson with mean m.
+    static func poissonAtLeast(_ s: Int, _ m: Double) -> Double {
+        guard s > 0 else { return 1 }
+        guard m > 1e-12 else { return 0 }
+        var p = exp(-m), below = 0.0
+        for x in 0..<s {
+            below += p
+            p *= m / Double(x + 1)
+        }
+        return min(1, max(0, 1 - below))
+    }
+
     /// The median time the slot runs empty: the first moment at which demand since `now` is at least the
     /// stock with probability ½, searched in steps of `step` seconds up to `horizon`; nil if not by then.
     public func medianEmptyTime(stock: Int, now: Int64, horizon: Int64, step: Int64 = 900) -> Int64? {

@@ -10,9 +10,11 @@ import Foundation
 public struct VisitSchedule: Sendable {
     public let visitCost: Double
     public let maxIntervalDays: Int
+    /// The price of an hour a slot stands empty during trading hours, beside the margin it loses (0: margin only).
+    public let emptySlotHourCost: Double
 
-    public init(visitCost: Double, maxIntervalDays: Int) {
-        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays
+    public init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0) {
+        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.emptySlotHourCost = emptySlotHourCost
     }
 
     /// Whether the cheapest schedule visits today. `visitTimes[0]` is today's visit time, then one per later
@@ -32,8 +34,11 @@ public struct VisitSchedule: Sendable {
             for (i, slot) in slots.enumerated() {
                 let mean = cumulative[i][b] - cumulative[i][a]
                 let units = start?[i] ?? Double(slot.capacity)
-                total += CountDistribution.unmet(mean: mean, size: slot.demand.size, stock: Int(units.rounded(.down)))
-                    * max(0, slot.price - slot.unitCost)
+                let stock = Int(units.rounded(.down))
+                total += CountDistribution.unmet(mean: mean, size: slot.demand.size, stock: stock) * max(0, slot.price - slot.unitCost)
+                if emptySlotHourCost > 0 {
+                    total += emptySlotHourCost / 3600 * slot.demand.expectedEmptySeconds(stock: stock, from: visitTimes[a], to: visitTimes[b])
+                }
             }
             return total
         }

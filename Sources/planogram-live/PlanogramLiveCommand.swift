@@ -196,13 +196,14 @@ struct Backtest: ParsableCommand {
     @Option(help: "Database to read (already imported).") var db: String?
     @Option(help: "Or: a fixtures directory to import into a temporary database first.") var fixtures: String?
     @Option(help: "Weeks predicted after each change.") var weeks: Int = 4
-    @Flag(help: "Print one line per device-week.") var verbose = false
+    @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
+    @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
     @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
@@ -231,17 +232,28 @@ struct Backtest: ParsableCommand {
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
             var planner = ServicePlanner(visitCost: visitCost)
             planner.lookAheadDays = lookAhead
+            planner.emptySlotHourCost = emptySlotHourCost
             let replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
-            let (h, p) = replay.run(devices)
+            let rows = replay.runByDevice(devices)
+            var h = PlanReplay.Outcome(), p = PlanReplay.Outcome()
+            for r in rows { h.add(r.history); p.add(r.plan) }
+            let bound = replay.oracle(devices, maxVisits: h.visits)
+            if verbose {
+                for (i, r) in rows.enumerated() {
+                    print(String(format: "%@: history %d visits, %.0f stockout-hours, %d spoiled; plan %d visits, %.0f stockout-hours, %d spoiled; oracle %d visits, %.0f stockout-hours",
+                                 r.deviceID, r.history.visits, r.history.stockoutHours, r.history.spoiledUnits,
+                                 r.plan.visits, r.plan.stockoutHours, r.plan.spoiledUnits, bound.deviceVisits[i], bound.deviceHours[i]))
+                }
+            }
             func pct(_ a: Double, _ b: Double) -> Double { b > 0 ? (a - b) / b * 100 : 0 }
             print(String(format: "history: %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", h.visits, h.stockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
             print(String(format: "plan:    %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", p.visits, p.stockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
-            let bound = replay.oracle(devices, maxVisits: h.visits)
             print(String(format: "oracle:  %d visits, %.0f stockout-hours (%+.1f%% against history; no schedule within the history's visits leaves fewer than %.0f, %+.1f%%): the visit days chosen with every arrival known, each visit filling to capacity",
                          bound.visits, bound.stockoutHours, pct(bound.stockoutHours, h.stockoutHours), bound.lowerBound, pct(bound.lowerBound, h.stockoutHours)))
+            let visitChange: Double = pct(Double(p.visits), Double(h.visits)), hoursChange: Double = pct(p.stockoutHours, h.stockoutHours)
+            let spoilChange: Double = pct(Double(p.spoiledUnits), Double(h.spoiledUnits)), soldChange: Double = pct(Double(p.unitsSold), Double(h.unitsSold))
             print(String(format: "replayed %d days over %d devices: visits %+.1f%%, stockout-hours %+.1f%%, spoilage %+.1f%%, units sold %+.1f%% (plan against history, same simulated demand)",
-                         replayDays, devices.count, pct(Double(p.visits), Double(h.visits)), pct(p.stockoutHours, h.stockoutHours),
-                         pct(Double(p.spoiledUnits), Double(h.spoiledUnits)), pct(Double(p.unitsSold), Double(h.unitsSold))))
+                         replayDays, devices.count, visitChange, hoursChange, spoilChange, soldChange))
             return
         }
         if demand {

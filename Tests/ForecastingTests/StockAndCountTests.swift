@@ -125,4 +125,30 @@ final class CountDistributionTests: XCTestCase {
         XCTAssertNil(path.medianEmptyTime(stock: 1_000, now: d0, horizon: d0 + day))
         XCTAssertEqual(path.medianEmptyTime(stock: 0, now: d0, horizon: d0 + day), d0)
     }
+
+    func testExpectedEmptyHoursEqualTheIntegralOfTheChanceTheSlotIsEmpty() {
+        let day: Int64 = 86_400
+        for size in [Double.infinity, 3.0] {
+            let path = DemandPath(firstDay: 100, ratePerDay: [6, 0, 11, 3], size: size)
+            for (stock, fromHour, days) in [(0, 8, 1), (1, 8, 2), (4, 8, 3), (7, 20, 4), (12, 2, 4)] {
+                let from = 100 * day + Int64(fromHour) * 3600, to = from + Int64(days) * day
+                // The integral by brute force: the chance the slot is empty, minute by minute, in trading hours.
+                var brute = 0.0
+                var t = from
+                while t < to {
+                    let secondOfDay = ((t % day) + day) % day
+                    if secondOfDay >= DemandPath.tradingStart && secondOfDay < DemandPath.tradingEnd {
+                        brute += 60 * path.distribution(from: from, to: t + 30).atLeast(stock)
+                    }
+                    t += 60
+                }
+                let exact = path.expectedEmptySeconds(stock: stock, from: from, to: to)
+                XCTAssertEqual(exact, brute, accuracy: max(60, brute * 0.002), "stock \(stock), size \(size), from \(fromHour):00, \(days) days")
+            }
+        }
+        let path = DemandPath(firstDay: 0, ratePerDay: [5], size: .infinity)
+        XCTAssertEqual(path.expectedEmptySeconds(stock: 0, from: 0, to: day), 16 * 3600, accuracy: 1e-6, "empty all the trading day")
+        XCTAssertEqual(path.expectedEmptySeconds(stock: 3, from: day, to: day), 0)
+        XCTAssertLessThan(path.expectedEmptySeconds(stock: 100, from: 0, to: 2 * day), 1e-6, "a deep slot does not run empty")
+    }
 }
