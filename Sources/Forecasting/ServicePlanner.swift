@@ -93,6 +93,10 @@ public struct ServicePlanner: Sendable {
     /// The price of an hour a slot stands empty in trading hours, beside the margin its lost sales cost
     /// (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`; 0: margin only). Used by the week-ahead visit rule.
     public var emptySlotHourCost = 0.0
+    /// Units expected to stand past their date before the next day's visit that call for a visit today
+    /// (`expiry`); 0.5 (the default): one unit more likely than not. A higher figure lets a few expired
+    /// units wait for the next visit the stock calls for (they are spoiled either way).
+    public var expiryVisitUnits = 0.5
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -134,6 +138,11 @@ public struct ServicePlanner: Sendable {
             consume(&lots, device, from: clock, to: at)
             clock = at
             var lostCost = 0.0, lostRevenue = 0.0, expiring = 0.0
+            // Today's visit time, then one per later day the visit rule looks at.
+            let times = (0...max(1, lookAheadDays)).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
+            // Units expected to stand past their date before the visit time after each one (index j: waiting
+            // until times[j] leaves them so before times[j + 1]).
+            var expiringBy = [Double](repeating: 0, count: times.count)
             for (i, slot) in device.slots.enumerated() {
                 let stock = units(lots[i])
                 let demand = slot.demand.distribution(from: at, to: tomorrow)
@@ -144,36 +153,44 @@ public struct ServicePlanner: Sendable {
                 }
                 lostRevenue += lost * slot.price
                 if let life = slot.shelfLifeDays {
-                    // Units that stand in the slot past their date before tomorrow's visit time: what is expired
-                    // already, and what expires by then and is not expected to sell before it does (sales take
-                    // the oldest units first). A lot that will sell out in time needs no visit.
+                    // Units that stand in the slot past their date: what is expired already, and what expires
+                    // and is not expected to sell before it does (sales take the oldest units first). A lot that
+                    // expires at a visit time may wait for it; one that will sell out in time needs no visit.
                     let limit = Int64(life) * 86_400
                     var sellsBefore = 0.0
                     for lot in lots[i] {
                         let expires = lot.loadedAt + limit
-                        if expires <= at { expiring += lot.units; continue }
-                        // Expiring at tomorrow's visit time or later: tomorrow's visit is soon enough.
-                        guard expires < tomorrow else { break }
+                        if expires <= at { expiringBy[0] += lot.units; continue }
+                        guard let j = times.lastIndex(where: { $0 <= expires }), j + 1 < times.count else { break }
                         let sold = min(lot.units, max(0, slot.demand.expected(from: at, to: expires) - sellsBefore))
                         sellsBefore += sold
-                        expiring += lot.units - sold
+                        expiringBy[j] += lot.units - sold
                     }
                 }
+            }
+            expiring = expiringBy[0]
+            // The last visit time the stock may wait for before units stand past their date (nil: none ahead).
+            var deadline: Int? = nil
+            var standing = 0.0
+            for (j, u) in expiringBy.enumerated() {
+                standing += u
+                if standing >= expiryVisitUnits { deadline = j; break }
             }
             var reasons: [String] = []
             // Renewal rule: a visit ends a cycle that cost `visitCost` plus what it lost; waiting one more day is
             // worth it only while that day's expected loss stays below the cycle's average cost per day.
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
             if lookAheadDays > 0 {
-                let times = (0...lookAheadDays).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
                 let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, emptySlotHourCost: emptySlotHourCost)
-                // A visit the schedule makes today only because the longest interval ends is that reason alone.
+                // A visit the schedule makes today only because the longest interval ends, or units expire, is
+                // that reason alone; one it makes sooner than a later expiry forces is for the stockout risk.
                 if lostCost > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
-                                                           daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 }) {
+                                                         daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 },
+                                                         expiryDeadline: deadline == 0 ? nil : deadline) {
                     reasons.append("stockout_risk")
                 }
             } else if lostCost > 0.01 && lostCost >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
-            if expiring >= 0.5 { reasons.append("expiry") }
+            if expiring >= expiryVisitUnits { reasons.append("expiry") }
             if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
             if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
             guard !reasons.isEmpty else { lostSinceVisit += lostCost; continue }

@@ -204,6 +204,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
+    @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
     @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
@@ -233,6 +234,8 @@ struct Backtest: ParsableCommand {
             var planner = ServicePlanner(visitCost: visitCost)
             planner.lookAheadDays = lookAhead
             planner.emptySlotHourCost = emptySlotHourCost
+            guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
+            planner.expiryVisitUnits = expiryVisitUnits
             let replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             let rows = replay.runByDevice(devices)
             var h = PlanReplay.Outcome(), p = PlanReplay.Outcome()

@@ -85,6 +85,22 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertTrue(visit.reasons.contains("expiry"))
     }
 
+    func testALotExpiringAtTomorrowsVisitTimeWaitsForThatVisit() throws {
+        let now = start * day + 7 * 3600
+        let visitTime = 8 * 3600 as Int64 // no access window: 08:00
+        func visitDays(loadedAt: Int64) -> [[String]: Int64] {
+            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: loadedAt,
+                                       slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(loadedAt, 4)], shelfLife: 3)])
+            let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 2)
+            return Dictionary(plan.map { ($0.reasons, $0.day) }, uniquingKeysWith: min)
+        }
+        // Loaded three days before tomorrow's visit time: it expires as tomorrow's visit begins.
+        let atTheVisit = (start - 2) * day + visitTime
+        XCTAssertEqual(visitDays(loadedAt: atTheVisit), [["expiry"]: start + 1], "tomorrow's visit is soon enough")
+        // A second earlier it would stand past its date before tomorrow's visit: today.
+        XCTAssertEqual(visitDays(loadedAt: atTheVisit - 1)[["expiry"]], start)
+    }
+
     func testAQuietDeviceWaitsForTheLongestInterval() throws {
         let now = start * day + 7 * 3600
         let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 3 * day,
@@ -176,30 +192,41 @@ final class VisitScheduleTests: XCTestCase {
     let day: Int64 = 86_400
     let start: Int64 = 20_000
 
-    func slot(_ code: String, rate: Double, capacity: Int, margin: Double) -> PlannerSlot {
+    func slot(_ code: String, rate: Double, capacity: Int, margin: Double, shelfLife: Int? = nil) -> PlannerSlot {
         PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: code, price: margin * 2, unitCost: margin,
-                    capacity: capacity, caseSize: 1, shelfLifeDays: nil,
+                    capacity: capacity, caseSize: 1, shelfLifeDays: shelfLife,
                     demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity), lots: [])
     }
 
     func times(_ h: Int) -> [Int64] { (0...h).map { (start + Int64($0)) * day + 8 * 3600 } }
 
-    /// The cheapest schedule by trying every set of visit days, with the same costs.
-    func bruteForceVisitsToday(_ slots: [PlannerSlot], stock: [Double], cost: Double, h: Int, limit: Int, since: Int) -> Bool {
+    /// The cheapest schedule by trying every set of visit days, with the same costs and rules: the first
+    /// visit within what is left of the interval and by the expiry deadline, none further apart than the
+    /// interval, nor, after a visit, than the shelf life of a perishable that would not sell out by its date.
+    func bruteForceVisitsToday(_ slots: [PlannerSlot], stock: [Double], cost: Double, h: Int, limit: Int, since: Int,
+                               deadline: Int? = nil, hourCost: Double = 0) -> Bool {
         let t = times(h)
         func lost(_ a: Int, _ b: Int, _ units: [Double]) -> Double {
             zip(slots, units).reduce(0) { sum, pair in
                 let d = pair.0.demand.distribution(from: t[a], to: t[b])
-                return sum + (d.mean - d.expectedServed(capacity: Int(pair.1))) * (pair.0.price - pair.0.unitCost)
+                let hours = pair.0.demand.expectedEmptySeconds(stock: Int(pair.1), from: t[a], to: t[b]) / 3600
+                return sum + (d.mean - d.expectedServed(capacity: Int(pair.1))) * (pair.0.price - pair.0.unitCost) + hourCost * hours
+            }
+        }
+        func longest(after a: Int) -> Int {
+            slots.reduce(limit) { m, s in
+                guard let life = s.shelfLifeDays, a + life <= h,
+                      s.demand.expected(from: t[a], to: t[a + life]) < Double(s.capacity) - 0.5 else { return m }
+                return min(m, life)
             }
         }
         var best = (cost: Double.infinity, today: false)
         for mask in 0..<(1 << h) {
             let days = (0..<h).filter { mask & (1 << $0) != 0 }
             let stops = days + [h]
-            // The interval rule: the first visit within what is left of it, then none further apart.
-            if let first = days.first { if first > limit - since { continue } } else if h > limit - since { continue }
-            if zip(days, days.dropFirst()).contains(where: { $1 - $0 > limit }) { continue }
+            let firstAllowed = min(limit - since, deadline ?? h)
+            if let first = days.first { if first > firstAllowed { continue } } else if h > firstAllowed { continue }
+            if zip(days, days.dropFirst()).contains(where: { $1 - $0 > longest(after: $0) }) { continue }
             var total = lost(0, stops[0], stock) + Double(days.count) * cost
             for (a, b) in zip(stops, stops.dropFirst()) { total += lost(a, b, slots.map { Double($0.capacity) }) }
             if total < best.cost - 1e-9 { best = (total, days.first == 0) }
@@ -225,6 +252,41 @@ final class VisitScheduleTests: XCTestCase {
         XCTAssertEqual(checked, 48)
         XCTAssertGreaterThan(today, 5, "some cases visit today")
         XCTAssertLessThan(today, 43, "and some wait")
+    }
+
+    func testWithPerishablesAnExpiryDeadlineAndPricedHoursItIsStillTheCheapestSchedule() {
+        // A sandwich good for two days that sells one a day in six (never sells out by its date), a salad good
+        // for three that sells out (no limit), a shelf-stable slot.
+        let slots = [slot("A1", rate: 4, capacity: 12, margin: 1), slot("B1", rate: 1, capacity: 6, margin: 1.5, shelfLife: 2),
+                     slot("B2", rate: 5, capacity: 8, margin: 1, shelfLife: 3)]
+        var checked = 0, today = 0
+        for cost in [3.0, 12, 40] {
+            for stock in [[2.0, 1, 0], [10, 5, 6]] {
+                for deadline in [nil, 1, 3] as [Int?] {
+                    for hourCost in [0.0, 0.4] {
+                        let schedule = VisitSchedule(visitCost: cost, maxIntervalDays: 5, emptySlotHourCost: hourCost)
+                        let got = schedule.visitsToday(slots, stock: stock, visitTimes: times(6), daysSinceVisit: 1, expiryDeadline: deadline)
+                        XCTAssertEqual(got, bruteForceVisitsToday(slots, stock: stock, cost: cost, h: 6, limit: 5, since: 1,
+                                                                  deadline: deadline, hourCost: hourCost),
+                                       "cost \(cost), stock \(stock), deadline \(String(describing: deadline)), hour cost \(hourCost)")
+                        checked += 1
+                        if got { today += 1 }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 36)
+        XCTAssertGreaterThan(today, 3, "some cases visit today")
+        XCTAssertLessThan(today, 33, "and some wait")
+    }
+
+    func testADeadlineTodayVisitsTodayAndPricedEmptyHoursVisitSooner() {
+        let slots = [slot("A1", rate: 10, capacity: 40, margin: 0.1)]
+        let margin = VisitSchedule(visitCost: 5, maxIntervalDays: 7)
+        XCTAssertFalse(margin.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1), "ten cents a sale does not pay a visit")
+        XCTAssertTrue(margin.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1, expiryDeadline: 0), "the deadline is today")
+        let hours = VisitSchedule(visitCost: 5, maxIntervalDays: 7, emptySlotHourCost: 1)
+        XCTAssertTrue(hours.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1), "a day empty at a unit an hour does")
     }
 
     func testItWaitsWhileTheSlotsHoldAndVisitsWhenTheyAreAboutToRunOut() {
