@@ -91,7 +91,7 @@ public struct ServicePlanner: Sendable {
     /// path); 0: the one-day renewal rule of the first versions (kept for the replay's comparison).
     public var lookAheadDays = 7
     /// The price of an hour a slot stands empty in trading hours, beside the margin its lost sales cost
-    /// (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`; 0: margin only). Used by the week-ahead visit rule.
+    /// (0, the default: margin only; `backtest --plan --empty-slot-hour-cost`). Used by the week-ahead rule.
     public var emptySlotHourCost = 0.0
     /// Units expected to stand past their date before the next day's visit that call for a visit today
     /// (`expiry`); 0.5 (the default): one unit more likely than not. A higher figure lets a few expired
@@ -137,7 +137,7 @@ public struct ServicePlanner: Sendable {
             // Expected sales from the last step until this visit time.
             consume(&lots, device, from: clock, to: at)
             clock = at
-            var lostCost = 0.0, lostRevenue = 0.0, expiring = 0.0
+            var lostCost = 0.0, lostRevenue = 0.0
             // Today's visit time, then one per later day the visit rule looks at.
             let times = (0...max(1, lookAheadDays)).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
             // Units expected to stand past their date before the visit time after each one (index j: waiting
@@ -168,7 +168,7 @@ public struct ServicePlanner: Sendable {
                     }
                 }
             }
-            expiring = expiringBy[0]
+            let expiring = expiringBy[0]
             // The last visit time the stock may wait for before units stand past their date (nil: none ahead).
             var deadline: Int? = nil
             var standing = 0.0
