@@ -127,7 +127,7 @@ public struct ServicePlanner: Sendable {
         var lots: [[Lot]] = device.slots.map { $0.lots.map { Lot(loadedAt: $0.loadedAt, units: Double($0.units)) } }
         var clock = now
         var lastVisit = device.lastVisit
-        // Expected margin lost since the last visit (the plan's own simulation): the cycle's cost so far.
+        // Expected cost of empty slots since the last visit (the plan's own simulation): the cycle's cost so far.
         var lostSinceVisit = 0.0
         var visits: [PlannedVisit] = []
         for d in 0..<max(days, 0) {

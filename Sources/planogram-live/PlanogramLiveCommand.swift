@@ -233,8 +233,8 @@ struct Backtest: ParsableCommand {
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
             var planner = ServicePlanner(visitCost: visitCost)
             planner.lookAheadDays = lookAhead
-            planner.emptySlotHourCost = emptySlotHourCost
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
+            planner.emptySlotHourCost = emptySlotHourCost
             planner.expiryVisitUnits = expiryVisitUnits
             let replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             let rows = replay.runByDevice(devices)
