@@ -4,15 +4,18 @@
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 source "$ROOT/Ops/bench.d/second-fleet.sh"
+# Each fleet twice: the forecaster predict/revenue serves (riding on the count model) and the Part 1 one.
 log "backtest: demo fleet"
 "$BIN/planogram-live" backtest --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo.txt"
+"$BIN/planogram-live" backtest --part1 --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo-part1.txt"
 log "backtest: second fleet"
 "$BIN/planogram-live" backtest --fixtures "$SECOND" > "$BENCH_OUT/backtest-second.txt"
+"$BIN/planogram-live" backtest --part1 --fixtures "$SECOND" > "$BENCH_OUT/backtest-second-part1.txt"
 {
-  echo "## Revenue model backtest"
+  echo "## Revenue model backtest (served forecaster; Part 1 forecaster after the bar)"
   echo
-  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -1 "$BENCH_OUT/backtest-demo.txt")"
-  echo "- second fleet (seed 2027, 20 devices, eye level 0.5, row strength 1.0, column strength 0.3, demand ×1.5, baskets 0.2): $(tail -1 "$BENCH_OUT/backtest-second.txt")"
+  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -1 "$BENCH_OUT/backtest-demo.txt") | part 1: $(tail -1 "$BENCH_OUT/backtest-demo-part1.txt")"
+  echo "- second fleet (seed 2027, 20 devices, eye level 0.5, row strength 1.0, column strength 0.3, demand ×1.5, baskets 0.2): $(tail -1 "$BENCH_OUT/backtest-second.txt") | part 1: $(tail -1 "$BENCH_OUT/backtest-second-part1.txt")"
 } > "$BENCH_OUT/backtest.md"
 
 # Two regimes on fleets of their own (SPEC §11, the demand issue): every device restocked every three days,
@@ -29,7 +32,8 @@ for regime in sellout:0.6 deep:3; do
     fi
     log "backtest: $name fleet, seed $seed"
     "$BIN/planogram-live" backtest --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed.txt"
-    echo "- $name, seed $seed: $(tail -2 "$BENCH_OUT/backtest-$name-$seed.txt" | tr '\n' ' ')" >> "$BENCH_OUT/backtest.md"
+    "$BIN/planogram-live" backtest --part1 --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed-part1.txt"
+    echo "- $name, seed $seed: $(tail -2 "$BENCH_OUT/backtest-$name-$seed.txt" | tr '\n' ' ')| part 1: $(tail -1 "$BENCH_OUT/backtest-$name-$seed-part1.txt")" >> "$BENCH_OUT/backtest.md"
   done
 done
 cat "$BENCH_OUT/backtest.md" >&2

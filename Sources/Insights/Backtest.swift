@@ -85,7 +85,7 @@ public struct Backtest {
             let revenue = h.deviceDayRevenue[device] ?? [:]
             let before = (day - 28)..<day
             let naiveWeek = before.reduce(0.0) { $0 + (revenue[$1] ?? 0) } / 4
-            let sd = model.weeklyRelativeSD
+            let sd = forecaster.effectiveWeeklySD
             used += 1
             for w in 0..<fullWeeks {
                 let days = (day + Int32(7 * w))..<(day + Int32(7 * w + 7))

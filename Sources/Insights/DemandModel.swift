@@ -160,7 +160,7 @@ public struct DemandModel: Sendable {
         let interaction = inter.mapValues { m in m.mapValues { (u, e) in (u + kI) / (e + kI) } }
         var model = DemandModel(position: P, positionObservations: obs, productEffect: G, categoryEffect: C, interaction: interaction,
                                 weekday: weekday, weeklyRelativeSD: 0.08, history: h, fittedBefore: cutoff)
-        let fit = model.inSampleWeeklyErrors()
+        let fit = RevenueForecaster(model: model).inSampleWeeklyErrors()
         model = model.withWeeklySD(fit.sd, level: min(1.1, max(0.9, exp(fit.meanLogRatio))))
         return model
     }
@@ -171,26 +171,6 @@ public struct DemandModel: Sendable {
                             history: history, fittedBefore: fittedBefore)
         m.revenueLevel = level
         return m
-    }
-
-    /// Weekly device revenue against the forecast in the fit window (last 8 weeks): the mean log ratio of
-    /// actual to predicted (0 when too few weeks) and the relative SD around it, widened for model error.
-    func inSampleWeeklyErrors() -> (meanLogRatio: Double, sd: Double) {
-        var errors: [Double] = []
-        let end = fittedBefore
-        for d in history.devices.keys {
-            var start = end - 56
-            while start + 7 <= end {
-                let pred = RevenueForecaster(model: self).deviceRevenue(deviceID: d, days: start..<(start + 7), overrides: [:])
-                let act = (start..<(start + 7)).reduce(0.0) { $0 + (history.deviceDayRevenue[d]?[$1] ?? 0) }
-                if act > 0 && pred > 0 { errors.append(log(act / pred)) }
-                start += 7
-            }
-        }
-        guard errors.count >= 4 else { return (0, 0.12) }
-        let mean = errors.reduce(0, +) / Double(errors.count)
-        let v = errors.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(errors.count - 1)
-        return (mean, (v + 0.03 * 0.03).squareRoot())
     }
 
     /// Weekday factor of a device on a day.

@@ -13,6 +13,23 @@ public struct SlotForecast: Sendable {
     public let revenuePerDay: Double
 }
 
+/// One length of interval between a device's visits and the share of the device's days that fell in
+/// intervals of that length (the shares of a device sum to 1).
+public struct IntervalShare: Codable, Sendable, Equatable {
+    public var days: Double
+    public var weight: Double
+    public init(days: Double, weight: Double) { self.days = days; self.weight = weight }
+
+    /// The shares of a list of interval lengths (days; lengths below one day are left out).
+    public static func of(_ intervals: [Double]) -> [IntervalShare] {
+        let kept = intervals.filter { $0 >= 1 }
+        let total = kept.reduce(0, +)
+        guard total > 0 else { return [] }
+        let byLength = Dictionary(grouping: kept, by: { $0 })
+        return byLength.keys.sorted().map { IntervalShare(days: $0, weight: byLength[$0]!.reduce(0, +) / total) }
+    }
+}
+
 /// Baseline vs. proposed revenue of a cabinet (SPEC §4).
 public struct RevenuePrediction: Sendable {
     public let forecastDays: Int
@@ -38,6 +55,21 @@ public struct RevenueForecaster: Sendable {
     /// slot's demand between visits (infinite: Poisson) and a multiplier of the demand model's rates.
     public var countSize = Double.infinity
     public var meanScale = 1.0
+    /// Each device's trend (log units per day), applied from `trendOrigin` on and bounded to ×0.7…×1.4,
+    /// as the count model's demand paths apply it. Empty: no trend.
+    public var trendPerDay: [String: Double] = [:]
+    public var trendOrigin: Int32 = 0
+    /// The real intervals between a device's visits: a slot's availability is the share of its demand
+    /// served over each of them, E[min(X, C)] summed over the intervals / E[X] summed. Absent for a
+    /// device: its mean interval.
+    public var visitIntervals: [String: [IntervalShare]] = [:]
+    /// The level of units and revenue, and the relative SD of a device-week around the forecast, when
+    /// fitted for this forecaster (`levelled()`); nil: the demand model's.
+    public var level: Double?
+    public var weeklySD: Double?
+
+    var effectiveLevel: Double { level ?? model.revenueLevel }
+    var effectiveWeeklySD: Double { weeklySD ?? model.weeklyRelativeSD }
 
     public init(model: DemandModel, affinity: AffinityTable? = nil) {
         self.model = model
@@ -47,7 +79,6 @@ public struct RevenueForecaster: Sendable {
     public func slots(_ plan: Planogram, cabinet: Cabinet) -> [SlotForecast] {
         let h = model.history
         let widths: (String) -> Int = { h.product($0)?.widthColumns ?? 1 }
-        let interval = model.serviceInterval(plan.deviceID)
         return plan.sortedFacings.compactMap { slot, f in
             guard let product = h.product(f.productID) else { return nil }
             let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot) * meanScale
@@ -56,11 +87,21 @@ public struct RevenueForecaster: Sendable {
                 let best = plan.neighbours(of: slot, in: cabinet, widths: widths).map { affinity.lift(f.productID, $0) }.max() ?? 1
                 adj = 1 + adjacencyCoefficient * min(max(best - 1, 0), 3)
             }
-            let avail = availability(lambdaPerDay: demand * adj, capacity: f.capacity, intervalDays: interval, size: countSize)
-            let units = demand * adj * avail * model.revenueLevel
+            let avail = slotAvailability(deviceID: plan.deviceID, lambdaPerDay: demand * adj, capacity: f.capacity)
+            let units = demand * adj * avail * effectiveLevel
             return SlotForecast(slot: slot, productID: f.productID, demandPerDay: demand, affinityAdjustment: adj,
                                 availability: avail, unitsPerDay: units, revenuePerDay: units * product.price)
         }
+    }
+
+    /// The share of a slot's demand it serves when filled to `capacity` at each visit of the device:
+    /// over the device's real intervals when known, else at its mean interval; negative binomial of
+    /// `countSize` (Poisson when infinite).
+    public func slotAvailability(deviceID: String, lambdaPerDay: Double, capacity: Int) -> Double {
+        guard let shares = visitIntervals[deviceID], !shares.isEmpty else {
+            return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: model.serviceInterval(deviceID), size: countSize)
+        }
+        return shares.reduce(0.0) { $0 + $1.weight * availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: $1.days, size: countSize) }
     }
 
     /// Revenue per (average) day of a cabinet under a planogram.
@@ -81,7 +122,47 @@ public struct RevenueForecaster: Sendable {
             }
             if let plan { perDay += dailyRevenue(plan, cabinet: cab) }
         }
-        return days.reduce(0.0) { $0 + perDay * model.weekdayFactor(deviceID, $1) }
+        return days.reduce(0.0) { $0 + perDay * model.weekdayFactor(deviceID, $1) * trendFactor(deviceID, $1) }
+    }
+
+    /// The trend's multiplier on `day` (1 before `trendOrigin` and without a trend).
+    public func trendFactor(_ deviceID: String, _ day: Int32) -> Double {
+        guard let beta = trendPerDay[deviceID], beta != 0 else { return 1 }
+        return min(1.4, max(0.7, exp(beta * Double(max(0, day - trendOrigin)))))
+    }
+
+    /// Weekly device revenue against this forecaster in the last eight weeks before the model's fit end:
+    /// the mean log ratio of actual to predicted (0 when too few weeks) and the relative SD around it,
+    /// widened for model error. Measured at level 1.
+    public func inSampleWeeklyErrors() -> (meanLogRatio: Double, sd: Double) {
+        var plain = self
+        plain.level = 1
+        let history = model.history
+        let end = model.fittedBefore
+        var errors: [Double] = []
+        for d in history.devices.keys {
+            var start = end - 56
+            while start + 7 <= end {
+                let pred = plain.deviceRevenue(deviceID: d, days: start..<(start + 7), overrides: [:])
+                let act = (start..<(start + 7)).reduce(0.0) { $0 + (history.deviceDayRevenue[d]?[$1] ?? 0) }
+                if act > 0 && pred > 0 { errors.append(log(act / pred)) }
+                start += 7
+            }
+        }
+        guard errors.count >= 4 else { return (0, 0.12) }
+        let mean = errors.reduce(0, +) / Double(errors.count)
+        let v = errors.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(errors.count - 1)
+        return (mean, (v + 0.03 * 0.03).squareRoot())
+    }
+
+    /// This forecaster with its own level and weekly SD fitted in the fit window (the level bounded to
+    /// 0.9…1.1, as the demand model's).
+    public func levelled() -> RevenueForecaster {
+        let fit = inSampleWeeklyErrors()
+        var f = self
+        f.level = min(1.1, max(0.9, exp(fit.meanLogRatio)))
+        f.weeklySD = fit.sd
+        return f
     }
 
     /// Baseline vs. proposed over `forecastDays`, with an interval from the model's weekly residuals
@@ -95,7 +176,7 @@ public struct RevenueForecaster: Sendable {
         let lift = baseline > 0 ? (predicted - baseline) / baseline * 100 : 0
         // Weekly relative SD scales as 1/sqrt(weeks) for the noise part; keep a floor for model error.
         let weeks = max(days / 7, 1)
-        let sd = (pow(model.weeklyRelativeSD, 2) / weeks + 0.03 * 0.03).squareRoot()
+        let sd = (pow(effectiveWeeklySD, 2) / weeks + 0.03 * 0.03).squareRoot()
         let interval = (predicted * exp(-1.96 * sd), predicted * exp(1.96 * sd))
         let touched = Set(current.facings.keys).union(proposed.facings.keys).filter { current.facings[$0] != proposed.facings[$0] }.sorted()
         let dailyLift = propDaily - baseDaily

@@ -28,11 +28,14 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// What the store keeps: the Part 1 models and the count model, fitted together.
     struct StoredFit: Codable {
-        static let format = 4
+        static let format = 5
         var format = StoredFit.format
         var models: StoredModels
         var counts: DemandCounts
         var exposure: VenueDemand.Exposure
+        /// What `predict/revenue` takes from the count model (fitted with the day series, which a
+        /// restored history lacks).
+        var revenueTerms: RevenueCountTerms
     }
 
     private let lock = NSLock()
@@ -82,7 +85,7 @@ public final class InsightsEngine: @unchecked Sendable {
             let stored = fit.models
             guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
             let (model, affinity) = stored.restore()
-            swap(Self.snapshot(model, affinity, fit.counts, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
+            swap(Self.snapshot(model, affinity, fit.counts, fit.revenueTerms, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
             let fresh = stored.fingerprint == (try Self.historyFingerprint(store))
             logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
                                                                     "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
@@ -119,10 +122,12 @@ public final class InsightsEngine: @unchecked Sendable {
         let model = DemandModel.fit(history)
         let affinity = AffinityTable(history: history)
         let counts = DemandCounts.fit(model: model)
+        let revenueTerms = RevenueCountTerms.fit(counts: counts, model: model)
         let exposure = VenueDemand.exposure(history)
-        let snap = Self.snapshot(model, affinity, counts, exposure, builtAt: Date())
+        let snap = Self.snapshot(model, affinity, counts, revenueTerms, exposure, builtAt: Date())
         try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
-                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure))
+                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure,
+                                    revenueTerms: revenueTerms))
         swap(snap, fingerprint: fingerprint)
         lock.lock(); let fitHandlers = onFit; lock.unlock()
         for h in fitHandlers { h() }
@@ -132,10 +137,10 @@ public final class InsightsEngine: @unchecked Sendable {
         return snap
     }
 
-    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, _ exposure: VenueDemand.Exposure,
-                                 builtAt: Date) -> Snapshot {
+    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, _ revenueTerms: RevenueCountTerms,
+                                 _ exposure: VenueDemand.Exposure, builtAt: Date) -> Snapshot {
         Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
-                 forecaster: RevenueForecaster(model: model, affinity: affinity),
+                 forecaster: revenueTerms.forecaster(model: model, affinity: affinity),
                  products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt,
                  counts: counts, exposure: exposure)
     }

@@ -102,7 +102,6 @@ enum LayoutProposal {
         for id in named where !candidates.contains(where: { $0.id == id }) { if let p = catalog[id] { candidates.append(p) } }
         let capacities = current.facings.values.map(\.capacity).sorted()
         let capacity = capacities.isEmpty ? defaultCapacity : capacities[capacities.count / 2]
-        let interval = models.model.serviceInterval(cabinet.deviceID)
         let f = models.forecaster
         let value = candidates.map { p -> [Double] in
             let unitValue = o.objective == "margin" ? p.price - p.unitCost : p.price
@@ -112,7 +111,7 @@ enum LayoutProposal {
                 let base = venues.flatMap { v in v.carried(productID: p.id, deviceID: cabinet.deviceID) ? nil : v.rate(productID: p.id, deviceID: cabinet.deviceID)?.rate }
                     ?? models.model.baseRate(productID: p.id, deviceID: cabinet.deviceID)
                 let lambda = base * models.model.positionMultiplier(cabinet, slot) * f.meanScale
-                return unitValue * lambda * availability(lambdaPerDay: lambda, capacity: capacity, intervalDays: interval, size: f.countSize)
+                return unitValue * lambda * f.slotAvailability(deviceID: cabinet.deviceID, lambdaPerDay: lambda, capacity: capacity)
             }
         }
         var problem = LayoutProblem(cabinet: cabinet, products: candidates, value: value, capacity: capacity)

@@ -206,12 +206,14 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
     @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
-    @Flag(help: "Revenue backtest with the count model's overdispersion and mean multiplier in the availability of each slot.") var counts = false
+    @Flag(help: "Revenue backtest of the Part 1 forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model.") var part1 = false
+    @Flag(help: "Revenue backtest with the count model's per-device trend in the forecast too (left out of predict/revenue: BENCHMARKS §8).") var countsTrend = false
     @Flag(help: "Leave one device out: venue-level demand against the fleet's best-seller list (recall of the ten top sellers, WAPE).") var venue = false
 
     func run() throws {
         guard db != nil || fixtures != nil else { throw ValidationError("give --db or --fixtures") }
         guard (1...26).contains(origins) else { throw ValidationError("--origins must be 1…26") }
+        guard !(part1 && countsTrend) else { throw ValidationError("--counts-trend is a variant of the count-driven forecaster; leave out --part1") }
         let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "backtest")
         defer { cleanup() }
         let store = try Store(path: path)
@@ -288,13 +290,10 @@ struct Backtest: ParsableCommand {
         }
         var bt = Insights.Backtest(history: history)
         bt.weeksAfter = weeks
-        if counts {
+        if !part1 {
+            let trend = countsTrend
             bt.forecaster = { model, affinity in
-                let c = DemandCounts.fit(model: model)
-                var f = RevenueForecaster(model: model, affinity: affinity)
-                f.countSize = c.distributionSize
-                f.meanScale = c.meanScale
-                return f
+                RevenueCountTerms.fit(counts: DemandCounts.fit(model: model), model: model, includesTrend: trend).forecaster(model: model, affinity: affinity)
             }
         }
         var last = Date.distantPast
