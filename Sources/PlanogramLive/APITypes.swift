@@ -168,10 +168,13 @@ struct ServicePlanResponse: Encodable {
     let asOf: String
     let visitCost: Double
     let maxIntervalDays: Int
+    let emptySlotHourCost: Double
+    let expiryVisitUnits: Double
     let visits: [PlannedVisitBody]
 
     enum CodingKeys: String, CodingKey {
-        case from, days, asOf = "as_of", visitCost = "visit_cost", maxIntervalDays = "max_interval_days", visits
+        case from, days, asOf = "as_of", visitCost = "visit_cost", maxIntervalDays = "max_interval_days",
+             emptySlotHourCost = "empty_slot_hour_cost", expiryVisitUnits = "expiry_visit_units", visits
     }
 }
 

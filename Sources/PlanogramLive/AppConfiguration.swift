@@ -85,6 +85,12 @@ public struct AppConfiguration: Sendable {
     public var visitCost = 25.0
     public var maxVisitIntervalDays = 7
     public var serviceLevel = 0.95
+    /// The planner's two optional weights (BENCHMARKS §8, both off by default): a price per expected empty
+    /// slot-hour beside the margin lost (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`, at least 0), and how many units
+    /// expected past their date by the next day call for a visit today (`PLANOGRAM_EXPIRY_VISIT_UNITS`,
+    /// above 0).
+    public var emptySlotHourCost = 0.0
+    public var expiryVisitUnits = 0.5
     /// Routes (SPEC §10, §12): without a travel matrix, great-circle distance × detour at this speed; what
     /// a truck's kilometre and hour cost; seconds of loading per unit on top of a device's service minutes.
     public var routeDetour = 1.3
@@ -180,6 +186,14 @@ public struct AppConfiguration: Sendable {
         try double("PLANOGRAM_ROUTE_COST_PER_HOUR") { c.routeCostPerHour = $0 }
         try double("PLANOGRAM_LOAD_SECONDS_PER_UNIT") { c.loadSecondsPerUnit = $0 }
         if let v = env["PLANOGRAM_VRP_SOLVER"], !v.isEmpty { c.routeSolverCommand = v }
+        if let raw = env["PLANOGRAM_EMPTY_SLOT_HOUR_COST"] {
+            guard let v = Double(raw), v.isFinite, v >= 0 else { throw ConfigurationError("PLANOGRAM_EMPTY_SLOT_HOUR_COST must be a number of at least 0, got \"\(raw)\"") }
+            c.emptySlotHourCost = v
+        }
+        if let raw = env["PLANOGRAM_EXPIRY_VISIT_UNITS"] {
+            guard let v = Double(raw), v.isFinite, v > 0 else { throw ConfigurationError("PLANOGRAM_EXPIRY_VISIT_UNITS must be a number above 0, got \"\(raw)\"") }
+            c.expiryVisitUnits = v
+        }
         if let raw = env["PLANOGRAM_SERVICE_LEVEL"] {
             guard let v = Double(raw), v > 0.5, v < 1 else { throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"") }
             c.serviceLevel = v

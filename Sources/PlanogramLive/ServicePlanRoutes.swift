@@ -7,7 +7,8 @@ import Store
 
 /// SPEC §11 for route managers and drivers: the service plan (`GET /api/service-plan`) and the day's pick
 /// lists (`GET /api/pick-lists`). Both are computed on request from the stock by lot, the count model and
-/// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`), on
+/// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`,
+/// `PLANOGRAM_EMPTY_SLOT_HOUR_COST`, `PLANOGRAM_EXPIRY_VISIT_UNITS`), on
 /// the blocking pool. Days are UTC days (`PLANOGRAM_TIMEZONE` is not read yet).
 struct ServicePlanRoutes {
     let app: AppContext
@@ -27,6 +28,8 @@ struct ServicePlanRoutes {
                 return (200, ServicePlanResponse(from: Self.dateText(from), days: days, asOf: FieldParse.iso8601(now),
                                                  visitCost: app.configuration.visitCost,
                                                  maxIntervalDays: app.configuration.maxVisitIntervalDays,
+                                                 emptySlotHourCost: app.configuration.emptySlotHourCost,
+                                                 expiryVisitUnits: app.configuration.expiryVisitUnits,
                                                  visits: plan.map(PlannedVisitBody.init)))
             }
         }
@@ -101,8 +104,10 @@ struct ServicePlanRoutes {
             devices.append(PlannerDevice(deviceID: id, access: device.access, lastVisit: lastRestock, slots: slots,
                                          usualIntervalDays: snap.model.serviceInterval(id)))
         }
-        let planner = ServicePlanner(visitCost: app.configuration.visitCost, maxIntervalDays: app.configuration.maxVisitIntervalDays,
+        var planner = ServicePlanner(visitCost: app.configuration.visitCost, maxIntervalDays: app.configuration.maxVisitIntervalDays,
                                      serviceLevel: app.configuration.serviceLevel)
+        planner.emptySlotHourCost = app.configuration.emptySlotHourCost
+        planner.expiryVisitUnits = app.configuration.expiryVisitUnits
         return planner.plan(devices, now: now, fromDay: fromDay, days: days)
     }
 

@@ -149,6 +149,42 @@ final class ServicePlanRoutesTests: XCTestCase {
         XCTAssertEqual((one.json["visits"] as? [Any])?.count, 1)
     }
 
+    func testThePlannersWeightsAreSettingsTheServerPassesOnAndEchoes() throws {
+        // The defaults, echoed.
+        let plain = try s.request("GET", "/api/service-plan?days=7", token: s.token(.manager))
+        XCTAssertEqual(plain.json["empty_slot_hour_cost"] as? Double, 0)
+        XCTAssertEqual(plain.json["expiry_visit_units"] as? Double, 0.5)
+        func plan(_ configure: @escaping (inout AppConfiguration) -> Void) throws -> (visits: [[String: Any]], reasons: Set<String>, body: APIResponse) {
+            let server = try AppTestServer(configure: configure)
+            defer { server.stop() }
+            let r = try server.request("GET", "/api/service-plan?days=7", token: server.token(.manager))
+            XCTAssertEqual(r.status, 200, r.text)
+            let visits = r.json["visits"] as? [[String: Any]] ?? []
+            return (visits, Set(visits.flatMap { $0["reasons"] as? [String] ?? [] }), r)
+        }
+        // A visit too dear to pay for itself: the fewest visits the longest interval and the expiries allow …
+        let dear = try plan { $0.visitCost = 1e6 }
+        XCTAssertTrue(dear.reasons.contains("expiry"), "\(dear.reasons)")
+        // … more when an empty slot-hour is priced above even that visit …
+        let priced = try plan { $0.visitCost = 1e6; $0.emptySlotHourCost = 1e9 }
+        XCTAssertGreaterThan(priced.visits.count, dear.visits.count)
+        XCTAssertEqual(priced.body.json["empty_slot_hour_cost"] as? Double, 1e9)
+        // … and no visit for expiry when it takes more units than any slot holds.
+        let patient = try plan { $0.visitCost = 1e6; $0.expiryVisitUnits = 1e9 }
+        XCTAssertFalse(patient.reasons.contains("expiry"), "\(patient.reasons)")
+        XCTAssertEqual(patient.body.json["expiry_visit_units"] as? Double, 1e9)
+    }
+
+    func testThePlannersSettingsAreReadFromTheEnvironmentAndBadOnesRefused() throws {
+        let c = try AppConfiguration.fromEnvironment(["PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2"])
+        XCTAssertEqual(c.emptySlotHourCost, 1.5)
+        XCTAssertEqual(c.expiryVisitUnits, 2)
+        for (key, value) in [("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "-1"), ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "nan"),
+                             ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots")] {
+            XCTAssertThrowsError(try AppConfiguration.fromEnvironment([key: value]), "\(key)=\(value)")
+        }
+    }
+
     func testDriversSeeTheirOwnDevicesAndBadQueriesAreRefused() throws {
         let driver = s.token(.driver, sub: "dee", devices: ["VM-002"])
         let plan = try s.request("GET", "/api/service-plan?days=7", token: driver)
