@@ -10,7 +10,7 @@ import PlanogramDomain
 /// forecast fitted before the period) whether to visit and what to load and pull. Both pull what is past
 /// its date when they visit. Reported: visits, stockout-hours (trading hours a slot stood empty), units
 /// spoiled (pulled for their date, sold past it — a machine does not check — or past it at the end) and
-/// units sold good.
+/// units sold good. With `expiredUnitsBlock` the machine locks units past their date instead.
 public struct PlanReplay {
     public struct Slot: Sendable {
         public let planner: PlannerSlot       // product, price, capacity, shelf life, the forecast's demand path
@@ -52,6 +52,11 @@ public struct PlanReplay {
     public let firstDay: Int64
     public let days: Int
     public let seed: UInt64
+    /// A machine that locks a unit past its date (fresh-food machines with telemetry): the unit in front
+    /// is not sold, and since it blocks the ones behind it the slot stands empty for customers from the
+    /// moment it expired until a visit pulls it; the arrivals meanwhile are lost. Off (the default): the
+    /// machine does not check, and a unit sold past its date counts as spoiled.
+    public var expiredUnitsBlock = false
 
     public init(planner: ServicePlanner, firstDay: Int64, days: Int, seed: UInt64 = 7) {
         self.planner = planner; self.firstDay = firstDay; self.days = days; self.seed = seed
@@ -102,6 +107,12 @@ public struct PlanReplay {
             out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= limit }.reduce(0) { $0 + $1.units }
             lots[i].removeAll { $0.loadedAt + life <= limit }
         }
+        // With locking, a slot whose front unit passed its date stands empty from that moment (counted even
+        // when no customer came to find it).
+        func blockedSince(_ i: Int, before limit: Int64) {
+            guard expiredUnitsBlock, emptySince[i] == nil, let life = expiry(i), let front = lots[i].first, front.loadedAt + life <= limit else { return }
+            emptySince[i] = max(front.loadedAt + life, start)
+        }
         for d in 0..<days {
             let day = firstDay + Int64(d)
             let visitAt = ServicePlanner.visitTime(day: day, access: device.access)
@@ -135,6 +146,11 @@ public struct PlanReplay {
                         let t = day * 86_400 + times[t0Index]
                         t0Index += 1
                         if lots[i].isEmpty { out.lostUnits += 1; continue }
+                        if expiredUnitsBlock, let life = expiry(i), lots[i][0].loadedAt + life <= t {
+                            out.lostUnits += 1
+                            if emptySince[i] == nil { emptySince[i] = lots[i][0].loadedAt + life }
+                            continue
+                        }
                         // A unit sold past its date is spoiled too (it should have been pulled).
                         if let life = expiry(i), lots[i][0].loadedAt + life <= t { out.spoiledUnits += 1 } else { out.unitsSold += 1 }
                         lots[i][0].units -= 1
@@ -144,9 +160,10 @@ public struct PlanReplay {
                 }
                 if let v = visit?[i] {
                     sell(until: visitAt)
+                    blockedSince(i, before: visitAt)
                     // The history's drivers pull what is past its date; the plan's pull what its pick list says
                     // (past its date, or expiring before the next visit and not expected to sell), oldest first.
-                    if v.pull < 0 { pullExpired(i, before: visitAt) } else if v.pull > 0 {
+                    if v.pull <= 0 { pullExpired(i, before: visitAt) } else {
                         let expiredBefore = out.spoiledUnits
                         pullExpired(i, before: visitAt)
                         var left = v.pull - (out.spoiledUnits - expiredBefore) // the pick counts the expired ones too
@@ -177,6 +194,7 @@ public struct PlanReplay {
         // The end: what stands empty is counted to the end, what is past its date is spoiled.
         let end = (firstDay + Int64(days)) * 86_400
         for i in device.slots.indices {
+            blockedSince(i, before: end)
             if let since = emptySince[i] { out.stockoutHours += Self.tradingHours(from: since, to: end) }
             if let life = expiry(i) { out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units } }
         }

@@ -1,4 +1,4 @@
-import Forecasting
+@testable import Forecasting
 import Foundation
 import PlanogramDomain
 import XCTest
@@ -139,6 +139,39 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertLessThan(history.stockoutHours, plan.stockoutHours)
         XCTAssertEqual(history.unitsSold + history.lostUnits, plan.unitsSold + plan.lostUnits, "the same demand for both")
         XCTAssertEqual(replay.run([device]).history, history, "deterministic")
+    }
+
+    func testALockedUnitPastItsDateEmptiesTheSlotUntilAVisitPullsIt() {
+        let first: Int64 = 20_000
+        // 20 sandwiches with a two-day life, loaded the evening before; about 4 asked for a day.
+        let slot = PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "S", price: 4, unitCost: 2, capacity: 20,
+                               caseSize: 5, shelfLifeDays: 2, demand: DemandPath(firstDay: first, ratePerDay: [4], size: .infinity), lots: [])
+        let loaded = first * 86_400 - 2 * 3_600
+        let device = PlanReplay.Device(deviceID: "D", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 4, count: 5))],
+                                       historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        let planner = ServicePlanner(visitCost: 1e9, maxIntervalDays: 60)
+        let open = PlanReplay(planner: planner, firstDay: first, days: 5)
+        var locked = open
+        locked.expiredUnitsBlock = true
+        let sold = open.run([device]).history, blocked = locked.run([device]).history
+        let expiry = loaded + 2 * 86_400, visit = ServicePlanner.visitTime(day: first + 4, access: nil)
+        // The same demand and the same sales before the date; the units not sold by then are spoiled either
+        // way (sold past it, or pulled at the visit), and the next lot does not reach its date in the period.
+        XCTAssertEqual(sold.unitsSold, blocked.unitsSold)
+        XCTAssertEqual(sold.spoiledUnits, blocked.spoiledUnits)
+        XCTAssertGreaterThan(blocked.spoiledUnits, 0)
+        // Locked: from the expiry to the visit the slot stands empty (those trading hours at least) and the
+        // arrivals meanwhile are lost.
+        XCTAssertGreaterThanOrEqual(blocked.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit) - 1e-9)
+        XCTAssertGreaterThan(blocked.lostUnits, sold.lostUnits)
+        // Not locked: the slot is not empty meanwhile, its units are sold past their date.
+        XCTAssertLessThan(sold.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit))
+        // A slot nobody asks at stands empty from its date too: locked, it has nothing to sell.
+        let quiet = PlanReplay.Device(deviceID: "Q", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 0, count: 5))],
+                                      historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        XCTAssertEqual(open.run([quiet]).history.stockoutHours, 0)
+        XCTAssertEqual(locked.run([quiet]).history.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit), accuracy: 1e-9)
+        XCTAssertEqual(locked.run([quiet]).history.spoiledUnits, 20)
     }
 
     /// Three slots of different depth, a device visited every third day for 12 days.
