@@ -14,8 +14,6 @@ import Insights
 /// generated seasons turn within a window the trend extrapolates). `includesTrend` puts the trend back,
 /// for that comparison.
 public struct RevenueCountTerms: Codable, Sendable, Equatable {
-    public static let version = "counts-intervals-1"
-
     public var size: Double
     public var visitIntervals: [String: [IntervalShare]]
     public var level: Double

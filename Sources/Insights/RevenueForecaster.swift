@@ -52,9 +52,8 @@ public struct RevenueForecaster: Sendable {
     /// Revenue lift per unit of neighbour lift above 1, capped at 3 (so at most +6 % with 0.02).
     public var adjacencyCoefficient = 0.02
     /// The count side of demand when known (SPEC §11's count model): the negative binomial size of a
-    /// slot's demand between visits (infinite: Poisson) and a multiplier of the demand model's rates.
+    /// slot's demand between visits (infinite: Poisson).
     public var countSize = Double.infinity
-    public var meanScale = 1.0
     /// Each device's trend (log units per day), applied from `trendOrigin` on and bounded to ×0.7…×1.4,
     /// as the count model's demand paths apply it. Empty: no trend.
     public var trendPerDay: [String: Double] = [:]
@@ -81,7 +80,7 @@ public struct RevenueForecaster: Sendable {
         let widths: (String) -> Int = { h.product($0)?.widthColumns ?? 1 }
         return plan.sortedFacings.compactMap { slot, f in
             guard let product = h.product(f.productID) else { return nil }
-            let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot) * meanScale
+            let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot)
             var adj = 1.0
             if let affinity {
                 let best = plan.neighbours(of: slot, in: cabinet, widths: widths).map { affinity.lift(f.productID, $0) }.max() ?? 1

@@ -110,7 +110,7 @@ enum LayoutProposal {
                 // A product the device has never sold: its venue-level demand (SPEC §13) at that position.
                 let base = venues.flatMap { v in v.carried(productID: p.id, deviceID: cabinet.deviceID) ? nil : v.rate(productID: p.id, deviceID: cabinet.deviceID)?.rate }
                     ?? models.model.baseRate(productID: p.id, deviceID: cabinet.deviceID)
-                let lambda = base * models.model.positionMultiplier(cabinet, slot) * f.meanScale
+                let lambda = base * models.model.positionMultiplier(cabinet, slot)
                 return unitValue * lambda * f.slotAvailability(deviceID: cabinet.deviceID, lambdaPerDay: lambda, capacity: capacity)
             }
         }
