@@ -205,6 +205,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
     @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
+    @Option(help: "With --plan: the service level a pick list loads shelf-stable slots to (PLANOGRAM_SERVICE_LEVEL).") var serviceLevel: Double = 0.95
     @Flag(help: "With --plan: machines lock units past their date (the slot stands empty for customers until a visit pulls them) instead of selling them as spoiled.") var lockedExpired = false
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest of the Part 1 forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model.") var part1 = false
@@ -234,7 +235,8 @@ struct Backtest: ParsableCommand {
             let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
                                              forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays)
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
-            var planner = ServicePlanner(visitCost: visitCost)
+            guard serviceLevel > 0.5, serviceLevel < 1 else { throw ValidationError("--service-level must be between 0.5 and 1") }
+            var planner = ServicePlanner(visitCost: visitCost, serviceLevel: serviceLevel)
             planner.lookAheadDays = lookAhead
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
             planner.emptySlotHourCost = emptySlotHourCost
