@@ -14,6 +14,9 @@ import Insights
 /// generated seasons turn within a window the trend extrapolates). `includesTrend` puts the trend back,
 /// for that comparison.
 public struct RevenueCountTerms: Codable, Sendable, Equatable {
+    /// The version of these terms, reported after the demand model's in a prediction's `model_version`.
+    public static let version = "nb-intervals-1"
+
     public var size: Double
     public var visitIntervals: [String: [IntervalShare]]
     public var level: Double
@@ -41,6 +44,7 @@ public struct RevenueCountTerms: Codable, Sendable, Equatable {
         f.trendOrigin = trendOrigin
         f.level = level
         f.weeklySD = weeklySD
+        f.version = DemandModel.version + "+" + Self.version
         return f
     }
 

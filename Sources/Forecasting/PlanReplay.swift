@@ -39,12 +39,14 @@ public struct PlanReplay {
         public var spoiledUnits = 0
         public var unitsSold = 0
         public var lostUnits = 0
+        /// The part of `stockoutHours` in slots of products with a shelf life.
+        public var perishableStockoutHours = 0.0
 
         public init() {}
 
         public mutating func add(_ o: Outcome) {
             visits += o.visits; stockoutHours += o.stockoutHours; spoiledUnits += o.spoiledUnits
-            unitsSold += o.unitsSold; lostUnits += o.lostUnits
+            unitsSold += o.unitsSold; lostUnits += o.lostUnits; perishableStockoutHours += o.perishableStockoutHours
         }
     }
 
@@ -101,6 +103,10 @@ public struct PlanReplay {
         var emptySince: [Int64?] = Array(repeating: nil, count: device.slots.count)
         var lastVisit = device.lastVisitBefore
         func expiry(_ i: Int) -> Int64? { device.slots[i].planner.shelfLifeDays.map { Int64($0) * 86_400 } }
+        func count(_ i: Int, _ hours: Double) {
+            out.stockoutHours += hours
+            if expiry(i) != nil { out.perishableStockoutHours += hours }
+        }
         // Units taken out for their date are spoiled, whether already past it or about to be.
         func pullExpired(_ i: Int, before limit: Int64) {
             guard let life = expiry(i) else { return }
@@ -180,7 +186,7 @@ public struct PlanReplay {
                     let room = max(0, slot.planner.capacity - have)
                     if min(load, room) > 0 { lots[i].append(SlotStock.Lot(loadedAt: visitAt, units: min(load, room))) }
                     if let since = emptySince[i], !lots[i].isEmpty {
-                        out.stockoutHours += Self.tradingHours(from: since, to: visitAt)
+                        count(i, Self.tradingHours(from: since, to: visitAt))
                         emptySince[i] = nil
                     }
                 }
@@ -195,7 +201,7 @@ public struct PlanReplay {
         let end = (firstDay + Int64(days)) * 86_400
         for i in device.slots.indices {
             blockedSince(i, before: end)
-            if let since = emptySince[i] { out.stockoutHours += Self.tradingHours(from: since, to: end) }
+            if let since = emptySince[i] { count(i, Self.tradingHours(from: since, to: end)) }
             if let life = expiry(i) { out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units } }
         }
         return out

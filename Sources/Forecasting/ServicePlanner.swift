@@ -97,6 +97,11 @@ public struct ServicePlanner: Sendable {
     /// (`expiry`); 0.5 (the default): one unit more likely than not. A higher figure lets a few expired
     /// units wait for the next visit the stock calls for (they are spoiled either way).
     public var expiryVisitUnits = 0.5
+    /// The level a pick list loads a perishable slot to (units that may pass their date before the visit
+    /// after next); nil (the default): the newsvendor's critical ratio, margin / price, between 0.5 and the
+    /// service level. A higher level trades spoiled units for fewer empty hours (`backtest --plan
+    /// --perishable-level`).
+    public var perishableServiceLevel: Double? = nil
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -232,7 +237,7 @@ public struct ServicePlanner: Sendable {
                 let perishable = expiry.map { $0 < afterNext } ?? false
                 let horizon = perishable ? (expiry ?? afterNext) : afterNext
                 let level = !perishable ? serviceLevel
-                    : min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
+                    : perishableServiceLevel ?? min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
                 // A shelf-stable slot is loaded so that it is still not empty at the visit after next with the
                 // service level: P(demand ≥ stock) ≤ 1 − level, one unit above the demand quantile (an empty
                 // slot is a stockout whether or not a customer finds it so, and it is what the forecast's

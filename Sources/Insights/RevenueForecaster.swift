@@ -67,6 +67,10 @@ public struct RevenueForecaster: Sendable {
     public var level: Double?
     public var weeklySD: Double?
 
+    /// What `predict/revenue` reports as `model_version` (and `ai_predictions` stores): the demand model's
+    /// version, with the version of the terms on top of it when a forecaster adds them.
+    public var version = DemandModel.version
+
     var effectiveLevel: Double { level ?? model.revenueLevel }
     var effectiveWeeklySD: Double { weeklySD ?? model.weeklyRelativeSD }
 
@@ -186,6 +190,6 @@ public struct RevenueForecaster: Sendable {
         let allSlots = Set(baseBySlot.keys).union(propBySlot.keys).sorted()
         return RevenuePrediction(forecastDays: forecastDays, baselineRevenue: baseline, predictedRevenue: predicted,
                                  liftPercentage: lift, confidenceInterval: interval, breakEvenDays: breakEven, touchedSlots: touched,
-                                 perSlot: allSlots.map { (baseBySlot[$0], propBySlot[$0]) }, modelVersion: DemandModel.version)
+                                 perSlot: allSlots.map { (baseBySlot[$0], propBySlot[$0]) }, modelVersion: version)
     }
 }

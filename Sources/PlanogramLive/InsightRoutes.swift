@@ -83,9 +83,9 @@ struct InsightRoutes {
                         INSERT INTO ai_predictions(device_id, cabinet_index, kind, request_hash, model_version, created_at, expires_at, payload)
                         VALUES (?, ?, 'revenue', ?, ?, ?, ?, ?)
                         ON CONFLICT(request_hash, model_version) DO UPDATE SET created_at = excluded.created_at, expires_at = excluded.expires_at, payload = excluded.payload
-                        """, [.text(cab.deviceID), .of(cab.index), .text(hash), .text(DemandModel.version), .int(now), .int(expires), .text(payload)])
+                        """, [.text(cab.deviceID), .of(cab.index), .text(hash), .text(prediction.modelVersion), .int(now), .int(expires), .text(payload)])
                     return try db.scalarInt("SELECT id FROM ai_predictions WHERE request_hash = ? AND model_version = ?",
-                                            [.text(hash), .text(DemandModel.version)]) ?? 0
+                                            [.text(hash), .text(prediction.modelVersion)]) ?? 0
                 }
                 out["prediction_id"] = id
                 out["expires_at"] = FieldParse.iso8601(expires)
@@ -100,7 +100,8 @@ struct InsightRoutes {
                 guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                     throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
                 }
-                return (200, InsightJSON.heatmap(HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan), plan: plan))
+                return (200, InsightJSON.heatmap(HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan), plan: plan,
+                                                 modelVersion: snap.forecaster.version))
             }
         }
     }

@@ -117,23 +117,36 @@ public final class InsightsEngine: @unchecked Sendable {
     @discardableResult
     public func rebuild() throws -> Snapshot {
         let started = Date()
+        // Each stage's seconds go into the log line, so the share of each model in the fit is known.
+        var stages: [(String, Double)] = []
+        var mark = started
+        func stage(_ name: String) { let now = Date(); stages.append((name, now.timeIntervalSince(mark))); mark = now }
         let fingerprint = try Self.historyFingerprint(store)
         let history = try Self.loadHistory(store)
+        stage("load_seconds")
         let model = DemandModel.fit(history)
+        stage("demand_model_seconds")
         let affinity = AffinityTable(history: history)
+        stage("affinity_seconds")
         let counts = DemandCounts.fit(model: model)
+        stage("count_model_seconds")
         let revenueTerms = RevenueCountTerms.fit(counts: counts, model: model)
+        stage("revenue_terms_seconds")
         let exposure = VenueDemand.exposure(history)
+        stage("venue_seconds")
         let snap = Self.snapshot(model, affinity, counts, revenueTerms, exposure, builtAt: Date())
         try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
                                                          fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure,
                                     revenueTerms: revenueTerms))
+        stage("persist_seconds")
         swap(snap, fingerprint: fingerprint)
         lock.lock(); let fitHandlers = onFit; lock.unlock()
         for h in fitHandlers { h() }
-        logger.info("insights fitted", metadata: ["model": "\(DemandModel.version)", "slot_series": "\(history.series.count)",
-                                                  "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
-                                                  "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+        var metadata: Logger.Metadata = ["model": "\(snap.forecaster.version)", "slot_series": "\(history.series.count)",
+                                         "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
+                                         "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]
+        for (name, seconds) in stages { metadata[name] = "\(String(format: "%.2f", seconds))" }
+        logger.info("insights fitted", metadata: metadata)
         return snap
     }
 

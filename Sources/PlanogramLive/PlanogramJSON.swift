@@ -94,8 +94,8 @@ enum InsightJSON {
          "model_version": p.modelVersion]
     }
 
-    static func heatmap(_ cells: [HeatCell], plan: Planogram) -> [String: Any] {
-        ["device_id": plan.deviceID, "cabinet_index": plan.cabinetIndex, "version": plan.version, "model_version": DemandModel.version,
+    static func heatmap(_ cells: [HeatCell], plan: Planogram, modelVersion: String) -> [String: Any] {
+        ["device_id": plan.deviceID, "cabinet_index": plan.cabinetIndex, "version": plan.version, "model_version": modelVersion,
          "cells": cells.map { ["slot": $0.slot.description, "value": $0.value, "revenue_per_day": round2($0.revenuePerDay),
                                "observations": Int($0.observations.rounded())] as [String: Any] }]
     }

@@ -206,6 +206,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
     @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
     @Option(help: "With --plan: the service level a pick list loads shelf-stable slots to (PLANOGRAM_SERVICE_LEVEL).") var serviceLevel: Double = 0.95
+    @Option(help: "With --plan: the level a pick list loads perishable slots to (default: the newsvendor's margin / price, at most the service level).") var perishableLevel: Double?
     @Flag(help: "With --plan: machines lock units past their date (the slot stands empty for customers until a visit pulls them) instead of selling them as spoiled.") var lockedExpired = false
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest of the Part 1 forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model.") var part1 = false
@@ -241,6 +242,10 @@ struct Backtest: ParsableCommand {
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
             planner.emptySlotHourCost = emptySlotHourCost
             planner.expiryVisitUnits = expiryVisitUnits
+            if let level = perishableLevel {
+                guard level >= 0.5, level < 1 else { throw ValidationError("--perishable-level must be between 0.5 and 1") }
+                planner.perishableServiceLevel = level
+            }
             var replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             replay.expiredUnitsBlock = lockedExpired
             let rows = replay.runByDevice(devices)
@@ -255,8 +260,10 @@ struct Backtest: ParsableCommand {
                 }
             }
             func pct(_ a: Double, _ b: Double) -> Double { b > 0 ? (a - b) / b * 100 : 0 }
-            print(String(format: "history: %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", h.visits, h.stockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
-            print(String(format: "plan:    %d visits, %.0f stockout-hours, %d units spoiled, %d sold, %d lost", p.visits, p.stockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
+            print(String(format: "history: %d visits, %.0f stockout-hours (%.0f in perishable slots), %d units spoiled, %d sold, %d lost",
+                         h.visits, h.stockoutHours, h.perishableStockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
+            print(String(format: "plan:    %d visits, %.0f stockout-hours (%.0f in perishable slots), %d units spoiled, %d sold, %d lost",
+                         p.visits, p.stockoutHours, p.perishableStockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
             print(String(format: "oracle:  %d visits, %.0f stockout-hours (%+.1f%% against history; no schedule within the history's visits leaves fewer than %.0f, %+.1f%%): the visit days chosen with every arrival known, each visit filling to capacity%@",
                          bound.visits, bound.stockoutHours, pct(bound.stockoutHours, h.stockoutHours), bound.lowerBound, pct(bound.lowerBound, h.stockoutHours),
                          lockedExpired ? " (dates ignored, so still a bound with locked units)" : ""))

@@ -71,6 +71,22 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertLessThanOrEqual(try load(shelfLife: 3), CountDistribution(mean: 2 * 3).quantile(0.95))
     }
 
+    func testAPerishableLevelLoadsASandwichToThatQuantileOfWhatSellsBeforeItsDate() throws {
+        let now = start * day + 7 * 3600
+        func load(_ level: Double?) throws -> Int {
+            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
+                                       slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: 3)], usualIntervalDays: 3)
+            var planner = ServicePlanner(visitCost: 25)
+            planner.perishableServiceLevel = level
+            return try XCTUnwrap(planner.plan([device], now: now, fromDay: start, days: 1).first?.picks.first).load
+        }
+        // Margin 60 % of the price: the newsvendor's level by default; a level set is that quantile of the
+        // demand until the date (three days), not of the longer horizon to the visit after next.
+        XCTAssertEqual(try load(nil), CountDistribution(mean: 2 * 3).quantile(0.6))
+        XCTAssertEqual(try load(0.95), CountDistribution(mean: 2 * 3).quantile(0.95))
+        XCTAssertGreaterThan(try load(0.95), try load(nil))
+    }
+
     func testALotThatSellsBeforeItExpiresCallsForNoExpiryVisit() throws {
         let now = start * day + 7 * 3600
         // Two sandwiches expiring this afternoon in a slot that sells ten a day: they will be gone by then.

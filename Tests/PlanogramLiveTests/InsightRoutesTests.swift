@@ -70,7 +70,12 @@ class InsightRoutesTests: XCTestCase {
                 "\($0.text(0)) \($0.text(1)) \($0.int(2))"
             }
         }
-        XCTAssertEqual(stored, ["revenue loglinear-ipf-1 1"])
+        // The version of the forecaster that made it: the demand model's, with the count model's terms on top
+        // (the revenue prediction rides on the count model), in the reply and in the stored row alike.
+        XCTAssertEqual(stored, ["revenue loglinear-ipf-1+nb-intervals-1 1"])
+        XCTAssertEqual(r.json["model_version"] as? String, "loglinear-ipf-1+nb-intervals-1")
+        let heat = try s.request("GET", "/api/planograms/VM-001/0/heatmap", token: s.token(.manager))
+        XCTAssertEqual(heat.json["model_version"] as? String, "loglinear-ipf-1+nb-intervals-1")
         // The same request again is the same stored prediction, not another row.
         let again = try s.request("POST", "/api/planograms/predict/revenue", token: s.token(.manager),
                                   json: ["device_id": "VM-001", "cabinet_index": 0, "proposed_planogram": current, "forecast_days": 14])
