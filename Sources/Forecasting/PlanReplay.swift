@@ -39,7 +39,9 @@ public struct PlanReplay {
         public var spoiledUnits = 0
         public var unitsSold = 0
         public var lostUnits = 0
-        /// The part of `stockoutHours` in slots of products with a shelf life.
+        /// The part of `stockoutHours` in slots of fresh products: a shelf life no longer than two of the
+        /// planner's longest intervals, so a unit may pass its date before the visit after next (sandwiches,
+        /// salads, dairy; not chips with months of it).
         public var perishableStockoutHours = 0.0
 
         public init() {}
@@ -105,7 +107,7 @@ public struct PlanReplay {
         func expiry(_ i: Int) -> Int64? { device.slots[i].planner.shelfLifeDays.map { Int64($0) * 86_400 } }
         func count(_ i: Int, _ hours: Double) {
             out.stockoutHours += hours
-            if expiry(i) != nil { out.perishableStockoutHours += hours }
+            if let life = device.slots[i].planner.shelfLifeDays, life <= 2 * planner.maxIntervalDays { out.perishableStockoutHours += hours }
         }
         // Units taken out for their date are spoiled, whether already past it or about to be.
         func pullExpired(_ i: Int, before limit: Int64) {

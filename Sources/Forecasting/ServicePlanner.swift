@@ -98,10 +98,12 @@ public struct ServicePlanner: Sendable {
     /// units wait for the next visit the stock calls for (they are spoiled either way).
     public var expiryVisitUnits = 0.5
     /// The level a pick list loads a perishable slot to (units that may pass their date before the visit
-    /// after next); nil (the default): the newsvendor's critical ratio, margin / price, between 0.5 and the
-    /// service level. A higher level trades spoiled units for fewer empty hours (`backtest --plan
-    /// --perishable-level`).
-    public var perishableServiceLevel: Double? = nil
+    /// after next): that quantile of what sells before the date. 0.5 (the default, the median): replayed on
+    /// both fleets against the newsvendor's critical ratio (margin / price, 0.5–0.65 there) it spoiled 3–7
+    /// points less at the same stockout-hours and sales (BENCHMARKS §8, 2026-12-03); a higher level trades
+    /// spoiled units for fewer empty hours (`backtest --plan --perishable-level`,
+    /// `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`).
+    public var perishableServiceLevel = 0.5
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -230,18 +232,17 @@ public struct ServicePlanner: Sendable {
                 }
                 let remaining = lots[i].reduce(0) { $0 + $1.units }
                 // A unit that may pass its date before the visit after next is perishable at this visit: it is
-                // loaded only for what sells before it expires, and since one left unsold is lost at its cost
-                // while one missing loses its margin, its level is the newsvendor's critical ratio (never above
-                // the service level). Chips with months to go are not: a unit left over sells next time.
+                // loaded only for what sells before it expires, to the perishable level (one left unsold is
+                // spoiled, one missing is a lost sale). Chips with months to go are not: a unit left over sells
+                // next time.
                 let expiry = slot.shelfLifeDays.map { at + Int64($0) * 86_400 }
                 let perishable = expiry.map { $0 < afterNext } ?? false
                 let horizon = perishable ? (expiry ?? afterNext) : afterNext
-                let level = !perishable ? serviceLevel
-                    : perishableServiceLevel ?? min(serviceLevel, max(0.5, (slot.price - slot.unitCost) / max(slot.price, 0.01)))
+                let level = perishable ? perishableServiceLevel : serviceLevel
                 // A shelf-stable slot is loaded so that it is still not empty at the visit after next with the
                 // service level: P(demand ≥ stock) ≤ 1 − level, one unit above the demand quantile (an empty
                 // slot is a stockout whether or not a customer finds it so, and it is what the forecast's
-                // stockout_probability counts). A perishable's level is the newsvendor's, on units.
+                // stockout_probability counts). A perishable is loaded to the quantile itself.
                 let quantile = slot.demand.distribution(from: at, to: horizon).quantile(level)
                 let need = perishable ? quantile : quantile + 1
                 let target = min(slot.capacity, max(need, 1))

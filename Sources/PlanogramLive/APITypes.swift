@@ -205,11 +205,12 @@ struct PickListsResponse: Encodable {
     let date: String
     let asOf: String
     let serviceLevel: Double
+    let perishableServiceLevel: Double
     let visits: [PickVisitBody]
     let totals: [PickTotalBody]
 
     enum CodingKeys: String, CodingKey {
-        case date, asOf = "as_of", serviceLevel = "service_level", visits, totals
+        case date, asOf = "as_of", serviceLevel = "service_level", perishableServiceLevel = "perishable_service_level", visits, totals
     }
 }
 

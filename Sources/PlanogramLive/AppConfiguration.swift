@@ -85,6 +85,9 @@ public struct AppConfiguration: Sendable {
     public var visitCost = 25.0
     public var maxVisitIntervalDays = 7
     public var serviceLevel = 0.95
+    /// The quantile of what sells before its date a pick list loads a perishable slot to
+    /// (`PLANOGRAM_PERISHABLE_SERVICE_LEVEL`, at least 0.5 and below 1; BENCHMARKS §8).
+    public var perishableServiceLevel = 0.5
     /// The planner's two optional weights (BENCHMARKS §8, both off by default): a price per expected empty
     /// slot-hour beside the margin lost (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`, at least 0), and how many units
     /// expected past their date by the next day call for a visit today (`PLANOGRAM_EXPIRY_VISIT_UNITS`,
@@ -197,6 +200,12 @@ public struct AppConfiguration: Sendable {
         if let raw = env["PLANOGRAM_SERVICE_LEVEL"] {
             guard let v = Double(raw), v > 0.5, v < 1 else { throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"") }
             c.serviceLevel = v
+        }
+        if let raw = env["PLANOGRAM_PERISHABLE_SERVICE_LEVEL"] {
+            guard let v = Double(raw), v >= 0.5, v < 1 else {
+                throw ConfigurationError("PLANOGRAM_PERISHABLE_SERVICE_LEVEL must be at least 0.5 and below 1, got \"\(raw)\"")
+            }
+            c.perishableServiceLevel = v
         }
         if let v = env["PLANOGRAM_OPLOG_SYNC"] {
             switch v.lowercased() {

@@ -8,7 +8,7 @@ import Store
 /// SPEC §11 for route managers and drivers: the service plan (`GET /api/service-plan`) and the day's pick
 /// lists (`GET /api/pick-lists`). Both are computed on request from the stock by lot, the count model and
 /// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`,
-/// `PLANOGRAM_EMPTY_SLOT_HOUR_COST`, `PLANOGRAM_EXPIRY_VISIT_UNITS`), on
+/// `PLANOGRAM_EMPTY_SLOT_HOUR_COST`, `PLANOGRAM_EXPIRY_VISIT_UNITS`, `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`), on
 /// the blocking pool. Days are UTC days (`PLANOGRAM_TIMEZONE` is not read yet).
 struct ServicePlanRoutes {
     let app: AppContext
@@ -50,6 +50,7 @@ struct ServicePlanRoutes {
                     let totals = PickTotals.byProduct(lines: stops.flatMap { s in s.pick.map { ($0.productID, $0.load) } }) { cat.products[$0]?.caseSize ?? 1 }
                         .map { PickTotalBody($0, products: cat.products) }
                     return (200, PickListsResponse(date: Self.dateText(date), asOf: day.plannedAt, serviceLevel: app.configuration.serviceLevel,
+                                                   perishableServiceLevel: app.configuration.perishableServiceLevel,
                                                    visits: stops.map { PickVisitBody(deviceID: $0.deviceID, at: $0.arrive, reasons: $0.reasons, lines: $0.pick) },
                                                    totals: totals))
                 }
@@ -70,7 +71,8 @@ struct ServicePlanRoutes {
                 }
                 let totalBodies = totals.map { PickTotalBody($0, products: cat.products) }
                 return (200, PickListsResponse(date: Self.dateText(date), asOf: FieldParse.iso8601(now),
-                                               serviceLevel: app.configuration.serviceLevel, visits: visits, totals: totalBodies))
+                                               serviceLevel: app.configuration.serviceLevel,
+                                               perishableServiceLevel: app.configuration.perishableServiceLevel, visits: visits, totals: totalBodies))
             }
         }
     }
@@ -108,6 +110,7 @@ struct ServicePlanRoutes {
                                      serviceLevel: app.configuration.serviceLevel)
         planner.emptySlotHourCost = app.configuration.emptySlotHourCost
         planner.expiryVisitUnits = app.configuration.expiryVisitUnits
+        planner.perishableServiceLevel = app.configuration.perishableServiceLevel
         return planner.plan(devices, now: now, fromDay: fromDay, days: days)
     }
 

@@ -206,7 +206,7 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
     @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
     @Option(help: "With --plan: the service level a pick list loads shelf-stable slots to (PLANOGRAM_SERVICE_LEVEL).") var serviceLevel: Double = 0.95
-    @Option(help: "With --plan: the level a pick list loads perishable slots to (default: the newsvendor's margin / price, at most the service level).") var perishableLevel: Double?
+    @Option(help: "With --plan: the quantile of what sells before its date a pick list loads perishable slots to (PLANOGRAM_PERISHABLE_SERVICE_LEVEL).") var perishableLevel: Double = 0.5
     @Flag(help: "With --plan: machines lock units past their date (the slot stands empty for customers until a visit pulls them) instead of selling them as spoiled.") var lockedExpired = false
     @Flag(help: "With --plan: give the planner the demand rates of the period itself (the truth of the replay) instead of a forecast fitted before it, to see what forecast error costs.") var trueRates = false
     @Flag(help: "Revenue backtest of the Part 1 forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model.") var part1 = false
@@ -242,10 +242,8 @@ struct Backtest: ParsableCommand {
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
             planner.emptySlotHourCost = emptySlotHourCost
             planner.expiryVisitUnits = expiryVisitUnits
-            if let level = perishableLevel {
-                guard level >= 0.5, level < 1 else { throw ValidationError("--perishable-level must be between 0.5 and 1") }
-                planner.perishableServiceLevel = level
-            }
+            guard perishableLevel >= 0.5, perishableLevel < 1 else { throw ValidationError("--perishable-level must be at least 0.5 and below 1") }
+            planner.perishableServiceLevel = perishableLevel
             var replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             replay.expiredUnitsBlock = lockedExpired
             let rows = replay.runByDevice(devices)

@@ -66,25 +66,26 @@ final class ServicePlannerTests: XCTestCase {
         }
         // Chips good for 270 days: a unit left over sells at the next visit, so nothing is lost by covering.
         XCTAssertEqual(try load(shelfLife: 270), try load(shelfLife: nil))
-        // A sandwich good for 3 days is loaded for what sells before it expires, at the newsvendor's level.
+        // A sandwich good for 3 days is loaded for what sells before it expires, at the perishable level.
         XCTAssertLessThan(try load(shelfLife: 3), try load(shelfLife: nil))
         XCTAssertLessThanOrEqual(try load(shelfLife: 3), CountDistribution(mean: 2 * 3).quantile(0.95))
     }
 
     func testAPerishableLevelLoadsASandwichToThatQuantileOfWhatSellsBeforeItsDate() throws {
         let now = start * day + 7 * 3600
-        func load(_ level: Double?) throws -> Int {
+        func load(_ level: Double) throws -> Int {
             let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
                                        slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: 3)], usualIntervalDays: 3)
             var planner = ServicePlanner(visitCost: 25)
             planner.perishableServiceLevel = level
             return try XCTUnwrap(planner.plan([device], now: now, fromDay: start, days: 1).first?.picks.first).load
         }
-        // Margin 60 % of the price: the newsvendor's level by default; a level set is that quantile of the
-        // demand until the date (three days), not of the longer horizon to the visit after next.
-        XCTAssertEqual(try load(nil), CountDistribution(mean: 2 * 3).quantile(0.6))
+        // The median by default; a level set is that quantile of the demand until the date (three days), not
+        // of the longer horizon to the visit after next.
+        XCTAssertEqual(ServicePlanner().perishableServiceLevel, 0.5)
+        XCTAssertEqual(try load(0.5), CountDistribution(mean: 2 * 3).quantile(0.5))
         XCTAssertEqual(try load(0.95), CountDistribution(mean: 2 * 3).quantile(0.95))
-        XCTAssertGreaterThan(try load(0.95), try load(nil))
+        XCTAssertGreaterThan(try load(0.95), try load(0.5))
     }
 
     func testALotThatSellsBeforeItExpiresCallsForNoExpiryVisit() throws {
@@ -188,6 +189,16 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertEqual(open.run([quiet]).history.stockoutHours, 0)
         XCTAssertEqual(locked.run([quiet]).history.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit), accuracy: 1e-9)
         XCTAssertEqual(locked.run([quiet]).history.spoiledUnits, 20)
+        // Those hours are a fresh product's (two days of life); a slot of the same product with months of
+        // life stands empty in the same replay as shelf-stable, not fresh.
+        XCTAssertEqual(blocked.perishableStockoutHours, blocked.stockoutHours)
+        let chips = PlannerSlot(key: slot.key, productID: "C", price: 4, unitCost: 2, capacity: 20, caseSize: 5,
+                                shelfLifeDays: 2 * planner.maxIntervalDays + 1, demand: DemandPath(firstDay: first, ratePerDay: [30], size: .infinity), lots: [])
+        let stable = PlanReplay.Device(deviceID: "C", access: nil, slots: [PlanReplay.Slot(planner: chips, trueRatePerDay: Array(repeating: 30, count: 5))],
+                                       historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        let stableRun = open.run([stable]).history
+        XCTAssertGreaterThan(stableRun.stockoutHours, 0, "30 a day empty 20 units before the visit")
+        XCTAssertEqual(stableRun.perishableStockoutHours, 0)
     }
 
     /// Three slots of different depth, a device visited every third day for 12 days.

@@ -1,3 +1,4 @@
+import FleetGenerator
 import Foundation
 import HTTPTestClient
 import PlanogramLive
@@ -173,14 +174,43 @@ final class ServicePlanRoutesTests: XCTestCase {
         let patient = try plan { $0.visitCost = 1e6; $0.expiryVisitUnits = 1e9 }
         XCTAssertFalse(patient.reasons.contains("expiry"), "\(patient.reasons)")
         XCTAssertEqual(patient.body.json["expiry_visit_units"] as? Double, 1e9)
+        // The perishable level reaches the pick lists: a metro fleet's sandwiches, salads and dairy (3–7 days)
+        // are loaded deeper at 0.95 than at the median, and the reply says which level it used.
+        let dir = NSTemporaryDirectory() + "perishable-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var model = FleetModel()
+        model.seed = 3
+        model.devices = 5
+        model.days = 28
+        model.metro = "Berlin"
+        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: dir + "/fleet.json"))
+        func pickUnits(_ configure: @escaping (inout AppConfiguration) -> Void) throws -> (units: Int, body: APIResponse) {
+            let server = try AppTestServer(fixtures: dir, configure: configure)
+            defer { server.stop() }
+            let plan = try server.request("GET", "/api/service-plan?days=7", token: server.token(.manager))
+            let date = try XCTUnwrap((plan.json["visits"] as? [[String: Any]])?.first?["date"] as? String)
+            let r = try server.request("GET", "/api/pick-lists?date=\(date)", token: server.token(.manager))
+            XCTAssertEqual(r.status, 200, r.text)
+            return ((r.json["totals"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["units"] as? Int ?? 0) }, r)
+        }
+        let median = try pickUnits { _ in }, deep = try pickUnits { $0.perishableServiceLevel = 0.95 }
+        XCTAssertEqual(median.body.json["perishable_service_level"] as? Double, 0.5)
+        XCTAssertEqual(deep.body.json["perishable_service_level"] as? Double, 0.95)
+        XCTAssertGreaterThan(deep.units, median.units)
     }
 
     func testThePlannersSettingsAreReadFromTheEnvironmentAndBadOnesRefused() throws {
-        let c = try AppConfiguration.fromEnvironment(["PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2"])
+        let c = try AppConfiguration.fromEnvironment(["PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2",
+                                                      "PLANOGRAM_PERISHABLE_SERVICE_LEVEL": "0.8"])
         XCTAssertEqual(c.emptySlotHourCost, 1.5)
         XCTAssertEqual(c.expiryVisitUnits, 2)
+        XCTAssertEqual(c.perishableServiceLevel, 0.8)
+        XCTAssertEqual(try AppConfiguration.fromEnvironment([:]).perishableServiceLevel, 0.5)
         for (key, value) in [("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "-1"), ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "nan"),
-                             ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots")] {
+                             ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots"),
+                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "0.4"), ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "1"),
+                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "nan")] {
             XCTAssertThrowsError(try AppConfiguration.fromEnvironment([key: value]), "\(key)=\(value)")
         }
     }
