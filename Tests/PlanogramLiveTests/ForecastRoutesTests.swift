@@ -1,4 +1,3 @@
-import FleetGenerator
 import Foundation
 import HTTPTestClient
 import PlanogramLive
@@ -176,15 +175,8 @@ final class ServicePlanRoutesTests: XCTestCase {
         XCTAssertEqual(patient.body.json["expiry_visit_units"] as? Double, 1e9)
         // The perishable level reaches the pick lists: a metro fleet's sandwiches, salads and dairy (3–7 days)
         // are loaded deeper at 0.95 than at the median, and the reply says which level it used.
-        let dir = NSTemporaryDirectory() + "perishable-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestFleet.metroRecipe(seed: 3, devices: 5, days: 28)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var model = FleetModel()
-        model.seed = 3
-        model.devices = 5
-        model.days = 28
-        model.metro = "Berlin"
-        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: dir + "/fleet.json"))
         func pickUnits(_ configure: @escaping (inout AppConfiguration) -> Void) throws -> (units: Int, body: APIResponse) {
             let server = try AppTestServer(fixtures: dir, configure: configure)
             defer { server.stop() }

@@ -1,19 +1,11 @@
-import FleetGenerator
 import Foundation
 import XCTest
 
 /// A fleet too large to ship is described by its generator's parameters and made on first start.
 final class GeneratedFleetTests: XCTestCase {
     func testAFleetRecipeIsGeneratedAndImportedOnFirstStart() throws {
-        let dir = NSTemporaryDirectory() + "recipe-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestFleet.metroRecipe(seed: 3, devices: 5, days: 21)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var model = FleetModel()
-        model.seed = 3
-        model.devices = 5
-        model.days = 21
-        model.metro = "Berlin"
-        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: dir + "/fleet.json"))
         let s = try AppTestServer(fixtures: dir)
         defer { s.stop() }
         let devices = try s.request("GET", "/api/devices", token: s.token(.admin)).json["devices"] as? [[String: Any]] ?? []

@@ -17,6 +17,20 @@ enum TestFleet {
         return dir
     }()
 
+    /// A new temporary directory holding only a metro fleet's recipe (`fleet.json`), which a server started
+    /// on it generates and imports on its first start. The caller removes it.
+    static func metroRecipe(seed: UInt64, devices: Int, days: Int) throws -> String {
+        let dir = NSTemporaryDirectory() + "recipe-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var model = FleetModel()
+        model.seed = seed
+        model.devices = devices
+        model.days = days
+        model.metro = "Berlin"
+        try JSONEncoder().encode(model).write(to: URL(fileURLWithPath: dir + "/fleet.json"))
+        return dir
+    }
+
     static func file(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
 }
 
