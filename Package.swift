@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CCbc", path: "Sources/CCbc", pkgConfig: "cbc", providers: [.apt(["coinor-libcbc-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Linux's epoll header (part of libc; nothing to link).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
 
         // Slot, cabinet, product, planogram and the hard rules. No I/O.
         .target(name: "PlanogramDomain"),
@@ -61,6 +63,7 @@ let package = Package(
 
         // The HTTP/1.1 + SSE engine on Dispatch sources. Knows nothing of planograms.
         .target(name: "EventLoopHTTP", dependencies: [
+            "CEpoll",
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
 

@@ -7,8 +7,9 @@ import Glibc
 /// One serial queue that owns a share of the server's sockets.
 ///
 /// A connection lives on one loop for its whole life, and everything that touches it runs on that
-/// loop's queue, so connection state needs no locks. The loop also runs a periodic sweep for
-/// timeouts and heartbeats, and lends every read a shared scratch buffer.
+/// loop's queue, so connection state needs no locks. The loop's `poller` tells its connections when
+/// their sockets are ready (one Dispatch read source on the loop's own epoll set). The loop also runs a
+/// periodic sweep for timeouts and heartbeats, and lends every read a shared scratch buffer.
 ///
 /// Confinement: the mutable stored properties are touched only on `queue`.
 public final class EventLoop: @unchecked Sendable {
@@ -23,6 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     var pendingBytesWritten = 0
     var requestCounters: [String: RequestMetrics] = [:]
     private var sweepTimer: DispatchSourceTimer?
+    /// Readiness of this loop's sockets (started by the server, stopped with the sweep).
+    let poller = SocketPoller()
 
     init(label: String) {
         id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -8,7 +8,7 @@ import Glibc
 ///
 /// Confinement: created, used and destroyed on its `loop`'s queue only. Other threads reach it through
 /// `Responder` and `EventStream`, which hop to the loop.
-final class HTTPConnection: @unchecked Sendable {
+final class HTTPConnection: PollTarget, @unchecked Sendable {
     enum Phase {
         /// Between requests, or reading a request head.
         case idle
@@ -30,13 +30,12 @@ final class HTTPConnection: @unchecked Sendable {
     let remoteAddress: String
 
     private(set) var phase: Phase = .idle
-    private var readSource: DispatchSourceRead?
-    /// Created on the first backlog and then suspended/resumed, never re-created: a fresh write source
-    /// on an fd whose previous one was just cancelled can miss its registration on Linux.
-    private var writeSource: DispatchSourceWrite?
+    /// Waiting for room in the send buffer (a backlog is queued).
     private var writeArmed = false
+    /// Reading is paused (backpressure, or a handler owns the request and more input waits).
     private var readPaused = false
-    private var pendingCancels = 0
+    /// What the loop's poller reports for this socket now.
+    private var registered: PollInterest = []
 
     private var inbound: [UInt8] = []
     private var inboundStart = 0
@@ -79,36 +78,31 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: Life cycle
 
     func start() {
+        guard loop.poller.add(fd, interest: [.read], target: self) else {
+            // The server is stopping (or epoll refused the socket): nothing was read, nothing is owed.
+            phase = .closed
+            _ = Glibc.close(fd)
+            server.connectionClosed()
+            return
+        }
+        registered = [.read]
         loop.connections[ObjectIdentifier(self)] = self
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
-        source.setEventHandler { [unowned self] in self.readable() }
-        source.setCancelHandler { [self] in self.sourceCancelled() }
-        readSource = source
-        pendingCancels += 1
-        source.resume()
     }
 
-    /// Closes now, dropping anything not yet written.
+    /// Closes now, dropping anything not yet written. The socket leaves the poller before it is closed,
+    /// so the next accept may reuse its number at once.
     func close(_ reason: String) {
         guard phase != .closed else { return }
         phase = .closed
         loop.connections[ObjectIdentifier(self)] = nil
-        if let s = readSource {
-            if readPaused { s.resume(); readPaused = false }
-            s.cancel()
-            readSource = nil
-        }
-        if let w = writeSource {
-            if !writeArmed { w.resume() }
-            w.cancel()
-            writeSource = nil
-            writeArmed = false
-        }
+        loop.poller.remove(fd)
+        registered = []
+        writeArmed = false
+        _ = Glibc.close(fd)
         outbound.removeAll()
         inbound = []
         inboundStart = 0 // the buffer and its read position are emptied together
         pendingBody = []
-        if pendingCancels == 0 { finalClose() }
         if let stream {
             server.metrics.sseSubscribers.decrement()
             stream.didClose()
@@ -116,13 +110,28 @@ final class HTTPConnection: @unchecked Sendable {
         server.connectionClosed()
     }
 
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        if pendingCancels == 0 && phase == .closed { finalClose() }
+    /// Tells the poller what this socket waits for: input unless paused or ended, room to write while a
+    /// backlog is queued.
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        var wanted: PollInterest = []
+        if !readPaused && !peerClosed { wanted.insert(.read) }
+        if writeArmed { wanted.insert(.write) }
+        guard wanted != registered else { return }
+        registered = wanted
+        loop.poller.update(fd, interest: wanted)
     }
 
-    private func finalClose() {
-        _ = Glibc.close(fd)
+    // MARK: PollTarget
+
+    func socketReadable() { readable() }
+
+    func socketWritable() { writable() }
+
+    /// A reset, or both directions shut (our half-close while lingering, then the client's): nothing
+    /// sent from now on can arrive, and what the client sent before a reset is discarded by the kernel.
+    func socketHungUp() {
+        close(phase == .lingering ? "lingering done" : "peer reset")
     }
 
     /// Closes once everything queued is written. With `linger`, the connection then half-closes and
@@ -142,7 +151,8 @@ final class HTTPConnection: @unchecked Sendable {
         inbound = []
         inboundStart = 0
         pendingBody = []
-        if readPaused, let s = readSource { s.resume(); readPaused = false }
+        readPaused = false // drain (and discard) what the client still sends
+        updateInterest()
     }
 
     // MARK: Reading
@@ -151,10 +161,9 @@ final class HTTPConnection: @unchecked Sendable {
         guard phase != .closed else { return }
         var total = 0
         var eof = false
-        var drained = false
         let scratch = loop.scratch
-        // Read until the socket says EAGAIN (a reset or EOF behind the data is seen now: the read source
-        // may not fire again for it), at most 4 buffers per turn for fairness; more is read next turn.
+        // Read until the socket says EAGAIN, at most 4 buffers per turn for fairness; the poller is
+        // level-triggered, so what is left is reported again next turn.
         for _ in 0..<4 {
             let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
@@ -167,19 +176,16 @@ final class HTTPConnection: @unchecked Sendable {
             } else {
                 let e = errno
                 if e == EINTR { continue }
-                if e == EAGAIN || e == EWOULDBLOCK { drained = true; break }
+                if e == EAGAIN || e == EWOULDBLOCK { break }
                 close("read error \(e)")
                 return
             }
         }
-        if !drained && !eof && total > 0 {
-            loop.queue.async { [weak self] in
-                guard let self, !self.readPaused else { return }
-                self.readable()
-            }
-        }
         if total > 0 { lastActivity = monotonicNanos() }
-        if eof { peerClosed = true } // responses from now on close the connection
+        if eof {
+            peerClosed = true // responses from now on close the connection
+            updateInterest() // nothing more to read: an ended input would be reported on every turn
+        }
         if phase == .lingering {
             if eof { close("lingering done") }
             return
@@ -203,15 +209,15 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func pauseReading() {
-        guard !readPaused, let s = readSource else { return }
-        s.suspend()
+        guard !readPaused else { return }
         readPaused = true
+        updateInterest()
     }
 
     private func resumeReading() {
-        guard readPaused, let s = readSource, !peerClosed else { return }
-        s.resume()
+        guard readPaused, !peerClosed else { return }
         readPaused = false
+        updateInterest()
     }
 
     // MARK: Parsing and dispatch
@@ -452,16 +458,7 @@ final class HTTPConnection: @unchecked Sendable {
     private func armWriteSource() {
         guard !writeArmed, phase != .closed else { return }
         writeArmed = true
-        if let source = writeSource {
-            source.resume()
-            return
-        }
-        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
-        source.setEventHandler { [unowned self] in self.writable() }
-        source.setCancelHandler { [self] in self.sourceCancelled() }
-        writeSource = source
-        pendingCancels += 1
-        source.resume()
+        updateInterest()
     }
 
     private func writable() {
@@ -476,9 +473,9 @@ final class HTTPConnection: @unchecked Sendable {
             return
         }
         if outbound.isEmpty {
-            if writeArmed, let w = writeSource {
-                w.suspend()
+            if writeArmed {
                 writeArmed = false
+                updateInterest()
             }
             if closeWhenFlushed { closeWhenFlushed = false; finishAfterFlush(); return }
         }

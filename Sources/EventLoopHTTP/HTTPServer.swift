@@ -10,7 +10,8 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 }
 
 /// The HTTP/1.1 server: a listening socket on a Dispatch read source, a fixed set of event loops that
-/// own the accepted connections (round-robin), limits, timeouts and a graceful drain.
+/// own the accepted connections (round-robin; each loop's `SocketPoller` reports their readiness),
+/// limits, timeouts and a graceful drain.
 ///
 /// Life cycle: `start()` → serving → `beginDrain()` (stop accepting, readiness off, idle connections
 /// closed, in-flight requests finish) → `finishShutdown(...)` (streams get a last frame and close; all
@@ -50,6 +51,12 @@ public final class HTTPServer: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         let (fd, port) = try Self.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let tick = min(1.0, max(0.05, min(configuration.requestReadTimeout, configuration.idleTimeout, configuration.heartbeatInterval) / 4))
+        do {
+            for loop in loops { try loop.poller.start(on: loop.queue) }
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
         for loop in loops {
             let heartbeat = heartbeatBytes
             let metrics = self.metrics
@@ -261,6 +268,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func stopLoops() {
-        for loop in loops { loop.queue.sync { loop.stopSweeping() } }
+        for loop in loops {
+            loop.queue.sync {
+                loop.stopSweeping()
+                loop.poller.stop()
+            }
+        }
     }
 }

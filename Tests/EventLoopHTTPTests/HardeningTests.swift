@@ -146,6 +146,75 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(eventually(timeout: 5) { server.server.connectionCount == 0 }, "every vanished client was cleaned up: \(server.server.connectionCount) left")
         assertAlive(server)
     }
+
+    /// Resets by the thousand, from several threads at once, while the server writes to those sockets and
+    /// accepts new ones on the numbers they free. Each reset is a hang-up (EPOLLHUP) on a socket the server
+    /// watches; libdispatch's own per-descriptor bookkeeping races with it on Linux (its manager thread
+    /// and the loop thread both touch the descriptor's record, swift-corelibs-libdispatch #833 and #949),
+    /// which once crashed the test process with "Source finalized twice". The loops keep their sockets in
+    /// an epoll set of their own (`SocketPoller`), so this must leave every other client served in full:
+    /// a subscriber that reads every frame, a keep-alive client answered each time, nothing left open.
+    func testThousandsOfResetsFromManyThreadsLeaveEveryOtherClientServedInFull() throws {
+        let big = [UInt8](repeating: 0x44, count: 256 << 10)
+        let server = try TestServer(extraRoutes: { router in
+            router.get("/big") { _, r in r.send(HTTPResponse(status: 200, body: big)) }
+        })
+        defer { server.stop() }
+        let subscriber = try server.client(timeout: 20)
+        subscriber.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try readStreamHead(subscriber)
+        XCTAssertEqual(try subscriber.readEvent().event, "hello")
+        XCTAssertTrue(eventually { server.broadcaster.subscriberCountForTests(server.server) == 1 })
+
+        let threads = 4, rounds = 250 // 1,000 clients, 3 kinds of reset; bounded by count and by the deadline
+        let deadline = Date().addingTimeInterval(60)
+        let finished = DispatchSemaphore(value: 0)
+        let resets = Counter()
+        for t in 0..<threads {
+            Thread.detachNewThread {
+                for round in 0..<rounds where Date() < deadline {
+                    guard let c = try? RawClient(port: server.port, timeout: 5, receiveBuffer: 4096) else { continue }
+                    switch (round + t) % 3 {
+                    case 0: // mid-response: a body far larger than the socket buffers, then a reset
+                        c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+                        _ = c.fill()
+                    case 1: // mid-stream: subscribed, while frames are being published
+                        c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+                        _ = c.fill()
+                    default: // mid-request: a head cut short
+                        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+                    }
+                    c.close() // SO_LINGER 0: a reset
+                    resets.add()
+                }
+                finished.signal()
+            }
+        }
+        // Meanwhile: frames to every subscriber, and a keep-alive client that must be answered every time.
+        let keepAlive = try server.client(timeout: 10)
+        var published = 0
+        var answered = 0
+        var running = threads
+        while running > 0 {
+            if finished.wait(timeout: .now()) == .success { running -= 1; continue }
+            published += 1
+            server.broadcaster.publish(SSEFrame(id: "s\(published)", event: "n", data: "frame \(published)"))
+            keepAlive.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            if (try? keepAlive.readResponse().text) == "hello" { answered += 1 } else { break }
+            usleep(1_000)
+        }
+        while running > 0 { _ = finished.wait(timeout: .now() + 10); running -= 1 }
+        XCTAssertEqual(resets.value, threads * rounds, "every client was made and reset within the deadline")
+        XCTAssertEqual(answered, published, "the keep-alive client was answered every time")
+        for i in 1...max(1, published) where published > 0 {
+            let e = try subscriber.readEvent()
+            XCTAssertEqual(e.id, "s\(i)", "the subscriber got every frame, in order")
+            if e.id != "s\(i)" { break }
+        }
+        XCTAssertTrue(eventually(timeout: 10) { server.server.connectionCount == 2 },
+                      "every reset connection was closed: \(server.server.connectionCount) open, 2 expected")
+        assertAlive(server)
+    }
 }
 
 /// Carries a non-Sendable value to a thread that owns it from then on.
