@@ -27,20 +27,48 @@ public enum HistoryReader {
     }
 
     /// Calls `body` for every sale and restock in time order (restocks first within a second).
+    ///
+    /// Both tables are stored in time order (their primary keys start with `ts`), so each is read in that
+    /// order for free and the two are merged here, a week at a time: the week's restocks are held, its
+    /// sales streamed past them. Sorting their union in the database instead took 6.4 of the metro
+    /// fleet's 13.9 s of history loading (BENCHMARKS §8).
     public static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
         try store.read { db in
+            let spans = try db.query("""
+                SELECT MIN(ts), MAX(ts) FROM services UNION ALL SELECT MIN(ts), MAX(ts) FROM sales
+                """, []) { $0.isNull(0) ? nil : ($0.int64(0), $0.int64(1)) }.compactMap { $0 }
+            guard let first = spans.map(\.0).min(), let last = spans.map(\.1).max() else { return }
             var slots: [String: SlotCode] = [:]
-            try db.forEachRow("""
-                SELECT ts, 0 AS kind, device_id, cabinet_index, slot, '' AS product_id, 0.0 AS price, NULL AS transaction_id, units_added FROM services
-                UNION ALL
-                SELECT ts, 1, device_id, cabinet_index, slot, product_id, price, transaction_id, 0 FROM sales
-                ORDER BY 1, 2
-                """, []) { st in
-                let slotText = st.text(4)
-                let slot: SlotCode
-                if let s = slots[slotText] { slot = s } else { guard let s = SlotCode(slotText) else { return }; slots[slotText] = s; slot = s }
-                body(Event(isSale: st.int(1) == 1, ts: st.int64(0), deviceID: st.text(2), cabinetIndex: st.int(3), slot: slot,
-                           productID: st.text(5), price: st.double(6), transactionID: st.optionalText(7), unitsAdded: st.int(8)))
+            func slot(_ text: String) -> SlotCode? {
+                if let s = slots[text] { return s }
+                guard let s = SlotCode(text) else { return nil }
+                slots[text] = s
+                return s
+            }
+            let week: Int64 = 7 * 86_400
+            var start = first
+            while start <= last {
+                let end = start + week
+                var restocks: [Event] = []
+                try db.forEachRow("""
+                    SELECT ts, device_id, cabinet_index, slot, units_added FROM services WHERE ts >= ? AND ts < ? ORDER BY ts
+                    """, [.int(start), .int(end)]) { st in
+                    guard let code = slot(st.text(3)) else { return }
+                    restocks.append(Event(isSale: false, ts: st.int64(0), deviceID: st.text(1), cabinetIndex: st.int(2), slot: code,
+                                          productID: "", price: 0, transactionID: nil, unitsAdded: st.int(4)))
+                }
+                var next = 0
+                try db.forEachRow("""
+                    SELECT ts, device_id, cabinet_index, slot, product_id, price, transaction_id FROM sales WHERE ts >= ? AND ts < ? ORDER BY ts
+                    """, [.int(start), .int(end)]) { st in
+                    let ts = st.int64(0)
+                    while next < restocks.count && restocks[next].ts <= ts { body(restocks[next]); next += 1 }
+                    guard let code = slot(st.text(3)) else { return }
+                    body(Event(isSale: true, ts: ts, deviceID: st.text(1), cabinetIndex: st.int(2), slot: code,
+                               productID: st.text(4), price: st.double(5), transactionID: st.optionalText(6), unitsAdded: 0))
+                }
+                while next < restocks.count { body(restocks[next]); next += 1 }
+                start = end
             }
         }
     }
