@@ -29,10 +29,16 @@ final class SocketPollerTests: XCTestCase {
         return (fds[0], fds[1])
     }
 
-    func testReadinessIsReportedEveryTurnUntilConsumedAndOnlyForWhatIsWatched() throws {
+    /// A poller running on a queue of its own (the test stops it).
+    private func startedPoller() throws -> (DispatchQueue, SocketPoller) {
         let queue = DispatchQueue(label: "poller.test")
         let poller = SocketPoller()
         try poller.start(on: queue)
+        return (queue, poller)
+    }
+
+    func testReadinessIsReportedEveryTurnUntilConsumedAndOnlyForWhatIsWatched() throws {
+        let (queue, poller) = try startedPoller()
         defer { queue.sync { poller.stop() } }
         let (a, peer) = socketPair()
         defer { close(a); close(peer) }
@@ -61,9 +67,7 @@ final class SocketPollerTests: XCTestCase {
     }
 
     func testAHangUpIsReportedWhateverTheInterest() throws {
-        let queue = DispatchQueue(label: "poller.test")
-        let poller = SocketPoller()
-        try poller.start(on: queue)
+        let (queue, poller) = try startedPoller()
         defer { queue.sync { poller.stop() } }
         let (a, peer) = socketPair()
         defer { close(a) }
@@ -76,9 +80,7 @@ final class SocketPollerTests: XCTestCase {
     }
 
     func testASocketRemovedInATurnHearsNothingMoreFromIt() throws {
-        let queue = DispatchQueue(label: "poller.test")
-        let poller = SocketPoller()
-        try poller.start(on: queue)
+        let (queue, poller) = try startedPoller()
         defer { queue.sync { poller.stop() } }
         let (a, peerA) = socketPair()
         let (b, peerB) = socketPair()
