@@ -122,11 +122,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         loop.poller.update(fd, interest: wanted)
     }
 
-    // MARK: PollTarget
-
-    func socketReadable() { readable() }
-
-    func socketWritable() { writable() }
+    // MARK: PollTarget (socketReadable and socketWritable are under Reading and Writing)
 
     /// A reset, or both directions shut (our half-close while lingering, then the client's): nothing
     /// sent from now on can arrive, and what the client sent before a reset is discarded by the kernel.
@@ -157,7 +153,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
 
     // MARK: Reading
 
-    private func readable() {
+    func socketReadable() {
         guard phase != .closed else { return }
         var total = 0
         var eof = false
@@ -461,7 +457,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         updateInterest()
     }
 
-    private func writable() {
+    func socketWritable() {
         guard phase != .closed else { return }
         let (written, error) = outbound.flush(fd: fd)
         if written > 0 {

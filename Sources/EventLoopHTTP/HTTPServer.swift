@@ -54,6 +54,7 @@ public final class HTTPServer: @unchecked Sendable {
         do {
             for loop in loops { try loop.poller.start(on: loop.queue) }
         } catch {
+            for loop in loops { loop.queue.sync { loop.poller.stop() } } // those already started (no socket yet)
             _ = Glibc.close(fd)
             throw error
         }

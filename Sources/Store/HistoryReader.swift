@@ -30,8 +30,8 @@ public enum HistoryReader {
     ///
     /// Both tables are stored in time order (their primary keys start with `ts`), so each is read in that
     /// order for free and the two are merged here, a week at a time: the week's restocks are held, its
-    /// sales streamed past them. Sorting their union in the database instead took 6.4 of the metro
-    /// fleet's 13.9 s of history loading (BENCHMARKS §8).
+    /// sales streamed past them. Sorting their union in the database instead cost about 3 s of the metro
+    /// fleet's history load (BENCHMARKS §8, "Loading the metro fleet's history").
     public static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
         try store.read { db in
             let spans = try db.query("""
