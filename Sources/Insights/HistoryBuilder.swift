@@ -3,13 +3,76 @@ import PlanogramDomain
 /// Turns the raw event streams (sales and restocks, in time order) into a `SalesHistory`, inferring
 /// stock per slot: a restock adds its units, a sale takes one; a slot is out of stock from the sale
 /// that empties it until the next restock. Stock is assumed full at the first planogram.
+///
+/// Every event is one lookup of its device by id and one of its slot by (device, cabinet, slot); what
+/// accumulates per day is kept in arrays indexed by day (`DayValues`), not in dictionaries. Events
+/// arrive in time order, so a slot's days nearly always grow at the end; an event out of order is still
+/// counted where it belongs. (The fleet-wide load of a year of the metro fleet spent most of its time
+/// in nested dictionary lookups per sale before; BENCHMARKS §8.)
 public final class HistoryBuilder {
     static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
+
+    /// Values per day from `first` on; days before or after the range extend it.
+    struct DayValues<V: AdditiveArithmetic> {
+        private(set) var first: Int32 = 0
+        private(set) var values: [V] = []
+
+        mutating func add(_ day: Int32, _ v: V) {
+            if values.isEmpty {
+                first = day
+                values = [v]
+                return
+            }
+            if day < first {
+                values.insert(contentsOf: repeatElement(.zero, count: Int(first) - Int(day)), at: 0)
+                first = day
+            }
+            let i = Int(day) - Int(first)
+            if i >= values.count { values.append(contentsOf: repeatElement(.zero, count: i - values.count + 1)) }
+            values[i] += v
+        }
+
+        func value(_ day: Int32) -> V {
+            let i = Int(day) - Int(first)
+            return i >= 0 && i < values.count ? values[i] : .zero
+        }
+    }
+
+    /// Units and revenue of a slot's day, side by side (one cache line touched per sale, not two).
+    struct Sold: AdditiveArithmetic {
+        var units: Float = 0
+        var revenue: Float = 0
+        static let zero = Sold()
+        static func + (a: Sold, b: Sold) -> Sold { Sold(units: a.units + b.units, revenue: a.revenue + b.revenue) }
+        static func - (a: Sold, b: Sold) -> Sold { Sold(units: a.units - b.units, revenue: a.revenue - b.revenue) }
+    }
 
     struct SlotState {
         var stock: Int
         var emptySince: Int64?   // time the slot ran empty, nil while stocked
-        var outSeconds: [Int32: Int64] = [:]
+        var outSeconds = DayValues<Int64>()
+        var sold = DayValues<Sold>()
+        init(stock: Int) { self.stock = stock }
+    }
+
+    /// A slot of a cabinet of a device (the device by its index in `deviceIDs`).
+    struct SlotRef: Hashable {
+        let device: Int32
+        let cabinet: Int
+        let slot: SlotCode
+    }
+
+    struct DeviceState {
+        var revenue = DayValues<Double>()
+        var units = DayValues<Double>()
+        /// Transactions by id: their number, the product of each one's first sale, and the products of
+        /// the later sales of those with more than one (most have one: no array per transaction).
+        var transactionNumber: [String: Int32] = [:]
+        var firstProduct: [Int32] = []
+        var moreProducts: [Int32: [Int32]] = [:]
+        var serviceDays: Set<Int32> = []
+        var sold = false
+        var serviced = false
     }
 
     let cabinets: [CabinetKey: Cabinet]
@@ -17,12 +80,11 @@ public final class HistoryBuilder {
     let products: [Product]
     let productIndex: [String: Int32]
     let planograms: [CabinetKey: [Planogram]]
-    private var states: [CabinetKey: [SlotCode: SlotState]] = [:]
-    private var units: [CabinetKey: [SlotCode: [Int32: (units: Float, revenue: Float)]]] = [:]
-    private var deviceDayRevenue: [String: [Int32: Double]] = [:]
-    private var deviceDayUnits: [String: [Int32: Double]] = [:]
-    private var transactions: [String: [Int32]] = [:]
-    private var serviceDays: [String: Set<Int32>] = [:]
+    private var deviceIndex: [String: Int32] = [:]
+    private var deviceIDs: [String] = []
+    private var deviceStates: [DeviceState] = []
+    private var slotIndex: [SlotRef: Int] = [:]
+    private var slotStates: [SlotState] = []
     private var firstDay = Int32.max, lastDay = Int32.min
 
     public init(catalog: [CabinetKey: Cabinet], devices: [String: Device], products: [Product], planograms: [CabinetKey: [Planogram]]) {
@@ -33,12 +95,31 @@ public final class HistoryBuilder {
         for (i, p) in products.enumerated() { idx[p.id] = Int32(i) }
         self.productIndex = idx
         self.planograms = planograms.mapValues { $0.sorted { $0.effectiveFrom < $1.effectiveFrom } }
-        for (key, versions) in self.planograms {
+        for (key, versions) in self.planograms.sorted(by: { $0.key < $1.key }) {
             guard let first = versions.first else { continue }
-            var m: [SlotCode: SlotState] = [:]
-            for (slot, f) in first.facings { m[slot] = SlotState(stock: f.capacity) }
-            states[key] = m
+            let d = device(key.deviceID)
+            for (slot, f) in first.facings.sorted(by: { $0.key < $1.key }) {
+                slotIndex[SlotRef(device: d, cabinet: key.index, slot: slot)] = slotStates.count
+                slotStates.append(SlotState(stock: f.capacity))
+            }
         }
+    }
+
+    private func device(_ id: String) -> Int32 {
+        if let d = deviceIndex[id] { return d }
+        let d = Int32(deviceIDs.count)
+        deviceIndex[id] = d
+        deviceIDs.append(id)
+        deviceStates.append(DeviceState())
+        return d
+    }
+
+    /// The slot's index in `slotStates`, created with `stock` units when the first planogram did not have it.
+    private func slot(_ ref: SlotRef, stock: Int) -> Int {
+        if let i = slotIndex[ref] { return i }
+        slotIndex[ref] = slotStates.count
+        slotStates.append(SlotState(stock: stock))
+        return slotStates.count - 1
     }
 
     private func touch(_ day: Int32) {
@@ -54,83 +135,111 @@ public final class HistoryBuilder {
             let day = dayOf(t)
             let dayStart = Int64(day) * 86400
             let lo = max(t, dayStart + tradingStart), hi = min(to, dayStart + tradingEnd)
-            if hi > lo { state.outSeconds[day, default: 0] += hi - lo }
+            if hi > lo { state.outSeconds.add(day, hi - lo) }
             t = dayStart + 86400
         }
     }
 
-    public func addService(ts: Int64, deviceID: String, cabinetIndex: Int, slot: SlotCode, units added: Int) {
-        let key = CabinetKey(deviceID, cabinetIndex)
-        touch(dayOf(ts))
-        serviceDays[deviceID, default: []].insert(dayOf(ts))
-        var s = states[key]?[slot] ?? SlotState(stock: 0)
-        if let since = s.emptySince { Self.addOut(&s, from: since, to: ts) }
-        s.emptySince = nil
-        s.stock += added
-        states[key, default: [:]][slot] = s
-    }
-
-    public func addSale(ts: Int64, deviceID: String, cabinetIndex: Int, slot: SlotCode, productID: String, price: Double,
-                        transactionID: String?) {
-        let key = CabinetKey(deviceID, cabinetIndex)
+    public func addService(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, units added: Int) {
+        let d = device(deviceID)
         let day = dayOf(ts)
         touch(day)
-        var s = states[key]?[slot] ?? SlotState(stock: 1)
-        if s.emptySince != nil {
+        deviceStates[Int(d)].serviceDays.insert(day)
+        deviceStates[Int(d)].serviced = true
+        let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 0)
+        if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: ts) }
+        slotStates[i].emptySince = nil
+        slotStates[i].stock += added
+    }
+
+    public func addSale(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, productID: String, price: Double,
+                        transactionID: String?) {
+        let d = device(deviceID)
+        let day = dayOf(ts)
+        touch(day)
+        let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
+        if slotStates[i].emptySince != nil {
             // A sale from a slot we thought empty: there was stock we did not see (a restock missing
             // from the data, or a count off). Trust the sale: the slot was not out of stock.
-            s.emptySince = nil
-            s.stock = 1
+            slotStates[i].emptySince = nil
+            slotStates[i].stock = 1
         }
-        s.stock = max(0, s.stock - 1)
-        if s.stock == 0 { s.emptySince = ts }
-        states[key, default: [:]][slot] = s
-        var u = units[key]?[slot]?[day] ?? (0, 0)
-        u.units += 1
-        u.revenue += Float(price)
-        units[key, default: [:]][slot, default: [:]][day] = u
-        deviceDayRevenue[deviceID, default: [:]][day, default: 0] += price
-        deviceDayUnits[deviceID, default: [:]][day, default: 0] += 1
+        slotStates[i].stock = max(0, slotStates[i].stock - 1)
+        if slotStates[i].stock == 0 { slotStates[i].emptySince = ts }
+        slotStates[i].sold.add(day, Sold(units: 1, revenue: Float(price)))
+        deviceStates[Int(d)].revenue.add(day, price)
+        deviceStates[Int(d)].units.add(day, 1)
+        deviceStates[Int(d)].sold = true
         if let t = transactionID, !t.isEmpty, let p = productIndex[productID] {
-            transactions[deviceID + "\u{1F}" + t, default: []].append(p)
+            if let n = deviceStates[Int(d)].transactionNumber[t] {
+                deviceStates[Int(d)].moreProducts[n, default: []].append(p)
+            } else {
+                deviceStates[Int(d)].transactionNumber[t] = Int32(deviceStates[Int(d)].firstProduct.count)
+                deviceStates[Int(d)].firstProduct.append(p)
+            }
         }
     }
 
     public func finish() -> SalesHistory {
         let endTs = Int64(lastDay + 1) * 86400
+        // A slot empty at the end is out of stock until then (on a copy: the builder may take more events).
+        var slotStates = self.slotStates
+        for i in slotStates.indices {
+            if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: endTs); slotStates[i].emptySince = nil }
+        }
         var series: [SalesHistory.SlotSeries] = []
         for key in planograms.keys.sorted() {
             guard let cab = cabinets[key], let versions = planograms[key] else { continue }
-            var st = states[key] ?? [:]
-            for slot in cab.allSlots {
-                if var s = st[slot], let since = s.emptySince { Self.addOut(&s, from: since, to: endTs); s.emptySince = nil; st[slot] = s }
-            }
+            let d = deviceIndex[key.deviceID]
             for slot in cab.allSlots {
                 var days: [SalesHistory.SlotDay] = []
                 guard firstDay <= lastDay else { continue }
+                let state = d.flatMap { slotIndex[SlotRef(device: $0, cabinet: key.index, slot: slot)] }.map { slotStates[$0] }
                 var vi = 0
                 for day in firstDay...lastDay {
                     let noon = Int64(day) * 86400 + 12 * 3600
                     while vi + 1 < versions.count && versions[vi + 1].effectiveFrom <= noon { vi += 1 }
                     guard versions[vi].effectiveFrom <= noon else { continue }
                     let facing = versions[vi].facings[slot]
-                    let u = units[key]?[slot]?[day] ?? (0, 0)
-                    if facing == nil && u.units == 0 { continue }
-                    let out = Float(st[slot]?.outSeconds[day] ?? 0) / Float(Self.tradingEnd - Self.tradingStart)
-                    days.append(.init(day: day, product: facing.flatMap { productIndex[$0.productID] } ?? -1, units: u.units,
-                                      revenue: u.revenue, inStock: max(0, 1 - out)))
+                    let sold = state?.sold.value(day) ?? .zero
+                    if facing == nil && sold.units == 0 { continue }
+                    let out = Float(state?.outSeconds.value(day) ?? 0) / Float(Self.tradingEnd - Self.tradingStart)
+                    days.append(.init(day: day, product: facing.flatMap { productIndex[$0.productID] } ?? -1, units: sold.units,
+                                      revenue: sold.revenue, inStock: max(0, 1 - out)))
                 }
                 if !days.isEmpty { series.append(.init(cabinet: key, slot: slot, days: days)) }
             }
         }
+        var deviceDayRevenue: [String: [Int32: Double]] = [:], deviceDayUnits: [String: [Int32: Double]] = [:]
+        var serviceDays: [String: Set<Int32>] = [:]
         var baskets: [[Int32]] = []
-        var withProduct: [Int32: Int] = [:]
-        for (_, items) in transactions {
-            let distinct = Array(Set(items)).sorted()
-            for p in distinct { withProduct[p, default: 0] += 1 }
-            if distinct.count >= 2 { baskets.append(distinct) }
+        var withProductCount = [Int](repeating: 0, count: products.count)
+        var transactionCount = 0
+        for (d, id) in deviceIDs.enumerated() {
+            let s = deviceStates[d]
+            if s.sold {
+                // The days with a sale (every sale counts a unit), as the models read them.
+                var revenue: [Int32: Double] = [:], units: [Int32: Double] = [:]
+                for (k, u) in s.units.values.enumerated() where u > 0 {
+                    let day = s.units.first + Int32(k)
+                    units[day] = u
+                    revenue[day] = s.revenue.value(day)
+                }
+                deviceDayRevenue[id] = revenue
+                deviceDayUnits[id] = units
+            }
+            if s.serviced { serviceDays[id] = s.serviceDays }
+            transactionCount += s.firstProduct.count
+            for (n, first) in s.firstProduct.enumerated() {
+                guard let more = s.moreProducts[Int32(n)] else { withProductCount[Int(first)] += 1; continue }
+                let distinct = Array(Set(more + [first])).sorted()
+                for p in distinct { withProductCount[Int(p)] += 1 }
+                if distinct.count >= 2 { baskets.append(distinct) }
+            }
         }
         baskets.sort { $0.lexicographicallyPrecedes($1) }
+        var withProduct: [Int32: Int] = [:]
+        for (p, n) in withProductCount.enumerated() where n > 0 { withProduct[Int32(p)] = n }
         var intervals: [String: Double] = [:]
         for (d, days) in serviceDays {
             let sorted = days.sorted()
@@ -138,8 +247,8 @@ public final class HistoryBuilder {
         }
         var h = SalesHistory(cabinets: cabinets, devices: devices, products: products, productIndex: productIndex, series: series,
                              deviceDayRevenue: deviceDayRevenue, deviceDayUnits: deviceDayUnits, baskets: baskets,
-                             transactionCount: transactions.count, transactionsWithProduct: withProduct, serviceIntervalDays: intervals, planograms: planograms,
-                             firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
+                             transactionCount: transactionCount, transactionsWithProduct: withProduct, serviceIntervalDays: intervals,
+                             planograms: planograms, firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
         h.serviceDays = serviceDays.mapValues { $0.sorted() }
         return h
     }
