@@ -43,12 +43,16 @@ public struct PlanReplay {
         /// planner's longest intervals, so a unit may pass its date before the visit after next (sandwiches,
         /// salads, dairy; not chips with months of it).
         public var perishableStockoutHours = 0.0
+        /// The plan's visits by their reasons (`PlannedVisit.reasons`, sorted and joined by "+"); empty for
+        /// the history, whose visits have none.
+        public var visitsByReason: [String: Int] = [:]
 
         public init() {}
 
         public mutating func add(_ o: Outcome) {
             visits += o.visits; stockoutHours += o.stockoutHours; spoiledUnits += o.spoiledUnits
             unitsSold += o.unitsSold; lostUnits += o.lostUnits; perishableStockoutHours += o.perishableStockoutHours
+            visitsByReason.merge(o.visitsByReason, uniquingKeysWith: +)
         }
     }
 
@@ -141,6 +145,7 @@ public struct PlanReplay {
                         m[i] = (pick?.load ?? 0, pick?.pull ?? 0)
                     }
                     visit = m
+                    out.visitsByReason[v.reasons.sorted().joined(separator: "+"), default: 0] += 1
                 }
             } else if device.historicalVisitDays.contains(day) {
                 visit = Dictionary(uniqueKeysWithValues: device.slots.indices.map { ($0, (load: -1, pull: -1)) })

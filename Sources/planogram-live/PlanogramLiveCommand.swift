@@ -262,6 +262,7 @@ struct Backtest: ParsableCommand {
                          h.visits, h.stockoutHours, h.perishableStockoutHours, h.spoiledUnits, h.unitsSold, h.lostUnits))
             print(String(format: "plan:    %d visits, %.0f stockout-hours (%.0f in perishable slots), %d units spoiled, %d sold, %d lost",
                          p.visits, p.stockoutHours, p.perishableStockoutHours, p.spoiledUnits, p.unitsSold, p.lostUnits))
+            print("plan's visits by reason: " + p.visitsByReason.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             print(String(format: "oracle:  %d visits, %.0f stockout-hours (%+.1f%% against history; no schedule within the history's visits leaves fewer than %.0f, %+.1f%%): the visit days chosen with every arrival known, each visit filling to capacity%@",
                          bound.visits, bound.stockoutHours, pct(bound.stockoutHours, h.stockoutHours), bound.lowerBound, pct(bound.lowerBound, h.stockoutHours),
                          lockedExpired ? " (dates ignored, so still a bound with locked units)" : ""))

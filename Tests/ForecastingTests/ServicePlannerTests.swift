@@ -156,6 +156,12 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertLessThan(history.stockoutHours, plan.stockoutHours)
         XCTAssertEqual(history.unitsSold + history.lostUnits, plan.unitsSold + plan.lostUnits, "the same demand for both")
         XCTAssertEqual(replay.run([device]).history, history, "deterministic")
+        XCTAssertEqual(history.visitsByReason, [:], "the history's visits have no reasons")
+        // A plan that visits when the slot runs low: its visits, each counted under its reasons.
+        let busy = PlanReplay(planner: ServicePlanner(visitCost: 1, maxIntervalDays: 60), firstDay: first, days: 14).run([device]).plan
+        XCTAssertGreaterThan(busy.visits, 3)
+        XCTAssertEqual(busy.visitsByReason.values.reduce(0, +), busy.visits)
+        XCTAssertEqual(busy.visitsByReason["stockout_risk"], busy.visits, "every one for the stockout risk")
     }
 
     func testALockedUnitPastItsDateEmptiesTheSlotUntilAVisitPullsIt() {
