@@ -119,6 +119,7 @@ public struct FleetGenerator {
         var servicesCSV = "timestamp,device_id,cabinet_index,slot,units_added\n"
         sales.write(Data("timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n".utf8))
         var txnCounter = 0
+        let priceText = products.map { money($0.price) } // formatted once, not per sale
         for day in 0..<model.days {
             let dayStart = (startDay + Int64(day)) * 86400
             let weekdayIndex = Int((startDay + Int64(day) + 3) % 7) // 1970-01-01 was a Thursday
@@ -179,7 +180,7 @@ public struct FleetGenerator {
                     if let last = lastSecond[key], ts <= last { ts = last + 1 }
                     lastSecond[key] = ts
                     let p = products[st.productIndex]
-                    daySales.append((ts, "\(FleetGenerator.iso(ts)),\(fleet[d].device.id),\(c),\(st.slot),\(p.id),\(money(p.price)),\(txn)\n"))
+                    daySales.append((ts, "\(FleetGenerator.iso(ts)),\(fleet[d].device.id),\(c),\(st.slot),\(p.id),\(priceText[st.productIndex]),\(txn)\n"))
                     return true
                 }
                 for a in arrivals {
@@ -341,7 +342,19 @@ public struct FleetGenerator {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        guard t >= 0, y <= 9999 else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+        }
+        // The same text as the format above, without Foundation's formatter (a call per sale row).
+        return String(unsafeUninitializedCapacity: 20) { b in
+            func put(_ v: Int, _ at: Int, _ width: Int) {
+                var v = v
+                for i in stride(from: at + width - 1, through: at, by: -1) { b[i] = UInt8(48 + v % 10); v /= 10 }
+            }
+            put(y, 0, 4); b[4] = 45; put(m, 5, 2); b[7] = 45; put(d, 8, 2); b[10] = 84
+            put(secs / 3600, 11, 2); b[13] = 58; put(secs / 60 % 60, 14, 2); b[16] = 58; put(secs % 60, 17, 2); b[19] = 90
+            return 20
+        }
     }
 }
 

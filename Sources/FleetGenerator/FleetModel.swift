@@ -95,7 +95,11 @@ enum CatalogueTemplate {
 
     /// Demand multiplier of a category at a venue.
     static func venueEffect(_ venue: VenueType, _ category: String) -> Double {
-        let table: [VenueType: [String: Double]] = [
+        venueEffects[venue]?[category] ?? 1.0
+    }
+
+    /// Built once: `demand` asks for it for every slot of every device every day.
+    private static let venueEffects: [VenueType: [String: Double]] = [
             .office: ["coffee": 1.6, "pastry": 1.3, "healthy": 1.2, "energy": 0.9],
             .hospital: ["sandwich": 1.5, "salad": 1.4, "coffee": 1.4, "water": 1.3, "candy": 0.8],
             .school: ["candy": 1.4, "chips": 1.4, "cookies": 1.3, "energy": 0.3, "coffee": 0.3, "water": 1.1],
@@ -105,9 +109,7 @@ enum CatalogueTemplate {
             .factory: ["sandwich": 1.4, "soda": 1.3, "energy": 1.3, "chips": 1.2],
             .hotel: ["water": 1.2, "nuts": 1.3, "candy": 1.1, "ice-cream": 1.4],
             .retail: ["soda": 1.2, "candy": 1.2],
-        ]
-        return table[venue]?[category] ?? 1.0
-    }
+    ]
 
     static func traffic(_ venue: VenueType) -> Double {
         switch venue {
