@@ -40,7 +40,15 @@ public struct CountDistribution: Sendable, Equatable {
     public func atLeast(_ k: Int) -> Double {
         guard k > 0 else { return 1 }
         if mean <= 1e-12 { return 0 }
-        let below = pmf(upTo: k - 1).reduce(0, +)
+        // The pmf's recurrence summed as it goes (no array: the count model's calibration asks this
+        // millions of times); the same terms added in the same order as `pmf(upTo:)` summed.
+        var p = size.isInfinite ? exp(-mean) : exp(size * log(size / (size + mean)))
+        var below = 0 + p
+        let q = size.isInfinite ? 0 : mean / (size + mean)
+        for x in 0..<(k - 1) {
+            if size.isInfinite { p *= mean / Double(x + 1) } else { p *= (Double(x) + size) / Double(x + 1) * q }
+            below += p
+        }
         return min(1, max(0, 1 - below))
     }
 
