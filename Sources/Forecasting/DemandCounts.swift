@@ -67,7 +67,9 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         // bounded to ±1 % a day.
         var trend: [String: Double] = [:]
         for (device, days) in h.deviceDayUnits {
-            let points = days.filter { $0.key >= end - 84 && $0.key < end }.map { (Double($0.key), log($0.value + 0.5)) }
+            // In day order: the sums below then come out the same to the last bit in every process (a
+            // dictionary's order changes with the process's hash seed).
+            let points = days.filter { $0.key >= end - 84 && $0.key < end }.sorted { $0.key < $1.key }.map { (Double($0.key), log($0.value + 0.5)) }
             guard points.count >= 21 else { continue }
             let n = Double(points.count)
             let mx = points.reduce(0) { $0 + $1.0 } / n, my = points.reduce(0) { $0 + $1.1 } / n

@@ -143,7 +143,8 @@ public struct RevenueForecaster: Sendable {
         let history = model.history
         let end = model.fittedBefore
         var errors: [Double] = []
-        for d in history.devices.keys {
+        // Devices in id order, so that the sums come out the same to the last bit in every process.
+        for d in history.devices.keys.sorted() {
             var start = end - 56
             while start + 7 <= end {
                 let pred = plain.deviceRevenue(deviceID: d, days: start..<(start + 7), overrides: [:])

@@ -24,6 +24,30 @@ final class RevenueCountTermsTests: XCTestCase {
         return (try InsightsEngine.loadHistory(store), { try? FileManager.default.removeItem(atPath: dir) })
     }
 
+    /// A fit is the same to the last bit whatever order the history's dictionaries iterate in (it changes
+    /// with each process's hash seed, and with a dictionary's capacity): the same days, inserted backwards
+    /// into dictionaries of another capacity, give the same trend per device.
+    func testTheFitDoesNotDependOnTheOrderItsDictionariesIterate() throws {
+        let (history, cleanup) = try loadedHistory()
+        defer { cleanup() }
+        var shuffled = history
+        var orderChanged = false
+        shuffled.deviceDayUnits = history.deviceDayUnits.mapValues { days in
+            var d: [Int32: Double] = [:]
+            d.reserveCapacity(days.count * 8 + 1_000)
+            for (k, v) in days.sorted(by: { $0.key > $1.key }) { d[k] = v }
+            if Array(d.keys) != Array(days.keys) { orderChanged = true }
+            return d
+        }
+        XCTAssertTrue(orderChanged, "the copy iterates in another order")
+        let a = DemandModel.fit(history), b = DemandModel.fit(shuffled)
+        let ca = DemandCounts.fit(model: a), cb = DemandCounts.fit(model: b)
+        XCTAssertFalse(ca.trendPerDay.isEmpty)
+        for (device, beta) in ca.trendPerDay {
+            XCTAssertEqual(beta.bitPattern, cb.trendPerDay[device]?.bitPattern, device)
+        }
+    }
+
     func testASlotsAvailabilityIsItsShareOfDemandServedOverTheDevicesRealIntervals() throws {
         let (history, cleanup) = try loadedHistory()
         defer { cleanup() }
