@@ -15,24 +15,29 @@ public struct CountDistribution: Sendable, Equatable {
 
     public var variance: Double { size.isInfinite ? mean : mean + mean * mean / size }
 
-    /// P(X = 0), P(X = 1), … up to `n` (inclusive), computed by the recurrence of the pmf.
-    func pmf(upTo n: Int) -> [Double] {
-        guard n >= 0 else { return [] }
-        var out = [Double](repeating: 0, count: n + 1)
-        if mean <= 1e-12 { out[0] = 1; return out }
-        var p: Double
-        if size.isInfinite {
-            p = exp(-mean)
-        } else {
-            p = exp(size * log(size / (size + mean)))
+    /// Calls `body` with P(X = 0), P(X = 1), … up to `n` (inclusive), in order, by the recurrence of the
+    /// pmf (no array: the count model's calibration sums it millions of times through `atLeast`).
+    @inline(__always) func forEachPMF(upTo n: Int, _ body: (Int, Double) -> Void) {
+        guard n >= 0 else { return }
+        if mean <= 1e-12 {
+            body(0, 1)
+            for x in stride(from: 1, through: n, by: 1) { body(x, 0) }
+            return
         }
-        out[0] = p
-        if n == 0 { return out }
+        var p = size.isInfinite ? exp(-mean) : exp(size * log(size / (size + mean)))
+        body(0, p)
         let q = size.isInfinite ? 0 : mean / (size + mean)
         for x in 0..<n {
             if size.isInfinite { p *= mean / Double(x + 1) } else { p *= (Double(x) + size) / Double(x + 1) * q }
-            out[x + 1] = p
+            body(x + 1, p)
         }
+    }
+
+    /// P(X = 0), P(X = 1), … up to `n` (inclusive).
+    func pmf(upTo n: Int) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(max(0, n + 1))
+        forEachPMF(upTo: n) { _, p in out.append(p) }
         return out
     }
 
@@ -40,15 +45,8 @@ public struct CountDistribution: Sendable, Equatable {
     public func atLeast(_ k: Int) -> Double {
         guard k > 0 else { return 1 }
         if mean <= 1e-12 { return 0 }
-        // The pmf's recurrence summed as it goes (no array: the count model's calibration asks this
-        // millions of times); the same terms added in the same order as `pmf(upTo:)` summed.
-        var p = size.isInfinite ? exp(-mean) : exp(size * log(size / (size + mean)))
-        var below = 0 + p
-        let q = size.isInfinite ? 0 : mean / (size + mean)
-        for x in 0..<(k - 1) {
-            if size.isInfinite { p *= mean / Double(x + 1) } else { p *= (Double(x) + size) / Double(x + 1) * q }
-            below += p
-        }
+        var below = 0.0
+        forEachPMF(upTo: k - 1) { _, p in below += p }
         return min(1, max(0, 1 - below))
     }
 

@@ -71,8 +71,6 @@ public final class HistoryBuilder {
         var firstProduct: [Int32] = []
         var moreProducts: [Int32: [Int32]] = [:]
         var serviceDays: Set<Int32> = []
-        var sold = false
-        var serviced = false
     }
 
     let cabinets: [CabinetKey: Cabinet]
@@ -145,7 +143,6 @@ public final class HistoryBuilder {
         let day = dayOf(ts)
         touch(day)
         deviceStates[Int(d)].serviceDays.insert(day)
-        deviceStates[Int(d)].serviced = true
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 0)
         if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: ts) }
         slotStates[i].emptySince = nil
@@ -169,7 +166,6 @@ public final class HistoryBuilder {
         slotStates[i].sold.add(day, Sold(units: 1, revenue: Float(price)))
         deviceStates[Int(d)].revenue.add(day, price)
         deviceStates[Int(d)].units.add(day, 1)
-        deviceStates[Int(d)].sold = true
         if let t = transactionID, !t.isEmpty, let p = productIndex[productID] {
             if let n = deviceStates[Int(d)].transactionNumber[t] {
                 deviceStates[Int(d)].moreProducts[n, default: []].append(p)
@@ -217,7 +213,7 @@ public final class HistoryBuilder {
         var transactionCount = 0
         for (d, id) in deviceIDs.enumerated() {
             let s = deviceStates[d]
-            if s.sold {
+            if !s.units.values.isEmpty {
                 // The days with a sale (every sale counts a unit), as the models read them.
                 var revenue: [Int32: Double] = [:], units: [Int32: Double] = [:]
                 for (k, u) in s.units.values.enumerated() where u > 0 {
@@ -228,7 +224,7 @@ public final class HistoryBuilder {
                 deviceDayRevenue[id] = revenue
                 deviceDayUnits[id] = units
             }
-            if s.serviced { serviceDays[id] = s.serviceDays }
+            if !s.serviceDays.isEmpty { serviceDays[id] = s.serviceDays }
             transactionCount += s.firstProduct.count
             for (n, first) in s.firstProduct.enumerated() {
                 guard let more = s.moreProducts[Int32(n)] else { withProductCount[Int(first)] += 1; continue }
