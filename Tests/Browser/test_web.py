@@ -479,6 +479,30 @@ class WebTests(unittest.TestCase):
         first = stops[0]
         device = first.get_attribute("data-device")
         self.assertIn("next", first.get_attribute("class"))
+        # The top bar fits the phone: only the views a driver may open, and no stream indicator on a page
+        # that holds no stream (it said "offline" to a driver whose phone was online).
+        nav = [a.text for a in d.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
+        self.assertEqual(nav, ["Editor", "Plan", "My day"])
+        self.assertFalse(d.find_element(By.ID, "conn").is_displayed())
+        # A device with two cabinets has an A1 in each: its lines stand under one heading per cabinet.
+        groups = d.execute_script("""
+            return [...document.querySelectorAll('#stops .stop')].map((s) => [...s.querySelectorAll('.picks > li')].map(
+              (li) => [li.classList.contains('cabinet-head') ? 'head' : 'pick', li.dataset.cabinet, li.textContent]));""")
+        split = 0
+        for items in groups:
+            cabinets = [c for kind, c, _ in items if kind == "pick"]
+            heads = [c for kind, c, _ in items if kind == "head"]
+            if len(set(cabinets)) > 1:
+                split += 1
+                self.assertEqual(heads, sorted(set(cabinets), key=int))
+                current = None
+                for kind, c, text in items:
+                    if kind == "head":
+                        current = c
+                        self.assertRegex(text, rf"^Cabinet {c} · (ambient|chilled|frozen)$")
+                    else:
+                        self.assertEqual(c, current, "a line under another cabinet's heading")
+        self.assertGreater(split, 0, "no stop of the day loads two cabinets: the fleet has three devices with two")
         lines = first.find_elements(By.CSS_SELECTOR, ".pick input")
         self.assertGreater(len(lines), 0)
         for box in lines:

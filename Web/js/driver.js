@@ -19,7 +19,11 @@ export async function mountDriver(root, params) {
   const picks = await api("GET", `/api/pick-lists?date=${encodeURIComponent(date)}` + (route ? `&vehicle_id=${encodeURIComponent(route.vehicle_id)}` : ""));
   const done = new Set(JSON.parse(sessionStorage.getItem(`planogram.done.${date}`) || "[]"));
   const save = () => sessionStorage.setItem(`planogram.done.${date}`, JSON.stringify([...done]));
+  // Names for the stops' headings, and each device's cabinets: a device with two cabinets has an A1 in
+  // each, so its pick list is split by cabinet, labelled as in the editor.
+  const devices = new Map((await api("GET", "/api/devices")).devices.map((d) => [d.device_id, d]));
   const names = new Map(route ? route.stops.map((s) => [s.device_id, s.name]) : []);
+  for (const [id, d] of devices) if (!names.has(id) && d.name) names.set(id, d.name);
   const mapBox = el("div", { id: "route-box", class: "route-box" });
 
   const picker = el("select", { id: "day", "aria-label": "Day" },
@@ -42,14 +46,21 @@ export async function mountDriver(root, params) {
 
   function stop(v, i, next) {
     const isDone = done.has(v.device_id);
-    const lines = v.lines.map((l) => {
+    const cabinets = (devices.get(v.device_id) || { cabinets: [] }).cabinets;
+    const split = new Set(v.lines.map((l) => l.cabinet_index)).size > 1 || cabinets.length > 1;
+    const ordered = [...v.lines].sort((a, b) => a.cabinet_index - b.cabinet_index); // stable: the server's slot order within a cabinet
+    const lines = ordered.flatMap((l, k) => {
       const box = el("input", { type: "checkbox", "aria-label": `${l.slot} ticked`, disabled: isDone ? "disabled" : undefined });
       if (isDone) box.checked = true;
-      return el("li", { class: "pick", dataset: { slot: l.slot, cabinet: String(l.cabinet_index) } },
+      const line = el("li", { class: "pick", dataset: { slot: l.slot, cabinet: String(l.cabinet_index) } },
         el("label", {}, box,
           el("b", {}, l.slot), " ", l.product_name,
           l.load > 0 ? el("span", { class: "load" }, ` load ${l.load}`) : null,
           l.pull > 0 ? el("span", { class: "pull" }, ` pull ${l.pull}`) : null));
+      if (!split || (k > 0 && ordered[k - 1].cabinet_index === l.cabinet_index)) return [line];
+      const c = cabinets.find((c) => c.cabinet_index === l.cabinet_index);
+      return [el("li", { class: "cabinet-head", dataset: { cabinet: String(l.cabinet_index) } },
+        `Cabinet ${l.cabinet_index}${c ? " · " + c.temperature : ""}`), line];
     });
     const button = el("button", { class: "primary", type: "button", disabled: isDone ? "disabled" : undefined }, isDone ? "Done" : "Visit done");
     button.addEventListener("click", async () => {

@@ -14,9 +14,12 @@ const conn = document.getElementById("conn");
 let unmount = () => {};
 
 const STATES = { idle: "offline", connecting: "connecting…", live: "live", reconnecting: "reconnecting…", closed: "offline" };
+// Shown by the views that hold a live stream (editor, watch, sessions); a view without one (the driver's
+// day, the plan, the fleet) has nothing to be offline from, so "idle" hides it.
 function setConnection(state) {
   conn.dataset.state = state;
   conn.textContent = STATES[state] || state;
+  conn.hidden = state === "idle";
 }
 
 function header() {
@@ -25,6 +28,9 @@ function header() {
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("signout").hidden = !signedIn;
   document.getElementById("who").textContent = signedIn && c ? `${c.name || c.sub} · ${c.role}` : "";
+  // Only the views the role may open (the server's roles per route, SPEC §9–§14); a driver's phone shows
+  // Editor (read-only), Plan and My day, which fit its top bar.
+  for (const a of document.querySelectorAll("#nav [data-roles]")) a.hidden = !(c && a.dataset.roles.split(" ").includes(c.role));
 }
 
 async function signInView(message) {

@@ -110,7 +110,7 @@ export async function mountPlan(root, params) {
 
   root.replaceChildren(el("section", { class: "planner" },
     el("h1", {}, "Service plan"),
-    el("p", { class: "muted" }, `from ${plan.from}, data as of ${plan.as_of.slice(0, 16).replace("T", " ")} UTC · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days)`),
+    el("p", { class: "muted" }, `from ${plan.from}, data as of ${plan.as_of.slice(0, 16).replace("T", " ")} UTC · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days); under them the revenue the visit is expected to save from empty slots · the units it loads`),
     el("div", { class: "scroll" }, table), detail,
     el("h2", {}, "Routes"), el("div", { class: "route-controls" }, routeDate, planButton, progress, progressText), routesBox));
   if (params.device) await showDevice(params.device);
