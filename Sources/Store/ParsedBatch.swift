@@ -609,20 +609,30 @@ struct ParsedBatch {
 
     func writeSales(_ connection: any SQLConnection, progress: ((ImportProgress) -> Void)?) throws -> Int {
         guard !sales.isEmpty else { return 0 }
-        let written: Int
+        var first = Int64.max, last = Int64.min
+        for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
+        let days = WrittenDailyTotals.day(first) ..< WrittenDailyTotals.day(last) + 1
         if let db = connection as? SQLiteDatabase {
-            written = try insertSales(db, progress: progress)
+            // No sale of these days on record yet (a first import, or the next weeks of an export): the totals
+            // of what this import writes are the days' totals, summed while writing. Otherwise the days it
+            // wrote to are recomputed, and none when it wrote nothing (the same files again).
+            let fresh = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM sales WHERE ts >= ? AND ts < ? LIMIT 1)",
+                                         [.int(days.lowerBound * 86_400), .int(days.upperBound * 86_400)]) == 0
+            var totals = WrittenDailyTotals()
+            let written = try insertSales(db, progress: progress, totals: &totals)
+            if fresh { try totals.replace(days, in: db, deviceNames: deviceNames) } else { try writeSalesDaily(db, days: totals.days) }
+            return written
         } else if let db = connection as? PostgresDatabase {
-            written = try copySales(db, progress: progress)
+            let written = try copySales(db, progress: progress)
+            try writeSalesDaily(db, days: Array(days)) // COPY does not say which rows went in
+            return written
         } else {
             throw SQLUsageError(message: "no bulk insert for \(connection.dialect)")
         }
-        try writeSalesDaily(connection)
-        return written
     }
 
     /// SQLite: one prepared INSERT OR IGNORE, values bound without copies (the import's hot path).
-    private func insertSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?) throws -> Int {
+    private func insertSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?, totals: inout WrittenDailyTotals) throws -> Int {
         let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         // C strings made once and bound without copies.
         let deviceC = deviceNames.map { strdup($0)! }, productC = productNames.map { strdup($0)! }
@@ -650,7 +660,10 @@ struct ParsedBatch {
                     st.bindStaticText(emptyC, at: 9)
                 }
                 try st.step()
-                written += db.changes
+                if db.changes > 0 {
+                    written += 1
+                    totals.add(ts: s.ts, device: s.device, price: s.price)
+                }
                 if i & 0xFFFF == 0xFFFF, let progress {
                     progress(ImportProgress(phase: "write", file: "sales.csv", rows: i + 1, bytesDone: i + 1, bytesTotal: sales.count))
                 }
@@ -659,19 +672,16 @@ struct ParsedBatch {
         return written
     }
 
-    /// The daily totals of the days this import touched, computed again from every sale of those days.
+    /// The daily totals of `days`, computed again from every sale of those days.
     /// One day at a time: each groups a day's few thousand sales by device, where one statement over the
     /// whole range sorted every sale of it by device and day (metro fleet, 2.0 M sales: 5.6 s, BENCHMARKS §4).
-    private func writeSalesDaily(_ db: any SQLConnection) throws {
-        var first = Int64.max, last = Int64.min
-        for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
-        let fromDay = first / 86_400, toDay = last / 86_400 + 1
-        try db.run("DELETE FROM sales_daily WHERE day >= ? AND day < ?", [.of(Int(fromDay)), .of(Int(toDay))])
-        for day in fromDay..<toDay {
+    private func writeSalesDaily(_ db: any SQLConnection, days: [Int64]) throws {
+        for day in days {
+            try db.run("DELETE FROM sales_daily WHERE day = ?", [.int(day)])
             try db.run("""
                 INSERT INTO sales_daily(device_id, day, revenue, units)
                 SELECT device_id, ?, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id
-                """, [.of(Int(day)), .of(Int(day * 86_400)), .of(Int((day + 1) * 86_400))])
+                """, [.int(day), .int(day * 86_400), .int((day + 1) * 86_400)])
         }
     }
 

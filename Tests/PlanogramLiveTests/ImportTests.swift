@@ -120,6 +120,59 @@ class ImportTests: XCTestCase {
         XCTAssertEqual(total, 11.0)
     }
 
+    /// The totals summed while writing (no sale of the import's days on record yet) and the ones recomputed
+    /// from the sales (days already on record) both equal SQL's own aggregate of the sales table: files out
+    /// of order, two devices, imports of later days and over days already imported, with sales already on
+    /// record among them (skipped, not counted twice).
+    func testDailyTotalsEqualTheSalesAfterFreshAndOverlappingImports() throws {
+        var random = SeededRandom(seed: 11)
+        var files = Self.good
+        files["devices.csv"]! += "\nD2,Gym,gym,52.6,13.5,combo"
+        files["cabinets.csv"]! += "\nD2,0,ambient,2,3,200;200"
+        files["planograms.csv"]! += "\nD2,0,2026-01-01T00:00:00Z,A1,P1,8\nD2,0,2026-01-01T00:00:00Z,B2,P1,8"
+        var keys = Set<String>()
+        func sales(days: ClosedRange<Int>, count: Int) -> [String] {
+            var lines: [String] = []
+            func two(_ v: some BinaryInteger) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            while lines.count < count {
+                let day = Int(random.next() % UInt64(days.count)) + days.lowerBound
+                let (h, m, s) = (random.next() % 24, random.next() % 60, random.next() % 60)
+                let (device, slot) = random.next() % 2 == 0 ? ("D1", "0,A1") : ("D2", random.next() % 2 == 0 ? "0,A1" : "0,B2")
+                let cents = 95 + Int(random.next() % 300)
+                let key = "2026-01-\(two(day))T\(two(h)):\(two(m)):\(two(s))Z,\(device),\(slot)"
+                guard keys.insert(key).inserted else { continue } // a file must not repeat a sale
+                lines.append("\(key),P1,\(cents / 100).\(two(cents % 100)),")
+            }
+            return lines
+        }
+        func csv(_ lines: [String]) -> String {
+            "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n" + lines.shuffled(using: &random).joined(separator: "\n")
+        }
+        func check(_ what: String) throws {
+            let (daily, fromSales) = try store.read { db in
+                (try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { ($0.text(0), $0.int(1), $0.double(2), $0.int(3)) },
+                 try db.query("SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales GROUP BY 1, 2 ORDER BY 1, 2") { ($0.text(0), $0.int(1), $0.double(2), $0.int(3)) })
+            }
+            XCTAssertEqual(daily.map { "\($0.0) \($0.1) \($0.3)" }, fromSales.map { "\($0.0) \($0.1) \($0.3)" }, what)
+            for (a, b) in zip(daily, fromSales) { XCTAssertEqual(a.2, b.2, accuracy: 1e-9, "\(what): \(a.0) day \(a.1)") }
+        }
+        let first = sales(days: 2...9, count: 3_000)
+        files["sales.csv"] = csv(first)
+        try write(files)
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        try check("first import")
+        try write(["sales.csv": csv(sales(days: 12...14, count: 1_000))]) // later days, none on record
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        try check("later days")
+        // Over days on record, a third of it sales already imported.
+        try write(["sales.csv": csv(sales(days: 8...13, count: 1_000) + first.filter { $0.hasPrefix("2026-01-09") || $0.hasPrefix("2026-01-08") })])
+        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        try check("overlapping days")
+        let (days, rows) = try store.read { (try $0.scalarInt("SELECT count(DISTINCT day) FROM sales_daily"), try $0.scalarInt("SELECT count(*) FROM sales")) }
+        XCTAssertEqual(days, 13) // 2…14 without the 10th and 11th
+        XCTAssertEqual(rows, 5_000) // every generated sale once
+    }
+
     func testImportingTheSameFilesTwiceChangesNothing() throws {
         try write(Self.good)
         _ = try Importer(store: store).importDirectory(dir + "/csv")
