@@ -112,9 +112,20 @@ public struct ServicePlanner: Sendable {
     /// Expected units (fractional) per lot during the simulation.
     struct Lot { var loadedAt: Int64; var units: Double }
 
-    static func visitTime(day: Int64, access: TimeWindow?) -> Int64 {
-        day * 86_400 + Int64((access?.from ?? 8 * 60) * 60)
+    /// The fleet's wall clock (`PLANOGRAM_TIMEZONE`): plan days are its local dates, access hours its
+    /// times of day. UTC by default, and in the replay, whose generated fleets keep UTC.
+    public var clock = FleetClock.utc
+
+    /// A visit's time on a local date: when the device's access window opens, else 08:00.
+    static func visitTime(day: Int64, access: TimeWindow?, clock: FleetClock = .utc) -> Int64 {
+        clock.instant(day: day, minute: access?.from ?? 8 * 60)
     }
+
+    func visitTime(day: Int64, access: TimeWindow?) -> Int64 { Self.visitTime(day: day, access: access, clock: clock) }
+
+    /// Seconds between two instants on the wall clock (an hour more or less than elapsed across a
+    /// daylight-saving change), so that "seven days after the last visit" falls on the same local day.
+    func wallSeconds(from a: Int64, to b: Int64) -> Int64 { (b + clock.offset(at: b)) - (a + clock.offset(at: a)) }
 
     /// E[(D − s)⁺]: units demanded beyond what `s` units can serve.
     static func unmet(_ d: CountDistribution, stock s: Double) -> Double {
@@ -132,21 +143,21 @@ public struct ServicePlanner: Sendable {
 
     func planDevice(_ device: PlannerDevice, now: Int64, fromDay: Int64, days: Int) -> [PlannedVisit] {
         var lots: [[Lot]] = device.slots.map { $0.lots.map { Lot(loadedAt: $0.loadedAt, units: Double($0.units)) } }
-        var clock = now
+        var simulatedTo = now
         var lastVisit = device.lastVisit
         // Expected cost of empty slots since the last visit (the plan's own simulation): the cycle's cost so far.
         var lostSinceVisit = 0.0
         var visits: [PlannedVisit] = []
         for d in 0..<max(days, 0) {
             let day = fromDay + Int64(d)
-            let at = max(Self.visitTime(day: day, access: device.access), now)
-            let tomorrow = Self.visitTime(day: day + 1, access: device.access)
+            let at = max(visitTime(day: day, access: device.access), now)
+            let tomorrow = visitTime(day: day + 1, access: device.access)
             // Expected sales from the last step until this visit time.
-            consume(&lots, device, from: clock, to: at)
-            clock = at
+            consume(&lots, device, from: simulatedTo, to: at)
+            simulatedTo = at
             var lostCost = 0.0, lostRevenue = 0.0
             // Today's visit time, then one per later day the visit rule looks at.
-            let times = (0...max(1, lookAheadDays)).map { j in j == 0 ? at : Self.visitTime(day: day + Int64(j), access: device.access) }
+            let times = (0...max(1, lookAheadDays)).map { j in j == 0 ? at : visitTime(day: day + Int64(j), access: device.access) }
             // Units expected to stand past their date before the visit time after each one (index j: waiting
             // until times[j] leaves them so before times[j + 1]).
             var expiringBy = [Double](repeating: 0, count: times.count)
@@ -192,13 +203,16 @@ public struct ServicePlanner: Sendable {
                 // A visit the schedule makes today only because the longest interval ends, or units expire, is
                 // that reason alone; one it makes sooner than a later expiry forces is for the stockout risk.
                 if lostCost > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
-                                                         daysSinceVisit: lastVisit.map { Double(at - $0) / 86_400 },
+                                                         daysSinceVisit: lastVisit.map { Double(wallSeconds(from: $0, to: at)) / 86_400 },
                                                          expiryDeadline: deadline == 0 ? nil : deadline) {
                     reasons.append("stockout_risk")
                 }
             } else if lostCost > 0.01 && lostCost >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
             if expiring >= expiryVisitUnits { reasons.append("expiry") }
-            if let last = lastVisit, at - last >= Int64(maxIntervalDays) * 86_400 { reasons.append("max_interval") }
+            // Measured on the wall clock, so that a daylight-saving change does not move the day it falls on.
+            if let last = lastVisit, wallSeconds(from: last, to: at) >= Int64(maxIntervalDays) * 86_400 {
+                reasons.append("max_interval")
+            }
             if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
             guard !reasons.isEmpty else { lostSinceVisit += lostCost; continue }
             // The visit: pull what is expired or expires before the next visit, load to the service level.

@@ -170,11 +170,13 @@ struct ServicePlanResponse: Encodable {
     let maxIntervalDays: Int
     let emptySlotHourCost: Double
     let expiryVisitUnits: Double
+    /// The fleet's time zone (`PLANOGRAM_TIMEZONE`): `from` and each visit's `date` are its local dates.
+    let timeZone: String
     let visits: [PlannedVisitBody]
 
     enum CodingKeys: String, CodingKey {
         case from, days, asOf = "as_of", visitCost = "visit_cost", maxIntervalDays = "max_interval_days",
-             emptySlotHourCost = "empty_slot_hour_cost", expiryVisitUnits = "expiry_visit_units", visits
+             emptySlotHourCost = "empty_slot_hour_cost", expiryVisitUnits = "expiry_visit_units", timeZone = "time_zone", visits
     }
 }
 
@@ -206,11 +208,14 @@ struct PickListsResponse: Encodable {
     let asOf: String
     let serviceLevel: Double
     let perishableServiceLevel: Double
+    /// The fleet's time zone: `date` is its local date (the instants stay UTC).
+    let timeZone: String
     let visits: [PickVisitBody]
     let totals: [PickTotalBody]
 
     enum CodingKeys: String, CodingKey {
-        case date, asOf = "as_of", serviceLevel = "service_level", perishableServiceLevel = "perishable_service_level", visits, totals
+        case date, asOf = "as_of", serviceLevel = "service_level", perishableServiceLevel = "perishable_service_level",
+             timeZone = "time_zone", visits, totals
     }
 }
 
@@ -298,10 +303,13 @@ struct DayRoutesBody: Codable {
     var valueUnassigned: Double
     var depots: [RouteDepotBody]
     var solver: RouteSolverRunBody
+    /// The fleet's time zone the day was planned on (`date` is its local date, shifts and access hours its
+    /// wall times); absent in plans stored before it was recorded, which were planned in UTC.
+    var timeZone: String?
 
     enum CodingKeys: String, CodingKey {
         case date, plannedAt = "planned_at", jobID = "job_id", routes, unassigned, cost, valueServed = "value_served",
-             valueUnassigned = "value_unassigned", depots, solver
+             valueUnassigned = "value_unassigned", depots, solver, timeZone = "time_zone"
     }
 }
 

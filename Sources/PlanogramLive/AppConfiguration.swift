@@ -2,6 +2,7 @@ import EventLoopHTTP
 import Cluster
 import Foundation
 import Store
+import PlanogramDomain
 import Reasoning
 
 /// The server's whole configuration: one struct with defaults, filled from the environment and then
@@ -103,6 +104,9 @@ public struct AppConfiguration: Sendable {
     public var loadSecondsPerUnit = 3.0
     /// The route solver's command line (`PLANOGRAM_VRP_SOLVER`); nil: the project's PyVRP adapter.
     public var routeSolverCommand: String?
+    /// The fleet's time zone (SPEC §10, `PLANOGRAM_TIMEZONE`, an IANA name; default UTC): the local dates
+    /// and times of day of access hours, depot hours, shifts, service plans, pick lists and routes.
+    public var clock = FleetClock.utc
 
     public init() {}
 
@@ -189,6 +193,12 @@ public struct AppConfiguration: Sendable {
         try double("PLANOGRAM_ROUTE_COST_PER_HOUR") { c.routeCostPerHour = $0 }
         try double("PLANOGRAM_LOAD_SECONDS_PER_UNIT") { c.loadSecondsPerUnit = $0 }
         if let v = env["PLANOGRAM_VRP_SOLVER"], !v.isEmpty { c.routeSolverCommand = v }
+        if let raw = env["PLANOGRAM_TIMEZONE"], !raw.isEmpty {
+            guard let clock = FleetClock(identifier: raw) else {
+                throw ConfigurationError("PLANOGRAM_TIMEZONE must be an IANA time zone such as Europe/Berlin or UTC, got \"\(raw)\"")
+            }
+            c.clock = clock
+        }
         if let raw = env["PLANOGRAM_EMPTY_SLOT_HOUR_COST"] {
             guard let v = Double(raw), v.isFinite, v >= 0 else { throw ConfigurationError("PLANOGRAM_EMPTY_SLOT_HOUR_COST must be a number of at least 0, got \"\(raw)\"") }
             c.emptySlotHourCost = v

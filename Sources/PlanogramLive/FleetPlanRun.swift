@@ -43,7 +43,7 @@ public enum FleetPlanRun {
         t = Date()
         let everyone = Principal(subject: "plan", name: "plan", role: .admin, expires: .max, devices: nil)
         let plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: everyone, deviceID: nil, now: now,
-                                              fromDay: ServicePlanRoutes.dayOf(now), days: days, stock: stock)
+                                              fromDay: ServicePlanRoutes.localDay(app, now), days: days, stock: stock)
         let firstDay = plan.first?.day
         let totals = PickTotals.byProduct(plan.filter { $0.day == firstDay }) { cat.products[$0]?.caseSize ?? 1 }
         report.planSeconds = Date().timeIntervalSince(t)

@@ -173,7 +173,7 @@ public final class PlanogramServer: @unchecked Sendable {
                                                          "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))"])
         }
         let port = try server.start()
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)"])
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)", "time_zone": "\(configuration.clock)"])
         return port
     }
 

@@ -44,7 +44,7 @@ public enum RouteHistory {
         // device-day → (first service time, units).
         var byDay: [Int64: [String: (at: Int64, units: Int)]] = [:]
         for (ts, device, units) in rows {
-            let day = ServicePlanRoutes.dayOf(ts)
+            let day = configuration.clock.day(of: ts)
             let old = byDay[day]?[device]
             byDay[day, default: [:]][device] = (min(old?.at ?? ts, ts), (old?.units ?? 0) + units)
         }
@@ -59,7 +59,7 @@ public enum RouteHistory {
                 return .init(deviceID: id, name: d.name, latitude: d.latitude, longitude: d.longitude, access: d.access,
                              serviceMinutes: d.serviceMinutes, load: v.units, value: 100_000, reasons: ["history"], pick: [])
             }
-            let built = RoutePlanning.build(candidates: candidates, depots: depots, vehicles: vehicles, travel: travel, configuration: configuration)
+            let built = RoutePlanning.build(date: day, candidates: candidates, depots: depots, vehicles: vehicles, travel: travel, configuration: configuration)
             let p = built.problem
             // The history's order: nearest depot, time order, equal runs per truck of the depot.
             func drive(_ depot: Int, _ route: [Int]) -> (seconds: Int, meters: Int) {

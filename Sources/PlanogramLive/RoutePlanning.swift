@@ -70,7 +70,7 @@ enum RoutePlanning {
         c.latitude.isFinite && c.longitude.isFinite && abs(c.latitude) <= 90 && abs(c.longitude) <= 180 && !(c.latitude == 0 && c.longitude == 0)
     }
 
-    static func build(candidates: [Candidate], depots: [Depot], vehicles: [Vehicle],
+    static func build(date: Int64, candidates: [Candidate], depots: [Depot], vehicles: [Vehicle],
                       travel: [String: [String: (seconds: Int, meters: Int)]], configuration c: AppConfiguration) -> Built {
         let depotIndex = Dictionary(uniqueKeysWithValues: depots.enumerated().map { ($1.id, $0) })
         // Places: the depots, then every candidate (one without coordinates gets a dummy place and is set aside).
@@ -89,15 +89,19 @@ enum RoutePlanning {
                 }
             }
         }
+        // Times in the problem are seconds from the date's local midnight; a window's wall times are read on
+        // the fleet's clock (on the days the clocks change, 07:00 is 6 or 8 hours after midnight).
+        let clock = c.clock
+        func wall(_ minute: Int) -> Int { clock.secondsIntoDay(day: date, minute: minute) }
         let visits = candidates.map { v in
             RoutingProblem.Visit(id: v.deviceID, load: v.load,
                                  service: v.serviceMinutes * 60 + Int((Double(v.load) * c.loadSecondsPerUnit).rounded(.up)),
-                                 windowStart: (v.access?.from ?? 0) * 60, windowEnd: (v.access?.until ?? 1_440) * 60, value: v.value)
+                                 windowStart: wall(v.access?.from ?? 0), windowEnd: wall(v.access?.until ?? 1_440), value: v.value)
         }
         let problem = RoutingProblem(
-            depots: depots.map { RoutingProblem.Depot(id: $0.id, opens: $0.hours.from * 60, closes: $0.hours.until * 60) },
+            depots: depots.map { RoutingProblem.Depot(id: $0.id, opens: wall($0.hours.from), closes: wall($0.hours.until)) },
             vehicles: vehicles.map { RoutingProblem.Vehicle(id: $0.id, depot: depotIndex[$0.depotID] ?? 0, capacity: $0.capacityUnits,
-                                                            shiftStart: $0.shift.from * 60, shiftEnd: $0.shift.until * 60) },
+                                                            shiftStart: wall($0.shift.from), shiftEnd: wall($0.shift.until)) },
             visits: visits, seconds: seconds, meters: meters, costPerKm: c.routeCostPerKm, costPerHour: c.routeCostPerHour)
         var setAside: [Int: SetAside] = [:]
         let most = vehicles.map(\.capacityUnits).max() ?? 0
@@ -122,7 +126,7 @@ enum RoutePlanning {
     }
 
     /// Solves a built day and writes its body (the job's result and what the store keeps).
-    static func solve(_ b: Built, date: Int64, jobID: String, solver: RouteSolver, timeLimit: Double, now: Int64,
+    static func solve(_ b: Built, date: Int64, clock: FleetClock, jobID: String, solver: RouteSolver, timeLimit: Double, now: Int64,
                       progress: (@Sendable (Double, Int) -> Void)?, cancelled: (@Sendable () -> Bool)?) throws -> DayRoutesBody {
         let p = b.problem
         let solution = try solver.solve(p, timeLimit: timeLimit, exclude: Set(b.setAside.keys), progress: progress, cancelled: cancelled)
@@ -130,7 +134,7 @@ enum RoutePlanning {
         guard violations.isEmpty else {
             throw RouteSolverError(description: "the route solver returned routes that break a rule: " + violations.prefix(3).joined(separator: "; "))
         }
-        let midnight = date * 86_400
+        let midnight = clock.midnight(date)
         func time(_ s: Int) -> String { FieldParse.iso8601(midnight + Int64(s)) }
         var served = Set<Int>(), routes: [PlannedRouteBody] = [], cost = 0.0
         for r in solution.routes.sorted(by: { p.vehicles[$0.vehicle].id < p.vehicles[$1.vehicle].id }) {
@@ -166,6 +170,7 @@ enum RoutePlanning {
             valueServed: InsightJSON.round2(valueServed), valueUnassigned: InsightJSON.round2(valueLeft),
             depots: b.depots.map { RouteDepotBody(depotID: $0.id, name: $0.name, latitude: $0.latitude, longitude: $0.longitude) },
             solver: RouteSolverRunBody(name: "pyvrp", seconds: (solution.seconds * 100).rounded() / 100, timeLimitSeconds: timeLimit,
-                                       feasible: solution.feasible))
+                                       feasible: solution.feasible),
+            timeZone: clock.identifier)
     }
 }

@@ -39,9 +39,9 @@ struct RouteRoutes {
                 }
                 let snap = try InsightRoutes.snapshot(insights)
                 let now = try ServicePlanRoutes.asOf(app)
-                let first = min(ServicePlanRoutes.dayOf(now), date)
+                let first = min(ServicePlanRoutes.localDay(app, now), date)
                 guard date - first <= 28 else {
-                    throw APIError.badRequest("date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.dayOf(now))))")
+                    throw APIError.badRequest("date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.localDay(app, now))))")
                 }
                 let deviceIDs = body.deviceIDs
                 guard let id = runner.submit(kind: "routes_plan", by: p.subject, { ctx in
@@ -59,14 +59,14 @@ struct RouteRoutes {
                                                 reasons: ["requested"], pick: []))
                     }
                     if ctx.isCancelled { throw JobFailure(message: "cancelled") }
-                    let built = RoutePlanning.build(candidates: candidates, depots: fleet.depots, vehicles: fleet.vehicles,
+                    let built = RoutePlanning.build(date: date, candidates: candidates, depots: fleet.depots, vehicles: fleet.vehicles,
                                                     travel: try app.store.travelMatrix(), configuration: app.configuration)
                     let routable = candidates.count - built.setAside.count
                     ctx.progress(0.1, "solving \(routable) visits with \(fleet.vehicles.count) trucks (\(Int(limit)) s)")
                     let result: DayRoutesBody
                     do {
                         result = try RoutePlanning.solve(
-                            built, date: date, jobID: ctx.id, solver: solver, timeLimit: limit, now: Int64(Date().timeIntervalSince1970),
+                            built, date: date, clock: app.configuration.clock, jobID: ctx.id, solver: solver, timeLimit: limit, now: Int64(Date().timeIntervalSince1970),
                             progress: { f, best in
                                 ctx.progress(0.1 + 0.85 * f, String(format: "best so far: routes' cost plus value left out %.2f", Double(best) / 1000))
                             },

@@ -9,7 +9,8 @@ import Store
 /// lists (`GET /api/pick-lists`). Both are computed on request from the stock by lot, the count model and
 /// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`,
 /// `PLANOGRAM_EMPTY_SLOT_HOUR_COST`, `PLANOGRAM_EXPIRY_VISIT_UNITS`, `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`), on
-/// the blocking pool. Days are UTC days (`PLANOGRAM_TIMEZONE` is not read yet).
+/// the blocking pool. Dates are local dates of the fleet's clock (`PLANOGRAM_TIMEZONE`, `FleetClock`), and
+/// a visit's time is the device's access window opening (08:00 without one) on that clock.
 struct ServicePlanRoutes {
     let app: AppContext
     let insights: InsightsEngine
@@ -23,13 +24,14 @@ struct ServicePlanRoutes {
                 let days = try Self.days(req.queryValue("days"))
                 let snap = try InsightRoutes.snapshot(insights)
                 let now = try Self.asOf(app)
-                let from = try Self.day(req.queryValue("from"), name: "from") ?? Self.dayOf(now)
+                let from = try Self.day(req.queryValue("from"), name: "from") ?? Self.localDay(app, now)
                 let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now, fromDay: from, days: days)
                 return (200, ServicePlanResponse(from: Self.dateText(from), days: days, asOf: FieldParse.iso8601(now),
                                                  visitCost: app.configuration.visitCost,
                                                  maxIntervalDays: app.configuration.maxVisitIntervalDays,
                                                  emptySlotHourCost: app.configuration.emptySlotHourCost,
                                                  expiryVisitUnits: app.configuration.expiryVisitUnits,
+                                                 timeZone: app.configuration.clock.identifier,
                                                  visits: plan.map(PlannedVisitBody.init)))
             }
         }
@@ -51,6 +53,7 @@ struct ServicePlanRoutes {
                         .map { PickTotalBody($0, products: cat.products) }
                     return (200, PickListsResponse(date: Self.dateText(date), asOf: day.plannedAt, serviceLevel: app.configuration.serviceLevel,
                                                    perishableServiceLevel: app.configuration.perishableServiceLevel,
+                                                   timeZone: day.timeZone ?? "UTC",
                                                    visits: stops.map { PickVisitBody(deviceID: $0.deviceID, at: $0.arrive, reasons: $0.reasons, lines: $0.pick) },
                                                    totals: totals))
                 }
@@ -60,8 +63,8 @@ struct ServicePlanRoutes {
                 }
                 let snap = try InsightRoutes.snapshot(insights)
                 let now = try Self.asOf(app)
-                let first = min(Self.dayOf(now), date)
-                guard date - first <= 28 else { throw APIError.badRequest("date must be within 28 days of the data (\(Self.dateText(Self.dayOf(now))))") }
+                let first = min(Self.localDay(app, now), date)
+                guard date - first <= 28 else { throw APIError.badRequest("date must be within 28 days of the data (\(Self.dateText(Self.localDay(app, now))))") }
                 let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: device, now: now, fromDay: first, days: Int(date - first) + 1)
                     .filter { $0.day == date }
                 let totals = PickTotals.byProduct(plan) { cat.products[$0]?.caseSize ?? 1 }
@@ -72,7 +75,8 @@ struct ServicePlanRoutes {
                 let totalBodies = totals.map { PickTotalBody($0, products: cat.products) }
                 return (200, PickListsResponse(date: Self.dateText(date), asOf: FieldParse.iso8601(now),
                                                serviceLevel: app.configuration.serviceLevel,
-                                               perishableServiceLevel: app.configuration.perishableServiceLevel, visits: visits, totals: totalBodies))
+                                               perishableServiceLevel: app.configuration.perishableServiceLevel,
+                                               timeZone: app.configuration.clock.identifier, visits: visits, totals: totalBodies))
             }
         }
     }
@@ -111,6 +115,7 @@ struct ServicePlanRoutes {
         planner.emptySlotHourCost = app.configuration.emptySlotHourCost
         planner.expiryVisitUnits = app.configuration.expiryVisitUnits
         planner.perishableServiceLevel = app.configuration.perishableServiceLevel
+        planner.clock = app.configuration.clock
         return planner.plan(devices, now: now, fromDay: fromDay, days: days)
     }
 
@@ -121,7 +126,11 @@ struct ServicePlanRoutes {
         return min(wall, newest.map { $0 + 1 } ?? wall)
     }
 
+    /// The UTC day of an instant: the days of the sales history's aggregates (`sales_daily`, KPIs, experiments).
     static func dayOf(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400 : (t - 86_399) / 86_400 }
+
+    /// The fleet's local date of an instant: the days of service plans, pick lists and routes.
+    static func localDay(_ app: AppContext, _ t: Int64) -> Int64 { app.configuration.clock.day(of: t) }
 
     static func dateText(_ day: Int64) -> String { String(FieldParse.iso8601(day * 86_400).prefix(10)) }
 

@@ -127,6 +127,35 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(plan.first?.reasons, ["max_interval"])
     }
 
+    /// On the fleet's clock (`PLANOGRAM_TIMEZONE`): plan days are local dates, a visit is at the access
+    /// window's local opening, and "seven days after the last visit" is the same local day across the
+    /// spring change, when seven days of wall clock are an hour shorter.
+    func testOnBerlinsClockVisitsAreAtLocalTimesAndTheLongestIntervalSurvivesTheChangeOfClock() throws {
+        let berlin = try XCTUnwrap(FleetClock(identifier: "Europe/Berlin"))
+        let march25 = FleetClockTests.day(2026, 3, 25), april1 = FleetClockTests.day(2026, 4, 1)
+        let lastVisit = berlin.instant(day: march25, minute: 8 * 60)              // 07:00Z, UTC+1
+        XCTAssertEqual(lastVisit, march25 * day + 7 * 3600)
+        let now = berlin.instant(day: march25 + 3, minute: 6 * 60)
+        func quiet() -> PlannerDevice {
+            PlannerDevice(deviceID: "D", access: TimeWindow(from: 8 * 60, until: 18 * 60), lastVisit: lastVisit,
+                          slots: [PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "P", price: 2, unitCost: 0.8,
+                                              capacity: 20, caseSize: 12, shelfLifeDays: nil,
+                                              demand: DemandPath(firstDay: march25, ratePerDay: [0.5], size: .infinity),
+                                              lots: [(loadedAt: lastVisit, units: 18)])])
+        }
+        var planner = ServicePlanner(visitCost: 25, maxIntervalDays: 7)
+        planner.clock = berlin
+        let plan = planner.plan([quiet()], now: now, fromDay: berlin.day(of: now), days: 8)
+        let visit = try XCTUnwrap(plan.first)
+        XCTAssertEqual(plan.count, 1)
+        XCTAssertEqual(visit.day, april1, "seven local days after the last visit")
+        XCTAssertEqual(visit.reasons, ["max_interval"])
+        XCTAssertEqual(visit.at, april1 * day + 6 * 3600, "08:00 in Berlin, UTC+2 since 29 March")
+        // The same device on UTC's clock: its visits are at 08:00Z.
+        let utc = ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([quiet()], now: now, fromDay: FleetClock.utc.day(of: now), days: 8)
+        XCTAssertEqual(utc.first.map { $0.at % day }, 8 * 3600)
+    }
+
     func testPickTotalsRoundUpToCases() {
         let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
         let v = PlannedVisit(deviceID: "D", day: start, at: 0, reasons: [], expectedLostRevenueAvoided: 0, expectedSpoiledUnitsAvoided: 0,

@@ -8,7 +8,7 @@ import XCTest
 class ForecastRoutesTests: XCTestCase {
     var s: AppTestServer!
     override func setUpWithError() throws { s = try AppTestServer() }
-    override func tearDown() { s.stop() }
+    override func tearDown() { s?.stop() }
 
     func slots(_ r: APIResponse) -> [[String: Any]] { r.json["slots"] as? [[String: Any]] ?? [] }
 
@@ -111,7 +111,7 @@ class ForecastRoutesTests: XCTestCase {
 final class ServicePlanRoutesTests: XCTestCase {
     var s: AppTestServer!
     override func setUpWithError() throws { s = try AppTestServer() }
-    override func tearDown() { s.stop() }
+    override func tearDown() { s?.stop() }
 
     func testThePlanVisitsEveryDeviceWithReasonsAndPickListsAddUpToCases() throws {
         let plan = try s.request("GET", "/api/service-plan?days=7", token: s.token(.manager))
@@ -194,7 +194,10 @@ final class ServicePlanRoutesTests: XCTestCase {
 
     func testThePlannersSettingsAreReadFromTheEnvironmentAndBadOnesRefused() throws {
         let c = try AppConfiguration.fromEnvironment(["PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2",
-                                                      "PLANOGRAM_PERISHABLE_SERVICE_LEVEL": "0.8"])
+                                                      "PLANOGRAM_PERISHABLE_SERVICE_LEVEL": "0.8", "PLANOGRAM_TIMEZONE": "Europe/Berlin"])
+        XCTAssertEqual(c.clock.identifier, "Europe/Berlin")
+        XCTAssertFalse(c.clock.isUTC)
+        XCTAssertTrue(try AppConfiguration.fromEnvironment([:]).clock.isUTC)
         XCTAssertEqual(c.emptySlotHourCost, 1.5)
         XCTAssertEqual(c.expiryVisitUnits, 2)
         XCTAssertEqual(c.perishableServiceLevel, 0.8)
@@ -202,7 +205,8 @@ final class ServicePlanRoutesTests: XCTestCase {
         for (key, value) in [("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "-1"), ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "nan"),
                              ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots"),
                              ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "0.4"), ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "1"),
-                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "nan")] {
+                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "nan"), ("PLANOGRAM_TIMEZONE", "Berlin"),
+                             ("PLANOGRAM_TIMEZONE", "CET+1 or so")] {
             XCTAssertThrowsError(try AppConfiguration.fromEnvironment([key: value]), "\(key)=\(value)")
         }
     }

@@ -12,11 +12,17 @@ class RouteRoutesTests: XCTestCase {
 
     func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
-    /// Minutes of the day of `HH:MM`, and the seconds of the day of an ISO time.
+    /// Minutes of the day of `HH:MM`, and the seconds of the day of an ISO time on the wall clock of
+    /// `clock` (the route's date must be its local date).
     func minute(_ t: String) -> Int { TimeWindow.minute(t)! }
+    var clock = FleetClock.utc
+    var routeDate = ""
     func secondOfDay(_ iso: String) -> Int {
-        let time = iso.dropFirst(11).prefix(8).split(separator: ":").map { Int($0)! }
-        return time[0] * 3600 + time[1] * 60 + time[2]
+        let t = Int64(ISO8601DateFormatter().date(from: iso)!.timeIntervalSince1970)
+        let local = t + clock.offset(at: t)
+        let date = String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(local))).prefix(10))
+        XCTAssertEqual(date, routeDate, "\(iso) is on the route's local date in \(clock)")
+        return Int(((local % 86_400) + 86_400) % 86_400)
     }
 
     func csv(_ name: String) -> [[String: String]] {
@@ -26,15 +32,43 @@ class RouteRoutesTests: XCTestCase {
     }
 
     func testAManagerPlansTheDayAsAJobAndDriversReadTheirStopsWithPickLists() throws {
+        try planTheDayAndCheck(zone: nil)
+    }
+
+    /// `PLANOGRAM_TIMEZONE`: the fleet's files give local wall times (access hours, depot hours, shifts),
+    /// so five hours west of UTC every time of the day's plan moves by five hours, and still keeps them all.
+    func testOnTheFleetsClockEveryWallTimeOfTheFilesIsKept() throws {
+        try planTheDayAndCheck(zone: "America/New_York")
+    }
+
+    func planTheDayAndCheck(zone: String?) throws {
         // The test fleet has one device per city: a truck drives out for a single visit, which costs more
         // than the default 25 a visit the service plan assumes (such a visit is `day_full`, see
         // testAVisitWorthLessThanItsTripIsDayFull); at 60 a visit the planned visits are worth their trip.
-        let s = try AppTestServer { $0.visitCost = 60 }
+        clock = try zone.map { try XCTUnwrap(FleetClock(identifier: $0)) } ?? .utc
+        let clock = self.clock
+        let s = try AppTestServer { $0.visitCost = 60; $0.clock = clock }
         defer { s.stop() }
         let boss = s.token(.manager, sub: "max")
         let plan = try s.request("GET", "/api/service-plan?days=7", token: boss)
+        XCTAssertEqual(plan.json["time_zone"] as? String, zone ?? "UTC")
         let visits = try XCTUnwrap(plan.json["visits"] as? [[String: Any]])
         let date = try XCTUnwrap(visits.first?["date"] as? String)
+        routeDate = date
+        // A planned visit is at its device's access opening on the local clock (08:00 without one), or now
+        // when that has passed today.
+        let accessOf = Dictionary(uniqueKeysWithValues: csv("devices.csv").map { ($0["device_id"]!, $0["access_from"] ?? "") })
+        let asOf = try XCTUnwrap(plan.json["as_of"] as? String)
+        var atOpening = 0
+        for v in visits where v["date"] as? String != nil {
+            routeDate = v["date"] as! String
+            let from = accessOf[v["device_id"] as! String] ?? "", at = v["at"] as! String
+            guard at != asOf else { continue }
+            XCTAssertEqual(secondOfDay(at), from.isEmpty ? 8 * 3600 : minute(from) * 60, "\(v)")
+            atOpening += 1
+        }
+        XCTAssertGreaterThan(atOpening, 0, "some visits are on later days")
+        routeDate = date
         let planned = Set(visits.filter { $0["date"] as? String == date }.compactMap { $0["device_id"] as? String })
         XCTAssertFalse(planned.isEmpty)
 
@@ -47,6 +81,7 @@ class RouteRoutesTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(progress.count, 3, "the solver's progress is streamed")
         XCTAssertEqual(progress, progress.sorted())
         let result = try XCTUnwrap(json(try XCTUnwrap(stream.last))["result"] as? [String: Any])
+        XCTAssertEqual(result["time_zone"] as? String, zone ?? "UTC")
         let routes = try XCTUnwrap(result["routes"] as? [[String: Any]])
         let unassigned = try XCTUnwrap(result["unassigned"] as? [[String: Any]])
 
@@ -102,6 +137,7 @@ class RouteRoutesTests: XCTestCase {
         let truck = try XCTUnwrap(routes.first?["vehicle_id"] as? String)
         let lists = try s.request("GET", "/api/pick-lists?date=\(date)&vehicle_id=\(truck)", token: boss)
         XCTAssertEqual(lists.status, 200, lists.text)
+        XCTAssertEqual(lists.json["time_zone"] as? String, zone ?? "UTC")
         XCTAssertEqual((lists.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String },
                        (routes.first?["stops"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String })
     }
@@ -160,7 +196,7 @@ class RouteRoutesTests: XCTestCase {
             .init(deviceID: id, name: id, latitude: lat, longitude: lon, access: access, serviceMinutes: 10, load: load, value: 30,
                   reasons: ["stockout_risk"], pick: [])
         }
-        let b = RoutePlanning.build(candidates: [
+        let b = RoutePlanning.build(date: 20_000, candidates: [
             visit("ok"), visit("nowhere", lat: 0, lon: 0), visit("heavy", load: 500),
             visit("night", access: TimeWindow(from: 1_320, until: 1_380)), visit("far", lat: 40.4, lon: -3.7),
         ], depots: [depot], vehicles: [truck], travel: [:], configuration: c)
@@ -174,7 +210,7 @@ class RouteRoutesTests: XCTestCase {
         XCTAssertEqual(km, 2.32, accuracy: 0.02)
         XCTAssertEqual(b.problem.meters[0][1], Int((km * 1000 * 1.3).rounded()), accuracy: 1)
         XCTAssertEqual(b.problem.seconds[0][1], Int((km * 1.3 / 35 * 3600).rounded(.up)), accuracy: 1)
-        let matrix = RoutePlanning.build(candidates: [visit("ok")], depots: [depot], vehicles: [truck],
+        let matrix = RoutePlanning.build(date: 20_000, candidates: [visit("ok")], depots: [depot], vehicles: [truck],
                                          travel: ["D": ["ok": (seconds: 999, meters: 7_000)]], configuration: c)
         XCTAssertEqual(matrix.problem.seconds[0][1], 999)
         XCTAssertEqual(matrix.problem.meters[0][1], 7_000)
@@ -190,10 +226,10 @@ class RouteRoutesTests: XCTestCase {
                   reasons: ["stockout_risk"], pick: [])
         }
         // 2 km out and worth 40: served. 25 km further and worth 2: not worth the drive.
-        let b = RoutePlanning.build(candidates: [visit("near", lat: 52.518, value: 40), visit("far", lat: 52.75, value: 2)],
+        let b = RoutePlanning.build(date: 20_000, candidates: [visit("near", lat: 52.518, value: 40), visit("far", lat: 52.75, value: 2)],
                                     depots: [depot], vehicles: [truck], travel: [:], configuration: AppConfiguration())
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let day = try RoutePlanning.solve(b, date: 20_000, jobID: "job_t", solver: .pyvrp(root: root), timeLimit: 1, now: 0,
+        let day = try RoutePlanning.solve(b, date: 20_000, clock: .utc, jobID: "job_t", solver: .pyvrp(root: root), timeLimit: 1, now: 0,
                                           progress: nil, cancelled: nil)
         XCTAssertEqual(day.routes.flatMap(\.stops).map(\.deviceID), ["near"])
         XCTAssertEqual(day.unassigned.map(\.deviceID), ["far"])
@@ -211,10 +247,10 @@ class RouteRoutesTests: XCTestCase {
             .init(deviceID: id, name: id, latitude: lat, longitude: 13.4, access: nil, serviceMinutes: 20, load: 0, value: value,
                   reasons: ["stockout_risk"], pick: [])
         }
-        let b = RoutePlanning.build(candidates: [visit("a", lat: 52.52, value: 90), visit("b", lat: 52.522, value: 30), visit("c", lat: 52.518, value: 80)],
+        let b = RoutePlanning.build(date: 20_000, candidates: [visit("a", lat: 52.52, value: 90), visit("b", lat: 52.522, value: 30), visit("c", lat: 52.518, value: 80)],
                                     depots: [depot], vehicles: [truck], travel: [:], configuration: AppConfiguration())
         XCTAssertTrue(b.setAside.isEmpty, "each visit alone fits the shift")
-        let day = try RoutePlanning.solve(b, date: 20_000, jobID: "job_t", solver: .pyvrp(root: Self.root), timeLimit: 1, now: 0,
+        let day = try RoutePlanning.solve(b, date: 20_000, clock: .utc, jobID: "job_t", solver: .pyvrp(root: Self.root), timeLimit: 1, now: 0,
                                           progress: nil, cancelled: nil)
         XCTAssertEqual(Set(day.routes.flatMap(\.stops).map(\.deviceID)), ["a", "c"])
         XCTAssertEqual(day.unassigned.map(\.deviceID), ["b"])

@@ -66,6 +66,16 @@ export function el(tag, attrs = {}, ...children) {
 
 export function money(x) { return (Math.round(x * 100) / 100).toFixed(2); }
 
+/// An instant (ISO 8601) on the fleet's wall clock: "HH:MM", or "YYYY-MM-DD HH:MM" with `withDate`. The
+/// zone is the answer's `time_zone` (the server's PLANOGRAM_TIMEZONE); UTC when absent or unknown here.
+export function wallTime(iso, zone = "UTC", withDate = false) {
+  let f;
+  try { f = new Intl.DateTimeFormat("en-GB", { timeZone: zone || "UTC", hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }); }
+  catch { f = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }); }
+  const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return withDate ? `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
+}
+
 /// A stable colour per category.
 export function categoryColour(category) {
   let h = 0;

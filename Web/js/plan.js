@@ -4,12 +4,12 @@
 // routes of a day: planned as a job with its progress shown, drawn on a map, each truck's figures and the
 // visits left out with their reasons.
 
-import { api, el, money, token, toast } from "./api.js";
+import { api, el, money, token, toast, wallTime } from "./api.js";
 import { routeColour, routeMap } from "./routemap.js";
 import { svg } from "./charts.js";
 
 /// Slots as rows: a grey band for the demand interval, a tick for the expected demand, a bar for the stock.
-export function forecastChart(f) {
+export function forecastChart(f, zone = "UTC") {
   const rows = f.slots, w = 560, row = 16, left = 60, top = 24;
   const max = Math.max(1, ...rows.map((s) => Math.max(s.interval[1], s.stock_now)));
   const x = (v) => left + (v / max) * (w - left - 20);
@@ -27,7 +27,7 @@ export function forecastChart(f) {
         class: risk ? "stock risk" : "stock", "data-slot": s.slot }),
       svg("line", { x1: x(s.expected_units), x2: x(s.expected_units), y1: y + 1, y2: y + row - 1, class: "expected" }));
   });
-  chart.append(svg("text", { x: left, y: h - 6, class: "axis" }, `next visit ${f.next_visit.slice(0, 16).replace("T", " ")} UTC · red: likely empty before it`));
+  chart.append(svg("text", { x: left, y: h - 6, class: "axis" }, `next visit ${wallTime(f.next_visit, zone, true)} (${zone}) · red: likely empty before it`));
   return chart;
 }
 
@@ -52,7 +52,7 @@ export async function mountPlan(root, params) {
   async function showDevice(id) {
     detail.replaceChildren(el("p", { class: "muted" }, "loading…"));
     const f = await api("GET", `/api/devices/${encodeURIComponent(id)}/forecast?days=${Math.min(plan.days, 14)}`);
-    detail.replaceChildren(el("h2", {}, `${id} — forecast`), forecastChart(f),
+    detail.replaceChildren(el("h2", {}, `${id} — forecast`), forecastChart(f, plan.time_zone),
       el("p", { class: "muted" }, `${f.totals.slots_at_risk} slot(s) likely empty before the next visit · ${f.totals.expiring_units} unit(s) expiring · expected revenue ${money(f.totals.expected_revenue)}`));
   }
   const routesBox = el("div", { id: "routes-day" });
@@ -69,15 +69,16 @@ export async function mountPlan(root, params) {
       if (e.status === 404) { routesBox.replaceChildren(el("p", { class: "muted" }, `No routes planned for ${date}.`)); return; }
       throw e;
     }
+    const zone = day.time_zone || "UTC";
     const rows = day.routes.map((r, i) => el("tr", { dataset: { vehicle: r.vehicle_id } },
       el("th", {}, el("span", { class: "swatch", style: `background:${routeColour(i)}` }), r.vehicle_id),
-      el("td", {}, String(r.stops.length)), el("td", {}, `${r.leave.slice(11, 16)}–${r.back.slice(11, 16)}`),
+      el("td", {}, String(r.stops.length)), el("td", {}, `${wallTime(r.leave, zone)}–${wallTime(r.back, zone)}`),
       el("td", {}, `${r.distance_km} km`), el("td", {}, `${r.load_units}/${r.capacity_units}`), el("td", {}, money(r.cost))));
     routesBox.replaceChildren(
-      el("p", { class: "muted" }, `${day.date}: ${day.routes.length} truck(s), ${day.routes.reduce((n, r) => n + r.stops.length, 0)} stop(s), cost ${money(day.cost)}; value served ${money(day.value_served)}, left out ${money(day.value_unassigned)} · planned ${day.planned_at.slice(0, 16).replace("T", " ")} UTC`),
+      el("p", { class: "muted" }, `${day.date}: ${day.routes.length} truck(s), ${day.routes.reduce((n, r) => n + r.stops.length, 0)} stop(s), cost ${money(day.cost)}; value served ${money(day.value_served)}, left out ${money(day.value_unassigned)} · planned ${wallTime(day.planned_at, zone, true)} (${zone})`),
       routeMap(day),
       el("table", { id: "route-table", class: "plan" },
-        el("thead", {}, el("tr", {}, ["truck", "stops", "out–back (UTC)", "distance", "load", "cost"].map((h) => el("th", {}, h)))),
+        el("thead", {}, el("tr", {}, ["truck", "stops", `out–back (${zone})`, "distance", "load", "cost"].map((h) => el("th", {}, h)))),
         el("tbody", {}, rows)),
       day.unassigned.length
         ? el("div", {}, el("h3", {}, "Left out"), el("ul", { id: "unassigned" }, day.unassigned.map((u) =>
@@ -110,7 +111,7 @@ export async function mountPlan(root, params) {
 
   root.replaceChildren(el("section", { class: "planner" },
     el("h1", {}, "Service plan"),
-    el("p", { class: "muted" }, `from ${plan.from}, data as of ${plan.as_of.slice(0, 16).replace("T", " ")} UTC · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days); under them the revenue the visit is expected to save from empty slots · the units it loads`),
+    el("p", { class: "muted" }, `from ${plan.from}, data as of ${wallTime(plan.as_of, plan.time_zone, true)} (${plan.time_zone || "UTC"}) · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days); under them the revenue the visit is expected to save from empty slots · the units it loads`),
     el("div", { class: "scroll" }, table), detail,
     el("h2", {}, "Routes"), el("div", { class: "route-controls" }, routeDate, planButton, progress, progressText), routesBox));
   if (params.device) await showDevice(params.device);

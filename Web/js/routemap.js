@@ -2,6 +2,7 @@
 // route as a numbered line from its depot and back, visits left out as crosses. An equirectangular
 // projection scaled by the cosine of the middle latitude is true enough for a city or a region.
 
+import { wallTime } from "./api.js";
 import { svg } from "./charts.js";
 
 /// A distinct hue per route, stable by its position in the day.
@@ -36,7 +37,7 @@ export function routeMap(day, options = {}) {
       map.append(svg("g", { class: `stop-dot${big ? " next" : ""}`, "data-device": s.device_id },
         svg("circle", { cx: x, cy: y, r: big ? 10 : 7, fill: routeColour(i) }),
         svg("text", { x, y: y + 3.5, class: "stop-no" }, String(k + 1)),
-        svg("title", {}, `${s.device_id} ${s.name} · ${s.arrive.slice(11, 16)}`)));
+        svg("title", {}, `${s.device_id} ${s.name} · ${wallTime(s.arrive, options.zone || day.time_zone)}`)));
     });
   });
   for (const d of day.depots) {

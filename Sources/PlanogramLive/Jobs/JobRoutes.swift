@@ -95,7 +95,7 @@ struct JobRoutes {
         if ctx.isCancelled { throw JobFailure(message: "cancelled") }
         ctx.progress(0.85, "planning visits")
         let plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now,
-                                              fromDay: ServicePlanRoutes.dayOf(now), days: days, stock: stock)
+                                              fromDay: ServicePlanRoutes.localDay(app, now), days: days, stock: stock)
         ctx.progress(0.99, "pick lists")
         let byDay = Dictionary(grouping: plan, by: \.day)
         return FleetPlanResult(asOf: FieldParse.iso8601(now), days: days, devices: ids.count, slotsAtRisk: atRisk,
