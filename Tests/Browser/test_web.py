@@ -6,6 +6,7 @@ Run by Ops/test; alone: .build-venv/bin/python Tests/Browser/test_web.py
 """
 import datetime
 import json
+import math
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import time
 import unittest
 import urllib.request
 import urllib.error
+import zoneinfo
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -32,6 +34,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("PLANOGRAM_BINARY", os.path.join(ROOT, ".build", "debug", "planogram-live"))
 SECRET = "browser-test-secret"
+ZONE = "America/New_York"
+
+
+def wall(iso):
+    """An instant of the answers (UTC, ISO 8601) as the pages show it: HH:MM on the fleet's clock."""
+    t = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return t.astimezone(zoneinfo.ZoneInfo(ZONE)).strftime("%H:%M")
 SHOTS = tempfile.mkdtemp(prefix="planogram-browser-shots-")
 WORK = tempfile.mkdtemp(prefix="planogram-browser-")
 
@@ -56,6 +65,9 @@ class Server:
                    # One device per city: a truck drives out for one visit, which costs more than the default
                    # 25 a visit; at 60 the planned visits are worth their trips and get routed.
                    PLANOGRAM_VISIT_COST="60",
+                   # The fleet's clock five hours west of UTC: the pages must show the wall times of the
+                   # zone the answers name, not the UTC instants.
+                   PLANOGRAM_TIMEZONE=ZONE,
                    PLANOGRAM_LOG_LEVEL="warning")
         env.pop("ANTHROPIC_API_KEY", None)  # the rules narrator answers: no network
         self.log = open(os.path.join(WORK, "server.log"), "ab")
@@ -479,6 +491,12 @@ class WebTests(unittest.TestCase):
         first = stops[0]
         device = first.get_attribute("data-device")
         self.assertIn("next", first.get_attribute("class"))
+        # Times on the fleet's clock, the zone named once in the summary.
+        listed = call(s, "GET", f"/api/pick-lists?date={d.find_element(By.ID, 'day').get_attribute('value')}", dee)
+        self.assertEqual(listed["time_zone"], ZONE)
+        self.assertEqual(listed["visits"][0]["device_id"], device)
+        self.assertIn(wall(listed["visits"][0]["at"]) + " · ", first.text)
+        self.assertIn(f"({ZONE})", d.find_element(By.ID, "day-summary").text)
         # The top bar fits the phone: only the views a driver may open, and no stream indicator on a page
         # that holds no stream (it said "offline" to a driver whose phone was online).
         nav = [a.text for a in d.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
@@ -531,6 +549,42 @@ class WebTests(unittest.TestCase):
             urllib.request.urlopen(req, timeout=10)
         self.assertEqual(e.exception.code, 409)
 
+        # No route planned: a depot narrows the day to the machines nearest it, and the warehouse totals
+        # to their lines (units per product rounded up to whole cases, the server's rule).
+        depots = call(s, "GET", "/api/depots", dee)["depots"]
+        self.assertGreater(len(depots), 1, "the test fleet has a depot per city")
+        devices = {x["device_id"]: x for x in call(s, "GET", "/api/devices", dee)["devices"]}
+        everything = call(s, "GET", f"/api/pick-lists?date={date}", dee)
+
+        def nearest(dev):
+            far = lambda p: (p["latitude"] - dev["latitude"]) ** 2 + ((p["longitude"] - dev["longitude"]) * math.cos(math.radians(dev["latitude"]))) ** 2
+            return min(depots, key=far)["depot_id"]
+        counts = {}
+        for v in everything["visits"]:
+            counts[nearest(devices[v["device_id"]])] = counts.get(nearest(devices[v["device_id"]]), 0) + 1
+        depot = max(counts, key=counts.get)
+        expected = [v for v in everything["visits"] if nearest(devices[v["device_id"]]) == depot]
+        self.assertLess(len(expected), len(everything["visits"]), "the day's visits are near more than one depot")
+        Select(d.find_element(By.ID, "depot")).select_by_value(depot)
+        self.wait(d, lambda d: [x.get_attribute("data-device") for x in d.find_elements(By.CSS_SELECTOR, "#stops .stop")]
+                  == [v["device_id"] for v in expected], what="the depot's stops")
+        self.assertIn(f"{len(expected)} stop{'' if len(expected) == 1 else 's'} of {len(everything['visits'])} ·",
+                      d.find_element(By.ID, "day-summary").text)
+        units = {}
+        for v in expected:
+            for l in v["lines"]:
+                if l["load"] > 0:
+                    units[l["product_id"]] = units.get(l["product_id"], 0) + l["load"]
+        size = {t["product_id"]: t["case_size"] for t in everything["totals"]}
+        shown = {li.get_attribute("data-product"): li.get_attribute("textContent") for li in d.find_elements(By.CSS_SELECTOR, "#totals li")}
+        self.assertEqual(set(shown), set(units))
+        for pid, u in units.items():
+            self.assertIn(f": {u} units = {-(-u // size[pid])} × {size[pid]}", shown[pid])
+        shot(d, "7-driver-depot")
+        # The choice is remembered on the phone; "all depots" brings every stop back.
+        Select(d.find_element(By.ID, "depot")).select_by_value("")
+        self.wait(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#stops .stop")) == len(everything["visits"]), what="all stops again")
+
     def test_7b_the_route_manager_plans_a_day_and_the_driver_follows_the_route(self):
         s = self.server
         m = self.open(self.max, "#/plan?limit=2")
@@ -561,7 +615,10 @@ class WebTests(unittest.TestCase):
         d = self.open(dan, f"#/driver?date={date}&vehicle={route['vehicle_id']}", width=390, height=844, mobile=True)
         stops = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="route stops")
         self.assertEqual([x.get_attribute("data-device") for x in stops], [x["device_id"] for x in route["stops"]])
-        self.assertIn("arrive " + route["stops"][0]["arrive"][11:16], stops[0].text)
+        self.assertEqual(day.get("time_zone"), ZONE)
+        self.assertIn("arrive " + wall(route["stops"][0]["arrive"]), stops[0].text)
+        summary = d.find_element(By.ID, "day-summary").text
+        self.assertIn(f"out {wall(route['leave'])}, back {wall(route['back'])} ({ZONE})", summary)
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#route-map .stop-dot")), len(route["stops"]))
         first = route["stops"][0]["device_id"]
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "#route-map .stop-dot.next").get_attribute("data-device"), first)

@@ -4,7 +4,7 @@
 // the visit (POST /api/visits, idempotent by visit id, so a retry after a lost connection records nothing
 // twice) and opens the next stop.
 
-import { api, el, toast } from "./api.js";
+import { api, el, toast, wallTime } from "./api.js";
 import { routeMap } from "./routemap.js";
 
 export async function mountDriver(root, params) {
@@ -25,6 +25,26 @@ export async function mountDriver(root, params) {
   const names = new Map(route ? route.stops.map((s) => [s.device_id, s.name]) : []);
   for (const [id, d] of devices) if (!names.has(id) && d.name) names.set(id, d.name);
   const mapBox = el("div", { id: "route-box", class: "route-box" });
+  // Without a planned route a driver sees every visit of the plan for their devices (a whole fleet's
+  // day with an unrestricted token); a depot narrows them to the machines nearest it (as the crow flies),
+  // remembered on this phone.
+  const depots = route ? [] : (await api("GET", "/api/depots")).depots;
+  const depotOf = new Map();
+  for (const [id, d] of devices) {
+    if (!Number.isFinite(d.latitude) || !Number.isFinite(d.longitude) || !depots.length) continue;
+    const far = (p) => (p.latitude - d.latitude) ** 2 + ((p.longitude - d.longitude) * Math.cos(d.latitude * Math.PI / 180)) ** 2;
+    depotOf.set(id, depots.reduce((a, b) => (far(b) < far(a) ? b : a)).depot_id);
+  }
+  const depot = depots.length > 1 ? (params.depot ?? localStorage.getItem("planogram.depot") ?? "") : "";
+  const shown = depot && depots.some((d) => d.depot_id === depot)
+    ? picks.visits.filter((v) => depotOf.get(v.device_id) === depot) : picks.visits;
+  const depotPicker = depots.length > 1 ? el("select", { id: "depot", "aria-label": "Depot" },
+    el("option", { value: "" }, "all depots"),
+    depots.map((d) => el("option", { value: d.depot_id, selected: d.depot_id === depot ? "selected" : undefined }, `near ${d.name}`))) : null;
+  if (depotPicker) depotPicker.addEventListener("change", () => {
+    localStorage.setItem("planogram.depot", depotPicker.value);
+    location.hash = `#/driver?date=${date}&depot=${encodeURIComponent(depotPicker.value)}`;
+  });
 
   const picker = el("select", { id: "day", "aria-label": "Day" },
     dates.map((d) => el("option", { value: d, selected: d === date ? "selected" : undefined }, d)));
@@ -34,14 +54,18 @@ export async function mountDriver(root, params) {
   if (trucks) trucks.addEventListener("change", () => { location.hash = `#/driver?date=${date}&vehicle=${trucks.value}`; });
   const list = el("ol", { id: "stops", class: "stops" });
   const summary = el("p", { id: "day-summary", class: "muted" });
+  // Times on the fleet's clock (the answers' time_zone), named once in the summary.
+  const zone = picks.time_zone || "UTC";
+
+  const stops = (n) => `${n} stop${n === 1 ? "" : "s"}`;
 
   function render() {
-    const left = picks.visits.filter((v) => !done.has(v.device_id));
+    const left = shown.filter((v) => !done.has(v.device_id));
     summary.textContent = route
-      ? `${route.vehicle_id}: ${picks.visits.length} stops · ${left.length} to go · ${route.distance_km} km · out ${route.leave.slice(11, 16)}, back ${route.back.slice(11, 16)} UTC`
-      : `${picks.visits.length} stops · ${left.length} to go · no route planned, the service plan's order · data as of ${picks.as_of.slice(0, 16).replace("T", " ")} UTC`;
-    list.replaceChildren(...picks.visits.map((v, i) => stop(v, i, v === left[0])));
-    if (route) mapBox.replaceChildren(routeMap({ ...day, depots: day.depots.filter((d) => d.depot_id === route.depot_id), routes: [route], unassigned: [] }, { highlight: left[0] && left[0].device_id }));
+      ? `${route.vehicle_id}: ${stops(shown.length)} · ${left.length} to go · ${route.distance_km} km · out ${wallTime(route.leave, zone)}, back ${wallTime(route.back, zone)} (${zone})`
+      : `${stops(shown.length)}${shown.length < picks.visits.length ? ` of ${picks.visits.length}` : ""} · ${left.length} to go · no route planned, the service plan's order · data as of ${wallTime(picks.as_of, zone, true)} (${zone})`;
+    list.replaceChildren(...shown.map((v, i) => stop(v, i, v === left[0])));
+    if (route) mapBox.replaceChildren(routeMap({ ...day, depots: day.depots.filter((d) => d.depot_id === route.depot_id), routes: [route], unassigned: [] }, { highlight: left[0] && left[0].device_id, zone }));
   }
 
   function stop(v, i, next) {
@@ -85,14 +109,27 @@ export async function mountDriver(root, params) {
     });
     const item = el("li", { class: `stop${isDone ? " done" : ""}${next ? " next" : ""}`, dataset: { device: v.device_id } },
       el("h2", {}, `${i + 1}. ${v.device_id}${names.has(v.device_id) ? " · " + names.get(v.device_id) : ""}`),
-      el("p", { class: "muted" }, `${route ? "arrive " : ""}${v.at.slice(11, 16)} · ${v.reasons.join(", ").replace(/_/g, " ")}`),
+      el("p", { class: "muted" }, `${route ? "arrive " : ""}${wallTime(v.at, zone)} · ${v.reasons.join(", ").replace(/_/g, " ")}`),
       el("ul", { class: "picks" }, lines), button);
     return item;
   }
 
-  const totals = el("details", { class: "totals" }, el("summary", {}, "Warehouse totals (cases)"),
-    el("ul", {}, picks.totals.map((t) => el("li", {}, `${t.product_name}: ${t.units} units = ${t.cases} × ${t.case_size}`))));
-  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, summary, mapBox, list, totals));
+  // The warehouse totals of the stops shown, by the server's rule (a product's units rounded up to whole cases).
+  const caseSize = new Map(picks.totals.map((t) => [t.product_id, t.case_size]));
+  const units = new Map();
+  for (const v of shown) for (const l of v.lines) if (l.load > 0) {
+    const t = units.get(l.product_id) || { name: l.product_name, units: 0 };
+    t.units += l.load;
+    units.set(l.product_id, t);
+  }
+  const rows = shown === picks.visits ? picks.totals
+    : [...units].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, t]) => {
+      const size = Math.max(1, caseSize.get(id) || 1);
+      return { product_id: id, product_name: t.name, units: t.units, cases: Math.ceil(t.units / size), case_size: size };
+    });
+  const totals = el("details", { class: "totals", id: "totals" }, el("summary", {}, "Warehouse totals (cases)"),
+    el("ul", {}, rows.map((t) => el("li", { dataset: { product: t.product_id } }, `${t.product_name}: ${t.units} units = ${t.cases} × ${t.case_size}`))));
+  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, depotPicker, summary, mapBox, list, totals));
   render();
   return () => {};
 }
