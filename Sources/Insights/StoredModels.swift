@@ -17,7 +17,7 @@ public struct StoredModels: Codable, Sendable {
     var positionObservations: [String: [Double]]
     var productEffect: [Double]
     var categoryEffect: [String: [String: Double]]
-    var interaction: [String: [Int32: Double]]
+    @OrderedInt32Keys var interaction: [String: [Int32: Double]]
     var weekday: [String: [Double]]
     var weeklyRelativeSD: Double
     var revenueLevel: Double?
@@ -73,7 +73,15 @@ public struct StoredModels: Codable, Sendable {
         return (model, AffinityTable(pairs: pairs))
     }
 
-    public func encoded() throws -> [UInt8] { Array(try JSONEncoder().encode(self)) }
+    /// The same models are the same bytes (object keys and the per-product maps in order).
+    public func encoded() throws -> [UInt8] { Array(try Self.encoder.encode(self)) }
+
+    /// Sorted keys: with `OrderedInt32Keys`, a fit's stored bytes do not depend on the process's hash seed.
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
 
     public static func decode(_ bytes: [UInt8]) throws -> StoredModels { try JSONDecoder().decode(StoredModels.self, from: Data(bytes)) }
 }

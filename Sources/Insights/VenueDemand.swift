@@ -29,8 +29,8 @@ public struct VenueDemand: Sendable {
 
     /// Units and position-weighted exposure per device and product, from the history (days before `before`).
     public struct Exposure: Sendable, Codable {
-        public var units: [String: [Int32: Double]] = [:]
-        public var days: [String: [Int32: Double]] = [:]
+        @OrderedInt32Keys public var units: [String: [Int32: Double]] = [:]
+        @OrderedInt32Keys public var days: [String: [Int32: Double]] = [:]
     }
 
     public static func exposure(_ h: SalesHistory, before: Int32? = nil, from: Int32? = nil) -> Exposure {

@@ -32,6 +32,24 @@ public struct Planogram: Sendable, Hashable, Codable {
         return nil
     }
 
+    enum CodingKeys: String, CodingKey { case deviceID, cabinetIndex, version, effectiveFrom, facings }
+
+    /// As Swift would encode it (the facings an array of alternating slots and facings), with the slots in
+    /// order, so that a stored planogram is the same bytes in every process (the hash seed orders a
+    /// dictionary's iteration).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(deviceID, forKey: .deviceID)
+        try c.encode(cabinetIndex, forKey: .cabinetIndex)
+        try c.encode(version, forKey: .version)
+        try c.encode(effectiveFrom, forKey: .effectiveFrom)
+        var f = c.nestedUnkeyedContainer(forKey: .facings)
+        for (slot, facing) in sortedFacings {
+            try f.encode(slot)
+            try f.encode(facing)
+        }
+    }
+
     /// Facings sorted by slot, for stable output.
     public var sortedFacings: [(slot: SlotCode, facing: Facing)] {
         facings.keys.sorted().map { ($0, facings[$0]!) }

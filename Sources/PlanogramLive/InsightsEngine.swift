@@ -186,7 +186,7 @@ public final class InsightsEngine: @unchecked Sendable {
     private func persist(_ s: Snapshot, _ fit: StoredFit) throws {
         let now = Int64(Date().timeIntervalSince1970)
         let h = s.model.history
-        let payload = Array(try JSONEncoder().encode(fit))
+        let payload = Array(try StoredModels.encoder.encode(fit))
         let stored = fit.models
         try store.write { db in
             try db.execute("DELETE FROM zone_performance; DELETE FROM product_affinity")

@@ -6,7 +6,7 @@ import XCTest
 class LiveSessionTests: XCTestCase {
     var s: AppTestServer!
     override func setUpWithError() throws { s = try AppTestServer { $0.replayEvents = 12; $0.frameIntervalMilliseconds = 50 } }
-    override func tearDown() { s.stop() }
+    override func tearDown() { s?.stop() }
 
     /// A slot of VM-001/0 holding a 1-wide product, and an empty-able target.
     func slots(_ sid: String) throws -> [String: String] {
