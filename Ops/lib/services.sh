@@ -56,7 +56,13 @@ start_test_redis() {
   log "Redis $(redis-server --version | grep -oE 'v=[0-9.]+' | cut -d= -f2) on 127.0.0.1:$port ($dir)"
 }
 
+# Waits for the server to exit: it writes its log and removes its pid file on the way out, and a
+# caller's `rm -rf` racing it failed with "Directory not empty" (CI, 2026-12-03).
 stop_test_redis() {
-  local dir=$1
-  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+  local dir=$1 pid
+  [ -f "$dir/redis.pid" ] || return 0
+  pid=$(cat "$dir/redis.pid")
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
 }
