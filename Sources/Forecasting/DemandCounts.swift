@@ -149,9 +149,10 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         if a.isFinite, b.isFinite, (0.5...2).contains(b), abs(a) <= 2 { sellOutCalibration = [a, b] }
     }
 
-    /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days.
+    /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days; days are
+    /// local dates of `clock`, the clock the model's history was built on.
     public func path(model: DemandModel, deviceID: String, cabinet: Cabinet, slot: SlotCode, productID: String,
-                     fromDay: Int64, days: Int) -> DemandPath {
+                     fromDay: Int64, days: Int, clock: FleetClock = .utc) -> DemandPath {
         let base = model.rate(productID: productID, deviceID: deviceID, cabinet: cabinet, slot: slot) * meanScale
         let beta = trendPerDay[deviceID] ?? 0
         let rates = (0..<max(1, days)).map { i -> Double in
@@ -159,6 +160,6 @@ public struct DemandCounts: Sendable, Codable, Equatable {
             let ahead = Double(day - Int64(fittedBefore))
             return base * model.weekdayFactor(deviceID, Int32(clamping: day)) * min(1.4, max(0.7, exp(beta * max(0, ahead))))
         }
-        return DemandPath(firstDay: fromDay, ratePerDay: rates, size: distributionSize)
+        return DemandPath(firstDay: fromDay, ratePerDay: rates, size: distributionSize, clock: clock)
     }
 }

@@ -36,16 +36,17 @@ public struct SlotOutlook: Sendable, Equatable {
 /// stock ledger, the planograms in effect and the time of the next visit.
 public enum DeviceForecast {
     public static func slots(deviceID: String, cabinets: [Cabinet], planograms: [Int: Planogram], ledger: StockLedger,
-                             model: DemandModel, counts: DemandCounts, now: Int64, days: Int, nextVisit: Int64) -> [SlotOutlook] {
+                             model: DemandModel, counts: DemandCounts, now: Int64, days: Int, nextVisit: Int64,
+                             clock: FleetClock = .utc) -> [SlotOutlook] {
         let horizon = now + Int64(days) * 86_400
-        let today = now >= 0 ? now / 86_400 : (now - 86_399) / 86_400
+        let today = clock.day(of: now)
         var out: [SlotOutlook] = []
         for cabinet in cabinets.sorted(by: { $0.index < $1.index }) {
             guard let plan = planograms[cabinet.index] else { continue }
             for (slot, facing) in plan.sortedFacings {
                 let key = SlotKey(CabinetKey(deviceID, cabinet.index), slot)
                 let path = counts.path(model: model, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: facing.productID,
-                                       fromDay: today, days: days + 1)
+                                       fromDay: today, days: days + 1, clock: clock)
                 var stock = ledger.slots[key] ?? SlotStock(shelfLifeDays: nil)
                 if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID { stock = SlotStock(shelfLifeDays: nil) }
                 let units = stock.units

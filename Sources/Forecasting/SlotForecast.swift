@@ -1,8 +1,10 @@
 import Foundation
+import PlanogramDomain
 
 /// Expected demand of one slot over time: a rate per day (units per in-stock day, already scaled for the
-/// weekday and the trend) spread evenly over the trading day (06:00–22:00, the hours the history's
-/// in-stock share is measured in), and the negative binomial size of its counts.
+/// weekday and the trend) spread evenly over the trading day (06:00–22:00 on the fleet's clock, the hours
+/// the history's in-stock share is measured in), and the negative binomial size of its counts. Days are
+/// the clock's local dates, as the history's are (`HistoryBuilder`).
 public struct DemandPath: Sendable {
     public static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
 
@@ -10,11 +12,36 @@ public struct DemandPath: Sendable {
     public let firstDay: Int64
     public let ratePerDay: [Double]
     public let size: Double
+    public let clock: FleetClock
 
-    public init(firstDay: Int64, ratePerDay: [Double], size: Double) {
+    /// Off UTC: each day of the path's opening, closing and end, read off the clock once (a planner asks
+    /// for the same days many times).
+    private let windows: [(open: Int64, close: Int64, next: Int64)]
+
+    public init(firstDay: Int64, ratePerDay: [Double], size: Double, clock: FleetClock = .utc) {
         self.firstDay = firstDay
         self.ratePerDay = ratePerDay
         self.size = size
+        self.clock = clock
+        windows = clock.isUTC ? [] : (0..<Int64(ratePerDay.count)).map { i in
+            let day = firstDay + i
+            return (clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
+                    clock.midnight(day + 1))
+        }
+    }
+
+    /// The local date of `t`, when its trading hours open and close, and when the next date begins.
+    @inline(__always) func tradingDay(_ t: Int64) -> (day: Int64, open: Int64, close: Int64, next: Int64) {
+        if clock.isUTC {
+            let day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+            let start = day * 86_400
+            return (day, start + Self.tradingStart, start + Self.tradingEnd, start + 86_400)
+        }
+        let day = clock.day(of: t)
+        let i = Int(day - firstDay)
+        if i >= 0 && i < windows.count { let w = windows[i]; return (day, w.open, w.close, w.next) }
+        return (day, clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
+                clock.midnight(day + 1))
     }
 
     func rate(onDay d: Int64) -> Double {
@@ -28,13 +55,11 @@ public struct DemandPath: Sendable {
         guard to > from else { return 0 }
         var total = 0.0
         var t = from
-        let span = Double(Self.tradingEnd - Self.tradingStart)
         while t < to {
-            let day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
-            let start = day * 86_400
-            let lo = max(t, start + Self.tradingStart), hi = min(to, start + Self.tradingEnd)
-            if hi > lo { total += rate(onDay: day) * Double(hi - lo) / span }
-            t = start + 86_400
+            let (day, open, close, next) = tradingDay(t)
+            let lo = max(t, open), hi = min(to, close)
+            if hi > lo { total += rate(onDay: day) * Double(hi - lo) / Double(close - open) }
+            t = next
         }
         return total
     }
@@ -51,16 +76,14 @@ public struct DemandPath: Sendable {
     public func expectedEmptySeconds(stock: Int, from: Int64, to: Int64) -> Double {
         guard to > from else { return 0 }
         let s = max(0, stock)
-        let span = Double(Self.tradingEnd - Self.tradingStart)
         var total = 0.0, m0 = 0.0
         var t = from
         while t < to {
-            let day = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
-            let start = day * 86_400
-            let lo = max(t, start + Self.tradingStart), hi = min(to, start + Self.tradingEnd)
+            let (day, open, close, next) = tradingDay(t)
+            let lo = max(t, open), hi = min(to, close)
             if hi > lo {
                 let seconds = Double(hi - lo)
-                let perSecond = rate(onDay: day) / span
+                let perSecond = rate(onDay: day) / Double(close - open)
                 let m1 = m0 + perSecond * seconds
                 if s == 0 {
                     total += seconds
@@ -80,7 +103,7 @@ public struct DemandPath: Sendable {
                 }
                 m0 = m1
             }
-            t = start + 86_400
+            t = next
         }
         return total
     }

@@ -85,7 +85,13 @@ public final class HistoryBuilder {
     private var slotStates: [SlotState] = []
     private var firstDay = Int32.max, lastDay = Int32.min
 
-    public init(catalog: [CabinetKey: Cabinet], devices: [String: Device], products: [Product], planograms: [CabinetKey: [Planogram]]) {
+    /// The fleet's clock: a day of the history is a local date, and trading hours are 06:00–22:00 on its wall
+    /// clock (SPEC §10 `PLANOGRAM_TIMEZONE`). UTC: the day is `ts / 86400`, as in Part 1.
+    let clock: FleetClock
+
+    public init(catalog: [CabinetKey: Cabinet], devices: [String: Device], products: [Product], planograms: [CabinetKey: [Planogram]],
+                clock: FleetClock = .utc) {
+        self.clock = clock
         self.cabinets = catalog
         self.devices = devices
         self.products = products
@@ -125,26 +131,29 @@ public final class HistoryBuilder {
         if day > lastDay { lastDay = day }
     }
 
+    /// The local date of `ts` on the fleet's clock.
+    @inline(__always) private func localDay(_ ts: Int64) -> Int32 { clock.isUTC ? dayOf(ts) : Int32(clock.day(of: ts)) }
+
     /// Out-of-stock seconds within trading hours between `from` and `to`, spread over the days.
-    private static func addOut(_ state: inout SlotState, from: Int64, to: Int64) {
+    private static func addOut(_ state: inout SlotState, from: Int64, to: Int64, clock: FleetClock) {
         guard to > from else { return }
         var t = from
         while t < to {
-            let day = dayOf(t)
-            let dayStart = Int64(day) * 86400
-            let lo = max(t, dayStart + tradingStart), hi = min(to, dayStart + tradingEnd)
-            if hi > lo { state.outSeconds.add(day, hi - lo) }
-            t = dayStart + 86400
+            let day = clock.isUTC ? Int64(dayOf(t)) : clock.day(of: t)
+            let open = clock.instant(day: day, minute: Int(tradingStart / 60)), close = clock.instant(day: day, minute: Int(tradingEnd / 60))
+            let lo = max(t, open), hi = min(to, close)
+            if hi > lo { state.outSeconds.add(Int32(day), hi - lo) }
+            t = clock.midnight(day + 1)
         }
     }
 
     public func addService(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, units added: Int) {
         let d = device(deviceID)
-        let day = dayOf(ts)
+        let day = localDay(ts)
         touch(day)
         deviceStates[Int(d)].serviceDays.insert(day)
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 0)
-        if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: ts) }
+        if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: ts, clock: clock) }
         slotStates[i].emptySince = nil
         slotStates[i].stock += added
     }
@@ -152,7 +161,7 @@ public final class HistoryBuilder {
     public func addSale(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, productID: String, price: Double,
                         transactionID: String?) {
         let d = device(deviceID)
-        let day = dayOf(ts)
+        let day = localDay(ts)
         touch(day)
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
         if slotStates[i].emptySince != nil {
@@ -177,11 +186,11 @@ public final class HistoryBuilder {
     }
 
     public func finish() -> SalesHistory {
-        let endTs = Int64(lastDay + 1) * 86400
+        let endTs = clock.midnight(Int64(lastDay) + 1)
         // A slot empty at the end is out of stock until then (on a copy: the builder may take more events).
         var slotStates = self.slotStates
         for i in slotStates.indices {
-            if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: endTs); slotStates[i].emptySince = nil }
+            if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: endTs, clock: clock); slotStates[i].emptySince = nil }
         }
         var series: [SalesHistory.SlotSeries] = []
         for key in planograms.keys.sorted() {
@@ -193,7 +202,7 @@ public final class HistoryBuilder {
                 let state = d.flatMap { slotIndex[SlotRef(device: $0, cabinet: key.index, slot: slot)] }.map { slotStates[$0] }
                 var vi = 0
                 for day in firstDay...lastDay {
-                    let noon = Int64(day) * 86400 + 12 * 3600
+                    let noon = clock.instant(day: Int64(day), minute: 12 * 60)
                     while vi + 1 < versions.count && versions[vi + 1].effectiveFrom <= noon { vi += 1 }
                     guard versions[vi].effectiveFrom <= noon else { continue }
                     let facing = versions[vi].facings[slot]

@@ -9,16 +9,19 @@ import Foundation
 ///
 /// Rules at the edges (the usual ones of calendar libraries): a wall time skipped by a spring-forward
 /// change is read with the offset before the change (02:30 becomes 03:30); a wall time that occurs twice
-/// at a fall-back change is its first occurrence. The sales history's daily aggregates (`sales_daily`,
-/// fleet KPIs, the models' weekday terms) stay in UTC days; see docs/OPERATIONS.md.
+/// at a fall-back change is its first occurrence. The days of the daily totals (`SalesDaily`), the fleet
+/// KPIs, experiments and the demand model are its local dates too; see docs/OPERATIONS.md.
 public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
     /// The IANA identifier, as configured ("UTC", "Europe/Berlin").
     public let identifier: String
     let zone: TimeZone?
+    /// The zone's offsets between 1900 and 2100, read once: the history's days are taken per sale and per
+    /// restock (millions at a fit), where Foundation's lookup costs a microsecond or more each.
+    let offsets: OffsetTable?
 
     public static let utc = FleetClock(utcNamed: "UTC")
 
-    private init(utcNamed name: String) { identifier = name; zone = nil }
+    private init(utcNamed name: String) { identifier = name; zone = nil; offsets = nil }
 
     /// The clock of an IANA zone; nil for a name the system's zone database does not know.
     public init?(identifier: String) {
@@ -27,6 +30,7 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
         self.identifier = name
         // UTC itself needs no lookups and its arithmetic is exact.
         zone = ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"].contains(z.identifier) ? nil : z
+        offsets = zone.map(OffsetTable.init)
     }
 
     public var description: String { identifier }
@@ -37,6 +41,7 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
     /// The zone's offset from UTC at the instant `t`, in seconds (east positive).
     public func offset(at t: Int64) -> Int64 {
         guard let zone else { return 0 }
+        if let o = offsets?.offset(at: t) { return o }
         return Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
     }
 
@@ -77,5 +82,40 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
         let local = t + offset(at: t)
         let s = Int(((local % 86_400) + 86_400) % 86_400)
         return String(format: "%02d:%02d", s / 3_600, s / 60 % 60)
+    }
+}
+
+/// A zone's offset from UTC as a step function of the instant: each transition Foundation reports between
+/// 1900 and 2100 and the offset from it on. Outside that span the caller asks Foundation.
+final class OffsetTable: Sendable {
+    static let span: Range<Int64> = -2_208_988_800 ..< 4_102_444_800   // 1900-01-01 ..< 2100-01-01, UTC
+    /// Ascending; `offsets[i]` holds from `starts[i]` until `starts[i + 1]`. `starts[0]` is the span's start.
+    let starts: [Int64]
+    let offsets: [Int64]
+
+    init(_ zone: TimeZone) {
+        var starts = [Self.span.lowerBound]
+        var offsets = [Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Self.span.lowerBound))))]
+        var at = Date(timeIntervalSince1970: Double(Self.span.lowerBound))
+        while let next = zone.nextDaylightSavingTimeTransition(after: at), next.timeIntervalSince1970 < Double(Self.span.upperBound),
+              next > at {
+            let t = Int64(next.timeIntervalSince1970.rounded(.down))
+            let o = Int64(zone.secondsFromGMT(for: next))
+            if o != offsets.last! { starts.append(t); offsets.append(o) }
+            at = next
+        }
+        self.starts = starts
+        self.offsets = offsets
+    }
+
+    /// nil outside the span.
+    func offset(at t: Int64) -> Int64? {
+        guard Self.span.contains(t) else { return nil }
+        var lo = 0, hi = starts.count   // the last start <= t
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if starts[mid] <= t { lo = mid } else { hi = mid }
+        }
+        return offsets[lo]
     }
 }

@@ -97,7 +97,7 @@ final class AppContext: @unchecked Sendable {
     /// One import at a time; the catalogue is reloaded after a successful one.
     func runImport(_ files: [String: [UInt8]]) throws -> ImportReport {
         try importQueue.sync {
-            let report = try Importer(store: store).importFiles(files)
+            let report = try Importer(store: store, clock: configuration.clock).importFiles(files)
             catalog.replace(try store.loadCatalog())
             published.invalidate()
             afterImport?()

@@ -1,8 +1,10 @@
 import Foundation
+import PlanogramDomain
 import Store
 
 /// A device's metric per day (SPEC §14: `revenue` or `units`), for the experiments and the fleet KPIs, read
-/// from `sales_daily` (kept by the importer). Days are UTC days (`ts / 86400`); a day without sales is 0.
+/// from `sales_daily` (kept by the importer). Days are the fleet's local dates (`SalesDaily`; UTC: `ts / 86400`);
+/// a day without sales is 0.
 public enum DailyMetrics {
     public enum Metric: String, Codable, Sendable {
         case revenue, units
@@ -43,11 +45,11 @@ public enum DailyMetrics {
         return out
     }
 
-    /// The first and last day with sales (nil without sales).
-    public static func span(_ store: Store) throws -> (first: Int64, last: Int64)? {
+    /// The first and last day with sales, local dates of `clock` (nil without sales).
+    public static func span(_ store: Store, clock: FleetClock = .utc) throws -> (first: Int64, last: Int64)? {
         try store.read { db in
             guard let a = try db.scalarInt("SELECT MIN(ts) FROM sales"), let b = try db.scalarInt("SELECT MAX(ts) FROM sales") else { return nil }
-            return (a / 86_400, b / 86_400)
+            return (clock.day(of: a), clock.day(of: b))
         }
     }
 }

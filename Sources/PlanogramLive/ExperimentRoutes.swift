@@ -106,7 +106,7 @@ struct ExperimentRoutes {
             throw APIError.unprocessable("too_few_devices", "an experiment needs at least 4 devices (two pairs); got \(ids.count)")
         }
         // The start: today (the newest data's day) or later.
-        let today = ServicePlanRoutes.dayOf(try ServicePlanRoutes.asOf(app) - 1)
+        let today = ServicePlanRoutes.localDay(app, try ServicePlanRoutes.asOf(app) - 1)
         guard start > today else {
             throw APIError.unprocessable("start_in_past", "start must be after \(ServicePlanRoutes.dateText(today)), the newest day with data")
         }

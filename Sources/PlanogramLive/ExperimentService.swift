@@ -24,8 +24,8 @@ final class ExperimentService: @unchecked Sendable {
     /// The experiment with its estimate, decision and (with `detail`) series and daily estimates. Blocking.
     func describe(_ e: StoredExperiment, detail: Bool) throws -> ExperimentResponse {
         let body = try JSONDecoder().decode(ExperimentBody.self, from: e.body)
-        let lastDay = try ServicePlanRoutes.dayOf(ServicePlanRoutes.asOf(app) - 1)
-        let endDay = min(lastDay, e.stoppedAt.map { ServicePlanRoutes.dayOf($0) } ?? lastDay)
+        let lastDay = try ServicePlanRoutes.localDay(app, ServicePlanRoutes.asOf(app) - 1)
+        let endDay = min(lastDay, e.stoppedAt.map { ServicePlanRoutes.localDay(app, $0) } ?? lastDay)
         let days = max(0, Int(endDay - e.startDay + 1))
         let ids = e.arms.keys.sorted()
         let metric = DailyMetrics.Metric(rawValue: e.metric) ?? .revenue

@@ -5,7 +5,8 @@ import Store
 
 /// SPEC §14: `GET /api/fleet/kpis?from=&to=` — the operations director's figures for a range of days
 /// (default: the last 28 with data), each beside the same figure for the range just before it and the
-/// plan's target for the change. Every figure is computed from the store on request (one pass each):
+/// plan's target for the change. Days are the fleet's local dates (`PLANOGRAM_TIMEZONE`). Every figure is
+/// computed from the store on request (one pass each):
 ///
 /// - revenue per device per day: sales revenue / devices / days;
 /// - stockout rate: the share of restocked slots found empty at the visit (units added ≥ the slot's
@@ -23,7 +24,7 @@ struct FleetKPIRoutes {
         router.get("/api/fleet/kpis", name: "fleet_kpis") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
-                let last = ServicePlanRoutes.dayOf(try ServicePlanRoutes.asOf(app) - 1)
+                let last = ServicePlanRoutes.localDay(app, try ServicePlanRoutes.asOf(app) - 1)
                 let to = try ServicePlanRoutes.day(req.queryValue("to"), name: "to") ?? last
                 let from = try ServicePlanRoutes.day(req.queryValue("from"), name: "from") ?? (to - 27)
                 guard from <= to, to - from < 366 else { throw APIError.badRequest("from must not be after to, and the range at most 366 days") }
@@ -34,6 +35,7 @@ struct FleetKPIRoutes {
 
     static func kpis(app: AppContext, principal p: Principal, from: Int64, to: Int64) throws -> FleetKPIsResponse {
         let cat = app.catalog.current
+        let clock = app.configuration.clock   // days are the fleet's local dates, as in sales_daily
         let devices = cat.devices.values.filter { p.mayTouch(device: $0.id) }
         let ids = Set(devices.map(\.id))
         let width = Int(to - from + 1)
@@ -47,30 +49,30 @@ struct FleetKPIRoutes {
         let capacities = try capacityBySlot(app, cat: cat)
         let restocks = try app.store.read { db in
             try db.query("SELECT ts, device_id, cabinet_index, slot, units_added FROM services WHERE ts >= ? AND ts < ?",
-                         [.of(Int(baseFrom * 86_400)), .of(Int((to + 1) * 86_400))]) {
+                         [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) {
                 (Int64($0.int(0)), $0.text(1), Int($0.int(2)), $0.text(3), Int($0.int(4)))
             }
         }.filter { ids.contains($0.1) }
         func stockout(_ a: Int64, _ b: Int64) -> Double {
-            let lines = restocks.filter { (a...b).contains(ServicePlanRoutes.dayOf($0.0)) }
+            let lines = restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }
             let known = lines.compactMap { l in capacities["\(l.1)|\(l.2)|\(l.3)"].map { (l.4, $0) } }
             return known.isEmpty ? 0 : Double(known.filter { $0.0 >= $0.1 }.count) / Double(known.count) * 100
         }
         func visits(_ a: Int64, _ b: Int64) -> Double {
-            let days = Set(restocks.filter { (a...b).contains(ServicePlanRoutes.dayOf($0.0)) }.map { "\($0.1)|\(ServicePlanRoutes.dayOf($0.0))" })
+            let days = Set(restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.map { "\($0.1)|\(ServicePlanRoutes.localDay(app, $0.0))" })
             return Double(days.count) / Double(max(ids.count, 1)) / (Double(b - a + 1) / 7)
         }
         let pulls = try app.store.read { db in
-            try db.query("SELECT ts, device_id, units FROM pulls WHERE ts >= ? AND ts < ?", [.of(Int(baseFrom * 86_400)), .of(Int((to + 1) * 86_400))]) {
+            try db.query("SELECT ts, device_id, units FROM pulls WHERE ts >= ? AND ts < ?", [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) {
                 (Int64($0.int(0)), $0.text(1), Int($0.int(2)))
             }
         }.filter { ids.contains($0.1) }
-        func spoiled(_ a: Int64, _ b: Int64) -> Double { Double(pulls.filter { (a...b).contains(ServicePlanRoutes.dayOf($0.0)) }.reduce(0) { $0 + $1.2 }) }
+        func spoiled(_ a: Int64, _ b: Int64) -> Double { Double(pulls.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.reduce(0) { $0 + $1.2 }) }
         let changes = try app.store.read { db in
             try db.query("SELECT device_id, effective_from FROM planogram_versions WHERE effective_from >= ? AND effective_from < ? AND version > 1",
-                         [.of(Int(baseFrom * 86_400)), .of(Int((to + 1) * 86_400))]) { ($0.text(0), Int64($0.int(1))) }
+                         [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) { ($0.text(0), Int64($0.int(1))) }
         }.filter { ids.contains($0.0) }
-        func changed(_ a: Int64, _ b: Int64) -> Double { Double(changes.filter { (a...b).contains(ServicePlanRoutes.dayOf($0.1)) }.count) }
+        func changed(_ a: Int64, _ b: Int64) -> Double { Double(changes.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.1)) }.count) }
         func kpi(_ name: String, _ unit: String, _ f: (Int64, Int64) -> Double, _ definition: String) -> FleetKPI {
             let v = f(from, to), b = f(baseFrom, baseTo)
             return FleetKPI(name: name, unit: unit, value: InsightJSON.round2(v), baseline: InsightJSON.round2(b),

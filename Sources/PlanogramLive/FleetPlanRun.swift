@@ -58,7 +58,7 @@ public enum FleetPlanRun {
         -> (AppContext, (snapshot: InsightsEngine.Snapshot?, seconds: Double)) {
         let store = try Store(path: databasePath)
         let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
-        let insights = InsightsEngine(store: store, logger: logger)
+        let insights = InsightsEngine(store: store, logger: logger, clock: configuration.clock)
         let started = Date()
         if !insights.loadStored() { try insights.rebuild() }
         return (app, (insights.current, Date().timeIntervalSince(started)))

@@ -119,7 +119,7 @@ struct ForecastRoutes {
         let nextVisit = max(now + 3_600, (stock?.lastRestock ?? now) + Int64(snap.model.serviceInterval(deviceID) * 86_400))
         let slots = DeviceForecast.slots(deviceID: deviceID, cabinets: cabinets, planograms: planograms,
                                          ledger: stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
-                                         counts: snap.counts, now: now, days: days, nextVisit: nextVisit)
+                                         counts: snap.counts, now: now, days: days, nextVisit: nextVisit, clock: app.configuration.clock)
         return (slots, nextVisit)
     }
 

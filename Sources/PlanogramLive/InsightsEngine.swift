@@ -46,10 +46,13 @@ public final class InsightsEngine: @unchecked Sendable {
     private let fitQueue = DispatchQueue(label: "planogram.insights.fit", qos: .utility)
     let store: Store
     let logger: Logger
+    /// The fleet's clock: the models' days are its local dates (`HistoryBuilder`).
+    let clock: FleetClock
 
-    public init(store: Store, logger: Logger) {
+    public init(store: Store, logger: Logger, clock: FleetClock = .utc) {
         self.store = store
         self.logger = logger
+        self.clock = clock
     }
 
     public var current: Snapshot? {
@@ -67,9 +70,11 @@ public final class InsightsEngine: @unchecked Sendable {
         lock.lock(); onChange.append(handler); lock.unlock()
     }
 
-    /// The history the models should be fitted on: the newest import.
-    static func historyFingerprint(_ store: Store) throws -> String {
-        try store.read { db in "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)" }
+    /// The history the models should be fitted on: the newest import, and the zone its days are read in
+    /// (models fitted on UTC days keep the fingerprint they had before zones: `import:N`).
+    static func historyFingerprint(_ store: Store, clock: FleetClock) throws -> String {
+        let run = try store.read { db in "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)" }
+        return clock.isUTC ? run : "\(run)@\(clock.identifier)"
     }
 
     /// Loads the newest stored models. Returns whether they match the current history (no refit needed).
@@ -86,7 +91,7 @@ public final class InsightsEngine: @unchecked Sendable {
             guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
             let (model, affinity) = stored.restore()
             swap(Self.snapshot(model, affinity, fit.counts, fit.revenueTerms, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
-            let fresh = stored.fingerprint == (try Self.historyFingerprint(store))
+            let fresh = stored.fingerprint == (try Self.historyFingerprint(store, clock: clock))
             logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
                                                                     "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
             return fresh
@@ -100,7 +105,7 @@ public final class InsightsEngine: @unchecked Sendable {
     func refitInBackground(force: Bool = false) {
         fitQueue.async { [self] in
             do {
-                if !force, let f = lockedFingerprint(), f == (try Self.historyFingerprint(store)) { return }
+                if !force, let f = lockedFingerprint(), f == (try Self.historyFingerprint(store, clock: clock)) { return }
                 try rebuild()
             } catch { logger.error("insights fit failed", metadata: ["error": "\(error)"]) }
         }
@@ -121,8 +126,8 @@ public final class InsightsEngine: @unchecked Sendable {
         var stages: [(String, Double)] = []
         var mark = started
         func stage(_ name: String) { let now = Date(); stages.append((name, now.timeIntervalSince(mark))); mark = now }
-        let fingerprint = try Self.historyFingerprint(store)
-        let history = try Self.loadHistory(store)
+        let fingerprint = try Self.historyFingerprint(store, clock: clock)
+        let history = try Self.loadHistory(store, clock: clock)
         stage("load_seconds")
         let model = DemandModel.fit(history)
         stage("demand_model_seconds")
@@ -167,11 +172,11 @@ public final class InsightsEngine: @unchecked Sendable {
         for h in handlers { h() }
     }
 
-    public static func loadHistory(_ store: Store) throws -> SalesHistory {
+    public static func loadHistory(_ store: Store, clock: FleetClock = .utc) throws -> SalesHistory {
         let catalog = try store.loadCatalog()
         let planograms = try HistoryReader.planograms(store)
         let builder = HistoryBuilder(catalog: catalog.cabinets, devices: catalog.devices,
-                                     products: catalog.products.values.sorted { $0.id < $1.id }, planograms: planograms)
+                                     products: catalog.products.values.sorted { $0.id < $1.id }, planograms: planograms, clock: clock)
         try HistoryReader.forEachEvent(store) { e in
             if e.isSale {
                 builder.addSale(ts: e.ts, deviceID: e.deviceID, cabinetIndex: e.cabinetIndex, slot: e.slot, productID: e.productID,

@@ -53,7 +53,7 @@ public final class PlanogramServer: @unchecked Sendable {
         var router = Router()
         installHealthRoutes(&router)
         CatalogRoutes(app: app).install(&router)
-        let insights = InsightsEngine(store: store, logger: logger)
+        let insights = InsightsEngine(store: store, logger: logger, clock: configuration.clock)
         self.insights = insights
         // Models are loaded, not waited for: the stored fit is in use at once; a stale or missing one is
         // refitted (in the background for `serve`, where /readyz says 503 until models exist).
@@ -202,12 +202,18 @@ public final class PlanogramServer: @unchecked Sendable {
             }
             if FileManager.default.fileExists(atPath: fixtures) {
                 logger.info("empty database; importing fixtures", metadata: ["dir": "\(fixtures)"])
-                let importer = Importer(store: store, progress: ImportProgressLog(logger: logger).report)
+                let importer = Importer(store: store, clock: configuration.clock, progress: ImportProgressLog(logger: logger).report)
                 let report = try importer.importDirectory(fixtures)
                 logger.info("fixtures imported", metadata: ["rows": "\(report.totalRowsWritten)", "seconds": "\(String(format: "%.2f", report.seconds))"])
             } else {
                 logger.warning("empty database and no fixtures directory", metadata: ["dir": "\(configuration.fixturesDirectory)"])
             }
+        }
+        // The daily totals in the local dates of this fleet's clock (recomputed once when the zone changed).
+        let started = Date()
+        if try store.write({ db in try SalesDaily.align(db, clock: configuration.clock) }) {
+            logger.notice("daily totals recomputed in the fleet's local dates",
+                          metadata: ["time_zone": "\(configuration.clock.identifier)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         }
         return store
     }

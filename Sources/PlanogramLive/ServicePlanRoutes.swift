@@ -103,7 +103,7 @@ struct ServicePlanRoutes {
                         key: key, productID: f.productID, price: product.price, unitCost: product.unitCost, capacity: f.capacity,
                         caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
                         demand: snap.counts.path(model: snap.model, deviceID: id, cabinet: cabinet, slot: slot, productID: f.productID,
-                                                 fromDay: dayOf(now), days: days + 16),
+                                                 fromDay: localDay(app, now), days: days + 16, clock: app.configuration.clock),
                         lots: stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []))
                 }
             }
@@ -126,10 +126,11 @@ struct ServicePlanRoutes {
         return min(wall, newest.map { $0 + 1 } ?? wall)
     }
 
-    /// The UTC day of an instant: the days of the sales history's aggregates (`sales_daily`, KPIs, experiments).
+    /// The day index of a UTC instant (days since 1970): the date of a `YYYY-MM-DD` read as UTC midnight.
     static func dayOf(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400 : (t - 86_399) / 86_400 }
 
-    /// The fleet's local date of an instant: the days of service plans, pick lists and routes.
+    /// The fleet's local date of an instant: the days of service plans, pick lists, routes, the daily totals
+    /// (`sales_daily`), the fleet KPIs and experiments, and the models' days.
     static func localDay(_ app: AppContext, _ t: Int64) -> Int64 { app.configuration.clock.day(of: t) }
 
     static func dateText(_ day: Int64) -> String { String(FieldParse.iso8601(day * 86_400).prefix(10)) }

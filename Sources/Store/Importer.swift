@@ -46,9 +46,12 @@ public final class Importer {
 
     let store: Store
     let progress: ((ImportProgress) -> Void)?
+    /// The fleet's clock (SPEC §10): the daily totals are kept in its local dates (`SalesDaily`).
+    let clock: FleetClock
 
-    public init(store: Store, progress: ((ImportProgress) -> Void)? = nil) {
+    public init(store: Store, clock: FleetClock = .utc, progress: ((ImportProgress) -> Void)? = nil) {
         self.store = store
+        self.clock = clock
         self.progress = progress
     }
 
@@ -75,6 +78,7 @@ public final class Importer {
         }
         let existing = try store.loadCatalog()
         var batch = ParsedBatch(existing: existing)
+        batch.clock = clock
         for name in Self.fileNames {
             guard let bytes = files[name] else { continue }
             bytes.withUnsafeBufferPointer { buf in
@@ -87,7 +91,10 @@ public final class Importer {
         var report = ImportReport()
         report.files = Self.fileNames.filter { files[$0] != nil }
         report.rowsRead = batch.rowsRead
-        report.rowsWritten = try store.write { db in try batch.write(db, progress: progress) }
+        report.rowsWritten = try store.write { db in
+            try SalesDaily.align(db, clock: clock)
+            return try batch.write(db, progress: progress)
+        }
         report.seconds = Date().timeIntervalSince(started)
         let filesJSON = report.files.joined(separator: ",")
         let read = report.rowsRead.values.reduce(0, +), written = report.totalRowsWritten

@@ -195,6 +195,11 @@ public enum Migrations {
         Step(name: "jobs-node", sql: """
         ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
         """),
+        // Settings of the stored data itself; the first: the zone whose local dates `sales_daily` is in
+        // (`SalesDaily`; without the row, UTC — the table as the migration above wrote it).
+        Step(name: "store-settings", sql: """
+        CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

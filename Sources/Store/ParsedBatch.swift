@@ -46,6 +46,9 @@ struct ParsedBatch {
     var productIndex: [String: Int32] = [:]
     var productNames: [String] = []
 
+    /// The fleet's clock: the days of `sales_daily` are its local dates.
+    var clock: FleetClock = .utc
+
     init(existing: Catalog) { catalog = existing }
 
     // MARK: parsing
@@ -611,20 +614,20 @@ struct ParsedBatch {
         guard !sales.isEmpty else { return 0 }
         var first = Int64.max, last = Int64.min
         for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
-        let days = WrittenDailyTotals.day(first) ..< WrittenDailyTotals.day(last) + 1
+        let days = clock.day(of: first) ..< clock.day(of: last) + 1
         if let db = connection as? SQLiteDatabase {
             // No sale of these days on record yet (a first import, or the next weeks of an export): the totals
             // of what this import writes are the days' totals, summed while writing. Otherwise the days it
             // wrote to are recomputed, and none when it wrote nothing (the same files again).
             let fresh = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM sales WHERE ts >= ? AND ts < ? LIMIT 1)",
-                                         [.int(days.lowerBound * 86_400), .int(days.upperBound * 86_400)]) == 0
-            var totals = WrittenDailyTotals()
+                                         [.int(clock.midnight(days.lowerBound)), .int(clock.midnight(days.upperBound))]) == 0
+            var totals = WrittenDailyTotals(clock: clock)
             let written = try insertSales(db, progress: progress, totals: &totals)
-            if fresh { try totals.replace(days, in: db, deviceNames: deviceNames) } else { try writeSalesDaily(db, days: totals.days) }
+            if fresh { try totals.replace(days, in: db, deviceNames: deviceNames) } else { try SalesDaily.recompute(db, days: totals.days, clock: clock) }
             return written
         } else if let db = connection as? PostgresDatabase {
             let written = try copySales(db, progress: progress)
-            try writeSalesDaily(db, days: Array(days)) // COPY does not say which rows went in
+            try SalesDaily.recompute(db, days: Array(days), clock: clock) // COPY does not say which rows went in
             return written
         } else {
             throw SQLUsageError(message: "no bulk insert for \(connection.dialect)")
@@ -670,19 +673,6 @@ struct ParsedBatch {
             }
         }
         return written
-    }
-
-    /// The daily totals of `days`, computed again from every sale of those days.
-    /// One day at a time: each groups a day's few thousand sales by device, where one statement over the
-    /// whole range sorted every sale of it by device and day (metro fleet, 2.0 M sales: 5.6 s, BENCHMARKS §4).
-    private func writeSalesDaily(_ db: any SQLConnection, days: [Int64]) throws {
-        for day in days {
-            try db.run("DELETE FROM sales_daily WHERE day = ?", [.int(day)])
-            try db.run("""
-                INSERT INTO sales_daily(device_id, day, revenue, units)
-                SELECT device_id, ?, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id
-                """, [.int(day), .int(day * 86_400), .int((day + 1) * 86_400)])
-        }
     }
 
     func writeServices(_ connection: any SQLConnection, progress: ((ImportProgress) -> Void)? = nil) throws -> Int {

@@ -1,4 +1,5 @@
 import Foundation
+import PlanogramDomain
 
 /// Revenue and units per device and day of the sales one import wrote, summed as each row went in
 /// (a duplicate that INSERT OR IGNORE skipped is not counted). When no sale of the import's days was on
@@ -14,13 +15,20 @@ struct WrittenDailyTotals {
 
     struct Entry { var revenue = 0.0; var units = 0 }
 
-    /// The UTC day of `ts` (floor division: an import may hold 1970-01-01T00:30+01:00, before 0).
-    static func day(_ ts: Int64) -> Int64 { ts >= 0 ? ts / 86_400 : (ts - 86_399) / 86_400 }
+    /// Days are the local dates of this clock (`SalesDaily`).
+    let clock: FleetClock
+    /// The day being summed lasts from `currentStart` until `currentEnd` (a sale there needs no lookup).
+    private var currentStart: Int64 = .max, currentEnd: Int64 = .min
+
+    init(clock: FleetClock = .utc) { self.clock = clock }
 
     /// One written sale at `ts` (seconds since 1970, UTC) on the interned device `device`.
     mutating func add(ts: Int64, device: Int32, price: Double) {
-        let day = Self.day(ts)
-        if day != currentDay { flush(); currentDay = day; current = byDay.removeValue(forKey: day) ?? [] }
+        let day = ts >= currentStart && ts < currentEnd ? currentDay : clock.day(of: ts)
+        if day != currentDay {
+            flush(); currentDay = day; current = byDay.removeValue(forKey: day) ?? []
+            currentStart = clock.midnight(day); currentEnd = clock.midnight(day + 1)
+        }
         let d = Int(device)
         if current.count <= d { current.append(contentsOf: repeatElement(Entry(), count: d + 1 - current.count)) }
         current[d].revenue += price

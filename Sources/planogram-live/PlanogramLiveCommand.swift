@@ -100,7 +100,8 @@ struct Import: ParsableCommand {
     func run() throws {
         let store = try Store(path: db)
         var last = Date.distantPast
-        let importer = Importer(store: store) { p in
+        // The daily totals in the fleet's local dates (PLANOGRAM_TIMEZONE), as the server keeps them.
+        let importer = Importer(store: store, clock: try AppConfiguration.fromEnvironment().clock) { p in
             let now = Date()
             guard p.bytesDone == p.bytesTotal || now.timeIntervalSince(last) >= 0.5 else { return }
             last = now

@@ -1,5 +1,5 @@
 import Foundation
-import PlanogramDomain
+@testable import PlanogramDomain
 import XCTest
 
 /// `FleetClock`: local dates and wall times of the fleet's zone against Foundation's calendar, across the
@@ -92,5 +92,29 @@ final class FleetClockTests: XCTestCase {
         XCTAssertEqual(berlin.day(of: newYear * 86_400 - 1_800), newYear)
         XCTAssertEqual(FleetClock.utc.day(of: newYear * 86_400 - 1_800), newYear - 1)
         XCTAssertEqual(berlin.timeOfDay(newYear * 86_400 - 1_800), "00:30")
+    }
+
+    /// The clock reads offsets from a table of the zone's transitions. Every two hours from 1970 to 2040,
+    /// and the second either side of every transition, it agrees with Foundation — in zones that moved their
+    /// standard time (Moscow 2011 and 2014), gave up daylight saving (São Paulo 2019), skipped a whole day
+    /// (Apia, 30 December 2011) or suspend it for Ramadan (Casablanca).
+    func testTheOffsetTableIsFoundationsOffsets() {
+        for zone in ["Europe/Berlin", "America/New_York", "Europe/Moscow", "America/Sao_Paulo", "Pacific/Apia", "Africa/Casablanca",
+                     "Australia/Lord_Howe", "Asia/Kolkata"] {
+            let clock = FleetClock(identifier: zone)!, tz = TimeZone(identifier: zone)!
+            func foundation(_ t: Int64) -> Int64 { Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) }
+            let table = clock.offsets!
+            XCTAssertGreaterThan(table.starts.count, zone == "Asia/Kolkata" ? 1 : 10, zone)
+            for t in table.starts.dropFirst() {
+                XCTAssertEqual(clock.offset(at: t), foundation(t), "\(zone) at the change \(t)")
+                XCTAssertEqual(clock.offset(at: t - 1), foundation(t - 1), "\(zone) before the change \(t)")
+            }
+            var mismatches = 0
+            for t in stride(from: Int64(0), to: 2_208_988_800, by: 7_200) where clock.offset(at: t) != foundation(t) { mismatches += 1 }
+            XCTAssertEqual(mismatches, 0, zone)
+        }
+        // Outside the table's span the clock asks Foundation.
+        let berlin = FleetClock(identifier: "Europe/Berlin")!
+        XCTAssertEqual(berlin.offset(at: 4_200_000_000), Int64(TimeZone(identifier: "Europe/Berlin")!.secondsFromGMT(for: Date(timeIntervalSince1970: 4_200_000_000))))
     }
 }

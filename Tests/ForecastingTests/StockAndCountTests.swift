@@ -126,6 +126,24 @@ final class CountDistributionTests: XCTestCase {
         XCTAssertEqual(path.medianEmptyTime(stock: 0, now: d0, horizon: d0 + day), d0)
     }
 
+    /// On New York's clock the day's rate is spread over 06:00–22:00 local, the days are local dates, and
+    /// the day the clocks go forward (8 March 2026, 23 hours) still trades its 16 hours.
+    func testADemandPathTradesOnTheFleetsClock() {
+        let york = FleetClock(identifier: "America/New_York")!
+        let first: Int64 = 20_520 // 2026-03-08, the spring-forward day
+        let path = DemandPath(firstDay: first, ratePerDay: [16, 32], size: .infinity, clock: york)
+        func local(_ day: Int64, _ hour: Int) -> Int64 { york.instant(day: day, minute: hour * 60) }
+        XCTAssertEqual(york.midnight(first + 1) - york.midnight(first), 23 * 3_600)
+        XCTAssertEqual(path.expected(from: york.midnight(first), to: york.midnight(first + 1)), 16, accuracy: 1e-9)
+        XCTAssertEqual(path.expected(from: local(first, 6), to: local(first, 7)), 1, accuracy: 1e-9, "an hour of sixteen")
+        XCTAssertEqual(path.expected(from: local(first, 22), to: local(first + 1, 6)), 0, "closed overnight, local time")
+        XCTAssertEqual(path.expected(from: local(first + 1, 21), to: local(first + 1, 22)), 2, accuracy: 1e-9, "the second day's rate")
+        XCTAssertEqual(path.expectedEmptySeconds(stock: 0, from: york.midnight(first), to: york.midnight(first + 2)), 32 * 3_600, accuracy: 1e-6)
+        // The same instants read on UTC's clock: 22:00–06:00 New York is 03:00–11:00Z, five hours of trading.
+        let utc = DemandPath(firstDay: first, ratePerDay: [16, 32], size: .infinity)
+        XCTAssertGreaterThan(utc.expected(from: local(first, 22), to: local(first + 1, 6)), 1)
+    }
+
     func testExpectedEmptyHoursEqualTheIntegralOfTheChanceTheSlotIsEmpty() {
         let day: Int64 = 86_400
         for size in [Double.infinity, 3.0] {

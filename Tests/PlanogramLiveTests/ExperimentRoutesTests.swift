@@ -1,6 +1,7 @@
 import FleetGenerator
 import Foundation
 import HTTPTestClient
+import PlanogramDomain
 @testable import PlanogramLive
 import XCTest
 
@@ -187,5 +188,34 @@ class ExperimentRoutesTests: XCTestCase {
         XCTAssertEqual(revenue["value"] as? Double ?? 0, mean, accuracy: 0.05)
         XCTAssertEqual(try s.request("GET", "/api/fleet/kpis?from=2026-10-10&to=2026-10-01", token: s.token(.manager)).status, 400)
         XCTAssertEqual(try s.request("GET", "/api/fleet/kpis", token: s.token(.driver)).status, 403)
+    }
+
+    /// On Tokyo's clock (UTC+9; the generated fleet sells 06:00–22:00Z, 15:00–07:00 local) the KPIs' days
+    /// are Tokyo's dates: each day of the series is the revenue of the sales of that local date per device,
+    /// which differs from the UTC dates' — and the models are fitted on those days: a fit made on Tokyo's
+    /// clock is current for a restart on it, not for one on UTC's.
+    func testTheFleetKPIsAndTheModelsAreOnTheFleetsClock() throws {
+        let tokyo = try XCTUnwrap(FleetClock(identifier: "Asia/Tokyo"))
+        let s = try AppTestServer(fixtures: EightDeviceFleet.directory) { $0.clock = tokyo }
+        defer { s.stop() }
+        let k = try s.request("GET", "/api/fleet/kpis", token: s.token(.manager))
+        XCTAssertEqual(k.status, 200, k.text)
+        let series = try XCTUnwrap(k.json["series"] as? [String: Any])
+        let dates = try XCTUnwrap(series["dates"] as? [String]), fleet = try XCTUnwrap(series["fleet"] as? [Double])
+        let sales = try s.server.store.read { db in try db.query("SELECT ts, price FROM sales") { (Int64($0.int(0)), $0.double(1)) } }
+        let devices = Double(s.server.app.catalog.current.devices.count)
+        func perDevice(on date: String, _ clock: FleetClock) -> Double {
+            sales.filter { ServicePlanRoutes.dateText(clock.day(of: $0.0)) == date }.reduce(0) { $0 + $1.1 } / devices
+        }
+        let newest = try XCTUnwrap(sales.map(\.0).max())
+        XCTAssertEqual(dates.last, ServicePlanRoutes.dateText(tokyo.day(of: newest)), "the last day with data, in Tokyo")
+        var differ = 0
+        for (date, value) in zip(dates, fleet) {
+            XCTAssertEqual(value, perDevice(on: date, tokyo), accuracy: 0.006, date)
+            if abs(perDevice(on: date, .utc) - value) > 0.5 { differ += 1 }
+        }
+        XCTAssertGreaterThan(differ, 14, "UTC dates would give other figures")
+        XCTAssertTrue(InsightsEngine(store: s.server.store, logger: .init(label: "test"), clock: tokyo).loadStored())
+        XCTAssertFalse(InsightsEngine(store: s.server.store, logger: .init(label: "test")).loadStored(), "fitted on other days")
     }
 }

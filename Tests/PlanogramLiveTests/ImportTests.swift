@@ -125,6 +125,43 @@ class ImportTests: XCTestCase {
     /// of order, two devices, imports of later days and over days already imported, with sales already on
     /// record among them (skipped, not counted twice).
     func testDailyTotalsEqualTheSalesAfterFreshAndOverlappingImports() throws {
+        try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13) // 2…14 January
+    }
+
+    /// The same on New York's clock: a sale before 05:00Z is the previous evening's (2 January's first hours
+    /// count on 1 January), and every day's totals equal the sales grouped by their local date.
+    func testDailyTotalsAreTheFleetsLocalDates() throws {
+        try dailyTotalsAgainstTheSales(clock: FleetClock(identifier: "America/New_York")!, expectedDays: 14) // 1…14 January
+    }
+
+    /// The sales' own totals per device and local date of `clock`.
+    func salesByDay(_ clock: FleetClock) throws -> [(String, Int64, Double, Int)] {
+        var sums: [String: (Double, Int)] = [:]
+        try store.read { db in
+            for (device, ts, price) in try db.query("SELECT device_id, ts, price FROM sales ORDER BY ts") { ($0.text(0), Int64($0.int(1)), $0.double(2)) } {
+                let k = "\(device)|\(clock.day(of: ts))"
+                sums[k] = ((sums[k]?.0 ?? 0) + price, (sums[k]?.1 ?? 0) + 1)
+            }
+        }
+        return sums.map { k, v in
+            let parts = k.split(separator: "|")
+            return (String(parts[0]), Int64(parts[1])!, v.0, v.1)
+        }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    }
+
+    func salesDaily() throws -> [(String, Int64, Double, Int)] {
+        try store.read { db in
+            try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { ($0.text(0), Int64($0.int(1)), $0.double(2), Int($0.int(3))) }
+        }
+    }
+
+    func assertDailyTotalsAreTheSales(_ clock: FleetClock, _ what: String) throws {
+        let daily = try salesDaily(), fromSales = try salesByDay(clock)
+        XCTAssertEqual(daily.map { "\($0.0) \($0.1) \($0.3)" }, fromSales.map { "\($0.0) \($0.1) \($0.3)" }, what)
+        for (a, b) in zip(daily, fromSales) { XCTAssertEqual(a.2, b.2, accuracy: 1e-9, "\(what): \(a.0) day \(a.1)") }
+    }
+
+    func dailyTotalsAgainstTheSales(clock: FleetClock, expectedDays: Int64) throws {
         var random = SeededRandom(seed: 11)
         var files = Self.good
         files["devices.csv"]! += "\nD2,Gym,gym,52.6,13.5,combo"
@@ -148,29 +185,43 @@ class ImportTests: XCTestCase {
         func csv(_ lines: [String]) -> String {
             "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n" + lines.shuffled(using: &random).joined(separator: "\n")
         }
-        func check(_ what: String) throws {
-            let (daily, fromSales) = try store.read { db in
-                (try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { ($0.text(0), $0.int(1), $0.double(2), $0.int(3)) },
-                 try db.query("SELECT device_id, ts / 86400, SUM(price), COUNT(*) FROM sales GROUP BY 1, 2 ORDER BY 1, 2") { ($0.text(0), $0.int(1), $0.double(2), $0.int(3)) })
-            }
-            XCTAssertEqual(daily.map { "\($0.0) \($0.1) \($0.3)" }, fromSales.map { "\($0.0) \($0.1) \($0.3)" }, what)
-            for (a, b) in zip(daily, fromSales) { XCTAssertEqual(a.2, b.2, accuracy: 1e-9, "\(what): \(a.0) day \(a.1)") }
-        }
+        func check(_ what: String) throws { try assertDailyTotalsAreTheSales(clock, what) }
         let first = sales(days: 2...9, count: 3_000)
         files["sales.csv"] = csv(first)
         try write(files)
-        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("first import")
         try write(["sales.csv": csv(sales(days: 12...14, count: 1_000))]) // later days, none on record
-        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("later days")
         // Over days on record, a third of it sales already imported.
         try write(["sales.csv": csv(sales(days: 8...13, count: 1_000) + first.filter { $0.hasPrefix("2026-01-09") || $0.hasPrefix("2026-01-08") })])
-        _ = try Importer(store: store).importDirectory(dir + "/csv")
+        _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("overlapping days")
         let (days, rows) = try store.read { (try $0.scalarInt("SELECT count(DISTINCT day) FROM sales_daily"), try $0.scalarInt("SELECT count(*) FROM sales")) }
-        XCTAssertEqual(days, 13) // 2…14 without the 10th and 11th
+        XCTAssertEqual(days, expectedDays)
         XCTAssertEqual(rows, 5_000) // every generated sale once
+        XCTAssertEqual(try store.read { try SalesDaily.zone($0) }, clock.isUTC ? "UTC" : clock.identifier)
+    }
+
+    /// A store whose totals are in one zone, opened on another zone's clock, has every day recomputed once
+    /// (and says so); the totals are then that zone's, and an import on that clock adds to them as such.
+    func testDailyTotalsFollowAChangeOfZone() throws {
+        try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13)
+        let utcTotals = try salesDaily().map { "\($0.0) \($0.1) \($0.3)" }
+        let york = FleetClock(identifier: "America/New_York")!, tokyo = FleetClock(identifier: "Asia/Tokyo")!
+        XCTAssertTrue(try store.write { try SalesDaily.align($0, clock: york) })
+        try assertDailyTotalsAreTheSales(york, "recomputed for New York")
+        XCTAssertNotEqual(try salesDaily().map { "\($0.0) \($0.1) \($0.3)" }, utcTotals, "the days moved")
+        XCTAssertFalse(try store.write { try SalesDaily.align($0, clock: york) }, "once")
+        // An import on another clock first brings the table to its zone.
+        try write(["sales.csv": "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n2026-01-20T16:00:00Z,D1,0,A1,P1,1.50,"])
+        _ = try Importer(store: store, clock: tokyo).importDirectory(dir + "/csv")
+        try assertDailyTotalsAreTheSales(tokyo, "imported on Tokyo's clock")
+        XCTAssertEqual(try store.read { try SalesDaily.zone($0) }, "Asia/Tokyo")
+        XCTAssertTrue(try store.write { try SalesDaily.align($0, clock: FleetClock(identifier: "Etc/UTC")!) })
+        XCTAssertEqual(try salesDaily().filter { $0.0 != "D1" || $0.1 != 20_473 }.map { "\($0.0) \($0.1) \($0.3)" }, utcTotals.filter { !$0.hasPrefix("D1 20473 ") })
+        try assertDailyTotalsAreTheSales(.utc, "back in UTC")
     }
 
     func testImportingTheSameFilesTwiceChangesNothing() throws {

@@ -150,6 +150,30 @@ final class InsightsTests: XCTestCase {
         XCTAssertEqual(days.map(\.units), [2, 0])
     }
 
+    /// On the fleet's clock (New York, UTC−5 in January) a day is a local date and the trading hours are
+    /// 06:00–22:00 local: the same sales as above, five hours later in UTC, give the same in-stock shares,
+    /// and a sale at 21:30 counts on that evening's date (UTC reading: 9/16 and 3/16, and the next day).
+    func testStockoutTimeAndDaysAreOnTheFleetsClock() {
+        let york = FleetClock(identifier: "America/New_York")!
+        let b = HistoryBuilder(catalog: [CabinetKey("D", 0): cab], devices: ["D": device], products: products,
+                               planograms: [CabinetKey("D", 0): [Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0,
+                                                                          facings: [SlotCode("A1")!: Facing(productID: "FAST", capacity: 2),
+                                                                                    SlotCode("A2")!: Facing(productID: "MID", capacity: 9)])]],
+                               clock: york)
+        let date: Int64 = 20_455 // 2026-01-02
+        func local(_ day: Int64, _ hour: Int, _ minute: Int = 0) -> Int64 { york.instant(day: day, minute: hour * 60 + minute) }
+        b.addSale(ts: local(date, 9), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
+        b.addSale(ts: local(date, 10), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
+        b.addSale(ts: local(date, 21, 30), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A2")!, productID: "MID", price: 1, transactionID: nil)
+        b.addService(ts: local(date + 1, 14), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, units: 2)
+        let h = b.finish()
+        let a1 = h.series.first { $0.slot == SlotCode("A1")! }!.days, a2 = h.series.first { $0.slot == SlotCode("A2")! }!.days
+        XCTAssertEqual(a1.map(\.day), [Int32(date), Int32(date + 1)])
+        XCTAssertEqual(a1.map(\.inStock), [4.0 / 16, 8.0 / 16])
+        XCTAssertEqual(a2.first { $0.units > 0 }?.day, Int32(date), "21:30 in New York is 02:30Z the next day")
+        XCTAssertEqual(h.deviceDayUnits["D"]?[Int32(date)], 3)
+    }
+
     func testEstimationRecoversTheGeneratorsPositionEffects() throws {
         // The shared test fleet is small (3 devices, 8 weeks); the snack layout is seen in enough
         // positions to recover the true multipliers within 0.12 on average (stated error).
