@@ -17,12 +17,14 @@ public struct DemandPath: Sendable {
     /// Off UTC: each day of the path's opening, closing and end, read off the clock once (a planner asks
     /// for the same days many times).
     private let windows: [(open: Int64, close: Int64, next: Int64)]
+    private let firstMidnight: Int64?
 
     public init(firstDay: Int64, ratePerDay: [Double], size: Double, clock: FleetClock = .utc) {
         self.firstDay = firstDay
         self.ratePerDay = ratePerDay
         self.size = size
         self.clock = clock
+        firstMidnight = clock.isUTC || ratePerDay.isEmpty ? nil : clock.midnight(firstDay)
         windows = clock.isUTC ? [] : (0..<Int64(ratePerDay.count)).map { i in
             let day = firstDay + i
             return (clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
@@ -37,9 +39,16 @@ public struct DemandPath: Sendable {
             let start = day * 86_400
             return (day, start + Self.tradingStart, start + Self.tradingEnd, start + 86_400)
         }
+        if let start = firstMidnight, t >= start, t < windows[windows.count - 1].next {
+            // Within the path's days: the day a whole number of 24 hours in, moved by one at most where a day
+            // was 23 or 25 hours long.
+            var i = min(Int((t - start) / 86_400), windows.count - 1)
+            while i > 0 && t < windows[i - 1].next { i -= 1 }
+            while t >= windows[i].next { i += 1 }
+            let w = windows[i]
+            return (firstDay + Int64(i), w.open, w.close, w.next)
+        }
         let day = clock.day(of: t)
-        let i = Int(day - firstDay)
-        if i >= 0 && i < windows.count { let w = windows[i]; return (day, w.open, w.close, w.next) }
         return (day, clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
                 clock.midnight(day + 1))
     }

@@ -131,8 +131,18 @@ public final class HistoryBuilder {
         if day > lastDay { lastDay = day }
     }
 
+    /// The local date last looked up, and when it begins and ends (events come in time order: nearly every
+    /// one falls on the same day as the one before it).
+    private var dayCache: (day: Int32, start: Int64, end: Int64) = (0, 0, 0)
+
     /// The local date of `ts` on the fleet's clock.
-    @inline(__always) private func localDay(_ ts: Int64) -> Int32 { clock.isUTC ? dayOf(ts) : Int32(clock.day(of: ts)) }
+    @inline(__always) private func localDay(_ ts: Int64) -> Int32 {
+        if clock.isUTC { return dayOf(ts) }
+        if ts >= dayCache.start && ts < dayCache.end { return dayCache.day }
+        let day = clock.day(of: ts)
+        dayCache = (Int32(day), clock.midnight(day), clock.midnight(day + 1))
+        return dayCache.day
+    }
 
     /// Out-of-stock seconds within trading hours between `from` and `to`, spread over the days.
     private static func addOut(_ state: inout SlotState, from: Int64, to: Int64, clock: FleetClock) {

@@ -144,6 +144,30 @@ final class CountDistributionTests: XCTestCase {
         XCTAssertGreaterThan(utc.expected(from: local(first, 22), to: local(first + 1, 6)), 1)
     }
 
+    /// Every 17 minutes for nine days around the autumn change (1 November 2026, 25 hours), the days
+    /// before and after the path's included: the expected demand of the next hour and of the next 30 hours
+    /// is each local date's rate times its share of that date's 06:00–22:00, read straight off the clock.
+    func testADemandPathsDaysAreTheClocksAcrossAChangeAndBeyondItsDays() {
+        let york = FleetClock(identifier: "America/New_York")!
+        let first: Int64 = 20_757 // 2026-10-31
+        let rates: [Double] = [16, 32, 8, 24]
+        let path = DemandPath(firstDay: first, ratePerDay: rates, size: .infinity, clock: york)
+        func reference(_ from: Int64, _ to: Int64) -> Double {
+            var total = 0.0
+            for day in (york.day(of: from) - 1)...(york.day(of: to) + 1) {
+                let open = york.instant(day: day, minute: 360), close = york.instant(day: day, minute: 1_320)
+                let overlap = max(0, min(to, close) - max(from, open))
+                total += rates[min(max(Int(day - first), 0), rates.count - 1)] * Double(overlap) / Double(close - open)
+            }
+            return total
+        }
+        for t in stride(from: york.midnight(first - 2), to: york.midnight(first + 7), by: 17 * 60) {
+            XCTAssertEqual(path.expected(from: t, to: t + 3_600), reference(t, t + 3_600), accuracy: 1e-9, "\(t)")
+            XCTAssertEqual(path.expected(from: t, to: t + 30 * 3_600), reference(t, t + 30 * 3_600), accuracy: 1e-9, "\(t) + 30 h")
+        }
+        XCTAssertEqual(york.midnight(first + 2) - york.midnight(first + 1), 25 * 3_600)
+    }
+
     func testExpectedEmptyHoursEqualTheIntegralOfTheChanceTheSlotIsEmpty() {
         let day: Int64 = 86_400
         for size in [Double.infinity, 3.0] {
