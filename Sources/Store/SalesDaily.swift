@@ -18,8 +18,11 @@ public enum SalesDaily {
 
     /// Makes the table's days those of `clock`: when they are another zone's, every day is recomputed from
     /// the sales (call it inside the write transaction of what follows). Returns whether it recomputed.
+    /// On PostgreSQL, nodes that start together take turns (a lock held to the end of the transaction), so
+    /// the second finds the zone recorded and recomputes nothing; SQLite's write transactions already do.
     @discardableResult
     public static func align(_ db: any SQLConnection, clock: FleetClock) throws -> Bool {
+        if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(74202)") }
         let name = zoneName(clock)
         guard try zone(db) != name else { return false }
         try db.run("DELETE FROM sales_daily", [])

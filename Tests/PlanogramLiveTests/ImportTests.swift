@@ -224,6 +224,27 @@ class ImportTests: XCTestCase {
         try assertDailyTotalsAreTheSales(.utc, "back in UTC")
     }
 
+    /// Two nodes on one database start on a new zone at once: both start, one recomputes, the other finds
+    /// the zone recorded (PostgreSQL: without the lock both would insert the same days and one would fail).
+    func testTwoNodesStartingOnANewZoneRecomputeOnce() throws {
+        try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13)
+        let york = FleetClock(identifier: "America/New_York")!
+        let stores = [store!, try Store(location: store.location)]
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var values = [Result<Bool, any Error>?](repeating: nil, count: 2)
+        }
+        let results = Results()
+        nonisolated(unsafe) let shared = stores
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let r = Result { try shared[i].write { try SalesDaily.align($0, clock: york) } }
+            results.lock.lock(); results.values[i] = r; results.lock.unlock()
+        }
+        let done = try results.values.map { try XCTUnwrap($0).get() }
+        XCTAssertEqual(done.filter { $0 }.count, 1, "one recomputes")
+        try assertDailyTotalsAreTheSales(york, "after both")
+    }
+
     func testImportingTheSameFilesTwiceChangesNothing() throws {
         try write(Self.good)
         _ = try Importer(store: store).importDirectory(dir + "/csv")

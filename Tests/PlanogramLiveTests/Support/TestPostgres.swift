@@ -45,4 +45,8 @@ final class PostgresImportTests: ImportTests {
     override func testOperationsDataImportsAndIsReadBack() throws { try super.testOperationsDataImportsAndIsReadBack() }
     override func testBadOperationsDataIsRefusedWithFileLineAndColumn() throws { try super.testBadOperationsDataIsRefusedWithFileLineAndColumn() }
     override func testABadFileAmongGoodOnesWritesNothing() throws { try super.testABadFileAmongGoodOnesWritesNothing() }
+    override func testDailyTotalsEqualTheSalesAfterFreshAndOverlappingImports() throws { try super.testDailyTotalsEqualTheSalesAfterFreshAndOverlappingImports() }
+    override func testDailyTotalsAreTheFleetsLocalDates() throws { try super.testDailyTotalsAreTheFleetsLocalDates() }
+    override func testDailyTotalsFollowAChangeOfZone() throws { try super.testDailyTotalsFollowAChangeOfZone() }
+    override func testTwoNodesStartingOnANewZoneRecomputeOnce() throws { try super.testTwoNodesStartingOnANewZoneRecomputeOnce() }
 }
