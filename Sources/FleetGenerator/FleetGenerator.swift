@@ -76,6 +76,13 @@ public struct FleetGenerator {
         var planogramsCSV = "device_id,cabinet_index,effective_from,slot,product_id,capacity\n"
         var fleet: [DeviceState] = []
         let startDay = model.endDay / 86400 - Int64(model.days)
+        guard let clock = model.timeZone.map({ FleetClock(identifier: $0) }) ?? .utc else {
+            throw GeneratorError(message: "unknown time zone \(model.timeZone ?? "")")
+        }
+        /// The instant of `seconds` after local midnight of the local date `day` (UTC: plain arithmetic).
+        func localTime(_ day: Int64, _ seconds: Int64) -> Int64 {
+            clock.isUTC ? day * 86400 + seconds : clock.instant(day: day, minute: Int(seconds / 60)) + seconds % 60
+        }
         let allCities: [(String, Double, Double)] = [("Berlin", 52.52, 13.40), ("Hamburg", 53.55, 9.99), ("Munich", 48.14, 11.58),
                                                      ("Cologne", 50.94, 6.96), ("Leipzig", 51.34, 12.37)]
         let cities = model.metro.map { m in [allCities.first { $0.0 == m } ?? (m, 52.52, 13.40)] } ?? allCities
@@ -102,7 +109,7 @@ public struct FleetGenerator {
                 cabinetsCSV += "\(device.id),\(ci),\(cab.temperature.rawValue),\(cab.rows),\(cab.columns),\(cab.rowHeightsMM.map(String.init).joined(separator: ";"))\n"
                 var cs = CabinetState(cabinet: cab, layout: layout, slots: [], nextChangeDay: rng.int(model.changeEveryDays))
                 cs.slots = initialAssignment(cab, layout, products, popularity, venue, device: state, &rng)
-                planogramsCSV += planogramRows(cs, products, effectiveFrom: startDay * 86400)
+                planogramsCSV += planogramRows(cs, products, effectiveFrom: localTime(startDay, 0))
                 summary.planogramVersions += 1
                 state.cabinets.append(cs)
                 summary.cabinets += 1
@@ -121,7 +128,7 @@ public struct FleetGenerator {
         var txnCounter = 0
         let priceText = products.map { money($0.price) } // formatted once, not per sale
         for day in 0..<model.days {
-            let dayStart = (startDay + Int64(day)) * 86400
+            let date = startDay + Int64(day)
             let weekdayIndex = Int((startDay + Int64(day) + 3) % 7) // 1970-01-01 was a Thursday
             let season = 1 + 0.08 * sin(2 * Double.pi * (Double((startDay + Int64(day)) % 365) - 80) / 365)
             var daySales: [(ts: Int64, line: String)] = []
@@ -134,7 +141,7 @@ public struct FleetGenerator {
                     if day > 0 && day == fleet[d].cabinets[c].nextChangeDay {
                         let changed = change(&fleet[d].cabinets[c], products, popularity, venue, &rng)
                         fleet[d].cabinets[c].nextChangeDay = day + rng.int(model.changeEveryDays)
-                        let at = dayStart + 6 * 3600
+                        let at = localTime(date, 6 * 3600)
                         planogramsCSV += planogramRows(fleet[d].cabinets[c], products, effectiveFrom: at)
                         summary.planogramVersions += 1
                         for s in changed {
@@ -146,7 +153,7 @@ public struct FleetGenerator {
                     }
                     // Service visit: refill every slot to capacity.
                     if day % fleet[d].serviceEvery == d % fleet[d].serviceEvery {
-                        let at = dayStart + Int64(7 * 3600 + rng.int(0...5400))
+                        let at = localTime(date, Int64(7 * 3600 + rng.int(0...5400)))
                         for s in fleet[d].cabinets[c].slots.indices {
                             let st = fleet[d].cabinets[c].slots[s]
                             let add = st.capacity - st.stock
@@ -166,7 +173,7 @@ public struct FleetGenerator {
                         let lambda = demand(productIndex: st.productIndex, slot: st.slot, cabinet: cab.cabinet, venue: venue,
                                             popularity: popularity, categoryOf: categoryOf, deviceEffect: fleet[d].effect)
                             * wd * dayNoise * (CatalogueTemplate.drinkCategories.contains(categoryOf[st.productIndex]) || categoryOf[st.productIndex] == "ice-cream" ? season : 1)
-                        for _ in 0..<rng.poisson(lambda) { arrivals.append((dayStart + vendSecond(&rng), c, s)) }
+                        for _ in 0..<rng.poisson(lambda) { arrivals.append((localTime(date, vendSecond(&rng)), c, s)) }
                     }
                 }
                 arrivals.sort { $0.ts < $1.ts }
@@ -362,4 +369,10 @@ func money(_ v: Double) -> String { String(format: "%.2f", v) }
 
 func csv(_ s: String) -> String {
     s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+/// A generating model the generator cannot follow (an unknown time zone).
+public struct GeneratorError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

@@ -33,6 +33,10 @@ public struct FleetModel: Sendable, Codable {
     public var serviceEveryDays: Int?
     /// A multiplier of every slot's capacity, before the 4…20 bounds (nil: 1).
     public var capacityScale: Double?
+    /// The fleet's time zone (an IANA name): its days are local dates and its hours — sales 06:00–22:00,
+    /// visits from 07:00, planogram changes at 06:00 — are local wall times, daylight saving included; serve
+    /// it with the same `PLANOGRAM_TIMEZONE`. Nil: UTC, as the demo fleets (their files are unchanged).
+    public var timeZone: String?
 
     public init() {}
 

@@ -166,6 +166,7 @@ struct Fixtures: ParsableCommand {
     @Option(help: "A metro fleet around this city (Berlin, Hamburg, Munich, Cologne, Leipzig): two depots, daily to weekly service, 3–7-day perishables.") var metro: String?
     @Option(help: "Restock every device every N days (default: by venue type).") var serviceEvery: Int?
     @Option(help: "Multiply every slot's capacity (below 1: slots sell out between visits).") var capacityScale: Double?
+    @Option(help: "The fleet's time zone (IANA name): days, sales hours and visit times are local (default: UTC). Serve it with the same PLANOGRAM_TIMEZONE.") var timeZone: String?
 
     func run() throws {
         guard devices >= 1, devices <= 5000 else { throw ValidationError("--devices must be 1…5000") }
@@ -182,6 +183,8 @@ struct Fixtures: ParsableCommand {
         model.metro = metro
         model.serviceEveryDays = serviceEvery
         model.capacityScale = capacityScale
+        if let timeZone, FleetClock(identifier: timeZone) == nil { throw ValidationError("--time-zone: no zone named \(timeZone)") }
+        model.timeZone = timeZone
         let gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         let s = try gen.write(to: out)
         print("wrote \(out): \(s.products) products, \(s.devices) devices, \(s.cabinets) cabinets, \(s.planogramVersions) planogram versions, \(s.sales) sales, \(s.services) services (\(s.bytes / 1024) KiB)")
@@ -200,6 +203,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
+    @Option(help: "With --demand: read the history's days and trading hours on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
@@ -221,7 +225,9 @@ struct Backtest: ParsableCommand {
         let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "backtest")
         defer { cleanup() }
         let store = try Store(path: path)
-        let history = try InsightsEngine.loadHistory(store)
+        guard timeZone == nil || demand else { throw ValidationError("--time-zone applies to --demand (the other backtests count UTC days)") }
+        guard let clock = timeZone.map({ FleetClock(identifier: $0) }) ?? .utc else { throw ValidationError("--time-zone: no zone named \(timeZone ?? "")") }
+        let history = try InsightsEngine.loadHistory(store, clock: clock)
         if venue {
             let r = VenueBacktest.run(history)
             print(String(format: "leave-one-device-out over %d devices: recall of the top 10 sellers %.1f %% (fleet best-seller list %.1f %%), WAPE of units per product %.1f %% (fleet best-seller list %.1f %%)",

@@ -1,5 +1,6 @@
 import Foundation
 @testable import FleetGenerator
+import PlanogramDomain
 import XCTest
 
 /// The generator writes a year of the metro fleet on a server's first start; its timestamps are written
@@ -51,5 +52,45 @@ final class FleetGeneratorTests: XCTestCase {
             XCTAssertNotNil(iso.date(from: String(cols[0])), String(row))
             XCTAssertEqual(cols[5].split(separator: ".").last?.count, 2, String(row))
         }
+    }
+
+    /// A fleet generated on New York's clock, across the autumn change (1 November 2026): every sale is
+    /// between 06:00 and 22:00 and every restock at 06:00 (a planogram change) or 07:00–08:30, New York
+    /// time; the recipe records the zone; an unknown zone is refused.
+    func testAFleetOnALocalClockSellsAndIsServicedInLocalHours() throws {
+        var model = FleetModel()
+        model.seed = 7
+        model.devices = 3
+        model.days = 20
+        model.endDay = 1_793_491_200 + 9 * 86_400 // 2026-11-10
+        model.timeZone = "America/New_York"
+        let york = try XCTUnwrap(FleetClock(identifier: "America/New_York"))
+        let dir = NSTemporaryDirectory() + "gen-tz-\(UUID().uuidString)"
+        defer { for d in [dir, dir + "-bad"] { try? FileManager.default.removeItem(atPath: d) } }
+        _ = try FleetGenerator(model: model).write(to: dir)
+        func minutes(_ iso: Substring) -> (day: Int64, minute: Int) {
+            let t = Int64(ISO8601DateFormatter().date(from: String(iso))!.timeIntervalSince1970)
+            let wall = york.timeOfDay(t).split(separator: ":").map { Int($0)! }
+            return (york.day(of: t), wall[0] * 60 + wall[1])
+        }
+        let sales = try String(contentsOfFile: dir + "/sales.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertGreaterThan(sales.count, 1_000)
+        var days = Set<Int64>()
+        for line in sales {
+            let m = minutes(line.split(separator: ",")[0])
+            days.insert(m.day)
+            XCTAssertTrue((360..<1_320).contains(m.minute), "sale at \(m.minute / 60):\(m.minute % 60) New York: \(line)")
+        }
+        XCTAssertEqual(days.count, 20, "a sale every local day")
+        let services = try String(contentsOfFile: dir + "/services.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertFalse(services.isEmpty)
+        for line in services {
+            let m = minutes(line.split(separator: ",")[0])
+            XCTAssertTrue(m.minute == 360 || (420...510).contains(m.minute), "restock at \(m.minute) New York: \(line)")
+        }
+        let recipe = try JSONDecoder().decode(FleetModel.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/model.json")))
+        XCTAssertEqual(recipe.timeZone, "America/New_York")
+        model.timeZone = "America/Atlantis"
+        XCTAssertThrowsError(try FleetGenerator(model: model).write(to: dir + "-bad"))
     }
 }

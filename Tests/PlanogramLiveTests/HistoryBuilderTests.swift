@@ -1,3 +1,4 @@
+import FleetGenerator
 import Foundation
 @testable import Insights
 import PlanogramDomain
@@ -91,6 +92,40 @@ final class HistoryBuilderTests: XCTestCase {
         // No events at all.
         assertSame(HistoryBuilder(catalog: cabinets, devices: devices, products: products, planograms: planograms).finish(),
                    ReferenceHistoryBuilder(catalog: cabinets, devices: devices, products: products, planograms: planograms).finish())
+    }
+
+    /// One recipe generated on New York's clock (across its autumn change) and on Tokyo's: the same local
+    /// days, hours and draws, at instants 13–14 hours apart. Imported and read each on its own clock, the
+    /// two give the same history and the same daily totals to the bit; read on UTC's clock, New York's does
+    /// not (its evenings fall on the next UTC date).
+    func testTheSameFleetOnTwoClocksIsTheSameHistory() throws {
+        let dir = NSTemporaryDirectory() + "history-zones-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func load(_ zone: String, readOn read: String? = nil) throws -> (SalesHistory, [String]) {
+            var model = FleetModel()
+            model.seed = 7
+            model.devices = 3
+            model.days = 30
+            model.endDay = 1_793_491_200 + 9 * 86_400 // 2026-11-10
+            model.timeZone = zone
+            let files = dir + "/" + zone.replacingOccurrences(of: "/", with: "_")
+            if !FileManager.default.fileExists(atPath: files) { _ = try FleetGenerator(model: model).write(to: files) }
+            let clock = try XCTUnwrap(FleetClock(identifier: read ?? zone))
+            let store = try Store(path: files + "-\(clock.identifier.replacingOccurrences(of: "/", with: "_")).db")
+            _ = try Importer(store: store, clock: clock).importDirectory(files)
+            let daily = try store.read { db in
+                try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { "\($0.text(0)) \($0.int(1)) \($0.double(2)) \($0.int(3))" }
+            }
+            return (try InsightsEngine.loadHistory(store, clock: clock), daily)
+        }
+        let (york, yorkDaily) = try load("America/New_York"), (tokyo, tokyoDaily) = try load("Asia/Tokyo")
+        XCTAssertGreaterThan(york.series.count, 20)
+        assertSame(york, tokyo, "New York and Tokyo")
+        XCTAssertEqual(yorkDaily, tokyoDaily)
+        XCTAssertEqual(yorkDaily.count, 90, "3 devices × 30 local dates")
+        let (utc, utcDaily) = try load("America/New_York", readOn: "UTC")
+        XCTAssertNotEqual(utc.deviceDayUnits, york.deviceDayUnits)
+        XCTAssertNotEqual(utcDaily, yorkDaily)
     }
 
     private func assertSame(_ a: SalesHistory, _ b: SalesHistory, _ what: String = "", file: StaticString = #filePath, line: UInt = #line) {
