@@ -16,12 +16,25 @@ if [ ! -f "$METRO/sales.csv" ]; then
 fi
 log "demand: metro fleet"
 "$BIN/planogram-live" backtest --demand --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
+# The metro recipe on Tokyo's clock (local days and hours), read on its own clock and on UTC's: the first
+# must give the metro fleet's figures, the second shows what reading a fleet on the wrong clock costs.
+TOKYO="$ROOT/.build-bench/metro-tokyo"
+if [ ! -f "$TOKYO/sales.csv" ]; then
+  log "demand: generating the metro fleet on Tokyo's clock"
+  "$BIN/planogram-live" fixtures --out "$TOKYO" --devices 150 --metro Berlin --time-zone Asia/Tokyo > "$BENCH_OUT/metro-tokyo-fixtures.log"
+fi
+for clock in Asia/Tokyo UTC; do
+  log "demand: the metro fleet on Tokyo's clock, read on $clock"
+  "$BIN/planogram-live" backtest --demand --fixtures "$TOKYO" --time-zone "$clock" > "$BENCH_OUT/demand-metro-tokyo-${clock//\//_}.txt"
+done
 {
   echo "## Demand backtest"
   echo
   echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -3 "$BENCH_OUT/demand-demo.txt" | tr '\n' ' ')"
   echo "- second fleet (seed 2027, 20 devices, demand ×1.5): $(tail -3 "$BENCH_OUT/demand-second.txt" | tr '\n' ' ')"
   echo "- metro fleet (150 devices, Berlin, daily to weekly service): $(tail -3 "$BENCH_OUT/demand-metro.txt" | tr '\n' ' ')"
+  echo "- metro recipe on Tokyo's clock, read on it: $(tail -1 "$BENCH_OUT/demand-metro-tokyo-Asia_Tokyo.txt")"
+  echo "- the same, read on UTC's clock: $(tail -1 "$BENCH_OUT/demand-metro-tokyo-UTC.txt")"
   echo
   echo "Calibration, demo fleet:"
   sed -n '/calibration/,/origins/p' "$BENCH_OUT/demand-demo.txt" | grep -v '^origins'
