@@ -68,7 +68,10 @@ public final class PlanogramServer: @unchecked Sendable {
         let reasoningStore: ReasoningStore = configuration.redisURL.map {
             RedisReasoningStore(url: $0, ttl: configuration.reasoningRedisTTLSeconds, fallback: tableStore, logger: logger)
         } ?? tableStore
-        let reasoning = ReasoningService(settings: configuration.reasoning, store: reasoningStore, logger: logger)
+        var reasoningSettings = configuration.reasoning
+        reasoningSettings.clock = configuration.clock
+        let reasoning = ReasoningService(settings: reasoningSettings, store: reasoningStore,
+                                         spendStore: DatabaseSpendStore(store: store), logger: logger)
         self.reasoning = reasoning
         logger.info("reasoning", metadata: ["source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
                                             "placement_model": "\(configuration.reasoning.placementModel)",

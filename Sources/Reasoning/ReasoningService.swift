@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import PlanogramDomain
 
 /// Settings of the reasoning service (filled from the app configuration).
 public struct ReasoningSettings: Sendable {
@@ -25,6 +26,8 @@ public struct ReasoningSettings: Sendable {
     public var breakerThreshold = 5
     public var breakerCooldown = 30.0
     public var dailySpendCapUSD = 5.0
+    /// The clock whose local dates the spend cap counts (the fleet's, `PLANOGRAM_TIMEZONE`).
+    public var clock = FleetClock.utc
     public var memoryTTL = 300.0
     public var storeTTL = 86_400.0
     /// Pause between two deltas of a replay or of the rules narrator (0 in tests).
@@ -76,12 +79,17 @@ public final class ReasoningService: @unchecked Sendable {
     private var busyWorkers = 0
     private let work = NSCondition()
 
-    public init(settings: ReasoningSettings, store: ReasoningStore?, logger: Logger) {
+    /// `spendStore`: where the day's spend is kept for every node and across restarts (nil: this process
+    /// counts alone, from nothing at each start).
+    public init(settings: ReasoningSettings, store: ReasoningStore?, spendStore: (any SpendStore)? = nil, logger: Logger) {
         self.settings = settings
         self.logger = logger
         cache = ReasoningCache(store: store, memoryTTL: settings.memoryTTL, storeTTL: settings.storeTTL)
         breaker = CircuitBreaker(threshold: settings.breakerThreshold, cooldown: settings.breakerCooldown)
-        ledger = SpendLedger(dailyCapUSD: settings.dailySpendCapUSD)
+        ledger = SpendLedger(dailyCapUSD: settings.dailySpendCapUSD, clock: settings.clock, store: spendStore,
+                             onStoreError: { [logger] error in
+                                 logger.warning("ai spend: the database did not answer; counting on this node", metadata: ["error": "\(error)"])
+                             })
         if let key = settings.apiKey, !key.isEmpty {
             client = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: key, baseURL: settings.baseURL, connectTimeout: settings.connectTimeout,
                                                                  readTimeout: settings.readTimeout, totalTimeout: settings.totalTimeout,

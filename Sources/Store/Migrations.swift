@@ -200,6 +200,11 @@ public enum Migrations {
         Step(name: "store-settings", sql: """
         CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """),
+        // The estimated Claude spend per local date, shared by every node and kept across restarts, so the
+        // daily cap holds for the deployment (`SpendLedger`, `DatabaseSpendStore`).
+        Step(name: "ai-spend", sql: """
+        CREATE TABLE ai_spend (day INTEGER NOT NULL, usd REAL NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (day));
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

@@ -164,6 +164,40 @@ final class ReasoningRelayTests: XCTestCase {
         XCTAssertTrue((cab.last?.data["text"] as? String ?? "").contains("facings score 75 or more"))
     }
 
+    func testTheDailySpendCapHoldsAcrossARestart() throws {
+        // One call billed at 5,000 input tokens ($0.005 on Haiku) against a $0.006 cap: a second call's
+        // reservation (prompt estimate ≤ 1,500 tokens plus 300 out, $0.0015-$0.003) no longer fits, on this
+        // server or on one started again on the same database.
+        // The database outlives the first server's directory, which stopping it deletes.
+        let database = NSTemporaryDirectory() + "spend-\(UUID().uuidString.prefix(8)).db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
+        try start { $0.reasoning.dailySpendCapUSD = 0.006; $0.databasePath = database }
+        fake.enqueue(.stream(deltas: ["Cola ", "sells."], inputTokens: 5_000))
+        let first = try explainFirstSlot()
+        XCTAssertEqual(first.events.last?.data["source"] as? String, "claude")
+        s.stop()
+
+        s = try AppTestServer { c in
+            c.databasePath = database
+            c.reasoning.apiKey = "sk-ant-relay"
+            c.reasoning.baseURL = self.fake.baseURL
+            c.reasoning.dailySpendCapUSD = 0.006
+        }
+        let sid = try s.openSession()
+        let other = try XCTUnwrap(try occupiedSlots(sid).first { $0.slot != first.slot }).slot
+        let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
+        _ = try stream.until("snapshot")
+        let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": other])
+        let events = try collect(stream, try XCTUnwrap(r.json["request_id"] as? String))
+        let error = try XCTUnwrap(events.first { $0.event == "reasoning_error" }, "the restarted server knows today's spend")
+        XCTAssertTrue((error.data["message"] as? String ?? "").contains("spend cap"), "\(error.data)")
+        XCTAssertEqual(events.last?.data["source"] as? String, "rules")
+        XCTAssertEqual(fake.requests.count, 1, "Claude was asked once")
+        let spent = try Store(path: database).read { try $0.query("SELECT usd FROM ai_spend", []) { $0.double(0) } }
+        XCTAssertEqual(spent.count, 1)
+        XCTAssertEqual(spent.first ?? 0, 0.005285, accuracy: 1e-9, "5,000 tokens in, 57 out")
+    }
+
     func testASettledPlacementIsExplainedOnceAfterTheDebounce() throws {
         try start { $0.aiSettleMilliseconds = 400 }
         fake.setOtherwise(.stream(deltas: ["Settled ", "placement."]))
