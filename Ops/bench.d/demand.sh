@@ -53,6 +53,10 @@ for run in "demo 25 0.5 sells" "demo 36 0.5 sells" "demo 32 1000 sells" "metro 2
   lock=(); [ "$4" = locked ] && lock=(--locked-expired)
   echo "$1, visit cost $2, expiry visit units $3, expired units $4: $("$BIN/planogram-live" backtest --plan --visit-cost $2 --expiry-visit-units $3 "${lock[@]}" --fixtures "$fleet" 2>/dev/null | tail -1)"
 done > "$BENCH_OUT/plan-replay.txt"
+# The metro recipe on Tokyo's clock, replayed on it (the metro fleet's figures at the default cost) and on UTC's.
+for clock in Asia/Tokyo UTC; do
+  echo "metro on Tokyo's clock, read and planned on $clock, visit cost 25: $("$BIN/planogram-live" backtest --plan --time-zone "$clock" --fixtures "$TOKYO" 2>/dev/null | tail -1)"
+done >> "$BENCH_OUT/plan-replay.txt"
 { echo; echo "Service plan replayed (last 28 days):"; sed 's/^/- /' "$BENCH_OUT/plan-replay.txt"; } >> "$BENCH_OUT/demand.md"
 
 # A fleet forecast, service plan and pick lists for 1,000 devices (SPEC §17: < 10 s). The fleet (60 days)

@@ -10,7 +10,8 @@ import PlanogramDomain
 /// forecast fitted before the period) whether to visit and what to load and pull. Both pull what is past
 /// its date when they visit. Reported: visits, stockout-hours (trading hours a slot stood empty), units
 /// spoiled (pulled for their date, sold past it — a machine does not check — or past it at the end) and
-/// units sold good. With `expiredUnitsBlock` the machine locks units past their date instead.
+/// units sold good. With `expiredUnitsBlock` the machine locks units past their date instead. Days, trading
+/// hours and visit times are on the planner's clock (`ServicePlanner.clock`, the fleet's).
 public struct PlanReplay {
     public struct Slot: Sendable {
         public let planner: PlannerSlot       // product, price, capacity, shelf life, the forecast's demand path
@@ -85,16 +86,26 @@ public struct PlanReplay {
         devices.map { ($0.deviceID, simulate($0, usePlan: false), simulate($0, usePlan: true)) }
     }
 
-    /// The arrival times (seconds after midnight, sorted) of every slot on every day: drawn the same way
-    /// for both policies.
+    var clock: FleetClock { planner.clock }
+
+    /// The local midnight starting day `day` of the planner's clock.
+    func midnight(_ day: Int64) -> Int64 { clock.midnight(day) }
+
+    /// The arrival instants (sorted) of every slot on every day, within the day's trading hours on the
+    /// clock's wall time: drawn the same way for both policies. On UTC's clock (and any zone on a day
+    /// without a change) a day's window is 06:00 + 16 h, so the same seed draws the same local times.
     func arrivals(_ device: Device) -> [[[Int64]]] {
         // The same draws for both policies, whatever either does.
         var rng = SeededRandom(seed: seed ^ device.deviceID.hashValueStable)
-        let open = DemandPath.tradingStart, span = Double(DemandPath.tradingEnd - DemandPath.tradingStart)
+        let windows = (0..<days).map { d -> (open: Int64, span: Double) in
+            let day = firstDay + Int64(d)
+            let open = clock.instant(day: day, minute: Int(DemandPath.tradingStart / 60))
+            return (open, Double(clock.instant(day: day, minute: Int(DemandPath.tradingEnd / 60)) - open))
+        }
         return device.slots.map { slot in
             (0..<days).map { d in
                 let n = rng.poisson(slot.trueRatePerDay[min(d, slot.trueRatePerDay.count - 1)])
-                return (0..<n).map { _ in open + Int64(rng.unit() * span) }.sorted()
+                return (0..<n).map { _ in windows[d].open + Int64(rng.unit() * windows[d].span) }.sorted()
             }
         }
     }
@@ -103,8 +114,8 @@ public struct PlanReplay {
         var out = Outcome()
         let draws = arrivals(device)
         // Every slot starts the period full, loaded on its last visit before it (or the day before).
-        let start = firstDay * 86_400
-        let loaded = device.lastVisitBefore ?? (start - 86_400)
+        let start = midnight(firstDay)
+        let loaded = device.lastVisitBefore ?? midnight(firstDay - 1)
         var lots: [[SlotStock.Lot]] = device.slots.map { [SlotStock.Lot(loadedAt: loaded, units: $0.planner.capacity)] }
         var emptySince: [Int64?] = Array(repeating: nil, count: device.slots.count)
         var lastVisit = device.lastVisitBefore
@@ -127,7 +138,7 @@ public struct PlanReplay {
         }
         for d in 0..<days {
             let day = firstDay + Int64(d)
-            let visitAt = ServicePlanner.visitTime(day: day, access: device.access)
+            let visitAt = planner.visitTime(day: day, access: device.access)
             // The visit of the day, if any.
             var visit: [Int: (load: Int, pull: Int)]? = nil
             if usePlan {
@@ -155,8 +166,8 @@ public struct PlanReplay {
                 var t0Index = 0
                 // Sales before the visit (the visit is in the morning, arrivals within trading hours).
                 func sell(until limit: Int64) {
-                    while t0Index < times.count, day * 86_400 + times[t0Index] < limit {
-                        let t = day * 86_400 + times[t0Index]
+                    while t0Index < times.count, times[t0Index] < limit {
+                        let t = times[t0Index]
                         t0Index += 1
                         if lots[i].isEmpty { out.lostUnits += 1; continue }
                         if expiredUnitsBlock, let life = expiry(i), lots[i][0].loadedAt + life <= t {
@@ -193,11 +204,11 @@ public struct PlanReplay {
                     let room = max(0, slot.planner.capacity - have)
                     if min(load, room) > 0 { lots[i].append(SlotStock.Lot(loadedAt: visitAt, units: min(load, room))) }
                     if let since = emptySince[i], !lots[i].isEmpty {
-                        count(i, Self.tradingHours(from: since, to: visitAt))
+                        count(i, Self.tradingHours(from: since, to: visitAt, clock: clock))
                         emptySince[i] = nil
                     }
                 }
-                sell(until: (day + 1) * 86_400)
+                sell(until: midnight(day + 1))
             }
             if visit != nil {
                 out.visits += 1
@@ -205,18 +216,18 @@ public struct PlanReplay {
             }
         }
         // The end: what stands empty is counted to the end, what is past its date is spoiled.
-        let end = (firstDay + Int64(days)) * 86_400
+        let end = midnight(firstDay + Int64(days))
         for i in device.slots.indices {
             blockedSince(i, before: end)
-            if let since = emptySince[i] { count(i, Self.tradingHours(from: since, to: end)) }
+            if let since = emptySince[i] { count(i, Self.tradingHours(from: since, to: end, clock: clock)) }
             if let life = expiry(i) { out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units } }
         }
         return out
     }
 
-    /// Trading hours (06:00–22:00) between two times.
-    static func tradingHours(from: Int64, to: Int64) -> Double {
-        DemandPath(firstDay: 0, ratePerDay: [1], size: .infinity).expected(from: from, to: to) * 16
+    /// Trading hours (06:00–22:00 on the clock's wall time) between two times.
+    static func tradingHours(from: Int64, to: Int64, clock: FleetClock = .utc) -> Double {
+        DemandPath(firstDay: clock.day(of: from), ratePerDay: [1], size: .infinity, clock: clock).expected(from: from, to: to) * 16
     }
 }
 
@@ -231,21 +242,23 @@ extension String {
 
 extension PlanReplay {
     /// The replay of the last `days` of a history: the truth's rates from `truth` (fitted on all of it),
-    /// the plan's forecast from `forecast` (fitted before the period), the history's visit days.
+    /// the plan's forecast from `forecast` (fitted before the period), the history's visit days; `clock`
+    /// is the one the history was read on (its days are that clock's local dates).
     public static func devices(history h: SalesHistory, truth: DemandModel, truthCounts: DemandCounts,
-                               forecast: DemandModel, forecastCounts: DemandCounts, firstDay: Int64, days: Int) -> [Device] {
+                               forecast: DemandModel, forecastCounts: DemandCounts, firstDay: Int64, days: Int,
+                               clock: FleetClock = .utc) -> [Device] {
         var out: [Device] = []
         for (deviceID, device) in h.devices.sorted(by: { $0.key < $1.key }) {
             var slots: [Slot] = []
             for (key, cabinet) in h.cabinets.sorted(by: { $0.key < $1.key }) where key.deviceID == deviceID {
-                let noon = firstDay * 86_400 + 12 * 3600
+                let noon = clock.instant(day: firstDay, minute: 12 * 60)
                 guard let plan = h.planograms[key]?.last(where: { $0.effectiveFrom <= noon }) else { continue }
                 for (slot, f) in plan.sortedFacings {
                     guard let product = h.product(f.productID) else { continue }
                     let truthPath = truthCounts.path(model: truth, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: f.productID,
-                                                     fromDay: firstDay, days: days)
+                                                     fromDay: firstDay, days: days, clock: clock)
                     let forecastPath = forecastCounts.path(model: forecast, deviceID: deviceID, cabinet: cabinet, slot: slot,
-                                                           productID: f.productID, fromDay: firstDay, days: days + 16)
+                                                           productID: f.productID, fromDay: firstDay, days: days + 16, clock: clock)
                     let planner = PlannerSlot(key: SlotKey(key, slot), productID: f.productID, price: product.price, unitCost: product.unitCost,
                                               capacity: f.capacity, caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
                                               demand: forecastPath, lots: [])
@@ -254,7 +267,7 @@ extension PlanReplay {
             }
             let visits = h.serviceDays[deviceID] ?? []
             let during = Set(visits.filter { Int64($0) >= firstDay && Int64($0) < firstDay + Int64(days) }.map { Int64($0) })
-            let before = visits.last { Int64($0) < firstDay }.map { ServicePlanner.visitTime(day: Int64($0), access: device.access) }
+            let before = visits.last { Int64($0) < firstDay }.map { ServicePlanner.visitTime(day: Int64($0), access: device.access, clock: clock) }
             out.append(Device(deviceID: deviceID, access: device.access, slots: slots, historicalVisitDays: during, lastVisitBefore: before,
                               usualIntervalDays: forecast.serviceInterval(deviceID)))
         }

@@ -58,15 +58,13 @@ extension PlanReplay {
     func cycleHours(_ device: Device) -> [[Double]] {
         let n = days
         let draws = arrivals(device)
-        let end = (firstDay + Int64(n)) * 86_400
-        func time(_ d: Int) -> Int64 { d >= n ? end : ServicePlanner.visitTime(day: firstDay + Int64(d), access: device.access) }
-        // Every slot's arrivals in time order, as absolute times.
-        let times: [[Int64]] = draws.map { perDay in
-            perDay.enumerated().flatMap { d, seconds in seconds.map { (firstDay + Int64(d)) * 86_400 + $0 } }
-        }
+        let end = midnight(firstDay + Int64(n))
+        func time(_ d: Int) -> Int64 { d >= n ? end : planner.visitTime(day: firstDay + Int64(d), access: device.access) }
+        // Every slot's arrivals in time order.
+        let times: [[Int64]] = draws.map { $0.flatMap { $0 } }
         var table = Array(repeating: Array(repeating: 0.0, count: n + 1), count: n + 1)
         for a in -1..<n {
-            let start = a < 0 ? firstDay * 86_400 : time(a)
+            let start = a < 0 ? midnight(firstDay) : time(a)
             for (i, slot) in device.slots.enumerated() {
                 // The slot, full at `start`, is empty from its capacity-th arrival after it on.
                 let capacity = slot.planner.capacity
@@ -74,7 +72,7 @@ extension PlanReplay {
                 let emptyAt: Int64? = capacity <= 0 ? start : (after.count >= capacity ? after[after.startIndex + capacity - 1] : nil)
                 guard let emptyAt else { continue }
                 for b in (a + 1)...n where emptyAt < time(b) {
-                    table[a + 1][b] += Self.tradingHours(from: emptyAt, to: time(b))
+                    table[a + 1][b] += Self.tradingHours(from: emptyAt, to: time(b), clock: clock)
                 }
             }
         }

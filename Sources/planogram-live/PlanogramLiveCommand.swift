@@ -203,7 +203,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
-    @Option(help: "With --demand: read the history's days and trading hours on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
+    @Option(help: "With --demand or --plan: read the history's days and trading hours (and, with --plan, plan the visits) on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
@@ -225,7 +225,7 @@ struct Backtest: ParsableCommand {
         let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "backtest")
         defer { cleanup() }
         let store = try Store(path: path)
-        guard timeZone == nil || demand else { throw ValidationError("--time-zone applies to --demand (the other backtests count UTC days)") }
+        guard timeZone == nil || demand || plan else { throw ValidationError("--time-zone applies to --demand and --plan (the revenue and venue backtests count UTC days)") }
         guard let clock = timeZone.map({ FleetClock(identifier: $0) }) ?? .utc else { throw ValidationError("--time-zone: no zone named \(timeZone ?? "")") }
         let history = try InsightsEngine.loadHistory(store, clock: clock)
         if venue {
@@ -241,10 +241,11 @@ struct Backtest: ParsableCommand {
             let truth = Insights.DemandModel.fit(history)
             let forecast = trueRates ? truth : Insights.DemandModel.fit(history, before: Int32(first))
             let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
-                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays)
+                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays, clock: clock)
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
             guard serviceLevel > 0.5, serviceLevel < 1 else { throw ValidationError("--service-level must be between 0.5 and 1") }
             var planner = ServicePlanner(visitCost: visitCost, serviceLevel: serviceLevel)
+            planner.clock = clock
             planner.lookAheadDays = lookAhead
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
             planner.emptySlotHourCost = emptySlotHourCost
