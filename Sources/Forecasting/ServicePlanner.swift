@@ -104,9 +104,6 @@ public struct ServicePlanner: Sendable {
     /// spoiled units for fewer empty hours (`backtest --plan --perishable-level`,
     /// `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`).
     public var perishableServiceLevel = 0.5
-    /// Scenarios of demand the week-ahead rule decides on (`VisitSchedule.scenarios`; 0, the default:
-    /// expected demand; `backtest --plan --scenarios`).
-    public var scenarios = 0
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
@@ -202,8 +199,7 @@ public struct ServicePlanner: Sendable {
             // worth it only while that day's expected loss stays below the cycle's average cost per day.
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
             if lookAheadDays > 0 {
-                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, emptySlotHourCost: emptySlotHourCost,
-                                             scenarios: scenarios, seed: device.deviceID.hashValueStable ^ UInt64(bitPattern: day))
+                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, emptySlotHourCost: emptySlotHourCost)
                 // A visit the schedule makes today only because the longest interval ends, or units expire, is
                 // that reason alone; one it makes sooner than a later expiry forces is for the stockout risk.
                 if lostCost > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,

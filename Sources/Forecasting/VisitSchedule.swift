@@ -1,5 +1,4 @@
 import Foundation
-import PlanogramDomain
 
 /// The service planner's look at the days ahead of one device: the visit days that cost least over a
 /// horizon — `visitCost` a visit plus the margin expected to be lost to empty slots — found exactly by a
@@ -16,18 +15,9 @@ public struct VisitSchedule: Sendable {
     public let maxIntervalDays: Int
     /// The price of an hour a slot stands empty during trading hours, beside the margin it loses (0: margin only).
     public let emptySlotHourCost: Double
-    /// Scenarios of demand the rule weighs (0, the default: expected demand). With K > 0 it decides by
-    /// hindsight optimization (Chong, Givan and Chang, "A framework for simulation-based network control
-    /// via hindsight optimization", IEEE CDC 2000): K draws of each slot's demand per day (negative
-    /// binomial, the forecast's mean and size), in each the cheapest schedule that visits today and the
-    /// cheapest that waits, both solved knowing that draw; it visits when the first is cheaper on average.
-    public let scenarios: Int
-    /// The scenarios' seed (the same decision for the same inputs).
-    public let seed: UInt64
 
-    public init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0, scenarios: Int = 0, seed: UInt64 = 0) {
+    public init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0) {
         self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.emptySlotHourCost = emptySlotHourCost
-        self.scenarios = scenarios; self.seed = seed
     }
 
     /// Whether the cheapest schedule visits today. `visitTimes[0]` is today's visit time, then one per later
@@ -57,6 +47,7 @@ public struct VisitSchedule: Sendable {
             }
             return total
         }
+        // best[j]: the least cost of the days before j with a visit on day j (j < h) or the end (j = h).
         // The first cycle starts now without a visit; it may run no longer than the interval allows.
         let limit = maxIntervalDays
         // The longest cycle after a visit on day a: a perishable loaded then that is not expected to sell out
@@ -71,69 +62,19 @@ public struct VisitSchedule: Sendable {
             return m
         }
         let firstLimit = min(daysSinceVisit.map { max(0, maxIntervalDays - Int($0.rounded(.down))) } ?? 0, expiryDeadline ?? h)
-        guard scenarios > 0 else {
-            return Self.cheapest(h: h, firstLimit: firstLimit, cycleLimit: cycleLimit, visitCost: visitCost) { a, b, fromNow in
-                lost(from: a, to: b, start: fromNow ? stock : nil)
-            }.firstVisit == 0
-        }
-        // Hindsight: in each scenario of demand the cheapest schedule that visits today, and the cheapest that
-        // does not, each knowing that scenario's demand; visit when the first costs less on average.
-        let margins = slots.map { max(0, $0.price - $0.unitCost) }
-        // The hour price stays on expected demand (the scenarios draw counts, not times): [from now, from full].
-        var hours: [[[Double]]] = []
-        if emptySlotHourCost > 0 {
-            hours = [true, false].map { fromNow in (0...h).map { a in (0...h).map { b in
-                b <= a ? 0 : slots.indices.reduce(0.0) { t, i in
-                    let units = fromNow ? stock[i] : Double(slots[i].capacity)
-                    return t + emptySlotHourCost / 3600 * slots[i].demand.expectedEmptySeconds(stock: Int(units.rounded(.down)), from: visitTimes[a], to: visitTimes[b])
-                }
-            } } }
-        }
-        var rng = SeededRandom(seed: seed)
-        var visitNow = 0.0, wait = 0.0
-        var draws = [[Double]](repeating: [Double](repeating: 0, count: h + 1), count: slots.count)
-        for _ in 0..<scenarios {
-            for (i, slot) in slots.enumerated() {
-                for j in 1...h {
-                    let mean = cumulative[i][j] - cumulative[i][j - 1]
-                    draws[i][j] = draws[i][j - 1] + Double(rng.negativeBinomial(mean: mean, size: slot.demand.size))
-                }
-            }
-            func drawn(_ a: Int, _ b: Int, _ fromNow: Bool) -> Double {
-                var total = hours.isEmpty ? 0 : hours[fromNow ? 0 : 1][a][b]
-                for i in slots.indices {
-                    let units = (fromNow ? stock[i] : Double(slots[i].capacity)).rounded(.down)
-                    total += max(0, draws[i][b] - draws[i][a] - units) * margins[i]
-                }
-                return total
-            }
-            let now = Self.cheapest(h: h, firstLimit: 0, cycleLimit: cycleLimit, visitCost: visitCost, lost: drawn)
-            let later = firstLimit >= 1 ? Self.cheapest(h: h, firstLimit: firstLimit, firstFrom: 1, cycleLimit: cycleLimit, visitCost: visitCost, lost: drawn).cost : .infinity
-            visitNow += now.cost
-            wait += later
-        }
-        return visitNow < wait
-    }
-
-    /// The cheapest schedule over days 0…h: its cost and the day of its first visit (−1: none). The first
-    /// cycle starts now without a visit and ends on a day in `firstFrom…firstLimit` (or runs to the end when
-    /// the limit allows); a cycle from a visit on day a runs at most `cycleLimit[a]` days.
-    static func cheapest(h: Int, firstLimit: Int, firstFrom: Int = 0, cycleLimit: [Int], visitCost: Double,
-                         lost: (Int, Int, Bool) -> Double) -> (cost: Double, firstVisit: Int) {
-        // best[j]: the least cost of the days before j with a visit on day j (j < h) or the end (j = h).
         var best = [Double](repeating: .infinity, count: h + 1)
         var firstVisit = [Int](repeating: -1, count: h + 1)
-        for j in firstFrom...h where j <= firstLimit || j == h && firstLimit >= h {
-            best[j] = lost(0, j, true) + (j < h ? visitCost : 0)
+        for j in 0...h where j <= firstLimit || j == h && firstLimit >= h {
+            best[j] = lost(from: 0, to: j, start: stock) + (j < h ? visitCost : 0)
             firstVisit[j] = j < h ? j : -1
         }
         for a in 0..<h where best[a].isFinite {
             for b in (a + 1)...h where b - a <= cycleLimit[a] || b == h {
-                let cost = best[a] + lost(a, b, false) + (b < h ? visitCost : 0)
+                let cost = best[a] + lost(from: a, to: b, start: nil) + (b < h ? visitCost : 0)
                 if cost < best[b] { best[b] = cost; firstVisit[b] = firstVisit[a] }
             }
         }
-        return (best[h], firstVisit[h])
+        return firstVisit[h] == 0
     }
 }
 

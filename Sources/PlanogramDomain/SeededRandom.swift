@@ -30,27 +30,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         repeat { k += 1; p *= unit() } while p > l
         return k - 1
     }
-    /// Gamma with the given shape and scale 1 (Marsaglia and Tsang, "A simple method for generating gamma
-    /// variables", ACM TOMS 2000; a shape below 1 by the boost U^(1/shape)).
-    public mutating func gamma(shape: Double) -> Double {
-        guard shape > 0 else { return 0 }
-        if shape < 1 { return gamma(shape: shape + 1) * pow(max(unit(), 1e-300), 1 / shape) }
-        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
-        while true {
-            var x = 0.0, v = 0.0
-            repeat { x = normal(); v = 1 + c * x } while v <= 0
-            v = v * v * v
-            let u = unit()
-            if u < 1 - 0.0331 * x * x * x * x || log(max(u, 1e-300)) < 0.5 * x * x + d * (1 - v + log(v)) { return d * v }
-        }
-    }
-    /// A count of the given mean and negative binomial size (a gamma-mixed Poisson; an infinite or
-    /// non-positive size: Poisson).
-    public mutating func negativeBinomial(mean: Double, size: Double) -> Int {
-        guard mean > 0 else { return 0 }
-        guard size.isFinite, size > 0 else { return poisson(mean) }
-        return poisson(gamma(shape: size) * mean / size)
-    }
     public mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
 }
 

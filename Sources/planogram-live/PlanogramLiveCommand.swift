@@ -209,7 +209,6 @@ struct Backtest: ParsableCommand {
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.") var emptySlotHourCost: Double = 0
-    @Option(help: "With --plan: scenarios of demand the week-ahead visit rule decides on by hindsight (0: expected demand).") var scenarios: Int = 0
     @Option(help: "With --plan: units expected to stand past their date by the next day that call for a visit today.") var expiryVisitUnits: Double = 0.5
     @Option(help: "With --plan: the service level a pick list loads shelf-stable slots to (PLANOGRAM_SERVICE_LEVEL).") var serviceLevel: Double = 0.95
     @Option(help: "With --plan: the quantile of what sells before its date a pick list loads perishable slots to (PLANOGRAM_PERISHABLE_SERVICE_LEVEL).") var perishableLevel: Double = 0.5
@@ -248,8 +247,6 @@ struct Backtest: ParsableCommand {
             var planner = ServicePlanner(visitCost: visitCost, serviceLevel: serviceLevel)
             planner.clock = clock
             planner.lookAheadDays = lookAhead
-            guard (0...2_000).contains(scenarios) else { throw ValidationError("--scenarios must be 0…2000") }
-            planner.scenarios = scenarios
             guard expiryVisitUnits > 0, emptySlotHourCost >= 0 else { throw ValidationError("--expiry-visit-units must be above 0, --empty-slot-hour-cost at least 0") }
             planner.emptySlotHourCost = emptySlotHourCost
             planner.expiryVisitUnits = expiryVisitUnits
