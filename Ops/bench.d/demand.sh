@@ -44,14 +44,15 @@ cat "$BENCH_OUT/demand.md" >&2
 # The service plan replayed over the last four weeks against the visits that happened (same simulated demand).
 # The default visit cost, the cost at which each fleet's plan makes about the history's visits, the same on
 # machines that lock units past their date, and with no visit for expiry alone (docs/BENCHMARKS.md §8, eighth
-# look; perishables at the default level, the median).
+# look; perishables at the default level, the median); the last two price an empty slot-hour at 1 beside the
+# margin, with the visit cost that makes about the history's visits (tenth look).
 log "demand: service plan replayed on the demo and metro fleets (default visit cost, about equal visits)"
-for run in "demo 25 0.5 sells" "demo 36 0.5 sells" "demo 32 1000 sells" "metro 25 0.5 sells" "metro 31 0.5 sells" \
-           "metro 32 0.5 locked" "metro 27 1000 sells"; do
+for run in "demo 25 0.5 sells 0" "demo 36 0.5 sells 0" "demo 32 1000 sells 0" "metro 25 0.5 sells 0" "metro 31 0.5 sells 0" \
+           "metro 32 0.5 locked 0" "metro 27 1000 sells 0" "metro 310 0.5 sells 1" "demo 500 0.5 sells 1"; do
   set -- $run
   fleet="$ROOT/Fixtures/demo"; [ "$1" = metro ] && fleet="$METRO"
   lock=(); [ "$4" = locked ] && lock=(--locked-expired)
-  echo "$1, visit cost $2, expiry visit units $3, expired units $4: $("$BIN/planogram-live" backtest --plan --visit-cost $2 --expiry-visit-units $3 "${lock[@]}" --fixtures "$fleet" 2>/dev/null | tail -1)"
+  echo "$1, visit cost $2, expiry visit units $3, expired units $4, empty slot-hour cost $5: $("$BIN/planogram-live" backtest --plan --visit-cost $2 --expiry-visit-units $3 --empty-slot-hour-cost $5 "${lock[@]}" --fixtures "$fleet" 2>/dev/null | tail -1)"
 done > "$BENCH_OUT/plan-replay.txt"
 # The metro recipe on Tokyo's clock, replayed on it (the metro fleet's figures at the default cost) and on UTC's.
 for clock in Asia/Tokyo UTC; do
