@@ -1,5 +1,6 @@
 import Foundation
 @testable import PlanogramLive
+import PlanogramDomain
 import Reasoning
 import Store
 import XCTest
@@ -59,6 +60,23 @@ class SpendStoreTests: XCTestCase {
         XCTAssertEqual(again.spentToday, 0.008, accuracy: 1e-12)
     }
 
+    func testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() throws {
+        let stores = try makeStores(2)
+        // A $0.01 cap holds four worst cases of $0.0025; 24 calls start at once on two nodes, none ends.
+        let nodes = stores.map { SpendLedger(dailyCapUSD: 0.01, store: DatabaseSpendStore(store: $0)) }
+        final class Admitted: @unchecked Sendable { let lock = NSLock(); var n = 0 }
+        let admitted = Admitted()
+        DispatchQueue.concurrentPerform(iterations: 24) { i in
+            guard nodes[i % 2].reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) != nil else { return }
+            admitted.lock.lock(); admitted.n += 1; admitted.lock.unlock()
+        }
+        XCTAssertGreaterThanOrEqual(admitted.n, 1, "the first to be counted always fits")
+        XCTAssertLessThanOrEqual(admitted.n, 4, "never more calls under way than the cap covers, the two nodes together")
+        let day = FleetClock.utc.day(of: Int64(Date().timeIntervalSince1970))
+        XCTAssertEqual(try DatabaseSpendStore(store: stores[0]).spend(day: day), Double(admitted.n) * 0.0025, accuracy: 1e-9,
+                       "the refused calls' amounts are all taken back")
+    }
+
     func testOldDaysAreDeletedAsNewOnesBegin() throws {
         let s = DatabaseSpendStore(store: try makeStores(1)[0])
         _ = try s.addSpend(day: 1_000, usd: 1)
@@ -109,4 +127,5 @@ final class PostgresSpendStoreTests: SpendStoreTests {
     override func testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() throws { try super.testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() }
     override func testTheCapHoldsForTheNodesTogetherAndAfterARestart() throws { try super.testTheCapHoldsForTheNodesTogetherAndAfterARestart() }
     override func testOldDaysAreDeletedAsNewOnesBegin() throws { try super.testOldDaysAreDeletedAsNewOnesBegin() }
+    override func testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() throws { try super.testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() }
 }

@@ -84,6 +84,53 @@ final class SpendLedgerTests: XCTestCase {
         XCTAssertEqual(store.days[100] ?? 0, 0.006, accuracy: 1e-12)
     }
 
+    /// Each reservation below is worth $0.0025 (1,000 tokens in, 300 out on Haiku).
+    func reserve(_ l: SpendLedger) -> SpendLedger.Reservation? { l.reserve(model: model, inputTokens: 1000, maxOutputTokens: 300) }
+
+    func testACallUnderWayOnOneNodeCountsAgainstTheCapOnTheOthers() throws {
+        let time = FakeClock(86_400.0 * 100 + 100)
+        let store = MemorySpendStore()
+        let a = SpendLedger(dailyCapUSD: 0.004, store: store, refreshSeconds: 60, now: time.now)
+        let b = SpendLedger(dailyCapUSD: 0.004, store: store, refreshSeconds: 60, now: time.now)
+        let first = try XCTUnwrap(reserve(a))
+        XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12, "the worst case is in the shared total while the call runs")
+        XCTAssertNil(reserve(b), "a's call under way leaves no room for b's worst case")
+        XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12, "b's refused amount is taken back")
+        // a's call ends cheaper than its worst case ($0.0015): the difference is taken off, b's call now fits.
+        a.settle(first, usage: TokenUsage(inputTokens: 1000, outputTokens: 100))
+        XCTAssertEqual(store.days[100] ?? 0, 0.0015, accuracy: 1e-12)
+        let second = try XCTUnwrap(reserve(b))
+        XCTAssertNil(reserve(a), "b's call under way counts on a")
+        b.settle(second, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
+        XCTAssertEqual(store.days[100] ?? 0, 0.0035, accuracy: 1e-12, "what the two calls cost")
+        XCTAssertEqual(a.spentToday, 0.0015 + 0.0025, accuracy: 1e-12, "a last saw its own call (settled) and b.s under way")
+        XCTAssertEqual(b.spentToday, 0.0035, accuracy: 1e-12)
+    }
+
+    func testANodeKilledDuringACallLeavesItsWorstCaseCounted() {
+        let time = FakeClock(86_400.0 * 100 + 100)
+        let store = MemorySpendStore()
+        var killed: SpendLedger? = SpendLedger(dailyCapUSD: 0.004, store: store, now: time.now)
+        XCTAssertNotNil(killed.flatMap(reserve))
+        killed = nil // the process is gone; its call is never settled
+        let restarted = SpendLedger(dailyCapUSD: 0.004, store: store, now: time.now)
+        XCTAssertNil(reserve(restarted), "the unsettled call's worst case still counts: the cap errs on the safe side")
+        XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12)
+    }
+
+    func testAStoreDownWhenACallStartsCountsItOnTheNodeAndWritesWhatItCost() throws {
+        let time = FakeClock(86_400.0 * 100 + 100)
+        let store = MemorySpendStore()
+        let ledger = SpendLedger(dailyCapUSD: 0.004, store: store, now: time.now)
+        store.failures = 100
+        let first = try XCTUnwrap(reserve(ledger), "a store that does not answer does not stop explanations")
+        XCTAssertNil(reserve(ledger), "but the node's own calls under way still count against the cap")
+        store.failures = 0
+        ledger.settle(first, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
+        XCTAssertEqual(store.days[100] ?? 0, 0.002, accuracy: 1e-12, "written once the store answers: the call's cost, nothing of the refused one")
+        XCTAssertEqual(ledger.spentToday, 0.002, accuracy: 1e-12)
+    }
+
     func testAStoreThatFailsLosesNoCostAndTheNodeKeepsCounting() {
         let time = FakeClock(86_400.0 * 100 + 100)
         let store = MemorySpendStore()
