@@ -26,7 +26,7 @@ public enum VisitIntervals {
     public static func forEach(_ h: SalesHistory, before: Int32? = nil, starts: (Int32, Int) -> Bool, _ body: (VisitInterval) -> Void) {
         for s in h.series {
             guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
-                  let versions = h.planograms[s.cabinet] else { continue }
+                  h.planograms[s.cabinet] != nil else { continue }
             let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
             for i in visits.indices.dropLast() where starts(visits[i], i) {
                 let start = visits[i], end = visits[i + 1]
@@ -34,8 +34,7 @@ public enum VisitIntervals {
                 let days = (start..<end).compactMap { byDay[$0] }
                 guard days.count == Int(end - start), let product = days.first?.product, product >= 0,
                       days.allSatisfy({ $0.product == product }) else { continue }
-                let noon = Int64(start) * 86_400 + 12 * 3600
-                guard let capacity = versions.last(where: { $0.effectiveFrom <= noon })?.facings[s.slot]?.capacity else { continue }
+                guard let capacity = h.planogram(s.cabinet, onDay: start)?.facings[s.slot]?.capacity else { continue }
                 body(VisitInterval(series: s, cabinet: cabinet, startDay: start, endDay: end, visitIndex: i, productIndex: product,
                                    capacity: capacity, days: days))
             }

@@ -57,7 +57,7 @@ public struct Backtest {
         // Every change: (device, cabinet, day it took effect).
         var changes: [(CabinetKey, Int32)] = []
         for (key, versions) in h.planograms {
-            for v in versions.dropFirst() { changes.append((key, dayOf(v.effectiveFrom + 6 * 3600))) }
+            for v in versions.dropFirst() { changes.append((key, Int32(h.clock.day(of: v.effectiveFrom + 6 * 3600)))) }
         }
         changes.sort { ($0.1, $0.0) < ($1.1, $1.0) }
         let changeDaysByDevice = Dictionary(grouping: changes, by: { $0.0.deviceID }).mapValues { $0.map(\.1).sorted() }
@@ -78,9 +78,8 @@ public struct Backtest {
             let forecaster = self.forecaster(model, affinity)
             // The cabinets as they stand on the change day (the changed one under its new version).
             var overrides: [Int: Planogram] = [:]
-            let noon = Int64(day) * 86400 + 12 * 3600
-            for (k, versions) in h.planograms where k.deviceID == device {
-                if let v = versions.last(where: { $0.effectiveFrom <= noon }) { overrides[k.index] = v }
+            for k in h.planograms.keys where k.deviceID == device {
+                if let v = h.planogram(k, onDay: day) { overrides[k.index] = v }
             }
             let revenue = h.deviceDayRevenue[device] ?? [:]
             let before = (day - 28)..<day

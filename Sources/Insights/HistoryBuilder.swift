@@ -265,6 +265,7 @@ public final class HistoryBuilder {
                              transactionCount: transactionCount, transactionsWithProduct: withProduct, serviceIntervalDays: intervals,
                              planograms: planograms, firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
         h.serviceDays = serviceDays.mapValues { $0.sorted() }
+        h.clock = clock
         return h
     }
 }

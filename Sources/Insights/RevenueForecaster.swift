@@ -119,10 +119,7 @@ public struct RevenueForecaster: Sendable {
         var perDay = 0.0
         for (key, cab) in h.cabinets where key.deviceID == deviceID {
             let plan: Planogram?
-            if let o = overrides[key.index] { plan = o } else {
-                let noon = Int64(days.lowerBound) * 86400 + 12 * 3600
-                plan = h.planograms[key]?.last { $0.effectiveFrom <= noon }
-            }
+            if let o = overrides[key.index] { plan = o } else { plan = h.planogram(key, onDay: days.lowerBound) }
             if let plan { perDay += dailyRevenue(plan, cabinet: cab) }
         }
         return days.reduce(0.0) { $0 + perDay * model.weekdayFactor(deviceID, $1) * trendFactor(deviceID, $1) }

@@ -43,8 +43,16 @@ public struct SalesHistory: Sendable {
     public let planograms: [CabinetKey: [Planogram]]
     public var firstDay: Int32
     public var lastDay: Int32
+    /// The clock the history was read on (`HistoryBuilder`): its days are that clock's local dates.
+    public var clock = FleetClock.utc
 
     public func product(_ id: String) -> Product? { productIndex[id].map { products[Int($0)] } }
+
+    /// A cabinet's layout on a local date: the version in effect at its noon on the history's clock.
+    public func planogram(_ key: CabinetKey, onDay day: Int32) -> Planogram? {
+        let noon = clock.instant(day: Int64(day), minute: 12 * 60)
+        return planograms[key]?.last { $0.effectiveFrom <= noon }
+    }
 }
 
 /// Day number (since 1970) of a timestamp.

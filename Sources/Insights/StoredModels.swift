@@ -55,17 +55,19 @@ public struct StoredModels: Codable, Sendable {
         pairs = affinity.pairs
     }
 
-    /// The demand model and affinity table again (the history holds no day series).
-    public func restore() -> (DemandModel, AffinityTable) {
+    /// The demand model and affinity table again (the history holds no day series); `clock` is the one
+    /// the fit's history was read on (the fingerprint names it).
+    public func restore(clock: FleetClock = .utc) -> (DemandModel, AffinityTable) {
         var byCabinet: [CabinetKey: [Planogram]] = [:]
         for p in planograms { byCabinet[CabinetKey(p.deviceID, p.cabinetIndex), default: []].append(p) }
         let index = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($0.element.id, Int32($0.offset)) })
-        let history = SalesHistory(
+        var history = SalesHistory(
             cabinets: Dictionary(uniqueKeysWithValues: cabinets.map { (CabinetKey($0.deviceID, $0.index), $0) }),
             devices: Dictionary(uniqueKeysWithValues: devices.map { ($0.id, $0) }),
             products: products, productIndex: index, series: [], deviceDayRevenue: [:], deviceDayUnits: [:], baskets: [],
             transactionCount: 0, transactionsWithProduct: [:], serviceIntervalDays: serviceIntervalDays, planograms: byCabinet,
             firstDay: firstDay, lastDay: lastDay)
+        history.clock = clock
         var model = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
                                 categoryEffect: categoryEffect, interaction: interaction, weekday: weekday,
                                 weeklyRelativeSD: weeklyRelativeSD, history: history, fittedBefore: fittedBefore)

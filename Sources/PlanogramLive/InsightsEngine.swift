@@ -89,7 +89,7 @@ public final class InsightsEngine: @unchecked Sendable {
             let fit = try JSONDecoder().decode(StoredFit.self, from: Data(row))
             let stored = fit.models
             guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
-            let (model, affinity) = stored.restore()
+            let (model, affinity) = stored.restore(clock: clock)
             swap(Self.snapshot(model, affinity, fit.counts, fit.revenueTerms, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
             let fresh = stored.fingerprint == (try Self.historyFingerprint(store, clock: clock))
             logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",

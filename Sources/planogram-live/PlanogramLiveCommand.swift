@@ -203,7 +203,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
-    @Option(help: "With --demand or --plan: read the history's days and trading hours (and, with --plan, plan the visits) on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
+    @Option(help: "Read the history's days and trading hours (with --plan, plan the visits too) on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
@@ -225,7 +225,6 @@ struct Backtest: ParsableCommand {
         let (path, cleanup) = try database(db: db, fixtures: fixtures, label: "backtest")
         defer { cleanup() }
         let store = try Store(path: path)
-        guard timeZone == nil || demand || plan else { throw ValidationError("--time-zone applies to --demand and --plan (the revenue and venue backtests count UTC days)") }
         guard let clock = timeZone.map({ FleetClock(identifier: $0) }) ?? .utc else { throw ValidationError("--time-zone: no zone named \(timeZone ?? "")") }
         let history = try InsightsEngine.loadHistory(store, clock: clock)
         if venue {
