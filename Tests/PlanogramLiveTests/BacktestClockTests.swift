@@ -18,17 +18,7 @@ final class BacktestClockTests: XCTestCase {
 
     /// The recipe generated on `zone`'s clock (once per test), imported and read on `read` (default: the same).
     func history(_ zone: String, days: Int = 70, readOn read: String? = nil) throws -> (SalesHistory, FleetClock) {
-        var model = FleetModel()
-        model.seed = 11
-        model.devices = 4
-        model.days = days
-        model.endDay = 1_793_491_200 + 9 * 86_400 // 2026-11-10
-        model.timeZone = zone
-        let files = dir + "/" + zone.replacingOccurrences(of: "/", with: "_")
-        if !FileManager.default.fileExists(atPath: files) { _ = try FleetGenerator(model: model).write(to: files) }
-        let clock = try XCTUnwrap(FleetClock(identifier: read ?? zone))
-        let store = try Store(path: files + "-\(clock.identifier.replacingOccurrences(of: "/", with: "_")).db")
-        _ = try Importer(store: store, clock: clock).importDirectory(files)
+        let (store, clock) = try ZonedFleet.imported(dir: dir, zone: zone, readOn: read, seed: 11, devices: 4, days: days)
         return (try InsightsEngine.loadHistory(store, clock: clock), clock)
     }
 

@@ -102,17 +102,7 @@ final class HistoryBuilderTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "history-zones-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         func load(_ zone: String, readOn read: String? = nil) throws -> (SalesHistory, [String]) {
-            var model = FleetModel()
-            model.seed = 7
-            model.devices = 3
-            model.days = 30
-            model.endDay = 1_793_491_200 + 9 * 86_400 // 2026-11-10
-            model.timeZone = zone
-            let files = dir + "/" + zone.replacingOccurrences(of: "/", with: "_")
-            if !FileManager.default.fileExists(atPath: files) { _ = try FleetGenerator(model: model).write(to: files) }
-            let clock = try XCTUnwrap(FleetClock(identifier: read ?? zone))
-            let store = try Store(path: files + "-\(clock.identifier.replacingOccurrences(of: "/", with: "_")).db")
-            _ = try Importer(store: store, clock: clock).importDirectory(files)
+            let (store, clock) = try ZonedFleet.imported(dir: dir, zone: zone, readOn: read, seed: 7, devices: 3, days: 30)
             let daily = try store.read { db in
                 try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { "\($0.text(0)) \($0.int(1)) \($0.double(2)) \($0.int(3))" }
             }
