@@ -6,7 +6,7 @@ import Store
 /// Planned routes against the order the visits of the history were made in (SPEC §17, issue figures): for
 /// each day of the history, the devices that were serviced become one routing problem with the fleet's
 /// trucks, every visit kept (worth far more than any detour); the history's own order is the visits in
-/// time order, each given to its nearest depot and cut into equal runs, one per truck of that depot. A
+/// time order, each given to its nearest depot by drive (`DepotAssignment`'s rule) and cut into equal runs, one per truck of that depot. A
 /// second baseline is an order a careful dispatcher could make by hand: per depot, nearest neighbour from
 /// the depot through all its visits, cut into the same equal runs.
 /// Only driving is compared (service time is the same in every order).

@@ -66,8 +66,20 @@ enum RoutePlanning {
         return 2 * r * asin(min(1, a.squareRoot()))
     }
 
-    static func hasCoordinates(_ c: Candidate) -> Bool {
-        c.latitude.isFinite && c.longitude.isFinite && abs(c.latitude) <= 90 && abs(c.longitude) <= 180 && !(c.latitude == 0 && c.longitude == 0)
+    static func hasCoordinates(_ c: Candidate) -> Bool { hasCoordinates(latitude: c.latitude, longitude: c.longitude) }
+
+    /// Finite, on the globe, and not the 0,0 an export writes for "unknown".
+    static func hasCoordinates(latitude: Double, longitude: Double) -> Bool {
+        latitude.isFinite && longitude.isFinite && abs(latitude) <= 90 && abs(longitude) <= 180 && !(latitude == 0 && longitude == 0)
+    }
+
+    /// The drive from one place to another: the operator's travel matrix where it has the pair, else
+    /// great-circle distance × detour at the configured urban speed (seconds rounded up).
+    static func leg(from a: (id: String, lat: Double, lon: Double), to b: (id: String, lat: Double, lon: Double),
+                    travel: [String: [String: (seconds: Int, meters: Int)]], configuration c: AppConfiguration) -> (seconds: Int, meters: Int) {
+        if let t = travel[a.id]?[b.id] { return t }
+        let m = greatCircleMeters(a.lat, a.lon, b.lat, b.lon) * c.routeDetour
+        return (Int((m / (c.routeSpeedKmh / 3.6)).rounded(.up)), Int(m.rounded()))
     }
 
     static func build(date: Int64, candidates: [Candidate], depots: [Depot], vehicles: [Vehicle],
@@ -80,13 +92,8 @@ enum RoutePlanning {
         var meters = seconds
         for (i, a) in places.enumerated() {
             for (j, b) in places.enumerated() where i != j {
-                if let t = travel[a.id]?[b.id] {
-                    seconds[i][j] = t.seconds; meters[i][j] = t.meters
-                } else {
-                    let m = greatCircleMeters(a.lat, a.lon, b.lat, b.lon) * c.routeDetour
-                    meters[i][j] = Int(m.rounded())
-                    seconds[i][j] = Int((m / (c.routeSpeedKmh / 3.6)).rounded(.up))
-                }
+                let t = leg(from: a, to: b, travel: travel, configuration: c)
+                seconds[i][j] = t.seconds; meters[i][j] = t.meters
             }
         }
         // Times in the problem are seconds from the date's local midnight; a window's wall times are read on

@@ -41,6 +41,13 @@ struct ServicePlanRoutes {
                 guard let date = try Self.day(req.queryValue("date"), name: "date") else { throw APIError.badRequest("date is required (YYYY-MM-DD)") }
                 let device = req.queryValue("device_id")
                 let cat = app.catalog.current
+                let depot = req.queryValue("depot_id")
+                if let depot {
+                    guard cat.depots[depot] != nil else { throw APIError.notFound("unknown depot \(depot)") }
+                    guard req.queryValue("vehicle_id") == nil else {
+                        throw APIError.badRequest("give vehicle_id or depot_id, not both (a truck's stops are its route's)")
+                    }
+                }
                 if let vehicle = req.queryValue("vehicle_id") {
                     // A truck's pick lists are those of its planned stops, in driving order.
                     guard cat.vehicles[vehicle] != nil else { throw APIError.notFound("unknown vehicle \(vehicle)") }
@@ -65,8 +72,15 @@ struct ServicePlanRoutes {
                 let now = try Self.asOf(app)
                 let first = min(Self.localDay(app, now), date)
                 guard date - first <= 28 else { throw APIError.badRequest("date must be within 28 days of the data (\(Self.dateText(Self.localDay(app, now))))") }
-                let plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: device, now: now, fromDay: first, days: Int(date - first) + 1)
+                var plan = try Self.plan(app: app, snap: snap, principal: p, deviceID: device, now: now, fromDay: first, days: Int(date - first) + 1)
                     .filter { $0.day == date }
+                if let depot {
+                    // The day's visits nearest the depot by drive (DepotAssignment), and their totals.
+                    let nearest = DepotAssignment.nearest(devices: plan.compactMap { cat.devices[$0.deviceID] }, depots: Array(cat.depots.values),
+                                                          travel: try app.store.travelMatrix(from: cat.depots.keys.sorted()),
+                                                          configuration: app.configuration)
+                    plan = plan.filter { nearest[$0.deviceID] == depot }
+                }
                 let totals = PickTotals.byProduct(plan) { cat.products[$0]?.caseSize ?? 1 }
                 let visits = plan.map { v in
                     PickVisitBody(deviceID: v.deviceID, at: FieldParse.iso8601(v.at), reasons: v.reasons,

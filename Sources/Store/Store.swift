@@ -90,13 +90,16 @@ public final class Store: @unchecked Sendable {
         try read { db in try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version) }
     }
 
-    /// Road travel between two places (device or depot ids) from `travel_matrix.csv`, if the operator gave it.
-    public func travelMatrix() throws -> [String: [String: (seconds: Int, meters: Int)]] {
+    /// Road travel between two places (device or depot ids) from `travel_matrix.csv`, if the operator gave it;
+    /// with `origins`, only the legs that start at those places.
+    public func travelMatrix(from origins: [String]? = nil) throws -> [String: [String: (seconds: Int, meters: Int)]] {
         try read { db in
             var m: [String: [String: (seconds: Int, meters: Int)]] = [:]
-            for (a, b, s, d) in try db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix", [], { ($0.text(0), $0.text(1), $0.int(2), $0.int(3)) }) {
-                m[a, default: [:]][b] = (s, d)
-            }
+            let read: (any SQLRow) throws -> (String, String, Int, Int) = { ($0.text(0), $0.text(1), $0.int(2), $0.int(3)) }
+            let rows = try origins.map { ids in
+                try ids.flatMap { try db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix WHERE from_id = ?", [.text($0)], read) }
+            } ?? db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix", [], read)
+            for (a, b, s, d) in rows { m[a, default: [:]][b] = (s, d) }
             return m
         }
     }

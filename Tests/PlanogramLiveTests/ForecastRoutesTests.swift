@@ -211,6 +211,67 @@ final class ServicePlanRoutesTests: XCTestCase {
         }
     }
 
+    /// `depot_id`: the day's visits of the machines nearest the depot by drive, with their own totals. On
+    /// the test fleet (a depot and a machine per city) each machine is its city's; with a travel matrix that
+    /// makes each machine's road from the next city's depot the shortest, the matrix decides, not the map.
+    func testADepotNarrowsTheDayToTheMachinesNearestItByDrive() throws {
+        let cityOf = ["VM-001": "DEP-BER", "VM-002": "DEP-HAM", "VM-003": "DEP-MUN"]
+        let byRoad = ["VM-001": "DEP-HAM", "VM-002": "DEP-MUN", "VM-003": "DEP-BER"]
+        func check(_ server: AppTestServer, _ expected: [String: String]) throws {
+            let boss = server.token(.manager)
+            let plan = try server.request("GET", "/api/service-plan?days=7", token: boss)
+            let dates = Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["date"] as? String }).sorted()
+            XCTAssertFalse(dates.isEmpty)
+            var seen = Set<String>()
+            for date in dates {
+                let all = try server.request("GET", "/api/pick-lists?date=\(date)", token: boss)
+                let everyVisit = (all.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String }
+                for depot in ["DEP-BER", "DEP-HAM", "DEP-MUN"] {
+                    let near = try server.request("GET", "/api/pick-lists?date=\(date)&depot_id=\(depot)", token: boss)
+                    XCTAssertEqual(near.status, 200, near.text)
+                    let visits = near.json["visits"] as? [[String: Any]] ?? []
+                    XCTAssertEqual(visits.compactMap { $0["device_id"] as? String }, everyVisit.filter { expected[$0] == depot }, "\(date) \(depot)")
+                    seen.formUnion(visits.compactMap { $0["device_id"] as? String })
+                    // The totals are those of the depot's lines only.
+                    var units: [String: Int] = [:]
+                    for v in visits { for l in v["lines"] as? [[String: Any]] ?? [] where (l["load"] as? Int ?? 0) > 0 {
+                        units[l["product_id"] as! String, default: 0] += l["load"] as! Int
+                    } }
+                    let totals = near.json["totals"] as? [[String: Any]] ?? []
+                    XCTAssertEqual(Dictionary(uniqueKeysWithValues: totals.map { ($0["product_id"] as! String, $0["units"] as! Int) }), units)
+                }
+            }
+            XCTAssertEqual(seen, Set(expected.keys), "over the week every machine is seen under its depot")
+        }
+        try check(s, cityOf)
+        let dir = NSTemporaryDirectory() + "depot-matrix-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: TestFleet.directory, toPath: dir)
+        var matrix = "from_id,to_id,seconds,meters\n"
+        for depot in ["DEP-BER", "DEP-HAM", "DEP-MUN"] {
+            for device in ["VM-001", "VM-002", "VM-003"] {
+                matrix += "\(depot),\(device),\(byRoad[device] == depot ? 600 : 7_200),\(byRoad[device] == depot ? 9_000 : 120_000)\n"
+            }
+        }
+        try matrix.write(toFile: dir + "/travel_matrix.csv", atomically: true, encoding: .utf8)
+        let roads = try AppTestServer(fixtures: dir)
+        defer { roads.stop() }
+        try check(roads, byRoad)
+        let boss = roads.token(.manager)
+        XCTAssertEqual(try roads.request("GET", "/api/pick-lists?date=2026-10-30&depot_id=DEP-NOPE", token: boss).status, 404)
+        XCTAssertEqual(try roads.request("GET", "/api/pick-lists?date=2026-10-30&depot_id=DEP-BER&vehicle_id=DEP-BER-V1", token: boss).status, 400)
+        // A driver's depot view holds only their own machines.
+        let dee = roads.token(.driver, sub: "dee", devices: ["VM-001"])
+        let plan = try roads.request("GET", "/api/service-plan?days=7", token: dee)
+        for date in Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["date"] as? String }) {
+            for depot in ["DEP-BER", "DEP-HAM"] {
+                let near = try roads.request("GET", "/api/pick-lists?date=\(date)&depot_id=\(depot)", token: dee)
+                XCTAssertEqual((near.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String },
+                               depot == "DEP-HAM" ? ["VM-001"] : [], "\(date) \(depot)")
+            }
+        }
+    }
+
     func testDriversSeeTheirOwnDevicesAndBadQueriesAreRefused() throws {
         let driver = s.token(.driver, sub: "dee", devices: ["VM-002"])
         let plan = try s.request("GET", "/api/service-plan?days=7", token: driver)

@@ -26,18 +26,14 @@ export async function mountDriver(root, params) {
   for (const [id, d] of devices) if (!names.has(id) && d.name) names.set(id, d.name);
   const mapBox = el("div", { id: "route-box", class: "route-box" });
   // Without a planned route a driver sees every visit of the plan for their devices (a whole fleet's
-  // day with an unrestricted token); a depot narrows them to the machines nearest it (as the crow flies),
+  // day with an unrestricted token); a depot narrows them, and the warehouse totals, to the machines
+  // nearest it by drive (the server's rule: the travel matrix, else the route planner's estimate),
   // remembered on this phone.
   const depots = route ? [] : (await api("GET", "/api/depots")).depots;
-  const depotOf = new Map();
-  for (const [id, d] of devices) {
-    if (!Number.isFinite(d.latitude) || !Number.isFinite(d.longitude) || !depots.length) continue;
-    const far = (p) => (p.latitude - d.latitude) ** 2 + ((p.longitude - d.longitude) * Math.cos(d.latitude * Math.PI / 180)) ** 2;
-    depotOf.set(id, depots.reduce((a, b) => (far(b) < far(a) ? b : a)).depot_id);
-  }
-  const depot = depots.length > 1 ? (params.depot ?? localStorage.getItem("planogram.depot") ?? "") : "";
-  const shown = depot && depots.some((d) => d.depot_id === depot)
-    ? picks.visits.filter((v) => depotOf.get(v.device_id) === depot) : picks.visits;
+  let depot = depots.length > 1 ? (params.depot ?? localStorage.getItem("planogram.depot") ?? "") : "";
+  if (!depots.some((d) => d.depot_id === depot)) depot = "";
+  const near = depot ? await api("GET", `/api/pick-lists?date=${encodeURIComponent(date)}&depot_id=${encodeURIComponent(depot)}`) : picks;
+  const shown = near.visits;
   const depotPicker = depots.length > 1 ? el("select", { id: "depot", "aria-label": "Depot" },
     el("option", { value: "" }, "all depots"),
     depots.map((d) => el("option", { value: d.depot_id, selected: d.depot_id === depot ? "selected" : undefined }, `near ${d.name}`))) : null;
@@ -114,19 +110,8 @@ export async function mountDriver(root, params) {
     return item;
   }
 
-  // The warehouse totals of the stops shown, by the server's rule (a product's units rounded up to whole cases).
-  const caseSize = new Map(picks.totals.map((t) => [t.product_id, t.case_size]));
-  const units = new Map();
-  for (const v of shown) for (const l of v.lines) if (l.load > 0) {
-    const t = units.get(l.product_id) || { name: l.product_name, units: 0 };
-    t.units += l.load;
-    units.set(l.product_id, t);
-  }
-  const rows = shown === picks.visits ? picks.totals
-    : [...units].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, t]) => {
-      const size = Math.max(1, caseSize.get(id) || 1);
-      return { product_id: id, product_name: t.name, units: t.units, cases: Math.ceil(t.units / size), case_size: size };
-    });
+  // The warehouse totals of the stops shown, from the server (a product's units rounded up to whole cases).
+  const rows = near.totals;
   const totals = el("details", { class: "totals", id: "totals" }, el("summary", {}, "Warehouse totals (cases)"),
     el("ul", {}, rows.map((t) => el("li", { dataset: { product: t.product_id } }, `${t.product_name}: ${t.units} units = ${t.cases} × ${t.case_size}`))));
   root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, depotPicker, summary, mapBox, list, totals));
