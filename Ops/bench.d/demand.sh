@@ -1,13 +1,14 @@
 # Demand backtest (planogram-live backtest --demand): the demo fleet and a second generated fleet, rolling
 # origins four weeks apart; WAPE of units per slot over the real intervals between visits against the
-# vends/day × days rule, and the calibration of sell-out probabilities by decile.
+# vends/day × days rule, and the calibration of sell-out probabilities by decile; beside the model, the
+# forecast that knew the generator's true rates (--generator-truth: the noise no forecast removes).
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 source "$ROOT/Ops/bench.d/second-fleet.sh"
 log "demand: demo fleet"
-"$BIN/planogram-live" backtest --demand --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
+"$BIN/planogram-live" backtest --demand --generator-truth --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
 log "demand: second fleet"
-"$BIN/planogram-live" backtest --demand --fixtures "$SECOND" > "$BENCH_OUT/demand-second.txt"
+"$BIN/planogram-live" backtest --demand --generator-truth --fixtures "$SECOND" > "$BENCH_OUT/demand-second.txt"
 # The metro fleet (Fixtures/metro: 150 devices around one city, daily to weekly service), generated once.
 METRO="$ROOT/.build-bench/metro"
 if [ ! -f "$METRO/sales.csv" ]; then
@@ -15,7 +16,7 @@ if [ ! -f "$METRO/sales.csv" ]; then
   "$BIN/planogram-live" fixtures --out "$METRO" --devices 150 --metro Berlin > "$BENCH_OUT/metro-fixtures.log"
 fi
 log "demand: metro fleet"
-"$BIN/planogram-live" backtest --demand --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
+"$BIN/planogram-live" backtest --demand --generator-truth --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
 # The metro recipe on Tokyo's clock (local days and hours), read on its own clock and on UTC's: the first
 # must give the metro fleet's figures, the second shows what reading a fleet on the wrong clock costs.
 TOKYO="$ROOT/.build-bench/metro-tokyo"
@@ -30,9 +31,9 @@ done
 {
   echo "## Demand backtest"
   echo
-  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -3 "$BENCH_OUT/demand-demo.txt" | tr '\n' ' ')"
-  echo "- second fleet (seed 2027, 20 devices, demand ×1.5): $(tail -3 "$BENCH_OUT/demand-second.txt" | tr '\n' ' ')"
-  echo "- metro fleet (150 devices, Berlin, daily to weekly service): $(tail -3 "$BENCH_OUT/demand-metro.txt" | tr '\n' ' ')"
+  echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -4 "$BENCH_OUT/demand-demo.txt" | tr '\n' ' ')"
+  echo "- second fleet (seed 2027, 20 devices, demand ×1.5): $(tail -4 "$BENCH_OUT/demand-second.txt" | tr '\n' ' ')"
+  echo "- metro fleet (150 devices, Berlin, daily to weekly service): $(tail -4 "$BENCH_OUT/demand-metro.txt" | tr '\n' ' ')"
   echo "- metro recipe on Tokyo's clock, read on it: $(tail -1 "$BENCH_OUT/demand-metro-tokyo-Asia_Tokyo.txt")"
   echo "- the same, read on UTC's clock: $(tail -1 "$BENCH_OUT/demand-metro-tokyo-UTC.txt")"
   echo

@@ -7,6 +7,9 @@ import PlanogramDomain
 public struct FleetGenerator {
     public let model: FleetModel
     public var progress: ((String) -> Void)?
+    /// When set, told every slot's expected demand of every day as the history is drawn (see `TrueDemand`).
+    /// Computing it draws no random number: the files are the same with or without it.
+    public var trueDemand: ((TrueDemand) -> Void)?
 
     public init(model: FleetModel, progress: ((String) -> Void)? = nil) {
         self.model = model
@@ -167,15 +170,18 @@ public struct FleetGenerator {
                 }
                 // Arrivals of the day across the device's slots, processed in time order.
                 var arrivals: [(ts: Int64, cabinet: Int, slot: Int)] = []
+                var lambdas: [[Double]] = trueDemand == nil ? [] : fleet[d].cabinets.map { _ in [] }
                 for c in fleet[d].cabinets.indices {
                     let cab = fleet[d].cabinets[c]
                     for (s, st) in cab.slots.enumerated() {
                         let lambda = demand(productIndex: st.productIndex, slot: st.slot, cabinet: cab.cabinet, venue: venue,
                                             popularity: popularity, categoryOf: categoryOf, deviceEffect: fleet[d].effect)
                             * wd * dayNoise * (CatalogueTemplate.drinkCategories.contains(categoryOf[st.productIndex]) || categoryOf[st.productIndex] == "ice-cream" ? season : 1)
+                        if trueDemand != nil { lambdas[c].append(lambda) }
                         for _ in 0..<rng.poisson(lambda) { arrivals.append((localTime(date, vendSecond(&rng)), c, s)) }
                     }
                 }
+                if let trueDemand { tellTrueDemand(trueDemand, date: date, device: fleet[d], lambdas: lambdas, categoryOf: categoryOf, partnerOf: partnerOf, products: products) }
                 arrivals.sort { $0.ts < $1.ts }
                 var lastSecond: [Int: Int64] = [:] // per cabinet*1000+slot
                 func vend(_ c: Int, _ s: Int, _ ts0: Int64, _ txn: String) -> Bool {
@@ -244,6 +250,40 @@ public struct FleetGenerator {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try save("model.json", String(decoding: try encoder.encode(model), as: UTF8.self) + "\n")
         return summary
+    }
+
+    /// A slot's day as the generator drew it: its own arrivals' rate (the day's weekday, season and
+    /// device-day noise in it) plus the expected companions of baskets started at the device's other slots.
+    public struct TrueDemand: Sendable {
+        public let day: Int64
+        public let deviceID: String
+        public let cabinetIndex: Int
+        public let slot: SlotCode
+        public let productID: String
+        /// Expected arrivals of the day, before stock: a slot that is empty sells none of them.
+        public let unitsPerDay: Double
+    }
+
+    /// A basket started at a slot whose vend succeeds brings, with `basketRate`, a companion from a
+    /// stocked slot of the partner category picked at random: counted here as if every such slot were
+    /// stocked and every vend succeeded (a slight overstatement where slots stand empty).
+    func tellTrueDemand(_ tell: (TrueDemand) -> Void, date: Int64, device: DeviceState, lambdas: [[Double]],
+                        categoryOf: [String], partnerOf: [String: String], products: [Product]) {
+        var slotsOf: [String: Int] = [:], started: [String: Double] = [:]
+        for (c, cab) in device.cabinets.enumerated() {
+            for (s, st) in cab.slots.enumerated() {
+                slotsOf[categoryOf[st.productIndex], default: 0] += 1
+                if let want = partnerOf[categoryOf[st.productIndex]] { started[want, default: 0] += lambdas[c][s] * model.basketRate }
+            }
+        }
+        for (c, cab) in device.cabinets.enumerated() {
+            for (s, st) in cab.slots.enumerated() {
+                let category = categoryOf[st.productIndex]
+                let companions = (started[category] ?? 0) / Double(max(1, slotsOf[category] ?? 1))
+                tell(TrueDemand(day: date, deviceID: device.device.id, cabinetIndex: cab.cabinet.index, slot: st.slot,
+                                productID: products[st.productIndex].id, unitsPerDay: lambdas[c][s] + companions))
+            }
+        }
     }
 
     /// Expected units/day (before weekday, season and day noise) of a product in a slot.

@@ -27,6 +27,19 @@ public struct DemandBacktest {
         public let baseline: Double
         public let soldOutProbability: Double
         public let soldOut: Bool
+        /// With the generator's own demand (`trueDemand`): the distribution that drew this interval's
+        /// sales, Poisson of the days' true rates capped at the capacity; nil without it.
+        public var truth: Truth?
+    }
+
+    /// What a forecast that knew the generator's rates would say of one slot-interval.
+    public struct Truth: Sendable {
+        /// The median of min(Poisson(Σ true rates), capacity): the best point forecast for absolute error.
+        public let median: Double
+        /// Its mean.
+        public let expected: Double
+        /// The absolute error that median is expected to make.
+        public let noise: Double
     }
 
     public struct Decile: Sendable {
@@ -68,6 +81,18 @@ public struct DemandBacktest {
             }
             return (Self.wape(sums.values.map { ($0.p, $0.a) }), Self.wape(sums.values.map { ($0.b, $0.a) }))
         }
+        /// With the generator's demand: (the realised WAPE of the true distribution's median, the model's
+        /// median WAPE on the same intervals, the expected floor Σ E|sold − median| / Σ E[sold] of the truth,
+        /// intervals, the truth's expected units over the units sold), or nil without it. No forecast of one
+        /// slot-interval can expect to beat the floor.
+        public var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)? {
+            let known = intervals.filter { $0.truth != nil }
+            guard !known.isEmpty else { return nil }
+            let expected = known.reduce(0) { $0 + $1.truth!.expected }, sold = known.reduce(0) { $0 + $1.actual }
+            return (Self.wape(known.map { ($0.truth!.median, $0.actual) }), Self.wape(known.map { ($0.predictedMedian, $0.actual) }),
+                    expected > 0 ? known.reduce(0) { $0 + $1.truth!.noise } / expected * 100 : 0, known.count, sold > 0 ? expected / sold : 0)
+        }
+
         /// The baseline capped at the slot's capacity (a fairer rule than the systems use).
         public var cappedBaselineWAPE: Double { Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) }) }
 
@@ -90,6 +115,9 @@ public struct DemandBacktest {
     public var origins = 4
     public var stepDays: Int32 = 28
     public var progress: ((Int, Int) -> Void)?
+    /// A generated fleet's true expected demand of a slot on a day (`FleetGenerator.trueDemand`), to score
+    /// the forecast a perfect model would make beside the model's; nil for real data.
+    public var trueDemand: ((SlotKey, Int32) -> Double?)?
 
     public init(history: SalesHistory) { self.history = history }
 
@@ -122,12 +150,24 @@ public struct DemandBacktest {
                 }
                 let demand = CountDistribution(mean: mean, size: k)
                 let median = demand.medianServed(capacity: iv.capacity)
-                out.append(Interval(key: SlotKey(s.cabinet, s.slot), startDay: iv.startDay, days: Int(iv.endDay - iv.startDay), capacity: iv.capacity,
+                let key = SlotKey(s.cabinet, s.slot)
+                var truth: Truth?
+                if let trueDemand {
+                    let rates = (iv.startDay..<iv.endDay).map { trueDemand(key, $0) }
+                    if rates.allSatisfy({ $0 != nil }) {
+                        let d = CountDistribution(mean: rates.reduce(0) { $0 + $1! })
+                        let m = d.medianServed(capacity: iv.capacity)
+                        truth = Truth(median: Double(m), expected: d.expectedServed(capacity: iv.capacity),
+                                      noise: d.expectedAbsoluteError(capacity: iv.capacity, point: Double(m)))
+                    }
+                }
+                out.append(Interval(key: key, startDay: iv.startDay, days: Int(iv.endDay - iv.startDay), capacity: iv.capacity,
                                     actual: iv.sold, predicted: demand.expectedServed(capacity: iv.capacity),
                                     predictedMedian: Double(median),
                                     noise: demand.expectedAbsoluteError(capacity: iv.capacity, point: Double(median)),
                                     baseline: perDay * Double(iv.endDay - iv.startDay),
-                                    soldOutProbability: counts.sellOutProbability(demand, units: iv.capacity), soldOut: iv.soldOut))
+                                    soldOutProbability: counts.sellOutProbability(demand, units: iv.capacity), soldOut: iv.soldOut,
+                                    truth: truth))
             }
         }
         return Report(intervals: out, origins: originDays)

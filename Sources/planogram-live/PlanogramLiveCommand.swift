@@ -203,6 +203,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
+    @Flag(help: "With --demand on a generated fleet (--fixtures holding the generator's model.json): draw the fleet again to learn every slot's true daily demand and score the forecast that knew it beside the model's (the noise no forecast removes).") var generatorTruth = false
     @Option(help: "Read the history's days and trading hours (with --plan, plan the visits too) on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
@@ -282,6 +283,11 @@ struct Backtest: ParsableCommand {
         if demand {
             var dbt = DemandBacktest(history: history)
             dbt.origins = origins
+            if generatorTruth {
+                guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
+                let rates = try GeneratorTruth.rates(fixtures: fixtures)
+                dbt.trueDemand = { key, day in rates[key]?[day] }
+            }
             dbt.progress = { i, n in FileHandle.standardError.write(Data("backtest --demand: origin \(i)/\(n) (fitting)\n".utf8)) }
             let r = dbt.run()
             if verbose {
@@ -301,6 +307,10 @@ struct Backtest: ParsableCommand {
             let perDevice = r.deviceIntervalWAPE
             print(String(format: "units per device over its visit intervals (every slot summed): model WAPE %.2f%%, baseline %.2f%%",
                          perDevice.model, perDevice.baseline))
+            if let t = r.truthWAPE {
+                print(String(format: "generator's truth, %d slot intervals: the true distribution's median %.2f%% WAPE (the model's %.2f%% on the same intervals); its expected floor %.2f%%; its expected units %.3f × those sold",
+                             t.intervals, t.truth, t.model, t.floor, t.expectedOverSold))
+            }
             print(String(format: "origins %d, slot intervals %d: model WAPE %.2f%% (median), baseline (vends/day × days) WAPE %.2f%% (capped at capacity %.2f%%), %.1f%% lower; calibration gap at most %.1f points",
                          r.origins.count, r.intervals.count, r.medianWAPE, r.baselineWAPE, r.cappedBaselineWAPE,
                          lower(r.medianWAPE), r.calibrationGap))
@@ -572,6 +582,32 @@ struct OptimizeFleet: ParsableCommand {
 
 /// The database a command reads: `--db`, or `--fixtures` imported into a temporary one (with progress on
 /// stderr) that `cleanup` removes.
+/// A generated fleet's true demand (`backtest --demand --generator-truth`): the fleet drawn again from its
+/// `model.json` into a temporary directory with `FleetGenerator.trueDemand` listening, checked to give the
+/// same sales and services as the directory's (else the rates would belong to another history).
+enum GeneratorTruth {
+    static func rates(fixtures: String) throws -> [SlotKey: [Int32: Double]] {
+        let recipe = (fixtures as NSString).appendingPathComponent("model.json")
+        guard let data = FileManager.default.contents(atPath: recipe) else {
+            throw ValidationError("--generator-truth: \(recipe) not found (only a generated fleet knows its true demand)")
+        }
+        let model = try JSONDecoder().decode(FleetModel.self, from: data)
+        let dir = NSTemporaryDirectory() + "generator-truth-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rates: [SlotKey: [Int32: Double]] = [:]
+        var gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data("generator truth: \($0)\n".utf8)) }
+        gen.trueDemand = { t in rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = t.unitsPerDay }
+        _ = try gen.write(to: dir)
+        for name in ["sales.csv", "services.csv", "planograms.csv"] {
+            let a = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))
+            guard a != nil, a == FileManager.default.contents(atPath: (fixtures as NSString).appendingPathComponent(name)) else {
+                throw ValidationError("--generator-truth: \(name) drawn again from model.json differs from \(fixtures)'s: not this recipe's output")
+            }
+        }
+        return rates
+    }
+}
+
 func database(db: String?, fixtures: String?, label: String) throws -> (path: String, cleanup: () -> Void) {
     guard let fixtures else { return (db ?? "", {}) }
     let path = NSTemporaryDirectory() + "\(label)-\(getpid()).db"

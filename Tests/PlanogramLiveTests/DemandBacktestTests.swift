@@ -1,20 +1,26 @@
 import FleetGenerator
 import Forecasting
 import Foundation
+import PlanogramDomain
 import PlanogramLive
 import Store
 import XCTest
 
 /// The demand backtest on a generated fleet of its own (20 weeks), fitted before each origin.
 final class DemandBacktestTests: XCTestCase {
-    func testTheBacktestPredictsHeldOutIntervalsBetterThanTheVendsPerDayRule() throws {
-        let dir = NSTemporaryDirectory() + "demand-bt-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// The test fleet's recipe: 4 devices, 20 weeks.
+    static func recipe() -> FleetModel {
         var model = FleetModel()
         model.seed = 11
         model.devices = 4
         model.days = 140
-        _ = try FleetGenerator(model: model).write(to: dir + "/fleet")
+        return model
+    }
+
+    func testTheBacktestPredictsHeldOutIntervalsBetterThanTheVendsPerDayRule() throws {
+        let dir = NSTemporaryDirectory() + "demand-bt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try FleetGenerator(model: Self.recipe()).write(to: dir + "/fleet")
         let store = try Store(path: dir + "/t.db")
         _ = try Importer(store: store).importDirectory(dir + "/fleet")
         var bt = DemandBacktest(history: try InsightsEngine.loadHistory(store))
@@ -38,5 +44,41 @@ final class DemandBacktestTests: XCTestCase {
         for i in r.intervals { XCTAssertLessThanOrEqual(i.predictedMedian, Double(i.capacity)) }
         XCTAssertEqual(r.calibration.count, 10)
         XCTAssertEqual(r.calibration.reduce(0) { $0 + $1.count }, r.intervals.count)
+    }
+
+    /// `backtest --demand --generator-truth`: listening to the generator's true demand draws nothing (the
+    /// files are the same), its rates account for what the slots sold, and the forecast that knew them is the
+    /// one the model cannot beat: what it still misses is noise no forecast removes.
+    func testTheGeneratorsTrueDemandIsTheForecastNoModelBeats() throws {
+        let dir = NSTemporaryDirectory() + "demand-truth-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var model = Self.recipe()
+        model.basketRate = 0.4 // companions a quarter of the sales: the rates must count them
+        _ = try FleetGenerator(model: model).write(to: dir + "/plain")
+        var rates: [SlotKey: [Int32: Double]] = [:]
+        var told = 0
+        var gen = FleetGenerator(model: model)
+        gen.trueDemand = { t in
+            told += 1
+            rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = t.unitsPerDay
+        }
+        _ = try gen.write(to: dir + "/fleet")
+        for name in ["sales.csv", "services.csv", "planograms.csv", "products.csv"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: dir + "/plain/" + name), FileManager.default.contents(atPath: dir + "/fleet/" + name), name)
+        }
+        XCTAssertEqual(told, rates.values.reduce(0) { $0 + $1.count }, "one rate per slot and day")
+        let store = try Store(path: dir + "/t.db")
+        _ = try Importer(store: store).importDirectory(dir + "/fleet")
+        var bt = DemandBacktest(history: try InsightsEngine.loadHistory(store))
+        bt.origins = 2
+        bt.trueDemand = { key, day in rates[key]?[day] }
+        let r = bt.run()
+        let t = try XCTUnwrap(r.truthWAPE)
+        XCTAssertEqual(t.intervals, r.intervals.count, "every scored interval has its slot's rates")
+        let expected = r.intervals.reduce(0) { $0 + $1.truth!.expected }, sold = r.intervals.reduce(0) { $0 + $1.actual }
+        XCTAssertEqual(expected / sold, 1, accuracy: 0.05, "the true rates, companions included, account for the units sold (within 0.6–0.9 % on the demo and second fleets)")
+        XCTAssertLessThan(t.truth, t.model, "the model does not beat the truth")
+        XCTAssertEqual(t.truth, t.floor, accuracy: 3, "the truth misses what its own noise says it will")
+        XCTAssertGreaterThan(t.floor, 20)
     }
 }
