@@ -243,10 +243,15 @@ extension String {
 extension PlanReplay {
     /// The replay of the last `days` of a history: the truth's rates from `truth` (fitted on all of it),
     /// the plan's forecast from `forecast` (fitted before the period), the history's visit days; `clock`
-    /// is the one the history was read on (its days are that clock's local dates).
+    /// is the one the history was read on (its days are that clock's local dates). With `trueDemand` (a
+    /// generated fleet's own rates, `FleetGenerator.trueDemand`: the product in the slot that day and its
+    /// expected units), both policies face those instead wherever the slot held the replayed product that
+    /// day; the other days keep the fitted truth's rates and are counted in `fallbackDays`.
     public static func devices(history h: SalesHistory, truth: DemandModel, truthCounts: DemandCounts,
                                forecast: DemandModel, forecastCounts: DemandCounts, firstDay: Int64, days: Int,
-                               clock: FleetClock = .utc) -> [Device] {
+                               clock: FleetClock = .utc,
+                               trueDemand: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)? = nil,
+                               fallbackDays: ((Int) -> Void)? = nil) -> [Device] {
         var out: [Device] = []
         for (deviceID, device) in h.devices.sorted(by: { $0.key < $1.key }) {
             var slots: [Slot] = []
@@ -262,7 +267,15 @@ extension PlanReplay {
                     let planner = PlannerSlot(key: SlotKey(key, slot), productID: f.productID, price: product.price, unitCost: product.unitCost,
                                               capacity: f.capacity, caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
                                               demand: forecastPath, lots: [])
-                    slots.append(Slot(planner: planner, trueRatePerDay: truthPath.ratePerDay))
+                    var rates = truthPath.ratePerDay
+                    if let trueDemand {
+                        var kept = 0
+                        for d in rates.indices {
+                            if let t = trueDemand(SlotKey(key, slot), firstDay + Int64(d)), t.productID == f.productID { rates[d] = t.unitsPerDay } else { kept += 1 }
+                        }
+                        fallbackDays?(kept)
+                    }
+                    slots.append(Slot(planner: planner, trueRatePerDay: rates))
                 }
             }
             let visits = h.serviceDays[deviceID] ?? []

@@ -203,7 +203,7 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Print one line per device-week (with --demand: per slot interval; with --plan: per device).") var verbose = false
     @Flag(help: "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities.") var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
-    @Flag(help: "With --demand on a generated fleet (--fixtures holding the generator's model.json): draw the fleet again to learn every slot's true daily demand and score the forecast that knew it beside the model's (the noise no forecast removes).") var generatorTruth = false
+    @Flag(help: "On a generated fleet (--fixtures holding the generator's model.json), draw the fleet again to learn every slot's true daily demand. With --demand: score the forecast that knew it beside the model's (the noise no forecast removes). With --plan: both policies face that demand instead of the rates of a model fitted on all the history.") var generatorTruth = false
     @Option(help: "Read the history's days and trading hours (with --plan, plan the visits too) on this zone's clock (IANA name; default UTC), as a server with that PLANOGRAM_TIMEZONE does.") var timeZone: String?
     @Flag(help: "Replay the service plan over the last --replay-days of the history against the visits that happened (stockout-hours, visits, spoilage).") var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
@@ -240,8 +240,20 @@ struct Backtest: ParsableCommand {
             FileHandle.standardError.write(Data("backtest --plan: fitting the truth (all data) and the forecast (before day \(first))\n".utf8))
             let truth = Insights.DemandModel.fit(history)
             let forecast = trueRates ? truth : Insights.DemandModel.fit(history, before: Int32(first))
+            var trueDemand: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)?
+            if generatorTruth {
+                guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
+                let rates = try GeneratorTruth.rates(fixtures: fixtures)
+                trueDemand = { key, day in rates[key]?[Int32(day)] }
+            }
+            var fallback = 0, slotDays = 0
             let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
-                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays, clock: clock)
+                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: replayDays, clock: clock,
+                                             trueDemand: trueDemand, fallbackDays: { fallback += $0; slotDays += replayDays })
+            if generatorTruth {
+                print(String(format: "demand: the generator's own rates on %d of %d slot-days (%.1f%%; the rest, a slot holding another product than at the start, the fitted truth's)",
+                             slotDays - fallback, slotDays, slotDays > 0 ? Double(slotDays - fallback) / Double(slotDays) * 100 : 0))
+            }
             guard (0...28).contains(lookAhead) else { throw ValidationError("--look-ahead must be 0…28") }
             guard serviceLevel > 0.5, serviceLevel < 1 else { throw ValidationError("--service-level must be between 0.5 and 1") }
             var planner = ServicePlanner(visitCost: visitCost, serviceLevel: serviceLevel)
@@ -286,7 +298,7 @@ struct Backtest: ParsableCommand {
             if generatorTruth {
                 guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
                 let rates = try GeneratorTruth.rates(fixtures: fixtures)
-                dbt.trueDemand = { key, day in rates[key]?[day] }
+                dbt.trueDemand = { key, day in rates[key]?[day]?.unitsPerDay }
             }
             dbt.progress = { i, n in FileHandle.standardError.write(Data("backtest --demand: origin \(i)/\(n) (fitting)\n".utf8)) }
             let r = dbt.run()
@@ -586,7 +598,7 @@ struct OptimizeFleet: ParsableCommand {
 /// `model.json` into a temporary directory with `FleetGenerator.trueDemand` listening, checked to give the
 /// same sales and services as the directory's (else the rates would belong to another history).
 enum GeneratorTruth {
-    static func rates(fixtures: String) throws -> [SlotKey: [Int32: Double]] {
+    static func rates(fixtures: String) throws -> [SlotKey: [Int32: (productID: String, unitsPerDay: Double)]] {
         let recipe = (fixtures as NSString).appendingPathComponent("model.json")
         guard let data = FileManager.default.contents(atPath: recipe) else {
             throw ValidationError("--generator-truth: \(recipe) not found (only a generated fleet knows its true demand)")
@@ -594,9 +606,9 @@ enum GeneratorTruth {
         let model = try JSONDecoder().decode(FleetModel.self, from: data)
         let dir = NSTemporaryDirectory() + "generator-truth-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var rates: [SlotKey: [Int32: Double]] = [:]
+        var rates: [SlotKey: [Int32: (productID: String, unitsPerDay: Double)]] = [:]
         var gen = FleetGenerator(model: model) { FileHandle.standardError.write(Data("generator truth: \($0)\n".utf8)) }
-        gen.trueDemand = { t in rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = t.unitsPerDay }
+        gen.trueDemand = { t in rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = (t.productID, t.unitsPerDay) }
         _ = try gen.write(to: dir)
         for name in ["sales.csv", "services.csv", "planograms.csv"] {
             let a = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name))

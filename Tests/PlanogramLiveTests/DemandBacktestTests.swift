@@ -1,6 +1,7 @@
 import FleetGenerator
 import Forecasting
 import Foundation
+import Insights
 import PlanogramDomain
 import PlanogramLive
 import Store
@@ -55,12 +56,12 @@ final class DemandBacktestTests: XCTestCase {
         var model = Self.recipe()
         model.basketRate = 0.4 // companions a quarter of the sales: the rates must count them
         _ = try FleetGenerator(model: model).write(to: dir + "/plain")
-        var rates: [SlotKey: [Int32: Double]] = [:]
+        var rates: [SlotKey: [Int32: (productID: String, unitsPerDay: Double)]] = [:]
         var told = 0
         var gen = FleetGenerator(model: model)
         gen.trueDemand = { t in
             told += 1
-            rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = t.unitsPerDay
+            rates[SlotKey(CabinetKey(t.deviceID, t.cabinetIndex), t.slot), default: [:]][Int32(t.day)] = (t.productID, t.unitsPerDay)
         }
         _ = try gen.write(to: dir + "/fleet")
         for name in ["sales.csv", "services.csv", "planograms.csv", "products.csv"] {
@@ -69,9 +70,10 @@ final class DemandBacktestTests: XCTestCase {
         XCTAssertEqual(told, rates.values.reduce(0) { $0 + $1.count }, "one rate per slot and day")
         let store = try Store(path: dir + "/t.db")
         _ = try Importer(store: store).importDirectory(dir + "/fleet")
-        var bt = DemandBacktest(history: try InsightsEngine.loadHistory(store))
+        let history = try InsightsEngine.loadHistory(store)
+        var bt = DemandBacktest(history: history)
         bt.origins = 2
-        bt.trueDemand = { key, day in rates[key]?[day] }
+        bt.trueDemand = { key, day in rates[key]?[day]?.unitsPerDay }
         let r = bt.run()
         let t = try XCTUnwrap(r.truthWAPE)
         XCTAssertEqual(t.intervals, r.intervals.count, "every scored interval has its slot's rates")
@@ -80,5 +82,36 @@ final class DemandBacktestTests: XCTestCase {
         XCTAssertLessThan(t.truth, t.model, "the model does not beat the truth")
         XCTAssertEqual(t.truth, t.floor, accuracy: 3, "the truth misses what its own noise says it will")
         XCTAssertGreaterThan(t.floor, 20)
+
+        // `backtest --plan --generator-truth`: the replay's demand is the generator's wherever the slot held
+        // the replayed product, the fitted truth's on the other days, and those are counted.
+        let days = 28, first = Int64(history.lastDay) + 1 - Int64(days)
+        let fitted = DemandModel.fit(history), forecast = DemandModel.fit(history, before: Int32(first))
+        func replayed(_ truth: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)?) -> ([PlanReplay.Device], Int) {
+            var fallback = 0
+            let devices = PlanReplay.devices(history: history, truth: fitted, truthCounts: DemandCounts.fit(model: fitted), forecast: forecast,
+                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: days,
+                                             trueDemand: truth, fallbackDays: { fallback += $0 })
+            return (devices, fallback)
+        }
+        let (plain, none) = replayed(nil), (real, fallback) = replayed { key, day in rates[key]?[Int32(day)] }
+        XCTAssertEqual(none, 0)
+        var same = 0, slotDays = 0
+        for (a, b) in zip(plain.flatMap(\.slots), real.flatMap(\.slots)) {
+            for d in 0..<days {
+                slotDays += 1
+                if let t = rates[a.planner.key]?[Int32(first) + Int32(d)], t.productID == a.planner.productID {
+                    XCTAssertEqual(b.trueRatePerDay[d], t.unitsPerDay)
+                } else {
+                    XCTAssertEqual(b.trueRatePerDay[d], a.trueRatePerDay[d])
+                    same += 1
+                }
+            }
+        }
+        XCTAssertEqual(fallback, same)
+        XCTAssertLessThan(fallback, slotDays / 4, "most slot-days hold the product they start the period with")
+        let planner = ServicePlanner(visitCost: 25)
+        XCTAssertNotEqual(PlanReplay(planner: planner, firstDay: first, days: days).run(plain).history,
+                          PlanReplay(planner: planner, firstDay: first, days: days).run(real).history, "the demand faced is another")
     }
 }
