@@ -59,6 +59,12 @@ done > "$BENCH_OUT/plan-replay.txt"
 for clock in Asia/Tokyo UTC; do
   echo "metro on Tokyo's clock, read and planned on $clock, visit cost 25: $("$BIN/planogram-live" backtest --plan --time-zone "$clock" --fixtures "$TOKYO" 2>/dev/null | tail -1)"
 done >> "$BENCH_OUT/plan-replay.txt"
+# The same replay on the generator's own demand (--generator-truth; BENCHMARKS §8, eleventh look): the two
+# metro rows that meet the targets there.
+log "demand: service plan replayed on the metro fleet's true demand"
+for args in "--visit-cost 32 --locked-expired" "--visit-cost 26 --expiry-visit-units 1000"; do
+  echo "metro on the generator's demand, $args: $("$BIN/planogram-live" backtest --plan --generator-truth $args --fixtures "$METRO" 2>/dev/null | tail -1)"
+done >> "$BENCH_OUT/plan-replay.txt"
 { echo; echo "Service plan replayed (last 28 days):"; sed 's/^/- /' "$BENCH_OUT/plan-replay.txt"; } >> "$BENCH_OUT/demand.md"
 
 # A fleet forecast, service plan and pick lists for 1,000 devices (SPEC §17: < 10 s). The fleet (60 days)
