@@ -242,7 +242,6 @@ struct Backtest: ParsableCommand {
             let forecast = trueRates ? truth : Insights.DemandModel.fit(history, before: Int32(first))
             var trueDemand: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)?
             if generatorTruth {
-                guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
                 let rates = try GeneratorTruth.rates(fixtures: fixtures)
                 trueDemand = { key, day in rates[key]?[Int32(day)] }
             }
@@ -296,7 +295,6 @@ struct Backtest: ParsableCommand {
             var dbt = DemandBacktest(history: history)
             dbt.origins = origins
             if generatorTruth {
-                guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
                 let rates = try GeneratorTruth.rates(fixtures: fixtures)
                 dbt.trueDemand = { key, day in rates[key]?[day]?.unitsPerDay }
             }
@@ -598,7 +596,8 @@ struct OptimizeFleet: ParsableCommand {
 /// `model.json` into a temporary directory with `FleetGenerator.trueDemand` listening, checked to give the
 /// same sales and services as the directory's (else the rates would belong to another history).
 enum GeneratorTruth {
-    static func rates(fixtures: String) throws -> [SlotKey: [Int32: (productID: String, unitsPerDay: Double)]] {
+    static func rates(fixtures: String?) throws -> [SlotKey: [Int32: (productID: String, unitsPerDay: Double)]] {
+        guard let fixtures else { throw ValidationError("--generator-truth needs --fixtures (a generated fleet's directory)") }
         let recipe = (fixtures as NSString).appendingPathComponent("model.json")
         guard let data = FileManager.default.contents(atPath: recipe) else {
             throw ValidationError("--generator-truth: \(recipe) not found (only a generated fleet knows its true demand)")
