@@ -296,6 +296,14 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         } else if case .notFound = match, server.router.fallback != nil, head.method == "GET" || head.method == "HEAD" {
             request.routeName = "static"
         }
+        // A body not already at hand is read only once the route admits the request from its head (a token
+        // check): a refused upload is never buffered and never told `100 Continue`.
+        if case .found(let route, _) = match, let admit = route.admit, Self.awaitsBody(head) {
+            if let refusal = admit(request) {
+                failRequest(refusal, route: route.name)
+                return false
+            }
+        }
         if case .contentLength(let n) = head.framing, n > maxBody {
             failRequest(413, "request body larger than \(maxBody) bytes")
             return false
@@ -314,6 +322,20 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
     }
 
     private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Bodies up to this size are read before a route's admission runs (they are likely in the buffer
+    /// already, and the connection stays open after a refusal by the handler).
+    public static let admissionThreshold = 64 * 1024
+
+    /// Whether a request's body is not yet at hand: large, chunked, or held back until `100 Continue`.
+    static func awaitsBody(_ head: HTTPRequestHead) -> Bool {
+        if head.expectsContinue { return true }
+        switch head.framing {
+        case .none: return false
+        case .chunked: return true
+        case .contentLength(let n): return n > admissionThreshold
+        }
+    }
 
     private func dispatch() {
         guard var request = pendingRequest else { return }
@@ -343,13 +365,19 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
 
     /// Answers a request that could not be read, then closes: the rest of the input cannot be trusted.
     private func failRequest(_ status: Int, _ reason: String) {
-        let route = pendingRequest?.routeName ?? "unparsed"
+        failRequest(HTTPResponse.error(status, reason))
+    }
+
+    /// Answers `response` and ends the connection (its unread input is discarded while lingering).
+    private func failRequest(_ response: HTTPResponse, route routeName: String? = nil) {
+        let status = response.status
+        let route = routeName ?? pendingRequest?.routeName ?? "unparsed"
         pendingRequest = nil
         pendingBody = []
         inbound = []
         inboundStart = 0
         phase = .awaiting
-        let bytes = HTTPResponse.error(status, reason).serialize(keepAlive: false, omitBody: false)
+        let bytes = response.serialize(keepAlive: false, omitBody: false)
         loop.recordRequest(route: route, status: status, nanos: 0)
         write(bytes)
         closeAfterFlush(linger: true)

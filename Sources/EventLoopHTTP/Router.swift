@@ -2,6 +2,11 @@
 /// `Responder`, now or later, from any thread.
 public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
 
+/// Decides from a request's head alone (method, target, headers; the body is empty) whether its body is
+/// worth reading: a response refuses the request before the body is read — no `100 Continue` is sent and
+/// the connection closes after the answer. Runs on the loop; it must be cheap (a token check).
+public typealias HTTPAdmission = @Sendable (HTTPRequest) -> HTTPResponse?
+
 /// Routes built from plain values: a method and a pattern like `/api/sessions/{sid}/events`.
 ///
 /// `{name}` matches one segment, `{name...}` the rest of the path. A GET route also answers HEAD.
@@ -18,6 +23,7 @@ public struct Router: Sendable {
         let segments: [Segment]
         let name: String
         let maxBodyBytes: Int?
+        let admit: HTTPAdmission?
         let handler: HTTPHandler
         var literalCount: Int { segments.filter { if case .literal = $0 { return true } else { return false } }.count }
     }
@@ -36,22 +42,24 @@ public struct Router: Sendable {
     public init() {}
 
     /// Adds a route. `name` labels metrics (defaults to the pattern); `maxBodyBytes` overrides the
-    /// server's body limit for this route.
+    /// server's body limit for this route; `admit` is asked before a body that is not already at hand
+    /// (larger than `HTTPConnection.admissionThreshold`, chunked, or awaited with `Expect: 100-continue`) is read.
     public mutating func add(_ method: String, _ pattern: String, name: String? = nil, maxBodyBytes: Int? = nil,
-                             _ handler: @escaping HTTPHandler) {
+                             admit: HTTPAdmission? = nil, _ handler: @escaping HTTPHandler) {
         let segments: [Segment] = pattern.split(separator: "/").map { part in
             if part.hasPrefix("{") && part.hasSuffix("...}") { return .rest(String(part.dropFirst().dropLast(4))) }
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(String(part))
         }
-        routes.append(Route(method: method, segments: segments, name: name ?? pattern, maxBodyBytes: maxBodyBytes, handler: handler))
+        routes.append(Route(method: method, segments: segments, name: name ?? pattern, maxBodyBytes: maxBodyBytes, admit: admit, handler: handler))
         routes.sort { $0.literalCount > $1.literalCount } // stable: keeps registration order among equals
     }
 
     public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("GET", p, name: name, h) }
     public mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("DELETE", p, name: name, h) }
-    public mutating func post(_ p: String, name: String? = nil, maxBodyBytes: Int? = nil, _ h: @escaping HTTPHandler) {
-        add("POST", p, name: name, maxBodyBytes: maxBodyBytes, h)
+    public mutating func post(_ p: String, name: String? = nil, maxBodyBytes: Int? = nil, admit: HTTPAdmission? = nil,
+                              _ h: @escaping HTTPHandler) {
+        add("POST", p, name: name, maxBodyBytes: maxBodyBytes, admit: admit, h)
     }
 
     func match(method: String, segments path: [String]) -> Match {

@@ -15,7 +15,7 @@ public struct APIError: Error, Sendable {
 
     public static func badRequest(_ m: String, details: Any? = nil) -> APIError { APIError(400, "bad_request", m, details: details) }
     public static func unauthorized(_ m: String) -> APIError { APIError(401, "unauthorized", m) }
-    public static func forbidden(_ m: String) -> APIError { APIError(403, "forbidden", m) }
+    public static func forbidden(_ m: String, details: Any? = nil) -> APIError { APIError(403, "forbidden", m, details: details) }
     public static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
     public static func conflict(_ m: String, details: Any? = nil) -> APIError { APIError(409, "conflict", m, details: details) }
     public static func unsupportedMediaType(_ m: String) -> APIError { APIError(415, "unsupported_media_type", m) }

@@ -755,7 +755,7 @@ enum APIJSON {
 
     static func describe(_ type: Any.Type) -> String {
         switch type {
-        case is Int.Type, is Int64.Type: "a whole number"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type, is UInt32.Type: "a whole number"
         case is Double.Type: "a number"
         case is String.Type: "a string"
         case is Bool.Type: "true or false"

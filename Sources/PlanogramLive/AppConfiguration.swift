@@ -81,6 +81,12 @@ public struct AppConfiguration: Sendable {
     public var opLogBusyTimeoutMilliseconds = 2_000
     /// Requests that may wait for the store or the models at once (beyond: 503 with Retry-After).
     public var maxBlockingRequests = 64
+    /// How the job queue is shared among users (`JobShare`).
+    var jobShare = JobShare()
+    /// `PLANOGRAM_JOBS_QUEUED`, `PLANOGRAM_JOBS_PER_USER`, `PLANOGRAM_JOBS_ADMIN_RESERVE`.
+    public var jobsQueued: Int { get { jobShare.maxQueued } set { jobShare.maxQueued = max(1, newValue) } }
+    public var jobsPerUser: Int { get { jobShare.perUser } set { jobShare.perUser = max(1, newValue) } }
+    public var jobsAdminReserve: Int { get { jobShare.adminReserve } set { jobShare.adminReserve = max(0, newValue) } }
     /// The service plan (SPEC §11): the cost of one visit, the longest a device goes unvisited, and the
     /// service level a pick list covers demand to.
     public var visitCost = 25.0
@@ -185,6 +191,9 @@ public struct AppConfiguration: Sendable {
         try double("PLANOGRAM_IDEMPOTENCY_SECONDS") { c.idempotencyMaxAgeSeconds = $0 }
         try int("PLANOGRAM_OPLOG_BUSY_TIMEOUT_MS") { c.opLogBusyTimeoutMilliseconds = $0 }
         try int("PLANOGRAM_MAX_BLOCKING_REQUESTS") { c.maxBlockingRequests = max(1, $0) }
+        try int("PLANOGRAM_JOBS_QUEUED") { c.jobsQueued = $0 }
+        try int("PLANOGRAM_JOBS_PER_USER") { c.jobsPerUser = $0 }
+        try int("PLANOGRAM_JOBS_ADMIN_RESERVE") { c.jobsAdminReserve = $0 }
         try double("PLANOGRAM_VISIT_COST") { c.visitCost = $0 }
         try int("PLANOGRAM_MAX_VISIT_INTERVAL_DAYS") { c.maxVisitIntervalDays = max(1, min(60, $0)) }
         try double("PLANOGRAM_ROUTE_DETOUR") { c.routeDetour = max(1, $0) }
@@ -275,6 +284,7 @@ public struct AppConfiguration: Sendable {
             "checkpoint_s": String(checkpointEverySeconds), "loops": String(loops), "log_level": logLevel,
             "rate_limits": RateLimiter.Route.allCases.map { "\($0.rawValue)=\(rateLimits[$0] ?? .unlimited)" }.joined(separator: " "),
             "idempotency": "\(idempotencyCapacity) ops / \(idempotencyMaxAgeSeconds) s", "oplog_keep": String(opLogKeep),
+            "jobs": "\(jobShare.maxQueued) queued, \(jobShare.perUser) per user, \(jobShare.adminReserve) kept for admins",
         ]
     }
 }

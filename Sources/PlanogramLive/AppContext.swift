@@ -54,6 +54,24 @@ final class AppContext: @unchecked Sendable {
         }
     }
 
+    /// An event stream that starts only once `authorize` (which may read the store, so it runs off the loop)
+    /// passes: otherwise its `APIError` is the answer and no stream is opened. `start` runs on the same queue.
+    func handleStream(_ r: Responder, authorize: @escaping @Sendable () throws -> Void, start: @escaping @Sendable (EventStream) -> Void) {
+        DispatchQueue.global().async { [self] in
+            do {
+                try authorize()
+            } catch let e as APIError {
+                r.send(e)
+                return
+            } catch {
+                logger.error("request failed", metadata: ["error": "\(error)"])
+                r.send(APIError(500, "internal", "internal error"))
+                return
+            }
+            start(r.startEventStream())
+        }
+    }
+
     /// Runs a route body, answering its JSON result (a Codable body from `APITypes`, or a `JSONWriter`
     /// tree) or its `APIError`.
     func handle(_ r: Responder, _ body: () throws -> (Int, Any)) {

@@ -55,6 +55,19 @@ struct Authorization: Sendable {
         return p
     }
 
+    /// The check of a route's head (`HTTPAdmission`): a request whose token or role would be refused is
+    /// answered 401/403 before its body is read.
+    func admit(_ roles: Set<Role>) -> HTTPAdmission {
+        { req in
+            do throws(APIError) {
+                _ = try require(req, roles)
+                return nil
+            } catch {
+                return error.response
+            }
+        }
+    }
+
     /// Refuses a device outside the token's `devices` claim.
     func requireDevice(_ p: Principal, _ deviceID: String) throws(APIError) {
         guard p.mayTouch(device: deviceID) else { throw .forbidden("this token does not cover device \(deviceID)") }

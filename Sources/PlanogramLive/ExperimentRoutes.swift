@@ -18,7 +18,7 @@ struct ExperimentRoutes {
 
     func install(_ router: inout Router) {
         let app = self.app, service = self.service, insights = self.insights, venues = self.venues, onPublished = self.onPublished
-        router.post("/api/experiments", name: "experiments_create") { req, r in
+        router.post("/api/experiments", name: "experiments_create", admit: app.auth.admit(Self.roles)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
                 let body = try JSONReply.decode(ExperimentRequest.self, req)
@@ -30,15 +30,18 @@ struct ExperimentRoutes {
         }
         router.get("/api/experiments", name: "experiments") { req, r in
             app.handleBlocking(r) {
-                _ = try app.auth.require(req, Self.roles)
-                return (200, ExperimentListResponse(experiments: try app.store.experiments().map { try service.describe($0, detail: false) }))
+                let p = try app.auth.require(req, Self.roles)
+                // Only the experiments whose every device the token covers.
+                let visible = try app.store.experiments().filter { e in e.arms.keys.allSatisfy { p.mayTouch(device: $0) } }
+                return (200, ExperimentListResponse(experiments: try visible.map { try service.describe($0, detail: false) }))
             }
         }
         router.get("/api/experiments/{id}", name: "experiment") { req, r in
             app.handleBlocking(r) {
-                _ = try app.auth.require(req, Self.roles)
+                let p = try app.auth.require(req, Self.roles)
                 let id = req.parameter("id") ?? ""
                 guard let e = try app.store.experiment(id) else { throw APIError.notFound("no experiment \(id)") }
+                try Self.requireCovered(app, p, e)
                 return (200, try service.describe(e, detail: true))
             }
         }
@@ -46,7 +49,8 @@ struct ExperimentRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
                 let id = req.parameter("id") ?? ""
-                guard try app.store.experiment(id) != nil else { throw APIError.notFound("no experiment \(id)") }
+                guard let e = try app.store.experiment(id) else { throw APIError.notFound("no experiment \(id)") }
+                try Self.requireCovered(app, p, e)
                 guard try app.store.stopExperiment(id, at: Int64(Date().timeIntervalSince1970), reason: "stopped by \(p.subject)") else {
                     throw APIError(409, "not_running", "experiment \(id) is already stopped")
                 }
@@ -54,12 +58,17 @@ struct ExperimentRoutes {
             }
         }
         router.get("/api/experiments/{id}/events", name: "experiment_events") { req, r in
-            do { _ = try app.auth.require(req, Self.roles) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
+            let p: Principal
+            do { p = try app.auth.require(req, Self.roles) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
             let id = req.parameter("id") ?? ""
-            let stream = r.startEventStream()
-            // Subscribed first, then the current estimate: an import meanwhile is sent again, never missed.
-            service.feed(id).subscribe(stream)
-            DispatchQueue.global().async {
+            // The experiment is read (off the loop) and its devices checked against the token before the
+            // stream starts: an experiment the token does not cover answers 403, like GET /api/experiments/{id}.
+            app.handleStream(r, authorize: {
+                guard let e = try app.store.experiment(id) else { throw APIError.notFound("no experiment \(id)") }
+                try Self.requireCovered(app, p, e)
+            }) { stream in
+                // Subscribed first, then the current estimate: an import meanwhile is sent again, never missed.
+                service.feed(id).subscribe(stream)
                 do {
                     guard let e = try app.store.experiment(id) else {
                         stream.close(final: SessionEvents.frame("error", APIErrorBody(code: "not_found", message: "no experiment \(id)")))
@@ -74,6 +83,13 @@ struct ExperimentRoutes {
     }
 
     struct APIErrorBody: Encodable { let code: String; let message: String }
+
+    /// An experiment is visible to (and stoppable by) a token only when its claim covers every device of it.
+    static func requireCovered(_ app: AppContext, _ p: Principal, _ e: StoredExperiment) throws(APIError) {
+        if let outside = e.arms.keys.sorted().first(where: { !p.mayTouch(device: $0) }) {
+            throw .forbidden("this token does not cover device \(outside) of experiment \(e.id)")
+        }
+    }
 
     /// `optimizer` gives the models when the treatment is `"optimizer"`: every cabinet of every device gets
     /// the optimizer's layout (5 s at most a cabinet; a cabinet takes well under a second, BENCHMARKS §11).
@@ -101,6 +117,10 @@ struct ExperimentRoutes {
             ids = cat.devices.values.filter { $0.venueType == v }.map(\.id).sorted()
         default:
             throw APIError.badRequest("give device_ids or venue_type (one of them)")
+        }
+        // Every device the experiment would publish to must be within the token's claim: 403, nothing written.
+        if let outside = ids.first(where: { !p.mayTouch(device: $0) }) {
+            throw APIError.forbidden("this token does not cover device \(outside)", details: ["device_id": outside])
         }
         guard ids.count >= 4 else {
             throw APIError.unprocessable("too_few_devices", "an experiment needs at least 4 devices (two pairs); got \(ids.count)")

@@ -41,7 +41,7 @@ struct ForecastRoutes {
                 return (200, try Self.forecast(app: app, snap: snap, deviceID: id, days: days, at: asOf))
             }
         }
-        router.post("/api/visits", name: "visits") { req, r in
+        router.post("/api/visits", name: "visits", admit: app.auth.admit([.driver, .admin])) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.driver, .admin])
                 let body = try JSONReply.decode(VisitRequest.self, req)
@@ -85,6 +85,10 @@ struct ForecastRoutes {
             do { slot = try cabinet.slot(slotText) } catch {
                 throw .unprocessable("unknown_slot", "lines[\(i)]: \(error)", details: ["line": i])
             }
+            // units_added is required (a visit line says what was loaded, 0 included); units_pulled may be left out (0).
+            guard line.unitsAdded != nil else {
+                throw .badRequest("lines[\(i)].units_added is required (a whole number from 0 to 1000)", details: ["line": i, "field": "units_added"])
+            }
             func count(_ value: Int?, _ key: String) throws(APIError) -> Int {
                 let n = value ?? 0
                 guard (0...1000).contains(n) else {
@@ -98,7 +102,7 @@ struct ForecastRoutes {
         }
         let id: String
         if let s = body.visitID {
-            guard !s.isEmpty, s.utf8.count <= 128, !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            guard !s.isEmpty, s.utf8.count <= 128, !s.unicodeScalars.contains(where: \.isControl) else {
                 throw .badRequest("visit_id must be a string of 1 to 128 bytes")
             }
             id = s

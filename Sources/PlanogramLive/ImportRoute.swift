@@ -12,7 +12,7 @@ struct ImportRoute {
 
     func install(_ router: inout Router) {
         let app = self.app
-        router.post("/api/import", name: "import", maxBodyBytes: app.configuration.maxImportBodyBytes) { req, r in
+        router.post("/api/import", name: "import", maxBodyBytes: app.configuration.maxImportBodyBytes, admit: app.auth.admit(.adminOnly)) { req, r in
             let files: [String: [UInt8]]
             do {
                 _ = try app.auth.require(req, .adminOnly)

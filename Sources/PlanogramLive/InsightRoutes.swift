@@ -13,7 +13,7 @@ struct InsightRoutes {
 
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights
-        router.post("/api/planograms/realtime/score", name: "score") { req, r in
+        router.post("/api/planograms/realtime/score", name: "score", admit: app.auth.admit(.editors)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.score, p)
@@ -44,7 +44,7 @@ struct InsightRoutes {
                 return (200, InsightJSON.score(score))
             }
         }
-        router.post("/api/planograms/predict/revenue", name: "predict_revenue") { req, r in
+        router.post("/api/planograms/predict/revenue", name: "predict_revenue", admit: app.auth.admit(.editors)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.predict, p)

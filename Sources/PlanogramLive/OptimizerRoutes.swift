@@ -18,7 +18,7 @@ struct OptimizerRoutes {
 
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights, runner = self.runner, registry = self.registry, venues = self.venues
-        router.post("/api/planograms/optimize", name: "optimize") { req, r in
+        router.post("/api/planograms/optimize", name: "optimize", admit: app.auth.admit(Self.roles)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
                 let body = try JSONReply.object(req)
@@ -31,7 +31,7 @@ struct OptimizerRoutes {
                     throw APIError.notFound("device \(device) cabinet \(index) has no planogram")
                 }
                 try LayoutProposal.checkLocked(options, current: current)
-                guard let id = runner.submit(kind: "optimize", by: p.subject, { ctx in
+                guard let id = runner.submit(kind: "optimize", by: p, devices: [device], { ctx in
                     ctx.progress(0.05, "solving \(cabinet.rows * cabinet.columns) slots (\(Int(options.timeLimit)) s at most)")
                     let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venues.demand(snap), options: options)
                     return try JSONValue.of(LayoutProposal.body(outcome))
@@ -41,7 +41,7 @@ struct OptimizerRoutes {
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
-        router.post("/api/planograms/optimize/batch", name: "optimize_batch") { req, r in
+        router.post("/api/planograms/optimize/batch", name: "optimize_batch", admit: app.auth.admit([.manager, .admin])) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.manager, .admin])
                 let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
@@ -64,7 +64,7 @@ struct OptimizerRoutes {
                 }
                 let snap = try InsightRoutes.snapshot(insights)
                 let timeLimit = limit, devices = ids
-                guard let id = runner.submit(kind: "optimize_batch", by: p.subject, { ctx in
+                guard let id = runner.submit(kind: "optimize_batch", by: p, devices: Set(devices), { ctx in
                     try OptimizeBatch.run(app: app, snap: snap, venues: venues.demand(snap), deviceIDs: devices, timeLimit: timeLimit,
                                           cancelled: { ctx.isCancelled }, progress: { ctx.progress(0.02 + 0.96 * $0, $1) })
                 }) else {
@@ -91,7 +91,7 @@ struct OptimizerRoutes {
                 let current = draftPlan
                 do throws(APIError) { try LayoutProposal.checkLocked(options, current: current) } catch { r.send(error); return }
                 let proposalID = "prop_" + (0..<10).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
-                guard let job = runner.submit(kind: "propose", by: p.subject, { ctx in
+                guard let job = runner.submit(kind: "propose", by: p, devices: [s.cabinet.deviceID], { ctx in
                     ctx.progress(0.05, "solving the draft of \(s.id)")
                     let outcome = try LayoutProposal.solve(current: current, cabinet: s.cabinet, models: snap, venues: venues.demand(snap), options: options)
                     let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))

@@ -108,7 +108,7 @@ public final class PlanogramServer: @unchecked Sendable {
         sessions = registry
         insights.observe { [weak registry] in registry?.modelsChanged() }
         SessionRoutes(app: app, registry: registry).install(&router)
-        let jobs = JobRunner(store: store, serverBox: serverBox, logger: logger)
+        let jobs = JobRunner(store: store, serverBox: serverBox, logger: logger, share: configuration.jobShare)
         if bus.isClustered { jobs.nodeID = configuration.nodeID }
         self.jobs = jobs
         let interrupted = try jobs.markInterrupted()

@@ -20,7 +20,7 @@ struct RouteRoutes {
 
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights, runner = self.runner, solver = self.solver
-        router.post("/api/routes/plan", name: "routes_plan") { req, r in
+        router.post("/api/routes/plan", name: "routes_plan", admit: app.auth.admit(Self.planners)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.planners)
                 let body = try JSONReply.decode(RoutePlanRequest.self, req)
@@ -36,6 +36,13 @@ struct RouteRoutes {
                     if let unknown = ids.first(where: { cat.devices[$0] == nil }) {
                         throw APIError.unprocessable("unknown_device", "no device \(unknown)", details: ["device_id": unknown])
                     }
+                    if let outside = ids.first(where: { !p.mayTouch(device: $0) }) {
+                        throw APIError.forbidden("this token does not cover device \(outside)", details: ["device_id": outside])
+                    }
+                }
+                // A scoped token plans only its devices and never replaces a day it could not have planned.
+                if let stored = try app.store.routePlan(date: ServicePlanRoutes.dateText(date)) {
+                    try Self.mayReplace(stored, by: p)
                 }
                 let snap = try InsightRoutes.snapshot(insights)
                 let now = try ServicePlanRoutes.asOf(app)
@@ -44,7 +51,7 @@ struct RouteRoutes {
                     throw APIError.badRequest("date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.localDay(app, now))))")
                 }
                 let deviceIDs = body.deviceIDs
-                guard let id = runner.submit(kind: "routes_plan", by: p.subject, { ctx in
+                guard let id = runner.submit(kind: "routes_plan", by: p, devices: deviceIDs.map(Set.init) ?? p.devices, { ctx in
                     ctx.progress(0.02, "service plan of \(ServicePlanRoutes.dateText(date))")
                     var plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now, fromDay: first,
                                                           days: Int(date - first) + 1).filter { $0.day == date }
@@ -76,7 +83,8 @@ struct RouteRoutes {
                     }
                     ctx.progress(0.98, "saving the routes")
                     try app.store.saveRoutePlan(StoredRoutePlan(date: result.date, jobID: ctx.id, plannedBy: p.subject,
-                                                                plannedAt: Int64(Date().timeIntervalSince1970), body: Data(try APIJSON.encode(result))))
+                                                                plannedAt: Int64(Date().timeIntervalSince1970), body: Data(try APIJSON.encode(result))),
+                                                 mayReplace: { old in try Self.mayReplace(old, by: p) })
                     return result
                 }) else {
                     throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
@@ -124,6 +132,20 @@ struct RouteRoutes {
             throw APIError.unprocessable("no_vehicles", vehicles.isEmpty ? "no vehicles to plan with (vehicles.csv)" : "a vehicle's depot is not in depots.csv")
         }
         return (depots, vehicles)
+    }
+
+    /// 409 when the day's stored routes visit a device outside the token's claim: a scoped token may only
+    /// replace a plan it could have made itself.
+    static func mayReplace(_ stored: StoredRoutePlan, by p: Principal) throws(APIError) {
+        guard p.devices != nil else { return }
+        guard let day = try? JSONDecoder().decode(DayRoutesBody.self, from: stored.body) else {
+            throw APIError.conflict("the routes stored for \(stored.date) cannot be read; a token without a device claim replans the day")
+        }
+        let devices = day.routes.flatMap { $0.stops.map(\.deviceID) } + day.unassigned.map(\.deviceID)
+        if let outside = devices.first(where: { !p.mayTouch(device: $0) }) {
+            throw APIError.conflict("the routes planned for \(stored.date) visit \(outside), which this token does not cover; they are not replaced",
+                                    details: ["device_id": outside])
+        }
     }
 
     static func stored(_ app: AppContext, date: Int64) throws -> DayRoutesBody? {

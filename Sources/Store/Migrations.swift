@@ -205,6 +205,11 @@ public enum Migrations {
         Step(name: "ai-spend", sql: """
         CREATE TABLE ai_spend (day INTEGER NOT NULL, usd REAL NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (day));
         """),
+        // The devices a job touches (a JSON array; NULL: every device), so that reading, streaming and
+        // cancelling it can be checked against a token's `devices` claim (`JobAccess`).
+        Step(name: "jobs-devices", sql: """
+        ALTER TABLE jobs ADD COLUMN devices TEXT;
+        """),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

@@ -15,8 +15,11 @@ public struct StoredRoutePlan: Sendable {
 }
 
 extension Store {
-    public func saveRoutePlan(_ plan: StoredRoutePlan) throws {
+    /// Saves a day's plan. `mayReplace` sees the plan stored for that date (if any) inside the same
+    /// transaction and throws to keep it: nothing is written then.
+    public func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws {
         try write { db in
+            if let old = try Self.routePlan(db, date: plan.date) { try mayReplace(old) }
             try db.run("""
                 INSERT INTO route_plans(date, job_id, planned_by, planned_at, body) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(date) DO UPDATE SET job_id = excluded.job_id, planned_by = excluded.planned_by,
@@ -26,10 +29,12 @@ extension Store {
     }
 
     public func routePlan(date: String) throws -> StoredRoutePlan? {
-        try read { db in
-            try db.query("SELECT date, job_id, planned_by, planned_at, body FROM route_plans WHERE date = ?", [.text(date)]) {
-                StoredRoutePlan(date: $0.text(0), jobID: $0.text(1), plannedBy: $0.text(2), plannedAt: Int64($0.int(3)), body: Data($0.text(4).utf8))
-            }.first
-        }
+        try read { db in try Self.routePlan(db, date: date) }
+    }
+
+    static func routePlan(_ db: any SQLConnection, date: String) throws -> StoredRoutePlan? {
+        try db.query("SELECT date, job_id, planned_by, planned_at, body FROM route_plans WHERE date = ?", [.text(date)]) {
+            StoredRoutePlan(date: $0.text(0), jobID: $0.text(1), plannedBy: $0.text(2), plannedAt: Int64($0.int(3)), body: Data($0.text(4).utf8))
+        }.first
     }
 }

@@ -38,7 +38,7 @@ class JobTests: XCTestCase {
         let s = try AppTestServer()
         defer { s.stop() }
         let max = s.token(.manager, sub: "max")
-        let id = try XCTUnwrap(XCTUnwrap(s.server.jobs).submit(kind: "test_loop", by: "max") { ctx in
+        let id = try XCTUnwrap(XCTUnwrap(s.server.jobs).submit(kind: "test_loop", by: Principal(subject: "max", name: "Max", role: .manager, expires: .max, devices: nil), devices: nil) { ctx in
             var i = 0.0
             while !ctx.isCancelled && i < 600 { ctx.progress(i / 600, "step \(Int(i))"); Thread.sleep(forTimeInterval: 0.01); i += 1 }
             if ctx.isCancelled { throw JobFailure(message: "cancelled") }

@@ -13,10 +13,12 @@ struct JobRoutes {
     let insights: InsightsEngine
     let runner: JobRunner
     static let planners: Set<Role> = [.manager, .admin]
+    /// The roles that start jobs; each may cancel the jobs `JobAccess` lets it see.
+    static let cancellers: Set<Role> = [.merchandiser, .manager, .admin]
 
     func install(_ router: inout Router) {
         let app = self.app, insights = self.insights, runner = self.runner
-        router.post("/api/fleet/plan", name: "fleet_plan") { req, r in
+        router.post("/api/fleet/plan", name: "fleet_plan", admit: app.auth.admit(Self.planners)) { req, r in
             app.handle(r) {
                 let p = try app.auth.require(req, Self.planners)
                 let body = req.body.isEmpty ? FleetPlanRequest() : try JSONReply.decode(FleetPlanRequest.self, req)
@@ -24,7 +26,7 @@ struct JobRoutes {
                 guard (1...28).contains(days) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
                 _ = try InsightRoutes.snapshot(insights)
                 let horizon = days
-                guard let id = runner.submit(kind: "fleet_plan", by: p.subject, { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }) else {
+                guard let id = runner.submit(kind: "fleet_plan", by: p, devices: p.devices, { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }) else {
                     throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
@@ -32,19 +34,25 @@ struct JobRoutes {
         }
         router.get("/api/jobs/{id}", name: "job") { req, r in
             app.handleBlocking(r) {
-                _ = try app.auth.require(req, .anyRole)
+                let p = try app.auth.require(req, .anyRole)
                 let id = req.parameter("id") ?? ""
+                _ = try JobAccess.check(runner, id, p)
                 guard let o = try runner.describe(id) else { throw APIError.notFound("no job \(id)") }
                 return (200, o)
             }
         }
         router.get("/api/jobs/{id}/events", name: "job_events") { req, r in
-            do { _ = try app.auth.require(req, .anyRole) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
+            let p: Principal
+            do { p = try app.auth.require(req, .anyRole) } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
             let id = req.parameter("id") ?? ""
-            let stream = r.startEventStream()
-            if !runner.subscribe(id, stream) {
-                // Not of this run: its end is in the store — or, on a cluster, another node runs it.
-                DispatchQueue.global().async {
+            // The job's owner and devices are checked (off the loop: an older job is read from the store)
+            // before the stream opens.
+            // An unknown job still gets a stream that ends with `failed` (not_found), as before.
+            app.handleStream(r, authorize: {
+                if let owner = try runner.owner(id), !JobAccess.allows(p, owner) { _ = try JobAccess.check(runner, id, p) }
+            }) { stream in
+                if !runner.subscribe(id, stream) {
+                    // Not of this run: its end is in the store — or, on a cluster, another node runs it.
                     var o = (try? runner.describe(id)) ?? nil
                     if let relay = runner.relay, let now = o, ["queued", "running"].contains(now.state) {
                         relay.watch(id, stream, first: SessionEvents.frame("progress", JobEvent.Progress(jobID: id, progress: now.progress, message: now.message)))
@@ -62,8 +70,9 @@ struct JobRoutes {
         }
         router.delete("/api/jobs/{id}", name: "job_cancel") { req, r in
             app.handleBlocking(r) { // may read the store (another node's job)
-                _ = try app.auth.require(req, Self.planners)
+                let p = try app.auth.require(req, Self.cancellers)
                 let id = req.parameter("id") ?? ""
+                _ = try JobAccess.check(runner, id, p)
                 if runner.cancel(id) { return (202, JobCancellingResponse(jobID: id, cancelling: true)) }
                 // Another node's job (cluster): pass the cancel on if the store says it runs.
                 if let elsewhere = runner.cancelElsewhere, let o = try runner.describe(id), ["queued", "running"].contains(o.state) {

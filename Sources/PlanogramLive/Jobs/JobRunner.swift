@@ -39,6 +39,8 @@ final class JobRunner: @unchecked Sendable {
         let id: String
         let kind: String
         let createdBy: String
+        /// The devices the job touches; nil: every device.
+        let devices: Set<String>?
         var state: State
         var progress: Double
         var message: String
@@ -68,14 +70,14 @@ final class JobRunner: @unchecked Sendable {
     private let logger: Logger
     private let slots: DispatchSemaphore
     private var waiting = 0
-    let maxQueued: Int
+    let share: JobShare
 
-    init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, maxQueued: Int = 32) {
+    init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, share: JobShare = JobShare()) {
         self.store = store
         self.serverBox = serverBox
         self.logger = logger
         slots = DispatchSemaphore(value: max(1, concurrency))
-        self.maxQueued = maxQueued
+        self.share = share
     }
 
     /// The node this runner's jobs are recorded under (a cluster's `PLANOGRAM_NODE_ID`; empty alone).
@@ -98,15 +100,18 @@ final class JobRunner: @unchecked Sendable {
         }
     }
 
-    /// Queues a job; nil when the queue is full (the caller answers 429).
-    func submit(kind: String, by user: String, _ work: @escaping Work) -> String? {
+    /// Queues a job for `user`, touching `devices` (nil: every device); nil when the queue has no place for
+    /// that user (the caller answers 429). The queue is shared fairly (`JobShare`): one user's jobs waiting or
+    /// running never take more than their share, and the last places are kept for admins.
+    func submit(kind: String, by user: Principal, devices: Set<String>?, _ work: @escaping Work) -> String? {
         lock.lock()
-        guard waiting < maxQueued else { lock.unlock(); return nil }
+        let mine = jobs.values.filter { $0.createdBy == user.subject && ($0.state == .queued || $0.state == .running) }.count
+        guard share.admits(waiting: waiting, userActive: mine, isAdmin: user.role == .admin) else { lock.unlock(); return nil }
         waiting += 1
         let id = "job_" + (0..<16).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
         let context = JobContext(id: id, runner: self)
-        jobs[id] = Job(id: id, kind: kind, createdBy: user, state: .queued, progress: 0, message: "queued", context: context,
-                       broadcaster: Broadcaster(server: serverBox.server))
+        jobs[id] = Job(id: id, kind: kind, createdBy: user.subject, devices: devices, state: .queued, progress: 0,
+                       message: "queued", context: context, broadcaster: Broadcaster(server: serverBox.server))
         lock.unlock()
         persist(id)
         // A thread per job (at most `maxQueued` exist, most waiting for a slot): jobs block for seconds
@@ -190,16 +195,17 @@ final class JobRunner: @unchecked Sendable {
     private func persist(_ id: String) {
         lock.lock(); guard let j = jobs[id] else { lock.unlock(); return }; lock.unlock()
         let result = j.result.flatMap { try? APIJSON.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        let devices = j.devices.flatMap { try? APIJSON.encode($0.sorted()) }.map { String(decoding: $0, as: UTF8.self) }
         let now = Int64(Date().timeIntervalSince1970)
         do {
             try store.write { db in
                 try db.run("""
-                    INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at, node)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at, node, devices)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, progress = excluded.progress, message = excluded.message,
                       result = excluded.result, error = excluded.error, updated_at = excluded.updated_at
                     """, [.text(j.id), .text(j.kind), .text(j.state.rawValue), .double(j.progress), .text(j.message), .of(result),
-                          .of(j.error), .text(j.createdBy), .int(now), .int(now), .text(nodeID)])
+                          .of(j.error), .text(j.createdBy), .int(now), .int(now), .text(nodeID), .of(devices)])
             }
         } catch {
             logger.error("job state not stored", metadata: ["job": "\(id)", "error": "\(error)"])
@@ -235,6 +241,19 @@ final class JobRunner: @unchecked Sendable {
                 JobStatusResponse(jobID: id, kind: row.text(0), state: row.text(1), progress: row.double(2), message: row.text(3),
                                   result: row.optionalText(4).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) },
                                   error: row.optionalText(5))
+            }.first
+        }
+    }
+
+    /// Who started a job, what kind it is and which devices it touches: from memory for this run's jobs,
+    /// from the store for older ones and other nodes'. Nil when there is no such job.
+    func owner(_ id: String) throws -> JobAccess.Owner? {
+        lock.lock(); let j = jobs[id]; lock.unlock()
+        if let j { return JobAccess.Owner(kind: j.kind, createdBy: j.createdBy, devices: j.devices) }
+        return try store.read { db in
+            try db.query("SELECT kind, created_by, devices FROM jobs WHERE job_id = ?", [.text(id)]) { row in
+                JobAccess.Owner(kind: row.text(0), createdBy: row.text(1),
+                                devices: row.optionalText(2).map { text in Set((try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []) })
             }.first
         }
     }

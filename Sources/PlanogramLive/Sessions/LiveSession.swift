@@ -128,12 +128,13 @@ final class LiveSession: @unchecked Sendable {
     // MARK: ops
 
     /// Orders, validates, logs and acknowledges one op. `reply` gets `(seq, version)` once durable.
-    func submit(user: Principal, clientOpID: String, baseVersion: Int, op: SessionOp, received: UInt64, reply: @escaping OpReply) {
+    func submit(user: Principal, clientOpID: String, baseVersion: Int, op: SessionOp, received: UInt64, logChecked: Bool = false,
+                reply: @escaping OpReply) {
         lastActivity = Date()
         let decision: SessionState.Submission
         do {
             decision = try state.submit(op, user: user.subject, clientOpID: clientOpID, baseVersion: baseVersion, cabinet: cabinet,
-                                        products: env.catalog().products, now: Date().timeIntervalSince1970)
+                                        products: env.catalog().products, now: Date().timeIntervalSince1970, logChecked: logChecked)
         } catch {
             Self.opsCounter(error.status == 409 ? "conflict" : "rejected").increment()
             reply(.failure(error))
@@ -146,6 +147,21 @@ final class LiveSession: @unchecked Sendable {
         case let .repeatOfPending(seq):
             Self.opsCounter("duplicate").increment()
             opWaiters[seq, default: []].append(reply)
+        case .lookUpInLog:
+            // The op log is the truth for keys the memory let go: its first result, or the op is new.
+            let id = self.id, subject = user.subject
+            env.writer.readAsync { [self] db in
+                let first = try? db.query("SELECT seq, version FROM op_log WHERE session_id = ? AND user_id = ? AND client_op_id = ?",
+                                          [.text(id), .text(subject), .text(clientOpID)]) { ($0.int64(0), $0.int(1)) }.first
+                queue.async { [self] in
+                    if let (seq, version) = first {
+                        Self.opsCounter("duplicate").increment()
+                        reply(.success((seq, version)))
+                    } else {
+                        submit(user: user, clientOpID: clientOpID, baseVersion: baseVersion, op: op, received: received, logChecked: true, reply: reply)
+                    }
+                }
+            }
         case let .accepted(seq, version):
             opWaiters[seq, default: []].append(reply)
             let epoch = state.epoch
@@ -376,6 +392,7 @@ final class LiveSession: @unchecked Sendable {
                     if lastCheckpointSeq == c.seq { lastCheckpointSeq = previous }
                     return
                 }
+                state.logCompacted(before: compactBefore)
                 bus.publish("checkpoint", data: ["version": c.version, "seq": c.seq, "at": FieldFormat.iso(at)], changeSeq: nil, stateKey: nil)
             }
         }

@@ -193,6 +193,14 @@ final class SessionRegistry: @unchecked Sendable {
             draft.seq = s
         }
         let session = LiveSession(id: id, cabinet: cabinet, state: draft, published: publishedPlan ?? snap.planogram, recovered: true, env: env)
+        // Keys of the log older than the memory's window: their digests, so a late retry asks the log.
+        let older = try env.writer.read { db in
+            try db.query("SELECT seq, user_id, client_op_id FROM op_log WHERE session_id = ? AND seq <= ? ORDER BY seq",
+                         [.text(id), .int(keepFrom)]) { ($0.int64(0), $0.text(1), $0.text(2)) }
+        }
+        for (s, user, client) in older where client.first != "\u{1F}" {
+            session.state.noteLogged(user: user, clientOpID: client, seq: s)
+        }
         for (user, client, s, v, at) in idempotent where s <= draft.seq {
             session.state.rememberRecovered(user: user, clientOpID: client, seq: s, version: v, at: at)
         }

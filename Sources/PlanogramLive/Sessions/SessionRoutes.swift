@@ -42,7 +42,7 @@ struct SessionRoutes {
         @Sendable func attempt<T>(_ r: Responder, _ body: () throws(APIError) -> T) -> T? {
             do { return try body() } catch { r.send(error); return nil }
         }
-        router.post("/api/sessions", name: "sessions_open") { req, r in
+        router.post("/api/sessions", name: "sessions_open", admit: app.auth.admit(Self.viewers)) { req, r in
             guard let cab = attempt(r, { () throws(APIError) -> Cabinet in
                 let p = try app.auth.require(req, Self.viewers)
                 let body = try JSONReply.object(req)
@@ -103,7 +103,7 @@ struct SessionRoutes {
                 try app.limit(.ops, p)
                 let body = try JSONReply.object(req)
                 guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128,
-                      !c.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                      !c.unicodeScalars.contains(where: \.isControl) else {
                     throw APIError.badRequest("client_op_id is required (a string of at most 128 bytes, no control characters)")
                 }
                 guard let b = body["base_version"] as? Int else { throw APIError.badRequest("base_version is required (a whole number)") }

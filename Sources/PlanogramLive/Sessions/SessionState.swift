@@ -57,6 +57,9 @@ struct SessionState: Sendable {
         case repeated(seq: Int64, version: Int)
         /// A repeat of an op still pending: answer when `seq` commits (or fails).
         case repeatOfPending(seq: Int64)
+        /// The key left the memory but may be in the op log: look it up there, then submit again with
+        /// `logChecked` when it is not (nothing was applied).
+        case lookUpInLog
     }
 
     /// `firstEpoch`: where the rollback count starts. Each copy of a session in a process starts above every
@@ -72,12 +75,14 @@ struct SessionState: Sendable {
     static func key(user: String, clientOpID: String) -> String { user + "\u{1F}" + clientOpID }
 
     /// Orders, checks and applies one op to the draft. Throws the refusal (409 conflict, 422 rule).
+    /// `logChecked`: the op log was asked for this key and does not hold it (`.lookUpInLog` came first).
     mutating func submit(_ op: SessionOp, user: String, clientOpID: String, baseVersion: Int, cabinet: Cabinet,
-                         products: [String: Product], now: Double) throws(APIError) -> Submission {
+                         products: [String: Product], now: Double, logChecked: Bool = false) throws(APIError) -> Submission {
         let key = Self.key(user: user, clientOpID: clientOpID)
         if let done = idempotency.result(for: key) {
             return done.seq > committed.seq ? .repeatOfPending(seq: done.seq) : .repeated(seq: done.seq, version: done.version)
         }
+        if !logChecked && idempotency.mayBeInLog(key) { return .lookUpInLog }
         guard baseVersion >= 0, baseVersion <= draft.version else {
             throw .conflict("base_version \(baseVersion) is not a version of this session (current \(draft.version))",
                             details: ["version": draft.version])
@@ -147,6 +152,13 @@ struct SessionState: Sendable {
         return undone
     }
 
+    /// A key of the op log older than the memory's window, found at recovery.
+    mutating func noteLogged(user: String, clientOpID: String, seq: Int64) {
+        idempotency.noteInLog(Self.key(user: user, clientOpID: clientOpID), seq: seq)
+    }
+
+    mutating func logCompacted(before seq: Int64) { idempotency.logCompacted(before: seq) }
+
     mutating func rememberRecovered(user: String, clientOpID: String, seq: Int64, version: Int, at: Double) {
         idempotency.remember(Self.key(user: user, clientOpID: clientOpID), seq: seq, version: version, at: at, committedSeq: seq)
     }
@@ -154,14 +166,23 @@ struct SessionState: Sendable {
 
 /// The idempotency memory of one session: the first result of each `(user, client_op_id)`, bounded by
 /// count and by age (defaults: the newest 2,000 ops, none older than 24 hours). A repeat within the
-/// bound returns the first result; a repeat beyond it is applied as a new op (documented in the README).
-/// Entries of pending ops are never evicted.
+/// bound returns the first result. Entries of pending ops are never evicted.
+///
+/// Beyond the bound the op log is the truth (docs/API.md, "Idempotency"): the memory keeps a 64-bit digest
+/// of every key it evicted (or that recovery found in the log behind its window) while the log may still
+/// hold its row, and `mayBeInLog` tells the session to look the key up in the log before taking the op as
+/// new, so a late retry gets its first `{seq, version}`. Digests of rows the log compacted away are dropped.
 struct IdempotencyMemory: Sendable {
     let capacity: Int
     let maxAge: Double
     private var results: [String: (seq: Int64, version: Int, at: Double)] = [:]
     private var order: [(key: String, seq: Int64)] = []
     private var head = 0
+    /// Digests of keys the memory no longer holds but the op log may (digest → how many such keys).
+    private var inLog: [UInt64: Int] = [:]
+    /// The same digests in seq order, to drop them when the log is compacted.
+    private var inLogOrder: [(digest: UInt64, seq: Int64)] = []
+    private var inLogHead = 0
 
     init(capacity: Int = 2_000, maxAge: Double = 86_400) {
         self.capacity = max(1, capacity)
@@ -172,6 +193,36 @@ struct IdempotencyMemory: Sendable {
 
     func result(for key: String) -> (seq: Int64, version: Int)? {
         results[key].map { ($0.seq, $0.version) }
+    }
+
+    /// Whether the op log may hold `key` although the memory does not (then the log is asked).
+    func mayBeInLog(_ key: String) -> Bool { results[key] == nil && inLog[Self.digest(key)] != nil }
+
+    /// A key of the op log behind the memory's window (recovery).
+    mutating func noteInLog(_ key: String, seq: Int64) {
+        let d = Self.digest(key)
+        inLog[d, default: 0] += 1
+        inLogOrder.append((d, seq))
+    }
+
+    /// The op log dropped every row before `seq`.
+    mutating func logCompacted(before seq: Int64) {
+        while inLogHead < inLogOrder.count, inLogOrder[inLogHead].seq < seq {
+            let d = inLogOrder[inLogHead].digest
+            if let n = inLog[d], n > 1 { inLog[d] = n - 1 } else { inLog[d] = nil }
+            inLogHead += 1
+        }
+        if inLogHead > 1024 && inLogHead * 2 > inLogOrder.count {
+            inLogOrder.removeFirst(inLogHead)
+            inLogHead = 0
+        }
+    }
+
+    /// FNV-1a: stable within and across processes (Swift's `Hasher` is seeded per process).
+    static func digest(_ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     mutating func remember(_ key: String, seq: Int64, version: Int, at: Double, committedSeq: Int64) {
@@ -189,6 +240,7 @@ struct IdempotencyMemory: Sendable {
             let tooMany = results.count > capacity, tooOld = now - r.at > maxAge
             guard (tooMany || tooOld) && seq <= committedSeq else { break }
             results[key] = nil
+            noteInLog(key, seq: seq)
             head += 1
         }
         if head > 1024 && head * 2 > order.count {
