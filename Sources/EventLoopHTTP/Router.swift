@@ -10,7 +10,8 @@ public typealias HTTPAdmission = @Sendable (HTTPRequest) -> HTTPResponse?
 /// Routes built from plain values: a method and a pattern like `/api/sessions/{sid}/events`.
 ///
 /// `{name}` matches one segment, `{name...}` the rest of the path. A GET route also answers HEAD.
-/// Matching order: literal segments win over parameters, then registration order.
+/// Matching order: literal segments win over parameters, then registration order; a path bound by a route
+/// with more literal segments is that route's alone (another method there is a 405, not a parameter route).
 public struct Router: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -36,6 +37,27 @@ public struct Router: Sendable {
     }
 
     private(set) var routes: [Route] = []
+
+    /// A route as it was added: method, pattern (`/api/jobs/{id}`) and name.
+    public struct Entry: Sendable, Hashable {
+        public let method: String
+        public let pattern: String
+        public let name: String
+    }
+
+    /// Every route, in matching order.
+    public var table: [Entry] {
+        routes.map { r in
+            let pattern = "/" + r.segments.map { s -> String in
+                switch s {
+                case .literal(let t): t
+                case .parameter(let n): "{\(n)}"
+                case .rest(let n): "{\(n)...}"
+                }
+            }.joined(separator: "/")
+            return Entry(method: r.method, pattern: pattern, name: r.name)
+        }
+    }
     /// Answers GET and HEAD requests no route matched (static files).
     public var fallback: HTTPHandler?
 
@@ -64,8 +86,14 @@ public struct Router: Sendable {
 
     func match(method: String, segments path: [String]) -> Match {
         var allowed: [String] = []
+        // A path a more literal route names belongs to it: routes with fewer literals that would also bind
+        // it (`/api/planograms/{device_id}/{cabinet_index}` for `/api/planograms/optimize/batch`) are not
+        // asked, so the method decides between 405 and the route, and `Allow` lists that route's methods.
+        var literals: Int?
         for route in routes {
+            if let best = literals, route.literalCount < best { break }
             guard let params = Self.bind(route.segments, path) else { continue }
+            literals = route.literalCount
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 return .found(route, params)
             }

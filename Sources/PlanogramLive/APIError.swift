@@ -67,6 +67,29 @@ enum JSONReply {
         guard !req.body.isEmpty else { throw .badRequest("a JSON object body is required") }
     }
 
+    /// A JSON number that is a whole number, as `Int`: nil for anything else — `true`/`false` included, which
+    /// Foundation on Linux would otherwise bridge to 1 and 0.
+    static func int(_ value: Any?) -> Int? {
+        guard let n = value as? NSNumber, !isBoolean(n), let i = value as? Int else { return nil }
+        return i
+    }
+
+    /// `key` of a body: nil when absent or null, a 400 naming it when it is not a whole number.
+    static func optionalInt(_ body: [String: Any], _ key: String) throws(APIError) -> Int? {
+        guard let v = body[key], !(v is NSNull) else { return nil }
+        guard let i = int(v) else { throw .badRequest("\(key) must be a whole number") }
+        return i
+    }
+
+    /// A JSON number as `Double` (nil for booleans and anything else).
+    static func number(_ value: Any?) -> Double? {
+        guard let n = value as? NSNumber, !isBoolean(n) else { return nil }
+        return n.doubleValue
+    }
+
+    /// JSONSerialization's `true`/`false` are NSNumbers of type char; its numbers never are.
+    static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
     static func reason(_ error: Error) -> String {
         let ns = error as NSError
         return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription

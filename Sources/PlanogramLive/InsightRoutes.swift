@@ -39,7 +39,7 @@ struct InsightRoutes {
                     }
                     draft = plan
                 }
-                let capacity = body["capacity"] as? Int
+                let capacity = try JSONReply.optionalInt(body, "capacity")
                 let score = snap.scorer.score(productID: pid, at: slot, cabinet: cab, draft: draft, capacity: capacity, catalog: products)
                 return (200, InsightJSON.score(score))
             }
@@ -51,7 +51,7 @@ struct InsightRoutes {
                 let body = try JSONReply.object(req)
                 let snap = try Self.snapshot(insights)
                 let (_, cab) = try Self.cabinet(app, body, p)
-                let days = body["forecast_days"] as? Int ?? 30
+                let days = try JSONReply.optionalInt(body, "forecast_days") ?? 30
                 guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
                 guard let proposedJSON = body["proposed_planogram"] else { throw APIError.badRequest("proposed_planogram is required") }
                 let products = app.catalog.current.products
@@ -115,7 +115,7 @@ struct InsightRoutes {
 
     static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet) {
         guard let device = body["device_id"] as? String else { throw .badRequest("device_id is required") }
-        guard let index = body["cabinet_index"] as? Int else { throw .badRequest("cabinet_index is required (a whole number)") }
+        guard let index = JSONReply.int(body["cabinet_index"]) else { throw .badRequest("cabinet_index is required (a whole number)") }
         return try app.cabinet(deviceID: device, index: index, p)
     }
 }

@@ -64,7 +64,7 @@ enum LayoutProposal {
             throw .unprocessable("no_fit", "no product of the catalogue fits this \(cabinet.temperature.rawValue) cabinet")
         }
         if let v = body["time_limit_seconds"] {
-            guard let t = v as? Double ?? (v as? Int).map(Double.init), t >= 1, t <= 120 else { throw .badRequest("time_limit_seconds must be 1…120") }
+            guard let t = JSONReply.number(v), t >= 1, t <= 120 else { throw .badRequest("time_limit_seconds must be 1…120") }
             o.timeLimit = t
         }
         return o

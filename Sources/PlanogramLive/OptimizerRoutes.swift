@@ -23,7 +23,7 @@ struct OptimizerRoutes {
                 let p = try app.auth.require(req, Self.roles)
                 let body = try JSONReply.object(req)
                 guard let device = body["device_id"] as? String else { throw APIError.badRequest("device_id is required") }
-                let index = body["cabinet_index"] as? Int ?? 0
+                let index = try JSONReply.optionalInt(body, "cabinet_index") ?? 0
                 let (_, cabinet) = try app.cabinet(deviceID: device, index: index, p)
                 let snap = try InsightRoutes.snapshot(insights)
                 let options = try LayoutProposal.options(body, cabinet: cabinet, products: snap.products)
@@ -59,7 +59,7 @@ struct OptimizerRoutes {
                 guard !ids.isEmpty else { throw APIError.unprocessable("no_devices", "no device to optimize") }
                 var limit = 10.0
                 if let v = body["time_limit_seconds"] {
-                    guard let t = v as? Double ?? (v as? Int).map(Double.init), t >= 1, t <= 120 else { throw APIError.badRequest("time_limit_seconds must be 1…120") }
+                    guard let t = JSONReply.number(v), t >= 1, t <= 120 else { throw APIError.badRequest("time_limit_seconds must be 1…120") }
                     limit = t
                 }
                 let snap = try InsightRoutes.snapshot(insights)

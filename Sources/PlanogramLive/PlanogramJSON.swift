@@ -19,7 +19,7 @@ enum PlanogramJSON {
         }
         func capacity(_ v: Any?) throws(APIError) -> Int {
             guard let v else { return defaultCapacity }
-            guard let n = v as? Int else { throw .badRequest("\(field): capacity must be a whole number") }
+            guard let n = JSONReply.int(v) else { throw .badRequest("\(field): capacity must be a whole number") }
             return n
         }
         if let o = any as? [String: Any], let list = o["slots"] as? [Any] {

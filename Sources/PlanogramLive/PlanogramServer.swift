@@ -15,6 +15,8 @@ public final class PlanogramServer: @unchecked Sendable {
     public let logger: Logger
     public private(set) var http: HTTPServer!
     public private(set) var store: Store!
+    /// The routes served (method, pattern, name), for the contract's test.
+    public private(set) var routeTable: [Router.Entry] = []
     /// The token secret in use (from configuration, or made for this run in demo mode).
     public private(set) var secret = ""
     var app: AppContext!
@@ -52,6 +54,7 @@ public final class PlanogramServer: @unchecked Sendable {
         self.app = app
         var router = Router()
         installHealthRoutes(&router)
+        ContractRoutes(demo: configuration.demo).install(&router)
         CatalogRoutes(app: app).install(&router)
         let insights = InsightsEngine(store: store, logger: logger, clock: configuration.clock)
         self.insights = insights
@@ -164,6 +167,7 @@ public final class PlanogramServer: @unchecked Sendable {
         } else {
             logger.warning("web root not found; static pages disabled", metadata: ["web": "\(configuration.webRoot)"])
         }
+        routeTable = router.table
         let server = HTTPServer(configuration: configuration.http, router: router)
         http = server
         serverBox.server = server

@@ -18,7 +18,7 @@ struct PlanogramLiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "planogram-live",
         abstract: "Realtime collaboration server for vending-machine planograms.",
-        subcommands: [Serve.self, Import.self, Token.self, Fixtures.self, Backtest.self, PlanFleet.self, SolveVRPTW.self, CompareRoutes.self, CalibrateExperiments.self, OptimizeBench.self, OptimizeFleet.self]
+        subcommands: [Serve.self, Import.self, Token.self, OpenAPI.self, Fixtures.self, Backtest.self, PlanFleet.self, SolveVRPTW.self, CompareRoutes.self, CalibrateExperiments.self, OptimizeBench.self, OptimizeFleet.self]
     )
 }
 
@@ -118,6 +118,24 @@ struct Import: ParsableCommand {
         } catch let rejected as ImportRejected {
             FileHandle.standardError.write(Data((rejected.description + "\n").utf8))
             throw ExitCode(2)
+        }
+    }
+}
+
+struct OpenAPI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi",
+        abstract: "Print the API's contract: the OpenAPI 3.1 document GET /api/openapi.json serves, or the role x route matrix."
+    )
+
+    @Flag(help: "Print the role x route matrix of docs/API.md (Markdown) instead.") var matrix = false
+    @Flag(help: "Include the demo mode's routes.") var demo = false
+
+    func run() throws {
+        if matrix {
+            print(RoleMatrix.markdown())
+        } else {
+            print(String(decoding: try OpenAPIDocument.encoded(demo: demo), as: UTF8.self))
         }
     }
 }

@@ -20,7 +20,7 @@ enum SessionOp: Sendable, Equatable {
         }
         func int(_ key: String) throws(APIError) -> Int? {
             guard let v = o[key], !(v is NSNull) else { return nil }
-            guard let n = v as? Int else { throw .badRequest("op.\(key) must be a whole number") }
+            guard let n = JSONReply.int(v) else { throw .badRequest("op.\(key) must be a whole number") }
             return n
         }
         switch type {

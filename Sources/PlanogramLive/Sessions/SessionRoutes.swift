@@ -106,7 +106,7 @@ struct SessionRoutes {
                       !c.unicodeScalars.contains(where: \.isControl) else {
                     throw APIError.badRequest("client_op_id is required (a string of at most 128 bytes, no control characters)")
                 }
-                guard let b = body["base_version"] as? Int else { throw APIError.badRequest("base_version is required (a whole number)") }
+                guard let b = JSONReply.int(body["base_version"]) else { throw APIError.badRequest("base_version is required (a whole number)") }
                 guard let o = body["op"] as? [String: Any] else { throw APIError.badRequest("op is required (an object)") }
                 return (s, p, try SessionOp.parse(o, cabinet: s.cabinet), c, b)
             }) else { return }
