@@ -98,6 +98,11 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "PlanogramDomain"]),
         .testTarget(name: "OptimizerTests", dependencies: ["Optimizer", "PlanogramDomain"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic"]),
+        // The test PostgreSQL server's URL and fresh schemas, shared by the store's and the app's tests.
+        .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
+        .testTarget(name: "PlanogramDomainTests", dependencies: ["PlanogramDomain"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PlanogramDomain", "StoreTestSupport", "HTTPTestClient"]),
+        .testTarget(name: "FleetGeneratorTests", dependencies: ["FleetGenerator", "PlanogramDomain"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTestClient
 import PlanogramLive
 import Store
+import StoreTestSupport
 import XCTest
 
 /// PostgreSQL or Redis away (SPEC §18, issue 16's faults): at start the node exits with a clear error

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTestClient
 import PlanogramLive
 import Store
+import StoreTestSupport
 import XCTest
 
 /// Live sessions across process deaths: the real executable, killed and restarted.

@@ -3,6 +3,7 @@ import Foundation
 import PlanogramDomain
 import Reasoning
 import Store
+import StoreTestSupport
 import XCTest
 
 /// The AI spend table (`DatabaseSpendStore`) on a real SQLite file; `PostgresSpendStoreTests` runs the

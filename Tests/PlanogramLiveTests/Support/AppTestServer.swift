@@ -2,6 +2,7 @@ import FleetGenerator
 import Foundation
 import HTTPTestClient
 import PlanogramLive
+import StoreTestSupport
 import XCTest
 
 /// A small generated fleet shared by the tests of one process (3 devices, 8 weeks), written once.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTestClient
+import StoreTestSupport
 import XCTest
 
 /// Three `planogram-live serve` processes on one PostgreSQL schema and one Redis, behind nginx with
@@ -89,18 +90,5 @@ final class ClusterHarness: @unchecked Sendable {
         return url.path
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw RawClient.Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    static func freePort() throws -> Int { try freeLoopbackPort() }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTestClient
 import Store
+import StoreTestSupport
 import XCTest
 
 /// The PostgreSQL connection (libpq) against a real server: the store's SQL, values both ways, COPY,
@@ -13,7 +15,7 @@ final class PostgresDatabaseTests: XCTestCase {
     }
 
     func testAnUnreachableServerIsATransientErrorNotACrash() throws {
-        let port = try ClusterHarness.freePort()
+        let port = try freeLoopbackPort()
         XCTAssertThrowsError(try PostgresDatabase(url: "postgresql://nobody:secret@127.0.0.1:\(port)/x?connect_timeout=2")) { e in
             let f = e as? PostgresError
             XCTAssertEqual(f?.isTransient, true, "\(e)")

@@ -474,16 +474,4 @@ class ImportTests: XCTestCase {
             XCTAssertNil(t(bad), bad)
         }
     }
-
-    func testImportCommandExitsWithTwoOnBadFiles() throws {
-        var files = Self.good
-        files["sales.csv"] = Self.good["sales.csv"]! + "\nnot-a-date,D1,0,A1,P1,1.50,"
-        try write(files)
-        let child = try ChildServer(arguments: ["import", "--db", dir + "/cli.db", dir + "/csv"])
-        XCTAssertTrue(child.waitForExit(timeout: 60), "import finished")
-        child.waitForOutput(timeout: 5) { _ in false }
-        let text = child.output
-        XCTAssertEqual(child.process.terminationStatus, 2)
-        XCTAssertTrue(text.contains("sales.csv:5: column timestamp: bad date \"not-a-date\""), text)
-    }
 }
