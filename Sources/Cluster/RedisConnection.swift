@@ -35,7 +35,10 @@ public struct RedisError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public let connection: Bool
     public var description: String { connection ? "redis unavailable: \(message)" : "redis error: \(message)" }
-    public init(message: String, connection: Bool) { self.message = message; self.connection = connection }
+    public init(message: String, connection: Bool) {
+        self.message = message
+        self.connection = connection
+    }
 }
 
 /// `redis://[:password@]host[:port][/db]`.
@@ -51,14 +54,19 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         password = nil
         if let at = rest.lastIndex(of: "@") {
             let userinfo = rest[..<at]
-            let secret = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            let secret =
+                userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init)
+                ?? ""
             password = secret.isEmpty ? nil : secret
             rest = rest[rest.index(after: at)...]
         }
         var db = 0
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
-            if !path.isEmpty { guard let d = Int(path), d >= 0 else { return nil }; db = d }
+            if !path.isEmpty {
+                guard let d = Int(path), d >= 0 else { return nil }
+                db = d
+            }
             rest = rest[..<slash]
         }
         database = db
@@ -106,7 +114,10 @@ public final class RedisConnection: @unchecked Sendable {
     deinit { if let context { redisFree(context) } }
 
     private func connect() throws {
-        if let context { redisFree(context); self.context = nil }
+        if let context {
+            redisFree(context)
+            self.context = nil
+        }
         guard let c = redisConnectWithTimeout(url.host, Int32(url.port), timeout) else {
             throw RedisError(message: "cannot allocate a context", connection: true)
         }
@@ -176,7 +187,9 @@ public final class RedisConnection: @unchecked Sendable {
         guard rc == REDIS_OK else { throw RedisError(message: Self.errorText(c), connection: true) }
         var done: Int32 = 0
         repeat {
-            guard redisBufferWrite(c, &done) == REDIS_OK else { throw RedisError(message: Self.errorText(c), connection: true) }
+            guard redisBufferWrite(c, &done) == REDIS_OK else {
+                throw RedisError(message: Self.errorText(c), connection: true)
+            }
         } while done == 0
     }
 
@@ -211,13 +224,18 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private static func withArgv<T>(_ args: [[UInt8]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T) -> T {
+    private static func withArgv<T>(
+        _ args: [[UInt8]],
+        _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> T
+    ) -> T {
         let copies = args.map { a -> UnsafeMutablePointer<CChar> in
             let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, a.count))
-            a.withUnsafeBytes { raw in if a.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: a.count) } }
+            a.withUnsafeBytes { raw in
+                if a.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: raw.baseAddress!, byteCount: a.count) }
+            }
             return p
         }
-        defer { copies.forEach { $0.deallocate() } }
+        defer { for c in copies { c.deallocate() } }
         var argv: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
         let lengths = args.map(\.count)
         return argv.withUnsafeMutableBufferPointer { av in

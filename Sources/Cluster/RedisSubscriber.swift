@@ -18,8 +18,16 @@ public final class RedisSubscriber: @unchecked Sendable {
     private var thread: Thread?
     private let ready = DispatchSemaphore(value: 0)
 
-    public init(url: RedisURL, channels: [String], onResubscribed: @escaping @Sendable () -> Void = {}, onMessage: @escaping Handler) {
-        self.url = url; self.channels = channels; self.onMessage = onMessage; self.onResubscribed = onResubscribed
+    public init(
+        url: RedisURL,
+        channels: [String],
+        onResubscribed: @escaping @Sendable () -> Void = {},
+        onMessage: @escaping Handler
+    ) {
+        self.url = url
+        self.channels = channels
+        self.onMessage = onMessage
+        self.onResubscribed = onResubscribed
     }
 
     /// Starts listening; returns once the first SUBSCRIBE is confirmed (or after `timeout`, false).
@@ -41,7 +49,11 @@ public final class RedisSubscriber: @unchecked Sendable {
         c?.shutdownSocket()
     }
 
-    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
 
     private func run() {
         var backoff = 0.1
@@ -49,7 +61,10 @@ public final class RedisSubscriber: @unchecked Sendable {
         while !isStopped {
             do {
                 let c = try RedisConnection(url: url, timeoutSeconds: 2, readTimeoutSeconds: 0)
-                lock.lock(); connection = c; let s = stopped; lock.unlock()
+                lock.lock()
+                connection = c
+                let s = stopped
+                lock.unlock()
                 if s { return }
                 try c.sendOnly(["SUBSCRIBE"] + channels)
                 var confirmed = 0
@@ -60,9 +75,16 @@ public final class RedisSubscriber: @unchecked Sendable {
                         confirmed += 1
                         if confirmed == channels.count {
                             backoff = 0.1
-                            if first { first = false; ready.signal() } else { onResubscribed() }
+                            if first {
+                                first = false
+                                ready.signal()
+                            } else {
+                                onResubscribed()
+                            }
                         }
-                    } else if kind == "message", reply.count == 3, let channel = reply[1].text, case .string(let payload) = reply[2] {
+                    } else if kind == "message", reply.count == 3, let channel = reply[1].text,
+                        case .string(let payload) = reply[2]
+                    {
                         onMessage(channel, payload)
                     }
                 }

@@ -62,7 +62,7 @@ final class SubscriberGroup: @unchecked Sendable {
     func add(_ s: EventStream) {
         let key = ObjectIdentifier(s)
         guard index[key] == nil, !s.isClosed else { return }
-        flush() // what is pending was delivered before this stream joined
+        flush()  // what is pending was delivered before this stream joined
         index[key] = streams.count
         streams.append(s)
     }

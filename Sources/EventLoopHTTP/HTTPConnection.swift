@@ -1,4 +1,5 @@
 import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -101,7 +102,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         _ = Glibc.close(fd)
         outbound.removeAll()
         inbound = []
-        inboundStart = 0 // the buffer and its read position are emptied together
+        inboundStart = 0  // the buffer and its read position are emptied together
         pendingBody = []
         if let stream {
             server.metrics.sseSubscribers.decrement()
@@ -140,14 +141,17 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
     }
 
     private func finishAfterFlush() {
-        guard lingerWhenFlushed, !peerClosed, server.configuration.lingeringTime > 0 else { close("done"); return }
+        guard lingerWhenFlushed, !peerClosed, server.configuration.lingeringTime > 0 else {
+            close("done")
+            return
+        }
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
         phase = .lingering
         lingerDeadline = monotonicNanos() &+ UInt64(server.configuration.lingeringTime * 1e9)
         inbound = []
         inboundStart = 0
         pendingBody = []
-        readPaused = false // drain (and discard) what the client still sends
+        readPaused = false  // drain (and discard) what the client still sends
         updateInterest()
     }
 
@@ -164,7 +168,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
             let n = Glibc.read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
                 total += n
-                if phase == .streaming || phase == .lingering { continue } // nothing more to hear; discard
+                if phase == .streaming || phase == .lingering { continue }  // nothing more to hear; discard
                 inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             } else if n == 0 {
                 eof = true
@@ -179,8 +183,8 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         }
         if total > 0 { lastActivity = monotonicNanos() }
         if eof {
-            peerClosed = true // responses from now on close the connection
-            updateInterest() // nothing more to read: an ended input would be reported on every turn
+            peerClosed = true  // responses from now on close the connection
+            updateInterest()  // nothing more to read: an ended input would be reported on every turn
         }
         if phase == .lingering {
             if eof { close("lingering done") }
@@ -196,10 +200,10 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         }
         if eof {
             switch phase {
-            case .awaiting: pauseReading() // answer what was asked, then close
+            case .awaiting: pauseReading()  // answer what was asked, then close
             case .closed, .lingering: break
-            case .streaming: close("peer closed") // the subscriber went away
-            default: closeAfterFlush() // nothing more can come: finish writing the answers already queued
+            case .streaming: close("peer closed")  // the subscriber went away
+            default: closeAfterFlush()  // nothing more can come: finish writing the answers already queued
             }
         }
     }
@@ -233,7 +237,8 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
                 pauseReading()
                 break
             }
-            if requestStartedAt == nil { requestStartedAt = monotonicNanos() } // the read timeout runs from the first byte
+            // The read timeout runs from the first byte.
+            if requestStartedAt == nil { requestStartedAt = monotonicNanos() }
             let start = inboundStart
             let result: (consumed: Int, event: HTTPParseEvent?)
             do {
@@ -270,9 +275,13 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
     }
 
     private func compactInbound() {
-        guard phase != .closed, inboundStart <= inbound.count else { inbound = []; inboundStart = 0; return }
+        guard phase != .closed, inboundStart <= inbound.count else {
+            inbound = []
+            inboundStart = 0
+            return
+        }
         if inboundStart == inbound.count {
-            inbound = [] // frees the memory: idle and streaming connections keep no buffer
+            inbound = []  // frees the memory: idle and streaming connections keep no buffer
             inboundStart = 0
         } else if inboundStart > 16 * 1024 {
             inbound.removeFirst(inboundStart)
@@ -426,12 +435,13 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
         self.stream = stream
         inbound = []
         inboundStart = 0
-        resumeReading() // to see the peer go away
+        resumeReading()  // to see the peer go away
         if var size = server.configuration.streamSocketSendBufferBytes.map({ Int32(clamping: $0) }) {
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         server.metrics.sseSubscribers.increment()
-        var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+        var head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
         for (name, value) in extraHeaders { head += "\(HTTPStatus.canonicalName(name)): \(value)\r\n" }
         head += "Connection: keep-alive\r\n\r\n"
         write(Array(head.utf8))
@@ -444,7 +454,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
             dropSlowSubscriber()
             return
         }
-        write(bytes) // tries the socket first: only what it does not take counts against the bound
+        write(bytes)  // tries the socket first: only what it does not take counts against the bound
         if outbound.bytes > server.configuration.maxSubscriberBufferBytes { dropSlowSubscriber() }
     }
 
@@ -504,7 +514,11 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
                 writeArmed = false
                 updateInterest()
             }
-            if closeWhenFlushed { closeWhenFlushed = false; finishAfterFlush(); return }
+            if closeWhenFlushed {
+                closeWhenFlushed = false
+                finishAfterFlush()
+                return
+            }
         }
         if blockedOnOutput && outbound.bytes <= server.configuration.maxPendingResponseBytes / 2 && phase == .idle {
             blockedOnOutput = false
@@ -526,7 +540,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
             } else if requestStartedAt == nil, outbound.isEmpty, now &- lastActivity > idleNanos {
                 close("idle")
             } else if !outbound.isEmpty, now &- lastActivity > idleNanos {
-                close("stalled write") // responses the client never reads
+                close("stalled write")  // responses the client never reads
             } else if requestStartedAt == nil, server.isDraining {
                 close("draining")
             }
@@ -592,7 +606,10 @@ struct OutboundQueue {
                 }
                 chunks[head + i].withUnsafeBytes { raw in
                     let skip = i == 0 ? offset : 0
-                    iovecs[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
+                    iovecs[i] = iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip),
+                        iov_len: raw.count - skip
+                    )
                     fill(i + 1)
                 }
             }

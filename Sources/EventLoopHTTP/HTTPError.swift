@@ -1,7 +1,12 @@
 extension HTTPResponse {
     /// The JSON error shape every part of the server answers with:
     /// `{"error": {"code": "...", "message": "...", "details": ...}}`.
-    public static func error(_ status: Int, _ message: String, code: String? = nil, detailsJSON: String? = nil) -> HTTPResponse {
+    public static func error(
+        _ status: Int,
+        _ message: String,
+        code: String? = nil,
+        detailsJSON: String? = nil
+    ) -> HTTPResponse {
         var body = "{\"error\":{\"code\":"
         JSONText.appendString(code ?? HTTPStatus.code(status), to: &body)
         body += ",\"message\":"

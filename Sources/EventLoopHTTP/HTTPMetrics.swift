@@ -29,7 +29,9 @@ extension EventLoop {
     func recordRequest(route: String, status: Int, nanos: UInt64) {
         let key = "\(route)|\(status)"
         let m: RequestMetrics
-        if let cached = requestCounters[key] { m = cached } else {
+        if let cached = requestCounters[key] {
+            m = cached
+        } else {
             m = RequestMetrics(route: route, status: status)
             requestCounters[key] = m
         }

@@ -16,8 +16,16 @@ public struct HTTPRequest: Sendable {
     /// The peer's address as text.
     public let remoteAddress: String
 
-    public init(method: String, target: String, pathSegments: [String], query: [(String, String)], headers: HTTPHeaders,
-                body: [UInt8], versionMinor: Int = 1, remoteAddress: String = "") {
+    public init(
+        method: String,
+        target: String,
+        pathSegments: [String],
+        query: [(String, String)],
+        headers: HTTPHeaders,
+        body: [UInt8],
+        versionMinor: Int = 1,
+        remoteAddress: String = ""
+    ) {
         self.method = method
         self.target = target
         self.pathSegments = pathSegments
@@ -61,7 +69,15 @@ public struct HTTPRequest: Sendable {
             guard let parsed = PercentDecoding.parseQuery(q) else { return nil }
             query = parsed
         }
-        return HTTPRequest(method: head.method, target: target, pathSegments: segments, query: query,
-                           headers: head.headers, body: body, versionMinor: head.versionMinor, remoteAddress: remoteAddress)
+        return HTTPRequest(
+            method: head.method,
+            target: target,
+            pathSegments: segments,
+            query: query,
+            headers: head.headers,
+            body: body,
+            versionMinor: head.versionMinor,
+            remoteAddress: remoteAddress
+        )
     }
 }

@@ -89,7 +89,9 @@ public struct HTTPRequestParser {
 
     /// Parses from the start of `buffer`. Returns the bytes consumed and the event, or `nil` event when
     /// more input is needed (the consumed count may still be positive).
-    public mutating func parse(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (consumed: Int, event: HTTPParseEvent?) {
+    public mutating func parse(
+        _ buffer: UnsafeRawBufferPointer
+    ) throws(HTTPParseError) -> (consumed: Int, event: HTTPParseEvent?) {
         switch state {
         case .head:
             return try parseHead(buffer)
@@ -134,7 +136,10 @@ public struct HTTPRequestParser {
             return (n, .body(0..<n))
         case .chunkDataEnd:
             guard buffer.count >= 1 else { return (0, nil) }
-            if buffer[0] == 0x0A { state = .chunkSize; return (1, nil) }
+            if buffer[0] == 0x0A {
+                state = .chunkSize
+                return (1, nil)
+            }
             guard buffer[0] == 0x0D else { throw HTTPParseError(400, "missing CRLF after chunk data") }
             guard buffer.count >= 2 else { return (0, nil) }
             guard buffer[1] == 0x0A else { throw HTTPParseError(400, "missing CRLF after chunk data") }
@@ -147,7 +152,7 @@ public struct HTTPRequestParser {
             }
             if lineEnd.contentEnd == 0 { return finish(consumed: lineEnd.next) }
             if lineEnd.contentEnd > limits.maxChunkLineBytes { throw HTTPParseError(431, "trailer line too long") }
-            return (lineEnd.next, nil) // trailer fields are read and ignored
+            return (lineEnd.next, nil)  // trailer fields are read and ignored
         }
     }
 
@@ -157,7 +162,9 @@ public struct HTTPRequestParser {
         return (consumed, .end)
     }
 
-    private mutating func parseHead(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (consumed: Int, event: HTTPParseEvent?) {
+    private mutating func parseHead(
+        _ buffer: UnsafeRawBufferPointer
+    ) throws(HTTPParseError) -> (consumed: Int, event: HTTPParseEvent?) {
         // Skip empty lines before a request line (RFC 9112 §2.2), only between requests.
         var start = 0
         while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A {
@@ -174,8 +181,11 @@ public struct HTTPRequestParser {
             if buffer[i] == 0x0A {
                 var j = i + 1
                 if j < buffer.count && buffer[j] == 0x0D { j += 1 }
-                if j < buffer.count && buffer[j] == 0x0A { endOfHead = j + 1; break }
-                if j >= buffer.count { break } // need more to decide
+                if j < buffer.count && buffer[j] == 0x0A {
+                    endOfHead = j + 1
+                    break
+                }
+                if j >= buffer.count { break }  // need more to decide
             }
             i += 1
         }
@@ -226,8 +236,8 @@ public struct HTTPRequestParser {
         switch c {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default: return false
         }
@@ -237,7 +247,10 @@ public struct HTTPRequestParser {
         String(decoding: UnsafeRawBufferPointer(rebasing: b[range]), as: UTF8.self)
     }
 
-    static func parseHeadBlock(_ b: UnsafeRawBufferPointer, limits: HTTPParserLimits) throws(HTTPParseError) -> HTTPRequestHead {
+    static func parseHeadBlock(
+        _ b: UnsafeRawBufferPointer,
+        limits: HTTPParserLimits
+    ) throws(HTTPParseError) -> HTTPRequestHead {
         guard let first = findLineEnd(b, from: 0) else { throw HTTPParseError(400, "incomplete request line") }
         // request-line = method SP request-target SP HTTP-version
         var i = 0
@@ -247,14 +260,16 @@ public struct HTTPRequestParser {
         i += 1
         let targetStart = i
         while i < first.contentEnd && b[i] > 0x20 && b[i] < 0x7F { i += 1 }
-        guard i > targetStart, i < first.contentEnd, b[i] == 0x20 else { throw HTTPParseError(400, "malformed request target") }
+        guard i > targetStart, i < first.contentEnd, b[i] == 0x20 else {
+            throw HTTPParseError(400, "malformed request target")
+        }
         let target = string(b, targetStart..<i)
         i += 1
         let version = UnsafeRawBufferPointer(rebasing: b[i..<first.contentEnd])
         guard version.count == 8,
-              version[0] == UInt8(ascii: "H"), version[1] == UInt8(ascii: "T"), version[2] == UInt8(ascii: "T"),
-              version[3] == UInt8(ascii: "P"), version[4] == UInt8(ascii: "/"), version[6] == UInt8(ascii: "."),
-              (0x30...0x39).contains(version[5]), (0x30...0x39).contains(version[7])
+            version[0] == UInt8(ascii: "H"), version[1] == UInt8(ascii: "T"), version[2] == UInt8(ascii: "T"),
+            version[3] == UInt8(ascii: "P"), version[4] == UInt8(ascii: "/"), version[6] == UInt8(ascii: "."),
+            (0x30...0x39).contains(version[5]), (0x30...0x39).contains(version[7])
         else { throw HTTPParseError(400, "malformed HTTP version") }
         guard version[5] == UInt8(ascii: "1") else { throw HTTPParseError(505, "HTTP version not supported") }
         let minor = Int(version[7] - 0x30)
@@ -275,7 +290,9 @@ public struct HTTPRequestParser {
             if b[pos] == 0x20 || b[pos] == 0x09 { throw HTTPParseError(400, "obsolete line folding") }
             var c = pos
             while c < line.contentEnd && isTokenChar(b[c]) { c += 1 }
-            guard c > pos, c < line.contentEnd, b[c] == UInt8(ascii: ":") else { throw HTTPParseError(400, "malformed header field") }
+            guard c > pos, c < line.contentEnd, b[c] == UInt8(ascii: ":") else {
+                throw HTTPParseError(400, "malformed header field")
+            }
             let name = string(b, pos..<c).lowercased()
             var vs = c + 1
             var ve = line.contentEnd
@@ -289,15 +306,20 @@ public struct HTTPRequestParser {
             if headers.count > limits.maxHeaderCount { throw HTTPParseError(431, "too many header fields") }
             switch name {
             case "content-length":
-                guard !value.isEmpty, value.utf8.count <= 15, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let n = Int(value)
+                guard !value.isEmpty, value.utf8.count <= 15, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                    let n = Int(value)
                 else { throw HTTPParseError(400, "bad Content-Length") }
-                if let previous = contentLength, previous != n { throw HTTPParseError(400, "conflicting Content-Length") }
+                if let previous = contentLength, previous != n {
+                    throw HTTPParseError(400, "conflicting Content-Length")
+                }
                 contentLength = n
             case "transfer-encoding":
                 sawTransferEncoding = true
                 let codings = value.lowercased().split(separator: ",").map { $0.trimmingSpaces() }
                 if codings.last == "chunked" {
-                    guard codings.count == 1, !chunked else { throw HTTPParseError(501, "transfer coding not implemented") }
+                    guard codings.count == 1, !chunked else {
+                        throw HTTPParseError(501, "transfer coding not implemented")
+                    }
                     chunked = true
                 } else if codings.contains("chunked") || codings.isEmpty {
                     throw HTTPParseError(400, "chunked must be the final transfer coding")
@@ -323,14 +345,27 @@ public struct HTTPRequestParser {
             if minor == 0 { throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request") }
             if contentLength != nil { throw HTTPParseError(400, "both Transfer-Encoding and Content-Length") }
         }
-        if minor >= 1 && hostCount != 1 { throw HTTPParseError(400, hostCount == 0 ? "missing Host header" : "more than one Host header") }
+        if minor >= 1 && hostCount != 1 {
+            throw HTTPParseError(400, hostCount == 0 ? "missing Host header" : "more than one Host header")
+        }
         let framing: HTTPBodyFraming
-        if chunked { framing = .chunked }
-        else if let n = contentLength, n > 0 { framing = .contentLength(n) }
-        else { framing = .none }
+        if chunked {
+            framing = .chunked
+        } else if let n = contentLength, n > 0 {
+            framing = .contentLength(n)
+        } else {
+            framing = .none
+        }
         let keepAlive = minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return HTTPRequestHead(method: method, target: target, versionMinor: minor, headers: headers,
-                               framing: framing, keepAlive: keepAlive, expectsContinue: expectsContinue && framing != .none)
+        return HTTPRequestHead(
+            method: method,
+            target: target,
+            versionMinor: minor,
+            headers: headers,
+            framing: framing,
+            keepAlive: keepAlive,
+            expectsContinue: expectsContinue && framing != .none
+        )
     }
 }
 

@@ -23,7 +23,11 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response from bytes already encoded.
     public static func json(_ status: Int, _ bytes: [UInt8]) -> HTTPResponse {
-        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json; charset=utf-8")]), body: bytes)
+        HTTPResponse(
+            status: status,
+            headers: HTTPHeaders([("Content-Type", "application/json; charset=utf-8")]),
+            body: bytes
+        )
     }
 
     /// The serialized head and body. HEAD responses keep the length of the body they omit.

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,12 +50,22 @@ public final class HTTPServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> Int {
         signal(SIGPIPE, SIG_IGN)
-        let (fd, port) = try Self.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
-        let tick = min(1.0, max(0.05, min(configuration.requestReadTimeout, configuration.idleTimeout, configuration.heartbeatInterval) / 4))
+        let (fd, port) = try Self.listen(
+            host: configuration.host,
+            port: configuration.port,
+            backlog: configuration.backlog
+        )
+        let tick = min(
+            1.0,
+            max(
+                0.05,
+                min(configuration.requestReadTimeout, configuration.idleTimeout, configuration.heartbeatInterval) / 4
+            )
+        )
         do {
             for loop in loops { try loop.poller.start(on: loop.queue) }
         } catch {
-            for loop in loops { loop.queue.sync { loop.poller.stop() } } // those already started (no socket yet)
+            for loop in loops { loop.queue.sync { loop.poller.stop() } }  // those already started (no socket yet)
             _ = Glibc.close(fd)
             throw error
         }
@@ -92,7 +103,11 @@ public final class HTTPServer: @unchecked Sendable {
             throw HTTPServerError(description: "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(res) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            info.pointee.ai_family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         guard fd >= 0 else { throw HTTPServerError(description: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -114,9 +129,15 @@ public final class HTTPServer: @unchecked Sendable {
         guard bound == 0 else { throw HTTPServerError(description: "getsockname failed") }
         let actualPort: Int
         if storage.ss_family == sa_family_t(AF_INET6) {
-            actualPort = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) } }
+            actualPort = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
+            }
         } else {
-            actualPort = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) } }
+            actualPort = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            }
         }
         return (fd, actualPort)
     }
@@ -172,7 +193,10 @@ public final class HTTPServer: @unchecked Sendable {
         acceptPaused = true
         source.suspend()
         acceptQueue.asyncAfter(deadline: .now() + seconds) { [self] in
-            if acceptPaused, let s = acceptSource { acceptPaused = false; s.resume() }
+            if acceptPaused, let s = acceptSource {
+                acceptPaused = false
+                s.resume()
+            }
         }
     }
 
@@ -222,7 +246,10 @@ public final class HTTPServer: @unchecked Sendable {
         guard !draining.exchange(true, ordering: .relaxed) else { return }
         acceptQueue.sync {
             if let s = acceptSource {
-                if acceptPaused { s.resume(); acceptPaused = false }
+                if acceptPaused {
+                    s.resume()
+                    acceptPaused = false
+                }
                 s.cancel()
                 acceptSource = nil
             }

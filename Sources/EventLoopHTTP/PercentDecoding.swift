@@ -8,7 +8,8 @@ public enum PercentDecoding {
         while let c = it.next() {
             if c == UInt8(ascii: "%") {
                 guard let h = it.next(), let l = it.next(),
-                      let hv = HTTPRequestParser.hexValue(h), let lv = HTTPRequestParser.hexValue(l) else { return nil }
+                    let hv = HTTPRequestParser.hexValue(h), let lv = HTTPRequestParser.hexValue(l)
+                else { return nil }
                 out.append(UInt8(hv << 4 | lv))
             } else if plusAsSpace && c == UInt8(ascii: "+") {
                 out.append(0x20)

@@ -14,7 +14,8 @@ public final class Responder: @unchecked Sendable {
 
     /// Sends a complete response.
     public func send(_ response: HTTPResponse) {
-        let connection = self.connection, serial = self.serial
+        let connection = self.connection
+        let serial = self.serial
         connection.loop.run { connection.complete(serial: serial, response: response) }
     }
 
@@ -27,7 +28,8 @@ public final class Responder: @unchecked Sendable {
     /// written on the loop before anything sent on it.
     public func startEventStream(headers: HTTPHeaders = HTTPHeaders()) -> EventStream {
         let stream = EventStream(connection: connection)
-        let connection = self.connection, serial = self.serial
+        let connection = self.connection
+        let serial = self.serial
         connection.loop.run { connection.beginStream(serial: serial, stream: stream, extraHeaders: headers) }
         return stream
     }

@@ -48,13 +48,15 @@ public struct Router: Sendable {
     /// Every route, in matching order.
     public var table: [Entry] {
         routes.map { r in
-            let pattern = "/" + r.segments.map { s -> String in
-                switch s {
-                case .literal(let t): t
-                case .parameter(let n): "{\(n)}"
-                case .rest(let n): "{\(n)...}"
-                }
-            }.joined(separator: "/")
+            let pattern =
+                "/"
+                + r.segments.map { s -> String in
+                    switch s {
+                    case .literal(let t): t
+                    case .parameter(let n): "{\(n)}"
+                    case .rest(let n): "{\(n)...}"
+                    }
+                }.joined(separator: "/")
             return Entry(method: r.method, pattern: pattern, name: r.name)
         }
     }
@@ -66,21 +68,45 @@ public struct Router: Sendable {
     /// Adds a route. `name` labels metrics (defaults to the pattern); `maxBodyBytes` overrides the
     /// server's body limit for this route; `admit` is asked before a body that is not already at hand
     /// (larger than `HTTPConnection.admissionThreshold`, chunked, or awaited with `Expect: 100-continue`) is read.
-    public mutating func add(_ method: String, _ pattern: String, name: String? = nil, maxBodyBytes: Int? = nil,
-                             admit: HTTPAdmission? = nil, _ handler: @escaping HTTPHandler) {
+    public mutating func add(
+        _ method: String,
+        _ pattern: String,
+        name: String? = nil,
+        maxBodyBytes: Int? = nil,
+        admit: HTTPAdmission? = nil,
+        _ handler: @escaping HTTPHandler
+    ) {
         let segments: [Segment] = pattern.split(separator: "/").map { part in
             if part.hasPrefix("{") && part.hasSuffix("...}") { return .rest(String(part.dropFirst().dropLast(4))) }
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(String(part))
         }
-        routes.append(Route(method: method, segments: segments, name: name ?? pattern, maxBodyBytes: maxBodyBytes, admit: admit, handler: handler))
-        routes.sort { $0.literalCount > $1.literalCount } // stable: keeps registration order among equals
+        routes.append(
+            Route(
+                method: method,
+                segments: segments,
+                name: name ?? pattern,
+                maxBodyBytes: maxBodyBytes,
+                admit: admit,
+                handler: handler
+            )
+        )
+        routes.sort { $0.literalCount > $1.literalCount }  // stable: keeps registration order among equals
     }
 
-    public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("GET", p, name: name, h) }
-    public mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) { add("DELETE", p, name: name, h) }
-    public mutating func post(_ p: String, name: String? = nil, maxBodyBytes: Int? = nil, admit: HTTPAdmission? = nil,
-                              _ h: @escaping HTTPHandler) {
+    public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
+        add("GET", p, name: name, h)
+    }
+    public mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
+        add("DELETE", p, name: name, h)
+    }
+    public mutating func post(
+        _ p: String,
+        name: String? = nil,
+        maxBodyBytes: Int? = nil,
+        admit: HTTPAdmission? = nil,
+        _ h: @escaping HTTPHandler
+    ) {
         add("POST", p, name: name, maxBodyBytes: maxBodyBytes, admit: admit, h)
     }
 

@@ -47,7 +47,10 @@ public struct SSEFrame: Sendable {
         out.append(contentsOf: prefix.utf8)
         var previousCR = false
         for b in s.utf8 {
-            if b == 0x0A && previousCR { previousCR = false; continue } // CRLF: already broke on CR
+            if b == 0x0A && previousCR {
+                previousCR = false
+                continue
+            }  // CRLF: already broke on CR
             previousCR = b == 0x0D
             if b == 0x0A || b == 0x0D {
                 out.append(0x0A)

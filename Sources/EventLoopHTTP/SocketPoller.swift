@@ -1,5 +1,6 @@
 import CEpoll
 import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +56,7 @@ final class SocketPoller: @unchecked Sendable {
 
     deinit {
         events.deallocate()
-        if source == nil && epfd >= 0 { _ = Glibc.close(epfd) } // never started; else the cancel handler closes it
+        if source == nil && epfd >= 0 { _ = Glibc.close(epfd) }  // never started; else the cancel handler closes it
     }
 
     /// Sockets registered now.
@@ -115,14 +116,14 @@ final class SocketPoller: @unchecked Sendable {
         var m: UInt32 = 0
         if interest.contains(.read) { m |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
         if interest.contains(.write) { m |= EPOLLOUT.rawValue }
-        return m // EPOLLHUP and EPOLLERR are always reported
+        return m  // EPOLLHUP and EPOLLERR are always reported
     }
 
     /// One turn: the ready sockets, at most `batch` of them, each told what it is ready for.
     private func turn() {
         guard !stopped else { return }
         let n = epoll_wait(epfd, events, Int32(batch), 0)
-        guard n > 0 else { return } // nothing (another turn took it) or EINTR: libdispatch calls again
+        guard n > 0 else { return }  // nothing (another turn took it) or EINTR: libdispatch calls again
         let hangup = EPOLLHUP.rawValue | EPOLLERR.rawValue
         let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         for i in 0..<Int(n) {

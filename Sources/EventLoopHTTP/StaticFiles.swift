@@ -22,7 +22,9 @@ public struct StaticFiles: Sendable {
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         for segment in request.pathSegments {
-            if segment == ".." || segment == "." || segment.contains("/") || segment.contains("\0") || segment.hasPrefix(".") {
+            if segment == ".." || segment == "." || segment.contains("/") || segment.contains("\0")
+                || segment.hasPrefix(".")
+            {
                 return .error(404, "not found")
             }
         }
@@ -34,13 +36,16 @@ public struct StaticFiles: Sendable {
         guard stat(resolved, &st) == 0 else { return .error(404, "not found") }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             path = resolved + "/index.html"
-            guard let r = Self.realPath(path), r.hasPrefix(root + "/"), stat(r, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            guard let r = Self.realPath(path), r.hasPrefix(root + "/"), stat(r, &st) == 0,
+                (st.st_mode & S_IFMT) == S_IFREG
+            else {
                 return .error(404, "not found")
             }
             resolved = r
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return .error(404, "not found") }
-        let etag = "\"\(String(UInt64(st.st_size), radix: 16))-\(String(UInt64(st.st_mtim.tv_sec) * 1_000_000_000 + UInt64(st.st_mtim.tv_nsec), radix: 16))\""
+        let etag =
+            "\"\(String(UInt64(st.st_size), radix: 16))-\(String(UInt64(st.st_mtim.tv_sec) * 1_000_000_000 + UInt64(st.st_mtim.tv_nsec), radix: 16))\""
         var headers = HTTPHeaders()
         headers.append(name: "ETag", value: etag)
         headers.append(name: "Cache-Control", value: "no-cache")

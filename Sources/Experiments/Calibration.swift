@@ -33,8 +33,13 @@ public enum Calibration {
         public var tTestOneLook: Double
         public var tTestDailyLooks: Double
         enum CodingKeys: String, CodingKey {
-            case effectPercentage = "effect_percentage", splits, cupedOneLook = "cuped_one_look", cupedDailyLooks = "cuped_daily_looks", sequentialDailyLooks = "sequential_daily_looks",
-                 tTestOneLook = "t_test_one_look", tTestDailyLooks = "t_test_daily_looks"
+            case effectPercentage = "effect_percentage"
+            case splits
+            case cupedOneLook = "cuped_one_look"
+            case cupedDailyLooks = "cuped_daily_looks"
+            case sequentialDailyLooks = "sequential_daily_looks"
+            case tTestOneLook = "t_test_one_look"
+            case tTestDailyLooks = "t_test_daily_looks"
         }
     }
 
@@ -48,8 +53,12 @@ public enum Calibration {
         public var cupedMDEPercentage: Double
         public var plainMDEPercentage: Double
         enum CodingKeys: String, CodingKey {
-            case devices, rows, cupedSpreadPercentage = "cuped_spread_percentage", plainSpreadPercentage = "plain_spread_percentage",
-                 cupedMDEPercentage = "cuped_mde_percentage", plainMDEPercentage = "plain_mde_percentage"
+            case devices
+            case rows
+            case cupedSpreadPercentage = "cuped_spread_percentage"
+            case plainSpreadPercentage = "plain_spread_percentage"
+            case cupedMDEPercentage = "cuped_mde_percentage"
+            case plainMDEPercentage = "plain_mde_percentage"
         }
     }
 
@@ -60,16 +69,25 @@ public enum Calibration {
     }
 
     /// `series[i]`: device i's metric per day, all aligned on the same days.
-    public static func run(_ series: [[Double]], options o: Options, progress: (Double) -> Void = { _ in }) throws -> Report {
+    public static func run(
+        _ series: [[Double]],
+        options o: Options,
+        progress: (Double) -> Void = { _ in }
+    ) throws -> Report {
         let days = series.map(\.count).min() ?? 0
         guard days >= o.preDays + o.postDays else { throw HistoryTooShort(days: days, needed: o.preDays + o.postDays) }
         var rng = SeededRandom(seed: o.seed)
         var counts = [[Int]](repeating: [0, 0, 0, 0, 0], count: o.effects.count)
-        var cupedAA: [Double] = [], plainAA: [Double] = [], controlMeans: [Double] = []
+        var cupedAA: [Double] = []
+        var plainAA: [Double] = []
+        var controlMeans: [Double] = []
         for s in 0..<o.splits {
             let start = o.preDays + rng.int(0...(days - o.preDays - o.postDays))
             let pre = series.map { $0[(start - o.preDays)..<start].reduce(0, +) / Double(o.preDays) }
-            let design = PairedDesign.draw(pre.enumerated().map { ExperimentUnit(id: String($0.offset), preMetric: $0.element) }, seed: rng.next())
+            let design = PairedDesign.draw(
+                pre.enumerated().map { ExperimentUnit(id: String($0.offset), preMetric: $0.element) },
+                seed: rng.next()
+            )
             let treated = pre.indices.map { design.assignment[String($0)] == .treatment }
             // The plan's design: a random half of the devices, no matching.
             var half = Array(pre.indices)
@@ -78,38 +96,70 @@ public enum Calibration {
             let strata = design.strata.map { $0.map { Int($0)! } }
             let draws = ExperimentAnalysis.draws(strata: strata.count, seed: rng.next(), count: o.draws)
             for (k, effect) in o.effects.enumerated() {
-                let post = series.indices.map { i in series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 } }
-                let plainPost = series.indices.map { i in series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 } }
-                var avp = 1.0, cupedDaily = false, tDaily = false, tau = 0.0
+                let post = series.indices.map { i in
+                    series[i][start..<(start + o.postDays)].map { treated[i] ? $0 * (1 + effect) : $0 }
+                }
+                let plainPost = series.indices.map { i in
+                    series[i][start..<(start + o.postDays)].map { plainTreated.contains(i) ? $0 * (1 + effect) : $0 }
+                }
+                var avp = 1.0
+                var cupedDaily = false
+                var tDaily = false
+                var tau = 0.0
                 var adjustedByLook: [[Double]] = Array(repeating: [], count: o.firstLook - 1)
                 var last: (effect: Double, controlMean: Double, plain: Double, p: Double, tp: Double) = (0, 0, 0, 1, 1)
                 for look in o.firstLook...o.postDays {
                     let outcomes = series.indices.map { i in
-                        DeviceOutcome(id: "", treated: treated[i], pre: pre[i], post: post[i][0..<look].reduce(0, +) / Double(look))
+                        DeviceOutcome(
+                            id: "",
+                            treated: treated[i],
+                            pre: pre[i],
+                            post: post[i][0..<look].reduce(0, +) / Double(look)
+                        )
                     }
                     let q = ExperimentAnalysis.look(outcomes)
                     adjustedByLook.append(q.adjusted)
                     if look == o.firstLook { tau = o.mixingScale * q.standardError }
-                    avp = min(avp, ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.standardError, mixingSD: tau))
+                    avp = min(
+                        avp,
+                        ExperimentAnalysis.mSPRTPValue(effect: q.effect, standardError: q.standardError, mixingSD: tau)
+                    )
                     if avp < o.alpha { cupedDaily = true }
                     let a = series.indices.filter { plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
                     let b = series.indices.filter { !plainTreated.contains($0) }.flatMap { plainPost[$0][0..<look] }
                     let t = PlainTTest.welch(a, b)
                     if t.pValue < o.alpha { tDaily = true }
                     if look == o.postDays {
-                        let p = ExperimentAnalysis.pValue(q.adjusted, treated: treated, strata: strata, draws: draws, effect: 0,
-                                                          exact: strata.count <= ExperimentAnalysis.exactStrataLimit)
+                        let p = ExperimentAnalysis.pValue(
+                            q.adjusted,
+                            treated: treated,
+                            strata: strata,
+                            draws: draws,
+                            effect: 0,
+                            exact: strata.count <= ExperimentAnalysis.exactStrataLimit
+                        )
                         last = (q.effect, q.controlMean, t.difference, p, t.pValue)
                     }
                 }
-                let sequential = SequentialTest.run(adjusted: adjustedByLook, treated: treated, strata: strata, draws: draws,
-                                                    firstLook: o.firstLook, horizon: o.postDays, alpha: o.alpha)
+                let sequential = SequentialTest.run(
+                    adjusted: adjustedByLook,
+                    treated: treated,
+                    strata: strata,
+                    draws: draws,
+                    firstLook: o.firstLook,
+                    horizon: o.postDays,
+                    alpha: o.alpha
+                )
                 if sequential.crossedAt != nil { counts[k][4] += 1 }
                 if last.p < o.alpha { counts[k][0] += 1 }
                 if cupedDaily { counts[k][1] += 1 }
                 if last.tp < o.alpha { counts[k][2] += 1 }
                 if tDaily { counts[k][3] += 1 }
-                if effect == 0 { cupedAA.append(last.effect); plainAA.append(last.plain); controlMeans.append(last.controlMean) }
+                if effect == 0 {
+                    cupedAA.append(last.effect)
+                    plainAA.append(last.plain)
+                    controlMeans.append(last.controlMean)
+                }
             }
             progress(Double(s + 1) / Double(o.splits))
         }
@@ -119,14 +169,25 @@ public enum Calibration {
             return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1)).squareRoot()
         }
         let base = controlMeans.isEmpty ? 1 : controlMeans.reduce(0, +) / Double(controlMeans.count)
-        let cs = sd(cupedAA) / base * 100, ps = sd(plainAA) / base * 100
-        return Report(devices: series.count,
-                      rows: o.effects.enumerated().map { k, e in
-                          Row(effectPercentage: e * 100, splits: o.splits, cupedOneLook: Double(counts[k][0]) / Double(o.splits),
-                              cupedDailyLooks: Double(counts[k][1]) / Double(o.splits), sequentialDailyLooks: Double(counts[k][4]) / Double(o.splits),
-                              tTestOneLook: Double(counts[k][2]) / Double(o.splits),
-                              tTestDailyLooks: Double(counts[k][3]) / Double(o.splits))
-                      },
-                      cupedSpreadPercentage: cs, plainSpreadPercentage: ps, cupedMDEPercentage: 2.8 * cs, plainMDEPercentage: 2.8 * ps)
+        let cs = sd(cupedAA) / base * 100
+        let ps = sd(plainAA) / base * 100
+        return Report(
+            devices: series.count,
+            rows: o.effects.enumerated().map { k, e in
+                Row(
+                    effectPercentage: e * 100,
+                    splits: o.splits,
+                    cupedOneLook: Double(counts[k][0]) / Double(o.splits),
+                    cupedDailyLooks: Double(counts[k][1]) / Double(o.splits),
+                    sequentialDailyLooks: Double(counts[k][4]) / Double(o.splits),
+                    tTestOneLook: Double(counts[k][2]) / Double(o.splits),
+                    tTestDailyLooks: Double(counts[k][3]) / Double(o.splits)
+                )
+            },
+            cupedSpreadPercentage: cs,
+            plainSpreadPercentage: ps,
+            cupedMDEPercentage: 2.8 * cs,
+            plainMDEPercentage: 2.8 * ps
+        )
     }
 }

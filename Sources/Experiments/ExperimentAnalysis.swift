@@ -7,7 +7,12 @@ public struct DeviceOutcome: Sendable {
     public var treated: Bool
     public var pre: Double
     public var post: Double
-    public init(id: String, treated: Bool, pre: Double, post: Double) { self.id = id; self.treated = treated; self.pre = pre; self.post = post }
+    public init(id: String, treated: Bool, pre: Double, post: Double) {
+        self.id = id
+        self.treated = treated
+        self.pre = pre
+        self.post = post
+    }
 }
 
 /// The estimate SPEC §14 names, with what it was computed from.
@@ -30,20 +35,47 @@ public struct ExperimentEstimate: Codable, Sendable, Equatable {
     public var sequentialCrossedAt: Int?
     public var sequentialBoundary: Double?
 
-    public init(effect: Double, effectPercentage: Double, confidenceInterval: [Double], pValue: Double, alwaysValidPValue: Double,
-                standardError: Double, controlMean: Double, differenceInDifferences: Double, method: String,
-                sequentialCrossedAt: Int? = nil, sequentialBoundary: Double? = nil) {
-        self.effect = effect; self.effectPercentage = effectPercentage; self.confidenceInterval = confidenceInterval; self.pValue = pValue
-        self.alwaysValidPValue = alwaysValidPValue; self.standardError = standardError; self.controlMean = controlMean
-        self.differenceInDifferences = differenceInDifferences; self.method = method
-        self.sequentialCrossedAt = sequentialCrossedAt; self.sequentialBoundary = sequentialBoundary
+    public init(
+        effect: Double,
+        effectPercentage: Double,
+        confidenceInterval: [Double],
+        pValue: Double,
+        alwaysValidPValue: Double,
+        standardError: Double,
+        controlMean: Double,
+        differenceInDifferences: Double,
+        method: String,
+        sequentialCrossedAt: Int? = nil,
+        sequentialBoundary: Double? = nil
+    ) {
+        self.effect = effect
+        self.effectPercentage = effectPercentage
+        self.confidenceInterval = confidenceInterval
+        self.pValue = pValue
+        self.alwaysValidPValue = alwaysValidPValue
+        self.standardError = standardError
+        self.controlMean = controlMean
+        self.differenceInDifferences = differenceInDifferences
+        self.method = method
+        self.sequentialCrossedAt = sequentialCrossedAt
+        self.sequentialBoundary = sequentialBoundary
     }
 
     enum CodingKeys: String, CodingKey {
-        case effect, effectPercentage = "effect_percentage", confidenceInterval = "confidence_interval", pValue = "p_value",
-             alwaysValidPValue = "always_valid_p_value", standardError = "standard_error", controlMean = "control_mean",
-             differenceInDifferences = "difference_in_differences", method, sequentialCrossedAt = "sequential_crossed_at",
-             sequentialBoundary = "sequential_boundary"
+        case effect
+        case effectPercentage = "effect_percentage"
+        case confidenceInterval = "confidence_interval"
+        case pValue = "p_value"
+        case
+            alwaysValidPValue = "always_valid_p_value"
+        case standardError = "standard_error"
+        case controlMean = "control_mean"
+        case
+            differenceInDifferences = "difference_in_differences"
+        case method
+        case sequentialCrossedAt = "sequential_crossed_at"
+        case
+            sequentialBoundary = "sequential_boundary"
     }
 }
 
@@ -66,16 +98,22 @@ public enum ExperimentAnalysis {
             return (0..<(1 << strata)).map { m in (0..<strata).map { m & (1 << $0) != 0 } }
         }
         var rng = SeededRandom(seed: seed ^ 0xA11CE)
-        return [[Bool](repeating: false, count: strata)] + (1..<max(count, 1)).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
+        return [[Bool](repeating: false, count: strata)]
+            + (1..<max(count, 1)).map { _ in (0..<strata).map { _ in rng.chance(0.5) } }
     }
 
     /// θ of CUPED: the slope of post on pre over all devices.
     public static func theta(_ o: [DeviceOutcome]) -> Double {
         let n = Double(o.count)
         guard n > 1 else { return 0 }
-        let mx = o.reduce(0) { $0 + $1.pre } / n, my = o.reduce(0) { $0 + $1.post } / n
-        var sxy = 0.0, sxx = 0.0
-        for d in o { sxy += (d.pre - mx) * (d.post - my); sxx += (d.pre - mx) * (d.pre - mx) }
+        let mx = o.reduce(0) { $0 + $1.pre } / n
+        let my = o.reduce(0) { $0 + $1.post } / n
+        var sxy = 0.0
+        var sxx = 0.0
+        for d in o {
+            sxy += (d.pre - mx) * (d.post - my)
+            sxx += (d.pre - mx) * (d.pre - mx)
+        }
         return sxx > 0 ? sxy / sxx : 0
     }
 
@@ -94,20 +132,46 @@ public enum ExperimentAnalysis {
         let adj = o.map { $0.post - th * ($0.pre - meanPre) }
         let treated = o.map(\.treated)
         let control = o.filter { !$0.treated }
-        return Look(adjusted: adj, effect: meanDiff(adj, treated), standardError: neymanSE(adj, treated),
-                    controlMean: control.isEmpty ? 0 : control.reduce(0) { $0 + $1.post } / Double(control.count))
+        return Look(
+            adjusted: adj,
+            effect: meanDiff(adj, treated),
+            standardError: neymanSE(adj, treated),
+            controlMean: control.isEmpty ? 0 : control.reduce(0) { $0 + $1.post } / Double(control.count)
+        )
     }
 
     public static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
-        var st = 0.0, sc = 0.0, nt = 0, nc = 0
-        for (x, t) in zip(v, treated) { if t { st += x; nt += 1 } else { sc += x; nc += 1 } }
+        var st = 0.0
+        var sc = 0.0
+        var nt = 0
+        var nc = 0
+        for (x, t) in zip(v, treated) {
+            if t {
+                st += x
+                nt += 1
+            } else {
+                sc += x
+                nc += 1
+            }
+        }
         guard nt > 0, nc > 0 else { return 0 }
         return st / Double(nt) - sc / Double(nc)
     }
 
     /// The two-sided randomization p-value of "the effect is τ0" for adjusted outcomes `adj`.
-    static func pValue(_ adj: [Double], treated: [Bool], strata: [[Int]], draws: [[Bool]], effect tau0: Double, exact: Bool) -> Double {
-        let stat = RandomizationStatistic(values: zip(adj, treated).map { $1 ? $0 - tau0 : $0 }, treated: treated, strata: strata)
+    static func pValue(
+        _ adj: [Double],
+        treated: [Bool],
+        strata: [[Int]],
+        draws: [[Bool]],
+        effect tau0: Double,
+        exact: Bool
+    ) -> Double {
+        let stat = RandomizationStatistic(
+            values: zip(adj, treated).map { $1 ? $0 - tau0 : $0 },
+            treated: treated,
+            strata: strata
+        )
         let observed = abs(stat.observed)
         var extreme = 0
         for d in draws where abs(stat(d)) >= observed - 1e-12 { extreme += 1 }
@@ -120,26 +184,45 @@ public enum ExperimentAnalysis {
     /// `Ops/bench experiments` to about 5 % false positives over 22 daily looks).
     public static let mixingScale = 2.5
 
-    public static func estimate(_ outcomes: [DeviceOutcome], strata: [[Int]], alpha: Double = 0.05, seed: UInt64,
-                                mixingSD: Double? = nil, previousAlwaysValid: Double = 1) -> ExperimentEstimate {
+    public static func estimate(
+        _ outcomes: [DeviceOutcome],
+        strata: [[Int]],
+        alpha: Double = 0.05,
+        seed: UInt64,
+        mixingSD: Double? = nil,
+        previousAlwaysValid: Double = 1
+    ) -> ExperimentEstimate {
         let treated = outcomes.map(\.treated)
         let now = look(outcomes)
-        let adj = now.adjusted, effect = now.effect, controlMean = now.controlMean, se = now.standardError
-        let control = outcomes.filter { !$0.treated }, treatment = outcomes.filter(\.treated)
+        let adj = now.adjusted
+        let effect = now.effect
+        let controlMean = now.controlMean
+        let se = now.standardError
+        let control = outcomes.filter { !$0.treated }
+        let treatment = outcomes.filter(\.treated)
         let exact = strata.count <= exactStrataLimit
         let d = draws(strata: strata.count, seed: seed)
         let p = pValue(adj, treated: treated, strata: strata, draws: d, effect: 0, exact: exact)
         // The interval: the constant effects the test does not reject, found by bisection on each side.
         func bound(_ direction: Double) -> Double {
             let step = max(se, abs(effect) * 0.05, 1e-9)
-            var inside = effect, outside = effect + direction * 2 * step
+            var inside = effect
+            var outside = effect + direction * 2 * step
             var k = 0
-            while pValue(adj, treated: treated, strata: strata, draws: d, effect: outside, exact: exact) >= alpha && k < 40 {
-                inside = outside; outside = effect + direction * 2 * step * pow(2, Double(k + 1)); k += 1
+            while pValue(adj, treated: treated, strata: strata, draws: d, effect: outside, exact: exact) >= alpha
+                && k < 40
+            {
+                inside = outside
+                outside = effect + direction * 2 * step * pow(2, Double(k + 1))
+                k += 1
             }
             for _ in 0..<20 {
                 let mid = (inside + outside) / 2
-                if pValue(adj, treated: treated, strata: strata, draws: d, effect: mid, exact: exact) >= alpha { inside = mid } else { outside = mid }
+                if pValue(adj, treated: treated, strata: strata, draws: d, effect: mid, exact: exact) >= alpha {
+                    inside = mid
+                } else {
+                    outside = mid
+                }
             }
             return inside
         }
@@ -154,15 +237,30 @@ public enum ExperimentAnalysis {
             let q = PlainTTest.quantile(twoSided: alpha, df: Double(max(1, strata.count - 1)))
             (lo, hi) = (effect - q * se, effect + q * se)
         }
-        let mean = { (xs: [DeviceOutcome], f: (DeviceOutcome) -> Double) in xs.isEmpty ? 0 : xs.reduce(0) { $0 + f($1) } / Double(xs.count) }
+        let mean = { (xs: [DeviceOutcome], f: (DeviceOutcome) -> Double) in
+            xs.isEmpty ? 0 : xs.reduce(0) { $0 + f($1) } / Double(xs.count)
+        }
         let did = (mean(treatment, \.post) - mean(treatment, \.pre)) - (mean(control, \.post) - mean(control, \.pre))
-        let avp = min(previousAlwaysValid, mSPRTPValue(effect: effect, standardError: se, mixingSD: mixingSD ?? mixingScale * se))
+        let avp = min(
+            previousAlwaysValid,
+            mSPRTPValue(effect: effect, standardError: se, mixingSD: mixingSD ?? mixingScale * se)
+        )
         return ExperimentEstimate(
-            effect: effect, effectPercentage: controlMean != 0 ? effect / controlMean * 100 : 0, confidenceInterval: [lo, hi], pValue: p,
-            alwaysValidPValue: avp, standardError: se, controlMean: controlMean, differenceInDifferences: did,
-            method: "CUPED/ANCOVA on the pre-period, randomization inference within matched pairs (" + (exact ? "exact" : "\(d.count) draws")
-                + ")" + (reachable ? "" : "; interval from Student's t: \(strata.count) strata cannot reach α by randomization")
-                + ", mixture SPRT for the always-valid p-value")
+            effect: effect,
+            effectPercentage: controlMean != 0 ? effect / controlMean * 100 : 0,
+            confidenceInterval: [lo, hi],
+            pValue: p,
+            alwaysValidPValue: avp,
+            standardError: se,
+            controlMean: controlMean,
+            differenceInDifferences: did,
+            method: "CUPED/ANCOVA on the pre-period, randomization inference within matched pairs ("
+                + (exact ? "exact" : "\(d.count) draws")
+                + ")"
+                + (reachable
+                    ? "" : "; interval from Student's t: \(strata.count) strata cannot reach α by randomization")
+                + ", mixture SPRT for the always-valid p-value"
+        )
     }
 
     /// Neyman's standard error of a difference of means.
@@ -172,7 +270,8 @@ public enum ExperimentAnalysis {
             let m = xs.reduce(0, +) / Double(xs.count)
             return xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)
         }
-        let t = zip(v, treated).filter(\.1).map(\.0), c = zip(v, treated).filter { !$0.1 }.map(\.0)
+        let t = zip(v, treated).filter(\.1).map(\.0)
+        let c = zip(v, treated).filter { !$0.1 }.map(\.0)
         guard !t.isEmpty, !c.isEmpty else { return 0 }
         return (variance(t) / Double(t.count) + variance(c) / Double(c.count)).squareRoot()
     }
@@ -182,7 +281,8 @@ public enum ExperimentAnalysis {
     /// Λ = √(V/(V+τ²))·exp(τ²·θ̂² / (2V(V+τ²))); the look's p-value is 1/Λ (at most 1). The always-valid
     /// p-value is the smallest over the looks so far.
     public static func mSPRTPValue(effect: Double, standardError se: Double, mixingSD tau: Double) -> Double {
-        let v = se * se, t2 = tau * tau
+        let v = se * se
+        let t2 = tau * tau
         guard v > 0, t2 > 0 else { return 1 }
         let logLambda = 0.5 * log(v / (v + t2)) + t2 * effect * effect / (2 * v * (v + t2))
         return min(1, exp(-logLambda))

@@ -10,7 +10,10 @@ public enum Arm: String, Codable, Sendable {
 public struct ExperimentUnit: Sendable {
     public var id: String
     public var preMetric: Double
-    public init(id: String, preMetric: Double) { self.id = id; self.preMetric = preMetric }
+    public init(id: String, preMetric: Double) {
+        self.id = id
+        self.preMetric = preMetric
+    }
 }
 
 /// Device-level randomization in pairs matched on the pre-period (SPEC §14): devices sorted by their
@@ -23,13 +26,16 @@ public struct PairedDesign: Codable, Sendable, Equatable {
     public let seed: UInt64
 
     public init(strata: [[String]], assignment: [String: Arm], seed: UInt64) {
-        self.strata = strata; self.assignment = assignment; self.seed = seed
+        self.strata = strata
+        self.assignment = assignment
+        self.seed = seed
     }
 
     public static func draw(_ units: [ExperimentUnit], seed: UInt64) -> PairedDesign {
         var rng = SeededRandom(seed: seed)
         let sorted = units.sorted { ($0.preMetric, $0.id) > ($1.preMetric, $1.id) }
-        var strata: [[String]] = [], assignment: [String: Arm] = [:]
+        var strata: [[String]] = []
+        var assignment: [String: Arm] = [:]
         var i = 0
         while i < sorted.count {
             let group = Array(sorted[i..<min(i + 2, sorted.count)]).map(\.id)

@@ -9,26 +9,55 @@ public struct RandomizationStatistic: Sendable {
     let strataCount: Int
 
     public init(values v: [Double], treated: [Bool], strata: [[Int]]) {
-        var pt: [Double] = [], pc: [Double] = [], pi: [Int] = [], sg: [(Double, Bool)] = [], si: [Int] = []
+        var pt: [Double] = []
+        var pc: [Double] = []
+        var pi: [Int] = []
+        var sg: [(Double, Bool)] = []
+        var si: [Int] = []
         for (k, s) in strata.enumerated() {
             if s.count == 2, treated[s[0]] != treated[s[1]] {
                 let (t, c) = treated[s[0]] ? (s[0], s[1]) : (s[1], s[0])
-                pt.append(v[t]); pc.append(v[c]); pi.append(k)
+                pt.append(v[t])
+                pc.append(v[c])
+                pi.append(k)
             } else {
-                for i in s { sg.append((v[i], treated[i])); si.append(k) }
+                for i in s {
+                    sg.append((v[i], treated[i]))
+                    si.append(k)
+                }
             }
         }
-        pairT = pt; pairC = pc; pairIndex = pi; singles = sg; singleIndex = si; strataCount = strata.count
+        pairT = pt
+        pairC = pc
+        pairIndex = pi
+        singles = sg
+        singleIndex = si
+        strataCount = strata.count
     }
 
     /// The statistic with the coins of the flipped strata turned (no flips: the observed assignment).
     public func callAsFunction(_ flips: [Bool]) -> Double {
-        var st = 0.0, sc = 0.0, nt = pairT.count, nc = pairC.count
+        var st = 0.0
+        var sc = 0.0
+        var nt = pairT.count
+        var nc = pairC.count
         for j in 0..<pairT.count {
-            if flips[pairIndex[j]] { st += pairC[j]; sc += pairT[j] } else { st += pairT[j]; sc += pairC[j] }
+            if flips[pairIndex[j]] {
+                st += pairC[j]
+                sc += pairT[j]
+            } else {
+                st += pairT[j]
+                sc += pairC[j]
+            }
         }
         for j in 0..<singles.count {
-            if singles[j].treated != flips[singleIndex[j]] { st += singles[j].value; nt += 1 } else { sc += singles[j].value; nc += 1 }
+            if singles[j].treated != flips[singleIndex[j]] {
+                st += singles[j].value
+                nt += 1
+            } else {
+                sc += singles[j].value
+                nc += 1
+            }
         }
         return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
     }
@@ -59,10 +88,19 @@ public enum SequentialTest {
     /// path among them. Paths with equal statistics (a small design has few distinct values, and each
     /// assignment its mirror image) are ordered by a random number drawn once per path (`seed`), so the share
     /// let through at each look is the allotted one, not less: a randomized test, exact in expectation.
-    public static func run(adjusted: [[Double]], treated: [Bool], strata: [[Int]], draws: [[Bool]], firstLook: Int, horizon: Int,
-                           alpha: Double = 0.05, seed: UInt64 = 1) -> Outcome {
+    public static func run(
+        adjusted: [[Double]],
+        treated: [Bool],
+        strata: [[Int]],
+        draws: [[Bool]],
+        firstLook: Int,
+        horizon: Int,
+        alpha: Double = 0.05,
+        seed: UInt64 = 1
+    ) -> Outcome {
         var rng = SeededRandom(seed: seed ^ 0x5E0_7E57)
-        let tiebreak = draws.map { _ in rng.unit() }, observedTie = rng.unit()
+        let tiebreak = draws.map { _ in rng.unit() }
+        let observedTie = rng.unit()
         var alive = [Bool](repeating: true, count: draws.count)
         var previous = 0.0
         var outcome = Outcome(crossedAt: nil, statistic: 0, boundary: .infinity)

@@ -22,7 +22,7 @@ enum OperationsTemplate {
         case .university: return TimeWindow(from: 6 * 60 + 30, until: 21 * 60)
         case .factory: return TimeWindow(from: 5 * 60, until: 23 * 60)
         case .gym: return TimeWindow(from: 6 * 60, until: 22 * 60)
-        default: return nil // hospitals, transit, hotels, retail: all day
+        default: return nil  // hospitals, transit, hotels, retail: all day
         }
     }
 
@@ -70,7 +70,8 @@ enum OperationsTemplate {
     static func depotsCSV(_ cities: [(String, Double, Double)]) -> String {
         var out = "depot_id,name,latitude,longitude,opens,closes\n"
         for c in cities {
-            out += "\(depotID(c.0)),\(c.0) depot,\(((c.1 - 0.04) * 1e5).rounded() / 1e5),\(((c.2 + 0.05) * 1e5).rounded() / 1e5),05:00,21:00\n"
+            out +=
+                "\(depotID(c.0)),\(c.0) depot,\(((c.1 - 0.04) * 1e5).rounded() / 1e5),\(((c.2 + 0.05) * 1e5).rounded() / 1e5),05:00,21:00\n"
         }
         return out
     }

@@ -67,8 +67,12 @@ public struct CountDistribution: Sendable, Equatable {
     public func expectedServed(capacity c: Int) -> Double {
         guard c > 0 else { return 0 }
         let ps = pmf(upTo: c - 1)
-        var below = 0.0, cdf = 0.0
-        for (x, p) in ps.enumerated() { below += Double(x) * p; cdf += p }
+        var below = 0.0
+        var cdf = 0.0
+        for (x, p) in ps.enumerated() {
+            below += Double(x) * p
+            cdf += p
+        }
         return below + Double(c) * max(0, 1 - cdf)
     }
 

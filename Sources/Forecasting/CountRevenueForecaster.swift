@@ -26,9 +26,14 @@ public struct RevenueCountTerms: Codable, Sendable, Equatable {
 
     /// Fits the level and SD on the history the model was fitted on (which must hold the day series).
     public static func fit(counts: DemandCounts, model: DemandModel, includesTrend: Bool = false) -> RevenueCountTerms {
-        var terms = RevenueCountTerms(size: counts.size, visitIntervals: recentVisitIntervals(model.history, before: model.fittedBefore, days: 56),
-                                      level: 1, weeklySD: model.weeklyRelativeSD,
-                                      trendPerDay: includesTrend ? counts.trendPerDay : [:], trendOrigin: counts.fittedBefore)
+        var terms = RevenueCountTerms(
+            size: counts.size,
+            visitIntervals: recentVisitIntervals(model.history, before: model.fittedBefore, days: 56),
+            level: 1,
+            weeklySD: model.weeklyRelativeSD,
+            trendPerDay: includesTrend ? counts.trendPerDay : [:],
+            trendOrigin: counts.fittedBefore
+        )
         let f = terms.forecaster(model: model, affinity: nil).levelled()
         terms.level = f.level ?? 1
         terms.weeklySD = f.weeklySD ?? model.weeklyRelativeSD
@@ -50,11 +55,17 @@ public struct RevenueCountTerms: Codable, Sendable, Equatable {
 
     /// Per device, the shares of the interval lengths between its visits that start in the `days` before
     /// `end` and end before it.
-    public static func recentVisitIntervals(_ history: SalesHistory, before end: Int32, days: Int32) -> [String: [IntervalShare]] {
+    public static func recentVisitIntervals(
+        _ history: SalesHistory,
+        before end: Int32,
+        days: Int32
+    ) -> [String: [IntervalShare]] {
         var out: [String: [IntervalShare]] = [:]
         for (device, visits) in history.serviceDays {
             let v = visits.filter { $0 < end }
-            let intervals = zip(v, v.dropFirst()).filter { $0.0 >= end - days && $0.1 > $0.0 }.map { Double($0.1 - $0.0) }
+            let intervals = zip(v, v.dropFirst()).filter { $0.0 >= end - days && $0.1 > $0.0 }.map {
+                Double($0.1 - $0.0)
+            }
             let shares = IntervalShare.of(intervals)
             if !shares.isEmpty { out[device] = shares }
         }

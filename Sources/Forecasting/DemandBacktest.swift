@@ -76,7 +76,9 @@ public struct DemandBacktest {
             for i in intervals {
                 let key = "\(i.key.cabinet.deviceID)|\(i.startDay)"
                 var v = sums[key] ?? (0, 0, 0)
-                v.p += i.predicted; v.b += i.baseline; v.a += i.actual
+                v.p += i.predicted
+                v.b += i.baseline
+                v.a += i.actual
                 sums[key] = v
             }
             return (Self.wape(sums.values.map { ($0.p, $0.a) }), Self.wape(sums.values.map { ($0.b, $0.a) }))
@@ -88,13 +90,20 @@ public struct DemandBacktest {
         public var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)? {
             let known = intervals.filter { $0.truth != nil }
             guard !known.isEmpty else { return nil }
-            let expected = known.reduce(0) { $0 + $1.truth!.expected }, sold = known.reduce(0) { $0 + $1.actual }
-            return (Self.wape(known.map { ($0.truth!.median, $0.actual) }), Self.wape(known.map { ($0.predictedMedian, $0.actual) }),
-                    expected > 0 ? known.reduce(0) { $0 + $1.truth!.noise } / expected * 100 : 0, known.count, sold > 0 ? expected / sold : 0)
+            let expected = known.reduce(0) { $0 + $1.truth!.expected }
+            let sold = known.reduce(0) { $0 + $1.actual }
+            return (
+                Self.wape(known.map { ($0.truth!.median, $0.actual) }),
+                Self.wape(known.map { ($0.predictedMedian, $0.actual) }),
+                expected > 0 ? known.reduce(0) { $0 + $1.truth!.noise } / expected * 100 : 0, known.count,
+                sold > 0 ? expected / sold : 0
+            )
         }
 
         /// The baseline capped at the slot's capacity (a fairer rule than the systems use).
-        public var cappedBaselineWAPE: Double { Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) }) }
+        public var cappedBaselineWAPE: Double {
+            Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) })
+        }
 
         /// Ten bins of equal count by predicted sell-out probability: mean prediction vs observed share.
         public var calibration: [Decile] {
@@ -103,8 +112,11 @@ public struct DemandBacktest {
             return (0..<10).map { b in
                 let part = sorted[(b * sorted.count / 10)..<((b + 1) * sorted.count / 10)]
                 let n = Double(part.count)
-                return Decile(predicted: part.reduce(0) { $0 + $1.soldOutProbability } / n,
-                              observed: part.reduce(0) { $0 + ($1.soldOut ? 1 : 0) } / n, count: part.count)
+                return Decile(
+                    predicted: part.reduce(0) { $0 + $1.soldOutProbability } / n,
+                    observed: part.reduce(0) { $0 + ($1.soldOut ? 1 : 0) } / n,
+                    count: part.count
+                )
             }
         }
         /// The largest gap between predicted and observed, in points.
@@ -140,13 +152,18 @@ public struct DemandBacktest {
                 let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
                 // The baseline: vends per day over the last three intervals × days to the next visit.
                 let past = (visits[iv.visitIndex - 3]..<iv.startDay).compactMap { byDay[$0] }
-                guard past.count == Int(iv.startDay - visits[iv.visitIndex - 3]), past.allSatisfy({ $0.product == iv.productIndex }) else { return }
+                guard past.count == Int(iv.startDay - visits[iv.visitIndex - 3]),
+                    past.allSatisfy({ $0.product == iv.productIndex })
+                else { return }
                 let perDay = past.reduce(0.0) { $0 + Double($1.units) } / Double(past.count)
                 let productID = h.products[Int(iv.productIndex)].id
-                let base = model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: iv.cabinet, slot: s.slot) * counts.meanScale
+                let base =
+                    model.rate(productID: productID, deviceID: s.cabinet.deviceID, cabinet: iv.cabinet, slot: s.slot)
+                    * counts.meanScale
                 let beta = counts.trendPerDay[s.cabinet.deviceID] ?? 0
                 let mean = (iv.startDay..<iv.endDay).reduce(0.0) { sum, day in
-                    sum + base * model.weekdayFactor(s.cabinet.deviceID, day) * min(1.4, max(0.7, exp(beta * Double(day - origin))))
+                    sum + base * model.weekdayFactor(s.cabinet.deviceID, day)
+                        * min(1.4, max(0.7, exp(beta * Double(day - origin))))
                 }
                 let demand = CountDistribution(mean: mean, size: k)
                 let median = demand.medianServed(capacity: iv.capacity)
@@ -157,17 +174,29 @@ public struct DemandBacktest {
                     if rates.allSatisfy({ $0 != nil }) {
                         let d = CountDistribution(mean: rates.reduce(0) { $0 + $1! })
                         let m = d.medianServed(capacity: iv.capacity)
-                        truth = Truth(median: Double(m), expected: d.expectedServed(capacity: iv.capacity),
-                                      noise: d.expectedAbsoluteError(capacity: iv.capacity, point: Double(m)))
+                        truth = Truth(
+                            median: Double(m),
+                            expected: d.expectedServed(capacity: iv.capacity),
+                            noise: d.expectedAbsoluteError(capacity: iv.capacity, point: Double(m))
+                        )
                     }
                 }
-                out.append(Interval(key: key, startDay: iv.startDay, days: Int(iv.endDay - iv.startDay), capacity: iv.capacity,
-                                    actual: iv.sold, predicted: demand.expectedServed(capacity: iv.capacity),
-                                    predictedMedian: Double(median),
-                                    noise: demand.expectedAbsoluteError(capacity: iv.capacity, point: Double(median)),
-                                    baseline: perDay * Double(iv.endDay - iv.startDay),
-                                    soldOutProbability: counts.sellOutProbability(demand, units: iv.capacity), soldOut: iv.soldOut,
-                                    truth: truth))
+                out.append(
+                    Interval(
+                        key: key,
+                        startDay: iv.startDay,
+                        days: Int(iv.endDay - iv.startDay),
+                        capacity: iv.capacity,
+                        actual: iv.sold,
+                        predicted: demand.expectedServed(capacity: iv.capacity),
+                        predictedMedian: Double(median),
+                        noise: demand.expectedAbsoluteError(capacity: iv.capacity, point: Double(median)),
+                        baseline: perDay * Double(iv.endDay - iv.startDay),
+                        soldOutProbability: counts.sellOutProbability(demand, units: iv.capacity),
+                        soldOut: iv.soldOut,
+                        truth: truth
+                    )
+                )
             }
         }
         return Report(intervals: out, origins: originDays)

@@ -69,22 +69,27 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         for (device, days) in h.deviceDayUnits {
             // In day order: the sums below then come out the same to the last bit in every process (a
             // dictionary's order changes with the process's hash seed).
-            let points = days.filter { $0.key >= end - 84 && $0.key < end }.sorted { $0.key < $1.key }.map { (Double($0.key), log($0.value + 0.5)) }
+            let points = days.filter { $0.key >= end - 84 && $0.key < end }.sorted { $0.key < $1.key }.map {
+                (Double($0.key), log($0.value + 0.5))
+            }
             guard points.count >= 21 else { continue }
             let n = Double(points.count)
-            let mx = points.reduce(0) { $0 + $1.0 } / n, my = points.reduce(0) { $0 + $1.1 } / n
+            let mx = points.reduce(0) { $0 + $1.0 } / n
+            let my = points.reduce(0) { $0 + $1.1 } / n
             let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
             guard sxx > 0 else { continue }
             let slope = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
             trend[device] = max(-0.01, min(0.01, slope * n / (n + 120)))
         }
         // Dispersion: Σ μ² / Σ ((y − μ)² − μ) over fully stocked slot-days of the last 90 days.
-        var num = 0.0, den = 0.0
+        var num = 0.0
+        var den = 0.0
         for s in h.series {
             guard let cabinet = h.cabinets[s.cabinet] else { continue }
             for d in s.days where d.day >= end - 90 && d.day < end && d.product >= 0 && d.inStock >= 0.999 {
                 let product = h.products[Int(d.product)]
-                let mu = model.rate(productID: product.id, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
+                let mu =
+                    model.rate(productID: product.id, deviceID: s.cabinet.deviceID, cabinet: cabinet, slot: s.slot)
                     * model.weekdayFactor(s.cabinet.deviceID, d.day)
                 guard mu > 0.05 else { continue }
                 let y = Double(d.units)
@@ -107,7 +112,12 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         var cases: [(mean: Double, capacity: Int, soldOut: Bool)] = []
         VisitIntervals.forEach(h, before: end, starts: { day, _ in day >= end - 56 }) { iv in
             let deviceID = iv.series.cabinet.deviceID
-            let rate = model.rate(productID: h.products[Int(iv.productIndex)].id, deviceID: deviceID, cabinet: iv.cabinet, slot: iv.series.slot)
+            let rate = model.rate(
+                productID: h.products[Int(iv.productIndex)].id,
+                deviceID: deviceID,
+                cabinet: iv.cabinet,
+                slot: iv.series.slot
+            )
             let mean = (iv.startDay..<iv.endDay).reduce(0.0) { $0 + rate * model.weekdayFactor(deviceID, $1) }
             cases.append((mean, iv.capacity, iv.soldOut))
         }
@@ -117,7 +127,13 @@ public struct DemandCounts: Sendable, Codable, Equatable {
             for k in [0.0, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] {
                 var ll = 0.0
                 for c in cases {
-                    let p = min(1 - 1e-6, max(1e-6, CountDistribution(mean: c.mean * scale, size: k > 0 ? k : .infinity).atLeast(c.capacity)))
+                    let p = min(
+                        1 - 1e-6,
+                        max(
+                            1e-6,
+                            CountDistribution(mean: c.mean * scale, size: k > 0 ? k : .infinity).atLeast(c.capacity)
+                        )
+                    )
                     ll += c.soldOut ? log(p) : log(1 - p)
                 }
                 if ll > best.score { best = (ll, k, scale) }
@@ -127,22 +143,35 @@ public struct DemandCounts: Sendable, Codable, Equatable {
         meanScale = best.scale
         // Logistic recalibration on the same cases (Newton's method on the two coefficients).
         let points = cases.map { c -> (x: Double, y: Double) in
-            let p = min(1 - 1e-6, max(1e-6, CountDistribution(mean: c.mean * best.scale, size: distributionSize).atLeast(c.capacity)))
+            let p = min(
+                1 - 1e-6,
+                max(1e-6, CountDistribution(mean: c.mean * best.scale, size: distributionSize).atLeast(c.capacity))
+            )
             return (log(p / (1 - p)), c.soldOut ? 1 : 0)
         }
-        var a = 0.0, b = 1.0
+        var a = 0.0
+        var b = 1.0
         for _ in 0..<25 {
-            var g0 = 0.0, g1 = 0.0, h00 = 0.0, h01 = 0.0, h11 = 0.0
+            var g0 = 0.0
+            var g1 = 0.0
+            var h00 = 0.0
+            var h01 = 0.0
+            var h11 = 0.0
             for pt in points {
                 let p = 1 / (1 + exp(-(a + b * pt.x)))
                 let w = p * (1 - p)
-                g0 += pt.y - p; g1 += (pt.y - p) * pt.x
-                h00 += w; h01 += w * pt.x; h11 += w * pt.x * pt.x
+                g0 += pt.y - p
+                g1 += (pt.y - p) * pt.x
+                h00 += w
+                h01 += w * pt.x
+                h11 += w * pt.x * pt.x
             }
             let det = h00 * h11 - h01 * h01
             guard det > 1e-12 else { break }
-            let da = (h11 * g0 - h01 * g1) / det, db = (h00 * g1 - h01 * g0) / det
-            a += da; b += db
+            let da = (h11 * g0 - h01 * g1) / det
+            let db = (h00 * g1 - h01 * g0) / det
+            a += da
+            b += db
             if abs(da) + abs(db) < 1e-9 { break }
         }
         // Only a moderate correction is trusted; anything wilder keeps the raw probabilities.
@@ -151,14 +180,23 @@ public struct DemandCounts: Sendable, Codable, Equatable {
 
     /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days; days are
     /// local dates of `clock`, the clock the model's history was built on.
-    public func path(model: DemandModel, deviceID: String, cabinet: Cabinet, slot: SlotCode, productID: String,
-                     fromDay: Int64, days: Int, clock: FleetClock = .utc) -> DemandPath {
+    public func path(
+        model: DemandModel,
+        deviceID: String,
+        cabinet: Cabinet,
+        slot: SlotCode,
+        productID: String,
+        fromDay: Int64,
+        days: Int,
+        clock: FleetClock = .utc
+    ) -> DemandPath {
         let base = model.rate(productID: productID, deviceID: deviceID, cabinet: cabinet, slot: slot) * meanScale
         let beta = trendPerDay[deviceID] ?? 0
         let rates = (0..<max(1, days)).map { i -> Double in
             let day = fromDay + Int64(i)
             let ahead = Double(day - Int64(fittedBefore))
-            return base * model.weekdayFactor(deviceID, Int32(clamping: day)) * min(1.4, max(0.7, exp(beta * max(0, ahead))))
+            return base * model.weekdayFactor(deviceID, Int32(clamping: day))
+                * min(1.4, max(0.7, exp(beta * max(0, ahead))))
         }
         return DemandPath(firstDay: fromDay, ratePerDay: rates, size: distributionSize, clock: clock)
     }

@@ -25,7 +25,8 @@ public struct SlotOutlook: Sendable, Equatable {
     public let expiredUnits: Int
 
     public static func == (a: SlotOutlook, b: SlotOutlook) -> Bool {
-        a.cabinetIndex == b.cabinetIndex && a.slot == b.slot && a.productID == b.productID && a.expectedUnits == b.expectedUnits
+        a.cabinetIndex == b.cabinetIndex && a.slot == b.slot && a.productID == b.productID
+            && a.expectedUnits == b.expectedUnits
             && a.interval == b.interval && a.stockNow == b.stockNow && a.emptyAt == b.emptyAt
             && a.stockoutProbability == b.stockoutProbability && a.expiringUnits == b.expiringUnits
     }
@@ -35,9 +36,18 @@ public struct SlotOutlook: Sendable, Equatable {
 /// chance it does before the next visit, and what expires. Pure: the caller brings the models, the
 /// stock ledger, the planograms in effect and the time of the next visit.
 public enum DeviceForecast {
-    public static func slots(deviceID: String, cabinets: [Cabinet], planograms: [Int: Planogram], ledger: StockLedger,
-                             model: DemandModel, counts: DemandCounts, now: Int64, days: Int, nextVisit: Int64,
-                             clock: FleetClock = .utc) -> [SlotOutlook] {
+    public static func slots(
+        deviceID: String,
+        cabinets: [Cabinet],
+        planograms: [Int: Planogram],
+        ledger: StockLedger,
+        model: DemandModel,
+        counts: DemandCounts,
+        now: Int64,
+        days: Int,
+        nextVisit: Int64,
+        clock: FleetClock = .utc
+    ) -> [SlotOutlook] {
         let horizon = now + Int64(days) * 86_400
         let today = clock.day(of: now)
         var out: [SlotOutlook] = []
@@ -45,21 +55,40 @@ public enum DeviceForecast {
             guard let plan = planograms[cabinet.index] else { continue }
             for (slot, facing) in plan.sortedFacings {
                 let key = SlotKey(CabinetKey(deviceID, cabinet.index), slot)
-                let path = counts.path(model: model, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: facing.productID,
-                                       fromDay: today, days: days + 1, clock: clock)
+                let path = counts.path(
+                    model: model,
+                    deviceID: deviceID,
+                    cabinet: cabinet,
+                    slot: slot,
+                    productID: facing.productID,
+                    fromDay: today,
+                    days: days + 1,
+                    clock: clock
+                )
                 var stock = ledger.slots[key] ?? SlotStock(shelfLifeDays: nil)
-                if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID { stock = SlotStock(shelfLifeDays: nil) }
+                if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID {
+                    stock = SlotStock(shelfLifeDays: nil)
+                }
                 let units = stock.units
                 let demand = path.distribution(from: now, to: horizon)
                 let untilVisit = path.distribution(from: now, to: max(now, nextVisit))
-                out.append(SlotOutlook(
-                    cabinetIndex: cabinet.index, slot: slot, productID: facing.productID, capacity: facing.capacity,
-                    unitsPerDay: demand.mean / Double(max(days, 1)), expectedUnits: demand.mean,
-                    interval: (demand.quantile(0.05), demand.quantile(0.95)), stockNow: units,
-                    emptyAt: path.medianEmptyTime(stock: units, now: now, horizon: horizon),
-                    stockoutProbability: counts.sellOutProbability(untilVisit, units: units),
-                    expiringUnits: stock.expiring(after: now, before: max(now, nextVisit)),
-                    expiresAt: stock.nextExpiry(after: now), expiredUnits: stock.expired(at: now)))
+                out.append(
+                    SlotOutlook(
+                        cabinetIndex: cabinet.index,
+                        slot: slot,
+                        productID: facing.productID,
+                        capacity: facing.capacity,
+                        unitsPerDay: demand.mean / Double(max(days, 1)),
+                        expectedUnits: demand.mean,
+                        interval: (demand.quantile(0.05), demand.quantile(0.95)),
+                        stockNow: units,
+                        emptyAt: path.medianEmptyTime(stock: units, now: now, horizon: horizon),
+                        stockoutProbability: counts.sellOutProbability(untilVisit, units: units),
+                        expiringUnits: stock.expiring(after: now, before: max(now, nextVisit)),
+                        expiresAt: stock.nextExpiry(after: now),
+                        expiredUnits: stock.expired(at: now)
+                    )
+                )
             }
         }
         return out

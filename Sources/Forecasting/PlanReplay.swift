@@ -14,9 +14,12 @@ import PlanogramDomain
 /// hours and visit times are on the planner's clock (`ServicePlanner.clock`, the fleet's).
 public struct PlanReplay {
     public struct Slot: Sendable {
-        public let planner: PlannerSlot       // product, price, capacity, shelf life, the forecast's demand path
-        public let trueRatePerDay: [Double]   // the demand both policies face, day by day over the period
-        public init(planner: PlannerSlot, trueRatePerDay: [Double]) { self.planner = planner; self.trueRatePerDay = trueRatePerDay }
+        public let planner: PlannerSlot  // product, price, capacity, shelf life, the forecast's demand path
+        public let trueRatePerDay: [Double]  // the demand both policies face, day by day over the period
+        public init(planner: PlannerSlot, trueRatePerDay: [Double]) {
+            self.planner = planner
+            self.trueRatePerDay = trueRatePerDay
+        }
     }
 
     public struct Device: Sendable {
@@ -27,10 +30,20 @@ public struct PlanReplay {
         public let historicalVisitDays: Set<Int64>
         public let lastVisitBefore: Int64?
         public let usualIntervalDays: Double?
-        public init(deviceID: String, access: TimeWindow?, slots: [Slot], historicalVisitDays: Set<Int64>, lastVisitBefore: Int64?,
-                    usualIntervalDays: Double? = nil) {
-            self.deviceID = deviceID; self.access = access; self.slots = slots
-            self.historicalVisitDays = historicalVisitDays; self.lastVisitBefore = lastVisitBefore; self.usualIntervalDays = usualIntervalDays
+        public init(
+            deviceID: String,
+            access: TimeWindow?,
+            slots: [Slot],
+            historicalVisitDays: Set<Int64>,
+            lastVisitBefore: Int64?,
+            usualIntervalDays: Double? = nil
+        ) {
+            self.deviceID = deviceID
+            self.access = access
+            self.slots = slots
+            self.historicalVisitDays = historicalVisitDays
+            self.lastVisitBefore = lastVisitBefore
+            self.usualIntervalDays = usualIntervalDays
         }
     }
 
@@ -51,8 +64,12 @@ public struct PlanReplay {
         public init() {}
 
         public mutating func add(_ o: Outcome) {
-            visits += o.visits; stockoutHours += o.stockoutHours; spoiledUnits += o.spoiledUnits
-            unitsSold += o.unitsSold; lostUnits += o.lostUnits; perishableStockoutHours += o.perishableStockoutHours
+            visits += o.visits
+            stockoutHours += o.stockoutHours
+            spoiledUnits += o.spoiledUnits
+            unitsSold += o.unitsSold
+            lostUnits += o.lostUnits
+            perishableStockoutHours += o.perishableStockoutHours
             visitsByReason.merge(o.visitsByReason, uniquingKeysWith: +)
         }
     }
@@ -68,12 +85,16 @@ public struct PlanReplay {
     public var expiredUnitsBlock = false
 
     public init(planner: ServicePlanner, firstDay: Int64, days: Int, seed: UInt64 = 7) {
-        self.planner = planner; self.firstDay = firstDay; self.days = days; self.seed = seed
+        self.planner = planner
+        self.firstDay = firstDay
+        self.days = days
+        self.seed = seed
     }
 
     /// (history, plan) over the fleet.
     public func run(_ devices: [Device]) -> (history: Outcome, plan: Outcome) {
-        var history = Outcome(), plan = Outcome()
+        var history = Outcome()
+        var plan = Outcome()
         for r in runByDevice(devices) {
             history.add(r.history)
             plan.add(r.plan)
@@ -122,7 +143,9 @@ public struct PlanReplay {
         func expiry(_ i: Int) -> Int64? { device.slots[i].planner.shelfLifeDays.map { Int64($0) * 86_400 } }
         func count(_ i: Int, _ hours: Double) {
             out.stockoutHours += hours
-            if let life = device.slots[i].planner.shelfLifeDays, life <= 2 * planner.maxIntervalDays { out.perishableStockoutHours += hours }
+            if let life = device.slots[i].planner.shelfLifeDays, life <= 2 * planner.maxIntervalDays {
+                out.perishableStockoutHours += hours
+            }
         }
         // Units taken out for their date are spoiled, whether already past it or about to be.
         func pullExpired(_ i: Int, before limit: Int64) {
@@ -133,7 +156,9 @@ public struct PlanReplay {
         // With locking, a slot whose front unit passed its date stands empty from that moment (counted even
         // when no customer came to find it).
         func blockedSince(_ i: Int, before limit: Int64) {
-            guard expiredUnitsBlock, emptySince[i] == nil, let life = expiry(i), let front = lots[i].first, front.loadedAt + life <= limit else { return }
+            guard expiredUnitsBlock, emptySince[i] == nil, let life = expiry(i), let front = lots[i].first,
+                front.loadedAt + life <= limit
+            else { return }
             emptySince[i] = max(front.loadedAt + life, start)
         }
         for d in 0..<days {
@@ -143,12 +168,25 @@ public struct PlanReplay {
             var visit: [Int: (load: Int, pull: Int)]? = nil
             if usePlan {
                 let slots = device.slots.enumerated().map { i, s in
-                    PlannerSlot(key: s.planner.key, productID: s.planner.productID, price: s.planner.price, unitCost: s.planner.unitCost,
-                                capacity: s.planner.capacity, caseSize: s.planner.caseSize, shelfLifeDays: s.planner.shelfLifeDays,
-                                demand: s.planner.demand, lots: lots[i].map { (loadedAt: $0.loadedAt, units: $0.units) })
+                    PlannerSlot(
+                        key: s.planner.key,
+                        productID: s.planner.productID,
+                        price: s.planner.price,
+                        unitCost: s.planner.unitCost,
+                        capacity: s.planner.capacity,
+                        caseSize: s.planner.caseSize,
+                        shelfLifeDays: s.planner.shelfLifeDays,
+                        demand: s.planner.demand,
+                        lots: lots[i].map { (loadedAt: $0.loadedAt, units: $0.units) }
+                    )
                 }
-                let me = PlannerDevice(deviceID: device.deviceID, access: device.access, lastVisit: lastVisit, slots: slots,
-                                       usualIntervalDays: device.usualIntervalDays)
+                let me = PlannerDevice(
+                    deviceID: device.deviceID,
+                    access: device.access,
+                    lastVisit: lastVisit,
+                    slots: slots,
+                    usualIntervalDays: device.usualIntervalDays
+                )
                 if let v = planner.plan([me], now: visitAt - 3_600, fromDay: day, days: 1).first {
                     var m: [Int: (load: Int, pull: Int)] = [:]
                     for (i, s) in device.slots.enumerated() {
@@ -169,14 +207,21 @@ public struct PlanReplay {
                     while t0Index < times.count, times[t0Index] < limit {
                         let t = times[t0Index]
                         t0Index += 1
-                        if lots[i].isEmpty { out.lostUnits += 1; continue }
+                        if lots[i].isEmpty {
+                            out.lostUnits += 1
+                            continue
+                        }
                         if expiredUnitsBlock, let life = expiry(i), lots[i][0].loadedAt + life <= t {
                             out.lostUnits += 1
                             if emptySince[i] == nil { emptySince[i] = lots[i][0].loadedAt + life }
                             continue
                         }
                         // A unit sold past its date is spoiled too (it should have been pulled).
-                        if let life = expiry(i), lots[i][0].loadedAt + life <= t { out.spoiledUnits += 1 } else { out.unitsSold += 1 }
+                        if let life = expiry(i), lots[i][0].loadedAt + life <= t {
+                            out.spoiledUnits += 1
+                        } else {
+                            out.unitsSold += 1
+                        }
                         lots[i][0].units -= 1
                         if lots[i][0].units == 0 { lots[i].removeFirst() }
                         if lots[i].isEmpty && emptySince[i] == nil { emptySince[i] = t }
@@ -187,10 +232,12 @@ public struct PlanReplay {
                     blockedSince(i, before: visitAt)
                     // The history's drivers pull what is past its date; the plan's pull what its pick list says
                     // (past its date, or expiring before the next visit and not expected to sell), oldest first.
-                    if v.pull <= 0 { pullExpired(i, before: visitAt) } else {
+                    if v.pull <= 0 {
+                        pullExpired(i, before: visitAt)
+                    } else {
                         let expiredBefore = out.spoiledUnits
                         pullExpired(i, before: visitAt)
-                        var left = v.pull - (out.spoiledUnits - expiredBefore) // the pick counts the expired ones too
+                        var left = v.pull - (out.spoiledUnits - expiredBefore)  // the pick counts the expired ones too
                         while left > 0, !lots[i].isEmpty {
                             let take = min(left, lots[i][0].units)
                             lots[i][0].units -= take
@@ -220,14 +267,19 @@ public struct PlanReplay {
         for i in device.slots.indices {
             blockedSince(i, before: end)
             if let since = emptySince[i] { count(i, Self.tradingHours(from: since, to: end, clock: clock)) }
-            if let life = expiry(i) { out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units } }
+            if let life = expiry(i) {
+                out.spoiledUnits += lots[i].filter { $0.loadedAt + life <= end }.reduce(0) { $0 + $1.units }
+            }
         }
         return out
     }
 
     /// Trading hours (06:00–22:00 on the clock's wall time) between two times.
     static func tradingHours(from: Int64, to: Int64, clock: FleetClock = .utc) -> Double {
-        DemandPath(firstDay: clock.day(of: from), ratePerDay: [1], size: .infinity, clock: clock).expected(from: from, to: to) * 16
+        DemandPath(firstDay: clock.day(of: from), ratePerDay: [1], size: .infinity, clock: clock).expected(
+            from: from,
+            to: to
+        ) * 16
     }
 }
 
@@ -247,11 +299,18 @@ extension PlanReplay {
     /// generated fleet's own rates, `FleetGenerator.trueDemand`: the product in the slot that day and its
     /// expected units), both policies face those instead wherever the slot held the replayed product that
     /// day; the other days keep the fitted truth's rates and are counted in `fallbackDays`.
-    public static func devices(history h: SalesHistory, truth: DemandModel, truthCounts: DemandCounts,
-                               forecast: DemandModel, forecastCounts: DemandCounts, firstDay: Int64, days: Int,
-                               clock: FleetClock = .utc,
-                               trueDemand: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)? = nil,
-                               fallbackDays: ((Int) -> Void)? = nil) -> [Device] {
+    public static func devices(
+        history h: SalesHistory,
+        truth: DemandModel,
+        truthCounts: DemandCounts,
+        forecast: DemandModel,
+        forecastCounts: DemandCounts,
+        firstDay: Int64,
+        days: Int,
+        clock: FleetClock = .utc,
+        trueDemand: ((SlotKey, Int64) -> (productID: String, unitsPerDay: Double)?)? = nil,
+        fallbackDays: ((Int) -> Void)? = nil
+    ) -> [Device] {
         var out: [Device] = []
         for (deviceID, device) in h.devices.sorted(by: { $0.key < $1.key }) {
             var slots: [Slot] = []
@@ -260,18 +319,46 @@ extension PlanReplay {
                 guard let plan = h.planograms[key]?.last(where: { $0.effectiveFrom <= noon }) else { continue }
                 for (slot, f) in plan.sortedFacings {
                     guard let product = h.product(f.productID) else { continue }
-                    let truthPath = truthCounts.path(model: truth, deviceID: deviceID, cabinet: cabinet, slot: slot, productID: f.productID,
-                                                     fromDay: firstDay, days: days, clock: clock)
-                    let forecastPath = forecastCounts.path(model: forecast, deviceID: deviceID, cabinet: cabinet, slot: slot,
-                                                           productID: f.productID, fromDay: firstDay, days: days + 16, clock: clock)
-                    let planner = PlannerSlot(key: SlotKey(key, slot), productID: f.productID, price: product.price, unitCost: product.unitCost,
-                                              capacity: f.capacity, caseSize: product.caseSize, shelfLifeDays: product.shelfLifeDays,
-                                              demand: forecastPath, lots: [])
+                    let truthPath = truthCounts.path(
+                        model: truth,
+                        deviceID: deviceID,
+                        cabinet: cabinet,
+                        slot: slot,
+                        productID: f.productID,
+                        fromDay: firstDay,
+                        days: days,
+                        clock: clock
+                    )
+                    let forecastPath = forecastCounts.path(
+                        model: forecast,
+                        deviceID: deviceID,
+                        cabinet: cabinet,
+                        slot: slot,
+                        productID: f.productID,
+                        fromDay: firstDay,
+                        days: days + 16,
+                        clock: clock
+                    )
+                    let planner = PlannerSlot(
+                        key: SlotKey(key, slot),
+                        productID: f.productID,
+                        price: product.price,
+                        unitCost: product.unitCost,
+                        capacity: f.capacity,
+                        caseSize: product.caseSize,
+                        shelfLifeDays: product.shelfLifeDays,
+                        demand: forecastPath,
+                        lots: []
+                    )
                     var rates = truthPath.ratePerDay
                     if let trueDemand {
                         var kept = 0
                         for d in rates.indices {
-                            if let t = trueDemand(SlotKey(key, slot), firstDay + Int64(d)), t.productID == f.productID { rates[d] = t.unitsPerDay } else { kept += 1 }
+                            if let t = trueDemand(SlotKey(key, slot), firstDay + Int64(d)), t.productID == f.productID {
+                                rates[d] = t.unitsPerDay
+                            } else {
+                                kept += 1
+                            }
                         }
                         fallbackDays?(kept)
                     }
@@ -279,10 +366,22 @@ extension PlanReplay {
                 }
             }
             let visits = h.serviceDays[deviceID] ?? []
-            let during = Set(visits.filter { Int64($0) >= firstDay && Int64($0) < firstDay + Int64(days) }.map { Int64($0) })
-            let before = visits.last { Int64($0) < firstDay }.map { ServicePlanner.visitTime(day: Int64($0), access: device.access, clock: clock) }
-            out.append(Device(deviceID: deviceID, access: device.access, slots: slots, historicalVisitDays: during, lastVisitBefore: before,
-                              usualIntervalDays: forecast.serviceInterval(deviceID)))
+            let during = Set(
+                visits.filter { Int64($0) >= firstDay && Int64($0) < firstDay + Int64(days) }.map { Int64($0) }
+            )
+            let before = visits.last { Int64($0) < firstDay }.map {
+                ServicePlanner.visitTime(day: Int64($0), access: device.access, clock: clock)
+            }
+            out.append(
+                Device(
+                    deviceID: deviceID,
+                    access: device.access,
+                    slots: slots,
+                    historicalVisitDays: during,
+                    lastVisitBefore: before,
+                    usualIntervalDays: forecast.serviceInterval(deviceID)
+                )
+            )
         }
         return out
     }

@@ -37,17 +37,28 @@ extension PlanReplay {
             return out
         }
         // Visits fall as the price rises; the smallest price within the budget leaves the fewest hours.
-        var lo = 0.0, hi = 1e7
+        var lo = 0.0
+        var hi = 1e7
         var best = solve(hi)
         var bound = 0.0
-        func look(_ price: Double, _ r: OracleOutcome) { bound = max(bound, r.stockoutHours + price * Double(r.visits - maxVisits)) }
+        func look(_ price: Double, _ r: OracleOutcome) {
+            bound = max(bound, r.stockoutHours + price * Double(r.visits - maxVisits))
+        }
         look(hi, best)
-        guard best.visits <= maxVisits else { best.lowerBound = best.stockoutHours; return best }
+        guard best.visits <= maxVisits else {
+            best.lowerBound = best.stockoutHours
+            return best
+        }
         for _ in 0..<60 {
             let mid = (lo + hi) / 2
             let r = solve(mid)
             look(mid, r)
-            if r.visits <= maxVisits { best = r; hi = mid } else { lo = mid }
+            if r.visits <= maxVisits {
+                best = r
+                hi = mid
+            } else {
+                lo = mid
+            }
         }
         best.lowerBound = min(bound, best.stockoutHours)
         return best
@@ -59,7 +70,9 @@ extension PlanReplay {
         let n = days
         let draws = arrivals(device)
         let end = midnight(firstDay + Int64(n))
-        func time(_ d: Int) -> Int64 { d >= n ? end : planner.visitTime(day: firstDay + Int64(d), access: device.access) }
+        func time(_ d: Int) -> Int64 {
+            d >= n ? end : planner.visitTime(day: firstDay + Int64(d), access: device.access)
+        }
         // Every slot's arrivals in time order.
         let times: [[Int64]] = draws.map { $0.flatMap { $0 } }
         var table = Array(repeating: Array(repeating: 0.0, count: n + 1), count: n + 1)
@@ -69,7 +82,8 @@ extension PlanReplay {
                 // The slot, full at `start`, is empty from its capacity-th arrival after it on.
                 let capacity = slot.planner.capacity
                 let after = times[i].drop { $0 < start }
-                let emptyAt: Int64? = capacity <= 0 ? start : (after.count >= capacity ? after[after.startIndex + capacity - 1] : nil)
+                let emptyAt: Int64? =
+                    capacity <= 0 ? start : (after.count >= capacity ? after[after.startIndex + capacity - 1] : nil)
                 guard let emptyAt else { continue }
                 for b in (a + 1)...n where emptyAt < time(b) {
                     table[a + 1][b] += Self.tradingHours(from: emptyAt, to: time(b), clock: clock)

@@ -15,11 +15,26 @@ public struct PlannerSlot: Sendable {
     /// Lots now, oldest first: (load time, units).
     public let lots: [(loadedAt: Int64, units: Int)]
 
-    public init(key: SlotKey, productID: String, price: Double, unitCost: Double, capacity: Int, caseSize: Int,
-                shelfLifeDays: Int?, demand: DemandPath, lots: [(loadedAt: Int64, units: Int)]) {
-        self.key = key; self.productID = productID; self.price = price; self.unitCost = unitCost; self.capacity = capacity
-        self.caseSize = max(1, caseSize); self.shelfLifeDays = shelfLifeDays.flatMap { $0 > 0 ? $0 : nil }
-        self.demand = demand; self.lots = lots
+    public init(
+        key: SlotKey,
+        productID: String,
+        price: Double,
+        unitCost: Double,
+        capacity: Int,
+        caseSize: Int,
+        shelfLifeDays: Int?,
+        demand: DemandPath,
+        lots: [(loadedAt: Int64, units: Int)]
+    ) {
+        self.key = key
+        self.productID = productID
+        self.price = price
+        self.unitCost = unitCost
+        self.capacity = capacity
+        self.caseSize = max(1, caseSize)
+        self.shelfLifeDays = shelfLifeDays.flatMap { $0 > 0 ? $0 : nil }
+        self.demand = demand
+        self.lots = lots
     }
 }
 
@@ -34,8 +49,17 @@ public struct PlannerDevice: Sendable {
     /// visit about that far ahead when it sizes a pick list.
     public let usualIntervalDays: Double?
 
-    public init(deviceID: String, access: TimeWindow?, lastVisit: Int64?, slots: [PlannerSlot], usualIntervalDays: Double? = nil) {
-        self.deviceID = deviceID; self.access = access; self.lastVisit = lastVisit; self.slots = slots
+    public init(
+        deviceID: String,
+        access: TimeWindow?,
+        lastVisit: Int64?,
+        slots: [PlannerSlot],
+        usualIntervalDays: Double? = nil
+    ) {
+        self.deviceID = deviceID
+        self.access = access
+        self.lastVisit = lastVisit
+        self.slots = slots
         self.usualIntervalDays = usualIntervalDays
     }
 }
@@ -50,7 +74,11 @@ public struct PickLine: Sendable, Equatable {
     public let expectedStock: Int
 
     public init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
-        self.key = key; self.productID = productID; self.load = load; self.pull = pull; self.expectedStock = expectedStock
+        self.key = key
+        self.productID = productID
+        self.load = load
+        self.pull = pull
+        self.expectedStock = expectedStock
     }
 }
 
@@ -66,10 +94,21 @@ public struct PlannedVisit: Sendable {
     public let expectedSpoiledUnitsAvoided: Double
     public let picks: [PickLine]
 
-    public init(deviceID: String, day: Int64, at: Int64, reasons: [String], expectedLostRevenueAvoided: Double,
-                expectedSpoiledUnitsAvoided: Double, picks: [PickLine]) {
-        self.deviceID = deviceID; self.day = day; self.at = at; self.reasons = reasons
-        self.expectedLostRevenueAvoided = expectedLostRevenueAvoided; self.expectedSpoiledUnitsAvoided = expectedSpoiledUnitsAvoided
+    public init(
+        deviceID: String,
+        day: Int64,
+        at: Int64,
+        reasons: [String],
+        expectedLostRevenueAvoided: Double,
+        expectedSpoiledUnitsAvoided: Double,
+        picks: [PickLine]
+    ) {
+        self.deviceID = deviceID
+        self.day = day
+        self.at = at
+        self.reasons = reasons
+        self.expectedLostRevenueAvoided = expectedLostRevenueAvoided
+        self.expectedSpoiledUnitsAvoided = expectedSpoiledUnitsAvoided
         self.picks = picks
     }
 }
@@ -106,11 +145,16 @@ public struct ServicePlanner: Sendable {
     public var perishableServiceLevel = 0.5
 
     public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
-        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.serviceLevel = serviceLevel
+        self.visitCost = visitCost
+        self.maxIntervalDays = maxIntervalDays
+        self.serviceLevel = serviceLevel
     }
 
     /// Expected units (fractional) per lot during the simulation.
-    struct Lot { var loadedAt: Int64; var units: Double }
+    struct Lot {
+        var loadedAt: Int64
+        var units: Double
+    }
 
     /// The fleet's wall clock (`PLANOGRAM_TIMEZONE`): plan days are its local dates, access hours its
     /// times of day. UTC by default, and in the replay, whose generated fleets keep UTC.
@@ -155,9 +199,12 @@ public struct ServicePlanner: Sendable {
             // Expected sales from the last step until this visit time.
             consume(&lots, device, from: simulatedTo, to: at)
             simulatedTo = at
-            var lostCost = 0.0, lostRevenue = 0.0
+            var lostCost = 0.0
+            var lostRevenue = 0.0
             // Today's visit time, then one per later day the visit rule looks at.
-            let times = (0...max(1, lookAheadDays)).map { j in j == 0 ? at : visitTime(day: day + Int64(j), access: device.access) }
+            let times = (0...max(1, lookAheadDays)).map { j in
+                j == 0 ? at : visitTime(day: day + Int64(j), access: device.access)
+            }
             // Units expected to stand past their date before the visit time after each one (index j: waiting
             // until times[j] leaves them so before times[j + 1]).
             var expiringBy = [Double](repeating: 0, count: times.count)
@@ -167,7 +214,9 @@ public struct ServicePlanner: Sendable {
                 let lost = Self.unmet(demand, stock: stock)
                 lostCost += lost * max(0, slot.price - slot.unitCost)
                 if emptySlotHourCost > 0 {
-                    lostCost += emptySlotHourCost / 3600 * slot.demand.expectedEmptySeconds(stock: Int(stock.rounded(.down)), from: at, to: tomorrow)
+                    lostCost +=
+                        emptySlotHourCost / 3600
+                        * slot.demand.expectedEmptySeconds(stock: Int(stock.rounded(.down)), from: at, to: tomorrow)
                 }
                 lostRevenue += lost * slot.price
                 if let life = slot.shelfLifeDays {
@@ -178,7 +227,10 @@ public struct ServicePlanner: Sendable {
                     var sellsBefore = 0.0
                     for lot in lots[i] {
                         let expires = lot.loadedAt + limit
-                        if expires <= at { expiringBy[0] += lot.units; continue }
+                        if expires <= at {
+                            expiringBy[0] += lot.units
+                            continue
+                        }
                         guard let j = times.lastIndex(where: { $0 <= expires }), j + 1 < times.count else { break }
                         let sold = min(lot.units, max(0, slot.demand.expected(from: at, to: expires) - sellsBefore))
                         sellsBefore += sold
@@ -192,29 +244,47 @@ public struct ServicePlanner: Sendable {
             var standing = 0.0
             for (j, u) in expiringBy.enumerated() {
                 standing += u
-                if standing >= expiryVisitUnits { deadline = j; break }
+                if standing >= expiryVisitUnits {
+                    deadline = j
+                    break
+                }
             }
             var reasons: [String] = []
             // Renewal rule: a visit ends a cycle that cost `visitCost` plus what it lost; waiting one more day is
             // worth it only while that day's expected loss stays below the cycle's average cost per day.
             let daysSince = lastVisit.map { max(1, Double(at - $0) / 86_400) } ?? 1
             if lookAheadDays > 0 {
-                let schedule = VisitSchedule(visitCost: visitCost, maxIntervalDays: maxIntervalDays, emptySlotHourCost: emptySlotHourCost)
+                let schedule = VisitSchedule(
+                    visitCost: visitCost,
+                    maxIntervalDays: maxIntervalDays,
+                    emptySlotHourCost: emptySlotHourCost
+                )
                 // A visit the schedule makes today only because the longest interval ends, or units expire, is
                 // that reason alone; one it makes sooner than a later expiry forces is for the stockout risk.
-                if lostCost > 0.01, schedule.visitsToday(device.slots, stock: lots.map(units), visitTimes: times,
-                                                         daysSinceVisit: lastVisit.map { Double(wallSeconds(from: $0, to: at)) / 86_400 },
-                                                         expiryDeadline: deadline == 0 ? nil : deadline) {
+                if lostCost > 0.01,
+                    schedule.visitsToday(
+                        device.slots,
+                        stock: lots.map(units),
+                        visitTimes: times,
+                        daysSinceVisit: lastVisit.map { Double(wallSeconds(from: $0, to: at)) / 86_400 },
+                        expiryDeadline: deadline == 0 ? nil : deadline
+                    )
+                {
                     reasons.append("stockout_risk")
                 }
-            } else if lostCost > 0.01 && lostCost >= (visitCost + lostSinceVisit) / daysSince { reasons.append("stockout_risk") }
+            } else if lostCost > 0.01 && lostCost >= (visitCost + lostSinceVisit) / daysSince {
+                reasons.append("stockout_risk")
+            }
             if expiring >= expiryVisitUnits { reasons.append("expiry") }
             // Measured on the wall clock, so that a daylight-saving change does not move the day it falls on.
             if let last = lastVisit, wallSeconds(from: last, to: at) >= Int64(maxIntervalDays) * 86_400 {
                 reasons.append("max_interval")
             }
-            if lastVisit == nil && d == 0 { reasons.append("max_interval") } // never visited on record
-            guard !reasons.isEmpty else { lostSinceVisit += lostCost; continue }
+            if lastVisit == nil && d == 0 { reasons.append("max_interval") }  // never visited on record
+            guard !reasons.isEmpty else {
+                lostSinceVisit += lostCost
+                continue
+            }
             // The visit: pull what is expired or expires before the next visit, load to the service level.
             let nextVisit = at + Int64(max(1, nextGap(device, after: at))) * 86_400
             let afterNext = nextVisit + (nextVisit - at)
@@ -230,8 +300,14 @@ public struct ServicePlanner: Sendable {
                     var kept: [Lot] = []
                     for lot in lots[i] {
                         let expires = lot.loadedAt + limit
-                        if expires <= at { pull += lot.units; continue }
-                        let sold = min(lot.units, max(0, willSell * min(1, Double(expires - at) / Double(max(1, nextVisit - at)))))
+                        if expires <= at {
+                            pull += lot.units
+                            continue
+                        }
+                        let sold = min(
+                            lot.units,
+                            max(0, willSell * min(1, Double(expires - at) / Double(max(1, nextVisit - at))))
+                        )
                         willSell -= sold
                         if expires <= nextVisit && lot.units - sold >= 0.5 {
                             let taken = min(lot.units, (lot.units - sold).rounded())
@@ -264,11 +340,28 @@ public struct ServicePlanner: Sendable {
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
                 let pulled = Int(pull.rounded())
                 if load > 0 || pulled > 0 {
-                    picks.append(PickLine(key: slot.key, productID: slot.productID, load: load, pull: pulled, expectedStock: Int(before.rounded())))
+                    picks.append(
+                        PickLine(
+                            key: slot.key,
+                            productID: slot.productID,
+                            load: load,
+                            pull: pulled,
+                            expectedStock: Int(before.rounded())
+                        )
+                    )
                 }
             }
-            visits.append(PlannedVisit(deviceID: device.deviceID, day: day, at: at, reasons: reasons,
-                                       expectedLostRevenueAvoided: lostRevenue, expectedSpoiledUnitsAvoided: expiring, picks: picks))
+            visits.append(
+                PlannedVisit(
+                    deviceID: device.deviceID,
+                    day: day,
+                    at: at,
+                    reasons: reasons,
+                    expectedLostRevenueAvoided: lostRevenue,
+                    expectedSpoiledUnitsAvoided: expiring,
+                    picks: picks
+                )
+            )
             lastVisit = at
             lostSinceVisit = 0
         }
@@ -279,7 +372,9 @@ public struct ServicePlanner: Sendable {
     func nextGap(_ device: PlannerDevice, after at: Int64) -> Int {
         // The device's usual interval when known; otherwise the longest allowed interval, shortened to the
         // day a slot would run out at expected demand (what the plan would do then).
-        if let usual = device.usualIntervalDays, usual >= 1 { return max(1, min(maxIntervalDays, Int(usual.rounded()))) }
+        if let usual = device.usualIntervalDays, usual >= 1 {
+            return max(1, min(maxIntervalDays, Int(usual.rounded())))
+        }
         var gap = maxIntervalDays
         for slot in device.slots {
             let rate = slot.demand.expected(from: at, to: at + 86_400)
@@ -311,16 +406,23 @@ public struct ServicePlanner: Sendable {
 
 /// The warehouse's view of a day's pick lists: units and cases per product (pre-kitting).
 public enum PickTotals {
-    public static func byProduct(_ visits: [PlannedVisit], caseSize: (String) -> Int) -> [(productID: String, units: Int, cases: Int)] {
+    public static func byProduct(
+        _ visits: [PlannedVisit],
+        caseSize: (String) -> Int
+    ) -> [(productID: String, units: Int, cases: Int)] {
         byProduct(lines: visits.flatMap { v in v.picks.map { ($0.productID, $0.load) } }, caseSize: caseSize)
     }
 
     /// The same from (product, units to load) lines.
-    public static func byProduct(lines: [(productID: String, load: Int)], caseSize: (String) -> Int) -> [(productID: String, units: Int, cases: Int)] {
+    public static func byProduct(
+        lines: [(productID: String, load: Int)],
+        caseSize: (String) -> Int
+    ) -> [(productID: String, units: Int, cases: Int)] {
         var units: [String: Int] = [:]
         for l in lines where l.load > 0 { units[l.productID, default: 0] += l.load }
         return units.keys.sorted().map { id in
-            let u = units[id]!, size = max(1, caseSize(id))
+            let u = units[id]!
+            let size = max(1, caseSize(id))
             return (id, u, (u + size - 1) / size)
         }
     }

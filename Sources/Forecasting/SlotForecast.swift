@@ -25,11 +25,17 @@ public struct DemandPath: Sendable {
         self.size = size
         self.clock = clock
         firstMidnight = clock.isUTC || ratePerDay.isEmpty ? nil : clock.midnight(firstDay)
-        windows = clock.isUTC ? [] : (0..<Int64(ratePerDay.count)).map { i in
-            let day = firstDay + i
-            return (clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
-                    clock.midnight(day + 1))
-        }
+        windows =
+            clock.isUTC
+            ? []
+            : (0..<Int64(ratePerDay.count)).map { i in
+                let day = firstDay + i
+                return (
+                    clock.instant(day: day, minute: Int(Self.tradingStart / 60)),
+                    clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
+                    clock.midnight(day + 1)
+                )
+            }
     }
 
     /// The local date of `t`, when its trading hours open and close, and when the next date begins.
@@ -49,8 +55,11 @@ public struct DemandPath: Sendable {
             return (firstDay + Int64(i), w.open, w.close, w.next)
         }
         let day = clock.day(of: t)
-        return (day, clock.instant(day: day, minute: Int(Self.tradingStart / 60)), clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
-                clock.midnight(day + 1))
+        return (
+            day, clock.instant(day: day, minute: Int(Self.tradingStart / 60)),
+            clock.instant(day: day, minute: Int(Self.tradingEnd / 60)),
+            clock.midnight(day + 1)
+        )
     }
 
     func rate(onDay d: Int64) -> Double {
@@ -66,7 +75,8 @@ public struct DemandPath: Sendable {
         var t = from
         while t < to {
             let (day, open, close, next) = tradingDay(t)
-            let lo = max(t, open), hi = min(to, close)
+            let lo = max(t, open)
+            let hi = min(to, close)
             if hi > lo { total += rate(onDay: day) * Double(hi - lo) / Double(close - open) }
             t = next
         }
@@ -85,11 +95,13 @@ public struct DemandPath: Sendable {
     public func expectedEmptySeconds(stock: Int, from: Int64, to: Int64) -> Double {
         guard to > from else { return 0 }
         let s = max(0, stock)
-        var total = 0.0, m0 = 0.0
+        var total = 0.0
+        var m0 = 0.0
         var t = from
         while t < to {
             let (day, open, close, next) = tradingDay(t)
-            let lo = max(t, open), hi = min(to, close)
+            let lo = max(t, open)
+            let hi = min(to, close)
             if hi > lo {
                 let seconds = Double(hi - lo)
                 let perSecond = rate(onDay: day) / Double(close - open)
@@ -99,14 +111,17 @@ public struct DemandPath: Sendable {
                 } else if perSecond <= 1e-15 {
                     total += seconds * CountDistribution(mean: m0, size: size).atLeast(s)
                 } else if size.isInfinite {
-                    func g(_ m: Double) -> Double { m * Self.poissonAtLeast(s, m) - Double(s) * Self.poissonAtLeast(s + 1, m) }
+                    func g(_ m: Double) -> Double {
+                        m * Self.poissonAtLeast(s, m) - Double(s) * Self.poissonAtLeast(s + 1, m)
+                    }
                     total += max(0, (g(m1) - g(m0)) / perSecond)
                 } else {
                     let n = 8
                     var acc = 0.0
                     for k in 0...n {
                         let w: Double = (k == 0 || k == n) ? 1 : (k % 2 == 1 ? 4 : 2)
-                        acc += w * CountDistribution(mean: m0 + (m1 - m0) * Double(k) / Double(n), size: size).atLeast(s)
+                        acc +=
+                            w * CountDistribution(mean: m0 + (m1 - m0) * Double(k) / Double(n), size: size).atLeast(s)
                     }
                     total += seconds * acc / Double(3 * n)
                 }
@@ -121,7 +136,8 @@ public struct DemandPath: Sendable {
     static func poissonAtLeast(_ s: Int, _ m: Double) -> Double {
         guard s > 0 else { return 1 }
         guard m > 1e-12 else { return 0 }
-        var p = exp(-m), below = 0.0
+        var p = exp(-m)
+        var below = 0.0
         for x in 0..<s {
             below += p
             p *= m / Double(x + 1)
@@ -138,7 +154,8 @@ public struct DemandPath: Sendable {
             t = min(horizon, t + step)
             if distribution(from: now, to: t).atLeast(stock) >= 0.5 {
                 // Refine within the last step by bisection (to the minute).
-                var lo = t - step, hi = t
+                var lo = t - step
+                var hi = t
                 while hi - lo > 60 {
                     let mid = (lo + hi) / 2
                     if distribution(from: now, to: mid).atLeast(stock) >= 0.5 { hi = mid } else { lo = mid }

@@ -5,7 +5,10 @@ public struct SlotStock: Sendable, Equatable {
     public struct Lot: Sendable, Equatable {
         public var loadedAt: Int64
         public var units: Int
-        public init(loadedAt: Int64, units: Int) { self.loadedAt = loadedAt; self.units = units }
+        public init(loadedAt: Int64, units: Int) {
+            self.loadedAt = loadedAt
+            self.units = units
+        }
     }
 
     /// Oldest first.
@@ -30,7 +33,10 @@ public struct SlotStock: Sendable, Equatable {
     /// One vend: takes a unit of the oldest lot. False when the slot had no recorded stock.
     @discardableResult
     public mutating func sell() -> Bool {
-        guard !lots.isEmpty else { unseenSales += 1; return false }
+        guard !lots.isEmpty else {
+            unseenSales += 1
+            return false
+        }
         lots[0].units -= 1
         if lots[0].units == 0 { lots.removeFirst() }
         return true
@@ -39,7 +45,8 @@ public struct SlotStock: Sendable, Equatable {
     /// A driver pulls `units`, oldest first. Returns how many were there to pull.
     @discardableResult
     public mutating func pull(units: Int) -> Int {
-        var left = max(0, units), pulled = 0
+        var left = max(0, units)
+        var pulled = 0
         while left > 0, !lots.isEmpty {
             let take = min(left, lots[0].units)
             lots[0].units -= take

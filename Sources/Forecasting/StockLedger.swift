@@ -4,7 +4,10 @@ import PlanogramDomain
 public struct SlotKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let cabinet: CabinetKey
     public let slot: SlotCode
-    public init(_ cabinet: CabinetKey, _ slot: SlotCode) { self.cabinet = cabinet; self.slot = slot }
+    public init(_ cabinet: CabinetKey, _ slot: SlotCode) {
+        self.cabinet = cabinet
+        self.slot = slot
+    }
     public static func < (a: SlotKey, b: SlotKey) -> Bool { (a.cabinet, a.slot) < (b.cabinet, b.slot) }
     public var description: String { "\(cabinet)/\(slot)" }
 }
@@ -26,7 +29,7 @@ public struct StockLedger: Sendable {
 
     private mutating func stock(_ key: SlotKey, product: String, at time: Int64) -> SlotStock {
         if let p = productOf[key], p == product, let s = slots[key] { return s }
-        if let old = slots[key] { spoiled[key, default: 0] += old.expired(at: time) } // the old product leaves
+        if let old = slots[key] { spoiled[key, default: 0] += old.expired(at: time) }  // the old product leaves
         productOf[key] = product
         return SlotStock(shelfLifeDays: shelfLifeDays(product))
     }
@@ -56,6 +59,9 @@ public struct StockLedger: Sendable {
 
     /// Units per slot at `time` that are past their date.
     public func expired(at time: Int64) -> [SlotKey: Int] {
-        slots.compactMapValues { s in let e = s.expired(at: time); return e > 0 ? e : nil }
+        slots.compactMapValues { s in
+            let e = s.expired(at: time)
+            return e > 0 ? e : nil
+        }
     }
 }

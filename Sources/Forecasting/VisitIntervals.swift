@@ -23,20 +23,38 @@ public struct VisitInterval: Sendable {
 public enum VisitIntervals {
     /// Calls `body` for every interval whose start visit satisfies `starts` (and, when `before` is given,
     /// whose end visit is at or before that day).
-    public static func forEach(_ h: SalesHistory, before: Int32? = nil, starts: (Int32, Int) -> Bool, _ body: (VisitInterval) -> Void) {
+    public static func forEach(
+        _ h: SalesHistory,
+        before: Int32? = nil,
+        starts: (Int32, Int) -> Bool,
+        _ body: (VisitInterval) -> Void
+    ) {
         for s in h.series {
             guard let cabinet = h.cabinets[s.cabinet], let visits = h.serviceDays[s.cabinet.deviceID],
-                  h.planograms[s.cabinet] != nil else { continue }
+                h.planograms[s.cabinet] != nil
+            else { continue }
             let byDay = Dictionary(uniqueKeysWithValues: s.days.map { ($0.day, $0) })
             for i in visits.indices.dropLast() where starts(visits[i], i) {
-                let start = visits[i], end = visits[i + 1]
+                let start = visits[i]
+                let end = visits[i + 1]
                 if let before, end > before { continue }
                 let days = (start..<end).compactMap { byDay[$0] }
                 guard days.count == Int(end - start), let product = days.first?.product, product >= 0,
-                      days.allSatisfy({ $0.product == product }) else { continue }
+                    days.allSatisfy({ $0.product == product })
+                else { continue }
                 guard let capacity = h.planogram(s.cabinet, onDay: start)?.facings[s.slot]?.capacity else { continue }
-                body(VisitInterval(series: s, cabinet: cabinet, startDay: start, endDay: end, visitIndex: i, productIndex: product,
-                                   capacity: capacity, days: days))
+                body(
+                    VisitInterval(
+                        series: s,
+                        cabinet: cabinet,
+                        startDay: start,
+                        endDay: end,
+                        visitIndex: i,
+                        productIndex: product,
+                        capacity: capacity,
+                        days: days
+                    )
+                )
             }
         }
     }

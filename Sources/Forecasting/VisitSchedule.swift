@@ -17,16 +17,23 @@ public struct VisitSchedule: Sendable {
     public let emptySlotHourCost: Double
 
     public init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0) {
-        self.visitCost = visitCost; self.maxIntervalDays = maxIntervalDays; self.emptySlotHourCost = emptySlotHourCost
+        self.visitCost = visitCost
+        self.maxIntervalDays = maxIntervalDays
+        self.emptySlotHourCost = emptySlotHourCost
     }
 
     /// Whether the cheapest schedule visits today. `visitTimes[0]` is today's visit time, then one per later
     /// day; the last is the end of the horizon. `stock[i]` is slot i's units now; `daysSinceVisit` the days
     /// since the last visit (nil: never, which makes a visit today due); `expiryDeadline` the index of the
     /// last visit time the stock now may wait for (nil: none within the horizon; 0: today).
-    public func visitsToday(_ slots: [PlannerSlot], stock: [Double], visitTimes: [Int64], daysSinceVisit: Double?,
-                            expiryDeadline: Int? = nil) -> Bool {
-        let h = visitTimes.count - 1 // visitTimes[0...h]: today's visit time, then each next day's; h = the end
+    public func visitsToday(
+        _ slots: [PlannerSlot],
+        stock: [Double],
+        visitTimes: [Int64],
+        daysSinceVisit: Double?,
+        expiryDeadline: Int? = nil
+    ) -> Bool {
+        let h = visitTimes.count - 1  // visitTimes[0...h]: today's visit time, then each next day's; h = the end
         guard h >= 1 else { return false }
         // Expected demand of each slot from today's visit time to each later one (prefix sums).
         let cumulative: [[Double]] = slots.map { slot in
@@ -40,9 +47,13 @@ public struct VisitSchedule: Sendable {
                 let mean = cumulative[i][b] - cumulative[i][a]
                 let units = start?[i] ?? Double(slot.capacity)
                 let stock = Int(units.rounded(.down))
-                total += CountDistribution.unmet(mean: mean, size: slot.demand.size, stock: stock) * max(0, slot.price - slot.unitCost)
+                total +=
+                    CountDistribution.unmet(mean: mean, size: slot.demand.size, stock: stock)
+                    * max(0, slot.price - slot.unitCost)
                 if emptySlotHourCost > 0 {
-                    total += emptySlotHourCost / 3600 * slot.demand.expectedEmptySeconds(stock: stock, from: visitTimes[a], to: visitTimes[b])
+                    total +=
+                        emptySlotHourCost / 3600
+                        * slot.demand.expectedEmptySeconds(stock: stock, from: visitTimes[a], to: visitTimes[b])
                 }
             }
             return total
@@ -61,7 +72,10 @@ public struct VisitSchedule: Sendable {
             }
             return m
         }
-        let firstLimit = min(daysSinceVisit.map { max(0, maxIntervalDays - Int($0.rounded(.down))) } ?? 0, expiryDeadline ?? h)
+        let firstLimit = min(
+            daysSinceVisit.map { max(0, maxIntervalDays - Int($0.rounded(.down))) } ?? 0,
+            expiryDeadline ?? h
+        )
         var best = [Double](repeating: .infinity, count: h + 1)
         var firstVisit = [Int](repeating: -1, count: h + 1)
         for j in 0...h where j <= firstLimit || j == h && firstLimit >= h {
@@ -71,7 +85,10 @@ public struct VisitSchedule: Sendable {
         for a in 0..<h where best[a].isFinite {
             for b in (a + 1)...h where b - a <= cycleLimit[a] || b == h {
                 let cost = best[a] + lost(from: a, to: b, start: nil) + (b < h ? visitCost : 0)
-                if cost < best[b] { best[b] = cost; firstVisit[b] = firstVisit[a] }
+                if cost < best[b] {
+                    best[b] = cost
+                    firstVisit[b] = firstVisit[a]
+                }
             }
         }
         return firstVisit[h] == 0
@@ -84,10 +101,17 @@ extension CountDistribution {
     public static func unmet(mean: Double, size: Double, stock s: Int) -> Double {
         guard mean > 1e-12 else { return 0 }
         guard s > 0 else { return mean }
-        var p: Double, q = 0.0
+        var p: Double
+        var q = 0.0
         let poisson = !(size.isFinite && size > 0)
-        if poisson { p = exp(-mean) } else { q = mean / (size + mean); p = exp(size * log(size / (size + mean))) }
-        var served = 0.0, cdf = 0.0
+        if poisson {
+            p = exp(-mean)
+        } else {
+            q = mean / (size + mean)
+            p = exp(size * log(size / (size + mean)))
+        }
+        var served = 0.0
+        var cdf = 0.0
         for x in 0..<s {
             served += Double(x) * p
             cdf += p

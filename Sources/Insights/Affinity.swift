@@ -22,19 +22,40 @@ public struct AffinityTable: Sendable {
     public init(history h: SalesHistory, minimumBaskets: Int = 3) {
         var together: [Int64: Int] = [:]
         for b in h.baskets {
-            for i in 0..<b.count { for j in (i + 1)..<b.count { together[Int64(b[i]) << 32 | Int64(b[j]), default: 0] += 1 } }
+            for i in 0..<b.count {
+                for j in (i + 1)..<b.count { together[Int64(b[i]) << 32 | Int64(b[j]), default: 0] += 1 }
+            }
         }
         let n = Double(max(h.transactionCount, 1))
         var pairs: [PairAffinity] = []
         for (key, count) in together where count >= minimumBaskets {
-            let a = Int32(key >> 32), b = Int32(key & 0xFFFF_FFFF)
-            let ca = Double(h.transactionsWithProduct[a] ?? 1), cb = Double(h.transactionsWithProduct[b] ?? 1)
-            let pa = h.products[Int(a)].id, pb = h.products[Int(b)].id
+            let a = Int32(key >> 32)
+            let b = Int32(key & 0xFFFF_FFFF)
+            let ca = Double(h.transactionsWithProduct[a] ?? 1)
+            let cb = Double(h.transactionsWithProduct[b] ?? 1)
+            let pa = h.products[Int(a)].id
+            let pb = h.products[Int(b)].id
             let support = Double(count) / n
-            pairs.append(PairAffinity(productA: pa, productB: pb, support: support, confidence: Double(count) / ca,
-                                      lift: (Double(count) / ca) / (cb / n), baskets: count))
-            pairs.append(PairAffinity(productA: pb, productB: pa, support: support, confidence: Double(count) / cb,
-                                      lift: (Double(count) / cb) / (ca / n), baskets: count))
+            pairs.append(
+                PairAffinity(
+                    productA: pa,
+                    productB: pb,
+                    support: support,
+                    confidence: Double(count) / ca,
+                    lift: (Double(count) / ca) / (cb / n),
+                    baskets: count
+                )
+            )
+            pairs.append(
+                PairAffinity(
+                    productA: pb,
+                    productB: pa,
+                    support: support,
+                    confidence: Double(count) / cb,
+                    lift: (Double(count) / cb) / (ca / n),
+                    baskets: count
+                )
+            )
         }
         pairs.sort { ($0.productA, $0.productB) < ($1.productA, $1.productB) }
         self.pairs = pairs
@@ -55,7 +76,9 @@ public struct AffinityTable: Sendable {
     public func lift(_ a: String, _ b: String) -> Double { lookup[a]?[b]?.lift ?? 1 }
 
     /// The partners of a product, best lift first.
-    public func partners(of a: String) -> [PairAffinity] { (lookup[a]?.values.map { $0 } ?? []).sorted { $0.lift > $1.lift } }
+    public func partners(of a: String) -> [PairAffinity] {
+        (lookup[a]?.values.map { $0 } ?? []).sorted { $0.lift > $1.lift }
+    }
 }
 
 extension Planogram {
@@ -68,11 +91,21 @@ extension Planogram {
     public func neighbours(of slot: SlotCode, width: Int, in cabinet: Cabinet, widths: (String) -> Int) -> [String] {
         var out: [String] = []
         let wide = width == 2
-        var cand = [SlotCode(row: slot.row, column: slot.column - 1), SlotCode(row: slot.row, column: slot.column + (wide ? 2 : 1)),
-                    SlotCode(row: slot.row - 1, column: slot.column), SlotCode(row: slot.row + 1, column: slot.column)]
-        if wide { cand += [SlotCode(row: slot.row - 1, column: slot.column + 1), SlotCode(row: slot.row + 1, column: slot.column + 1)] }
+        var cand = [
+            SlotCode(row: slot.row, column: slot.column - 1),
+            SlotCode(row: slot.row, column: slot.column + (wide ? 2 : 1)),
+            SlotCode(row: slot.row - 1, column: slot.column), SlotCode(row: slot.row + 1, column: slot.column),
+        ]
+        if wide {
+            cand += [
+                SlotCode(row: slot.row - 1, column: slot.column + 1),
+                SlotCode(row: slot.row + 1, column: slot.column + 1),
+            ]
+        }
         for c in cand where cabinet.contains(c) {
-            if let a = anchor(of: c, widths: widths), a != slot, let p = facings[a]?.productID, !out.contains(p) { out.append(p) }
+            if let a = anchor(of: c, widths: widths), a != slot, let p = facings[a]?.productID, !out.contains(p) {
+                out.append(p)
+            }
         }
         return out
     }

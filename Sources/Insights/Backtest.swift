@@ -23,7 +23,9 @@ public struct Backtest {
         public var mape: Double { Self.mape(weeks.map { ($0.predicted, $0.actual) }) }
         public var naiveMAPE: Double { Self.mape(weeks.map { ($0.naive, $0.actual) }) }
         public var coverage: Double {
-            weeks.isEmpty ? 0 : Double(weeks.filter { $0.actual >= $0.lower && $0.actual <= $0.upper }.count) / Double(weeks.count)
+            weeks.isEmpty
+                ? 0
+                : Double(weeks.filter { $0.actual >= $0.lower && $0.actual <= $0.upper }.count) / Double(weeks.count)
         }
         public var medianAPE: Double {
             let e = weeks.map { abs($0.predicted - $0.actual) / $0.actual }.sorted()
@@ -48,7 +50,9 @@ public struct Backtest {
     public var warmupDays: Int32 = 28
     public var progress: ((Int, Int) -> Void)?
     /// How a fitted model becomes a forecaster (the count model's adjustments, for instance).
-    public var forecaster: (DemandModel, AffinityTable) -> RevenueForecaster = { RevenueForecaster(model: $0, affinity: $1) }
+    public var forecaster: (DemandModel, AffinityTable) -> RevenueForecaster = {
+        RevenueForecaster(model: $0, affinity: $1)
+    }
 
     public init(history: SalesHistory) { self.history = history }
 
@@ -91,8 +95,18 @@ public struct Backtest {
                 let actual = days.reduce(0.0) { $0 + (revenue[$1] ?? 0) }
                 guard actual > 0 else { continue }
                 let predicted = forecaster.deviceRevenue(deviceID: device, days: days, overrides: overrides)
-                weeks.append(Week(deviceID: device, change: key, firstDay: days.lowerBound, actual: actual, predicted: predicted,
-                                  lower: predicted * exp(-1.96 * sd), upper: predicted * exp(1.96 * sd), naive: naiveWeek))
+                weeks.append(
+                    Week(
+                        deviceID: device,
+                        change: key,
+                        firstDay: days.lowerBound,
+                        actual: actual,
+                        predicted: predicted,
+                        lower: predicted * exp(-1.96 * sd),
+                        upper: predicted * exp(1.96 * sd),
+                        naive: naiveWeek
+                    )
+                )
             }
         }
         return Report(weeks: weeks, changes: used)

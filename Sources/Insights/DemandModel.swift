@@ -70,9 +70,16 @@ public struct DemandModel: Sendable {
         // Weekday factors per device.
         var weekday: [String: [Double]] = [:]
         for (d, days) in h.deviceDayUnits {
-            var sum = [Double](repeating: 0, count: 7), n = [Double](repeating: 0, count: 7)
-            var total = 0.0, count = 0.0
-            for (day, u) in days where day < cutoff { sum[weekdayOf(day)] += u; n[weekdayOf(day)] += 1; total += u; count += 1 }
+            var sum = [Double](repeating: 0, count: 7)
+            var n = [Double](repeating: 0, count: 7)
+            var total = 0.0
+            var count = 0.0
+            for (day, u) in days where day < cutoff {
+                sum[weekdayOf(day)] += u
+                n[weekdayOf(day)] += 1
+                total += u
+                count += 1
+            }
             let mean = count > 0 ? total / count : 1
             weekday[d] = (0..<7).map { k in
                 let ratio = n[k] > 0 && mean > 0 ? sum[k] / n[k] / mean : 1
@@ -80,8 +87,16 @@ public struct DemandModel: Sendable {
             }
         }
         // Cells: (series, product) → units, weekday-weighted in-stock exposure.
-        struct Cell { var device: String; var category: String; var product: Int32; var layout: String; var pos: Int; var u = 0.0; var e = 0.0 }
-        var cellIndex: [Int: Int] = [:] // series*4096 + product
+        struct Cell {
+            var device: String
+            var category: String
+            var product: Int32
+            var layout: String
+            var pos: Int
+            var u = 0.0
+            var e = 0.0
+        }
+        var cellIndex: [Int: Int] = [:]  // series*4096 + product
         var cells: [Cell] = []
         for (si, s) in h.series.enumerated() {
             guard let cab = h.cabinets[s.cabinet] else { continue }
@@ -89,11 +104,20 @@ public struct DemandModel: Sendable {
             for d in s.days where d.day < cutoff && d.product >= 0 {
                 let key = si * 4096 + Int(d.product)
                 let ci: Int
-                if let x = cellIndex[key] { ci = x } else {
+                if let x = cellIndex[key] {
+                    ci = x
+                } else {
                     ci = cells.count
                     cellIndex[key] = ci
-                    cells.append(Cell(device: s.cabinet.deviceID, category: h.products[Int(d.product)].category, product: d.product,
-                                      layout: layoutKey(cab), pos: s.slot.row * cab.columns + s.slot.column))
+                    cells.append(
+                        Cell(
+                            device: s.cabinet.deviceID,
+                            category: h.products[Int(d.product)].category,
+                            product: d.product,
+                            layout: layoutKey(cab),
+                            pos: s.slot.row * cab.columns + s.slot.column
+                        )
+                    )
                 }
                 cells[ci].u += Double(d.units)
                 cells[ci].e += Double(d.inStock) * w[weekdayOf(d.day)]
@@ -102,7 +126,8 @@ public struct DemandModel: Sendable {
         // Layout shapes and priors.
         var layoutDims: [String: (Int, Int)] = [:]
         for c in h.cabinets.values { layoutDims[layoutKey(c)] = (c.rows, c.columns) }
-        var P: [String: [Double]] = [:], prior: [String: [Double]] = [:]
+        var P: [String: [Double]] = [:]
+        var prior: [String: [Double]] = [:]
         for (k, (r, c)) in layoutDims {
             prior[k] = (0..<(r * c)).map { priorShape(row: $0 / c, column: $0 % c, rows: r, columns: c) }
             P[k] = prior[k]
@@ -110,23 +135,30 @@ public struct DemandModel: Sendable {
         var G = [Double](repeating: 1, count: h.products.count)
         var C: [String: [String: Double]] = [:]
         for cell in cells { C[cell.device, default: [:]][cell.category] = 1 }
-        let kP = 30.0, kC = 5.0
+        let kP = 30.0
+        let kC = 5.0
         var obs: [String: [Double]] = P.mapValues { [Double](repeating: 0, count: $0.count) }
         for _ in 0..<iterations {
             // Product effects.
-            var num = [Double](repeating: 0, count: G.count), den = [Double](repeating: 0, count: G.count)
-            for c in cells { num[Int(c.product)] += c.u; den[Int(c.product)] += c.e * C[c.device]![c.category]! * P[c.layout]![c.pos] }
+            var num = [Double](repeating: 0, count: G.count)
+            var den = [Double](repeating: 0, count: G.count)
+            for c in cells {
+                num[Int(c.product)] += c.u
+                den[Int(c.product)] += c.e * C[c.device]![c.category]! * P[c.layout]![c.pos]
+            }
             let globalRate = num.reduce(0, +) / max(den.reduce(0, +), 1e-9)
             for i in G.indices { G[i] = (num[i] + 0.5 * globalRate) / (den[i] + 0.5) }
             // Device × category effects, shrunk toward 1.
-            var cn: [String: [String: Double]] = [:], cd: [String: [String: Double]] = [:]
+            var cn: [String: [String: Double]] = [:]
+            var cd: [String: [String: Double]] = [:]
             for c in cells {
                 cn[c.device, default: [:]][c.category, default: 0] += c.u
                 cd[c.device, default: [:]][c.category, default: 0] += c.e * G[Int(c.product)] * P[c.layout]![c.pos]
             }
             for (d, m) in cn { for (cat, u) in m { C[d]![cat] = (u + kC) / (cd[d]![cat]! + kC) } }
             // Positions, shrunk toward the prior shape at the layout's mean level.
-            var pn: [String: [Double]] = P.mapValues { [Double](repeating: 0, count: $0.count) }, pd = pn
+            var pn: [String: [Double]] = P.mapValues { [Double](repeating: 0, count: $0.count) }
+            var pd = pn
             for c in cells {
                 pn[c.layout]![c.pos] += c.u
                 pd[c.layout]![c.pos] += c.e * C[c.device]![c.category]! * G[Int(c.product)]
@@ -143,8 +175,13 @@ public struct DemandModel: Sendable {
         }
         // Products never seen take their category's mean effect.
         var catMean: [String: (Double, Double)] = [:]
-        var seen = Set<Int32>(); for c in cells where c.u > 0 || c.e > 0 { seen.insert(c.product) }
-        for i in seen { let cat = h.products[Int(i)].category; catMean[cat, default: (0, 0)].0 += G[Int(i)]; catMean[cat, default: (0, 0)].1 += 1 }
+        var seen = Set<Int32>()
+        for c in cells where c.u > 0 || c.e > 0 { seen.insert(c.product) }
+        for i in seen {
+            let cat = h.products[Int(i)].category
+            catMean[cat, default: (0, 0)].0 += G[Int(i)]
+            catMean[cat, default: (0, 0)].1 += 1
+        }
         for i in G.indices where !seen.contains(Int32(i)) {
             if let m = catMean[h.products[i].category], m.1 > 0 { G[i] = m.0 / m.1 }
         }
@@ -158,17 +195,34 @@ public struct DemandModel: Sendable {
         }
         let kI = 15.0
         let interaction = inter.mapValues { m in m.mapValues { (u, e) in (u + kI) / (e + kI) } }
-        var model = DemandModel(position: P, positionObservations: obs, productEffect: G, categoryEffect: C, interaction: interaction,
-                                weekday: weekday, weeklyRelativeSD: 0.08, history: h, fittedBefore: cutoff)
+        var model = DemandModel(
+            position: P,
+            positionObservations: obs,
+            productEffect: G,
+            categoryEffect: C,
+            interaction: interaction,
+            weekday: weekday,
+            weeklyRelativeSD: 0.08,
+            history: h,
+            fittedBefore: cutoff
+        )
         let fit = RevenueForecaster(model: model).inSampleWeeklyErrors()
         model = model.withWeeklySD(fit.sd, level: min(1.1, max(0.9, exp(fit.meanLogRatio))))
         return model
     }
 
     func withWeeklySD(_ sd: Double, level: Double) -> DemandModel {
-        var m = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
-                            categoryEffect: categoryEffect, interaction: interaction, weekday: weekday, weeklyRelativeSD: sd,
-                            history: history, fittedBefore: fittedBefore)
+        var m = DemandModel(
+            position: position,
+            positionObservations: positionObservations,
+            productEffect: productEffect,
+            categoryEffect: categoryEffect,
+            interaction: interaction,
+            weekday: weekday,
+            weeklyRelativeSD: sd,
+            history: history,
+            fittedBefore: fittedBefore
+        )
         m.revenueLevel = level
         return m
     }
@@ -185,13 +239,17 @@ public struct DemandModel: Sendable {
 /// Expected share of demand served when a slot of `capacity` units faces Poisson demand `lambdaPerDay`
 /// between restocks every `intervalDays`: E[min(X, C)] / E[X].
 public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double, size: Double) -> Double {
-    guard size.isFinite, size > 0 else { return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: intervalDays) }
+    guard size.isFinite, size > 0 else {
+        return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: intervalDays)
+    }
     // Negative binomial with mean mu and size k: E[min(X, C)] / E[X].
     let mu = lambdaPerDay * max(intervalDays, 0.5)
     guard mu > 1e-9 else { return 1 }
     guard capacity > 0 else { return 0 }
     let q = mu / (size + mu)
-    var p = exp(size * log(size / (size + mu))), cdf = 0.0, expectedBelow = 0.0
+    var p = exp(size * log(size / (size + mu)))
+    var cdf = 0.0
+    var expectedBelow = 0.0
     for k in 0..<min(capacity, 2_000) {
         cdf += p
         expectedBelow += Double(k) * p
@@ -207,7 +265,9 @@ public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Doub
     guard mu > 1e-9 else { return 1 }
     guard capacity > 0 else { return 0 }
     if mu > 200 { return min(1, Double(capacity) / mu) }
-    var p = exp(-mu), cdf = 0.0, expectedBelow = 0.0
+    var p = exp(-mu)
+    var cdf = 0.0
+    var expectedBelow = 0.0
     for k in 0..<min(capacity, 600) {
         cdf += p
         expectedBelow += Double(k) * p

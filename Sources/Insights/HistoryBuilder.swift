@@ -49,7 +49,7 @@ public final class HistoryBuilder {
 
     struct SlotState {
         var stock: Int
-        var emptySince: Int64?   // time the slot ran empty, nil while stocked
+        var emptySince: Int64?  // time the slot ran empty, nil while stocked
         var outSeconds = DayValues<Int64>()
         var sold = DayValues<Sold>()
         init(stock: Int) { self.stock = stock }
@@ -89,8 +89,13 @@ public final class HistoryBuilder {
     /// clock (SPEC §10 `PLANOGRAM_TIMEZONE`). UTC: the day is `ts / 86400`, as in Part 1.
     let clock: FleetClock
 
-    public init(catalog: [CabinetKey: Cabinet], devices: [String: Device], products: [Product], planograms: [CabinetKey: [Planogram]],
-                clock: FleetClock = .utc) {
+    public init(
+        catalog: [CabinetKey: Cabinet],
+        devices: [String: Device],
+        products: [Product],
+        planograms: [CabinetKey: [Planogram]],
+        clock: FleetClock = .utc
+    ) {
         self.clock = clock
         self.cabinets = catalog
         self.devices = devices
@@ -150,8 +155,10 @@ public final class HistoryBuilder {
         var t = from
         while t < to {
             let day = clock.isUTC ? Int64(dayOf(t)) : clock.day(of: t)
-            let open = clock.instant(day: day, minute: Int(tradingStart / 60)), close = clock.instant(day: day, minute: Int(tradingEnd / 60))
-            let lo = max(t, open), hi = min(to, close)
+            let open = clock.instant(day: day, minute: Int(tradingStart / 60))
+            let close = clock.instant(day: day, minute: Int(tradingEnd / 60))
+            let lo = max(t, open)
+            let hi = min(to, close)
             if hi > lo { state.outSeconds.add(Int32(day), hi - lo) }
             t = clock.midnight(day + 1)
         }
@@ -168,8 +175,15 @@ public final class HistoryBuilder {
         slotStates[i].stock += added
     }
 
-    public func addSale(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, productID: String, price: Double,
-                        transactionID: String?) {
+    public func addSale(
+        ts: Int64,
+        deviceID: String,
+        cabinetIndex: Int,
+        slot code: SlotCode,
+        productID: String,
+        price: Double,
+        transactionID: String?
+    ) {
         let d = device(deviceID)
         let day = localDay(ts)
         touch(day)
@@ -200,7 +214,10 @@ public final class HistoryBuilder {
         // A slot empty at the end is out of stock until then (on a copy: the builder may take more events).
         var slotStates = self.slotStates
         for i in slotStates.indices {
-            if let since = slotStates[i].emptySince { Self.addOut(&slotStates[i], from: since, to: endTs, clock: clock); slotStates[i].emptySince = nil }
+            if let since = slotStates[i].emptySince {
+                Self.addOut(&slotStates[i], from: since, to: endTs, clock: clock)
+                slotStates[i].emptySince = nil
+            }
         }
         var series: [SalesHistory.SlotSeries] = []
         for key in planograms.keys.sorted() {
@@ -209,7 +226,9 @@ public final class HistoryBuilder {
             for slot in cab.allSlots {
                 var days: [SalesHistory.SlotDay] = []
                 guard firstDay <= lastDay else { continue }
-                let state = d.flatMap { slotIndex[SlotRef(device: $0, cabinet: key.index, slot: slot)] }.map { slotStates[$0] }
+                let state = d.flatMap { slotIndex[SlotRef(device: $0, cabinet: key.index, slot: slot)] }.map {
+                    slotStates[$0]
+                }
                 var vi = 0
                 for day in firstDay...lastDay {
                     let noon = clock.instant(day: Int64(day), minute: 12 * 60)
@@ -219,13 +238,21 @@ public final class HistoryBuilder {
                     let sold = state?.sold.value(day) ?? .zero
                     if facing == nil && sold.units == 0 { continue }
                     let out = Float(state?.outSeconds.value(day) ?? 0) / Float(Self.tradingEnd - Self.tradingStart)
-                    days.append(.init(day: day, product: facing.flatMap { productIndex[$0.productID] } ?? -1, units: sold.units,
-                                      revenue: sold.revenue, inStock: max(0, 1 - out)))
+                    days.append(
+                        .init(
+                            day: day,
+                            product: facing.flatMap { productIndex[$0.productID] } ?? -1,
+                            units: sold.units,
+                            revenue: sold.revenue,
+                            inStock: max(0, 1 - out)
+                        )
+                    )
                 }
                 if !days.isEmpty { series.append(.init(cabinet: key, slot: slot, days: days)) }
             }
         }
-        var deviceDayRevenue: [String: [Int32: Double]] = [:], deviceDayUnits: [String: [Int32: Double]] = [:]
+        var deviceDayRevenue: [String: [Int32: Double]] = [:]
+        var deviceDayUnits: [String: [Int32: Double]] = [:]
         var serviceDays: [String: Set<Int32>] = [:]
         var baskets: [[Int32]] = []
         var withProductCount = [Int](repeating: 0, count: products.count)
@@ -234,7 +261,8 @@ public final class HistoryBuilder {
             let s = deviceStates[d]
             if !s.units.values.isEmpty {
                 // The days with a sale (every sale counts a unit), as the models read them.
-                var revenue: [Int32: Double] = [:], units: [Int32: Double] = [:]
+                var revenue: [Int32: Double] = [:]
+                var units: [Int32: Double] = [:]
                 for (k, u) in s.units.values.enumerated() where u > 0 {
                     let day = s.units.first + Int32(k)
                     units[day] = u
@@ -246,7 +274,10 @@ public final class HistoryBuilder {
             if !s.serviceDays.isEmpty { serviceDays[id] = s.serviceDays }
             transactionCount += s.firstProduct.count
             for (n, first) in s.firstProduct.enumerated() {
-                guard let more = s.moreProducts[Int32(n)] else { withProductCount[Int(first)] += 1; continue }
+                guard let more = s.moreProducts[Int32(n)] else {
+                    withProductCount[Int(first)] += 1
+                    continue
+                }
                 let distinct = Array(Set(more + [first])).sorted()
                 for p in distinct { withProductCount[Int(p)] += 1 }
                 if distinct.count >= 2 { baskets.append(distinct) }
@@ -260,10 +291,22 @@ public final class HistoryBuilder {
             let sorted = days.sorted()
             intervals[d] = sorted.count >= 2 ? Double(sorted.last! - sorted.first!) / Double(sorted.count - 1) : 3
         }
-        var h = SalesHistory(cabinets: cabinets, devices: devices, products: products, productIndex: productIndex, series: series,
-                             deviceDayRevenue: deviceDayRevenue, deviceDayUnits: deviceDayUnits, baskets: baskets,
-                             transactionCount: transactionCount, transactionsWithProduct: withProduct, serviceIntervalDays: intervals,
-                             planograms: planograms, firstDay: firstDay == .max ? 0 : firstDay, lastDay: lastDay == .min ? 0 : lastDay)
+        var h = SalesHistory(
+            cabinets: cabinets,
+            devices: devices,
+            products: products,
+            productIndex: productIndex,
+            series: series,
+            deviceDayRevenue: deviceDayRevenue,
+            deviceDayUnits: deviceDayUnits,
+            baskets: baskets,
+            transactionCount: transactionCount,
+            transactionsWithProduct: withProduct,
+            serviceIntervalDays: intervals,
+            planograms: planograms,
+            firstDay: firstDay == .max ? 0 : firstDay,
+            lastDay: lastDay == .min ? 0 : lastDay
+        )
         h.serviceDays = serviceDays.mapValues { $0.sorted() }
         h.clock = clock
         return h

@@ -18,7 +18,10 @@ public struct SlotForecast: Sendable {
 public struct IntervalShare: Codable, Sendable, Equatable {
     public var days: Double
     public var weight: Double
-    public init(days: Double, weight: Double) { self.days = days; self.weight = weight }
+    public init(days: Double, weight: Double) {
+        self.days = days
+        self.weight = weight
+    }
 
     /// The shares of a list of interval lengths (days; lengths below one day are left out).
     public static func of(_ intervals: [Double]) -> [IntervalShare] {
@@ -87,13 +90,22 @@ public struct RevenueForecaster: Sendable {
             let demand = model.rate(productID: f.productID, deviceID: plan.deviceID, cabinet: cabinet, slot: slot)
             var adj = 1.0
             if let affinity {
-                let best = plan.neighbours(of: slot, in: cabinet, widths: widths).map { affinity.lift(f.productID, $0) }.max() ?? 1
+                let best =
+                    plan.neighbours(of: slot, in: cabinet, widths: widths).map { affinity.lift(f.productID, $0) }.max()
+                    ?? 1
                 adj = 1 + adjacencyCoefficient * min(max(best - 1, 0), 3)
             }
             let avail = slotAvailability(deviceID: plan.deviceID, lambdaPerDay: demand * adj, capacity: f.capacity)
             let units = demand * adj * avail * effectiveLevel
-            return SlotForecast(slot: slot, productID: f.productID, demandPerDay: demand, affinityAdjustment: adj,
-                                availability: avail, unitsPerDay: units, revenuePerDay: units * product.price)
+            return SlotForecast(
+                slot: slot,
+                productID: f.productID,
+                demandPerDay: demand,
+                affinityAdjustment: adj,
+                availability: avail,
+                unitsPerDay: units,
+                revenuePerDay: units * product.price
+            )
         }
     }
 
@@ -102,9 +114,17 @@ public struct RevenueForecaster: Sendable {
     /// `countSize` (Poisson when infinite).
     public func slotAvailability(deviceID: String, lambdaPerDay: Double, capacity: Int) -> Double {
         guard let shares = visitIntervals[deviceID], !shares.isEmpty else {
-            return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: model.serviceInterval(deviceID), size: countSize)
+            return availability(
+                lambdaPerDay: lambdaPerDay,
+                capacity: capacity,
+                intervalDays: model.serviceInterval(deviceID),
+                size: countSize
+            )
         }
-        return shares.reduce(0.0) { $0 + $1.weight * availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: $1.days, size: countSize) }
+        return shares.reduce(0.0) {
+            $0 + $1.weight
+                * availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: $1.days, size: countSize)
+        }
     }
 
     /// Revenue per (average) day of a cabinet under a planogram.
@@ -168,26 +188,44 @@ public struct RevenueForecaster: Sendable {
 
     /// Baseline vs. proposed over `forecastDays`, with an interval from the model's weekly residuals
     /// and break-even days for `changeCostPerSlot` per touched slot.
-    public func predict(cabinet: Cabinet, current: Planogram, proposed: Planogram, forecastDays: Int,
-                        changeCostPerSlot: Double) -> RevenuePrediction {
-        let base = slots(current, cabinet: cabinet), prop = slots(proposed, cabinet: cabinet)
-        let baseDaily = base.reduce(0) { $0 + $1.revenuePerDay }, propDaily = prop.reduce(0) { $0 + $1.revenuePerDay }
+    public func predict(
+        cabinet: Cabinet,
+        current: Planogram,
+        proposed: Planogram,
+        forecastDays: Int,
+        changeCostPerSlot: Double
+    ) -> RevenuePrediction {
+        let base = slots(current, cabinet: cabinet)
+        let prop = slots(proposed, cabinet: cabinet)
+        let baseDaily = base.reduce(0) { $0 + $1.revenuePerDay }
+        let propDaily = prop.reduce(0) { $0 + $1.revenuePerDay }
         let days = Double(max(forecastDays, 1))
-        let baseline = baseDaily * days, predicted = propDaily * days
+        let baseline = baseDaily * days
+        let predicted = propDaily * days
         let lift = baseline > 0 ? (predicted - baseline) / baseline * 100 : 0
         // Weekly relative SD scales as 1/sqrt(weeks) for the noise part; keep a floor for model error.
         let weeks = max(days / 7, 1)
         let sd = (pow(effectiveWeeklySD, 2) / weeks + 0.03 * 0.03).squareRoot()
         let interval = (predicted * exp(-1.96 * sd), predicted * exp(1.96 * sd))
-        let touched = Set(current.facings.keys).union(proposed.facings.keys).filter { current.facings[$0] != proposed.facings[$0] }.sorted()
+        let touched = Set(current.facings.keys).union(proposed.facings.keys).filter {
+            current.facings[$0] != proposed.facings[$0]
+        }.sorted()
         let dailyLift = propDaily - baseDaily
         let cost = Double(touched.count) * changeCostPerSlot
         let breakEven: Double? = touched.isEmpty ? 0 : (dailyLift > 1e-9 ? cost / dailyLift : nil)
         let baseBySlot = Dictionary(uniqueKeysWithValues: base.map { ($0.slot, $0) })
         let propBySlot = Dictionary(uniqueKeysWithValues: prop.map { ($0.slot, $0) })
         let allSlots = Set(baseBySlot.keys).union(propBySlot.keys).sorted()
-        return RevenuePrediction(forecastDays: forecastDays, baselineRevenue: baseline, predictedRevenue: predicted,
-                                 liftPercentage: lift, confidenceInterval: interval, breakEvenDays: breakEven, touchedSlots: touched,
-                                 perSlot: allSlots.map { (baseBySlot[$0], propBySlot[$0]) }, modelVersion: version)
+        return RevenuePrediction(
+            forecastDays: forecastDays,
+            baselineRevenue: baseline,
+            predictedRevenue: predicted,
+            liftPercentage: lift,
+            confidenceInterval: interval,
+            breakEvenDays: breakEven,
+            touchedSlots: touched,
+            perSlot: allSlots.map { (baseBySlot[$0], propBySlot[$0]) },
+            modelVersion: version
+        )
     }
 }

@@ -7,11 +7,11 @@ import PlanogramDomain
 public struct SalesHistory: Sendable {
     /// One slot of one cabinet on one day.
     public struct SlotDay: Sendable {
-        public var day: Int32          // days since 1970
-        public var product: Int32      // index into `products`, -1 when the slot was empty
+        public var day: Int32  // days since 1970
+        public var product: Int32  // index into `products`, -1 when the slot was empty
         public var units: Float
         public var revenue: Float
-        public var inStock: Float      // share of the trading day (06:00–22:00) with stock, 0…1
+        public var inStock: Float  // share of the trading day (06:00–22:00) with stock, 0…1
     }
 
     public struct SlotSeries: Sendable {

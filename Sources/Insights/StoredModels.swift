@@ -64,13 +64,31 @@ public struct StoredModels: Codable, Sendable {
         var history = SalesHistory(
             cabinets: Dictionary(uniqueKeysWithValues: cabinets.map { (CabinetKey($0.deviceID, $0.index), $0) }),
             devices: Dictionary(uniqueKeysWithValues: devices.map { ($0.id, $0) }),
-            products: products, productIndex: index, series: [], deviceDayRevenue: [:], deviceDayUnits: [:], baskets: [],
-            transactionCount: 0, transactionsWithProduct: [:], serviceIntervalDays: serviceIntervalDays, planograms: byCabinet,
-            firstDay: firstDay, lastDay: lastDay)
+            products: products,
+            productIndex: index,
+            series: [],
+            deviceDayRevenue: [:],
+            deviceDayUnits: [:],
+            baskets: [],
+            transactionCount: 0,
+            transactionsWithProduct: [:],
+            serviceIntervalDays: serviceIntervalDays,
+            planograms: byCabinet,
+            firstDay: firstDay,
+            lastDay: lastDay
+        )
         history.clock = clock
-        var model = DemandModel(position: position, positionObservations: positionObservations, productEffect: productEffect,
-                                categoryEffect: categoryEffect, interaction: interaction, weekday: weekday,
-                                weeklyRelativeSD: weeklyRelativeSD, history: history, fittedBefore: fittedBefore)
+        var model = DemandModel(
+            position: position,
+            positionObservations: positionObservations,
+            productEffect: productEffect,
+            categoryEffect: categoryEffect,
+            interaction: interaction,
+            weekday: weekday,
+            weeklyRelativeSD: weeklyRelativeSD,
+            history: history,
+            fittedBefore: fittedBefore
+        )
         model.revenueLevel = revenueLevel ?? 1
         return (model, AffinityTable(pairs: pairs))
     }
@@ -85,5 +103,7 @@ public struct StoredModels: Codable, Sendable {
         return e
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> StoredModels { try JSONDecoder().decode(StoredModels.self, from: Data(bytes)) }
+    public static func decode(_ bytes: [UInt8]) throws -> StoredModels {
+        try JSONDecoder().decode(StoredModels.self, from: Data(bytes))
+    }
 }

@@ -17,7 +17,12 @@ public enum VenueBacktest {
 
     public static func run(_ h: SalesHistory) -> Report {
         let exposure = VenueDemand.exposure(h)
-        var recall = 0.0, baseRecall = 0.0, err = 0.0, baseErr = 0.0, total = 0.0, n = 0
+        var recall = 0.0
+        var baseRecall = 0.0
+        var err = 0.0
+        var baseErr = 0.0
+        var total = 0.0
+        var n = 0
         for d in exposure.units.keys.sorted() {
             let model = VenueDemand(history: h, exposure: exposure, excluding: [d])
             let carried = (exposure.days[d] ?? [:]).filter { $0.value >= VenueDemand.basisDays }.map(\.key).sorted()
@@ -43,7 +48,12 @@ public enum VenueBacktest {
             total += sum
             n += 1
         }
-        return Report(devices: n, recallAt10: n > 0 ? recall / Double(n) : 0, baselineRecallAt10: n > 0 ? baseRecall / Double(n) : 0,
-                      wape: total > 0 ? err / total : 0, baselineWAPE: total > 0 ? baseErr / total : 0)
+        return Report(
+            devices: n,
+            recallAt10: n > 0 ? recall / Double(n) : 0,
+            baselineRecallAt10: n > 0 ? baseRecall / Double(n) : 0,
+            wape: total > 0 ? err / total : 0,
+            baselineWAPE: total > 0 ? baseErr / total : 0
+        )
     }
 }

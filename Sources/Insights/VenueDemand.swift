@@ -37,7 +37,12 @@ public struct VenueDemand: Sendable {
         var e = Exposure()
         for s in h.series {
             guard let cab = h.cabinets[s.cabinet] else { continue }
-            let pos = DemandModel.priorShape(row: s.slot.row, column: s.slot.column, rows: cab.rows, columns: cab.columns)
+            let pos = DemandModel.priorShape(
+                row: s.slot.row,
+                column: s.slot.column,
+                rows: cab.rows,
+                columns: cab.columns
+            )
             let d = s.cabinet.deviceID
             for day in s.days where day.product >= 0 && day.day < (before ?? .max) && day.day >= (from ?? .min) {
                 e.units[d, default: [:]][day.product, default: 0] += Double(day.units)
@@ -53,7 +58,8 @@ public struct VenueDemand: Sendable {
         productIndex = h.productIndex
         venueOf = h.devices.mapValues(\.venueType)
         let devices = e.units.keys.filter { !excluding.contains($0) }
-        var u = [Double](repeating: 0, count: n), x = [Double](repeating: 0, count: n)
+        var u = [Double](repeating: 0, count: n)
+        var x = [Double](repeating: 0, count: n)
         for d in devices {
             for (p, units) in e.units[d] ?? [:] { u[Int(p)] += units }
             for (p, days) in e.days[d] ?? [:] { x[Int(p)] += days }
@@ -69,12 +75,18 @@ public struct VenueDemand: Sendable {
             traffic[d] = expected > 0 ? units / expected : 1
         }
         self.traffic = traffic
-        var vf: [VenueType: [Double]] = [:], vx: [VenueType: [Double]] = [:]
+        var vf: [VenueType: [Double]] = [:]
+        var vx: [VenueType: [Double]] = [:]
         for venue in Set(devices.compactMap { h.devices[$0]?.venueType }) {
-            var uu = [Double](repeating: 0, count: n), ee = [Double](repeating: 0, count: n), xx = [Double](repeating: 0, count: n)
+            var uu = [Double](repeating: 0, count: n)
+            var ee = [Double](repeating: 0, count: n)
+            var xx = [Double](repeating: 0, count: n)
             for d in devices where h.devices[d]?.venueType == venue {
                 for (p, units) in e.units[d] ?? [:] { uu[Int(p)] += units }
-                for (p, days) in e.days[d] ?? [:] { ee[Int(p)] += traffic[d]! * g[Int(p)] * days; xx[Int(p)] += days }
+                for (p, days) in e.days[d] ?? [:] {
+                    ee[Int(p)] += traffic[d]! * g[Int(p)] * days
+                    xx[Int(p)] += days
+                }
             }
             vf[venue] = (0..<n).map { (uu[$0] + Self.pseudoDays * g[$0]) / (ee[$0] + Self.pseudoDays * g[$0]) }
             vx[venue] = xx
@@ -100,13 +112,17 @@ public struct VenueDemand: Sendable {
         guard !traffic.isEmpty, let pi = productIndex[productID] else { return nil }
         let p = Int(pi)
         let venue = venueOf[deviceID]
-        let t = traffic[deviceID] ?? {
-            let peers = traffic.filter { venueOf[$0.key] == venue }.map(\.value)
-            return peers.isEmpty ? 1 : peers.reduce(0, +) / Double(peers.count)
-        }()
+        let t =
+            traffic[deviceID]
+            ?? {
+                let peers = traffic.filter { venueOf[$0.key] == venue }.map(\.value)
+                return peers.isEmpty ? 1 : peers.reduce(0, +) / Double(peers.count)
+            }()
         let v = venue.flatMap { venueFactor[$0]?[p] } ?? 1
         let i = deviceFactor[deviceID]?[pi] ?? 1
-        let basis: Basis = (deviceExposure[deviceID]?[pi] ?? 0) >= Self.basisDays ? .device
+        let basis: Basis =
+            (deviceExposure[deviceID]?[pi] ?? 0) >= Self.basisDays
+            ? .device
             : (venue.flatMap { venueExposure[$0]?[p] } ?? 0) >= Self.basisDays ? .venue : .fleet
         return (t * g[p] * v * i, basis)
     }

@@ -24,11 +24,16 @@ public struct LayoutProblem: Sendable {
     public var facingRetention = 0.5
 
     public init(cabinet: Cabinet, products: [Product], value: [[Double]], capacity: Int) {
-        self.cabinet = cabinet; self.products = products; self.value = value; self.capacity = capacity
+        self.cabinet = cabinet
+        self.products = products
+        self.value = value
+        self.capacity = capacity
     }
 
     func slotIndex(_ s: SlotCode) -> Int { s.row * cabinet.columns + s.column }
-    var slots: [SlotCode] { (0..<cabinet.rows).flatMap { r in (0..<cabinet.columns).map { SlotCode(row: r, column: $0) } } }
+    var slots: [SlotCode] {
+        (0..<cabinet.rows).flatMap { r in (0..<cabinet.columns).map { SlotCode(row: r, column: $0) } }
+    }
 
     /// The slots a placement of `p` starting at `s` covers, or nil when a hard rule forbids it.
     public func covers(_ p: Product, at s: SlotCode) -> [SlotCode]? {
@@ -53,7 +58,8 @@ public struct LayoutProblem: Sendable {
     /// The objective of any layout of candidate products (facings: slot → product id).
     public func objective(_ facings: [SlotCode: String]) -> Double {
         let index = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($1.id, $0) })
-        var total = 0.0, counts: [Int: Int] = [:]
+        var total = 0.0
+        var counts: [Int: Int] = [:]
         for (s, id) in facings {
             guard let i = index[id] else { continue }
             total += value[i][slotIndex(s)]
@@ -95,7 +101,11 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
 
 public enum LayoutOptimizer {
     /// Solves `problem` with CBC within `seconds`, starting from the greedy layout.
-    public static func solve(_ problem: LayoutProblem, seconds: Double = 30, relativeGap: Double = 1e-4) throws(LayoutError) -> LayoutSolution {
+    public static func solve(
+        _ problem: LayoutProblem,
+        seconds: Double = 30,
+        relativeGap: Double = 1e-4
+    ) throws(LayoutError) -> LayoutSolution {
         let p = problem
         let index = Dictionary(uniqueKeysWithValues: p.products.enumerated().map { ($1.id, $0) })
         // Locked placements first: each must pass the rules and not overlap another.
@@ -110,8 +120,12 @@ public enum LayoutOptimizer {
         }
         for (id, m) in p.minFacings where m > 0 {
             guard let i = index[id] else { throw .unknownProduct(id) }
-            if m > p.maxF(p.products[i]) { throw .infeasible("\(id) needs \(m) facings but may have at most \(p.maxF(p.products[i]))") }
-            if !p.slots.contains(where: { p.covers(p.products[i], at: $0) != nil }) { throw .infeasible("\(id) fits no slot of this cabinet") }
+            if m > p.maxF(p.products[i]) {
+                throw .infeasible("\(id) needs \(m) facings but may have at most \(p.maxF(p.products[i]))")
+            }
+            if !p.slots.contains(where: { p.covers(p.products[i], at: $0) != nil }) {
+                throw .infeasible("\(id) fits no slot of this cabinet")
+            }
         }
         let mip = MIPModel()
         // x columns.
@@ -134,7 +148,8 @@ public enum LayoutOptimizer {
         for (i, prod) in p.products.enumerated() where columnsOf[i] != nil {
             let m = p.maxF(prod)
             guard m >= 2 else { continue }
-            w[i] = (2...m).map { k in mip.addColumn(lower: 0, upper: 1, objective: -p.facingCost(i, k), integer: false) }
+            w[i] = (2...m).map { k in mip.addColumn(lower: 0, upper: 1, objective: -p.facingCost(i, k), integer: false)
+            }
         }
         // Each slot covered at most once.
         var bySlot: [SlotCode: [Int]] = [:]
@@ -150,32 +165,47 @@ public enum LayoutOptimizer {
         }
         // The greedy start: the best placements first while they pay.
         var start = [Double](repeating: 0, count: mip.columns)
-        var used = Set<SlotCode>(), count: [Int: Int] = [:]
+        var used = Set<SlotCode>()
+        var count: [Int: Int] = [:]
         for v in x where p.locked[v.slot] == p.products[v.product].id {
-            start[v.column] = 1; v.cover.forEach { used.insert($0) }; count[v.product, default: 0] += 1
+            start[v.column] = 1
+            used.formUnion(v.cover)
+            count[v.product, default: 0] += 1
         }
-        for v in x.sorted(by: { p.value[$0.product][p.slotIndex($0.slot)] > p.value[$1.product][p.slotIndex($1.slot)] }) {
+        for v in x.sorted(by: { p.value[$0.product][p.slotIndex($0.slot)] > p.value[$1.product][p.slotIndex($1.slot)] })
+        {
             guard start[v.column] == 0, v.cover.allSatisfy({ !used.contains($0) }) else { continue }
             let n = count[v.product, default: 0]
             guard n < p.maxF(p.products[v.product]) else { continue }
             let marginal = p.value[v.product][p.slotIndex(v.slot)] - (n >= 1 ? p.facingCost(v.product, n + 1) : 0)
             guard marginal > 0 else { continue }
-            start[v.column] = 1; v.cover.forEach { used.insert($0) }; count[v.product] = n + 1
+            start[v.column] = 1
+            used.formUnion(v.cover)
+            count[v.product] = n + 1
         }
         for (i, cols) in w { for (k, col) in cols.enumerated() where k + 2 <= count[i, default: 0] { start[col] = 1 } }
         let greedy = x.filter { start[$0.column] == 1 }
-        let greedyObjective = p.objective(Dictionary(uniqueKeysWithValues: greedy.map { ($0.slot, p.products[$0.product].id) }))
+        let greedyObjective = p.objective(
+            Dictionary(uniqueKeysWithValues: greedy.map { ($0.slot, p.products[$0.product].id) })
+        )
         // The greedy start breaks a least-facings request when it is short; CBC then finds its own.
         if p.minFacings.allSatisfy({ id, m in count[index[id] ?? -1, default: 0] >= m }) { mip.setStart(start) }
         let r = mip.solve(seconds: seconds, relativeGap: relativeGap)
         guard r.feasible else {
-            throw p.minFacings.isEmpty && p.locked.isEmpty ? .solverFailed : .infeasible("the locked slots and least facings cannot all be met")
+            throw p.minFacings.isEmpty && p.locked.isEmpty
+                ? .solverFailed : .infeasible("the locked slots and least facings cannot all be met")
         }
         let chosen = x.filter { r.values[$0.column] > 0.5 }
         let facings = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, p.products[$0.product].id) })
         let objective = p.objective(facings)
-        return LayoutSolution(facings: facings, objective: objective, bound: max(r.bound, objective),
-                              gap: max(0, r.bound - objective) / max(abs(objective), 1e-9), provenOptimal: r.provenOptimal,
-                              seconds: r.seconds, greedyObjective: greedyObjective)
+        return LayoutSolution(
+            facings: facings,
+            objective: objective,
+            bound: max(r.bound, objective),
+            gap: max(0, r.bound - objective) / max(abs(objective), 1e-9),
+            provenOptimal: r.provenOptimal,
+            seconds: r.seconds,
+            greedyObjective: greedyObjective
+        )
     }
 }

@@ -22,7 +22,7 @@ public final class MIPModel {
 
     public init() {
         model = Cbc_newModel()
-        Cbc_setObjSense(model, -1) // maximise
+        Cbc_setObjSense(model, -1)  // maximise
         Cbc_setLogLevel(model, 0)
     }
 
@@ -37,16 +37,30 @@ public final class MIPModel {
     }
 
     /// Adds `lower ≤ Σ coefficient·column ≤ upper`.
-    public func addRow(_ terms: [(column: Int, coefficient: Double)], lower: Double = -.infinity, upper: Double = .infinity) {
+    public func addRow(
+        _ terms: [(column: Int, coefficient: Double)],
+        lower: Double = -.infinity,
+        upper: Double = .infinity
+    ) {
         guard !terms.isEmpty else { return }
-        var idx = terms.map { Int32($0.column) }, coef = terms.map(\.coefficient)
-        let sense: CChar, rhs: Double
+        var idx = terms.map { Int32($0.column) }
+        var coef = terms.map(\.coefficient)
+        let sense: CChar
+        let rhs: Double
         switch (lower.isFinite, upper.isFinite) {
-        case (true, true) where lower == upper: sense = CChar(UInt8(ascii: "E")); rhs = lower
+        case (true, true) where lower == upper:
+            sense = CChar(UInt8(ascii: "E"))
+            rhs = lower
         case (true, true):
-            addRow(terms, lower: lower); addRow(terms, upper: upper); return
-        case (true, false): sense = CChar(UInt8(ascii: "G")); rhs = lower
-        case (false, true): sense = CChar(UInt8(ascii: "L")); rhs = upper
+            addRow(terms, lower: lower)
+            addRow(terms, upper: upper)
+            return
+        case (true, false):
+            sense = CChar(UInt8(ascii: "G"))
+            rhs = lower
+        case (false, true):
+            sense = CChar(UInt8(ascii: "L"))
+            rhs = upper
         default: return
         }
         Cbc_addRow(model, "", Int32(terms.count), &idx, &coef, sense, rhs)
@@ -54,7 +68,8 @@ public final class MIPModel {
 
     /// A known feasible solution to start from (CBC checks it).
     public func setStart(_ values: [Double]) {
-        var idx = (0..<Int32(values.count)).map { $0 }, v = values
+        var idx = (0..<Int32(values.count)).map { $0 }
+        var v = values
         Cbc_setMIPStartI(model, Int32(values.count), &idx, &v)
     }
 
@@ -70,7 +85,13 @@ public final class MIPModel {
         let objective = Cbc_getObjValue(model)
         var bound = Cbc_getBestPossibleObjValue(model)
         if Cbc_isProvenOptimal(model) != 0 { bound = objective }
-        return Result(values: values, objective: objective, bound: max(bound, objective), provenOptimal: Cbc_isProvenOptimal(model) != 0,
-                      feasible: feasible, seconds: Date().timeIntervalSince(started))
+        return Result(
+            values: values,
+            objective: objective,
+            bound: max(bound, objective),
+            provenOptimal: Cbc_isProvenOptimal(model) != 0,
+            feasible: feasible,
+            seconds: Date().timeIntervalSince(started)
+        )
     }
 }

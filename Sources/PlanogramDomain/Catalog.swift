@@ -13,16 +13,35 @@ public struct Product: Sendable, Hashable, Codable {
     /// Units per case, for pre-kitting at the warehouse (SPEC §10; 1 when the file does not say).
     public var caseSize: Int
 
-    public init(id: String, name: String, category: String, price: Double, unitCost: Double, temperature: Temperature,
-                heightMM: Int, widthColumns: Int, shelfLifeDays: Int, caseSize: Int = 1) {
-        self.id = id; self.name = name; self.category = category; self.price = price; self.unitCost = unitCost
-        self.temperature = temperature; self.heightMM = heightMM; self.widthColumns = widthColumns
-        self.shelfLifeDays = shelfLifeDays; self.caseSize = caseSize
+    public init(
+        id: String,
+        name: String,
+        category: String,
+        price: Double,
+        unitCost: Double,
+        temperature: Temperature,
+        heightMM: Int,
+        widthColumns: Int,
+        shelfLifeDays: Int,
+        caseSize: Int = 1
+    ) {
+        self.id = id
+        self.name = name
+        self.category = category
+        self.price = price
+        self.unitCost = unitCost
+        self.temperature = temperature
+        self.heightMM = heightMM
+        self.widthColumns = widthColumns
+        self.shelfLifeDays = shelfLifeDays
+        self.caseSize = caseSize
     }
 
     /// The categories the catalogue knows (SPEC §2); others are accepted on import.
-    public static let knownCategories = ["chips", "candy", "cookies", "nuts", "healthy", "pastry", "soda", "water",
-                                         "energy", "juice", "coffee", "sandwich", "salad", "dairy", "ice-cream"]
+    public static let knownCategories = [
+        "chips", "candy", "cookies", "nuts", "healthy", "pastry", "soda", "water",
+        "energy", "juice", "coffee", "sandwich", "salad", "dairy", "ice-cream",
+    ]
 }
 
 /// A vending machine.
@@ -39,10 +58,24 @@ public struct Device: Sendable, Hashable, Codable {
     /// How long a visit takes, in minutes (default 10).
     public var serviceMinutes: Int
 
-    public init(id: String, name: String, venueType: VenueType, latitude: Double, longitude: Double, deviceType: DeviceType,
-                access: TimeWindow? = nil, serviceMinutes: Int = 10) {
-        self.id = id; self.name = name; self.venueType = venueType; self.latitude = latitude
-        self.longitude = longitude; self.deviceType = deviceType; self.access = access; self.serviceMinutes = serviceMinutes
+    public init(
+        id: String,
+        name: String,
+        venueType: VenueType,
+        latitude: Double,
+        longitude: Double,
+        deviceType: DeviceType,
+        access: TimeWindow? = nil,
+        serviceMinutes: Int = 10
+    ) {
+        self.id = id
+        self.name = name
+        self.venueType = venueType
+        self.latitude = latitude
+        self.longitude = longitude
+        self.deviceType = deviceType
+        self.access = access
+        self.serviceMinutes = serviceMinutes
     }
 }
 
@@ -57,8 +90,12 @@ public struct Cabinet: Sendable, Hashable, Codable {
     public var rowHeightsMM: [Int]
 
     public init(deviceID: String, index: Int, temperature: Temperature, rows: Int, columns: Int, rowHeightsMM: [Int]) {
-        self.deviceID = deviceID; self.index = index; self.temperature = temperature; self.rows = rows
-        self.columns = columns; self.rowHeightsMM = rowHeightsMM
+        self.deviceID = deviceID
+        self.index = index
+        self.temperature = temperature
+        self.rows = rows
+        self.columns = columns
+        self.rowHeightsMM = rowHeightsMM
     }
 
     public var slotCount: Int { rows * columns }
@@ -84,7 +121,10 @@ public struct Cabinet: Sendable, Hashable, Codable {
 public struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public let deviceID: String
     public let index: Int
-    public init(_ deviceID: String, _ index: Int) { self.deviceID = deviceID; self.index = index }
+    public init(_ deviceID: String, _ index: Int) {
+        self.deviceID = deviceID
+        self.index = index
+    }
     public var description: String { "\(deviceID)/\(index)" }
     public static func < (a: CabinetKey, b: CabinetKey) -> Bool { (a.deviceID, a.index) < (b.deviceID, b.index) }
 }

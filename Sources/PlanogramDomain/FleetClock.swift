@@ -21,7 +21,11 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
 
     public static let utc = FleetClock(utcNamed: "UTC")
 
-    private init(utcNamed name: String) { identifier = name; zone = nil; offsets = nil }
+    private init(utcNamed name: String) {
+        identifier = name
+        zone = nil
+        offsets = nil
+    }
 
     /// The clock of an IANA zone; nil for a name the system's zone database does not know.
     public init?(identifier: String) {
@@ -29,7 +33,8 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
         guard !name.isEmpty, let z = TimeZone(identifier: name) else { return nil }
         self.identifier = name
         // UTC itself needs no lookups and its arithmetic is exact.
-        zone = ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"].contains(z.identifier) ? nil : z
+        zone =
+            ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu"].contains(z.identifier) ? nil : z
         offsets = zone.map(OffsetTable.init)
     }
 
@@ -58,12 +63,14 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
         guard zone != nil else { return wall }
         // The offsets a day either side hold before and after any change near this wall time (changes
         // are months apart); each gives a candidate, valid when it reads back as the same wall time.
-        let before = wall - offset(at: wall - 86_400), after = wall - offset(at: wall + 86_400)
-        let beforeValid = before + offset(at: before) == wall, afterValid = after + offset(at: after) == wall
+        let before = wall - offset(at: wall - 86_400)
+        let after = wall - offset(at: wall + 86_400)
+        let beforeValid = before + offset(at: before) == wall
+        let afterValid = after + offset(at: after) == wall
         switch (beforeValid, afterValid) {
-        case (true, true): return min(before, after)   // a wall time that occurs twice: the first
+        case (true, true): return min(before, after)  // a wall time that occurs twice: the first
         case (false, true): return after
-        default: return before                          // inside a gap: the offset before the change
+        default: return before  // inside a gap: the offset before the change
         }
     }
 
@@ -88,7 +95,7 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
 /// A zone's offset from UTC as a step function of the instant: each transition Foundation reports between
 /// 1900 and 2100 and the offset from it on. Outside that span the caller asks Foundation.
 final class OffsetTable: Sendable {
-    static let span: Range<Int64> = -2_208_988_800 ..< 4_102_444_800   // 1900-01-01 ..< 2100-01-01, UTC
+    static let span: Range<Int64> = -2_208_988_800..<4_102_444_800  // 1900-01-01 ..< 2100-01-01, UTC
     /// Ascending; `offsets[i]` holds from `starts[i]` until `starts[i + 1]`. `starts[0]` is the span's start.
     let starts: [Int64]
     let offsets: [Int64]
@@ -97,11 +104,16 @@ final class OffsetTable: Sendable {
         var starts = [Self.span.lowerBound]
         var offsets = [Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(Self.span.lowerBound))))]
         var at = Date(timeIntervalSince1970: Double(Self.span.lowerBound))
-        while let next = zone.nextDaylightSavingTimeTransition(after: at), next.timeIntervalSince1970 < Double(Self.span.upperBound),
-              next > at {
+        while let next = zone.nextDaylightSavingTimeTransition(after: at),
+            next.timeIntervalSince1970 < Double(Self.span.upperBound),
+            next > at
+        {
             let t = Int64(next.timeIntervalSince1970.rounded(.down))
             let o = Int64(zone.secondsFromGMT(for: next))
-            if o != offsets.last! { starts.append(t); offsets.append(o) }
+            if o != offsets.last! {
+                starts.append(t)
+                offsets.append(o)
+            }
             at = next
         }
         self.starts = starts
@@ -111,7 +123,8 @@ final class OffsetTable: Sendable {
     /// nil outside the span.
     func offset(at t: Int64) -> Int64? {
         guard Self.span.contains(t) else { return nil }
-        var lo = 0, hi = starts.count   // the last start <= t
+        var lo = 0
+        var hi = starts.count  // the last start <= t
         while hi - lo > 1 {
             let mid = (lo + hi) / 2
             if starts[mid] <= t { lo = mid } else { hi = mid }

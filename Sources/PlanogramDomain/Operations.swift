@@ -13,7 +13,8 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// `HH:MM` of a minute of the day.
     public static func text(_ minute: Int) -> String {
-        let h = minute / 60, m = minute % 60
+        let h = minute / 60
+        let m = minute % 60
         return (h < 10 ? "0\(h)" : "\(h)") + ":" + (m < 10 ? "0\(m)" : "\(m)")
     }
 
@@ -21,8 +22,9 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
     public static func minute(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
-              let h = Int(parts[0]), let m = Int(parts[1]), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
-              parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), m < 60, h < 24 || (h == 24 && m == 0) else { return nil }
+            let h = Int(parts[0]), let m = Int(parts[1]), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), m < 60, h < 24 || (h == 24 && m == 0)
+        else { return nil }
         return h * 60 + m
     }
 
@@ -38,7 +40,11 @@ public struct Depot: Sendable, Hashable, Codable {
     public var hours: TimeWindow
 
     public init(id: String, name: String, latitude: Double, longitude: Double, hours: TimeWindow) {
-        self.id = id; self.name = name; self.latitude = latitude; self.longitude = longitude; self.hours = hours
+        self.id = id
+        self.name = name
+        self.latitude = latitude
+        self.longitude = longitude
+        self.hours = hours
     }
 }
 
@@ -50,6 +56,9 @@ public struct Vehicle: Sendable, Hashable, Codable {
     public var shift: TimeWindow
 
     public init(id: String, depotID: String, capacityUnits: Int, shift: TimeWindow) {
-        self.id = id; self.depotID = depotID; self.capacityUnits = capacityUnits; self.shift = shift
+        self.id = id
+        self.depotID = depotID
+        self.capacityUnits = capacityUnits
+        self.shift = shift
     }
 }

@@ -26,10 +26,10 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The slot concerned, upper case, when there is one.
     public var slot: String? {
         switch self {
-        case .badSlotCode(let s): return s.count > 16 ? String(s.prefix(16)) + "…" : s // input is echoed, bounded
+        case .badSlotCode(let s): return s.count > 16 ? String(s.prefix(16)) + "…" : s  // input is echoed, bounded
         case .slotOutsideCabinet(let s, _, _): return s.description
         case .temperature(let s, _, _, _), .height(let s, _, _, _), .widthLastColumn(let s, _),
-             .widthNeighbourOccupied(let s, _, _), .slotOccupiedByWideNeighbour(let s, _), .capacity(let s, _):
+            .widthNeighbourOccupied(let s, _, _), .slotOccupiedByWideNeighbour(let s, _), .capacity(let s, _):
             return s.description
         case .unknownProduct: return nil
         }
@@ -38,7 +38,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .badSlotCode(let s):
-            let shown = s.count > 16 ? String(s.prefix(16)) + "…" : s // input is echoed, bounded
+            let shown = s.count > 16 ? String(s.prefix(16)) + "…" : s  // input is echoed, bounded
             return "\"\(shown)\" is not a slot code (row letter then column number, e.g. B4)"
         case .slotOutsideCabinet(let s, let r, let c):
             let last = SlotCode(row: r - 1, column: c - 1)
@@ -53,7 +53,8 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
             return "width: \(p) is 2 columns wide and needs \(n), which is occupied, next to \(s)"
         case .slotOccupiedByWideNeighbour(let s, let n):
             return "width: \(s) is covered by the 2-wide product in \(n)"
-        case .capacity(let s, let c): return "capacity: must be between 1 and \(PlacementRules.maxCapacity) at \(s), got \(c)"
+        case .capacity(let s, let c):
+            return "capacity: must be between 1 and \(PlacementRules.maxCapacity) at \(s), got \(c)"
         case .unknownProduct(let p): return "unknown product \(p)"
         }
     }
@@ -67,15 +68,28 @@ public enum PlacementRules {
     /// Every hard rule that placing `product` with `capacity` in `slot` of `planogram` would break.
     /// The slot's own current content is ignored (it is being replaced); `ignoring` lists other
     /// slots to treat as empty (e.g. the source of a move).
-    public static func violations(placing product: Product, capacity: Int, at slot: SlotCode, in cabinet: Cabinet,
-                                  planogram: Planogram, ignoring: Set<SlotCode> = [],
-                                  products: [String: Product]) -> [PlacementError] {
+    public static func violations(
+        placing product: Product,
+        capacity: Int,
+        at slot: SlotCode,
+        in cabinet: Cabinet,
+        planogram: Planogram,
+        ignoring: Set<SlotCode> = [],
+        products: [String: Product]
+    ) -> [PlacementError] {
         var out: [PlacementError] = []
         guard cabinet.contains(slot) else {
             return [.slotOutsideCabinet(slot, rows: cabinet.rows, columns: cabinet.columns)]
         }
         if !product.temperature.fits(in: cabinet.temperature) {
-            out.append(.temperature(slot: slot, product: product.id, requires: product.temperature, cabinet: cabinet.temperature))
+            out.append(
+                .temperature(
+                    slot: slot,
+                    product: product.id,
+                    requires: product.temperature,
+                    cabinet: cabinet.temperature
+                )
+            )
         }
         let rowMM = slot.row < cabinet.rowHeightsMM.count ? cabinet.rowHeightsMM[slot.row] : Int.max
         if product.heightMM > rowMM {

@@ -19,9 +19,18 @@ public struct Planogram: Sendable, Hashable, Codable {
     public var effectiveFrom: Int64
     public var facings: [SlotCode: Facing]
 
-    public init(deviceID: String, cabinetIndex: Int, version: Int, effectiveFrom: Int64, facings: [SlotCode: Facing] = [:]) {
-        self.deviceID = deviceID; self.cabinetIndex = cabinetIndex; self.version = version
-        self.effectiveFrom = effectiveFrom; self.facings = facings
+    public init(
+        deviceID: String,
+        cabinetIndex: Int,
+        version: Int,
+        effectiveFrom: Int64,
+        facings: [SlotCode: Facing] = [:]
+    ) {
+        self.deviceID = deviceID
+        self.cabinetIndex = cabinetIndex
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.facings = facings
     }
 
     /// The slot whose facing covers `slot` (itself, or its left neighbour holding a 2-wide product).

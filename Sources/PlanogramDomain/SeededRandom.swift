@@ -18,7 +18,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     public mutating func chance(_ p: Double) -> Bool { unit() < p }
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Double {
-        let u = max(unit(), 1e-12), v = unit()
+        let u = max(unit(), 1e-12)
+        let v = unit()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
     /// Poisson with mean `lambda` (Knuth for small means, a normal approximation above 30).
@@ -26,10 +27,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         guard lambda > 0 else { return 0 }
         if lambda > 30 { return max(0, Int((lambda + lambda.squareRoot() * normal()).rounded())) }
         let l = exp(-lambda)
-        var k = 0, p = 1.0
-        repeat { k += 1; p *= unit() } while p > l
+        var k = 0
+        var p = 1.0
+        repeat {
+            k += 1
+            p *= unit()
+        } while p > l
         return k - 1
     }
     public mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
 }
-

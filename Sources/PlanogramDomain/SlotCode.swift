@@ -17,7 +17,8 @@ public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible,
 
     /// Parses UTF-8 bytes, ignoring surrounding spaces (the import's hot path).
     public init?(bytes: UnsafeBufferPointer<UInt8>) {
-        var lo = 0, hi = bytes.count
+        var lo = 0
+        var hi = bytes.count
         while lo < hi && bytes[lo] == 32 { lo += 1 }
         while hi > lo && bytes[hi - 1] == 32 { hi -= 1 }
         self.init(utf8: UnsafeBufferPointer(rebasing: bytes[lo..<hi]))
@@ -29,7 +30,8 @@ public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible,
         if c >= 97 && c <= 122 { c -= 32 }
         guard c >= 65 && c <= 90 else { return nil }
         let row = Int(c - 65)
-        var column = 0, digits = 0
+        var column = 0
+        var digits = 0
         while let d = it.next() {
             guard d >= 48 && d <= 57 else { return nil }
             if digits == 0 && d == 48 { return nil }

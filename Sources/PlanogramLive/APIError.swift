@@ -10,16 +10,27 @@ public struct APIError: Error, Sendable {
     public let details: AnyJSON?
 
     public init(_ status: Int, _ code: String, _ message: String, details: Any? = nil) {
-        self.status = status; self.code = code; self.message = message; self.details = details.map(AnyJSON.init)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details.map(AnyJSON.init)
     }
 
-    public static func badRequest(_ m: String, details: Any? = nil) -> APIError { APIError(400, "bad_request", m, details: details) }
+    public static func badRequest(_ m: String, details: Any? = nil) -> APIError {
+        APIError(400, "bad_request", m, details: details)
+    }
     public static func unauthorized(_ m: String) -> APIError { APIError(401, "unauthorized", m) }
-    public static func forbidden(_ m: String, details: Any? = nil) -> APIError { APIError(403, "forbidden", m, details: details) }
+    public static func forbidden(_ m: String, details: Any? = nil) -> APIError {
+        APIError(403, "forbidden", m, details: details)
+    }
     public static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
-    public static func conflict(_ m: String, details: Any? = nil) -> APIError { APIError(409, "conflict", m, details: details) }
+    public static func conflict(_ m: String, details: Any? = nil) -> APIError {
+        APIError(409, "conflict", m, details: details)
+    }
     public static func unsupportedMediaType(_ m: String) -> APIError { APIError(415, "unsupported_media_type", m) }
-    public static func unprocessable(_ code: String, _ m: String, details: Any? = nil) -> APIError { APIError(422, code, m, details: details) }
+    public static func unprocessable(_ code: String, _ m: String, details: Any? = nil) -> APIError {
+        APIError(422, code, m, details: details)
+    }
     public static func unavailable(_ m: String) -> APIError { APIError(503, "shutting_down", m) }
 
     var response: HTTPResponse {

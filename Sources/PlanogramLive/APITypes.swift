@@ -1,5 +1,5 @@
-import Forecasting
 import Experiments
+import Forecasting
 import Foundation
 import PlanogramDomain
 import Store
@@ -26,12 +26,21 @@ struct DepotBody: Encodable {
     let closes: String
 
     init(_ d: Depot) {
-        depotID = d.id; name = d.name; latitude = d.latitude; longitude = d.longitude
-        opens = TimeWindow.text(d.hours.from); closes = TimeWindow.text(d.hours.until)
+        depotID = d.id
+        name = d.name
+        latitude = d.latitude
+        longitude = d.longitude
+        opens = TimeWindow.text(d.hours.from)
+        closes = TimeWindow.text(d.hours.until)
     }
 
     enum CodingKeys: String, CodingKey {
-        case depotID = "depot_id", name, latitude, longitude, opens, closes
+        case depotID = "depot_id"
+        case name
+        case latitude
+        case longitude
+        case opens
+        case closes
     }
 }
 
@@ -48,12 +57,19 @@ struct VehicleBody: Encodable {
     let shiftEnd: String
 
     init(_ v: Vehicle) {
-        vehicleID = v.id; depotID = v.depotID; capacityUnits = v.capacityUnits
-        shiftStart = TimeWindow.text(v.shift.from); shiftEnd = TimeWindow.text(v.shift.until)
+        vehicleID = v.id
+        depotID = v.depotID
+        capacityUnits = v.capacityUnits
+        shiftStart = TimeWindow.text(v.shift.from)
+        shiftEnd = TimeWindow.text(v.shift.until)
     }
 
     enum CodingKeys: String, CodingKey {
-        case vehicleID = "vehicle_id", depotID = "depot_id", capacityUnits = "capacity_units", shiftStart = "shift_start", shiftEnd = "shift_end"
+        case vehicleID = "vehicle_id"
+        case depotID = "depot_id"
+        case capacityUnits = "capacity_units"
+        case shiftStart = "shift_start"
+        case shiftEnd = "shift_end"
     }
 }
 
@@ -71,8 +87,14 @@ struct DeviceForecastResponse: Encodable {
     let totals: ForecastTotals
 
     enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", asOf = "as_of", days, nextVisit = "next_visit", modelVersion = "model_version",
-             intervalLevel = "interval_level", slots, totals
+        case deviceID = "device_id"
+        case asOf = "as_of"
+        case days
+        case nextVisit = "next_visit"
+        case modelVersion = "model_version"
+        case intervalLevel = "interval_level"
+        case slots
+        case totals
     }
 }
 
@@ -93,20 +115,35 @@ struct SlotForecastBody: Encodable {
     @Null var expiresAt: String?
 
     init(_ o: SlotOutlook) {
-        cabinetIndex = o.cabinetIndex; slot = o.slot.description; productID = o.productID; capacity = o.capacity
-        unitsPerDay = InsightJSON.round2(o.unitsPerDay); expectedUnits = InsightJSON.round2(o.expectedUnits)
-        interval = [o.interval.lower, o.interval.upper]; stockNow = o.stockNow
+        cabinetIndex = o.cabinetIndex
+        slot = o.slot.description
+        productID = o.productID
+        capacity = o.capacity
+        unitsPerDay = InsightJSON.round2(o.unitsPerDay)
+        expectedUnits = InsightJSON.round2(o.expectedUnits)
+        interval = [o.interval.lower, o.interval.upper]
+        stockNow = o.stockNow
         emptyAt = o.emptyAt.map { FieldParse.iso8601($0) }
         stockoutProbability = (o.stockoutProbability * 1000).rounded() / 1000
-        expiringUnits = o.expiringUnits; expiredUnits = o.expiredUnits
+        expiringUnits = o.expiringUnits
+        expiredUnits = o.expiredUnits
         expiresAt = o.expiresAt.map { FieldParse.iso8601($0) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case cabinetIndex = "cabinet_index", slot, productID = "product_id", capacity, unitsPerDay = "units_per_day",
-             expectedUnits = "expected_units", interval, stockNow = "stock_now", emptyAt = "empty_at",
-             stockoutProbability = "stockout_probability", expiringUnits = "expiring_units", expiredUnits = "expired_units",
-             expiresAt = "expires_at"
+        case cabinetIndex = "cabinet_index"
+        case slot
+        case productID = "product_id"
+        case capacity
+        case unitsPerDay = "units_per_day"
+        case expectedUnits = "expected_units"
+        case interval
+        case stockNow = "stock_now"
+        case emptyAt = "empty_at"
+        case stockoutProbability = "stockout_probability"
+        case expiringUnits = "expiring_units"
+        case expiredUnits = "expired_units"
+        case expiresAt = "expires_at"
     }
 }
 
@@ -119,8 +156,12 @@ struct ForecastTotals: Encodable {
     let expiredUnits: Int
 
     enum CodingKeys: String, CodingKey {
-        case expectedUnits = "expected_units", expectedRevenue = "expected_revenue", stockNow = "stock_now",
-             slotsAtRisk = "slots_at_risk", expiringUnits = "expiring_units", expiredUnits = "expired_units"
+        case expectedUnits = "expected_units"
+        case expectedRevenue = "expected_revenue"
+        case stockNow = "stock_now"
+        case slotsAtRisk = "slots_at_risk"
+        case expiringUnits = "expiring_units"
+        case expiredUnits = "expired_units"
     }
 }
 
@@ -133,7 +174,10 @@ struct VisitRequest: Decodable {
     var visitID: String?
 
     enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", at, lines, visitID = "visit_id"
+        case deviceID = "device_id"
+        case at
+        case lines
+        case visitID = "visit_id"
     }
 }
 
@@ -144,7 +188,10 @@ struct VisitLineRequest: Decodable {
     var unitsPulled: Int?
 
     enum CodingKeys: String, CodingKey {
-        case cabinetIndex = "cabinet_index", slot, unitsAdded = "units_added", unitsPulled = "units_pulled"
+        case cabinetIndex = "cabinet_index"
+        case slot
+        case unitsAdded = "units_added"
+        case unitsPulled = "units_pulled"
     }
 }
 
@@ -155,7 +202,9 @@ struct VisitRecordedResponse: Encodable {
     let lines: Int
 
     enum CodingKeys: String, CodingKey {
-        case visitID = "visit_id", recorded, lines
+        case visitID = "visit_id"
+        case recorded
+        case lines
     }
 }
 
@@ -175,8 +224,15 @@ struct ServicePlanResponse: Encodable {
     let visits: [PlannedVisitBody]
 
     enum CodingKeys: String, CodingKey {
-        case from, days, asOf = "as_of", visitCost = "visit_cost", maxIntervalDays = "max_interval_days",
-             emptySlotHourCost = "empty_slot_hour_cost", expiryVisitUnits = "expiry_visit_units", timeZone = "time_zone", visits
+        case from
+        case days
+        case asOf = "as_of"
+        case visitCost = "visit_cost"
+        case maxIntervalDays = "max_interval_days"
+        case emptySlotHourCost = "empty_slot_hour_cost"
+        case expiryVisitUnits = "expiry_visit_units"
+        case timeZone = "time_zone"
+        case visits
     }
 }
 
@@ -190,15 +246,23 @@ struct PlannedVisitBody: Encodable {
     let unitsToLoad: Int
 
     init(_ v: PlannedVisit) {
-        date = ServicePlanRoutes.dateText(v.day); deviceID = v.deviceID; at = FieldParse.iso8601(v.at); reasons = v.reasons
+        date = ServicePlanRoutes.dateText(v.day)
+        deviceID = v.deviceID
+        at = FieldParse.iso8601(v.at)
+        reasons = v.reasons
         expectedLostRevenueAvoided = InsightJSON.round2(v.expectedLostRevenueAvoided)
         expectedSpoiledUnitsAvoided = InsightJSON.round2(v.expectedSpoiledUnitsAvoided)
         unitsToLoad = v.picks.reduce(0) { $0 + $1.load }
     }
 
     enum CodingKeys: String, CodingKey {
-        case date, deviceID = "device_id", at, reasons, expectedLostRevenueAvoided = "expected_lost_revenue_avoided",
-             expectedSpoiledUnitsAvoided = "expected_spoiled_units_avoided", unitsToLoad = "units_to_load"
+        case date
+        case deviceID = "device_id"
+        case at
+        case reasons
+        case expectedLostRevenueAvoided = "expected_lost_revenue_avoided"
+        case expectedSpoiledUnitsAvoided = "expected_spoiled_units_avoided"
+        case unitsToLoad = "units_to_load"
     }
 }
 
@@ -214,8 +278,13 @@ struct PickListsResponse: Encodable {
     let totals: [PickTotalBody]
 
     enum CodingKeys: String, CodingKey {
-        case date, asOf = "as_of", serviceLevel = "service_level", perishableServiceLevel = "perishable_service_level",
-             timeZone = "time_zone", visits, totals
+        case date
+        case asOf = "as_of"
+        case serviceLevel = "service_level"
+        case perishableServiceLevel = "perishable_service_level"
+        case timeZone = "time_zone"
+        case visits
+        case totals
     }
 }
 
@@ -226,7 +295,10 @@ struct PickVisitBody: Encodable {
     let lines: [PickLineBody]
 
     enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", at, reasons, lines
+        case deviceID = "device_id"
+        case at
+        case reasons
+        case lines
     }
 }
 
@@ -240,19 +312,44 @@ struct PickLineBody: Codable {
     let expectedStock: Int
 
     enum CodingKeys: String, CodingKey {
-        case cabinetIndex = "cabinet_index", slot, productID = "product_id", productName = "product_name", load, pull,
-             expectedStock = "expected_stock"
+        case cabinetIndex = "cabinet_index"
+        case slot
+        case productID = "product_id"
+        case productName = "product_name"
+        case load
+        case pull
+        case expectedStock = "expected_stock"
     }
 
-    init(cabinetIndex: Int, slot: String, productID: String, productName: String, load: Int, pull: Int, expectedStock: Int) {
-        self.cabinetIndex = cabinetIndex; self.slot = slot; self.productID = productID; self.productName = productName
-        self.load = load; self.pull = pull; self.expectedStock = expectedStock
+    init(
+        cabinetIndex: Int,
+        slot: String,
+        productID: String,
+        productName: String,
+        load: Int,
+        pull: Int,
+        expectedStock: Int
+    ) {
+        self.cabinetIndex = cabinetIndex
+        self.slot = slot
+        self.productID = productID
+        self.productName = productName
+        self.load = load
+        self.pull = pull
+        self.expectedStock = expectedStock
     }
 
     /// A planned pick line with its product's name from the catalogue.
     init(_ l: PickLine, products: [String: Product]) {
-        self.init(cabinetIndex: l.key.cabinet.index, slot: l.key.slot.description, productID: l.productID,
-                  productName: products[l.productID]?.name ?? l.productID, load: l.load, pull: l.pull, expectedStock: l.expectedStock)
+        self.init(
+            cabinetIndex: l.key.cabinet.index,
+            slot: l.key.slot.description,
+            productID: l.productID,
+            productName: products[l.productID]?.name ?? l.productID,
+            load: l.load,
+            pull: l.pull,
+            expectedStock: l.expectedStock
+        )
     }
 }
 
@@ -264,12 +361,19 @@ struct PickTotalBody: Encodable {
     let caseSize: Int
 
     init(_ t: (productID: String, units: Int, cases: Int), products: [String: Product]) {
-        productID = t.productID; productName = products[t.productID]?.name ?? t.productID; units = t.units; cases = t.cases
+        productID = t.productID
+        productName = products[t.productID]?.name ?? t.productID
+        units = t.units
+        cases = t.cases
         caseSize = max(1, products[t.productID]?.caseSize ?? 1)
     }
 
     enum CodingKeys: String, CodingKey {
-        case productID = "product_id", productName = "product_name", units, cases, caseSize = "case_size"
+        case productID = "product_id"
+        case productName = "product_name"
+        case units
+        case cases
+        case caseSize = "case_size"
     }
 }
 
@@ -284,7 +388,11 @@ struct RoutePlanRequest: Decodable {
     var timeLimitSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
-        case date, depotID = "depot_id", vehicleIDs = "vehicle_ids", deviceIDs = "device_ids", timeLimitSeconds = "time_limit_seconds"
+        case date
+        case depotID = "depot_id"
+        case vehicleIDs = "vehicle_ids"
+        case deviceIDs = "device_ids"
+        case timeLimitSeconds = "time_limit_seconds"
     }
 }
 
@@ -308,8 +416,17 @@ struct DayRoutesBody: Codable {
     var timeZone: String?
 
     enum CodingKeys: String, CodingKey {
-        case date, plannedAt = "planned_at", jobID = "job_id", routes, unassigned, cost, valueServed = "value_served",
-             valueUnassigned = "value_unassigned", depots, solver, timeZone = "time_zone"
+        case date
+        case plannedAt = "planned_at"
+        case jobID = "job_id"
+        case routes
+        case unassigned
+        case cost
+        case valueServed = "value_served"
+        case valueUnassigned = "value_unassigned"
+        case depots
+        case solver
+        case timeZone = "time_zone"
     }
 }
 
@@ -327,9 +444,17 @@ struct PlannedRouteBody: Codable {
     var cost: Double
 
     enum CodingKeys: String, CodingKey {
-        case vehicleID = "vehicle_id", depotID = "depot_id", leave, back, stops, distanceKm = "distance_km",
-             durationMinutes = "duration_minutes", drivingMinutes = "driving_minutes", loadUnits = "load_units",
-             capacityUnits = "capacity_units", cost
+        case vehicleID = "vehicle_id"
+        case depotID = "depot_id"
+        case leave
+        case back
+        case stops
+        case distanceKm = "distance_km"
+        case durationMinutes = "duration_minutes"
+        case drivingMinutes = "driving_minutes"
+        case loadUnits = "load_units"
+        case capacityUnits = "capacity_units"
+        case cost
     }
 }
 
@@ -346,7 +471,16 @@ struct RouteStopBody: Codable {
     var pick: [PickLineBody]
 
     enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", name, latitude, longitude, arrive, depart, loadUnits = "load_units", value, reasons, pick
+        case deviceID = "device_id"
+        case name
+        case latitude
+        case longitude
+        case arrive
+        case depart
+        case loadUnits = "load_units"
+        case value
+        case reasons
+        case pick
     }
 }
 
@@ -361,7 +495,14 @@ struct UnassignedVisitBody: Codable {
     var latitude: Double?
     var longitude: Double?
 
-    enum CodingKeys: String, CodingKey { case deviceID = "device_id", reason, message, value, latitude, longitude }
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case reason
+        case message
+        case value
+        case latitude
+        case longitude
+    }
 }
 
 struct RouteDepotBody: Codable {
@@ -370,7 +511,12 @@ struct RouteDepotBody: Codable {
     var latitude: Double
     var longitude: Double
 
-    enum CodingKeys: String, CodingKey { case depotID = "depot_id", name, latitude, longitude }
+    enum CodingKeys: String, CodingKey {
+        case depotID = "depot_id"
+        case name
+        case latitude
+        case longitude
+    }
 }
 
 struct RouteSolverRunBody: Codable {
@@ -379,7 +525,12 @@ struct RouteSolverRunBody: Codable {
     var timeLimitSeconds: Double
     var feasible: Bool
 
-    enum CodingKeys: String, CodingKey { case name, seconds, timeLimitSeconds = "time_limit_seconds", feasible }
+    enum CodingKeys: String, CodingKey {
+        case name
+        case seconds
+        case timeLimitSeconds = "time_limit_seconds"
+        case feasible
+    }
 }
 
 // MARK: - Recommendations (SPEC §13)
@@ -390,7 +541,11 @@ struct RecommendationsResponse: Encodable {
     let venueType: String
     let recommendations: [RecommendationBody]
 
-    enum CodingKeys: String, CodingKey { case deviceID = "device_id", venueType = "venue_type", recommendations }
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case venueType = "venue_type"
+        case recommendations
+    }
 }
 
 struct RecommendationBody: Encodable {
@@ -403,8 +558,13 @@ struct RecommendationBody: Encodable {
     let newToDevice: Bool
 
     enum CodingKeys: String, CodingKey {
-        case productID = "product_id", name, category, expectedUnitsPerDay = "expected_units_per_day",
-             expectedRevenuePerDay = "expected_revenue_per_day", basis, newToDevice = "new_to_device"
+        case productID = "product_id"
+        case name
+        case category
+        case expectedUnitsPerDay = "expected_units_per_day"
+        case expectedRevenuePerDay = "expected_revenue_per_day"
+        case basis
+        case newToDevice = "new_to_device"
     }
 }
 
@@ -424,7 +584,15 @@ struct ExperimentRequest: Decodable {
     var seed: UInt64?
 
     enum CodingKeys: String, CodingKey {
-        case name, hypothesis, deviceIDs = "device_ids", venueType = "venue_type", treatment, metric, start, minDays = "min_days", seed
+        case name
+        case hypothesis
+        case deviceIDs = "device_ids"
+        case venueType = "venue_type"
+        case treatment
+        case metric
+        case start
+        case minDays = "min_days"
+        case seed
     }
 }
 
@@ -437,7 +605,12 @@ struct ExperimentBody: Codable {
     /// The treatment's cabinets: device → cabinet index → published version.
     var treatment: [ExperimentTreatmentCabinet]
 
-    enum CodingKeys: String, CodingKey { case strata, pre, preDays = "pre_days", treatment }
+    enum CodingKeys: String, CodingKey {
+        case strata
+        case pre
+        case preDays = "pre_days"
+        case treatment
+    }
 }
 
 struct ExperimentTreatmentCabinet: Codable {
@@ -446,7 +619,11 @@ struct ExperimentTreatmentCabinet: Codable {
     /// The version published to a treatment device at the creation (nil for a control device's cabinet).
     var publishedVersion: Int?
 
-    enum CodingKeys: String, CodingKey { case deviceID = "device_id", cabinetIndex = "cabinet_index", publishedVersion = "published_version" }
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+        case publishedVersion = "published_version"
+    }
 }
 
 /// 201 to `POST /api/experiments`.
@@ -457,7 +634,13 @@ struct ExperimentCreatedResponse: Encodable {
     let strata: [[String]]
     let published: [ExperimentTreatmentCabinet]
 
-    enum CodingKeys: String, CodingKey { case experimentID = "experiment_id", assignment, seed, strata, published }
+    enum CodingKeys: String, CodingKey {
+        case experimentID = "experiment_id"
+        case assignment
+        case seed
+        case strata
+        case published
+    }
 }
 
 /// An experiment with its analysis (`GET /api/experiments/{id}`; the list carries the same without series).
@@ -486,9 +669,26 @@ struct ExperimentResponse: Encodable {
     var estimates: [DailyEstimate]?
 
     enum CodingKeys: String, CodingKey {
-        case experimentID = "experiment_id", name, hypothesis, metric, status, start, minDays = "min_days", days, seed, assignment, strata,
-             createdBy = "created_by", createdAt = "created_at", stoppedAt = "stopped_at", stopReason = "stop_reason", estimate, decision,
-             decisionReason = "decision_reason", series, estimates
+        case experimentID = "experiment_id"
+        case name
+        case hypothesis
+        case metric
+        case status
+        case start
+        case minDays = "min_days"
+        case days
+        case seed
+        case assignment
+        case strata
+        case createdBy = "created_by"
+        case createdAt = "created_at"
+        case stoppedAt = "stopped_at"
+        case stopReason = "stop_reason"
+        case estimate
+        case decision
+        case decisionReason = "decision_reason"
+        case series
+        case estimates
     }
 }
 
@@ -499,7 +699,12 @@ struct ExperimentSeries: Encodable {
     /// Index into `dates` of the start.
     let startIndex: Int
 
-    enum CodingKeys: String, CodingKey { case dates, control, treatment, startIndex = "start_index" }
+    enum CodingKeys: String, CodingKey {
+        case dates
+        case control
+        case treatment
+        case startIndex = "start_index"
+    }
 }
 
 struct DailyEstimate: Encodable {
@@ -508,7 +713,12 @@ struct DailyEstimate: Encodable {
     let confidenceInterval: [Double]
     let alwaysValidPValue: Double
 
-    enum CodingKeys: String, CodingKey { case date, effect, confidenceInterval = "confidence_interval", alwaysValidPValue = "always_valid_p_value" }
+    enum CodingKeys: String, CodingKey {
+        case date
+        case effect
+        case confidenceInterval = "confidence_interval"
+        case alwaysValidPValue = "always_valid_p_value"
+    }
 }
 
 struct ExperimentListResponse: Encodable {
@@ -527,7 +737,13 @@ struct FleetKPIsResponse: Encodable {
     let series: FleetKPISeries
 
     enum CodingKeys: String, CodingKey {
-        case from, to, baselineFrom = "baseline_from", baselineTo = "baseline_to", devices, kpis, series
+        case from
+        case to
+        case baselineFrom = "baseline_from"
+        case baselineTo = "baseline_to"
+        case devices
+        case kpis
+        case series
     }
 }
 
@@ -542,7 +758,13 @@ struct FleetKPI: Encodable {
     let definition: String
 
     enum CodingKeys: String, CodingKey {
-        case name, unit, value, baseline, changePercentage = "change_percentage", targetChangePercentage = "target_change_percentage", definition
+        case name
+        case unit
+        case value
+        case baseline
+        case changePercentage = "change_percentage"
+        case targetChangePercentage = "target_change_percentage"
+        case definition
     }
 }
 
@@ -551,7 +773,11 @@ struct FleetKPISeries: Encodable {
     let fleet: [Double]
     let byVenueType: [String: [Double]]
 
-    enum CodingKeys: String, CodingKey { case dates, fleet, byVenueType = "by_venue_type" }
+    enum CodingKeys: String, CodingKey {
+        case dates
+        case fleet
+        case byVenueType = "by_venue_type"
+    }
 }
 
 // MARK: - Jobs (SPEC §15)
@@ -566,7 +792,10 @@ struct JobAcceptedResponse: Encodable {
     let jobID: String
     let eventsURL: String
 
-    enum CodingKeys: String, CodingKey { case jobID = "job_id", eventsURL = "events_url" }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case eventsURL = "events_url"
+    }
 }
 
 /// 202 to `DELETE /api/jobs/{id}`.
@@ -574,7 +803,10 @@ struct JobCancellingResponse: Encodable {
     let jobID: String
     let cancelling: Bool
 
-    enum CodingKeys: String, CodingKey { case jobID = "job_id", cancelling }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case cancelling
+    }
 }
 
 /// `GET /api/jobs/{id}`: `result` once done, `error` once failed or cancelled.
@@ -587,7 +819,15 @@ struct JobStatusResponse: Encodable {
     let result: JSONValue?
     let error: String?
 
-    enum CodingKeys: String, CodingKey { case jobID = "job_id", kind, state, progress, message, result, error }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case kind
+        case state
+        case progress
+        case message
+        case result
+        case error
+    }
 }
 
 /// The result of a `fleet_plan` job.
@@ -602,8 +842,14 @@ struct FleetPlanResult: Encodable, Sendable {
     let byDay: [FleetPlanDay]
 
     enum CodingKeys: String, CodingKey {
-        case asOf = "as_of", days, devices, slotsAtRisk = "slots_at_risk", expiringUnits = "expiring_units",
-             expectedRevenue = "expected_revenue", visits, byDay = "by_day"
+        case asOf = "as_of"
+        case days
+        case devices
+        case slotsAtRisk = "slots_at_risk"
+        case expiringUnits = "expiring_units"
+        case expectedRevenue = "expected_revenue"
+        case visits
+        case byDay = "by_day"
     }
 }
 
@@ -613,7 +859,12 @@ struct FleetPlanDay: Encodable, Sendable {
     let unitsToLoad: Int
     let cases: Int
 
-    enum CodingKeys: String, CodingKey { case date, visits, unitsToLoad = "units_to_load", cases }
+    enum CodingKeys: String, CodingKey {
+        case date
+        case visits
+        case unitsToLoad = "units_to_load"
+        case cases
+    }
 }
 
 /// The events of `GET /api/jobs/{id}/events`: `progress`, then one of `done`, `failed`, `cancelled`.
@@ -622,26 +873,42 @@ enum JobEvent {
         let jobID: String
         let progress: Double
         let message: String
-        enum CodingKeys: String, CodingKey { case jobID = "job_id", progress, message }
+        enum CodingKeys: String, CodingKey {
+            case jobID = "job_id"
+            case progress
+            case message
+        }
     }
 
     struct Done: Encodable {
         let jobID: String
         @Null var result: JSONValue?
-        enum CodingKeys: String, CodingKey { case jobID = "job_id", result }
+        enum CodingKeys: String, CodingKey {
+            case jobID = "job_id"
+            case result
+        }
     }
 
     struct Cancelled: Encodable {
         let jobID: String
         let message: String
-        enum CodingKeys: String, CodingKey { case jobID = "job_id", message }
+        enum CodingKeys: String, CodingKey {
+            case jobID = "job_id"
+            case message
+        }
     }
 
     struct Failed: Encodable {
-        struct Reason: Encodable { let code: String; let message: String }
+        struct Reason: Encodable {
+            let code: String
+            let message: String
+        }
         let jobID: String
         let error: Reason
-        enum CodingKeys: String, CodingKey { case jobID = "job_id", error }
+        enum CodingKeys: String, CodingKey {
+            case jobID = "job_id"
+            case error
+        }
     }
 }
 
@@ -672,13 +939,21 @@ enum JSONValue: Codable, Sendable, Equatable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .integer(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     func encode(to encoder: Encoder) throws {
@@ -724,8 +999,10 @@ enum APIJSON {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let DecodingError.typeMismatch(expected, context) {
-            throw .badRequest(context.codingPath.isEmpty && expected is [String: Any].Type
-                ? "body must be a JSON object" : "\(path(context.codingPath)) must be \(describe(expected))")
+            throw .badRequest(
+                context.codingPath.isEmpty && expected is [String: Any].Type
+                    ? "body must be a JSON object" : "\(path(context.codingPath)) must be \(describe(expected))"
+            )
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
             throw .badRequest("\(path(context.codingPath)) is not valid: \(context.debugDescription)")
         } catch let DecodingError.valueNotFound(expected, context) {

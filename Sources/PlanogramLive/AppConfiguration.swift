@@ -1,9 +1,9 @@
-import EventLoopHTTP
 import Cluster
+import EventLoopHTTP
 import Foundation
-import Store
 import PlanogramDomain
 import Reasoning
+import Store
 
 /// The server's whole configuration: one struct with defaults, filled from the environment and then
 /// from command-line flags (flags win), printed at start with secrets masked.
@@ -84,9 +84,18 @@ public struct AppConfiguration: Sendable {
     /// How the job queue is shared among users (`JobShare`).
     var jobShare = JobShare()
     /// `PLANOGRAM_JOBS_QUEUED`, `PLANOGRAM_JOBS_PER_USER`, `PLANOGRAM_JOBS_ADMIN_RESERVE`.
-    public var jobsQueued: Int { get { jobShare.maxQueued } set { jobShare.maxQueued = max(1, newValue) } }
-    public var jobsPerUser: Int { get { jobShare.perUser } set { jobShare.perUser = max(1, newValue) } }
-    public var jobsAdminReserve: Int { get { jobShare.adminReserve } set { jobShare.adminReserve = max(0, newValue) } }
+    public var jobsQueued: Int {
+        get { jobShare.maxQueued }
+        set { jobShare.maxQueued = max(1, newValue) }
+    }
+    public var jobsPerUser: Int {
+        get { jobShare.perUser }
+        set { jobShare.perUser = max(1, newValue) }
+    }
+    public var jobsAdminReserve: Int {
+        get { jobShare.adminReserve }
+        set { jobShare.adminReserve = max(0, newValue) }
+    }
     /// The service plan (SPEC §11): the cost of one visit, the longest a device goes unvisited, and the
     /// service level a pick list covers demand to.
     public var visitCost = 25.0
@@ -117,16 +126,22 @@ public struct AppConfiguration: Sendable {
     public init() {}
 
     /// Reads the `PLANOGRAM_*` and `ANTHROPIC_*` variables; unknown or malformed values are reported.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+    public static func fromEnvironment(
+        _ env: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AppConfiguration {
         var c = AppConfiguration()
         func int(_ key: String, _ apply: (Int) -> Void) throws {
             guard let raw = env[key] else { return }
-            guard let v = Int(raw), v >= 0 else { throw ConfigurationError("\(key) must be a whole number, got \"\(raw)\"") }
+            guard let v = Int(raw), v >= 0 else {
+                throw ConfigurationError("\(key) must be a whole number, got \"\(raw)\"")
+            }
             apply(v)
         }
         func double(_ key: String, _ apply: (Double) -> Void) throws {
             guard let raw = env[key] else { return }
-            guard let v = Double(raw), v > 0 else { throw ConfigurationError("\(key) must be a positive number, got \"\(raw)\"") }
+            guard let v = Double(raw), v > 0 else {
+                throw ConfigurationError("\(key) must be a positive number, got \"\(raw)\"")
+            }
             apply(v)
         }
         if let v = env["PLANOGRAM_HOST"] { c.host = v }
@@ -134,13 +149,17 @@ public struct AppConfiguration: Sendable {
         if let v = env["PLANOGRAM_DB"] { c.databasePath = v }
         if let v = env["PLANOGRAM_DATABASE_URL"], !v.isEmpty {
             guard v.hasPrefix("postgresql://") || v.hasPrefix("postgres://") else {
-                throw ConfigurationError("PLANOGRAM_DATABASE_URL must be a postgresql:// URL, got \"\(PostgresDatabase.redact(v))\"")
+                throw ConfigurationError(
+                    "PLANOGRAM_DATABASE_URL must be a postgresql:// URL, got \"\(PostgresDatabase.redact(v))\""
+                )
             }
             c.databaseURL = v
         }
         if let v = env["PLANOGRAM_REDIS_URL"], !v.isEmpty {
             guard let url = RedisURL(v) else {
-                throw ConfigurationError("PLANOGRAM_REDIS_URL must be redis://[:password@]host[:port][/db], got \"\(v.split(separator: "@").last ?? "")\"")
+                throw ConfigurationError(
+                    "PLANOGRAM_REDIS_URL must be redis://[:password@]host[:port][/db], got \"\(v.split(separator: "@").last ?? "")\""
+                )
             }
             c.redisURL = url
         }
@@ -182,7 +201,9 @@ public struct AppConfiguration: Sendable {
         for route in RateLimiter.Route.allCases {
             let key = "PLANOGRAM_RATE_\(route.rawValue.uppercased())"
             guard let raw = env[key] else { continue }
-            guard let limit = RateLimit(text: raw) else { throw ConfigurationError("\(key) must be RATE or RATE:BURST per second, or off; got \"\(raw)\"") }
+            guard let limit = RateLimit(text: raw) else {
+                throw ConfigurationError("\(key) must be RATE or RATE:BURST per second, or off; got \"\(raw)\"")
+            }
             c.rateLimits[route] = limit
         }
         try int("PLANOGRAM_MAX_LOG_REPLAY") { c.maxLogReplay = $0 }
@@ -204,25 +225,37 @@ public struct AppConfiguration: Sendable {
         if let v = env["PLANOGRAM_VRP_SOLVER"], !v.isEmpty { c.routeSolverCommand = v }
         if let raw = env["PLANOGRAM_TIMEZONE"], !raw.isEmpty {
             guard let clock = FleetClock(identifier: raw) else {
-                throw ConfigurationError("PLANOGRAM_TIMEZONE must be an IANA time zone such as Europe/Berlin or UTC, got \"\(raw)\"")
+                throw ConfigurationError(
+                    "PLANOGRAM_TIMEZONE must be an IANA time zone such as Europe/Berlin or UTC, got \"\(raw)\""
+                )
             }
             c.clock = clock
         }
         if let raw = env["PLANOGRAM_EMPTY_SLOT_HOUR_COST"] {
-            guard let v = Double(raw), v.isFinite, v >= 0 else { throw ConfigurationError("PLANOGRAM_EMPTY_SLOT_HOUR_COST must be a number of at least 0, got \"\(raw)\"") }
+            guard let v = Double(raw), v.isFinite, v >= 0 else {
+                throw ConfigurationError(
+                    "PLANOGRAM_EMPTY_SLOT_HOUR_COST must be a number of at least 0, got \"\(raw)\""
+                )
+            }
             c.emptySlotHourCost = v
         }
         if let raw = env["PLANOGRAM_EXPIRY_VISIT_UNITS"] {
-            guard let v = Double(raw), v.isFinite, v > 0 else { throw ConfigurationError("PLANOGRAM_EXPIRY_VISIT_UNITS must be a number above 0, got \"\(raw)\"") }
+            guard let v = Double(raw), v.isFinite, v > 0 else {
+                throw ConfigurationError("PLANOGRAM_EXPIRY_VISIT_UNITS must be a number above 0, got \"\(raw)\"")
+            }
             c.expiryVisitUnits = v
         }
         if let raw = env["PLANOGRAM_SERVICE_LEVEL"] {
-            guard let v = Double(raw), v > 0.5, v < 1 else { throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"") }
+            guard let v = Double(raw), v > 0.5, v < 1 else {
+                throw ConfigurationError("PLANOGRAM_SERVICE_LEVEL must be between 0.5 and 1, got \"\(raw)\"")
+            }
             c.serviceLevel = v
         }
         if let raw = env["PLANOGRAM_PERISHABLE_SERVICE_LEVEL"] {
             guard let v = Double(raw), v >= 0.5, v < 1 else {
-                throw ConfigurationError("PLANOGRAM_PERISHABLE_SERVICE_LEVEL must be at least 0.5 and below 1, got \"\(raw)\"")
+                throw ConfigurationError(
+                    "PLANOGRAM_PERISHABLE_SERVICE_LEVEL must be at least 0.5 and below 1, got \"\(raw)\""
+                )
             }
             c.perishableServiceLevel = v
         }
@@ -239,11 +272,17 @@ public struct AppConfiguration: Sendable {
     /// Checks values that would make the server misbehave.
     public func validate() throws {
         guard (0...65535).contains(port) else { throw ConfigurationError("port must be 0...65535, got \(port)") }
-        guard heartbeatSeconds <= 15 else { throw ConfigurationError("heartbeat must be at most 15 s (SSE contract), got \(heartbeatSeconds)") }
+        guard heartbeatSeconds <= 15 else {
+            throw ConfigurationError("heartbeat must be at most 15 s (SSE contract), got \(heartbeatSeconds)")
+        }
         guard maxBodyBytes >= 1024 else { throw ConfigurationError("max body must be at least 1024 bytes") }
-        guard subscriberBufferBytes >= 4096 else { throw ConfigurationError("subscriber buffer must be at least 4096 bytes") }
+        guard subscriberBufferBytes >= 4096 else {
+            throw ConfigurationError("subscriber buffer must be at least 4096 bytes")
+        }
         if let s = secret, s.utf8.count < 16 {
-            throw ConfigurationError("PLANOGRAM_SECRET must be at least 16 bytes (32 random bytes recommended), got \(s.utf8.count)")
+            throw ConfigurationError(
+                "PLANOGRAM_SECRET must be at least 16 bytes (32 random bytes recommended), got \(s.utf8.count)"
+            )
         }
         guard frameIntervalMilliseconds >= 1 && frameIntervalMilliseconds <= 400 else {
             throw ConfigurationError("frame interval must be 1...400 ms so drags arrive within 500 ms")
@@ -275,16 +314,21 @@ public struct AppConfiguration: Sendable {
             "anthropic_api_key": reasoning.apiKey == nil ? "unset" : "***", "anthropic_base_url": reasoning.baseURL,
             "placement_model": reasoning.placementModel, "analysis_model": reasoning.analysisModel,
             "ai_daily_budget_usd": String(reasoning.dailySpendCapUSD), "ai_settle_ms": String(aiSettleMilliseconds),
-            "ai_connect_timeout_s": String(reasoning.connectTimeout), "ai_read_timeout_s": String(reasoning.readTimeout),
+            "ai_connect_timeout_s": String(reasoning.connectTimeout),
+            "ai_read_timeout_s": String(reasoning.readTimeout),
             "max_body_bytes": String(maxBodyBytes), "max_import_bytes": String(maxImportBodyBytes),
             "max_connections": String(maxConnections), "subscriber_buffer_bytes": String(subscriberBufferBytes),
             "heartbeat_s": String(heartbeatSeconds), "request_timeout_s": String(requestTimeoutSeconds),
             "idle_timeout_s": String(idleTimeoutSeconds), "shutdown_grace_s": String(shutdownGraceSeconds),
             "frame_interval_ms": String(frameIntervalMilliseconds), "checkpoint_ops": String(checkpointEveryOps),
             "checkpoint_s": String(checkpointEverySeconds), "loops": String(loops), "log_level": logLevel,
-            "rate_limits": RateLimiter.Route.allCases.map { "\($0.rawValue)=\(rateLimits[$0] ?? .unlimited)" }.joined(separator: " "),
-            "idempotency": "\(idempotencyCapacity) ops / \(idempotencyMaxAgeSeconds) s", "oplog_keep": String(opLogKeep),
-            "jobs": "\(jobShare.maxQueued) queued, \(jobShare.perUser) per user, \(jobShare.adminReserve) kept for admins",
+            "rate_limits": RateLimiter.Route.allCases.map { "\($0.rawValue)=\(rateLimits[$0] ?? .unlimited)" }.joined(
+                separator: " "
+            ),
+            "idempotency": "\(idempotencyCapacity) ops / \(idempotencyMaxAgeSeconds) s",
+            "oplog_keep": String(opLogKeep),
+            "jobs":
+                "\(jobShare.maxQueued) queued, \(jobShare.perUser) per user, \(jobShare.adminReserve) kept for admins",
         ]
     }
 }

@@ -1,9 +1,9 @@
 import EventLoopHTTP
 import Foundation
-import Synchronization
 import Logging
 import PlanogramDomain
 import Store
+import Synchronization
 
 /// What every route needs: configuration, the store, the catalogue cache and the token checks.
 /// Immutable after start except the catalogue cache (locked); `afterImport` is set once before the
@@ -56,7 +56,11 @@ final class AppContext: @unchecked Sendable {
 
     /// An event stream that starts only once `authorize` (which may read the store, so it runs off the loop)
     /// passes: otherwise its `APIError` is the answer and no stream is opened. `start` runs on the same queue.
-    func handleStream(_ r: Responder, authorize: @escaping @Sendable () throws -> Void, start: @escaping @Sendable (EventStream) -> Void) {
+    func handleStream(
+        _ r: Responder,
+        authorize: @escaping @Sendable () throws -> Void,
+        start: @escaping @Sendable (EventStream) -> Void
+    ) {
         DispatchQueue.global().async { [self] in
             do {
                 try authorize()
@@ -88,7 +92,14 @@ final class AppContext: @unchecked Sendable {
             // The cause goes to the log, never to the client (it may name files or SQL).
             logger.error("request failed", metadata: ["error": "\(error)"])
             if let e = error as? any SQLFailure, e.isTransient {
-                r.send(APIError(503, "store_unavailable", "the store is busy or full; nothing was changed — retry", details: ["retry_after_seconds": 1]))
+                r.send(
+                    APIError(
+                        503,
+                        "store_unavailable",
+                        "the store is busy or full; nothing was changed — retry",
+                        details: ["retry_after_seconds": 1]
+                    )
+                )
             } else {
                 r.send(APIError(500, "internal", "internal error"))
             }
@@ -119,8 +130,13 @@ final class AppContext: @unchecked Sendable {
             catalog.replace(try store.loadCatalog())
             published.invalidate()
             afterImport?()
-            logger.info("import done", metadata: ["files": "\(report.files)", "rows_written": "\(report.totalRowsWritten)",
-                                                  "seconds": "\(String(format: "%.2f", report.seconds))"])
+            logger.info(
+                "import done",
+                metadata: [
+                    "files": "\(report.files)", "rows_written": "\(report.totalRowsWritten)",
+                    "seconds": "\(String(format: "%.2f", report.seconds))",
+                ]
+            )
             return report
         }
     }

@@ -41,7 +41,7 @@ public final class PlanogramServer: @unchecked Sendable {
     /// Builds the routes, binds and starts serving. Returns the bound port.
     @discardableResult
     public func start() throws -> Int {
-        _ = MetricsRegistry.shared // bootstrap before the engine creates its metrics
+        _ = MetricsRegistry.shared  // bootstrap before the engine creates its metrics
         if let url = configuration.redisURL {
             // Refuse to start without the bus rather than run as a node the others cannot hear.
             try RedisConnection(url: url).command(["PING"])
@@ -61,38 +61,68 @@ public final class PlanogramServer: @unchecked Sendable {
         // Models are loaded, not waited for: the stored fit is in use at once; a stale or missing one is
         // refitted (in the background for `serve`, where /readyz says 503 until models exist).
         if !insights.loadStored() {
-            if configuration.fitInsightsInBackground { insights.refitInBackground(force: true) } else { try insights.rebuild() }
+            if configuration.fitInsightsInBackground {
+                insights.refitInBackground(force: true)
+            } else {
+                try insights.rebuild()
+            }
         }
         InsightRoutes(app: app, insights: insights).install(&router)
         ForecastRoutes(app: app, insights: insights).install(&router)
         ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         let tableStore = DatabaseReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
-        let reasoningStore: ReasoningStore = configuration.redisURL.map {
-            RedisReasoningStore(url: $0, ttl: configuration.reasoningRedisTTLSeconds, fallback: tableStore, logger: logger)
-        } ?? tableStore
+        let reasoningStore: ReasoningStore =
+            configuration.redisURL.map {
+                RedisReasoningStore(
+                    url: $0,
+                    ttl: configuration.reasoningRedisTTLSeconds,
+                    fallback: tableStore,
+                    logger: logger
+                )
+            } ?? tableStore
         var reasoningSettings = configuration.reasoning
         reasoningSettings.clock = configuration.clock
-        let reasoning = ReasoningService(settings: reasoningSettings, store: reasoningStore,
-                                         spendStore: DatabaseSpendStore(store: store), logger: logger)
+        let reasoning = ReasoningService(
+            settings: reasoningSettings,
+            store: reasoningStore,
+            spendStore: DatabaseSpendStore(store: store),
+            logger: logger
+        )
         self.reasoning = reasoning
-        logger.info("reasoning", metadata: ["source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
-                                            "placement_model": "\(configuration.reasoning.placementModel)",
-                                            "analysis_model": "\(configuration.reasoning.analysisModel)",
-                                            "daily_budget_usd": "\(configuration.reasoning.dailySpendCapUSD)"])
+        logger.info(
+            "reasoning",
+            metadata: [
+                "source": "\(reasoning.usesClaude ? "claude" : "rules narrator (no ANTHROPIC_API_KEY)")",
+                "placement_model": "\(configuration.reasoning.placementModel)",
+                "analysis_model": "\(configuration.reasoning.analysisModel)",
+                "daily_budget_usd": "\(configuration.reasoning.dailySpendCapUSD)",
+            ]
+        )
         let serverBox = ServerBox()
-        let writer = try OpLogWriter(location: store.location, fullSync: configuration.opLogFullSync,
-                                     busyTimeoutMilliseconds: Int32(clamping: configuration.opLogBusyTimeoutMilliseconds))
+        let writer = try OpLogWriter(
+            location: store.location,
+            fullSync: configuration.opLogFullSync,
+            busyTimeoutMilliseconds: Int32(clamping: configuration.opLogBusyTimeoutMilliseconds)
+        )
         var env = SessionEnvironment(
-            writer: writer, catalog: { [app] in app.catalog.current }, models: { [insights] in insights.current }, serverBox: serverBox,
-            frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000, checkpointEveryOps: configuration.checkpointEveryOps,
+            writer: writer,
+            catalog: { [app] in app.catalog.current },
+            models: { [insights] in insights.current },
+            serverBox: serverBox,
+            frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000,
+            checkpointEveryOps: configuration.checkpointEveryOps,
             derivedInterval: Double(configuration.derivedIntervalMilliseconds) / 1000,
-            replayEvents: configuration.replayEvents, changeCostPerSlot: configuration.changeCostPerSlot, logger: logger)
+            replayEvents: configuration.replayEvents,
+            changeCostPerSlot: configuration.changeCostPerSlot,
+            logger: logger
+        )
         env.maxLogReplay = configuration.maxLogReplay
         env.opLogKeep = Int64(configuration.opLogKeep)
         env.idempotencyCapacity = configuration.idempotencyCapacity
         env.idempotencyMaxAge = configuration.idempotencyMaxAgeSeconds
-        let bus: any ClusterBus = configuration.redisURL.map { RedisClusterBus(url: $0, nodeID: configuration.nodeID, logger: logger) }
+        let bus: any ClusterBus =
+            configuration.redisURL.map { RedisClusterBus(url: $0, nodeID: configuration.nodeID, logger: logger) }
             ?? LocalClusterBus(nodeID: configuration.nodeID)
         let clusterBox = ClusterBox()
         env.published = { [app, clusterBox] key, plan, by in
@@ -103,8 +133,13 @@ public final class PlanogramServer: @unchecked Sendable {
         env.settleInterval = Double(configuration.aiSettleMilliseconds) / 1000
         let registryBox = RegistryBox()
         if bus.isClustered { env.staleCopy = { [registryBox] id in registryBox.registry?.evict(id) } }
-        let registry = SessionRegistry(env: env, store: store, catalog: app.catalog, published: app.published,
-                                       checkpointEverySeconds: configuration.checkpointEverySeconds)
+        let registry = SessionRegistry(
+            env: env,
+            store: store,
+            catalog: app.catalog,
+            published: app.published,
+            checkpointEverySeconds: configuration.checkpointEverySeconds
+        )
         registryBox.registry = registry
         registry.loadsOnDemand = bus.isClustered
         if bus.isClustered { registry.nodeID = configuration.nodeID }
@@ -115,19 +150,28 @@ public final class PlanogramServer: @unchecked Sendable {
         if bus.isClustered { jobs.nodeID = configuration.nodeID }
         self.jobs = jobs
         let interrupted = try jobs.markInterrupted()
-        if interrupted > 0 { logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"]) }
+        if interrupted > 0 {
+            logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"])
+        }
         JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
-        let solver = configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
+        let solver =
+            configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) }
+            ?? RouteSolver.configured()
         RouteRoutes(app: app, insights: insights, runner: jobs, solver: solver).install(&router)
         let venues = VenueDemandCache()
         OptimizerRoutes(app: app, insights: insights, runner: jobs, registry: registry, venues: venues).install(&router)
         RecommendationRoutes(app: app, insights: insights, venues: venues).install(&router)
         let experiments = ExperimentService(app: app, serverBox: serverBox)
-        ExperimentRoutes(app: app, service: experiments, insights: insights, venues: venues,
-                         onPublished: { [weak registry, clusterBox] key, plan, by in
-                             registry?.publishedElsewhere(key, plan, by: by)
-                             clusterBox.sync?.published(key, version: plan.version, by: by)
-                         }).install(&router)
+        ExperimentRoutes(
+            app: app,
+            service: experiments,
+            insights: insights,
+            venues: venues,
+            onPublished: { [weak registry, clusterBox] key, plan, by in
+                registry?.publishedElsewhere(key, plan, by: by)
+                clusterBox.sync?.published(key, version: plan.version, by: by)
+            }
+        ).install(&router)
 
         FleetKPIRoutes(app: app).install(&router)
         app.afterImport = { [insights, experiments, clusterBox] in
@@ -145,13 +189,18 @@ public final class PlanogramServer: @unchecked Sendable {
                 DispatchQueue.global(qos: .utility).async {
                     let n = (try? jobs.markLost(node: node)) ?? 0
                     relay.settle(jobs)
-                    logger.warning("cluster node silent; its unfinished jobs marked failed", metadata: ["node": "\(node)", "jobs": "\(n)"])
+                    logger.warning(
+                        "cluster node silent; its unfinished jobs marked failed",
+                        metadata: ["node": "\(node)", "jobs": "\(n)"]
+                    )
                 }
             }
             jobs.relay = relay
             jobs.onFrame = { [weak sync] id, frame, terminal in sync?.jobFrame(id, frame, terminal: terminal) }
             jobs.cancelElsewhere = { [weak sync] id in sync?.cancelJob(id) }
-            registry.remoteSummaries = { [directory = sync.directory] local in directory.remoteSessions(excluding: local) }
+            registry.remoteSummaries = { [directory = sync.directory] local in
+                directory.remoteSessions(excluding: local)
+            }
             insights.observeFits { [weak sync] in sync?.fitted() }
             try sync.start()
             clusterBox.sync = sync
@@ -172,15 +221,28 @@ public final class PlanogramServer: @unchecked Sendable {
         http = server
         serverBox.server = server
         if registry.loadsOnDemand {
-            logger.info("sessions load on demand (cluster node): each is rebuilt from the store when its first request arrives")
+            logger.info(
+                "sessions load on demand (cluster node): each is rebuilt from the store when its first request arrives"
+            )
         } else {
             let recoveryStarted = Date()
             let recovered = try registry.recover()
-            logger.info("sessions recovered", metadata: ["sessions": "\(recovered)",
-                                                         "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))"])
+            logger.info(
+                "sessions recovered",
+                metadata: [
+                    "sessions": "\(recovered)",
+                    "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(recoveryStarted)))",
+                ]
+            )
         }
         let port = try server.start()
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)", "time_zone": "\(configuration.clock)"])
+        logger.info(
+            "listening",
+            metadata: [
+                "host": "\(configuration.host)", "port": "\(port)", "loops": "\(server.loops.count)",
+                "time_zone": "\(configuration.clock)",
+            ]
+        )
         return port
     }
 
@@ -188,20 +250,28 @@ public final class PlanogramServer: @unchecked Sendable {
     private func openStore() throws -> Store {
         let store = try Store(location: try configuration.storeLocation())
         let schema = try store.schemaVersion()
-        logger.info("database open", metadata: ["database": "\(store.location)", "engine": "\(store.dialect)", "schema": "\(schema)"])
+        logger.info(
+            "database open",
+            metadata: ["database": "\(store.location)", "engine": "\(store.dialect)", "schema": "\(schema)"]
+        )
         if try store.isEmpty() {
             var fixtures = configuration.fixturesDirectory
             // A fleet too large to ship (Fixtures/metro) is described by its generator's parameters and made
             // here on first start, deterministically, beside the database.
             let recipe = (fixtures as NSString).appendingPathComponent("fleet.json")
             if FileManager.default.fileExists(atPath: recipe),
-               !FileManager.default.fileExists(atPath: (fixtures as NSString).appendingPathComponent("products.csv")) {
+                !FileManager.default.fileExists(atPath: (fixtures as NSString).appendingPathComponent("products.csv"))
+            {
                 let data = try Data(contentsOf: URL(fileURLWithPath: recipe))
                 let model = try JSONDecoder().decode(FleetModel.self, from: data)
                 let dbDir = (configuration.databasePath as NSString).deletingLastPathComponent
-                let out = ((dbDir.isEmpty ? "." : dbDir) as NSString).appendingPathComponent("generated-fleet-\(model.seed)-\(model.devices)")
+                let out = ((dbDir.isEmpty ? "." : dbDir) as NSString).appendingPathComponent(
+                    "generated-fleet-\(model.seed)-\(model.devices)"
+                )
                 if !FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("sales.csv")) {
-                    logger.notice("first start: generating the fleet described by \(recipe) (\(model.devices) devices, \(model.days) days) into \(out); this takes a while once")
+                    logger.notice(
+                        "first start: generating the fleet described by \(recipe) (\(model.devices) devices, \(model.days) days) into \(out); this takes a while once"
+                    )
                     let gen = FleetGenerator(model: model) { [logger] line in logger.info("\(line)") }
                     _ = try gen.write(to: out)
                 }
@@ -209,18 +279,35 @@ public final class PlanogramServer: @unchecked Sendable {
             }
             if FileManager.default.fileExists(atPath: fixtures) {
                 logger.info("empty database; importing fixtures", metadata: ["dir": "\(fixtures)"])
-                let importer = Importer(store: store, clock: configuration.clock, progress: ImportProgressLog(logger: logger).report)
+                let importer = Importer(
+                    store: store,
+                    clock: configuration.clock,
+                    progress: ImportProgressLog(logger: logger).report
+                )
                 let report = try importer.importDirectory(fixtures)
-                logger.info("fixtures imported", metadata: ["rows": "\(report.totalRowsWritten)", "seconds": "\(String(format: "%.2f", report.seconds))"])
+                logger.info(
+                    "fixtures imported",
+                    metadata: [
+                        "rows": "\(report.totalRowsWritten)", "seconds": "\(String(format: "%.2f", report.seconds))",
+                    ]
+                )
             } else {
-                logger.warning("empty database and no fixtures directory", metadata: ["dir": "\(configuration.fixturesDirectory)"])
+                logger.warning(
+                    "empty database and no fixtures directory",
+                    metadata: ["dir": "\(configuration.fixturesDirectory)"]
+                )
             }
         }
         // The daily totals in the local dates of this fleet's clock (recomputed once when the zone changed).
         let started = Date()
         if try store.write({ db in try SalesDaily.align(db, clock: configuration.clock) }) {
-            logger.notice("daily totals recomputed in the fleet's local dates",
-                          metadata: ["time_zone": "\(configuration.clock.identifier)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+            logger.notice(
+                "daily totals recomputed in the fleet's local dates",
+                metadata: [
+                    "time_zone": "\(configuration.clock.identifier)",
+                    "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
+                ]
+            )
         }
         return store
     }
@@ -233,9 +320,13 @@ public final class PlanogramServer: @unchecked Sendable {
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
         let made = bytes.map { String(format: "%02x", $0) }.joined()
         if configuration.demo {
-            logger.notice("demo mode: made a token secret for this run (set PLANOGRAM_SECRET to keep tokens across restarts)")
+            logger.notice(
+                "demo mode: made a token secret for this run (set PLANOGRAM_SECRET to keep tokens across restarts)"
+            )
         } else {
-            logger.warning("PLANOGRAM_SECRET is not set: made a secret for this run; tokens minted elsewhere will not verify")
+            logger.warning(
+                "PLANOGRAM_SECRET is not set: made a secret for this run; tokens minted elsewhere will not verify"
+            )
         }
         return made
     }
@@ -244,7 +335,15 @@ public final class PlanogramServer: @unchecked Sendable {
     public func demoTokens() -> [(Role, String)] {
         let authority = TokenAuthority(secret: secret)
         return Role.allCases.map { role in
-            (role, authority.mint(subject: "demo-\(role.rawValue)", name: "Demo \(role.rawValue.capitalized)", role: role, ttlSeconds: 12 * 3600))
+            (
+                role,
+                authority.mint(
+                    subject: "demo-\(role.rawValue)",
+                    name: "Demo \(role.rawValue.capitalized)",
+                    role: role,
+                    ttlSeconds: 12 * 3600
+                )
+            )
         }
     }
 
@@ -259,7 +358,11 @@ public final class PlanogramServer: @unchecked Sendable {
             if http.isDraining {
                 r.send(.error(503, "shutting down", code: "shutting_down"))
             } else if insights.current == nil {
-                var response = HTTPResponse.error(503, "the models are being fitted (first start or new data)", code: "models_loading")
+                var response = HTTPResponse.error(
+                    503,
+                    "the models are being fitted (first start or new data)",
+                    code: "models_loading"
+                )
                 response.headers.set("Retry-After", "1")
                 r.send(response)
             } else {
@@ -321,8 +424,16 @@ final class ClusterBox: @unchecked Sendable {
     private let lock = NSLock()
     private var value: ClusterSync?
     var sync: ClusterSync? {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+        set {
+            lock.lock()
+            value = newValue
+            lock.unlock()
+        }
     }
 }
 
@@ -331,7 +442,15 @@ final class RegistryBox: @unchecked Sendable {
     private let lock = NSLock()
     private weak var value: SessionRegistry?
     var registry: SessionRegistry? {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+        set {
+            lock.lock()
+            value = newValue
+            lock.unlock()
+        }
     }
 }

@@ -14,10 +14,21 @@ public struct AnthropicEndpoint: Sendable {
     /// A PEM file of CAs to trust instead of the system's (a TLS-inspecting proxy, a test server).
     public var caBundle: String?
 
-    public init(apiKey: String, baseURL: String = "https://api.anthropic.com", version: String = "2023-06-01",
-                connectTimeout: Double = 5, readTimeout: Double = 20, totalTimeout: Double = 90, caBundle: String? = nil) {
-        self.apiKey = apiKey; self.baseURL = baseURL; self.version = version
-        self.connectTimeout = connectTimeout; self.readTimeout = readTimeout; self.totalTimeout = totalTimeout
+    public init(
+        apiKey: String,
+        baseURL: String = "https://api.anthropic.com",
+        version: String = "2023-06-01",
+        connectTimeout: Double = 5,
+        readTimeout: Double = 20,
+        totalTimeout: Double = 90,
+        caBundle: String? = nil
+    ) {
+        self.apiKey = apiKey
+        self.baseURL = baseURL
+        self.version = version
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.totalTimeout = totalTimeout
         self.caBundle = caBundle
     }
 }
@@ -31,13 +42,19 @@ public struct MessageRequest: Sendable, Equatable {
     public var temperature: Double
 
     public init(model: String, maxTokens: Int, system: String, prompt: String, temperature: Double = 0.2) {
-        self.model = model; self.maxTokens = maxTokens; self.system = system; self.prompt = prompt; self.temperature = temperature
+        self.model = model
+        self.maxTokens = maxTokens
+        self.system = system
+        self.prompt = prompt
+        self.temperature = temperature
     }
 
     /// The JSON body, keys sorted (stable bytes for the same request).
     public var body: [UInt8] {
-        let o: [String: Any] = ["model": model, "max_tokens": maxTokens, "stream": true, "system": system, "temperature": temperature,
-                                "messages": [["role": "user", "content": prompt]]]
+        let o: [String: Any] = [
+            "model": model, "max_tokens": maxTokens, "stream": true, "system": system, "temperature": temperature,
+            "messages": [["role": "user", "content": prompt]],
+        ]
         return Array((try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data())
     }
 }
@@ -61,15 +78,25 @@ public final class CancelToken: @unchecked Sendable {
     private var cancelled = false
     private let wake = DispatchSemaphore(value: 0)
     public init() {}
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    public var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
     public func cancel() {
-        lock.lock(); let first = !cancelled; cancelled = true; lock.unlock()
+        lock.lock()
+        let first = !cancelled
+        cancelled = true
+        lock.unlock()
         if first { wake.signal() }
     }
     /// Sleeps up to `seconds`; returns false when cancelled meanwhile.
     public func sleep(_ seconds: Double) -> Bool {
         if isCancelled { return false }
-        if wake.wait(timeout: .now() + max(0, seconds)) == .success { wake.signal(); return false }
+        if wake.wait(timeout: .now() + max(0, seconds)) == .success {
+            wake.signal()
+            return false
+        }
         return !isCancelled
     }
 }
@@ -86,7 +113,11 @@ public final class AnthropicClient: @unchecked Sendable {
     private var negotiated = 0
 
     /// The HTTP version of the last finished request: 1 (HTTP/1.x), 2 (HTTP/2) or 0 (no response).
-    public var lastHTTPVersion: Int { lock.lock(); defer { lock.unlock() }; return negotiated }
+    public var lastHTTPVersion: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return negotiated
+    }
 
     public init(endpoint: AnthropicEndpoint) {
         _ = Self.globalInit
@@ -95,10 +126,18 @@ public final class AnthropicClient: @unchecked Sendable {
 
     deinit { for h in idle { curl_easy_cleanup(h) } }
 
-    public func stream(_ request: MessageRequest, cancel: CancelToken, onEvent: (AnthropicEvent) -> Void) -> StreamOutcome {
+    public func stream(
+        _ request: MessageRequest,
+        cancel: CancelToken,
+        onEvent: (AnthropicEvent) -> Void
+    ) -> StreamOutcome {
         let handle: UnsafeMutableRawPointer
         lock.lock()
-        if let h = idle.popLast() { lock.unlock(); handle = h; curl_easy_reset(handle) } else {
+        if let h = idle.popLast() {
+            lock.unlock()
+            handle = h
+            curl_easy_reset(handle)
+        } else {
             lock.unlock()
             guard let h = curl_easy_init() else { return .transport("curl_easy_init failed") }
             handle = h
@@ -137,8 +176,16 @@ private final class Transfer {
     var stopped = false
     var streamError: (String, String)?
 
-    init(handle: UnsafeMutableRawPointer, readTimeout: Double, cancel: CancelToken, onEvent: @escaping (AnthropicEvent) -> Void) {
-        self.handle = handle; self.readTimeout = readTimeout; self.cancel = cancel; self.onEvent = onEvent
+    init(
+        handle: UnsafeMutableRawPointer,
+        readTimeout: Double,
+        cancel: CancelToken,
+        onEvent: @escaping (AnthropicEvent) -> Void
+    ) {
+        self.handle = handle
+        self.readTimeout = readTimeout
+        self.cancel = cancel
+        self.onEvent = onEvent
     }
 
     func run(endpoint: AnthropicEndpoint, request: MessageRequest) -> StreamOutcome {
@@ -146,8 +193,10 @@ private final class Transfer {
         while base.hasSuffix("/") { base.removeLast() }
         let body = request.body
         var headerList: UnsafeMutablePointer<curl_slist>?
-        for h in ["content-type: application/json", "accept: text/event-stream", "x-api-key: \(endpoint.apiKey)",
-                  "anthropic-version: \(endpoint.version)", "user-agent: planogram-live/1", "expect:"] {
+        for h in [
+            "content-type: application/json", "accept: text/event-stream", "x-api-key: \(endpoint.apiKey)",
+            "anthropic-version: \(endpoint.version)", "user-agent: planogram-live/1", "expect:",
+        ] {
             headerList = curl_slist_append(headerList, h)
         }
         defer { curl_slist_free_all(headerList) }
@@ -165,21 +214,32 @@ private final class Transfer {
             planogram_curl_set_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
             if let ca = endpoint.caBundle { planogram_curl_set_string(handle, CURLOPT_CAINFO, ca) }
             planogram_curl_set_long(handle, CURLOPT_NOPROGRESS, 0)
-            planogram_curl_set_xfer_callback(handle, { me, _, _, _, _ in
-                let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
-                return t.tick() ? 0 : 1
-            })
+            planogram_curl_set_xfer_callback(
+                handle,
+                { me, _, _, _, _ in
+                    let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
+                    return t.tick() ? 0 : 1
+                }
+            )
             planogram_curl_set_pointer(handle, CURLOPT_XFERINFODATA, me)
-            planogram_curl_set_data_callback(handle, CURLOPT_HEADERFUNCTION, { ptr, size, n, me in
-                let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
-                t.header(UnsafeRawBufferPointer(start: ptr, count: size * n))
-                return size * n
-            })
+            planogram_curl_set_data_callback(
+                handle,
+                CURLOPT_HEADERFUNCTION,
+                { ptr, size, n, me in
+                    let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
+                    t.header(UnsafeRawBufferPointer(start: ptr, count: size * n))
+                    return size * n
+                }
+            )
             planogram_curl_set_pointer(handle, CURLOPT_HEADERDATA, me)
-            planogram_curl_set_data_callback(handle, CURLOPT_WRITEFUNCTION, { ptr, size, n, me in
-                let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
-                return t.write(UnsafeRawBufferPointer(start: ptr, count: size * n)) ? size * n : 0
-            })
+            planogram_curl_set_data_callback(
+                handle,
+                CURLOPT_WRITEFUNCTION,
+                { ptr, size, n, me in
+                    let t = Unmanaged<Transfer>.fromOpaque(me!).takeUnretainedValue()
+                    return t.write(UnsafeRawBufferPointer(start: ptr, count: size * n)) ? size * n : 0
+                }
+            )
             planogram_curl_set_pointer(handle, CURLOPT_WRITEDATA, me)
             return curl_easy_perform(handle)
         }
@@ -196,7 +256,10 @@ private final class Transfer {
     /// Progress: false aborts the transfer (cancelled, or silent for longer than the read timeout).
     func tick() -> Bool {
         if cancel.isCancelled { return false }
-        if Double(DispatchTime.now().uptimeNanoseconds - lastByte) / 1e9 > readTimeout { timedOut = true; return false }
+        if Double(DispatchTime.now().uptimeNanoseconds - lastByte) / 1e9 > readTimeout {
+            timedOut = true
+            return false
+        }
         return true
     }
 
@@ -208,7 +271,9 @@ private final class Transfer {
             status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
             headers = [:]
         } else if let colon = line.firstIndex(of: ":") {
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces
+            )
         }
     }
 
@@ -224,7 +289,9 @@ private final class Transfer {
             for e in events {
                 let event = try AnthropicEvent.decode(e)
                 switch event {
-                case .messageStart(_, let m, let u): model = m; usage = u
+                case .messageStart(_, let m, let u):
+                    model = m
+                    usage = u
                 case .textDelta(_, let t): text += t
                 case .messageDelta(let reason, let out):
                     if let reason { stopReason = reason }
@@ -249,14 +316,20 @@ private final class Transfer {
     }
 
     func httpError() -> StreamOutcome {
-        var type: String?, code: String?, message = "HTTP \(status)"
-        if let o = try? JSONSerialization.jsonObject(with: Data(errorBody)) as? [String: Any], let e = o["error"] as? [String: Any] {
+        var type: String?
+        var code: String?
+        var message = "HTTP \(status)"
+        if let o = try? JSONSerialization.jsonObject(with: Data(errorBody)) as? [String: Any],
+            let e = o["error"] as? [String: Any]
+        {
             type = e["type"] as? String
             message = e["message"] as? String ?? message
             code = (e["details"] as? [String: Any])?["error_code"] as? String
         }
         // Seconds only; anything else (an HTTP date, "inf", "nan", a negative number) is ignored.
-        let retryAfter = headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+        let retryAfter = headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.flatMap {
+            $0.isFinite && $0 >= 0 ? $0 : nil
+        }
         return .httpError(status: status, retryAfter: retryAfter, errorType: type, errorCode: code, message: message)
     }
 }

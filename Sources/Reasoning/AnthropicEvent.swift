@@ -5,7 +5,10 @@ import Foundation
 public struct TokenUsage: Sendable, Equatable {
     public var inputTokens: Int
     public var outputTokens: Int
-    public init(inputTokens: Int = 0, outputTokens: Int = 0) { self.inputTokens = inputTokens; self.outputTokens = outputTokens }
+    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+    }
     public var json: [String: Any] { ["input_tokens": inputTokens, "output_tokens": outputTokens] }
 }
 
@@ -33,8 +36,11 @@ public enum AnthropicEvent: Sendable, Equatable {
         case "message_start":
             let m = obj["message"] as? [String: Any] ?? [:]
             let u = m["usage"] as? [String: Any] ?? [:]
-            return .messageStart(id: m["id"] as? String ?? "", model: m["model"] as? String ?? "",
-                                 usage: TokenUsage(inputTokens: int(u["input_tokens"]) ?? 0, outputTokens: int(u["output_tokens"]) ?? 0))
+            return .messageStart(
+                id: m["id"] as? String ?? "",
+                model: m["model"] as? String ?? "",
+                usage: TokenUsage(inputTokens: int(u["input_tokens"]) ?? 0, outputTokens: int(u["output_tokens"]) ?? 0)
+            )
         case "content_block_start":
             let b = obj["content_block"] as? [String: Any] ?? [:]
             return .contentBlockStart(index: int(obj["index"]) ?? 0, type: b["type"] as? String ?? "")

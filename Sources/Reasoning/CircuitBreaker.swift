@@ -4,7 +4,10 @@ import Foundation
 /// it for `cooldown` seconds (calls refused); then one trial call is let through (half-open): success
 /// closes it, failure opens it again.
 public final class CircuitBreaker: @unchecked Sendable {
-    public enum State: String, Sendable { case closed, open, halfOpen = "half_open" }
+    public enum State: String, Sendable {
+        case closed, open
+        case halfOpen = "half_open"
+    }
     private let lock = NSLock()
     private var failures = 0
     private var openedAt: Double?
@@ -13,19 +16,27 @@ public final class CircuitBreaker: @unchecked Sendable {
     public let cooldown: Double
     let now: @Sendable () -> Double
 
-    public init(threshold: Int = 5, cooldown: Double = 30, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.threshold = max(1, threshold); self.cooldown = cooldown; self.now = now
+    public init(
+        threshold: Int = 5,
+        cooldown: Double = 30,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.threshold = max(1, threshold)
+        self.cooldown = cooldown
+        self.now = now
     }
 
     public var state: State {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let at = openedAt else { return .closed }
         return now() - at >= cooldown ? .halfOpen : .open
     }
 
     /// Whether a call may be made now (in half-open state, only the first caller gets the trial).
     public func allow() -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let at = openedAt else { return true }
         if now() - at < cooldown || trialInFlight { return false }
         trialInFlight = true
@@ -33,17 +44,22 @@ public final class CircuitBreaker: @unchecked Sendable {
     }
 
     public func success() {
-        lock.lock(); defer { lock.unlock() }
-        failures = 0; openedAt = nil; trialInFlight = false
+        lock.lock()
+        defer { lock.unlock() }
+        failures = 0
+        openedAt = nil
+        trialInFlight = false
     }
 
     /// Returns true when this failure opened (or re-opened) the breaker.
     @discardableResult
     public func failure() -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         failures += 1
         if trialInFlight || (openedAt == nil && failures >= threshold) {
-            openedAt = now(); trialInFlight = false
+            openedAt = now()
+            trialInFlight = false
             return true
         }
         return false

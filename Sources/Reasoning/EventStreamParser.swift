@@ -9,7 +9,11 @@ public struct EventStreamParser: Sendable {
         public var name: String
         public var data: String
         public var id: String?
-        public init(name: String, data: String, id: String? = nil) { self.name = name; self.data = data; self.id = id }
+        public init(name: String, data: String, id: String? = nil) {
+            self.name = name
+            self.data = data
+            self.id = id
+        }
     }
 
     /// Set when a line exceeded `maxLineBytes`; the stream is unusable from there on.
@@ -30,13 +34,19 @@ public struct EventStreamParser: Sendable {
         var out: [Event] = []
         if failed { return out }
         for b in bytes {
-            if b == 0x0A && lastWasCR { lastWasCR = false; continue } // the LF of a CRLF
+            if b == 0x0A && lastWasCR {
+                lastWasCR = false
+                continue
+            }  // the LF of a CRLF
             lastWasCR = b == 0x0D
             if b == 0x0A || b == 0x0D {
                 if let e = endLine() { out.append(e) }
                 continue
             }
-            if line.count >= maxLineBytes { failed = true; return out }
+            if line.count >= maxLineBytes {
+                failed = true
+                return out
+            }
             line.append(b)
         }
         return out
@@ -45,18 +55,28 @@ public struct EventStreamParser: Sendable {
     private mutating func endLine() -> Event? {
         defer { line.removeAll(keepingCapacity: true) }
         if line.isEmpty {
-            defer { eventName = ""; data = []; hasData = false }
+            defer {
+                eventName = ""
+                data = []
+                hasData = false
+            }
             guard hasData else { return nil }
-            return Event(name: eventName.isEmpty ? "message" : eventName, data: String(decoding: data, as: UTF8.self), id: id)
+            return Event(
+                name: eventName.isEmpty ? "message" : eventName,
+                data: String(decoding: data, as: UTF8.self),
+                id: id
+            )
         }
-        if line[0] == UInt8(ascii: ":") { return nil } // comment
-        var field: ArraySlice<UInt8>, value: ArraySlice<UInt8>
+        if line[0] == UInt8(ascii: ":") { return nil }  // comment
+        var field: ArraySlice<UInt8>
+        var value: ArraySlice<UInt8>
         if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
             field = line[..<colon]
             value = line[(colon + 1)...]
             if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         } else {
-            field = line[...]; value = []
+            field = line[...]
+            value = []
         }
         switch String(decoding: field, as: UTF8.self) {
         case "event": eventName = String(decoding: value, as: UTF8.self)
@@ -65,7 +85,7 @@ public struct EventStreamParser: Sendable {
             data.append(contentsOf: value)
             hasData = true
         case "id": if !value.contains(0) { id = String(decoding: value, as: UTF8.self) }
-        default: break // retry and unknown fields: nothing to do for a one-shot stream
+        default: break  // retry and unknown fields: nothing to do for a one-shot stream
         }
         return nil
     }

@@ -6,7 +6,11 @@ public struct CachedReasoning: Sendable, Equatable {
     public var text: String
     public var model: String
     public var usage: TokenUsage
-    public init(text: String, model: String, usage: TokenUsage) { self.text = text; self.model = model; self.usage = usage }
+    public init(text: String, model: String, usage: TokenUsage) {
+        self.text = text
+        self.model = model
+        self.usage = usage
+    }
 }
 
 /// Durable second level of the cache (the app keeps it in SQLite). Calls block; they run on reasoning
@@ -27,9 +31,18 @@ public final class ReasoningCache: @unchecked Sendable {
     let store: ReasoningStore?
     let now: @Sendable () -> Double
 
-    public init(store: ReasoningStore?, memoryTTL: Double = 300, storeTTL: Double = 86_400, memoryEntries: Int = 2_000,
-                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.store = store; self.memoryTTL = memoryTTL; self.storeTTL = storeTTL; self.memoryEntries = memoryEntries; self.now = now
+    public init(
+        store: ReasoningStore?,
+        memoryTTL: Double = 300,
+        storeTTL: Double = 86_400,
+        memoryEntries: Int = 2_000,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.store = store
+        self.memoryTTL = memoryTTL
+        self.storeTTL = storeTTL
+        self.memoryEntries = memoryEntries
+        self.now = now
     }
 
     /// The cache key: SHA-256 over everything that shapes the answer.
@@ -48,7 +61,10 @@ public final class ReasoningCache: @unchecked Sendable {
         let t = now()
         lock.lock()
         if let hit = memory[key] {
-            if t - hit.at <= memoryTTL { lock.unlock(); return (hit.entry, .memory) }
+            if t - hit.at <= memoryTTL {
+                lock.unlock()
+                return (hit.entry, .memory)
+            }
             memory[key] = nil
         }
         lock.unlock()
@@ -64,10 +80,13 @@ public final class ReasoningCache: @unchecked Sendable {
     }
 
     private func remember(_ key: String, _ entry: CachedReasoning, at t: Double) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if memory.count >= memoryEntries {
             memory = memory.filter { t - $0.value.at <= memoryTTL }
-            if memory.count >= memoryEntries, let oldest = memory.min(by: { $0.value.at < $1.value.at })?.key { memory[oldest] = nil }
+            if memory.count >= memoryEntries, let oldest = memory.min(by: { $0.value.at < $1.value.at })?.key {
+                memory[oldest] = nil
+            }
         }
         memory[key] = (entry, t)
     }

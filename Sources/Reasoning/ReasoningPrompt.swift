@@ -22,22 +22,55 @@ public struct PlacementFacts: Sendable {
     /// Lift of the whole draft against the published planogram, percent.
     public var draftLiftPercentage: Double
 
-    public init(product: Product, slot: SlotCode, cabinet: Cabinet, capacity: Int, score: PlacementScore, velocityPerDay: Double,
-                velocityRank: Int, productsInDraft: Int, slotValue: Int, revenuePerDay: Double,
-                neighbours: [(name: String, category: String)], draftLiftPercentage: Double) {
-        self.product = product; self.slot = slot; self.cabinet = cabinet; self.capacity = capacity; self.score = score
-        self.velocityPerDay = velocityPerDay; self.velocityRank = velocityRank; self.productsInDraft = productsInDraft
-        self.slotValue = slotValue; self.revenuePerDay = revenuePerDay; self.neighbours = neighbours
+    public init(
+        product: Product,
+        slot: SlotCode,
+        cabinet: Cabinet,
+        capacity: Int,
+        score: PlacementScore,
+        velocityPerDay: Double,
+        velocityRank: Int,
+        productsInDraft: Int,
+        slotValue: Int,
+        revenuePerDay: Double,
+        neighbours: [(name: String, category: String)],
+        draftLiftPercentage: Double
+    ) {
+        self.product = product
+        self.slot = slot
+        self.cabinet = cabinet
+        self.capacity = capacity
+        self.score = score
+        self.velocityPerDay = velocityPerDay
+        self.velocityRank = velocityRank
+        self.productsInDraft = productsInDraft
+        self.slotValue = slotValue
+        self.revenuePerDay = revenuePerDay
+        self.neighbours = neighbours
         self.draftLiftPercentage = draftLiftPercentage
     }
 }
 
 /// One line of the whole-cabinet analysis.
 public struct CabinetLine: Sendable {
-    public var slot: String, productName: String, category: String, slotValue: Int, velocityPerDay: Double, revenuePerDay: Double, score: Int
-    public init(slot: String, productName: String, category: String, slotValue: Int, velocityPerDay: Double, revenuePerDay: Double, score: Int) {
-        self.slot = slot; self.productName = productName; self.category = category; self.slotValue = slotValue
-        self.velocityPerDay = velocityPerDay; self.revenuePerDay = revenuePerDay; self.score = score
+    public var slot: String, productName: String, category: String, slotValue: Int, velocityPerDay: Double,
+        revenuePerDay: Double, score: Int
+    public init(
+        slot: String,
+        productName: String,
+        category: String,
+        slotValue: Int,
+        velocityPerDay: Double,
+        revenuePerDay: Double,
+        score: Int
+    ) {
+        self.slot = slot
+        self.productName = productName
+        self.category = category
+        self.slotValue = slotValue
+        self.velocityPerDay = velocityPerDay
+        self.revenuePerDay = revenuePerDay
+        self.score = score
     }
 }
 
@@ -57,8 +90,13 @@ public enum ReasoningPrompt {
 
     /// The placement-analysis prompt, within `budget` tokens (system prompt included).
     public static func placement(_ f: PlacementFacts, budget: Int = 1_500) -> String {
-        let p = f.product, s = f.score
-        let rowName = f.slot.row == 0 ? "top row" : f.slot.row == f.cabinet.rows - 1 ? "bottom row" : "row \(f.slot.row + 1) of \(f.cabinet.rows) from the top"
+        let p = f.product
+        let s = f.score
+        let rowName =
+            f.slot.row == 0
+            ? "top row"
+            : f.slot.row == f.cabinet.rows - 1
+                ? "bottom row" : "row \(f.slot.row + 1) of \(f.cabinet.rows) from the top"
         let head = """
             ## Product
             \(p.name) (\(p.id)), category \(p.category), price \(money(p.price)), \(p.temperature.rawValue), \
@@ -89,7 +127,12 @@ public enum ReasoningPrompt {
     }
 
     /// The whole-cabinet analysis prompt (the analysis model), within `budget` tokens.
-    public static func cabinet(_ cab: Cabinet, lines: [CabinetLine], draftLiftPercentage: Double, budget: Int = 4_000) -> String {
+    public static func cabinet(
+        _ cab: Cabinet,
+        lines: [CabinetLine],
+        draftLiftPercentage: Double,
+        budget: Int = 4_000
+    ) -> String {
         let head = """
             ## Cabinet
             Cabinet \(cab.index) of \(cab.deviceID): \(cab.rows) rows × \(cab.columns) columns, \(cab.temperature.rawValue). \

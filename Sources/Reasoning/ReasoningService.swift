@@ -47,7 +47,10 @@ public struct ReasoningJob: Sendable {
     /// What the rules narrator says if Claude is not used or fails.
     public var rulesText: String
     public init(requestID: String, key: String, request: MessageRequest, rulesText: String) {
-        self.requestID = requestID; self.key = key; self.request = request; self.rulesText = rulesText
+        self.requestID = requestID
+        self.key = key
+        self.request = request
+        self.rulesText = rulesText
     }
 }
 
@@ -81,19 +84,38 @@ public final class ReasoningService: @unchecked Sendable {
 
     /// `spendStore`: where the day's spend is kept for every node and across restarts (nil: this process
     /// counts alone, from nothing at each start).
-    public init(settings: ReasoningSettings, store: ReasoningStore?, spendStore: (any SpendStore)? = nil, logger: Logger) {
+    public init(
+        settings: ReasoningSettings,
+        store: ReasoningStore?,
+        spendStore: (any SpendStore)? = nil,
+        logger: Logger
+    ) {
         self.settings = settings
         self.logger = logger
         cache = ReasoningCache(store: store, memoryTTL: settings.memoryTTL, storeTTL: settings.storeTTL)
         breaker = CircuitBreaker(threshold: settings.breakerThreshold, cooldown: settings.breakerCooldown)
-        ledger = SpendLedger(dailyCapUSD: settings.dailySpendCapUSD, clock: settings.clock, store: spendStore,
-                             onStoreError: { [logger] error in
-                                 logger.warning("ai spend: the database did not answer; counting on this node", metadata: ["error": "\(error)"])
-                             })
+        ledger = SpendLedger(
+            dailyCapUSD: settings.dailySpendCapUSD,
+            clock: settings.clock,
+            store: spendStore,
+            onStoreError: { [logger] error in
+                logger.warning(
+                    "ai spend: the database did not answer; counting on this node",
+                    metadata: ["error": "\(error)"]
+                )
+            }
+        )
         if let key = settings.apiKey, !key.isEmpty {
-            client = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: key, baseURL: settings.baseURL, connectTimeout: settings.connectTimeout,
-                                                                 readTimeout: settings.readTimeout, totalTimeout: settings.totalTimeout,
-                                                                 caBundle: settings.caBundle))
+            client = AnthropicClient(
+                endpoint: AnthropicEndpoint(
+                    apiKey: key,
+                    baseURL: settings.baseURL,
+                    connectTimeout: settings.connectTimeout,
+                    readTimeout: settings.readTimeout,
+                    totalTimeout: settings.totalTimeout,
+                    caBundle: settings.caBundle
+                )
+            )
         } else {
             client = nil
         }
@@ -115,12 +137,17 @@ public final class ReasoningService: @unchecked Sendable {
         FloatingPointCounter(label: "reasoning_cost_usd_total", dimensions: [("model", model)])
     }
     static func firstToken(_ model: String) -> Timer {
-        Timer(label: "reasoning_time_to_first_token_seconds", dimensions: [("model", model)], preferredDisplayUnit: .seconds)
+        Timer(
+            label: "reasoning_time_to_first_token_seconds",
+            dimensions: [("model", model)],
+            preferredDisplayUnit: .seconds
+        )
     }
 
     /// Whether a new job would be queued now (the pool and its queue are not full).
     public var hasCapacity: Bool {
-        work.lock(); defer { work.unlock() }
+        work.lock()
+        defer { work.unlock() }
         return queued.count < settings.maxQueuedStreams
     }
 
@@ -129,7 +156,10 @@ public final class ReasoningService: @unchecked Sendable {
     @discardableResult
     public func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) -> Bool {
         work.lock()
-        guard queued.count < settings.maxQueuedStreams else { work.unlock(); return false }
+        guard queued.count < settings.maxQueuedStreams else {
+            work.unlock()
+            return false
+        }
         let token = CancelToken()
         lock.lock()
         let older = active[job.key]
@@ -157,27 +187,44 @@ public final class ReasoningService: @unchecked Sendable {
             busyWorkers += 1
             work.unlock()
             if token.isCancelled {
-                sink(.done(text: "", source: "claude", model: job.request.model, usage: nil, cached: false, cancelled: true))
+                sink(
+                    .done(
+                        text: "",
+                        source: "claude",
+                        model: job.request.model,
+                        usage: nil,
+                        cached: false,
+                        cancelled: true
+                    )
+                )
             } else {
                 run(job, token, sink)
             }
-            work.lock(); busyWorkers -= 1; work.unlock()
+            work.lock()
+            busyWorkers -= 1
+            work.unlock()
             lock.lock()
             if active[job.key] === token { active[job.key] = nil }
             running -= 1
             lock.unlock()
-            idle.lock(); idle.broadcast(); idle.unlock()
+            idle.lock()
+            idle.broadcast()
+            idle.unlock()
         }
     }
 
     /// Cancels every running job (shutdown) and waits up to `timeout` for them to end.
     public func cancelAll(timeout: Double) {
-        lock.lock(); let tokens = Array(active.values); lock.unlock()
+        lock.lock()
+        let tokens = Array(active.values)
+        lock.unlock()
         for t in tokens { t.cancel() }
         let deadline = Date().addingTimeInterval(timeout)
         idle.lock()
         while true {
-            lock.lock(); let n = running; lock.unlock()
+            lock.lock()
+            let n = running
+            lock.unlock()
             if n == 0 || !idle.wait(until: deadline) { break }
         }
         idle.unlock()
@@ -188,7 +235,10 @@ public final class ReasoningService: @unchecked Sendable {
         let key = ReasoningCache.key(req)
         if let (hit, level) = cache.lookup(key) {
             Self.requests(req.model, "cached").increment()
-            logger.debug("reasoning cache hit", metadata: ["request_id": "\(job.requestID)", "level": "\(level.rawValue)"])
+            logger.debug(
+                "reasoning cache hit",
+                metadata: ["request_id": "\(job.requestID)", "level": "\(level.rawValue)"]
+            )
             replay(hit.text, source: "claude", model: hit.model, usage: hit.usage, cached: true, token, sink)
             return
         }
@@ -199,13 +249,20 @@ public final class ReasoningService: @unchecked Sendable {
         }
         func fallback(_ message: String, outcome: String) {
             Self.requests(req.model, outcome).increment()
-            logger.warning("reasoning falls back to the rules narrator", metadata: ["request_id": "\(job.requestID)", "model": "\(req.model)", "why": "\(message)"])
+            logger.warning(
+                "reasoning falls back to the rules narrator",
+                metadata: ["request_id": "\(job.requestID)", "model": "\(req.model)", "why": "\(message)"]
+            )
             sink(.error(message: message, fallback: "rules"))
             replay(job.rulesText, source: "rules", model: RulesNarrator.model, usage: nil, cached: false, token, sink)
         }
         let estimate = ReasoningPrompt.estimateTokens(req.system) + ReasoningPrompt.estimateTokens(req.prompt)
-        guard let reservation = ledger.reserve(model: req.model, inputTokens: estimate, maxOutputTokens: req.maxTokens) else {
-            return fallback(String(format: "the daily AI spend cap ($%.2f) is reached", settings.dailySpendCapUSD), outcome: "spend_cap")
+        guard let reservation = ledger.reserve(model: req.model, inputTokens: estimate, maxOutputTokens: req.maxTokens)
+        else {
+            return fallback(
+                String(format: "the daily AI spend cap ($%.2f) is reached", settings.dailySpendCapUSD),
+                outcome: "spend_cap"
+            )
         }
         // What the attempts used: exact usage when a stream completes; for a stream cancelled or cut after
         // it began, the prompt estimate and the text relayed (both are billed).
@@ -219,15 +276,21 @@ public final class ReasoningService: @unchecked Sendable {
         defer { settle() }
         func billPartial(_ relayed: String, started: Bool) {
             guard started || !relayed.isEmpty else { return }
-            used = TokenUsage(inputTokens: used.inputTokens + estimate,
-                              outputTokens: used.outputTokens + ReasoningPrompt.estimateTokens(relayed))
+            used = TokenUsage(
+                inputTokens: used.inputTokens + estimate,
+                outputTokens: used.outputTokens + ReasoningPrompt.estimateTokens(relayed)
+            )
         }
         var attempt = 0
         var lastError = ""
         while attempt < settings.maxAttempts {
             attempt += 1
             guard breaker.allow() else {
-                return fallback("Claude is paused after repeated failures (circuit open)" + (lastError.isEmpty ? "" : ": " + lastError), outcome: "breaker_open")
+                return fallback(
+                    "Claude is paused after repeated failures (circuit open)"
+                        + (lastError.isEmpty ? "" : ": " + lastError),
+                    outcome: "breaker_open"
+                )
             }
             var relayed = ""
             var model = req.model
@@ -235,9 +298,15 @@ public final class ReasoningService: @unchecked Sendable {
             let started = DispatchTime.now().uptimeNanoseconds
             let outcome = client.stream(req, cancel: token) { event in
                 switch event {
-                case .messageStart(_, let m, _): messageStarted = true; if !m.isEmpty { model = m }
+                case .messageStart(_, let m, _):
+                    messageStarted = true
+                    if !m.isEmpty { model = m }
                 case .textDelta(_, let t):
-                    if relayed.isEmpty { Self.firstToken(req.model).recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+                    if relayed.isEmpty {
+                        Self.firstToken(req.model).recordNanoseconds(
+                            Int64(DispatchTime.now().uptimeNanoseconds - started)
+                        )
+                    }
                     relayed += t
                     sink(.delta(text: t, source: "claude"))
                 default: break
@@ -251,11 +320,23 @@ public final class ReasoningService: @unchecked Sendable {
                 Self.requests(req.model, "ok").increment()
                 Self.tokens(req.model, "input").increment(by: usage.inputTokens)
                 Self.tokens(req.model, "output").increment(by: usage.outputTokens)
-                used = TokenUsage(inputTokens: used.inputTokens + usage.inputTokens, outputTokens: used.outputTokens + usage.outputTokens)
+                used = TokenUsage(
+                    inputTokens: used.inputTokens + usage.inputTokens,
+                    outputTokens: used.outputTokens + usage.outputTokens
+                )
                 settle()
                 let entry = CachedReasoning(text: text, model: m.isEmpty ? model : m, usage: usage)
                 cache.insert(key, entry)
-                sink(.done(text: text, source: "claude", model: entry.model, usage: usage, cached: false, cancelled: false))
+                sink(
+                    .done(
+                        text: text,
+                        source: "claude",
+                        model: entry.model,
+                        usage: usage,
+                        cached: false,
+                        cancelled: false
+                    )
+                )
                 return
             case .cancelled:
                 billPartial(relayed, started: messageStarted)
@@ -263,14 +344,21 @@ public final class ReasoningService: @unchecked Sendable {
                 sink(.done(text: relayed, source: "claude", model: model, usage: nil, cached: false, cancelled: true))
                 return
             case .httpError(let status, let retryAfter, let type, let code, let message):
-                Self.attempts(req.model, status == 429 ? "http_429" : status == 529 ? "http_529" : status >= 500 ? "http_5xx" : "http_4xx").increment()
+                Self.attempts(
+                    req.model,
+                    status == 429 ? "http_429" : status == 529 ? "http_529" : status >= 500 ? "http_5xx" : "http_4xx"
+                ).increment()
                 breaker.failure()
                 lastError = "HTTP \(status)\(type.map { " " + $0 } ?? ""): \(message)"
-                let spendLimit = code == "enforced_spend_limit_reached" || message.lowercased().contains("usage limit")
+                let spendLimit =
+                    code == "enforced_spend_limit_reached" || message.lowercased().contains("usage limit")
                     || message.lowercased().contains("spend limit")
                 if status == 429 && !spendLimit {
                     wait = retryAfter ?? backoff(attempt)
-                    if let w = wait, w > settings.maxRetryAfter { lastError += " (retry-after \(Int(min(w, 1e9))) s is too long)"; wait = nil }
+                    if let w = wait, w > settings.maxRetryAfter {
+                        lastError += " (retry-after \(Int(min(w, 1e9))) s is too long)"
+                        wait = nil
+                    }
                 } else if status == 529 || (500...599).contains(status) {
                     wait = backoff(attempt)
                 }
@@ -279,7 +367,9 @@ public final class ReasoningService: @unchecked Sendable {
                 Self.attempts(req.model, "stream_error").increment()
                 breaker.failure()
                 lastError = "stream error \(type): \(message)"
-                if relayed.isEmpty && ["overloaded_error", "api_error", "rate_limit_error"].contains(type) { wait = backoff(attempt) }
+                if relayed.isEmpty && ["overloaded_error", "api_error", "rate_limit_error"].contains(type) {
+                    wait = backoff(attempt)
+                }
             case .transport(let message):
                 billPartial(relayed, started: messageStarted)
                 Self.attempts(req.model, "transport").increment()
@@ -289,7 +379,13 @@ public final class ReasoningService: @unchecked Sendable {
             }
             // Text already relayed cannot be taken back by a retry: the rules narrator answers instead.
             guard let w = wait, attempt < settings.maxAttempts else { break }
-            logger.info("reasoning retry", metadata: ["request_id": "\(job.requestID)", "attempt": "\(attempt)", "wait_s": "\(String(format: "%.2f", w))", "why": "\(lastError)"])
+            logger.info(
+                "reasoning retry",
+                metadata: [
+                    "request_id": "\(job.requestID)", "attempt": "\(attempt)", "wait_s": "\(String(format: "%.2f", w))",
+                    "why": "\(lastError)",
+                ]
+            )
             if !token.sleep(w) {
                 Self.requests(req.model, "cancelled").increment()
                 sink(.done(text: "", source: "claude", model: req.model, usage: nil, cached: false, cancelled: true))
@@ -304,8 +400,15 @@ public final class ReasoningService: @unchecked Sendable {
         min(settings.backoffCap, settings.backoffBase * pow(2, Double(attempt - 1))) * Double.random(in: 0.5..<1)
     }
 
-    private func replay(_ text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, _ token: CancelToken,
-                        _ sink: @Sendable (ReasoningOutput) -> Void) {
+    private func replay(
+        _ text: String,
+        source: String,
+        model: String,
+        usage: TokenUsage?,
+        cached: Bool,
+        _ token: CancelToken,
+        _ sink: @Sendable (ReasoningOutput) -> Void
+    ) {
         var sent = ""
         for d in RulesNarrator.deltas(text) {
             if token.isCancelled {

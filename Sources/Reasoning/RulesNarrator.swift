@@ -8,14 +8,16 @@ public enum RulesNarrator {
     public static let model = "rules-narrator-1"
 
     public static func placement(_ f: PlacementFacts) -> String {
-        let s = f.score, name = f.product.name
+        let s = f.score
+        let name = f.product.name
         var out: [String] = []
         if !s.constraintsPassed {
             out.append("\(name) cannot go in \(f.slot): \(s.violations.map(\.description).joined(separator: "; ")).")
             if let alt = s.suggestions.first { out.append(alt.message + ".") }
             return out.joined(separator: " ")
         }
-        let verdict = s.score >= 75 ? "a strong placement" : s.score >= 55 ? "a reasonable placement" : "a weak placement"
+        let verdict =
+            s.score >= 75 ? "a strong placement" : s.score >= 55 ? "a reasonable placement" : "a weak placement"
         out.append("\(name) in \(f.slot) scores \(s.score)/100, \(verdict).")
         let soft = s.factors.filter { $0.weight > 0 }
         // The best and the worst factor, by the share of their weight they earned.
@@ -25,7 +27,9 @@ public enum RulesNarrator {
         if let worst = soft.min(by: { $0.value < $1.value }), worst.value < 0.7 {
             out.append("Holding it back: \(label(worst.name)) (\(worst.detail)).")
         }
-        out.append("It sells \(String(format: "%.2f", f.velocityPerDay)) a day here, number \(f.velocityRank) of \(f.productsInDraft) in this cabinet, in a slot worth \(f.slotValue)/100.")
+        out.append(
+            "It sells \(String(format: "%.2f", f.velocityPerDay)) a day here, number \(f.velocityRank) of \(f.productsInDraft) in this cabinet, in a slot worth \(f.slotValue)/100."
+        )
         if let sug = s.suggestions.first, sug.score > s.score {
             out.append("Better: \(sug.message) (score \(sug.score)).")
         } else {
@@ -38,7 +42,9 @@ public enum RulesNarrator {
         guard !lines.isEmpty else { return "The cabinet is empty." }
         let weak = lines.filter { $0.score < 55 }.sorted { $0.slotValue > $1.slotValue }
         let strong = lines.filter { $0.score >= 75 }.count
-        var out = ["\(strong) of \(lines.count) facings score 75 or more; the draft is \(String(format: "%.1f", draftLiftPercentage))% against the published planogram."]
+        var out = [
+            "\(strong) of \(lines.count) facings score 75 or more; the draft is \(String(format: "%.1f", draftLiftPercentage))% against the published planogram."
+        ]
         for w in weak.prefix(3) {
             out.append("\(w.productName) in \(w.slot) (slot value \(w.slotValue)) scores only \(w.score).")
         }
@@ -66,7 +72,11 @@ public enum RulesNarrator {
             current.append(ch)
             if ch == " " {
                 words += 1
-                if words == wordsPerDelta { out.append(current); current = ""; words = 0 }
+                if words == wordsPerDelta {
+                    out.append(current)
+                    current = ""
+                    words = 0
+                }
             }
         }
         if !current.isEmpty { out.append(current) }

@@ -18,7 +18,8 @@ import PlanogramDomain
 /// succeeds.
 public final class SpendLedger: @unchecked Sendable {
     public static let defaultPrices: [(prefix: String, input: Double, output: Double)] = [
-        ("claude-haiku", 1, 5), ("claude-3-5-haiku", 0.8, 4), ("claude-sonnet", 3, 15), ("claude-opus-4-5", 5, 25), ("claude-opus", 15, 75),
+        ("claude-haiku", 1, 5), ("claude-3-5-haiku", 0.8, 4), ("claude-sonnet", 3, 15), ("claude-opus-4-5", 5, 25),
+        ("claude-opus", 15, 75),
     ]
     private let lock = NSLock()
     private var day: Int64 = .min
@@ -42,12 +43,22 @@ public final class SpendLedger: @unchecked Sendable {
     let refreshSeconds: Double
     let onStoreError: @Sendable (Error) -> Void
 
-    public init(dailyCapUSD: Double, prices: [(prefix: String, input: Double, output: Double)] = SpendLedger.defaultPrices,
-                clock: FleetClock = .utc, store: (any SpendStore)? = nil, refreshSeconds: Double = 2,
-                onStoreError: @escaping @Sendable (Error) -> Void = { _ in },
-                now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.dailyCapUSD = dailyCapUSD; self.prices = prices; self.now = now
-        self.clock = clock; self.store = store; self.refreshSeconds = refreshSeconds; self.onStoreError = onStoreError
+    public init(
+        dailyCapUSD: Double,
+        prices: [(prefix: String, input: Double, output: Double)] = SpendLedger.defaultPrices,
+        clock: FleetClock = .utc,
+        store: (any SpendStore)? = nil,
+        refreshSeconds: Double = 2,
+        onStoreError: @escaping @Sendable (Error) -> Void = { _ in },
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.dailyCapUSD = dailyCapUSD
+        self.prices = prices
+        self.now = now
+        self.clock = clock
+        self.store = store
+        self.refreshSeconds = refreshSeconds
+        self.onStoreError = onStoreError
     }
 
     public func cost(model: String, inputTokens: Int, outputTokens: Int) -> Double {
@@ -58,7 +69,12 @@ public final class SpendLedger: @unchecked Sendable {
     /// Under the lock. A new local date starts from nothing and reads the store before its first call.
     private func rollDay() {
         let d = clock.day(of: Int64(now().rounded(.down)))
-        if d != day { day = d; spent = unsaved[d] ?? 0; reserved = 0; refreshedAt = nil }
+        if d != day {
+            day = d
+            spent = unsaved[d] ?? 0
+            reserved = 0
+            refreshedAt = nil
+        }
     }
 
     /// Reads the day's total from the store when it is due (outside the lock: a database round trip on
@@ -67,20 +83,26 @@ public final class SpendLedger: @unchecked Sendable {
         guard let store else { return }
         lock.lock()
         rollDay()
-        let d = day, t = now()
+        let d = day
+        let t = now()
         let due = refreshedAt.map { t - $0 >= refreshSeconds || t < $0 } ?? true
-        guard due else { lock.unlock(); return }
+        guard due else {
+            lock.unlock()
+            return
+        }
         issued += 1
         let ticket = issued
         lock.unlock()
         do {
             let total = try store.spend(day: d)
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             take(total, day: d, ticket: ticket)
             if d == day { refreshedAt = t }
         } catch {
             onStoreError(error)
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             if d == day { refreshedAt = t }
         }
     }
@@ -100,7 +122,10 @@ public final class SpendLedger: @unchecked Sendable {
         rollDay()
         let d = target ?? day
         if d == day { spent += c }
-        guard let store else { lock.unlock(); return nil }
+        guard let store else {
+            lock.unlock()
+            return nil
+        }
         unsaved[d, default: 0] += c
         let pending = unsaved
         unsaved = [:]
@@ -110,12 +135,19 @@ public final class SpendLedger: @unchecked Sendable {
         var failed: [Int64: Double] = [:]
         var totals: [Int64: Double] = [:]
         for (pd, amount) in pending.sorted(by: { $0.key < $1.key }) {
-            do { totals[pd] = try store.addSpend(day: pd, usd: amount) } catch { failed[pd] = amount; onStoreError(error) }
+            do { totals[pd] = try store.addSpend(day: pd, usd: amount) } catch {
+                failed[pd] = amount
+                onStoreError(error)
+            }
         }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         for (pd, amount) in failed { unsaved[pd, default: 0] += amount }
         // The store's total includes this node's amount and what the others added.
-        if let total = totals[day] { take(total, day: day, ticket: ticket); refreshedAt = now() }
+        if let total = totals[day] {
+            take(total, day: day, ticket: ticket)
+            refreshedAt = now()
+        }
         return failed[d] == nil ? totals[d] : nil
     }
 
@@ -139,19 +171,21 @@ public final class SpendLedger: @unchecked Sendable {
             lock.unlock()
             if let total = save(c, day: d) {
                 if total <= dailyCapUSD + 1e-12 { return Reservation(model: model, amount: c, day: d) }
-                save(-c, day: d) // over the cap with the others' calls: take it back
+                save(-c, day: d)  // over the cap with the others' calls: take it back
                 return nil
             }
             // The store did not take it: the amount waits in `unsaved` (and counts in `spent`) as the
             // call's worst case; the call may go ahead on this node's own figures.
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             rollDay()
             if d == day && spent <= dailyCapUSD + 1e-12 { return Reservation(model: model, amount: c, day: d) }
             if d == day { spent -= c }
             unsaved[d, default: 0] -= c
             return nil
         }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         rollDay()
         guard spent + reserved + c <= dailyCapUSD else { return nil }
         reserved += c
@@ -177,13 +211,19 @@ public final class SpendLedger: @unchecked Sendable {
     }
 
     /// Today's spend as this node knows it (the store's total as last read, with what it settled since).
-    public var spentToday: Double { lock.lock(); defer { lock.unlock() }; rollDay(); return spent }
+    public var spentToday: Double {
+        lock.lock()
+        defer { lock.unlock() }
+        rollDay()
+        return spent
+    }
 
     /// Whether a call of at most this size fits under today's cap.
     public func allows(model: String, inputTokens: Int, maxOutputTokens: Int) -> Bool {
         let c = cost(model: model, inputTokens: inputTokens, outputTokens: maxOutputTokens)
         refreshIfDue()
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         rollDay()
         return spent + c <= dailyCapUSD
     }

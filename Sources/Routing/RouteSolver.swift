@@ -43,32 +43,52 @@ public struct RouteSolver: Sendable {
     /// adapter, found from the working directory or from the executable's place in a checkout
     /// (`.build/<config>/planogram-live`).
     public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> RouteSolver {
-        if let c = environment["PLANOGRAM_VRP_SOLVER"], !c.isEmpty { return RouteSolver(command: c.split(separator: " ").map(String.init)) }
+        if let c = environment["PLANOGRAM_VRP_SOLVER"], !c.isEmpty {
+            return RouteSolver(command: c.split(separator: " ").map(String.init))
+        }
         var candidates = [FileManager.default.currentDirectoryPath]
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
-        let root = candidates.first { FileManager.default.fileExists(atPath: $0 + "/Ops/solver/pyvrp_solve.py") } ?? candidates[0]
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.path)
+            dir = dir.deletingLastPathComponent()
+        }
+        let root =
+            candidates.first { FileManager.default.fileExists(atPath: $0 + "/Ops/solver/pyvrp_solve.py") }
+            ?? candidates[0]
         return pyvrp(root: root)
     }
 
     public func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
         let started = Date()
         let o = try run(problem.solverInput(timeLimit: timeLimit, seed: seed), timeLimit: timeLimit)
-        guard let raw = o["routes"] as? [[Int]] else { throw RouteSolverError(description: "the route solver answered something that is not a solution") }
+        guard let raw = o["routes"] as? [[Int]] else {
+            throw RouteSolverError(description: "the route solver answered something that is not a solution")
+        }
         let routes = raw.filter { !$0.isEmpty }
         guard routes.allSatisfy({ $0.allSatisfy { (1...problem.stops.count).contains($0) } }) else {
             throw RouteSolverError(description: "the route solver named a stop that does not exist")
         }
-        return RouteSolution(feasible: o["feasible"] as? Bool ?? false, routes: routes, distance: problem.distance(of: routes),
-                             seconds: Date().timeIntervalSince(started))
+        return RouteSolution(
+            feasible: o["feasible"] as? Bool ?? false,
+            routes: routes,
+            distance: problem.distance(of: routes),
+            seconds: Date().timeIntervalSince(started)
+        )
     }
 
     /// Plans a day (SPEC §12). `progress` gets the fraction of the time limit used and the best cost so
     /// far (thousandths of the currency, penalised while infeasible); `cancelled` is polled, and a
     /// cancelled solve kills the child and throws `RouteSolverError.cancelled`. Visits in `exclude`
     /// (known to be impossible) are not handed to the solver.
-    public func solve(_ problem: RoutingProblem, timeLimit: Double, seed: Int = 1, exclude: Set<Int> = [],
-                      progress: (@Sendable (Double, Int) -> Void)? = nil, cancelled: (@Sendable () -> Bool)? = nil) throws -> RoutingSolution {
+    public func solve(
+        _ problem: RoutingProblem,
+        timeLimit: Double,
+        seed: Int = 1,
+        exclude: Set<Int> = [],
+        progress: (@Sendable (Double, Int) -> Void)? = nil,
+        cancelled: (@Sendable () -> Bool)? = nil
+    ) throws -> RoutingSolution {
         let started = Date()
         let (input, included) = problem.solverInput(timeLimit: timeLimit, seed: seed, exclude: exclude)
         guard !included.isEmpty, !problem.vehicles.isEmpty else {
@@ -85,33 +105,54 @@ public struct RouteSolver: Sendable {
             }
             routes.append((k, r.map { included[$0 - 1] }))
         }
-        return RoutingSolution(feasible: o["feasible"] as? Bool ?? false, routes: routes, seconds: Date().timeIntervalSince(started))
+        return RoutingSolution(
+            feasible: o["feasible"] as? Bool ?? false,
+            routes: routes,
+            seconds: Date().timeIntervalSince(started)
+        )
     }
 
     /// Runs the child with `input` on stdin; its stdout is the answer, its stderr progress lines and errors.
-    func run(_ input: [String: Any], timeLimit: Double, progress: (@Sendable (Double, Int) -> Void)? = nil,
-             cancelled: (@Sendable () -> Bool)? = nil) throws -> [String: Any] {
+    func run(
+        _ input: [String: Any],
+        timeLimit: Double,
+        progress: (@Sendable (Double, Int) -> Void)? = nil,
+        cancelled: (@Sendable () -> Bool)? = nil
+    ) throws -> [String: Any] {
         guard let exe = command.first, FileManager.default.isExecutableFile(atPath: exe) else {
-            throw RouteSolverError(description: "the route solver is not installed (\(command.first ?? "no command")); run Ops/run or Ops/test to install it")
+            throw RouteSolverError(
+                description:
+                    "the route solver is not installed (\(command.first ?? "no command")); run Ops/run or Ops/test to install it"
+            )
         }
         let data = try JSONSerialization.data(withJSONObject: input)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Array(command.dropFirst())
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        do { try process.run() } catch { throw RouteSolverError(description: "the route solver could not start: \(error)") }
+        do { try process.run() } catch {
+            throw RouteSolverError(description: "the route solver could not start: \(error)")
+        }
         // Read both pipes on threads of their own: a child blocked writing would never exit. (Not on
         // Dispatch's global queues: on Linux their width is the core count and these reads last as long
         // as the solve, so two of them would stall every other piece of global work.) Progress lines
         // are passed on as they come; other stderr text is kept for the error message.
-        final class Sink: @unchecked Sendable { var out = Data(); var err = Data() }
+        final class Sink: @unchecked Sendable {
+            var out = Data()
+            var err = Data()
+        }
         let sink = Sink()
         let group = DispatchGroup()
         group.enter()
-        Thread { sink.out = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }.start()
+        Thread {
+            sink.out = stdout.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }.start()
         group.enter()
         Thread {
             let h = stderr.fileHandleForReading
@@ -123,10 +164,13 @@ public struct RouteSolver: Sendable {
                 while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = pending[pending.startIndex..<nl]
                     pending.removeSubrange(pending.startIndex...nl)
-                    if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let f = o["progress"] as? Double {
+                    if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                        let f = o["progress"] as? Double
+                    {
                         progress?(f, (o["best_cost"] as? Int) ?? 0)
                     } else {
-                        sink.err.append(line); sink.err.append(UInt8(ascii: "\n"))
+                        sink.err.append(line)
+                        sink.err.append(UInt8(ascii: "\n"))
                         if sink.err.count > 8192 { sink.err.removeFirst(sink.err.count - 8192) }
                     }
                 }
@@ -146,7 +190,9 @@ public struct RouteSolver: Sendable {
             }
             if Date() > deadline {
                 kill(process.processIdentifier, SIGKILL)
-                throw RouteSolverError(description: "the route solver did not finish within \(Int(timeLimit + grace)) s and was stopped")
+                throw RouteSolverError(
+                    description: "the route solver did not finish within \(Int(timeLimit + grace)) s and was stopped"
+                )
             }
         }
         process.waitUntilExit()

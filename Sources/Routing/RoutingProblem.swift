@@ -9,7 +9,11 @@ public struct RoutingProblem: Sendable {
         public var id: String
         public var opens: Int
         public var closes: Int
-        public init(id: String, opens: Int, closes: Int) { self.id = id; self.opens = opens; self.closes = closes }
+        public init(id: String, opens: Int, closes: Int) {
+            self.id = id
+            self.opens = opens
+            self.closes = closes
+        }
     }
 
     public struct Vehicle: Sendable {
@@ -20,7 +24,11 @@ public struct RoutingProblem: Sendable {
         public var shiftStart: Int
         public var shiftEnd: Int
         public init(id: String, depot: Int, capacity: Int, shiftStart: Int, shiftEnd: Int) {
-            self.id = id; self.depot = depot; self.capacity = capacity; self.shiftStart = shiftStart; self.shiftEnd = shiftEnd
+            self.id = id
+            self.depot = depot
+            self.capacity = capacity
+            self.shiftStart = shiftStart
+            self.shiftEnd = shiftEnd
         }
     }
 
@@ -35,7 +43,11 @@ public struct RoutingProblem: Sendable {
         /// What serving the visit is worth (currency); a visit worth less than its detour may be left out.
         public var value: Double
         public init(id: String, load: Int, service: Int, windowStart: Int, windowEnd: Int, value: Double) {
-            self.id = id; self.load = load; self.service = service; self.windowStart = windowStart; self.windowEnd = windowEnd
+            self.id = id
+            self.load = load
+            self.service = service
+            self.windowStart = windowStart
+            self.windowEnd = windowEnd
             self.value = value
         }
     }
@@ -51,10 +63,22 @@ public struct RoutingProblem: Sendable {
     public var costPerKm: Double
     public var costPerHour: Double
 
-    public init(depots: [Depot], vehicles: [Vehicle], visits: [Visit], seconds: [[Int]], meters: [[Int]],
-                costPerKm: Double, costPerHour: Double) {
-        self.depots = depots; self.vehicles = vehicles; self.visits = visits; self.seconds = seconds; self.meters = meters
-        self.costPerKm = costPerKm; self.costPerHour = costPerHour
+    public init(
+        depots: [Depot],
+        vehicles: [Vehicle],
+        visits: [Visit],
+        seconds: [[Int]],
+        meters: [[Int]],
+        costPerKm: Double,
+        costPerHour: Double
+    ) {
+        self.depots = depots
+        self.vehicles = vehicles
+        self.visits = visits
+        self.seconds = seconds
+        self.meters = meters
+        self.costPerKm = costPerKm
+        self.costPerHour = costPerHour
     }
 
     /// The location index of visit `i` (0-based) and of depot `d`.
@@ -67,9 +91,12 @@ public struct RoutingProblem: Sendable {
 
     /// Whether vehicle `v` alone could serve visit `i` (drive out, serve within the window, drive back).
     public func reachable(visit i: Int, by v: Vehicle) -> Bool {
-        let w = window(of: v), visit = visits[i], loc = location(visit: i)
+        let w = window(of: v)
+        let visit = visits[i]
+        let loc = location(visit: i)
         let start = max(w.start + seconds[v.depot][loc], visit.windowStart)
-        return visit.load <= v.capacity && start + visit.service <= visit.windowEnd && start + visit.service + seconds[loc][v.depot] <= w.end
+        return visit.load <= v.capacity && start + visit.service <= visit.windowEnd
+            && start + visit.service + seconds[loc][v.depot] <= w.end
     }
 
     /// One vehicle's stops with their times, as planned: the truck leaves as late as it can without
@@ -93,23 +120,43 @@ public struct RoutingProblem: Sendable {
     }
 
     public func schedule(vehicle k: Int, visits route: [Int]) -> Schedule {
-        let v = vehicles[k], w = window(of: v)
+        let v = vehicles[k]
+        let w = window(of: v)
         var leave = w.start
         if let first = route.first {
             leave = max(w.start, visits[first].windowStart - seconds[v.depot][location(visit: first)])
         }
-        var t = leave, prev = v.depot, stops: [Stop] = [], meters = 0, driving = 0, load = 0
+        var t = leave
+        var prev = v.depot
+        var stops: [Stop] = []
+        var meters = 0
+        var driving = 0
+        var load = 0
         for i in route {
             let loc = location(visit: i)
-            t += seconds[prev][loc]; meters += self.meters[prev][loc]; driving += seconds[prev][loc]
+            t += seconds[prev][loc]
+            meters += self.meters[prev][loc]
+            driving += seconds[prev][loc]
             let start = max(t, visits[i].windowStart)
             stops.append(Stop(visit: i, arrive: t, start: start, depart: start + visits[i].service))
             t = start + visits[i].service
             load += visits[i].load
             prev = loc
         }
-        if !route.isEmpty { t += seconds[prev][v.depot]; meters += self.meters[prev][v.depot]; driving += seconds[prev][v.depot] }
-        return Schedule(vehicle: k, leave: leave, stops: stops, back: route.isEmpty ? leave : t, meters: meters, drivingSeconds: driving, load: load)
+        if !route.isEmpty {
+            t += seconds[prev][v.depot]
+            meters += self.meters[prev][v.depot]
+            driving += seconds[prev][v.depot]
+        }
+        return Schedule(
+            vehicle: k,
+            leave: leave,
+            stops: stops,
+            back: route.isEmpty ? leave : t,
+            meters: meters,
+            drivingSeconds: driving,
+            load: load
+        )
     }
 
     /// The solver's input (see Ops/solver/pyvrp_solve.py): costs in thousandths of the currency, so
@@ -117,19 +164,24 @@ public struct RoutingProblem: Sendable {
     func solverInput(timeLimit: Double, seed: Int, exclude: Set<Int> = []) -> (input: [String: Any], visits: [Int]) {
         let included = visits.indices.filter { !exclude.contains($0) }
         let locations = Array(0..<depots.count) + included.map(location(visit:))
-        let perMetre = costPerKm // thousandths per metre = currency per kilometre
+        let perMetre = costPerKm  // thousandths per metre = currency per kilometre
         let perSecond = Int((costPerHour * 1000 / 3600).rounded())
         let input: [String: Any] = [
             "depots": depots.map { ["tw": [$0.opens, $0.closes], "service": 0] },
             "vehicles": vehicles.map { v -> [String: Any] in
                 let w = window(of: v)
-                return ["count": 1, "capacity": v.capacity, "tw": [w.start, max(w.start, w.end)], "depot": v.depot,
-                        "unit_distance_cost": 1, "unit_duration_cost": perSecond]
+                return [
+                    "count": 1, "capacity": v.capacity, "tw": [w.start, max(w.start, w.end)], "depot": v.depot,
+                    "unit_distance_cost": 1, "unit_duration_cost": perSecond,
+                ]
             },
             "clients": included.map { i -> [String: Any] in
                 let c = visits[i]
-                return ["demand": c.load, "service": c.service, "tw": [c.windowStart, max(c.windowStart, c.windowEnd - c.service)],
-                        "required": false, "prize": Int((c.value * 1000).rounded())]
+                return [
+                    "demand": c.load, "service": c.service,
+                    "tw": [c.windowStart, max(c.windowStart, c.windowEnd - c.service)],
+                    "required": false, "prize": Int((c.value * 1000).rounded()),
+                ]
             },
             "distance": locations.map { a in locations.map { b in Int((Double(meters[a][b]) * perMetre).rounded()) } },
             "duration": locations.map { a in locations.map { b in seconds[a][b] } },
@@ -145,20 +197,31 @@ public struct RoutingProblem: Sendable {
 public enum RoutingValidator {
     public static func violations(_ p: RoutingProblem, _ routes: [(vehicle: Int, visits: [Int])]) -> [String] {
         var out: [String] = []
-        var usedVehicles = Set<Int>(), seen = Set<Int>()
+        var usedVehicles = Set<Int>()
+        var seen = Set<Int>()
         for r in routes where !r.visits.isEmpty {
-            guard p.vehicles.indices.contains(r.vehicle) else { out.append("no vehicle \(r.vehicle)"); continue }
-            let v = p.vehicles[r.vehicle], name = v.id
+            guard p.vehicles.indices.contains(r.vehicle) else {
+                out.append("no vehicle \(r.vehicle)")
+                continue
+            }
+            let v = p.vehicles[r.vehicle]
+            let name = v.id
             if !usedVehicles.insert(r.vehicle).inserted { out.append("\(name) drives two routes") }
-            guard r.visits.allSatisfy({ p.visits.indices.contains($0) }) else { out.append("\(name): a visit that does not exist"); continue }
+            guard r.visits.allSatisfy({ p.visits.indices.contains($0) }) else {
+                out.append("\(name): a visit that does not exist")
+                continue
+            }
             for i in r.visits where !seen.insert(i).inserted { out.append("\(p.visits[i].id) visited twice") }
-            let s = p.schedule(vehicle: r.vehicle, visits: r.visits), w = p.window(of: v)
+            let s = p.schedule(vehicle: r.vehicle, visits: r.visits)
+            let w = p.window(of: v)
             if s.load > v.capacity { out.append("\(name): load \(s.load) over capacity \(v.capacity)") }
             if s.leave < w.start { out.append("\(name): leaves at \(s.leave), before \(w.start)") }
             for st in s.stops {
                 let visit = p.visits[st.visit]
                 if st.start < visit.windowStart || st.depart > visit.windowEnd {
-                    out.append("\(name): \(visit.id) served \(st.start)–\(st.depart), outside \(visit.windowStart)–\(visit.windowEnd)")
+                    out.append(
+                        "\(name): \(visit.id) served \(st.start)–\(st.depart), outside \(visit.windowStart)–\(visit.windowEnd)"
+                    )
                 }
             }
             if s.back > w.end { out.append("\(name): back at \(s.back), after \(w.end)") }

@@ -15,7 +15,12 @@ public struct VRPTW: Sendable {
         public var required = true
         public var prize = 0.0
         public init(x: Double, y: Double, demand: Int, ready: Double, due: Double, service: Double) {
-            self.x = x; self.y = y; self.demand = demand; self.ready = ready; self.due = due; self.service = service
+            self.x = x
+            self.y = y
+            self.demand = demand
+            self.ready = ready
+            self.due = due
+            self.service = service
         }
     }
 
@@ -28,14 +33,19 @@ public struct VRPTW: Sendable {
     public var scale = 1000.0
 
     public init(name: String, depot: Stop, stops: [Stop], vehicles: Int, capacity: Int) {
-        self.name = name; self.depot = depot; self.stops = stops; self.vehicles = vehicles; self.capacity = capacity
+        self.name = name
+        self.depot = depot
+        self.stops = stops
+        self.vehicles = vehicles
+        self.capacity = capacity
     }
 
     func location(_ i: Int) -> Stop { i == 0 ? depot : stops[i - 1] }
 
     /// Euclidean distance (= travel time in the Solomon instances), not rounded.
     public func distance(_ a: Int, _ b: Int) -> Double {
-        let p = location(a), q = location(b)
+        let p = location(a)
+        let q = location(b)
         return ((p.x - q.x) * (p.x - q.x) + (p.y - q.y) * (p.y - q.y)).squareRoot()
     }
 
@@ -57,14 +67,25 @@ public struct VRPTW: Sendable {
         // feasible is feasible in real numbers too (the validator has the last word).
         let matrix = (0..<n).map { i in (0..<n).map { j in Int((distance(i, j) * s).rounded(.up)) } }
         return [
-            "depots": [["tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "service": Int((depot.service * s).rounded(.up))]],
+            "depots": [
+                [
+                    "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))],
+                    "service": Int((depot.service * s).rounded(.up)),
+                ]
+            ],
             "clients": stops.map { c -> [String: Any] in
-                ["demand": c.demand, "service": Int((c.service * s).rounded(.up)),
-                 "tw": [Int((c.ready * s).rounded(.up)), Int((c.due * s).rounded(.down))], "required": c.required,
-                 "prize": Int((c.prize * s).rounded())]
+                [
+                    "demand": c.demand, "service": Int((c.service * s).rounded(.up)),
+                    "tw": [Int((c.ready * s).rounded(.up)), Int((c.due * s).rounded(.down))], "required": c.required,
+                    "prize": Int((c.prize * s).rounded()),
+                ]
             },
-            "vehicles": [["count": vehicles, "capacity": capacity,
-                          "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "depot": 0]],
+            "vehicles": [
+                [
+                    "count": vehicles, "capacity": capacity,
+                    "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "depot": 0,
+                ]
+            ],
             "distance": matrix, "duration": matrix, "time_limit": timeLimit, "seed": seed,
         ]
     }
@@ -80,22 +101,33 @@ public enum RouteValidator {
         if used.count > p.vehicles { out.append("\(used.count) routes for \(p.vehicles) vehicles") }
         var seen = Set<Int>()
         for (k, r) in used.enumerated() {
-            var load = 0, t = p.depot.ready, prev = 0
+            var load = 0
+            var t = p.depot.ready
+            var prev = 0
             for stop in r {
-                guard stop >= 1 && stop <= p.stops.count else { out.append("route \(k): no stop \(stop)"); continue }
+                guard stop >= 1 && stop <= p.stops.count else {
+                    out.append("route \(k): no stop \(stop)")
+                    continue
+                }
                 if !seen.insert(stop).inserted { out.append("stop \(stop) served twice") }
                 let c = p.stops[stop - 1]
                 load += c.demand
                 t = max(t + p.distance(prev, stop), c.ready)
-                if t > c.due + 1e-6 { out.append("route \(k): stop \(stop) reached at \(t), after its window closes at \(c.due)") }
+                if t > c.due + 1e-6 {
+                    out.append("route \(k): stop \(stop) reached at \(t), after its window closes at \(c.due)")
+                }
                 t += c.service
                 prev = stop
             }
             if load > p.capacity { out.append("route \(k): load \(load) over capacity \(p.capacity)") }
             let back = t + p.distance(prev, 0)
-            if back > p.depot.due + 1e-6 { out.append("route \(k): back at the depot at \(back), after it closes at \(p.depot.due)") }
+            if back > p.depot.due + 1e-6 {
+                out.append("route \(k): back at the depot at \(back), after it closes at \(p.depot.due)")
+            }
         }
-        for (i, c) in p.stops.enumerated() where c.required && !seen.contains(i + 1) { out.append("stop \(i + 1) not served") }
+        for (i, c) in p.stops.enumerated() where c.required && !seen.contains(i + 1) {
+            out.append("stop \(i + 1) not served")
+        }
         return out
     }
 }

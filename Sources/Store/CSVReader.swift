@@ -40,14 +40,18 @@ public struct CSVReader {
         guard pos < n else { return false }
         line = nextLine
         while true {
-            if pos < n && bytes[pos] == 34 { // quoted field
+            if pos < n && bytes[pos] == 34 {  // quoted field
                 let start = unescaped.count
                 pos += 1
                 var closed = false
                 while pos < n {
                     let c = bytes[pos]
                     if c == 34 {
-                        if pos + 1 < n && bytes[pos + 1] == 34 { unescaped.append(34); pos += 2; continue }
+                        if pos + 1 < n && bytes[pos + 1] == 34 {
+                            unescaped.append(34)
+                            pos += 2
+                            continue
+                        }
                         pos += 1
                         closed = true
                         break
@@ -61,23 +65,41 @@ public struct CSVReader {
                 }
                 fields.append((start, unescaped.count, true))
                 if pos < n && bytes[pos] != 44 && bytes[pos] != 10 && bytes[pos] != 13 {
-                    throw Malformed(line: nextLine, column: fields.count, reason: "unexpected character after closing quote")
+                    throw Malformed(
+                        line: nextLine,
+                        column: fields.count,
+                        reason: "unexpected character after closing quote"
+                    )
                 }
             } else {
                 let start = pos
                 while pos < n {
                     let c = bytes[pos]
                     if c == 44 || c == 10 || c == 13 { break }
-                    if c == 34 { throw Malformed(line: line, column: fields.count + 1, reason: "quote inside an unquoted field") }
+                    if c == 34 {
+                        throw Malformed(line: line, column: fields.count + 1, reason: "quote inside an unquoted field")
+                    }
                     pos += 1
                 }
                 fields.append((start, pos, false))
             }
             if pos >= n { return true }
             let c = bytes[pos]
-            if c == 44 { pos += 1; if pos >= n { fields.append((pos, pos, false)); return true }; continue }
+            if c == 44 {
+                pos += 1
+                if pos >= n {
+                    fields.append((pos, pos, false))
+                    return true
+                }
+                continue
+            }
             // End of record.
-            if c == 13 { pos += 1; if pos < n && bytes[pos] == 10 { pos += 1 } } else { pos += 1 }
+            if c == 13 {
+                pos += 1
+                if pos < n && bytes[pos] == 10 { pos += 1 }
+            } else {
+                pos += 1
+            }
             nextLine += 1
             return true
         }
@@ -107,19 +129,39 @@ public enum FieldParse {
 
     /// `-?digits(.digits)?` with at most `maxIntegerDigits` digits before the point; nil otherwise.
     public static func decimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
-        var i = 0, neg = false
+        var i = 0
+        var neg = false
         let n = b.count
         guard n > 0, n < 40 else { return nil }
-        if b[0] == 45 { neg = true; i = 1 } else if b[0] == 43 { i = 1 }
-        var intPart: Int64 = 0, digits = 0
-        while i < n, b[i] >= 48, b[i] <= 57 { intPart = intPart &* 10 &+ Int64(b[i] - 48); i += 1; digits += 1 }
+        if b[0] == 45 {
+            neg = true
+            i = 1
+        } else if b[0] == 43 {
+            i = 1
+        }
+        var intPart: Int64 = 0
+        var digits = 0
+        while i < n, b[i] >= 48, b[i] <= 57 {
+            intPart = intPart &* 10 &+ Int64(b[i] - 48)
+            i += 1
+            digits += 1
+        }
         guard digits <= maxIntegerDigits else { return nil }
-        var frac = 0.0, scale = 1.0
+        var frac = 0.0
+        var scale = 1.0
         if i < n && b[i] == 46 {
             i += 1
             var fd = 0
             var f: Int64 = 0
-            while i < n, b[i] >= 48, b[i] <= 57 { if fd < 15 { f = f * 10 + Int64(b[i] - 48); scale *= 10; fd += 1 }; i += 1; digits += 1 }
+            while i < n, b[i] >= 48, b[i] <= 57 {
+                if fd < 15 {
+                    f = f * 10 + Int64(b[i] - 48)
+                    scale *= 10
+                    fd += 1
+                }
+                i += 1
+                digits += 1
+            }
             guard fd > 0 else { return nil }
             frac = Double(f) / scale
         }
@@ -130,13 +172,22 @@ public enum FieldParse {
 
     /// A non-negative or negative whole number; nil otherwise.
     public static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var i = 0, neg = false
+        var i = 0
+        var neg = false
         let n = b.count
         guard n > 0, n < 19 else { return nil }
-        if b[0] == 45 { neg = true; i = 1 }
+        if b[0] == 45 {
+            neg = true
+            i = 1
+        }
         guard i < n else { return nil }
         var v = 0
-        while i < n { let c = b[i]; guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int(c - 48); i += 1 }
+        while i < n {
+            let c = b[i]
+            guard c >= 48 && c <= 57 else { return nil }
+            v = v * 10 + Int(c - 48)
+            i += 1
+        }
         return neg ? -v : v
     }
 
@@ -147,48 +198,74 @@ public enum FieldParse {
     }
 
     /// As `timestamp`, with the fraction of the second kept in nanoseconds (digits beyond 9 are ignored).
-    public static func preciseTimestamp(_ b: UnsafeBufferPointer<UInt8>, dateOnlyAllowed: Bool = false) -> (seconds: Int64, nanos: Int32)? {
+    public static func preciseTimestamp(
+        _ b: UnsafeBufferPointer<UInt8>,
+        dateOnlyAllowed: Bool = false
+    ) -> (seconds: Int64, nanos: Int32)? {
         let n = b.count
         var nanos: Int32 = 0
         func d(_ i: Int) -> Int? { i < n && b[i] >= 48 && b[i] <= 57 ? Int(b[i] - 48) : nil }
         func num(_ i: Int, _ len: Int) -> Int? {
             var v = 0
-            for k in i..<(i + len) { guard let x = d(k) else { return nil }; v = v * 10 + x }
+            for k in i..<(i + len) {
+                guard let x = d(k) else { return nil }
+                v = v * 10 + x
+            }
             return v
         }
-        guard n >= 10, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let da = num(8, 2) else { return nil }
+        guard n >= 10, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let da = num(8, 2) else {
+            return nil
+        }
         guard (1...12).contains(mo), da >= 1, da <= daysInMonth(y, mo), y >= 1970, y < 2200 else { return nil }
         let days = daysFromCivil(y, mo, da)
         if n == 10 { return dateOnlyAllowed ? (Int64(days) * 86400, 0) : nil }
         guard n >= 16, b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2),
-              h < 24, mi < 60 else { return nil }
-        var i = 16, s = 0
+            h < 24, mi < 60
+        else { return nil }
+        var i = 16
+        var s = 0
         if i < n && b[i] == 58 {
             guard let ss = num(17, 2), ss < 61 else { return nil }
-            s = ss; i = 19
+            s = ss
+            i = 19
             if i < n && (b[i] == 46 || b[i] == 44) {
                 i += 1
                 let st = i
                 var scale: Int32 = 100_000_000
                 while let x = d(i) {
-                    if scale > 0 { nanos += Int32(x) * scale; scale /= 10 }
+                    if scale > 0 {
+                        nanos += Int32(x) * scale
+                        scale /= 10
+                    }
                     i += 1
                 }
                 guard i > st else { return nil }
             }
         }
-        guard i < n else { return nil } // an offset or Z is required
+        guard i < n else { return nil }  // an offset or Z is required
         var offset = 0
-        if b[i] == 90 || b[i] == 122 { i += 1 } else if b[i] == 43 || b[i] == 45 {
+        if b[i] == 90 || b[i] == 122 {
+            i += 1
+        } else if b[i] == 43 || b[i] == 45 {
             let sign = b[i] == 45 ? -1 : 1
             guard let oh = num(i + 1, 2), oh <= 14 else { return nil }
             var om = 0
-            if i + 3 < n && b[i + 3] == 58 { guard let m = num(i + 4, 2) else { return nil }; om = m; i += 6 }
-            else if i + 3 < n { guard let m = num(i + 3, 2) else { return nil }; om = m; i += 5 }
-            else { i += 3 }
+            if i + 3 < n && b[i + 3] == 58 {
+                guard let m = num(i + 4, 2) else { return nil }
+                om = m
+                i += 6
+            } else if i + 3 < n {
+                guard let m = num(i + 3, 2) else { return nil }
+                om = m
+                i += 5
+            } else {
+                i += 3
+            }
             guard om < 60 else { return nil }
             offset = sign * (oh * 3600 + om * 60)
-        } else { return nil }
+        } else {
+            return nil
+        }
         guard i == n else { return nil }
         return (Int64(days) * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset), nanos)
     }

@@ -19,7 +19,9 @@ public enum HistoryReader {
     /// All planogram versions by cabinet, oldest first.
     public static func planograms(_ store: Store) throws -> [CabinetKey: [Planogram]] {
         let cabinets = try store.read { db in
-            try db.query("SELECT DISTINCT device_id, cabinet_index FROM planogram_versions") { CabinetKey($0.text(0), $0.int(1)) }
+            try db.query("SELECT DISTINCT device_id, cabinet_index FROM planogram_versions") {
+                CabinetKey($0.text(0), $0.int(1))
+            }
         }
         var out: [CabinetKey: [Planogram]] = [:]
         for c in cabinets { out[c] = try store.planogramHistory(deviceID: c.deviceID, cabinetIndex: c.index) }
@@ -34,9 +36,12 @@ public enum HistoryReader {
     /// fleet's history load (BENCHMARKS §8, "Loading the metro fleet's history").
     public static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
         try store.read { db in
-            let spans = try db.query("""
+            let spans = try db.query(
+                """
                 SELECT MIN(ts), MAX(ts) FROM services UNION ALL SELECT MIN(ts), MAX(ts) FROM sales
-                """, []) { $0.isNull(0) ? nil : ($0.int64(0), $0.int64(1)) }.compactMap { $0 }
+                """,
+                []
+            ) { $0.isNull(0) ? nil : ($0.int64(0), $0.int64(1)) }.compactMap { $0 }
             guard let first = spans.map(\.0).min(), let last = spans.map(\.1).max() else { return }
             var slots: [String: SlotCode] = [:]
             func slot(_ text: String) -> SlotCode? {
@@ -50,24 +55,58 @@ public enum HistoryReader {
             while start <= last {
                 let end = start + week
                 var restocks: [Event] = []
-                try db.forEachRow("""
+                try db.forEachRow(
+                    """
                     SELECT ts, device_id, cabinet_index, slot, units_added FROM services WHERE ts >= ? AND ts < ? ORDER BY ts
-                    """, [.int(start), .int(end)]) { st in
+                    """,
+                    [.int(start), .int(end)]
+                ) { st in
                     guard let code = slot(st.text(3)) else { return }
-                    restocks.append(Event(isSale: false, ts: st.int64(0), deviceID: st.text(1), cabinetIndex: st.int(2), slot: code,
-                                          productID: "", price: 0, transactionID: nil, unitsAdded: st.int(4)))
+                    restocks.append(
+                        Event(
+                            isSale: false,
+                            ts: st.int64(0),
+                            deviceID: st.text(1),
+                            cabinetIndex: st.int(2),
+                            slot: code,
+                            productID: "",
+                            price: 0,
+                            transactionID: nil,
+                            unitsAdded: st.int(4)
+                        )
+                    )
                 }
                 var next = 0
-                try db.forEachRow("""
+                try db.forEachRow(
+                    """
                     SELECT ts, device_id, cabinet_index, slot, product_id, price, transaction_id FROM sales WHERE ts >= ? AND ts < ? ORDER BY ts
-                    """, [.int(start), .int(end)]) { st in
+                    """,
+                    [.int(start), .int(end)]
+                ) { st in
                     let ts = st.int64(0)
-                    while next < restocks.count && restocks[next].ts <= ts { body(restocks[next]); next += 1 }
+                    while next < restocks.count && restocks[next].ts <= ts {
+                        body(restocks[next])
+                        next += 1
+                    }
                     guard let code = slot(st.text(3)) else { return }
-                    body(Event(isSale: true, ts: ts, deviceID: st.text(1), cabinetIndex: st.int(2), slot: code,
-                               productID: st.text(4), price: st.double(5), transactionID: st.optionalText(6), unitsAdded: 0))
+                    body(
+                        Event(
+                            isSale: true,
+                            ts: ts,
+                            deviceID: st.text(1),
+                            cabinetIndex: st.int(2),
+                            slot: code,
+                            productID: st.text(4),
+                            price: st.double(5),
+                            transactionID: st.optionalText(6),
+                            unitsAdded: 0
+                        )
+                    )
                 }
-                while next < restocks.count { body(restocks[next]); next += 1 }
+                while next < restocks.count {
+                    body(restocks[next])
+                    next += 1
+                }
                 start = end
             }
         }

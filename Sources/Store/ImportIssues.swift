@@ -36,7 +36,9 @@ struct ImportIssueList {
 
     mutating func add(_ file: String, _ line: Int, _ column: String, _ message: String) {
         total += 1
-        if issues.count < Self.limit { issues.append(ImportIssue(file: file, line: line, column: column, message: message)) }
+        if issues.count < Self.limit {
+            issues.append(ImportIssue(file: file, line: line, column: column, message: message))
+        }
     }
 
     var isEmpty: Bool { total == 0 }

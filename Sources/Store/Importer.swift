@@ -3,7 +3,7 @@ import PlanogramDomain
 
 /// Progress of a running import, reported every few tens of thousands of rows.
 public struct ImportProgress: Sendable {
-    public let phase: String      // "validate" or "write"
+    public let phase: String  // "validate" or "write"
     public let file: String
     public let rows: Int
     public let bytesDone: Int
@@ -25,13 +25,20 @@ public struct ImportReport: Sendable, Codable {
 /// importing the same files twice changes nothing.
 public final class Importer {
     /// In the order they are read (a file may refer to what an earlier one defines).
-    public static let fileNames = ["products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv", "services.csv",
-                                   "depots.csv", "vehicles.csv", "travel_matrix.csv"]
+    public static let fileNames = [
+        "products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv", "services.csv",
+        "depots.csv", "vehicles.csv", "travel_matrix.csv",
+    ]
     static let headers: [String: [String]] = [
-        "products.csv": ["product_id", "name", "category", "price", "unit_cost", "temperature", "height_mm", "width_cols", "shelf_life_days",
-                         "case_size"],
-        "devices.csv": ["device_id", "name", "venue_type", "latitude", "longitude", "device_type", "access_from", "access_until",
-                        "service_minutes"],
+        "products.csv": [
+            "product_id", "name", "category", "price", "unit_cost", "temperature", "height_mm", "width_cols",
+            "shelf_life_days",
+            "case_size",
+        ],
+        "devices.csv": [
+            "device_id", "name", "venue_type", "latitude", "longitude", "device_type", "access_from", "access_until",
+            "service_minutes",
+        ],
         "depots.csv": ["depot_id", "name", "latitude", "longitude", "opens", "closes"],
         "vehicles.csv": ["vehicle_id", "depot_id", "capacity_units", "shift_start", "shift_end"],
         "travel_matrix.csv": ["from_id", "to_id", "seconds", "meters"],
@@ -42,7 +49,9 @@ public final class Importer {
     ]
 
     /// Columns a file may leave out (SPEC §3 `transaction_id`, SPEC §10's operations columns).
-    static let optionalColumns: Set<String> = ["transaction_id", "case_size", "access_from", "access_until", "service_minutes"]
+    static let optionalColumns: Set<String> = [
+        "transaction_id", "case_size", "access_from", "access_until", "service_minutes",
+    ]
 
     let store: Store
     let progress: ((ImportProgress) -> Void)?
@@ -63,8 +72,17 @@ public final class Importer {
             if let data = FileManager.default.contents(atPath: path) { files[name] = [UInt8](data) }
         }
         if files.isEmpty {
-            throw ImportRejected(issues: [ImportIssue(file: directory, line: 0, column: "",
-                                                      message: "no import files found (expected some of \(Self.fileNames.joined(separator: ", ")))")], total: 1)
+            throw ImportRejected(
+                issues: [
+                    ImportIssue(
+                        file: directory,
+                        line: 0,
+                        column: "",
+                        message: "no import files found (expected some of \(Self.fileNames.joined(separator: ", ")))"
+                    )
+                ],
+                total: 1
+            )
         }
         return try importFiles(files)
     }
@@ -97,10 +115,13 @@ public final class Importer {
         }
         report.seconds = Date().timeIntervalSince(started)
         let filesJSON = report.files.joined(separator: ",")
-        let read = report.rowsRead.values.reduce(0, +), written = report.totalRowsWritten
+        let read = report.rowsRead.values.reduce(0, +)
+        let written = report.totalRowsWritten
         try store.write { db in
-            try db.run("INSERT INTO import_runs(at, files, rows_read, rows_written) VALUES (?, ?, ?, ?)",
-                       [.int(Int64(Date().timeIntervalSince1970)), .text(filesJSON), .of(read), .of(written)])
+            try db.run(
+                "INSERT INTO import_runs(at, files, rows_read, rows_written) VALUES (?, ?, ?, ?)",
+                [.int(Int64(Date().timeIntervalSince1970)), .text(filesJSON), .of(read), .of(written)]
+            )
         }
         return report
     }

@@ -12,7 +12,7 @@ struct ParsedBatch {
         var slot: SlotCode
         var product: Int32
         var price: Double
-        var txnStart: Int32   // into `txnBytes`, -1 when empty
+        var txnStart: Int32  // into `txnBytes`, -1 when empty
         var txnLength: Int32
         var line: Int32
     }
@@ -28,7 +28,10 @@ struct ParsedBatch {
         var slot: SlotCode
         var facing: Facing
     }
-    struct VersionKey: Hashable { var cabinet: CabinetKey; var effectiveFrom: Int64 }
+    struct VersionKey: Hashable {
+        var cabinet: CabinetKey
+        var effectiveFrom: Int64
+    }
 
     var catalog: Catalog
     var products: [Product] = []
@@ -53,8 +56,12 @@ struct ParsedBatch {
 
     // MARK: parsing
 
-    mutating func parse(file: String, bytes: UnsafeBufferPointer<UInt8>, issues: inout ImportIssueList,
-                        progress: ((ImportProgress) -> Void)?) {
+    mutating func parse(
+        file: String,
+        bytes: UnsafeBufferPointer<UInt8>,
+        issues: inout ImportIssueList,
+        progress: ((ImportProgress) -> Void)?
+    ) {
         var reader = CSVReader(bytes)
         let expected = Importer.headers[file]!
         let before = issues.total
@@ -64,25 +71,38 @@ struct ParsedBatch {
                 return
             }
         } catch {
-            issues.add(file, error.line, "", error.reason); return
+            issues.add(file, error.line, "", error.reason)
+            return
         }
         // Map header names to field positions; every expected column must be there.
         var position: [Int] = []
         let header = (0..<reader.count).map { reader.string($0).trimmingCharacters(in: .whitespaces).lowercased() }
         for name in expected {
-            if let i = header.firstIndex(of: name) { position.append(i) }
-            else if Importer.optionalColumns.contains(name) { position.append(-1) }
-            else { issues.add(file, 1, name, "missing column \(name) in the header") }
+            if let i = header.firstIndex(of: name) {
+                position.append(i)
+            } else if Importer.optionalColumns.contains(name) {
+                position.append(-1)
+            } else {
+                issues.add(file, 1, name, "missing column \(name) in the header")
+            }
         }
         guard issues.total == before else { return }
         var rows = 0
         let total = bytes.count
         if file == "sales.csv" { sales.reserveCapacity(total / 45) }
-        if file == "services.csv" { services.reserveCapacity(total / 35); serviceKeys.reserveCapacity(total / 35) }
+        if file == "services.csv" {
+            services.reserveCapacity(total / 35)
+            serviceKeys.reserveCapacity(total / 35)
+        }
         while true {
             do { guard try reader.next() else { break } } catch {
-                issues.add(file, error.line, error.column <= expected.count ? expected[max(0, error.column - 1)] : "", error.reason)
-                break // the rest of the file cannot be framed reliably
+                issues.add(
+                    file,
+                    error.line,
+                    error.column <= expected.count ? expected[max(0, error.column - 1)] : "",
+                    error.reason
+                )
+                break  // the rest of the file cannot be framed reliably
             }
             rows += 1
             if reader.count != header.count {
@@ -103,7 +123,15 @@ struct ParsedBatch {
             default: break
             }
             if rows & 0xFFFF == 0, let progress {
-                progress(ImportProgress(phase: "validate", file: file, rows: rows, bytesDone: reader.offset, bytesTotal: total))
+                progress(
+                    ImportProgress(
+                        phase: "validate",
+                        file: file,
+                        rows: rows,
+                        bytesDone: reader.offset,
+                        bytesTotal: total
+                    )
+                )
             }
         }
         rowsRead[file] = rows
@@ -125,7 +153,8 @@ struct ParsedBatch {
         func trimmed(_ c: Int) -> String {
             guard position[c] >= 0 else { return "" }
             return reader.withField(position[c]) { b in
-                var lo = 0, hi = b.count
+                var lo = 0
+                var hi = b.count
                 while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
                 while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
                 return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
@@ -133,7 +162,10 @@ struct ParsedBatch {
         }
         func text(_ c: Int, _ issues: inout ImportIssueList, required: Bool = true) -> String? {
             let s = raw(c).trimmingCharacters(in: .whitespaces)
-            if required && s.isEmpty { issues.add(file, line, names[c], "empty value"); return nil }
+            if required && s.isEmpty {
+                issues.add(file, line, names[c], "empty value")
+                return nil
+            }
             return s
         }
         func decimal(_ c: Int, _ issues: inout ImportIssueList, min: Double? = nil, max: Double? = nil) -> Double? {
@@ -142,21 +174,41 @@ struct ParsedBatch {
                 let text = raw(c).trimmingCharacters(in: .whitespaces)
                 let integerDigits = text.drop { $0 == "-" || $0 == "+" }.prefix { $0.isASCII && $0.isNumber }.count
                 if integerDigits > FieldParse.maxIntegerDigits {
-                    issues.add(file, line, names[c], "number out of range (more than \(FieldParse.maxIntegerDigits) digits before the point): \"\(text.prefix(40))\"")
+                    issues.add(
+                        file,
+                        line,
+                        names[c],
+                        "number out of range (more than \(FieldParse.maxIntegerDigits) digits before the point): \"\(text.prefix(40))\""
+                    )
                 } else {
                     issues.add(file, line, names[c], "bad number \"\(raw(c))\"")
                 }
                 return nil
             }
-            if let min, v < min { issues.add(file, line, names[c], "must be at least \(min), got \(raw(c))"); return nil }
-            if let max, v > max { issues.add(file, line, names[c], "must be at most \(max), got \(raw(c))"); return nil }
+            if let min, v < min {
+                issues.add(file, line, names[c], "must be at least \(min), got \(raw(c))")
+                return nil
+            }
+            if let max, v > max {
+                issues.add(file, line, names[c], "must be at most \(max), got \(raw(c))")
+                return nil
+            }
             return v
         }
         func integer(_ c: Int, _ issues: inout ImportIssueList, range: ClosedRange<Int>) -> Int? {
             let v = reader.withField(position[c]) { FieldParse.integer($0) }
-            guard let v else { issues.add(file, line, names[c], "bad whole number \"\(raw(c))\""); return nil }
+            guard let v else {
+                issues.add(file, line, names[c], "bad whole number \"\(raw(c))\"")
+                return nil
+            }
             guard range.contains(v) else {
-                issues.add(file, line, names[c], "must be between \(range.lowerBound) and \(range.upperBound), got \(v)"); return nil
+                issues.add(
+                    file,
+                    line,
+                    names[c],
+                    "must be between \(range.lowerBound) and \(range.upperBound), got \(v)"
+                )
+                return nil
             }
             return v
         }
@@ -179,11 +231,20 @@ struct ParsedBatch {
             issues.add(file, line, names[c], "bad time of day \"\(text.prefix(40))\" (HH:MM, 00:00 to 24:00)")
             return nil
         }
-        func enumeration<E: RawRepresentable & CaseIterable>(_ c: Int, _ type: E.Type, _ issues: inout ImportIssueList) -> E?
-            where E.RawValue == String {
+        func enumeration<E: RawRepresentable & CaseIterable>(
+            _ c: Int,
+            _ type: E.Type,
+            _ issues: inout ImportIssueList
+        ) -> E?
+        where E.RawValue == String {
             let s = raw(c).trimmingCharacters(in: .whitespaces).lowercased()
             if let v = E(rawValue: s) { return v }
-            issues.add(file, line, names[c], "unknown value \"\(raw(c))\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            issues.add(
+                file,
+                line,
+                names[c],
+                "unknown value \"\(raw(c))\" (one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
             return nil
         }
     }
@@ -191,18 +252,37 @@ struct ParsedBatch {
     var productLines: [String: Int] = [:]
     mutating func parseProduct(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let id = r.text(0, &issues), name = r.text(1, &issues), category = r.text(2, &issues)
-        let price = r.decimal(3, &issues, min: 0, max: 1_000_000), cost = r.decimal(4, &issues, min: 0, max: 1_000_000)
+        let id = r.text(0, &issues)
+        let name = r.text(1, &issues)
+        let category = r.text(2, &issues)
+        let price = r.decimal(3, &issues, min: 0, max: 1_000_000)
+        let cost = r.decimal(4, &issues, min: 0, max: 1_000_000)
         let temp = r.enumeration(5, Temperature.self, &issues)
-        let height = r.integer(6, &issues, range: 1...2000), width = r.integer(7, &issues, range: 1...2)
+        let height = r.integer(6, &issues, range: 1...2000)
+        let width = r.integer(7, &issues, range: 1...2)
         let life = r.integer(8, &issues, range: 0...3650)
         let caseSize = r.has(9) ? r.integer(9, &issues, range: 1...1000) : 1
-        guard issues.total == before, let id, let name, let category, let price, let cost, let temp, let height, let width, let life,
-              let caseSize else { return }
-        if let first = productLines[id] { issues.add(r.file, r.line, "product_id", "duplicate key \(id) (first on line \(first))"); return }
+        guard issues.total == before, let id, let name, let category, let price, let cost, let temp, let height,
+            let width, let life,
+            let caseSize
+        else { return }
+        if let first = productLines[id] {
+            issues.add(r.file, r.line, "product_id", "duplicate key \(id) (first on line \(first))")
+            return
+        }
         productLines[id] = r.line
-        let p = Product(id: id, name: name, category: category.lowercased(), price: price, unitCost: cost, temperature: temp,
-                        heightMM: height, widthColumns: width, shelfLifeDays: life, caseSize: caseSize)
+        let p = Product(
+            id: id,
+            name: name,
+            category: category.lowercased(),
+            price: price,
+            unitCost: cost,
+            temperature: temp,
+            heightMM: height,
+            widthColumns: width,
+            shelfLifeDays: life,
+            caseSize: caseSize
+        )
         products.append(p)
         catalog.products[id] = p
     }
@@ -210,27 +290,52 @@ struct ParsedBatch {
     var deviceLines: [String: Int] = [:]
     mutating func parseDevice(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let id = r.text(0, &issues), name = r.text(1, &issues)
+        let id = r.text(0, &issues)
+        let name = r.text(1, &issues)
         let venue = r.enumeration(2, VenueType.self, &issues)
-        let lat = r.decimal(3, &issues), lon = r.decimal(4, &issues)
+        let lat = r.decimal(3, &issues)
+        let lon = r.decimal(4, &issues)
         let type = r.enumeration(5, DeviceType.self, &issues)
         if let lat, abs(lat) > 90 { issues.add(r.file, r.line, "latitude", "must be within ±90") }
         if let lon, abs(lon) > 180 { issues.add(r.file, r.line, "longitude", "must be within ±180") }
         var access: TimeWindow?
         if r.has(6) || r.has(7) {
-            if !r.has(6) { issues.add(r.file, r.line, "access_from", "access_from and access_until go together") }
-            else if !r.has(7) { issues.add(r.file, r.line, "access_until", "access_from and access_until go together") }
-            else if let from = r.timeOfDay(6, &issues), let until = r.timeOfDay(7, &issues) {
-                if until <= from { issues.add(r.file, r.line, "access_until", "must be after access_from (a window does not cross midnight)") }
-                else { access = TimeWindow(from: from, until: until) }
+            if !r.has(6) {
+                issues.add(r.file, r.line, "access_from", "access_from and access_until go together")
+            } else if !r.has(7) {
+                issues.add(r.file, r.line, "access_until", "access_from and access_until go together")
+            } else if let from = r.timeOfDay(6, &issues), let until = r.timeOfDay(7, &issues) {
+                if until <= from {
+                    issues.add(
+                        r.file,
+                        r.line,
+                        "access_until",
+                        "must be after access_from (a window does not cross midnight)"
+                    )
+                } else {
+                    access = TimeWindow(from: from, until: until)
+                }
             }
         }
         let minutes = r.has(8) ? r.integer(8, &issues, range: 1...480) : 10
-        guard issues.total == before, let id, let name, let venue, let lat, let lon, let type, let minutes else { return }
-        if let first = deviceLines[id] { issues.add(r.file, r.line, "device_id", "duplicate key \(id) (first on line \(first))"); return }
+        guard issues.total == before, let id, let name, let venue, let lat, let lon, let type, let minutes else {
+            return
+        }
+        if let first = deviceLines[id] {
+            issues.add(r.file, r.line, "device_id", "duplicate key \(id) (first on line \(first))")
+            return
+        }
         deviceLines[id] = r.line
-        let d = Device(id: id, name: name, venueType: venue, latitude: lat, longitude: lon, deviceType: type, access: access,
-                       serviceMinutes: minutes)
+        let d = Device(
+            id: id,
+            name: name,
+            venueType: venue,
+            latitude: lat,
+            longitude: lon,
+            deviceType: type,
+            access: access,
+            serviceMinutes: minutes
+        )
         devices.append(d)
         catalog.devices[id] = d
     }
@@ -239,14 +344,20 @@ struct ParsedBatch {
     var depotLines: [String: Int] = [:]
     mutating func parseDepot(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let id = r.text(0, &issues), name = r.text(1, &issues)
-        let lat = r.decimal(2, &issues), lon = r.decimal(3, &issues)
-        let opens = r.timeOfDay(4, &issues), closes = r.timeOfDay(5, &issues)
+        let id = r.text(0, &issues)
+        let name = r.text(1, &issues)
+        let lat = r.decimal(2, &issues)
+        let lon = r.decimal(3, &issues)
+        let opens = r.timeOfDay(4, &issues)
+        let closes = r.timeOfDay(5, &issues)
         if let lat, abs(lat) > 90 { issues.add(r.file, r.line, "latitude", "must be within ±90") }
         if let lon, abs(lon) > 180 { issues.add(r.file, r.line, "longitude", "must be within ±180") }
         if let opens, let closes, closes <= opens { issues.add(r.file, r.line, "closes", "must be after opens") }
         guard issues.total == before, let id, let name, let lat, let lon, let opens, let closes else { return }
-        if let first = depotLines[id] { issues.add(r.file, r.line, "depot_id", "duplicate key \(id) (first on line \(first))"); return }
+        if let first = depotLines[id] {
+            issues.add(r.file, r.line, "depot_id", "duplicate key \(id) (first on line \(first))")
+            return
+        }
         depotLines[id] = r.line
         let d = Depot(id: id, name: name, latitude: lat, longitude: lon, hours: TimeWindow(from: opens, until: closes))
         depots.append(d)
@@ -257,34 +368,54 @@ struct ParsedBatch {
     var vehicleLines: [String: Int] = [:]
     mutating func parseVehicle(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let id = r.text(0, &issues), depot = r.text(1, &issues)
+        let id = r.text(0, &issues)
+        let depot = r.text(1, &issues)
         let capacity = r.integer(2, &issues, range: 1...100_000)
-        let start = r.timeOfDay(3, &issues), end = r.timeOfDay(4, &issues)
+        let start = r.timeOfDay(3, &issues)
+        let end = r.timeOfDay(4, &issues)
         if let depot, catalog.depots[depot] == nil { issues.add(r.file, r.line, "depot_id", "unknown depot \(depot)") }
         if let start, let end, end <= start { issues.add(r.file, r.line, "shift_end", "must be after shift_start") }
         guard issues.total == before, let id, let depot, let capacity, let start, let end else { return }
-        if let first = vehicleLines[id] { issues.add(r.file, r.line, "vehicle_id", "duplicate key \(id) (first on line \(first))"); return }
+        if let first = vehicleLines[id] {
+            issues.add(r.file, r.line, "vehicle_id", "duplicate key \(id) (first on line \(first))")
+            return
+        }
         vehicleLines[id] = r.line
         let v = Vehicle(id: id, depotID: depot, capacityUnits: capacity, shift: TimeWindow(from: start, until: end))
         vehicles.append(v)
         catalog.vehicles[id] = v
     }
 
-    struct TravelRow { var from: String; var to: String; var seconds: Int; var meters: Int }
+    struct TravelRow {
+        var from: String
+        var to: String
+        var seconds: Int
+        var meters: Int
+    }
     var travel: [TravelRow] = []
     var travelLines: [String: Int] = [:]
     mutating func parseTravel(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
-        let from = r.text(0, &issues), to = r.text(1, &issues)
-        let seconds = r.integer(2, &issues, range: 0...86_400 * 2), meters = r.integer(3, &issues, range: 0...5_000_000)
+        let from = r.text(0, &issues)
+        let to = r.text(1, &issues)
+        let seconds = r.integer(2, &issues, range: 0...86_400 * 2)
+        let meters = r.integer(3, &issues, range: 0...5_000_000)
         for (c, place) in [(0, from), (1, to)] {
             if let place, catalog.devices[place] == nil && catalog.depots[place] == nil {
-                issues.add(r.file, r.line, c == 0 ? "from_id" : "to_id", "unknown place \(place) (a device or depot id)")
+                issues.add(
+                    r.file,
+                    r.line,
+                    c == 0 ? "from_id" : "to_id",
+                    "unknown place \(place) (a device or depot id)"
+                )
             }
         }
         guard issues.total == before, let from, let to, let seconds, let meters else { return }
         let key = from + "\u{1F}" + to
-        if let first = travelLines[key] { issues.add(r.file, r.line, "to_id", "duplicate key \(from) → \(to) (first on line \(first))"); return }
+        if let first = travelLines[key] {
+            issues.add(r.file, r.line, "to_id", "duplicate key \(from) → \(to) (first on line \(first))")
+            return
+        }
         travelLines[key] = r.line
         travel.append(TravelRow(from: from, to: to, seconds: seconds, meters: meters))
     }
@@ -298,19 +429,28 @@ struct ParsedBatch {
         let id = r.text(0, &issues)
         let index = r.integer(1, &issues, range: 0...63)
         let temp = r.enumeration(2, Temperature.self, &issues)
-        let rows = r.integer(3, &issues, range: 1...26), cols = r.integer(4, &issues, range: 1...99)
+        let rows = r.integer(3, &issues, range: 1...26)
+        let cols = r.integer(4, &issues, range: 1...99)
         let heightsRaw = r.raw(5).split(separator: ";", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         let heights = heightsRaw.compactMap { Int($0) }.filter { $0 > 0 }
         if let id, catalog.devices[id] == nil { issues.add(r.file, r.line, "device_id", "unknown device \(id)") }
         if heights.count != heightsRaw.count {
-            issues.add(r.file, r.line, "row_heights_mm", "bad list \"\(r.raw(5))\" (positive whole numbers separated by ;)")
+            issues.add(
+                r.file,
+                r.line,
+                "row_heights_mm",
+                "bad list \"\(r.raw(5))\" (positive whole numbers separated by ;)"
+            )
         } else if let rows, heights.count != rows {
             issues.add(r.file, r.line, "row_heights_mm", "\(heights.count) heights for \(rows) rows")
         }
         guard issues.total == before, let id, let index, let temp, let rows, let cols else { return }
         let key = CabinetKey(id, index)
-        if let first = cabinetLines[key] { issues.add(r.file, r.line, "cabinet_index", "duplicate key \(key) (first on line \(first))"); return }
+        if let first = cabinetLines[key] {
+            issues.add(r.file, r.line, "cabinet_index", "duplicate key \(key) (first on line \(first))")
+            return
+        }
         cabinetLines[key] = r.line
         let c = Cabinet(deviceID: id, index: index, temperature: temp, rows: rows, columns: cols, rowHeightsMM: heights)
         cabinets.append(c)
@@ -330,19 +470,38 @@ struct ParsedBatch {
         }
         let id = r.trimmed(deviceColumn)
         let index = r.reader.withField(r.position[deviceColumn + 1]) { FieldParse.integer($0) }
-        guard !id.isEmpty else { issues.add(r.file, r.line, "device_id", "empty value"); return nil }
-        guard let cabs = cabinetsByDevice![id] else { issues.add(r.file, r.line, "device_id", "unknown device \(id)"); return nil }
+        guard !id.isEmpty else {
+            issues.add(r.file, r.line, "device_id", "empty value")
+            return nil
+        }
+        guard let cabs = cabinetsByDevice![id] else {
+            issues.add(r.file, r.line, "device_id", "unknown device \(id)")
+            return nil
+        }
         guard let index, index >= 0 else {
-            issues.add(r.file, r.line, "cabinet_index", "bad whole number \"\(r.raw(deviceColumn + 1))\""); return nil
+            issues.add(r.file, r.line, "cabinet_index", "bad whole number \"\(r.raw(deviceColumn + 1))\"")
+            return nil
         }
         guard let cab = cabs[index] else {
-            issues.add(r.file, r.line, "cabinet_index", "unknown cabinet \(index) of device \(id)"); return nil
+            issues.add(r.file, r.line, "cabinet_index", "unknown cabinet \(index) of device \(id)")
+            return nil
         }
         guard let slot = r.reader.withField(r.position[3], { SlotCode(bytes: $0) }) else {
-            issues.add(r.file, r.line, "slot", "\"\(r.trimmed(3))\" is not a slot code (row letter then column number, e.g. B4)"); return nil
+            issues.add(
+                r.file,
+                r.line,
+                "slot",
+                "\"\(r.trimmed(3))\" is not a slot code (row letter then column number, e.g. B4)"
+            )
+            return nil
         }
         guard cab.contains(slot) else {
-            issues.add(r.file, r.line, "slot", PlacementError.slotOutsideCabinet(slot, rows: cab.rows, columns: cab.columns).description)
+            issues.add(
+                r.file,
+                r.line,
+                "slot",
+                PlacementError.slotOutsideCabinet(slot, rows: cab.rows, columns: cab.columns).description
+            )
             return nil
         }
         return (cab, slot)
@@ -359,22 +518,43 @@ struct ParsedBatch {
         guard issues.total == before, let (cab, slot) = located, let from, let pid, let cap else { return }
         let key = VersionKey(cabinet: CabinetKey(cab.deviceID, cab.index), effectiveFrom: from)
         if let first = planogramLines[key]?[slot] {
-            issues.add(r.file, r.line, "slot", "duplicate key: slot \(slot) already assigned on line \(first) for this version"); return
+            issues.add(
+                r.file,
+                r.line,
+                "slot",
+                "duplicate key: slot \(slot) already assigned on line \(first) for this version"
+            )
+            return
         }
         planogramLines[key, default: [:]][slot] = r.line
-        planograms[key, default: []].append(PlanogramRow(line: r.line, slot: slot, facing: Facing(productID: pid, capacity: cap)))
+        planograms[key, default: []].append(
+            PlanogramRow(line: r.line, slot: slot, facing: Facing(productID: pid, capacity: cap))
+        )
     }
 
     /// The hard rules of SPEC §2 over each imported planogram version, in slot order.
     mutating func checkPlanograms(issues: inout ImportIssueList) {
         for (key, rows) in planograms {
             guard let cab = catalog.cabinets[key.cabinet] else { continue }
-            var draft = Planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: 0, effectiveFrom: key.effectiveFrom)
+            var draft = Planogram(
+                deviceID: cab.deviceID,
+                cabinetIndex: cab.index,
+                version: 0,
+                effectiveFrom: key.effectiveFrom
+            )
             for row in rows.sorted(by: { $0.slot < $1.slot }) {
                 guard let product = catalog.products[row.facing.productID] else { continue }
-                let v = PlacementRules.violations(placing: product, capacity: row.facing.capacity, at: row.slot, in: cab,
-                                                  planogram: draft, products: catalog.products)
-                for e in v { issues.add("planograms.csv", row.line, e.rule == "width" ? "slot" : "product_id", e.description) }
+                let v = PlacementRules.violations(
+                    placing: product,
+                    capacity: row.facing.capacity,
+                    at: row.slot,
+                    in: cab,
+                    planogram: draft,
+                    products: catalog.products
+                )
+                for e in v {
+                    issues.add("planograms.csv", row.line, e.rule == "width" ? "slot" : "product_id", e.description)
+                }
                 draft.facings[row.slot] = row.facing
             }
         }
@@ -396,7 +576,12 @@ struct ParsedBatch {
         return i
     }
 
-    struct HistoryKey: Hashable { var ts: Int64; var packed: Int64; var nanos: Int32 = 0; var txn: UInt64 = 0 }
+    struct HistoryKey: Hashable {
+        var ts: Int64
+        var packed: Int64
+        var nanos: Int32 = 0
+        var txn: UInt64 = 0
+    }
     /// Duplicate detection for sales. A vend is identified by its device, cabinet, slot, timestamp at the
     /// file's full precision and transaction id (two vends of one slot in the same second with different
     /// transaction ids, or sub-second times, are two vends; the same line imported twice is one).
@@ -415,8 +600,13 @@ struct ParsedBatch {
                 saleKeys.removeAll()
                 saleKeys.reserveCapacity(sales.count * 2)
                 for s in sales {
-                    let k = HistoryKey(ts: s.ts, packed: Int64(s.device) << 24 | Int64(s.cabinet) << 16 | Int64(s.slot.row) << 8 | Int64(s.slot.column),
-                                       nanos: s.nanos, txn: txnHash(s.txnStart, s.txnLength))
+                    let k = HistoryKey(
+                        ts: s.ts,
+                        packed: Int64(s.device) << 24 | Int64(s.cabinet) << 16 | Int64(s.slot.row) << 8
+                            | Int64(s.slot.column),
+                        nanos: s.nanos,
+                        txn: txnHash(s.txnStart, s.txnLength)
+                    )
                     saleKeys[k] = s.line
                 }
                 saleKeysComplete = true
@@ -446,28 +636,53 @@ struct ParsedBatch {
         if catalog.products[pid] == nil {
             issues.add(r.file, r.line, "product_id", pid.isEmpty ? "empty value" : "unknown product \(pid)")
         }
-        var txnStart: Int32 = -1, txnLength: Int32 = 0
+        var txnStart: Int32 = -1
+        var txnLength: Int32 = 0
         if r.position[6] >= 0 {
             let ok = r.reader.withField(r.position[6]) { b -> Bool in
                 guard b.count > 0 else { return true }
                 guard b.count <= 128 else { return false }
-                txnStart = Int32(txnBytes.count); txnLength = Int32(b.count)
+                txnStart = Int32(txnBytes.count)
+                txnLength = Int32(b.count)
                 txnBytes.append(contentsOf: b)
                 return true
             }
             if !ok { issues.add(r.file, r.line, "transaction_id", "longer than 128 bytes") }
         }
-        guard issues.total == before, let ts, let nanos = precise?.nanos, let (cab, slot) = located, let price else { return }
-        let d = intern(device: cab.deviceID), p = intern(product: pid)
-        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column),
-                             nanos: nanos, txn: txnHash(txnStart, txnLength))
-        if let first = firstSale(with: key, line: Int32(r.line)) {
-            issues.add(r.file, r.line, "timestamp",
-                       "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) with the same time and transaction id (line \(first))")
+        guard issues.total == before, let ts, let nanos = precise?.nanos, let (cab, slot) = located, let price else {
             return
         }
-        sales.append(SaleRow(ts: ts, nanos: nanos, device: d, cabinet: Int32(cab.index), slot: slot, product: p, price: price,
-                             txnStart: txnStart, txnLength: txnLength, line: Int32(r.line)))
+        let d = intern(device: cab.deviceID)
+        let p = intern(product: pid)
+        let key = HistoryKey(
+            ts: ts,
+            packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column),
+            nanos: nanos,
+            txn: txnHash(txnStart, txnLength)
+        )
+        if let first = firstSale(with: key, line: Int32(r.line)) {
+            issues.add(
+                r.file,
+                r.line,
+                "timestamp",
+                "duplicate key: a sale at \(cab.deviceID)/\(cab.index) \(slot) with the same time and transaction id (line \(first))"
+            )
+            return
+        }
+        sales.append(
+            SaleRow(
+                ts: ts,
+                nanos: nanos,
+                device: d,
+                cabinet: Int32(cab.index),
+                slot: slot,
+                product: p,
+                price: price,
+                txnStart: txnStart,
+                txnLength: txnLength,
+                line: Int32(r.line)
+            )
+        )
     }
 
     mutating func parseService(_ r: FieldCursor, _ issues: inout ImportIssueList) {
@@ -477,9 +692,17 @@ struct ParsedBatch {
         let units = r.integer(4, &issues, range: 0...10_000)
         guard issues.total == before, let ts, let (cab, slot) = located, let units else { return }
         let d = intern(device: cab.deviceID)
-        let key = HistoryKey(ts: ts, packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column))
+        let key = HistoryKey(
+            ts: ts,
+            packed: Int64(d) << 24 | Int64(cab.index) << 16 | Int64(slot.row) << 8 | Int64(slot.column)
+        )
         if let first = serviceKeys.updateValue(Int32(r.line), forKey: key) {
-            issues.add(r.file, r.line, "timestamp", "duplicate key: a service of \(cab.deviceID)/\(cab.index) \(slot) at the same second (line \(first))")
+            issues.add(
+                r.file,
+                r.line,
+                "timestamp",
+                "duplicate key: a service of \(cab.deviceID)/\(cab.index) \(slot) at the same second (line \(first))"
+            )
             return
         }
         services.append(ServiceRow(ts: ts, device: d, cabinet: Int32(cab.index), slot: slot, units: Int32(units)))
@@ -500,9 +723,14 @@ struct ParsedBatch {
                    excluded.height_mm, excluded.width_cols, excluded.shelf_life_days, excluded.case_size)
             """
         for p in products {
-            written["products.csv", default: 0] += try db.run(upSQL, [
-                .text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
-                .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays), .of(p.caseSize)])
+            written["products.csv", default: 0] += try db.run(
+                upSQL,
+                [
+                    .text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
+                    .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays),
+                    .of(p.caseSize),
+                ]
+            )
         }
         let udSQL = """
             INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes)
@@ -515,10 +743,15 @@ struct ParsedBatch {
                    excluded.access_from, excluded.access_until, excluded.service_minutes)
             """
         for d in devices {
-            written["devices.csv", default: 0] += try db.run(udSQL, [
-                .text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
-                .text(d.deviceType.rawValue), d.access.map { .of($0.from) } ?? .null, d.access.map { .of($0.until) } ?? .null,
-                .of(d.serviceMinutes)])
+            written["devices.csv", default: 0] += try db.run(
+                udSQL,
+                [
+                    .text(d.id), .text(d.name), .text(d.venueType.rawValue), .double(d.latitude), .double(d.longitude),
+                    .text(d.deviceType.rawValue), d.access.map { .of($0.from) } ?? .null,
+                    d.access.map { .of($0.until) } ?? .null,
+                    .of(d.serviceMinutes),
+                ]
+            )
         }
         written.merge(try writeOperations(db)) { $0 + $1 }
         let ucSQL = """
@@ -529,9 +762,13 @@ struct ParsedBatch {
                   (excluded.temperature, excluded.rows, excluded.columns, excluded.row_heights_mm)
             """
         for c in cabinets {
-            written["cabinets.csv", default: 0] += try db.run(ucSQL, [
-                .text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
-                .text(c.rowHeightsMM.map(String.init).joined(separator: ";"))])
+            written["cabinets.csv", default: 0] += try db.run(
+                ucSQL,
+                [
+                    .text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
+                    .text(c.rowHeightsMM.map(String.init).joined(separator: ";")),
+                ]
+            )
         }
         written["planograms.csv"] = try writePlanograms(db)
         written["sales.csv"] = try writeSales(db, progress: progress)
@@ -542,38 +779,54 @@ struct ParsedBatch {
     func writePlanograms(_ db: any SQLConnection) throws -> Int {
         var written = 0
         var touched = Set<CabinetKey>()
-        for (key, rows) in planograms.sorted(by: { ($0.key.cabinet.description, $0.key.effectiveFrom) < ($1.key.cabinet.description, $1.key.effectiveFrom) }) {
+        for (key, rows) in planograms.sorted(by: {
+            ($0.key.cabinet.description, $0.key.effectiveFrom) < ($1.key.cabinet.description, $1.key.effectiveFrom)
+        }) {
             let wanted = Dictionary(uniqueKeysWithValues: rows.map { ($0.slot.description, $0.facing) })
-            let existing = try db.query("SELECT id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND effective_from = ?",
-                                        [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]) { $0.int64(0) }
+            let existing = try db.query(
+                "SELECT id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND effective_from = ?",
+                [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]
+            ) { $0.int64(0) }
             let versionID: Int64
             if let id = existing.first {
-                let have = Dictionary(uniqueKeysWithValues: try db.query("SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?", [.int(id)]) {
-                    ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
-                })
+                let have = Dictionary(
+                    uniqueKeysWithValues: try db.query(
+                        "SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?",
+                        [.int(id)]
+                    ) {
+                        ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+                    }
+                )
                 if have == wanted { continue }
                 try db.run("DELETE FROM planogram_slots WHERE version_id = ?", [.int(id)])
                 versionID = id
             } else {
-                versionID = try db.insertReturningID("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
-                                                     [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)])
+                versionID = try db.insertReturningID(
+                    "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
+                    [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]
+                )
             }
             touched.insert(key.cabinet)
             for (slot, f) in wanted {
-                try db.run("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
-                           [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)])
+                try db.run(
+                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
+                    [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)]
+                )
                 written += 1
             }
         }
         // Version numbers follow effective time within each cabinet.
         for cab in touched {
-            try db.run("""
+            try db.run(
+                """
                 UPDATE planogram_versions SET version = (
                   SELECT count(*) FROM planogram_versions p2
                   WHERE p2.device_id = planogram_versions.device_id AND p2.cabinet_index = planogram_versions.cabinet_index
                     AND p2.effective_from <= planogram_versions.effective_from)
                 WHERE device_id = ? AND cabinet_index = ?
-                """, [.text(cab.deviceID), .of(cab.index)])
+                """,
+                [.text(cab.deviceID), .of(cab.index)]
+            )
         }
         return written
     }
@@ -588,7 +841,13 @@ struct ParsedBatch {
             WHERE (depots.name, depots.latitude, depots.longitude, depots.opens, depots.closes) IS DISTINCT FROM (excluded.name, excluded.latitude, excluded.longitude, excluded.opens, excluded.closes)
             """
         for d in depots {
-            written["depots.csv", default: 0] += try db.run(udSQL, [.text(d.id), .text(d.name), .double(d.latitude), .double(d.longitude), .of(d.hours.from), .of(d.hours.until)])
+            written["depots.csv", default: 0] += try db.run(
+                udSQL,
+                [
+                    .text(d.id), .text(d.name), .double(d.latitude), .double(d.longitude), .of(d.hours.from),
+                    .of(d.hours.until),
+                ]
+            )
         }
         let uvSQL = """
             INSERT INTO vehicles(vehicle_id, depot_id, capacity_units, shift_start, shift_end) VALUES (?, ?, ?, ?, ?)
@@ -597,7 +856,10 @@ struct ParsedBatch {
             WHERE (vehicles.depot_id, vehicles.capacity_units, vehicles.shift_start, vehicles.shift_end) IS DISTINCT FROM (excluded.depot_id, excluded.capacity_units, excluded.shift_start, excluded.shift_end)
             """
         for v in vehicles {
-            written["vehicles.csv", default: 0] += try db.run(uvSQL, [.text(v.id), .text(v.depotID), .of(v.capacityUnits), .of(v.shift.from), .of(v.shift.until)])
+            written["vehicles.csv", default: 0] += try db.run(
+                uvSQL,
+                [.text(v.id), .text(v.depotID), .of(v.capacityUnits), .of(v.shift.from), .of(v.shift.until)]
+            )
         }
         let utSQL = """
             INSERT INTO travel_matrix(from_id, to_id, seconds, meters) VALUES (?, ?, ?, ?)
@@ -605,29 +867,43 @@ struct ParsedBatch {
             WHERE (travel_matrix.seconds, travel_matrix.meters) IS DISTINCT FROM (excluded.seconds, excluded.meters)
             """
         for t in travel {
-            written["travel_matrix.csv", default: 0] += try db.run(utSQL, [.text(t.from), .text(t.to), .of(t.seconds), .of(t.meters)])
+            written["travel_matrix.csv", default: 0] += try db.run(
+                utSQL,
+                [.text(t.from), .text(t.to), .of(t.seconds), .of(t.meters)]
+            )
         }
         return written
     }
 
     func writeSales(_ connection: any SQLConnection, progress: ((ImportProgress) -> Void)?) throws -> Int {
         guard !sales.isEmpty else { return 0 }
-        var first = Int64.max, last = Int64.min
-        for s in sales { first = min(first, s.ts); last = max(last, s.ts) }
-        let days = clock.day(of: first) ..< clock.day(of: last) + 1
+        var first = Int64.max
+        var last = Int64.min
+        for s in sales {
+            first = min(first, s.ts)
+            last = max(last, s.ts)
+        }
+        let days = clock.day(of: first)..<clock.day(of: last) + 1
         if let db = connection as? SQLiteDatabase {
             // No sale of these days on record yet (a first import, or the next weeks of an export): the totals
             // of what this import writes are the days' totals, summed while writing. Otherwise the days it
             // wrote to are recomputed, and none when it wrote nothing (the same files again).
-            let fresh = try db.scalarInt("SELECT count(*) FROM (SELECT 1 FROM sales WHERE ts >= ? AND ts < ? LIMIT 1)",
-                                         [.int(clock.midnight(days.lowerBound)), .int(clock.midnight(days.upperBound))]) == 0
+            let fresh =
+                try db.scalarInt(
+                    "SELECT count(*) FROM (SELECT 1 FROM sales WHERE ts >= ? AND ts < ? LIMIT 1)",
+                    [.int(clock.midnight(days.lowerBound)), .int(clock.midnight(days.upperBound))]
+                ) == 0
             var totals = WrittenDailyTotals(clock: clock)
             let written = try insertSales(db, progress: progress, totals: &totals)
-            if fresh { try totals.replace(days, in: db, deviceNames: deviceNames) } else { try SalesDaily.recompute(db, days: totals.days, clock: clock) }
+            if fresh {
+                try totals.replace(days, in: db, deviceNames: deviceNames)
+            } else {
+                try SalesDaily.recompute(db, days: totals.days, clock: clock)
+            }
             return written
         } else if let db = connection as? PostgresDatabase {
             let written = try copySales(db, progress: progress)
-            try SalesDaily.recompute(db, days: Array(days), clock: clock) // COPY does not say which rows went in
+            try SalesDaily.recompute(db, days: Array(days), clock: clock)  // COPY does not say which rows went in
             return written
         } else {
             throw SQLUsageError(message: "no bulk insert for \(connection.dialect)")
@@ -635,12 +911,19 @@ struct ParsedBatch {
     }
 
     /// SQLite: one prepared INSERT OR IGNORE, values bound without copies (the import's hot path).
-    private func insertSales(_ db: SQLiteDatabase, progress: ((ImportProgress) -> Void)?, totals: inout WrittenDailyTotals) throws -> Int {
-        let st = try db.statement("INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    private func insertSales(
+        _ db: SQLiteDatabase,
+        progress: ((ImportProgress) -> Void)?,
+        totals: inout WrittenDailyTotals
+    ) throws -> Int {
+        let st = try db.statement(
+            "INSERT OR IGNORE INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         // C strings made once and bound without copies.
-        let deviceC = deviceNames.map { strdup($0)! }, productC = productNames.map { strdup($0)! }
+        let deviceC = deviceNames.map { strdup($0)! }
+        let productC = productNames.map { strdup($0)! }
         var slotC: [SlotCode: UnsafeMutablePointer<CChar>] = [:]
-        defer { (deviceC + productC + Array(slotC.values)).forEach { free($0) } }
+        defer { for p in deviceC + productC + Array(slotC.values) { free(p) } }
         var written = 0
         let emptyC = strdup("")!
         defer { free(emptyC) }
@@ -650,14 +933,25 @@ struct ParsedBatch {
                 st.bindStaticText(deviceC[Int(s.device)], at: 2)
                 st.bindInt(Int64(s.cabinet), at: 3)
                 let slot: UnsafeMutablePointer<CChar>
-                if let p = slotC[s.slot] { slot = p } else { slot = strdup(s.slot.description)!; slotC[s.slot] = slot }
+                if let p = slotC[s.slot] {
+                    slot = p
+                } else {
+                    slot = strdup(s.slot.description)!
+                    slotC[s.slot] = slot
+                }
                 st.bindStaticText(slot, at: 4)
                 st.bindStaticText(productC[Int(s.product)], at: 5)
                 st.bindDouble(s.price, at: 6)
                 st.bindInt(Int64(s.nanos), at: 8)
                 if s.txnStart >= 0 {
-                    st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 7)
-                    st.bindText(UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]), at: 9)
+                    st.bindText(
+                        UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]),
+                        at: 7
+                    )
+                    st.bindText(
+                        UnsafeRawBufferPointer(rebasing: txn[Int(s.txnStart)..<Int(s.txnStart + s.txnLength)]),
+                        at: 9
+                    )
                 } else {
                     try st.bind(.null, at: 7)
                     st.bindStaticText(emptyC, at: 9)
@@ -668,7 +962,15 @@ struct ParsedBatch {
                     totals.add(ts: s.ts, device: s.device, price: s.price)
                 }
                 if i & 0xFFFF == 0xFFFF, let progress {
-                    progress(ImportProgress(phase: "write", file: "sales.csv", rows: i + 1, bytesDone: i + 1, bytesTotal: sales.count))
+                    progress(
+                        ImportProgress(
+                            phase: "write",
+                            file: "sales.csv",
+                            rows: i + 1,
+                            bytesDone: i + 1,
+                            bytesTotal: sales.count
+                        )
+                    )
                 }
             }
         }
@@ -678,21 +980,38 @@ struct ParsedBatch {
     func writeServices(_ connection: any SQLConnection, progress: ((ImportProgress) -> Void)? = nil) throws -> Int {
         guard !services.isEmpty else { return 0 }
         if let db = connection as? PostgresDatabase { return try copyServices(db) }
-        guard let db = connection as? SQLiteDatabase else { throw SQLUsageError(message: "no bulk insert for \(connection.dialect)") }
-        let st = try db.statement("INSERT OR IGNORE INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)")
+        guard let db = connection as? SQLiteDatabase else {
+            throw SQLUsageError(message: "no bulk insert for \(connection.dialect)")
+        }
+        let st = try db.statement(
+            "INSERT OR IGNORE INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)"
+        )
         var written = 0
         let deviceC = deviceNames.map { strdup($0)! }
         var slotC: [SlotCode: UnsafeMutablePointer<CChar>] = [:]
-        defer { (deviceC + Array(slotC.values)).forEach { free($0) } }
+        defer { for p in deviceC + Array(slotC.values) { free(p) } }
         for (i, s) in services.enumerated() {
             if i & 0xFFFF == 0xFFFF, let progress {
-                progress(ImportProgress(phase: "write", file: "services.csv", rows: i + 1, bytesDone: i + 1, bytesTotal: services.count))
+                progress(
+                    ImportProgress(
+                        phase: "write",
+                        file: "services.csv",
+                        rows: i + 1,
+                        bytesDone: i + 1,
+                        bytesTotal: services.count
+                    )
+                )
             }
             st.bindInt(s.ts, at: 1)
             st.bindStaticText(deviceC[Int(s.device)], at: 2)
             st.bindInt(Int64(s.cabinet), at: 3)
             let slot: UnsafeMutablePointer<CChar>
-            if let p = slotC[s.slot] { slot = p } else { slot = strdup(s.slot.description)!; slotC[s.slot] = slot }
+            if let p = slotC[s.slot] {
+                slot = p
+            } else {
+                slot = strdup(s.slot.description)!
+                slotC[s.slot] = slot
+            }
             st.bindStaticText(slot, at: 4)
             st.bindInt(Int64(s.units), at: 5)
             try st.step()

@@ -59,7 +59,8 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
 
     /// `postgresql://user:secret@host/db` → `postgresql://user:***@host/db`.
     public static func redact(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex) else { return url }
+        guard let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex)
+        else { return url }
         let userinfo = url[scheme.upperBound..<at.lowerBound]
         guard let colon = userinfo.firstIndex(of: ":") else { return url }
         return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
@@ -75,7 +76,10 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         prepared.removeAll()
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else {
-            throw PostgresError(sqlState: "08006", message: "no connection to \(redactedURL): \(Self.trimmed(PQerrorMessage(conn)))")
+            throw PostgresError(
+                sqlState: "08006",
+                message: "no connection to \(redactedURL): \(Self.trimmed(PQerrorMessage(conn)))"
+            )
         }
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         for s in settings {
@@ -143,18 +147,36 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// Runs a prepared statement with its values; `send` starts it without waiting (single-row mode).
-    private func withParams<T>(_ bind: [SQLValue], _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) throws -> T) rethrows -> T {
+    private func withParams<T>(
+        _ bind: [SQLValue],
+        _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) throws -> T
+    ) rethrows -> T {
         var storage: [[UInt8]] = []
         storage.reserveCapacity(bind.count)
         var formats: [Int32] = []
         var isNull: [Bool] = []
         for v in bind {
             switch v {
-            case .int(let x): storage.append(Array("\(x)".utf8) + [0]); formats.append(0); isNull.append(false)
-            case .double(let x): storage.append(Array(Self.format(x).utf8) + [0]); formats.append(0); isNull.append(false)
-            case .text(let s): storage.append(Array(s.utf8) + [0]); formats.append(0); isNull.append(false)
-            case .blob(let b): storage.append(b.isEmpty ? [0] : b); formats.append(1); isNull.append(false)
-            case .null: storage.append([0]); formats.append(0); isNull.append(true)
+            case .int(let x):
+                storage.append(Array("\(x)".utf8) + [0])
+                formats.append(0)
+                isNull.append(false)
+            case .double(let x):
+                storage.append(Array(Self.format(x).utf8) + [0])
+                formats.append(0)
+                isNull.append(false)
+            case .text(let s):
+                storage.append(Array(s.utf8) + [0])
+                formats.append(0)
+                isNull.append(false)
+            case .blob(let b):
+                storage.append(b.isEmpty ? [0] : b)
+                formats.append(1)
+                isNull.append(false)
+            case .null:
+                storage.append([0])
+                formats.append(0)
+                isNull.append(true)
             }
         }
         let lengths: [Int32] = bind.enumerated().map { i, v in
@@ -167,8 +189,12 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// Pins every buffer of `storage` for the duration of `body`.
-    private func withPointers<T>(_ storage: [[UInt8]], _ i: Int, _ acc: [UnsafePointer<CChar>?],
-                                 _ body: ([UnsafePointer<CChar>?]) throws -> T) rethrows -> T {
+    private func withPointers<T>(
+        _ storage: [[UInt8]],
+        _ i: Int,
+        _ acc: [UnsafePointer<CChar>?],
+        _ body: ([UnsafePointer<CChar>?]) throws -> T
+    ) rethrows -> T {
         if i == storage.count { return try body(acc) }
         return try storage[i].withUnsafeBufferPointer { buf in
             try buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { p in
@@ -222,7 +248,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
                 do { try body(PostgresRow(res: res, row: 0)) } catch { firstError = error }
                 PQclear(res)
             } else if status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK {
-                PQclear(res) // the rest of the stream after an error of the body is read and dropped
+                PQclear(res)  // the rest of the stream after an error of the body is read and dropped
             } else {
                 let e = failure(res)
                 if firstError == nil { firstError = e }
@@ -264,7 +290,11 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         guard PQputCopyEnd(conn, nil) == 1 else { throw failure(nil) }
         var firstError: PostgresError?
         while let r = PQgetResult(conn) {
-            if PQresultStatus(r) != PGRES_COMMAND_OK { if firstError == nil { firstError = failure(r) } else { PQclear(r) } } else { PQclear(r) }
+            if PQresultStatus(r) != PGRES_COMMAND_OK {
+                if firstError == nil { firstError = failure(r) } else { PQclear(r) }
+            } else {
+                PQclear(r)
+            }
         }
         if let firstError { throw firstError }
     }
@@ -293,10 +323,18 @@ public struct CopyBuffer {
     static func escape(_ s: String, into out: inout [UInt8]) {
         for b in s.utf8 {
             switch b {
-            case 92: out.append(92); out.append(92)
-            case 9: out.append(92); out.append(UInt8(ascii: "t"))
-            case 10: out.append(92); out.append(UInt8(ascii: "n"))
-            case 13: out.append(92); out.append(UInt8(ascii: "r"))
+            case 92:
+                out.append(92)
+                out.append(92)
+            case 9:
+                out.append(92)
+                out.append(UInt8(ascii: "t"))
+            case 10:
+                out.append(92)
+                out.append(UInt8(ascii: "n"))
+            case 13:
+                out.append(92)
+                out.append(UInt8(ascii: "r"))
             default: out.append(b)
             }
         }
@@ -305,10 +343,15 @@ public struct CopyBuffer {
     mutating func flush() throws {
         guard !bytes.isEmpty else { return }
         let rc = bytes.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { PQputCopyData(conn, $0, Int32(buf.count)) }
+            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                PQputCopyData(conn, $0, Int32(buf.count))
+            }
         }
         guard rc == 1 else {
-            throw PostgresError(sqlState: "08006", message: String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw PostgresError(
+                sqlState: "08006",
+                message: String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
         }
         bytes.removeAll(keepingCapacity: true)
     }
@@ -332,7 +375,7 @@ struct PostgresRow: SQLRow {
         let s = String(cString: p)
         if s == "t" { return 1 }
         if s == "f" { return 0 }
-        return Int64(Double(s) ?? 0) // numeric results of sum() over integers, e.g. "12" or "12.0"
+        return Int64(Double(s) ?? 0)  // numeric results of sum() over integers, e.g. "12" or "12.0"
     }
 
     func double(_ c: Int32) -> Double {

@@ -10,7 +10,11 @@ public struct StoredRoutePlan: Sendable {
     public var body: Data
 
     public init(date: String, jobID: String, plannedBy: String, plannedAt: Int64, body: Data) {
-        self.date = date; self.jobID = jobID; self.plannedBy = plannedBy; self.plannedAt = plannedAt; self.body = body
+        self.date = date
+        self.jobID = jobID
+        self.plannedBy = plannedBy
+        self.plannedAt = plannedAt
+        self.body = body
     }
 }
 
@@ -20,11 +24,17 @@ extension Store {
     public func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws {
         try write { db in
             if let old = try Self.routePlan(db, date: plan.date) { try mayReplace(old) }
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO route_plans(date, job_id, planned_by, planned_at, body) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(date) DO UPDATE SET job_id = excluded.job_id, planned_by = excluded.planned_by,
                   planned_at = excluded.planned_at, body = excluded.body
-                """, [.text(plan.date), .text(plan.jobID), .text(plan.plannedBy), .of(Int(plan.plannedAt)), .text(String(decoding: plan.body, as: UTF8.self))])
+                """,
+                [
+                    .text(plan.date), .text(plan.jobID), .text(plan.plannedBy), .of(Int(plan.plannedAt)),
+                    .text(String(decoding: plan.body, as: UTF8.self)),
+                ]
+            )
         }
     }
 
@@ -33,8 +43,15 @@ extension Store {
     }
 
     static func routePlan(_ db: any SQLConnection, date: String) throws -> StoredRoutePlan? {
-        try db.query("SELECT date, job_id, planned_by, planned_at, body FROM route_plans WHERE date = ?", [.text(date)]) {
-            StoredRoutePlan(date: $0.text(0), jobID: $0.text(1), plannedBy: $0.text(2), plannedAt: Int64($0.int(3)), body: Data($0.text(4).utf8))
+        try db.query("SELECT date, job_id, planned_by, planned_at, body FROM route_plans WHERE date = ?", [.text(date)])
+        {
+            StoredRoutePlan(
+                date: $0.text(0),
+                jobID: $0.text(1),
+                plannedBy: $0.text(2),
+                plannedAt: Int64($0.int(3)),
+                body: Data($0.text(4).utf8)
+            )
         }.first
     }
 }

@@ -5,7 +5,11 @@ public enum SQLDialect: String, Sendable {
 
 /// A value to bind to a statement's `?` placeholder.
 public enum SQLValue: Sendable, Equatable {
-    case int(Int64), double(Double), text(String), blob([UInt8]), null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+    case null
 }
 
 /// The name the store used before it had two engines.

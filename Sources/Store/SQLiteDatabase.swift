@@ -30,7 +30,8 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
             if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         }
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -140,7 +141,8 @@ public final class SQLiteStatement: SQLRow {
         case .int(let x): rc = sqlite3_bind_int64(stmt, i, x)
         case .double(let x): rc = sqlite3_bind_double(stmt, i, x)
         case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR)
-        case .blob(let b): rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32(b.count), SQLITE_TRANSIENT_PTR) }
+        case .blob(let b):
+            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32(b.count), SQLITE_TRANSIENT_PTR) }
         case .null: rc = sqlite3_bind_null(stmt, i)
         }
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: db.errorMessage) }
@@ -150,18 +152,31 @@ public final class SQLiteStatement: SQLRow {
     @inline(__always) public func bindDouble(_ x: Double, at i: Int32) { sqlite3_bind_double(stmt, i, x) }
     /// Binds UTF-8 bytes without a Swift String in between (the import's hot path).
     @inline(__always) public func bindText(_ p: UnsafeRawBufferPointer, at i: Int32) {
-        sqlite3_bind_text(stmt, i, p.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(p.count), SQLITE_TRANSIENT_PTR)
+        sqlite3_bind_text(
+            stmt,
+            i,
+            p.baseAddress?.assumingMemoryBound(to: CChar.self),
+            Int32(p.count),
+            SQLITE_TRANSIENT_PTR
+        )
     }
-    @inline(__always) public func bindText(_ s: String, at i: Int32) { sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR) }
+    @inline(__always) public func bindText(_ s: String, at i: Int32) {
+        sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR)
+    }
     /// Binds a C string that outlives the statement's use of it (no copy).
-    @inline(__always) public func bindStaticText(_ p: UnsafePointer<CChar>, at i: Int32) { sqlite3_bind_text(stmt, i, p, -1, nil) }
+    @inline(__always) public func bindStaticText(_ p: UnsafePointer<CChar>, at i: Int32) {
+        sqlite3_bind_text(stmt, i, p, -1, nil)
+    }
 
     /// Steps once: true when a row is available, false when done.
     @discardableResult
     public func step() throws -> Bool {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
-        if rc == SQLITE_DONE { sqlite3_reset(stmt); return false }
+        if rc == SQLITE_DONE {
+            sqlite3_reset(stmt)
+            return false
+        }
         let msg = db.errorMessage
         sqlite3_reset(stmt)
         throw SQLiteError(code: rc, message: msg)

@@ -13,7 +13,8 @@ public enum SalesDaily {
 
     /// The zone the table's days are in.
     public static func zone(_ db: any SQLConnection) throws -> String {
-        try db.query("SELECT value FROM store_settings WHERE key = ?", [.text(settingKey)]) { $0.text(0) }.first ?? "UTC"
+        try db.query("SELECT value FROM store_settings WHERE key = ?", [.text(settingKey)]) { $0.text(0) }.first
+            ?? "UTC"
     }
 
     /// Makes the table's days those of `clock`: when they are another zone's, every day is recomputed from
@@ -26,13 +27,18 @@ public enum SalesDaily {
         let name = zoneName(clock)
         guard try zone(db) != name else { return false }
         try db.run("DELETE FROM sales_daily", [])
-        if let first = try db.scalarInt("SELECT MIN(ts) FROM sales"), let last = try db.scalarInt("SELECT MAX(ts) FROM sales") {
+        if let first = try db.scalarInt("SELECT MIN(ts) FROM sales"),
+            let last = try db.scalarInt("SELECT MAX(ts) FROM sales")
+        {
             try recompute(db, days: Array(clock.day(of: Int64(first))...clock.day(of: Int64(last))), clock: clock)
         }
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO store_settings(key, value) VALUES (?, ?)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value
-            """, [.text(settingKey), .text(name)])
+            """,
+            [.text(settingKey), .text(name)]
+        )
         return true
     }
 
@@ -42,10 +48,13 @@ public enum SalesDaily {
     static func recompute(_ db: any SQLConnection, days: [Int64], clock: FleetClock) throws {
         for day in days {
             try db.run("DELETE FROM sales_daily WHERE day = ?", [.int(day)])
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO sales_daily(device_id, day, revenue, units)
                 SELECT device_id, ?, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id
-                """, [.int(day), .int(clock.midnight(day)), .int(clock.midnight(day + 1))])
+                """,
+                [.int(day), .int(clock.midnight(day)), .int(clock.midnight(day + 1))]
+            )
         }
     }
 }

@@ -9,9 +9,13 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
 
     /// `PLANOGRAM_DATABASE_URL` (postgresql://… or postgres://…) when given, else the SQLite file.
     public static func configured(databaseURL: String?, sqlitePath: String) throws -> StoreLocation {
-        guard let url = databaseURL?.trimmingCharacters(in: .whitespaces), !url.isEmpty else { return .sqlite(path: sqlitePath) }
+        guard let url = databaseURL?.trimmingCharacters(in: .whitespaces), !url.isEmpty else {
+            return .sqlite(path: sqlitePath)
+        }
         guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
-            throw SQLUsageError(message: "PLANOGRAM_DATABASE_URL must start with postgresql:// (got \(PostgresDatabase.redact(url)))")
+            throw SQLUsageError(
+                message: "PLANOGRAM_DATABASE_URL must start with postgresql:// (got \(PostgresDatabase.redact(url)))"
+            )
         }
         return .postgres(url: url)
     }
@@ -87,7 +91,9 @@ public final class Store: @unchecked Sendable {
 
     /// The planogram of a cabinet: the newest published version, or version `version`.
     public func planogram(deviceID: String, cabinetIndex: Int, version: Int? = nil) throws -> Planogram? {
-        try read { db in try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version) }
+        try read { db in
+            try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version)
+        }
     }
 
     /// Road travel between two places (device or depot ids) from `travel_matrix.csv`, if the operator gave it;
@@ -95,10 +101,19 @@ public final class Store: @unchecked Sendable {
     public func travelMatrix(from origins: [String]? = nil) throws -> [String: [String: (seconds: Int, meters: Int)]] {
         try read { db in
             var m: [String: [String: (seconds: Int, meters: Int)]] = [:]
-            let read: (any SQLRow) throws -> (String, String, Int, Int) = { ($0.text(0), $0.text(1), $0.int(2), $0.int(3)) }
-            let rows = try origins.map { ids in
-                try ids.flatMap { try db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix WHERE from_id = ?", [.text($0)], read) }
-            } ?? db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix", [], read)
+            let read: (any SQLRow) throws -> (String, String, Int, Int) = {
+                ($0.text(0), $0.text(1), $0.int(2), $0.int(3))
+            }
+            let rows =
+                try origins.map { ids in
+                    try ids.flatMap {
+                        try db.query(
+                            "SELECT from_id, to_id, seconds, meters FROM travel_matrix WHERE from_id = ?",
+                            [.text($0)],
+                            read
+                        )
+                    }
+                } ?? db.query("SELECT from_id, to_id, seconds, meters FROM travel_matrix", [], read)
             for (a, b, s, d) in rows { m[a, default: [:]][b] = (s, d) }
             return m
         }
@@ -133,70 +148,153 @@ public struct Catalog: Sendable {
 
     static func load(_ db: any SQLConnection) throws -> Catalog {
         var c = Catalog()
-        for d in try db.query("SELECT device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes FROM devices", [], {
-            Device(id: $0.text(0), name: $0.text(1), venueType: VenueType(rawValue: $0.text(2)) ?? .other,
-                   latitude: $0.double(3), longitude: $0.double(4), deviceType: DeviceType(rawValue: $0.text(5)) ?? .snack,
-                   access: $0.isNull(6) || $0.isNull(7) ? nil : TimeWindow(from: $0.int(6), until: $0.int(7)), serviceMinutes: $0.int(8))
-        }) { c.devices[d.id] = d }
-        for d in try db.query("SELECT depot_id, name, latitude, longitude, opens, closes FROM depots", [], {
-            Depot(id: $0.text(0), name: $0.text(1), latitude: $0.double(2), longitude: $0.double(3), hours: TimeWindow(from: $0.int(4), until: $0.int(5)))
-        }) { c.depots[d.id] = d }
-        for v in try db.query("SELECT vehicle_id, depot_id, capacity_units, shift_start, shift_end FROM vehicles", [], {
-            Vehicle(id: $0.text(0), depotID: $0.text(1), capacityUnits: $0.int(2), shift: TimeWindow(from: $0.int(3), until: $0.int(4)))
-        }) { c.vehicles[v.id] = v }
-        for cab in try db.query("SELECT device_id, cabinet_index, temperature, rows, columns, row_heights_mm FROM cabinets", [], {
-            Cabinet(deviceID: $0.text(0), index: $0.int(1), temperature: Temperature(rawValue: $0.text(2)) ?? .ambient,
-                    rows: $0.int(3), columns: $0.int(4),
-                    rowHeightsMM: $0.text(5).split(separator: ";").compactMap { Int($0) })
-        }) { c.cabinets[CabinetKey(cab.deviceID, cab.index)] = cab }
-        for p in try db.query("SELECT product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size FROM products", [], {
-            Product(id: $0.text(0), name: $0.text(1), category: $0.text(2), price: $0.double(3), unitCost: $0.double(4),
-                    temperature: Temperature(rawValue: $0.text(5)) ?? .ambient, heightMM: $0.int(6),
-                    widthColumns: $0.int(7), shelfLifeDays: $0.int(8), caseSize: $0.int(9))
-        }) { c.products[p.id] = p }
+        for d in try db.query(
+            "SELECT device_id, name, venue_type, latitude, longitude, device_type, access_from, access_until, service_minutes FROM devices",
+            [],
+            {
+                Device(
+                    id: $0.text(0),
+                    name: $0.text(1),
+                    venueType: VenueType(rawValue: $0.text(2)) ?? .other,
+                    latitude: $0.double(3),
+                    longitude: $0.double(4),
+                    deviceType: DeviceType(rawValue: $0.text(5)) ?? .snack,
+                    access: $0.isNull(6) || $0.isNull(7) ? nil : TimeWindow(from: $0.int(6), until: $0.int(7)),
+                    serviceMinutes: $0.int(8)
+                )
+            }
+        ) { c.devices[d.id] = d }
+        for d in try db.query(
+            "SELECT depot_id, name, latitude, longitude, opens, closes FROM depots",
+            [],
+            {
+                Depot(
+                    id: $0.text(0),
+                    name: $0.text(1),
+                    latitude: $0.double(2),
+                    longitude: $0.double(3),
+                    hours: TimeWindow(from: $0.int(4), until: $0.int(5))
+                )
+            }
+        ) { c.depots[d.id] = d }
+        for v in try db.query(
+            "SELECT vehicle_id, depot_id, capacity_units, shift_start, shift_end FROM vehicles",
+            [],
+            {
+                Vehicle(
+                    id: $0.text(0),
+                    depotID: $0.text(1),
+                    capacityUnits: $0.int(2),
+                    shift: TimeWindow(from: $0.int(3), until: $0.int(4))
+                )
+            }
+        ) { c.vehicles[v.id] = v }
+        for cab in try db.query(
+            "SELECT device_id, cabinet_index, temperature, rows, columns, row_heights_mm FROM cabinets",
+            [],
+            {
+                Cabinet(
+                    deviceID: $0.text(0),
+                    index: $0.int(1),
+                    temperature: Temperature(rawValue: $0.text(2)) ?? .ambient,
+                    rows: $0.int(3),
+                    columns: $0.int(4),
+                    rowHeightsMM: $0.text(5).split(separator: ";").compactMap { Int($0) }
+                )
+            }
+        ) { c.cabinets[CabinetKey(cab.deviceID, cab.index)] = cab }
+        for p in try db.query(
+            "SELECT product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size FROM products",
+            [],
+            {
+                Product(
+                    id: $0.text(0),
+                    name: $0.text(1),
+                    category: $0.text(2),
+                    price: $0.double(3),
+                    unitCost: $0.double(4),
+                    temperature: Temperature(rawValue: $0.text(5)) ?? .ambient,
+                    heightMM: $0.int(6),
+                    widthColumns: $0.int(7),
+                    shelfLifeDays: $0.int(8),
+                    caseSize: $0.int(9)
+                )
+            }
+        ) { c.products[p.id] = p }
         return c
     }
 }
 
 /// Reads and writes planogram versions on a connection the caller owns.
 public enum PlanogramRepository {
-    public static func load(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int, version: Int?) throws -> Planogram? {
+    public static func load(
+        _ db: any SQLConnection,
+        deviceID: String,
+        cabinetIndex: Int,
+        version: Int?
+    ) throws -> Planogram? {
         let head: [(Int64, Int, Int64)]
         if let version {
-            head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
-                                [.text(deviceID), .of(cabinetIndex), .of(version)]) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+            head = try db.query(
+                "SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
+                [.text(deviceID), .of(cabinetIndex), .of(version)]
+            ) { ($0.int64(0), $0.int(1), $0.int64(2)) }
         } else {
-            head = try db.query("SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version DESC LIMIT 1",
-                                [.text(deviceID), .of(cabinetIndex)]) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+            head = try db.query(
+                "SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version DESC LIMIT 1",
+                [.text(deviceID), .of(cabinetIndex)]
+            ) { ($0.int64(0), $0.int(1), $0.int64(2)) }
         }
         guard let (id, v, from) = head.first else { return nil }
         var p = Planogram(deviceID: deviceID, cabinetIndex: cabinetIndex, version: v, effectiveFrom: from)
-        for (slot, facing) in try db.query("SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?", [.int(id)], {
-            ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
-        }) {
+        for (slot, facing) in try db.query(
+            "SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?",
+            [.int(id)],
+            {
+                ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+            }
+        ) {
             if let s = SlotCode(slot) { p.facings[s] = facing }
         }
         return p
     }
 
     public static func history(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
-        let versions = try db.query("SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
-                                    [.text(deviceID), .of(cabinetIndex)]) { $0.int(0) }
+        let versions = try db.query(
+            "SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
+            [.text(deviceID), .of(cabinetIndex)]
+        ) { $0.int(0) }
         return try versions.compactMap { try load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: $0) }
     }
 
     /// Adds a published version (the next number, effective now or just after the newest) and returns it.
-    public static func insertPublished(_ db: any SQLConnection, _ p: Planogram, by user: String, at time: Int64) throws -> Planogram {
-        let next = Int(try db.scalarInt("SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
-                                        [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 1)
-        let lastFrom = try db.scalarInt("SELECT max(effective_from) FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
-                                        [.text(p.deviceID), .of(p.cabinetIndex)]) ?? 0
+    public static func insertPublished(
+        _ db: any SQLConnection,
+        _ p: Planogram,
+        by user: String,
+        at time: Int64
+    ) throws -> Planogram {
+        let next = Int(
+            try db.scalarInt(
+                "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
+                [.text(p.deviceID), .of(p.cabinetIndex)]
+            ) ?? 1
+        )
+        let lastFrom =
+            try db.scalarInt(
+                "SELECT max(effective_from) FROM planogram_versions WHERE device_id = ? AND cabinet_index = ?",
+                [.text(p.deviceID), .of(p.cabinetIndex)]
+            ) ?? 0
         let from = max(time, lastFrom + 1)
-        let id = try db.insertReturningID("INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, published_by) VALUES (?, ?, ?, ?, 'session', ?)",
-                                          [.text(p.deviceID), .of(p.cabinetIndex), .of(next), .int(from), .text(user)])
+        let id = try db.insertReturningID(
+            "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, published_by) VALUES (?, ?, ?, ?, 'session', ?)",
+            [.text(p.deviceID), .of(p.cabinetIndex), .of(next), .int(from), .text(user)]
+        )
         for (slot, f) in p.sortedFacings {
-            try db.run("INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
-                       [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)])
+            try db.run(
+                "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
+                [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
+            )
         }
         var out = p
         out.version = next

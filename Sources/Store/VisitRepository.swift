@@ -9,7 +9,10 @@ public struct VisitLine: Sendable, Equatable, Codable {
     public var unitsPulled: Int
 
     public init(cabinetIndex: Int, slot: SlotCode, unitsAdded: Int, unitsPulled: Int) {
-        self.cabinetIndex = cabinetIndex; self.slot = slot; self.unitsAdded = unitsAdded; self.unitsPulled = unitsPulled
+        self.cabinetIndex = cabinetIndex
+        self.slot = slot
+        self.unitsAdded = unitsAdded
+        self.unitsPulled = unitsPulled
     }
 }
 
@@ -21,13 +24,20 @@ public struct Visit: Sendable, Equatable, Codable {
     public var lines: [VisitLine]
 
     public init(visitID: String, deviceID: String, at: Int64, lines: [VisitLine]) {
-        self.visitID = visitID; self.deviceID = deviceID; self.at = at; self.lines = lines
+        self.visitID = visitID
+        self.deviceID = deviceID
+        self.at = at
+        self.lines = lines
     }
 }
 
 /// A stock event of one device, in time order: a sale, a restock or a pull.
 public struct StockEvent: Sendable, Equatable {
-    public enum Kind: Int, Sendable { case restock = 0, sale = 1, pull = 2 }
+    public enum Kind: Int, Sendable {
+        case restock = 0
+        case sale = 1
+        case pull = 2
+    }
     public let kind: Kind
     public let ts: Int64
     public let deviceID: String
@@ -55,29 +65,48 @@ public enum VisitRepository {
     public static func record(_ store: Store, _ visit: Visit, by user: String, at now: Int64) throws -> VisitOutcome {
         let body = String(decoding: try JSONEncoder.sorted.encode(visit), as: UTF8.self)
         return try store.write { db in
-            if let existing = try db.query("SELECT body FROM visits WHERE visit_id = ?", [.text(visit.visitID)], { $0.text(0) }).first {
+            if let existing = try db.query(
+                "SELECT body FROM visits WHERE visit_id = ?",
+                [.text(visit.visitID)],
+                { $0.text(0) }
+            ).first {
                 if existing == body { return .repeated }
                 let old = (try? JSONDecoder().decode(Visit.self, from: Data(existing.utf8))) ?? visit
                 return .conflicting(old)
             }
             for line in visit.lines where line.unitsAdded > 0 {
-                let taken = try db.scalarInt("SELECT count(*) FROM services WHERE ts = ? AND device_id = ? AND cabinet_index = ? AND slot = ?",
-                                             [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description)]) ?? 0
+                let taken =
+                    try db.scalarInt(
+                        "SELECT count(*) FROM services WHERE ts = ? AND device_id = ? AND cabinet_index = ? AND slot = ?",
+                        [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description)]
+                    ) ?? 0
                 if taken > 0 { return .clashes(slot: line.slot, cabinetIndex: line.cabinetIndex) }
             }
-            try db.run("INSERT INTO visits(visit_id, device_id, at, recorded_by, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-                       [.text(visit.visitID), .text(visit.deviceID), .int(visit.at), .text(user), .int(now), .text(body)])
+            try db.run(
+                "INSERT INTO visits(visit_id, device_id, at, recorded_by, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(visit.visitID), .text(visit.deviceID), .int(visit.at), .text(user), .int(now), .text(body)]
+            )
             for line in visit.lines {
                 if line.unitsAdded > 0 {
-                    try db.run("INSERT INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)",
-                               [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description), .of(line.unitsAdded)])
+                    try db.run(
+                        "INSERT INTO services(ts, device_id, cabinet_index, slot, units_added) VALUES (?, ?, ?, ?, ?)",
+                        [
+                            .int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description),
+                            .of(line.unitsAdded),
+                        ]
+                    )
                 }
                 if line.unitsPulled > 0 {
-                    try db.run("""
+                    try db.run(
+                        """
                         INSERT INTO pulls(ts, device_id, cabinet_index, slot, units, visit_id) VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT(ts, device_id, cabinet_index, slot) DO UPDATE SET units = pulls.units + excluded.units
-                        """, [.int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description),
-                              .of(line.unitsPulled), .text(visit.visitID)])
+                        """,
+                        [
+                            .int(visit.at), .text(visit.deviceID), .of(line.cabinetIndex), .text(line.slot.description),
+                            .of(line.unitsPulled), .text(visit.visitID),
+                        ]
+                    )
                 }
             }
             return .recorded
@@ -90,25 +119,46 @@ public enum VisitRepository {
         try store.read { db in
             let filter = deviceID == nil ? "" : " AND device_id = ?"
             var bind: [SQLValue] = []
-            for _ in 0..<3 { bind.append(.int(since)); if let deviceID { bind.append(.text(deviceID)) } }
+            for _ in 0..<3 {
+                bind.append(.int(since))
+                if let deviceID { bind.append(.text(deviceID)) }
+            }
             var out: [StockEvent] = []
             var slots: [String: SlotCode] = [:]
-            var devices: [String: String] = [:] // one String per device id, shared by its events
-            try db.forEachRow("""
+            var devices: [String: String] = [:]  // one String per device id, shared by its events
+            try db.forEachRow(
+                """
                 SELECT ts, 0, cabinet_index, slot, '', units_added, device_id FROM services WHERE ts >= ?\(filter)
                 UNION ALL SELECT ts, 2, cabinet_index, slot, '', units, device_id FROM pulls WHERE ts >= ?\(filter)
                 UNION ALL SELECT ts, 1, cabinet_index, slot, product_id, 1, device_id FROM sales WHERE ts >= ?\(filter)
                 ORDER BY 1, 2
-                """, bind) { st in
+                """,
+                bind
+            ) { st in
                 let text = st.text(3)
                 let slot: SlotCode
-                if let s = slots[text] { slot = s } else { guard let s = SlotCode(text) else { return }; slots[text] = s; slot = s }
+                if let s = slots[text] {
+                    slot = s
+                } else {
+                    guard let s = SlotCode(text) else { return }
+                    slots[text] = s
+                    slot = s
+                }
                 guard let kind = StockEvent.Kind(rawValue: st.int(1)) else { return }
                 let d = st.text(6)
                 let device = devices[d] ?? d
                 devices[d] = device
-                out.append(StockEvent(kind: kind, ts: st.int64(0), deviceID: device, cabinetIndex: st.int(2), slot: slot,
-                                      productID: kind == .sale ? st.text(4) : "", units: st.int(5)))
+                out.append(
+                    StockEvent(
+                        kind: kind,
+                        ts: st.int64(0),
+                        deviceID: device,
+                        cabinetIndex: st.int(2),
+                        slot: slot,
+                        productID: kind == .sale ? st.text(4) : "",
+                        units: st.int(5)
+                    )
+                )
             }
             return out
         }
@@ -118,8 +168,14 @@ public enum VisitRepository {
     public static func lastEventTime(_ store: Store, deviceID: String) throws -> Int64? {
         try store.read { db in
             // Both tables are keyed by time first: reading backwards stops at the device's newest row.
-            let a = try db.scalarInt("SELECT ts FROM services WHERE device_id = ? ORDER BY ts DESC LIMIT 1", [.text(deviceID)])
-            let b = try db.scalarInt("SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1", [.text(deviceID)])
+            let a = try db.scalarInt(
+                "SELECT ts FROM services WHERE device_id = ? ORDER BY ts DESC LIMIT 1",
+                [.text(deviceID)]
+            )
+            let b = try db.scalarInt(
+                "SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1",
+                [.text(deviceID)]
+            )
             return [a, b].compactMap { $0 }.max()
         }
     }

@@ -13,7 +13,10 @@ struct WrittenDailyTotals {
     private var currentDay: Int64 = .min
     private var current: [Entry] = []
 
-    struct Entry { var revenue = 0.0; var units = 0 }
+    struct Entry {
+        var revenue = 0.0
+        var units = 0
+    }
 
     /// Days are the local dates of this clock (`SalesDaily`).
     let clock: FleetClock
@@ -26,8 +29,11 @@ struct WrittenDailyTotals {
     mutating func add(ts: Int64, device: Int32, price: Double) {
         let day = ts >= currentStart && ts < currentEnd ? currentDay : clock.day(of: ts)
         if day != currentDay {
-            flush(); currentDay = day; current = byDay.removeValue(forKey: day) ?? []
-            currentStart = clock.midnight(day); currentEnd = clock.midnight(day + 1)
+            flush()
+            currentDay = day
+            current = byDay.removeValue(forKey: day) ?? []
+            currentStart = clock.midnight(day)
+            currentEnd = clock.midnight(day + 1)
         }
         let d = Int(device)
         if current.count <= d { current.append(contentsOf: repeatElement(Entry(), count: d + 1 - current.count)) }
@@ -46,11 +52,16 @@ struct WrittenDailyTotals {
     func replace(_ days: Range<Int64>, in db: any SQLConnection, deviceNames: [String]) throws {
         var all = byDay
         if currentDay != .min { all[currentDay] = current }
-        try db.run("DELETE FROM sales_daily WHERE day >= ? AND day < ?", [.int(days.lowerBound), .int(days.upperBound)])
+        try db.run(
+            "DELETE FROM sales_daily WHERE day >= ? AND day < ?",
+            [.int(days.lowerBound), .int(days.upperBound)]
+        )
         for day in all.keys.sorted() {
             for (device, e) in all[day]!.enumerated() where e.units > 0 {
-                try db.run("INSERT INTO sales_daily(device_id, day, revenue, units) VALUES (?, ?, ?, ?)",
-                           [.text(deviceNames[device]), .int(day), .double(e.revenue), .of(e.units)])
+                try db.run(
+                    "INSERT INTO sales_daily(device_id, day, revenue, units) VALUES (?, ?, ?, ?)",
+                    [.text(deviceNames[device]), .int(day), .double(e.revenue), .of(e.units)]
+                )
             }
         }
     }

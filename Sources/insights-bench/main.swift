@@ -7,7 +7,10 @@ import PlanogramLive
 import Store
 
 let args = CommandLine.arguments
-guard args.count == 2 else { FileHandle.standardError.write(Data("usage: insights-bench DB\n".utf8)); exit(2) }
+guard args.count == 2 else {
+    FileHandle.standardError.write(Data("usage: insights-bench DB\n".utf8))
+    exit(2)
+}
 let store = try Store(path: args[1])
 var t = Date()
 let history = try InsightsEngine.loadHistory(store)
@@ -20,23 +23,41 @@ let forecaster = RevenueForecaster(model: model, affinity: affinity)
 
 // A 6 × 10 ambient cabinet on the first device, filled with the catalogue's 1-wide ambient products.
 let device = history.devices.keys.sorted()[0]
-let cabinet = Cabinet(deviceID: device, index: 9, temperature: .ambient, rows: 6, columns: 10, rowHeightsMM: [230, 230, 230, 230, 230, 230])
+let cabinet = Cabinet(
+    deviceID: device,
+    index: 9,
+    temperature: .ambient,
+    rows: 6,
+    columns: 10,
+    rowHeightsMM: [230, 230, 230, 230, 230, 230]
+)
 let ambient = history.products.filter { $0.temperature == .ambient && $0.widthColumns == 1 }
 var current = Planogram(deviceID: device, cabinetIndex: 9, version: 1, effectiveFrom: 0)
-for (i, slot) in cabinet.allSlots.enumerated() { current.facings[slot] = Facing(productID: ambient[i % ambient.count].id, capacity: 8) }
+for (i, slot) in cabinet.allSlots.enumerated() {
+    current.facings[slot] = Facing(productID: ambient[i % ambient.count].id, capacity: 8)
+}
 var proposed = current
 proposed.facings[SlotCode("A1")!] = current.facings[SlotCode("F10")!]
 proposed.facings[SlotCode("F10")!] = current.facings[SlotCode("A1")!]
 var times: [Double] = []
 for _ in 0..<1000 {
     let s = DispatchTime.now().uptimeNanoseconds
-    let p = forecaster.predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 30, changeCostPerSlot: 2.5)
+    let p = forecaster.predict(
+        cabinet: cabinet,
+        current: current,
+        proposed: proposed,
+        forecastDays: 30,
+        changeCostPerSlot: 2.5
+    )
     precondition(p.perSlot.count == 60)
     times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
 }
 times.sort()
 let out: [String: Any] = [
     "load_seconds": loadSeconds, "fit_seconds": fitSeconds,
-    "prediction_60_slots": ["runs": times.count, "p50_ms": times[times.count / 2], "p99_ms": times[times.count * 99 / 100], "max_ms": times.last!],
+    "prediction_60_slots": [
+        "runs": times.count, "p50_ms": times[times.count / 2], "p99_ms": times[times.count * 99 / 100],
+        "max_ms": times.last!,
+    ],
 ]
 print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))

@@ -16,7 +16,8 @@ final class Channels: @unchecked Sendable {
     init(server: @escaping () -> HTTPServer) { self.server = server }
 
     func broadcaster(_ id: String) -> Broadcaster {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let c = channels[id] { return c.0 }
         let b = Broadcaster(server: server())
         channels[id] = (b, 0)
@@ -24,7 +25,8 @@ final class Channels: @unchecked Sendable {
     }
 
     func nextSeq(_ id: String) -> Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let seq = (channels[id]?.1 ?? 0) + 1
         if let b = channels[id]?.0 { channels[id] = (b, seq) }
         return seq

@@ -5,9 +5,15 @@ import XCTest
 /// The Redis client against a real server (started by `Ops/test`, URL in `PLANOGRAM_TEST_REDIS_URL`).
 final class RedisTests: XCTestCase {
     func redisURL(file: StaticString = #filePath, line: UInt = #line) throws -> RedisURL {
-        if let text = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_REDIS_URL"], let url = RedisURL(text) { return url }
+        if let text = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_REDIS_URL"], let url = RedisURL(text) {
+            return url
+        }
         if ProcessInfo.processInfo.environment["PLANOGRAM_REQUIRE_SERVICES"] == "1" {
-            XCTFail("PLANOGRAM_TEST_REDIS_URL is not set although Ops/test requires the Redis server", file: file, line: line)
+            XCTFail(
+                "PLANOGRAM_TEST_REDIS_URL is not set although Ops/test requires the Redis server",
+                file: file,
+                line: line
+            )
         }
         throw XCTSkip("no Redis server (run Ops/test, which starts one, or set PLANOGRAM_TEST_REDIS_URL)")
     }
@@ -49,7 +55,12 @@ final class RedisTests: XCTestCase {
         let name = "victim-\(UUID().uuidString.prefix(8))"
         try c.command(["CLIENT", "SETNAME", name])
         let admin = try RedisConnection(url: url)
-        XCTAssertEqual(try admin.command(["CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal", "USER", "default"]).integer.map { $0 >= 1 }, true)
+        XCTAssertEqual(
+            try admin.command(["CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal", "USER", "default"]).integer.map {
+                $0 >= 1
+            },
+            true
+        )
         XCTAssertEqual(try c.command(["PING"]), .status("PONG"), "reconnected once and answered")
     }
 
@@ -68,23 +79,51 @@ final class RedisTests: XCTestCase {
             var resubscribed = 0
         }
         let box = Box()
-        let sub = RedisSubscriber(url: url, channels: [channel], onResubscribed: {
-            box.lock.lock(); box.resubscribed += 1; box.lock.unlock()
-        }) { ch, payload in
+        let sub = RedisSubscriber(
+            url: url,
+            channels: [channel],
+            onResubscribed: {
+                box.lock.lock()
+                box.resubscribed += 1
+                box.lock.unlock()
+            }
+        ) { ch, payload in
             XCTAssertEqual(ch, channel)
-            box.lock.lock(); box.got.append(String(decoding: payload, as: UTF8.self)); box.lock.unlock()
+            box.lock.lock()
+            box.got.append(String(decoding: payload, as: UTF8.self))
+            box.lock.unlock()
         }
         XCTAssertTrue(sub.start())
         defer { sub.stop() }
         let pub = try RedisConnection(url: url)
         for i in 0..<200 { XCTAssertEqual(try pub.command(["PUBLISH", channel, "m\(i)"]).integer, 1) }
-        XCTAssertTrue(wait { box.lock.lock(); defer { box.lock.unlock() }; return box.got.count == 200 })
-        box.lock.lock(); XCTAssertEqual(box.got, (0..<200).map { "m\($0)" }); box.lock.unlock()
+        XCTAssertTrue(
+            wait {
+                box.lock.lock()
+                defer { box.lock.unlock() }
+                return box.got.count == 200
+            }
+        )
+        box.lock.lock()
+        XCTAssertEqual(box.got, (0..<200).map { "m\($0)" })
+        box.lock.unlock()
         // The server drops the subscriber's connection: it comes back by itself and says so.
         try pub.command(["CLIENT", "KILL", "TYPE", "pubsub"])
-        XCTAssertTrue(wait { box.lock.lock(); defer { box.lock.unlock() }; return box.resubscribed == 1 })
+        XCTAssertTrue(
+            wait {
+                box.lock.lock()
+                defer { box.lock.unlock() }
+                return box.resubscribed == 1
+            }
+        )
         XCTAssertEqual(try pub.command(["PUBLISH", channel, "after"]).integer, 1)
-        XCTAssertTrue(wait { box.lock.lock(); defer { box.lock.unlock() }; return box.got.last == "after" })
+        XCTAssertTrue(
+            wait {
+                box.lock.lock()
+                defer { box.lock.unlock() }
+                return box.got.last == "after"
+            }
+        )
     }
 
     private func wait(_ timeout: Double = 10, _ condition: () -> Bool) -> Bool {

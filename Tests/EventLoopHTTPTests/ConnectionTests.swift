@@ -20,7 +20,9 @@ final class ConnectionTests: XCTestCase {
 
     func testPipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstIsSlow() throws {
         let c = try server.client()
-        c.send("GET /slow/150 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        c.send(
+            "GET /slow/150 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+        )
         XCTAssertEqual(try c.readResponse().text, "slow 150")
         XCTAssertEqual(try c.readResponse().text, "hello")
         XCTAssertEqual(try c.readResponse().text, "abc")
@@ -37,7 +39,9 @@ final class ConnectionTests: XCTestCase {
 
     func testChunkedRequestBodyIsReassembled() throws {
         let c = try server.client()
-        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         XCTAssertEqual(try c.readResponse().text, "hello, world")
         XCTAssertEqual(try c.readResponse().text, "hello")
     }
@@ -65,7 +69,7 @@ final class ConnectionTests: XCTestCase {
         let head = try c.readResponse(head: true)
         XCTAssertEqual(head.status, 200)
         XCTAssertEqual(head.header("content-length"), "5")
-        XCTAssertEqual(try c.readResponse().text, "hello") // the body of HEAD was not sent
+        XCTAssertEqual(try c.readResponse().text, "hello")  // the body of HEAD was not sent
     }
 
     func testPathParametersPercentDecodingAndQueryStrings() throws {

@@ -1,6 +1,6 @@
-import HTTPTestClient
 import Dispatch
 import EventLoopHTTP
+import HTTPTestClient
 import XCTest
 
 final class EventStreamTests: XCTestCase {
@@ -26,7 +26,10 @@ final class EventStreamTests: XCTestCase {
 
     func testFrameEncodingSplitsEveryKindOfLineBreakAndStripsThemFromIdAndEvent() {
         let f = SSEFrame(id: "7\n8", event: "a\rb", data: "x\r\ny\rz\nw")
-        XCTAssertEqual(String(decoding: f.bytes, as: UTF8.self), "id: 78\nevent: ab\ndata: x\ndata: y\ndata: z\ndata: w\n\n")
+        XCTAssertEqual(
+            String(decoding: f.bytes, as: UTF8.self),
+            "id: 78\nevent: ab\ndata: x\ndata: y\ndata: z\ndata: w\n\n"
+        )
         XCTAssertEqual(String(decoding: SSEFrame(data: "").bytes, as: UTF8.self), "data: \n\n")
         XCTAssertEqual(String(decoding: SSEFrame(comment: "a\nb").bytes, as: UTF8.self), ": a\n: b\n\n")
     }
@@ -70,7 +73,10 @@ final class EventStreamTests: XCTestCase {
             c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
             clients.append(c)
         }
-        for c in clients { _ = try readStreamHead(c); _ = try c.readEvent() }
+        for c in clients {
+            _ = try readStreamHead(c)
+            _ = try c.readEvent()
+        }
         XCTAssertTrue(eventually { server.broadcaster.subscriberCountForTests(server.server) == 1000 })
         for i in 0..<20 { server.broadcaster.publish(SSEFrame(id: String(i), event: "n", data: "payload \(i)")) }
         for c in clients {
@@ -102,7 +108,7 @@ final class EventStreamTests: XCTestCase {
         }
         XCTAssertTrue(eventually { server.broadcaster.subscriberCountForTests(server.server) == 4 })
         let payload = String(repeating: "p", count: 2 * 1024)
-        let frames = 1500 // 3 MB in all: far past the stalled socket's kernel buffers plus the 256 KiB bound
+        let frames = 1500  // 3 MB in all: far past the stalled socket's kernel buffers plus the 256 KiB bound
         let frameBytes = (0..<frames).map { SSEFrame(id: String($0), data: payload).bytes }
         let expected = frameBytes.reduce(0) { $0 + $1.count }
         let readerDone = DispatchSemaphore(value: 0)
@@ -116,14 +122,17 @@ final class EventStreamTests: XCTestCase {
         }
         for frame in frameBytes {
             server.broadcaster.publish(frame)
-            usleep(2_000) // paced so that readers that do read keep up, even on a loaded machine
+            usleep(2_000)  // paced so that readers that do read keep up, even on a loaded machine
         }
         for _ in readers { XCTAssertEqual(readerDone.wait(timeout: .now() + 20), .success) }
         for c in readers {
             XCTAssertEqual(c.buffer.count, expected, "every reader got every byte")
-            XCTAssertTrue(c.buffer == Array(frameBytes.joined()), "in order") // (no dump of 3 MB on failure)
+            XCTAssertTrue(c.buffer == Array(frameBytes.joined()), "in order")  // (no dump of 3 MB on failure)
         }
-        XCTAssertTrue(eventually { server.broadcaster.subscriberCountForTests(server.server) == 3 }, "the stalled one left the group")
+        XCTAssertTrue(
+            eventually { server.broadcaster.subscriberCountForTests(server.server) == 3 },
+            "the stalled one left the group"
+        )
         // The stalled client finds its stream cut short.
         stalled.setTimeout(10)
         var bytes = 0
@@ -136,8 +145,16 @@ final class EventStreamTests: XCTestCase {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
-    func add() { lock.lock(); n += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func add() {
+        lock.lock()
+        n += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return n
+    }
 }
 
 /// Reads the head of an event-stream response (the body never ends).
@@ -172,7 +189,12 @@ extension Broadcaster {
         for _ in server.loops { done.enter() }
         let seen = Counter()
         forEachSubscriber { _ in total.add() }
-        for loop in server.loops { loop.execute { seen.add(); done.leave() } }
+        for loop in server.loops {
+            loop.execute {
+                seen.add()
+                done.leave()
+            }
+        }
         done.wait()
         return total.value
     }

@@ -20,7 +20,10 @@ final class HardeningTests: XCTestCase {
     func sendInBackground(_ c: RawClient, _ bytes: [UInt8]) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         let box = UncheckedBox(c)
-        Thread { box.value.send(bytes); done.signal() }.start()
+        Thread {
+            box.value.send(bytes)
+            done.signal()
+        }.start()
         return done
     }
 
@@ -32,7 +35,9 @@ final class HardeningTests: XCTestCase {
         for version in ["HTTP/1.1", "HTTP/1.0"] {
             let c = try server.client()
             let body = [UInt8](repeating: 0x61, count: 17_000)
-            c.send(Array("POST /hello \(version)\r\nHost: x\r\nConnection: close\r\nContent-Length: 17000\r\n\r\n".utf8))
+            c.send(
+                Array("POST /hello \(version)\r\nHost: x\r\nConnection: close\r\nContent-Length: 17000\r\n\r\n".utf8)
+            )
             c.send(Array(body[0..<8000]))
             Thread.sleep(forTimeInterval: 0.05)
             c.send(Array(body[8000...]))
@@ -57,7 +62,7 @@ final class HardeningTests: XCTestCase {
             let c = try server.client(timeout: 10)
             let head = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "h", count: 200_000) + "\r\n\r\n"
             let sent = sendInBackground(c, Array(head.utf8))
-            let r = try c.readResponse() // a reset would throw here
+            let r = try c.readResponse()  // a reset would throw here
             XCTAssertEqual(r.status, 431)
             XCTAssertTrue(r.text.contains("headers_too_large"))
             XCTAssertEqual(sent.wait(timeout: .now() + 10), .success, "the server drained the upload (lingering close)")
@@ -70,7 +75,9 @@ final class HardeningTests: XCTestCase {
         let server = try TestServer { $0.maxBodyBytes = 1000 }
         defer { server.stop() }
         let c = try server.client(timeout: 10)
-        let upload = Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n".utf8) + [UInt8](repeating: 0x7A, count: 500_000)
+        let upload =
+            Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n".utf8)
+            + [UInt8](repeating: 0x7A, count: 500_000)
         let sent = sendInBackground(c, upload)
         let r = try c.readResponse()
         XCTAssertEqual(r.status, 413)
@@ -80,7 +87,10 @@ final class HardeningTests: XCTestCase {
     }
 
     func testLingeringIsBoundedInTime() throws {
-        let server = try TestServer { $0.maxBodyBytes = 100; $0.lingeringTime = 0.3 }
+        let server = try TestServer {
+            $0.maxBodyBytes = 100
+            $0.lingeringTime = 0.3
+        }
         defer { server.stop() }
         let c = try server.client(timeout: 5)
         // Refused at once, then the client keeps the connection open without sending or closing: the
@@ -108,7 +118,11 @@ final class HardeningTests: XCTestCase {
         defer { server.stop() }
         let c = try server.client(timeout: 20, receiveBuffer: 16 * 1024)
         var requests: [UInt8] = []
-        for i in 0..<3000 { requests += Array("GET /big/\(i) HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "p", count: 3000))\r\n\r\n".utf8) }
+        for i in 0..<3000 {
+            requests += Array(
+                "GET /big/\(i) HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "p", count: 3000))\r\n\r\n".utf8
+            )
+        }
         let sent = sendInBackground(c, requests)
         XCTAssertEqual(sent.wait(timeout: .now() + 1.5), .timedOut, "the upload stalls while responses wait")
         for i in 0..<3000 {
@@ -128,7 +142,11 @@ final class HardeningTests: XCTestCase {
         for round in 0..<20 {
             // Mid-request: half a head, half a body.
             let a = try server.client()
-            a.send(round % 2 == 0 ? "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Len" : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nxyz")
+            a.send(
+                round % 2 == 0
+                    ? "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Len"
+                    : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nxyz"
+            )
             a.close()
             // Mid-response: ask for 4 MiB and leave at once.
             let b = try server.client(receiveBuffer: 4096)
@@ -143,7 +161,10 @@ final class HardeningTests: XCTestCase {
             s.close()
             server.broadcaster.publish(SSEFrame(id: "\(round).1", event: "tick", data: "y"))
         }
-        XCTAssertTrue(eventually(timeout: 5) { server.server.connectionCount == 0 }, "every vanished client was cleaned up: \(server.server.connectionCount) left")
+        XCTAssertTrue(
+            eventually(timeout: 5) { server.server.connectionCount == 0 },
+            "every vanished client was cleaned up: \(server.server.connectionCount) left"
+        )
         assertAlive(server)
     }
 
@@ -166,7 +187,8 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(try subscriber.readEvent().event, "hello")
         XCTAssertTrue(eventually { server.broadcaster.subscriberCountForTests(server.server) == 1 })
 
-        let threads = 4, rounds = 250 // 1,000 clients, 3 kinds of reset; bounded by count and by the deadline
+        let threads = 4
+        let rounds = 250  // 1,000 clients, 3 kinds of reset; bounded by count and by the deadline
         let deadline = Date().addingTimeInterval(60)
         let finished = DispatchSemaphore(value: 0)
         let resets = Counter()
@@ -175,16 +197,16 @@ final class HardeningTests: XCTestCase {
                 for round in 0..<rounds where Date() < deadline {
                     guard let c = try? RawClient(port: server.port, timeout: 5, receiveBuffer: 4096) else { continue }
                     switch (round + t) % 3 {
-                    case 0: // mid-response: a body far larger than the socket buffers, then a reset
+                    case 0:  // mid-response: a body far larger than the socket buffers, then a reset
                         c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
                         _ = c.fill()
-                    case 1: // mid-stream: subscribed, while frames are being published
+                    case 1:  // mid-stream: subscribed, while frames are being published
                         c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
                         _ = c.fill()
-                    default: // mid-request: a head cut short
+                    default:  // mid-request: a head cut short
                         c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
                     }
-                    c.close() // SO_LINGER 0: a reset
+                    c.close()  // SO_LINGER 0: a reset
                     resets.add()
                 }
                 finished.signal()
@@ -196,14 +218,20 @@ final class HardeningTests: XCTestCase {
         var answered = 0
         var running = threads
         while running > 0 {
-            if finished.wait(timeout: .now()) == .success { running -= 1; continue }
+            if finished.wait(timeout: .now()) == .success {
+                running -= 1
+                continue
+            }
             published += 1
             server.broadcaster.publish(SSEFrame(id: "s\(published)", event: "n", data: "frame \(published)"))
             keepAlive.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             if (try? keepAlive.readResponse().text) == "hello" { answered += 1 } else { break }
             usleep(1_000)
         }
-        while running > 0 { _ = finished.wait(timeout: .now() + 10); running -= 1 }
+        while running > 0 {
+            _ = finished.wait(timeout: .now() + 10)
+            running -= 1
+        }
         XCTAssertEqual(resets.value, threads * rounds, "every client was made and reset within the deadline")
         XCTAssertEqual(answered, published, "the keep-alive client was answered every time")
         XCTAssertGreaterThan(published, 0)
@@ -212,8 +240,10 @@ final class HardeningTests: XCTestCase {
             XCTAssertEqual(e.id, "s\(i)", "the subscriber got every frame, in order")
             if e.id != "s\(i)" { break }
         }
-        XCTAssertTrue(eventually(timeout: 10) { server.server.connectionCount == 2 },
-                      "every reset connection was closed: \(server.server.connectionCount) open, 2 expected")
+        XCTAssertTrue(
+            eventually(timeout: 10) { server.server.connectionCount == 2 },
+            "every reset connection was closed: \(server.server.connectionCount) open, 2 expected"
+        )
         assertAlive(server)
     }
 }

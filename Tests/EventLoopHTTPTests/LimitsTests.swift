@@ -1,5 +1,5 @@
-import HTTPTestClient
 import EventLoopHTTP
+import HTTPTestClient
 import XCTest
 
 final class LimitsTests: XCTestCase {
@@ -34,7 +34,10 @@ final class LimitsTests: XCTestCase {
         XCTAssertTrue(r.text.contains("payload_too_large"))
         XCTAssertTrue(c.waitForClose())
         let d = try server.client()
-        d.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + String(repeating: "x", count: 64) + "\r\n40\r\n" + String(repeating: "y", count: 64) + "\r\n0\r\n\r\n")
+        d.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n"
+                + String(repeating: "x", count: 64) + "\r\n40\r\n" + String(repeating: "y", count: 64) + "\r\n0\r\n\r\n"
+        )
         XCTAssertEqual(try d.readResponse().status, 413)
         // Exactly at the limit is fine.
         let e = try server.client()
@@ -115,7 +118,7 @@ final class LimitsTests: XCTestCase {
             ("GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", 505),
             ("GET /hello HTTP/1.x\r\nHost: x\r\n\r\n", 400),
             ("GET http://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-            ("GET /hello HTTP/1.1\r\n\r\n", 400), // no Host
+            ("GET /hello HTTP/1.1\r\n\r\n", 400),  // no Host
             ("GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
             ("GET /hello HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400),
             ("GET /hello HTTP/1.1\r\nHost: x\r\n folded: 1\r\n\r\n", 400),
@@ -171,10 +174,10 @@ struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
+        state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
 }

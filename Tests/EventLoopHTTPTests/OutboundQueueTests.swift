@@ -1,6 +1,7 @@
-@testable import EventLoopHTTP
 import Glibc
 import XCTest
+
+@testable import EventLoopHTTP
 
 /// The outbound queue keeps bytes in order whatever the order of appends (it used to trap on a
 /// partial write appended behind queued chunks).
@@ -8,7 +9,10 @@ final class OutboundQueueTests: XCTestCase {
     private func drain(_ q: inout OutboundQueue) throws -> [UInt8] {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds), 0)
-        defer { close(fds[0]); close(fds[1]) }
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
         let expected = q.bytes
         let (written, error) = q.flush(fd: fds[0])
         XCTAssertNil(error)

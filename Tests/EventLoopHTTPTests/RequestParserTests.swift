@@ -1,5 +1,6 @@
-@testable import EventLoopHTTP
 import XCTest
+
+@testable import EventLoopHTTP
 
 final class RequestParserTests: XCTestCase {
     /// Parses `input` fed in pieces of the given sizes; returns heads' targets and bodies, or the error.
@@ -18,7 +19,10 @@ final class RequestParserTests: XCTestCase {
                     r = try buffer.withUnsafeBytes { try parser.parse($0) }
                 } catch let e as HTTPParseError { return .failure(e) } catch { fatalError() }
                 if case .body(let range) = r.event { body += buffer[range] }
-                if case .end = r.event { out.append((parser.head!.target, body)); body = [] }
+                if case .end = r.event {
+                    out.append((parser.head!.target, body))
+                    body = []
+                }
                 buffer.removeFirst(r.consumed)
                 if r.consumed == 0 && r.event == nil { break }
                 progressed = true
@@ -42,7 +46,8 @@ final class RequestParserTests: XCTestCase {
                 let body = (0..<Int(rng.next() % 40)).map { _ in UInt8(rng.next() % 26 + 97) }
                 let target = "/p\(k)?q=\(rng.next() % 100)"
                 if rng.next() % 2 == 0 {
-                    input += Array("POST \(target) HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+                    input +=
+                        Array("POST \(target) HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
                 } else {
                     input += Array("POST \(target) HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
                     var rest = body[...]
@@ -86,7 +91,9 @@ final class RequestParserTests: XCTestCase {
             }
             switch parseAll(bytes, pieces: [Int(rng.next() % 16 + 1)]) {
             case .success: outcomes[0] += 1
-            case .failure(let e): XCTAssertTrue([400, 413, 417, 431, 501, 505].contains(e.status), "\(e)"); outcomes[1] += 1
+            case .failure(let e):
+                XCTAssertTrue([400, 413, 417, 431, 501, 505].contains(e.status), "\(e)")
+                outcomes[1] += 1
             }
         }
         XCTAssertGreaterThan(outcomes[0], 1000)
@@ -108,9 +115,13 @@ final class RequestParserTests: XCTestCase {
         var router = Router()
         router.get("/api/{x}/list") { _, _ in }
         router.get("/api/sessions/list", name: "literal") { _, _ in }
-        guard case .found(let route, _) = router.match(method: "GET", segments: ["api", "sessions", "list"]) else { return XCTFail() }
+        guard case .found(let route, _) = router.match(method: "GET", segments: ["api", "sessions", "list"]) else {
+            return XCTFail()
+        }
         XCTAssertEqual(route.name, "literal")
-        guard case .found(_, let params) = router.match(method: "GET", segments: ["api", "other", "list"]) else { return XCTFail() }
+        guard case .found(_, let params) = router.match(method: "GET", segments: ["api", "other", "list"]) else {
+            return XCTFail()
+        }
         XCTAssertEqual(params["x"], "other")
     }
 }

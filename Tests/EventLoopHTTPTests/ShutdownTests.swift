@@ -14,7 +14,7 @@ final class ShutdownTests: XCTestCase {
         XCTAssertEqual(try idle.readResponse().status, 200)
         let slow = try server.client()
         slow.send("GET /slow/400 HTTP/1.1\r\nHost: x\r\n\r\n")
-        usleep(50_000) // the slow request is in its handler
+        usleep(50_000)  // the slow request is in its handler
 
         let finished = DispatchSemaphore(value: 0)
         let cleanly = Counter()

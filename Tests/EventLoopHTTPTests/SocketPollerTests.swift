@@ -1,8 +1,9 @@
 import Dispatch
-@testable import EventLoopHTTP
 import Foundation
 import HTTPTestClient
 import XCTest
+
+@testable import EventLoopHTTP
 
 /// The loop's epoll set on its own, with socket pairs: what is reported, for how long, and never after a
 /// socket was removed.
@@ -14,10 +15,21 @@ final class SocketPollerTests: XCTestCase {
         private var _log: [String] = []
         var onReadable: (() -> Void)?
         init(_ name: String) { self.name = name }
-        var log: [String] { lock.lock(); defer { lock.unlock() }; return _log }
+        var log: [String] {
+            lock.lock()
+            defer { lock.unlock() }
+            return _log
+        }
         func count(_ what: String) -> Int { log.filter { $0 == what }.count }
-        private func add(_ s: String) { lock.lock(); _log.append(s); lock.unlock() }
-        func socketReadable() { add("read"); onReadable?() }
+        private func add(_ s: String) {
+            lock.lock()
+            _log.append(s)
+            lock.unlock()
+        }
+        func socketReadable() {
+            add("read")
+            onReadable?()
+        }
         func socketWritable() { add("write") }
         func socketHungUp() { add("hangup") }
     }
@@ -41,7 +53,10 @@ final class SocketPollerTests: XCTestCase {
         let (queue, poller) = try startedPoller()
         defer { queue.sync { poller.stop() } }
         let (a, peer) = socketPair()
-        defer { close(a); close(peer) }
+        defer {
+            close(a)
+            close(peer)
+        }
         let target = Recorder("a")
         XCTAssertTrue(queue.sync { poller.add(a, interest: [.read], target: target) })
         _ = send(peer, "x", 1, 0)
@@ -84,15 +99,21 @@ final class SocketPollerTests: XCTestCase {
         defer { queue.sync { poller.stop() } }
         let (a, peerA) = socketPair()
         let (b, peerB) = socketPair()
-        defer { close(peerA); close(peerB) }
-        let first = Recorder("a"), second = Recorder("b")
+        defer {
+            close(peerA)
+            close(peerB)
+        }
+        let first = Recorder("a")
+        let second = Recorder("b")
         // Whichever is told first removes and closes both, as a connection closing another would.
         var closed = false
         let closeBoth = {
             guard !closed else { return }
             closed = true
-            poller.remove(a); poller.remove(b)
-            close(a); close(b)
+            poller.remove(a)
+            poller.remove(b)
+            close(a)
+            close(b)
         }
         first.onReadable = closeBoth
         second.onReadable = closeBoth
@@ -107,7 +128,11 @@ final class SocketPollerTests: XCTestCase {
         }
         XCTAssertTrue(eventually { first.log.count + second.log.count >= 1 })
         usleep(100_000)
-        XCTAssertEqual(first.log.count + second.log.count, 1, "the removed socket's fetched event was dropped: \(first.log) \(second.log)")
+        XCTAssertEqual(
+            first.log.count + second.log.count,
+            1,
+            "the removed socket's fetched event was dropped: \(first.log) \(second.log)"
+        )
         XCTAssertEqual(queue.sync { poller.count }, 0)
     }
 
@@ -115,7 +140,10 @@ final class SocketPollerTests: XCTestCase {
         let queue = DispatchQueue(label: "poller.test")
         let poller = SocketPoller()
         let (a, peer) = socketPair()
-        defer { close(a); close(peer) }
+        defer {
+            close(a)
+            close(peer)
+        }
         XCTAssertFalse(poller.add(a, interest: [.read], target: Recorder("a")), "not started yet")
         try poller.start(on: queue)
         queue.sync { poller.stop() }

@@ -1,6 +1,6 @@
-import HTTPTestClient
 import EventLoopHTTP
 import Foundation
+import HTTPTestClient
 import XCTest
 
 final class StaticFilesTests: XCTestCase {
@@ -14,8 +14,10 @@ final class StaticFilesTests: XCTestCase {
         try "<h1>home</h1>".write(to: web.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
         try "export const x = 1;".write(to: web.appendingPathComponent("js/app.js"), atomically: true, encoding: .utf8)
         try "secret".write(to: dir.appendingPathComponent("secret.txt"), atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(at: web.appendingPathComponent("escape.txt"),
-                                                   withDestinationURL: dir.appendingPathComponent("secret.txt"))
+        try FileManager.default.createSymbolicLink(
+            at: web.appendingPathComponent("escape.txt"),
+            withDestinationURL: dir.appendingPathComponent("secret.txt")
+        )
         server = try TestServer(webRoot: web.path)
     }
 
@@ -45,8 +47,10 @@ final class StaticFilesTests: XCTestCase {
     }
 
     func testNoWayOutOfTheRoot() throws {
-        for target in ["/../secret.txt", "/js/../../secret.txt", "/%2e%2e/secret.txt", "/js/%2E%2E/%2E%2E/secret.txt",
-                       "/..%2Fsecret.txt", "/escape.txt", "/.hidden", "/missing.html"] {
+        for target in [
+            "/../secret.txt", "/js/../../secret.txt", "/%2e%2e/secret.txt", "/js/%2E%2E/%2E%2E/secret.txt",
+            "/..%2Fsecret.txt", "/escape.txt", "/.hidden", "/missing.html",
+        ] {
             let r = try get(target)
             XCTAssertEqual(r.status == 404 || r.status == 400, true, "\(target) gave \(r.status)")
             XCTAssertFalse(r.text.contains("secret"), target)

@@ -36,7 +36,10 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertLessThan(e.confidenceInterval[0], e.effect)
         XCTAssertGreaterThan(e.confidenceInterval[1], e.effect)
         let trueEffect = 0.10 * o.filter { !$0.treated }.reduce(0) { $0 + $1.post } / 20
-        XCTAssertTrue(e.confidenceInterval[0] < trueEffect && trueEffect < e.confidenceInterval[1], "\(e.confidenceInterval) holds \(trueEffect)")
+        XCTAssertTrue(
+            e.confidenceInterval[0] < trueEffect && trueEffect < e.confidenceInterval[1],
+            "\(e.confidenceInterval) holds \(trueEffect)"
+        )
         XCTAssertLessThan(e.pValue, 0.01)
         XCTAssertLessThan(e.alwaysValidPValue, 0.05)
         XCTAssertTrue(e.method.contains("4000 draws"), e.method)
@@ -55,8 +58,12 @@ final class ExperimentsTests: XCTestCase {
 
     func testSmallDesignsAreEnumeratedExactly() {
         // Two pairs: four equally likely assignments; the observed one is the most extreme of them.
-        let o = [DeviceOutcome(id: "a", treated: true, pre: 1, post: 11), DeviceOutcome(id: "b", treated: false, pre: 1, post: 1),
-                 DeviceOutcome(id: "c", treated: true, pre: 2, post: 12), DeviceOutcome(id: "d", treated: false, pre: 2, post: 2)]
+        let o = [
+            DeviceOutcome(id: "a", treated: true, pre: 1, post: 11),
+            DeviceOutcome(id: "b", treated: false, pre: 1, post: 1),
+            DeviceOutcome(id: "c", treated: true, pre: 2, post: 12),
+            DeviceOutcome(id: "d", treated: false, pre: 2, post: 2),
+        ]
         let e = ExperimentAnalysis.estimate(o, strata: [[0, 1], [2, 3]], seed: 1)
         XCTAssertEqual(e.effect, 10, accuracy: 1e-9)
         XCTAssertEqual(e.pValue, 0.5, accuracy: 1e-12, "the observed and its mirror image are as extreme: 2 of 4")
@@ -86,21 +93,58 @@ final class ExperimentsTests: XCTestCase {
     func testTheDecisionRule() {
         func est(_ effect: Double, ci: [Double], avp: Double, p: Double? = nil) -> ExperimentEstimate {
             // Here "crossed" stands for the sequential test: it crossed on day 7 when avp < 0.05.
-            ExperimentEstimate(effect: effect, effectPercentage: effect, confidenceInterval: ci, pValue: p ?? avp, alwaysValidPValue: avp,
-                               standardError: 1, controlMean: 100, differenceInDifferences: effect, method: "",
-                               sequentialCrossedAt: avp < 0.05 && (p ?? avp) < 0.05 ? 7 : nil)
+            ExperimentEstimate(
+                effect: effect,
+                effectPercentage: effect,
+                confidenceInterval: ci,
+                pValue: p ?? avp,
+                alwaysValidPValue: avp,
+                standardError: 1,
+                controlMean: 100,
+                differenceInDifferences: effect,
+                method: "",
+                sequentialCrossedAt: avp < 0.05 && (p ?? avp) < 0.05 ? 7 : nil
+            )
         }
-        XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 6, minDays: 14).decision, .continue)
-        XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 8, minDays: 14).decision, .stopTreatmentWins)
-        XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14).decision, .stopHarm)
-        XCTAssertEqual(ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14, lowerIsBetter: true).decision,
-                       .stopTreatmentWins, "fewer stockouts is the treatment winning")
-        XCTAssertEqual(ExperimentDecision.decide(est(9, ci: [-20, 40], avp: 0.001, p: 0.125), days: 8, minDays: 14).decision, .continue,
-                       "without the sequential test's crossing, no stop, whatever the mixture SPRT says")
-        XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 10, minDays: 14).decision, .continue)
-        XCTAssertEqual(ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 14, minDays: 14).decision, .stopNoEffect)
-        XCTAssertEqual(ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 20, minDays: 14).decision, .continue)
-        XCTAssertEqual(ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 56, minDays: 14).decision, .stopNoEffect)
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 6, minDays: 14).decision,
+            .continue
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(9, ci: [5, 13], avp: 0.001), days: 8, minDays: 14).decision,
+            .stopTreatmentWins
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14).decision,
+            .stopHarm
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(-9, ci: [-13, -5], avp: 0.001), days: 8, minDays: 14, lowerIsBetter: true)
+                .decision,
+            .stopTreatmentWins,
+            "fewer stockouts is the treatment winning"
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(9, ci: [-20, 40], avp: 0.001, p: 0.125), days: 8, minDays: 14).decision,
+            .continue,
+            "without the sequential test's crossing, no stop, whatever the mixture SPRT says"
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 10, minDays: 14).decision,
+            .continue
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(0.2, ci: [-1, 1.5], avp: 0.8), days: 14, minDays: 14).decision,
+            .stopNoEffect
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 20, minDays: 14).decision,
+            .continue
+        )
+        XCTAssertEqual(
+            ExperimentDecision.decide(est(3, ci: [-1, 7], avp: 0.3), days: 56, minDays: 14).decision,
+            .stopNoEffect
+        )
     }
 
     /// Placebo splits of a synthetic fleet with autocorrelated days: the calibration harness finds the
@@ -110,14 +154,24 @@ final class ExperimentsTests: XCTestCase {
         let series: [[Double]] = (0..<24).map { _ in
             let size = 20 + 200 * rng.unit()
             var level = 0.0
-            return (0..<90).map { _ in level = 0.8 * level + 0.2 * rng.normal(); return max(0, size * (1 + 0.3 * level + 0.1 * rng.normal())) }
+            return (0..<90).map { _ in
+                level = 0.8 * level + 0.2 * rng.normal()
+                return max(0, size * (1 + 0.3 * level + 0.1 * rng.normal()))
+            }
         }
         var o = Calibration.Options()
-        o.splits = 60; o.effects = [0, 0.10]; o.draws = 400
+        o.splits = 60
+        o.effects = [0, 0.10]
+        o.draws = 400
         let r = try Calibration.run(series, options: o)
         XCTAssertEqual(r.rows.count, 2)
-        let aa = r.rows[0], tenPercent = r.rows[1]
-        XCTAssertGreaterThan(aa.tTestDailyLooks, 0.2, "device-days are not independent: the plain test sees effects that are not there")
+        let aa = r.rows[0]
+        let tenPercent = r.rows[1]
+        XCTAssertGreaterThan(
+            aa.tTestDailyLooks,
+            0.2,
+            "device-days are not independent: the plain test sees effects that are not there"
+        )
         XCTAssertLessThan(aa.cupedOneLook, 0.2)
         XCTAssertGreaterThan(tenPercent.cupedOneLook, aa.cupedOneLook)
         XCTAssertLessThan(r.cupedMDEPercentage, r.plainMDEPercentage)
@@ -129,17 +183,23 @@ final class ExperimentsTests: XCTestCase {
     /// real effect; its boundaries only move with the data (the same draws at every look).
     func testTheSequentialTestSpendsAlphaOverTheHorizon() {
         var rng = SeededRandom(seed: 21)
-        let n = 40, days = 28
-        var falsePositives = 0, found = 0
+        let n = 40
+        let days = 28
+        var falsePositives = 0
+        var found = 0
         let trials = 200
         for t in 0..<trials {
             let size = (0..<n).map { _ in 20 + 200 * rng.unit() }
-            let design = PairedDesign.draw((0..<n).map { ExperimentUnit(id: String($0), preMetric: size[$0]) }, seed: UInt64(t + 1))
+            let design = PairedDesign.draw(
+                (0..<n).map { ExperimentUnit(id: String($0), preMetric: size[$0]) },
+                seed: UInt64(t + 1)
+            )
             let treated = (0..<n).map { design.assignment[String($0)] == .treatment }
             let strata = design.strata.map { $0.map { Int($0)! } }
             let draws = ExperimentAnalysis.draws(strata: strata.count, seed: UInt64(t + 1)).prefix(500).map { $0 }
             for effect in [0.0, 0.15] {
-                var level = [Double](repeating: 0, count: n), cumulative = [Double](repeating: 0, count: n)
+                var level = [Double](repeating: 0, count: n)
+                var cumulative = [Double](repeating: 0, count: n)
                 var adjusted: [[Double]] = []
                 for day in 1...days {
                     for i in 0..<n {
@@ -148,11 +208,22 @@ final class ExperimentsTests: XCTestCase {
                     }
                     adjusted.append((0..<n).map { cumulative[$0] / Double(day) - size[$0] })
                 }
-                let r = SequentialTest.run(adjusted: adjusted, treated: treated, strata: strata, draws: draws, firstLook: 7, horizon: days)
+                let r = SequentialTest.run(
+                    adjusted: adjusted,
+                    treated: treated,
+                    strata: strata,
+                    draws: draws,
+                    firstLook: 7,
+                    horizon: days
+                )
                 if r.crossedAt != nil { if effect == 0 { falsePositives += 1 } else { found += 1 } }
             }
         }
-        XCTAssertLessThanOrEqual(Double(falsePositives) / Double(trials), 0.09, "α = 5 % over 22 daily looks (200 trials)")
+        XCTAssertLessThanOrEqual(
+            Double(falsePositives) / Double(trials),
+            0.09,
+            "α = 5 % over 22 daily looks (200 trials)"
+        )
         XCTAssertGreaterThan(Double(found) / Double(trials), 0.8)
         XCTAssertEqual(SequentialTest.spent(1, alpha: 0.05), 0.05, accuracy: 1e-12)
         XCTAssertLessThan(SequentialTest.spent(0.5, alpha: 0.05), 0.05)

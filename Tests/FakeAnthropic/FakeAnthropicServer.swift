@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,18 +15,36 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     public enum Reply: Sendable {
         /// A 200 stream of these text deltas. `errorAfter`/`cutAfter`/`stallAfter`: after that many deltas,
         /// send an `error` event / close the socket mid-stream / go silent for `stallSeconds`.
-        case stream(deltas: [String], model: String = "claude-haiku-4-5-20251001", inputTokens: Int = 412, outputTokens: Int = 57,
-                    deltaDelay: Double = 0, unknownEvents: Bool = false, errorAfter: Int? = nil, errorType: String = "overloaded_error",
-                    cutAfter: Int? = nil, stallAfter: Int? = nil, stallSeconds: Double = 0)
+        case stream(
+            deltas: [String],
+            model: String = "claude-haiku-4-5-20251001",
+            inputTokens: Int = 412,
+            outputTokens: Int = 57,
+            deltaDelay: Double = 0,
+            unknownEvents: Bool = false,
+            errorAfter: Int? = nil,
+            errorType: String = "overloaded_error",
+            cutAfter: Int? = nil,
+            stallAfter: Int? = nil,
+            stallSeconds: Double = 0
+        )
         /// A plain JSON answer with this status (the API's error shape) and headers.
         case status(Int, type: String, message: String, headers: [(String, String)] = [], errorCode: String? = nil)
 
         public static func rateLimited(retryAfter: Int?) -> Reply {
-            .status(429, type: "rate_limit_error", message: "Number of request tokens has exceeded your per-minute rate limit",
-                    headers: retryAfter.map { [("retry-after", String($0))] } ?? [])
+            .status(
+                429,
+                type: "rate_limit_error",
+                message: "Number of request tokens has exceeded your per-minute rate limit",
+                headers: retryAfter.map { [("retry-after", String($0))] } ?? []
+            )
         }
-        public static let spendLimit = Reply.status(429, type: "rate_limit_error", message: "You have reached your organization's monthly usage limit.",
-                                                    errorCode: "enforced_spend_limit_reached")
+        public static let spendLimit = Reply.status(
+            429,
+            type: "rate_limit_error",
+            message: "You have reached your organization's monthly usage limit.",
+            errorCode: "enforced_spend_limit_reached"
+        )
         public static let overloaded = Reply.status(529, type: "overloaded_error", message: "Overloaded")
         public static let internalError = Reply.status(500, type: "api_error", message: "Internal server error")
     }
@@ -35,7 +54,9 @@ public final class FakeAnthropicServer: @unchecked Sendable {
         public let path: String
         public let headers: [String: String]
         public let body: [UInt8]
-        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+        public var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
+        }
     }
 
     public private(set) var port = 0
@@ -57,10 +78,19 @@ public final class FakeAnthropicServer: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard ok == 0, listen(fd, 64) == 0 else { close(fd); throw NSError(domain: "FakeAnthropic", code: Int(errno)) }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard ok == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw NSError(domain: "FakeAnthropic", code: Int(errno))
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         port = Int(UInt16(bigEndian: addr.sin_port))
         let t = Thread { [self] in acceptLoop() }
         t.start()
@@ -70,19 +100,38 @@ public final class FakeAnthropicServer: @unchecked Sendable {
 
     /// Queues replies, answered in order, one per request.
     public func enqueue(_ replies: Reply...) { enqueue(contentsOf: replies) }
-    public func enqueue(contentsOf replies: [Reply]) { lock.lock(); script += replies; lock.unlock() }
+    public func enqueue(contentsOf replies: [Reply]) {
+        lock.lock()
+        script += replies
+        lock.unlock()
+    }
     /// The most requests ever answered at the same time.
-    public var maxConcurrent: Int { lock.lock(); defer { lock.unlock() }; return peak }
+    public var maxConcurrent: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
+    }
     private var inFlight = 0
     private var peak = 0
-    public func setOtherwise(_ reply: Reply) { lock.lock(); fallbackReply = reply; lock.unlock() }
-    public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
+    public func setOtherwise(_ reply: Reply) {
+        lock.lock()
+        fallbackReply = reply
+        lock.unlock()
+    }
+    public var requests: [Request] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
 
     /// Stops listening and ends open connections. The listening socket is only shut down here (which wakes
     /// the blocked accept); the accept thread closes it, so its descriptor number cannot be recycled by a
     /// newer server while this thread might still accept on it.
     public func stop() {
-        lock.lock(); stopped = true; let fds = clientFDs; lock.unlock()
+        lock.lock()
+        stopped = true
+        let fds = clientFDs
+        lock.unlock()
         shutdown(fd, Int32(SHUT_RDWR))
         for c in fds { shutdown(c, Int32(SHUT_RDWR)) }
     }
@@ -92,7 +141,9 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     private func acceptLoop() {
         while true {
             let c = accept(fd, nil, nil)
-            lock.lock(); let s = stopped; lock.unlock()
+            lock.lock()
+            let s = stopped
+            lock.unlock()
             if s {
                 if c >= 0 { close(c) }
                 close(fd)
@@ -101,10 +152,14 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             if c < 0 { continue }
             var one: Int32 = 1
             setsockopt(c, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            lock.lock(); clientFDs.insert(c); lock.unlock()
+            lock.lock()
+            clientFDs.insert(c)
+            lock.unlock()
             let t = Thread { [self] in
                 serve(c)
-                lock.lock(); clientFDs.remove(c); lock.unlock()
+                lock.lock()
+                clientFDs.remove(c)
+                lock.unlock()
                 close(c)
             }
             t.start()
@@ -119,7 +174,10 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             // Headers.
             var headerEnd: Int?
             while headerEnd == nil {
-                if let r = find(buffer, [13, 10, 13, 10]) { headerEnd = r; break }
+                if let r = find(buffer, [13, 10, 13, 10]) {
+                    headerEnd = r
+                    break
+                }
                 let n = read(c, &chunk, chunk.count)
                 if n <= 0 { return }
                 buffer += chunk[0..<n]
@@ -130,7 +188,9 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             var headers: [String: String] = [:]
             for line in head.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces
+                )
             }
             buffer.removeFirst(headerEnd! + 4)
             let length = Int(headers["content-length"] ?? "0") ?? 0
@@ -148,7 +208,9 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             peak = max(peak, inFlight)
             lock.unlock()
             let keep = answer(c, reply)
-            lock.lock(); inFlight -= 1; lock.unlock()
+            lock.lock()
+            inFlight -= 1
+            lock.unlock()
             guard keep else { return }
         }
     }
@@ -160,13 +222,29 @@ public final class FakeAnthropicServer: @unchecked Sendable {
         case .status(let status, let type, let message, let extra, let code):
             var err: [String: Any] = ["type": type, "message": message]
             if let code { err["details"] = ["error_code": code] }
-            let body = try! JSONSerialization.data(withJSONObject: ["type": "error", "error": err, "request_id": requestID], options: [.sortedKeys])
-            var head = "HTTP/1.1 \(status) \(reason(status))\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\nrequest-id: \(requestID)\r\n"
+            let body = try! JSONSerialization.data(
+                withJSONObject: ["type": "error", "error": err, "request_id": requestID],
+                options: [.sortedKeys]
+            )
+            var head =
+                "HTTP/1.1 \(status) \(reason(status))\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\nrequest-id: \(requestID)\r\n"
             for (k, v) in extra { head += "\(k): \(v)\r\n" }
             return send(c, Array((head + "\r\n").utf8) + Array(body))
-        case .stream(let deltas, let model, let inputTokens, let outputTokens, let delay, let unknownEvents, let errorAfter, let errorType,
-                     let cutAfter, let stallAfter, let stallSeconds):
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\nrequest-id: \(requestID)\r\n\r\n"
+        case .stream(
+            let deltas,
+            let model,
+            let inputTokens,
+            let outputTokens,
+            let delay,
+            let unknownEvents,
+            let errorAfter,
+            let errorType,
+            let cutAfter,
+            let stallAfter,
+            let stallSeconds
+        ):
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\nrequest-id: \(requestID)\r\n\r\n"
             guard send(c, Array(head.utf8)) else { return false }
             func chunked(_ bytes: [UInt8]) -> Bool {
                 send(c, Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [13, 10])
@@ -174,25 +252,47 @@ public final class FakeAnthropicServer: @unchecked Sendable {
             func event(_ name: String, _ json: String) -> [UInt8] { Array("event: \(name)\ndata: \(json)\n\n".utf8) }
             let msgID = "msg_01" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(22))
             var events: [[UInt8]] = [
-                event("message_start", #"{"type":"message_start","message":{"id":"\#(msgID)","type":"message","role":"assistant","model":"\#(model)","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#),
-                event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+                event(
+                    "message_start",
+                    #"{"type":"message_start","message":{"id":"\#(msgID)","type":"message","role":"assistant","model":"\#(model)","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#
+                ),
+                event(
+                    "content_block_start",
+                    #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+                ),
                 event("ping", #"{"type": "ping"}"#),
             ]
             if unknownEvents {
                 events.append(event("future_event", #"{"type":"future_event","detail":{"x":1}}"#))
-                events.append(event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location"}}}"#))
+                events.append(
+                    event(
+                        "content_block_delta",
+                        #"{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location"}}}"#
+                    )
+                )
                 events.append(Array(": a comment line\n\n".utf8))
             }
             guard sendAll(events, chunked) else { return false }
             for (i, d) in deltas.enumerated() {
                 if let n = errorAfter, i == n {
-                    _ = chunked(event("error", #"{"type":"error","error":{"type":"\#(errorType)","message":"Overloaded"}}"#))
+                    _ = chunked(
+                        event("error", #"{"type":"error","error":{"type":"\#(errorType)","message":"Overloaded"}}"#)
+                    )
                     return send(c, Array("0\r\n\r\n".utf8))
                 }
-                if let n = cutAfter, i == n { return false } // the socket closes with the chunked body unfinished
-                if let n = stallAfter, i == n { Thread.sleep(forTimeInterval: stallSeconds); return false }
-                let text = String(decoding: try! JSONSerialization.data(withJSONObject: d, options: [.fragmentsAllowed]), as: UTF8.self)
-                let bytes = event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\#(text)}}"#)
+                if let n = cutAfter, i == n { return false }  // the socket closes with the chunked body unfinished
+                if let n = stallAfter, i == n {
+                    Thread.sleep(forTimeInterval: stallSeconds)
+                    return false
+                }
+                let text = String(
+                    decoding: try! JSONSerialization.data(withJSONObject: d, options: [.fragmentsAllowed]),
+                    as: UTF8.self
+                )
+                let bytes = event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\#(text)}}"#
+                )
                 // Every other delta goes out in two chunks split at an odd place (inside a multi-byte character when there is one).
                 if i % 2 == 1 && bytes.count > 4 {
                     let cut = bytes.firstIndex { $0 >= 0x80 }.map { $0 + 1 } ?? bytes.count / 2 + 1
@@ -204,12 +304,17 @@ public final class FakeAnthropicServer: @unchecked Sendable {
                 if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             }
             if let n = errorAfter, n >= deltas.count {
-                _ = chunked(event("error", #"{"type":"error","error":{"type":"\#(errorType)","message":"Overloaded"}}"#))
+                _ = chunked(
+                    event("error", #"{"type":"error","error":{"type":"\#(errorType)","message":"Overloaded"}}"#)
+                )
                 return send(c, Array("0\r\n\r\n".utf8))
             }
             let tail = [
                 event("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
-                event("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":\#(outputTokens)}}"#),
+                event(
+                    "message_delta",
+                    #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":\#(outputTokens)}}"#
+                ),
                 event("message_stop", #"{"type":"message_stop"}"#),
             ]
             guard sendAll(tail, chunked) else { return false }
@@ -233,12 +338,16 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     }
 
     private func reason(_ s: Int) -> String {
-        [200: "OK", 400: "Bad Request", 401: "Unauthorized", 429: "Too Many Requests", 500: "Internal Server Error", 529: "Overloaded"][s] ?? "Error"
+        [
+            200: "OK", 400: "Bad Request", 401: "Unauthorized", 429: "Too Many Requests", 500: "Internal Server Error",
+            529: "Overloaded",
+        ][s] ?? "Error"
     }
 
     private func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {
         guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+        for i in 0...(hay.count - needle.count)
+        where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
         return nil
     }
 }

@@ -24,11 +24,16 @@ final class CountDistributionAtLeastTests: XCTestCase {
     func testAtLeastIsBitForBitThePmfArraySummed() {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<20_000 {
-            let mean = [0, 1e-13, 0.01, 0.3, 2, 7.5, 40, 300][Int.random(in: 0..<8, using: &rng)] * Double.random(in: 0.5...1.5, using: &rng)
+            let mean =
+                [0, 1e-13, 0.01, 0.3, 2, 7.5, 40, 300][Int.random(in: 0..<8, using: &rng)]
+                * Double.random(in: 0.5...1.5, using: &rng)
             let size = [Double.infinity, 0.5, 2, 3, 16, 128, 1_000][Int.random(in: 0..<7, using: &rng)]
             let k = Int.random(in: 0...400, using: &rng)
-            XCTAssertEqual(CountDistribution(mean: mean, size: size).atLeast(k).bitPattern, arraySummed(mean: mean, size: size, atLeast: k).bitPattern,
-                           "mean \(mean) size \(size) k \(k)")
+            XCTAssertEqual(
+                CountDistribution(mean: mean, size: size).atLeast(k).bitPattern,
+                arraySummed(mean: mean, size: size, atLeast: k).bitPattern,
+                "mean \(mean) size \(size) k \(k)"
+            )
         }
         XCTAssertEqual(CountDistribution(mean: 2).atLeast(3), 1 - exp(-2) * 5, accuracy: 1e-12)
     }

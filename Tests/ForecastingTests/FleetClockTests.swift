@@ -1,6 +1,7 @@
 import Foundation
-@testable import PlanogramDomain
 import XCTest
+
+@testable import PlanogramDomain
 
 /// `FleetClock`: local dates and wall times of the fleet's zone against Foundation's calendar, across the
 /// days the clocks change.
@@ -44,14 +45,21 @@ final class FleetClockTests: XCTestCase {
     /// without daylight saving, north and south: each day's midnight and every quarter hour of it read back
     /// as Foundation reads them, except the wall times a spring-forward change skips.
     func testEveryDayAndQuarterHourAgreesWithFoundation() {
-        for zone in ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns"] {
+        for zone in [
+            "Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kathmandu",
+            "America/St_Johns",
+        ] {
             let clock = FleetClock(identifier: zone)!
             XCTAssertFalse(clock.isUTC)
             var skipped = 0
             for day in Self.day(2025, 1, 1)...Self.day(2027, 12, 31) {
                 let midnight = clock.midnight(day)
                 XCTAssertEqual(Self.wall(midnight, zone).day, day, "\(zone) midnight of day \(day)")
-                XCTAssertEqual(Self.wall(midnight - 1, zone).day, day - 1, "\(zone) the second before midnight of day \(day)")
+                XCTAssertEqual(
+                    Self.wall(midnight - 1, zone).day,
+                    day - 1,
+                    "\(zone) the second before midnight of day \(day)"
+                )
                 XCTAssertEqual(clock.day(of: midnight), day)
                 XCTAssertEqual(clock.day(of: midnight - 1), day - 1)
                 for minute in stride(from: 0, to: 1_440, by: 15) {
@@ -63,7 +71,11 @@ final class FleetClockTests: XCTestCase {
                     XCTAssertEqual(back.day, day, "\(zone) \(day) \(minute)")
                     XCTAssertTrue([30, 60].contains(back.minute - minute), "\(zone) \(day) \(minute) → \(back.minute)")
                 }
-                XCTAssertEqual(clock.instant(day: day, minute: 1_440), clock.midnight(day + 1), "\(zone) the end of day \(day)")
+                XCTAssertEqual(
+                    clock.instant(day: day, minute: 1_440),
+                    clock.midnight(day + 1),
+                    "\(zone) the end of day \(day)"
+                )
             }
             // Three spring-forward changes a zone with daylight saving makes in three years.
             XCTAssertEqual(skipped > 0, zone != "Asia/Kathmandu", zone)
@@ -72,7 +84,9 @@ final class FleetClockTests: XCTestCase {
 
     func testBerlinsChangesOfClock() {
         let berlin = FleetClock(identifier: "Europe/Berlin")!
-        let spring = Self.day(2026, 3, 29), autumn = Self.day(2026, 10, 25), winter = Self.day(2026, 1, 15)
+        let spring = Self.day(2026, 3, 29)
+        let autumn = Self.day(2026, 10, 25)
+        let winter = Self.day(2026, 1, 15)
         // Winter: UTC+1; 07:00 is 06:00Z and seven hours after midnight.
         XCTAssertEqual(berlin.instant(day: winter, minute: 7 * 60), winter * 86_400 + 6 * 3_600)
         XCTAssertEqual(berlin.secondsIntoDay(day: winter, minute: 7 * 60), 7 * 3_600)
@@ -99,10 +113,16 @@ final class FleetClockTests: XCTestCase {
     /// standard time (Moscow 2011 and 2014), gave up daylight saving (São Paulo 2019), skipped a whole day
     /// (Apia, 30 December 2011) or suspend it for Ramadan (Casablanca).
     func testTheOffsetTableIsFoundationsOffsets() {
-        for zone in ["Europe/Berlin", "America/New_York", "Europe/Moscow", "America/Sao_Paulo", "Pacific/Apia", "Africa/Casablanca",
-                     "Australia/Lord_Howe", "Asia/Kolkata"] {
-            let clock = FleetClock(identifier: zone)!, tz = TimeZone(identifier: zone)!
-            func foundation(_ t: Int64) -> Int64 { Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) }
+        for zone in [
+            "Europe/Berlin", "America/New_York", "Europe/Moscow", "America/Sao_Paulo", "Pacific/Apia",
+            "Africa/Casablanca",
+            "Australia/Lord_Howe", "Asia/Kolkata",
+        ] {
+            let clock = FleetClock(identifier: zone)!
+            let tz = TimeZone(identifier: zone)!
+            func foundation(_ t: Int64) -> Int64 {
+                Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
+            }
             let table = clock.offsets!
             XCTAssertGreaterThan(table.starts.count, zone == "Asia/Kolkata" ? 1 : 10, zone)
             for t in table.starts.dropFirst() {
@@ -110,11 +130,18 @@ final class FleetClockTests: XCTestCase {
                 XCTAssertEqual(clock.offset(at: t - 1), foundation(t - 1), "\(zone) before the change \(t)")
             }
             var mismatches = 0
-            for t in stride(from: Int64(0), to: 2_208_988_800, by: 7_200) where clock.offset(at: t) != foundation(t) { mismatches += 1 }
+            for t in stride(from: Int64(0), to: 2_208_988_800, by: 7_200) where clock.offset(at: t) != foundation(t) {
+                mismatches += 1
+            }
             XCTAssertEqual(mismatches, 0, zone)
         }
         // Outside the table's span the clock asks Foundation.
         let berlin = FleetClock(identifier: "Europe/Berlin")!
-        XCTAssertEqual(berlin.offset(at: 4_200_000_000), Int64(TimeZone(identifier: "Europe/Berlin")!.secondsFromGMT(for: Date(timeIntervalSince1970: 4_200_000_000))))
+        XCTAssertEqual(
+            berlin.offset(at: 4_200_000_000),
+            Int64(
+                TimeZone(identifier: "Europe/Berlin")!.secondsFromGMT(for: Date(timeIntervalSince1970: 4_200_000_000))
+            )
+        )
     }
 }

@@ -1,24 +1,43 @@
-@testable import Forecasting
 import Foundation
 import PlanogramDomain
 import XCTest
 
+@testable import Forecasting
+
 final class ServicePlannerTests: XCTestCase {
     let day: Int64 = 86_400
-    let start: Int64 = 20_000 // days since 1970
+    let start: Int64 = 20_000  // days since 1970
 
-    func slot(_ code: String, rate: Double, capacity: Int, lots: [(Int64, Int)], price: Double = 2, shelfLife: Int? = nil,
-              caseSize: Int = 12) -> PlannerSlot {
-        PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: "P-\(code)", price: price, unitCost: price * 0.4,
-                    capacity: capacity, caseSize: caseSize, shelfLifeDays: shelfLife,
-                    demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity),
-                    lots: lots.map { (loadedAt: $0.0, units: $0.1) })
+    func slot(
+        _ code: String,
+        rate: Double,
+        capacity: Int,
+        lots: [(Int64, Int)],
+        price: Double = 2,
+        shelfLife: Int? = nil,
+        caseSize: Int = 12
+    ) -> PlannerSlot {
+        PlannerSlot(
+            key: SlotKey(CabinetKey("D", 0), SlotCode(code)!),
+            productID: "P-\(code)",
+            price: price,
+            unitCost: price * 0.4,
+            capacity: capacity,
+            caseSize: caseSize,
+            shelfLifeDays: shelfLife,
+            demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity),
+            lots: lots.map { (loadedAt: $0.0, units: $0.1) }
+        )
     }
 
     func testALowFastSlotIsVisitedTheFirstDayForItsStockoutRisk() throws {
         let now = start * day + 7 * 3600
-        let device = PlannerDevice(deviceID: "D", access: TimeWindow(from: 8 * 60, until: 18 * 60), lastVisit: now - 2 * day,
-                                   slots: [slot("A1", rate: 30, capacity: 40, lots: [(now - 2 * day, 3)])])
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: TimeWindow(from: 8 * 60, until: 18 * 60),
+            lastVisit: now - 2 * day,
+            slots: [slot("A1", rate: 30, capacity: 40, lots: [(now - 2 * day, 3)])]
+        )
         let plan = ServicePlanner(visitCost: 20).plan([device], now: now, fromDay: start, days: 3)
         let first = try XCTUnwrap(plan.first)
         XCTAssertEqual(first.day, start)
@@ -33,8 +52,12 @@ final class ServicePlannerTests: XCTestCase {
     func testALotAboutToExpireIsPulledAtAnExpiryVisit() throws {
         let now = start * day + 7 * 3600
         // Four sandwiches loaded 2.9 days ago with a 3-day shelf life; slow sales; an expensive visit.
-        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.9 * 86_400),
-                                   slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(now - Int64(2.9 * 86_400), 4)], shelfLife: 3)])
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - Int64(2.9 * 86_400),
+            slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(now - Int64(2.9 * 86_400), 4)], shelfLife: 3)]
+        )
         let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 2)
         let visit = try XCTUnwrap(plan.first)
         XCTAssertTrue(visit.reasons.contains("expiry"), "\(visit.reasons)")
@@ -47,12 +70,23 @@ final class ServicePlannerTests: XCTestCase {
         let now = start * day + 7 * 3600
         // A slow slot, empty, on a device due for its longest interval: 0.3 units a day, the next visits
         // three and six days on (its usual interval).
-        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
-                                   slots: [slot("A1", rate: 0.3, capacity: 10, lots: [])], usualIntervalDays: 3)
-        let visit = try XCTUnwrap(ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([device], now: now, fromDay: start, days: 1).first)
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - 7 * day,
+            slots: [slot("A1", rate: 0.3, capacity: 10, lots: [])],
+            usualIntervalDays: 3
+        )
+        let visit = try XCTUnwrap(
+            ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([device], now: now, fromDay: start, days: 1).first
+        )
         let load = try XCTUnwrap(visit.picks.first).load
         let demand = CountDistribution(mean: 0.3 * 6)
-        XCTAssertLessThanOrEqual(demand.atLeast(load), 0.05, "the slot runs empty before the visit after next at most 5 % of the time")
+        XCTAssertLessThanOrEqual(
+            demand.atLeast(load),
+            0.05,
+            "the slot runs empty before the visit after next at most 5 % of the time"
+        )
         XCTAssertGreaterThan(demand.atLeast(load - 1), 0.05, "and not a unit more than that needs")
         XCTAssertEqual(load, demand.quantile(0.95) + 1)
     }
@@ -60,9 +94,16 @@ final class ServicePlannerTests: XCTestCase {
     func testAProductWithMonthsOfShelfLifeIsLoadedAtTheServiceLevelNotTheNewsvendorsRatio() throws {
         let now = start * day + 7 * 3600
         func load(shelfLife: Int?) throws -> Int {
-            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
-                                       slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: shelfLife)], usualIntervalDays: 3)
-            return try XCTUnwrap(ServicePlanner(visitCost: 25).plan([device], now: now, fromDay: start, days: 1).first?.picks.first).load
+            let device = PlannerDevice(
+                deviceID: "D",
+                access: nil,
+                lastVisit: now - 7 * day,
+                slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: shelfLife)],
+                usualIntervalDays: 3
+            )
+            return try XCTUnwrap(
+                ServicePlanner(visitCost: 25).plan([device], now: now, fromDay: start, days: 1).first?.picks.first
+            ).load
         }
         // Chips good for 270 days: a unit left over sells at the next visit, so nothing is lost by covering.
         XCTAssertEqual(try load(shelfLife: 270), try load(shelfLife: nil))
@@ -74,8 +115,13 @@ final class ServicePlannerTests: XCTestCase {
     func testAPerishableLevelLoadsASandwichToThatQuantileOfWhatSellsBeforeItsDate() throws {
         let now = start * day + 7 * 3600
         func load(_ level: Double) throws -> Int {
-            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 7 * day,
-                                       slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: 3)], usualIntervalDays: 3)
+            let device = PlannerDevice(
+                deviceID: "D",
+                access: nil,
+                lastVisit: now - 7 * day,
+                slots: [slot("A1", rate: 2, capacity: 40, lots: [], shelfLife: 3)],
+                usualIntervalDays: 3
+            )
             var planner = ServicePlanner(visitCost: 25)
             planner.perishableServiceLevel = level
             return try XCTUnwrap(planner.plan([device], now: now, fromDay: start, days: 1).first?.picks.first).load
@@ -91,23 +137,37 @@ final class ServicePlannerTests: XCTestCase {
     func testALotThatSellsBeforeItExpiresCallsForNoExpiryVisit() throws {
         let now = start * day + 7 * 3600
         // Two sandwiches expiring this afternoon in a slot that sells ten a day: they will be gone by then.
-        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.5 * 86_400),
-                                   slots: [slot("B1", rate: 10, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)])
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - Int64(2.5 * 86_400),
+            slots: [slot("B1", rate: 10, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)]
+        )
         let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 1)
         XCTAssertFalse(plan.first?.reasons.contains("expiry") ?? false, "\(plan.first?.reasons ?? [])")
         // The same lot in a slot that sells one a day stands expired: that is a visit.
-        let slow = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - Int64(2.5 * 86_400),
-                                 slots: [slot("B1", rate: 1, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)])
-        let visit = try XCTUnwrap(ServicePlanner(visitCost: 1_000).plan([slow], now: now, fromDay: start, days: 1).first)
+        let slow = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - Int64(2.5 * 86_400),
+            slots: [slot("B1", rate: 1, capacity: 40, lots: [(now - Int64(2.5 * 86_400), 2)], shelfLife: 3)]
+        )
+        let visit = try XCTUnwrap(
+            ServicePlanner(visitCost: 1_000).plan([slow], now: now, fromDay: start, days: 1).first
+        )
         XCTAssertTrue(visit.reasons.contains("expiry"))
     }
 
     func testALotExpiringAtTomorrowsVisitTimeWaitsForThatVisit() throws {
         let now = start * day + 7 * 3600
-        let visitTime = 8 * 3600 as Int64 // no access window: 08:00
+        let visitTime = 8 * 3600 as Int64  // no access window: 08:00
         func visitDays(loadedAt: Int64) -> [[String]: Int64] {
-            let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: loadedAt,
-                                       slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(loadedAt, 4)], shelfLife: 3)])
+            let device = PlannerDevice(
+                deviceID: "D",
+                access: nil,
+                lastVisit: loadedAt,
+                slots: [slot("B1", rate: 0.2, capacity: 6, lots: [(loadedAt, 4)], shelfLife: 3)]
+            )
             let plan = ServicePlanner(visitCost: 1_000).plan([device], now: now, fromDay: start, days: 2)
             return Dictionary(plan.map { ($0.reasons, $0.day) }, uniquingKeysWith: min)
         }
@@ -120,8 +180,12 @@ final class ServicePlannerTests: XCTestCase {
 
     func testAQuietDeviceWaitsForTheLongestInterval() throws {
         let now = start * day + 7 * 3600
-        let device = PlannerDevice(deviceID: "D", access: nil, lastVisit: now - 3 * day,
-                                   slots: [slot("A1", rate: 0.5, capacity: 20, lots: [(now - 3 * day, 18)])])
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - 3 * day,
+            slots: [slot("A1", rate: 0.5, capacity: 20, lots: [(now - 3 * day, 18)])]
+        )
         let plan = ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([device], now: now, fromDay: start, days: 10)
         XCTAssertEqual(plan.map(\.day), [start + 4], "seven days after the last visit, and not before")
         XCTAssertEqual(plan.first?.reasons, ["max_interval"])
@@ -132,16 +196,30 @@ final class ServicePlannerTests: XCTestCase {
     /// spring change, when seven days of wall clock are an hour shorter.
     func testOnBerlinsClockVisitsAreAtLocalTimesAndTheLongestIntervalSurvivesTheChangeOfClock() throws {
         let berlin = try XCTUnwrap(FleetClock(identifier: "Europe/Berlin"))
-        let march25 = FleetClockTests.day(2026, 3, 25), april1 = FleetClockTests.day(2026, 4, 1)
-        let lastVisit = berlin.instant(day: march25, minute: 8 * 60)              // 07:00Z, UTC+1
+        let march25 = FleetClockTests.day(2026, 3, 25)
+        let april1 = FleetClockTests.day(2026, 4, 1)
+        let lastVisit = berlin.instant(day: march25, minute: 8 * 60)  // 07:00Z, UTC+1
         XCTAssertEqual(lastVisit, march25 * day + 7 * 3600)
         let now = berlin.instant(day: march25 + 3, minute: 6 * 60)
         func quiet() -> PlannerDevice {
-            PlannerDevice(deviceID: "D", access: TimeWindow(from: 8 * 60, until: 18 * 60), lastVisit: lastVisit,
-                          slots: [PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "P", price: 2, unitCost: 0.8,
-                                              capacity: 20, caseSize: 12, shelfLifeDays: nil,
-                                              demand: DemandPath(firstDay: march25, ratePerDay: [0.5], size: .infinity),
-                                              lots: [(loadedAt: lastVisit, units: 18)])])
+            PlannerDevice(
+                deviceID: "D",
+                access: TimeWindow(from: 8 * 60, until: 18 * 60),
+                lastVisit: lastVisit,
+                slots: [
+                    PlannerSlot(
+                        key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!),
+                        productID: "P",
+                        price: 2,
+                        unitCost: 0.8,
+                        capacity: 20,
+                        caseSize: 12,
+                        shelfLifeDays: nil,
+                        demand: DemandPath(firstDay: march25, ratePerDay: [0.5], size: .infinity),
+                        lots: [(loadedAt: lastVisit, units: 18)]
+                    )
+                ]
+            )
         }
         var planner = ServicePlanner(visitCost: 25, maxIntervalDays: 7)
         planner.clock = berlin
@@ -152,15 +230,29 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(visit.reasons, ["max_interval"])
         XCTAssertEqual(visit.at, april1 * day + 6 * 3600, "08:00 in Berlin, UTC+2 since 29 March")
         // The same device on UTC's clock: its visits are at 08:00Z.
-        let utc = ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan([quiet()], now: now, fromDay: FleetClock.utc.day(of: now), days: 8)
+        let utc = ServicePlanner(visitCost: 25, maxIntervalDays: 7).plan(
+            [quiet()],
+            now: now,
+            fromDay: FleetClock.utc.day(of: now),
+            days: 8
+        )
         XCTAssertEqual(utc.first.map { $0.at % day }, 8 * 3600)
     }
 
     func testPickTotalsRoundUpToCases() {
         let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
-        let v = PlannedVisit(deviceID: "D", day: start, at: 0, reasons: [], expectedLostRevenueAvoided: 0, expectedSpoiledUnitsAvoided: 0,
-                             picks: [PickLine(key: key, productID: "X", load: 13, pull: 0, expectedStock: 0),
-                                     PickLine(key: key, productID: "Y", load: 0, pull: 2, expectedStock: 2)])
+        let v = PlannedVisit(
+            deviceID: "D",
+            day: start,
+            at: 0,
+            reasons: [],
+            expectedLostRevenueAvoided: 0,
+            expectedSpoiledUnitsAvoided: 0,
+            picks: [
+                PickLine(key: key, productID: "X", load: 13, pull: 0, expectedStock: 0),
+                PickLine(key: key, productID: "Y", load: 0, pull: 2, expectedStock: 2),
+            ]
+        )
         let totals = PickTotals.byProduct([v, v], caseSize: { $0 == "X" ? 12 : 6 })
         XCTAssertEqual(totals.map(\.productID), ["X"])
         XCTAssertEqual(totals.first?.units, 26)
@@ -171,10 +263,24 @@ final class ServicePlannerTests: XCTestCase {
 final class PlanReplayTests: XCTestCase {
     func testBothPoliciesFaceTheSameDemandAndVisitingLessLeavesSlotsEmptyLonger() {
         let first: Int64 = 20_000
-        let slot = PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "P", price: 2, unitCost: 1, capacity: 20,
-                               caseSize: 10, shelfLifeDays: nil, demand: DemandPath(firstDay: first, ratePerDay: [10], size: .infinity), lots: [])
-        let device = PlanReplay.Device(deviceID: "D", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 10, count: 14))],
-                                       historicalVisitDays: Set((0..<14).map { first + Int64($0) }), lastVisitBefore: first * 86_400 - 86_400)
+        let slot = PlannerSlot(
+            key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!),
+            productID: "P",
+            price: 2,
+            unitCost: 1,
+            capacity: 20,
+            caseSize: 10,
+            shelfLifeDays: nil,
+            demand: DemandPath(firstDay: first, ratePerDay: [10], size: .infinity),
+            lots: []
+        )
+        let device = PlanReplay.Device(
+            deviceID: "D",
+            access: nil,
+            slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 10, count: 14))],
+            historicalVisitDays: Set((0..<14).map { first + Int64($0) }),
+            lastVisitBefore: first * 86_400 - 86_400
+        )
         // A plan that never pays for a visit (cost far above any loss, longest interval beyond the period).
         let replay = PlanReplay(planner: ServicePlanner(visitCost: 1e9, maxIntervalDays: 60), firstDay: first, days: 14)
         let (history, plan) = replay.run([device])
@@ -183,11 +289,16 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertEqual(plan.unitsSold, 20, "the slot sells what it held, then stands empty")
         XCTAssertGreaterThan(plan.stockoutHours, 150)
         XCTAssertLessThan(history.stockoutHours, plan.stockoutHours)
-        XCTAssertEqual(history.unitsSold + history.lostUnits, plan.unitsSold + plan.lostUnits, "the same demand for both")
+        XCTAssertEqual(
+            history.unitsSold + history.lostUnits,
+            plan.unitsSold + plan.lostUnits,
+            "the same demand for both"
+        )
         XCTAssertEqual(replay.run([device]).history, history, "deterministic")
         XCTAssertEqual(history.visitsByReason, [:], "the history's visits have no reasons")
         // A plan that visits when the slot runs low: its visits, each counted under its reasons.
-        let busy = PlanReplay(planner: ServicePlanner(visitCost: 1, maxIntervalDays: 60), firstDay: first, days: 14).run([device]).plan
+        let busy = PlanReplay(planner: ServicePlanner(visitCost: 1, maxIntervalDays: 60), firstDay: first, days: 14)
+            .run([device]).plan
         XCTAssertGreaterThan(busy.visits, 3)
         XCTAssertEqual(busy.visitsByReason.values.reduce(0, +), busy.visits)
         XCTAssertEqual(busy.visitsByReason["stockout_risk"], busy.visits, "every one for the stockout risk")
@@ -196,17 +307,33 @@ final class PlanReplayTests: XCTestCase {
     func testALockedUnitPastItsDateEmptiesTheSlotUntilAVisitPullsIt() {
         let first: Int64 = 20_000
         // 20 sandwiches with a two-day life, loaded the evening before; about 4 asked for a day.
-        let slot = PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!), productID: "S", price: 4, unitCost: 2, capacity: 20,
-                               caseSize: 5, shelfLifeDays: 2, demand: DemandPath(firstDay: first, ratePerDay: [4], size: .infinity), lots: [])
+        let slot = PlannerSlot(
+            key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!),
+            productID: "S",
+            price: 4,
+            unitCost: 2,
+            capacity: 20,
+            caseSize: 5,
+            shelfLifeDays: 2,
+            demand: DemandPath(firstDay: first, ratePerDay: [4], size: .infinity),
+            lots: []
+        )
         let loaded = first * 86_400 - 2 * 3_600
-        let device = PlanReplay.Device(deviceID: "D", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 4, count: 5))],
-                                       historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        let device = PlanReplay.Device(
+            deviceID: "D",
+            access: nil,
+            slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 4, count: 5))],
+            historicalVisitDays: [first + 4],
+            lastVisitBefore: loaded
+        )
         let planner = ServicePlanner(visitCost: 1e9, maxIntervalDays: 60)
         let open = PlanReplay(planner: planner, firstDay: first, days: 5)
         var locked = open
         locked.expiredUnitsBlock = true
-        let sold = open.run([device]).history, blocked = locked.run([device]).history
-        let expiry = loaded + 2 * 86_400, visit = ServicePlanner.visitTime(day: first + 4, access: nil)
+        let sold = open.run([device]).history
+        let blocked = locked.run([device]).history
+        let expiry = loaded + 2 * 86_400
+        let visit = ServicePlanner.visitTime(day: first + 4, access: nil)
         // The same demand and the same sales before the date; the units not sold by then are spoiled either
         // way (sold past it, or pulled at the visit), and the next lot does not reach its date in the period.
         XCTAssertEqual(sold.unitsSold, blocked.unitsSold)
@@ -219,18 +346,41 @@ final class PlanReplayTests: XCTestCase {
         // Not locked: the slot is not empty meanwhile, its units are sold past their date.
         XCTAssertLessThan(sold.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit))
         // A slot nobody asks at stands empty from its date too: locked, it has nothing to sell.
-        let quiet = PlanReplay.Device(deviceID: "Q", access: nil, slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 0, count: 5))],
-                                      historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        let quiet = PlanReplay.Device(
+            deviceID: "Q",
+            access: nil,
+            slots: [PlanReplay.Slot(planner: slot, trueRatePerDay: Array(repeating: 0, count: 5))],
+            historicalVisitDays: [first + 4],
+            lastVisitBefore: loaded
+        )
         XCTAssertEqual(open.run([quiet]).history.stockoutHours, 0)
-        XCTAssertEqual(locked.run([quiet]).history.stockoutHours, PlanReplay.tradingHours(from: expiry, to: visit), accuracy: 1e-9)
+        XCTAssertEqual(
+            locked.run([quiet]).history.stockoutHours,
+            PlanReplay.tradingHours(from: expiry, to: visit),
+            accuracy: 1e-9
+        )
         XCTAssertEqual(locked.run([quiet]).history.spoiledUnits, 20)
         // Those hours are a fresh product's (two days of life); a slot of the same product with months of
         // life stands empty in the same replay as shelf-stable, not fresh.
         XCTAssertEqual(blocked.perishableStockoutHours, blocked.stockoutHours)
-        let chips = PlannerSlot(key: slot.key, productID: "C", price: 4, unitCost: 2, capacity: 20, caseSize: 5,
-                                shelfLifeDays: 2 * planner.maxIntervalDays + 1, demand: DemandPath(firstDay: first, ratePerDay: [30], size: .infinity), lots: [])
-        let stable = PlanReplay.Device(deviceID: "C", access: nil, slots: [PlanReplay.Slot(planner: chips, trueRatePerDay: Array(repeating: 30, count: 5))],
-                                       historicalVisitDays: [first + 4], lastVisitBefore: loaded)
+        let chips = PlannerSlot(
+            key: slot.key,
+            productID: "C",
+            price: 4,
+            unitCost: 2,
+            capacity: 20,
+            caseSize: 5,
+            shelfLifeDays: 2 * planner.maxIntervalDays + 1,
+            demand: DemandPath(firstDay: first, ratePerDay: [30], size: .infinity),
+            lots: []
+        )
+        let stable = PlanReplay.Device(
+            deviceID: "C",
+            access: nil,
+            slots: [PlanReplay.Slot(planner: chips, trueRatePerDay: Array(repeating: 30, count: 5))],
+            historicalVisitDays: [first + 4],
+            lastVisitBefore: loaded
+        )
         let stableRun = open.run([stable]).history
         XCTAssertGreaterThan(stableRun.stockoutHours, 0, "30 a day empty 20 units before the visit")
         XCTAssertEqual(stableRun.perishableStockoutHours, 0)
@@ -241,14 +391,28 @@ final class PlanReplayTests: XCTestCase {
         let first: Int64 = 20_000
         let specs: [(String, Double, Int)] = [("A1", 4, 10), ("A2", 1.5, 6), ("B1", 0.4, 4)]
         let slots = specs.map { code, rate, cap in
-            PlanReplay.Slot(planner: PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: code, price: 2, unitCost: 1,
-                                                 capacity: cap, caseSize: 10, shelfLifeDays: nil,
-                                                 demand: DemandPath(firstDay: first, ratePerDay: [rate], size: .infinity), lots: []),
-                            trueRatePerDay: Array(repeating: rate, count: days))
+            PlanReplay.Slot(
+                planner: PlannerSlot(
+                    key: SlotKey(CabinetKey("D", 0), SlotCode(code)!),
+                    productID: code,
+                    price: 2,
+                    unitCost: 1,
+                    capacity: cap,
+                    caseSize: 10,
+                    shelfLifeDays: nil,
+                    demand: DemandPath(firstDay: first, ratePerDay: [rate], size: .infinity),
+                    lots: []
+                ),
+                trueRatePerDay: Array(repeating: rate, count: days)
+            )
         }
-        let device = PlanReplay.Device(deviceID: "D", access: TimeWindow(from: 7 * 60, until: 20 * 60), slots: slots,
-                                       historicalVisitDays: Set(stride(from: 0, to: days, by: 3).map { first + Int64($0) }),
-                                       lastVisitBefore: first * 86_400 - 86_400)
+        let device = PlanReplay.Device(
+            deviceID: "D",
+            access: TimeWindow(from: 7 * 60, until: 20 * 60),
+            slots: slots,
+            historicalVisitDays: Set(stride(from: 0, to: days, by: 3).map { first + Int64($0) }),
+            lastVisitBefore: first * 86_400 - 86_400
+        )
         return (PlanReplay(planner: ServicePlanner(), firstDay: first, days: days), device)
     }
 
@@ -260,7 +424,11 @@ final class PlanReplayTests: XCTestCase {
         XCTAssertGreaterThan(history.stockoutHours, 0, "the case has stockouts to remove")
         let bound = replay.oracle([device], maxVisits: history.visits)
         XCTAssertLessThanOrEqual(bound.visits, history.visits)
-        XCTAssertLessThanOrEqual(bound.stockoutHours, history.stockoutHours + 1e-9, "the history's own days are one schedule it weighs")
+        XCTAssertLessThanOrEqual(
+            bound.stockoutHours,
+            history.stockoutHours + 1e-9,
+            "the history's own days are one schedule it weighs"
+        )
         XCTAssertLessThanOrEqual(bound.lowerBound, bound.stockoutHours + 1e-9)
         let none = replay.oracle([device], maxVisits: 0)
         XCTAssertEqual(none.visits, 0)
@@ -278,7 +446,11 @@ final class PlanReplayTests: XCTestCase {
             let bound = replay.oracle([device], maxVisits: budget)
             XCTAssertLessThanOrEqual(bound.visits, budget)
             XCTAssertLessThanOrEqual(bound.lowerBound, best + 1e-6, "budget \(budget)")
-            XCTAssertGreaterThanOrEqual(bound.stockoutHours, best - 1e-6, "budget \(budget): a schedule cannot beat the best")
+            XCTAssertGreaterThanOrEqual(
+                bound.stockoutHours,
+                best - 1e-6,
+                "budget \(budget): a schedule cannot beat the best"
+            )
         }
     }
 }
@@ -288,9 +460,17 @@ final class VisitScheduleTests: XCTestCase {
     let start: Int64 = 20_000
 
     func slot(_ code: String, rate: Double, capacity: Int, margin: Double, shelfLife: Int? = nil) -> PlannerSlot {
-        PlannerSlot(key: SlotKey(CabinetKey("D", 0), SlotCode(code)!), productID: code, price: margin * 2, unitCost: margin,
-                    capacity: capacity, caseSize: 1, shelfLifeDays: shelfLife,
-                    demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity), lots: [])
+        PlannerSlot(
+            key: SlotKey(CabinetKey("D", 0), SlotCode(code)!),
+            productID: code,
+            price: margin * 2,
+            unitCost: margin,
+            capacity: capacity,
+            caseSize: 1,
+            shelfLifeDays: shelfLife,
+            demand: DemandPath(firstDay: start, ratePerDay: [rate], size: .infinity),
+            lots: []
+        )
     }
 
     func times(_ h: Int) -> [Int64] { (0...h).map { (start + Int64($0)) * day + 8 * 3600 } }
@@ -298,20 +478,30 @@ final class VisitScheduleTests: XCTestCase {
     /// The cheapest schedule by trying every set of visit days, with the same costs and rules: the first
     /// visit within what is left of the interval and by the expiry deadline, none further apart than the
     /// interval, nor, after a visit, than the shelf life of a perishable that would not sell out by its date.
-    func bruteForceVisitsToday(_ slots: [PlannerSlot], stock: [Double], cost: Double, h: Int, limit: Int, since: Int,
-                               deadline: Int? = nil, hourCost: Double = 0) -> Bool {
+    func bruteForceVisitsToday(
+        _ slots: [PlannerSlot],
+        stock: [Double],
+        cost: Double,
+        h: Int,
+        limit: Int,
+        since: Int,
+        deadline: Int? = nil,
+        hourCost: Double = 0
+    ) -> Bool {
         let t = times(h)
         func lost(_ a: Int, _ b: Int, _ units: [Double]) -> Double {
             zip(slots, units).reduce(0) { sum, pair in
                 let d = pair.0.demand.distribution(from: t[a], to: t[b])
                 let hours = pair.0.demand.expectedEmptySeconds(stock: Int(pair.1), from: t[a], to: t[b]) / 3600
-                return sum + (d.mean - d.expectedServed(capacity: Int(pair.1))) * (pair.0.price - pair.0.unitCost) + hourCost * hours
+                return sum + (d.mean - d.expectedServed(capacity: Int(pair.1))) * (pair.0.price - pair.0.unitCost)
+                    + hourCost * hours
             }
         }
         func longest(after a: Int) -> Int {
             slots.reduce(limit) { m, s in
                 guard let life = s.shelfLifeDays, a + life <= h,
-                      s.demand.expected(from: t[a], to: t[a + life]) < Double(s.capacity) - 0.5 else { return m }
+                    s.demand.expected(from: t[a], to: t[a + life]) < Double(s.capacity) - 0.5
+                else { return m }
                 return min(m, life)
             }
         }
@@ -330,22 +520,50 @@ final class VisitScheduleTests: XCTestCase {
     }
 
     /// One case: the schedule's answer against the brute force's; whether it visits today.
-    func checkAgainstBruteForce(_ slots: [PlannerSlot], stock: [Double], cost: Double, since: Int, deadline: Int? = nil,
-                                hourCost: Double = 0) -> Bool {
+    func checkAgainstBruteForce(
+        _ slots: [PlannerSlot],
+        stock: [Double],
+        cost: Double,
+        since: Int,
+        deadline: Int? = nil,
+        hourCost: Double = 0
+    ) -> Bool {
         let schedule = VisitSchedule(visitCost: cost, maxIntervalDays: 5, emptySlotHourCost: hourCost)
-        let got = schedule.visitsToday(slots, stock: stock, visitTimes: times(6), daysSinceVisit: Double(since), expiryDeadline: deadline)
-        XCTAssertEqual(got, bruteForceVisitsToday(slots, stock: stock, cost: cost, h: 6, limit: 5, since: since,
-                                                  deadline: deadline, hourCost: hourCost),
-                       "cost \(cost), stock \(stock), \(since) days since the last visit, deadline \(String(describing: deadline)), hour cost \(hourCost)")
+        let got = schedule.visitsToday(
+            slots,
+            stock: stock,
+            visitTimes: times(6),
+            daysSinceVisit: Double(since),
+            expiryDeadline: deadline
+        )
+        XCTAssertEqual(
+            got,
+            bruteForceVisitsToday(
+                slots,
+                stock: stock,
+                cost: cost,
+                h: 6,
+                limit: 5,
+                since: since,
+                deadline: deadline,
+                hourCost: hourCost
+            ),
+            "cost \(cost), stock \(stock), \(since) days since the last visit, deadline \(String(describing: deadline)), hour cost \(hourCost)"
+        )
         return got
     }
 
     func testTheScheduleIsTheCheapestOfEverySetOfVisitDays() {
-        let slots = [slot("A1", rate: 6, capacity: 20, margin: 1), slot("A2", rate: 1, capacity: 6, margin: 2), slot("B1", rate: 3, capacity: 8, margin: 0.5)]
+        let slots = [
+            slot("A1", rate: 6, capacity: 20, margin: 1), slot("A2", rate: 1, capacity: 6, margin: 2),
+            slot("B1", rate: 3, capacity: 8, margin: 0.5),
+        ]
         var answers: [Bool] = []
         for cost in [2.0, 8, 20, 60] {
             for stock in [[0.0, 0, 0], [4, 2, 1], [12, 5, 6], [20, 6, 8]] {
-                for since in [0, 2, 4] { answers.append(checkAgainstBruteForce(slots, stock: stock, cost: cost, since: since)) }
+                for since in [0, 2, 4] {
+                    answers.append(checkAgainstBruteForce(slots, stock: stock, cost: cost, since: since))
+                }
             }
         }
         XCTAssertEqual(answers.count, 48)
@@ -356,14 +574,25 @@ final class VisitScheduleTests: XCTestCase {
     func testWithPerishablesAnExpiryDeadlineAndPricedHoursItIsStillTheCheapestSchedule() {
         // A sandwich good for two days that sells one a day in six (never sells out by its date), a salad good
         // for three that sells out (no limit), a shelf-stable slot.
-        let slots = [slot("A1", rate: 4, capacity: 12, margin: 1), slot("B1", rate: 1, capacity: 6, margin: 1.5, shelfLife: 2),
-                     slot("B2", rate: 5, capacity: 8, margin: 1, shelfLife: 3)]
+        let slots = [
+            slot("A1", rate: 4, capacity: 12, margin: 1), slot("B1", rate: 1, capacity: 6, margin: 1.5, shelfLife: 2),
+            slot("B2", rate: 5, capacity: 8, margin: 1, shelfLife: 3),
+        ]
         var answers: [Bool] = []
         for cost in [3.0, 12, 40] {
             for stock in [[2.0, 1, 0], [10, 5, 6]] {
                 for deadline in [nil, 1, 3] as [Int?] {
                     for hourCost in [0.0, 0.4] {
-                        answers.append(checkAgainstBruteForce(slots, stock: stock, cost: cost, since: 1, deadline: deadline, hourCost: hourCost))
+                        answers.append(
+                            checkAgainstBruteForce(
+                                slots,
+                                stock: stock,
+                                cost: cost,
+                                since: 1,
+                                deadline: deadline,
+                                hourCost: hourCost
+                            )
+                        )
                     }
                 }
             }
@@ -376,22 +605,46 @@ final class VisitScheduleTests: XCTestCase {
     func testADeadlineTodayVisitsTodayAndPricedEmptyHoursVisitSooner() {
         let slots = [slot("A1", rate: 10, capacity: 40, margin: 0.1)]
         let margin = VisitSchedule(visitCost: 5, maxIntervalDays: 7)
-        XCTAssertFalse(margin.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1), "ten cents a sale does not pay a visit")
-        XCTAssertTrue(margin.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1, expiryDeadline: 0), "the deadline is today")
+        XCTAssertFalse(
+            margin.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1),
+            "ten cents a sale does not pay a visit"
+        )
+        XCTAssertTrue(
+            margin.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1, expiryDeadline: 0),
+            "the deadline is today"
+        )
         let hours = VisitSchedule(visitCost: 5, maxIntervalDays: 7, emptySlotHourCost: 1)
-        XCTAssertTrue(hours.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1), "a day empty at a unit an hour does")
+        XCTAssertTrue(
+            hours.visitsToday(slots, stock: [6], visitTimes: times(7), daysSinceVisit: 1),
+            "a day empty at a unit an hour does"
+        )
     }
 
     func testItWaitsWhileTheSlotsHoldAndVisitsWhenTheyAreAboutToRunOut() {
         let slots = [slot("A1", rate: 10, capacity: 40, margin: 1)]
         let schedule = VisitSchedule(visitCost: 5, maxIntervalDays: 7)
-        XCTAssertFalse(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1), "three days of stock")
+        XCTAssertFalse(
+            schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 1),
+            "three days of stock"
+        )
         XCTAssertTrue(schedule.visitsToday(slots, stock: [2], visitTimes: times(7), daysSinceVisit: 1), "empty by noon")
-        XCTAssertTrue(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 7), "the longest interval is up")
-        XCTAssertTrue(schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: nil), "never visited")
-        XCTAssertEqual(CountDistribution.unmet(mean: 4, size: .infinity, stock: 3),
-                       4 - CountDistribution(mean: 4).expectedServed(capacity: 3), accuracy: 1e-12)
-        XCTAssertEqual(CountDistribution.unmet(mean: 4, size: 2, stock: 5),
-                       4 - CountDistribution(mean: 4, size: 2).expectedServed(capacity: 5), accuracy: 1e-12)
+        XCTAssertTrue(
+            schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: 7),
+            "the longest interval is up"
+        )
+        XCTAssertTrue(
+            schedule.visitsToday(slots, stock: [35], visitTimes: times(7), daysSinceVisit: nil),
+            "never visited"
+        )
+        XCTAssertEqual(
+            CountDistribution.unmet(mean: 4, size: .infinity, stock: 3),
+            4 - CountDistribution(mean: 4).expectedServed(capacity: 3),
+            accuracy: 1e-12
+        )
+        XCTAssertEqual(
+            CountDistribution.unmet(mean: 4, size: 2, stock: 5),
+            4 - CountDistribution(mean: 4, size: 2).expectedServed(capacity: 5),
+            accuracy: 1e-12
+        )
     }
 }

@@ -19,7 +19,8 @@ final class SlotStockTests: XCTestCase {
         XCTAssertEqual(s.nextExpiry(after: 3 * day), 5 * day)
         XCTAssertEqual(s.pull(units: 2), 2)
         XCTAssertEqual(s.lots, [SlotStock.Lot(loadedAt: 2 * day, units: 2)], "a pull removes the oldest units")
-        s.sell(); s.sell()
+        s.sell()
+        s.sell()
         XCTAssertFalse(s.sell(), "nothing recorded to sell")
         XCTAssertEqual(s.unseenSales, 1)
     }
@@ -40,7 +41,7 @@ final class SlotStockTests: XCTestCase {
         XCTAssertEqual(l.pull(k, units: 3, at: 4 * day), 3)
         XCTAssertEqual(l.spoiled[k], 3)
         l.restock(k, product: "SAND", units: 2, at: 4 * day)
-        l.restock(k, product: "COLA", units: 5, at: 10 * day) // a new planogram: the old units leave, expired
+        l.restock(k, product: "COLA", units: 5, at: 10 * day)  // a new planogram: the old units leave, expired
         XCTAssertEqual(l.spoiled[k], 5)
         XCTAssertEqual(l.slots[k]?.units, 5)
         XCTAssertEqual(l.productOf[k], "COLA")
@@ -60,7 +61,7 @@ final class CountDistributionTests: XCTestCase {
         // A wider distribution puts a 95 % quantile further out than Poisson of the same mean.
         XCTAssertGreaterThan(nb.quantile(0.95), CountDistribution(mean: 4).quantile(0.95))
         // Served units: a slot of 3 facing Poisson(2) serves E[min(X, 3)].
-        let pmf: [Double] = [exp(-2), 2 * exp(-2), 2 * exp(-2)] // 2^x e^-2 / x! for x = 0, 1, 2
+        let pmf: [Double] = [exp(-2), 2 * exp(-2), 2 * exp(-2)]  // 2^x e^-2 / x! for x = 0, 1, 2
         let served: Double = 0 * pmf[0] + 1 * pmf[1] + 2 * pmf[2] + 3 * p.atLeast(3)
         XCTAssertEqual(p.expectedServed(capacity: 3), served, accuracy: 1e-12)
         XCTAssertEqual(CountDistribution(mean: 0).atLeast(1), 0)
@@ -115,9 +116,19 @@ final class CountDistributionTests: XCTestCase {
         let path = DemandPath(firstDay: 100, ratePerDay: [8, 16], size: .infinity)
         let d0 = 100 * day
         XCTAssertEqual(path.expected(from: d0, to: d0 + day), 8, accuracy: 1e-9)
-        XCTAssertEqual(path.expected(from: d0 + 6 * 3600, to: d0 + 14 * 3600), 4, accuracy: 1e-9, "half the trading day")
+        XCTAssertEqual(
+            path.expected(from: d0 + 6 * 3600, to: d0 + 14 * 3600),
+            4,
+            accuracy: 1e-9,
+            "half the trading day"
+        )
         XCTAssertEqual(path.expected(from: d0, to: d0 + 6 * 3600), 0, "nothing sells before opening")
-        XCTAssertEqual(path.expected(from: d0 + day, to: d0 + 3 * day), 32, accuracy: 1e-9, "the last rate holds beyond")
+        XCTAssertEqual(
+            path.expected(from: d0 + day, to: d0 + 3 * day),
+            32,
+            accuracy: 1e-9,
+            "the last rate holds beyond"
+        )
         // 4 units at 8/day from 06:00: the median empty time is about half a trading day in.
         let empty = path.medianEmptyTime(stock: 4, now: d0 + 6 * 3600, horizon: d0 + 2 * day)!
         XCTAssertGreaterThan(empty, d0 + 11 * 3600)
@@ -130,15 +141,33 @@ final class CountDistributionTests: XCTestCase {
     /// the day the clocks go forward (8 March 2026, 23 hours) still trades its 16 hours.
     func testADemandPathTradesOnTheFleetsClock() {
         let york = FleetClock(identifier: "America/New_York")!
-        let first: Int64 = 20_520 // 2026-03-08, the spring-forward day
+        let first: Int64 = 20_520  // 2026-03-08, the spring-forward day
         let path = DemandPath(firstDay: first, ratePerDay: [16, 32], size: .infinity, clock: york)
         func local(_ day: Int64, _ hour: Int) -> Int64 { york.instant(day: day, minute: hour * 60) }
         XCTAssertEqual(york.midnight(first + 1) - york.midnight(first), 23 * 3_600)
         XCTAssertEqual(path.expected(from: york.midnight(first), to: york.midnight(first + 1)), 16, accuracy: 1e-9)
-        XCTAssertEqual(path.expected(from: local(first, 6), to: local(first, 7)), 1, accuracy: 1e-9, "an hour of sixteen")
-        XCTAssertEqual(path.expected(from: local(first, 22), to: local(first + 1, 6)), 0, "closed overnight, local time")
-        XCTAssertEqual(path.expected(from: local(first + 1, 21), to: local(first + 1, 22)), 2, accuracy: 1e-9, "the second day's rate")
-        XCTAssertEqual(path.expectedEmptySeconds(stock: 0, from: york.midnight(first), to: york.midnight(first + 2)), 32 * 3_600, accuracy: 1e-6)
+        XCTAssertEqual(
+            path.expected(from: local(first, 6), to: local(first, 7)),
+            1,
+            accuracy: 1e-9,
+            "an hour of sixteen"
+        )
+        XCTAssertEqual(
+            path.expected(from: local(first, 22), to: local(first + 1, 6)),
+            0,
+            "closed overnight, local time"
+        )
+        XCTAssertEqual(
+            path.expected(from: local(first + 1, 21), to: local(first + 1, 22)),
+            2,
+            accuracy: 1e-9,
+            "the second day's rate"
+        )
+        XCTAssertEqual(
+            path.expectedEmptySeconds(stock: 0, from: york.midnight(first), to: york.midnight(first + 2)),
+            32 * 3_600,
+            accuracy: 1e-6
+        )
         // The same instants read on UTC's clock: 22:00–06:00 New York is 03:00–11:00Z, five hours of trading.
         let utc = DemandPath(firstDay: first, ratePerDay: [16, 32], size: .infinity)
         XCTAssertGreaterThan(utc.expected(from: local(first, 22), to: local(first + 1, 6)), 1)
@@ -149,13 +178,14 @@ final class CountDistributionTests: XCTestCase {
     /// is each local date's rate times its share of that date's 06:00–22:00, read straight off the clock.
     func testADemandPathsDaysAreTheClocksAcrossAChangeAndBeyondItsDays() {
         let york = FleetClock(identifier: "America/New_York")!
-        let first: Int64 = 20_757 // 2026-10-31
+        let first: Int64 = 20_757  // 2026-10-31
         let rates: [Double] = [16, 32, 8, 24]
         let path = DemandPath(firstDay: first, ratePerDay: rates, size: .infinity, clock: york)
         func reference(_ from: Int64, _ to: Int64) -> Double {
             var total = 0.0
             for day in (york.day(of: from) - 1)...(york.day(of: to) + 1) {
-                let open = york.instant(day: day, minute: 360), close = york.instant(day: day, minute: 1_320)
+                let open = york.instant(day: day, minute: 360)
+                let close = york.instant(day: day, minute: 1_320)
                 let overlap = max(0, min(to, close) - max(from, open))
                 total += rates[min(max(Int(day - first), 0), rates.count - 1)] * Double(overlap) / Double(close - open)
             }
@@ -163,7 +193,12 @@ final class CountDistributionTests: XCTestCase {
         }
         for t in stride(from: york.midnight(first - 2), to: york.midnight(first + 7), by: 17 * 60) {
             XCTAssertEqual(path.expected(from: t, to: t + 3_600), reference(t, t + 3_600), accuracy: 1e-9, "\(t)")
-            XCTAssertEqual(path.expected(from: t, to: t + 30 * 3_600), reference(t, t + 30 * 3_600), accuracy: 1e-9, "\(t) + 30 h")
+            XCTAssertEqual(
+                path.expected(from: t, to: t + 30 * 3_600),
+                reference(t, t + 30 * 3_600),
+                accuracy: 1e-9,
+                "\(t) + 30 h"
+            )
         }
         XCTAssertEqual(york.midnight(first + 2) - york.midnight(first + 1), 25 * 3_600)
     }
@@ -173,7 +208,8 @@ final class CountDistributionTests: XCTestCase {
         for size in [Double.infinity, 3.0] {
             let path = DemandPath(firstDay: 100, ratePerDay: [6, 0, 11, 3], size: size)
             for (stock, fromHour, days) in [(0, 8, 1), (1, 8, 2), (4, 8, 3), (7, 20, 4), (12, 2, 4)] {
-                let from = 100 * day + Int64(fromHour) * 3600, to = from + Int64(days) * day
+                let from = 100 * day + Int64(fromHour) * 3600
+                let to = from + Int64(days) * day
                 // The integral by brute force: the chance the slot is empty, minute by minute, in trading hours.
                 var brute = 0.0
                 var t = from
@@ -185,12 +221,26 @@ final class CountDistributionTests: XCTestCase {
                     t += 60
                 }
                 let exact = path.expectedEmptySeconds(stock: stock, from: from, to: to)
-                XCTAssertEqual(exact, brute, accuracy: max(60, brute * 0.002), "stock \(stock), size \(size), from \(fromHour):00, \(days) days")
+                XCTAssertEqual(
+                    exact,
+                    brute,
+                    accuracy: max(60, brute * 0.002),
+                    "stock \(stock), size \(size), from \(fromHour):00, \(days) days"
+                )
             }
         }
         let path = DemandPath(firstDay: 0, ratePerDay: [5], size: .infinity)
-        XCTAssertEqual(path.expectedEmptySeconds(stock: 0, from: 0, to: day), 16 * 3600, accuracy: 1e-6, "empty all the trading day")
+        XCTAssertEqual(
+            path.expectedEmptySeconds(stock: 0, from: 0, to: day),
+            16 * 3600,
+            accuracy: 1e-6,
+            "empty all the trading day"
+        )
         XCTAssertEqual(path.expectedEmptySeconds(stock: 3, from: day, to: day), 0)
-        XCTAssertLessThan(path.expectedEmptySeconds(stock: 100, from: 0, to: 2 * day), 1e-6, "a deep slot does not run empty")
+        XCTAssertLessThan(
+            path.expectedEmptySeconds(stock: 100, from: 0, to: 2 * day),
+            1e-6,
+            "a deep slot does not run empty"
+        )
     }
 }

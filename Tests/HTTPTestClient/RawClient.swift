@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,9 @@ public final class RawClient: @unchecked Sendable {
         public var headers: [(String, String)]
         public var body: [UInt8]
         public init(status: Int, headers: [(String, String)], body: [UInt8]) {
-            self.status = status; self.headers = headers; self.body = body
+            self.status = status
+            self.headers = headers
+            self.body = body
         }
         public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
         public var text: String { String(decoding: body, as: UTF8.self) }
@@ -28,7 +31,10 @@ public final class RawClient: @unchecked Sendable {
         public var data: String
         public var comment: Bool = false
         public init(id: String? = nil, event: String? = nil, data: String, comment: Bool = false) {
-            self.id = id; self.event = event; self.data = data; self.comment = comment
+            self.id = id
+            self.event = event
+            self.data = data
+            self.comment = comment
         }
     }
 
@@ -49,7 +55,9 @@ public final class RawClient: @unchecked Sendable {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             let e = errno
@@ -81,7 +89,9 @@ public final class RawClient: @unchecked Sendable {
     public func send(_ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { return }
             off += n
         }
@@ -96,7 +106,9 @@ public final class RawClient: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var n: Int
         // A signal (SIGCHLD from a child the server under test runs) interrupts the wait: wait again.
-        repeat { n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
+        repeat {
+            n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while n < 0 && errno == EINTR
         if n > 0 {
             buffer.append(contentsOf: chunk[0..<n])
             return true
@@ -126,7 +138,9 @@ public final class RawClient: @unchecked Sendable {
                 buffer.removeFirst(i + 2)
                 return line
             }
-            guard fill() else { throw Failure(description: "connection ended while reading a line (closed: \(closed))") }
+            guard fill() else {
+                throw Failure(description: "connection ended while reading a line (closed: \(closed))")
+            }
         }
     }
 
@@ -148,7 +162,10 @@ public final class RawClient: @unchecked Sendable {
                 guard let c = line.firstIndex(of: ":") else { throw Failure(description: "bad header \(line)") }
                 headers.append((String(line[..<c]), line[line.index(after: c)...].trimmingCharacters(in: .whitespaces)))
             }
-            if status == 100 { statusLine = try readLine(); continue }
+            if status == 100 {
+                statusLine = try readLine()
+                continue
+            }
             break
         }
         var response = Response(status: status, headers: headers, body: [])
@@ -159,8 +176,13 @@ public final class RawClient: @unchecked Sendable {
         } else if response.header("transfer-encoding")?.lowercased() == "chunked" {
             while true {
                 let sizeLine = try readLine()
-                guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else { throw Failure(description: "bad chunk") }
-                if size == 0 { _ = try readLine(); break }
+                guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else {
+                    throw Failure(description: "bad chunk")
+                }
+                if size == 0 {
+                    _ = try readLine()
+                    break
+                }
                 while buffer.count < size + 2 { guard fill() else { throw Failure(description: "chunk cut short") } }
                 response.body += take(size)
                 _ = take(2)
@@ -198,7 +220,10 @@ public final class RawClient: @unchecked Sendable {
                         var v = line[line.index(after: c)...]
                         if v.first == " " { v = v.dropFirst() }
                         value = v
-                    } else { field = line; value = "" }
+                    } else {
+                        field = line
+                        value = ""
+                    }
                     switch field {
                     case "id": e.id = String(value)
                     case "event": e.event = String(value)
@@ -207,9 +232,13 @@ public final class RawClient: @unchecked Sendable {
                     }
                 }
                 e.data = dataLines.joined(separator: "\n")
-                if !commentOnly && dataLines.isEmpty { continue } // like EventSource: no data, no event
+                if !commentOnly && dataLines.isEmpty { continue }  // like EventSource: no data, no event
                 if commentOnly {
-                    if comments { e.comment = true; e.data = text; return e }
+                    if comments {
+                        e.comment = true
+                        e.data = text
+                        return e
+                    }
                     continue
                 }
                 return e

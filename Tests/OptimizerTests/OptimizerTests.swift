@@ -5,16 +5,36 @@ import XCTest
 
 final class OptimizerTests: XCTestCase {
     func product(_ id: String, temperature: Temperature = .ambient, height: Int = 100, width: Int = 1) -> Product {
-        Product(id: id, name: id, category: "c", price: 1, unitCost: 0.5, temperature: temperature, heightMM: height, widthColumns: width,
-                shelfLifeDays: 100, caseSize: 1)
+        Product(
+            id: id,
+            name: id,
+            category: "c",
+            price: 1,
+            unitCost: 0.5,
+            temperature: temperature,
+            heightMM: height,
+            widthColumns: width,
+            shelfLifeDays: 100,
+            caseSize: 1
+        )
     }
 
     /// A random small instance: a 2×3 cabinet (the second row low), five products (one 2-wide, one tall,
     /// one chilled), values from a seeded stream.
     func instance(seed: UInt64) -> LayoutProblem {
         var rng = SeededRandom(seed: seed)
-        let cabinet = Cabinet(deviceID: "D", index: 0, temperature: .ambient, rows: 2, columns: 3, rowHeightsMM: [200, 120])
-        let products = [product("A"), product("B"), product("W", width: 2), product("T", height: 180), product("C", temperature: .chilled)]
+        let cabinet = Cabinet(
+            deviceID: "D",
+            index: 0,
+            temperature: .ambient,
+            rows: 2,
+            columns: 3,
+            rowHeightsMM: [200, 120]
+        )
+        let products = [
+            product("A"), product("B"), product("W", width: 2), product("T", height: 180),
+            product("C", temperature: .chilled),
+        ]
         let value = products.map { _ in (0..<6).map { _ in 10 * rng.unit() } }
         var p = LayoutProblem(cabinet: cabinet, products: products, value: value, capacity: 8)
         p.defaultMaxFacings = 2
@@ -29,9 +49,13 @@ final class OptimizerTests: XCTestCase {
             if k == slots.count {
                 var counts: [String: Int] = [:]
                 for id in facings.values { counts[id, default: 0] += 1 }
-                guard counts.allSatisfy({ id, n in n <= (p.maxFacings[id] ?? p.defaultMaxFacings) && n >= (p.minFacings[id] ?? 0) }),
-                      p.minFacings.allSatisfy({ id, m in (counts[id] ?? 0) >= m }),
-                      p.locked.allSatisfy({ facings[$0.key] == $0.value }) else { return }
+                guard
+                    counts.allSatisfy({ id, n in
+                        n <= (p.maxFacings[id] ?? p.defaultMaxFacings) && n >= (p.minFacings[id] ?? 0)
+                    }),
+                    p.minFacings.allSatisfy({ id, m in (counts[id] ?? 0) >= m }),
+                    p.locked.allSatisfy({ facings[$0.key] == $0.value })
+                else { return }
                 best = max(best, p.objective(facings))
                 return
             }
@@ -40,7 +64,8 @@ final class OptimizerTests: XCTestCase {
             guard !used.contains(s) else { return }
             for prod in p.products {
                 guard let cover = p.covers(prod, at: s), cover.allSatisfy({ !used.contains($0) }) else { continue }
-                var f = facings; f[s] = prod.id
+                var f = facings
+                f[s] = prod.id
                 go(k + 1, f, used.union(cover))
             }
         }
@@ -65,8 +90,18 @@ final class OptimizerTests: XCTestCase {
             let catalog = Dictionary(uniqueKeysWithValues: p.products.map { ($0.id, $0) })
             var plan = Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0)
             for (slot, id) in s.facings.sorted(by: { $0.key < $1.key }) {
-                XCTAssertEqual(PlacementRules.violations(placing: catalog[id]!, capacity: p.capacity, at: slot, in: p.cabinet, planogram: plan,
-                                                         products: catalog), [], "seed \(seed): \(id) at \(slot)")
+                XCTAssertEqual(
+                    PlacementRules.violations(
+                        placing: catalog[id]!,
+                        capacity: p.capacity,
+                        at: slot,
+                        in: p.cabinet,
+                        planogram: plan,
+                        products: catalog
+                    ),
+                    [],
+                    "seed \(seed): \(id) at \(slot)"
+                )
                 plan.facings[slot] = Facing(productID: id, capacity: p.capacity)
             }
             // A 2-wide product's right neighbour is never used by another placement, checked the other way round too.
@@ -89,13 +124,21 @@ final class OptimizerTests: XCTestCase {
         // A chilled product locked in an ambient cabinet; a tall one in the low row; unknown; too many facings.
         var bad = instance(seed: 3)
         bad.locked = [SlotCode(row: 0, column: 0): "C"]
-        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) { XCTAssertEqual($0 as? LayoutError, .lockedBreaksRule(SlotCode(row: 0, column: 0), "C")) }
+        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) {
+            XCTAssertEqual($0 as? LayoutError, .lockedBreaksRule(SlotCode(row: 0, column: 0), "C"))
+        }
         bad.locked = [SlotCode(row: 1, column: 0): "T"]
-        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) { XCTAssertEqual($0 as? LayoutError, .lockedBreaksRule(SlotCode(row: 1, column: 0), "T")) }
+        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) {
+            XCTAssertEqual($0 as? LayoutError, .lockedBreaksRule(SlotCode(row: 1, column: 0), "T"))
+        }
         bad.locked = [SlotCode(row: 0, column: 0): "W", SlotCode(row: 0, column: 1): "A"]
-        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) { XCTAssertEqual($0 as? LayoutError, .lockedOverlap(SlotCode(row: 0, column: 1))) }
+        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) {
+            XCTAssertEqual($0 as? LayoutError, .lockedOverlap(SlotCode(row: 0, column: 1)))
+        }
         bad.locked = ["A1".slot: "Z"]
-        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) { XCTAssertEqual($0 as? LayoutError, .unknownProduct("Z")) }
+        XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) {
+            XCTAssertEqual($0 as? LayoutError, .unknownProduct("Z"))
+        }
         bad.locked = [:]
         bad.minFacings = ["C": 1]
         XCTAssertThrowsError(try LayoutOptimizer.solve(bad)) { e in

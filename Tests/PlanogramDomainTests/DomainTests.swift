@@ -2,10 +2,26 @@ import PlanogramDomain
 import XCTest
 
 final class DomainTests: XCTestCase {
-    let ambient = Cabinet(deviceID: "D", index: 0, temperature: .ambient, rows: 3, columns: 4, rowHeightsMM: [200, 150, 100])
+    let ambient = Cabinet(
+        deviceID: "D",
+        index: 0,
+        temperature: .ambient,
+        rows: 3,
+        columns: 4,
+        rowHeightsMM: [200, 150, 100]
+    )
     func product(_ id: String, temp: Temperature = .ambient, height: Int = 90, width: Int = 1) -> Product {
-        Product(id: id, name: id, category: "chips", price: 1.5, unitCost: 0.5, temperature: temp, heightMM: height,
-                widthColumns: width, shelfLifeDays: 90)
+        Product(
+            id: id,
+            name: id,
+            category: "chips",
+            price: 1.5,
+            unitCost: 0.5,
+            temperature: temp,
+            heightMM: height,
+            widthColumns: width,
+            shelfLifeDays: 90
+        )
     }
 
     func testSlotCodesAreCaseInsensitiveInAndUpperCaseOut() throws {
@@ -34,7 +50,14 @@ final class DomainTests: XCTestCase {
         XCTAssertTrue(Temperature.frozen.fits(in: .frozen))
         let plan = Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0)
         let cold = product("COLD", temp: .chilled)
-        let v = PlacementRules.violations(placing: cold, capacity: 5, at: SlotCode("A1")!, in: ambient, planogram: plan, products: ["COLD": cold])
+        let v = PlacementRules.violations(
+            placing: cold,
+            capacity: 5,
+            at: SlotCode("A1")!,
+            in: ambient,
+            planogram: plan,
+            products: ["COLD": cold]
+        )
         XCTAssertEqual(v.map(\.rule), ["temperature"])
         XCTAssertEqual(v.first?.slot, "A1")
     }
@@ -42,24 +65,79 @@ final class DomainTests: XCTestCase {
     func testHeightAndCapacityRules() {
         let plan = Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0)
         let tall = product("TALL", height: 160)
-        XCTAssertEqual(PlacementRules.violations(placing: tall, capacity: 5, at: SlotCode("A1")!, in: ambient, planogram: plan, products: [:]), [])
-        let v = PlacementRules.violations(placing: tall, capacity: 0, at: SlotCode("C1")!, in: ambient, planogram: plan, products: [:])
+        XCTAssertEqual(
+            PlacementRules.violations(
+                placing: tall,
+                capacity: 5,
+                at: SlotCode("A1")!,
+                in: ambient,
+                planogram: plan,
+                products: [:]
+            ),
+            []
+        )
+        let v = PlacementRules.violations(
+            placing: tall,
+            capacity: 0,
+            at: SlotCode("C1")!,
+            in: ambient,
+            planogram: plan,
+            products: [:]
+        )
         XCTAssertEqual(v.map(\.rule), ["height", "capacity"])
         XCTAssertTrue(v[0].description.contains("160 mm"))
     }
 
     func testWideProductsNeedTheirRightNeighbour() {
-        let wide = product("WIDE", width: 2), small = product("S")
+        let wide = product("WIDE", width: 2)
+        let small = product("S")
         let products = ["WIDE": wide, "S": small]
         var plan = Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0)
-        XCTAssertEqual(PlacementRules.violations(placing: wide, capacity: 3, at: SlotCode("A4")!, in: ambient, planogram: plan, products: products).map(\.rule), ["width"])
+        XCTAssertEqual(
+            PlacementRules.violations(
+                placing: wide,
+                capacity: 3,
+                at: SlotCode("A4")!,
+                in: ambient,
+                planogram: plan,
+                products: products
+            ).map(\.rule),
+            ["width"]
+        )
         plan.facings[SlotCode("A2")!] = Facing(productID: "S", capacity: 3)
-        XCTAssertEqual(PlacementRules.violations(placing: wide, capacity: 3, at: SlotCode("A1")!, in: ambient, planogram: plan, products: products).map(\.rule), ["width"])
-        XCTAssertEqual(PlacementRules.violations(placing: wide, capacity: 3, at: SlotCode("A1")!, in: ambient, planogram: plan,
-                                                 ignoring: [SlotCode("A2")!], products: products), [])
+        XCTAssertEqual(
+            PlacementRules.violations(
+                placing: wide,
+                capacity: 3,
+                at: SlotCode("A1")!,
+                in: ambient,
+                planogram: plan,
+                products: products
+            ).map(\.rule),
+            ["width"]
+        )
+        XCTAssertEqual(
+            PlacementRules.violations(
+                placing: wide,
+                capacity: 3,
+                at: SlotCode("A1")!,
+                in: ambient,
+                planogram: plan,
+                ignoring: [SlotCode("A2")!],
+                products: products
+            ),
+            []
+        )
         plan.facings[SlotCode("B1")!] = Facing(productID: "WIDE", capacity: 3)
         // B2 is covered by the wide product in B1.
-        let v = PlacementRules.violations(placing: small, capacity: 3, at: SlotCode("B2")!, in: ambient, planogram: plan, products: products)
+        let v = PlacementRules.violations(
+            placing: small,
+            capacity: 3,
+            at: SlotCode("B2")!,
+            in: ambient,
+            planogram: plan,
+            products: products
+        )
         XCTAssertEqual(v, [.slotOccupiedByWideNeighbour(slot: SlotCode("B2")!, neighbour: SlotCode("B1")!)])
         XCTAssertEqual(plan.anchor(of: SlotCode("B2")!, widths: { products[$0]?.widthColumns ?? 1 }), SlotCode("B1"))
     }

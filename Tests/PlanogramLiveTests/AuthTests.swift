@@ -7,11 +7,13 @@ final class AuthTests: XCTestCase {
     let authority = TokenAuthority(secret: "k")
 
     func b64(_ d: Data) -> String {
-        d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        d.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     /// A token built the way any JWT library builds one, independently of `TokenAuthority.mint`.
-    func foreignToken(header: String = #"{"typ":"JWT","alg":"HS256"}"#, claims: String, secret: String = "k") -> String {
+    func foreignToken(header: String = #"{"typ":"JWT","alg":"HS256"}"#, claims: String, secret: String = "k") -> String
+    {
         let input = b64(Data(header.utf8)) + "." + b64(Data(claims.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return input + "." + b64(Data(mac))
@@ -22,9 +24,12 @@ final class AuthTests: XCTestCase {
     func testMintedTokenVerifiesWithItsClaims() throws {
         let t = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 60, devices: ["VM-1"])
         let p = try authority.verify(t)
-        XCTAssertEqual(p.subject, "ann"); XCTAssertEqual(p.name, "Ann"); XCTAssertEqual(p.role, .merchandiser)
+        XCTAssertEqual(p.subject, "ann")
+        XCTAssertEqual(p.name, "Ann")
+        XCTAssertEqual(p.role, .merchandiser)
         XCTAssertEqual(p.devices, ["VM-1"])
-        XCTAssertTrue(p.mayTouch(device: "VM-1")); XCTAssertFalse(p.mayTouch(device: "VM-2"))
+        XCTAssertTrue(p.mayTouch(device: "VM-1"))
+        XCTAssertFalse(p.mayTouch(device: "VM-2"))
     }
 
     func testTokenFromAnotherImplementationIsAccepted() throws {
@@ -37,20 +42,34 @@ final class AuthTests: XCTestCase {
         let good = authority.mint(subject: "a", name: "A", role: .driver, ttlSeconds: 60)
         var parts = good.split(separator: ".").map(String.init)
         parts[1] = b64(Data(#"{"exp":\#(future),"role":"admin","sub":"a"}"#.utf8))
-        XCTAssertThrowsError(try authority.verify(parts.joined(separator: "."))) { XCTAssertEqual($0 as? TokenError, .badSignature) }
-        XCTAssertThrowsError(try authority.verify(authority.mint(subject: "a", name: "A", role: .driver, ttlSeconds: -1))) {
+        XCTAssertThrowsError(try authority.verify(parts.joined(separator: "."))) {
+            XCTAssertEqual($0 as? TokenError, .badSignature)
+        }
+        XCTAssertThrowsError(
+            try authority.verify(authority.mint(subject: "a", name: "A", role: .driver, ttlSeconds: -1))
+        ) {
             XCTAssertEqual($0 as? TokenError, .expired)
         }
-        let none = b64(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + b64(Data(#"{"exp":\#(future),"role":"admin","sub":"a"}"#.utf8)) + "."
-        XCTAssertThrowsError(try authority.verify(none)) { XCTAssertEqual($0 as? TokenError, .unsupportedAlgorithm("none")) }
+        let none =
+            b64(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "."
+            + b64(Data(#"{"exp":\#(future),"role":"admin","sub":"a"}"#.utf8)) + "."
+        XCTAssertThrowsError(try authority.verify(none)) {
+            XCTAssertEqual($0 as? TokenError, .unsupportedAlgorithm("none"))
+        }
         let hs512 = foreignToken(header: #"{"alg":"HS512"}"#, claims: #"{"exp":\#(future),"role":"admin","sub":"a"}"#)
-        XCTAssertThrowsError(try authority.verify(hs512)) { XCTAssertEqual($0 as? TokenError, .unsupportedAlgorithm("HS512")) }
-        XCTAssertThrowsError(try authority.verify(foreignToken(claims: #"{"exp":\#(future),"role":"admin","sub":"a"}"#, secret: "other")))
+        XCTAssertThrowsError(try authority.verify(hs512)) {
+            XCTAssertEqual($0 as? TokenError, .unsupportedAlgorithm("HS512"))
+        }
+        XCTAssertThrowsError(
+            try authority.verify(foreignToken(claims: #"{"exp":\#(future),"role":"admin","sub":"a"}"#, secret: "other"))
+        )
         XCTAssertThrowsError(try authority.verify(foreignToken(claims: #"{"role":"admin","sub":"a"}"#))) {
             XCTAssertEqual($0 as? TokenError, .badClaims("exp is required"))
         }
         XCTAssertThrowsError(try authority.verify(foreignToken(claims: #"{"exp":\#(future),"role":"root","sub":"a"}"#)))
-        XCTAssertThrowsError(try authority.verify(foreignToken(claims: #"{"exp":\#(future),"role":"admin","sub":"a","devices":"VM-1"}"#)))
+        XCTAssertThrowsError(
+            try authority.verify(foreignToken(claims: #"{"exp":\#(future),"role":"admin","sub":"a","devices":"VM-1"}"#))
+        )
         for junk in ["", "a.b", "a.b.c", "....", "eyJ.eyJ.x", String(repeating: "A", count: 5000)] {
             XCTAssertThrowsError(try authority.verify(junk), junk)
         }
@@ -67,9 +86,15 @@ final class AuthTests: XCTestCase {
         let last = altered.removeLast()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         let idx = alphabet.firstIndex(of: last)!
-        let sameBits = alphabet[idx ^ 1] // differs only in the unused low bits of the last character
-        for bad in [variant(sig + "="), variant(sig.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + (sig.contains("-") || sig.contains("_") ? "" : "+")),
-                    variant(String(altered) + String(sameBits)), parts[0] + "." + parts[1] + "=." + sig] {
+        let sameBits = alphabet[idx ^ 1]  // differs only in the unused low bits of the last character
+        for bad in [
+            variant(sig + "="),
+            variant(
+                sig.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                    + (sig.contains("-") || sig.contains("_") ? "" : "+")
+            ),
+            variant(String(altered) + String(sameBits)), parts[0] + "." + parts[1] + "=." + sig,
+        ] {
             XCTAssertThrowsError(try authority.verify(bad), bad) { XCTAssertEqual($0 as? TokenError, .malformed) }
         }
     }
@@ -96,19 +121,28 @@ final class AuthTests: XCTestCase {
 final class JSONWriterTests: XCTestCase {
     /// The hand-written writer must produce what JSONSerialization reads back as the same tree.
     func testWriterOutputParsesBackToTheSameValues() throws {
-        let tree: [String: Any] = ["b": [1, 2.5, -3e-7, true, NSNull(), "q\"uote\\ \n\t\u{01} é 漢"], "a": ["z": 1, "y": [[String: Any]]()],
-                                   "n": Int64(9_007_199_254_740_993), "big": 1e300, "f": Float(0.25), "empty": "", "nan": Double.nan]
+        let tree: [String: Any] = [
+            "b": [1, 2.5, -3e-7, true, NSNull(), "q\"uote\\ \n\t\u{01} é 漢"], "a": ["z": 1, "y": [[String: Any]]()],
+            "n": Int64(9_007_199_254_740_993), "big": 1e300, "f": Float(0.25), "empty": "", "nan": Double.nan,
+        ]
         let bytes = JSONWriterProbe.encode(tree)
         let back = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         XCTAssertEqual(Array(back.keys).sorted(), ["a", "b", "big", "empty", "f", "n", "nan"])
         let b = back["b"] as! [Any]
-        XCTAssertEqual(b[0] as? Int, 1); XCTAssertEqual(b[1] as? Double, 2.5); XCTAssertEqual(b[2] as? Double, -3e-7)
-        XCTAssertEqual(b[3] as? Bool, true); XCTAssertTrue(b[4] is NSNull); XCTAssertEqual(b[5] as? String, "q\"uote\\ \n\t\u{01} é 漢")
+        XCTAssertEqual(b[0] as? Int, 1)
+        XCTAssertEqual(b[1] as? Double, 2.5)
+        XCTAssertEqual(b[2] as? Double, -3e-7)
+        XCTAssertEqual(b[3] as? Bool, true)
+        XCTAssertTrue(b[4] is NSNull)
+        XCTAssertEqual(b[5] as? String, "q\"uote\\ \n\t\u{01} é 漢")
         XCTAssertEqual((back["n"] as? NSNumber)?.int64Value, 9_007_199_254_740_993)
         XCTAssertEqual(back["big"] as? Double, 1e300)
         XCTAssertTrue(back["nan"] is NSNull)
         // Values parsed by JSONSerialization (NSNumber) are written back with their kinds.
-        let again = String(decoding: JSONWriterProbe.encode(["one": back["b"] as Any, "n": back["n"] as Any]), as: UTF8.self)
+        let again = String(
+            decoding: JSONWriterProbe.encode(["one": back["b"] as Any, "n": back["n"] as Any]),
+            as: UTF8.self
+        )
         XCTAssertTrue(again.contains("[1,2.5,"), again)
         XCTAssertTrue(again.contains("true,null,"), again)
         XCTAssertTrue(again.contains("\"n\":9007199254740993"), again)

@@ -1,8 +1,9 @@
 import Foundation
 import HTTPTestClient
 import PlanogramDomain
-@testable import PlanogramLive
 import XCTest
+
+@testable import PlanogramLive
 
 /// The holes an audit found (docs/API.md, "Authorization"): every device-bound effect checked against the
 /// token's `devices` claim — experiments, route plans, jobs —, the body of a refused request never read,
@@ -50,13 +51,21 @@ final class AuthorizationHardeningTests: XCTestCase {
         // read, events and stop — and it keeps running.
         let boss = s.token(.manager, sub: "olga")
         let four = Array(eight.prefix(4))
-        let created = try s.request("POST", "/api/experiments", token: boss, json: [
-            "name": "ok", "device_ids": four, "metric": "revenue", "start": "2026-11-02", "seed": 5,
-            "treatment": ["cabinets": try treatment(s, four, token: boss)],
-        ])
+        let created = try s.request(
+            "POST",
+            "/api/experiments",
+            token: boss,
+            json: [
+                "name": "ok", "device_ids": four, "metric": "revenue", "start": "2026-11-02", "seed": 5,
+                "treatment": ["cabinets": try treatment(s, four, token: boss)],
+            ]
+        )
         XCTAssertEqual(created.status, 201, created.text)
         let id = try XCTUnwrap(created.json["experiment_id"] as? String)
-        XCTAssertEqual((try s.request("GET", "/api/experiments", token: scoped).json["experiments"] as? [Any])?.count, 0)
+        XCTAssertEqual(
+            (try s.request("GET", "/api/experiments", token: scoped).json["experiments"] as? [Any])?.count,
+            0
+        )
         XCTAssertEqual((try s.request("GET", "/api/experiments", token: boss).json["experiments"] as? [Any])?.count, 1)
         XCTAssertEqual(try s.request("GET", "/api/experiments/\(id)", token: scoped).status, 403)
         XCTAssertEqual(try s.request("GET", "/api/experiments/\(id)/events", token: scoped).status, 403)
@@ -75,28 +84,50 @@ final class AuthorizationHardeningTests: XCTestCase {
         let date = try XCTUnwrap((plan.json["visits"] as? [[String: Any]])?.first?["date"] as? String)
         let scoped = s.token(.manager, sub: "mia", devices: ["VM-001"])
         // Naming a device outside the claim: 403, no job.
-        let outside = try s.request("POST", "/api/routes/plan", token: scoped, json: ["date": date, "device_ids": ["VM-002"], "time_limit_seconds": 1])
+        let outside = try s.request(
+            "POST",
+            "/api/routes/plan",
+            token: scoped,
+            json: ["date": date, "device_ids": ["VM-002"], "time_limit_seconds": 1]
+        )
         XCTAssertEqual(outside.status, 403, outside.text)
         // The whole fleet's day, planned by the unscoped manager.
-        let accepted = try s.request("POST", "/api/routes/plan", token: boss, json: ["date": date, "device_ids": ["VM-001", "VM-002", "VM-003"], "time_limit_seconds": 1])
+        let accepted = try s.request(
+            "POST",
+            "/api/routes/plan",
+            token: boss,
+            json: ["date": date, "device_ids": ["VM-001", "VM-002", "VM-003"], "time_limit_seconds": 1]
+        )
         XCTAssertEqual(accepted.status, 202, accepted.text)
         let job = try XCTUnwrap(accepted.json["job_id"] as? String)
         XCTAssertEqual(try jobEvents(s.port, job, token: boss).last?.event, "done")
         let day = try s.request("GET", "/api/routes?date=\(date)", token: boss)
         XCTAssertEqual(day.status, 200, day.text)
         // The scoped token could not have made that plan: it may not replace it (409, the plan stays).
-        let replace = try s.request("POST", "/api/routes/plan", token: scoped, json: ["date": date, "time_limit_seconds": 1])
+        let replace = try s.request(
+            "POST",
+            "/api/routes/plan",
+            token: scoped,
+            json: ["date": date, "time_limit_seconds": 1]
+        )
         XCTAssertEqual(replace.status, 409, replace.text)
         XCTAssertEqual(try s.request("GET", "/api/routes?date=\(date)", token: boss).json["job_id"] as? String, job)
         // The scoped token's own devices on a day nobody planned yet: its plan visits only VM-001.
         let dayAfter = try XCTUnwrap(ISO8601DateFormatter().date(from: date + "T00:00:00Z")).addingTimeInterval(86_400)
         let next = String(ISO8601DateFormatter().string(from: dayAfter).prefix(10))
-        let own = try s.request("POST", "/api/routes/plan", token: scoped, json: ["date": next, "device_ids": ["VM-001"], "time_limit_seconds": 1])
+        let own = try s.request(
+            "POST",
+            "/api/routes/plan",
+            token: scoped,
+            json: ["date": next, "device_ids": ["VM-001"], "time_limit_seconds": 1]
+        )
         XCTAssertEqual(own.status, 202, own.text)
         let ownJob = try XCTUnwrap(own.json["job_id"] as? String)
         XCTAssertEqual(try jobEvents(s.port, ownJob, token: scoped).last?.event, "done")
         let stored = try s.request("GET", "/api/routes?date=\(next)", token: boss)
-        let stops = (stored.json["routes"] as? [[String: Any]] ?? []).flatMap { ($0["stops"] as? [[String: Any]]) ?? [] }
+        let stops = (stored.json["routes"] as? [[String: Any]] ?? []).flatMap {
+            ($0["stops"] as? [[String: Any]]) ?? []
+        }
         let unassigned = stored.json["unassigned"] as? [[String: Any]] ?? []
         XCTAssertEqual(Set((stops + unassigned).compactMap { $0["device_id"] as? String }), ["VM-001"])
     }
@@ -108,50 +139,95 @@ final class AuthorizationHardeningTests: XCTestCase {
         let olga = Principal(subject: "olga", name: "Olga", role: .manager, expires: .max, devices: nil)
         let gate = DispatchSemaphore(value: 0)
         defer { gate.signal() }
-        let id = try XCTUnwrap(runner.submit(kind: "optimize", by: olga, devices: ["VM-002"]) { ctx in
-            _ = gate.wait(timeout: .now() + 30)
-            return ["planogram": "secret layout"]
-        })
+        let id = try XCTUnwrap(
+            runner.submit(kind: "optimize", by: olga, devices: ["VM-002"]) { ctx in
+                _ = gate.wait(timeout: .now() + 30)
+                return ["planogram": "secret layout"]
+            }
+        )
         let path = "/api/jobs/\(id)"
         // Not covered: a driver (whatever its claim: drivers do not start optimizer jobs), a manager scoped to
         // another device.
-        for token in [s.token(.driver, sub: "dan"), s.token(.driver, sub: "dan", devices: ["VM-002"]), s.token(.manager, sub: "mia", devices: ["VM-001"])] {
+        for token in [
+            s.token(.driver, sub: "dan"), s.token(.driver, sub: "dan", devices: ["VM-002"]),
+            s.token(.manager, sub: "mia", devices: ["VM-001"]),
+        ] {
             XCTAssertEqual(try s.request("GET", path, token: token).status, 403)
             XCTAssertEqual(try s.request("GET", path + "/events", token: token).status, 403)
         }
-        XCTAssertEqual(try s.request("DELETE", path, token: s.token(.manager, sub: "mia", devices: ["VM-001"])).status, 403)
+        XCTAssertEqual(
+            try s.request("DELETE", path, token: s.token(.manager, sub: "mia", devices: ["VM-001"])).status,
+            403
+        )
         XCTAssertEqual(try s.request("DELETE", path, token: s.token(.driver, sub: "dan")).status, 403)
         // Covered: the owner, an admin, a merchandiser whose claim covers VM-002, an unscoped manager.
-        for token in [s.token(.manager, sub: "olga", devices: ["VM-009"]), s.token(.admin, sub: "root"), s.token(.merchandiser, sub: "ann", devices: ["VM-002"]),
-                      s.token(.manager, sub: "max")] {
+        for token in [
+            s.token(.manager, sub: "olga", devices: ["VM-009"]), s.token(.admin, sub: "root"),
+            s.token(.merchandiser, sub: "ann", devices: ["VM-002"]),
+            s.token(.manager, sub: "max"),
+        ] {
             XCTAssertEqual(try s.request("GET", path, token: token).status, 200)
         }
-        XCTAssertEqual(try s.request("DELETE", path, token: s.token(.merchandiser, sub: "ann", devices: ["VM-002", "VM-003"])).status, 202)
+        XCTAssertEqual(
+            try s.request("DELETE", path, token: s.token(.merchandiser, sub: "ann", devices: ["VM-002", "VM-003"]))
+                .status,
+            202
+        )
         gate.signal()
         XCTAssertEqual(try jobEvents(s.port, id, token: s.token(.admin, sub: "root")).last?.event, "cancelled")
         // Once the job is only in the store (as after a restart), the same rule holds from its row.
         XCTAssertEqual(try runner.owner("job_nope"), nil)
         try s.server.store.write { db in
-            try db.run("INSERT INTO jobs(job_id, kind, state, progress, message, created_by, created_at, updated_at, devices) VALUES ('job_old', 'optimize', 'done', 1, 'done', 'olga', 0, 0, '[\"VM-002\"]')")
+            try db.run(
+                "INSERT INTO jobs(job_id, kind, state, progress, message, created_by, created_at, updated_at, devices) VALUES ('job_old', 'optimize', 'done', 1, 'done', 'olga', 0, 0, '[\"VM-002\"]')"
+            )
         }
-        XCTAssertEqual(try s.request("GET", "/api/jobs/job_old", token: s.token(.manager, sub: "mia", devices: ["VM-001"])).status, 403)
-        XCTAssertEqual(try s.request("GET", "/api/jobs/job_old", token: s.token(.manager, sub: "mia", devices: ["VM-002"])).status, 200)
+        XCTAssertEqual(
+            try s.request("GET", "/api/jobs/job_old", token: s.token(.manager, sub: "mia", devices: ["VM-001"])).status,
+            403
+        )
+        XCTAssertEqual(
+            try s.request("GET", "/api/jobs/job_old", token: s.token(.manager, sub: "mia", devices: ["VM-002"])).status,
+            200
+        )
     }
 
     func testOneUsersJobsCannotLockOthersOutOfTheQueue() throws {
-        XCTAssertTrue(JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 3, userActive: 1, isAdmin: false))
-        XCTAssertFalse(JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 0, userActive: 2, isAdmin: true))
-        XCTAssertFalse(JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 4, userActive: 0, isAdmin: false))
-        XCTAssertTrue(JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 5, userActive: 0, isAdmin: true))
+        XCTAssertTrue(
+            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 3, userActive: 1, isAdmin: false)
+        )
+        XCTAssertFalse(
+            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 0, userActive: 2, isAdmin: true)
+        )
+        XCTAssertFalse(
+            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 4, userActive: 0, isAdmin: false)
+        )
+        XCTAssertTrue(
+            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 5, userActive: 0, isAdmin: true)
+        )
 
-        let s = try AppTestServer { $0.jobsPerUser = 3; $0.jobsQueued = 8; $0.jobsAdminReserve = 2 }
+        let s = try AppTestServer {
+            $0.jobsPerUser = 3
+            $0.jobsQueued = 8
+            $0.jobsAdminReserve = 2
+        }
         defer { s.stop() }
         let runner = try XCTUnwrap(s.server.jobs)
         let gate = DispatchSemaphore(value: 0)
         let max = Principal(subject: "max", name: "Max", role: .manager, expires: .max, devices: nil)
         var held: [String] = []
         for _ in 0..<10 {
-            guard let id = runner.submit(kind: "fleet_plan", by: max, devices: nil, { _ in _ = gate.wait(timeout: .now() + 30); return ["ok": true] }) else { break }
+            guard
+                let id = runner.submit(
+                    kind: "fleet_plan",
+                    by: max,
+                    devices: nil,
+                    { _ in
+                        _ = gate.wait(timeout: .now() + 30)
+                        return ["ok": true]
+                    }
+                )
+            else { break }
             held.append(id)
         }
         XCTAssertEqual(held.count, 3, "one user holds at most their share")
@@ -172,11 +248,14 @@ final class AuthorizationHardeningTests: XCTestCase {
             "POST /api/import?file=sales.csv HTTP/1.1\r\nHost: t\r\nContent-Type: text/csv\r\nContent-Length: 200000000\r\n\(auth)"
                 + (expect ? "Expect: 100-continue\r\n" : "") + "\r\n"
         }
-        for (auth, status) in [("", 401), ("Authorization: Bearer \(s.token(.driver))\r\n", 403), ("Authorization: Bearer \(s.token(.manager))\r\n", 403)] {
+        for (auth, status) in [
+            ("", 401), ("Authorization: Bearer \(s.token(.driver))\r\n", 403),
+            ("Authorization: Bearer \(s.token(.manager))\r\n", 403),
+        ] {
             for expect in [true, false] {
                 let c = try RawClient(port: s.port, timeout: 5)
                 c.send(head(auth, expect))
-                if !expect { c.send([UInt8](repeating: 0x61, count: 1 << 20)) } // a first megabyte, then nothing more
+                if !expect { c.send([UInt8](repeating: 0x61, count: 1 << 20)) }  // a first megabyte, then nothing more
                 let r = try c.readResponse()
                 XCTAssertEqual(r.status, status, "expect \(expect): \(String(decoding: r.body, as: UTF8.self))")
                 XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains("\"code\""))
@@ -186,7 +265,12 @@ final class AuthorizationHardeningTests: XCTestCase {
         // An admin's announced upload is told to go on.
         let c = try RawClient(port: s.port, timeout: 5)
         c.send(head("Authorization: Bearer \(s.token(.admin))\r\n", true))
-        XCTAssertTrue(eventually { c.fill(); return String(decoding: c.buffer, as: UTF8.self).hasPrefix("HTTP/1.1 100 Continue\r\n\r\n") })
+        XCTAssertTrue(
+            eventually {
+                c.fill()
+                return String(decoding: c.buffer, as: UTF8.self).hasPrefix("HTTP/1.1 100 Continue\r\n\r\n")
+            }
+        )
         c.close()
     }
 
@@ -202,15 +286,28 @@ final class AuthorizationHardeningTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let env = ["PLANOGRAM_IDEMPOTENCY_OPS": "3"]
         var child = try ChildServer.serve(db: dir + "/p.db", environment: env)
-        let token = TokenAuthority(secret: AppTestServer.secret).mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
+        let token = TokenAuthority(secret: AppTestServer.secret).mint(
+            subject: "ann",
+            name: "Ann",
+            role: .merchandiser,
+            ttlSeconds: 600
+        )
         let first = try retryOldOps(port: child.port, token: token)
         child.stop()
         child = try ChildServer.serve(db: dir + "/p.db", environment: env)
         defer { child.stop() }
         let slot = try filledSlot(port: child.port, token: token)
         for (client, seq, version) in first {
-            let again = try requestOnce(child.port, "POST", "/api/sessions/VM-001~0/ops", token: token,
-                                        json: ["client_op_id": client, "base_version": 0, "op": ["type": "set_capacity", "slot": slot, "capacity": 1]])
+            let again = try requestOnce(
+                child.port,
+                "POST",
+                "/api/sessions/VM-001~0/ops",
+                token: token,
+                json: [
+                    "client_op_id": client, "base_version": 0,
+                    "op": ["type": "set_capacity", "slot": slot, "capacity": 1],
+                ]
+            )
             XCTAssertEqual(again.status, 200, again.text)
             XCTAssertEqual(again.json["seq"] as? Int, seq)
             XCTAssertEqual(again.json["version"] as? Int, version)
@@ -228,22 +325,46 @@ final class AuthorizationHardeningTests: XCTestCase {
     /// is applied. Returns the first results.
     @discardableResult
     func retryOldOps(port: Int, token: String) throws -> [(String, Int, Int)] {
-        let open = try requestOnce(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-001", "cabinet_index": 0])
+        let open = try requestOnce(
+            port,
+            "POST",
+            "/api/sessions",
+            token: token,
+            json: ["device_id": "VM-001", "cabinet_index": 0]
+        )
         XCTAssertTrue([200, 201].contains(open.status), open.text)
         let sid = try XCTUnwrap(open.json["session_id"] as? String)
-        let base = try XCTUnwrap(open.json["version"] as? Int ?? (open.json["snapshot"] as? [String: Any])?["version"] as? Int)
+        let base = try XCTUnwrap(
+            open.json["version"] as? Int ?? (open.json["snapshot"] as? [String: Any])?["version"] as? Int
+        )
         let slot = try filledSlot(port: port, token: token)
         var first: [(String, Int, Int)] = []
         for i in 0..<8 {
             let client = "late-\(i)"
-            let r = try requestOnce(port, "POST", "/api/sessions/\(sid)/ops", token: token,
-                                    json: ["client_op_id": client, "base_version": base + i, "op": ["type": "set_capacity", "slot": slot, "capacity": 2 + i % 2]])
+            let r = try requestOnce(
+                port,
+                "POST",
+                "/api/sessions/\(sid)/ops",
+                token: token,
+                json: [
+                    "client_op_id": client, "base_version": base + i,
+                    "op": ["type": "set_capacity", "slot": slot, "capacity": 2 + i % 2],
+                ]
+            )
             XCTAssertEqual(r.status, 200, r.text)
             first.append((client, try XCTUnwrap(r.json["seq"] as? Int), try XCTUnwrap(r.json["version"] as? Int)))
         }
         for (client, seq, version) in first {
-            let again = try requestOnce(port, "POST", "/api/sessions/\(sid)/ops", token: token,
-                                        json: ["client_op_id": client, "base_version": base, "op": ["type": "set_capacity", "slot": slot, "capacity": 1]])
+            let again = try requestOnce(
+                port,
+                "POST",
+                "/api/sessions/\(sid)/ops",
+                token: token,
+                json: [
+                    "client_op_id": client, "base_version": base,
+                    "op": ["type": "set_capacity", "slot": slot, "capacity": 1],
+                ]
+            )
             XCTAssertEqual(again.status, 200, "\(client): \(again.text)")
             XCTAssertEqual(again.json["seq"] as? Int, seq, client)
             XCTAssertEqual(again.json["version"] as? Int, version, client)
@@ -258,8 +379,15 @@ final class AuthorizationHardeningTests: XCTestCase {
         defer { s.stop() }
         let driver = s.token(.driver, sub: "dan")
         // A visit line without units_added (or with null) is refused, naming the field; nothing is recorded.
-        for line in [["slot": "A1", "units_pulled": 0], ["slot": "A1", "units_added": NSNull(), "units_pulled": 0]] as [[String: Any]] {
-            let r = try s.request("POST", "/api/visits", token: driver, json: ["device_id": "VM-001", "at": "2026-01-01T10:00:00Z", "lines": [line]])
+        for line in [["slot": "A1", "units_pulled": 0], ["slot": "A1", "units_added": NSNull(), "units_pulled": 0]]
+            as [[String: Any]]
+        {
+            let r = try s.request(
+                "POST",
+                "/api/visits",
+                token: driver,
+                json: ["device_id": "VM-001", "at": "2026-01-01T10:00:00Z", "lines": [line]]
+            )
             XCTAssertEqual(r.status, 400, r.text)
             XCTAssertTrue(r.text.contains("units_added"), r.text)
         }
@@ -269,9 +397,15 @@ final class AuthorizationHardeningTests: XCTestCase {
         let bad = try s.op(sid, token: ann, client: "x\u{85}y", base: 0, ["type": "clear", "slot": "A1"])
         XCTAssertEqual(bad.status, 400, bad.text)
         // A seed given as a string is "a whole number", not "an object".
-        let seed = try s.request("POST", "/api/experiments", token: s.token(.manager), json: [
-            "name": "t", "device_ids": ["VM-001"], "metric": "revenue", "start": "2026-11-02", "seed": "123", "treatment": "optimizer",
-        ])
+        let seed = try s.request(
+            "POST",
+            "/api/experiments",
+            token: s.token(.manager),
+            json: [
+                "name": "t", "device_ids": ["VM-001"], "metric": "revenue", "start": "2026-11-02", "seed": "123",
+                "treatment": "optimizer",
+            ]
+        )
         XCTAssertEqual(seed.status, 400)
         XCTAssertTrue(seed.text.contains("seed must be a whole number"), seed.text)
     }

@@ -18,18 +18,35 @@ final class BacktestClockTests: XCTestCase {
 
     /// The recipe generated on `zone`'s clock (once per test), imported and read on `read` (default: the same).
     func history(_ zone: String, days: Int = 70, readOn read: String? = nil) throws -> (SalesHistory, FleetClock) {
-        let (store, clock) = try ZonedFleet.imported(dir: dir, zone: zone, readOn: read, seed: 11, devices: 4, days: days)
+        let (store, clock) = try ZonedFleet.imported(
+            dir: dir,
+            zone: zone,
+            readOn: read,
+            seed: 11,
+            devices: 4,
+            days: days
+        )
         return (try InsightsEngine.loadHistory(store, clock: clock), clock)
     }
 
     func testTheReplayOnAFleetsOwnClockIsTheReplayOnUTCOfTheSameRecipe() throws {
-        func replay(_ zone: String, readOn read: String? = nil) throws -> (PlanReplay.Outcome, PlanReplay.Outcome, Int) {
+        func replay(_ zone: String, readOn read: String? = nil) throws -> (PlanReplay.Outcome, PlanReplay.Outcome, Int)
+        {
             let (history, clock) = try history(zone, readOn: read)
             let days = 21
             let first = Int64(history.lastDay) + 1 - Int64(days)
-            let truth = DemandModel.fit(history), forecast = DemandModel.fit(history, before: Int32(first))
-            let devices = PlanReplay.devices(history: history, truth: truth, truthCounts: DemandCounts.fit(model: truth), forecast: forecast,
-                                             forecastCounts: DemandCounts.fit(model: forecast), firstDay: first, days: days, clock: clock)
+            let truth = DemandModel.fit(history)
+            let forecast = DemandModel.fit(history, before: Int32(first))
+            let devices = PlanReplay.devices(
+                history: history,
+                truth: truth,
+                truthCounts: DemandCounts.fit(model: truth),
+                forecast: forecast,
+                forecastCounts: DemandCounts.fit(model: forecast),
+                firstDay: first,
+                days: days,
+                clock: clock
+            )
             var planner = ServicePlanner(visitCost: 25)
             planner.clock = clock
             let (h, p) = PlanReplay(planner: planner, firstDay: first, days: days).run(devices)
@@ -47,7 +64,10 @@ final class BacktestClockTests: XCTestCase {
             XCTAssertEqual(zonePlan, utcPlan, "the plan's policy on \(zone)'s clock")
         }
         let (misreadHistory, misreadPlan, _) = try replay("Asia/Tokyo", readOn: "UTC")
-        XCTAssertTrue(misreadHistory != utcHistory || misreadPlan != utcPlan, "read on UTC's clock, the Tokyo fleet replays otherwise")
+        XCTAssertTrue(
+            misreadHistory != utcHistory || misreadPlan != utcPlan,
+            "read on UTC's clock, the Tokyo fleet replays otherwise"
+        )
     }
 
     /// The revenue backtest (`backtest`, predict/revenue's forecaster after each layout change) and the
@@ -57,19 +77,47 @@ final class BacktestClockTests: XCTestCase {
             let (history, _) = try history(zone, days: 120, readOn: read)
             var bt = Backtest(history: history)
             bt.forecaster = { model, affinity in
-                RevenueCountTerms.fit(counts: DemandCounts.fit(model: model), model: model).forecaster(model: model, affinity: affinity)
+                RevenueCountTerms.fit(counts: DemandCounts.fit(model: model), model: model).forecaster(
+                    model: model,
+                    affinity: affinity
+                )
             }
             // Rounded to a thousandth: fits on equal inputs are equal, but summing in another order is not.
-            return bt.run().weeks.map { String(format: "%@ %@ %d %.3f %.3f %.3f", $0.deviceID, $0.change.description, Int($0.firstDay), $0.actual, $0.predicted, $0.naive) }
+            return bt.run().weeks.map {
+                String(
+                    format: "%@ %@ %d %.3f %.3f %.3f",
+                    $0.deviceID,
+                    $0.change.description,
+                    Int($0.firstDay),
+                    $0.actual,
+                    $0.predicted,
+                    $0.naive
+                )
+            }
         }
         let utc = try revenue("UTC")
         XCTAssertGreaterThan(utc.count, 3, "layout changes with whole weeks after them")
         // Honolulu (UTC−10, no daylight saving): a layout changed at 07:00 there is 17:00 UTC, after UTC's noon.
-        XCTAssertEqual(try revenue("Pacific/Honolulu"), utc, "the same changes, days, actuals and predictions on Honolulu's clock")
-        XCTAssertNotEqual(try revenue("Pacific/Honolulu", readOn: "UTC"), utc, "read on UTC's clock, the Honolulu fleet's days are others")
+        XCTAssertEqual(
+            try revenue("Pacific/Honolulu"),
+            utc,
+            "the same changes, days, actuals and predictions on Honolulu's clock"
+        )
+        XCTAssertNotEqual(
+            try revenue("Pacific/Honolulu", readOn: "UTC"),
+            utc,
+            "read on UTC's clock, the Honolulu fleet's days are others"
+        )
         func venue(_ zone: String) throws -> String {
             let r = VenueBacktest.run(try history(zone, days: 120).0)
-            return String(format: "%d %.4f %.4f %.4f %.4f", r.devices, r.recallAt10, r.baselineRecallAt10, r.wape, r.baselineWAPE)
+            return String(
+                format: "%d %.4f %.4f %.4f %.4f",
+                r.devices,
+                r.recallAt10,
+                r.baselineRecallAt10,
+                r.wape,
+                r.baselineWAPE
+            )
         }
         XCTAssertEqual(try venue("Pacific/Honolulu"), try venue("UTC"))
     }
@@ -81,11 +129,26 @@ final class BacktestClockTests: XCTestCase {
         func demand(_ zone: String, readOn read: String? = nil) throws -> [String] {
             var bt = DemandBacktest(history: try history(zone, days: 120, readOn: read).0)
             bt.origins = 2
-            return bt.run().intervals.map { String(format: "%@ %d %d %d %.0f %.3f %.3f", $0.key.description, Int($0.startDay), $0.days, $0.capacity, $0.actual, $0.predicted, $0.baseline) }
+            return bt.run().intervals.map {
+                String(
+                    format: "%@ %d %d %d %.0f %.3f %.3f",
+                    $0.key.description,
+                    Int($0.startDay),
+                    $0.days,
+                    $0.capacity,
+                    $0.actual,
+                    $0.predicted,
+                    $0.baseline
+                )
+            }
         }
         let utc = try demand("UTC")
         XCTAssertGreaterThan(utc.count, 300)
-        XCTAssertEqual(try demand("Pacific/Honolulu"), utc, "the same intervals, capacities and forecasts on Honolulu's clock")
+        XCTAssertEqual(
+            try demand("Pacific/Honolulu"),
+            utc,
+            "the same intervals, capacities and forecasts on Honolulu's clock"
+        )
         XCTAssertNotEqual(try demand("Pacific/Honolulu", readOn: "UTC"), utc)
     }
 }

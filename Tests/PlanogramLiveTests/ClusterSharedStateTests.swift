@@ -1,16 +1,19 @@
 import Cluster
 import Foundation
 import Logging
-@testable import PlanogramLive
 import Reasoning
 import XCTest
+
+@testable import PlanogramLive
 
 /// What the nodes of a cluster share through Redis besides the bus: the reasoning cache's 1 h tier and
 /// the rate-limit counters. Two instances stand for two nodes; the Redis server is real.
 final class ClusterSharedStateTests: XCTestCase {
     func redisURL() throws -> RedisURL {
         if let t = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_REDIS_URL"], let u = RedisURL(t) { return u }
-        if ProcessInfo.processInfo.environment["PLANOGRAM_REQUIRE_SERVICES"] == "1" { XCTFail("PLANOGRAM_TEST_REDIS_URL is not set") }
+        if ProcessInfo.processInfo.environment["PLANOGRAM_REQUIRE_SERVICES"] == "1" {
+            XCTFail("PLANOGRAM_TEST_REDIS_URL is not set")
+        }
         throw XCTSkip("no Redis server (run Ops/test)")
     }
 
@@ -19,20 +22,30 @@ final class ClusterSharedStateTests: XCTestCase {
         var rows: [String: (CachedReasoning, Int64)] = [:]
         var loads = 0
         func loadReasoning(hash: String, notBefore: Int64) -> CachedReasoning? {
-            lock.lock(); defer { lock.unlock() }
+            lock.lock()
+            defer { lock.unlock() }
             loads += 1
             return rows[hash].flatMap { $0.1 >= notBefore ? $0.0 : nil }
         }
-        func saveReasoning(hash: String, _ entry: CachedReasoning, at: Int64) { lock.lock(); rows[hash] = (entry, at); lock.unlock() }
+        func saveReasoning(hash: String, _ entry: CachedReasoning, at: Int64) {
+            lock.lock()
+            rows[hash] = (entry, at)
+            lock.unlock()
+        }
     }
 
     func testAnExplanationCachedByOneNodeIsServedToAnotherFromRedisWithItsTTL() throws {
         let url = try redisURL()
-        let dbA = MemoryStore(), dbB = MemoryStore()
+        let dbA = MemoryStore()
+        let dbB = MemoryStore()
         let a = RedisReasoningStore(url: url, ttl: 3600, fallback: dbA, logger: Logger(label: "t"))
         let b = RedisReasoningStore(url: url, ttl: 3600, fallback: dbB, logger: Logger(label: "t"))
         let hash = "h-\(UUID().uuidString)"
-        let entry = CachedReasoning(text: "Cola at eye level sells more.", model: "claude-haiku-4-5", usage: TokenUsage(inputTokens: 120, outputTokens: 40))
+        let entry = CachedReasoning(
+            text: "Cola at eye level sells more.",
+            model: "claude-haiku-4-5",
+            usage: TokenUsage(inputTokens: 120, outputTokens: 40)
+        )
         let now = Int64(Date().timeIntervalSince1970)
         a.saveReasoning(hash: hash, entry, at: now)
         XCTAssertEqual(b.loadReasoning(hash: hash, notBefore: now - 10), entry, "node B finds node A's explanation")
@@ -52,7 +65,12 @@ final class ClusterSharedStateTests: XCTestCase {
         let proxy = try FaultProxy(to: Int(try redisURL().port))
         defer { proxy.stop() }
         let db = MemoryStore()
-        let s = RedisReasoningStore(url: RedisURL("redis://127.0.0.1:\(proxy.port)")!, fallback: db, logger: Logger(label: "t"), pause: 60)
+        let s = RedisReasoningStore(
+            url: RedisURL("redis://127.0.0.1:\(proxy.port)")!,
+            fallback: db,
+            logger: Logger(label: "t"),
+            pause: 60
+        )
         let entry = CachedReasoning(text: "t", model: "m", usage: TokenUsage(inputTokens: 1, outputTokens: 1))
         proxy.cut()
         let started = Date()
@@ -67,7 +85,8 @@ final class ClusterSharedStateTests: XCTestCase {
         final class Clock: @unchecked Sendable { var t = 1000.0 }
         let clock = Clock()
         let limits: [RateLimiter.Route: RateLimit] = [.ops: RateLimit(rate: 1, burst: 10)]
-        let a = RateLimiter(limits: limits, now: { clock.t }), b = RateLimiter(limits: limits, now: { clock.t })
+        let a = RateLimiter(limits: limits, now: { clock.t })
+        let b = RateLimiter(limits: limits, now: { clock.t })
         // One fixed second of wall time for both (the counters are per second).
         let second = Date().timeIntervalSince1970.rounded(.down)
         let syncA = SharedRateLimits(limiter: a, url: url, logger: Logger(label: "t"), now: { second })
@@ -98,7 +117,8 @@ final class ClusterDirectoryTests: XCTestCase {
     func testASilentNodeIsDroppedOnceAndItsSessionsWithIt() {
         final class Clock: @unchecked Sendable { var t = 100.0 }
         final class Lost: @unchecked Sendable { var names: [String] = [] }
-        let clock = Clock(), lost = Lost()
+        let clock = Clock()
+        let lost = Lost()
         let d = ClusterDirectory(now: { clock.t })
         d.onNodeLost = { lost.names.append($0) }
         d.update(node: "n1", sessions: [#"{"session_id":"VM-001~0","device_id":"VM-001","held_since":5,"node":"n1"}"#])

@@ -2,14 +2,16 @@ import EventLoopHTTP
 import Foundation
 import HTTPTestClient
 import PlanogramDomain
-@testable import PlanogramLive
 import XCTest
+
+@testable import PlanogramLive
 
 /// The published contract (`GET /api/openapi.json`, docs/API.md) cannot drift from the server: every route
 /// the router serves is described and nothing else, every reference resolves, and docs/API.md's matrix is
 /// the one the contract draws. (Schemas against real responses: schemathesis in Ops/test.)
 final class ContractTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func testTheDocumentDescribesExactlyTheRoutesTheRouterServes() throws {
         for demo in [false, true] {
@@ -20,7 +22,9 @@ final class ContractTests: XCTestCase {
             XCTAssertEqual(served.subtracting(described).sorted(), [], "served but not in the contract (demo \(demo))")
             XCTAssertEqual(described.subtracting(served).sorted(), [], "in the contract but not served (demo \(demo))")
             // Each operation's id is the router's name for the route.
-            let names = Dictionary(uniqueKeysWithValues: s.server.routeTable.map { ("\($0.method) \($0.pattern)", $0.name) })
+            let names = Dictionary(
+                uniqueKeysWithValues: s.server.routeTable.map { ("\($0.method) \($0.pattern)", $0.name) }
+            )
             for op in APIOperations.all where demo || !op.demoOnly {
                 XCTAssertEqual(names["\(op.method) \(op.path)"], op.name, "\(op.method) \(op.path)")
             }
@@ -35,14 +39,18 @@ final class ContractTests: XCTestCase {
     }
 
     func testEveryReferenceResolvesAndEveryProtectedOperationNamesItsRoles() throws {
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(OpenAPIDocument.encoded(demo: true))) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(OpenAPIDocument.encoded(demo: true))) as? [String: Any]
+        )
         let schemas = try XCTUnwrap((json["components"] as? [String: Any])?["schemas"] as? [String: Any])
         var refs: [String] = []
         func walk(_ v: Any) {
             if let o = v as? [String: Any] {
                 if let r = o["$ref"] as? String { refs.append(r) }
                 o.values.forEach(walk)
-            } else if let a = v as? [Any] { a.forEach(walk) }
+            } else if let a = v as? [Any] {
+                a.forEach(walk)
+            }
         }
         walk(json)
         XCTAssertGreaterThan(refs.count, 50)
@@ -63,14 +71,19 @@ final class ContractTests: XCTestCase {
                 XCTAssertEqual((entry["security"] as? [Any])?.count, 0, op.path)
             }
             if !op.events.isEmpty {
-                XCTAssertNotNil(((responses["200"] as? [String: Any])?["content"] as? [String: Any])?["text/event-stream"], op.path)
+                XCTAssertNotNil(
+                    ((responses["200"] as? [String: Any])?["content"] as? [String: Any])?["text/event-stream"],
+                    op.path
+                )
             }
         }
     }
 
     func testDocsAPIHoldsTheMatrixTheContractDraws() throws {
         let doc = try String(contentsOf: Self.repository.appendingPathComponent("docs/API.md"), encoding: .utf8)
-        XCTAssertTrue(doc.contains(RoleMatrix.markdown()),
-                      "docs/API.md's role x route matrix differs from the contract; print it with `planogram-live openapi --matrix`")
+        XCTAssertTrue(
+            doc.contains(RoleMatrix.markdown()),
+            "docs/API.md's role x route matrix differs from the contract; print it with `planogram-live openapi --matrix`"
+        )
     }
 }

@@ -16,8 +16,18 @@ class DashboardFeedTests: XCTestCase {
     func testTheListUpdatesWhenSessionsAndParticipantsChangeAndHonoursTheDevicesClaim() throws {
         let s = try AppTestServer()
         defer { s.stop() }
-        let all = try SessionStream(port: s.port, sid: "", token: s.token(.manager, sub: "max"), path: "/api/sessions/events")
-        let scoped = try SessionStream(port: s.port, sid: "", token: s.token(.manager, sub: "meg", devices: ["VM-002"]), path: "/api/sessions/events")
+        let all = try SessionStream(
+            port: s.port,
+            sid: "",
+            token: s.token(.manager, sub: "max"),
+            path: "/api/sessions/events"
+        )
+        let scoped = try SessionStream(
+            port: s.port,
+            sid: "",
+            token: s.token(.manager, sub: "meg", devices: ["VM-002"]),
+            path: "/api/sessions/events"
+        )
         XCTAssertEqual(try sessions(all).count, 0)
         XCTAssertEqual(try sessions(scoped).count, 0)
         _ = try s.openSession("VM-001", 0)
@@ -51,7 +61,10 @@ class DashboardFeedTests: XCTestCase {
         let r = try demo.request("GET", "/api/demo/tokens")
         XCTAssertEqual(r.status, 200)
         let tokens = try XCTUnwrap(r.json["tokens"] as? [[String: Any]])
-        XCTAssertEqual(tokens.compactMap { $0["role"] as? String }.sorted(), ["admin", "driver", "manager", "merchandiser"])
+        XCTAssertEqual(
+            tokens.compactMap { $0["role"] as? String }.sorted(),
+            ["admin", "driver", "manager", "merchandiser"]
+        )
         let manager = try XCTUnwrap(tokens.first { $0["role"] as? String == "manager" }?["token"] as? String)
         XCTAssertEqual(try demo.request("GET", "/api/sessions", token: manager).status, 200)
     }

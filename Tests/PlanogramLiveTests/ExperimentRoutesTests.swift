@@ -2,8 +2,9 @@ import FleetGenerator
 import Foundation
 import HTTPTestClient
 import PlanogramDomain
-@testable import PlanogramLive
 import XCTest
+
+@testable import PlanogramLive
 
 /// A fleet of eight devices (four pairs), written once for these tests.
 enum EightDeviceFleet {
@@ -43,14 +44,24 @@ class ExperimentRoutesTests: XCTestCase {
         defer { s.stop() }
         let boss = s.token(.manager, sub: "olga")
         let ids = (1...8).map { String(format: "VM-%03d", $0) }
-        let versionsBefore = try ids.map { try XCTUnwrap(s.request("GET", "/api/planograms/\($0)/0", token: boss).json["version"] as? Int) }
+        let versionsBefore = try ids.map {
+            try XCTUnwrap(s.request("GET", "/api/planograms/\($0)/0", token: boss).json["version"] as? Int)
+        }
         // Every cabinet 0 is open in a live session, with a watcher.
         let ann = s.token(.merchandiser, sub: "ann")
-        let watchers = try ids.map { try SessionStream(port: s.port, sid: try s.openSession($0, 0, token: ann), token: boss) }
-        let created = try s.request("POST", "/api/experiments", token: boss, json: [
-            "name": "Eye level snacks", "hypothesis": "more revenue", "device_ids": ids, "metric": "revenue", "start": "2026-11-01",
-            "min_days": 7, "seed": 99, "treatment": ["cabinets": try treatment(s, ids, token: boss)],
-        ])
+        let watchers = try ids.map {
+            try SessionStream(port: s.port, sid: try s.openSession($0, 0, token: ann), token: boss)
+        }
+        let created = try s.request(
+            "POST",
+            "/api/experiments",
+            token: boss,
+            json: [
+                "name": "Eye level snacks", "hypothesis": "more revenue", "device_ids": ids, "metric": "revenue",
+                "start": "2026-11-01",
+                "min_days": 7, "seed": 99, "treatment": ["cabinets": try treatment(s, ids, token: boss)],
+            ]
+        )
         XCTAssertEqual(created.status, 201, created.text)
         let id = try XCTUnwrap(created.json["experiment_id"] as? String)
         let assignment = try XCTUnwrap(created.json["assignment"] as? [String: String])
@@ -69,7 +80,11 @@ class ExperimentRoutesTests: XCTestCase {
         for (i, d) in ids.enumerated() where assignment[d] == "treatment" {
             let published = try XCTUnwrap(watchers[i].until("published").last)
             XCTAssertEqual(watchers[i].json(published)["planogram_version"] as? Int, versionsBefore[i] + 1)
-            XCTAssertEqual(try s.request("GET", "/api/sessions/\(d)~0", token: ann).json["published_version"] as? Int, versionsBefore[i] + 1, d)
+            XCTAssertEqual(
+                try s.request("GET", "/api/sessions/\(d)~0", token: ann).json["published_version"] as? Int,
+                versionsBefore[i] + 1,
+                d
+            )
         }
         let before = try s.request("GET", "/api/experiments/\(id)", token: boss)
         XCTAssertEqual(before.json["days"] as? Int, 0)
@@ -84,13 +99,26 @@ class ExperimentRoutesTests: XCTestCase {
         // Ten days: every device sells 30 units of 2.00 a day, the treatment devices 36 (+20 %).
         var csv = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
         let slots = try ids.map { id -> (String, String) in
-            let first = try XCTUnwrap((s.request("GET", "/api/planograms/\(id)/0", token: boss).json["slots"] as? [[String: Any]])?.first)
+            let first = try XCTUnwrap(
+                (s.request("GET", "/api/planograms/\(id)/0", token: boss).json["slots"] as? [[String: Any]])?.first
+            )
             return (first["slot"] as! String, first["product_id"] as! String)
         }
         for day in 1...10 {
             for (i, id) in ids.enumerated() {
                 for k in 0..<(assignment[id] == "treatment" ? 36 : 30) {
-                    csv += String(format: "2026-11-%02dT%02d:%02d:00Z,%@,0,%@,%@,2.00,x%d-%d-%d\n", day, 8 + k / 6, (k % 6) * 10, id, slots[i].0, slots[i].1, day, i, k)
+                    csv += String(
+                        format: "2026-11-%02dT%02d:%02d:00Z,%@,0,%@,%@,2.00,x%d-%d-%d\n",
+                        day,
+                        8 + k / 6,
+                        (k % 6) * 10,
+                        id,
+                        slots[i].0,
+                        slots[i].1,
+                        day,
+                        i,
+                        k
+                    )
                 }
             }
         }
@@ -112,7 +140,12 @@ class ExperimentRoutesTests: XCTestCase {
         XCTAssertEqual((series["dates"] as? [String])?.count, 38, "28 days before the start and 10 since")
         XCTAssertEqual((series["treatment"] as? [Double])?.last ?? 0, 72, accuracy: 1e-9, "36 × 2.00 a device a day")
         XCTAssertEqual((full.json["estimates"] as? [[String: Any]])?.count, 4, "one a day from the 7th day")
-        XCTAssertEqual(try s.request("GET", "/api/experiments", token: boss).json["experiments"].map { ($0 as? [[String: Any]])?.count }, 1)
+        XCTAssertEqual(
+            try s.request("GET", "/api/experiments", token: boss).json["experiments"].map {
+                ($0 as? [[String: Any]])?.count
+            },
+            1
+        )
 
         // Stopping keeps the data.
         XCTAssertEqual(try s.request("POST", "/api/experiments/\(id)/stop", token: boss).status, 200)
@@ -129,14 +162,26 @@ class ExperimentRoutesTests: XCTestCase {
         let ids = (1...8).map { String(format: "VM-%03d", $0) }
         let cabinets = try treatment(s, ids, token: boss)
         func create(_ change: (inout [String: Any]) -> Void) throws -> APIResponse {
-            var body: [String: Any] = ["name": "t", "device_ids": ids, "metric": "revenue", "start": "2026-11-02", "treatment": ["cabinets": cabinets]]
+            var body: [String: Any] = [
+                "name": "t", "device_ids": ids, "metric": "revenue", "start": "2026-11-02",
+                "treatment": ["cabinets": cabinets],
+            ]
             change(&body)
             return try s.request("POST", "/api/experiments", token: boss, json: body)
         }
-        XCTAssertEqual(try create { $0["device_ids"] = Array(ids.prefix(3)); $0["treatment"] = ["cabinets": Array(cabinets.prefix(3))] }.errorCode, "too_few_devices")
+        XCTAssertEqual(
+            try create {
+                $0["device_ids"] = Array(ids.prefix(3))
+                $0["treatment"] = ["cabinets": Array(cabinets.prefix(3))]
+            }.errorCode,
+            "too_few_devices"
+        )
         XCTAssertEqual(try create { $0["start"] = "2026-10-01" }.errorCode, "start_in_past")
         XCTAssertEqual(try create { $0["device_ids"] = ids + ["VM-404"] }.errorCode, "unknown_device")
-        XCTAssertEqual(try create { $0["treatment"] = ["cabinets": Array(cabinets.dropLast())] }.errorCode, "treatment_incomplete")
+        XCTAssertEqual(
+            try create { $0["treatment"] = ["cabinets": Array(cabinets.dropLast())] }.errorCode,
+            "treatment_incomplete"
+        )
         // A treatment that breaks a hard rule: a slot that does not exist.
         var broken = cabinets
         broken[0]["planogram"] = ["slots": [["slot": "Z99", "product_id": "P001", "capacity": 5]]]
@@ -144,22 +189,40 @@ class ExperimentRoutesTests: XCTestCase {
         XCTAssertEqual(try create { $0["metric"] = "smiles" }.status, 400)
         XCTAssertEqual(try s.request("POST", "/api/experiments", token: s.token(.driver), json: [:]).status, 403)
         // Stockouts (out-of-stock slot-days, written with the models' fit; lower is better) are a metric too.
-        let stock = try create { $0["metric"] = "stockouts"; $0["device_ids"] = Array(ids.prefix(4)); $0["treatment"] = ["cabinets": Array(cabinets.prefix(4))] }
+        let stock = try create {
+            $0["metric"] = "stockouts"
+            $0["device_ids"] = Array(ids.prefix(4))
+            $0["treatment"] = ["cabinets": Array(cabinets.prefix(4))]
+        }
         XCTAssertEqual(stock.status, 201, stock.text)
         let stockID = try XCTUnwrap(stock.json["experiment_id"] as? String)
         let described = try s.request("GET", "/api/experiments/\(stockID)", token: boss)
         XCTAssertEqual(described.json["metric"] as? String, "stockouts")
         let series = try XCTUnwrap(described.json["series"] as? [String: Any])
-        XCTAssertGreaterThan(((series["control"] as? [Double]) ?? []).reduce(0, +) + ((series["treatment"] as? [Double]) ?? []).reduce(0, +), 0,
-                             "the generated history has stockouts in its pre-period")
+        XCTAssertGreaterThan(
+            ((series["control"] as? [Double]) ?? []).reduce(0, +)
+                + ((series["treatment"] as? [Double]) ?? []).reduce(0, +),
+            0,
+            "the generated history has stockouts in its pre-period"
+        )
         XCTAssertEqual(try s.request("POST", "/api/experiments/\(stockID)/stop", token: boss).status, 200)
         // The optimizer as the treatment: every treatment device gets the optimizer's layout, published.
-        let optimized = try create { $0["treatment"] = "optimizer"; $0["device_ids"] = Array(ids.suffix(4)) }
+        let optimized = try create {
+            $0["treatment"] = "optimizer"
+            $0["device_ids"] = Array(ids.suffix(4))
+        }
         XCTAssertEqual(optimized.status, 201, optimized.text)
         let published = try XCTUnwrap(optimized.json["published"] as? [[String: Any]])
         XCTAssertEqual(Set(published.compactMap { $0["device_id"] as? String }), Set(ids.suffix(4)))
         XCTAssertTrue(published.contains { $0["published_version"] is Int }, "the treatment devices got a new version")
-        XCTAssertEqual(try s.request("POST", "/api/experiments/\(try XCTUnwrap(optimized.json["experiment_id"] as? String))/stop", token: boss).status, 200)
+        XCTAssertEqual(
+            try s.request(
+                "POST",
+                "/api/experiments/\(try XCTUnwrap(optimized.json["experiment_id"] as? String))/stop",
+                token: boss
+            ).status,
+            200
+        )
         // Devices in a running experiment cannot join another; nothing of a refused one was written.
         XCTAssertEqual(try create { _ in }.status, 201)
         XCTAssertEqual(try create { _ in }.errorCode, "device_in_experiment")
@@ -173,8 +236,13 @@ class ExperimentRoutesTests: XCTestCase {
         let k = try s.request("GET", "/api/fleet/kpis", token: s.token(.manager))
         XCTAssertEqual(k.status, 200, k.text)
         let kpis = try XCTUnwrap(k.json["kpis"] as? [[String: Any]])
-        XCTAssertEqual(kpis.compactMap { $0["name"] as? String },
-                       ["revenue_per_device_per_day", "stockout_rate", "units_spoiled", "visits_per_device_per_week", "planogram_changes"])
+        XCTAssertEqual(
+            kpis.compactMap { $0["name"] as? String },
+            [
+                "revenue_per_device_per_day", "stockout_rate", "units_spoiled", "visits_per_device_per_week",
+                "planogram_changes",
+            ]
+        )
         let revenue = kpis[0]
         XCTAssertGreaterThan(revenue["value"] as? Double ?? 0, 0)
         XCTAssertEqual(revenue["target_change_percentage"] as? Double, 20)
@@ -186,7 +254,10 @@ class ExperimentRoutesTests: XCTestCase {
         // The fleet's revenue per device per day is the mean of the days of the series.
         let mean = (series["fleet"] as! [Double]).reduce(0, +) / 28
         XCTAssertEqual(revenue["value"] as? Double ?? 0, mean, accuracy: 0.05)
-        XCTAssertEqual(try s.request("GET", "/api/fleet/kpis?from=2026-10-10&to=2026-10-01", token: s.token(.manager)).status, 400)
+        XCTAssertEqual(
+            try s.request("GET", "/api/fleet/kpis?from=2026-10-10&to=2026-10-01", token: s.token(.manager)).status,
+            400
+        )
         XCTAssertEqual(try s.request("GET", "/api/fleet/kpis", token: s.token(.driver)).status, 403)
     }
 
@@ -201,14 +272,21 @@ class ExperimentRoutesTests: XCTestCase {
         let k = try s.request("GET", "/api/fleet/kpis", token: s.token(.manager))
         XCTAssertEqual(k.status, 200, k.text)
         let series = try XCTUnwrap(k.json["series"] as? [String: Any])
-        let dates = try XCTUnwrap(series["dates"] as? [String]), fleet = try XCTUnwrap(series["fleet"] as? [Double])
-        let sales = try s.server.store.read { db in try db.query("SELECT ts, price FROM sales") { (Int64($0.int(0)), $0.double(1)) } }
+        let dates = try XCTUnwrap(series["dates"] as? [String])
+        let fleet = try XCTUnwrap(series["fleet"] as? [Double])
+        let sales = try s.server.store.read { db in
+            try db.query("SELECT ts, price FROM sales") { (Int64($0.int(0)), $0.double(1)) }
+        }
         let devices = Double(s.server.app.catalog.current.devices.count)
         func perDevice(on date: String, _ clock: FleetClock) -> Double {
             sales.filter { ServicePlanRoutes.dateText(clock.day(of: $0.0)) == date }.reduce(0) { $0 + $1.1 } / devices
         }
         let newest = try XCTUnwrap(sales.map(\.0).max())
-        XCTAssertEqual(dates.last, ServicePlanRoutes.dateText(tokyo.day(of: newest)), "the last day with data, in Tokyo")
+        XCTAssertEqual(
+            dates.last,
+            ServicePlanRoutes.dateText(tokyo.day(of: newest)),
+            "the last day with data, in Tokyo"
+        )
         var differ = 0
         for (date, value) in zip(dates, fleet) {
             XCTAssertEqual(value, perDevice(on: date, tokyo), accuracy: 0.006, date)
@@ -216,6 +294,9 @@ class ExperimentRoutesTests: XCTestCase {
         }
         XCTAssertGreaterThan(differ, 14, "UTC dates would give other figures")
         XCTAssertTrue(InsightsEngine(store: s.server.store, logger: .init(label: "test"), clock: tokyo).loadStored())
-        XCTAssertFalse(InsightsEngine(store: s.server.store, logger: .init(label: "test")).loadStored(), "fitted on other days")
+        XCTAssertFalse(
+            InsightsEngine(store: s.server.store, logger: .init(label: "test")).loadStored(),
+            "fitted on other days"
+        )
     }
 }

@@ -30,11 +30,18 @@ class ForecastRoutesTests: XCTestCase {
             if stock == 0 { XCTAssertEqual(p, 1) }
         }
         // Every key of the contract is present on every slot; the times are a string or null, never missing.
-        let contract: Set<String> = ["slot", "product_id", "units_per_day", "expected_units", "interval", "stock_now", "empty_at",
-                                     "stockout_probability", "expiring_units", "expires_at"]
+        let contract: Set<String> = [
+            "slot", "product_id", "units_per_day", "expected_units", "interval", "stock_now", "empty_at",
+            "stockout_probability", "expiring_units", "expires_at",
+        ]
         for slot in slots(r) {
-            XCTAssertTrue(contract.isSubset(of: Set(slot.keys)), "missing \(contract.subtracting(slot.keys)) in \(slot)")
-            for key in ["empty_at", "expires_at"] { XCTAssertTrue(slot[key] is String || slot[key] is NSNull, "\(key): \(slot)") }
+            XCTAssertTrue(
+                contract.isSubset(of: Set(slot.keys)),
+                "missing \(contract.subtracting(slot.keys)) in \(slot)"
+            )
+            for key in ["empty_at", "expires_at"] {
+                XCTAssertTrue(slot[key] is String || slot[key] is NSNull, "\(key): \(slot)")
+            }
         }
         // Some slot sells well enough to run empty within a week.
         XCTAssertTrue(slots(r).contains { $0["empty_at"] is String })
@@ -43,8 +50,10 @@ class ForecastRoutesTests: XCTestCase {
         XCTAssertNotNil(r.json["next_visit"] as? String)
         // A longer horizon expects more.
         let longer = try s.request("GET", "/api/devices/VM-001/forecast?days=14", token: s.token(.manager))
-        XCTAssertGreaterThan((longer.json["totals"] as? [String: Any])?["expected_units"] as? Double ?? 0,
-                             totals["expected_units"] as? Double ?? 0)
+        XCTAssertGreaterThan(
+            (longer.json["totals"] as? [String: Any])?["expected_units"] as? Double ?? 0,
+            totals["expected_units"] as? Double ?? 0
+        )
     }
 
     func testBadForecastRequestsGetTheContractsErrors() throws {
@@ -53,7 +62,10 @@ class ForecastRoutesTests: XCTestCase {
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-002/forecast", token: driver).status, 200)
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?days=0", token: s.token(.admin)).status, 400)
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?days=29", token: s.token(.admin)).status, 400)
-        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast?at=yesterday", token: s.token(.admin)).status, 400)
+        XCTAssertEqual(
+            try s.request("GET", "/api/devices/VM-001/forecast?at=yesterday", token: s.token(.admin)).status,
+            400
+        )
         XCTAssertEqual(try s.request("GET", "/api/devices/NOPE/forecast", token: s.token(.admin)).status, 404)
         XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/forecast").status, 401)
     }
@@ -65,13 +77,24 @@ class ForecastRoutesTests: XCTestCase {
         let slot = try XCTUnwrap(slots(before).first { ($0["stock_now"] as? Int ?? 0) >= 1 })
         let code = slot["slot"] as! String
         let stock = slot["stock_now"] as! Int
-        let at = FieldParse.iso8601(try XCTUnwrap(Array(asOf.utf8).withUnsafeBufferPointer { FieldParse.timestamp($0) }) + 60)
-        let visit: [String: Any] = ["visit_id": "v-1", "device_id": "VM-001", "at": at,
-                                    "lines": [["slot": code.lowercased(), "units_added": 5, "units_pulled": 1]]]
+        let at = FieldParse.iso8601(
+            try XCTUnwrap(Array(asOf.utf8).withUnsafeBufferPointer { FieldParse.timestamp($0) }) + 60
+        )
+        let visit: [String: Any] = [
+            "visit_id": "v-1", "device_id": "VM-001", "at": at,
+            "lines": [["slot": code.lowercased(), "units_added": 5, "units_pulled": 1]],
+        ]
         let first = try s.request("POST", "/api/visits", token: driver, json: visit)
         XCTAssertEqual(first.status, 201, first.text)
-        XCTAssertEqual(try s.request("POST", "/api/visits", token: driver, json: visit).json["recorded"] as? Bool, false)
-        let after = try s.request("GET", "/api/devices/VM-001/forecast?at=\(at.replacingOccurrences(of: ":", with: "%3A"))", token: driver)
+        XCTAssertEqual(
+            try s.request("POST", "/api/visits", token: driver, json: visit).json["recorded"] as? Bool,
+            false
+        )
+        let after = try s.request(
+            "GET",
+            "/api/devices/VM-001/forecast?at=\(at.replacingOccurrences(of: ":", with: "%3A"))",
+            token: driver
+        )
         XCTAssertEqual(after.status, 200, after.text)
         let now = try XCTUnwrap(slots(after).first { $0["slot"] as? String == code })
         XCTAssertEqual(now["stock_now"] as? Int, stock - 1 + 5, "one pulled, five loaded")
@@ -90,7 +113,12 @@ class ForecastRoutesTests: XCTestCase {
             (["device_id": "VM-001", "at": at, "lines": [["slot": "A1", "units_added": -1]]], 422),
             (["device_id": "VM-001", "at": at, "lines": [["slot": "Z9", "units_added": 1]]], 422),
             (["device_id": "VM-001", "at": at, "lines": [["slot": "A1", "units_added": 1, "cabinet_index": 7]]], 422),
-            (["device_id": "VM-001", "at": at, "lines": [["slot": "A1", "units_added": 1], ["slot": "a1", "units_added": 2]]], 422),
+            (
+                [
+                    "device_id": "VM-001", "at": at,
+                    "lines": [["slot": "A1", "units_added": 1], ["slot": "a1", "units_added": 2]],
+                ], 422
+            ),
             (["device_id": "VM-001", "at": at, "lines": [["slot": "A1"]]], 400),
             (["device_id": "VM-001", "at": at, "lines": []], 400),
             (["device_id": "VM-001", "at": "soon", "lines": [["slot": "A1", "units_added": 1]]], 400),
@@ -102,7 +130,11 @@ class ForecastRoutesTests: XCTestCase {
             XCTAssertEqual(r.status, status, "\(body): \(r.text)")
             XCTAssertNotNil(r.errorCode)
         }
-        XCTAssertEqual(try s.request("POST", "/api/visits", token: s.token(.manager), json: cases[0].0).status, 403, "managers plan; drivers visit")
+        XCTAssertEqual(
+            try s.request("POST", "/api/visits", token: s.token(.manager), json: cases[0].0).status,
+            403,
+            "managers plan; drivers visit"
+        )
         XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM visits") }, 0)
         XCTAssertEqual(try s.server.store.read { try $0.scalarInt("SELECT count(*) FROM pulls") }, 0)
     }
@@ -141,12 +173,18 @@ final class ServicePlanRoutesTests: XCTestCase {
         let totals = try XCTUnwrap(picks.json["totals"] as? [[String: Any]])
         XCTAssertFalse(totals.isEmpty)
         for t in totals {
-            let units = t["units"] as! Int, cases = t["cases"] as! Int, size = t["case_size"] as! Int
+            let units = t["units"] as! Int
+            let cases = t["cases"] as! Int
+            let size = t["case_size"] as! Int
             XCTAssertEqual(units, loaded[t["product_id"] as! String])
             XCTAssertEqual(cases, (units + size - 1) / size)
         }
         // One device's list is a part of the day's.
-        let one = try s.request("GET", "/api/pick-lists?date=\(date)&device_id=\(pickVisits[0]["device_id"] as! String)", token: s.token(.manager))
+        let one = try s.request(
+            "GET",
+            "/api/pick-lists?date=\(date)&device_id=\(pickVisits[0]["device_id"] as! String)",
+            token: s.token(.manager)
+        )
         XCTAssertEqual((one.json["visits"] as? [Any])?.count, 1)
     }
 
@@ -155,7 +193,9 @@ final class ServicePlanRoutesTests: XCTestCase {
         let plain = try s.request("GET", "/api/service-plan?days=7", token: s.token(.manager))
         XCTAssertEqual(plain.json["empty_slot_hour_cost"] as? Double, 0)
         XCTAssertEqual(plain.json["expiry_visit_units"] as? Double, 0.5)
-        func plan(_ configure: @escaping (inout AppConfiguration) -> Void) throws -> (visits: [[String: Any]], reasons: Set<String>, body: APIResponse) {
+        func plan(
+            _ configure: @escaping (inout AppConfiguration) -> Void
+        ) throws -> (visits: [[String: Any]], reasons: Set<String>, body: APIResponse) {
             let server = try AppTestServer(configure: configure)
             defer { server.stop() }
             let r = try server.request("GET", "/api/service-plan?days=7", token: server.token(.manager))
@@ -167,18 +207,26 @@ final class ServicePlanRoutesTests: XCTestCase {
         let dear = try plan { $0.visitCost = 1e6 }
         XCTAssertTrue(dear.reasons.contains("expiry"), "\(dear.reasons)")
         // … more when an empty slot-hour is priced above even that visit …
-        let priced = try plan { $0.visitCost = 1e6; $0.emptySlotHourCost = 1e9 }
+        let priced = try plan {
+            $0.visitCost = 1e6
+            $0.emptySlotHourCost = 1e9
+        }
         XCTAssertGreaterThan(priced.visits.count, dear.visits.count)
         XCTAssertEqual(priced.body.json["empty_slot_hour_cost"] as? Double, 1e9)
         // … and no visit for expiry when it takes more units than any slot holds.
-        let patient = try plan { $0.visitCost = 1e6; $0.expiryVisitUnits = 1e9 }
+        let patient = try plan {
+            $0.visitCost = 1e6
+            $0.expiryVisitUnits = 1e9
+        }
         XCTAssertFalse(patient.reasons.contains("expiry"), "\(patient.reasons)")
         XCTAssertEqual(patient.body.json["expiry_visit_units"] as? Double, 1e9)
         // The perishable level reaches the pick lists: a metro fleet's sandwiches, salads and dairy (3–7 days)
         // are loaded deeper at 0.95 than at the median, and the reply says which level it used.
         let dir = try TestFleet.metroRecipe(seed: 3, devices: 5, days: 28)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func pickUnits(_ configure: @escaping (inout AppConfiguration) -> Void) throws -> (units: Int, body: APIResponse) {
+        func pickUnits(
+            _ configure: @escaping (inout AppConfiguration) -> Void
+        ) throws -> (units: Int, body: APIResponse) {
             let server = try AppTestServer(fixtures: dir, configure: configure)
             defer { server.stop() }
             let plan = try server.request("GET", "/api/service-plan?days=7", token: server.token(.manager))
@@ -187,15 +235,18 @@ final class ServicePlanRoutesTests: XCTestCase {
             XCTAssertEqual(r.status, 200, r.text)
             return ((r.json["totals"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["units"] as? Int ?? 0) }, r)
         }
-        let median = try pickUnits { _ in }, deep = try pickUnits { $0.perishableServiceLevel = 0.95 }
+        let median = try pickUnits { _ in }
+        let deep = try pickUnits { $0.perishableServiceLevel = 0.95 }
         XCTAssertEqual(median.body.json["perishable_service_level"] as? Double, 0.5)
         XCTAssertEqual(deep.body.json["perishable_service_level"] as? Double, 0.95)
         XCTAssertGreaterThan(deep.units, median.units)
     }
 
     func testThePlannersSettingsAreReadFromTheEnvironmentAndBadOnesRefused() throws {
-        let c = try AppConfiguration.fromEnvironment(["PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2",
-                                                      "PLANOGRAM_PERISHABLE_SERVICE_LEVEL": "0.8", "PLANOGRAM_TIMEZONE": "Europe/Berlin"])
+        let c = try AppConfiguration.fromEnvironment([
+            "PLANOGRAM_EMPTY_SLOT_HOUR_COST": "1.5", "PLANOGRAM_EXPIRY_VISIT_UNITS": "2",
+            "PLANOGRAM_PERISHABLE_SERVICE_LEVEL": "0.8", "PLANOGRAM_TIMEZONE": "Europe/Berlin",
+        ])
         XCTAssertEqual(c.clock.identifier, "Europe/Berlin")
         XCTAssertFalse(c.clock.isUTC)
         XCTAssertTrue(try AppConfiguration.fromEnvironment([:]).clock.isUTC)
@@ -203,11 +254,13 @@ final class ServicePlanRoutesTests: XCTestCase {
         XCTAssertEqual(c.expiryVisitUnits, 2)
         XCTAssertEqual(c.perishableServiceLevel, 0.8)
         XCTAssertEqual(try AppConfiguration.fromEnvironment([:]).perishableServiceLevel, 0.5)
-        for (key, value) in [("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "-1"), ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "nan"),
-                             ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots"),
-                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "0.4"), ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "1"),
-                             ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "nan"), ("PLANOGRAM_TIMEZONE", "Berlin"),
-                             ("PLANOGRAM_TIMEZONE", "CET+1 or so")] {
+        for (key, value) in [
+            ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "-1"), ("PLANOGRAM_EMPTY_SLOT_HOUR_COST", "nan"),
+            ("PLANOGRAM_EXPIRY_VISIT_UNITS", "0"), ("PLANOGRAM_EXPIRY_VISIT_UNITS", "lots"),
+            ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "0.4"), ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "1"),
+            ("PLANOGRAM_PERISHABLE_SERVICE_LEVEL", "nan"), ("PLANOGRAM_TIMEZONE", "Berlin"),
+            ("PLANOGRAM_TIMEZONE", "CET+1 or so"),
+        ] {
             XCTAssertThrowsError(try AppConfiguration.fromEnvironment([key: value]), "\(key)=\(value)")
         }
     }
@@ -221,25 +274,39 @@ final class ServicePlanRoutesTests: XCTestCase {
         func check(_ server: AppTestServer, _ expected: [String: String]) throws {
             let boss = server.token(.manager)
             let plan = try server.request("GET", "/api/service-plan?days=7", token: boss)
-            let dates = Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["date"] as? String }).sorted()
+            let dates = Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["date"] as? String })
+                .sorted()
             XCTAssertFalse(dates.isEmpty)
             var seen = Set<String>()
             for date in dates {
                 let all = try server.request("GET", "/api/pick-lists?date=\(date)", token: boss)
-                let everyVisit = (all.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String }
+                let everyVisit = (all.json["visits"] as? [[String: Any]] ?? []).compactMap {
+                    $0["device_id"] as? String
+                }
                 for depot in ["DEP-BER", "DEP-HAM", "DEP-MUN"] {
                     let near = try server.request("GET", "/api/pick-lists?date=\(date)&depot_id=\(depot)", token: boss)
                     XCTAssertEqual(near.status, 200, near.text)
                     let visits = near.json["visits"] as? [[String: Any]] ?? []
-                    XCTAssertEqual(visits.compactMap { $0["device_id"] as? String }, everyVisit.filter { expected[$0] == depot }, "\(date) \(depot)")
+                    XCTAssertEqual(
+                        visits.compactMap { $0["device_id"] as? String },
+                        everyVisit.filter { expected[$0] == depot },
+                        "\(date) \(depot)"
+                    )
                     seen.formUnion(visits.compactMap { $0["device_id"] as? String })
                     // The totals are those of the depot's lines only.
                     var units: [String: Int] = [:]
-                    for v in visits { for l in v["lines"] as? [[String: Any]] ?? [] where (l["load"] as? Int ?? 0) > 0 {
-                        units[l["product_id"] as! String, default: 0] += l["load"] as! Int
-                    } }
+                    for v in visits {
+                        for l in v["lines"] as? [[String: Any]] ?? [] where (l["load"] as? Int ?? 0) > 0 {
+                            units[l["product_id"] as! String, default: 0] += l["load"] as! Int
+                        }
+                    }
                     let totals = near.json["totals"] as? [[String: Any]] ?? []
-                    XCTAssertEqual(Dictionary(uniqueKeysWithValues: totals.map { ($0["product_id"] as! String, $0["units"] as! Int) }), units)
+                    XCTAssertEqual(
+                        Dictionary(
+                            uniqueKeysWithValues: totals.map { ($0["product_id"] as! String, $0["units"] as! Int) }
+                        ),
+                        units
+                    )
                 }
             }
             XCTAssertEqual(seen, Set(expected.keys), "over the week every machine is seen under its depot")
@@ -251,7 +318,8 @@ final class ServicePlanRoutesTests: XCTestCase {
         var matrix = "from_id,to_id,seconds,meters\n"
         for depot in ["DEP-BER", "DEP-HAM", "DEP-MUN"] {
             for device in ["VM-001", "VM-002", "VM-003"] {
-                matrix += "\(depot),\(device),\(byRoad[device] == depot ? 600 : 7_200),\(byRoad[device] == depot ? 9_000 : 120_000)\n"
+                matrix +=
+                    "\(depot),\(device),\(byRoad[device] == depot ? 600 : 7_200),\(byRoad[device] == depot ? 9_000 : 120_000)\n"
             }
         }
         try matrix.write(toFile: dir + "/travel_matrix.csv", atomically: true, encoding: .utf8)
@@ -259,16 +327,29 @@ final class ServicePlanRoutesTests: XCTestCase {
         defer { roads.stop() }
         try check(roads, byRoad)
         let boss = roads.token(.manager)
-        XCTAssertEqual(try roads.request("GET", "/api/pick-lists?date=2026-10-30&depot_id=DEP-NOPE", token: boss).status, 404)
-        XCTAssertEqual(try roads.request("GET", "/api/pick-lists?date=2026-10-30&depot_id=DEP-BER&vehicle_id=DEP-BER-V1", token: boss).status, 400)
+        XCTAssertEqual(
+            try roads.request("GET", "/api/pick-lists?date=2026-10-30&depot_id=DEP-NOPE", token: boss).status,
+            404
+        )
+        XCTAssertEqual(
+            try roads.request(
+                "GET",
+                "/api/pick-lists?date=2026-10-30&depot_id=DEP-BER&vehicle_id=DEP-BER-V1",
+                token: boss
+            ).status,
+            400
+        )
         // A driver's depot view holds only their own machines.
         let dee = roads.token(.driver, sub: "dee", devices: ["VM-001"])
         let plan = try roads.request("GET", "/api/service-plan?days=7", token: dee)
         for date in Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["date"] as? String }) {
             for depot in ["DEP-BER", "DEP-HAM"] {
                 let near = try roads.request("GET", "/api/pick-lists?date=\(date)&depot_id=\(depot)", token: dee)
-                XCTAssertEqual((near.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String },
-                               depot == "DEP-HAM" ? ["VM-001"] : [], "\(date) \(depot)")
+                XCTAssertEqual(
+                    (near.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String },
+                    depot == "DEP-HAM" ? ["VM-001"] : [],
+                    "\(date) \(depot)"
+                )
             }
         }
     }
@@ -277,12 +358,22 @@ final class ServicePlanRoutesTests: XCTestCase {
         let driver = s.token(.driver, sub: "dee", devices: ["VM-002"])
         let plan = try s.request("GET", "/api/service-plan?days=7", token: driver)
         XCTAssertEqual(plan.status, 200)
-        XCTAssertEqual(Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String }), ["VM-002"])
-        XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=2026-10-30&device_id=VM-001", token: driver).status, 403)
+        XCTAssertEqual(
+            Set((plan.json["visits"] as? [[String: Any]] ?? []).compactMap { $0["device_id"] as? String }),
+            ["VM-002"]
+        )
+        XCTAssertEqual(
+            try s.request("GET", "/api/pick-lists?date=2026-10-30&device_id=VM-001", token: driver).status,
+            403
+        )
         XCTAssertEqual(try s.request("GET", "/api/service-plan?days=0", token: driver).status, 400)
         XCTAssertEqual(try s.request("GET", "/api/service-plan?from=tomorrow", token: driver).status, 400)
         XCTAssertEqual(try s.request("GET", "/api/pick-lists", token: driver).status, 400)
-        XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=2026-10-30&vehicle_id=V1", token: driver).status, 404, "no such truck")
+        XCTAssertEqual(
+            try s.request("GET", "/api/pick-lists?date=2026-10-30&vehicle_id=V1", token: driver).status,
+            404,
+            "no such truck"
+        )
         XCTAssertEqual(try s.request("GET", "/api/service-plan", token: s.token(.merchandiser)).status, 403)
     }
 }

@@ -9,7 +9,9 @@ final class ImportCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for name in ["products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv"] {
             var text = TestFleet.file(name)
-            if name == "sales.csv" { text += (text.hasSuffix("\n") ? "" : "\n") + "not-a-date,VM-001,0,A1,P001,1.50,\n" }
+            if name == "sales.csv" {
+                text += (text.hasSuffix("\n") ? "" : "\n") + "not-a-date,VM-001,0,A1,P001,1.50,\n"
+            }
             try text.write(toFile: dir + "/csv/" + name, atomically: true, encoding: .utf8)
         }
         let child = try ChildServer(arguments: ["import", "--db", dir + "/cli.db", dir + "/csv"])

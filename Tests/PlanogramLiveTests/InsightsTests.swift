@@ -1,19 +1,66 @@
-import Foundation
 import FleetGenerator
+import Foundation
 import Insights
-import PlanogramLive
 import PlanogramDomain
+import PlanogramLive
 import Store
 import XCTest
 
 final class InsightsTests: XCTestCase {
     // A 3-row × 2-column ambient cabinet; products FAST (sells a lot), SLOW, COLD (chilled).
-    let cab = Cabinet(deviceID: "D", index: 0, temperature: .ambient, rows: 3, columns: 2, rowHeightsMM: [200, 200, 200])
+    let cab = Cabinet(
+        deviceID: "D",
+        index: 0,
+        temperature: .ambient,
+        rows: 3,
+        columns: 2,
+        rowHeightsMM: [200, 200, 200]
+    )
     let products = [
-        Product(id: "FAST", name: "Fast", category: "chips", price: 2, unitCost: 1, temperature: .ambient, heightMM: 100, widthColumns: 1, shelfLifeDays: 90),
-        Product(id: "MID", name: "Mid", category: "candy", price: 1, unitCost: 0.5, temperature: .ambient, heightMM: 100, widthColumns: 1, shelfLifeDays: 90),
-        Product(id: "SLOW", name: "Slow", category: "nuts", price: 1, unitCost: 0.5, temperature: .ambient, heightMM: 100, widthColumns: 1, shelfLifeDays: 90),
-        Product(id: "COLD", name: "Cold", category: "soda", price: 2, unitCost: 1, temperature: .chilled, heightMM: 100, widthColumns: 1, shelfLifeDays: 90),
+        Product(
+            id: "FAST",
+            name: "Fast",
+            category: "chips",
+            price: 2,
+            unitCost: 1,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 90
+        ),
+        Product(
+            id: "MID",
+            name: "Mid",
+            category: "candy",
+            price: 1,
+            unitCost: 0.5,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 90
+        ),
+        Product(
+            id: "SLOW",
+            name: "Slow",
+            category: "nuts",
+            price: 1,
+            unitCost: 0.5,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 90
+        ),
+        Product(
+            id: "COLD",
+            name: "Cold",
+            category: "soda",
+            price: 2,
+            unitCost: 1,
+            temperature: .chilled,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 90
+        ),
     ]
     let device = Device(id: "D", name: "D", venueType: .office, latitude: 0, longitude: 0, deviceType: .snack)
 
@@ -32,17 +79,29 @@ final class InsightsTests: XCTestCase {
             plan(2, day0 + 20 * 86400, ["A1": "SLOW", "B1": "FAST", "C1": "MID"]),
             plan(3, day0 + 40 * 86400, ["A1": "MID", "B1": "SLOW", "C1": "FAST"]),
         ]
-        let b = HistoryBuilder(catalog: [CabinetKey("D", 0): cab], devices: ["D": device], products: products,
-                               planograms: [CabinetKey("D", 0): versions])
-        let base = ["FAST": 6.0, "MID": 3.0, "SLOW": 1.0], row = [1.0, 0.8, 0.5]
+        let b = HistoryBuilder(
+            catalog: [CabinetKey("D", 0): cab],
+            devices: ["D": device],
+            products: products,
+            planograms: [CabinetKey("D", 0): versions]
+        )
+        let base = ["FAST": 6.0, "MID": 3.0, "SLOW": 1.0]
+        let row = [1.0, 0.8, 0.5]
         for d in 0..<60 {
             let v = versions[d / 20]
             for (slot, f) in v.facings {
-                let n = Int((base[f.productID]! * row[slot.row] * 2).rounded()) // per two days, to keep halves exact
+                let n = Int((base[f.productID]! * row[slot.row] * 2).rounded())  // per two days, to keep halves exact
                 let count = d % 2 == 0 ? n / 2 + n % 2 : n / 2
                 for k in 0..<count {
-                    b.addSale(ts: day0 + Int64(d) * 86400 + 8 * 3600 + Int64(k * 600 + slot.row * 60), deviceID: "D", cabinetIndex: 0,
-                              slot: slot, productID: f.productID, price: products.first { $0.id == f.productID }!.price, transactionID: nil)
+                    b.addSale(
+                        ts: day0 + Int64(d) * 86400 + 8 * 3600 + Int64(k * 600 + slot.row * 60),
+                        deviceID: "D",
+                        cabinetIndex: 0,
+                        slot: slot,
+                        productID: f.productID,
+                        price: products.first { $0.id == f.productID }!.price,
+                        transactionID: nil
+                    )
                 }
             }
         }
@@ -51,9 +110,14 @@ final class InsightsTests: XCTestCase {
 
     func testEstimationSeparatesPositionFromProduct() {
         let model = DemandModel.fit(history())
-        let a = model.positionMultiplier(cab, SlotCode("A1")!), c = model.positionMultiplier(cab, SlotCode("C1")!)
+        let a = model.positionMultiplier(cab, SlotCode("A1")!)
+        let c = model.positionMultiplier(cab, SlotCode("C1")!)
         XCTAssertEqual(c / a, 0.5, accuracy: 0.08)
-        XCTAssertEqual(model.baseRate(productID: "FAST", deviceID: "D") / model.baseRate(productID: "SLOW", deviceID: "D"), 6, accuracy: 0.9)
+        XCTAssertEqual(
+            model.baseRate(productID: "FAST", deviceID: "D") / model.baseRate(productID: "SLOW", deviceID: "D"),
+            6,
+            accuracy: 0.9
+        )
     }
 
     func testHighVelocityProductScoresHigherAtEyeLevelThanAtTheBottom() {
@@ -67,7 +131,10 @@ final class InsightsTests: XCTestCase {
         XCTAssertEqual(top.factors.map(\.weight).reduce(0, +), 100)
         XCTAssertLessThanOrEqual(top.suggestions.count, 3)
         // From the bottom, the scorer suggests moving up.
-        XCTAssertTrue(bottom.suggestions.contains { $0.kind == .moveToSlot && $0.slot.row == 0 }, "\(bottom.suggestions)")
+        XCTAssertTrue(
+            bottom.suggestions.contains { $0.kind == .moveToSlot && $0.slot.row == 0 },
+            "\(bottom.suggestions)"
+        )
     }
 
     func testChilledProductInAnAmbientCabinetFails() {
@@ -114,16 +181,30 @@ final class InsightsTests: XCTestCase {
     }
 
     func testAffinityFromBaskets() {
-        let b = HistoryBuilder(catalog: [CabinetKey("D", 0): cab], devices: ["D": device], products: products,
-                               planograms: [CabinetKey("D", 0): [plan(1, 0, ["A1": "FAST", "A2": "MID", "B1": "SLOW"])]])
+        let b = HistoryBuilder(
+            catalog: [CabinetKey("D", 0): cab],
+            devices: ["D": device],
+            products: products,
+            planograms: [CabinetKey("D", 0): [plan(1, 0, ["A1": "FAST", "A2": "MID", "B1": "SLOW"])]]
+        )
         // 7 transactions: {FAST, MID} ×3, {FAST}, {SLOW} ×2, {MID}.
-        let txns: [[String]] = [["FAST", "MID"], ["FAST", "MID"], ["FAST", "MID"], ["FAST"], ["SLOW"], ["SLOW"], ["MID"]]
+        let txns: [[String]] = [
+            ["FAST", "MID"], ["FAST", "MID"], ["FAST", "MID"], ["FAST"], ["SLOW"], ["SLOW"], ["MID"],
+        ]
         let slotOf = ["FAST": "A1", "MID": "A2", "SLOW": "B1"]
         var ts: Int64 = 86400
         for (i, t) in txns.enumerated() {
             for p in t {
                 ts += 30
-                b.addSale(ts: ts, deviceID: "D", cabinetIndex: 0, slot: SlotCode(slotOf[p]!)!, productID: p, price: 1, transactionID: "t\(i)")
+                b.addSale(
+                    ts: ts,
+                    deviceID: "D",
+                    cabinetIndex: 0,
+                    slot: SlotCode(slotOf[p]!)!,
+                    productID: p,
+                    price: 1,
+                    transactionID: "t\(i)"
+                )
             }
         }
         let table = AffinityTable(history: b.finish(), minimumBaskets: 3)
@@ -136,17 +217,46 @@ final class InsightsTests: XCTestCase {
     }
 
     func testStockoutTimeIsExcludedFromExposure() {
-        let b = HistoryBuilder(catalog: [CabinetKey("D", 0): cab], devices: ["D": device], products: products,
-                               planograms: [CabinetKey("D", 0): [Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0,
-                                                                          facings: [SlotCode("A1")!: Facing(productID: "FAST", capacity: 2)])]])
+        let b = HistoryBuilder(
+            catalog: [CabinetKey("D", 0): cab],
+            devices: ["D": device],
+            products: products,
+            planograms: [
+                CabinetKey("D", 0): [
+                    Planogram(
+                        deviceID: "D",
+                        cabinetIndex: 0,
+                        version: 1,
+                        effectiveFrom: 0,
+                        facings: [SlotCode("A1")!: Facing(productID: "FAST", capacity: 2)]
+                    )
+                ]
+            ]
+        )
         let day: Int64 = 10 * 86400
         // Two units, both sold by 10:00 (empty from 10:00), restocked the next day at 14:00.
-        b.addSale(ts: day + 9 * 3600, deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
-        b.addSale(ts: day + 10 * 3600, deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
+        b.addSale(
+            ts: day + 9 * 3600,
+            deviceID: "D",
+            cabinetIndex: 0,
+            slot: SlotCode("A1")!,
+            productID: "FAST",
+            price: 2,
+            transactionID: nil
+        )
+        b.addSale(
+            ts: day + 10 * 3600,
+            deviceID: "D",
+            cabinetIndex: 0,
+            slot: SlotCode("A1")!,
+            productID: "FAST",
+            price: 2,
+            transactionID: nil
+        )
         b.addService(ts: day + 86400 + 14 * 3600, deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, units: 2)
         let h = b.finish()
         let days = h.series.first { $0.slot == SlotCode("A1")! }!.days
-        XCTAssertEqual(days.map(\.inStock), [4.0 / 16, 8.0 / 16]) // 06–10 in stock; next day 14–22 in stock
+        XCTAssertEqual(days.map(\.inStock), [4.0 / 16, 8.0 / 16])  // 06–10 in stock; next day 14–22 in stock
         XCTAssertEqual(days.map(\.units), [2, 0])
     }
 
@@ -155,19 +265,61 @@ final class InsightsTests: XCTestCase {
     /// and a sale at 21:30 counts on that evening's date (UTC reading: 9/16 and 3/16, and the next day).
     func testStockoutTimeAndDaysAreOnTheFleetsClock() {
         let york = FleetClock(identifier: "America/New_York")!
-        let b = HistoryBuilder(catalog: [CabinetKey("D", 0): cab], devices: ["D": device], products: products,
-                               planograms: [CabinetKey("D", 0): [Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0,
-                                                                          facings: [SlotCode("A1")!: Facing(productID: "FAST", capacity: 2),
-                                                                                    SlotCode("A2")!: Facing(productID: "MID", capacity: 9)])]],
-                               clock: york)
-        let date: Int64 = 20_455 // 2026-01-02
-        func local(_ day: Int64, _ hour: Int, _ minute: Int = 0) -> Int64 { york.instant(day: day, minute: hour * 60 + minute) }
-        b.addSale(ts: local(date, 9), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
-        b.addSale(ts: local(date, 10), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, productID: "FAST", price: 2, transactionID: nil)
-        b.addSale(ts: local(date, 21, 30), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A2")!, productID: "MID", price: 1, transactionID: nil)
+        let b = HistoryBuilder(
+            catalog: [CabinetKey("D", 0): cab],
+            devices: ["D": device],
+            products: products,
+            planograms: [
+                CabinetKey("D", 0): [
+                    Planogram(
+                        deviceID: "D",
+                        cabinetIndex: 0,
+                        version: 1,
+                        effectiveFrom: 0,
+                        facings: [
+                            SlotCode("A1")!: Facing(productID: "FAST", capacity: 2),
+                            SlotCode("A2")!: Facing(productID: "MID", capacity: 9),
+                        ]
+                    )
+                ]
+            ],
+            clock: york
+        )
+        let date: Int64 = 20_455  // 2026-01-02
+        func local(_ day: Int64, _ hour: Int, _ minute: Int = 0) -> Int64 {
+            york.instant(day: day, minute: hour * 60 + minute)
+        }
+        b.addSale(
+            ts: local(date, 9),
+            deviceID: "D",
+            cabinetIndex: 0,
+            slot: SlotCode("A1")!,
+            productID: "FAST",
+            price: 2,
+            transactionID: nil
+        )
+        b.addSale(
+            ts: local(date, 10),
+            deviceID: "D",
+            cabinetIndex: 0,
+            slot: SlotCode("A1")!,
+            productID: "FAST",
+            price: 2,
+            transactionID: nil
+        )
+        b.addSale(
+            ts: local(date, 21, 30),
+            deviceID: "D",
+            cabinetIndex: 0,
+            slot: SlotCode("A2")!,
+            productID: "MID",
+            price: 1,
+            transactionID: nil
+        )
         b.addService(ts: local(date + 1, 14), deviceID: "D", cabinetIndex: 0, slot: SlotCode("A1")!, units: 2)
         let h = b.finish()
-        let a1 = h.series.first { $0.slot == SlotCode("A1")! }!.days, a2 = h.series.first { $0.slot == SlotCode("A2")! }!.days
+        let a1 = h.series.first { $0.slot == SlotCode("A1")! }!.days
+        let a2 = h.series.first { $0.slot == SlotCode("A2")! }!.days
         XCTAssertEqual(a1.map(\.day), [Int32(date), Int32(date + 1)])
         XCTAssertEqual(a1.map(\.inStock), [4.0 / 16, 8.0 / 16])
         XCTAssertEqual(a2.first { $0.units > 0 }?.day, Int32(date), "21:30 in New York is 02:30Z the next day")
@@ -186,7 +338,9 @@ final class InsightsTests: XCTestCase {
         let truth = FleetModel.fromFile(TestFleet.directory + "/model.json")
         for (key, cabinet) in history.cabinets where key.index == 0 && cabinet.rows == 6 {
             var errors: [Double] = []
-            let trueMax = cabinet.allSlots.map { truth.positionMultiplier(row: $0.row, column: $0.column, rows: 6, columns: 8) }.max()!
+            let trueMax = cabinet.allSlots.map {
+                truth.positionMultiplier(row: $0.row, column: $0.column, rows: 6, columns: 8)
+            }.max()!
             for s in cabinet.allSlots {
                 let t = truth.positionMultiplier(row: s.row, column: s.column, rows: 6, columns: 8) / trueMax
                 errors.append(abs(model.positionMultiplier(cabinet, s) - t))
@@ -194,7 +348,10 @@ final class InsightsTests: XCTestCase {
             let mae = errors.reduce(0, +) / Double(errors.count)
             XCTAssertLessThan(mae, 0.12, "mean absolute error of position multipliers")
             // Eye level beats the bottom row clearly.
-            XCTAssertGreaterThan(model.positionMultiplier(cabinet, SlotCode("B4")!), model.positionMultiplier(cabinet, SlotCode("F4")!) * 1.3)
+            XCTAssertGreaterThan(
+                model.positionMultiplier(cabinet, SlotCode("B4")!),
+                model.positionMultiplier(cabinet, SlotCode("F4")!) * 1.3
+            )
             return
         }
         XCTFail("no snack cabinet in the test fleet")
@@ -216,25 +373,52 @@ final class InsightsTests: XCTestCase {
         for d in history.devices.keys {
             var start = model.fittedBefore - 56
             while start + 7 <= model.fittedBefore {
-                let pred = RevenueForecaster(model: plain).deviceRevenue(deviceID: d, days: start..<(start + 7), overrides: [:])
+                let pred = RevenueForecaster(model: plain).deviceRevenue(
+                    deviceID: d,
+                    days: start..<(start + 7),
+                    overrides: [:]
+                )
                 let act = (start..<(start + 7)).reduce(0.0) { $0 + (history.deviceDayRevenue[d]?[$1] ?? 0) }
                 if act > 0 && pred > 0 { logs.append(log(act / pred)) }
                 start += 7
             }
         }
         XCTAssertGreaterThanOrEqual(logs.count, 4)
-        XCTAssertEqual(model.revenueLevel, min(1.1, max(0.9, exp(logs.reduce(0, +) / Double(logs.count)))), accuracy: 1e-9)
+        XCTAssertEqual(
+            model.revenueLevel,
+            min(1.1, max(0.9, exp(logs.reduce(0, +) / Double(logs.count)))),
+            accuracy: 1e-9
+        )
         // It multiplies revenue and leaves lifts alone.
         let (key, cabinet) = try XCTUnwrap(history.cabinets.first { history.planograms[$0.key] != nil })
         let current = try XCTUnwrap(history.planograms[key]?.last)
         var proposed = current
-        if let (slot, facing) = current.sortedFacings.first { proposed.facings[slot] = Facing(productID: facing.productID, capacity: facing.capacity + 3) }
-        let a = RevenueForecaster(model: model).predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 28, changeCostPerSlot: 0)
-        let b = RevenueForecaster(model: plain).predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 28, changeCostPerSlot: 0)
+        if let (slot, facing) = current.sortedFacings.first {
+            proposed.facings[slot] = Facing(productID: facing.productID, capacity: facing.capacity + 3)
+        }
+        let a = RevenueForecaster(model: model).predict(
+            cabinet: cabinet,
+            current: current,
+            proposed: proposed,
+            forecastDays: 28,
+            changeCostPerSlot: 0
+        )
+        let b = RevenueForecaster(model: plain).predict(
+            cabinet: cabinet,
+            current: current,
+            proposed: proposed,
+            forecastDays: 28,
+            changeCostPerSlot: 0
+        )
         XCTAssertEqual(a.predictedRevenue, b.predictedRevenue * model.revenueLevel, accuracy: 1e-9)
         XCTAssertEqual(a.liftPercentage, b.liftPercentage, accuracy: 1e-9)
         // Stored and restored with the other parameters.
-        let stored = StoredModels(model: model, affinity: AffinityTable(history: history), fingerprint: "f", fittedAt: 0)
+        let stored = StoredModels(
+            model: model,
+            affinity: AffinityTable(history: history),
+            fingerprint: "f",
+            fittedAt: 0
+        )
         let restored = try StoredModels.decode(stored.encoded()).restore().0
         XCTAssertEqual(restored.revenueLevel, model.revenueLevel)
     }

@@ -1,12 +1,15 @@
 import Foundation
 import HTTPTestClient
-@testable import PlanogramLive
 import Store
 import XCTest
 
+@testable import PlanogramLive
+
 /// SPEC §15: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
 class JobTests: XCTestCase {
-    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] { try jobEvents(port, id, token: token, timeout: 20) }
+    func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] {
+        try jobEvents(port, id, token: token, timeout: 20)
+    }
 
     func json(_ e: RawClient.Event) -> [String: Any] { eventJSON(e) }
 
@@ -38,12 +41,22 @@ class JobTests: XCTestCase {
         let s = try AppTestServer()
         defer { s.stop() }
         let max = s.token(.manager, sub: "max")
-        let id = try XCTUnwrap(XCTUnwrap(s.server.jobs).submit(kind: "test_loop", by: Principal(subject: "max", name: "Max", role: .manager, expires: .max, devices: nil), devices: nil) { ctx in
-            var i = 0.0
-            while !ctx.isCancelled && i < 600 { ctx.progress(i / 600, "step \(Int(i))"); Thread.sleep(forTimeInterval: 0.01); i += 1 }
-            if ctx.isCancelled { throw JobFailure(message: "cancelled") }
-            return ["steps": i]
-        })
+        let id = try XCTUnwrap(
+            XCTUnwrap(s.server.jobs).submit(
+                kind: "test_loop",
+                by: Principal(subject: "max", name: "Max", role: .manager, expires: .max, devices: nil),
+                devices: nil
+            ) { ctx in
+                var i = 0.0
+                while !ctx.isCancelled && i < 600 {
+                    ctx.progress(i / 600, "step \(Int(i))")
+                    Thread.sleep(forTimeInterval: 0.01)
+                    i += 1
+                }
+                if ctx.isCancelled { throw JobFailure(message: "cancelled") }
+                return ["steps": i]
+            }
+        )
         Thread.sleep(forTimeInterval: 0.3)
         XCTAssertEqual(try s.request("DELETE", "/api/jobs/\(id)", token: max).status, 202)
         let stream = try events(s.port, id, token: max)
@@ -55,7 +68,10 @@ class JobTests: XCTestCase {
     func testBadJobRequestsGetTheContractsErrors() throws {
         let s = try AppTestServer()
         defer { s.stop() }
-        XCTAssertEqual(try s.request("POST", "/api/fleet/plan", token: s.token(.manager), json: ["days": 0]).status, 400)
+        XCTAssertEqual(
+            try s.request("POST", "/api/fleet/plan", token: s.token(.manager), json: ["days": 0]).status,
+            400
+        )
         XCTAssertEqual(try s.request("POST", "/api/fleet/plan", token: s.token(.driver), json: [:]).status, 403)
         XCTAssertEqual(try s.request("GET", "/api/jobs/job_nope", token: s.token(.manager)).status, 404)
         let unknown = try events(s.port, "job_nope", token: s.token(.manager))
@@ -70,11 +86,18 @@ class JobTests: XCTestCase {
         child.stop()
         // As if the server had died with a job running.
         try Store(path: db).write { db in
-            try db.run("INSERT INTO jobs(job_id, kind, state, progress, message, created_by, created_at, updated_at) VALUES ('job_x', 'fleet_plan', 'running', 0.4, 'forecast 4/10', 'max', 0, 0)")
+            try db.run(
+                "INSERT INTO jobs(job_id, kind, state, progress, message, created_by, created_at, updated_at) VALUES ('job_x', 'fleet_plan', 'running', 0.4, 'forecast 4/10', 'max', 0, 0)"
+            )
         }
         child = try ChildServer.serve(db: db)
         defer { child.stop() }
-        let token = TokenAuthority(secret: AppTestServer.secret).mint(subject: "max", name: "Max", role: .manager, ttlSeconds: 600)
+        let token = TokenAuthority(secret: AppTestServer.secret).mint(
+            subject: "max",
+            name: "Max",
+            role: .manager,
+            ttlSeconds: 600
+        )
         let job = try requestOnce(child.port, "GET", "/api/jobs/job_x", token: token)
         XCTAssertEqual(job.json["state"] as? String, "failed")
         XCTAssertTrue((job.json["error"] as? String ?? "").contains("restarted"))

@@ -31,7 +31,10 @@ final class ProcessTests: XCTestCase {
         child.waitForOutput(timeout: 10) { $0.contains("admin ") }
         let text = child.output
         for role in ["merchandiser", "manager", "driver", "admin"] {
-            let line = try XCTUnwrap(text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(role + " ") }, text)
+            let line = try XCTUnwrap(
+                text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(role + " ") },
+                text
+            )
             let token = String(line.split(separator: " ").last!)
             let c = try RawClient(port: child.port)
             c.send("GET /api/products HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n")

@@ -10,7 +10,10 @@ class ReadRoutesTests: XCTestCase {
     override class func setUp() {
         super.setUp()
         unavailable = nil
-        do { server = try AppTestServer() } catch { server = nil; unavailable = error }
+        do { server = try AppTestServer() } catch {
+            server = nil
+            unavailable = error
+        }
     }
 
     override class func tearDown() {
@@ -32,11 +35,16 @@ class ReadRoutesTests: XCTestCase {
         XCTAssertFalse((list[0]["cabinets"] as? [[String: Any]] ?? []).isEmpty)
 
         let products = try s.request("GET", "/api/products", token: s.token(.driver))
-        XCTAssertEqual((products.json["products"] as? [Any])?.count, TestFleet.file("products.csv").split(separator: "\n").count - 1)
+        XCTAssertEqual(
+            (products.json["products"] as? [Any])?.count,
+            TestFleet.file("products.csv").split(separator: "\n").count - 1
+        )
 
         // The newest version of VM-001/0 equals the last block of planograms.csv for that cabinet.
-        let rows = TestFleet.file("planograms.csv").split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
-            .filter { $0[0] == "VM-001" && $0[1] == "0" }
+        let rows = TestFleet.file("planograms.csv").split(separator: "\n").dropFirst().map {
+            $0.split(separator: ",").map(String.init)
+        }
+        .filter { $0[0] == "VM-001" && $0[1] == "0" }
         let newest = rows.map { $0[2] }.max()!
         let expected = Set(rows.filter { $0[2] == newest }.map { "\($0[3]) \($0[4]) \($0[5])" })
         let versions = Set(rows.map { $0[2] }).count
@@ -67,13 +75,23 @@ class ReadRoutesTests: XCTestCase {
                 XCTAssertEqual(try s.request("GET", path, token: s.token(role)).status, 200, "\(role) \(path)")
             }
             // The token in the query works too (EventSource cannot set headers).
-            XCTAssertEqual(try s.request("GET", path + (path.contains("?") ? "&" : "?") + "access_token=" + s.token(.driver)).status, 200)
+            XCTAssertEqual(
+                try s.request("GET", path + (path.contains("?") ? "&" : "?") + "access_token=" + s.token(.driver))
+                    .status,
+                200
+            )
         }
         // Import: admin only.
-        let body: [String: Any] = ["files": ["devices.csv": "device_id,name,venue_type,latitude,longitude,device_type\n"]]
+        let body: [String: Any] = [
+            "files": ["devices.csv": "device_id,name,venue_type,latitude,longitude,device_type\n"]
+        ]
         XCTAssertEqual(try s.request("POST", "/api/import", json: body).status, 401)
         for role in [Role.merchandiser, .manager, .driver] {
-            XCTAssertEqual(try s.request("POST", "/api/import", token: s.token(role), json: body).status, 403, "\(role)")
+            XCTAssertEqual(
+                try s.request("POST", "/api/import", token: s.token(role), json: body).status,
+                403,
+                "\(role)"
+            )
         }
         XCTAssertEqual(try s.request("POST", "/api/import", token: s.token(.admin), json: body).status, 200)
     }
@@ -90,26 +108,55 @@ class ReadRoutesTests: XCTestCase {
     func testImportOverHTTPRefusesBadFilesWith422AndAcceptsGoodOnes() throws {
         let admin = s.token(.admin)
         let before = try s.request("GET", "/api/products", token: admin).json["products"] as? [Any]
-        let bad = try s.request("POST", "/api/import", token: admin, json: ["files": [
-            "products.csv": "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\nPX,New,chips,1.00,0.40,ambient,100,1,90\nPY,Bad,chips,x,0.40,ambient,100,1,90",
-        ]])
+        let bad = try s.request(
+            "POST",
+            "/api/import",
+            token: admin,
+            json: [
+                "files": [
+                    "products.csv":
+                        "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\nPX,New,chips,1.00,0.40,ambient,100,1,90\nPY,Bad,chips,x,0.40,ambient,100,1,90"
+                ]
+            ]
+        )
         XCTAssertEqual(bad.status, 422, bad.text)
         let details = (bad.json["error"] as? [String: Any])?["details"] as? [String: Any]
         let first = (details?["errors"] as? [[String: Any]])?.first
         XCTAssertEqual(first?["line"] as? Int, 3)
         XCTAssertEqual(first?["column"] as? String, "price")
-        XCTAssertEqual((try s.request("GET", "/api/products", token: admin).json["products"] as? [Any])?.count, before?.count)
+        XCTAssertEqual(
+            (try s.request("GET", "/api/products", token: admin).json["products"] as? [Any])?.count,
+            before?.count
+        )
 
-        let good = try s.request("POST", "/api/import?file=products.csv", token: admin,
-                                 body: "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\nPX,New,chips,1.00,0.40,ambient,100,1,90\n",
-                                 contentType: "text/csv")
+        let good = try s.request(
+            "POST",
+            "/api/import?file=products.csv",
+            token: admin,
+            body:
+                "product_id,name,category,price,unit_cost,temperature,height_mm,width_cols,shelf_life_days\nPX,New,chips,1.00,0.40,ambient,100,1,90\n",
+            contentType: "text/csv"
+        )
         XCTAssertEqual(good.status, 200, good.text)
-        XCTAssertEqual((try s.request("GET", "/api/products", token: admin).json["products"] as? [Any])?.count, (before?.count ?? 0) + 1)
+        XCTAssertEqual(
+            (try s.request("GET", "/api/products", token: admin).json["products"] as? [Any])?.count,
+            (before?.count ?? 0) + 1
+        )
         // The new product is known to every route at once, before the background refit has seen it.
-        let score = try s.request("POST", "/api/planograms/realtime/score", token: admin,
-                                  json: ["device_id": "VM-001", "cabinet_index": 0, "product_id": "PX", "slot_position": "A1"])
+        let score = try s.request(
+            "POST",
+            "/api/planograms/realtime/score",
+            token: admin,
+            json: ["device_id": "VM-001", "cabinet_index": 0, "product_id": "PX", "slot_position": "A1"]
+        )
         XCTAssertEqual(score.status, 200, score.text)
-        XCTAssertEqual(try s.request("POST", "/api/import", token: admin, body: "x", contentType: "text/plain").status, 415)
-        XCTAssertEqual(try s.request("POST", "/api/import", token: admin, body: "{nope", contentType: "application/json").status, 400)
+        XCTAssertEqual(
+            try s.request("POST", "/api/import", token: admin, body: "x", contentType: "text/plain").status,
+            415
+        )
+        XCTAssertEqual(
+            try s.request("POST", "/api/import", token: admin, body: "{nope", contentType: "application/json").status,
+            400
+        )
     }
 }

@@ -48,7 +48,9 @@ final class ReasoningRelayTests: XCTestCase {
     }
 
     func deltas(_ events: [(event: String, data: [String: Any])], source: String) -> String {
-        events.filter { $0.event == "reasoning" && $0.data["source"] as? String == source }.map { $0.data["delta"] as! String }.joined()
+        events.filter { $0.event == "reasoning" && $0.data["source"] as? String == source }.map {
+            $0.data["delta"] as! String
+        }.joined()
     }
 
     func testExplainStreamsClaudeTextToEverySubscriberAndTheSecondAskIsCached() throws {
@@ -60,14 +62,24 @@ final class ReasoningRelayTests: XCTestCase {
         let (slot, product) = try XCTUnwrap(try occupiedSlots(sid).first)
         let editor = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser, sub: "ann"))
         let watcher = try SessionStream(port: s.port, sid: sid, token: s.token(.manager, sub: "max"))
-        _ = try editor.until("snapshot"); _ = try watcher.until("snapshot")
+        _ = try editor.until("snapshot")
+        _ = try watcher.until("snapshot")
 
-        let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.manager, sub: "max"), json: ["slot": slot])
+        let r = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.manager, sub: "max"),
+            json: ["slot": slot]
+        )
         XCTAssertEqual(r.status, 202, r.text)
         let requestID = try XCTUnwrap(r.json["request_id"] as? String)
         for stream in [editor, watcher] {
             let events = try collect(stream, requestID)
-            XCTAssertEqual(events.filter { $0.event == "reasoning" }.count, deltas.count, "one event per delta, as they arrive")
+            XCTAssertEqual(
+                events.filter { $0.event == "reasoning" }.count,
+                deltas.count,
+                "one event per delta, as they arrive"
+            )
             XCTAssertEqual(self.deltas(events, source: "claude"), deltas.joined())
             let done = try XCTUnwrap(events.last?.data)
             XCTAssertEqual(done["text"] as? String, deltas.joined())
@@ -85,12 +97,19 @@ final class ReasoningRelayTests: XCTestCase {
         XCTAssertEqual(sent.json["model"] as? String, "claude-haiku-4-5")
         XCTAssertEqual(sent.json["stream"] as? Bool, true)
         let prompt = try XCTUnwrap(((sent.json["messages"] as? [[String: Any]])?.first)?["content"] as? String)
-        for part in ["## Product", "## Position", "## Context", "## Task", "(\(product))", "Slot \(slot)", "visibility velocity"] {
+        for part in [
+            "## Product", "## Position", "## Context", "## Task", "(\(product))", "Slot \(slot)", "visibility velocity",
+        ] {
             XCTAssertTrue(prompt.contains(part), "prompt lacks \(part):\n\(prompt)")
         }
 
         // The same question again: replayed from the cache, no request.
-        let again = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser, sub: "ann"), json: ["slot": slot])
+        let again = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.merchandiser, sub: "ann"),
+            json: ["slot": slot]
+        )
         let cached = try collect(editor, try XCTUnwrap(again.json["request_id"] as? String))
         XCTAssertEqual(cached.last?.data["cached"] as? Bool, true)
         XCTAssertEqual(cached.last?.data["text"] as? String, deltas.joined())
@@ -98,13 +117,26 @@ final class ReasoningRelayTests: XCTestCase {
         XCTAssertEqual(fake.requests.count, 1)
         // …and it is in SQLite for the next 24 hours.
         let store = try Store(path: s.directory + "/test.db")
-        XCTAssertEqual(try store.read { try $0.scalarInt("SELECT count(*) FROM reasoning_cache WHERE text = ?", [.text(deltas.joined())]) }, 1)
+        XCTAssertEqual(
+            try store.read {
+                try $0.scalarInt("SELECT count(*) FROM reasoning_cache WHERE text = ?", [.text(deltas.joined())])
+            },
+            1
+        )
 
         // Metrics (process-wide, so compared with the values before): requests by model and outcome,
         // tokens, cost, time to first token.
         let after = try metrics()
-        XCTAssertEqual(after["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"ok\"}", default: 0] - before["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"ok\"}", default: 0], 1)
-        XCTAssertEqual(after["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"cached\"}", default: 0] - before["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"cached\"}", default: 0], 1)
+        XCTAssertEqual(
+            after["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"ok\"}", default: 0]
+                - before["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"ok\"}", default: 0],
+            1
+        )
+        XCTAssertEqual(
+            after["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"cached\"}", default: 0]
+                - before["reasoning_requests_total{model=\"claude-haiku-4-5\",outcome=\"cached\"}", default: 0],
+            1
+        )
         let input = after.first { $0.key.hasPrefix("reasoning_tokens_total") && $0.key.contains("input") }
         XCTAssertEqual((input?.value ?? 0) - (before[input?.key ?? "", default: 0]), 412)
         XCTAssertTrue(after.keys.contains { $0.hasPrefix("reasoning_cost_usd_total") })
@@ -115,19 +147,28 @@ final class ReasoningRelayTests: XCTestCase {
     func metrics() throws -> [String: Double] {
         var out: [String: Double] = [:]
         for line in try s.request("GET", "/metrics").text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             out[String(line[..<space])] = v
         }
         return out
     }
 
     /// Opens VM-001~0 with one subscriber, asks to explain its first occupied slot, and collects that request's events.
-    func explainFirstSlot() throws -> (sid: String, slot: String, stream: SessionStream, events: [(event: String, data: [String: Any])]) {
+    func explainFirstSlot() throws -> (
+        sid: String, slot: String, stream: SessionStream, events: [(event: String, data: [String: Any])]
+    ) {
         let sid = try s.openSession()
         let slot = try XCTUnwrap(try occupiedSlots(sid).first).slot
         let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
         _ = try stream.until("snapshot")
-        let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
+        let r = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.merchandiser),
+            json: ["slot": slot]
+        )
         return (sid, slot, stream, try collect(stream, try XCTUnwrap(r.json["request_id"] as? String)))
     }
 
@@ -156,7 +197,12 @@ final class ReasoningRelayTests: XCTestCase {
         XCTAssertEqual(fake.requests.count, 0)
 
         // The whole cabinet (no slot) also works, with slot null.
-        let whole = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.manager), json: [:] as [String: Any])
+        let whole = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.manager),
+            json: [:] as [String: Any]
+        )
         XCTAssertEqual(whole.status, 202)
         XCTAssertTrue(whole.json["slot"] is NSNull)
         let cab = try collect(stream, try XCTUnwrap(whole.json["request_id"] as? String))
@@ -171,7 +217,10 @@ final class ReasoningRelayTests: XCTestCase {
         // The database outlives the first server's directory, which stopping it deletes.
         let database = NSTemporaryDirectory() + "spend-\(UUID().uuidString.prefix(8)).db"
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) } }
-        try start { $0.reasoning.dailySpendCapUSD = 0.006; $0.databasePath = database }
+        try start {
+            $0.reasoning.dailySpendCapUSD = 0.006
+            $0.databasePath = database
+        }
         fake.enqueue(.stream(deltas: ["Cola ", "sells."], inputTokens: 5_000))
         let first = try explainFirstSlot()
         XCTAssertEqual(first.events.last?.data["source"] as? String, "claude")
@@ -187,9 +236,17 @@ final class ReasoningRelayTests: XCTestCase {
         let other = try XCTUnwrap(try occupiedSlots(sid).first { $0.slot != first.slot }).slot
         let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
         _ = try stream.until("snapshot")
-        let r = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": other])
+        let r = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.merchandiser),
+            json: ["slot": other]
+        )
         let events = try collect(stream, try XCTUnwrap(r.json["request_id"] as? String))
-        let error = try XCTUnwrap(events.first { $0.event == "reasoning_error" }, "the restarted server knows today's spend")
+        let error = try XCTUnwrap(
+            events.first { $0.event == "reasoning_error" },
+            "the restarted server knows today's spend"
+        )
         XCTAssertTrue((error.data["message"] as? String ?? "").contains("spend cap"), "\(error.data)")
         XCTAssertEqual(events.last?.data["source"] as? String, "rules")
         XCTAssertEqual(fake.requests.count, 1, "Claude was asked once")
@@ -210,7 +267,13 @@ final class ReasoningRelayTests: XCTestCase {
         let target = slots[0].slot
         var lastAck = Date()
         for (i, p) in [slots[1].product, slots[2].product, slots[3].product].enumerated() {
-            let r = try s.op(sid, token: token, client: "p\(i)", base: i, ["type": "place", "slot": target, "product_id": p])
+            let r = try s.op(
+                sid,
+                token: token,
+                client: "p\(i)",
+                base: i,
+                ["type": "place", "slot": target, "product_id": p]
+            )
             XCTAssertEqual(r.status, 200, r.text)
             lastAck = Date()
             Thread.sleep(forTimeInterval: 0.1)
@@ -220,18 +283,27 @@ final class ReasoningRelayTests: XCTestCase {
         for _ in 0..<200 {
             let e = try stream.next()
             if e.event == "reasoning", firstReasoning == nil { firstReasoning = Date() }
-            if e.event == "reasoning_done" { done = stream.json(e); break }
+            if e.event == "reasoning_done" {
+                done = stream.json(e)
+                break
+            }
         }
         XCTAssertEqual(done["slot"] as? String, target)
         XCTAssertEqual(done["text"] as? String, "Settled placement.")
-        XCTAssertGreaterThanOrEqual(try XCTUnwrap(firstReasoning).timeIntervalSince(lastAck), 0.35, "not before the debounce")
+        XCTAssertGreaterThanOrEqual(
+            try XCTUnwrap(firstReasoning).timeIntervalSince(lastAck),
+            0.35,
+            "not before the debounce"
+        )
         // Longer than the debounce again: still one explanation. A resume from 0 replays every kept
         // event, `reasoning_done` included.
         Thread.sleep(forTimeInterval: 1)
         let resumed = try SessionStream(port: s.port, sid: sid, token: token, lastEventID: "0")
         resumed.client.setTimeout(0.5)
         var kept: [String] = []
-        while let e = try? resumed.next() { if e.event == "reasoning_done" { kept.append(resumed.json(e)["request_id"] as? String ?? "") } }
+        while let e = try? resumed.next() {
+            if e.event == "reasoning_done" { kept.append(resumed.json(e)["request_id"] as? String ?? "") }
+        }
         XCTAssertEqual(kept, [done["request_id"] as? String ?? "?"], "one explanation for the settled slot")
         XCTAssertEqual(fake.requests.count, 1)
         let prompt = ((fake.requests[0].json["messages"] as? [[String: Any]])?.first?["content"] as? String) ?? ""
@@ -240,22 +312,44 @@ final class ReasoningRelayTests: XCTestCase {
 
     func testANewerRequestForTheSameSlotCancelsTheOlderStream() throws {
         try start()
-        fake.enqueue(.stream(deltas: Array(repeating: "slowly ", count: 60), deltaDelay: 0.05), .stream(deltas: ["Second answer."]))
+        fake.enqueue(
+            .stream(deltas: Array(repeating: "slowly ", count: 60), deltaDelay: 0.05),
+            .stream(deltas: ["Second answer."])
+        )
         let sid = try s.openSession()
         let slot = try XCTUnwrap(try occupiedSlots(sid).first).slot
         let stream = try SessionStream(port: s.port, sid: sid, token: s.token(.merchandiser))
         _ = try stream.until("snapshot")
-        let first = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot]).json["request_id"] as? String
+        let first =
+            try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
+            .json["request_id"] as? String
         Thread.sleep(forTimeInterval: 0.4)
         // A different prompt for the same slot (a capacity change), so the cache cannot answer it.
         let cap = try s.request("GET", "/api/sessions/\(sid)", token: s.token(.merchandiser)).json
-        let capacity = (((cap["planogram"] as! [String: Any])["slots"] as! [[String: Any]]).first { $0["slot"] as? String == slot }?["capacity"] as? Int) ?? 5
-        XCTAssertEqual(try s.op(sid, token: s.token(.merchandiser), client: "c1", base: 0, ["type": "set_capacity", "slot": slot, "capacity": capacity == 1 ? 2 : capacity - 1]).status, 200)
-        let second = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot]).json["request_id"] as? String
+        let capacity =
+            (((cap["planogram"] as! [String: Any])["slots"] as! [[String: Any]]).first {
+                $0["slot"] as? String == slot
+            }?["capacity"] as? Int) ?? 5
+        XCTAssertEqual(
+            try s.op(
+                sid,
+                token: s.token(.merchandiser),
+                client: "c1",
+                base: 0,
+                ["type": "set_capacity", "slot": slot, "capacity": capacity == 1 ? 2 : capacity - 1]
+            ).status,
+            200
+        )
+        let second =
+            try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
+            .json["request_id"] as? String
         var dones: [String: [String: Any]] = [:]
         for _ in 0..<2_000 where dones.count < 2 {
             let e = try stream.next()
-            if e.event == "reasoning_done" { let d = stream.json(e); dones[d["request_id"] as! String] = d }
+            if e.event == "reasoning_done" {
+                let d = stream.json(e)
+                dones[d["request_id"] as! String] = d
+            }
         }
         XCTAssertEqual(dones[try XCTUnwrap(first)]?["cancelled"] as? Bool, true)
         XCTAssertEqual(dones[try XCTUnwrap(second)]?["cancelled"] as? Bool, false)
@@ -266,14 +360,46 @@ final class ReasoningRelayTests: XCTestCase {
         try start(key: nil)
         let sid = try s.openSession()
         let slot = try XCTUnwrap(try occupiedSlots(sid).first).slot
-        XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.driver), json: ["slot": slot]).status, 403)
+        XCTAssertEqual(
+            try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.driver), json: ["slot": slot]).status,
+            403
+        )
         XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/explain", json: ["slot": slot]).status, 401)
-        XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": "Z99"]).status, 422)
-        XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": 7]).status, 400)
-        XCTAssertEqual(try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), body: "{not json", contentType: "application/json").status, 400)
-        XCTAssertEqual(try s.request("POST", "/api/sessions/nope~0/explain", token: s.token(.merchandiser), json: ["slot": slot]).status, 404)
-        XCTAssertEqual(try s.op(sid, token: s.token(.merchandiser), client: "x", base: 0, ["type": "clear", "slot": slot]).status, 200)
-        let empty = try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": slot])
+        XCTAssertEqual(
+            try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": "Z99"])
+                .status,
+            422
+        )
+        XCTAssertEqual(
+            try s.request("POST", "/api/sessions/\(sid)/explain", token: s.token(.merchandiser), json: ["slot": 7])
+                .status,
+            400
+        )
+        XCTAssertEqual(
+            try s.request(
+                "POST",
+                "/api/sessions/\(sid)/explain",
+                token: s.token(.merchandiser),
+                body: "{not json",
+                contentType: "application/json"
+            ).status,
+            400
+        )
+        XCTAssertEqual(
+            try s.request("POST", "/api/sessions/nope~0/explain", token: s.token(.merchandiser), json: ["slot": slot])
+                .status,
+            404
+        )
+        XCTAssertEqual(
+            try s.op(sid, token: s.token(.merchandiser), client: "x", base: 0, ["type": "clear", "slot": slot]).status,
+            200
+        )
+        let empty = try s.request(
+            "POST",
+            "/api/sessions/\(sid)/explain",
+            token: s.token(.merchandiser),
+            json: ["slot": slot]
+        )
         XCTAssertEqual(empty.status, 422)
         XCTAssertEqual((empty.json["error"] as? [String: Any])?["code"] as? String, "empty_slot")
     }

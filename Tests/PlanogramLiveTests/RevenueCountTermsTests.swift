@@ -40,8 +40,10 @@ final class RevenueCountTermsTests: XCTestCase {
             return d
         }
         XCTAssertTrue(orderChanged, "the copy iterates in another order")
-        let a = DemandModel.fit(history), b = DemandModel.fit(shuffled)
-        let ca = DemandCounts.fit(model: a), cb = DemandCounts.fit(model: b)
+        let a = DemandModel.fit(history)
+        let b = DemandModel.fit(shuffled)
+        let ca = DemandCounts.fit(model: a)
+        let cb = DemandCounts.fit(model: b)
         XCTAssertFalse(ca.trendPerDay.isEmpty)
         for (device, beta) in ca.trendPerDay {
             XCTAssertEqual(beta.bitPattern, cb.trendPerDay[device]?.bitPattern, device)
@@ -58,25 +60,43 @@ final class RevenueCountTermsTests: XCTestCase {
         XCTAssertEqual(shares.reduce(0) { $0 + $1.weight }, 1, accuracy: 1e-12)
         // The intervals are the device's own, between its visits in the last eight weeks of the fit.
         let visits = try XCTUnwrap(history.serviceDays[device]).filter { $0 < model.fittedBefore }
-        let expected = zip(visits, visits.dropFirst()).filter { $0.0 >= model.fittedBefore - 56 && $0.1 > $0.0 }.map { Double($0.1 - $0.0) }
+        let expected = zip(visits, visits.dropFirst()).filter { $0.0 >= model.fittedBefore - 56 && $0.1 > $0.0 }.map {
+            Double($0.1 - $0.0)
+        }
         XCTAssertEqual(shares, IntervalShare.of(expected))
         // E[min(X, C)] summed over the intervals / E[X] summed, by hand for two lengths.
         let size = f.countSize
-        let lambda = 2.0, capacity = 5
-        var served = 0.0, demand = 0.0
+        let lambda = 2.0
+        let capacity = 5
+        var served = 0.0
+        var demand = 0.0
         for t in expected {
             served += availability(lambdaPerDay: lambda, capacity: capacity, intervalDays: t, size: size) * lambda * t
             demand += lambda * t
         }
-        XCTAssertEqual(f.slotAvailability(deviceID: device, lambdaPerDay: lambda, capacity: capacity), served / demand, accuracy: 1e-12)
+        XCTAssertEqual(
+            f.slotAvailability(deviceID: device, lambdaPerDay: lambda, capacity: capacity),
+            served / demand,
+            accuracy: 1e-12
+        )
         // A device without intervals falls back to its mean interval.
-        XCTAssertEqual(f.slotAvailability(deviceID: "NONE", lambdaPerDay: lambda, capacity: capacity),
-                       availability(lambdaPerDay: lambda, capacity: capacity, intervalDays: model.serviceInterval("NONE"), size: size), accuracy: 1e-12)
+        XCTAssertEqual(
+            f.slotAvailability(deviceID: "NONE", lambdaPerDay: lambda, capacity: capacity),
+            availability(
+                lambdaPerDay: lambda,
+                capacity: capacity,
+                intervalDays: model.serviceInterval("NONE"),
+                size: size
+            ),
+            accuracy: 1e-12
+        )
         // Mixed intervals serve less than their mean would suggest when a long one empties the slot.
         var mixed = f
         mixed.visitIntervals = ["X": IntervalShare.of([1, 5])]
-        XCTAssertLessThan(mixed.slotAvailability(deviceID: "X", lambdaPerDay: 1.5, capacity: 4),
-                          availability(lambdaPerDay: 1.5, capacity: 4, intervalDays: 3, size: size))
+        XCTAssertLessThan(
+            mixed.slotAvailability(deviceID: "X", lambdaPerDay: 1.5, capacity: 4),
+            availability(lambdaPerDay: 1.5, capacity: 4, intervalDays: 3, size: size)
+        )
     }
 
     func testTheLevelMakesTheForecasterLevelWithTheFitWindowAndTheTrendIsLeftOutUnlessAsked() throws {
@@ -105,14 +125,18 @@ final class RevenueCountTermsTests: XCTestCase {
         // With the trend asked for, it multiplies days after the fit's end only, bounded to ×0.7…×1.4.
         let device = try XCTUnwrap(history.devices.keys.sorted().first)
         counts.trendPerDay[device] = 0.01
-        let trended = RevenueCountTerms.fit(counts: counts, model: model, includesTrend: true).forecaster(model: model, affinity: nil)
+        let trended = RevenueCountTerms.fit(counts: counts, model: model, includesTrend: true).forecaster(
+            model: model,
+            affinity: nil
+        )
         let end = model.fittedBefore
         XCTAssertEqual(trended.trendFactor(device, end - 10), 1)
         XCTAssertEqual(trended.trendFactor(device, end + 10), exp(0.1), accuracy: 1e-12)
         XCTAssertEqual(trended.trendFactor(device, end + 100), 1.4)
         XCTAssertEqual(trended.trendFactor("NONE", end + 10), 1)
         let days = end..<(end + 14)
-        let flat = trended.deviceRevenue(deviceID: device, days: end..<(end + 1), overrides: [:])
+        let flat =
+            trended.deviceRevenue(deviceID: device, days: end..<(end + 1), overrides: [:])
             / trended.trendFactor(device, end) / model.weekdayFactor(device, end)
         let sum = days.reduce(0.0) { $0 + flat * model.weekdayFactor(device, $1) * trended.trendFactor(device, $1) }
         XCTAssertEqual(trended.deviceRevenue(deviceID: device, days: days, overrides: [:]), sum, accuracy: 1e-9 * sum)
@@ -127,7 +151,10 @@ final class RevenueCountTermsTests: XCTestCase {
         let fitted = try engine.rebuild()
         let history = try InsightsEngine.loadHistory(store)
         let model = DemandModel.fit(history)
-        let expected = RevenueCountTerms.fit(counts: DemandCounts.fit(model: model), model: model).forecaster(model: model, affinity: fitted.affinity)
+        let expected = RevenueCountTerms.fit(counts: DemandCounts.fit(model: model), model: model).forecaster(
+            model: model,
+            affinity: fitted.affinity
+        )
         XCTAssertFalse(fitted.forecaster.visitIntervals.isEmpty)
         XCTAssertEqual(fitted.forecaster.visitIntervals, expected.visitIntervals)
         XCTAssertEqual(fitted.forecaster.level, expected.level)
@@ -136,12 +163,28 @@ final class RevenueCountTermsTests: XCTestCase {
         let restarted = InsightsEngine(store: store, logger: Logger(label: "test"))
         XCTAssertTrue(restarted.loadStored())
         let loaded = try XCTUnwrap(restarted.current)
-        let (key, cabinet) = try XCTUnwrap(history.cabinets.sorted { $0.key < $1.key }.first { history.planograms[$0.key] != nil })
+        let (key, cabinet) = try XCTUnwrap(
+            history.cabinets.sorted { $0.key < $1.key }.first { history.planograms[$0.key] != nil }
+        )
         let current = try XCTUnwrap(history.planograms[key]?.last)
         var proposed = current
-        if let (slot, facing) = current.sortedFacings.first { proposed.facings[slot] = Facing(productID: facing.productID, capacity: max(1, facing.capacity - 3)) }
-        let a = fitted.forecaster.predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 28, changeCostPerSlot: 0)
-        let b = loaded.forecaster.predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 28, changeCostPerSlot: 0)
+        if let (slot, facing) = current.sortedFacings.first {
+            proposed.facings[slot] = Facing(productID: facing.productID, capacity: max(1, facing.capacity - 3))
+        }
+        let a = fitted.forecaster.predict(
+            cabinet: cabinet,
+            current: current,
+            proposed: proposed,
+            forecastDays: 28,
+            changeCostPerSlot: 0
+        )
+        let b = loaded.forecaster.predict(
+            cabinet: cabinet,
+            current: current,
+            proposed: proposed,
+            forecastDays: 28,
+            changeCostPerSlot: 0
+        )
         XCTAssertEqual(a.predictedRevenue, b.predictedRevenue, accuracy: 1e-9)
         XCTAssertEqual(a.confidenceInterval.lower, b.confidenceInterval.lower, accuracy: 1e-9)
         // And it differs from the Part 1 forecaster (Poisson at the mean interval, the demand model's level).

@@ -1,8 +1,9 @@
 import Foundation
 import HTTPTestClient
 import PlanogramDomain
-@testable import PlanogramLive
 import XCTest
+
+@testable import PlanogramLive
 
 /// Walks the role × route matrix of docs/API.md (`RoleMatrix`, from `APIOperations.all`) against the
 /// running server: every protected route without a token is 401; each role, without a devices claim, is
@@ -38,19 +39,31 @@ final class RoleMatrixTests: XCTestCase {
             }
             var path = op.path
             for (k, v) in concrete { path = path.replacingOccurrences(of: k, with: v) }
-            let idValue: String = switch op.scope {
-            case .job: job
-            case .path: "VM-001"
-            default: op.path.contains("proposals") ? "prop_none" : "exp_none"
-            }
+            let idValue: String =
+                switch op.scope {
+                case .job: job
+                case .path: "VM-001"
+                default: op.path.contains("proposals") ? "prop_none" : "exp_none"
+                }
             path = path.replacingOccurrences(of: "{id}", with: idValue)
             XCTAssertEqual(try status(s, op, token: nil, path: path), 401, "\(op.method) \(path) without a token")
             for role in Role.allCases {
                 let token = s.token(role, sub: "user-\(role.rawValue)")
                 let got = try status(s, op, token: token, path: path)
-                let principal = Principal(subject: "user-\(role.rawValue)", name: "", role: role, expires: .max, devices: nil)
-                let mayPass = allowed.contains(role)
-                    && (op.scope != .job || JobAccess.allows(principal, JobAccess.Owner(kind: "fleet_plan", createdBy: "root", devices: nil)))
+                let principal = Principal(
+                    subject: "user-\(role.rawValue)",
+                    name: "",
+                    role: role,
+                    expires: .max,
+                    devices: nil
+                )
+                let mayPass =
+                    allowed.contains(role)
+                    && (op.scope != .job
+                        || JobAccess.allows(
+                            principal,
+                            JobAccess.Owner(kind: "fleet_plan", createdBy: "root", devices: nil)
+                        ))
                 if mayPass {
                     XCTAssertFalse([401, 403].contains(got), "\(role.rawValue) \(op.method) \(path): \(got)")
                 } else {
@@ -59,12 +72,20 @@ final class RoleMatrixTests: XCTestCase {
                 // A claim that leaves out the path's device.
                 if mayPass, case .path = op.scope {
                     let scoped = s.token(role, sub: "user-\(role.rawValue)", devices: ["VM-002"])
-                    XCTAssertEqual(try status(s, op, token: scoped, path: path), 403, "\(role.rawValue) scoped to VM-002, \(op.method) \(path)")
+                    XCTAssertEqual(
+                        try status(s, op, token: scoped, path: path),
+                        403,
+                        "\(role.rawValue) scoped to VM-002, \(op.method) \(path)"
+                    )
                 }
                 // A fleet-wide job is not covered by a claim.
                 if op.scope == .job, role != .admin {
                     let scoped = s.token(role, sub: "user-\(role.rawValue)", devices: ["VM-001", "VM-002", "VM-003"])
-                    XCTAssertEqual(try status(s, op, token: scoped, path: path), 403, "\(role.rawValue) scoped, \(op.method) \(path)")
+                    XCTAssertEqual(
+                        try status(s, op, token: scoped, path: path),
+                        403,
+                        "\(role.rawValue) scoped, \(op.method) \(path)"
+                    )
                 }
                 checked += 1
             }

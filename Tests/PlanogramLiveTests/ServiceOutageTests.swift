@@ -20,11 +20,17 @@ final class ServiceOutageTests: XCTestCase {
     func testUnreachableServicesAtStartExitWith69AndSaySo() throws {
         let closed = try ClusterHarness.freePort()
         let pg = try TestPostgres.freshSchemaURL("down")
-        for env in [["PLANOGRAM_DATABASE_URL": rerouted(pg, to: closed)],
-                    ["PLANOGRAM_DATABASE_URL": pg, "PLANOGRAM_REDIS_URL": "redis://127.0.0.1:\(closed)"]] {
-            let child = try ChildServer(arguments: ["serve", "--port", "0", "--db", NSTemporaryDirectory() + "unused.db",
-                                                    "--fixtures", TestFleet.directory],
-                                        environment: ["PLANOGRAM_SECRET": AppTestServer.secret].merging(env) { $1 })
+        for env in [
+            ["PLANOGRAM_DATABASE_URL": rerouted(pg, to: closed)],
+            ["PLANOGRAM_DATABASE_URL": pg, "PLANOGRAM_REDIS_URL": "redis://127.0.0.1:\(closed)"],
+        ] {
+            let child = try ChildServer(
+                arguments: [
+                    "serve", "--port", "0", "--db", NSTemporaryDirectory() + "unused.db",
+                    "--fixtures", TestFleet.directory,
+                ],
+                environment: ["PLANOGRAM_SECRET": AppTestServer.secret].merging(env) { $1 }
+            )
             XCTAssertTrue(child.waitForExit(timeout: 20), "exits by itself")
             XCTAssertEqual(child.process.terminationStatus, 69, child.output)
             XCTAssertTrue(child.output.contains("cannot start"), child.output)
@@ -39,16 +45,37 @@ final class ServiceOutageTests: XCTestCase {
         defer { proxy.stop() }
         let dir = NSTemporaryDirectory() + "outage-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let child = try ChildServer.serve(db: dir + "/unused.db", environment: ["PLANOGRAM_DATABASE_URL": rerouted(url, to: proxy.port)])
+        let child = try ChildServer.serve(
+            db: dir + "/unused.db",
+            environment: ["PLANOGRAM_DATABASE_URL": rerouted(url, to: proxy.port)]
+        )
         defer { child.kill() }
         let port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
-        let sid = try XCTUnwrap(try requestOnce(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-001", "cabinet_index": 0]).json["session_id"] as? String)
+        let sid = try XCTUnwrap(
+            try requestOnce(
+                port,
+                "POST",
+                "/api/sessions",
+                token: token,
+                json: ["device_id": "VM-001", "cabinet_index": 0]
+            ).json["session_id"] as? String
+        )
         let snap = try requestOnce(port, "GET", "/api/sessions/\(sid)", token: token).json
-        let slot = try XCTUnwrap(((snap["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String)
+        let slot = try XCTUnwrap(
+            ((snap["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String
+        )
         func op(_ id: String, _ capacity: Int) throws -> APIResponse {
-            try requestOnce(port, "POST", "/api/sessions/\(sid)/ops", token: token,
-                            json: ["client_op_id": id, "base_version": 0, "op": ["type": "set_capacity", "slot": slot, "capacity": capacity]])
+            try requestOnce(
+                port,
+                "POST",
+                "/api/sessions/\(sid)/ops",
+                token: token,
+                json: [
+                    "client_op_id": id, "base_version": 0,
+                    "op": ["type": "set_capacity", "slot": slot, "capacity": capacity],
+                ]
+            )
         }
         XCTAssertEqual(try op("before", 3).status, 200)
         let stream = try SessionStream(port: port, sid: sid, token: token)
@@ -65,24 +92,31 @@ final class ServiceOutageTests: XCTestCase {
 
         proxy.restore()
         var recovered: APIResponse?
-        XCTAssertTrue(eventually(timeout: 10) {
-            recovered = try? op("during-0", 4)
-            return recovered?.status == 200
-        }, "the op succeeds once PostgreSQL is back: \(recovered?.text ?? "")")
+        XCTAssertTrue(
+            eventually(timeout: 10) {
+                recovered = try? op("during-0", 4)
+                return recovered?.status == 200
+            },
+            "the op succeeds once PostgreSQL is back: \(recovered?.text ?? "")"
+        )
         XCTAssertEqual(recovered?.json["seq"] as? Int, 2, "the refused ops took no seq")
         // The subscriber that stayed connected gets the op.
         var got: [String] = []
         while got.last != "op" { got.append(try stream.next().event ?? "") }
         let store = try Store(location: .postgres(url: url))
         let logged = try store.read { db in
-            try db.query("SELECT client_op_id, seq FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) { ($0.text(0), $0.int(1)) }
+            try db.query("SELECT client_op_id, seq FROM op_log WHERE session_id = ? ORDER BY seq", [.text(sid)]) {
+                ($0.text(0), $0.int(1))
+            }
         }
         XCTAssertEqual(logged.map(\.0), ["before", "during-0"], "nothing refused was written; the retried op once")
         XCTAssertEqual(logged.map(\.1), [1, 2])
     }
 
     func testRedisAwayKeepsSessionsWorkingAndTheBusComesBack() throws {
-        guard let redisText = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_REDIS_URL"], let redisPort = Int(redisText.split(separator: ":").last ?? "") else {
+        guard let redisText = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_REDIS_URL"],
+            let redisPort = Int(redisText.split(separator: ":").last ?? "")
+        else {
             throw XCTSkip("no Redis server (run Ops/test)")
         }
         let url = try TestPostgres.freshSchemaURL("busout")
@@ -91,28 +125,74 @@ final class ServiceOutageTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "busout-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // n1 reaches Redis directly, n2 through the proxy.
-        let n1 = try ChildServer.serve(db: dir + "/a.db", environment: ["PLANOGRAM_DATABASE_URL": url, "PLANOGRAM_REDIS_URL": redisText, "PLANOGRAM_NODE_ID": "n1"])
+        let n1 = try ChildServer.serve(
+            db: dir + "/a.db",
+            environment: ["PLANOGRAM_DATABASE_URL": url, "PLANOGRAM_REDIS_URL": redisText, "PLANOGRAM_NODE_ID": "n1"]
+        )
         defer { n1.kill() }
-        let n2 = try ChildServer.serve(db: dir + "/b.db", environment: ["PLANOGRAM_DATABASE_URL": url, "PLANOGRAM_REDIS_URL": "redis://127.0.0.1:\(proxy.port)", "PLANOGRAM_NODE_ID": "n2"])
+        let n2 = try ChildServer.serve(
+            db: dir + "/b.db",
+            environment: [
+                "PLANOGRAM_DATABASE_URL": url, "PLANOGRAM_REDIS_URL": "redis://127.0.0.1:\(proxy.port)",
+                "PLANOGRAM_NODE_ID": "n2",
+            ]
+        )
         defer { n2.kill() }
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
         func listed(on node: ChildServer) -> Set<String> {
-            let list = (try? requestOnce(node.port, "GET", "/api/sessions", token: token).json["sessions"] as? [[String: Any]]) ?? []
+            let list =
+                (try? requestOnce(node.port, "GET", "/api/sessions", token: token).json["sessions"] as? [[String: Any]])
+                ?? []
             return Set(list.compactMap { $0["session_id"] as? String })
         }
-        let a = try XCTUnwrap(try requestOnce(n2.port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-002", "cabinet_index": 0]).json["session_id"] as? String)
+        let a = try XCTUnwrap(
+            try requestOnce(
+                n2.port,
+                "POST",
+                "/api/sessions",
+                token: token,
+                json: ["device_id": "VM-002", "cabinet_index": 0]
+            ).json["session_id"] as? String
+        )
         XCTAssertTrue(eventually(timeout: 10) { listed(on: n1).contains(a) }, "n1 lists n2's session")
 
         proxy.cut()
         // n2's sessions work without the bus.
-        let b = try XCTUnwrap(try requestOnce(n2.port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-003", "cabinet_index": 0]).json["session_id"] as? String)
+        let b = try XCTUnwrap(
+            try requestOnce(
+                n2.port,
+                "POST",
+                "/api/sessions",
+                token: token,
+                json: ["device_id": "VM-003", "cabinet_index": 0]
+            ).json["session_id"] as? String
+        )
         let snap = try requestOnce(n2.port, "GET", "/api/sessions/\(b)", token: token).json
-        let slot = try XCTUnwrap(((snap["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String)
-        XCTAssertEqual(try requestOnce(n2.port, "POST", "/api/sessions/\(b)/ops", token: token,
-                                       json: ["client_op_id": "x", "base_version": 0, "op": ["type": "set_capacity", "slot": slot, "capacity": 2]]).status, 200)
+        let slot = try XCTUnwrap(
+            ((snap["planogram"] as? [String: Any])?["slots"] as? [[String: Any]])?.first?["slot"] as? String
+        )
+        XCTAssertEqual(
+            try requestOnce(
+                n2.port,
+                "POST",
+                "/api/sessions/\(b)/ops",
+                token: token,
+                json: [
+                    "client_op_id": "x", "base_version": 0,
+                    "op": ["type": "set_capacity", "slot": slot, "capacity": 2],
+                ]
+            ).status,
+            200
+        )
         proxy.restore()
         // The bus comes back by itself: n1 hears of the session opened during the outage.
-        XCTAssertTrue(eventually(timeout: 15) { listed(on: n1).isSuperset(of: [a, b]) }, "after the outage n1 lists both of n2's sessions")
-        XCTAssertTrue(n2.waitForOutput(timeout: 5) { $0.contains("cluster bus reconnected") }, "n2 refreshed after the gap")
+        XCTAssertTrue(
+            eventually(timeout: 15) { listed(on: n1).isSuperset(of: [a, b]) },
+            "after the outage n1 lists both of n2's sessions"
+        )
+        XCTAssertTrue(
+            n2.waitForOutput(timeout: 5) { $0.contains("cluster bus reconnected") },
+            "n2 refreshed after the gap"
+        )
     }
 }

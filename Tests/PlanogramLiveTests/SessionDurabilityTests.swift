@@ -15,7 +15,9 @@ final class SessionDurabilityTests: XCTestCase {
 
     func slotNames(_ port: Int, _ sid: String, _ token: String) throws -> [String] {
         let snap = try request(port, "GET", "/api/sessions/\(sid)", token: token).json
-        return ((snap["planogram"] as! [String: Any])["slots"] as! [[String: Any]]).filter { $0["width_cols"] as? Int == 1 }.map { $0["slot"] as! String }.sorted()
+        return ((snap["planogram"] as! [String: Any])["slots"] as! [[String: Any]]).filter {
+            $0["width_cols"] as? Int == 1
+        }.map { $0["slot"] as! String }.sorted()
     }
 
     func testKill9UnderConcurrentOpsLosesNoAcknowledgedOp() throws {
@@ -30,7 +32,9 @@ final class SessionDurabilityTests: XCTestCase {
         let url = try TestPostgres.freshSchemaURL("kill9")
         let dir = NSTemporaryDirectory() + "kill9-pg-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try killNineMidEdit(db: dir + "/unused.db", environment: ["PLANOGRAM_DATABASE_URL": url]) { try Store(location: .postgres(url: url)) }
+        try killNineMidEdit(db: dir + "/unused.db", environment: ["PLANOGRAM_DATABASE_URL": url]) {
+            try Store(location: .postgres(url: url))
+        }
     }
 
     /// Four clients send ops as fast as they are acknowledged; the server is killed with SIGKILL after
@@ -40,13 +44,23 @@ final class SessionDurabilityTests: XCTestCase {
         var child = try ChildServer.serve(db: db, environment: environment)
         var port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
-        let open = try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-001", "cabinet_index": 0])
+        let open = try request(
+            port,
+            "POST",
+            "/api/sessions",
+            token: token,
+            json: ["device_id": "VM-001", "cabinet_index": 0]
+        )
         let sid = try XCTUnwrap(open.json["session_id"] as? String)
         let names = try slotNames(port, sid, token)
         final class Acks: @unchecked Sendable {
             let lock = NSLock()
             var acked: [String: (Int, Int)] = [:]
-            func add(_ k: String, _ v: (Int, Int)) { lock.lock(); acked[k] = v; lock.unlock() }
+            func add(_ k: String, _ v: (Int, Int)) {
+                lock.lock()
+                acked[k] = v
+                lock.unlock()
+            }
         }
         let acks = Acks()
         let group = DispatchGroup()
@@ -59,11 +73,15 @@ final class SessionDurabilityTests: XCTestCase {
                 guard let c = try? RawClient(port: firstPort, timeout: 5) else { return }
                 for i in 0..<10_000 {
                     let id = "t\(t)-\(i)"
-                    let body = "{\"client_op_id\":\"\(id)\",\"base_version\":0,\"op\":{\"type\":\"set_capacity\",\"slot\":\"\(names[t])\",\"capacity\":\(1 + i % 20)}}"
-                    c.send("POST /api/sessions/\(sid)/ops HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                    let body =
+                        "{\"client_op_id\":\"\(id)\",\"base_version\":0,\"op\":{\"type\":\"set_capacity\",\"slot\":\"\(names[t])\",\"capacity\":\(1 + i % 20)}}"
+                    c.send(
+                        "POST /api/sessions/\(sid)/ops HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                    )
                     guard let r = try? c.readResponse(), r.status == 200,
-                          let o = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
-                          let seq = o["seq"] as? Int, let v = o["version"] as? Int else { return }
+                        let o = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                        let seq = o["seq"] as? Int, let v = o["version"] as? Int
+                    else { return }
                     acks.add(id, (seq, v))
                 }
             }
@@ -78,10 +96,17 @@ final class SessionDurabilityTests: XCTestCase {
         // Every acknowledged op is in the op log with its seq.
         let store = try openStore()
         let rows = try store.read { db in
-            try db.query("SELECT client_op_id, seq, version FROM op_log WHERE session_id = ?", [.text(sid)]) { ($0.text(0), $0.int(1), $0.int(2)) }
+            try db.query("SELECT client_op_id, seq, version FROM op_log WHERE session_id = ?", [.text(sid)]) {
+                ($0.text(0), $0.int(1), $0.int(2))
+            }
         }
         let logged = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, ($0.1, $0.2)) })
-        for (id, v) in acked { XCTAssertTrue(logged[id].map { $0 == v } ?? false, "\(id) acknowledged as \(v), logged \(String(describing: logged[id]))") }
+        for (id, v) in acked {
+            XCTAssertTrue(
+                logged[id].map { $0 == v } ?? false,
+                "\(id) acknowledged as \(v), logged \(String(describing: logged[id]))"
+            )
+        }
         let seqs = rows.map(\.1).sorted()
         XCTAssertEqual(seqs, Array(1...seqs.count), "seq is gap-free")
 
@@ -93,8 +118,16 @@ final class SessionDurabilityTests: XCTestCase {
         XCTAssertEqual(snap["seq"] as? Int, seqs.last)
         let (someID, someResult) = acked.first!
         let t = Int(someID.dropFirst().prefix { $0 != "-" })!
-        let retry = try request(port, "POST", "/api/sessions/\(sid)/ops", token: token,
-                                json: ["client_op_id": someID, "base_version": 0, "op": ["type": "set_capacity", "slot": names[t], "capacity": 1]])
+        let retry = try request(
+            port,
+            "POST",
+            "/api/sessions/\(sid)/ops",
+            token: token,
+            json: [
+                "client_op_id": someID, "base_version": 0,
+                "op": ["type": "set_capacity", "slot": names[t], "capacity": 1],
+            ]
+        )
         XCTAssertEqual(retry.json["seq"] as? Int, someResult.0)
         XCTAssertEqual(retry.json["version"] as? Int, someResult.1)
         // The draft holds the last acknowledged capacity of each slot.
@@ -117,13 +150,27 @@ final class SessionDurabilityTests: XCTestCase {
         defer { child.kill() }
         let port = child.port
         let token = authority.mint(subject: "ann", name: "Ann", role: .merchandiser, ttlSeconds: 600)
-        let sid = try XCTUnwrap(try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-002", "cabinet_index": 0]).json["session_id"] as? String)
+        let sid = try XCTUnwrap(
+            try request(port, "POST", "/api/sessions", token: token, json: ["device_id": "VM-002", "cabinet_index": 0])
+                .json["session_id"] as? String
+        )
         let names = try slotNames(port, sid, token)
         let stream = try SessionStream(port: port, sid: sid, token: token)
         XCTAssertEqual(try stream.next().event, "snapshot")
         for i in 0..<3 {
-            XCTAssertEqual(try request(port, "POST", "/api/sessions/\(sid)/ops", token: token,
-                                       json: ["client_op_id": "c\(i)", "base_version": i, "op": ["type": "set_capacity", "slot": names[i], "capacity": 2]]).status, 200)
+            XCTAssertEqual(
+                try request(
+                    port,
+                    "POST",
+                    "/api/sessions/\(sid)/ops",
+                    token: token,
+                    json: [
+                        "client_op_id": "c\(i)", "base_version": i,
+                        "op": ["type": "set_capacity", "slot": names[i], "capacity": 2],
+                    ]
+                ).status,
+                200
+            )
         }
         child.signal(SIGTERM)
         let tail = try stream.until("shutdown")
@@ -133,6 +180,11 @@ final class SessionDurabilityTests: XCTestCase {
         XCTAssertTrue(child.waitForExit(timeout: 10), "exited after SIGTERM")
         XCTAssertEqual(child.process.terminationStatus, 0)
         let store = try Store(path: db)
-        XCTAssertEqual(try store.read { try $0.scalarInt("SELECT max(seq) FROM session_checkpoints WHERE session_id = ?", [.text(sid)]) }, 3)
+        XCTAssertEqual(
+            try store.read {
+                try $0.scalarInt("SELECT max(seq) FROM session_checkpoints WHERE session_id = ?", [.text(sid)])
+            },
+            3
+        )
     }
 }

@@ -1,32 +1,86 @@
-@testable import PlanogramLive
 import Foundation
 import PlanogramDomain
 import XCTest
 
+@testable import PlanogramLive
+
 /// The session core as a pure state machine: no queues, sockets or SQLite.
 final class SessionStateTests: XCTestCase {
-    let cabinet = Cabinet(deviceID: "D", index: 0, temperature: .ambient, rows: 2, columns: 3, rowHeightsMM: [300, 300])
+    let cabinet = Cabinet(
+        deviceID: "D",
+        index: 0,
+        temperature: .ambient,
+        rows: 2,
+        columns: 3,
+        rowHeightsMM: [300, 300]
+    )
     let products: [String: Product] = [
-        "A": Product(id: "A", name: "A", category: "chips", price: 1, unitCost: 0.5, temperature: .ambient, heightMM: 100, widthColumns: 1, shelfLifeDays: 100),
-        "B": Product(id: "B", name: "B", category: "soda", price: 2, unitCost: 1, temperature: .ambient, heightMM: 100, widthColumns: 1, shelfLifeDays: 100),
-        "W": Product(id: "W", name: "W", category: "chips", price: 3, unitCost: 1, temperature: .ambient, heightMM: 100, widthColumns: 2, shelfLifeDays: 100),
+        "A": Product(
+            id: "A",
+            name: "A",
+            category: "chips",
+            price: 1,
+            unitCost: 0.5,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 100
+        ),
+        "B": Product(
+            id: "B",
+            name: "B",
+            category: "soda",
+            price: 2,
+            unitCost: 1,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 1,
+            shelfLifeDays: 100
+        ),
+        "W": Product(
+            id: "W",
+            name: "W",
+            category: "chips",
+            price: 3,
+            unitCost: 1,
+            temperature: .ambient,
+            heightMM: 100,
+            widthColumns: 2,
+            shelfLifeDays: 100
+        ),
     ]
     func slot(_ s: String) -> SlotCode { SlotCode(s)! }
 
     func base() -> SessionState {
         var p = Planogram(deviceID: "D", cabinetIndex: 0, version: 1, effectiveFrom: 0)
         p.facings[slot("A1")] = Facing(productID: "A", capacity: 5)
-        return SessionState(base: DraftState(planogram: p, version: 0, seq: 0, slotChanged: [:]), idempotency: IdempotencyMemory(capacity: 3, maxAge: 100))
+        return SessionState(
+            base: DraftState(planogram: p, version: 0, seq: 0, slotChanged: [:]),
+            idempotency: IdempotencyMemory(capacity: 3, maxAge: 100)
+        )
     }
 
-    func submit(_ s: inout SessionState, _ op: SessionOp, user: String = "ann", id: String, base: Int = 0, now: Double = 0) throws -> SessionState.Submission {
+    func submit(
+        _ s: inout SessionState,
+        _ op: SessionOp,
+        user: String = "ann",
+        id: String,
+        base: Int = 0,
+        now: Double = 0
+    ) throws -> SessionState.Submission {
         try s.submit(op, user: user, clientOpID: id, baseVersion: base, cabinet: cabinet, products: products, now: now)
     }
 
     func testAcceptedOpsTakeConsecutiveSeqsAndCommitInOrder() throws {
         var s = base()
-        XCTAssertEqual(try submit(&s, .place(slot: slot("B1"), productID: "B", capacity: 4), id: "1"), .accepted(seq: 1, version: 1))
-        XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), id: "2"), .accepted(seq: 2, version: 2))
+        XCTAssertEqual(
+            try submit(&s, .place(slot: slot("B1"), productID: "B", capacity: 4), id: "1"),
+            .accepted(seq: 1, version: 1)
+        )
+        XCTAssertEqual(
+            try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), id: "2"),
+            .accepted(seq: 2, version: 2)
+        )
         XCTAssertEqual(s.committed.seq, 0, "nothing is committed before the log says so")
         XCTAssertEqual(s.draft.planogram.facings[slot("B1")]?.productID, "B")
         XCTAssertNil(s.committed.planogram.facings[slot("B1")])
@@ -49,14 +103,23 @@ final class SessionStateTests: XCTestCase {
         XCTAssertEqual(s.draft, before, "seq, version, draft and slot history are back")
         XCTAssertEqual(s.committed, before)
         XCTAssertEqual(s.epoch, 1)
-        XCTAssertNil(s.idempotency.result(for: SessionState.key(user: "ann", clientOpID: "1")), "the idempotency key is forgotten")
+        XCTAssertNil(
+            s.idempotency.result(for: SessionState.key(user: "ann", clientOpID: "1")),
+            "the idempotency key is forgotten"
+        )
         // A late report of an undone change is ignored.
         XCTAssertNil(s.commit(seq: 2, epoch: 0))
         XCTAssertNil(s.fail(seq: 2, epoch: 0))
         // The retry of the failed op is applied afresh with the same seq: no seq is skipped.
-        XCTAssertEqual(try submit(&s, .place(slot: slot("B1"), productID: "B", capacity: 4), id: "1"), .accepted(seq: 1, version: 1))
+        XCTAssertEqual(
+            try submit(&s, .place(slot: slot("B1"), productID: "B", capacity: 4), id: "1"),
+            .accepted(seq: 1, version: 1)
+        )
         // The slot the undone move emptied still holds its product: a move from it is valid again.
-        XCTAssertEqual(try submit(&s, .move(from: slot("A1"), to: slot("A3")), id: "3", base: 1), .accepted(seq: 2, version: 2))
+        XCTAssertEqual(
+            try submit(&s, .move(from: slot("A1"), to: slot("A3")), id: "3", base: 1),
+            .accepted(seq: 2, version: 2)
+        )
         XCTAssertEqual(s.commit(seq: 1, epoch: 1)?.seq, 1)
         XCTAssertEqual(s.commit(seq: 2, epoch: 1)?.seq, 2)
         XCTAssertEqual(s.committed.planogram.facings[slot("A3")]?.productID, "A")
@@ -64,25 +127,41 @@ final class SessionStateTests: XCTestCase {
 
     func testARepeatedClientOpIDReturnsTheFirstResultAndAppliesNothing() throws {
         var s = base()
-        XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), id: "x"), .accepted(seq: 1, version: 1))
+        XCTAssertEqual(
+            try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), id: "x"),
+            .accepted(seq: 1, version: 1)
+        )
         XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 9), id: "x"), .repeatOfPending(seq: 1))
         _ = s.commit(seq: 1, epoch: 0)
-        XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 9), id: "x"), .repeated(seq: 1, version: 1))
+        XCTAssertEqual(
+            try submit(&s, .setCapacity(slot: slot("A1"), capacity: 9), id: "x"),
+            .repeated(seq: 1, version: 1)
+        )
         XCTAssertEqual(s.draft.planogram.facings[slot("A1")]?.capacity, 2)
         // Another user's identical id is another op.
-        XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 3), user: "bob", id: "x", base: 1), .accepted(seq: 2, version: 2))
+        XCTAssertEqual(
+            try submit(&s, .setCapacity(slot: slot("A1"), capacity: 3), user: "bob", id: "x", base: 1),
+            .accepted(seq: 2, version: 2)
+        )
     }
 
     func testTheConflictRuleRefusesOnlyAnotherEditorsNewerChangeOfATouchedSlot() throws {
         var s = base()
         _ = try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), user: "ann", id: "1")
-        XCTAssertThrowsError(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 3), user: "bob", id: "1", base: 0)) { e in
+        XCTAssertThrowsError(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 3), user: "bob", id: "1", base: 0))
+        { e in
             XCTAssertEqual((e as? APIError)?.status, 409)
         }
         // Bob on another slot from the old base: applies.
-        XCTAssertEqual(try submit(&s, .place(slot: slot("A2"), productID: "B", capacity: 1), user: "bob", id: "2", base: 0), .accepted(seq: 2, version: 2))
+        XCTAssertEqual(
+            try submit(&s, .place(slot: slot("A2"), productID: "B", capacity: 1), user: "bob", id: "2", base: 0),
+            .accepted(seq: 2, version: 2)
+        )
         // Ann's own newer change of her slot is no conflict for her.
-        XCTAssertEqual(try submit(&s, .setCapacity(slot: slot("A1"), capacity: 4), user: "ann", id: "3", base: 0), .accepted(seq: 3, version: 3))
+        XCTAssertEqual(
+            try submit(&s, .setCapacity(slot: slot("A1"), capacity: 4), user: "ann", id: "3", base: 0),
+            .accepted(seq: 3, version: 3)
+        )
         // A 2-wide product also claims the slot to its right.
         _ = try submit(&s, .place(slot: slot("B1"), productID: "W", capacity: 1), user: "ann", id: "4", base: 3)
         XCTAssertThrowsError(try submit(&s, .clear(slot: slot("B2")), user: "bob", id: "5", base: 3))
@@ -97,7 +176,10 @@ final class SessionStateTests: XCTestCase {
         let before = s
         XCTAssertThrowsError(try submit(&s, .place(slot: slot("A2"), productID: "nope", capacity: 1), id: "1"))
         XCTAssertThrowsError(try submit(&s, .move(from: slot("B3"), to: slot("A2")), id: "2"))
-        XCTAssertThrowsError(try submit(&s, .place(slot: slot("A3"), productID: "W", capacity: 1), id: "3"), "2-wide in the last column")
+        XCTAssertThrowsError(
+            try submit(&s, .place(slot: slot("A3"), productID: "W", capacity: 1), id: "3"),
+            "2-wide in the last column"
+        )
         XCTAssertEqual(s.draft, before.draft)
         XCTAssertTrue(s.pending.isEmpty)
         XCTAssertEqual(s.idempotency.count, 0)
@@ -108,13 +190,17 @@ final class SessionStateTests: XCTestCase {
         _ = try submit(&s, .setCapacity(slot: slot("A1"), capacity: 2), id: "1")
         let publish = s.beginPublish(user: "ann", clientOpID: "\u{1F}publish-2")
         XCTAssertEqual(publish.seq, 2)
-        XCTAssertEqual(publish.after.planogram.facings[slot("A1")]?.capacity, 2, "publishes the draft with the op before it")
+        XCTAssertEqual(
+            publish.after.planogram.facings[slot("A1")]?.capacity,
+            2,
+            "publishes the draft with the op before it"
+        )
         XCTAssertEqual(s.fail(seq: 1, epoch: 0)?.map(\.seq), [1, 2])
         XCTAssertEqual(s.draft.seq, 0)
     }
 
     func testIdempotencyMemoryIsBoundedByCountAndAgeButKeepsPendingOps() throws {
-        var s = base() // capacity 3, age 100 s
+        var s = base()  // capacity 3, age 100 s
         for i in 1...5 {
             _ = try submit(&s, .setCapacity(slot: slot("A1"), capacity: i), id: "\(i)", base: i - 1, now: Double(i))
             _ = s.commit(seq: Int64(i), epoch: 0)
@@ -149,7 +235,11 @@ final class ReplayLogTests: XCTestCase {
         func add(_ change: Int64?, _ name: String, _ key: String? = nil) {
             log.append(.init(id: log.nextID(changeSeq: change), stateKey: key, frame: frame(name)))
         }
-        add(1, "op1"); add(nil, "heat1", "heatmap"); add(nil, "rev1", "revenue"); add(2, "op2"); add(nil, "heat2", "heatmap")
+        add(1, "op1")
+        add(nil, "heat1", "heatmap")
+        add(nil, "rev1", "revenue")
+        add(2, "op2")
+        add(nil, "heat2", "heatmap")
         // The client got op 1 but not the heat map and forecast that followed it.
         guard case .events(let missed) = log.resume(after: EventID(seq: 1)) else { return XCTFail() }
         XCTAssertEqual(text(missed), ["heat1", "rev1", "op2", "heat2"])
@@ -163,8 +253,13 @@ final class ReplayLogTests: XCTestCase {
         func add(_ change: Int64?, _ name: String, _ key: String? = nil) {
             log.append(.init(id: log.nextID(changeSeq: change), stateKey: key, frame: frame(name)))
         }
-        add(1, "op1"); add(nil, "heat1", "heatmap"); add(nil, "presence1", "presence")
-        add(2, "op2"); add(3, "op3"); add(nil, "rev3", "revenue"); add(4, "op4")
+        add(1, "op1")
+        add(nil, "heat1", "heatmap")
+        add(nil, "presence1", "presence")
+        add(2, "op2")
+        add(3, "op3")
+        add(nil, "rev3", "revenue")
+        add(4, "op4")
         // Ring: op3, rev3, op4; floor is op2's id.
         XCTAssertEqual(log.floor, EventID(seq: 2))
         guard case let .needsLog(afterSeq, throughSeq) = log.resume(after: EventID(seq: 1)) else { return XCTFail() }
@@ -186,7 +281,8 @@ final class ReplayLogTests: XCTestCase {
         log.append(.init(id: log.nextID(changeSeq: nil), stateKey: "heatmap", frame: frame("heat")))
         // A client of the old run saw 7.3; after the restart it is behind the floor and needs no log.
         guard case let .needsLog(a, t) = log.resume(after: EventID("7.3")!) else { return XCTFail() }
-        XCTAssertEqual(a, 7); XCTAssertEqual(t, 7)
+        XCTAssertEqual(a, 7)
+        XCTAssertEqual(t, 7)
         XCTAssertEqual(text(log.merge(log: [], after: EventID("7.3")!, throughSeq: 7) ?? []), ["heat"])
     }
 }

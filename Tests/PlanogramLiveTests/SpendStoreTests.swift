@@ -1,10 +1,11 @@
 import Foundation
-@testable import PlanogramLive
 import PlanogramDomain
 import Reasoning
 import Store
 import StoreTestSupport
 import XCTest
+
+@testable import PlanogramLive
 
 /// The AI spend table (`DatabaseSpendStore`) on a real SQLite file; `PostgresSpendStoreTests` runs the
 /// same on PostgreSQL. Each `Store` is one node's connection.
@@ -24,19 +25,31 @@ class SpendStoreTests: XCTestCase {
     func testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() throws {
         let stores = try makeStores(2)
         let nodes = stores.map { DatabaseSpendStore(store: $0) }
-        final class Totals: @unchecked Sendable { let lock = NSLock(); var seen: [Double] = []; var errors: [String] = [] }
+        final class Totals: @unchecked Sendable {
+            let lock = NSLock()
+            var seen: [Double] = []
+            var errors: [String] = []
+        }
         let totals = Totals()
         // Two nodes, 40 costs of $0.25 each (exact in binary), added from two threads at once.
         DispatchQueue.concurrentPerform(iterations: 80) { i in
             do {
                 let t = try nodes[i % 2].addSpend(day: 20_000, usd: 0.25)
-                totals.lock.lock(); totals.seen.append(t); totals.lock.unlock()
+                totals.lock.lock()
+                totals.seen.append(t)
+                totals.lock.unlock()
             } catch {
-                totals.lock.lock(); totals.errors.append("\(error)"); totals.lock.unlock()
+                totals.lock.lock()
+                totals.errors.append("\(error)")
+                totals.lock.unlock()
             }
         }
         XCTAssertEqual(totals.errors, [])
-        XCTAssertEqual(totals.seen.sorted(), (1...80).map { Double($0) * 0.25 }, "every add saw the adds before it, none lost or counted twice")
+        XCTAssertEqual(
+            totals.seen.sorted(),
+            (1...80).map { Double($0) * 0.25 },
+            "every add saw the adds before it, none lost or counted twice"
+        )
         XCTAssertEqual(try nodes[1].spend(day: 20_000), 20)
         XCTAssertEqual(try nodes[0].spend(day: 20_001), 0)
     }
@@ -50,7 +63,9 @@ class SpendStoreTests: XCTestCase {
         var made = 0
         for i in 0..<10 {
             let node = i % 2 == 0 ? a : b
-            guard let r = node.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) else { continue }
+            guard let r = node.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) else {
+                continue
+            }
             node.settle(r, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
             made += 1
         }
@@ -65,17 +80,32 @@ class SpendStoreTests: XCTestCase {
         let stores = try makeStores(2)
         // A $0.01 cap holds four worst cases of $0.0025; 24 calls start at once on two nodes, none ends.
         let nodes = stores.map { SpendLedger(dailyCapUSD: 0.01, store: DatabaseSpendStore(store: $0)) }
-        final class Admitted: @unchecked Sendable { let lock = NSLock(); var n = 0 }
+        final class Admitted: @unchecked Sendable {
+            let lock = NSLock()
+            var n = 0
+        }
         let admitted = Admitted()
         DispatchQueue.concurrentPerform(iterations: 24) { i in
-            guard nodes[i % 2].reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) != nil else { return }
-            admitted.lock.lock(); admitted.n += 1; admitted.lock.unlock()
+            guard nodes[i % 2].reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) != nil else {
+                return
+            }
+            admitted.lock.lock()
+            admitted.n += 1
+            admitted.lock.unlock()
         }
         XCTAssertGreaterThanOrEqual(admitted.n, 1, "the first to be counted always fits")
-        XCTAssertLessThanOrEqual(admitted.n, 4, "never more calls under way than the cap covers, the two nodes together")
+        XCTAssertLessThanOrEqual(
+            admitted.n,
+            4,
+            "never more calls under way than the cap covers, the two nodes together"
+        )
         let day = FleetClock.utc.day(of: Int64(Date().timeIntervalSince1970))
-        XCTAssertEqual(try DatabaseSpendStore(store: stores[0]).spend(day: day), Double(admitted.n) * 0.0025, accuracy: 1e-9,
-                       "the refused calls' amounts are all taken back")
+        XCTAssertEqual(
+            try DatabaseSpendStore(store: stores[0]).spend(day: day),
+            Double(admitted.n) * 0.0025,
+            accuracy: 1e-9,
+            "the refused calls' amounts are all taken back"
+        )
     }
 
     func testOldDaysAreDeletedAsNewOnesBegin() throws {
@@ -90,7 +120,11 @@ class SpendStoreTests: XCTestCase {
     final class Count: @unchecked Sendable {
         let lock = NSLock()
         var n = 0
-        func add() { lock.lock(); n += 1; lock.unlock() }
+        func add() {
+            lock.lock()
+            n += 1
+            lock.unlock()
+        }
     }
 }
 
@@ -103,8 +137,12 @@ final class SQLiteSpendStoreFaultTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try Store(path: dir + "/t.db")
         let errors = SpendStoreTests.Count()
-        let ledger = SpendLedger(dailyCapUSD: 1, store: DatabaseSpendStore(store: store), refreshSeconds: 0,
-                                 onStoreError: { _ in errors.add() })
+        let ledger = SpendLedger(
+            dailyCapUSD: 1,
+            store: DatabaseSpendStore(store: store),
+            refreshSeconds: 0,
+            onStoreError: { _ in errors.add() }
+        )
         let other = try SQLiteDatabase(path: dir + "/t.db")
         try other.execute("BEGIN IMMEDIATE")
         ledger.record(model: "claude-haiku-4-5", usage: TokenUsage(inputTokens: 250_000, outputTokens: 0))
@@ -112,8 +150,13 @@ final class SQLiteSpendStoreFaultTests: XCTestCase {
         XCTAssertEqual(ledger.spentToday, 0.25, accuracy: 1e-12, "counted on this node meanwhile")
         try other.execute("COMMIT")
         ledger.record(model: "claude-haiku-4-5", usage: TokenUsage(inputTokens: 250_000, outputTokens: 0))
-        let day = Int64(Date().timeIntervalSince1970) / 86_400 // the ledger's clock is UTC's
-        XCTAssertEqual(try DatabaseSpendStore(store: store).spend(day: day), 0.5, accuracy: 1e-12, "both costs are in the table")
+        let day = Int64(Date().timeIntervalSince1970) / 86_400  // the ledger's clock is UTC's
+        XCTAssertEqual(
+            try DatabaseSpendStore(store: store).spend(day: day),
+            0.5,
+            accuracy: 1e-12,
+            "both costs are in the table"
+        )
     }
 }
 
@@ -125,8 +168,14 @@ final class PostgresSpendStoreTests: SpendStoreTests {
         if url.isEmpty { url = try TestPostgres.freshSchemaURL("spend") }
         return try (0..<count).map { _ in try Store(location: .postgres(url: url)) }
     }
-    override func testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() throws { try super.testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() }
-    override func testTheCapHoldsForTheNodesTogetherAndAfterARestart() throws { try super.testTheCapHoldsForTheNodesTogetherAndAfterARestart() }
+    override func testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts() throws {
+        try super.testNodesAddingAtOnceEachSeeATotalThatHoldsTheOthersCosts()
+    }
+    override func testTheCapHoldsForTheNodesTogetherAndAfterARestart() throws {
+        try super.testTheCapHoldsForTheNodesTogetherAndAfterARestart()
+    }
     override func testOldDaysAreDeletedAsNewOnesBegin() throws { try super.testOldDaysAreDeletedAsNewOnesBegin() }
-    override func testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() throws { try super.testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() }
+    override func testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap() throws {
+        try super.testCallsStartingAtOnceOnTwoNodesNeverHoldMoreThanTheCap()
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Insights
-import PlanogramLive
 import PlanogramDomain
+import PlanogramLive
 import Store
 import XCTest
 
@@ -14,23 +14,34 @@ final class StoredBytesTests: XCTestCase {
     /// The same content, built so that the two iterate in different orders: keys inserted the other way
     /// round into a dictionary of another capacity.
     func twoOrders() -> ([String: [Int32: Double]], [String: [Int32: Double]]) {
-        var a: [String: [Int32: Double]] = [:], b: [String: [Int32: Double]] = [:]
+        var a: [String: [Int32: Double]] = [:]
+        var b: [String: [Int32: Double]] = [:]
         for device in ["VM-001", "VM-002", "VM-003"] {
-            var x: [Int32: Double] = [:], y: [Int32: Double] = [:]
+            var x: [Int32: Double] = [:]
+            var y: [Int32: Double] = [:]
             y.reserveCapacity(5_000)
             for k in Int32(0)..<300 { x[k * 7] = Double(k) / 3 }
             for k in (Int32(0)..<300).reversed() { y[k * 7] = Double(k) / 3 }
-            a[device] = x; b[device] = y
+            a[device] = x
+            b[device] = y
         }
         return (a, b)
     }
 
-    static var sorted: JSONEncoder { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
 
     func testInt32KeyedMapsAreWrittenInKeyOrderAndReadAsSwiftWritesThem() throws {
         let (a, b) = twoOrders()
         XCTAssertEqual(a, b)
-        XCTAssertNotEqual(Array(a["VM-001"]!.keys), Array(b["VM-001"]!.keys), "the two dictionaries iterate in different orders")
+        XCTAssertNotEqual(
+            Array(a["VM-001"]!.keys),
+            Array(b["VM-001"]!.keys),
+            "the two dictionaries iterate in different orders"
+        )
         // Swift's own encoding follows the iteration order; with the wrapper the bytes are the same.
         XCTAssertNotEqual(try Self.sorted.encode(Plain(map: a)), try Self.sorted.encode(Plain(map: b)))
         let bytes = try Self.sorted.encode(Wrapped(map: a))
@@ -63,10 +74,19 @@ final class StoredBytesTests: XCTestCase {
         _ = try Importer(store: store).importDirectory(TestFleet.directory)
         let history = try InsightsEngine.loadHistory(store)
         let model = DemandModel.fit(history)
-        let stored = StoredModels(model: model, affinity: AffinityTable(history: history), fingerprint: "f", fittedAt: 0)
+        let stored = StoredModels(
+            model: model,
+            affinity: AffinityTable(history: history),
+            fingerprint: "f",
+            fittedAt: 0
+        )
         let bytes = try stored.encoded()
-        let again = try StoredModels(model: StoredModels.decode(bytes).restore().0, affinity: AffinityTable(history: history),
-                                     fingerprint: "f", fittedAt: 0).encoded()
+        let again = try StoredModels(
+            model: StoredModels.decode(bytes).restore().0,
+            affinity: AffinityTable(history: history),
+            fingerprint: "f",
+            fittedAt: 0
+        ).encoded()
         XCTAssertEqual(bytes.count, again.count)
         XCTAssertTrue(bytes == again, "the stored fit differs after a round trip")
         let exposure = VenueDemand.exposure(history)

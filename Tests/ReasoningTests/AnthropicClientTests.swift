@@ -11,8 +11,15 @@ final class AnthropicClientTests: XCTestCase {
     override func tearDown() { fake.stop() }
 
     func client(readTimeout: Double = 5) -> AnthropicClient {
-        AnthropicClient(endpoint: AnthropicEndpoint(apiKey: "sk-ant-test-123", baseURL: fake.baseURL + "/", connectTimeout: 2,
-                                                    readTimeout: readTimeout, totalTimeout: 20))
+        AnthropicClient(
+            endpoint: AnthropicEndpoint(
+                apiKey: "sk-ant-test-123",
+                baseURL: fake.baseURL + "/",
+                connectTimeout: 2,
+                readTimeout: readTimeout,
+                totalTimeout: 20
+            )
+        )
     }
     let request = MessageRequest(model: "claude-haiku-4-5", maxTokens: 300, system: "sys", prompt: "## Product\nCola")
 
@@ -26,9 +33,20 @@ final class AnthropicClientTests: XCTestCase {
         let deltas = ["Cola ", "at eye level é", "arns its slot: ", "a fast seller 🥤", " where shoppers look first."]
         fake.enqueue(.stream(deltas: deltas, unknownEvents: true))
         let (outcome, events) = run(client())
-        XCTAssertEqual(outcome, .completed(text: deltas.joined(), model: "claude-haiku-4-5-20251001",
-                                           usage: TokenUsage(inputTokens: 412, outputTokens: 57), stopReason: "end_turn"))
-        XCTAssertEqual(events.compactMap { if case .textDelta(_, let t) = $0 { return t } else { return nil } }, deltas, "deltas arrive one by one")
+        XCTAssertEqual(
+            outcome,
+            .completed(
+                text: deltas.joined(),
+                model: "claude-haiku-4-5-20251001",
+                usage: TokenUsage(inputTokens: 412, outputTokens: 57),
+                stopReason: "end_turn"
+            )
+        )
+        XCTAssertEqual(
+            events.compactMap { if case .textDelta(_, let t) = $0 { return t } else { return nil } },
+            deltas,
+            "deltas arrive one by one"
+        )
         XCTAssertTrue(events.contains(.ping))
         XCTAssertTrue(events.contains(.other("future_event")))
         let r = try XCTUnwrap(fake.requests.first)
@@ -51,19 +69,63 @@ final class AnthropicClientTests: XCTestCase {
 
     func testConnectionsAreReusedBetweenRequests() {
         let c = client()
-        for _ in 0..<3 { XCTAssertEqual(run(c).0, .completed(text: "Fine placement.", model: "claude-haiku-4-5-20251001", usage: TokenUsage(inputTokens: 412, outputTokens: 57), stopReason: "end_turn")) }
+        for _ in 0..<3 {
+            XCTAssertEqual(
+                run(c).0,
+                .completed(
+                    text: "Fine placement.",
+                    model: "claude-haiku-4-5-20251001",
+                    usage: TokenUsage(inputTokens: 412, outputTokens: 57),
+                    stopReason: "end_turn"
+                )
+            )
+        }
         XCTAssertEqual(fake.requests.count, 3)
     }
 
     func testErrorAnswersCarryStatusRetryAfterAndErrorCode() {
         fake.enqueue(.rateLimited(retryAfter: 7), .spendLimit, .overloaded, .internalError)
         let c = client()
-        XCTAssertEqual(run(c).0, .httpError(status: 429, retryAfter: 7, errorType: "rate_limit_error", errorCode: nil,
-                                            message: "Number of request tokens has exceeded your per-minute rate limit"))
-        XCTAssertEqual(run(c).0, .httpError(status: 429, retryAfter: nil, errorType: "rate_limit_error", errorCode: "enforced_spend_limit_reached",
-                                            message: "You have reached your organization's monthly usage limit."))
-        XCTAssertEqual(run(c).0, .httpError(status: 529, retryAfter: nil, errorType: "overloaded_error", errorCode: nil, message: "Overloaded"))
-        XCTAssertEqual(run(c).0, .httpError(status: 500, retryAfter: nil, errorType: "api_error", errorCode: nil, message: "Internal server error"))
+        XCTAssertEqual(
+            run(c).0,
+            .httpError(
+                status: 429,
+                retryAfter: 7,
+                errorType: "rate_limit_error",
+                errorCode: nil,
+                message: "Number of request tokens has exceeded your per-minute rate limit"
+            )
+        )
+        XCTAssertEqual(
+            run(c).0,
+            .httpError(
+                status: 429,
+                retryAfter: nil,
+                errorType: "rate_limit_error",
+                errorCode: "enforced_spend_limit_reached",
+                message: "You have reached your organization's monthly usage limit."
+            )
+        )
+        XCTAssertEqual(
+            run(c).0,
+            .httpError(
+                status: 529,
+                retryAfter: nil,
+                errorType: "overloaded_error",
+                errorCode: nil,
+                message: "Overloaded"
+            )
+        )
+        XCTAssertEqual(
+            run(c).0,
+            .httpError(
+                status: 500,
+                retryAfter: nil,
+                errorType: "api_error",
+                errorCode: nil,
+                message: "Internal server error"
+            )
+        )
     }
 
     func testAnErrorEventAfterThe200EndsTheStream() {
@@ -88,8 +150,12 @@ final class AnthropicClientTests: XCTestCase {
     }
 
     func testNothingListeningIsATransportFailure() {
-        let c = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: "k", baseURL: "http://127.0.0.1:1", connectTimeout: 1))
-        guard case .transport = c.stream(request, cancel: CancelToken(), onEvent: { _ in }) else { return XCTFail("expected a transport failure") }
+        let c = AnthropicClient(
+            endpoint: AnthropicEndpoint(apiKey: "k", baseURL: "http://127.0.0.1:1", connectTimeout: 1)
+        )
+        guard case .transport = c.stream(request, cancel: CancelToken(), onEvent: { _ in }) else {
+            return XCTFail("expected a transport failure")
+        }
     }
 
     func testCancellingStopsTheTransfer() {

@@ -32,17 +32,26 @@ final class EventStreamParserTests: XCTestCase {
 
         """
 
-    func decodeAll(_ events: [EventStreamParser.Event]) throws -> [AnthropicEvent] { try events.map(AnthropicEvent.decode) }
+    func decodeAll(_ events: [EventStreamParser.Event]) throws -> [AnthropicEvent] {
+        try events.map(AnthropicEvent.decode)
+    }
 
     func testTheDocumentedStreamDecodesToItsEvents() throws {
         var p = EventStreamParser()
         let events = try decodeAll(p.feed(Array(Self.documented.utf8)))
-        XCTAssertEqual(events, [
-            .messageStart(id: "msg_1", model: "claude-haiku-4-5", usage: TokenUsage(inputTokens: 25, outputTokens: 1)),
-            .contentBlockStart(index: 0, type: "text"), .ping,
-            .textDelta(index: 0, text: "Hello"), .textDelta(index: 0, text: " wörld €"),
-            .contentBlockStop(index: 0), .messageDelta(stopReason: "end_turn", outputTokens: 15), .messageStop,
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                .messageStart(
+                    id: "msg_1",
+                    model: "claude-haiku-4-5",
+                    usage: TokenUsage(inputTokens: 25, outputTokens: 1)
+                ),
+                .contentBlockStart(index: 0, type: "text"), .ping,
+                .textDelta(index: 0, text: "Hello"), .textDelta(index: 0, text: " wörld €"),
+                .contentBlockStop(index: 0), .messageDelta(stopReason: "end_turn", outputTokens: 15), .messageStop,
+            ]
+        )
     }
 
     func testEverySplitAndEveryLineEndingGivesTheSameEvents() throws {
@@ -68,21 +77,32 @@ final class EventStreamParserTests: XCTestCase {
 
     func testCommentsMultiLineDataAndFieldsWithoutSpace() throws {
         var p = EventStreamParser()
-        let got = p.feed(Array(": keep-alive\n\nevent:x\ndata:a\ndata: b\nid: 7\nretry: 10\nunknown: z\n\ndata\n\nevent: empty\n\n".utf8))
+        let got = p.feed(
+            Array(
+                ": keep-alive\n\nevent:x\ndata:a\ndata: b\nid: 7\nretry: 10\nunknown: z\n\ndata\n\nevent: empty\n\n"
+                    .utf8
+            )
+        )
         XCTAssertEqual(got, [.init(name: "x", data: "a\nb", id: "7"), .init(name: "message", data: "", id: "7")])
     }
 
     func testUnknownEventAndDeltaTypesAreSkippedNotFatal() throws {
         var p = EventStreamParser()
-        let got = try decodeAll(p.feed(Array("""
-            event: future
-            data: {"type":"future","x":1}
+        let got = try decodeAll(
+            p.feed(
+                Array(
+                    """
+                    event: future
+                    data: {"type":"future","x":1}
 
-            event: content_block_delta
-            data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}
+                    event: content_block_delta
+                    data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}
 
 
-            """.utf8)))
+                    """.utf8
+                )
+            )
+        )
         XCTAssertEqual(got, [.other("future"), .other("content_block_delta/thinking_delta")])
         var bad = EventStreamParser()
         XCTAssertThrowsError(try decodeAll(bad.feed(Array("event: x\ndata: not json\n\n".utf8))))

@@ -24,8 +24,13 @@ final class HTTP2Tests: XCTestCase {
         let dir = NSTemporaryDirectory() + "h2-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
-                                     "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        try run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem",
+                "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
+        )
         // A free port for nginx.
         let probe = try FakeAnthropicServer()
         let port = probe.port
@@ -48,23 +53,41 @@ final class HTTP2Tests: XCTestCase {
         nginx.arguments = ["-c", dir + "/nginx.conf", "-p", dir, "-e", dir + "/error.log"]
         nginx.standardError = FileHandle.nullDevice
         try nginx.run()
-        defer { nginx.terminate(); nginx.waitUntilExit() }
+        defer {
+            nginx.terminate()
+            nginx.waitUntilExit()
+        }
 
         let deltas = ["Over ", "HTTP/2, ", "still ", "one delta ", "at a time."]
-        let client = AnthropicClient(endpoint: AnthropicEndpoint(apiKey: "k", baseURL: "https://127.0.0.1:\(port)", connectTimeout: 2,
-                                                                 caBundle: dir + "/cert.pem"))
+        let client = AnthropicClient(
+            endpoint: AnthropicEndpoint(
+                apiKey: "k",
+                baseURL: "https://127.0.0.1:\(port)",
+                connectTimeout: 2,
+                caBundle: dir + "/cert.pem"
+            )
+        )
         let request = MessageRequest(model: "claude-haiku-4-5", maxTokens: 100, system: "s", prompt: "p")
         var outcome = StreamOutcome.transport("not run")
         var seen: [String] = []
         let deadline = Date().addingTimeInterval(10)
-        repeat { // nginx needs a moment to listen
+        repeat {  // nginx needs a moment to listen
             fake.enqueue(.stream(deltas: deltas))
             seen = []
-            outcome = client.stream(request, cancel: CancelToken()) { if case .textDelta(_, let t) = $0 { seen.append(t) } }
+            outcome = client.stream(request, cancel: CancelToken()) {
+                if case .textDelta(_, let t) = $0 { seen.append(t) }
+            }
             if case .transport = outcome { Thread.sleep(forTimeInterval: 0.1) } else { break }
         } while Date() < deadline
-        XCTAssertEqual(outcome, .completed(text: deltas.joined(), model: "claude-haiku-4-5-20251001",
-                                           usage: TokenUsage(inputTokens: 412, outputTokens: 57), stopReason: "end_turn"))
+        XCTAssertEqual(
+            outcome,
+            .completed(
+                text: deltas.joined(),
+                model: "claude-haiku-4-5-20251001",
+                usage: TokenUsage(inputTokens: 412, outputTokens: 57),
+                stopReason: "end_turn"
+            )
+        )
         XCTAssertEqual(seen, deltas)
         XCTAssertEqual(client.lastHTTPVersion, 2, "negotiated HTTP/2")
         XCTAssertEqual(fake.requests.last?.headers["x-api-key"], "k")

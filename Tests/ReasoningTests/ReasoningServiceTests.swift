@@ -9,11 +9,16 @@ final class MemoryReasoningStore: ReasoningStore, @unchecked Sendable {
     let lock = NSLock()
     var rows: [String: (CachedReasoning, Int64)] = [:]
     func loadReasoning(hash: String, notBefore: Int64) -> CachedReasoning? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let r = rows[hash], r.1 >= notBefore else { return nil }
         return r.0
     }
-    func saveReasoning(hash: String, _ entry: CachedReasoning, at: Int64) { lock.lock(); rows[hash] = (entry, at); lock.unlock() }
+    func saveReasoning(hash: String, _ entry: CachedReasoning, at: Int64) {
+        lock.lock()
+        rows[hash] = (entry, at)
+        lock.unlock()
+    }
 }
 
 /// Collects what a job tells its listener and waits for its `done`.
@@ -30,13 +35,16 @@ final class Collector: @unchecked Sendable {
     let finished = DispatchSemaphore(value: 0)
     var sink: @Sendable (ReasoningOutput) -> Void {
         { [self] o in
-            lock.lock(); outputs.append(o); lock.unlock()
+            lock.lock()
+            outputs.append(o)
+            lock.unlock()
             if case .done = o { finished.signal() }
         }
     }
     func wait(_ seconds: Double = 15) -> [ReasoningOutput] {
         XCTAssertEqual(finished.wait(timeout: .now() + seconds), .success, "the job ended")
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return outputs
     }
     static func text(_ outputs: [ReasoningOutput], source: String) -> String {
@@ -49,7 +57,11 @@ final class ReasoningServiceTests: XCTestCase {
     override func setUpWithError() throws { fake = try FakeAnthropicServer() }
     override func tearDown() { fake.stop() }
 
-    func service(key: String? = "sk-test", store: ReasoningStore? = nil, _ tune: (inout ReasoningSettings) -> Void = { _ in }) -> ReasoningService {
+    func service(
+        key: String? = "sk-test",
+        store: ReasoningStore? = nil,
+        _ tune: (inout ReasoningSettings) -> Void = { _ in }
+    ) -> ReasoningService {
         var s = ReasoningSettings()
         s.apiKey = key
         s.baseURL = fake.baseURL
@@ -62,8 +74,12 @@ final class ReasoningServiceTests: XCTestCase {
     }
 
     func job(_ id: String = "r1", key: String = "VM-001~0#A1", prompt: String = "## Product\nCola") -> ReasoningJob {
-        ReasoningJob(requestID: id, key: key, request: MessageRequest(model: "claude-haiku-4-5", maxTokens: 200, system: "sys", prompt: prompt),
-                     rulesText: "Cola in A1 scores 80/100, a strong placement. Keep it there.")
+        ReasoningJob(
+            requestID: id,
+            key: key,
+            request: MessageRequest(model: "claude-haiku-4-5", maxTokens: 200, system: "sys", prompt: prompt),
+            rulesText: "Cola in A1 scores 80/100, a strong placement. Keep it there."
+        )
     }
 
     func run(_ s: ReasoningService, _ j: ReasoningJob) -> [ReasoningOutput] {
@@ -72,7 +88,9 @@ final class ReasoningServiceTests: XCTestCase {
         return c.wait()
     }
 
-    func done(_ outputs: [ReasoningOutput]) -> (text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, cancelled: Bool)? {
+    func done(
+        _ outputs: [ReasoningOutput]
+    ) -> (text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, cancelled: Bool)? {
         for o in outputs { if case .done(let t, let s, let m, let u, let c, let x) = o { return (t, s, m, u, c, x) } }
         return nil
     }
@@ -129,7 +147,11 @@ final class ReasoningServiceTests: XCTestCase {
         fake.enqueue(.spendLimit)
         let out = run(service(), job())
         XCTAssertEqual(fake.requests.count, 1)
-        guard case .error(let message, let fallback)? = out.first(where: { if case .error = $0 { return true } else { return false } }) else {
+        guard
+            case .error(let message, let fallback)? = out.first(where: {
+                if case .error = $0 { return true } else { return false }
+            })
+        else {
             return XCTFail("expected a reasoning error")
         }
         XCTAssertTrue(message.contains("429"), message)
@@ -158,13 +180,19 @@ final class ReasoningServiceTests: XCTestCase {
         XCTAssertEqual(fake.requests.count, 1, "relayed text cannot be taken back by a retry")
         XCTAssertEqual(Collector.text(out, source: "claude"), "partial text ")
         let errorIndex = try XCTUnwrap(out.firstIndex { if case .error = $0 { return true } else { return false } })
-        let firstRules = try XCTUnwrap(out.firstIndex { if case .delta(_, "rules") = $0 { return true } else { return false } })
+        let firstRules = try XCTUnwrap(
+            out.firstIndex { if case .delta(_, "rules") = $0 { return true } else { return false } }
+        )
         XCTAssertLessThan(errorIndex, firstRules, "the error comes before the narrator's text")
         XCTAssertEqual(done(out)?.source, "rules")
     }
 
     func testAnErrorEventOrCutBeforeAnyTextIsRetried() throws {
-        fake.enqueue(.stream(deltas: ["x"], errorAfter: 0), .stream(deltas: ["y"], cutAfter: 0), .stream(deltas: ["fine"]))
+        fake.enqueue(
+            .stream(deltas: ["x"], errorAfter: 0),
+            .stream(deltas: ["y"], cutAfter: 0),
+            .stream(deltas: ["fine"])
+        )
         let out = run(service(), job())
         XCTAssertEqual(fake.requests.count, 3)
         XCTAssertEqual(done(out)?.text, "fine")
@@ -172,13 +200,21 @@ final class ReasoningServiceTests: XCTestCase {
 
     func testTheBreakerOpensAfterRepeatedFailuresAndStopsCalling() throws {
         fake.setOtherwise(.internalError)
-        let s = service { $0.maxAttempts = 1; $0.breakerThreshold = 2; $0.breakerCooldown = 60 }
+        let s = service {
+            $0.maxAttempts = 1
+            $0.breakerThreshold = 2
+            $0.breakerCooldown = 60
+        }
         _ = run(s, job("a", prompt: "1"))
         _ = run(s, job("b", prompt: "2"))
         XCTAssertEqual(s.breaker.state, .open)
         let out = run(s, job("c", prompt: "3"))
         XCTAssertEqual(fake.requests.count, 2, "no call while open")
-        guard case .error(let message, _)? = out.first(where: { if case .error = $0 { return true } else { return false } }) else { return XCTFail() }
+        guard
+            case .error(let message, _)? = out.first(where: {
+                if case .error = $0 { return true } else { return false }
+            })
+        else { return XCTFail() }
         XCTAssertTrue(message.contains("circuit open"), message)
         XCTAssertEqual(done(out)?.source, "rules")
     }
@@ -186,29 +222,45 @@ final class ReasoningServiceTests: XCTestCase {
     func testTheBreakerLetsOneTrialThroughAfterItsCooldown() {
         let clock = FakeClock(0)
         let b = CircuitBreaker(threshold: 2, cooldown: 10, now: clock.now)
-        b.failure(); XCTAssertEqual(b.state, .closed)
-        b.failure(); XCTAssertEqual(b.state, .open)
+        b.failure()
+        XCTAssertEqual(b.state, .closed)
+        b.failure()
+        XCTAssertEqual(b.state, .open)
         XCTAssertFalse(b.allow())
         clock.t = 11
         XCTAssertEqual(b.state, .halfOpen)
         XCTAssertTrue(b.allow())
         XCTAssertFalse(b.allow(), "one trial at a time")
-        b.failure(); XCTAssertEqual(b.state, .open)
+        b.failure()
+        XCTAssertEqual(b.state, .open)
         clock.t = 22
-        XCTAssertTrue(b.allow()); b.success()
+        XCTAssertTrue(b.allow())
+        b.success()
         XCTAssertEqual(b.state, .closed)
     }
 
     func testTheDailySpendCapStopsCallsAndResetsNextDay() throws {
         let out = run(service { $0.dailySpendCapUSD = 0.000_01 }, job())
         XCTAssertEqual(fake.requests.count, 0)
-        guard case .error(let message, "rules")? = out.first(where: { if case .error = $0 { return true } else { return false } }) else { return XCTFail() }
+        guard
+            case .error(let message, "rules")? = out.first(where: {
+                if case .error = $0 { return true } else { return false }
+            })
+        else { return XCTFail() }
         XCTAssertTrue(message.contains("spend cap"), message)
 
         let clock = FakeClock(86_400.0 * 100 + 100)
         let ledger = SpendLedger(dailyCapUSD: 0.01, now: clock.now)
-        XCTAssertEqual(ledger.cost(model: "claude-haiku-4-5", inputTokens: 1_000_000, outputTokens: 0), 1, accuracy: 1e-9)
-        XCTAssertEqual(ledger.cost(model: "claude-sonnet-4-5", inputTokens: 0, outputTokens: 1_000_000), 15, accuracy: 1e-9)
+        XCTAssertEqual(
+            ledger.cost(model: "claude-haiku-4-5", inputTokens: 1_000_000, outputTokens: 0),
+            1,
+            accuracy: 1e-9
+        )
+        XCTAssertEqual(
+            ledger.cost(model: "claude-sonnet-4-5", inputTokens: 0, outputTokens: 1_000_000),
+            15,
+            accuracy: 1e-9
+        )
         XCTAssertTrue(ledger.allows(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300))
         ledger.record(model: "claude-haiku-4-5", usage: TokenUsage(inputTokens: 5_000, outputTokens: 1_000))
         XCTAssertFalse(ledger.allows(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300))
@@ -218,7 +270,10 @@ final class ReasoningServiceTests: XCTestCase {
 
     func testANonFiniteRetryAfterIsIgnoredNotATrap() throws {
         for value in ["inf", "nan", "-3", "1e400", "Wed, 21 Oct 2015 07:28:00 GMT"] {
-            fake.enqueue(.status(429, type: "rate_limit_error", message: "slow down", headers: [("retry-after", value)]), .stream(deltas: ["ok"]))
+            fake.enqueue(
+                .status(429, type: "rate_limit_error", message: "slow down", headers: [("retry-after", value)]),
+                .stream(deltas: ["ok"])
+            )
             let out = run(service(), job(prompt: "p-\(value)"))
             XCTAssertEqual(done(out)?.text, "ok", value)
         }
@@ -228,7 +283,9 @@ final class ReasoningServiceTests: XCTestCase {
         // Each call may cost at most $0.0025 (1,000 tokens in at $1/M, 300 out at $5/M); the cap admits three.
         let clock = FakeClock(86_400.0 * 100 + 100)
         let ledger = SpendLedger(dailyCapUSD: 0.008, now: clock.now)
-        let reservations = (0..<5).compactMap { _ in ledger.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300) }
+        let reservations = (0..<5).compactMap { _ in
+            ledger.reserve(model: "claude-haiku-4-5", inputTokens: 1000, maxOutputTokens: 300)
+        }
         XCTAssertEqual(reservations.count, 3, "all five pass a check that ignores calls under way")
         // A cancelled call is billed for its prompt and the text it relayed; the rest of its reservation frees up.
         ledger.settle(reservations[0], usage: TokenUsage(inputTokens: 1000, outputTokens: 20))
@@ -252,16 +309,23 @@ final class ReasoningServiceTests: XCTestCase {
     func testExplanationsRunOnABoundedPool() throws {
         let slow = FakeAnthropicServer.Reply.stream(deltas: ["a ", "b ", "c"], deltaDelay: 0.1)
         fake.enqueue(contentsOf: Array(repeating: slow, count: 20))
-        let s = service { $0.maxConcurrentStreams = 2; $0.maxQueuedStreams = 6 }
+        let s = service {
+            $0.maxConcurrentStreams = 2
+            $0.maxQueuedStreams = 6
+        }
         let collectors = (0..<10).map { _ in Collector() }
         var acceptedIndices: [Int] = []
-        for (i, c) in collectors.enumerated() where s.start(job("j\(i)", key: "k\(i)", prompt: "p\(i)"), sink: c.sink) { acceptedIndices.append(i) }
+        for (i, c) in collectors.enumerated() where s.start(job("j\(i)", key: "k\(i)", prompt: "p\(i)"), sink: c.sink) {
+            acceptedIndices.append(i)
+        }
         let accepted = acceptedIndices.count
         // At most 2 running and 6 waiting; a worker may already have taken a job off the queue.
         XCTAssertTrue((6...8).contains(accepted), "the queue bound refuses the rest: \(accepted) accepted")
         Thread.sleep(forTimeInterval: 0.2)
         for (i, c) in collectors.enumerated() where !acceptedIndices.contains(i) {
-            c.lock.lock(); XCTAssertTrue(c.outputs.isEmpty, "a refused job runs nothing"); c.lock.unlock()
+            c.lock.lock()
+            XCTAssertTrue(c.outputs.isEmpty, "a refused job runs nothing")
+            c.lock.unlock()
         }
         XCTAssertLessThanOrEqual(fake.maxConcurrent, 2, "never more than the pool's streams at once")
         for i in acceptedIndices { XCTAssertEqual(done(collectors[i].wait())?.cancelled, false) }
@@ -270,13 +334,18 @@ final class ReasoningServiceTests: XCTestCase {
     }
 
     func testANewerRequestForTheSameSlotCancelsTheOlderStream() throws {
-        fake.enqueue(.stream(deltas: Array(repeating: "slow ", count: 40), deltaDelay: 0.05), .stream(deltas: ["newer"]))
+        fake.enqueue(
+            .stream(deltas: Array(repeating: "slow ", count: 40), deltaDelay: 0.05),
+            .stream(deltas: ["newer"])
+        )
         let s = service()
-        let older = Collector(), newer = Collector()
+        let older = Collector()
+        let newer = Collector()
         s.start(job("old", prompt: "old"), sink: older.sink)
         Thread.sleep(forTimeInterval: 0.3)
         s.start(job("new", prompt: "new"), sink: newer.sink)
-        let o = older.wait(), n = newer.wait()
+        let o = older.wait()
+        let n = newer.wait()
         XCTAssertEqual(done(o)?.cancelled, true)
         XCTAssertLessThan(done(o)?.text.count ?? 999, 40 * 5)
         XCTAssertEqual(done(n)?.text, "newer")

@@ -11,15 +11,23 @@ final class MemorySpendStore: SpendStore, @unchecked Sendable {
     var failures = 0
     var reads = 0
     func addSpend(day: Int64, usd: Double) throws -> Double {
-        lock.lock(); defer { lock.unlock() }
-        if failures > 0 { failures -= 1; throw Down() }
+        lock.lock()
+        defer { lock.unlock() }
+        if failures > 0 {
+            failures -= 1
+            throw Down()
+        }
         days[day, default: 0] += usd
         return days[day]!
     }
     func spend(day: Int64) throws -> Double {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         reads += 1
-        if failures > 0 { failures -= 1; throw Down() }
+        if failures > 0 {
+            failures -= 1
+            throw Down()
+        }
         return days[day] ?? 0
     }
 }
@@ -64,7 +72,9 @@ final class SpendLedgerTests: XCTestCase {
         XCTAssertNil(restarted.reserve(model: model, inputTokens: 1000, maxOutputTokens: 300))
         // The next local date starts from nothing for every node.
         time.t += 86_400
-        XCTAssertTrue(fits(a)); XCTAssertTrue(fits(b)); XCTAssertTrue(fits(restarted))
+        XCTAssertTrue(fits(a))
+        XCTAssertTrue(fits(b))
+        XCTAssertTrue(fits(restarted))
     }
 
     func testSettledCostsReachTheOtherNodes() {
@@ -80,12 +90,18 @@ final class SpendLedgerTests: XCTestCase {
             node.settle(r, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
             settled += 1
         }
-        XCTAssertEqual(settled, 3, "the two nodes together stop at the cap (counting alone, each would have made three calls)")
+        XCTAssertEqual(
+            settled,
+            3,
+            "the two nodes together stop at the cap (counting alone, each would have made three calls)"
+        )
         XCTAssertEqual(store.days[100] ?? 0, 0.006, accuracy: 1e-12)
     }
 
     /// Each reservation below is worth $0.0025 (1,000 tokens in, 300 out on Haiku).
-    func reserve(_ l: SpendLedger) -> SpendLedger.Reservation? { l.reserve(model: model, inputTokens: 1000, maxOutputTokens: 300) }
+    func reserve(_ l: SpendLedger) -> SpendLedger.Reservation? {
+        l.reserve(model: model, inputTokens: 1000, maxOutputTokens: 300)
+    }
 
     func testACallUnderWayOnOneNodeCountsAgainstTheCapOnTheOthers() throws {
         let time = FakeClock(86_400.0 * 100 + 100)
@@ -93,7 +109,12 @@ final class SpendLedgerTests: XCTestCase {
         let a = SpendLedger(dailyCapUSD: 0.004, store: store, refreshSeconds: 60, now: time.now)
         let b = SpendLedger(dailyCapUSD: 0.004, store: store, refreshSeconds: 60, now: time.now)
         let first = try XCTUnwrap(reserve(a))
-        XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12, "the worst case is in the shared total while the call runs")
+        XCTAssertEqual(
+            store.days[100] ?? 0,
+            0.0025,
+            accuracy: 1e-12,
+            "the worst case is in the shared total while the call runs"
+        )
         XCTAssertNil(reserve(b), "a's call under way leaves no room for b's worst case")
         XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12, "b's refused amount is taken back")
         // a's call ends cheaper than its worst case ($0.0015): the difference is taken off, b's call now fits.
@@ -103,7 +124,12 @@ final class SpendLedgerTests: XCTestCase {
         XCTAssertNil(reserve(a), "b's call under way counts on a")
         b.settle(second, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
         XCTAssertEqual(store.days[100] ?? 0, 0.0035, accuracy: 1e-12, "what the two calls cost")
-        XCTAssertEqual(a.spentToday, 0.0015 + 0.0025, accuracy: 1e-12, "a last saw its own call (settled) and b.s under way")
+        XCTAssertEqual(
+            a.spentToday,
+            0.0015 + 0.0025,
+            accuracy: 1e-12,
+            "a last saw its own call (settled) and b.s under way"
+        )
         XCTAssertEqual(b.spentToday, 0.0035, accuracy: 1e-12)
     }
 
@@ -112,7 +138,7 @@ final class SpendLedgerTests: XCTestCase {
         let store = MemorySpendStore()
         var killed: SpendLedger? = SpendLedger(dailyCapUSD: 0.004, store: store, now: time.now)
         XCTAssertNotNil(killed.flatMap(reserve))
-        killed = nil // the process is gone; its call is never settled
+        killed = nil  // the process is gone; its call is never settled
         let restarted = SpendLedger(dailyCapUSD: 0.004, store: store, now: time.now)
         XCTAssertNil(reserve(restarted), "the unsettled call's worst case still counts: the cap errs on the safe side")
         XCTAssertEqual(store.days[100] ?? 0, 0.0025, accuracy: 1e-12)
@@ -127,7 +153,12 @@ final class SpendLedgerTests: XCTestCase {
         XCTAssertNil(reserve(ledger), "but the node's own calls under way still count against the cap")
         store.failures = 0
         ledger.settle(first, usage: TokenUsage(inputTokens: 1000, outputTokens: 200))
-        XCTAssertEqual(store.days[100] ?? 0, 0.002, accuracy: 1e-12, "written once the store answers: the call's cost, nothing of the refused one")
+        XCTAssertEqual(
+            store.days[100] ?? 0,
+            0.002,
+            accuracy: 1e-12,
+            "written once the store answers: the call's cost, nothing of the refused one"
+        )
         XCTAssertEqual(ledger.spentToday, 0.002, accuracy: 1e-12)
     }
 
@@ -135,7 +166,13 @@ final class SpendLedgerTests: XCTestCase {
         let time = FakeClock(86_400.0 * 100 + 100)
         let store = MemorySpendStore()
         let errors = ErrorCount()
-        let ledger = SpendLedger(dailyCapUSD: 0.01, store: store, refreshSeconds: 0, onStoreError: { _ in errors.add() }, now: time.now)
+        let ledger = SpendLedger(
+            dailyCapUSD: 0.01,
+            store: store,
+            refreshSeconds: 0,
+            onStoreError: { _ in errors.add() },
+            now: time.now
+        )
         store.failures = 100
         XCTAssertTrue(fits(ledger), "a store that does not answer does not stop explanations")
         ledger.record(model: model, usage: TokenUsage(inputTokens: 2_000, outputTokens: 400))
@@ -170,5 +207,9 @@ final class SpendLedgerTests: XCTestCase {
 final class ErrorCount: @unchecked Sendable {
     let lock = NSLock()
     var n = 0
-    func add() { lock.lock(); n += 1; lock.unlock() }
+    func add() {
+        lock.lock()
+        n += 1
+        lock.unlock()
+    }
 }

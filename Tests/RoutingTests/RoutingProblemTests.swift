@@ -5,7 +5,8 @@ import XCTest
 /// The operational problem (SPEC §12): depots, trucks with shifts, access windows, values of optional
 /// visits; solved by the real PyVRP child and checked by the independent validator.
 final class RoutingProblemTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// Two depots on a line, 1 km apart each step at 36 km/h (100 s a km). Visits 0–3 near depot A, 4–5 near B.
     static func line(values: [Double] = [50, 50, 50, 50, 50, 50], capacity: Int = 150) -> RoutingProblem {
@@ -15,13 +16,29 @@ final class RoutingProblemTests: XCTestCase {
         let met = positions.map { a in positions.map { b in Int(abs(a - b) * 1000) } }
         let hour = 3600
         let visits = (0..<6).map { i in
-            RoutingProblem.Visit(id: "V\(i)", load: 30, service: 600, windowStart: 7 * hour, windowEnd: 17 * hour, value: values[i])
+            RoutingProblem.Visit(
+                id: "V\(i)",
+                load: 30,
+                service: 600,
+                windowStart: 7 * hour,
+                windowEnd: 17 * hour,
+                value: values[i]
+            )
         }
         return RoutingProblem(
-            depots: [.init(id: "A", opens: 5 * hour, closes: 21 * hour), .init(id: "B", opens: 5 * hour, closes: 21 * hour)],
-            vehicles: [.init(id: "A1", depot: 0, capacity: capacity, shiftStart: 6 * hour, shiftEnd: 14 * hour),
-                       .init(id: "B1", depot: 1, capacity: capacity, shiftStart: 6 * hour, shiftEnd: 14 * hour)],
-            visits: visits, seconds: sec, meters: met, costPerKm: 0.5, costPerHour: 30)
+            depots: [
+                .init(id: "A", opens: 5 * hour, closes: 21 * hour), .init(id: "B", opens: 5 * hour, closes: 21 * hour),
+            ],
+            vehicles: [
+                .init(id: "A1", depot: 0, capacity: capacity, shiftStart: 6 * hour, shiftEnd: 14 * hour),
+                .init(id: "B1", depot: 1, capacity: capacity, shiftStart: 6 * hour, shiftEnd: 14 * hour),
+            ],
+            visits: visits,
+            seconds: sec,
+            meters: met,
+            costPerKm: 0.5,
+            costPerHour: 30
+        )
     }
 
     func testTheScheduleLeavesLateEnoughNotToWaitAndServesInsideWindows() {
@@ -40,7 +57,7 @@ final class RoutingProblemTests: XCTestCase {
         XCTAssertTrue(RoutingValidator.violations(p, [(0, [0, 1])]).contains { $0.contains("over capacity") })
         XCTAssertTrue(RoutingValidator.violations(p, [(0, [0]), (0, [1])]).contains { $0.contains("two routes") })
         XCTAssertTrue(RoutingValidator.violations(p, [(0, [0]), (1, [0])]).contains { $0.contains("visited twice") })
-        p.visits[2].windowEnd = 7 * 3600 + 300 // closes before the service can end
+        p.visits[2].windowEnd = 7 * 3600 + 300  // closes before the service can end
         XCTAssertTrue(RoutingValidator.violations(p, [(0, [2])]).contains { $0.contains("outside") })
         p = Self.line()
         p.vehicles[0].shiftEnd = 7 * 3600 + 500
@@ -70,16 +87,31 @@ final class RoutingProblemTests: XCTestCase {
     }
 
     func testProgressIsReportedAndACancelledSolveStopsAtOnce() throws {
-        final class Seen: @unchecked Sendable { let lock = NSLock(); var fractions: [Double] = [] }
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var fractions: [Double] = []
+        }
         let seen = Seen()
         let p = Self.line()
-        _ = try RouteSolver.pyvrp(root: Self.root).solve(p, timeLimit: 1.2, progress: { f, _ in
-            seen.lock.lock(); seen.fractions.append(f); seen.lock.unlock()
-        })
+        _ = try RouteSolver.pyvrp(root: Self.root).solve(
+            p,
+            timeLimit: 1.2,
+            progress: { f, _ in
+                seen.lock.lock()
+                seen.fractions.append(f)
+                seen.lock.unlock()
+            }
+        )
         XCTAssertGreaterThanOrEqual(seen.fractions.count, 2, "\(seen.fractions)")
         XCTAssertEqual(seen.fractions, seen.fractions.sorted())
         let started = Date()
-        XCTAssertThrowsError(try RouteSolver.pyvrp(root: Self.root).solve(p, timeLimit: 30, cancelled: { Date().timeIntervalSince(started) > 0.5 })) { e in
+        XCTAssertThrowsError(
+            try RouteSolver.pyvrp(root: Self.root).solve(
+                p,
+                timeLimit: 30,
+                cancelled: { Date().timeIntervalSince(started) > 0.5 }
+            )
+        ) { e in
             XCTAssertEqual(e as? RouteSolverError, .cancelled)
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10, "cancelled, not run to its 30 s limit")

@@ -4,21 +4,21 @@ import XCTest
 
 final class RoutingTests: XCTestCase {
     static let small = """
-    TINY
+        TINY
 
-    VEHICLE
-    NUMBER     CAPACITY
-      2         30
+        VEHICLE
+        NUMBER     CAPACITY
+          2         30
 
-    CUSTOMER
-    CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+        CUSTOMER
+        CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
 
-        0      0          0          0          0        200          0
-        1      10         0         10          0         30          5
-        2      20         0         10          0        100          5
-        3      0          10        10          0         50          5
-        4      0          20        10         20        100          5
-    """
+            0      0          0          0          0        200          0
+            1      10         0         10          0         30          5
+            2      20         0         10          0        100          5
+            3      0          10        10          0         50          5
+            4      0          20        10         20        100          5
+        """
 
     func testSolomonsFormatIsReadWithItsFleetAndWindows() throws {
         let p = try SolomonInstance.parse(Self.small)
@@ -37,8 +37,13 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(RouteValidator.violations(p, [[1, 2], [3, 4]]), [])
         XCTAssertEqual(p.distance(of: [[1, 2], [3, 4]]), 80, accuracy: 1e-9)
         XCTAssertTrue(RouteValidator.violations(p, [[1, 2, 3, 4]]).contains { $0.contains("over capacity") })
-        XCTAssertTrue(RouteValidator.violations(p, [[2, 1], [3, 4]]).contains { $0.contains("after its window") }, "\(RouteValidator.violations(p, [[2, 1], [3, 4]]))")
-        XCTAssertTrue(RouteValidator.violations(p, [[1], [2], [3, 4]]).contains { $0.contains("3 routes for 2 vehicles") })
+        XCTAssertTrue(
+            RouteValidator.violations(p, [[2, 1], [3, 4]]).contains { $0.contains("after its window") },
+            "\(RouteValidator.violations(p, [[2, 1], [3, 4]]))"
+        )
+        XCTAssertTrue(
+            RouteValidator.violations(p, [[1], [2], [3, 4]]).contains { $0.contains("3 routes for 2 vehicles") }
+        )
         XCTAssertTrue(RouteValidator.violations(p, [[1, 2], [3]]).contains { $0.contains("stop 4 not served") })
         XCTAssertTrue(RouteValidator.violations(p, [[1, 2], [3, 4, 1]]).contains { $0.contains("served twice") })
     }
@@ -49,7 +54,9 @@ final class RoutingTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("not installed"), "\(e)")
         }
         // A solver that dies.
-        XCTAssertThrowsError(try RouteSolver(command: ["/bin/sh", "-c", "echo broken >&2; exit 3"]).solve(p, timeLimit: 1)) { e in
+        XCTAssertThrowsError(
+            try RouteSolver(command: ["/bin/sh", "-c", "echo broken >&2; exit 3"]).solve(p, timeLimit: 1)
+        ) { e in
             XCTAssertTrue("\(e)".contains("exit 3"), "\(e)")
         }
         // A solver that hangs is stopped after its time limit and grace.
@@ -62,7 +69,8 @@ final class RoutingTests: XCTestCase {
 
     /// The real solver (PyVRP from the project's Python environment, installed by Ops/test).
     func testTheSolverReturnsRoutesTheValidatorAccepts() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
         let solver = RouteSolver.pyvrp(root: root)
         let p = try SolomonInstance.parse(Self.small)
         let s = try solver.solve(p, timeLimit: 1)

@@ -10,7 +10,11 @@ public enum TestPostgres {
     public static func url(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         if let url = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_DATABASE_URL"], !url.isEmpty { return url }
         if ProcessInfo.processInfo.environment["PLANOGRAM_REQUIRE_SERVICES"] == "1" {
-            XCTFail("PLANOGRAM_TEST_DATABASE_URL is not set although Ops/test requires the PostgreSQL server", file: file, line: line)
+            XCTFail(
+                "PLANOGRAM_TEST_DATABASE_URL is not set although Ops/test requires the PostgreSQL server",
+                file: file,
+                line: line
+            )
         }
         throw XCTSkip("no PostgreSQL server (run Ops/test, which starts one, or set PLANOGRAM_TEST_DATABASE_URL)")
     }

@@ -99,7 +99,11 @@ class ImportTests: XCTestCase {
 
     func testDailyTotalsFollowEveryImportOfTheDaysItTouches() throws {
         func daily() throws -> [String] {
-            try store.read { db in try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY day") { "\($0.text(0)) \($0.int(1)) \($0.double(2)) \($0.int(3))" } }
+            try store.read { db in
+                try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY day") {
+                    "\($0.text(0)) \($0.int(1)) \($0.double(2)) \($0.int(3))"
+                }
+            }
         }
         try write(Self.good)
         _ = try Importer(store: store).importDirectory(dir + "/csv")
@@ -108,10 +112,10 @@ class ImportTests: XCTestCase {
         // A second import adds a sale to that day and one to the next; the same lines again add nothing.
         var more = Self.good
         more["sales.csv"] = """
-        timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id
-        2026-01-02T10:00:00Z,D1,0,A1,P1,1.50,t9
-        2026-01-03T10:00:00Z,D1,0,A1,P1,1.50,t10
-        """
+            timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id
+            2026-01-02T10:00:00Z,D1,0,A1,P1,1.50,t9
+            2026-01-03T10:00:00Z,D1,0,A1,P1,1.50,t10
+            """
         try write(more)
         _ = try Importer(store: store).importDirectory(dir + "/csv")
         _ = try Importer(store: store).importDirectory(dir + "/csv")
@@ -125,20 +129,24 @@ class ImportTests: XCTestCase {
     /// of order, two devices, imports of later days and over days already imported, with sales already on
     /// record among them (skipped, not counted twice).
     func testDailyTotalsEqualTheSalesAfterFreshAndOverlappingImports() throws {
-        try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13) // 2…14 January
+        try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13)  // 2…14 January
     }
 
     /// The same on New York's clock: a sale before 05:00Z is the previous evening's (2 January's first hours
     /// count on 1 January), and every day's totals equal the sales grouped by their local date.
     func testDailyTotalsAreTheFleetsLocalDates() throws {
-        try dailyTotalsAgainstTheSales(clock: FleetClock(identifier: "America/New_York")!, expectedDays: 14) // 1…14 January
+        // 1…14 January.
+        try dailyTotalsAgainstTheSales(clock: FleetClock(identifier: "America/New_York")!, expectedDays: 14)
     }
 
     /// The sales' own totals per device and local date of `clock`.
     func salesByDay(_ clock: FleetClock) throws -> [(String, Int64, Double, Int)] {
         var sums: [String: (Double, Int)] = [:]
         try store.read { db in
-            for (device, ts, price) in try db.query("SELECT device_id, ts, price FROM sales ORDER BY ts") { ($0.text(0), Int64($0.int(1)), $0.double(2)) } {
+            let rows = try db.query("SELECT device_id, ts, price FROM sales ORDER BY ts") {
+                ($0.text(0), Int64($0.int(1)), $0.double(2))
+            }
+            for (device, ts, price) in rows {
                 let k = "\(device)|\(clock.day(of: ts))"
                 sums[k] = ((sums[k]?.0 ?? 0) + price, (sums[k]?.1 ?? 0) + 1)
             }
@@ -151,12 +159,15 @@ class ImportTests: XCTestCase {
 
     func salesDaily() throws -> [(String, Int64, Double, Int)] {
         try store.read { db in
-            try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") { ($0.text(0), Int64($0.int(1)), $0.double(2), Int($0.int(3))) }
+            try db.query("SELECT device_id, day, revenue, units FROM sales_daily ORDER BY 1, 2") {
+                ($0.text(0), Int64($0.int(1)), $0.double(2), Int($0.int(3)))
+            }
         }
     }
 
     func assertDailyTotalsAreTheSales(_ clock: FleetClock, _ what: String) throws {
-        let daily = try salesDaily(), fromSales = try salesByDay(clock)
+        let daily = try salesDaily()
+        let fromSales = try salesByDay(clock)
         XCTAssertEqual(daily.map { "\($0.0) \($0.1) \($0.3)" }, fromSales.map { "\($0.0) \($0.1) \($0.3)" }, what)
         for (a, b) in zip(daily, fromSales) { XCTAssertEqual(a.2, b.2, accuracy: 1e-9, "\(what): \(a.0) day \(a.1)") }
     }
@@ -174,16 +185,18 @@ class ImportTests: XCTestCase {
             while lines.count < count {
                 let day = Int(random.next() % UInt64(days.count)) + days.lowerBound
                 let (h, m, s) = (random.next() % 24, random.next() % 60, random.next() % 60)
-                let (device, slot) = random.next() % 2 == 0 ? ("D1", "0,A1") : ("D2", random.next() % 2 == 0 ? "0,A1" : "0,B2")
+                let (device, slot) =
+                    random.next() % 2 == 0 ? ("D1", "0,A1") : ("D2", random.next() % 2 == 0 ? "0,A1" : "0,B2")
                 let cents = 95 + Int(random.next() % 300)
                 let key = "2026-01-\(two(day))T\(two(h)):\(two(m)):\(two(s))Z,\(device),\(slot)"
-                guard keys.insert(key).inserted else { continue } // a file must not repeat a sale
+                guard keys.insert(key).inserted else { continue }  // a file must not repeat a sale
                 lines.append("\(key),P1,\(cents / 100).\(two(cents % 100)),")
             }
             return lines
         }
         func csv(_ lines: [String]) -> String {
-            "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n" + lines.shuffled(using: &random).joined(separator: "\n")
+            "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
+                + lines.shuffled(using: &random).joined(separator: "\n")
         }
         func check(_ what: String) throws { try assertDailyTotalsAreTheSales(clock, what) }
         let first = sales(days: 2...9, count: 3_000)
@@ -191,16 +204,26 @@ class ImportTests: XCTestCase {
         try write(files)
         _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("first import")
-        try write(["sales.csv": csv(sales(days: 12...14, count: 1_000))]) // later days, none on record
+        try write(["sales.csv": csv(sales(days: 12...14, count: 1_000))])  // later days, none on record
         _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("later days")
         // Over days on record, a third of it sales already imported.
-        try write(["sales.csv": csv(sales(days: 8...13, count: 1_000) + first.filter { $0.hasPrefix("2026-01-09") || $0.hasPrefix("2026-01-08") })])
+        try write([
+            "sales.csv": csv(
+                sales(days: 8...13, count: 1_000)
+                    + first.filter { $0.hasPrefix("2026-01-09") || $0.hasPrefix("2026-01-08") }
+            )
+        ])
         _ = try Importer(store: store, clock: clock).importDirectory(dir + "/csv")
         try check("overlapping days")
-        let (days, rows) = try store.read { (try $0.scalarInt("SELECT count(DISTINCT day) FROM sales_daily"), try $0.scalarInt("SELECT count(*) FROM sales")) }
+        let (days, rows) = try store.read {
+            (
+                try $0.scalarInt("SELECT count(DISTINCT day) FROM sales_daily"),
+                try $0.scalarInt("SELECT count(*) FROM sales")
+            )
+        }
         XCTAssertEqual(days, expectedDays)
-        XCTAssertEqual(rows, 5_000) // every generated sale once
+        XCTAssertEqual(rows, 5_000)  // every generated sale once
         XCTAssertEqual(try store.read { try SalesDaily.zone($0) }, clock.isUTC ? "UTC" : clock.identifier)
     }
 
@@ -209,18 +232,25 @@ class ImportTests: XCTestCase {
     func testDailyTotalsFollowAChangeOfZone() throws {
         try dailyTotalsAgainstTheSales(clock: .utc, expectedDays: 13)
         let utcTotals = try salesDaily().map { "\($0.0) \($0.1) \($0.3)" }
-        let york = FleetClock(identifier: "America/New_York")!, tokyo = FleetClock(identifier: "Asia/Tokyo")!
+        let york = FleetClock(identifier: "America/New_York")!
+        let tokyo = FleetClock(identifier: "Asia/Tokyo")!
         XCTAssertTrue(try store.write { try SalesDaily.align($0, clock: york) })
         try assertDailyTotalsAreTheSales(york, "recomputed for New York")
         XCTAssertNotEqual(try salesDaily().map { "\($0.0) \($0.1) \($0.3)" }, utcTotals, "the days moved")
         XCTAssertFalse(try store.write { try SalesDaily.align($0, clock: york) }, "once")
         // An import on another clock first brings the table to its zone.
-        try write(["sales.csv": "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n2026-01-20T16:00:00Z,D1,0,A1,P1,1.50,"])
+        try write([
+            "sales.csv":
+                "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n2026-01-20T16:00:00Z,D1,0,A1,P1,1.50,"
+        ])
         _ = try Importer(store: store, clock: tokyo).importDirectory(dir + "/csv")
         try assertDailyTotalsAreTheSales(tokyo, "imported on Tokyo's clock")
         XCTAssertEqual(try store.read { try SalesDaily.zone($0) }, "Asia/Tokyo")
         XCTAssertTrue(try store.write { try SalesDaily.align($0, clock: FleetClock(identifier: "Etc/UTC")!) })
-        XCTAssertEqual(try salesDaily().filter { $0.0 != "D1" || $0.1 != 20_473 }.map { "\($0.0) \($0.1) \($0.3)" }, utcTotals.filter { !$0.hasPrefix("D1 20473 ") })
+        XCTAssertEqual(
+            try salesDaily().filter { $0.0 != "D1" || $0.1 != 20_473 }.map { "\($0.0) \($0.1) \($0.3)" },
+            utcTotals.filter { !$0.hasPrefix("D1 20473 ") }
+        )
         try assertDailyTotalsAreTheSales(.utc, "back in UTC")
     }
 
@@ -238,7 +268,9 @@ class ImportTests: XCTestCase {
         nonisolated(unsafe) let shared = stores
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             let r = Result { try shared[i].write { try SalesDaily.align($0, clock: york) } }
-            results.lock.lock(); results.values[i] = r; results.lock.unlock()
+            results.lock.lock()
+            results.values[i] = r
+            results.lock.unlock()
         }
         let done = try results.values.map { try XCTUnwrap($0).get() }
         XCTAssertEqual(done.filter { $0 }.count, 1, "one recomputes")
@@ -249,11 +281,20 @@ class ImportTests: XCTestCase {
         try write(Self.good)
         _ = try Importer(store: store).importDirectory(dir + "/csv")
         let before = try counts()
-        let dump1 = try store.read { db in try db.query("SELECT * FROM planogram_versions ORDER BY id") { "\($0.int(0)) \($0.text(1)) \($0.int(3))" } }
+        let dump1 = try store.read { db in
+            try db.query("SELECT * FROM planogram_versions ORDER BY id") { "\($0.int(0)) \($0.text(1)) \($0.int(3))" }
+        }
         let again = try Importer(store: store).importDirectory(dir + "/csv")
         XCTAssertEqual(again.totalRowsWritten, 0)
         XCTAssertEqual(try counts(), before)
-        XCTAssertEqual(try store.read { db in try db.query("SELECT * FROM planogram_versions ORDER BY id") { "\($0.int(0)) \($0.text(1)) \($0.int(3))" } }, dump1)
+        XCTAssertEqual(
+            try store.read { db in
+                try db.query("SELECT * FROM planogram_versions ORDER BY id") {
+                    "\($0.int(0)) \($0.text(1)) \($0.int(3))"
+                }
+            },
+            dump1
+        )
     }
 
     func testEveryErrorKindIsListedWithFileLineAndColumn() throws {
@@ -294,15 +335,24 @@ class ImportTests: XCTestCase {
 
     func testDuplicateSalesAreFoundInSortedAndUnsortedFiles() throws {
         let header = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
-        let sorted = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,")
+        let sorted = try rejected(
+            "sales.csv",
+            header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,"
+        )
         XCTAssertEqual(sorted.issues.map(\.line), [3])
         XCTAssertTrue(sorted.issues[0].message.contains("line 2"), sorted.issues[0].message)
         // Going back in time switches to a full index; a duplicate of an early row is still found.
-        let unsorted = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
-            + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,d1,0,a1,P1,1.50,")
-        XCTAssertEqual(unsorted.issues.map(\.column), ["device_id"]) // ids are case-sensitive; slot codes are not
-        let dup = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
-            + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,a1,P1,1.50,")
+        let unsorted = try rejected(
+            "sales.csv",
+            header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
+                + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,d1,0,a1,P1,1.50,"
+        )
+        XCTAssertEqual(unsorted.issues.map(\.column), ["device_id"])  // ids are case-sensitive; slot codes are not
+        let dup = try rejected(
+            "sales.csv",
+            header + "2026-01-02T08:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T09:00:00Z,D1,0,A1,P1,1.50,\n"
+                + "2026-01-02T07:00:00Z,D1,0,A1,P1,1.50,\n2026-01-02T08:00:00Z,D1,0,a1,P1,1.50,"
+        )
         XCTAssertEqual(dup.issues.map(\.line), [5])
         XCTAssertTrue(dup.issues[0].message.contains("line 2"), dup.issues[0].message)
     }
@@ -311,21 +361,30 @@ class ImportTests: XCTestCase {
         // A busy machine: two vends of one slot in the same second with different transaction ids, and
         // two without ids but with sub-second times. All four are sales; importing again adds nothing.
         var files = Self.good
-        files["sales.csv"] = Self.good["sales.csv"]! + "\n" + [
-            "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-100",
-            "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-101",
-            "2026-01-05T12:00:02.100Z,D1,0,A1,P1,1.50,",
-            "2026-01-05T12:00:02.700Z,D1,0,A1,P1,1.50,",
-        ].joined(separator: "\n")
+        files["sales.csv"] =
+            Self.good["sales.csv"]! + "\n"
+            + [
+                "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-100",
+                "2026-01-05T12:00:01Z,D1,0,A1,P1,1.50,tx-101",
+                "2026-01-05T12:00:02.100Z,D1,0,A1,P1,1.50,",
+                "2026-01-05T12:00:02.700Z,D1,0,A1,P1,1.50,",
+            ].joined(separator: "\n")
         try write(files)
         let report = try Importer(store: store).importDirectory(dir + "/csv")
         XCTAssertEqual(report.rowsWritten["sales.csv"], 7)
         XCTAssertEqual(try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten, 0)
-        let nanos = try store.read { db in try db.query("SELECT ts_nanos FROM sales WHERE ts = (SELECT ts FROM sales WHERE txn_key = '' ORDER BY ts DESC LIMIT 1) ORDER BY ts_nanos") { $0.int(0) } }
+        let nanos = try store.read { db in
+            try db.query(
+                "SELECT ts_nanos FROM sales WHERE ts = (SELECT ts FROM sales WHERE txn_key = '' ORDER BY ts DESC LIMIT 1) ORDER BY ts_nanos"
+            ) { $0.int(0) }
+        }
         XCTAssertEqual(nanos, [100_000_000, 700_000_000])
         // The same vend twice (same time at full precision, same transaction id) is still a duplicate.
         let header = "timestamp,device_id,cabinet_index,slot,product_id,price,transaction_id\n"
-        let twice = try rejected("sales.csv", header + "2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9\n2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9")
+        let twice = try rejected(
+            "sales.csv",
+            header + "2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9\n2026-01-05T12:00:01.5Z,D1,0,A1,P1,1.50,t9"
+        )
         XCTAssertEqual(twice.issues.map(\.line), [3])
     }
 
@@ -337,7 +396,10 @@ class ImportTests: XCTestCase {
         XCTAssertTrue(huge.issues.first?.message.contains("out of range") == true, "\(huge.issues)")
         let big = try rejected("sales.csv", header + "2026-01-02T08:00:00Z,D1,0,A1,P1,2000000,")
         XCTAssertTrue(big.issues.first?.message.contains("at most") == true, "\(big.issues)")
-        let product = try rejected("products.csv", Self.good["products.csv"]! + "\nP9,X,chips,99999999999999999999.5,0.5,ambient,100,1,10")
+        let product = try rejected(
+            "products.csv",
+            Self.good["products.csv"]! + "\nP9,X,chips,99999999999999999999.5,0.5,ambient,100,1,10"
+        )
         XCTAssertEqual(product.issues.first?.column, "price")
     }
 
@@ -381,9 +443,16 @@ class ImportTests: XCTestCase {
         XCTAssertEqual(c.devices["D1"]?.access, TimeWindow(from: 7 * 60, until: 19 * 60 + 30))
         XCTAssertEqual(c.devices["D1"]?.serviceMinutes, 14)
         XCTAssertEqual(c.depots["DEP-N"]?.hours, TimeWindow(from: 300, until: 1260))
-        XCTAssertEqual(c.vehicles["V1"], Vehicle(id: "V1", depotID: "DEP-N", capacityUnits: 900, shift: TimeWindow(from: 360, until: 870)))
+        XCTAssertEqual(
+            c.vehicles["V1"],
+            Vehicle(id: "V1", depotID: "DEP-N", capacityUnits: 900, shift: TimeWindow(from: 360, until: 870))
+        )
         XCTAssertEqual(try store.travelMatrix()["DEP-N"]?["D1"]?.seconds, 840)
-        XCTAssertEqual(try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten, 0, "a re-import changes nothing")
+        XCTAssertEqual(
+            try Importer(store: store).importDirectory(dir + "/csv").totalRowsWritten,
+            0,
+            "a re-import changes nothing"
+        )
         // Files without the optional columns keep the defaults.
         let plain = try makeStore("plain")
         try write(Self.good)
@@ -419,7 +488,11 @@ class ImportTests: XCTestCase {
                 XCTAssertEqual(issue.column, column, "\(row): \(issue)")
                 XCTAssertTrue(issue.message.contains(message), "\(row): \(issue.message)")
             }
-            XCTAssertEqual(try store.read { try $0.scalarInt("SELECT count(*) FROM depots") }, 0, "nothing written: \(row)")
+            XCTAssertEqual(
+                try store.read { try $0.scalarInt("SELECT count(*) FROM depots") },
+                0,
+                "nothing written: \(row)"
+            )
         }
     }
 
@@ -447,7 +520,8 @@ class ImportTests: XCTestCase {
     }
 
     func testCSVReaderHandlesQuotesCRLFAndBOM() throws {
-        let text: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("a,\"b \"\"q\"\", c\",\r\n\r\n\"multi\nline\",x,\r\nlast,,".utf8)
+        let text: [UInt8] =
+            [0xEF, 0xBB, 0xBF] + Array("a,\"b \"\"q\"\", c\",\r\n\r\n\"multi\nline\",x,\r\nlast,,".utf8)
         try text.withUnsafeBufferPointer { buf in
             var r = CSVReader(buf)
             XCTAssertTrue(try r.next())
@@ -470,7 +544,10 @@ class ImportTests: XCTestCase {
         XCTAssertEqual(t("2026-11-25T10:00:00+02:00").map(FieldParse.iso8601), "2026-11-25T08:00:00Z")
         XCTAssertEqual(t("2024-02-29T23:59:59.999-0130").map(FieldParse.iso8601), "2024-03-01T01:29:59Z")
         XCTAssertEqual(t("2026-02-01", true).map(FieldParse.iso8601), "2026-02-01T00:00:00Z")
-        for bad in ["2026-02-01", "2025-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:00:00", "2026-01-01T10:00:00Zjunk", "26-01-01T10:00Z"] {
+        for bad in [
+            "2026-02-01", "2025-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:00:00",
+            "2026-01-01T10:00:00Zjunk", "26-01-01T10:00Z",
+        ] {
             XCTAssertNil(t(bad), bad)
         }
     }

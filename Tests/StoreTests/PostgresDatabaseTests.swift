@@ -16,7 +16,9 @@ final class PostgresDatabaseTests: XCTestCase {
 
     func testAnUnreachableServerIsATransientErrorNotACrash() throws {
         let port = try freeLoopbackPort()
-        XCTAssertThrowsError(try PostgresDatabase(url: "postgresql://nobody:secret@127.0.0.1:\(port)/x?connect_timeout=2")) { e in
+        XCTAssertThrowsError(
+            try PostgresDatabase(url: "postgresql://nobody:secret@127.0.0.1:\(port)/x?connect_timeout=2")
+        ) { e in
             let f = e as? PostgresError
             XCTAssertEqual(f?.isTransient, true, "\(e)")
             XCTAssertFalse("\(e)".contains("secret"), "the password is not in the message")
@@ -32,9 +34,17 @@ final class PostgresDatabaseTests: XCTestCase {
             (0, 1_700_000_000.123456, "", [7]),
         ]
         for v in values {
-            XCTAssertEqual(try db.run("INSERT INTO v(i, d, t, b) VALUES (?, ?, ?, ?)", [.int(v.0), .double(v.1), .of(v.2), .blob(v.3)]), 1)
+            XCTAssertEqual(
+                try db.run(
+                    "INSERT INTO v(i, d, t, b) VALUES (?, ?, ?, ?)",
+                    [.int(v.0), .double(v.1), .of(v.2), .blob(v.3)]
+                ),
+                1
+            )
         }
-        let rows = try db.query("SELECT i, d, t, b FROM v ORDER BY d DESC", []) { ($0.int64(0), $0.double(1), $0.optionalText(2), $0.blob(3)) }
+        let rows = try db.query("SELECT i, d, t, b FROM v ORDER BY d DESC", []) {
+            ($0.int64(0), $0.double(1), $0.optionalText(2), $0.blob(3))
+        }
         let expected = values.sorted { $0.1 > $1.1 }
         XCTAssertEqual(rows.count, 3)
         for (r, e) in zip(rows, expected) {
@@ -48,7 +58,9 @@ final class PostgresDatabaseTests: XCTestCase {
         try db.forEachRow("SELECT i FROM v", []) { _ in seen += 1 }
         XCTAssertEqual(seen, 3)
         struct Stop: Error {}
-        XCTAssertThrowsError(try db.forEachRow("SELECT i FROM v", []) { _ in throw Stop() }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertThrowsError(try db.forEachRow("SELECT i FROM v", []) { _ in throw Stop() }) {
+            XCTAssertTrue($0 is Stop)
+        }
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM v"), 3)
         XCTAssertEqual(try db.insertReturningIDTable(), 1)
     }
@@ -90,13 +102,18 @@ final class PostgresDatabaseTests: XCTestCase {
         try db.keep(setting: "SET lock_timeout = 1234")
         let pid2 = try XCTUnwrap(try db.scalarInt("SELECT pg_backend_pid()"))
         XCTAssertEqual(try admin.query("SELECT pg_terminate_backend(?)", [.int(pid2)]) { $0.int(0) }, [1])
-        _ = try? db.scalarInt("SELECT 1") // fails: the connection is gone
-        XCTAssertEqual(try db.query("SHOW lock_timeout", []) { $0.text(0) }, ["1234ms"], "the setting survived the reconnect")
+        _ = try? db.scalarInt("SELECT 1")  // fails: the connection is gone
+        XCTAssertEqual(
+            try db.query("SHOW lock_timeout", []) { $0.text(0) },
+            ["1234ms"],
+            "the setting survived the reconnect"
+        )
     }
 
     func testAHeldLockTimesOutAsTransientAndTheTransactionRollsBack() throws {
         let url = try TestPostgres.freshSchemaURL("lock")
-        let a = try PostgresDatabase(url: url), b = try PostgresDatabase(url: url)
+        let a = try PostgresDatabase(url: url)
+        let b = try PostgresDatabase(url: url)
         try a.execute("CREATE TABLE l (id BIGINT PRIMARY KEY, n BIGINT)")
         try a.run("INSERT INTO l VALUES (1, 0)")
         try a.begin()
@@ -120,13 +137,20 @@ final class PostgresDatabaseTests: XCTestCase {
         // Two stores opened together (two nodes starting at once) both find the schema complete.
         let g = DispatchGroup()
         let other = try TestPostgres.freshSchemaURL("migrate2")
-        final class Box: @unchecked Sendable { var errors: [Error] = []; let lock = NSLock() }
+        final class Box: @unchecked Sendable {
+            var errors: [Error] = []
+            let lock = NSLock()
+        }
         let box = Box()
         for _ in 0..<3 {
             g.enter()
             Thread {
                 defer { g.leave() }
-                do { _ = try Store(location: .postgres(url: other)) } catch { box.lock.lock(); box.errors.append(error); box.lock.unlock() }
+                do { _ = try Store(location: .postgres(url: other)) } catch {
+                    box.lock.lock()
+                    box.errors.append(error)
+                    box.lock.unlock()
+                }
             }.start()
         }
         XCTAssertEqual(g.wait(timeout: .now() + 30), .success)
@@ -137,15 +161,25 @@ final class PostgresDatabaseTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: sqlitePath) }
         let lite = try SQLiteDatabase(path: sqlitePath)
         try Migrations.migrate(lite)
-        let liteColumns = Set(try lite.query("SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'", []) { $0.text(0) })
-        let pgColumns = Set(try db.query("SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = current_schema()", []) { $0.text(0) })
+        let liteColumns = Set(
+            try lite.query(
+                "SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+                []
+            ) { $0.text(0) }
+        )
+        let pgColumns = Set(
+            try db.query(
+                "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = current_schema()",
+                []
+            ) { $0.text(0) }
+        )
         XCTAssertEqual(pgColumns, liteColumns)
     }
 }
 
-private extension PostgresDatabase {
+extension PostgresDatabase {
     /// `insertReturningID` on an identity column, in a table of its own.
-    func insertReturningIDTable() throws -> Int64 {
+    fileprivate func insertReturningIDTable() throws -> Int64 {
         try execute("CREATE TABLE r (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, x TEXT)")
         return try insertReturningID("INSERT INTO r(x) VALUES (?)", [.text("x")])
     }

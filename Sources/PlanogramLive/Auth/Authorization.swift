@@ -8,12 +8,14 @@ final class VerifiedTokens: @unchecked Sendable {
     private var map: [String: Principal] = [:]
 
     func lookup(_ token: String) -> Principal? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return map[token]
     }
 
     func store(_ token: String, _ p: Principal) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if map.count >= 10_000 { map.removeAll() }
         map[token] = p
     }
@@ -50,7 +52,9 @@ struct Authorization: Sendable {
     func require(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> Principal {
         let p = try principal(req)
         guard roles.contains(p.role) else {
-            throw .forbidden("role \(p.role.rawValue) may not \(req.method) \(req.path) (allowed: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))")
+            throw .forbidden(
+                "role \(p.role.rawValue) may not \(req.method) \(req.path) (allowed: \(roles.map(\.rawValue).sorted().joined(separator: ", ")))"
+            )
         }
         return p
     }

@@ -20,7 +20,10 @@ public struct Principal: Sendable, Equatable {
 
 /// Why a token was refused (every case is a 401 with this message).
 public enum TokenError: Error, Equatable, CustomStringConvertible {
-    case missing, malformed, unsupportedAlgorithm(String), badSignature, expired, notYetValid, badClaims(String)
+    case missing, malformed
+    case unsupportedAlgorithm(String)
+    case badSignature, expired, notYetValid
+    case badClaims(String)
     public var description: String {
         switch self {
         case .missing: return "a bearer token is required (Authorization header or access_token query parameter)"
@@ -45,29 +48,45 @@ public struct TokenAuthority: Sendable {
         self.secret = Array(secret.utf8)
     }
 
-    public func mint(subject: String, name: String, role: Role, ttlSeconds: Int, devices: [String]? = nil,
-                     now: Int64 = Int64(Date().timeIntervalSince1970)) -> String {
-        var claims: [String: Any] = ["sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now]
+    public func mint(
+        subject: String,
+        name: String,
+        role: Role,
+        ttlSeconds: Int,
+        devices: [String]? = nil,
+        now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) -> String {
+        var claims: [String: Any] = [
+            "sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now,
+        ]
         if let devices { claims["devices"] = devices }
         let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         // Strings, numbers and a string list always serialize.
-        let payload = Base64URL.encode((try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data("{}".utf8))
+        let payload = Base64URL.encode(
+            (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data("{}".utf8)
+        )
         let input = header + "." + payload
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: key)
         return input + "." + Base64URL.encode(Data(mac))
     }
 
-    public func verify(_ token: String, now: Int64 = Int64(Date().timeIntervalSince1970)) throws(TokenError) -> Principal {
+    public func verify(
+        _ token: String,
+        now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) throws(TokenError) -> Principal {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]), let payloadData = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
-              let claims = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
+        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
+            let payloadData = Base64URL.decode(parts[1]),
+            let signature = Base64URL.decode(parts[2]),
+            let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
+            let claims = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
         else { throw .malformed }
         guard let alg = header["alg"] as? String else { throw .malformed }
         guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
         let input = Data(parts[0].utf8) + Data(".".utf8) + Data(parts[1].utf8)
-        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else { throw .badSignature }
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else {
+            throw .badSignature
+        }
         guard let exp = (claims["exp"] as? NSNumber)?.int64Value else { throw .badClaims("exp is required") }
         guard exp > now else { throw .expired }
         if let nbfValue = claims["nbf"] {
@@ -83,7 +102,13 @@ public struct TokenAuthority: Sendable {
             guard let list = d as? [String] else { throw .badClaims("devices must be a list of device ids") }
             devices = Set(list)
         }
-        return Principal(subject: sub, name: claims["name"] as? String ?? sub, role: role, expires: exp, devices: devices)
+        return Principal(
+            subject: sub,
+            name: claims["name"] as? String ?? sub,
+            role: role,
+            expires: exp,
+            devices: devices
+        )
     }
 }
 
@@ -97,9 +122,11 @@ enum Base64URL {
     }
 
     static func decode(_ text: Substring) -> Data? {
-        guard text.utf8.count % 4 != 1, text.utf8.allSatisfy({ c in
-            (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
-        }) else { return nil }
+        guard text.utf8.count % 4 != 1,
+            text.utf8.allSatisfy({ c in
+                (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95
+            })
+        else { return nil }
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while s.count % 4 != 0 { s += "=" }
         guard let data = Data(base64Encoded: s), encode(data) == text else { return nil }

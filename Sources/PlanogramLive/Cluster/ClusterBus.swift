@@ -38,7 +38,8 @@ struct ClusterMessage: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case kind, node, version, by, sessions, frame, terminal
         case jobID = "job_id"
-        case deviceID = "device_id", cabinetIndex = "cabinet_index"
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
     }
 }
 
@@ -82,7 +83,9 @@ final class RedisClusterBus: ClusterBus, @unchecked Sendable {
     private var warnedAt = 0.0
 
     init(url: RedisURL, nodeID: String, logger: Logger) {
-        self.url = url; self.nodeID = nodeID; self.logger = logger
+        self.url = url
+        self.nodeID = nodeID
+        self.logger = logger
     }
 
     func send(_ message: ClusterMessage) {
@@ -101,8 +104,12 @@ final class RedisClusterBus: ClusterBus, @unchecked Sendable {
                 let now = Date().timeIntervalSince1970
                 if now - warnedAt >= 60 {
                     warnedAt = now
-                    logger.warning("cluster messages not sent: redis unavailable", metadata: [
-                        "kind": "\(message.kind.rawValue)", "lost_so_far": "\(unsent)", "error": "\(error)"])
+                    logger.warning(
+                        "cluster messages not sent: redis unavailable",
+                        metadata: [
+                            "kind": "\(message.kind.rawValue)", "lost_so_far": "\(unsent)", "error": "\(error)",
+                        ]
+                    )
                 }
             }
         }
@@ -111,10 +118,14 @@ final class RedisClusterBus: ClusterBus, @unchecked Sendable {
     func start(onMessage: @escaping @Sendable (ClusterMessage) -> Void, onGap: @escaping @Sendable () -> Void) throws {
         let me = nodeID
         let sub = RedisSubscriber(url: url, channels: [Self.channel], onResubscribed: onGap) { _, payload in
-            guard let m = try? JSONDecoder().decode(ClusterMessage.self, from: Data(payload)), m.node != me else { return }
+            guard let m = try? JSONDecoder().decode(ClusterMessage.self, from: Data(payload)), m.node != me else {
+                return
+            }
             onMessage(m)
         }
-        guard sub.start() else { throw RedisError(message: "could not subscribe to \(Self.channel) on \(url)", connection: true) }
+        guard sub.start() else {
+            throw RedisError(message: "could not subscribe to \(Self.channel) on \(url)", connection: true)
+        }
         subscriber = sub
     }
 

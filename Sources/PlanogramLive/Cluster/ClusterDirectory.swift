@@ -9,7 +9,10 @@ final class ClusterDirectory: @unchecked Sendable {
     static let heartbeat = 2.0
     static let expiry = 6.0
 
-    private struct NodeList { var sessions: [(device: String, id: String, json: [String: Any])]; var heard: Double }
+    private struct NodeList {
+        var sessions: [(device: String, id: String, json: [String: Any])]
+        var heard: Double
+    }
 
     private let lock = NSLock()
     private var nodes: [String: NodeList] = [:]
@@ -21,7 +24,8 @@ final class ClusterDirectory: @unchecked Sendable {
     func update(node: String, sessions: [String]) {
         let parsed: [(String, String, [String: Any])] = sessions.compactMap { text in
             guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                  let id = o["session_id"] as? String, let device = o["device_id"] as? String else { return nil }
+                let id = o["session_id"] as? String, let device = o["device_id"] as? String
+            else { return nil }
             var summary = o
             summary.removeValue(forKey: "held_since")
             return (device, id, summary)
@@ -66,5 +70,9 @@ final class ClusterDirectory: @unchecked Sendable {
         return byID.values.map { $0 }
     }
 
-    var nodeCount: Int { lock.lock(); defer { lock.unlock() }; return nodes.count }
+    var nodeCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return nodes.count
+    }
 }

@@ -27,7 +27,10 @@ final class ClusterSync: @unchecked Sendable {
     var jobs: JobRunner?
 
     init(bus: any ClusterBus, app: AppContext, registry: SessionRegistry, insights: InsightsEngine) {
-        self.bus = bus; self.app = app; self.registry = registry; self.insights = insights
+        self.bus = bus
+        self.app = app
+        self.registry = registry
+        self.insights = insights
     }
 
     func start() throws {
@@ -61,13 +64,30 @@ final class ClusterSync: @unchecked Sendable {
     func imported() { bus.send(ClusterMessage(kind: .imported, node: bus.nodeID)) }
 
     func published(_ key: CabinetKey, version: Int, by: String) {
-        bus.send(ClusterMessage(kind: .published, node: bus.nodeID, deviceID: key.deviceID, cabinetIndex: key.index, version: version, by: by))
+        bus.send(
+            ClusterMessage(
+                kind: .published,
+                node: bus.nodeID,
+                deviceID: key.deviceID,
+                cabinetIndex: key.index,
+                version: version,
+                by: by
+            )
+        )
     }
 
     func fitted() { bus.send(ClusterMessage(kind: .modelsFitted, node: bus.nodeID)) }
 
     func jobFrame(_ id: String, _ frame: [UInt8], terminal: Bool) {
-        bus.send(ClusterMessage(kind: .job, node: bus.nodeID, jobID: id, frame: String(decoding: frame, as: UTF8.self), terminal: terminal))
+        bus.send(
+            ClusterMessage(
+                kind: .job,
+                node: bus.nodeID,
+                jobID: id,
+                frame: String(decoding: frame, as: UTF8.self),
+                terminal: terminal
+            )
+        )
     }
 
     func cancelJob(_ id: String) { bus.send(ClusterMessage(kind: .cancelJob, node: bus.nodeID, jobID: id)) }
@@ -100,8 +120,9 @@ final class ClusterSync: @unchecked Sendable {
             // A session both nodes hold stays with the later holder.
             for text in list {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let id = o["session_id"] as? String, let theirs = o["held_since"] as? Double,
-                      let mine = registry.session(id), theirs > mine.heldSince else { continue }
+                    let id = o["session_id"] as? String, let theirs = o["held_since"] as? Double,
+                    let mine = registry.session(id), theirs > mine.heldSince
+                else { continue }
                 registry.evict(id)
             }
         case .imported:
@@ -115,13 +136,16 @@ final class ClusterSync: @unchecked Sendable {
             work.async { [self] in
                 let key = CabinetKey(device, index)
                 guard registry.session(SessionRegistry.sessionID(key)) != nil,
-                      let plan = try? app.store.planogram(deviceID: device, cabinetIndex: index, version: version) else { return }
+                    let plan = try? app.store.planogram(deviceID: device, cabinetIndex: index, version: version)
+                else { return }
                 registry.publishedElsewhere(key, plan, by: m.by ?? "another node")
             }
         case .modelsFitted:
             work.async { [self] in insights.loadStored() }
         case .job:
-            if let id = m.jobID, let frame = m.frame { relay?.frame(id, Array(frame.utf8), terminal: m.terminal ?? false) }
+            if let id = m.jobID, let frame = m.frame {
+                relay?.frame(id, Array(frame.utf8), terminal: m.terminal ?? false)
+            }
         case .cancelJob:
             if let id = m.jobID { _ = jobs?.cancel(id) }
         }
@@ -150,6 +174,14 @@ final class ClusterSync: @unchecked Sendable {
 final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }

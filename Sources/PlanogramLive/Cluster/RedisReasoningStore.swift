@@ -22,7 +22,11 @@ final class RedisReasoningStore: ReasoningStore, @unchecked Sendable {
     private var skipUntil = 0.0
 
     init(url: RedisURL, ttl: Int = 3600, fallback: ReasoningStore, logger: Logger, pause: Double = 5) {
-        self.url = url; self.ttl = ttl; self.fallback = fallback; self.logger = logger; self.pause = pause
+        self.url = url
+        self.ttl = ttl
+        self.fallback = fallback
+        self.logger = logger
+        self.pause = pause
     }
 
     private struct Entry: Codable {
@@ -35,7 +39,8 @@ final class RedisReasoningStore: ReasoningStore, @unchecked Sendable {
 
     /// Runs `body` with the connection, or returns nil when Redis is paused or fails (and pauses it).
     private func redis<T>(_ body: (RedisConnection) throws -> T) -> T? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date().timeIntervalSince1970
         guard now >= skipUntil else { return nil }
         do {
@@ -51,8 +56,13 @@ final class RedisReasoningStore: ReasoningStore, @unchecked Sendable {
 
     func loadReasoning(hash: String, notBefore: Int64) -> CachedReasoning? {
         if let value = redis({ try $0.command(["GET", Self.prefix + hash]) }), case .string(let bytes) = value,
-           let e = try? JSONDecoder().decode(Entry.self, from: Data(bytes)), e.at >= notBefore {
-            return CachedReasoning(text: e.text, model: e.model, usage: TokenUsage(inputTokens: e.input, outputTokens: e.output))
+            let e = try? JSONDecoder().decode(Entry.self, from: Data(bytes)), e.at >= notBefore
+        {
+            return CachedReasoning(
+                text: e.text,
+                model: e.model,
+                usage: TokenUsage(inputTokens: e.input, outputTokens: e.output)
+            )
         }
         guard let found = fallback.loadReasoning(hash: hash, notBefore: notBefore) else { return nil }
         put(hash, found, at: Int64(Date().timeIntervalSince1970))
@@ -65,7 +75,16 @@ final class RedisReasoningStore: ReasoningStore, @unchecked Sendable {
     }
 
     private func put(_ hash: String, _ e: CachedReasoning, at: Int64) {
-        guard let body = try? JSONEncoder().encode(Entry(text: e.text, model: e.model, input: e.usage.inputTokens, output: e.usage.outputTokens, at: at)) else { return }
-        _ = redis { try $0.command([Array("SET".utf8), Array((Self.prefix + hash).utf8), Array(body), Array("EX".utf8), Array(String(ttl).utf8)]) }
+        guard
+            let body = try? JSONEncoder().encode(
+                Entry(text: e.text, model: e.model, input: e.usage.inputTokens, output: e.usage.outputTokens, at: at)
+            )
+        else { return }
+        _ = redis {
+            try $0.command([
+                Array("SET".utf8), Array((Self.prefix + hash).utf8), Array(body), Array("EX".utf8),
+                Array(String(ttl).utf8),
+            ])
+        }
     }
 }

@@ -24,8 +24,16 @@ final class SharedRateLimits: @unchecked Sendable {
 
     private let now: @Sendable () -> Double
 
-    init(limiter: RateLimiter, url: RedisURL, logger: Logger, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.limiter = limiter; self.url = url; self.logger = logger; self.now = now
+    init(
+        limiter: RateLimiter,
+        url: RedisURL,
+        logger: Logger,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.limiter = limiter
+        self.url = url
+        self.logger = logger
+        self.now = now
         limiter.sharing = true
     }
 

@@ -75,7 +75,12 @@ extension APIOperation.Parameter {
         .init(name: name, location: "path", required: true, schema: APISchema.string, description: description)
     }
 
-    static func query(_ name: String, _ description: String, schema: JSONValue = APISchema.string, required: Bool = false) -> Self {
+    static func query(
+        _ name: String,
+        _ description: String,
+        schema: JSONValue = APISchema.string,
+        required: Bool = false
+    ) -> Self {
         .init(name: name, location: "query", required: required, schema: schema, description: description)
     }
 }

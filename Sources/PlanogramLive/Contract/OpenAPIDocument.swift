@@ -24,7 +24,8 @@ package enum OpenAPIDocument {
             "info": [
                 "title": "Planogram Live",
                 "version": .string(version),
-                "description": "Realtime planogram collaboration, forecasts, service plans, routes, the optimizer and experiments for vending operators. Prose: docs/API.md.",
+                "description":
+                    "Realtime planogram collaboration, forecasts, service plans, routes, the optimizer and experiments for vending operators. Prose: docs/API.md.",
             ],
             "servers": [["url": "/"]],
             "tags": .array(Set(APIOperations.all.map(\.tag)).sorted().map { ["name": .string($0)] }),
@@ -34,7 +35,8 @@ package enum OpenAPIDocument {
                 "securitySchemes": [
                     "bearer": [
                         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                        "description": "HS256 with sub, name, role, exp and an optional devices claim; also ?access_token=",
+                        "description":
+                            "HS256 with sub, name, role, exp and an optional devices claim; also ?access_token=",
                     ]
                 ],
             ],
@@ -57,10 +59,15 @@ package enum OpenAPIDocument {
             o["x-roles"] = .array(names.map { .string($0) })
         }
         if !op.parameters.isEmpty {
-            o["parameters"] = .array(op.parameters.map { p in
-                ["name": .string(p.name), "in": .string(p.location), "required": .bool(p.required), "schema": p.schema,
-                 "description": .string(p.description)]
-            })
+            o["parameters"] = .array(
+                op.parameters.map { p in
+                    [
+                        "name": .string(p.name), "in": .string(p.location), "required": .bool(p.required),
+                        "schema": p.schema,
+                        "description": .string(p.description),
+                    ]
+                }
+            )
         }
         if let body = op.body {
             var content: [String: JSONValue] = [body.contentType: ["schema": APISchema.ref(body.schema)]]
@@ -73,18 +80,29 @@ package enum OpenAPIDocument {
             if let schema = r.schema {
                 entry["content"] = .object([r.contentType: ["schema": APISchema.ref(schema)]])
             } else if r.contentType != "application/json" || r.status == 200 {
-                entry["content"] = .object([r.contentType: ["schema": r.contentType == "application/json" ? APISchema.anyObject : APISchema.string]])
+                entry["content"] = .object([
+                    r.contentType: [
+                        "schema": r.contentType == "application/json" ? APISchema.anyObject : APISchema.string
+                    ]
+                ])
             }
             responses[String(r.status)] = .object(entry)
         }
         if case .roles = op.access {
-            responses["401"] = responses["401"] ?? errorResponse("no token, or a token that is malformed, expired or badly signed")
-            responses["403"] = responses["403"] ?? errorResponse("the role may not call this route, or a device is outside the token's claim")
+            responses["401"] =
+                responses["401"] ?? errorResponse("no token, or a token that is malformed, expired or badly signed")
+            responses["403"] =
+                responses["403"]
+                ?? errorResponse("the role may not call this route, or a device is outside the token's claim")
         }
-        responses["default"] = errorResponse("any other refusal: 400 bad request (naming the field), 404, 405, 413, 415, 422, 429, 503")
+        responses["default"] = errorResponse(
+            "any other refusal: 400 bad request (naming the field), 404, 405, 413, 415, 422, 429, 503"
+        )
         o["responses"] = .object(responses)
         if !op.events.isEmpty {
-            o["x-events"] = .object(Dictionary(uniqueKeysWithValues: op.events.map { ($0.name, JSONValue.string($0.data)) }))
+            o["x-events"] = .object(
+                Dictionary(uniqueKeysWithValues: op.events.map { ($0.name, JSONValue.string($0.data)) })
+            )
         }
         return .object(o)
     }

@@ -17,7 +17,9 @@ package enum RoleMatrix {
                 case .roles(let r): r.contains(role) ? "yes" : "403"
                 }
             }
-            lines.append("| `\(op.method) \(op.path)` | " + cells.joined(separator: " | ") + " | \(claimText(op.scope)) |")
+            lines.append(
+                "| `\(op.method) \(op.path)` | " + cells.joined(separator: " | ") + " | \(claimText(op.scope)) |"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -10,17 +10,22 @@ final class DatabaseSpendStore: SpendStore, @unchecked Sendable {
     let now: @Sendable () -> Double
 
     init(store: Store, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.store = store; self.now = now
+        self.store = store
+        self.now = now
     }
 
     func addSpend(day: Int64, usd: Double) throws -> Double {
         let at = Int64(now())
         return try store.write { db in
-            let total = try db.query("""
-                INSERT INTO ai_spend (day, usd, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (day) DO UPDATE SET usd = ai_spend.usd + excluded.usd, updated_at = excluded.updated_at
-                RETURNING usd
-                """, [.int(day), .double(usd), .int(at)]) { $0.double(0) }.first ?? usd
+            let total =
+                try db.query(
+                    """
+                    INSERT INTO ai_spend (day, usd, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (day) DO UPDATE SET usd = ai_spend.usd + excluded.usd, updated_at = excluded.updated_at
+                    RETURNING usd
+                    """,
+                    [.int(day), .double(usd), .int(at)]
+                ) { $0.double(0) }.first ?? usd
             try db.run("DELETE FROM ai_spend WHERE day < ?", [.int(day - 90)])
             return total
         }

@@ -11,11 +11,15 @@ final class ImportProgressLog: @unchecked Sendable {
     init(logger: Logger) { self.logger = logger }
 
     func report(_ p: ImportProgress) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard p.bytesDone == p.bytesTotal || now.timeIntervalSince(last) >= 1 else { return }
         last = now
         let pct = p.bytesTotal > 0 ? Int(Double(p.bytesDone) / Double(p.bytesTotal) * 100) : 100
-        logger.info("import progress", metadata: ["phase": "\(p.phase)", "file": "\(p.file)", "rows": "\(p.rows)", "percent": "\(pct)"])
+        logger.info(
+            "import progress",
+            metadata: ["phase": "\(p.phase)", "file": "\(p.file)", "rows": "\(p.rows)", "percent": "\(pct)"]
+        )
     }
 }

@@ -16,9 +16,13 @@ enum JSONWriter {
     static func write(_ value: Any, _ out: inout [UInt8]) {
         // Foundation numbers first: a boxed NSNumber would otherwise match `as Bool` when it is 0 or 1.
         if type(of: value) is NSNumber.Type, let n = value as? NSNumber {
-            if String(cString: n.objCType) == "c" { out.append(contentsOf: (n.boolValue ? "true" : "false").utf8) }
-            else if CFNumberIsFloat(n) { writeDouble(n.doubleValue, &out) }
-            else { out.append(contentsOf: String(n.int64Value).utf8) }
+            if String(cString: n.objCType) == "c" {
+                out.append(contentsOf: (n.boolValue ? "true" : "false").utf8)
+            } else if CFNumberIsFloat(n) {
+                writeDouble(n.doubleValue, &out)
+            } else {
+                out.append(contentsOf: String(n.int64Value).utf8)
+            }
             return
         }
         switch value {
@@ -58,8 +62,14 @@ enum JSONWriter {
     }
 
     static func writeDouble(_ d: Double, _ out: inout [UInt8]) {
-        guard d.isFinite else { out.append(contentsOf: "null".utf8); return }
-        if d == d.rounded(), abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8); return }
+        guard d.isFinite else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        if d == d.rounded(), abs(d) < 1e15 {
+            out.append(contentsOf: String(Int64(d)).utf8)
+            return
+        }
         out.append(contentsOf: d.description.utf8)
     }
 

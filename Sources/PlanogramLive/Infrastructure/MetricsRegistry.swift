@@ -10,7 +10,8 @@ public enum MetricsRegistry {
 
     /// The registry, bootstrapping the metrics system on first use.
     public static var shared: PrometheusCollectorRegistry {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let r = registry { return r }
         let r = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: r)

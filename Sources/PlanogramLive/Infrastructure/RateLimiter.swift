@@ -17,11 +17,17 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     /// Parses `RATE` or `RATE:BURST` (e.g. `200` or `200:400`); `0` or `off` turns the limit off.
     public init?(text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if t == "off" || t == "0" { self = .unlimited; return }
+        if t == "off" || t == "0" {
+            self = .unlimited
+            return
+        }
         let parts = t.split(separator: ":")
         guard (1...2).contains(parts.count), let r = Double(parts[0]), r > 0, r.isFinite else { return nil }
         var b: Double?
-        if parts.count == 2 { guard let x = Double(parts[1]), x >= 1, x.isFinite else { return nil }; b = x }
+        if parts.count == 2 {
+            guard let x = Double(parts[1]), x >= 1, x.isFinite else { return nil }
+            b = x
+        }
         self.init(rate: r, burst: b)
     }
 
@@ -38,7 +44,10 @@ public final class RateLimiter: @unchecked Sendable {
         case ops, drags, score, predict, explain
     }
 
-    private struct Bucket { var tokens: Double; var updated: Double }
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
 
     private let limits: [Route: RateLimit]
     private let lock = NSLock()
@@ -51,12 +60,19 @@ public final class RateLimiter: @unchecked Sendable {
     /// Set on a cluster's node: allowed requests are counted for `SharedRateLimits`.
     public var sharing = false
 
-    public init(limits: [Route: RateLimit], maxBuckets: Int = 100_000,
-                now: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
+    public init(
+        limits: [Route: RateLimit],
+        maxBuckets: Int = 100_000,
+        now: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    ) {
         self.limits = limits
         self.maxBuckets = maxBuckets
         self.now = now
-        counters = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0, Counter(label: "rate_limited_total", dimensions: [("route", $0.rawValue)])) })
+        counters = Dictionary(
+            uniqueKeysWithValues: Route.allCases.map {
+                ($0, Counter(label: "rate_limited_total", dimensions: [("route", $0.rawValue)]))
+            }
+        )
     }
 
     /// Takes one request from `subject`'s bucket for `route`. Nil when allowed; otherwise the seconds
@@ -85,7 +101,8 @@ public final class RateLimiter: @unchecked Sendable {
 
     /// The requests this node allowed since the last call, by bucket key (for the cluster's counters).
     func drainTaken() -> [String: Int] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let out = taken
         taken = [:]
         return out
@@ -94,7 +111,9 @@ public final class RateLimiter: @unchecked Sendable {
     /// Takes `count` tokens that other nodes spent from the bucket `key` (it may go below zero: the
     /// subject then waits until the cluster's spending is paid back at the limit's rate).
     func debit(key: String, count: Int) {
-        guard let route = Route(rawValue: String(key.prefix { $0 != "\u{1F}" })), let limit = limits[route], limit.rate > 0 else { return }
+        guard let route = Route(rawValue: String(key.prefix { $0 != "\u{1F}" })), let limit = limits[route],
+            limit.rate > 0
+        else { return }
         let t = now()
         lock.lock()
         var b = buckets[key] ?? Bucket(tokens: limit.burst, updated: t)
@@ -107,6 +126,11 @@ public final class RateLimiter: @unchecked Sendable {
     /// The 429 for a refused request.
     static func error(retryAfter seconds: Double) -> APIError {
         let whole = max(1, Int(seconds.rounded(.up)))
-        return APIError(429, "rate_limited", "too many requests; retry in \(whole) s", details: ["retry_after_seconds": whole])
+        return APIError(
+            429,
+            "rate_limited",
+            "too many requests; retry in \(whole) s",
+            details: ["retry_after_seconds": whole]
+        )
     }
 }

@@ -40,8 +40,16 @@ public struct StructuredLogHandler: LogHandler {
         var tm = tm()
         var secs = tv.tv_sec
         gmtime_r(&secs, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                      tm.tm_hour, tm.tm_min, tm.tm_sec, Int(tv.tv_usec / 1000))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec,
+            Int(tv.tv_usec / 1000)
+        )
     }
 
     /// Installs the handler for the whole process once, at the given level.
@@ -61,7 +69,8 @@ enum LoggingOnce {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var done = false
     static func run(_ body: () -> Void) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard !done else { return }
         done = true
         body()

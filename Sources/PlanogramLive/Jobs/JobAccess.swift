@@ -34,7 +34,9 @@ enum JobAccess {
     static func check(_ runner: JobRunner, _ id: String, _ p: Principal) throws -> Owner {
         guard let owner = try runner.owner(id) else { throw APIError.notFound("no job \(id)") }
         guard allows(p, owner) else {
-            throw APIError.forbidden("job \(id) was started by another user and touches devices this token does not cover")
+            throw APIError.forbidden(
+                "job \(id) was started by another user and touches devices this token does not cover"
+            )
         }
         return owner
     }

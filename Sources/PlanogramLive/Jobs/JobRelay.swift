@@ -26,10 +26,21 @@ final class JobRelay: @unchecked Sendable {
     /// Ends the watchers of jobs that have ended in the store meanwhile (their node died without sending
     /// a last frame, and `JobRunner.markLost` failed them). Blocking (reads the store).
     func settle(_ runner: JobRunner) {
-        lock.lock(); let ids = Array(watchers.keys); lock.unlock()
+        lock.lock()
+        let ids = Array(watchers.keys)
+        lock.unlock()
         for id in ids {
             guard let o = (try? runner.describe(id)) ?? nil, !["queued", "running"].contains(o.state) else { continue }
-            frame(id, JobRunner.terminalFrame(id, state: JobRunner.State(rawValue: o.state) ?? .failed, result: o.result, error: o.error), terminal: true)
+            frame(
+                id,
+                JobRunner.terminalFrame(
+                    id,
+                    state: JobRunner.State(rawValue: o.state) ?? .failed,
+                    result: o.result,
+                    error: o.error
+                ),
+                terminal: true
+            )
         }
     }
 

@@ -11,10 +11,21 @@ final class JobContext: @unchecked Sendable {
     private let cancelled = NSLock()
     private var isCancelledValue = false
 
-    init(id: String, runner: JobRunner) { self.id = id; self.runner = runner }
+    init(id: String, runner: JobRunner) {
+        self.id = id
+        self.runner = runner
+    }
 
-    var isCancelled: Bool { cancelled.lock(); defer { cancelled.unlock() }; return isCancelledValue }
-    func cancel() { cancelled.lock(); isCancelledValue = true; cancelled.unlock() }
+    var isCancelled: Bool {
+        cancelled.lock()
+        defer { cancelled.unlock() }
+        return isCancelledValue
+    }
+    func cancel() {
+        cancelled.lock()
+        isCancelledValue = true
+        cancelled.unlock()
+    }
 
     /// Reports progress (0…1) with a line for people; cheap to call often (events are at most 10 a second).
     func progress(_ fraction: Double, _ message: String) { runner.progress(id, fraction, message) }
@@ -87,16 +98,23 @@ final class JobRunner: @unchecked Sendable {
     /// cluster only this node's (the others' jobs are running).
     func markInterrupted() throws -> Int {
         try store.write { db in
-            try db.run("UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
-                       [.int(Int64(Date().timeIntervalSince1970)), .text(nodeID)])
+            try db.run(
+                "UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
+                [.int(Int64(Date().timeIntervalSince1970)), .text(nodeID)]
+            )
         }
     }
 
     /// On a cluster: the unfinished jobs of a node that stopped answering end as failed.
     func markLost(node: String) throws -> Int {
         try store.write { db in
-            try db.run("UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
-                       [.text("node \(node) stopped answering while the job was queued or running"), .int(Int64(Date().timeIntervalSince1970)), .text(node)])
+            try db.run(
+                "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
+                [
+                    .text("node \(node) stopped answering while the job was queued or running"),
+                    .int(Int64(Date().timeIntervalSince1970)), .text(node),
+                ]
+            )
         }
     }
 
@@ -105,13 +123,26 @@ final class JobRunner: @unchecked Sendable {
     /// running never take more than their share, and the last places are kept for admins.
     func submit(kind: String, by user: Principal, devices: Set<String>?, _ work: @escaping Work) -> String? {
         lock.lock()
-        let mine = jobs.values.filter { $0.createdBy == user.subject && ($0.state == .queued || $0.state == .running) }.count
-        guard share.admits(waiting: waiting, userActive: mine, isAdmin: user.role == .admin) else { lock.unlock(); return nil }
+        let mine = jobs.values.filter { $0.createdBy == user.subject && ($0.state == .queued || $0.state == .running) }
+            .count
+        guard share.admits(waiting: waiting, userActive: mine, isAdmin: user.role == .admin) else {
+            lock.unlock()
+            return nil
+        }
         waiting += 1
         let id = "job_" + (0..<16).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
         let context = JobContext(id: id, runner: self)
-        jobs[id] = Job(id: id, kind: kind, createdBy: user.subject, devices: devices, state: .queued, progress: 0,
-                       message: "queued", context: context, broadcaster: Broadcaster(server: serverBox.server))
+        jobs[id] = Job(
+            id: id,
+            kind: kind,
+            createdBy: user.subject,
+            devices: devices,
+            state: .queued,
+            progress: 0,
+            message: "queued",
+            context: context,
+            broadcaster: Broadcaster(server: serverBox.server)
+        )
         lock.unlock()
         persist(id)
         // A thread per job (at most `maxQueued` exist, most waiting for a slot): jobs block for seconds
@@ -119,20 +150,35 @@ final class JobRunner: @unchecked Sendable {
         // them there would stall every other piece of global work for as long.
         Thread { [self] in
             slots.wait()
-            lock.lock(); waiting -= 1; lock.unlock()
+            lock.lock()
+            waiting -= 1
+            lock.unlock()
             defer { slots.signal() }
-            guard !context.isCancelled else { finish(id, .cancelled, result: nil, error: "cancelled before it started"); return }
-            update(id) { $0.state = .running; $0.message = "running" }
+            guard !context.isCancelled else {
+                finish(id, .cancelled, result: nil, error: "cancelled before it started")
+                return
+            }
+            update(id) {
+                $0.state = .running
+                $0.message = "running"
+            }
             persist(id)
             do {
                 let result = try work(context)
                 if context.isCancelled {
                     finish(id, .cancelled, result: nil, error: "cancelled")
-                } else if let bytes = try? APIJSON.encode(result), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+                } else if let bytes = try? APIJSON.encode(result),
+                    let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+                {
                     finish(id, .done, result: value, error: nil)
                 } else {
                     logger.error("job result not encodable", metadata: ["job": "\(id)", "kind": "\(kind)"])
-                    finish(id, .failed, result: nil, error: "the job's result could not be written (see the server log)")
+                    finish(
+                        id,
+                        .failed,
+                        result: nil,
+                        error: "the job's result could not be written (see the server log)"
+                    )
                 }
             } catch let f as JobFailure {
                 finish(id, context.isCancelled ? .cancelled : .failed, result: nil, error: f.message)
@@ -147,20 +193,31 @@ final class JobRunner: @unchecked Sendable {
     }
 
     private func update(_ id: String, _ change: (inout Job) -> Void) {
-        lock.lock(); if var j = jobs[id] { change(&j); jobs[id] = j }; lock.unlock()
+        lock.lock()
+        if var j = jobs[id] {
+            change(&j)
+            jobs[id] = j
+        }
+        lock.unlock()
     }
 
     func progress(_ id: String, _ fraction: Double, _ message: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         lock.lock()
-        guard var j = jobs[id], j.state == .running else { lock.unlock(); return }
+        guard var j = jobs[id], j.state == .running else {
+            lock.unlock()
+            return
+        }
         j.progress = min(1, max(0, fraction))
         j.message = message
         let due = now &- j.lastEvent >= 100_000_000
         var frame: [UInt8]?
         if due {
             j.lastEvent = now
-            frame = SessionEvents.frame("progress", JobEvent.Progress(jobID: id, progress: (j.progress * 1000).rounded() / 1000, message: message))
+            frame = SessionEvents.frame(
+                "progress",
+                JobEvent.Progress(jobID: id, progress: (j.progress * 1000).rounded() / 1000, message: message)
+            )
             j.lastProgressFrame = frame
         }
         jobs[id] = j
@@ -174,7 +231,10 @@ final class JobRunner: @unchecked Sendable {
 
     private func finish(_ id: String, _ state: State, result: JSONValue?, error: String?) {
         lock.lock()
-        guard var j = jobs[id] else { lock.unlock(); return }
+        guard var j = jobs[id] else {
+            lock.unlock()
+            return
+        }
         j.state = state
         if state == .done { j.progress = 1 }
         j.message = state.rawValue
@@ -193,19 +253,30 @@ final class JobRunner: @unchecked Sendable {
     }
 
     private func persist(_ id: String) {
-        lock.lock(); guard let j = jobs[id] else { lock.unlock(); return }; lock.unlock()
+        lock.lock()
+        guard let j = jobs[id] else {
+            lock.unlock()
+            return
+        }
+        lock.unlock()
         let result = j.result.flatMap { try? APIJSON.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         let devices = j.devices.flatMap { try? APIJSON.encode($0.sorted()) }.map { String(decoding: $0, as: UTF8.self) }
         let now = Int64(Date().timeIntervalSince1970)
         do {
             try store.write { db in
-                try db.run("""
+                try db.run(
+                    """
                     INSERT INTO jobs(job_id, kind, state, progress, message, result, error, created_by, created_at, updated_at, node, devices)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(job_id) DO UPDATE SET state = excluded.state, progress = excluded.progress, message = excluded.message,
                       result = excluded.result, error = excluded.error, updated_at = excluded.updated_at
-                    """, [.text(j.id), .text(j.kind), .text(j.state.rawValue), .double(j.progress), .text(j.message), .of(result),
-                          .of(j.error), .text(j.createdBy), .int(now), .int(now), .text(nodeID), .of(devices)])
+                    """,
+                    [
+                        .text(j.id), .text(j.kind), .text(j.state.rawValue), .double(j.progress), .text(j.message),
+                        .of(result),
+                        .of(j.error), .text(j.createdBy), .int(now), .int(now), .text(nodeID), .of(devices),
+                    ]
+                )
             }
         } catch {
             logger.error("job state not stored", metadata: ["job": "\(id)", "error": "\(error)"])
@@ -214,7 +285,9 @@ final class JobRunner: @unchecked Sendable {
 
     /// Asks a job to stop. False when there is no such job in this run.
     func cancel(_ id: String) -> Bool {
-        lock.lock(); let j = jobs[id]; lock.unlock()
+        lock.lock()
+        let j = jobs[id]
+        lock.unlock()
         guard let j else { return false }
         j.context.cancel()
         return true
@@ -225,22 +298,44 @@ final class JobRunner: @unchecked Sendable {
         switch state {
         case .done: SessionEvents.frame("done", JobEvent.Done(jobID: id, result: result))
         case .cancelled: SessionEvents.frame("cancelled", JobEvent.Cancelled(jobID: id, message: error ?? "cancelled"))
-        default: SessionEvents.frame("failed", JobEvent.Failed(jobID: id, error: .init(code: "job_failed", message: error ?? "failed")))
+        default:
+            SessionEvents.frame(
+                "failed",
+                JobEvent.Failed(jobID: id, error: .init(code: "job_failed", message: error ?? "failed"))
+            )
         }
     }
 
     /// The job as the API shows it: from memory for this run's jobs, from the store for older ones.
     func describe(_ id: String) throws -> JobStatusResponse? {
-        lock.lock(); let j = jobs[id]; lock.unlock()
+        lock.lock()
+        let j = jobs[id]
+        lock.unlock()
         if let j {
-            return JobStatusResponse(jobID: j.id, kind: j.kind, state: j.state.rawValue, progress: (j.progress * 1000).rounded() / 1000,
-                                     message: j.message, result: j.result, error: j.error)
+            return JobStatusResponse(
+                jobID: j.id,
+                kind: j.kind,
+                state: j.state.rawValue,
+                progress: (j.progress * 1000).rounded() / 1000,
+                message: j.message,
+                result: j.result,
+                error: j.error
+            )
         }
         return try store.read { db in
-            try db.query("SELECT kind, state, progress, message, result, error FROM jobs WHERE job_id = ?", [.text(id)]) { row in
-                JobStatusResponse(jobID: id, kind: row.text(0), state: row.text(1), progress: row.double(2), message: row.text(3),
-                                  result: row.optionalText(4).flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) },
-                                  error: row.optionalText(5))
+            try db.query("SELECT kind, state, progress, message, result, error FROM jobs WHERE job_id = ?", [.text(id)])
+            { row in
+                JobStatusResponse(
+                    jobID: id,
+                    kind: row.text(0),
+                    state: row.text(1),
+                    progress: row.double(2),
+                    message: row.text(3),
+                    result: row.optionalText(4).flatMap {
+                        try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+                    },
+                    error: row.optionalText(5)
+                )
             }.first
         }
     }
@@ -248,12 +343,19 @@ final class JobRunner: @unchecked Sendable {
     /// Who started a job, what kind it is and which devices it touches: from memory for this run's jobs,
     /// from the store for older ones and other nodes'. Nil when there is no such job.
     func owner(_ id: String) throws -> JobAccess.Owner? {
-        lock.lock(); let j = jobs[id]; lock.unlock()
+        lock.lock()
+        let j = jobs[id]
+        lock.unlock()
         if let j { return JobAccess.Owner(kind: j.kind, createdBy: j.createdBy, devices: j.devices) }
         return try store.read { db in
             try db.query("SELECT kind, created_by, devices FROM jobs WHERE job_id = ?", [.text(id)]) { row in
-                JobAccess.Owner(kind: row.text(0), createdBy: row.text(1),
-                                devices: row.optionalText(2).map { text in Set((try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []) })
+                JobAccess.Owner(
+                    kind: row.text(0),
+                    createdBy: row.text(1),
+                    devices: row.optionalText(2).map { text in
+                        Set((try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [])
+                    }
+                )
             }.first
         }
     }
@@ -261,7 +363,10 @@ final class JobRunner: @unchecked Sendable {
     /// Streams a job: the newest progress (or the end, for a finished job), then what follows.
     func subscribe(_ id: String, _ stream: EventStream) -> Bool {
         lock.lock()
-        guard let j = jobs[id] else { lock.unlock(); return false }
+        guard let j = jobs[id] else {
+            lock.unlock()
+            return false
+        }
         if let end = j.terminalFrame {
             lock.unlock()
             stream.close(final: end)

@@ -32,13 +32,23 @@ struct CatalogRoutes {
         router.get("/api/depots", name: "depots") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, [.manager, .driver, .admin])
-                return (200, DepotsResponse(depots: app.catalog.current.depots.values.sorted { $0.id < $1.id }.map(DepotBody.init)))
+                return (
+                    200,
+                    DepotsResponse(
+                        depots: app.catalog.current.depots.values.sorted { $0.id < $1.id }.map(DepotBody.init)
+                    )
+                )
             }
         }
         router.get("/api/vehicles", name: "vehicles") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, [.manager, .driver, .admin])
-                return (200, VehiclesResponse(vehicles: app.catalog.current.vehicles.values.sorted { $0.id < $1.id }.map(VehicleBody.init)))
+                return (
+                    200,
+                    VehiclesResponse(
+                        vehicles: app.catalog.current.vehicles.values.sorted { $0.id < $1.id }.map(VehicleBody.init)
+                    )
+                )
             }
         }
         router.get("/api/products", name: "products") { req, r in
@@ -54,13 +64,21 @@ struct CatalogRoutes {
                 let (cat, cab) = try app.cabinet(req, p)
                 var version: Int?
                 if let v = req.queryValue("version") {
-                    guard let n = Int(v), n >= 1 else { throw APIError.badRequest("version must be a positive whole number") }
+                    guard let n = Int(v), n >= 1 else {
+                        throw APIError.badRequest("version must be a positive whole number")
+                    }
                     version = n
                 }
-                guard let plan = try (version == nil ? app.published.current(CabinetKey(cab.deviceID, cab.index))
-                                      : app.store.planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: version)) else {
-                    throw APIError.notFound(version.map { "no version \($0) of the planogram of \(cab.deviceID)/\(cab.index)" }
-                                            ?? "no published planogram for \(cab.deviceID)/\(cab.index)")
+                guard
+                    let plan = try
+                        (version == nil
+                        ? app.published.current(CabinetKey(cab.deviceID, cab.index))
+                        : app.store.planogram(deviceID: cab.deviceID, cabinetIndex: cab.index, version: version))
+                else {
+                    throw APIError.notFound(
+                        version.map { "no version \($0) of the planogram of \(cab.deviceID)/\(cab.index)" }
+                            ?? "no published planogram for \(cab.deviceID)/\(cab.index)"
+                    )
                 }
                 return (200, DomainJSON.planogram(plan, catalog: cat))
             }

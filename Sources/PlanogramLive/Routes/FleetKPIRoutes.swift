@@ -17,7 +17,9 @@ import Store
 struct FleetKPIRoutes {
     let app: AppContext
     static let roles: Set<Role> = [.manager, .admin]
-    static let targets: [String: Double] = ["revenue_per_device_per_day": 20, "stockout_rate": -33, "visits_per_device_per_week": -16]
+    static let targets: [String: Double] = [
+        "revenue_per_device_per_day": 20, "stockout_rate": -33, "visits_per_device_per_week": -16,
+    ]
 
     func install(_ router: inout Router) {
         let app = self.app
@@ -27,7 +29,9 @@ struct FleetKPIRoutes {
                 let last = ServicePlanRoutes.localDay(app, try ServicePlanRoutes.asOf(app) - 1)
                 let to = try ServicePlanRoutes.day(req.queryValue("to"), name: "to") ?? last
                 let from = try ServicePlanRoutes.day(req.queryValue("from"), name: "from") ?? (to - 27)
-                guard from <= to, to - from < 366 else { throw APIError.badRequest("from must not be after to, and the range at most 366 days") }
+                guard from <= to, to - from < 366 else {
+                    throw APIError.badRequest("from must not be after to, and the range at most 366 days")
+                }
                 return (200, try Self.kpis(app: app, principal: p, from: from, to: to))
             }
         }
@@ -35,21 +39,26 @@ struct FleetKPIRoutes {
 
     static func kpis(app: AppContext, principal p: Principal, from: Int64, to: Int64) throws -> FleetKPIsResponse {
         let cat = app.catalog.current
-        let clock = app.configuration.clock   // days are the fleet's local dates, as in sales_daily
+        let clock = app.configuration.clock  // days are the fleet's local dates, as in sales_daily
         let devices = cat.devices.values.filter { p.mayTouch(device: $0.id) }
         let ids = Set(devices.map(\.id))
         let width = Int(to - from + 1)
-        let baseFrom = from - Int64(width), baseTo = from - 1
+        let baseFrom = from - Int64(width)
+        let baseTo = from - 1
         let daily = try DailyMetrics.read(app.store, metric: .revenue, devices: ids, fromDay: baseFrom, toDay: to + 1)
         func revenue(_ a: Int64, _ b: Int64) -> Double {
-            let lo = Int(a - baseFrom), hi = Int(b - baseFrom)
-            return daily.values.reduce(0) { $0 + $1[lo...hi].reduce(0, +) } / Double(max(ids.count, 1)) / Double(b - a + 1)
+            let lo = Int(a - baseFrom)
+            let hi = Int(b - baseFrom)
+            return daily.values.reduce(0) { $0 + $1[lo...hi].reduce(0, +) } / Double(max(ids.count, 1))
+                / Double(b - a + 1)
         }
         // Restocks: visits and slots found empty.
         let capacities = try capacityBySlot(app, cat: cat)
         let restocks = try app.store.read { db in
-            try db.query("SELECT ts, device_id, cabinet_index, slot, units_added FROM services WHERE ts >= ? AND ts < ?",
-                         [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) {
+            try db.query(
+                "SELECT ts, device_id, cabinet_index, slot, units_added FROM services WHERE ts >= ? AND ts < ?",
+                [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]
+            ) {
                 (Int64($0.int(0)), $0.text(1), Int($0.int(2)), $0.text(3), Int($0.int(4)))
             }
         }.filter { ids.contains($0.1) }
@@ -59,45 +68,80 @@ struct FleetKPIRoutes {
             return known.isEmpty ? 0 : Double(known.filter { $0.0 >= $0.1 }.count) / Double(known.count) * 100
         }
         func visits(_ a: Int64, _ b: Int64) -> Double {
-            let days = Set(restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.map { "\($0.1)|\(ServicePlanRoutes.localDay(app, $0.0))" })
+            let days = Set(
+                restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.map {
+                    "\($0.1)|\(ServicePlanRoutes.localDay(app, $0.0))"
+                }
+            )
             return Double(days.count) / Double(max(ids.count, 1)) / (Double(b - a + 1) / 7)
         }
         let pulls = try app.store.read { db in
-            try db.query("SELECT ts, device_id, units FROM pulls WHERE ts >= ? AND ts < ?", [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) {
+            try db.query(
+                "SELECT ts, device_id, units FROM pulls WHERE ts >= ? AND ts < ?",
+                [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]
+            ) {
                 (Int64($0.int(0)), $0.text(1), Int($0.int(2)))
             }
         }.filter { ids.contains($0.1) }
-        func spoiled(_ a: Int64, _ b: Int64) -> Double { Double(pulls.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.reduce(0) { $0 + $1.2 }) }
+        func spoiled(_ a: Int64, _ b: Int64) -> Double {
+            Double(pulls.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.reduce(0) { $0 + $1.2 })
+        }
         let changes = try app.store.read { db in
-            try db.query("SELECT device_id, effective_from FROM planogram_versions WHERE effective_from >= ? AND effective_from < ? AND version > 1",
-                         [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]) { ($0.text(0), Int64($0.int(1))) }
+            try db.query(
+                "SELECT device_id, effective_from FROM planogram_versions WHERE effective_from >= ? AND effective_from < ? AND version > 1",
+                [.of(Int(clock.midnight(baseFrom))), .of(Int(clock.midnight(to + 1)))]
+            ) { ($0.text(0), Int64($0.int(1))) }
         }.filter { ids.contains($0.0) }
-        func changed(_ a: Int64, _ b: Int64) -> Double { Double(changes.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.1)) }.count) }
+        func changed(_ a: Int64, _ b: Int64) -> Double {
+            Double(changes.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.1)) }.count)
+        }
         func kpi(_ name: String, _ unit: String, _ f: (Int64, Int64) -> Double, _ definition: String) -> FleetKPI {
-            let v = f(from, to), b = f(baseFrom, baseTo)
-            return FleetKPI(name: name, unit: unit, value: InsightJSON.round2(v), baseline: InsightJSON.round2(b),
-                            changePercentage: b != 0 ? InsightJSON.round2((v - b) / b * 100) : nil, targetChangePercentage: targets[name], definition: definition)
+            let v = f(from, to)
+            let b = f(baseFrom, baseTo)
+            return FleetKPI(
+                name: name,
+                unit: unit,
+                value: InsightJSON.round2(v),
+                baseline: InsightJSON.round2(b),
+                changePercentage: b != 0 ? InsightJSON.round2((v - b) / b * 100) : nil,
+                targetChangePercentage: targets[name],
+                definition: definition
+            )
         }
         let kpis = [
             kpi("revenue_per_device_per_day", "currency", revenue, "sales revenue / devices / days"),
             kpi("stockout_rate", "percent", stockout, "share of restocked slots found empty at the visit"),
             kpi("units_spoiled", "units", spoiled, "units pulled as expired at visits"),
             kpi("visits_per_device_per_week", "visits", visits, "device-days with a restock, per device, per 7 days"),
-            kpi("planogram_changes", "versions", changed, "planogram versions that took effect (imported or published)"),
+            kpi(
+                "planogram_changes",
+                "versions",
+                changed,
+                "planogram versions that took effect (imported or published)"
+            ),
         ]
         // The series: revenue per device per day, the fleet and each venue type.
         let dates = (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) }
         func series(_ members: [String]) -> [Double] {
             (0..<width).map { d in
-                InsightJSON.round2(members.reduce(0) { $0 + (daily[$1]?[width + d] ?? 0) } / Double(max(members.count, 1)))
+                InsightJSON.round2(
+                    members.reduce(0) { $0 + (daily[$1]?[width + d] ?? 0) } / Double(max(members.count, 1))
+                )
             }
         }
         var byVenue: [String: [Double]] = [:]
-        for (venue, group) in Dictionary(grouping: devices, by: { $0.venueType.rawValue }) { byVenue[venue] = series(group.map(\.id)) }
-        return FleetKPIsResponse(from: ServicePlanRoutes.dateText(from), to: ServicePlanRoutes.dateText(to),
-                                 baselineFrom: ServicePlanRoutes.dateText(baseFrom), baselineTo: ServicePlanRoutes.dateText(baseTo),
-                                 devices: ids.count, kpis: kpis,
-                                 series: FleetKPISeries(dates: dates, fleet: series(Array(ids)), byVenueType: byVenue))
+        for (venue, group) in Dictionary(grouping: devices, by: { $0.venueType.rawValue }) {
+            byVenue[venue] = series(group.map(\.id))
+        }
+        return FleetKPIsResponse(
+            from: ServicePlanRoutes.dateText(from),
+            to: ServicePlanRoutes.dateText(to),
+            baselineFrom: ServicePlanRoutes.dateText(baseFrom),
+            baselineTo: ServicePlanRoutes.dateText(baseTo),
+            devices: ids.count,
+            kpis: kpis,
+            series: FleetKPISeries(dates: dates, fleet: series(Array(ids)), byVenueType: byVenue)
+        )
     }
 
     /// "device|cabinet|slot" → capacity in the current planograms.

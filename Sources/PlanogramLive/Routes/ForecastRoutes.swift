@@ -17,7 +17,8 @@ struct ForecastRoutes {
     let insights: InsightsEngine
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights
+        let app = self.app
+        let insights = self.insights
         router.get("/api/devices/{id}/forecast", name: "device_forecast") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
@@ -27,7 +28,9 @@ struct ForecastRoutes {
                 try app.auth.requireDevice(p, id)
                 var days = 7
                 if let text = req.queryValue("days") {
-                    guard let d = Int(text), (1...28).contains(d) else { throw APIError.badRequest("days must be a whole number from 1 to 28") }
+                    guard let d = Int(text), (1...28).contains(d) else {
+                        throw APIError.badRequest("days must be a whole number from 1 to 28")
+                    }
                     days = d
                 }
                 var asOf: Int64?
@@ -46,17 +49,31 @@ struct ForecastRoutes {
                 let p = try app.auth.require(req, [.driver, .admin])
                 let body = try JSONReply.decode(VisitRequest.self, req)
                 let visit = try Self.parseVisit(body, catalog: app.catalog.current, principal: p)
-                let outcome = try VisitRepository.record(app.store, visit, by: p.subject, at: Int64(Date().timeIntervalSince1970))
+                let outcome = try VisitRepository.record(
+                    app.store,
+                    visit,
+                    by: p.subject,
+                    at: Int64(Date().timeIntervalSince1970)
+                )
                 switch outcome {
                 case .recorded:
-                    return (201, VisitRecordedResponse(visitID: visit.visitID, recorded: true, lines: visit.lines.count))
+                    return (
+                        201, VisitRecordedResponse(visitID: visit.visitID, recorded: true, lines: visit.lines.count)
+                    )
                 case .repeated:
-                    return (200, VisitRecordedResponse(visitID: visit.visitID, recorded: false, lines: visit.lines.count))
+                    return (
+                        200, VisitRecordedResponse(visitID: visit.visitID, recorded: false, lines: visit.lines.count)
+                    )
                 case .conflicting:
-                    throw APIError.conflict("visit \(visit.visitID) is already recorded with other lines", details: ["visit_id": visit.visitID])
+                    throw APIError.conflict(
+                        "visit \(visit.visitID) is already recorded with other lines",
+                        details: ["visit_id": visit.visitID]
+                    )
                 case .clashes(let slot, let cabinet):
-                    throw APIError.conflict("a restock of \(visit.deviceID)/\(cabinet) \(slot) at this second is already recorded",
-                                            details: ["slot": slot.description, "cabinet_index": cabinet])
+                    throw APIError.conflict(
+                        "a restock of \(visit.deviceID)/\(cabinet) \(slot) at this second is already recorded",
+                        details: ["slot": slot.description, "cabinet_index": cabinet]
+                    )
                 }
             }
         }
@@ -68,10 +85,13 @@ struct ForecastRoutes {
         guard catalog.devices[device] != nil else { throw .notFound("unknown device \(device)") }
         guard p.mayTouch(device: device) else { throw .forbidden("device \(device) is not among the token's devices") }
         guard let atText = body.at,
-              let at = Array(atText.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0) }) else {
+            let at = Array(atText.utf8).withUnsafeBufferPointer({ FieldParse.timestamp($0) })
+        else {
             throw .badRequest("at is required: an ISO 8601 time with Z or an offset")
         }
-        guard at <= Int64(Date().timeIntervalSince1970) + 86_400 else { throw .unprocessable("bad_time", "at is more than a day in the future") }
+        guard at <= Int64(Date().timeIntervalSince1970) + 86_400 else {
+            throw .unprocessable("bad_time", "at is more than a day in the future")
+        }
         guard let rawLines = body.lines, !rawLines.isEmpty, rawLines.count <= 500 else {
             throw .badRequest("lines is required: 1 to 500 of {slot, units_added, units_pulled, cabinet_index?}")
         }
@@ -79,7 +99,9 @@ struct ForecastRoutes {
         var seen = Set<String>()
         for (i, line) in rawLines.enumerated() {
             let index = line.cabinetIndex ?? 0
-            guard let cabinet = catalog.cabinet(device, index) else { throw .unprocessable("unknown_slot", "lines[\(i)]: device \(device) has no cabinet \(index)") }
+            guard let cabinet = catalog.cabinet(device, index) else {
+                throw .unprocessable("unknown_slot", "lines[\(i)]: device \(device) has no cabinet \(index)")
+            }
             guard let slotText = line.slot else { throw .badRequest("lines[\(i)].slot is required") }
             let slot: SlotCode
             do { slot = try cabinet.slot(slotText) } catch {
@@ -87,17 +109,27 @@ struct ForecastRoutes {
             }
             // units_added is required (a visit line says what was loaded, 0 included); units_pulled may be left out (0).
             guard line.unitsAdded != nil else {
-                throw .badRequest("lines[\(i)].units_added is required (a whole number from 0 to 1000)", details: ["line": i, "field": "units_added"])
+                throw .badRequest(
+                    "lines[\(i)].units_added is required (a whole number from 0 to 1000)",
+                    details: ["line": i, "field": "units_added"]
+                )
             }
             func count(_ value: Int?, _ key: String) throws(APIError) -> Int {
                 let n = value ?? 0
                 guard (0...1000).contains(n) else {
-                    throw .unprocessable("bad_count", "lines[\(i)].\(key) must be between 0 and 1000, got \(n)", details: ["line": i])
+                    throw .unprocessable(
+                        "bad_count",
+                        "lines[\(i)].\(key) must be between 0 and 1000, got \(n)",
+                        details: ["line": i]
+                    )
                 }
                 return n
             }
-            let added = try count(line.unitsAdded, "units_added"), pulled = try count(line.unitsPulled, "units_pulled")
-            guard seen.insert("\(index)/\(slot)").inserted else { throw .unprocessable("duplicate_line", "lines[\(i)]: \(slot) is listed twice") }
+            let added = try count(line.unitsAdded, "units_added")
+            let pulled = try count(line.unitsPulled, "units_pulled")
+            guard seen.insert("\(index)/\(slot)").inserted else {
+                throw .unprocessable("duplicate_line", "lines[\(i)]: \(slot) is listed twice")
+            }
             lines.append(VisitLine(cabinetIndex: index, slot: slot, unitsAdded: added, unitsPulled: pulled))
         }
         let id: String
@@ -107,42 +139,87 @@ struct ForecastRoutes {
             }
             id = s
         } else {
-            id = "\(device)@\(at)" // the same visit posted twice is still one visit
+            id = "\(device)@\(at)"  // the same visit posted twice is still one visit
         }
-        return Visit(visitID: id, deviceID: device, at: at, lines: lines.sorted { ($0.cabinetIndex, $0.slot) < ($1.cabinetIndex, $1.slot) })
+        return Visit(
+            visitID: id,
+            deviceID: device,
+            at: at,
+            lines: lines.sorted { ($0.cabinetIndex, $0.slot) < ($1.cabinetIndex, $1.slot) }
+        )
     }
 
     /// A device's slots over `days` from `now` (SPEC §11): its published planograms, its stock, and the next
     /// visit expected — the last restock plus the device's usual interval, never earlier than an hour from now.
     /// The one computation behind the forecast route, the fleet plan job and `planogram-live plan`.
-    static func outlook(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, stock: FleetStock.DeviceStock?,
-                        now: Int64, days: Int) throws -> (slots: [SlotOutlook], nextVisit: Int64) {
+    static func outlook(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        deviceID: String,
+        stock: FleetStock.DeviceStock?,
+        now: Int64,
+        days: Int
+    ) throws -> (slots: [SlotOutlook], nextVisit: Int64) {
         let cabinets = app.catalog.current.cabinets(of: deviceID)
         var planograms: [Int: Planogram] = [:]
         for c in cabinets { planograms[c.index] = try app.published.current(CabinetKey(deviceID, c.index)) }
-        let nextVisit = max(now + 3_600, (stock?.lastRestock ?? now) + Int64(snap.model.serviceInterval(deviceID) * 86_400))
-        let slots = DeviceForecast.slots(deviceID: deviceID, cabinets: cabinets, planograms: planograms,
-                                         ledger: stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }), model: snap.model,
-                                         counts: snap.counts, now: now, days: days, nextVisit: nextVisit, clock: app.configuration.clock)
+        let nextVisit = max(
+            now + 3_600,
+            (stock?.lastRestock ?? now) + Int64(snap.model.serviceInterval(deviceID) * 86_400)
+        )
+        let slots = DeviceForecast.slots(
+            deviceID: deviceID,
+            cabinets: cabinets,
+            planograms: planograms,
+            ledger: stock?.ledger ?? StockLedger(shelfLifeDays: { _ in nil }),
+            model: snap.model,
+            counts: snap.counts,
+            now: now,
+            days: days,
+            nextVisit: nextVisit,
+            clock: app.configuration.clock
+        )
         return (slots, nextVisit)
     }
 
-    static func forecast(app: AppContext, snap: InsightsEngine.Snapshot, deviceID: String, days: Int, at: Int64?) throws -> DeviceForecastResponse {
+    static func forecast(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        deviceID: String,
+        days: Int,
+        at: Int64?
+    ) throws -> DeviceForecastResponse {
         let cat = app.catalog.current
         let wall = Int64(Date().timeIntervalSince1970)
         let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
         let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
         let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: [deviceID], now: now)[deviceID]
-        let (outlook, nextVisit) = try outlook(app: app, snap: snap, deviceID: deviceID, stock: stock, now: now, days: days)
+        let (outlook, nextVisit) = try outlook(
+            app: app,
+            snap: snap,
+            deviceID: deviceID,
+            stock: stock,
+            now: now,
+            days: days
+        )
         let revenue = outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
-        let totals = ForecastTotals(expectedUnits: InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
-                                    expectedRevenue: InsightJSON.round2(revenue),
-                                    stockNow: outlook.reduce(0) { $0 + $1.stockNow },
-                                    slotsAtRisk: outlook.filter { $0.stockoutProbability >= 0.5 }.count,
-                                    expiringUnits: outlook.reduce(0) { $0 + $1.expiringUnits },
-                                    expiredUnits: outlook.reduce(0) { $0 + $1.expiredUnits })
-        return DeviceForecastResponse(deviceID: deviceID, asOf: FieldParse.iso8601(now), days: days, nextVisit: FieldParse.iso8601(nextVisit),
-                                      modelVersion: DemandModel.version + "+" + DemandCounts.version, intervalLevel: 0.9,
-                                      slots: outlook.map(SlotForecastBody.init), totals: totals)
+        let totals = ForecastTotals(
+            expectedUnits: InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
+            expectedRevenue: InsightJSON.round2(revenue),
+            stockNow: outlook.reduce(0) { $0 + $1.stockNow },
+            slotsAtRisk: outlook.filter { $0.stockoutProbability >= 0.5 }.count,
+            expiringUnits: outlook.reduce(0) { $0 + $1.expiringUnits },
+            expiredUnits: outlook.reduce(0) { $0 + $1.expiredUnits }
+        )
+        return DeviceForecastResponse(
+            deviceID: deviceID,
+            asOf: FieldParse.iso8601(now),
+            days: days,
+            nextVisit: FieldParse.iso8601(nextVisit),
+            modelVersion: DemandModel.version + "+" + DemandCounts.version,
+            intervalLevel: 0.9,
+            slots: outlook.map(SlotForecastBody.init),
+            totals: totals
+        )
     }
 }

@@ -12,22 +12,46 @@ struct ImportRoute {
 
     func install(_ router: inout Router) {
         let app = self.app
-        router.post("/api/import", name: "import", maxBodyBytes: app.configuration.maxImportBodyBytes, admit: app.auth.admit(.adminOnly)) { req, r in
+        router.post(
+            "/api/import",
+            name: "import",
+            maxBodyBytes: app.configuration.maxImportBodyBytes,
+            admit: app.auth.admit(.adminOnly)
+        ) { req, r in
             let files: [String: [UInt8]]
             do {
                 _ = try app.auth.require(req, .adminOnly)
                 files = try Self.files(req)
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
-            Thread { // the import takes seconds: a thread of its own, not Dispatch's narrow global pool
+            } catch let e as APIError {
+                r.send(e)
+                return
+            } catch {
+                r.send(APIError(500, "internal", "internal error"))
+                return
+            }
+            Thread {  // the import takes seconds: a thread of its own, not Dispatch's narrow global pool
                 do {
                     let report = try app.runImport(files)
-                    r.sendJSON(200, ["imported": report.files, "rows_read": report.rowsRead, "rows_written": report.rowsWritten,
-                                     "seconds": report.seconds])
+                    r.sendJSON(
+                        200,
+                        [
+                            "imported": report.files, "rows_read": report.rowsRead, "rows_written": report.rowsWritten,
+                            "seconds": report.seconds,
+                        ]
+                    )
                 } catch let rejected as ImportRejected {
-                    r.send(APIError.unprocessable("import_invalid", "the import was refused: \(rejected.total) problem(s); nothing was written",
-                                                  details: ["total": rejected.total, "errors": rejected.issues.map {
-                                                      ["file": $0.file, "line": $0.line, "column": $0.column, "message": $0.message]
-                                                  }]))
+                    r.send(
+                        APIError.unprocessable(
+                            "import_invalid",
+                            "the import was refused: \(rejected.total) problem(s); nothing was written",
+                            details: [
+                                "total": rejected.total,
+                                "errors": rejected.issues.map {
+                                    ["file": $0.file, "line": $0.line, "column": $0.column, "message": $0.message]
+                                },
+                            ]
+                        )
+                    )
                 } catch {
                     app.logger.error("import failed", metadata: ["error": "\(error)"])
                     r.send(APIError(500, "internal", "the import failed; nothing was written"))
@@ -39,7 +63,9 @@ struct ImportRoute {
     static func files(_ req: HTTPRequest) throws(APIError) -> [String: [UInt8]] {
         let type = (req.headers["content-type"] ?? "").lowercased()
         if type.hasPrefix("text/csv") {
-            guard let name = req.queryValue("file") else { throw .badRequest("a text/csv import needs ?file=<name>.csv") }
+            guard let name = req.queryValue("file") else {
+                throw .badRequest("a text/csv import needs ?file=<name>.csv")
+            }
             return [name: req.body]
         }
         guard type.hasPrefix("application/json") else {

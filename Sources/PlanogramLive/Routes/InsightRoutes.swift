@@ -12,7 +12,8 @@ struct InsightRoutes {
     let insights: InsightsEngine
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights
+        let app = self.app
+        let insights = self.insights
         router.post("/api/planograms/realtime/score", name: "score", admit: app.auth.admit(.editors)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
@@ -20,15 +21,25 @@ struct InsightRoutes {
                 let body = try JSONReply.object(req)
                 let snap = try Self.snapshot(insights)
                 let (_, cab) = try Self.cabinet(app, body, p)
-                guard let pid = body["product_id"] as? String else { throw APIError.badRequest("product_id is required") }
-                guard let slotText = body["slot_position"] as? String else { throw APIError.badRequest("slot_position is required") }
+                guard let pid = body["product_id"] as? String else {
+                    throw APIError.badRequest("product_id is required")
+                }
+                guard let slotText = body["slot_position"] as? String else {
+                    throw APIError.badRequest("slot_position is required")
+                }
                 // Products come from the catalogue (the store), not the models: a product imported a moment ago is
                 // known before the background refit has seen its sales (the model rates it from its category).
                 let products = app.catalog.current.products
-                guard products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
+                guard products[pid] != nil else {
+                    throw APIError.unprocessable("unknown_product", "unknown product \(pid)")
+                }
                 let slot: SlotCode
                 do { slot = try cab.slot(slotText) } catch let error as PlacementError {
-                    throw APIError.unprocessable("slot_outside_cabinet", error.description, details: ["violations": [PlanogramJSON.violationJSON(error)]])
+                    throw APIError.unprocessable(
+                        "slot_outside_cabinet",
+                        error.description,
+                        details: ["violations": [PlanogramJSON.violationJSON(error)]]
+                    )
                 }
                 let draft: Planogram
                 if let d = body["planogram"], !(d is NSNull) {
@@ -40,11 +51,20 @@ struct InsightRoutes {
                     draft = plan
                 }
                 let capacity = try JSONReply.optionalInt(body, "capacity")
-                let score = snap.scorer.score(productID: pid, at: slot, cabinet: cab, draft: draft, capacity: capacity, catalog: products)
+                let score = snap.scorer.score(
+                    productID: pid,
+                    at: slot,
+                    cabinet: cab,
+                    draft: draft,
+                    capacity: capacity,
+                    catalog: products
+                )
                 return (200, InsightJSON.score(score))
             }
         }
-        router.post("/api/planograms/predict/revenue", name: "predict_revenue", admit: app.auth.admit(.editors)) { req, r in
+        router.post("/api/planograms/predict/revenue", name: "predict_revenue", admit: app.auth.admit(.editors)) {
+            req,
+            r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.predict, p)
@@ -53,39 +73,71 @@ struct InsightRoutes {
                 let (_, cab) = try Self.cabinet(app, body, p)
                 let days = try JSONReply.optionalInt(body, "forecast_days") ?? 30
                 guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
-                guard let proposedJSON = body["proposed_planogram"] else { throw APIError.badRequest("proposed_planogram is required") }
+                guard let proposedJSON = body["proposed_planogram"] else {
+                    throw APIError.badRequest("proposed_planogram is required")
+                }
                 let products = app.catalog.current.products
-                let proposed = try PlanogramJSON.parse(proposedJSON, cabinet: cab, products: products, version: 0, field: "proposed_planogram")
+                let proposed = try PlanogramJSON.parse(
+                    proposedJSON,
+                    cabinet: cab,
+                    products: products,
+                    version: 0,
+                    field: "proposed_planogram"
+                )
                 let current: Planogram
                 if let c = body["current_planogram"], !(c is NSNull) {
-                    current = try PlanogramJSON.parse(c, cabinet: cab, products: products, version: 0, field: "current_planogram")
+                    current = try PlanogramJSON.parse(
+                        c,
+                        cabinet: cab,
+                        products: products,
+                        version: 0,
+                        field: "current_planogram"
+                    )
                 } else {
                     guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                         throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
                     }
                     current = plan
                 }
-                let prediction = snap.forecaster.predict(cabinet: cab, current: current, proposed: proposed, forecastDays: days,
-                                                         changeCostPerSlot: app.configuration.changeCostPerSlot)
+                let prediction = snap.forecaster.predict(
+                    cabinet: cab,
+                    current: current,
+                    proposed: proposed,
+                    forecastDays: days,
+                    changeCostPerSlot: app.configuration.changeCostPerSlot
+                )
                 var out = InsightJSON.prediction(prediction)
                 let now = Int64(Date().timeIntervalSince1970)
                 let expires = now + Int64(app.configuration.predictionTTLSeconds)
                 // One stored row per distinct request and model fit: a repeated request refreshes it (the
                 // table stays bounded by what was really asked), expired rows are swept.
                 // The request's meaning, not its bytes: key order and spacing do not make a new row.
-                func canonical(_ p: Planogram) -> String { p.sortedFacings.map { "\($0.slot)=\($0.facing.productID)x\($0.facing.capacity)" }.joined(separator: ",") }
-                let key = "\(cab.deviceID)|\(cab.index)|\(days)|\(canonical(current))|\(canonical(proposed))|\(app.configuration.changeCostPerSlot)|\(snap.builtAt.timeIntervalSince1970)"
+                func canonical(_ p: Planogram) -> String {
+                    p.sortedFacings.map { "\($0.slot)=\($0.facing.productID)x\($0.facing.capacity)" }.joined(
+                        separator: ","
+                    )
+                }
+                let key =
+                    "\(cab.deviceID)|\(cab.index)|\(days)|\(canonical(current))|\(canonical(proposed))|\(app.configuration.changeCostPerSlot)|\(snap.builtAt.timeIntervalSince1970)"
                 let hash = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
                 let payload = String(decoding: JSONWriter.encode(out), as: UTF8.self)
                 let id = try app.store.write { db -> Int64 in
                     try db.run("DELETE FROM ai_predictions WHERE expires_at < ?", [.int(now)])
-                    try db.run("""
+                    try db.run(
+                        """
                         INSERT INTO ai_predictions(device_id, cabinet_index, kind, request_hash, model_version, created_at, expires_at, payload)
                         VALUES (?, ?, 'revenue', ?, ?, ?, ?, ?)
                         ON CONFLICT(request_hash, model_version) DO UPDATE SET created_at = excluded.created_at, expires_at = excluded.expires_at, payload = excluded.payload
-                        """, [.text(cab.deviceID), .of(cab.index), .text(hash), .text(prediction.modelVersion), .int(now), .int(expires), .text(payload)])
-                    return try db.scalarInt("SELECT id FROM ai_predictions WHERE request_hash = ? AND model_version = ?",
-                                            [.text(hash), .text(prediction.modelVersion)]) ?? 0
+                        """,
+                        [
+                            .text(cab.deviceID), .of(cab.index), .text(hash), .text(prediction.modelVersion), .int(now),
+                            .int(expires), .text(payload),
+                        ]
+                    )
+                    return try db.scalarInt(
+                        "SELECT id FROM ai_predictions WHERE request_hash = ? AND model_version = ?",
+                        [.text(hash), .text(prediction.modelVersion)]
+                    ) ?? 0
                 }
                 out["prediction_id"] = id
                 out["expires_at"] = FieldParse.iso8601(expires)
@@ -100,22 +152,36 @@ struct InsightRoutes {
                 guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                     throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
                 }
-                return (200, InsightJSON.heatmap(HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan), plan: plan,
-                                                 modelVersion: snap.forecaster.version))
+                return (
+                    200,
+                    InsightJSON.heatmap(
+                        HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan),
+                        plan: plan,
+                        modelVersion: snap.forecaster.version
+                    )
+                )
             }
         }
     }
 
     static func snapshot(_ insights: InsightsEngine) throws(APIError) -> InsightsEngine.Snapshot {
         guard let s = insights.current else {
-            throw APIError(503, "insights_unavailable", "the models are being fitted (first start); retry shortly", details: ["retry_after_seconds": 1])
+            throw APIError(
+                503,
+                "insights_unavailable",
+                "the models are being fitted (first start); retry shortly",
+                details: ["retry_after_seconds": 1]
+            )
         }
         return s
     }
 
-    static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet) {
+    static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet)
+    {
         guard let device = body["device_id"] as? String else { throw .badRequest("device_id is required") }
-        guard let index = JSONReply.int(body["cabinet_index"]) else { throw .badRequest("cabinet_index is required (a whole number)") }
+        guard let index = JSONReply.int(body["cabinet_index"]) else {
+            throw .badRequest("cabinet_index is required (a whole number)")
+        }
         return try app.cabinet(deviceID: device, index: index, p)
     }
 }

@@ -17,12 +17,18 @@ struct OptimizerRoutes {
     static let roles: Set<Role> = [.merchandiser, .manager, .admin]
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights, runner = self.runner, registry = self.registry, venues = self.venues
+        let app = self.app
+        let insights = self.insights
+        let runner = self.runner
+        let registry = self.registry
+        let venues = self.venues
         router.post("/api/planograms/optimize", name: "optimize", admit: app.auth.admit(Self.roles)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
                 let body = try JSONReply.object(req)
-                guard let device = body["device_id"] as? String else { throw APIError.badRequest("device_id is required") }
+                guard let device = body["device_id"] as? String else {
+                    throw APIError.badRequest("device_id is required")
+                }
                 let index = try JSONReply.optionalInt(body, "cabinet_index") ?? 0
                 let (_, cabinet) = try app.cabinet(deviceID: device, index: index, p)
                 let snap = try InsightRoutes.snapshot(insights)
@@ -31,98 +37,208 @@ struct OptimizerRoutes {
                     throw APIError.notFound("device \(device) cabinet \(index) has no planogram")
                 }
                 try LayoutProposal.checkLocked(options, current: current)
-                guard let id = runner.submit(kind: "optimize", by: p, devices: [device], { ctx in
-                    ctx.progress(0.05, "solving \(cabinet.rows * cabinet.columns) slots (\(Int(options.timeLimit)) s at most)")
-                    let outcome = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venues.demand(snap), options: options)
-                    return try JSONValue.of(LayoutProposal.body(outcome))
-                }) else {
-                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                guard
+                    let id = runner.submit(
+                        kind: "optimize",
+                        by: p,
+                        devices: [device],
+                        { ctx in
+                            ctx.progress(
+                                0.05,
+                                "solving \(cabinet.rows * cabinet.columns) slots (\(Int(options.timeLimit)) s at most)"
+                            )
+                            let outcome = try LayoutProposal.solve(
+                                current: current,
+                                cabinet: cabinet,
+                                models: snap,
+                                venues: venues.demand(snap),
+                                options: options
+                            )
+                            return try JSONValue.of(LayoutProposal.body(outcome))
+                        }
+                    )
+                else {
+                    throw APIError(
+                        429,
+                        "rate_limited",
+                        "too many jobs waiting; retry shortly",
+                        details: ["retry_after_seconds": 5]
+                    )
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
-        router.post("/api/planograms/optimize/batch", name: "optimize_batch", admit: app.auth.admit([.manager, .admin])) { req, r in
+        router.post(
+            "/api/planograms/optimize/batch",
+            name: "optimize_batch",
+            admit: app.auth.admit([.manager, .admin])
+        ) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.manager, .admin])
                 let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
                 let cat = app.catalog.current
                 var ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
                 if let list = body["device_ids"] {
-                    guard let l = list as? [String], !l.isEmpty else { throw APIError.badRequest("device_ids must be a non-empty array") }
-                    if let unknown = l.first(where: { cat.devices[$0] == nil }) { throw APIError.unprocessable("unknown_device", "no device \(unknown)") }
+                    guard let l = list as? [String], !l.isEmpty else {
+                        throw APIError.badRequest("device_ids must be a non-empty array")
+                    }
+                    if let unknown = l.first(where: { cat.devices[$0] == nil }) {
+                        throw APIError.unprocessable("unknown_device", "no device \(unknown)")
+                    }
                     for d in l { try app.auth.requireDevice(p, d) }
                     ids = l.sorted()
                 } else if let v = body["venue_type"] {
-                    guard let text = v as? String, let venue = VenueType(rawValue: text) else { throw APIError.unprocessable("unknown_venue_type", "no venue type \(v)") }
+                    guard let text = v as? String, let venue = VenueType(rawValue: text) else {
+                        throw APIError.unprocessable("unknown_venue_type", "no venue type \(v)")
+                    }
                     ids = ids.filter { cat.devices[$0]?.venueType == venue }
                 }
                 guard !ids.isEmpty else { throw APIError.unprocessable("no_devices", "no device to optimize") }
                 var limit = 10.0
                 if let v = body["time_limit_seconds"] {
-                    guard let t = JSONReply.number(v), t >= 1, t <= 120 else { throw APIError.badRequest("time_limit_seconds must be 1…120") }
+                    guard let t = JSONReply.number(v), t >= 1, t <= 120 else {
+                        throw APIError.badRequest("time_limit_seconds must be 1…120")
+                    }
                     limit = t
                 }
                 let snap = try InsightRoutes.snapshot(insights)
-                let timeLimit = limit, devices = ids
-                guard let id = runner.submit(kind: "optimize_batch", by: p, devices: Set(devices), { ctx in
-                    try OptimizeBatch.run(app: app, snap: snap, venues: venues.demand(snap), deviceIDs: devices, timeLimit: timeLimit,
-                                          cancelled: { ctx.isCancelled }, progress: { ctx.progress(0.02 + 0.96 * $0, $1) })
-                }) else {
-                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                let timeLimit = limit
+                let devices = ids
+                guard
+                    let id = runner.submit(
+                        kind: "optimize_batch",
+                        by: p,
+                        devices: Set(devices),
+                        { ctx in
+                            try OptimizeBatch.run(
+                                app: app,
+                                snap: snap,
+                                venues: venues.demand(snap),
+                                deviceIDs: devices,
+                                timeLimit: timeLimit,
+                                cancelled: { ctx.isCancelled },
+                                progress: { ctx.progress(0.02 + 0.96 * $0, $1) }
+                            )
+                        }
+                    )
+                else {
+                    throw APIError(
+                        429,
+                        "rate_limited",
+                        "too many jobs waiting; retry shortly",
+                        details: ["retry_after_seconds": 5]
+                    )
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
         }
-        router.post("/api/sessions/{sid}/propose", name: "session_propose", registry.onDemand(app) { req, r in
-            let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
-            do {
-                let (s, p) = try SessionRoutes.editor(app, registry, req)
-                let snap = try InsightRoutes.snapshot(insights)
-                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
-                parsed = (s, p, try LayoutProposal.options(body, cabinet: s.cabinet, products: snap.products), snap)
-            } catch let e as APIError { r.send(e); return } catch { r.send(APIError(500, "internal", "internal error")); return }
-            let (s, p, options, snap) = parsed
-            // The draft as it is now, read on the session queue; the job solves off it.
-            s.queue.async {
-                let draft = s.state.draft
-                var draftPlan = draft.planogram
-                draftPlan.deviceID = s.cabinet.deviceID
-                draftPlan.cabinetIndex = s.cabinet.index
-                let current = draftPlan
-                do throws(APIError) { try LayoutProposal.checkLocked(options, current: current) } catch { r.send(error); return }
-                let proposalID = "prop_" + (0..<10).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
-                guard let job = runner.submit(kind: "propose", by: p, devices: [s.cabinet.deviceID], { ctx in
-                    ctx.progress(0.05, "solving the draft of \(s.id)")
-                    let outcome = try LayoutProposal.solve(current: current, cabinet: s.cabinet, models: snap, venues: venues.demand(snap), options: options)
-                    let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))
-                    let changes = outcome.changes
-                    s.queue.async {
-                        s.addProposal(SessionProposal(id: proposalID, baseVersion: draft.version, changes: changes, by: p.subject),
-                                      body: value.foundation as? [String: Any] ?? [:], by: p)
-                    }
-                    return value
-                }) else {
-                    r.send(APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5]))
+        router.post(
+            "/api/sessions/{sid}/propose",
+            name: "session_propose",
+            registry.onDemand(app) { req, r in
+                let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
+                do {
+                    let (s, p) = try SessionRoutes.editor(app, registry, req)
+                    let snap = try InsightRoutes.snapshot(insights)
+                    let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                    parsed = (s, p, try LayoutProposal.options(body, cabinet: s.cabinet, products: snap.products), snap)
+                } catch let e as APIError {
+                    r.send(e)
+                    return
+                } catch {
+                    r.send(APIError(500, "internal", "internal error"))
                     return
                 }
-                r.sendJSON(202, ["job_id": job, "proposal_id": proposalID, "events_url": "/api/jobs/\(job)/events"])
+                let (s, p, options, snap) = parsed
+                // The draft as it is now, read on the session queue; the job solves off it.
+                s.queue.async {
+                    let draft = s.state.draft
+                    var draftPlan = draft.planogram
+                    draftPlan.deviceID = s.cabinet.deviceID
+                    draftPlan.cabinetIndex = s.cabinet.index
+                    let current = draftPlan
+                    do throws(APIError) { try LayoutProposal.checkLocked(options, current: current) } catch {
+                        r.send(error)
+                        return
+                    }
+                    let proposalID =
+                        "prop_" + (0..<10).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
+                    guard
+                        let job = runner.submit(
+                            kind: "propose",
+                            by: p,
+                            devices: [s.cabinet.deviceID],
+                            { ctx in
+                                ctx.progress(0.05, "solving the draft of \(s.id)")
+                                let outcome = try LayoutProposal.solve(
+                                    current: current,
+                                    cabinet: s.cabinet,
+                                    models: snap,
+                                    venues: venues.demand(snap),
+                                    options: options
+                                )
+                                let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))
+                                let changes = outcome.changes
+                                s.queue.async {
+                                    s.addProposal(
+                                        SessionProposal(
+                                            id: proposalID,
+                                            baseVersion: draft.version,
+                                            changes: changes,
+                                            by: p.subject
+                                        ),
+                                        body: value.foundation as? [String: Any] ?? [:],
+                                        by: p
+                                    )
+                                }
+                                return value
+                            }
+                        )
+                    else {
+                        r.send(
+                            APIError(
+                                429,
+                                "rate_limited",
+                                "too many jobs waiting; retry shortly",
+                                details: ["retry_after_seconds": 5]
+                            )
+                        )
+                        return
+                    }
+                    r.sendJSON(
+                        202,
+                        ["job_id": job, "proposal_id": proposalID, "events_url": "/api/jobs/\(job)/events"]
+                    )
+                }
             }
-        })
-        router.post("/api/sessions/{sid}/proposals/{id}/apply", name: "session_proposal_apply", registry.onDemand(app) { req, r in
-            let s: LiveSession, p: Principal
-            do { (s, p) = try SessionRoutes.editor(app, registry, req); try app.limit(.ops, p) } catch let e as APIError { r.send(e); return } catch {
-                r.send(APIError(500, "internal", "internal error")); return
-            }
-            let id = req.parameter("id") ?? ""
-            s.queue.async {
-                s.applyProposal(id, user: p) { result in
-                    switch result {
-                    case .success(let body): r.sendJSON(200, body)
-                    case .failure(let e): r.send(e)
+        )
+        router.post(
+            "/api/sessions/{sid}/proposals/{id}/apply",
+            name: "session_proposal_apply",
+            registry.onDemand(app) { req, r in
+                let s: LiveSession
+                let p: Principal
+                do {
+                    (s, p) = try SessionRoutes.editor(app, registry, req)
+                    try app.limit(.ops, p)
+                } catch let e as APIError {
+                    r.send(e)
+                    return
+                } catch {
+                    r.send(APIError(500, "internal", "internal error"))
+                    return
+                }
+                let id = req.parameter("id") ?? ""
+                s.queue.async {
+                    s.applyProposal(id, user: p) { result in
+                        switch result {
+                        case .success(let body): r.sendJSON(200, body)
+                        case .failure(let e): r.send(e)
+                        }
                     }
                 }
             }
-        })
+        )
     }
 }
 

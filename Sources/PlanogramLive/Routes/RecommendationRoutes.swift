@@ -10,7 +10,8 @@ final class VenueDemandCache: @unchecked Sendable {
     private var cached: (builtAt: Date, demand: VenueDemand)?
 
     func demand(_ snap: InsightsEngine.Snapshot) -> VenueDemand {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let c = cached, c.builtAt == snap.builtAt { return c.demand }
         let d = VenueDemand(history: snap.model.history, exposure: snap.exposure)
         cached = (snap.builtAt, d)
@@ -27,7 +28,9 @@ struct RecommendationRoutes {
     let venues: VenueDemandCache
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights, venues = self.venues
+        let app = self.app
+        let insights = self.insights
+        let venues = self.venues
         router.get("/api/devices/{id}/recommendations", name: "recommendations") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
@@ -37,24 +40,42 @@ struct RecommendationRoutes {
                 try app.auth.requireDevice(p, id)
                 var limit = 20
                 if let text = req.queryValue("limit") {
-                    guard let n = Int(text), (1...500).contains(n) else { throw APIError.badRequest("limit must be 1…500") }
+                    guard let n = Int(text), (1...500).contains(n) else {
+                        throw APIError.badRequest("limit must be 1…500")
+                    }
                     limit = n
                 }
                 let snap = try InsightRoutes.snapshot(insights)
                 let demand = venues.demand(snap)
                 let cabinets = cat.cabinets(of: id)
                 let fits = { (prod: Product) in
-                    cabinets.contains { c in prod.temperature.fits(in: c.temperature) && c.rowHeightsMM.contains { prod.heightMM <= $0 } }
+                    cabinets.contains { c in
+                        prod.temperature.fits(in: c.temperature) && c.rowHeightsMM.contains { prod.heightMM <= $0 }
+                    }
                 }
                 let ranked = cat.products.values.filter(fits).map { prod -> RecommendationBody in
                     // Without exposure on record (none imported yet), the demand model's pooled estimate stands in.
-                    let (rate, basis) = demand.rate(productID: prod.id, deviceID: id)
+                    let (rate, basis) =
+                        demand.rate(productID: prod.id, deviceID: id)
                         ?? (snap.model.baseRate(productID: prod.id, deviceID: id), VenueDemand.Basis.fleet)
-                    return RecommendationBody(productID: prod.id, name: prod.name, category: prod.category,
-                                              expectedUnitsPerDay: InsightJSON.round3(rate), expectedRevenuePerDay: InsightJSON.round2(rate * prod.price),
-                                              basis: basis.rawValue, newToDevice: !demand.carried(productID: prod.id, deviceID: id))
+                    return RecommendationBody(
+                        productID: prod.id,
+                        name: prod.name,
+                        category: prod.category,
+                        expectedUnitsPerDay: InsightJSON.round3(rate),
+                        expectedRevenuePerDay: InsightJSON.round2(rate * prod.price),
+                        basis: basis.rawValue,
+                        newToDevice: !demand.carried(productID: prod.id, deviceID: id)
+                    )
                 }.sorted { ($0.expectedRevenuePerDay, $1.productID) > ($1.expectedRevenuePerDay, $0.productID) }
-                return (200, RecommendationsResponse(deviceID: id, venueType: device.venueType.rawValue, recommendations: Array(ranked.prefix(limit))))
+                return (
+                    200,
+                    RecommendationsResponse(
+                        deviceID: id,
+                        venueType: device.venueType.rawValue,
+                        recommendations: Array(ranked.prefix(limit))
+                    )
+                )
             }
         }
     }

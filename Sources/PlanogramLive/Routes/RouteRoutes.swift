@@ -19,12 +19,17 @@ struct RouteRoutes {
     static let maxTimeLimit = 120.0
 
     func install(_ router: inout Router) {
-        let app = self.app, insights = self.insights, runner = self.runner, solver = self.solver
+        let app = self.app
+        let insights = self.insights
+        let runner = self.runner
+        let solver = self.solver
         router.post("/api/routes/plan", name: "routes_plan", admit: app.auth.admit(Self.planners)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.planners)
                 let body = try JSONReply.decode(RoutePlanRequest.self, req)
-                guard let date = try ServicePlanRoutes.day(body.date, name: "date") else { throw APIError.badRequest("date is required (YYYY-MM-DD)") }
+                guard let date = try ServicePlanRoutes.day(body.date, name: "date") else {
+                    throw APIError.badRequest("date is required (YYYY-MM-DD)")
+                }
                 let limit = body.timeLimitSeconds ?? Self.defaultTimeLimit
                 guard limit >= 1, limit <= Self.maxTimeLimit else {
                     throw APIError.badRequest("time_limit_seconds must be from 1 to \(Int(Self.maxTimeLimit))")
@@ -32,12 +37,21 @@ struct RouteRoutes {
                 let cat = app.catalog.current
                 let fleet = try Self.fleet(cat, depotID: body.depotID, vehicleIDs: body.vehicleIDs)
                 if let ids = body.deviceIDs {
-                    guard !ids.isEmpty else { throw APIError.badRequest("device_ids must name at least one device (or be left out)") }
+                    guard !ids.isEmpty else {
+                        throw APIError.badRequest("device_ids must name at least one device (or be left out)")
+                    }
                     if let unknown = ids.first(where: { cat.devices[$0] == nil }) {
-                        throw APIError.unprocessable("unknown_device", "no device \(unknown)", details: ["device_id": unknown])
+                        throw APIError.unprocessable(
+                            "unknown_device",
+                            "no device \(unknown)",
+                            details: ["device_id": unknown]
+                        )
                     }
                     if let outside = ids.first(where: { !p.mayTouch(device: $0) }) {
-                        throw APIError.forbidden("this token does not cover device \(outside)", details: ["device_id": outside])
+                        throw APIError.forbidden(
+                            "this token does not cover device \(outside)",
+                            details: ["device_id": outside]
+                        )
                     }
                 }
                 // A scoped token plans only its devices and never replaces a day it could not have planned.
@@ -48,46 +62,109 @@ struct RouteRoutes {
                 let now = try ServicePlanRoutes.asOf(app)
                 let first = min(ServicePlanRoutes.localDay(app, now), date)
                 guard date - first <= 28 else {
-                    throw APIError.badRequest("date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.localDay(app, now))))")
+                    throw APIError.badRequest(
+                        "date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.localDay(app, now))))"
+                    )
                 }
                 let deviceIDs = body.deviceIDs
-                guard let id = runner.submit(kind: "routes_plan", by: p, devices: deviceIDs.map(Set.init) ?? p.devices, { ctx in
-                    ctx.progress(0.02, "service plan of \(ServicePlanRoutes.dateText(date))")
-                    var plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: p, deviceID: nil, now: now, fromDay: first,
-                                                          days: Int(date - first) + 1).filter { $0.day == date }
-                    if let ids = deviceIDs { plan = plan.filter { ids.contains($0.deviceID) } }
-                    var candidates = plan.compactMap { RoutePlanning.candidate($0, catalog: cat, visitCost: app.configuration.visitCost) }
-                    // Devices asked for by name that the plan does not visit that day: routed as requested
-                    // visits, worth ten visits' cost, with nothing to load.
-                    for extra in (deviceIDs ?? []) where !candidates.contains(where: { $0.deviceID == extra }) {
-                        guard let d = cat.devices[extra] else { continue }
-                        candidates.append(.init(deviceID: d.id, name: d.name, latitude: d.latitude, longitude: d.longitude, access: d.access,
-                                                serviceMinutes: d.serviceMinutes, load: 0, value: 10 * app.configuration.visitCost,
-                                                reasons: ["requested"], pick: []))
-                    }
-                    if ctx.isCancelled { throw JobFailure(message: "cancelled") }
-                    let built = RoutePlanning.build(date: date, candidates: candidates, depots: fleet.depots, vehicles: fleet.vehicles,
-                                                    travel: try app.store.travelMatrix(), configuration: app.configuration)
-                    let routable = candidates.count - built.setAside.count
-                    ctx.progress(0.1, "solving \(routable) visits with \(fleet.vehicles.count) trucks (\(Int(limit)) s)")
-                    let result: DayRoutesBody
-                    do {
-                        result = try RoutePlanning.solve(
-                            built, date: date, clock: app.configuration.clock, jobID: ctx.id, solver: solver, timeLimit: limit, now: Int64(Date().timeIntervalSince1970),
-                            progress: { f, best in
-                                ctx.progress(0.1 + 0.85 * f, String(format: "best so far: routes' cost plus value left out %.2f", Double(best) / 1000))
-                            },
-                            cancelled: { ctx.isCancelled })
-                    } catch let e as RouteSolverError {
-                        throw JobFailure(message: e == .cancelled ? "cancelled" : e.description)
-                    }
-                    ctx.progress(0.98, "saving the routes")
-                    try app.store.saveRoutePlan(StoredRoutePlan(date: result.date, jobID: ctx.id, plannedBy: p.subject,
-                                                                plannedAt: Int64(Date().timeIntervalSince1970), body: Data(try APIJSON.encode(result))),
-                                                 mayReplace: { old in try Self.mayReplace(old, by: p) })
-                    return result
-                }) else {
-                    throw APIError(429, "rate_limited", "too many jobs waiting; retry shortly", details: ["retry_after_seconds": 5])
+                guard
+                    let id = runner.submit(
+                        kind: "routes_plan",
+                        by: p,
+                        devices: deviceIDs.map(Set.init) ?? p.devices,
+                        { ctx in
+                            ctx.progress(0.02, "service plan of \(ServicePlanRoutes.dateText(date))")
+                            var plan = try ServicePlanRoutes.plan(
+                                app: app,
+                                snap: snap,
+                                principal: p,
+                                deviceID: nil,
+                                now: now,
+                                fromDay: first,
+                                days: Int(date - first) + 1
+                            ).filter { $0.day == date }
+                            if let ids = deviceIDs { plan = plan.filter { ids.contains($0.deviceID) } }
+                            var candidates = plan.compactMap {
+                                RoutePlanning.candidate($0, catalog: cat, visitCost: app.configuration.visitCost)
+                            }
+                            // Devices asked for by name that the plan does not visit that day: routed as requested
+                            // visits, worth ten visits' cost, with nothing to load.
+                            for extra in (deviceIDs ?? []) where !candidates.contains(where: { $0.deviceID == extra }) {
+                                guard let d = cat.devices[extra] else { continue }
+                                candidates.append(
+                                    .init(
+                                        deviceID: d.id,
+                                        name: d.name,
+                                        latitude: d.latitude,
+                                        longitude: d.longitude,
+                                        access: d.access,
+                                        serviceMinutes: d.serviceMinutes,
+                                        load: 0,
+                                        value: 10 * app.configuration.visitCost,
+                                        reasons: ["requested"],
+                                        pick: []
+                                    )
+                                )
+                            }
+                            if ctx.isCancelled { throw JobFailure(message: "cancelled") }
+                            let built = RoutePlanning.build(
+                                date: date,
+                                candidates: candidates,
+                                depots: fleet.depots,
+                                vehicles: fleet.vehicles,
+                                travel: try app.store.travelMatrix(),
+                                configuration: app.configuration
+                            )
+                            let routable = candidates.count - built.setAside.count
+                            ctx.progress(
+                                0.1,
+                                "solving \(routable) visits with \(fleet.vehicles.count) trucks (\(Int(limit)) s)"
+                            )
+                            let result: DayRoutesBody
+                            do {
+                                result = try RoutePlanning.solve(
+                                    built,
+                                    date: date,
+                                    clock: app.configuration.clock,
+                                    jobID: ctx.id,
+                                    solver: solver,
+                                    timeLimit: limit,
+                                    now: Int64(Date().timeIntervalSince1970),
+                                    progress: { f, best in
+                                        ctx.progress(
+                                            0.1 + 0.85 * f,
+                                            String(
+                                                format: "best so far: routes' cost plus value left out %.2f",
+                                                Double(best) / 1000
+                                            )
+                                        )
+                                    },
+                                    cancelled: { ctx.isCancelled }
+                                )
+                            } catch let e as RouteSolverError {
+                                throw JobFailure(message: e == .cancelled ? "cancelled" : e.description)
+                            }
+                            ctx.progress(0.98, "saving the routes")
+                            try app.store.saveRoutePlan(
+                                StoredRoutePlan(
+                                    date: result.date,
+                                    jobID: ctx.id,
+                                    plannedBy: p.subject,
+                                    plannedAt: Int64(Date().timeIntervalSince1970),
+                                    body: Data(try APIJSON.encode(result))
+                                ),
+                                mayReplace: { old in try Self.mayReplace(old, by: p) }
+                            )
+                            return result
+                        }
+                    )
+                else {
+                    throw APIError(
+                        429,
+                        "rate_limited",
+                        "too many jobs waiting; retry shortly",
+                        details: ["retry_after_seconds": 5]
+                    )
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
@@ -95,13 +172,17 @@ struct RouteRoutes {
         router.get("/api/routes", name: "routes") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.readers)
-                guard let date = try ServicePlanRoutes.day(req.queryValue("date"), name: "date") else { throw APIError.badRequest("date is required (YYYY-MM-DD)") }
+                guard let date = try ServicePlanRoutes.day(req.queryValue("date"), name: "date") else {
+                    throw APIError.badRequest("date is required (YYYY-MM-DD)")
+                }
                 let vehicle = req.queryValue("vehicle_id")
                 if let vehicle, app.catalog.current.vehicles[vehicle] == nil {
                     throw APIError.notFound("unknown vehicle \(vehicle)")
                 }
                 guard let day = try Self.stored(app, date: date) else {
-                    throw APIError.notFound("no routes are planned for \(ServicePlanRoutes.dateText(date)); a manager plans them with POST /api/routes/plan")
+                    throw APIError.notFound(
+                        "no routes are planned for \(ServicePlanRoutes.dateText(date)); a manager plans them with POST /api/routes/plan"
+                    )
                 }
                 return (200, Self.visible(day, to: p, vehicle: vehicle))
             }
@@ -110,26 +191,40 @@ struct RouteRoutes {
 
     /// The trucks of the request: every truck, those of one depot, or the ones named (422 for an unknown
     /// depot or vehicle, or a named truck of another depot).
-    static func fleet(_ cat: Catalog, depotID: String?, vehicleIDs: [String]?) throws -> (depots: [Depot], vehicles: [Vehicle]) {
+    static func fleet(
+        _ cat: Catalog,
+        depotID: String?,
+        vehicleIDs: [String]?
+    ) throws -> (depots: [Depot], vehicles: [Vehicle]) {
         if let depotID, cat.depots[depotID] == nil {
             throw APIError.unprocessable("unknown_depot", "no depot \(depotID)", details: ["depot_id": depotID])
         }
         var vehicles: [Vehicle]
         if let ids = vehicleIDs {
-            guard !ids.isEmpty else { throw APIError.badRequest("vehicle_ids must name at least one vehicle (or be left out)") }
+            guard !ids.isEmpty else {
+                throw APIError.badRequest("vehicle_ids must name at least one vehicle (or be left out)")
+            }
             vehicles = try ids.map { id in
-                guard let v = cat.vehicles[id] else { throw APIError.unprocessable("unknown_vehicle", "no vehicle \(id)", details: ["vehicle_id": id]) }
+                guard let v = cat.vehicles[id] else {
+                    throw APIError.unprocessable("unknown_vehicle", "no vehicle \(id)", details: ["vehicle_id": id])
+                }
                 return v
             }
             if let depotID, let other = vehicles.first(where: { $0.depotID != depotID }) {
-                throw APIError.unprocessable("vehicle_not_at_depot", "vehicle \(other.id) is based at \(other.depotID), not \(depotID)")
+                throw APIError.unprocessable(
+                    "vehicle_not_at_depot",
+                    "vehicle \(other.id) is based at \(other.depotID), not \(depotID)"
+                )
             }
         } else {
             vehicles = cat.vehicles.values.filter { depotID == nil || $0.depotID == depotID }.sorted { $0.id < $1.id }
         }
         let depots = Set(vehicles.map(\.depotID)).sorted().compactMap { cat.depots[$0] }
         guard !vehicles.isEmpty, depots.count == Set(vehicles.map(\.depotID)).count else {
-            throw APIError.unprocessable("no_vehicles", vehicles.isEmpty ? "no vehicles to plan with (vehicles.csv)" : "a vehicle's depot is not in depots.csv")
+            throw APIError.unprocessable(
+                "no_vehicles",
+                vehicles.isEmpty ? "no vehicles to plan with (vehicles.csv)" : "a vehicle's depot is not in depots.csv"
+            )
         }
         return (depots, vehicles)
     }
@@ -139,12 +234,16 @@ struct RouteRoutes {
     static func mayReplace(_ stored: StoredRoutePlan, by p: Principal) throws(APIError) {
         guard p.devices != nil else { return }
         guard let day = try? JSONDecoder().decode(DayRoutesBody.self, from: stored.body) else {
-            throw APIError.conflict("the routes stored for \(stored.date) cannot be read; a token without a device claim replans the day")
+            throw APIError.conflict(
+                "the routes stored for \(stored.date) cannot be read; a token without a device claim replans the day"
+            )
         }
         let devices = day.routes.flatMap { $0.stops.map(\.deviceID) } + day.unassigned.map(\.deviceID)
         if let outside = devices.first(where: { !p.mayTouch(device: $0) }) {
-            throw APIError.conflict("the routes planned for \(stored.date) visit \(outside), which this token does not cover; they are not replaced",
-                                    details: ["device_id": outside])
+            throw APIError.conflict(
+                "the routes planned for \(stored.date) visit \(outside), which this token does not cover; they are not replaced",
+                details: ["device_id": outside]
+            )
         }
     }
 

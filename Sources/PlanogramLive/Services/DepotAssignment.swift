@@ -8,8 +8,12 @@ import PlanogramDomain
 /// matrix leg from every depot is nearest none.
 enum DepotAssignment {
     /// Device id → depot id, for the devices given.
-    static func nearest(devices: [Device], depots: [Depot], travel: [String: [String: (seconds: Int, meters: Int)]],
-                        configuration: AppConfiguration) -> [String: String] {
+    static func nearest(
+        devices: [Device],
+        depots: [Depot],
+        travel: [String: [String: (seconds: Int, meters: Int)]],
+        configuration: AppConfiguration
+    ) -> [String: String] {
         let depots = depots.sorted { $0.id < $1.id }
         var out: [String: String] = [:]
         for d in devices {
@@ -17,8 +21,12 @@ enum DepotAssignment {
             guard located || depots.allSatisfy({ travel[$0.id]?[d.id] != nil }) else { continue }
             var best: (seconds: Int, id: String)?
             for depot in depots {
-                let s = RoutePlanning.leg(from: (depot.id, depot.latitude, depot.longitude), to: (d.id, d.latitude, d.longitude),
-                                          travel: travel, configuration: configuration).seconds
+                let s = RoutePlanning.leg(
+                    from: (depot.id, depot.latitude, depot.longitude),
+                    to: (d.id, d.latitude, d.longitude),
+                    travel: travel,
+                    configuration: configuration
+                ).seconds
                 if best == nil || s < best!.seconds { best = (s, depot.id) }
             }
             if let best { out[d.id] = best.id }

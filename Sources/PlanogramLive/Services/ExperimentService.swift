@@ -30,17 +30,31 @@ final class ExperimentService: @unchecked Sendable {
         let ids = e.arms.keys.sorted()
         let metric = DailyMetrics.Metric(rawValue: e.metric) ?? .revenue
         let from = e.startDay - Int64(body.preDays)
-        let daily = try DailyMetrics.read(app.store, metric: metric, devices: Set(ids), fromDay: from, toDay: max(from, endDay + 1))
+        let daily = try DailyMetrics.read(
+            app.store,
+            metric: metric,
+            devices: Set(ids),
+            fromDay: from,
+            toDay: max(from, endDay + 1)
+        )
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         let strata = body.strata.map { $0.compactMap { index[$0] } }
         let treated = ids.map { e.arms[$0] == "treatment" }
         func outcomes(_ look: Int) -> [DeviceOutcome] {
             ids.enumerated().map { i, id in
                 let post = (daily[id] ?? []).dropFirst(body.preDays).prefix(look)
-                return DeviceOutcome(id: id, treated: treated[i], pre: body.pre[id] ?? 0, post: post.reduce(0, +) / Double(max(look, 1)))
+                return DeviceOutcome(
+                    id: id,
+                    treated: treated[i],
+                    pre: body.pre[id] ?? 0,
+                    post: post.reduce(0, +) / Double(max(look, 1))
+                )
             }
         }
-        var estimate: ExperimentEstimate?, history: [DailyEstimate] = [], alwaysValid = 1.0, tau: Double?
+        var estimate: ExperimentEstimate?
+        var history: [DailyEstimate] = []
+        var alwaysValid = 1.0
+        var tau: Double?
         var adjustedByLook: [[Double]] = []
         if days >= 1 {
             // Each day's look from the 7th: the always-valid p-value is the smallest over the looks so far; the
@@ -48,33 +62,65 @@ final class ExperimentService: @unchecked Sendable {
             for look in 1...days {
                 let q = ExperimentAnalysis.look(outcomes(look))
                 adjustedByLook.append(q.adjusted)
-                let effect = q.effect, se = q.standardError
+                let effect = q.effect
+                let se = q.standardError
                 if look == min(7, days) { tau = ExperimentAnalysis.mixingScale * se }
                 if look < days, let tau, look >= 7 {
-                    alwaysValid = min(alwaysValid, ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: tau))
+                    alwaysValid = min(
+                        alwaysValid,
+                        ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: tau)
+                    )
                 }
                 if detail && look >= 7 && look < days {
-                    history.append(DailyEstimate(date: ServicePlanRoutes.dateText(e.startDay + Int64(look) - 1), effect: effect,
-                                                 confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se], alwaysValidPValue: alwaysValid))
+                    history.append(
+                        DailyEstimate(
+                            date: ServicePlanRoutes.dateText(e.startDay + Int64(look) - 1),
+                            effect: effect,
+                            confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se],
+                            alwaysValidPValue: alwaysValid
+                        )
+                    )
                 }
             }
-            var full = ExperimentAnalysis.estimate(outcomes(days), strata: strata, seed: e.seed, mixingSD: tau, previousAlwaysValid: alwaysValid)
+            var full = ExperimentAnalysis.estimate(
+                outcomes(days),
+                strata: strata,
+                seed: e.seed,
+                mixingSD: tau,
+                previousAlwaysValid: alwaysValid
+            )
             if days >= 7 {
-                let sequential = SequentialTest.run(adjusted: adjustedByLook, treated: treated, strata: strata,
-                                                    draws: ExperimentAnalysis.draws(strata: strata.count, seed: e.seed), firstLook: 7,
-                                                    horizon: 4 * e.minDays)
+                let sequential = SequentialTest.run(
+                    adjusted: adjustedByLook,
+                    treated: treated,
+                    strata: strata,
+                    draws: ExperimentAnalysis.draws(strata: strata.count, seed: e.seed),
+                    firstLook: 7,
+                    horizon: 4 * e.minDays
+                )
                 full.sequentialCrossedAt = sequential.crossedAt
                 full.sequentialBoundary = sequential.boundary.isFinite ? sequential.boundary : nil
             }
             estimate = full
             if detail && days >= 7 {
-                history.append(DailyEstimate(date: ServicePlanRoutes.dateText(endDay), effect: full.effect,
-                                             confidenceInterval: full.confidenceInterval, alwaysValidPValue: full.alwaysValidPValue))
+                history.append(
+                    DailyEstimate(
+                        date: ServicePlanRoutes.dateText(endDay),
+                        effect: full.effect,
+                        confidenceInterval: full.confidenceInterval,
+                        alwaysValidPValue: full.alwaysValidPValue
+                    )
+                )
             }
         }
         let (decision, reason): (String, String)
         if let estimate {
-            let d = ExperimentDecision.decide(estimate, days: days, minDays: e.minDays, lowerIsBetter: metric.lowerIsBetter)
+            let d = ExperimentDecision.decide(
+                estimate,
+                days: days,
+                minDays: e.minDays,
+                lowerIsBetter: metric.lowerIsBetter
+            )
             (decision, reason) = (d.decision.rawValue, d.reason)
         } else {
             (decision, reason) = (ExperimentDecision.continue.rawValue, "no data since the start yet")
@@ -84,24 +130,52 @@ final class ExperimentService: @unchecked Sendable {
             let width = Int(max(0, endDay + 1 - from))
             func arm(_ t: Bool) -> [Double] {
                 let members = ids.enumerated().filter { treated[$0.offset] == t }.map(\.element)
-                return (0..<width).map { d in members.reduce(0) { $0 + (daily[$1]?[safe: d] ?? 0) } / Double(max(members.count, 1)) }
+                return (0..<width).map { d in
+                    members.reduce(0) { $0 + (daily[$1]?[safe: d] ?? 0) } / Double(max(members.count, 1))
+                }
             }
-            series = ExperimentSeries(dates: (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) }, control: arm(false),
-                                      treatment: arm(true), startIndex: body.preDays)
+            series = ExperimentSeries(
+                dates: (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) },
+                control: arm(false),
+                treatment: arm(true),
+                startIndex: body.preDays
+            )
         }
         return ExperimentResponse(
-            experimentID: e.id, name: e.name, hypothesis: e.hypothesis, metric: e.metric, status: e.status, start: ServicePlanRoutes.dateText(e.startDay),
-            minDays: e.minDays, days: days, seed: String(e.seed), assignment: e.arms, strata: body.strata, createdBy: e.createdBy,
-            createdAt: FieldParse.iso8601(e.createdAt), stoppedAt: e.stoppedAt.map(FieldParse.iso8601), stopReason: e.stopReason,
-            estimate: estimate.map(Self.rounded), decision: decision, decisionReason: reason, series: series, estimates: detail ? history : nil)
+            experimentID: e.id,
+            name: e.name,
+            hypothesis: e.hypothesis,
+            metric: e.metric,
+            status: e.status,
+            start: ServicePlanRoutes.dateText(e.startDay),
+            minDays: e.minDays,
+            days: days,
+            seed: String(e.seed),
+            assignment: e.arms,
+            strata: body.strata,
+            createdBy: e.createdBy,
+            createdAt: FieldParse.iso8601(e.createdAt),
+            stoppedAt: e.stoppedAt.map(FieldParse.iso8601),
+            stopReason: e.stopReason,
+            estimate: estimate.map(Self.rounded),
+            decision: decision,
+            decisionReason: reason,
+            series: series,
+            estimates: detail ? history : nil
+        )
     }
 
     static func rounded(_ e: ExperimentEstimate) -> ExperimentEstimate {
         func r(_ x: Double, _ places: Double = 1e4) -> Double { (x * places).rounded() / places }
         var o = e
-        o.effect = r(e.effect); o.effectPercentage = r(e.effectPercentage, 100); o.confidenceInterval = e.confidenceInterval.map { r($0) }
-        o.pValue = r(e.pValue, 1e5); o.alwaysValidPValue = r(e.alwaysValidPValue, 1e5); o.standardError = r(e.standardError)
-        o.controlMean = r(e.controlMean); o.differenceInDifferences = r(e.differenceInDifferences)
+        o.effect = r(e.effect)
+        o.effectPercentage = r(e.effectPercentage, 100)
+        o.confidenceInterval = e.confidenceInterval.map { r($0) }
+        o.pValue = r(e.pValue, 1e5)
+        o.alwaysValidPValue = r(e.alwaysValidPValue, 1e5)
+        o.standardError = r(e.standardError)
+        o.controlMean = r(e.controlMean)
+        o.differenceInDifferences = r(e.differenceInDifferences)
         o.sequentialBoundary = e.sequentialBoundary.map { r($0) }
         return o
     }
@@ -109,7 +183,8 @@ final class ExperimentService: @unchecked Sendable {
     // MARK: live estimates
 
     func feed(_ id: String) -> Broadcaster {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let b = feeds[id] { return b }
         let b = Broadcaster(server: serverBox.server)
         feeds[id] = b
@@ -118,7 +193,9 @@ final class ExperimentService: @unchecked Sendable {
 
     /// After an import: every running experiment with subscribers gets its estimate again. Off any loop.
     func salesImported() {
-        lock.lock(); let ids = Array(feeds.keys); lock.unlock()
+        lock.lock()
+        let ids = Array(feeds.keys)
+        lock.unlock()
         DispatchQueue.global(qos: .utility).async { [self] in
             for id in ids {
                 guard let e = try? app.store.experiment(id), let d = try? describe(e, detail: false) else { continue }

@@ -21,8 +21,12 @@ public enum FleetPlanRun {
         public var totalSeconds: Double { stockSeconds + forecastSeconds + planSeconds }
     }
 
-    public static func run(databasePath: String, days: Int, configuration: AppConfiguration = AppConfiguration(),
-                           logger: Logger = Logger(label: "planogram-live")) throws -> Report {
+    public static func run(
+        databasePath: String,
+        days: Int,
+        configuration: AppConfiguration = AppConfiguration(),
+        logger: Logger = Logger(label: "planogram-live")
+    ) throws -> Report {
         var report = Report()
         let (app, loaded) = try offline(databasePath: databasePath, configuration: configuration, logger: logger)
         let store = app.store
@@ -37,13 +41,28 @@ public enum FleetPlanRun {
         report.stockSeconds = Date().timeIntervalSince(t)
         t = Date()
         for id in ids {
-            report.slots += try ForecastRoutes.outlook(app: app, snap: snap, deviceID: id, stock: stock[id], now: now, days: days).slots.count
+            report.slots += try ForecastRoutes.outlook(
+                app: app,
+                snap: snap,
+                deviceID: id,
+                stock: stock[id],
+                now: now,
+                days: days
+            ).slots.count
         }
         report.forecastSeconds = Date().timeIntervalSince(t)
         t = Date()
         let everyone = Principal(subject: "plan", name: "plan", role: .admin, expires: .max, devices: nil)
-        let plan = try ServicePlanRoutes.plan(app: app, snap: snap, principal: everyone, deviceID: nil, now: now,
-                                              fromDay: ServicePlanRoutes.localDay(app, now), days: days, stock: stock)
+        let plan = try ServicePlanRoutes.plan(
+            app: app,
+            snap: snap,
+            principal: everyone,
+            deviceID: nil,
+            now: now,
+            fromDay: ServicePlanRoutes.localDay(app, now),
+            days: days,
+            stock: stock
+        )
         let firstDay = plan.first?.day
         let totals = PickTotals.byProduct(plan.filter { $0.day == firstDay }) { cat.products[$0]?.caseSize ?? 1 }
         report.planSeconds = Date().timeIntervalSince(t)
@@ -54,10 +73,20 @@ public enum FleetPlanRun {
 
     /// The application over a database for command-line work (no server): the context and the models,
     /// loaded from the store or fitted first when it has none, with the time that took.
-    static func offline(databasePath: String, configuration: AppConfiguration, logger: Logger) throws
-        -> (AppContext, (snapshot: InsightsEngine.Snapshot?, seconds: Double)) {
+    static func offline(
+        databasePath: String,
+        configuration: AppConfiguration,
+        logger: Logger
+    ) throws
+        -> (AppContext, (snapshot: InsightsEngine.Snapshot?, seconds: Double))
+    {
         let store = try Store(path: databasePath)
-        let app = try AppContext(configuration: configuration, store: store, secret: String(repeating: "x", count: 32), logger: logger)
+        let app = try AppContext(
+            configuration: configuration,
+            store: store,
+            secret: String(repeating: "x", count: 32),
+            logger: logger
+        )
         let insights = InsightsEngine(store: store, logger: logger, clock: configuration.clock)
         let started = Date()
         if !insights.loadStored() { try insights.rebuild() }

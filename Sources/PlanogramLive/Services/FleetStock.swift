@@ -32,14 +32,26 @@ struct FleetStock {
         for id in deviceIDs {
             var ledger = StockLedger(shelfLifeDays: shelfLife)
             for c in catalog.cabinets(of: id) {
-                guard let plan = plans[CabinetKey(id, c.index)]?.last(where: { $0.effectiveFrom <= since }) ?? plans[CabinetKey(id, c.index)]?.first else { continue }
+                guard
+                    let plan = plans[CabinetKey(id, c.index)]?.last(where: { $0.effectiveFrom <= since })
+                        ?? plans[CabinetKey(id, c.index)]?.first
+                else { continue }
                 for (slot, f) in plan.sortedFacings {
-                    ledger.restock(SlotKey(CabinetKey(id, c.index), slot), product: f.productID, units: f.capacity, at: since)
+                    ledger.restock(
+                        SlotKey(CabinetKey(id, c.index), slot),
+                        product: f.productID,
+                        units: f.capacity,
+                        at: since
+                    )
                 }
             }
             out[id] = DeviceStock(ledger: ledger, lastRestock: nil)
         }
-        let events = try VisitRepository.events(store, deviceID: deviceIDs.count == 1 ? deviceIDs[0] : nil, since: since)
+        let events = try VisitRepository.events(
+            store,
+            deviceID: deviceIDs.count == 1 ? deviceIDs[0] : nil,
+            since: since
+        )
         for e in events where e.ts <= now && wanted.contains(e.deviceID) {
             let cabinet = CabinetKey(e.deviceID, e.cabinetIndex)
             let key = SlotKey(cabinet, e.slot)

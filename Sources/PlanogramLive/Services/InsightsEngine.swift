@@ -56,24 +56,31 @@ public final class InsightsEngine: @unchecked Sendable {
     }
 
     public var current: Snapshot? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return snapshot
     }
 
     /// Runs `handler` after every fit this process made and stored (not after loading stored models).
     func observeFits(_ handler: @escaping @Sendable () -> Void) {
-        lock.lock(); onFit.append(handler); lock.unlock()
+        lock.lock()
+        onFit.append(handler)
+        lock.unlock()
     }
 
     /// Runs `handler` after every swap.
     func observe(_ handler: @escaping @Sendable () -> Void) {
-        lock.lock(); onChange.append(handler); lock.unlock()
+        lock.lock()
+        onChange.append(handler)
+        lock.unlock()
     }
 
     /// The history the models should be fitted on: the newest import, and the zone its days are read in
     /// (models fitted on UTC days keep the fingerprint they had before zones: `import:N`).
     static func historyFingerprint(_ store: Store, clock: FleetClock) throws -> String {
-        let run = try store.read { db in "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)" }
+        let run = try store.read { db in
+            "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)"
+        }
         return clock.isUTC ? run : "\(run)@\(clock.identifier)"
     }
 
@@ -83,17 +90,35 @@ public final class InsightsEngine: @unchecked Sendable {
         let started = Date()
         do {
             let row = try store.read { db in
-                try db.query("SELECT payload FROM insights_models WHERE model_version = ? ORDER BY id DESC LIMIT 1", [.text(DemandModel.version)]) { $0.blob(0) }.first
+                try db.query(
+                    "SELECT payload FROM insights_models WHERE model_version = ? ORDER BY id DESC LIMIT 1",
+                    [.text(DemandModel.version)]
+                ) { $0.blob(0) }.first
             }
             guard let row else { return false }
             let fit = try JSONDecoder().decode(StoredFit.self, from: Data(row))
             let stored = fit.models
             guard fit.format == StoredFit.format, stored.format == StoredModels.formatVersion else { return false }
             let (model, affinity) = stored.restore(clock: clock)
-            swap(Self.snapshot(model, affinity, fit.counts, fit.revenueTerms, fit.exposure, builtAt: Date(timeIntervalSince1970: stored.fittedAt)), fingerprint: stored.fingerprint)
+            swap(
+                Self.snapshot(
+                    model,
+                    affinity,
+                    fit.counts,
+                    fit.revenueTerms,
+                    fit.exposure,
+                    builtAt: Date(timeIntervalSince1970: stored.fittedAt)
+                ),
+                fingerprint: stored.fingerprint
+            )
             let fresh = stored.fingerprint == (try Self.historyFingerprint(store, clock: clock))
-            logger.info("insights loaded from the store", metadata: ["fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
-                                                                    "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
+            logger.info(
+                "insights loaded from the store",
+                metadata: [
+                    "fitted_at": "\(Int(stored.fittedAt))", "current": "\(fresh)",
+                    "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                ]
+            )
             return fresh
         } catch {
             logger.warning("stored insights unreadable; refitting", metadata: ["error": "\(error)"])
@@ -105,7 +130,9 @@ public final class InsightsEngine: @unchecked Sendable {
     func refitInBackground(force: Bool = false) {
         fitQueue.async { [self] in
             do {
-                if !force, let f = lockedFingerprint(), f == (try Self.historyFingerprint(store, clock: clock)) { return }
+                if !force, let f = lockedFingerprint(), f == (try Self.historyFingerprint(store, clock: clock)) {
+                    return
+                }
                 try rebuild()
             } catch { logger.error("insights fit failed", metadata: ["error": "\(error)"]) }
         }
@@ -113,10 +140,17 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// Drops the models as if none had been fitted yet (fault tests: a first start before the fit).
     func unloadForTesting() {
-        lock.lock(); snapshot = nil; fingerprint = nil; lock.unlock()
+        lock.lock()
+        snapshot = nil
+        fingerprint = nil
+        lock.unlock()
     }
 
-    private func lockedFingerprint() -> String? { lock.lock(); defer { lock.unlock() }; return fingerprint }
+    private func lockedFingerprint() -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return fingerprint
+    }
 
     /// Reads the history, fits, persists zone_performance, product_affinity and the models, and swaps.
     @discardableResult
@@ -125,7 +159,11 @@ public final class InsightsEngine: @unchecked Sendable {
         // Each stage's seconds go into the log line, so the share of each model in the fit is known.
         var stages: [(String, Double)] = []
         var mark = started
-        func stage(_ name: String) { let now = Date(); stages.append((name, now.timeIntervalSince(mark))); mark = now }
+        func stage(_ name: String) {
+            let now = Date()
+            stages.append((name, now.timeIntervalSince(mark)))
+            mark = now
+        }
         let fingerprint = try Self.historyFingerprint(store, clock: clock)
         let history = try Self.loadHistory(store, clock: clock)
         stage("load_seconds")
@@ -140,27 +178,54 @@ public final class InsightsEngine: @unchecked Sendable {
         let exposure = VenueDemand.exposure(history)
         stage("venue_seconds")
         let snap = Self.snapshot(model, affinity, counts, revenueTerms, exposure, builtAt: Date())
-        try persist(snap, StoredFit(models: StoredModels(model: model, affinity: affinity, fingerprint: fingerprint,
-                                                         fittedAt: snap.builtAt.timeIntervalSince1970), counts: counts, exposure: exposure,
-                                    revenueTerms: revenueTerms))
+        try persist(
+            snap,
+            StoredFit(
+                models: StoredModels(
+                    model: model,
+                    affinity: affinity,
+                    fingerprint: fingerprint,
+                    fittedAt: snap.builtAt.timeIntervalSince1970
+                ),
+                counts: counts,
+                exposure: exposure,
+                revenueTerms: revenueTerms
+            )
+        )
         stage("persist_seconds")
         swap(snap, fingerprint: fingerprint)
-        lock.lock(); let fitHandlers = onFit; lock.unlock()
+        lock.lock()
+        let fitHandlers = onFit
+        lock.unlock()
         for h in fitHandlers { h() }
-        var metadata: Logger.Metadata = ["model": "\(snap.forecaster.version)", "slot_series": "\(history.series.count)",
-                                         "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
-                                         "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"]
+        var metadata: Logger.Metadata = [
+            "model": "\(snap.forecaster.version)", "slot_series": "\(history.series.count)",
+            "baskets": "\(history.baskets.count)", "pairs": "\(affinity.pairs.count)",
+            "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
+        ]
         for (name, seconds) in stages { metadata[name] = "\(String(format: "%.2f", seconds))" }
         logger.info("insights fitted", metadata: metadata)
         return snap
     }
 
-    private static func snapshot(_ model: DemandModel, _ affinity: AffinityTable, _ counts: DemandCounts, _ revenueTerms: RevenueCountTerms,
-                                 _ exposure: VenueDemand.Exposure, builtAt: Date) -> Snapshot {
-        Snapshot(model: model, affinity: affinity, scorer: PlacementScorer(model: model, affinity: affinity),
-                 forecaster: revenueTerms.forecaster(model: model, affinity: affinity),
-                 products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }), builtAt: builtAt,
-                 counts: counts, exposure: exposure)
+    private static func snapshot(
+        _ model: DemandModel,
+        _ affinity: AffinityTable,
+        _ counts: DemandCounts,
+        _ revenueTerms: RevenueCountTerms,
+        _ exposure: VenueDemand.Exposure,
+        builtAt: Date
+    ) -> Snapshot {
+        Snapshot(
+            model: model,
+            affinity: affinity,
+            scorer: PlacementScorer(model: model, affinity: affinity),
+            forecaster: revenueTerms.forecaster(model: model, affinity: affinity),
+            products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }),
+            builtAt: builtAt,
+            counts: counts,
+            exposure: exposure
+        )
     }
 
     private func swap(_ snap: Snapshot, fingerprint f: String) {
@@ -175,14 +240,32 @@ public final class InsightsEngine: @unchecked Sendable {
     public static func loadHistory(_ store: Store, clock: FleetClock = .utc) throws -> SalesHistory {
         let catalog = try store.loadCatalog()
         let planograms = try HistoryReader.planograms(store)
-        let builder = HistoryBuilder(catalog: catalog.cabinets, devices: catalog.devices,
-                                     products: catalog.products.values.sorted { $0.id < $1.id }, planograms: planograms, clock: clock)
+        let builder = HistoryBuilder(
+            catalog: catalog.cabinets,
+            devices: catalog.devices,
+            products: catalog.products.values.sorted { $0.id < $1.id },
+            planograms: planograms,
+            clock: clock
+        )
         try HistoryReader.forEachEvent(store) { e in
             if e.isSale {
-                builder.addSale(ts: e.ts, deviceID: e.deviceID, cabinetIndex: e.cabinetIndex, slot: e.slot, productID: e.productID,
-                                price: e.price, transactionID: e.transactionID)
+                builder.addSale(
+                    ts: e.ts,
+                    deviceID: e.deviceID,
+                    cabinetIndex: e.cabinetIndex,
+                    slot: e.slot,
+                    productID: e.productID,
+                    price: e.price,
+                    transactionID: e.transactionID
+                )
             } else {
-                builder.addService(ts: e.ts, deviceID: e.deviceID, cabinetIndex: e.cabinetIndex, slot: e.slot, units: e.unitsAdded)
+                builder.addService(
+                    ts: e.ts,
+                    deviceID: e.deviceID,
+                    cabinetIndex: e.cabinetIndex,
+                    slot: e.slot,
+                    units: e.unitsAdded
+                )
             }
         }
         return builder.finish()
@@ -195,18 +278,30 @@ public final class InsightsEngine: @unchecked Sendable {
         let stored = fit.models
         try store.write { db in
             try db.execute("DELETE FROM zone_performance; DELETE FROM product_affinity")
-            let z = "INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            let z =
+                "INSERT INTO zone_performance(device_id, cabinet_index, slot, value, position_multiplier, revenue_per_day, observations, model_version, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             for (key, cab) in h.cabinets {
                 guard let plan = h.planograms[key]?.last else { continue }
                 for c in HeatMap.cells(model: s.model, forecaster: s.forecaster, cabinet: cab, planogram: plan) {
-                    try db.run(z, [.text(key.deviceID), .of(key.index), .text(c.slot.description), .double(Double(c.value)),
-                                   .double(c.positionMultiplier), .double(c.revenuePerDay), .int(Int64(c.observations.rounded())),
-                                   .text(DemandModel.version), .int(now)])
+                    try db.run(
+                        z,
+                        [
+                            .text(key.deviceID), .of(key.index), .text(c.slot.description), .double(Double(c.value)),
+                            .double(c.positionMultiplier), .double(c.revenuePerDay),
+                            .int(Int64(c.observations.rounded())),
+                            .text(DemandModel.version), .int(now),
+                        ]
+                    )
                 }
             }
             for p in s.affinity.pairs {
-                try db.run("INSERT INTO product_affinity(product_a, product_b, support, confidence, lift, baskets, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [.text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence), .double(p.lift), .of(p.baskets), .int(now)])
+                try db.run(
+                    "INSERT INTO product_affinity(product_a, product_b, support, confidence, lift, baskets, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        .text(p.productA), .text(p.productB), .double(p.support), .double(p.confidence),
+                        .double(p.lift), .of(p.baskets), .int(now),
+                    ]
+                )
             }
             // Out-of-stock slot-days per device and day, from the history the models were fitted on.
             if !h.series.isEmpty {
@@ -220,14 +315,18 @@ public final class InsightsEngine: @unchecked Sendable {
                 try db.run("DELETE FROM stockouts_daily")
                 for (device, days) in out {
                     for (day, v) in days {
-                        try db.run("INSERT INTO stockouts_daily(device_id, day, slot_days_out, slots) VALUES (?, ?, ?, ?)",
-                                   [.text(device), .of(Int(day)), .double(v.0), .of(v.1)])
+                        try db.run(
+                            "INSERT INTO stockouts_daily(device_id, day, slot_days_out, slots) VALUES (?, ?, ?, ?)",
+                            [.text(device), .of(Int(day)), .double(v.0), .of(v.1)]
+                        )
                     }
                 }
             }
             try db.run("DELETE FROM insights_models")
-            try db.run("INSERT INTO insights_models(model_version, fingerprint, fitted_at, payload) VALUES (?, ?, ?, ?)",
-                       [.text(DemandModel.version), .text(stored.fingerprint), .int(now), .blob(payload)])
+            try db.run(
+                "INSERT INTO insights_models(model_version, fingerprint, fitted_at, payload) VALUES (?, ?, ?, ?)",
+                [.text(DemandModel.version), .text(stored.fingerprint), .int(now), .blob(payload)]
+            )
         }
     }
 }

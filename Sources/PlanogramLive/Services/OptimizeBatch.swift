@@ -25,8 +25,18 @@ public enum OptimizeBatch {
         public var planogram: [[String: String]]?
 
         enum CodingKeys: String, CodingKey {
-            case deviceID = "device_id", cabinetIndex = "cabinet_index", venueType = "venue_type", baselineRevenue = "baseline_revenue",
-                 predictedRevenue = "predicted_revenue", liftPercentage = "lift_percentage", modelLiftPercentage = "model_lift_percentage", gap, seconds, changes, error, planogram
+            case deviceID = "device_id"
+            case cabinetIndex = "cabinet_index"
+            case venueType = "venue_type"
+            case baselineRevenue = "baseline_revenue"
+            case predictedRevenue = "predicted_revenue"
+            case liftPercentage = "lift_percentage"
+            case modelLiftPercentage = "model_lift_percentage"
+            case gap
+            case seconds
+            case changes
+            case error
+            case planogram
         }
     }
 
@@ -36,12 +46,23 @@ public enum OptimizeBatch {
         public var predictedRevenue: Double
         public var liftPercentage: Double
         enum CodingKeys: String, CodingKey {
-            case cabinets, baselineRevenue = "baseline_revenue", predictedRevenue = "predicted_revenue", liftPercentage = "lift_percentage"
+            case cabinets
+            case baselineRevenue = "baseline_revenue"
+            case predictedRevenue = "predicted_revenue"
+            case liftPercentage = "lift_percentage"
         }
     }
 
-    static func run(app: AppContext, snap: InsightsEngine.Snapshot, venues: VenueDemand, deviceIDs: [String], timeLimit: Double,
-                    objective: String = "revenue", cancelled: () -> Bool, progress: (Double, String) -> Void) throws -> Result {
+    static func run(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        venues: VenueDemand,
+        deviceIDs: [String],
+        timeLimit: Double,
+        objective: String = "revenue",
+        cancelled: () -> Bool,
+        progress: (Double, String) -> Void
+    ) throws -> Result {
         let cat = app.catalog.current
         let work = deviceIDs.flatMap { id in cat.cabinets(of: id).map { (id, $0) } }
         var out: [CabinetResult] = []
@@ -54,31 +75,83 @@ public enum OptimizeBatch {
             o.timeLimit = timeLimit
             let venue = cat.devices[id]?.venueType.rawValue ?? ""
             do {
-                let r = try LayoutProposal.solve(current: current, cabinet: cabinet, models: snap, venues: venues, options: o)
-                out.append(CabinetResult(deviceID: id, cabinetIndex: cabinet.index, venueType: venue,
-                                         baselineRevenue: InsightJSON.round2(r.prediction.baselineRevenue),
-                                         predictedRevenue: InsightJSON.round2(r.prediction.predictedRevenue),
-                                         liftPercentage: InsightJSON.round2(r.prediction.liftPercentage),
-                                         modelLiftPercentage: InsightJSON.round2(r.modelLiftPercentage), gap: (r.solution.gap * 1e6).rounded() / 1e6,
-                                         seconds: (r.solution.seconds * 100).rounded() / 100, changes: r.changes.count, error: nil,
-                                         planogram: r.proposal.sortedFacings.map { ["slot": $0.0.description, "product_id": $0.1.productID] }))
+                let r = try LayoutProposal.solve(
+                    current: current,
+                    cabinet: cabinet,
+                    models: snap,
+                    venues: venues,
+                    options: o
+                )
+                out.append(
+                    CabinetResult(
+                        deviceID: id,
+                        cabinetIndex: cabinet.index,
+                        venueType: venue,
+                        baselineRevenue: InsightJSON.round2(r.prediction.baselineRevenue),
+                        predictedRevenue: InsightJSON.round2(r.prediction.predictedRevenue),
+                        liftPercentage: InsightJSON.round2(r.prediction.liftPercentage),
+                        modelLiftPercentage: InsightJSON.round2(r.modelLiftPercentage),
+                        gap: (r.solution.gap * 1e6).rounded() / 1e6,
+                        seconds: (r.solution.seconds * 100).rounded() / 100,
+                        changes: r.changes.count,
+                        error: nil,
+                        planogram: r.proposal.sortedFacings.map {
+                            ["slot": $0.0.description, "product_id": $0.1.productID]
+                        }
+                    )
+                )
             } catch {
-                out.append(CabinetResult(deviceID: id, cabinetIndex: cabinet.index, venueType: venue, baselineRevenue: 0, predictedRevenue: 0,
-                                         liftPercentage: 0, modelLiftPercentage: 0, gap: 0, seconds: 0, changes: 0, error: error.message, planogram: nil))
+                out.append(
+                    CabinetResult(
+                        deviceID: id,
+                        cabinetIndex: cabinet.index,
+                        venueType: venue,
+                        baselineRevenue: 0,
+                        predictedRevenue: 0,
+                        liftPercentage: 0,
+                        modelLiftPercentage: 0,
+                        gap: 0,
+                        seconds: 0,
+                        changes: 0,
+                        error: error.message,
+                        planogram: nil
+                    )
+                )
             }
         }
-        let base = out.reduce(0) { $0 + $1.baselineRevenue }, pred = out.reduce(0) { $0 + $1.predictedRevenue }
-        return Result(cabinets: out, baselineRevenue: InsightJSON.round2(base), predictedRevenue: InsightJSON.round2(pred),
-                      liftPercentage: base > 0 ? InsightJSON.round2((pred - base) / base * 100) : 0)
+        let base = out.reduce(0) { $0 + $1.baselineRevenue }
+        let pred = out.reduce(0) { $0 + $1.predictedRevenue }
+        return Result(
+            cabinets: out,
+            baselineRevenue: InsightJSON.round2(base),
+            predictedRevenue: InsightJSON.round2(pred),
+            liftPercentage: base > 0 ? InsightJSON.round2((pred - base) / base * 100) : 0
+        )
     }
 
     /// The whole fleet of a database, for the command line: models loaded (or fitted), every cabinet solved.
-    public static func fleet(databasePath: String, timeLimit: Double, configuration: AppConfiguration = AppConfiguration(),
-                             logger: Logger = Logger(label: "planogram-live"), progress: (Double, String) -> Void) throws -> Result {
-        let (app, loaded) = try FleetPlanRun.offline(databasePath: databasePath, configuration: configuration, logger: logger)
+    public static func fleet(
+        databasePath: String,
+        timeLimit: Double,
+        configuration: AppConfiguration = AppConfiguration(),
+        logger: Logger = Logger(label: "planogram-live"),
+        progress: (Double, String) -> Void
+    ) throws -> Result {
+        let (app, loaded) = try FleetPlanRun.offline(
+            databasePath: databasePath,
+            configuration: configuration,
+            logger: logger
+        )
         guard let snap = loaded.snapshot else { throw JobFailure(message: "no models") }
         let venues = VenueDemandCache().demand(snap)
-        return try run(app: app, snap: snap, venues: venues, deviceIDs: app.catalog.current.devices.keys.sorted(), timeLimit: timeLimit,
-                       cancelled: { false }, progress: progress)
+        return try run(
+            app: app,
+            snap: snap,
+            venues: venues,
+            deviceIDs: app.catalog.current.devices.keys.sorted(),
+            timeLimit: timeLimit,
+            cancelled: { false },
+            progress: progress
+        )
     }
 }

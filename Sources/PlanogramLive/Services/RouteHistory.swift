@@ -27,19 +27,35 @@ public enum RouteHistory {
         public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case date, visits, historicalMinutes = "historical_minutes", historicalKm = "historical_km",
-                 nearestNeighbourMinutes = "nearest_neighbour_minutes", nearestNeighbourKm = "nearest_neighbour_km",
-                 plannedMinutes = "planned_minutes", plannedKm = "planned_km", plannedUnserved = "planned_unserved", violations, seconds
+            case date
+            case visits
+            case historicalMinutes = "historical_minutes"
+            case historicalKm = "historical_km"
+            case nearestNeighbourMinutes = "nearest_neighbour_minutes"
+            case nearestNeighbourKm = "nearest_neighbour_km"
+            case plannedMinutes = "planned_minutes"
+            case plannedKm = "planned_km"
+            case plannedUnserved = "planned_unserved"
+            case violations
+            case seconds
         }
     }
 
     /// The last `days` days of the history that have services.
-    public static func compare(store: Store, configuration: AppConfiguration, solver: RouteSolver, days: Int, timeLimit: Double,
-                        progress: (String) -> Void) throws -> [Day] {
+    public static func compare(
+        store: Store,
+        configuration: AppConfiguration,
+        solver: RouteSolver,
+        days: Int,
+        timeLimit: Double,
+        progress: (String) -> Void
+    ) throws -> [Day] {
         let cat = try store.loadCatalog()
         let travel = try store.travelMatrix()
         let rows = try store.read { db in
-            try db.query("SELECT ts, device_id, units_added FROM services ORDER BY ts", []) { (Int64($0.int(0)), $0.text(1), $0.int(2)) }
+            try db.query("SELECT ts, device_id, units_added FROM services ORDER BY ts", []) {
+                (Int64($0.int(0)), $0.text(1), $0.int(2))
+            }
         }
         // device-day → (first service time, units).
         var byDay: [Int64: [String: (at: Int64, units: Int)]] = [:]
@@ -50,25 +66,55 @@ public enum RouteHistory {
         }
         let depots = cat.depots.values.sorted { $0.id < $1.id }
         let vehicles = cat.vehicles.values.sorted { $0.id < $1.id }
-        guard !depots.isEmpty, !vehicles.isEmpty else { throw APIError.unprocessable("no_vehicles", "the fleet has no depots or vehicles") }
+        guard !depots.isEmpty, !vehicles.isEmpty else {
+            throw APIError.unprocessable("no_vehicles", "the fleet has no depots or vehicles")
+        }
         var out: [Day] = []
         for day in byDay.keys.sorted().suffix(days) {
             let visits = byDay[day]!.sorted { ($0.value.at, $0.key) < ($1.value.at, $1.key) }
             let candidates = visits.compactMap { id, v -> RoutePlanning.Candidate? in
                 guard let d = cat.devices[id] else { return nil }
-                return .init(deviceID: id, name: d.name, latitude: d.latitude, longitude: d.longitude, access: d.access,
-                             serviceMinutes: d.serviceMinutes, load: v.units, value: 100_000, reasons: ["history"], pick: [])
+                return .init(
+                    deviceID: id,
+                    name: d.name,
+                    latitude: d.latitude,
+                    longitude: d.longitude,
+                    access: d.access,
+                    serviceMinutes: d.serviceMinutes,
+                    load: v.units,
+                    value: 100_000,
+                    reasons: ["history"],
+                    pick: []
+                )
             }
-            let built = RoutePlanning.build(date: day, candidates: candidates, depots: depots, vehicles: vehicles, travel: travel, configuration: configuration)
+            let built = RoutePlanning.build(
+                date: day,
+                candidates: candidates,
+                depots: depots,
+                vehicles: vehicles,
+                travel: travel,
+                configuration: configuration
+            )
             let p = built.problem
             // The history's order: nearest depot, time order, equal runs per truck of the depot.
             func drive(_ depot: Int, _ route: [Int]) -> (seconds: Int, meters: Int) {
-                var s = 0, m = 0, prev = depot
-                for i in route { let loc = p.location(visit: i); s += p.seconds[prev][loc]; m += p.meters[prev][loc]; prev = loc }
-                if !route.isEmpty { s += p.seconds[prev][depot]; m += p.meters[prev][depot] }
+                var s = 0
+                var m = 0
+                var prev = depot
+                for i in route {
+                    let loc = p.location(visit: i)
+                    s += p.seconds[prev][loc]
+                    m += p.meters[prev][loc]
+                    prev = loc
+                }
+                if !route.isEmpty {
+                    s += p.seconds[prev][depot]
+                    m += p.meters[prev][depot]
+                }
                 return (s, m)
             }
-            var historical = (seconds: 0, meters: 0), nearest = (seconds: 0, meters: 0)
+            var historical = (seconds: 0, meters: 0)
+            var nearest = (seconds: 0, meters: 0)
             for (d, _) in depots.enumerated() {
                 let mine = p.visits.indices.filter { i in
                     let loc = p.location(visit: i)
@@ -77,15 +123,23 @@ public enum RouteHistory {
                 let trucks = max(1, p.vehicles.filter { $0.depot == d }.count)
                 let run = (mine.count + trucks - 1) / trucks
                 // Nearest neighbour over all of the depot's visits, then cut into the same number of runs.
-                var left = Set(mine), tour: [Int] = [], at = d
-                while let next = left.min(by: { (p.seconds[at][p.location(visit: $0)], $0) < (p.seconds[at][p.location(visit: $1)], $1) }) {
-                    tour.append(next); left.remove(next); at = p.location(visit: next)
+                var left = Set(mine)
+                var tour: [Int] = []
+                var at = d
+                while let next = left.min(by: {
+                    (p.seconds[at][p.location(visit: $0)], $0) < (p.seconds[at][p.location(visit: $1)], $1)
+                }) {
+                    tour.append(next)
+                    left.remove(next)
+                    at = p.location(visit: next)
                 }
                 for k in 0..<trucks {
                     let h = drive(d, Array(mine.dropFirst(k * run).prefix(run)))
-                    historical.seconds += h.seconds; historical.meters += h.meters
+                    historical.seconds += h.seconds
+                    historical.meters += h.meters
                     let n = drive(d, Array(tour.dropFirst(k * run).prefix(run)))
-                    nearest.seconds += n.seconds; nearest.meters += n.meters
+                    nearest.seconds += n.seconds
+                    nearest.meters += n.meters
                 }
             }
             let started = Date()
@@ -93,17 +147,35 @@ public enum RouteHistory {
             var planned = (seconds: 0, meters: 0)
             for r in solution.routes {
                 let s = p.schedule(vehicle: r.vehicle, visits: r.visits)
-                planned.seconds += s.drivingSeconds; planned.meters += s.meters
+                planned.seconds += s.drivingSeconds
+                planned.meters += s.meters
             }
             let served = solution.routes.reduce(0) { $0 + $1.visits.count }
-            let row = Day(date: ServicePlanRoutes.dateText(day), visits: p.visits.count,
-                          historicalMinutes: Double(historical.seconds) / 60, historicalKm: Double(historical.meters) / 1000,
-                          nearestNeighbourMinutes: Double(nearest.seconds) / 60, nearestNeighbourKm: Double(nearest.meters) / 1000,
-                          plannedMinutes: Double(planned.seconds) / 60, plannedKm: Double(planned.meters) / 1000,
-                          plannedUnserved: p.visits.count - served, violations: RoutingValidator.violations(p, solution.routes).count,
-                          seconds: Date().timeIntervalSince(started))
-            progress(String(format: "%@: %d visits, driving %.0f min in the history's order, %.0f nearest neighbour, %.0f planned (%d unserved)",
-                            row.date, row.visits, row.historicalMinutes, row.nearestNeighbourMinutes, row.plannedMinutes, row.plannedUnserved))
+            let row = Day(
+                date: ServicePlanRoutes.dateText(day),
+                visits: p.visits.count,
+                historicalMinutes: Double(historical.seconds) / 60,
+                historicalKm: Double(historical.meters) / 1000,
+                nearestNeighbourMinutes: Double(nearest.seconds) / 60,
+                nearestNeighbourKm: Double(nearest.meters) / 1000,
+                plannedMinutes: Double(planned.seconds) / 60,
+                plannedKm: Double(planned.meters) / 1000,
+                plannedUnserved: p.visits.count - served,
+                violations: RoutingValidator.violations(p, solution.routes).count,
+                seconds: Date().timeIntervalSince(started)
+            )
+            progress(
+                String(
+                    format:
+                        "%@: %d visits, driving %.0f min in the history's order, %.0f nearest neighbour, %.0f planned (%d unserved)",
+                    row.date,
+                    row.visits,
+                    row.historicalMinutes,
+                    row.nearestNeighbourMinutes,
+                    row.plannedMinutes,
+                    row.plannedUnserved
+                )
+            )
             out.append(row)
         }
         return out

@@ -20,7 +20,9 @@ final class DashboardFeed: @unchecked Sendable {
     private let interval: Double
 
     init(registry: SessionRegistry, serverBox: ServerBox, interval: Double = 1) {
-        self.registry = registry; self.serverBox = serverBox; self.interval = interval
+        self.registry = registry
+        self.serverBox = serverBox
+        self.interval = interval
     }
 
     func subscribe(_ stream: EventStream, principal: Principal) {
@@ -40,7 +42,11 @@ final class DashboardFeed: @unchecked Sendable {
             }
             stream.onClose { [self] in
                 queue.async { [self] in
-                    if let i = restricted.firstIndex(where: { $0.stream === stream }) { restricted.remove(at: i) } else { sharedCount -= 1 }
+                    if let i = restricted.firstIndex(where: { $0.stream === stream }) {
+                        restricted.remove(at: i)
+                    } else {
+                        sharedCount -= 1
+                    }
                     if sharedCount == 0 && restricted.isEmpty { stopTimer() }
                 }
             }
@@ -57,17 +63,26 @@ final class DashboardFeed: @unchecked Sendable {
         timer = t
     }
 
-    private func stopTimer() { timer?.cancel(); timer = nil }
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+    }
 
     private func tick() {
         let summaries = currentSummaries()
         if sharedCount > 0, let shared {
             let body = encode(summaries, devices: nil)
-            if body != lastShared { lastShared = body; shared.publish(frame(body)) }
+            if body != lastShared {
+                lastShared = body
+                shared.publish(frame(body))
+            }
         }
         for i in restricted.indices {
             let body = encode(summaries, devices: restricted[i].devices)
-            if body != restricted[i].last { restricted[i].last = body; restricted[i].stream.send(frame(body)) }
+            if body != restricted[i].last {
+                restricted[i].last = body
+                restricted[i].stream.send(frame(body))
+            }
         }
     }
 

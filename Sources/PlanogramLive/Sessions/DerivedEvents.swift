@@ -41,23 +41,42 @@ extension LiveSession {
 
     private func runDerivedRound() {
         derived.lastRun = DispatchTime.now().uptimeNanoseconds
-        guard let models = env.models() else { derived.scheduled = false; return }
+        guard let models = env.models() else {
+            derived.scheduled = false
+            return
+        }
         let slots = derived.dirtySlots.sorted()
         derived.dirtySlots = []
         derived.wholeCabinetDue = false
-        let plan = state.committed.planogram, version = state.committed.version, base = published, cabinet = self.cabinet
+        let plan = state.committed.planogram
+        let version = state.committed.version
+        let base = published
+        let cabinet = self.cabinet
         let cost = env.changeCostPerSlot
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             var events: [(key: String, event: String, data: [String: Any])] = []
             for slot in slots {
                 guard let f = plan.facings[slot] else { continue }
-                let score = models.scorer.score(productID: f.productID, at: slot, cabinet: cabinet, draft: plan,
-                                                capacity: f.capacity, catalog: models.products)
+                let score = models.scorer.score(
+                    productID: f.productID,
+                    at: slot,
+                    cabinet: cabinet,
+                    draft: plan,
+                    capacity: f.capacity,
+                    catalog: models.products
+                )
                 var data = InsightJSON.score(score)
                 data["slot"] = slot.description
                 events.append(("score:\(slot)", "score", data))
             }
-            let (heatmap, revenue) = Self.derivedState(models: models, cabinet: cabinet, plan: plan, published: base, version: version, cost: cost)
+            let (heatmap, revenue) = Self.derivedState(
+                models: models,
+                cabinet: cabinet,
+                plan: plan,
+                published: base,
+                version: version,
+                cost: cost
+            )
             events.append(("heatmap", "heatmap", heatmap))
             events.append(("revenue", "revenue", revenue))
             // Fingerprints leave the version out: same content under a newer version is nothing new.
@@ -82,21 +101,46 @@ extension LiveSession {
     }
 
     /// The heat map and forecast event data of a draft (pure; off the session queue).
-    static func derivedState(models: InsightsEngine.Snapshot, cabinet: Cabinet, plan: Planogram, published: Planogram,
-                             version: Int, cost: Double) -> (heatmap: [String: Any], revenue: [String: Any]) {
+    static func derivedState(
+        models: InsightsEngine.Snapshot,
+        cabinet: Cabinet,
+        plan: Planogram,
+        published: Planogram,
+        version: Int,
+        cost: Double
+    ) -> (heatmap: [String: Any], revenue: [String: Any]) {
         let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: plan)
-        let p = models.forecaster.predict(cabinet: cabinet, current: published, proposed: plan, forecastDays: 30, changeCostPerSlot: cost)
+        let p = models.forecaster.predict(
+            cabinet: cabinet,
+            current: published,
+            proposed: plan,
+            forecastDays: 30,
+            changeCostPerSlot: cost
+        )
         return (SessionEvents.heatmap(cells, version: version), SessionEvents.revenue(p, version: version))
     }
 
     /// Makes sure a heat map and forecast exist for snapshots (computed off the queue the first time),
     /// then runs `then` on the session queue. Without models it runs at once (the snapshot has neither).
     func withDerivedState(_ then: @escaping @Sendable () -> Void) {
-        guard derived.heatmap == nil || derived.revenue == nil, let models = env.models() else { then(); return }
-        let plan = state.committed.planogram, version = state.committed.version, base = published, cabinet = self.cabinet
+        guard derived.heatmap == nil || derived.revenue == nil, let models = env.models() else {
+            then()
+            return
+        }
+        let plan = state.committed.planogram
+        let version = state.committed.version
+        let base = published
+        let cabinet = self.cabinet
         let cost = env.changeCostPerSlot
         DispatchQueue.global(qos: .userInitiated).async { [self] in
-            let (h, r) = Self.derivedState(models: models, cabinet: cabinet, plan: plan, published: base, version: version, cost: cost)
+            let (h, r) = Self.derivedState(
+                models: models,
+                cabinet: cabinet,
+                plan: plan,
+                published: base,
+                version: version,
+                cost: cost
+            )
             let box = AnyJSON([h, r])
             queue.async { [self] in
                 if derived.heatmap == nil || derived.revenue == nil, let pair = box.value as? [[String: Any]] {

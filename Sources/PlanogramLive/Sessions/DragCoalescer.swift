@@ -30,7 +30,8 @@ final class DragCoalescer: @unchecked Sendable {
     /// Keeps `position` as the editor's newest. Returns when the session queue should emit it, or nil
     /// when an emission is already scheduled (it will carry this position).
     func offer(user: String, _ position: Position) -> UInt64? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var e = editors[user] ?? Editor()
         e.latest = position
         var due: UInt64?
@@ -44,7 +45,8 @@ final class DragCoalescer: @unchecked Sendable {
 
     /// Takes the editor's newest position for emission now.
     func take(user: String, now: UInt64) -> Position? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard var e = editors[user], let latest = e.latest else { return nil }
         e.latest = nil
         e.scheduled = false
@@ -55,7 +57,8 @@ final class DragCoalescer: @unchecked Sendable {
 
     /// Forgets an editor who left (bounded memory for long sessions).
     func forget(user: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if editors[user]?.scheduled != true { editors[user] = nil }
     }
 }

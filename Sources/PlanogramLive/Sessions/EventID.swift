@@ -28,7 +28,9 @@ struct EventID: Comparable, Hashable, Sendable, CustomStringConvertible {
         guard parts.count <= 2, let s = Int64(parts[0]), s >= 0, parts[0].allSatisfy({ $0.isASCII }) else { return nil }
         var k: Int64 = 0
         if parts.count == 2 {
-            guard let x = Int64(parts[1]), x >= 1, parts[1].allSatisfy({ $0.isASCII }), parts[1].first != "+" else { return nil }
+            guard let x = Int64(parts[1]), x >= 1, parts[1].allSatisfy({ $0.isASCII }), parts[1].first != "+" else {
+                return nil
+            }
             k = x
         }
         guard parts[0].first != "+" else { return nil }
@@ -43,4 +45,3 @@ struct EventID: Comparable, Hashable, Sendable, CustomStringConvertible {
 
     static func < (a: EventID, b: EventID) -> Bool { (a.seq, a.index) < (b.seq, b.index) }
 }
-

@@ -8,8 +8,15 @@ extension LiveSession {
     func publishedElsewhere(_ p: Planogram, by user: String) {
         guard p.version > published.version else { return }
         published = p
-        bus.publish("published", data: ["planogram_version": p.version, "by": user, "name": user, "seq": state.committed.seq,
-                                        "version": state.committed.version], changeSeq: nil, stateKey: nil)
+        bus.publish(
+            "published",
+            data: [
+                "planogram_version": p.version, "by": user, "name": user, "seq": state.committed.seq,
+                "version": state.committed.version,
+            ],
+            changeSeq: nil,
+            stateKey: nil
+        )
         derived.wholeCabinetDue = true
         refreshSummary()
         scheduleDerived()

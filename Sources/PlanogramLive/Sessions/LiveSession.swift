@@ -53,10 +53,22 @@ final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
+    func get() -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set(_ v: Value) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
     /// Changes the value under the lock and returns what `body` returns.
-    func update<T>(_ body: (inout Value) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
+    func update<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
 }
 
 /// One live session: the shared draft of one cabinet.
@@ -78,7 +90,10 @@ final class LiveSession: @unchecked Sendable {
     /// A new range of rollback epochs for each copy of a session made in this process (2^32 each).
     private static let epochBases = Locked<Int>(0)
     static func nextEpochBase() -> Int {
-        epochBases.update { $0 += 1 << 32; return $0 }
+        epochBases.update {
+            $0 += 1 << 32
+            return $0
+        }
     }
     let cabinet: Cabinet
     let queue: DispatchQueue
@@ -103,22 +118,42 @@ final class LiveSession: @unchecked Sendable {
     /// The listing summary, refreshed on every change (read by `GET /api/sessions` and the dashboard feed).
     let summary = Locked<[String: Any]>([:])
 
-    static func opsCounter(_ outcome: String) -> Counter { Counter(label: "session_ops_total", dimensions: [("outcome", outcome)]) }
+    static func opsCounter(_ outcome: String) -> Counter {
+        Counter(label: "session_ops_total", dimensions: [("outcome", outcome)])
+    }
     static let ackTimer = Timer(label: "session_op_ack_seconds")
     static let dragInputs = Counter(label: "drag_inputs_total")
     static let dragEvents = Counter(label: "drag_events_total")
     static let dragDelay = Timer(label: "drag_delivery_delay_seconds")
 
     /// A session at `state` (new: seq 0; recovered: from a checkpoint and the op log).
-    init(id: String, cabinet: Cabinet, state base: DraftState, published: Planogram, recovered: Bool, env: SessionEnvironment) {
+    init(
+        id: String,
+        cabinet: Cabinet,
+        state base: DraftState,
+        published: Planogram,
+        recovered: Bool,
+        env: SessionEnvironment
+    ) {
         self.id = id
         self.cabinet = cabinet
         self.env = env
         queue = DispatchQueue(label: "planogram.session.\(id)")
-        let start = EventID(seq: base.seq, index: recovered ? EventID.restartBase(now: Date().timeIntervalSince1970) : 0)
-        bus = LocalSessionBus(server: env.serverBox.server, capacity: env.replayEvents, maxLogReplay: env.maxLogReplay, start: start)
-        state = SessionState(base: base, idempotency: IdempotencyMemory(capacity: env.idempotencyCapacity, maxAge: env.idempotencyMaxAge),
-                             firstEpoch: Self.nextEpochBase())
+        let start = EventID(
+            seq: base.seq,
+            index: recovered ? EventID.restartBase(now: Date().timeIntervalSince1970) : 0
+        )
+        bus = LocalSessionBus(
+            server: env.serverBox.server,
+            capacity: env.replayEvents,
+            maxLogReplay: env.maxLogReplay,
+            start: start
+        )
+        state = SessionState(
+            base: base,
+            idempotency: IdempotencyMemory(capacity: env.idempotencyCapacity, maxAge: env.idempotencyMaxAge),
+            firstEpoch: Self.nextEpochBase()
+        )
         self.published = published
         drags = DragCoalescer(frameInterval: env.frameInterval)
         lastCheckpointSeq = base.seq
@@ -128,13 +163,28 @@ final class LiveSession: @unchecked Sendable {
     // MARK: ops
 
     /// Orders, validates, logs and acknowledges one op. `reply` gets `(seq, version)` once durable.
-    func submit(user: Principal, clientOpID: String, baseVersion: Int, op: SessionOp, received: UInt64, logChecked: Bool = false,
-                reply: @escaping OpReply) {
+    func submit(
+        user: Principal,
+        clientOpID: String,
+        baseVersion: Int,
+        op: SessionOp,
+        received: UInt64,
+        logChecked: Bool = false,
+        reply: @escaping OpReply
+    ) {
         lastActivity = Date()
         let decision: SessionState.Submission
         do {
-            decision = try state.submit(op, user: user.subject, clientOpID: clientOpID, baseVersion: baseVersion, cabinet: cabinet,
-                                        products: env.catalog().products, now: Date().timeIntervalSince1970, logChecked: logChecked)
+            decision = try state.submit(
+                op,
+                user: user.subject,
+                clientOpID: clientOpID,
+                baseVersion: baseVersion,
+                cabinet: cabinet,
+                products: env.catalog().products,
+                now: Date().timeIntervalSince1970,
+                logChecked: logChecked
+            )
         } catch {
             Self.opsCounter(error.status == 409 ? "conflict" : "rejected").increment()
             reply(.failure(error))
@@ -149,16 +199,27 @@ final class LiveSession: @unchecked Sendable {
             opWaiters[seq, default: []].append(reply)
         case .lookUpInLog:
             // The op log is the truth for keys the memory let go: its first result, or the op is new.
-            let id = self.id, subject = user.subject
+            let id = self.id
+            let subject = user.subject
             env.writer.readAsync { [self] db in
-                let first = try? db.query("SELECT seq, version FROM op_log WHERE session_id = ? AND user_id = ? AND client_op_id = ?",
-                                          [.text(id), .text(subject), .text(clientOpID)]) { ($0.int64(0), $0.int(1)) }.first
+                let first = try? db.query(
+                    "SELECT seq, version FROM op_log WHERE session_id = ? AND user_id = ? AND client_op_id = ?",
+                    [.text(id), .text(subject), .text(clientOpID)]
+                ) { ($0.int64(0), $0.int(1)) }.first
                 queue.async { [self] in
                     if let (seq, version) = first {
                         Self.opsCounter("duplicate").increment()
                         reply(.success((seq, version)))
                     } else {
-                        submit(user: user, clientOpID: clientOpID, baseVersion: baseVersion, op: op, received: received, logChecked: true, reply: reply)
+                        submit(
+                            user: user,
+                            clientOpID: clientOpID,
+                            baseVersion: baseVersion,
+                            op: op,
+                            received: received,
+                            logChecked: true,
+                            reply: reply
+                        )
                     }
                 }
             }
@@ -166,15 +227,31 @@ final class LiveSession: @unchecked Sendable {
             opWaiters[seq, default: []].append(reply)
             let epoch = state.epoch
             let opJSON = String(decoding: JSONWriter.encode(op.json), as: UTF8.self)
-            env.writer.append(.op(sessionID: id, seq: seq, version: version, epoch: epoch, user: user.subject, clientOpID: clientOpID,
-                                  op: opJSON, at: Int64(Date().timeIntervalSince1970))) { [self] result in
+            env.writer.append(
+                .op(
+                    sessionID: id,
+                    seq: seq,
+                    version: version,
+                    epoch: epoch,
+                    user: user.subject,
+                    clientOpID: clientOpID,
+                    op: opJSON,
+                    at: Int64(Date().timeIntervalSince1970)
+                )
+            ) { [self] result in
                 queue.async { self.logged(seq: seq, epoch: epoch, result: result, by: user, received: received) }
             }
         }
     }
 
     /// The op log's verdict on change `seq`, in seq order, on the session queue.
-    private func logged(seq: Int64, epoch: Int, result: Result<OpLogWriter.Outcome, OpLogWriter.WriteError>, by user: Principal, received: UInt64) {
+    private func logged(
+        seq: Int64,
+        epoch: Int,
+        result: Result<OpLogWriter.Outcome, OpLogWriter.WriteError>,
+        by user: Principal,
+        received: UInt64
+    ) {
         switch result {
         case .success(let outcome):
             guard let change = state.commit(seq: seq, epoch: epoch) else { return }
@@ -185,21 +262,38 @@ final class LiveSession: @unchecked Sendable {
                 Self.opsCounter("accepted").increment()
                 Self.ackTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- received))
                 for r in opWaiters.removeValue(forKey: seq) ?? [] { r(.success((seq, change.version))) }
-                bus.publish("op", data: ["seq": seq, "version": change.version, "op": op.json, "by": user.subject, "name": user.name,
-                                         "client_op_id": change.clientOpID], changeSeq: seq, stateKey: nil)
+                bus.publish(
+                    "op",
+                    data: [
+                        "seq": seq, "version": change.version, "op": op.json, "by": user.subject, "name": user.name,
+                        "client_op_id": change.clientOpID,
+                    ],
+                    changeSeq: seq,
+                    stateKey: nil
+                )
                 derived.dirtySlots.formUnion(changed)
                 switch op {
-                case .place, .move, .swap: placementChanged(changed.filter { state.committed.planogram.facings[$0] != nil })
+                case .place, .move, .swap:
+                    placementChanged(changed.filter { state.committed.planogram.facings[$0] != nil })
                 case .clear, .setCapacity: break
                 }
             case .publish:
                 if case .published(let saved) = outcome { published = saved }
                 env.published(CabinetKey(cabinet.deviceID, cabinet.index), published, user.subject)
-                let body: [String: Any] = ["planogram_version": published.version, "seq": seq, "version": change.version]
+                let body: [String: Any] = [
+                    "planogram_version": published.version, "seq": seq, "version": change.version,
+                ]
                 publishWaiters.removeValue(forKey: seq)?(.success(body))
-                bus.publish("published", data: ["planogram_version": published.version, "by": user.subject, "name": user.name,
-                                                "seq": seq, "version": change.version], changeSeq: seq, stateKey: nil)
-                derived.wholeCabinetDue = true // the forecast's baseline moved
+                bus.publish(
+                    "published",
+                    data: [
+                        "planogram_version": published.version, "by": user.subject, "name": user.name,
+                        "seq": seq, "version": change.version,
+                    ],
+                    changeSeq: seq,
+                    stateKey: nil
+                )
+                derived.wholeCabinetDue = true  // the forecast's baseline moved
             }
             refreshSummary()
             scheduleDerived()
@@ -207,16 +301,28 @@ final class LiveSession: @unchecked Sendable {
         case .failure(let error):
             guard let undone = state.fail(seq: seq, epoch: epoch) else { return }
             Self.opsCounter("failed").increment(by: Int64(undone.count))
-            env.logger.error("op log write failed; draft rolled back", metadata: [
-                "session": "\(id)", "seq": "\(seq)", "undone": "\(undone.count)", "error": "\(error.description)"])
+            env.logger.error(
+                "op log write failed; draft rolled back",
+                metadata: [
+                    "session": "\(id)", "seq": "\(seq)", "undone": "\(undone.count)", "error": "\(error.description)",
+                ]
+            )
             let apiError: APIError
             if error.constraint, let staleCopy = env.staleCopy {
                 staleCopy(id)
-                apiError = APIError(503, "session_moved", "another node changed this session meanwhile; it is being reloaded here, nothing was applied — retry",
-                                    details: ["retry_after_seconds": 1])
+                apiError = APIError(
+                    503,
+                    "session_moved",
+                    "another node changed this session meanwhile; it is being reloaded here, nothing was applied — retry",
+                    details: ["retry_after_seconds": 1]
+                )
             } else if error.transient {
-                apiError = APIError(503, "store_unavailable", "the change could not be made durable (storage busy or full); nothing was applied — retry",
-                                    details: ["retry_after_seconds": 1])
+                apiError = APIError(
+                    503,
+                    "store_unavailable",
+                    "the change could not be made durable (storage busy or full); nothing was applied — retry",
+                    details: ["retry_after_seconds": 1]
+                )
             } else {
                 apiError = APIError(500, "internal", "the change could not be made durable; nothing was applied")
             }
@@ -239,10 +345,29 @@ final class LiveSession: @unchecked Sendable {
         var plan = change.after.planogram
         plan.deviceID = cabinet.deviceID
         plan.cabinetIndex = cabinet.index
-        let seq = change.seq, epoch = change.epoch
-        env.writer.append(.publish(sessionID: id, seq: seq, version: change.version, epoch: epoch, user: user.subject,
-                                   clientOpID: change.clientOpID, planogram: plan, at: Int64(Date().timeIntervalSince1970))) { [self] result in
-            queue.async { self.logged(seq: seq, epoch: epoch, result: result, by: user, received: DispatchTime.now().uptimeNanoseconds) }
+        let seq = change.seq
+        let epoch = change.epoch
+        env.writer.append(
+            .publish(
+                sessionID: id,
+                seq: seq,
+                version: change.version,
+                epoch: epoch,
+                user: user.subject,
+                clientOpID: change.clientOpID,
+                planogram: plan,
+                at: Int64(Date().timeIntervalSince1970)
+            )
+        ) { [self] result in
+            queue.async {
+                self.logged(
+                    seq: seq,
+                    epoch: epoch,
+                    result: result,
+                    by: user,
+                    received: DispatchTime.now().uptimeNanoseconds
+                )
+            }
         }
     }
 
@@ -251,7 +376,10 @@ final class LiveSession: @unchecked Sendable {
     /// Adds a subscriber: exactly the missed events (ring, or op log plus the newest derived state) or a
     /// snapshot, then live events. Reading the op log happens off the session queue.
     func subscribe(_ stream: EventStream, user: Principal, lastEventID: String?) {
-        guard let text = lastEventID, let after = EventID(text) else { sendSnapshotAndAttach(stream, user); return }
+        guard let text = lastEventID, let after = EventID(text) else {
+            sendSnapshotAndAttach(stream, user)
+            return
+        }
         switch bus.resume(after: after) {
         case .events(let frames):
             for f in frames { stream.send(f) }
@@ -270,7 +398,10 @@ final class LiveSession: @unchecked Sendable {
                     }
                     for f in frames { stream.send(f) }
                     attach(stream, user)
-                    if !bus.hasState("heatmap") { derived.wholeCabinetDue = true; scheduleDerived() }
+                    if !bus.hasState("heatmap") {
+                        derived.wholeCabinetDue = true
+                        scheduleDerived()
+                    }
                 }
             }
         }
@@ -307,10 +438,12 @@ final class LiveSession: @unchecked Sendable {
     /// The snapshot of the committed draft with the newest heat map and forecast (each with its version).
     func snapshotJSON() -> [String: Any] {
         let c = state.committed
-        var o: [String: Any] = ["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index,
-                                "version": c.version, "seq": c.seq, "published_version": published.version,
-                                "planogram": SessionEvents.planogram(c.planogram, products: env.catalog().products),
-                                "participants": presence.json, "last_event_id": bus.lastEventID.description]
+        var o: [String: Any] = [
+            "session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index,
+            "version": c.version, "seq": c.seq, "published_version": published.version,
+            "planogram": SessionEvents.planogram(c.planogram, products: env.catalog().products),
+            "participants": presence.json, "last_event_id": bus.lastEventID.description,
+        ]
         if let h = derived.heatmap { o["heatmap"] = h }
         if let r = derived.revenue { o["revenue"] = r }
         return o
@@ -330,8 +463,10 @@ final class LiveSession: @unchecked Sendable {
 
     func refreshSummary() {
         let c = state.committed
-        summary.set(["session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": c.version,
-                     "seq": c.seq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity), "participants": presence.json])
+        summary.set([
+            "session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": c.version,
+            "seq": c.seq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity), "participants": presence.json,
+        ])
     }
 
     func summaryJSON() -> [String: Any] { summary.get() }
@@ -344,7 +479,13 @@ final class LiveSession: @unchecked Sendable {
     func drag(user: Principal, productID: String, slot: SlotCode?, clientMark: String? = nil) {
         Self.dragInputs.increment()
         let now = DispatchTime.now().uptimeNanoseconds
-        let position = DragCoalescer.Position(productID: productID, slot: slot, arrived: now, mark: clientMark, name: user.name)
+        let position = DragCoalescer.Position(
+            productID: productID,
+            slot: slot,
+            arrived: now,
+            mark: clientMark,
+            name: user.name
+        )
         if let due = drags.offer(user: user.subject, position) {
             queue.asyncAfter(deadline: .init(uptimeNanoseconds: due)) { [self] in emitDrag(user.subject) }
         }
@@ -352,16 +493,28 @@ final class LiveSession: @unchecked Sendable {
 
     private func emitDrag(_ user: String) {
         guard let latest = drags.take(user: user, now: DispatchTime.now().uptimeNanoseconds) else { return }
-        var data: [String: Any] = ["by": user, "name": latest.name, "product_id": latest.productID, "slot": latest.slot?.description ?? NSNull()]
+        var data: [String: Any] = [
+            "by": user, "name": latest.name, "product_id": latest.productID,
+            "slot": latest.slot?.description ?? NSNull(),
+        ]
         if let mark = latest.mark { data["client_ts"] = mark }
         if let slot = latest.slot, let models = env.models() {
             let committed = state.committed
             // The scoring context depends only on the committed draft: made once per version and model.
             if previewContext?.version != committed.version || previewContext?.builtAt != models.builtAt {
-                previewContext = (committed.version, models.builtAt, models.scorer.context(cabinet, committed.planogram, models.products))
+                previewContext = (
+                    committed.version, models.builtAt,
+                    models.scorer.context(cabinet, committed.planogram, models.products)
+                )
             }
-            let s = models.scorer.preview(productID: latest.productID, at: slot, cabinet: cabinet, draft: committed.planogram,
-                                          catalog: models.products, context: previewContext?.context)
+            let s = models.scorer.preview(
+                productID: latest.productID,
+                at: slot,
+                cabinet: cabinet,
+                draft: committed.planogram,
+                catalog: models.products,
+                context: previewContext?.context
+            )
             data["score"] = s.score
             data["constraints_passed"] = s.constraintsPassed
         }
@@ -377,23 +530,44 @@ final class LiveSession: @unchecked Sendable {
     func checkpoint() {
         let c = state.committed
         guard c.seq > lastCheckpointSeq else { return }
-        let snap = SessionSnapshot(planogram: c.planogram, version: c.version, seq: c.seq, publishedVersion: published.version,
-                                   slotChanged: c.slotChanged)
+        let snap = SessionSnapshot(
+            planogram: c.planogram,
+            version: c.version,
+            seq: c.seq,
+            publishedVersion: published.version,
+            slotChanged: c.slotChanged
+        )
         let previous = lastCheckpointSeq
         opsSinceCheckpoint = 0
         lastCheckpointSeq = c.seq
         let at = Date()
         let compactBefore = c.seq - env.opLogKeep
-        env.writer.append(.checkpoint(sessionID: id, seq: c.seq, version: c.version, snapshot: snap.encoded(),
-                                      at: Int64(at.timeIntervalSince1970), compactBefore: compactBefore)) { [self] result in
+        env.writer.append(
+            .checkpoint(
+                sessionID: id,
+                seq: c.seq,
+                version: c.version,
+                snapshot: snap.encoded(),
+                at: Int64(at.timeIntervalSince1970),
+                compactBefore: compactBefore
+            )
+        ) { [self] result in
             queue.async { [self] in
                 if case .failure(let error) = result {
-                    env.logger.error("checkpoint failed", metadata: ["session": "\(id)", "error": "\(error.description)"])
+                    env.logger.error(
+                        "checkpoint failed",
+                        metadata: ["session": "\(id)", "error": "\(error.description)"]
+                    )
                     if lastCheckpointSeq == c.seq { lastCheckpointSeq = previous }
                     return
                 }
                 state.logCompacted(before: compactBefore)
-                bus.publish("checkpoint", data: ["version": c.version, "seq": c.seq, "at": FieldFormat.iso(at)], changeSeq: nil, stateKey: nil)
+                bus.publish(
+                    "checkpoint",
+                    data: ["version": c.version, "seq": c.seq, "at": FieldFormat.iso(at)],
+                    changeSeq: nil,
+                    stateKey: nil
+                )
             }
         }
     }

@@ -21,16 +21,36 @@ import Store
 /// Confinement: `db` and `fenced` are used only on `queue`; `pending` and `scheduled` are guarded by `lock`.
 final class OpLogWriter: @unchecked Sendable {
     enum Entry: Sendable {
-        case op(sessionID: String, seq: Int64, version: Int, epoch: Int, user: String, clientOpID: String, op: String, at: Int64)
+        case op(
+            sessionID: String,
+            seq: Int64,
+            version: Int,
+            epoch: Int,
+            user: String,
+            clientOpID: String,
+            op: String,
+            at: Int64
+        )
         /// A publish: the planogram becomes the cabinet's next published version and the change is logged,
         /// in one savepoint (both or neither).
-        case publish(sessionID: String, seq: Int64, version: Int, epoch: Int, user: String, clientOpID: String, planogram: Planogram, at: Int64)
+        case publish(
+            sessionID: String,
+            seq: Int64,
+            version: Int,
+            epoch: Int,
+            user: String,
+            clientOpID: String,
+            planogram: Planogram,
+            at: Int64
+        )
         /// A checkpoint; the op log up to `compactBefore` (exclusive) is dropped with it.
         case checkpoint(sessionID: String, seq: Int64, version: Int, snapshot: String, at: Int64, compactBefore: Int64)
 
         var sessionID: String {
             switch self {
-            case .op(let s, _, _, _, _, _, _, _), .publish(let s, _, _, _, _, _, _, _), .checkpoint(let s, _, _, _, _, _): return s
+            case .op(let s, _, _, _, _, _, _, _), .publish(let s, _, _, _, _, _, _, _),
+                .checkpoint(let s, _, _, _, _, _):
+                return s
             }
         }
 
@@ -94,7 +114,11 @@ final class OpLogWriter: @unchecked Sendable {
 
     /// The SQLite file at `path` (tests and tools).
     convenience init(path: String, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
-        try self.init(location: .sqlite(path: path), fullSync: fullSync, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try self.init(
+            location: .sqlite(path: path),
+            fullSync: fullSync,
+            busyTimeoutMilliseconds: busyTimeoutMilliseconds
+        )
     }
 
     /// Queues an entry; `done` runs on the writer's queue once its transaction committed (or failed).
@@ -112,7 +136,11 @@ final class OpLogWriter: @unchecked Sendable {
             lock.lock()
             let batch = pending
             pending = []
-            if batch.isEmpty { scheduled = false; lock.unlock(); return }
+            if batch.isEmpty {
+                scheduled = false
+                lock.unlock()
+                return
+            }
             lock.unlock()
             let started = DispatchTime.now().uptimeNanoseconds
             let results = write(batch.map(\.0))
@@ -144,7 +172,9 @@ final class OpLogWriter: @unchecked Sendable {
         }
         for (i, e) in entries.enumerated() {
             if isFenced(e) {
-                results[i] = .failure(WriteError(description: "an earlier change of this session failed", transient: true, fenced: true))
+                results[i] = .failure(
+                    WriteError(description: "an earlier change of this session failed", transient: true, fenced: true)
+                )
                 continue
             }
             do {
@@ -156,7 +186,7 @@ final class OpLogWriter: @unchecked Sendable {
                 try? db.execute("RELEASE entry")
                 results[i] = .failure(Self.classify(error))
                 if let epoch = e.epoch { newlyFenced[e.sessionID] = max(newlyFenced[e.sessionID] ?? epoch, epoch) }
-                if !db.inTransaction { // SQLite rolled the whole transaction back (disk full, I/O error)
+                if !db.inTransaction {  // SQLite rolled the whole transaction back (disk full, I/O error)
                     return failAll(entries, error)
                 }
             }
@@ -195,32 +225,57 @@ final class OpLogWriter: @unchecked Sendable {
             return .written
         case let .publish(sid, seq, version, _, user, client, planogram, at):
             let saved = try PlanogramRepository.insertPublished(db, planogram, by: user, at: at)
-            try insertOp(sid, seq, version, user, client, "{\"type\":\"publish\",\"planogram_version\":\(saved.version)}", at)
+            try insertOp(
+                sid,
+                seq,
+                version,
+                user,
+                client,
+                "{\"type\":\"publish\",\"planogram_version\":\(saved.version)}",
+                at
+            )
             return .published(saved)
         case let .checkpoint(sid, seq, version, snapshot, at, compactBefore):
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO session_checkpoints(session_id, seq, version, snapshot, at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (session_id, seq) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot, at = excluded.at
                 """,
-                       [.text(sid), .int(seq), .of(version), .text(snapshot), .int(at)])
+                [.text(sid), .int(seq), .of(version), .text(snapshot), .int(at)]
+            )
             // Older checkpoints are no longer needed for recovery; the op log before the kept window neither.
             try db.run("DELETE FROM session_checkpoints WHERE session_id = ? AND seq < ?", [.text(sid), .int(seq)])
             if compactBefore > 0 {
-                try db.run("DELETE FROM op_log WHERE session_id = ? AND seq < ?", [.text(sid), .int(min(compactBefore, seq + 1))])
+                try db.run(
+                    "DELETE FROM op_log WHERE session_id = ? AND seq < ?",
+                    [.text(sid), .int(min(compactBefore, seq + 1))]
+                )
             }
             return .written
         }
     }
 
-    private func insertOp(_ sid: String, _ seq: Int64, _ version: Int, _ user: String, _ client: String, _ op: String, _ at: Int64) throws {
-        try db.run("INSERT INTO op_log(session_id, seq, version, user_id, client_op_id, op, result, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [.text(sid), .int(seq), .of(version), .text(user), .text(client), .text(op),
-                    .text("{\"seq\":\(seq),\"version\":\(version)}"), .int(at)])
+    private func insertOp(
+        _ sid: String,
+        _ seq: Int64,
+        _ version: Int,
+        _ user: String,
+        _ client: String,
+        _ op: String,
+        _ at: Int64
+    ) throws {
+        try db.run(
+            "INSERT INTO op_log(session_id, seq, version, user_id, client_op_id, op, result, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(sid), .int(seq), .of(version), .text(user), .text(client), .text(op),
+                .text("{\"seq\":\(seq),\"version\":\(version)}"), .int(at),
+            ]
+        )
     }
 
     /// Calls `done` on the writer's queue once everything queued before it is committed (or failed).
     func flush(_ done: @escaping @Sendable () -> Void) {
-        queue.async(execute: done) // a drain already scheduled runs before this block, on the same serial queue
+        queue.async(execute: done)  // a drain already scheduled runs before this block, on the same serial queue
     }
 
     /// Waits until everything queued so far is committed (shutdown only; never on a loop or session queue).

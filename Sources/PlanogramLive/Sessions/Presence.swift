@@ -23,8 +23,16 @@ struct Presence: Sendable {
     private(set) var participants: [String: Participant] = [:]
 
     mutating func join(_ p: Principal, at now: Date) -> Bool {
-        var entry = participants[p.subject] ?? Participant(user: p.subject, name: p.name, role: p.role, connections: 0, since: now,
-                                                                sinceText: FieldFormat.iso(now))
+        var entry =
+            participants[p.subject]
+            ?? Participant(
+                user: p.subject,
+                name: p.name,
+                role: p.role,
+                connections: 0,
+                since: now,
+                sinceText: FieldFormat.iso(now)
+            )
         entry.connections += 1
         participants[p.subject] = entry
         return entry.connections == 1
@@ -33,7 +41,10 @@ struct Presence: Sendable {
     mutating func leave(_ user: String) -> Bool {
         guard var entry = participants[user] else { return false }
         entry.connections -= 1
-        if entry.connections > 0 { participants[user] = entry; return false }
+        if entry.connections > 0 {
+            participants[user] = entry
+            return false
+        }
         participants[user] = nil
         return true
     }
@@ -50,6 +61,7 @@ enum FieldFormat {
         var parts = tm()
         gmtime_r(&t, &parts)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }

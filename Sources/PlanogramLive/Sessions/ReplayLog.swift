@@ -58,7 +58,10 @@ struct ReplayLog: Sendable {
         if ring.count - head >= capacity {
             floor = ring[head].id
             head += 1
-            if head >= capacity { ring.removeFirst(head); head = 0 }
+            if head >= capacity {
+                ring.removeFirst(head)
+                head = 0
+            }
         }
         ring.append(entry)
         if let key = entry.stateKey { latestState[key] = entry }

@@ -13,27 +13,46 @@ enum SessionEvents {
     /// An event whose body is one of the `APITypes`. A body JSON cannot carry (a non-finite number) is
     /// sent as an `internal` error under the same event name rather than dropped.
     static func frame<T: Encodable>(_ event: String, _ body: T, id: String? = nil) -> [UInt8] {
-        let data = (try? APIJSON.encode(body)).map { String(decoding: $0, as: UTF8.self) }
+        let data =
+            (try? APIJSON.encode(body)).map { String(decoding: $0, as: UTF8.self) }
             ?? #"{"error":{"code":"internal","message":"the event could not be encoded"}}"#
         return SSEFrame(id: id, event: event, data: data).bytes
     }
 
     static func planogram(_ p: Planogram, products: [String: Product]) -> [String: Any] {
-        ["version": p.version, "slots": p.sortedFacings.map { s, f in
-            ["slot": s.description, "product_id": f.productID, "capacity": f.capacity,
-             "width_cols": products[f.productID]?.widthColumns ?? 1] as [String: Any]
-        }]
+        [
+            "version": p.version,
+            "slots": p.sortedFacings.map { s, f in
+                [
+                    "slot": s.description, "product_id": f.productID, "capacity": f.capacity,
+                    "width_cols": products[f.productID]?.widthColumns ?? 1,
+                ] as [String: Any]
+            },
+        ]
     }
 
     static func heatmap(_ cells: [HeatCell], version: Int) -> [String: Any] {
-        ["version": version, "cells": cells.map { ["slot": $0.slot.description, "value": $0.value,
-                                                   "revenue_per_day": InsightJSON.round2($0.revenuePerDay)] as [String: Any] }]
+        [
+            "version": version,
+            "cells": cells.map {
+                [
+                    "slot": $0.slot.description, "value": $0.value,
+                    "revenue_per_day": InsightJSON.round2($0.revenuePerDay),
+                ] as [String: Any]
+            },
+        ]
     }
 
     static func revenue(_ p: RevenuePrediction, version: Int) -> [String: Any] {
-        ["version": version, "baseline_revenue": InsightJSON.round2(p.baselineRevenue),
-         "predicted_revenue": InsightJSON.round2(p.predictedRevenue), "lift_percentage": InsightJSON.round2(p.liftPercentage),
-         "confidence_interval": [InsightJSON.round2(p.confidenceInterval.lower), InsightJSON.round2(p.confidenceInterval.upper)], "confidence_level": 0.95,
-         "break_even_days": p.breakEvenDays.map { InsightJSON.round2($0) as Any } ?? NSNull(), "forecast_days": p.forecastDays]
+        [
+            "version": version, "baseline_revenue": InsightJSON.round2(p.baselineRevenue),
+            "predicted_revenue": InsightJSON.round2(p.predictedRevenue),
+            "lift_percentage": InsightJSON.round2(p.liftPercentage),
+            "confidence_interval": [
+                InsightJSON.round2(p.confidenceInterval.lower), InsightJSON.round2(p.confidenceInterval.upper),
+            ], "confidence_level": 0.95,
+            "break_even_days": p.breakEvenDays.map { InsightJSON.round2($0) as Any } ?? NSNull(),
+            "forecast_days": p.forecastDays,
+        ]
     }
 }

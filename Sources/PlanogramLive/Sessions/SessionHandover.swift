@@ -12,21 +12,39 @@ extension SessionRegistry {
     /// The session `id`, loaded from the store if this node does not hold it. `done` runs off the loops
     /// and session queues with nil when the session was never opened (or its cabinet is gone).
     func load(_ id: String, done: @escaping @Sendable (Result<LiveSession?, Error>) -> Void) {
-        if let s = session(id) { done(.success(s)); return }
+        if let s = session(id) {
+            done(.success(s))
+            return
+        }
         loadQueue.async { [self] in
-            if let s = session(id) { done(.success(s)); return }
+            if let s = session(id) {
+                done(.success(s))
+                return
+            }
             let started = Date()
             do {
-                guard let made = try rebuild(id) else { done(.success(nil)); return }
+                guard let made = try rebuild(id) else {
+                    done(.success(nil))
+                    return
+                }
                 lock.lock()
                 let winner: LiveSession
-                if let s = sessions[id] { winner = s } else { sessions[id] = made; winner = made }
+                if let s = sessions[id] {
+                    winner = s
+                } else {
+                    sessions[id] = made
+                    winner = made
+                }
                 liveGauge.record(sessions.count)
                 lock.unlock()
                 if winner === made {
-                    env.logger.info("session loaded on this node", metadata: [
-                        "session": "\(id)", "seq": "\(made.state.committed.seq)",
-                        "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))"])
+                    env.logger.info(
+                        "session loaded on this node",
+                        metadata: [
+                            "session": "\(id)", "seq": "\(made.state.committed.seq)",
+                            "milliseconds": "\(Int(Date().timeIntervalSince(started) * 1000))",
+                        ]
+                    )
                     made.queue.async { made.modelsChanged() }
                 }
                 done(.success(winner))
@@ -64,8 +82,14 @@ extension SessionRegistry {
             load(sid) { [self] result in
                 if case .failure(let error) = result {
                     env.logger.error("session load failed", metadata: ["session": "\(sid)", "error": "\(error)"])
-                    r.send(APIError(503, "store_unavailable", "the session could not be loaded from the store; retry",
-                                    details: ["retry_after_seconds": 1]))
+                    r.send(
+                        APIError(
+                            503,
+                            "store_unavailable",
+                            "the session could not be loaded from the store; retry",
+                            details: ["retry_after_seconds": 1]
+                        )
+                    )
                     return
                 }
                 r.loop.run { handler(req, r) }

@@ -11,11 +11,19 @@ enum SessionOp: Sendable, Equatable {
 
     /// Parses `{type, …}`; slot codes must lie inside the cabinet (422 otherwise).
     static func parse(_ o: [String: Any], cabinet: Cabinet) throws(APIError) -> SessionOp {
-        guard let type = o["type"] as? String else { throw .badRequest("op.type is required (place, move, swap, clear, set_capacity)") }
+        guard let type = o["type"] as? String else {
+            throw .badRequest("op.type is required (place, move, swap, clear, set_capacity)")
+        }
         func slot(_ key: String) throws(APIError) -> SlotCode {
-            guard let text = o[key] as? String else { throw .badRequest("op.\(key) is required (a slot code such as B4)") }
+            guard let text = o[key] as? String else {
+                throw .badRequest("op.\(key) is required (a slot code such as B4)")
+            }
             do { return try cabinet.slot(text) } catch {
-                throw .unprocessable("rule_broken", error.description, details: ["violations": [PlanogramJSON.violationJSON(error)]])
+                throw .unprocessable(
+                    "rule_broken",
+                    error.description,
+                    details: ["violations": [PlanogramJSON.violationJSON(error)]]
+                )
             }
         }
         func int(_ key: String) throws(APIError) -> Int? {
@@ -25,7 +33,9 @@ enum SessionOp: Sendable, Equatable {
         }
         switch type {
         case "place":
-            guard let pid = o["product_id"] as? String, !pid.isEmpty else { throw .badRequest("op.product_id is required") }
+            guard let pid = o["product_id"] as? String, !pid.isEmpty else {
+                throw .badRequest("op.product_id is required")
+            }
             return .place(slot: try slot("slot"), productID: pid, capacity: try int("capacity"))
         case "move": return .move(from: try slot("from"), to: try slot("to"))
         case "swap": return .swap(a: try slot("a"), b: try slot("b"))
@@ -68,11 +78,28 @@ enum SessionOp: Sendable, Equatable {
             }
             return a
         }
-        func check(_ product: Product, _ capacity: Int, _ slot: SlotCode, _ p: Planogram, ignoring: Set<SlotCode>) throws(APIError) {
-            let v = PlacementRules.violations(placing: product, capacity: capacity, at: slot, in: cabinet, planogram: p,
-                                              ignoring: ignoring, products: products)
+        func check(
+            _ product: Product,
+            _ capacity: Int,
+            _ slot: SlotCode,
+            _ p: Planogram,
+            ignoring: Set<SlotCode>
+        ) throws(APIError) {
+            let v = PlacementRules.violations(
+                placing: product,
+                capacity: capacity,
+                at: slot,
+                in: cabinet,
+                planogram: p,
+                ignoring: ignoring,
+                products: products
+            )
             if !v.isEmpty {
-                throw .unprocessable("rule_broken", v[0].description, details: ["violations": v.map(PlanogramJSON.violationJSON)])
+                throw .unprocessable(
+                    "rule_broken",
+                    v[0].description,
+                    details: ["violations": v.map(PlanogramJSON.violationJSON)]
+                )
             }
         }
         switch self {
@@ -87,10 +114,15 @@ enum SessionOp: Sendable, Equatable {
             return [slot]
         case let .move(from, to):
             let a = try anchor(from, "move")
-            guard let f = plan.facings[a], let product = products[f.productID] else { throw .unprocessable("empty_slot", "move: slot \(from) is empty") }
+            guard let f = plan.facings[a], let product = products[f.productID] else {
+                throw .unprocessable("empty_slot", "move: slot \(from) is empty")
+            }
             if a == to { return [] }
             if let other = plan.anchor(of: to, widths: widths), other != a {
-                throw .unprocessable("slot_occupied", "move: slot \(to) holds \(plan.facings[other]!.productID); use swap")
+                throw .unprocessable(
+                    "slot_occupied",
+                    "move: slot \(to) holds \(plan.facings[other]!.productID); use swap"
+                )
             }
             var without = plan
             without.facings[a] = nil
@@ -99,15 +131,25 @@ enum SessionOp: Sendable, Equatable {
             plan = without
             return [a, to]
         case let .swap(x, y):
-            let ax = plan.anchor(of: x, widths: widths) ?? x, ay = plan.anchor(of: y, widths: widths) ?? y
-            let fx = plan.facings[ax], fy = plan.facings[ay]
-            guard fx != nil || fy != nil else { throw .unprocessable("empty_slot", "swap: both \(x) and \(y) are empty") }
+            let ax = plan.anchor(of: x, widths: widths) ?? x
+            let ay = plan.anchor(of: y, widths: widths) ?? y
+            let fx = plan.facings[ax]
+            let fy = plan.facings[ay]
+            guard fx != nil || fy != nil else {
+                throw .unprocessable("empty_slot", "swap: both \(x) and \(y) are empty")
+            }
             if ax == ay { return [] }
             var next = plan
             next.facings[ax] = nil
             next.facings[ay] = nil
-            if let fy, let p = products[fy.productID] { try check(p, fy.capacity, ax, next, ignoring: []); next.facings[ax] = fy }
-            if let fx, let p = products[fx.productID] { try check(p, fx.capacity, ay, next, ignoring: []); next.facings[ay] = fx }
+            if let fy, let p = products[fy.productID] {
+                try check(p, fy.capacity, ax, next, ignoring: [])
+                next.facings[ax] = fy
+            }
+            if let fx, let p = products[fx.productID] {
+                try check(p, fx.capacity, ay, next, ignoring: [])
+                next.facings[ay] = fx
+            }
             plan = next
             return [ax, ay]
         case let .clear(slot):
@@ -118,7 +160,11 @@ enum SessionOp: Sendable, Equatable {
             let a = try anchor(slot, "set_capacity")
             guard cap >= 1, cap <= PlacementRules.maxCapacity else {
                 let e = PlacementError.capacity(slot: a, capacity: cap)
-                throw .unprocessable("rule_broken", e.description, details: ["violations": [PlanogramJSON.violationJSON(e)]])
+                throw .unprocessable(
+                    "rule_broken",
+                    e.description,
+                    details: ["violations": [PlanogramJSON.violationJSON(e)]]
+                )
             }
             plan.facings[a]!.capacity = cap
             return [a]

@@ -19,7 +19,9 @@ extension LiveSession {
 
     func addProposal(_ p: SessionProposal, body: [String: Any], by user: Principal) {
         proposals[p.id] = p
-        if proposals.count > Self.maxProposals, let oldest = proposals.keys.sorted().first(where: { $0 != p.id }) { proposals[oldest] = nil }
+        if proposals.count > Self.maxProposals, let oldest = proposals.keys.sorted().first(where: { $0 != p.id }) {
+            proposals[oldest] = nil
+        }
         var data = body
         data["proposal_id"] = p.id
         data["base_version"] = p.baseVersion
@@ -29,18 +31,40 @@ extension LiveSession {
     }
 
     /// Applies proposal `id` as ordinary ops; the reply comes once every op is durable (or the first fails).
-    func applyProposal(_ id: String, user: Principal, reply: @escaping @Sendable (Result<[String: Any], APIError>) -> Void) {
+    func applyProposal(
+        _ id: String,
+        user: Principal,
+        reply: @escaping @Sendable (Result<[String: Any], APIError>) -> Void
+    ) {
         guard let p = proposals[id] else { return reply(.failure(.notFound("no proposal \(id) in this session"))) }
         guard state.draft.version == p.baseVersion else {
-            return reply(.failure(APIError(409, "proposal_stale", "the draft changed since the proposal (version \(p.baseVersion) → \(state.draft.version)); propose again")))
+            return reply(
+                .failure(
+                    APIError(
+                        409,
+                        "proposal_stale",
+                        "the draft changed since the proposal (version \(p.baseVersion) → \(state.draft.version)); propose again"
+                    )
+                )
+            )
         }
         proposals[id] = nil
         guard !p.changes.isEmpty else { return reply(.success(["applied": 0, "version": state.draft.version])) }
-        final class Tally: @unchecked Sendable { var left: Int; var failed: APIError?; var version = 0; init(_ n: Int) { left = n } }
+        final class Tally: @unchecked Sendable {
+            var left: Int
+            var failed: APIError?
+            var version = 0
+            init(_ n: Int) { left = n }
+        }
         let tally = Tally(p.changes.count)
         for (i, op) in p.changes.enumerated() {
-            submit(user: user, clientOpID: "proposal:\(id):\(i)", baseVersion: state.draft.version, op: op,
-                   received: DispatchTime.now().uptimeNanoseconds) { result in
+            submit(
+                user: user,
+                clientOpID: "proposal:\(id):\(i)",
+                baseVersion: state.draft.version,
+                op: op,
+                received: DispatchTime.now().uptimeNanoseconds
+            ) { result in
                 // Replies come on the session queue.
                 switch result {
                 case .success(let (_, version)): tally.version = max(tally.version, version)

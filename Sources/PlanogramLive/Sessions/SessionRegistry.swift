@@ -41,7 +41,13 @@ final class SessionRegistry: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     let liveGauge = Gauge(label: "sessions_live")
 
-    init(env: SessionEnvironment, store: Store, catalog: CatalogCache, published: PublishedPlanograms, checkpointEverySeconds: Double) {
+    init(
+        env: SessionEnvironment,
+        store: Store,
+        catalog: CatalogCache,
+        published: PublishedPlanograms,
+        checkpointEverySeconds: Double
+    ) {
         self.env = env
         self.store = store
         self.catalog = catalog
@@ -56,12 +62,14 @@ final class SessionRegistry: @unchecked Sendable {
     static func sessionID(_ key: CabinetKey) -> String { "\(key.deviceID)~\(key.index)" }
 
     func session(_ id: String) -> LiveSession? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return sessions[id]
     }
 
     var all: [LiveSession] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return Array(sessions.values)
     }
 
@@ -69,7 +77,10 @@ final class SessionRegistry: @unchecked Sendable {
     /// is none. `done` runs off the loops and session queues, with `created` true for a new session.
     func open(_ cabinet: Cabinet, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
         let id = Self.sessionID(CabinetKey(cabinet.deviceID, cabinet.index))
-        if let s = session(id) { done(.success((s, false))); return }
+        if let s = session(id) {
+            done(.success((s, false)))
+            return
+        }
         if loadsOnDemand {
             // On a cluster's node the session may exist in the store (opened through another node): load it
             // rather than start again from the published planogram.
@@ -79,7 +90,16 @@ final class SessionRegistry: @unchecked Sendable {
                 case .success(nil): create(cabinet, id: id, done: done)
                 case .failure(let error):
                     env.logger.error("session open: load failed", metadata: ["session": "\(id)", "error": "\(error)"])
-                    done(.failure(APIError(503, "store_unavailable", "the store could not be read; retry", details: ["retry_after_seconds": 1])))
+                    done(
+                        .failure(
+                            APIError(
+                                503,
+                                "store_unavailable",
+                                "the store could not be read; retry",
+                                details: ["retry_after_seconds": 1]
+                            )
+                        )
+                    )
                 }
             }
             return
@@ -87,35 +107,96 @@ final class SessionRegistry: @unchecked Sendable {
         create(cabinet, id: id, done: done)
     }
 
-    private func create(_ cabinet: Cabinet, id: String, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
+    private func create(
+        _ cabinet: Cabinet,
+        id: String,
+        done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void
+    ) {
         let base: Planogram?
         do { base = try published.current(CabinetKey(cabinet.deviceID, cabinet.index)) } catch {
             env.logger.error("session open: store read failed", metadata: ["session": "\(id)", "error": "\(error)"])
-            done(.failure(APIError(503, "store_unavailable", "the store could not be read; retry", details: ["retry_after_seconds": 1])))
+            done(
+                .failure(
+                    APIError(
+                        503,
+                        "store_unavailable",
+                        "the store could not be read; retry",
+                        details: ["retry_after_seconds": 1]
+                    )
+                )
+            )
             return
         }
         guard let base else {
-            done(.failure(.notFound("no published planogram for \(cabinet.deviceID)/\(cabinet.index) to start a session from")))
+            done(
+                .failure(
+                    .notFound("no published planogram for \(cabinet.deviceID)/\(cabinet.index) to start a session from")
+                )
+            )
             return
         }
-        let snap = SessionSnapshot(planogram: base, version: 0, seq: 0, publishedVersion: base.version, slotChanged: [:])
-        env.writer.append(.checkpoint(sessionID: id, seq: 0, version: 0, snapshot: snap.encoded(), at: Int64(Date().timeIntervalSince1970),
-                                      compactBefore: 0)) { [self] result in
+        let snap = SessionSnapshot(
+            planogram: base,
+            version: 0,
+            seq: 0,
+            publishedVersion: base.version,
+            slotChanged: [:]
+        )
+        env.writer.append(
+            .checkpoint(
+                sessionID: id,
+                seq: 0,
+                version: 0,
+                snapshot: snap.encoded(),
+                at: Int64(Date().timeIntervalSince1970),
+                compactBefore: 0
+            )
+        ) { [self] result in
             DispatchQueue.global().async { [self] in
                 if case .failure(let e) = result {
-                    env.logger.error("session open: checkpoint failed", metadata: ["session": "\(id)", "error": "\(e.description)"])
-                    done(.failure(APIError(503, "store_unavailable", "the session could not be made durable; retry", details: ["retry_after_seconds": 1])))
+                    env.logger.error(
+                        "session open: checkpoint failed",
+                        metadata: ["session": "\(id)", "error": "\(e.description)"]
+                    )
+                    done(
+                        .failure(
+                            APIError(
+                                503,
+                                "store_unavailable",
+                                "the session could not be made durable; retry",
+                                details: ["retry_after_seconds": 1]
+                            )
+                        )
+                    )
                     return
                 }
                 let state = DraftState(planogram: base, version: 0, seq: 0, slotChanged: [:])
-                let made = LiveSession(id: id, cabinet: cabinet, state: state, published: base, recovered: false, env: env)
+                let made = LiveSession(
+                    id: id,
+                    cabinet: cabinet,
+                    state: state,
+                    published: base,
+                    recovered: false,
+                    env: env
+                )
                 lock.lock()
-                let winner: LiveSession, created: Bool
-                if let s = sessions[id] { winner = s; created = false } else { sessions[id] = made; winner = made; created = true }
+                let winner: LiveSession
+                let created: Bool
+                if let s = sessions[id] {
+                    winner = s
+                    created = false
+                } else {
+                    sessions[id] = made
+                    winner = made
+                    created = true
+                }
                 liveGauge.record(sessions.count)
                 lock.unlock()
                 if created {
-                    env.logger.info("session created", metadata: ["session": "\(id)", "published_version": "\(base.version)"])
+                    env.logger.info(
+                        "session created",
+                        metadata: ["session": "\(id)", "published_version": "\(base.version)"]
+                    )
                     made.queue.async { made.modelsChanged() }
                 }
                 done(.success((winner, created)))
@@ -127,11 +208,16 @@ final class SessionRegistry: @unchecked Sendable {
     /// idempotency memory from the newest logged ops. At start, before the server listens. (Not on a
     /// cluster's nodes: there each session is rebuilt by the node its requests reach, on first use.)
     func recover() throws -> Int {
-        let ids = try env.writer.read { db in try db.query("SELECT DISTINCT session_id FROM session_checkpoints") { $0.text(0) } }
+        let ids = try env.writer.read { db in
+            try db.query("SELECT DISTINCT session_id FROM session_checkpoints") { $0.text(0) }
+        }
         var count = 0
         for id in ids {
             guard let session = try rebuild(id) else { continue }
-            lock.lock(); sessions[id] = session; liveGauge.record(sessions.count); lock.unlock()
+            lock.lock()
+            sessions[id] = session
+            liveGauge.record(sessions.count)
+            lock.unlock()
             count += 1
         }
         return count
@@ -148,19 +234,32 @@ final class SessionRegistry: @unchecked Sendable {
             return nil
         }
         let snapText = try env.writer.read { db in
-            try db.query("SELECT snapshot FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(id)]) { $0.text(0) }.first
+            try db.query(
+                "SELECT snapshot FROM session_checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                [.text(id)]
+            ) { $0.text(0) }.first
         }
-        guard let snapText, let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else { return nil }
-        var publishedPlan = (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
+        guard let snapText, let snap = SessionSnapshot.decode(snapText, deviceID: device, cabinetIndex: index) else {
+            return nil
+        }
+        var publishedPlan =
+            (try? store.planogram(deviceID: device, cabinetIndex: index, version: snap.publishedVersion)) ?? nil
         // Rows behind the checkpoint feed the idempotency memory only; rows after it are replayed.
         let keepFrom = max(0, snap.seq - Int64(env.idempotencyCapacity))
         let rows = try env.writer.read { db in
-            try db.query("SELECT seq, version, user_id, client_op_id, op, at FROM op_log WHERE session_id = ? AND seq > ? ORDER BY seq",
-                         [.text(id), .int(keepFrom)]) {
+            try db.query(
+                "SELECT seq, version, user_id, client_op_id, op, at FROM op_log WHERE session_id = ? AND seq > ? ORDER BY seq",
+                [.text(id), .int(keepFrom)]
+            ) {
                 ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4), $0.double(5))
             }
         }
-        var draft = DraftState(planogram: snap.planogram, version: snap.version, seq: snap.seq, slotChanged: snap.slotChanged)
+        var draft = DraftState(
+            planogram: snap.planogram,
+            version: snap.version,
+            seq: snap.seq,
+            slotChanged: snap.slotChanged
+        )
         var ops = 0
         let products = cat.products
         var idempotent: [(String, String, Int64, Int, Double)] = []
@@ -168,12 +267,17 @@ final class SessionRegistry: @unchecked Sendable {
             if client.first != "\u{1F}" { idempotent.append((user, client, s, v, at)) }
             guard s > snap.seq else { continue }
             guard s == draft.seq + 1 else {
-                env.logger.critical("op log has a gap; recovery stops before it", metadata: ["session": "\(id)", "expected": "\(draft.seq + 1)", "found": "\(s)"])
+                env.logger.critical(
+                    "op log has a gap; recovery stops before it",
+                    metadata: ["session": "\(id)", "expected": "\(draft.seq + 1)", "found": "\(s)"]
+                )
                 break
             }
             guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { break }
             if o["type"] as? String == "publish" {
-                if let pv = o["planogram_version"] as? Int, let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv) {
+                if let pv = o["planogram_version"] as? Int,
+                    let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv)
+                {
                     publishedPlan = p
                 }
             } else if let op = try? SessionOp.parse(o, cabinet: cabinet) {
@@ -182,7 +286,9 @@ final class SessionRegistry: @unchecked Sendable {
                 if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
                     for c in changed {
                         draft.slotChanged[c] = SlotChange(version: v, by: user)
-                        if [before.facings[c], draft.planogram.facings[c]].contains(where: { $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2 }) {
+                        if [before.facings[c], draft.planogram.facings[c]].contains(where: {
+                            $0.map { products[$0.productID]?.widthColumns ?? 1 } == 2
+                        }) {
                             draft.slotChanged[c.rightNeighbour] = SlotChange(version: v, by: user)
                         }
                     }
@@ -192,11 +298,20 @@ final class SessionRegistry: @unchecked Sendable {
             draft.version = v
             draft.seq = s
         }
-        let session = LiveSession(id: id, cabinet: cabinet, state: draft, published: publishedPlan ?? snap.planogram, recovered: true, env: env)
+        let session = LiveSession(
+            id: id,
+            cabinet: cabinet,
+            state: draft,
+            published: publishedPlan ?? snap.planogram,
+            recovered: true,
+            env: env
+        )
         // Keys of the log older than the memory's window: their digests, so a late retry asks the log.
         let older = try env.writer.read { db in
-            try db.query("SELECT seq, user_id, client_op_id FROM op_log WHERE session_id = ? AND seq <= ? ORDER BY seq",
-                         [.text(id), .int(keepFrom)]) { ($0.int64(0), $0.text(1), $0.text(2)) }
+            try db.query(
+                "SELECT seq, user_id, client_op_id FROM op_log WHERE session_id = ? AND seq <= ? ORDER BY seq",
+                [.text(id), .int(keepFrom)]
+            ) { ($0.int64(0), $0.text(1), $0.text(2)) }
         }
         for (s, user, client) in older where client.first != "\u{1F}" {
             session.state.noteLogged(user: user, clientOpID: client, seq: s)
@@ -213,18 +328,39 @@ final class SessionRegistry: @unchecked Sendable {
 
     /// The logged changes with seq in (after, through] as resume events (`op`, or `published` for a
     /// publish), read on a connection that sees every committed change.
-    static func logEvents(_ db: any SQLConnection, sessionID: String, after: Int64, through: Int64) -> [(EventID, [UInt8])] {
+    static func logEvents(
+        _ db: any SQLConnection,
+        sessionID: String,
+        after: Int64,
+        through: Int64
+    ) -> [(EventID, [UInt8])] {
         guard through > after else { return [] }
-        let rows = (try? db.query("SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
-                                  [.text(sessionID), .int(after), .int(through)]) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }) ?? []
+        let rows =
+            (try? db.query(
+                "SELECT seq, version, user_id, client_op_id, op FROM op_log WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                [.text(sessionID), .int(after), .int(through)]
+            ) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }) ?? []
         return rows.map { s, v, user, client, op in
             let o = (try? JSONSerialization.jsonObject(with: Data(op.utf8))) as? [String: Any] ?? [:]
             let id = EventID(seq: s)
             if o["type"] as? String == "publish" {
-                return (id, SessionEvents.frame("published", id: id.description,
-                                                ["planogram_version": o["planogram_version"] ?? NSNull(), "by": user, "seq": s, "version": v]))
+                return (
+                    id,
+                    SessionEvents.frame(
+                        "published",
+                        id: id.description,
+                        ["planogram_version": o["planogram_version"] ?? NSNull(), "by": user, "seq": s, "version": v]
+                    )
+                )
             }
-            return (id, SessionEvents.frame("op", id: id.description, ["seq": s, "version": v, "op": o, "by": user, "client_op_id": client]))
+            return (
+                id,
+                SessionEvents.frame(
+                    "op",
+                    id: id.description,
+                    ["seq": s, "version": v, "op": o, "by": user, "client_op_id": client]
+                )
+            )
         }
     }
 
@@ -244,7 +380,10 @@ final class SessionRegistry: @unchecked Sendable {
         let group = DispatchGroup()
         for s in all {
             group.enter()
-            s.queue.async { s.checkpoint(); group.leave() }
+            s.queue.async {
+                s.checkpoint()
+                group.leave()
+            }
         }
         group.wait()
         env.writer.flushAndWait()

@@ -17,7 +17,12 @@ struct SessionRoutes {
     static let maxProductIDBytes = 128
 
     /// The session of `{sid}` for a principal with one of `roles` who may touch its device.
-    static func session(_ app: AppContext, _ registry: SessionRegistry, _ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> (LiveSession, Principal) {
+    static func session(
+        _ app: AppContext,
+        _ registry: SessionRegistry,
+        _ req: HTTPRequest,
+        _ roles: Set<Role>
+    ) throws(APIError) -> (LiveSession, Principal) {
         let p = try app.auth.require(req, roles)
         let sid = req.parameter("sid") ?? ""
         guard let s = registry.session(sid) else { throw .notFound("no live session \(sid)") }
@@ -26,37 +31,58 @@ struct SessionRoutes {
     }
 
     /// As `session`, for those who edit.
-    static func editor(_ app: AppContext, _ registry: SessionRegistry, _ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) {
+    static func editor(
+        _ app: AppContext,
+        _ registry: SessionRegistry,
+        _ req: HTTPRequest
+    ) throws(APIError) -> (LiveSession, Principal) {
         let (s, p) = try session(app, registry, req, viewers)
-        guard editors.contains(p.role) else { throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only") }
+        guard editors.contains(p.role) else {
+            throw APIError.forbidden("role \(p.role.rawValue) watches sessions read-only")
+        }
         return (s, p)
     }
 
     func install(_ router: inout Router) {
-        let app = self.app, registry = self.registry
+        let app = self.app
+        let registry = self.registry
         @Sendable func session(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> (LiveSession, Principal) {
             try Self.session(app, registry, req, roles)
         }
-        @Sendable func editor(_ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) { try Self.editor(app, registry, req) }
+        @Sendable func editor(_ req: HTTPRequest) throws(APIError) -> (LiveSession, Principal) {
+            try Self.editor(app, registry, req)
+        }
         /// Runs a throwing route prelude, answering its error.
         @Sendable func attempt<T>(_ r: Responder, _ body: () throws(APIError) -> T) -> T? {
-            do { return try body() } catch { r.send(error); return nil }
+            do { return try body() } catch {
+                r.send(error)
+                return nil
+            }
         }
         router.post("/api/sessions", name: "sessions_open", admit: app.auth.admit(Self.viewers)) { req, r in
-            guard let cab = attempt(r, { () throws(APIError) -> Cabinet in
-                let p = try app.auth.require(req, Self.viewers)
-                let body = try JSONReply.object(req)
-                let cab = try InsightRoutes.cabinet(app, body, p).1
-                // In front of a cluster, nginx routes the open call by `?device_id=&cabinet_index=` (Ops/nginx-cluster.conf):
-                // when given they must name the body's cabinet, or the session would open on the wrong node.
-                if let d = req.queryValue("device_id"), d != cab.deviceID {
-                    throw APIError.badRequest("query device_id \(d) differs from the body's device_id \(cab.deviceID)")
-                }
-                if let i = req.queryValue("cabinet_index"), Int(i) != cab.index {
-                    throw APIError.badRequest("query cabinet_index \(i) differs from the body's cabinet_index \(cab.index)")
-                }
-                return cab
-            }) else { return }
+            guard
+                let cab = attempt(
+                    r,
+                    { () throws(APIError) -> Cabinet in
+                        let p = try app.auth.require(req, Self.viewers)
+                        let body = try JSONReply.object(req)
+                        let cab = try InsightRoutes.cabinet(app, body, p).1
+                        // In front of a cluster, nginx routes the open call by `?device_id=&cabinet_index=` (Ops/nginx-cluster.conf):
+                        // when given they must name the body's cabinet, or the session would open on the wrong node.
+                        if let d = req.queryValue("device_id"), d != cab.deviceID {
+                            throw APIError.badRequest(
+                                "query device_id \(d) differs from the body's device_id \(cab.deviceID)"
+                            )
+                        }
+                        if let i = req.queryValue("cabinet_index"), Int(i) != cab.index {
+                            throw APIError.badRequest(
+                                "query cabinet_index \(i) differs from the body's cabinet_index \(cab.index)"
+                            )
+                        }
+                        return cab
+                    }
+                )
+            else { return }
             // The published planogram may have to be read from the store: off the loop.
             DispatchQueue.global(qos: .userInitiated).async {
                 registry.open(cab) { result in
@@ -84,96 +110,148 @@ struct SessionRoutes {
             let stream = r.startEventStream()
             feed.subscribe(stream, principal: p)
         }
-        router.get("/api/sessions/{sid}", name: "session", registry.onDemand(app) { req, r in
-            guard let (s, _) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
-            s.queue.async {
-                s.withDerivedState { r.sendJSON(200, s.snapshotJSON()) }
-            }
-        })
-        router.get("/api/sessions/{sid}/events", name: "session_events", registry.onDemand(app) { req, r in
-            guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
-            let stream = r.startEventStream()
-            let last = req.lastEventID
-            s.queue.async { s.subscribe(stream, user: p, lastEventID: last) }
-        })
-        router.post("/api/sessions/{sid}/ops", name: "session_ops", registry.onDemand(app) { req, r in
-            let received = DispatchTime.now().uptimeNanoseconds
-            guard let (s, p, op, client, base) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, SessionOp, String, Int) in
-                let (s, p) = try editor(req)
-                try app.limit(.ops, p)
-                let body = try JSONReply.object(req)
-                guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128,
-                      !c.unicodeScalars.contains(where: \.isControl) else {
-                    throw APIError.badRequest("client_op_id is required (a string of at most 128 bytes, no control characters)")
+        router.get(
+            "/api/sessions/{sid}",
+            name: "session",
+            registry.onDemand(app) { req, r in
+                guard let (s, _) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
+                s.queue.async {
+                    s.withDerivedState { r.sendJSON(200, s.snapshotJSON()) }
                 }
-                guard let b = JSONReply.int(body["base_version"]) else { throw APIError.badRequest("base_version is required (a whole number)") }
-                guard let o = body["op"] as? [String: Any] else { throw APIError.badRequest("op is required (an object)") }
-                return (s, p, try SessionOp.parse(o, cabinet: s.cabinet), c, b)
-            }) else { return }
-            s.queue.async {
-                s.submit(user: p, clientOpID: client, baseVersion: base, op: op, received: received) { result in
-                    switch result {
-                    case .success(let (seq, version)): r.sendJSON(200, ["seq": seq, "version": version])
+            }
+        )
+        router.get(
+            "/api/sessions/{sid}/events",
+            name: "session_events",
+            registry.onDemand(app) { req, r in
+                guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
+                let stream = r.startEventStream()
+                let last = req.lastEventID
+                s.queue.async { s.subscribe(stream, user: p, lastEventID: last) }
+            }
+        )
+        router.post(
+            "/api/sessions/{sid}/ops",
+            name: "session_ops",
+            registry.onDemand(app) { req, r in
+                let received = DispatchTime.now().uptimeNanoseconds
+                guard
+                    let (s, p, op, client, base) = attempt(
+                        r,
+                        { () throws(APIError) -> (LiveSession, Principal, SessionOp, String, Int) in
+                            let (s, p) = try editor(req)
+                            try app.limit(.ops, p)
+                            let body = try JSONReply.object(req)
+                            guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128,
+                                !c.unicodeScalars.contains(where: \.isControl)
+                            else {
+                                throw APIError.badRequest(
+                                    "client_op_id is required (a string of at most 128 bytes, no control characters)"
+                                )
+                            }
+                            guard let b = JSONReply.int(body["base_version"]) else {
+                                throw APIError.badRequest("base_version is required (a whole number)")
+                            }
+                            guard let o = body["op"] as? [String: Any] else {
+                                throw APIError.badRequest("op is required (an object)")
+                            }
+                            return (s, p, try SessionOp.parse(o, cabinet: s.cabinet), c, b)
+                        }
+                    )
+                else { return }
+                s.queue.async {
+                    s.submit(user: p, clientOpID: client, baseVersion: base, op: op, received: received) { result in
+                        switch result {
+                        case .success(let (seq, version)): r.sendJSON(200, ["seq": seq, "version": version])
+                        case .failure(let e): r.send(e)
+                        }
+                    }
+                }
+            }
+        )
+        router.post(
+            "/api/sessions/{sid}/drag",
+            name: "session_drag",
+            registry.onDemand(app) { req, r in
+                guard
+                    let (s, p, pid, slot, mark) = attempt(
+                        r,
+                        { () throws(APIError) -> (LiveSession, Principal, String, SlotCode?, String?) in
+                            let (s, p) = try editor(req)
+                            try app.limit(.drags, p)
+                            let body = try JSONReply.object(req)
+                            guard let pid = body["product_id"] as? String, !pid.isEmpty else {
+                                throw APIError.badRequest("product_id is required")
+                            }
+                            guard pid.utf8.count <= Self.maxProductIDBytes else {
+                                throw APIError.badRequest("product_id is longer than \(Self.maxProductIDBytes) bytes")
+                            }
+                            guard app.catalog.current.products[pid] != nil else {
+                                throw APIError.unprocessable("unknown_product", "unknown product \(pid)")
+                            }
+                            var slot: SlotCode?
+                            if let text = body["slot"] as? String {
+                                do { slot = try s.cabinet.slot(text) } catch {
+                                    throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
+                                }
+                            } else if let v = body["slot"], !(v is NSNull) {
+                                throw APIError.badRequest("slot must be a slot code or null")
+                            }
+                            // An optional client mark echoed in the drag event (clients measure their own latency).
+                            let mark = (body["client_ts"] as? String).map { String($0.prefix(64)) }
+                            return (s, p, pid, slot, mark)
+                        }
+                    )
+                else { return }
+                s.drag(user: p, productID: pid, slot: slot, clientMark: mark)
+                r.sendJSON(202, ["accepted": true])
+            }
+        )
+        router.post(
+            "/api/sessions/{sid}/explain",
+            name: "session_explain",
+            registry.onDemand(app) { req, r in
+                guard
+                    let (s, slot) = attempt(
+                        r,
+                        { () throws(APIError) -> (LiveSession, SlotCode?) in
+                            let (s, p) = try session(req, Self.viewers)
+                            try app.limit(.explain, p)
+                            let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                            if let text = body["slot"] as? String {
+                                do { return (s, try s.cabinet.slot(text)) } catch {
+                                    throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
+                                }
+                            } else if let v = body["slot"], !(v is NSNull) {
+                                throw APIError.badRequest("slot must be a slot code, or null for the whole cabinet")
+                            }
+                            return (s, nil)
+                        }
+                    )
+                else { return }
+                let requestID = LiveSession.newRequestID()
+                s.queue.async {
+                    switch s.explain(slot: slot, requestID: requestID, reason: "requested") {
+                    case .success: r.sendJSON(202, ["request_id": requestID, "slot": slot?.description ?? NSNull()])
                     case .failure(let e): r.send(e)
                     }
                 }
             }
-        })
-        router.post("/api/sessions/{sid}/drag", name: "session_drag", registry.onDemand(app) { req, r in
-            guard let (s, p, pid, slot, mark) = attempt(r, { () throws(APIError) -> (LiveSession, Principal, String, SlotCode?, String?) in
-                let (s, p) = try editor(req)
-                try app.limit(.drags, p)
-                let body = try JSONReply.object(req)
-                guard let pid = body["product_id"] as? String, !pid.isEmpty else { throw APIError.badRequest("product_id is required") }
-                guard pid.utf8.count <= Self.maxProductIDBytes else { throw APIError.badRequest("product_id is longer than \(Self.maxProductIDBytes) bytes") }
-                guard app.catalog.current.products[pid] != nil else { throw APIError.unprocessable("unknown_product", "unknown product \(pid)") }
-                var slot: SlotCode?
-                if let text = body["slot"] as? String {
-                    do { slot = try s.cabinet.slot(text) } catch {
-                        throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
-                    }
-                } else if let v = body["slot"], !(v is NSNull) {
-                    throw APIError.badRequest("slot must be a slot code or null")
-                }
-                // An optional client mark echoed in the drag event (clients measure their own latency).
-                let mark = (body["client_ts"] as? String).map { String($0.prefix(64)) }
-                return (s, p, pid, slot, mark)
-            }) else { return }
-            s.drag(user: p, productID: pid, slot: slot, clientMark: mark)
-            r.sendJSON(202, ["accepted": true])
-        })
-        router.post("/api/sessions/{sid}/explain", name: "session_explain", registry.onDemand(app) { req, r in
-            guard let (s, slot) = attempt(r, { () throws(APIError) -> (LiveSession, SlotCode?) in
-                let (s, p) = try session(req, Self.viewers)
-                try app.limit(.explain, p)
-                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
-                if let text = body["slot"] as? String {
-                    do { return (s, try s.cabinet.slot(text)) } catch {
-                        throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
-                    }
-                } else if let v = body["slot"], !(v is NSNull) {
-                    throw APIError.badRequest("slot must be a slot code, or null for the whole cabinet")
-                }
-                return (s, nil)
-            }) else { return }
-            let requestID = LiveSession.newRequestID()
-            s.queue.async {
-                switch s.explain(slot: slot, requestID: requestID, reason: "requested") {
-                case .success: r.sendJSON(202, ["request_id": requestID, "slot": slot?.description ?? NSNull()])
-                case .failure(let e): r.send(e)
-                }
-            }
-        })
-        router.post("/api/sessions/{sid}/publish", name: "session_publish", registry.onDemand(app) { req, r in
-            guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
-            s.queue.async {
-                s.publish(by: p) { result in
-                    switch result {
-                    case .success(let o): r.sendJSON(200, o)
-                    case .failure(let e): r.send(e)
+        )
+        router.post(
+            "/api/sessions/{sid}/publish",
+            name: "session_publish",
+            registry.onDemand(app) { req, r in
+                guard let (s, p) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
+                s.queue.async {
+                    s.publish(by: p) { result in
+                        switch result {
+                        case .success(let o): r.sendJSON(200, o)
+                        case .failure(let e): r.send(e)
+                        }
                     }
                 }
             }
-        })
+        )
     }
 }

@@ -76,16 +76,27 @@ struct SessionState: Sendable {
 
     /// Orders, checks and applies one op to the draft. Throws the refusal (409 conflict, 422 rule).
     /// `logChecked`: the op log was asked for this key and does not hold it (`.lookUpInLog` came first).
-    mutating func submit(_ op: SessionOp, user: String, clientOpID: String, baseVersion: Int, cabinet: Cabinet,
-                         products: [String: Product], now: Double, logChecked: Bool = false) throws(APIError) -> Submission {
+    mutating func submit(
+        _ op: SessionOp,
+        user: String,
+        clientOpID: String,
+        baseVersion: Int,
+        cabinet: Cabinet,
+        products: [String: Product],
+        now: Double,
+        logChecked: Bool = false
+    ) throws(APIError) -> Submission {
         let key = Self.key(user: user, clientOpID: clientOpID)
         if let done = idempotency.result(for: key) {
-            return done.seq > committed.seq ? .repeatOfPending(seq: done.seq) : .repeated(seq: done.seq, version: done.version)
+            return done.seq > committed.seq
+                ? .repeatOfPending(seq: done.seq) : .repeated(seq: done.seq, version: done.version)
         }
         if !logChecked && idempotency.mayBeInLog(key) { return .lookUpInLog }
         guard baseVersion >= 0, baseVersion <= draft.version else {
-            throw .conflict("base_version \(baseVersion) is not a version of this session (current \(draft.version))",
-                            details: ["version": draft.version])
+            throw .conflict(
+                "base_version \(baseVersion) is not a version of this session (current \(draft.version))",
+                details: ["version": draft.version]
+            )
         }
         let widths: (String) -> Int = { products[$0]?.widthColumns ?? 1 }
         var touched = Set(op.touchedSlots)
@@ -93,9 +104,17 @@ struct SessionState: Sendable {
         for s in touched.sorted() {
             if let c = draft.slotChanged[s], c.version > baseVersion, c.by != user {
                 let anchor = draft.planogram.anchor(of: s, widths: widths) ?? s
-                let current: Any = draft.planogram.facings[anchor].map { ["product_id": $0.productID, "capacity": $0.capacity] as [String: Any] } ?? NSNull()
-                throw .conflict("slot \(s) was changed by someone else after version \(baseVersion)",
-                                details: ["slot": s.description, "current": current, "version": draft.version, "changed_in_version": c.version])
+                let current: Any =
+                    draft.planogram.facings[anchor].map {
+                        ["product_id": $0.productID, "capacity": $0.capacity] as [String: Any]
+                    } ?? NSNull()
+                throw .conflict(
+                    "slot \(s) was changed by someone else after version \(baseVersion)",
+                    details: [
+                        "slot": s.description, "current": current, "version": draft.version,
+                        "changed_in_version": c.version,
+                    ]
+                )
             }
         }
         var next = draft
@@ -105,12 +124,23 @@ struct SessionState: Sendable {
         for s in changed {
             next.slotChanged[s] = SlotChange(version: next.version, by: user)
             // A 2-wide product (before or after) also covers the slot to the right.
-            if [draft.planogram.facings[s], next.planogram.facings[s]].contains(where: { $0.map { widths($0.productID) } == 2 }) {
+            if [draft.planogram.facings[s], next.planogram.facings[s]].contains(where: {
+                $0.map { widths($0.productID) } == 2
+            }) {
                 next.slotChanged[s.rightNeighbour] = SlotChange(version: next.version, by: user)
             }
         }
-        pending.append(PendingChange(seq: next.seq, version: next.version, user: user, clientOpID: clientOpID,
-                                     kind: .op(op, changed: changed), after: next, epoch: epoch))
+        pending.append(
+            PendingChange(
+                seq: next.seq,
+                version: next.version,
+                user: user,
+                clientOpID: clientOpID,
+                kind: .op(op, changed: changed),
+                after: next,
+                epoch: epoch
+            )
+        )
         draft = next
         idempotency.remember(key, seq: next.seq, version: next.version, at: now, committedSeq: committed.seq)
         return .accepted(seq: next.seq, version: next.version)
@@ -121,8 +151,15 @@ struct SessionState: Sendable {
         var next = draft
         next.seq += 1
         next.version += 1
-        let change = PendingChange(seq: next.seq, version: next.version, user: user, clientOpID: clientOpID,
-                                   kind: .publish, after: next, epoch: epoch)
+        let change = PendingChange(
+            seq: next.seq,
+            version: next.version,
+            user: user,
+            clientOpID: clientOpID,
+            kind: .publish,
+            after: next,
+            epoch: epoch
+        )
         pending.append(change)
         draft = next
         return change
@@ -160,7 +197,13 @@ struct SessionState: Sendable {
     mutating func logCompacted(before seq: Int64) { idempotency.logCompacted(before: seq) }
 
     mutating func rememberRecovered(user: String, clientOpID: String, seq: Int64, version: Int, at: Double) {
-        idempotency.remember(Self.key(user: user, clientOpID: clientOpID), seq: seq, version: version, at: at, committedSeq: seq)
+        idempotency.remember(
+            Self.key(user: user, clientOpID: clientOpID),
+            seq: seq,
+            version: version,
+            at: at,
+            committedSeq: seq
+        )
     }
 }
 
@@ -236,8 +279,12 @@ struct IdempotencyMemory: Sendable {
     private mutating func evict(now: Double, committedSeq: Int64) {
         while head < order.count {
             let (key, seq) = order[head]
-            guard let r = results[key], r.seq == seq else { head += 1; continue } // forgotten or replaced
-            let tooMany = results.count > capacity, tooOld = now - r.at > maxAge
+            guard let r = results[key], r.seq == seq else {
+                head += 1
+                continue
+            }  // forgotten or replaced
+            let tooMany = results.count > capacity
+            let tooOld = now - r.at > maxAge
             guard (tooMany || tooOld) && seq <= committedSeq else { break }
             results[key] = nil
             noteInLog(key, seq: seq)

@@ -1,7 +1,7 @@
-import HTTPTestClient
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPTestClient
 
 /// Starts an engine on an ephemeral loopback port with the routes the engine tests use.
 final class TestServer: @unchecked Sendable {
@@ -10,10 +10,17 @@ final class TestServer: @unchecked Sendable {
     let broadcaster: Broadcaster
     private let lock = NSLock()
     private var _lastEventIDs: [String?] = []
-    var lastEventIDs: [String?] { lock.lock(); defer { lock.unlock() }; return _lastEventIDs }
+    var lastEventIDs: [String?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return _lastEventIDs
+    }
 
-    init(configure: (inout HTTPServerConfiguration) -> Void = { _ in }, webRoot: String? = nil,
-         extraRoutes: (inout Router) -> Void = { _ in }) throws {
+    init(
+        configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+        webRoot: String? = nil,
+        extraRoutes: (inout Router) -> Void = { _ in }
+    ) throws {
         var config = HTTPServerConfiguration()
         config.port = 0
         configure(&config)
@@ -52,7 +59,9 @@ final class TestServer: @unchecked Sendable {
     }
 
     fileprivate func record(_ id: String?) {
-        lock.lock(); _lastEventIDs.append(id); lock.unlock()
+        lock.lock()
+        _lastEventIDs.append(id)
+        lock.unlock()
     }
 
     func client(timeout: Double = 5, receiveBuffer: Int32? = nil) throws -> RawClient {

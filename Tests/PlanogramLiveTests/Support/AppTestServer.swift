@@ -32,7 +32,9 @@ enum TestFleet {
         return dir
     }
 
-    static func file(_ name: String) -> String { (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "" }
+    static func file(_ name: String) -> String {
+        (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? ""
+    }
 }
 
 /// The real server on an ephemeral port with a temporary SQLite file (or, while `onPostgres` is set, a
@@ -63,7 +65,7 @@ final class AppTestServer: @unchecked Sendable {
         c.webRoot = directory
         c.secret = Self.secret
         c.loops = 2
-        c.aiSettleMilliseconds = 0 // tests of the settle debounce turn it on
+        c.aiSettleMilliseconds = 0  // tests of the settle debounce turn it on
         c.reasoning.replayDeltaPause = 0
         configure(&c)
         server = PlanogramServer(configuration: c)
@@ -75,7 +77,9 @@ final class AppTestServer: @unchecked Sendable {
     static let stoppedLock = NSLock()
 
     func stop() {
-        Self.stoppedLock.lock(); Self.stopped.append(server); Self.stoppedLock.unlock()
+        Self.stoppedLock.lock()
+        Self.stopped.append(server)
+        Self.stoppedLock.unlock()
         let done = DispatchSemaphore(value: 0)
         server.shutdown { _ in done.signal() }
         _ = done.wait(timeout: .now() + 10)
@@ -83,12 +87,24 @@ final class AppTestServer: @unchecked Sendable {
     }
 
     func token(_ role: Role, sub: String = "u1", devices: [String]? = nil, ttl: Int = 600) -> String {
-        TokenAuthority(secret: Self.secret).mint(subject: sub, name: "User \(sub)", role: role, ttlSeconds: ttl, devices: devices)
+        TokenAuthority(secret: Self.secret).mint(
+            subject: sub,
+            name: "User \(sub)",
+            role: role,
+            ttlSeconds: ttl,
+            devices: devices
+        )
     }
 
     /// One request on a fresh connection; the body is decoded as JSON when it is JSON.
-    func request(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, body: String? = nil,
-                 contentType: String? = nil) throws -> APIResponse {
+    func request(
+        _ method: String,
+        _ path: String,
+        token: String? = nil,
+        json: Any? = nil,
+        body: String? = nil,
+        contentType: String? = nil
+    ) throws -> APIResponse {
         let c = try RawClient(port: port, timeout: 20)
         var payload: [UInt8] = []
         var type = contentType

@@ -12,7 +12,9 @@ final class ChildServer: @unchecked Sendable {
     private(set) var port = 0
 
     static var binary: String {
-        let dir = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent().path ?? ".build/debug"
+        let dir =
+            Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent().path
+            ?? ".build/debug"
         return dir + "/planogram-live"
     }
 
@@ -42,15 +44,26 @@ final class ChildServer: @unchecked Sendable {
 
     /// Starts `planogram-live serve` on a free port and waits (bounded) for the "listening" log line.
     /// With `waitReady`, it then polls `/readyz` (bounded) until the models are loaded or fitted.
-    static func serve(db: String, extra: [String] = [], environment: [String: String] = [:], waitReady: Bool = true) throws -> ChildServer {
+    static func serve(
+        db: String,
+        extra: [String] = [],
+        environment: [String: String] = [:],
+        waitReady: Bool = true
+    ) throws -> ChildServer {
         let child = try ChildServer(
-            arguments: ["serve", "--port", "0", "--db", db, "--fixtures", TestFleet.directory, "--web", NSTemporaryDirectory()] + extra,
-            environment: ["PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3"].merging(environment) { $1 })
+            arguments: [
+                "serve", "--port", "0", "--db", db, "--fixtures", TestFleet.directory, "--web", NSTemporaryDirectory(),
+            ] + extra,
+            environment: ["PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3"].merging(
+                environment
+            ) { $1 }
+        )
         var found: Int?
         _ = child.waitForOutput(timeout: 60) { text in
             for line in text.split(separator: "\n") where line.contains("\"msg\":\"listening\"") {
                 if let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                   let port = Int(obj["port"] as? String ?? "") {
+                    let port = Int(obj["port"] as? String ?? "")
+                {
                     found = port
                     return true
                 }
@@ -79,7 +92,8 @@ final class ChildServer: @unchecked Sendable {
 
     /// Everything the child wrote to stderr so far.
     var output: String {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return String(decoding: buffer, as: UTF8.self)
     }
 
@@ -89,7 +103,9 @@ final class ChildServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(output) { return true }
-            lock.lock(); let ended = eof; lock.unlock()
+            lock.lock()
+            let ended = eof
+            lock.unlock()
             if ended { return condition(output) }
             Thread.sleep(forTimeInterval: 0.02)
         }

@@ -24,12 +24,17 @@ final class ClusterHarness: @unchecked Sendable {
         }
         redisURL = redis
         directory = NSTemporaryDirectory() + "cluster-\(UUID().uuidString.prefix(8))"
-        for sub in ["logs", "tmp"] { try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true) }
+        for sub in ["logs", "tmp"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
+        }
     }
 
     func environment(_ node: String) -> [String: String] {
         // A visit cost at which the test fleet's planned visits pay for their trip (see RouteRoutesTests).
-        ["PLANOGRAM_DATABASE_URL": databaseURL, "PLANOGRAM_REDIS_URL": redisURL, "PLANOGRAM_NODE_ID": node, "PLANOGRAM_VISIT_COST": "60"]
+        [
+            "PLANOGRAM_DATABASE_URL": databaseURL, "PLANOGRAM_REDIS_URL": redisURL, "PLANOGRAM_NODE_ID": node,
+            "PLANOGRAM_VISIT_COST": "60",
+        ]
     }
 
     /// Starts the nodes one after another (the first imports the test fleet into the empty database and
@@ -63,7 +68,10 @@ final class ClusterHarness: @unchecked Sendable {
             if (try? RawClient(port: nginxPort, timeout: 1)) != nil { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw RawClient.Failure(description: "nginx did not listen: \((try? String(contentsOfFile: directory + "/logs/error.log", encoding: .utf8)) ?? "")")
+        throw RawClient.Failure(
+            description:
+                "nginx did not listen: \((try? String(contentsOfFile: directory + "/logs/error.log", encoding: .utf8)) ?? "")"
+        )
     }
 
     func node(_ id: String) -> ChildServer { nodes[nodeIDs.firstIndex(of: id)!] }
@@ -72,7 +80,10 @@ final class ClusterHarness: @unchecked Sendable {
     /// only in the conf: the tests that restart talk to the nodes directly).
     func restart(_ index: Int) throws {
         nodes[index].kill()
-        nodes[index] = try ChildServer.serve(db: directory + "/unused-\(nodeIDs[index]).db", environment: environment(nodeIDs[index]))
+        nodes[index] = try ChildServer.serve(
+            db: directory + "/unused-\(nodeIDs[index]).db",
+            environment: environment(nodeIDs[index])
+        )
     }
 
     func stop() {
@@ -84,7 +95,9 @@ final class ClusterHarness: @unchecked Sendable {
 
     static var repositoryRoot: String {
         var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        while url.path != "/"
+            && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path)
+        {
             url.deleteLastPathComponent()
         }
         return url.path

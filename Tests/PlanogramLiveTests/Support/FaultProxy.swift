@@ -17,11 +17,23 @@ final class FaultProxy: @unchecked Sendable {
         let client: Int32, upstream: Int32
         private let lock = NSLock()
         private var finished = 0
-        init(_ c: Int32, _ u: Int32) { client = c; upstream = u }
-        func shut() { Glibc.shutdown(client, Int32(SHUT_RDWR)); Glibc.shutdown(upstream, Int32(SHUT_RDWR)) }
+        init(_ c: Int32, _ u: Int32) {
+            client = c
+            upstream = u
+        }
+        func shut() {
+            Glibc.shutdown(client, Int32(SHUT_RDWR))
+            Glibc.shutdown(upstream, Int32(SHUT_RDWR))
+        }
         func finish() {
-            lock.lock(); finished += 1; let last = finished == 2; lock.unlock()
-            if last { close(client); close(upstream) }
+            lock.lock()
+            finished += 1
+            let last = finished == 2
+            lock.unlock()
+            if last {
+                close(client)
+                close(upstream)
+            }
         }
     }
     private var stopped = false
@@ -37,7 +49,9 @@ final class FaultProxy: @unchecked Sendable {
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let fd = listener
         let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &len) == 0 }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else { throw RawClient.Failure(description: "proxy cannot listen") }
         port = Int(UInt16(bigEndian: addr.sin_port))
@@ -54,11 +68,17 @@ final class FaultProxy: @unchecked Sendable {
         for p in pairs { p.shut() }
     }
 
-    func restore() { lock.lock(); down = false; lock.unlock() }
+    func restore() {
+        lock.lock()
+        down = false
+        lock.unlock()
+    }
 
     func stop() {
         cut()
-        lock.lock(); stopped = true; lock.unlock()
+        lock.lock()
+        stopped = true
+        lock.unlock()
         Glibc.shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
@@ -66,21 +86,38 @@ final class FaultProxy: @unchecked Sendable {
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
-            lock.lock(); let isDown = down, isStopped = stopped; lock.unlock()
-            if isStopped { if client >= 0 { close(client) }; return }
+            lock.lock()
+            let isDown = down
+            let isStopped = stopped
+            lock.unlock()
+            if isStopped {
+                if client >= 0 { close(client) }
+                return
+            }
             guard client >= 0 else { continue }
-            if isDown { close(client); continue }
+            if isDown {
+                close(client)
+                continue
+            }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             addr.sin_port = UInt16(target).bigEndian
             let connected = withUnsafeMutablePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
             }
-            guard connected else { close(client); close(upstream); continue }
+            guard connected else {
+                close(client)
+                close(upstream)
+                continue
+            }
             let pair = Pair(client, upstream)
-            lock.lock(); open.append(pair); lock.unlock()
+            lock.lock()
+            open.append(pair)
+            lock.unlock()
             Thread { [self] in pump(from: client, to: upstream, pair) }.start()
             Thread { [self] in pump(from: upstream, to: client, pair) }.start()
         }
@@ -100,7 +137,9 @@ final class FaultProxy: @unchecked Sendable {
             if sent < n { break }
         }
         pair.shut()
-        lock.lock(); open.removeAll { $0 === pair }; lock.unlock()
+        lock.lock()
+        open.removeAll { $0 === pair }
+        lock.unlock()
         pair.finish()
     }
 }

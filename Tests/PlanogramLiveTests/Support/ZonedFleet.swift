@@ -12,13 +12,19 @@ enum ZonedFleet {
     /// Generates the recipe (`seed`, `devices`, `days`, ending 2026-11-10) on `zone`'s clock under `dir`
     /// (once: a second call reuses the files), imports it read on `readOn` (default: `zone`) and returns
     /// the store and that clock.
-    static func imported(dir: String, zone: String, readOn read: String? = nil, seed: UInt64, devices: Int,
-                         days: Int) throws -> (Store, FleetClock) {
+    static func imported(
+        dir: String,
+        zone: String,
+        readOn read: String? = nil,
+        seed: UInt64,
+        devices: Int,
+        days: Int
+    ) throws -> (Store, FleetClock) {
         var model = FleetModel()
         model.seed = seed
         model.devices = devices
         model.days = days
-        model.endDay = 1_793_491_200 + 9 * 86_400 // 2026-11-10
+        model.endDay = 1_793_491_200 + 9 * 86_400  // 2026-11-10
         model.timeZone = zone
         let files = dir + "/" + zone.replacingOccurrences(of: "/", with: "_")
         if !FileManager.default.fileExists(atPath: files) { _ = try FleetGenerator(model: model).write(to: files) }
