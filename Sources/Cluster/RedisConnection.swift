@@ -2,14 +2,14 @@ import CHiredis
 import Foundation
 
 /// A Redis reply (RESP2, as Debian's hiredis 0.14 speaks it).
-public enum RedisValue: Equatable, Sendable {
+package enum RedisValue: Equatable, Sendable {
     case string([UInt8])
     case integer(Int64)
     case array([RedisValue])
     case status(String)
     case null
 
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let b): return String(decoding: b, as: UTF8.self)
         case .status(let s): return s
@@ -18,12 +18,12 @@ public enum RedisValue: Equatable, Sendable {
         }
     }
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let i) = self { return i }
         return text.flatMap { Int64($0) }
     }
 
-    public var array: [RedisValue] {
+    package var array: [RedisValue] {
         if case .array(let a) = self { return a }
         return []
     }
@@ -31,24 +31,24 @@ public enum RedisValue: Equatable, Sendable {
 
 /// A Redis failure: `connection` when the server could not be reached or the link broke (worth a retry
 /// once it is back), otherwise the server's error reply.
-public struct RedisError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public let connection: Bool
-    public var description: String { connection ? "redis unavailable: \(message)" : "redis error: \(message)" }
-    public init(message: String, connection: Bool) {
+package struct RedisError: Error, CustomStringConvertible, Sendable {
+    package let message: String
+    package let connection: Bool
+    package var description: String { connection ? "redis unavailable: \(message)" : "redis error: \(message)" }
+    package init(message: String, connection: Bool) {
         self.message = message
         self.connection = connection
     }
 }
 
 /// `redis://[:password@]host[:port][/db]`.
-public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public var password: String?
-    public var database: Int
+package struct RedisURL: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+    package var password: String?
+    package var database: Int
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.hasPrefix("redis://") else { return nil }
         var rest = Substring(text.dropFirst("redis://".count))
         password = nil
@@ -82,21 +82,21 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Without the password, for logs.
-    public var description: String { "redis://\(password == nil ? "" : ":***@")\(host):\(port)/\(database)" }
+    package var description: String { "redis://\(password == nil ? "" : ":***@")\(host):\(port)/\(database)" }
 }
 
 /// One blocking connection to Redis through hiredis, with a timeout on connect and on every reply. A
 /// broken link is reconnected on the next call (and the password and database chosen again). Not
 /// thread-safe: each connection is confined to one queue or thread by its owner.
-public final class RedisConnection: @unchecked Sendable {
-    public let url: RedisURL
+package final class RedisConnection: @unchecked Sendable {
+    package let url: RedisURL
     private var context: UnsafeMutablePointer<redisContext>?
     private let timeout: timeval
     private let readTimeout: timeval
 
     /// `timeoutSeconds` bounds the connect and every reply; a `readTimeoutSeconds` of 0 waits for replies
     /// without limit (a subscriber's connection, which is idle until a message comes).
-    public init(url: RedisURL, timeoutSeconds: Double = 2, readTimeoutSeconds: Double? = nil) throws {
+    package init(url: RedisURL, timeoutSeconds: Double = 2, readTimeoutSeconds: Double? = nil) throws {
         self.url = url
         timeout = Self.timeval(timeoutSeconds)
         readTimeout = Self.timeval(readTimeoutSeconds ?? timeoutSeconds)
@@ -141,12 +141,12 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Runs one command (binary-safe arguments) and returns its reply. An error reply throws.
     @discardableResult
-    public func command(_ args: [String]) throws -> RedisValue {
+    package func command(_ args: [String]) throws -> RedisValue {
         try command(args.map { Array($0.utf8) })
     }
 
     @discardableResult
-    public func command(_ args: [[UInt8]]) throws -> RedisValue {
+    package func command(_ args: [[UInt8]]) throws -> RedisValue {
         if context == nil { try connect() }
         do {
             return try send(args)
@@ -166,7 +166,7 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// Reads the next reply the server pushes (after SUBSCRIBE); throws a connection error on timeout.
-    public func nextReply() throws -> RedisValue {
+    package func nextReply() throws -> RedisValue {
         guard let c = context else { throw RedisError(message: "not connected", connection: true) }
         var reply: UnsafeMutableRawPointer?
         guard redisGetReply(c, &reply) == REDIS_OK else {
@@ -179,7 +179,7 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// Sends a command without waiting for its reply (SUBSCRIBE's confirmations come through `nextReply`).
-    public func sendOnly(_ args: [String]) throws {
+    package func sendOnly(_ args: [String]) throws {
         if context == nil { try connect() }
         guard let c = context else { throw RedisError(message: "not connected", connection: true) }
         let bytes = args.map { Array($0.utf8) }

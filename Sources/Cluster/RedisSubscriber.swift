@@ -5,8 +5,8 @@ import Foundation
 /// message to `onMessage` on that thread. When the link breaks it reconnects with backoff (0.1 s doubling
 /// to 2 s), subscribes again and calls `onResubscribed` — messages published while it was away are lost
 /// (Redis pub/sub keeps none), so the owner refreshes whatever they would have told it.
-public final class RedisSubscriber: @unchecked Sendable {
-    public typealias Handler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
+package final class RedisSubscriber: @unchecked Sendable {
+    package typealias Handler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
 
     private let url: RedisURL
     private let channels: [String]
@@ -18,7 +18,7 @@ public final class RedisSubscriber: @unchecked Sendable {
     private var thread: Thread?
     private let ready = DispatchSemaphore(value: 0)
 
-    public init(
+    package init(
         url: RedisURL,
         channels: [String],
         onResubscribed: @escaping @Sendable () -> Void = {},
@@ -32,7 +32,7 @@ public final class RedisSubscriber: @unchecked Sendable {
 
     /// Starts listening; returns once the first SUBSCRIBE is confirmed (or after `timeout`, false).
     @discardableResult
-    public func start(timeout: Double = 5) -> Bool {
+    package func start(timeout: Double = 5) -> Bool {
         let t = Thread { [self] in run() }
         t.name = "redis-subscriber"
         thread = t
@@ -41,7 +41,7 @@ public final class RedisSubscriber: @unchecked Sendable {
     }
 
     /// Stops the thread (its connection is shut down so a blocked read returns).
-    public func stop() {
+    package func stop() {
         lock.lock()
         stopped = true
         let c = connection

@@ -3,17 +3,17 @@
 /// Subscribers are grouped by the loop that owns them; a publish hands the same bytes to each group
 /// with one hop per loop (not per subscriber), and each group writes to its streams on its own loop.
 /// A stream leaves its group when it closes. Safe to use from any thread.
-public final class Broadcaster: Sendable {
+package final class Broadcaster: Sendable {
     private let groups: [ObjectIdentifier: SubscriberGroup]
 
-    public init(server: HTTPServer) {
+    package init(server: HTTPServer) {
         var g: [ObjectIdentifier: SubscriberGroup] = [:]
         for loop in server.loops { g[ObjectIdentifier(loop)] = SubscriberGroup(loop: loop) }
         groups = g
     }
 
     /// Adds a stream; it receives every frame published after this call reaches its loop.
-    public func subscribe(_ stream: EventStream) {
+    package func subscribe(_ stream: EventStream) {
         guard let group = groups[ObjectIdentifier(stream.loop)] else { return }
         stream.loop.run {
             group.add(stream)
@@ -22,22 +22,22 @@ public final class Broadcaster: Sendable {
     }
 
     /// Removes a stream without closing it.
-    public func unsubscribe(_ stream: EventStream) {
+    package func unsubscribe(_ stream: EventStream) {
         guard let group = groups[ObjectIdentifier(stream.loop)] else { return }
         stream.loop.run { group.remove(stream) }
     }
 
     /// Sends the same bytes to every subscriber.
-    public func publish(_ bytes: [UInt8]) {
+    package func publish(_ bytes: [UInt8]) {
         for group in groups.values {
             group.loop.run { group.deliver(bytes) }
         }
     }
 
-    public func publish(_ frame: SSEFrame) { publish(frame.bytes) }
+    package func publish(_ frame: SSEFrame) { publish(frame.bytes) }
 
     /// Calls `body` with every subscriber, each on its loop (e.g. to close them all).
-    public func forEachSubscriber(_ body: @escaping @Sendable (EventStream) -> Void) {
+    package func forEachSubscriber(_ body: @escaping @Sendable (EventStream) -> Void) {
         for group in groups.values {
             group.loop.run { for s in group.streams { body(s) } }
         }

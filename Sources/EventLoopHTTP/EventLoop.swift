@@ -13,8 +13,8 @@ import Glibc
 /// periodic sweep for timeouts and heartbeats, and lends every read a shared scratch buffer.
 ///
 /// Confinement: the mutable stored properties are touched only on `queue`.
-public final class EventLoop: @unchecked Sendable {
-    public let queue: DispatchQueue
+package final class EventLoop: @unchecked Sendable {
+    package let queue: DispatchQueue
     let id: Int
     static let key = DispatchSpecificKey<Int>()
     private static let nextID = Atomic<Int>(1)
@@ -38,13 +38,13 @@ public final class EventLoop: @unchecked Sendable {
     deinit { scratch.deallocate() }
 
     /// True when the caller runs on this loop's queue.
-    public var inLoop: Bool { DispatchQueue.getSpecific(key: Self.key) == id }
+    package var inLoop: Bool { DispatchQueue.getSpecific(key: Self.key) == id }
 
     /// Runs `work` on the loop, later.
-    public func execute(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
+    package func execute(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
 
     /// Runs `work` now if already on the loop, else later on it.
-    public func run(_ work: @escaping @Sendable () -> Void) {
+    package func run(_ work: @escaping @Sendable () -> Void) {
         if inLoop { work() } else { queue.async(execute: work) }
     }
 

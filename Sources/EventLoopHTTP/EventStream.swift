@@ -5,32 +5,32 @@
 /// for. Close handlers run once, on the loop, however the stream ends.
 ///
 /// Confinement: `closeHandlers` and `closed` are touched only on `loop`.
-public final class EventStream: @unchecked Sendable {
+package final class EventStream: @unchecked Sendable {
     let connection: HTTPConnection
     private var closeHandlers: [@Sendable () -> Void] = []
     private var closed = false
     /// Free for the owner of the stream (a session id, a user); the engine never reads it.
-    public nonisolated(unsafe) var userInfo: [String: String] = [:]
+    package nonisolated(unsafe) var userInfo: [String: String] = [:]
 
     init(connection: HTTPConnection) {
         self.connection = connection
     }
 
-    public var loop: EventLoop { connection.loop }
+    package var loop: EventLoop { connection.loop }
 
     /// Sends the bytes of an encoded frame (see `SSEFrame`).
-    public func send(_ bytes: [UInt8]) {
+    package func send(_ bytes: [UInt8]) {
         let connection = self.connection
         connection.loop.run { connection.streamWrite(bytes) }
     }
 
-    public func send(_ frame: SSEFrame) { send(frame.bytes) }
+    package func send(_ frame: SSEFrame) { send(frame.bytes) }
 
     /// Sends on the loop, no hop: for callers already on `loop`.
     func sendOnLoop(_ bytes: [UInt8]) { connection.streamWrite(bytes) }
 
     /// Sends a last frame (if any) and closes once it is written.
-    public func close(final: [UInt8]? = nil) {
+    package func close(final: [UInt8]? = nil) {
         let connection = self.connection
         connection.loop.run {
             if let final { connection.streamWrite(final) }
@@ -39,7 +39,7 @@ public final class EventStream: @unchecked Sendable {
     }
 
     /// Runs `handler` on the loop when the stream ends (at once if it already has).
-    public func onClose(_ handler: @escaping @Sendable () -> Void) {
+    package func onClose(_ handler: @escaping @Sendable () -> Void) {
         loop.run { [self] in
             if closed { handler() } else { closeHandlers.append(handler) }
         }
@@ -55,5 +55,5 @@ public final class EventStream: @unchecked Sendable {
     }
 
     /// Whether the stream has ended. Meaningful on the loop.
-    public var isClosed: Bool { closed }
+    package var isClosed: Bool { closed }
 }

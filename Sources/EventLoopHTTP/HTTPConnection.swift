@@ -337,7 +337,7 @@ final class HTTPConnection: PollTarget, @unchecked Sendable {
 
     /// Bodies up to this size are read before a route's admission runs (they are likely in the buffer
     /// already, and the connection stays open after a refusal by the handler).
-    public static let admissionThreshold = 64 * 1024
+    package static let admissionThreshold = 64 * 1024
 
     /// Whether a request's body is not yet at hand: large, chunked, or held back until `100 Continue`.
     static func awaitsBody(_ head: HTTPRequestHead) -> Bool {

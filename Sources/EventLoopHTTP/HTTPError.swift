@@ -1,7 +1,7 @@
 extension HTTPResponse {
     /// The JSON error shape every part of the server answers with:
     /// `{"error": {"code": "...", "message": "...", "details": ...}}`.
-    public static func error(
+    package static func error(
         _ status: Int,
         _ message: String,
         code: String? = nil,
@@ -19,7 +19,7 @@ extension HTTPResponse {
 
 extension HTTPStatus {
     /// The machine-readable error code for a status.
-    public static func code(_ status: Int) -> String {
+    package static func code(_ status: Int) -> String {
         switch status {
         case 400: return "bad_request"
         case 401: return "unauthorized"
@@ -43,9 +43,9 @@ extension HTTPStatus {
 }
 
 /// Minimal JSON text helpers for the engine's own bodies.
-public enum JSONText {
+package enum JSONText {
     /// Appends `s` as a JSON string literal, quotes included.
-    public static func appendString(_ s: String, to out: inout String) {
+    package static func appendString(_ s: String, to out: inout String) {
         out.append("\"")
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -66,7 +66,7 @@ public enum JSONText {
         out.append("\"")
     }
 
-    public static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         var out = ""
         appendString(s, to: &out)
         return out

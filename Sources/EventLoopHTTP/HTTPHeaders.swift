@@ -1,36 +1,36 @@
 /// An ordered list of header fields. Names are stored lower-cased; lookups are case-insensitive.
-public struct HTTPHeaders: Sendable, Sequence {
-    public private(set) var fields: [(name: String, value: String)] = []
+package struct HTTPHeaders: Sendable, Sequence {
+    package private(set) var fields: [(name: String, value: String)] = []
 
-    public init() {}
+    package init() {}
 
-    public init(_ pairs: [(String, String)]) {
+    package init(_ pairs: [(String, String)]) {
         for (n, v) in pairs { append(name: n, value: v) }
     }
 
-    public var count: Int { fields.count }
+    package var count: Int { fields.count }
 
-    public mutating func append(name: String, value: String) {
+    package mutating func append(name: String, value: String) {
         fields.append((name.lowercased(), value))
     }
 
     /// Replaces every field of that name with one field.
-    public mutating func set(_ name: String, _ value: String) {
+    package mutating func set(_ name: String, _ value: String) {
         let n = name.lowercased()
         fields.removeAll { $0.name == n }
         fields.append((n, value))
     }
 
     /// The first value of the field, if present.
-    public subscript(_ name: String) -> String? {
+    package subscript(_ name: String) -> String? {
         let n = name.lowercased()
         return fields.first { $0.name == n }?.value
     }
 
-    public func values(_ name: String) -> [String] {
+    package func values(_ name: String) -> [String] {
         let n = name.lowercased()
         return fields.filter { $0.name == n }.map(\.value)
     }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+    package func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 }

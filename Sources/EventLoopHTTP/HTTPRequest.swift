@@ -1,22 +1,22 @@
 /// A complete request as handlers see it: decoded path, query, headers, body and route parameters.
-public struct HTTPRequest: Sendable {
-    public let method: String
+package struct HTTPRequest: Sendable {
+    package let method: String
     /// The raw request target as sent.
-    public let target: String
+    package let target: String
     /// The decoded path segments (`/api/a%2Fb/x` gives `["api", "a/b", "x"]`).
-    public let pathSegments: [String]
-    public let query: [(String, String)]
-    public let headers: HTTPHeaders
-    public internal(set) var body: [UInt8]
-    public let versionMinor: Int
+    package let pathSegments: [String]
+    package let query: [(String, String)]
+    package let headers: HTTPHeaders
+    package internal(set) var body: [UInt8]
+    package let versionMinor: Int
     /// Path parameters filled by the router (`{id}` in a pattern).
-    public internal(set) var parameters: [String: String] = [:]
+    package internal(set) var parameters: [String: String] = [:]
     /// The route's name for metrics and logs, or "static"/"unmatched".
-    public internal(set) var routeName: String = "unmatched"
+    package internal(set) var routeName: String = "unmatched"
     /// The peer's address as text.
-    public let remoteAddress: String
+    package let remoteAddress: String
 
-    public init(
+    package init(
         method: String,
         target: String,
         pathSegments: [String],
@@ -37,15 +37,15 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The decoded path, `/` joined.
-    public var path: String { "/" + pathSegments.joined(separator: "/") }
+    package var path: String { "/" + pathSegments.joined(separator: "/") }
 
     /// The first value of a query parameter.
-    public func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
+    package func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
 
-    public func parameter(_ name: String) -> String? { parameters[name] }
+    package func parameter(_ name: String) -> String? { parameters[name] }
 
     /// `Last-Event-ID` from the header, or from `?last_event_id=` for clients that cannot set headers.
-    public var lastEventID: String? { headers["last-event-id"] ?? queryValue("last_event_id") }
+    package var lastEventID: String? { headers["last-event-id"] ?? queryValue("last_event_id") }
 
     /// Builds a request from a parsed head; nil when the target cannot be decoded.
     static func make(head: HTTPRequestHead, body: [UInt8], remoteAddress: String) -> HTTPRequest? {

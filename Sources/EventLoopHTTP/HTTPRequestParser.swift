@@ -6,15 +6,15 @@
 // pipelining work: whatever is left in the buffer belongs to the next request.
 
 /// Limits the parser enforces while reading a request.
-public struct HTTPParserLimits: Sendable {
+package struct HTTPParserLimits: Sendable {
     /// Bytes of request line plus headers; beyond it the request is refused with 431.
-    public var maxHeaderBytes: Int
+    package var maxHeaderBytes: Int
     /// Number of header fields; beyond it the request is refused with 431.
-    public var maxHeaderCount: Int
+    package var maxHeaderCount: Int
     /// Longest chunk-size line (with extensions) or trailer line of a chunked body.
-    public var maxChunkLineBytes: Int
+    package var maxChunkLineBytes: Int
 
-    public init(maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxChunkLineBytes: Int = 4096) {
+    package init(maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxChunkLineBytes: Int = 4096) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxChunkLineBytes = maxChunkLineBytes
@@ -22,37 +22,37 @@ public struct HTTPParserLimits: Sendable {
 }
 
 /// Why a request could not be parsed, with the status the server answers before closing.
-public struct HTTPParseError: Error, Equatable, Sendable {
-    public let status: Int
-    public let reason: String
-    public init(_ status: Int, _ reason: String) {
+package struct HTTPParseError: Error, Equatable, Sendable {
+    package let status: Int
+    package let reason: String
+    package init(_ status: Int, _ reason: String) {
         self.status = status
         self.reason = reason
     }
 }
 
 /// The framing of a request body as announced by its head.
-public enum HTTPBodyFraming: Equatable, Sendable {
+package enum HTTPBodyFraming: Equatable, Sendable {
     case none
     case contentLength(Int)
     case chunked
 }
 
 /// A parsed request line and header block.
-public struct HTTPRequestHead: Sendable {
-    public var method: String
+package struct HTTPRequestHead: Sendable {
+    package var method: String
     /// The request target exactly as sent (origin form: path and optional query).
-    public var target: String
-    public var versionMinor: Int
-    public var headers: HTTPHeaders
-    public var framing: HTTPBodyFraming
+    package var target: String
+    package var versionMinor: Int
+    package var headers: HTTPHeaders
+    package var framing: HTTPBodyFraming
     /// Whether the connection may be kept open after this request.
-    public var keepAlive: Bool
-    public var expectsContinue: Bool
+    package var keepAlive: Bool
+    package var expectsContinue: Bool
 }
 
 /// What one call to `parse` produced.
-public enum HTTPParseEvent: Equatable {
+package enum HTTPParseEvent: Equatable {
     case head
     /// Body bytes at this range of the buffer handed to `parse`.
     case body(Range<Int>)
@@ -61,7 +61,7 @@ public enum HTTPParseEvent: Equatable {
 
 /// An incremental request parser. Feed it the unconsumed bytes; it reports how many it consumed and
 /// at most one event per call.
-public struct HTTPRequestParser {
+package struct HTTPRequestParser {
     enum State: Equatable {
         case head
         case body(remaining: Int)
@@ -71,25 +71,25 @@ public struct HTTPRequestParser {
         case trailers
     }
 
-    public let limits: HTTPParserLimits
+    package let limits: HTTPParserLimits
     var state: State = .head
     /// Where the search for the end of the head resumes, relative to the buffer start.
     var headScanned = 0
     /// The head of the request being read, valid after a `.head` event.
-    public private(set) var head: HTTPRequestHead?
+    package private(set) var head: HTTPRequestHead?
     /// Body bytes seen so far in the current request.
-    public private(set) var bodyBytesSeen = 0
+    package private(set) var bodyBytesSeen = 0
 
-    public init(limits: HTTPParserLimits = HTTPParserLimits()) {
+    package init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
     }
 
     /// True when no request is in progress: nothing of a next request has been consumed.
-    public var isBetweenRequests: Bool { state == .head && headScanned == 0 }
+    package var isBetweenRequests: Bool { state == .head && headScanned == 0 }
 
     /// Parses from the start of `buffer`. Returns the bytes consumed and the event, or `nil` event when
     /// more input is needed (the consumed count may still be positive).
-    public mutating func parse(
+    package mutating func parse(
         _ buffer: UnsafeRawBufferPointer
     ) throws(HTTPParseError) -> (consumed: Int, event: HTTPParseEvent?) {
         switch state {

@@ -1,28 +1,28 @@
 /// A complete response: status, headers and body. The engine adds `Content-Length` and `Connection`.
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaders
+    package var body: [UInt8]
 
-    public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+    package init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    public init(status: Int = 200, contentType: String, body: String) {
+    package init(status: Int = 200, contentType: String, body: String) {
         self.status = status
         self.headers = HTTPHeaders([("Content-Type", contentType)])
         self.body = Array(body.utf8)
     }
 
     /// A plain-text response.
-    public static func text(_ status: Int, _ text: String) -> HTTPResponse {
+    package static func text(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: text)
     }
 
     /// A JSON response from bytes already encoded.
-    public static func json(_ status: Int, _ bytes: [UInt8]) -> HTTPResponse {
+    package static func json(_ status: Int, _ bytes: [UInt8]) -> HTTPResponse {
         HTTPResponse(
             status: status,
             headers: HTTPHeaders([("Content-Type", "application/json; charset=utf-8")]),
@@ -55,8 +55,8 @@ public struct HTTPResponse: Sendable {
 }
 
 /// Reason phrases and header-name casing for serialization.
-public enum HTTPStatus {
-    public static func reason(_ status: Int) -> String {
+package enum HTTPStatus {
+    package static func reason(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
         case 200: return "OK"

@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// Errors starting the server.
-public struct HTTPServerError: Error, CustomStringConvertible {
-    public let description: String
+package struct HTTPServerError: Error, CustomStringConvertible {
+    package let description: String
 }
 
 /// The HTTP/1.1 server: a listening socket on a Dispatch read source, a fixed set of event loops that
@@ -17,10 +17,10 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 /// Life cycle: `start()` → serving → `beginDrain()` (stop accepting, readiness off, idle connections
 /// closed, in-flight requests finish) → `finishShutdown(...)` (streams get a last frame and close; all
 /// is done within `shutdownGrace`).
-public final class HTTPServer: @unchecked Sendable {
-    public let configuration: HTTPServerConfiguration
+package final class HTTPServer: @unchecked Sendable {
+    package let configuration: HTTPServerConfiguration
     let router: Router
-    public let loops: [EventLoop]
+    package let loops: [EventLoop]
     let metrics = HTTPMetrics()
 
     private let acceptQueue = DispatchQueue(label: "http.accept")
@@ -34,21 +34,21 @@ public final class HTTPServer: @unchecked Sendable {
     private let draining = Atomic<Bool>(false)
     private let heartbeatBytes = SSEFrame(comment: "heartbeat").bytes
 
-    public init(configuration: HTTPServerConfiguration, router: Router) {
+    package init(configuration: HTTPServerConfiguration, router: Router) {
         self.configuration = configuration
         self.router = router
         loops = (0..<max(1, configuration.loopCount)).map { EventLoop(label: "http.loop.\($0)") }
     }
 
     /// True once a drain has begun.
-    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+    package var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// Open connections right now.
-    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    package var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
     /// Binds, listens and starts accepting. Returns the bound port.
     @discardableResult
-    public func start() throws -> Int {
+    package func start() throws -> Int {
         signal(SIGPIPE, SIG_IGN)
         let (fd, port) = try Self.listen(
             host: configuration.host,
@@ -236,13 +236,13 @@ public final class HTTPServer: @unchecked Sendable {
     /// schedules (broadcast frames are queued, then written by a follow-up turn) — has run.
     /// Used at shutdown so last events reach subscribers before the final frame. It waits on the
     /// loops, so it is called from the shutdown path only, never from a loop or a handler.
-    public func barrier() {
+    package func barrier() {
         for _ in 0..<2 { for loop in loops { loop.queue.sync {} } }
     }
 
     /// Stops accepting new connections; waits only on the accept queue (which never waits on a
     /// loop), so it may be called from any thread except the accept queue itself.
-    public func beginDrain() {
+    package func beginDrain() {
         guard !draining.exchange(true, ordering: .relaxed) else { return }
         acceptQueue.sync {
             if let s = acceptSource {
@@ -259,7 +259,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Ends every event stream (after `finalFrame`, if given), waits for the connections to finish
     /// within `shutdownGrace`, closes whatever is left, and calls `completion` with whether everything
     /// ended by itself.
-    public func finishShutdown(finalFrame: [UInt8]? = nil, completion: @escaping @Sendable (Bool) -> Void) {
+    package func finishShutdown(finalFrame: [UInt8]? = nil, completion: @escaping @Sendable (Bool) -> Void) {
         beginDrain()
         for loop in loops {
             loop.execute {

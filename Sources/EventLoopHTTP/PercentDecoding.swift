@@ -1,7 +1,7 @@
 /// Percent-decoding of path segments and query strings (RFC 3986, with `+` as space in queries).
-public enum PercentDecoding {
+package enum PercentDecoding {
     /// Decodes `%XX` escapes. Returns nil for a malformed escape, invalid UTF-8 or a NUL byte.
-    public static func decode<S: StringProtocol>(_ s: S, plusAsSpace: Bool = false) -> String? {
+    package static func decode<S: StringProtocol>(_ s: S, plusAsSpace: Bool = false) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         var it = s.utf8.makeIterator()
@@ -22,7 +22,7 @@ public enum PercentDecoding {
     }
 
     /// Splits `a=1&b=x%20y` into decoded pairs, in order. Nil if any part is malformed.
-    public static func parseQuery<S: StringProtocol>(_ query: S) -> [(String, String)]? {
+    package static func parseQuery<S: StringProtocol>(_ query: S) -> [(String, String)]? {
         var result: [(String, String)] = []
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -1,6 +1,6 @@
 /// The answer channel of one request. Safe to use from any thread; the first answer wins and later
 /// ones are ignored, as are answers to a connection that has gone.
-public final class Responder: @unchecked Sendable {
+package final class Responder: @unchecked Sendable {
     let connection: HTTPConnection
     let serial: UInt64
 
@@ -10,23 +10,23 @@ public final class Responder: @unchecked Sendable {
     }
 
     /// The loop that owns the connection: handlers that want to stay on it can use it.
-    public var loop: EventLoop { connection.loop }
+    package var loop: EventLoop { connection.loop }
 
     /// Sends a complete response.
-    public func send(_ response: HTTPResponse) {
+    package func send(_ response: HTTPResponse) {
         let connection = self.connection
         let serial = self.serial
         connection.loop.run { connection.complete(serial: serial, response: response) }
     }
 
     /// Answers with the JSON error shape `{"error": {"code", "message", "details"}}`.
-    public func sendError(_ status: Int, _ message: String, code: String? = nil, detailsJSON: String? = nil) {
+    package func sendError(_ status: Int, _ message: String, code: String? = nil, detailsJSON: String? = nil) {
         send(.error(status, message, code: code, detailsJSON: detailsJSON))
     }
 
     /// Turns the response into a `text/event-stream`. The stream is returned at once; its head is
     /// written on the loop before anything sent on it.
-    public func startEventStream(headers: HTTPHeaders = HTTPHeaders()) -> EventStream {
+    package func startEventStream(headers: HTTPHeaders = HTTPHeaders()) -> EventStream {
         let stream = EventStream(connection: connection)
         let connection = self.connection
         let serial = self.serial

@@ -1,18 +1,18 @@
 /// A request handler. Runs on the connection's event loop; it must not block. It answers through the
 /// `Responder`, now or later, from any thread.
-public typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
+package typealias HTTPHandler = @Sendable (HTTPRequest, Responder) -> Void
 
 /// Decides from a request's head alone (method, target, headers; the body is empty) whether its body is
 /// worth reading: a response refuses the request before the body is read — no `100 Continue` is sent and
 /// the connection closes after the answer. Runs on the loop; it must be cheap (a token check).
-public typealias HTTPAdmission = @Sendable (HTTPRequest) -> HTTPResponse?
+package typealias HTTPAdmission = @Sendable (HTTPRequest) -> HTTPResponse?
 
 /// Routes built from plain values: a method and a pattern like `/api/sessions/{sid}/events`.
 ///
 /// `{name}` matches one segment, `{name...}` the rest of the path. A GET route also answers HEAD.
 /// Matching order: literal segments win over parameters, then registration order; a path bound by a route
 /// with more literal segments is that route's alone (another method there is a 405, not a parameter route).
-public struct Router: Sendable {
+package struct Router: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
@@ -39,14 +39,14 @@ public struct Router: Sendable {
     private(set) var routes: [Route] = []
 
     /// A route as it was added: method, pattern (`/api/jobs/{id}`) and name.
-    public struct Entry: Sendable, Hashable {
-        public let method: String
-        public let pattern: String
-        public let name: String
+    package struct Entry: Sendable, Hashable {
+        package let method: String
+        package let pattern: String
+        package let name: String
     }
 
     /// Every route, in matching order.
-    public var table: [Entry] {
+    package var table: [Entry] {
         routes.map { r in
             let pattern =
                 "/"
@@ -61,14 +61,14 @@ public struct Router: Sendable {
         }
     }
     /// Answers GET and HEAD requests no route matched (static files).
-    public var fallback: HTTPHandler?
+    package var fallback: HTTPHandler?
 
-    public init() {}
+    package init() {}
 
     /// Adds a route. `name` labels metrics (defaults to the pattern); `maxBodyBytes` overrides the
     /// server's body limit for this route; `admit` is asked before a body that is not already at hand
     /// (larger than `HTTPConnection.admissionThreshold`, chunked, or awaited with `Expect: 100-continue`) is read.
-    public mutating func add(
+    package mutating func add(
         _ method: String,
         _ pattern: String,
         name: String? = nil,
@@ -94,13 +94,13 @@ public struct Router: Sendable {
         routes.sort { $0.literalCount > $1.literalCount }  // stable: keeps registration order among equals
     }
 
-    public mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
+    package mutating func get(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
         add("GET", p, name: name, h)
     }
-    public mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
+    package mutating func delete(_ p: String, name: String? = nil, _ h: @escaping HTTPHandler) {
         add("DELETE", p, name: name, h)
     }
-    public mutating func post(
+    package mutating func post(
         _ p: String,
         name: String? = nil,
         maxBodyBytes: Int? = nil,

@@ -2,10 +2,10 @@
 ///
 /// `data` is split on CR, LF and CRLF into one `data:` line each; `id` and `event` lose any line
 /// breaks (they cannot hold them); a comment becomes `:` lines.
-public struct SSEFrame: Sendable {
-    public let bytes: [UInt8]
+package struct SSEFrame: Sendable {
+    package let bytes: [UInt8]
 
-    public init(id: String? = nil, event: String? = nil, data: String, retry: Int? = nil) {
+    package init(id: String? = nil, event: String? = nil, data: String, retry: Int? = nil) {
         var out: [UInt8] = []
         out.reserveCapacity(data.utf8.count + 32 + (event?.utf8.count ?? 0))
         if let id {
@@ -27,7 +27,7 @@ public struct SSEFrame: Sendable {
     }
 
     /// A comment frame (ignored by EventSource; used for heartbeats).
-    public init(comment: String) {
+    package init(comment: String) {
         var out: [UInt8] = []
         Self.appendLines(comment, prefix: ": ", to: &out)
         out.append(0x0A)
@@ -35,7 +35,7 @@ public struct SSEFrame: Sendable {
     }
 
     /// A `retry:` only frame.
-    public init(retry: Int) {
+    package init(retry: Int) {
         bytes = Array("retry: \(retry)\n\n".utf8)
     }
 

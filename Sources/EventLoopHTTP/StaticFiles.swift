@@ -5,22 +5,22 @@ import Glibc
 /// Serves files below one root directory: `index.html` for directories, a content type by extension,
 /// a strong ETag from size and modification time with `If-None-Match` → 304, and no way out of the
 /// root: `..` segments (raw or percent-encoded), NUL bytes and symlinks resolving outside are refused.
-public struct StaticFiles: Sendable {
-    public let root: String
+package struct StaticFiles: Sendable {
+    package let root: String
 
     /// Nil when the root does not exist.
-    public init?(root: String) {
+    package init?(root: String) {
         guard let real = Self.realPath(root) else { return nil }
         self.root = real
     }
 
     /// The handler, for `Router.fallback`.
-    public var handler: HTTPHandler {
+    package var handler: HTTPHandler {
         let files = self
         return { request, responder in responder.send(files.respond(to: request)) }
     }
 
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
+    package func respond(to request: HTTPRequest) -> HTTPResponse {
         for segment in request.pathSegments {
             if segment == ".." || segment == "." || segment.contains("/") || segment.contains("\0")
                 || segment.hasPrefix(".")
@@ -89,7 +89,7 @@ public struct StaticFiles: Sendable {
         return done == size ? out : nil
     }
 
-    public static func contentType(for path: String) -> String {
+    package static func contentType(for path: String) -> String {
         let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
         switch ext {
         case "html", "htm": return "text/html; charset=utf-8"

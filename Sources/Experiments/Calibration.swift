@@ -7,31 +7,31 @@ import PlanogramDomain
 /// how often each method declares an effect: with one look at the end and with a look every day, for the
 /// CUPED + randomization + mixture-SPRT analysis (matched pairs) and for the plan's procedure (a random half
 /// of the devices treated, a two-sample t-test on their device-days), on the same devices and weeks.
-public enum Calibration {
-    public struct Options: Sendable {
-        public var splits = 1_000
-        public var preDays = 28
-        public var postDays = 28
-        public var firstLook = 7
-        public var alpha = 0.05
-        public var effects: [Double] = [0, 0.03, 0.05, 0.10]
-        public var draws = 1_000
-        public var seed: UInt64 = 1
+package enum Calibration {
+    package struct Options: Sendable {
+        package var splits = 1_000
+        package var preDays = 28
+        package var postDays = 28
+        package var firstLook = 7
+        package var alpha = 0.05
+        package var effects: [Double] = [0, 0.03, 0.05, 0.10]
+        package var draws = 1_000
+        package var seed: UInt64 = 1
         /// τ of the mixture SPRT in standard errors of the first look.
-        public var mixingScale = ExperimentAnalysis.mixingScale
-        public init() {}
+        package var mixingScale = ExperimentAnalysis.mixingScale
+        package init() {}
     }
 
-    public struct Row: Codable, Sendable {
-        public var effectPercentage: Double
-        public var splits: Int
+    package struct Row: Codable, Sendable {
+        package var effectPercentage: Double
+        package var splits: Int
         /// Share of splits declared significant.
-        public var cupedOneLook: Double
-        public var cupedDailyLooks: Double
+        package var cupedOneLook: Double
+        package var cupedDailyLooks: Double
         /// The sequential randomization test (α spent over the horizon), looked at every day.
-        public var sequentialDailyLooks: Double
-        public var tTestOneLook: Double
-        public var tTestDailyLooks: Double
+        package var sequentialDailyLooks: Double
+        package var tTestOneLook: Double
+        package var tTestDailyLooks: Double
         enum CodingKeys: String, CodingKey {
             case effectPercentage = "effect_percentage"
             case splits
@@ -43,15 +43,15 @@ public enum Calibration {
         }
     }
 
-    public struct Report: Codable, Sendable {
-        public var devices: Int
-        public var rows: [Row]
+    package struct Report: Codable, Sendable {
+        package var devices: Int
+        package var rows: [Row]
         /// The spread of each estimator over the A/A splits (percent of the control's mean), and the
         /// minimum detectable effect at 80 % power and α = 5 % it implies: (1.96 + 0.84) × spread.
-        public var cupedSpreadPercentage: Double
-        public var plainSpreadPercentage: Double
-        public var cupedMDEPercentage: Double
-        public var plainMDEPercentage: Double
+        package var cupedSpreadPercentage: Double
+        package var plainSpreadPercentage: Double
+        package var cupedMDEPercentage: Double
+        package var plainMDEPercentage: Double
         enum CodingKeys: String, CodingKey {
             case devices
             case rows
@@ -62,14 +62,14 @@ public enum Calibration {
         }
     }
 
-    public struct HistoryTooShort: Error, CustomStringConvertible {
-        public let days: Int
-        public let needed: Int
-        public var description: String { "the history has \(days) days; a pre-period and an experiment need \(needed)" }
+    package struct HistoryTooShort: Error, CustomStringConvertible {
+        package let days: Int
+        package let needed: Int
+        package var description: String { "the history has \(days) days; a pre-period and an experiment need \(needed)" }
     }
 
     /// `series[i]`: device i's metric per day, all aligned on the same days.
-    public static func run(
+    package static func run(
         _ series: [[Double]],
         options o: Options,
         progress: (Double) -> Void = { _ in }

@@ -2,12 +2,12 @@ import Foundation
 import PlanogramDomain
 
 /// One device's outcome: its arm, its mean daily metric before the start and since.
-public struct DeviceOutcome: Sendable {
-    public var id: String
-    public var treated: Bool
-    public var pre: Double
-    public var post: Double
-    public init(id: String, treated: Bool, pre: Double, post: Double) {
+package struct DeviceOutcome: Sendable {
+    package var id: String
+    package var treated: Bool
+    package var pre: Double
+    package var post: Double
+    package init(id: String, treated: Bool, pre: Double, post: Double) {
         self.id = id
         self.treated = treated
         self.pre = pre
@@ -16,26 +16,26 @@ public struct DeviceOutcome: Sendable {
 }
 
 /// The estimate SPEC §14 names, with what it was computed from.
-public struct ExperimentEstimate: Codable, Sendable, Equatable {
+package struct ExperimentEstimate: Codable, Sendable, Equatable {
     /// Treatment minus control, in the metric's daily unit per device, adjusted for the pre-period.
-    public var effect: Double
-    public var effectPercentage: Double
-    public var confidenceInterval: [Double]
+    package var effect: Double
+    package var effectPercentage: Double
+    package var confidenceInterval: [Double]
     /// Randomization inference, one look.
-    public var pValue: Double
+    package var pValue: Double
     /// The mixture sequential probability ratio test's p-value over every look so far (valid at any look).
-    public var alwaysValidPValue: Double
-    public var standardError: Double
-    public var controlMean: Double
+    package var alwaysValidPValue: Double
+    package var standardError: Double
+    package var controlMean: Double
     /// Difference in differences of the raw means, the cross-check.
-    public var differenceInDifferences: Double
-    public var method: String
+    package var differenceInDifferences: Double
+    package var method: String
     /// The daily-monitoring test (`SequentialTest`): the day its boundary was first crossed, if it was,
     /// and the boundary at this look (on the effect's scale).
-    public var sequentialCrossedAt: Int?
-    public var sequentialBoundary: Double?
+    package var sequentialCrossedAt: Int?
+    package var sequentialBoundary: Double?
 
-    public init(
+    package init(
         effect: Double,
         effectPercentage: Double,
         confidenceInterval: [Double],
@@ -87,13 +87,13 @@ public struct ExperimentEstimate: Codable, Sendable, Equatable {
 /// seeded draws) gives the statistic's null distribution; the interval inverts that test for a constant
 /// additive effect. Devices, not sales or days, are the units, so autocorrelated days and devices ten
 /// times bigger than others do not fake precision.
-public enum ExperimentAnalysis {
-    public static let exactStrataLimit = 12
-    public static let monteCarloDraws = 4_000
+package enum ExperimentAnalysis {
+    package static let exactStrataLimit = 12
+    package static let monteCarloDraws = 4_000
 
     /// The flips of the strata: each draw says, per stratum, whether its labels are swapped (a singleton's
     /// label flipped). Draw 0 is the observed assignment.
-    public static func draws(strata: Int, seed: UInt64, count: Int = monteCarloDraws) -> [[Bool]] {
+    package static func draws(strata: Int, seed: UInt64, count: Int = monteCarloDraws) -> [[Bool]] {
         if strata <= exactStrataLimit {
             return (0..<(1 << strata)).map { m in (0..<strata).map { m & (1 << $0) != 0 } }
         }
@@ -103,7 +103,7 @@ public enum ExperimentAnalysis {
     }
 
     /// θ of CUPED: the slope of post on pre over all devices.
-    public static func theta(_ o: [DeviceOutcome]) -> Double {
+    package static func theta(_ o: [DeviceOutcome]) -> Double {
         let n = Double(o.count)
         guard n > 1 else { return 0 }
         let mx = o.reduce(0) { $0 + $1.pre } / n
@@ -119,14 +119,14 @@ public enum ExperimentAnalysis {
 
     /// One look without the interval (what a daily look needs): the outcomes adjusted by the pre-period
     /// (CUPED), the difference of the arms, its standard error and the control's mean.
-    public struct Look: Sendable {
-        public let adjusted: [Double]
-        public let effect: Double
-        public let standardError: Double
-        public let controlMean: Double
+    package struct Look: Sendable {
+        package let adjusted: [Double]
+        package let effect: Double
+        package let standardError: Double
+        package let controlMean: Double
     }
 
-    public static func look(_ o: [DeviceOutcome]) -> Look {
+    package static func look(_ o: [DeviceOutcome]) -> Look {
         let th = theta(o)
         let meanPre = o.isEmpty ? 0 : o.reduce(0) { $0 + $1.pre } / Double(o.count)
         let adj = o.map { $0.post - th * ($0.pre - meanPre) }
@@ -140,7 +140,7 @@ public enum ExperimentAnalysis {
         )
     }
 
-    public static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
+    package static func meanDiff(_ v: [Double], _ treated: [Bool]) -> Double {
         var st = 0.0
         var sc = 0.0
         var nt = 0
@@ -182,9 +182,9 @@ public enum ExperimentAnalysis {
     /// always-valid p-value of the looks before this one (1 at the first).
     /// The mixture's scale in standard errors of the first look: τ = 2.5 · SE (set once; calibrated by
     /// `Ops/bench experiments` to about 5 % false positives over 22 daily looks).
-    public static let mixingScale = 2.5
+    package static let mixingScale = 2.5
 
-    public static func estimate(
+    package static func estimate(
         _ outcomes: [DeviceOutcome],
         strata: [[Int]],
         alpha: Double = 0.05,
@@ -264,7 +264,7 @@ public enum ExperimentAnalysis {
     }
 
     /// Neyman's standard error of a difference of means.
-    public static func neymanSE(_ v: [Double], _ treated: [Bool]) -> Double {
+    package static func neymanSE(_ v: [Double], _ treated: [Bool]) -> Double {
         func variance(_ xs: [Double]) -> Double {
             guard xs.count > 1 else { return 0 }
             let m = xs.reduce(0, +) / Double(xs.count)
@@ -280,7 +280,7 @@ public enum ExperimentAnalysis {
     /// estimate with variance V = se² and a normal mixture N(0, τ²) over the effect: the likelihood ratio
     /// Λ = √(V/(V+τ²))·exp(τ²·θ̂² / (2V(V+τ²))); the look's p-value is 1/Λ (at most 1). The always-valid
     /// p-value is the smallest over the looks so far.
-    public static func mSPRTPValue(effect: Double, standardError se: Double, mixingSD tau: Double) -> Double {
+    package static func mSPRTPValue(effect: Double, standardError se: Double, mixingSD tau: Double) -> Double {
         let v = se * se
         let t2 = tau * tau
         guard v > 0, t2 > 0 else { return 1 }

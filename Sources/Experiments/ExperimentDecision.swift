@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an experiment's owner should do now (SPEC §14), and why.
-public enum ExperimentDecision: String, Codable, Sendable {
+package enum ExperimentDecision: String, Codable, Sendable {
     case `continue` = "continue"
     case stopTreatmentWins = "stop_treatment_wins"
     case stopNoEffect = "stop_no_effect"
@@ -17,7 +17,7 @@ public enum ExperimentDecision: String, Codable, Sendable {
     /// 4. After four times `minDays` without either: no effect shown; stop.
     /// Otherwise: continue. (The always-valid p-value is reported beside, for anyone who looks at other times.)
     /// For a metric where less is better (stockouts), a negative effect is the treatment winning.
-    public static func decide(
+    package static func decide(
         _ e: ExperimentEstimate,
         days: Int,
         minDays: Int,

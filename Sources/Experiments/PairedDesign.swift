@@ -2,15 +2,15 @@ import Foundation
 import PlanogramDomain
 
 /// Which arm a device is in.
-public enum Arm: String, Codable, Sendable {
+package enum Arm: String, Codable, Sendable {
     case control, treatment
 }
 
 /// A device in an experiment's design, with what it did before the start (the matching variable).
-public struct ExperimentUnit: Sendable {
-    public var id: String
-    public var preMetric: Double
-    public init(id: String, preMetric: Double) {
+package struct ExperimentUnit: Sendable {
+    package var id: String
+    package var preMetric: Double
+    package init(id: String, preMetric: Double) {
         self.id = id
         self.preMetric = preMetric
     }
@@ -19,19 +19,19 @@ public struct ExperimentUnit: Sendable {
 /// Device-level randomization in pairs matched on the pre-period (SPEC §14): devices sorted by their
 /// pre-period metric, neighbours paired, a fair coin per pair decides which one gets the treatment; an odd
 /// device out is its own stratum with its own coin. The seed is recorded, so the design can be redrawn.
-public struct PairedDesign: Codable, Sendable, Equatable {
+package struct PairedDesign: Codable, Sendable, Equatable {
     /// Strata of device ids: pairs, and at most one singleton.
-    public let strata: [[String]]
-    public let assignment: [String: Arm]
-    public let seed: UInt64
+    package let strata: [[String]]
+    package let assignment: [String: Arm]
+    package let seed: UInt64
 
-    public init(strata: [[String]], assignment: [String: Arm], seed: UInt64) {
+    package init(strata: [[String]], assignment: [String: Arm], seed: UInt64) {
         self.strata = strata
         self.assignment = assignment
         self.seed = seed
     }
 
-    public static func draw(_ units: [ExperimentUnit], seed: UInt64) -> PairedDesign {
+    package static func draw(_ units: [ExperimentUnit], seed: UInt64) -> PairedDesign {
         var rng = SeededRandom(seed: seed)
         let sorted = units.sorted { ($0.preMetric, $0.id) > ($1.preMetric, $1.id) }
         var strata: [[String]] = []

@@ -2,15 +2,15 @@ import Foundation
 
 /// The test the original plan sketches, kept as the baseline the benchmark compares against: Welch's
 /// two-sample t-test treating every device-day as an independent observation.
-public enum PlainTTest {
-    public struct Result: Sendable {
-        public let difference: Double
-        public let t: Double
-        public let df: Double
-        public let pValue: Double
+package enum PlainTTest {
+    package struct Result: Sendable {
+        package let difference: Double
+        package let t: Double
+        package let df: Double
+        package let pValue: Double
     }
 
-    public static func welch(_ a: [Double], _ b: [Double]) -> Result {
+    package static func welch(_ a: [Double], _ b: [Double]) -> Result {
         func meanVar(_ x: [Double]) -> (Double, Double) {
             let m = x.reduce(0, +) / Double(x.count)
             return (m, x.count > 1 ? x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1) : 0)
@@ -27,7 +27,7 @@ public enum PlainTTest {
     }
 
     /// The t with P(|T| ≥ t) = `p` (bisection on the distribution function).
-    public static func quantile(twoSided p: Double, df: Double) -> Double {
+    package static func quantile(twoSided p: Double, df: Double) -> Double {
         var lo = 0.0
         var hi = 1e6
         for _ in 0..<200 {
@@ -38,12 +38,12 @@ public enum PlainTTest {
     }
 
     /// P(|T| ≥ |t|) for Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2).
-    public static func studentTwoSided(_ t: Double, df: Double) -> Double {
+    package static func studentTwoSided(_ t: Double, df: Double) -> Double {
         regularizedBeta(df / (df + t * t), df / 2, 0.5)
     }
 
     /// The regularized incomplete beta function I_x(a, b), by its continued fraction (modified Lentz).
-    public static func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
+    package static func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
         let logs: Double = lgamma(a + b) - lgamma(a) - lgamma(b)

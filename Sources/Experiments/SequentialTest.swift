@@ -3,12 +3,12 @@ import PlanogramDomain
 
 /// The difference of the arms' means of `values` under re-drawn coins, one pass over the strata per draw:
 /// a pair gives one of its two values to each arm, a singleton its value to one arm.
-public struct RandomizationStatistic: Sendable {
+package struct RandomizationStatistic: Sendable {
     let pairT: [Double], pairC: [Double], pairIndex: [Int]
     let singles: [(value: Double, treated: Bool)], singleIndex: [Int]
     let strataCount: Int
 
-    public init(values v: [Double], treated: [Bool], strata: [[Int]]) {
+    package init(values v: [Double], treated: [Bool], strata: [[Int]]) {
         var pt: [Double] = []
         var pc: [Double] = []
         var pi: [Int] = []
@@ -36,7 +36,7 @@ public struct RandomizationStatistic: Sendable {
     }
 
     /// The statistic with the coins of the flipped strata turned (no flips: the observed assignment).
-    public func callAsFunction(_ flips: [Bool]) -> Double {
+    package func callAsFunction(_ flips: [Bool]) -> Double {
         var st = 0.0
         var sc = 0.0
         var nt = pairT.count
@@ -62,7 +62,7 @@ public struct RandomizationStatistic: Sendable {
         return nt > 0 && nc > 0 ? st / Double(nt) - sc / Double(nc) : 0
     }
 
-    public var observed: Double { self([Bool](repeating: false, count: strataCount)) }
+    package var observed: Double { self([Bool](repeating: false, count: strataCount)) }
 }
 
 /// Daily monitoring by re-randomization with α spent over a horizon (a group-sequential test whose null
@@ -72,23 +72,23 @@ public struct RandomizationStatistic: Sendable {
 /// the chance of ever crossing by the horizon is α, up to the draws' sampling error, however the looks are
 /// correlated — so daily looks neither inflate false positives nor waste power the way an infinite-horizon
 /// bound does. The draws are the same at every look (a re-drawn assignment is a whole path).
-public enum SequentialTest {
-    public struct Outcome: Sendable, Equatable {
+package enum SequentialTest {
+    package struct Outcome: Sendable, Equatable {
         /// The first look (1-based day) at which the observed statistic crossed its boundary, if any.
-        public var crossedAt: Int?
+        package var crossedAt: Int?
         /// The statistic and the boundary at the last look.
-        public var statistic: Double
-        public var boundary: Double
+        package var statistic: Double
+        package var boundary: Double
     }
 
-    public static func spent(_ t: Double, alpha: Double) -> Double { alpha * log(1 + (M_E - 1) * min(max(t, 0), 1)) }
+    package static func spent(_ t: Double, alpha: Double) -> Double { alpha * log(1 + (M_E - 1) * min(max(t, 0), 1)) }
 
     /// `adjusted[look − 1]`: every device's adjusted outcome after `look` days; looks before `firstLook` are
     /// not tested. `draws`: re-drawn coins (each a flip per stratum); the observed assignment (no flips) is one
     /// path among them. Paths with equal statistics (a small design has few distinct values, and each
     /// assignment its mirror image) are ordered by a random number drawn once per path (`seed`), so the share
     /// let through at each look is the allotted one, not less: a randomized test, exact in expectation.
-    public static func run(
+    package static func run(
         adjusted: [[Double]],
         treated: [Bool],
         strata: [[Int]],

@@ -4,14 +4,14 @@ import PlanogramDomain
 /// Writes a generated fleet in the CSV formats of SPEC §3 (products, devices, cabinets, planograms,
 /// sales, services) plus `model.json`, the generator's true parameters, so estimates can be checked
 /// against what produced the data. Deterministic: the same model gives byte-identical files.
-public struct FleetGenerator {
-    public let model: FleetModel
-    public var progress: ((String) -> Void)?
+package struct FleetGenerator {
+    package let model: FleetModel
+    package var progress: ((String) -> Void)?
     /// When set, told every slot's expected demand of every day as the history is drawn (see `TrueDemand`).
     /// Computing it draws no random number: the files are the same with or without it.
-    public var trueDemand: ((TrueDemand) -> Void)?
+    package var trueDemand: ((TrueDemand) -> Void)?
 
-    public init(model: FleetModel, progress: ((String) -> Void)? = nil) {
+    package init(model: FleetModel, progress: ((String) -> Void)? = nil) {
         self.model = model
         self.progress = progress
     }
@@ -38,11 +38,11 @@ public struct FleetGenerator {
     }
 
     /// Summary of what was written.
-    public struct Summary: Sendable {
-        public var products = 0, devices = 0, cabinets = 0, planogramVersions = 0, sales = 0, services = 0, bytes = 0
+    package struct Summary: Sendable {
+        package var products = 0, devices = 0, cabinets = 0, planogramVersions = 0, sales = 0, services = 0, bytes = 0
     }
 
-    public func write(to directory: String) throws -> Summary {
+    package func write(to directory: String) throws -> Summary {
         var rng = SeededRandom(seed: model.seed)
         var summary = Summary()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -323,14 +323,14 @@ public struct FleetGenerator {
 
     /// A slot's day as the generator drew it: its own arrivals' rate (the day's weekday, season and
     /// device-day noise in it) plus the expected companions of baskets started at the device's other slots.
-    public struct TrueDemand: Sendable {
-        public let day: Int64
-        public let deviceID: String
-        public let cabinetIndex: Int
-        public let slot: SlotCode
-        public let productID: String
+    package struct TrueDemand: Sendable {
+        package let day: Int64
+        package let deviceID: String
+        package let cabinetIndex: Int
+        package let slot: SlotCode
+        package let productID: String
         /// Expected arrivals of the day, before stock: a slot that is empty sells none of them.
-        public let unitsPerDay: Double
+        package let unitsPerDay: Double
     }
 
     /// A basket started at a slot whose vend succeeds brings, with `basketRate`, a companion from a
@@ -563,7 +563,7 @@ func csv(_ s: String) -> String {
 }
 
 /// A generating model the generator cannot follow (an unknown time zone).
-public struct GeneratorError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
+package struct GeneratorError: Error, CustomStringConvertible {
+    package let message: String
+    package var description: String { message }
 }

@@ -3,45 +3,45 @@ import PlanogramDomain
 
 /// The parameters of the generating model (documented in Fixtures/README.md). Two fleets made with
 /// different parameters let the backtest show the estimation is not tuned to one of them.
-public struct FleetModel: Sendable, Codable {
-    public var seed: UInt64 = 42
-    public var devices = 12
-    public var days = 365
+package struct FleetModel: Sendable, Codable {
+    package var seed: UInt64 = 42
+    package var devices = 12
+    package var days = 365
     /// Last day of history (exclusive), seconds since 1970 at midnight UTC. Fixed so output is deterministic.
-    public var endDay: Int64 = 1_793_491_200  // 2026-11-01T00:00:00Z
+    package var endDay: Int64 = 1_793_491_200  // 2026-11-01T00:00:00Z
     /// Vertical position of the eye-level row, 0 = top row, 1 = bottom row.
-    public var eyeLevel = 0.3
+    package var eyeLevel = 0.3
     /// Strength of the row effect: log multiplier = −rowStrength · (y − eyeLevel)².
-    public var rowStrength = 1.6
+    package var rowStrength = 1.6
     /// Strength of the column effect: log multiplier = −columnStrength · (x − 0.5)².
-    public var columnStrength = 0.6
+    package var columnStrength = 0.6
     /// Overall demand scale (1 = the default fleet).
-    public var demandScale = 1.0
+    package var demandScale = 1.0
     /// Probability that a vend brings a companion purchase from the partner category.
-    public var basketRate = 0.12
+    package var basketRate = 0.12
     /// Days between planogram changes of a cabinet (uniform in this range).
-    public var changeEveryDays = 42...70
+    package var changeEveryDays = 42...70
     /// Share of slots moved at each change.
-    public var changeShare = 0.35
+    package var changeShare = 0.35
     /// A metro fleet (SPEC §10–§12, the route manager's view): every device around this one city, two depots,
     /// daily service for transit and hospitals, every 2–3 days for offices, universities and factories,
     /// weekly for the rest, and perishables of 3–7 days (sandwiches 3, salads 4, dairy 7). Nil: the devices
     /// are spread over five cities (the Part 1 demo fleet).
-    public var metro: String?
+    package var metro: String?
     /// Every device restocked every this many days (nil: by venue, as above). With `capacityScale` below 1
     /// it makes the regime where slots sell out between visits (SPEC §11's censored demand).
-    public var serviceEveryDays: Int?
+    package var serviceEveryDays: Int?
     /// A multiplier of every slot's capacity, before the 4…20 bounds (nil: 1).
-    public var capacityScale: Double?
+    package var capacityScale: Double?
     /// The fleet's time zone (an IANA name): its days are local dates and its hours — sales 06:00–22:00,
     /// visits from 07:00, planogram changes at 06:00 — are local wall times, daylight saving included; serve
     /// it with the same `PLANOGRAM_TIMEZONE`. Nil: UTC, as the demo fleets (their files are unchanged).
-    public var timeZone: String?
+    package var timeZone: String?
 
-    public init() {}
+    package init() {}
 
     /// The true position multiplier of the generator for a slot of a `rows` × `columns` cabinet.
-    public func positionMultiplier(row: Int, column: Int, rows: Int, columns: Int) -> Double {
+    package func positionMultiplier(row: Int, column: Int, rows: Int, columns: Int) -> Double {
         let y = rows > 1 ? Double(row) / Double(rows - 1) : eyeLevel
         let x = columns > 1 ? Double(column) / Double(columns - 1) : 0.5
         return exp(-rowStrength * (y - eyeLevel) * (y - eyeLevel) - columnStrength * (x - 0.5) * (x - 0.5))
@@ -374,7 +374,7 @@ enum CatalogueTemplate {
 
 extension FleetModel {
     /// Reads the `model.json` written beside a generated fleet.
-    public static func fromFile(_ path: String) -> FleetModel {
+    package static func fromFile(_ path: String) -> FleetModel {
         guard let data = FileManager.default.contents(atPath: path),
             let m = try? JSONDecoder().decode(FleetModel.self, from: data)
         else { return FleetModel() }

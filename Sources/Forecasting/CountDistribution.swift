@@ -3,17 +3,17 @@ import Foundation
 /// The distribution of a count of units over some span: negative binomial with `mean` and `size` k
 /// (variance mean + mean²/k), Poisson when k is infinite. Demand for a slot is overdispersed (days differ
 /// more than Poisson allows), so intervals and stockout probabilities use k fitted from the history.
-public struct CountDistribution: Sendable, Equatable {
-    public let mean: Double
+package struct CountDistribution: Sendable, Equatable {
+    package let mean: Double
     /// The negative binomial's size; `.infinity` is Poisson.
-    public let size: Double
+    package let size: Double
 
-    public init(mean: Double, size: Double = .infinity) {
+    package init(mean: Double, size: Double = .infinity) {
         self.mean = max(0, mean.isFinite ? mean : 0)
         self.size = size > 0 ? size : .infinity
     }
 
-    public var variance: Double { size.isInfinite ? mean : mean + mean * mean / size }
+    package var variance: Double { size.isInfinite ? mean : mean + mean * mean / size }
 
     /// Calls `body` with P(X = 0), P(X = 1), … up to `n` (inclusive), in order, by the recurrence of the
     /// pmf (no array: the count model's calibration sums it millions of times through `atLeast`).
@@ -42,7 +42,7 @@ public struct CountDistribution: Sendable, Equatable {
     }
 
     /// P(X ≥ k).
-    public func atLeast(_ k: Int) -> Double {
+    package func atLeast(_ k: Int) -> Double {
         guard k > 0 else { return 1 }
         if mean <= 1e-12 { return 0 }
         var below = 0.0
@@ -51,7 +51,7 @@ public struct CountDistribution: Sendable, Equatable {
     }
 
     /// The smallest x with P(X ≤ x) ≥ q.
-    public func quantile(_ q: Double) -> Int {
+    package func quantile(_ q: Double) -> Int {
         guard mean > 1e-12 else { return 0 }
         // Far enough for any q below 1 − 1e-9 of demand the size of a slot's.
         let limit = Int((mean + 12 * variance.squareRoot() + 20).rounded(.up))
@@ -64,7 +64,7 @@ public struct CountDistribution: Sendable, Equatable {
     }
 
     /// E[min(X, c)]: the units a slot holding `c` can serve.
-    public func expectedServed(capacity c: Int) -> Double {
+    package func expectedServed(capacity c: Int) -> Double {
         guard c > 0 else { return 0 }
         let ps = pmf(upTo: c - 1)
         var below = 0.0
@@ -87,7 +87,7 @@ public struct CountDistribution: Sendable, Equatable {
     /// The median of min(X, c): the point forecast of units sold that minimises the expected absolute
     /// error, the loss WAPE sums (the mean minimises the squared error instead; for counts of a few units
     /// the two differ).
-    public func medianServed(capacity c: Int) -> Int {
+    package func medianServed(capacity c: Int) -> Int {
         var cdf = 0.0
         for (x, p) in servedPMF(capacity: c).enumerated() {
             cdf += p
@@ -98,7 +98,7 @@ public struct CountDistribution: Sendable, Equatable {
 
     /// E|min(X, c) − point|: the absolute error a forecast of `point` units sold is expected to make if the
     /// demand really is this distribution — the noise no forecast of one slot-interval can remove.
-    public func expectedAbsoluteError(capacity c: Int, point: Double) -> Double {
+    package func expectedAbsoluteError(capacity c: Int, point: Double) -> Double {
         servedPMF(capacity: c).enumerated().reduce(0) { $0 + abs(Double($1.offset) - point) * $1.element }
     }
 }

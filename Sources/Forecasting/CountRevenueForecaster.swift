@@ -13,19 +13,19 @@ import Insights
 /// the per-device trend, which made the four-week revenue forecast worse on six of eight fleets (the
 /// generated seasons turn within a window the trend extrapolates). `includesTrend` puts the trend back,
 /// for that comparison.
-public struct RevenueCountTerms: Codable, Sendable, Equatable {
+package struct RevenueCountTerms: Codable, Sendable, Equatable {
     /// The version of these terms, reported after the demand model's in a prediction's `model_version`.
-    public static let version = "nb-intervals-1"
+    package static let version = "nb-intervals-1"
 
-    public var size: Double
-    public var visitIntervals: [String: [IntervalShare]]
-    public var level: Double
-    public var weeklySD: Double
-    public var trendPerDay: [String: Double]
-    public var trendOrigin: Int32
+    package var size: Double
+    package var visitIntervals: [String: [IntervalShare]]
+    package var level: Double
+    package var weeklySD: Double
+    package var trendPerDay: [String: Double]
+    package var trendOrigin: Int32
 
     /// Fits the level and SD on the history the model was fitted on (which must hold the day series).
-    public static func fit(counts: DemandCounts, model: DemandModel, includesTrend: Bool = false) -> RevenueCountTerms {
+    package static func fit(counts: DemandCounts, model: DemandModel, includesTrend: Bool = false) -> RevenueCountTerms {
         var terms = RevenueCountTerms(
             size: counts.size,
             visitIntervals: recentVisitIntervals(model.history, before: model.fittedBefore, days: 56),
@@ -41,7 +41,7 @@ public struct RevenueCountTerms: Codable, Sendable, Equatable {
     }
 
     /// The revenue forecaster on these terms.
-    public func forecaster(model: DemandModel, affinity: AffinityTable?) -> RevenueForecaster {
+    package func forecaster(model: DemandModel, affinity: AffinityTable?) -> RevenueForecaster {
         var f = RevenueForecaster(model: model, affinity: affinity)
         f.countSize = size > 0 ? size : .infinity
         f.visitIntervals = visitIntervals
@@ -55,7 +55,7 @@ public struct RevenueCountTerms: Codable, Sendable, Equatable {
 
     /// Per device, the shares of the interval lengths between its visits that start in the `days` before
     /// `end` and end before it.
-    public static func recentVisitIntervals(
+    package static func recentVisitIntervals(
         _ history: SalesHistory,
         before end: Int32,
         days: Int32

@@ -10,68 +10,68 @@ import PlanogramDomain
 /// slot's average vends per day over its last three intervals × the days until the next visit. Also:
 /// how well the predicted probability that the slot sells out before the next visit matches how often
 /// it did, by decile.
-public struct DemandBacktest {
-    public struct Interval: Sendable {
-        public let key: SlotKey
-        public let startDay: Int32
-        public let days: Int
-        public let capacity: Int
-        public let actual: Double
+package struct DemandBacktest {
+    package struct Interval: Sendable {
+        package let key: SlotKey
+        package let startDay: Int32
+        package let days: Int
+        package let capacity: Int
+        package let actual: Double
         /// Expected units sold (the mean of min(demand, capacity)).
-        public let predicted: Double
+        package let predicted: Double
         /// The median of the same distribution: the forecast that minimises the absolute error.
-        public let predictedMedian: Double
+        package let predictedMedian: Double
         /// The absolute error the median is expected to make if demand is exactly the predicted
         /// distribution: the part of the error that no forecast of this slot-interval can remove.
-        public let noise: Double
-        public let baseline: Double
-        public let soldOutProbability: Double
-        public let soldOut: Bool
+        package let noise: Double
+        package let baseline: Double
+        package let soldOutProbability: Double
+        package let soldOut: Bool
         /// With the generator's own demand (`trueDemand`): the distribution that drew this interval's
         /// sales, Poisson of the days' true rates capped at the capacity; nil without it.
-        public var truth: Truth?
+        package var truth: Truth?
     }
 
     /// What a forecast that knew the generator's rates would say of one slot-interval.
-    public struct Truth: Sendable {
+    package struct Truth: Sendable {
         /// The median of min(Poisson(Σ true rates), capacity): the best point forecast for absolute error.
-        public let median: Double
+        package let median: Double
         /// Its mean.
-        public let expected: Double
+        package let expected: Double
         /// The absolute error that median is expected to make.
-        public let noise: Double
+        package let noise: Double
     }
 
-    public struct Decile: Sendable {
-        public let predicted: Double
-        public let observed: Double
-        public let count: Int
+    package struct Decile: Sendable {
+        package let predicted: Double
+        package let observed: Double
+        package let count: Int
     }
 
-    public struct Report: Sendable {
-        public let intervals: [Interval]
-        public let origins: [Int32]
+    package struct Report: Sendable {
+        package let intervals: [Interval]
+        package let origins: [Int32]
 
         static func wape(_ pairs: [(Double, Double)]) -> Double {
             let actual = pairs.reduce(0) { $0 + $1.1 }
             return actual > 0 ? pairs.reduce(0) { $0 + abs($1.0 - $1.1) } / actual * 100 : 0
         }
         /// WAPE of the expected units sold.
-        public var wape: Double { Self.wape(intervals.map { ($0.predicted, $0.actual) }) }
+        package var wape: Double { Self.wape(intervals.map { ($0.predicted, $0.actual) }) }
         /// WAPE of the median units sold (the point forecast that minimises the absolute error).
-        public var medianWAPE: Double { Self.wape(intervals.map { ($0.predictedMedian, $0.actual) }) }
+        package var medianWAPE: Double { Self.wape(intervals.map { ($0.predictedMedian, $0.actual) }) }
         /// The WAPE a perfect forecast would still have if demand were exactly the model's distribution:
         /// Σ E|sold − median| / Σ E[sold]. Counts of a few units per slot-interval are mostly noise, and
         /// this says how much.
-        public var noiseFloorWAPE: Double {
+        package var noiseFloorWAPE: Double {
             let expected = intervals.reduce(0) { $0 + $1.predicted }
             return expected > 0 ? intervals.reduce(0) { $0 + $1.noise } / expected * 100 : 0
         }
-        public var baselineWAPE: Double { Self.wape(intervals.map { ($0.baseline, $0.actual) }) }
+        package var baselineWAPE: Double { Self.wape(intervals.map { ($0.baseline, $0.actual) }) }
         /// WAPE of a device's units over each of its visit intervals (every scored slot of the device summed,
         /// the total a driver loads): (model, baseline). The mean is the point forecast here, since a sum
         /// of medians is not the median of the sum.
-        public var deviceIntervalWAPE: (model: Double, baseline: Double) {
+        package var deviceIntervalWAPE: (model: Double, baseline: Double) {
             var sums: [String: (p: Double, b: Double, a: Double)] = [:]
             for i in intervals {
                 let key = "\(i.key.cabinet.deviceID)|\(i.startDay)"
@@ -87,7 +87,7 @@ public struct DemandBacktest {
         /// median WAPE on the same intervals, the expected floor Σ E|sold − median| / Σ E[sold] of the truth,
         /// intervals, the truth's expected units over the units sold), or nil without it. No forecast of one
         /// slot-interval can expect to beat the floor.
-        public var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)? {
+        package var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)? {
             let known = intervals.filter { $0.truth != nil }
             guard !known.isEmpty else { return nil }
             let expected = known.reduce(0) { $0 + $1.truth!.expected }
@@ -101,12 +101,12 @@ public struct DemandBacktest {
         }
 
         /// The baseline capped at the slot's capacity (a fairer rule than the systems use).
-        public var cappedBaselineWAPE: Double {
+        package var cappedBaselineWAPE: Double {
             Self.wape(intervals.map { (min($0.baseline, Double($0.capacity)), $0.actual) })
         }
 
         /// Ten bins of equal count by predicted sell-out probability: mean prediction vs observed share.
-        public var calibration: [Decile] {
+        package var calibration: [Decile] {
             let sorted = intervals.sorted { $0.soldOutProbability < $1.soldOutProbability }
             guard sorted.count >= 10 else { return [] }
             return (0..<10).map { b in
@@ -120,20 +120,20 @@ public struct DemandBacktest {
             }
         }
         /// The largest gap between predicted and observed, in points.
-        public var calibrationGap: Double { calibration.map { abs($0.predicted - $0.observed) * 100 }.max() ?? 0 }
+        package var calibrationGap: Double { calibration.map { abs($0.predicted - $0.observed) * 100 }.max() ?? 0 }
     }
 
-    public let history: SalesHistory
-    public var origins = 4
-    public var stepDays: Int32 = 28
-    public var progress: ((Int, Int) -> Void)?
+    package let history: SalesHistory
+    package var origins = 4
+    package var stepDays: Int32 = 28
+    package var progress: ((Int, Int) -> Void)?
     /// A generated fleet's true expected demand of a slot on a day (`FleetGenerator.trueDemand`), to score
     /// the forecast a perfect model would make beside the model's; nil for real data.
-    public var trueDemand: ((SlotKey, Int32) -> Double?)?
+    package var trueDemand: ((SlotKey, Int32) -> Double?)?
 
-    public init(history: SalesHistory) { self.history = history }
+    package init(history: SalesHistory) { self.history = history }
 
-    public func run() -> Report {
+    package func run() -> Report {
         let h = history
         let firstOrigin = h.lastDay + 1 - Int32(origins) * stepDays
         var out: [Interval] = []

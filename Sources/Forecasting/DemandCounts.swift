@@ -7,37 +7,37 @@ import PlanogramDomain
 /// and shrunk toward none, and the negative binomial size of a slot's daily counts, fitted by the method
 /// of moments on fully stocked slot-days (days a slot sold out are censored: they say only that demand
 /// was at least what sold, so they are left out). Pure and deterministic; stored with the models.
-public struct DemandCounts: Sendable, Codable, Equatable {
-    public static let version = "nb-trend-3"
+package struct DemandCounts: Sendable, Codable, Equatable {
+    package static let version = "nb-trend-3"
 
     /// Log units per day, per device.
-    public var trendPerDay: [String: Double]
+    package var trendPerDay: [String: Double]
     /// The negative binomial size; 0 stands for Poisson (no overdispersion found).
-    public var size: Double
+    package var size: Double
     /// A multiplier of the demand model's rates, chosen with the size so that the predicted chance of a
     /// slot selling out between two visits matches how often it did in the fit window (1 when there were
     /// too few intervals to say).
-    public var meanScale: Double = 1
+    package var meanScale: Double = 1
     /// The last day (exclusive) of the data it was fitted on.
-    public var fittedBefore: Int32
+    package var fittedBefore: Int32
     /// A logistic recalibration of sell-out probabilities, p′ = σ(a + b · logit p), fitted on the same
     /// intervals as the size and the multiplier ([0, 1]: none). The size and a single multiplier cannot
     /// bend the whole curve: with the rates' own estimation error the raw probabilities come out too
     /// flat (too high in the middle, too low at the top), and this straightens them.
-    public var sellOutCalibration: [Double] = [0, 1]
+    package var sellOutCalibration: [Double] = [0, 1]
 
-    public init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32, meanScale: Double = 1) {
+    package init(trendPerDay: [String: Double], size: Double, fittedBefore: Int32, meanScale: Double = 1) {
         self.trendPerDay = trendPerDay
         self.size = size
         self.fittedBefore = fittedBefore
         self.meanScale = meanScale
     }
 
-    public var distributionSize: Double { size > 0 ? size : .infinity }
+    package var distributionSize: Double { size > 0 ? size : .infinity }
 
     enum CodingKeys: String, CodingKey { case trendPerDay, size, meanScale, fittedBefore, sellOutCalibration }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         trendPerDay = try c.decode([String: Double].self, forKey: .trendPerDay)
         size = try c.decode(Double.self, forKey: .size)
@@ -48,7 +48,7 @@ public struct DemandCounts: Sendable, Codable, Equatable {
     }
 
     /// The probability that a slot facing `demand` sells at least `units` (runs empty), recalibrated.
-    public func sellOutProbability(_ demand: CountDistribution, units: Int) -> Double {
+    package func sellOutProbability(_ demand: CountDistribution, units: Int) -> Double {
         guard units > 0 else { return 1 }
         return recalibrated(demand.atLeast(units))
     }
@@ -60,7 +60,7 @@ public struct DemandCounts: Sendable, Codable, Equatable {
     }
 
     /// Fits on the history the model was fitted on.
-    public static func fit(model: DemandModel) -> DemandCounts {
+    package static func fit(model: DemandModel) -> DemandCounts {
         let h = model.history
         let end = model.fittedBefore
         // Trend: least squares of log(units + 0.5) on the day over the last 84 days, shrunk by n/(n + 120),
@@ -180,7 +180,7 @@ public struct DemandCounts: Sendable, Codable, Equatable {
 
     /// The demand path of a slot holding `productID`, day by day from `fromDay` for `days` days; days are
     /// local dates of `clock`, the clock the model's history was built on.
-    public func path(
+    package func path(
         model: DemandModel,
         deviceID: String,
         cabinet: Cabinet,

@@ -3,28 +3,28 @@ import Insights
 import PlanogramDomain
 
 /// The forecast of one slot over a horizon (SPEC §11 `GET /api/devices/{id}/forecast`).
-public struct SlotOutlook: Sendable, Equatable {
-    public let cabinetIndex: Int
-    public let slot: SlotCode
-    public let productID: String
-    public let capacity: Int
+package struct SlotOutlook: Sendable, Equatable {
+    package let cabinetIndex: Int
+    package let slot: SlotCode
+    package let productID: String
+    package let capacity: Int
     /// Mean units demanded per day over the horizon.
-    public let unitsPerDay: Double
+    package let unitsPerDay: Double
     /// Units demanded over the horizon, and a 90 % predictive interval.
-    public let expectedUnits: Double
-    public let interval: (lower: Int, upper: Int)
-    public let stockNow: Int
+    package let expectedUnits: Double
+    package let interval: (lower: Int, upper: Int)
+    package let stockNow: Int
     /// Median time the slot runs empty, if within the horizon.
-    public let emptyAt: Int64?
+    package let emptyAt: Int64?
     /// Probability the slot runs empty before the next planned visit.
-    public let stockoutProbability: Double
+    package let stockoutProbability: Double
     /// Units good now that pass their date before the next visit, and the earliest such date.
-    public let expiringUnits: Int
-    public let expiresAt: Int64?
+    package let expiringUnits: Int
+    package let expiresAt: Int64?
     /// Units already past their date.
-    public let expiredUnits: Int
+    package let expiredUnits: Int
 
-    public static func == (a: SlotOutlook, b: SlotOutlook) -> Bool {
+    package static func == (a: SlotOutlook, b: SlotOutlook) -> Bool {
         a.cabinetIndex == b.cabinetIndex && a.slot == b.slot && a.productID == b.productID
             && a.expectedUnits == b.expectedUnits
             && a.interval == b.interval && a.stockNow == b.stockNow && a.emptyAt == b.emptyAt
@@ -35,8 +35,8 @@ public struct SlotOutlook: Sendable, Equatable {
 /// A device's slots over the next days: demand (count model), stock by lot, when each slot runs empty, the
 /// chance it does before the next visit, and what expires. Pure: the caller brings the models, the
 /// stock ledger, the planograms in effect and the time of the next visit.
-public enum DeviceForecast {
-    public static func slots(
+package enum DeviceForecast {
+    package static func slots(
         deviceID: String,
         cabinets: [Cabinet],
         planograms: [Int: Planogram],

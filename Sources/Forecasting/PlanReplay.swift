@@ -12,25 +12,25 @@ import PlanogramDomain
 /// spoiled (pulled for their date, sold past it — a machine does not check — or past it at the end) and
 /// units sold good. With `expiredUnitsBlock` the machine locks units past their date instead. Days, trading
 /// hours and visit times are on the planner's clock (`ServicePlanner.clock`, the fleet's).
-public struct PlanReplay {
-    public struct Slot: Sendable {
-        public let planner: PlannerSlot  // product, price, capacity, shelf life, the forecast's demand path
-        public let trueRatePerDay: [Double]  // the demand both policies face, day by day over the period
-        public init(planner: PlannerSlot, trueRatePerDay: [Double]) {
+package struct PlanReplay {
+    package struct Slot: Sendable {
+        package let planner: PlannerSlot  // product, price, capacity, shelf life, the forecast's demand path
+        package let trueRatePerDay: [Double]  // the demand both policies face, day by day over the period
+        package init(planner: PlannerSlot, trueRatePerDay: [Double]) {
             self.planner = planner
             self.trueRatePerDay = trueRatePerDay
         }
     }
 
-    public struct Device: Sendable {
-        public let deviceID: String
-        public let access: TimeWindow?
-        public let slots: [Slot]
+    package struct Device: Sendable {
+        package let deviceID: String
+        package let access: TimeWindow?
+        package let slots: [Slot]
         /// Days (since 1970) the device was really restocked during the period.
-        public let historicalVisitDays: Set<Int64>
-        public let lastVisitBefore: Int64?
-        public let usualIntervalDays: Double?
-        public init(
+        package let historicalVisitDays: Set<Int64>
+        package let lastVisitBefore: Int64?
+        package let usualIntervalDays: Double?
+        package init(
             deviceID: String,
             access: TimeWindow?,
             slots: [Slot],
@@ -47,23 +47,23 @@ public struct PlanReplay {
         }
     }
 
-    public struct Outcome: Sendable, Equatable {
-        public var visits = 0
-        public var stockoutHours = 0.0
-        public var spoiledUnits = 0
-        public var unitsSold = 0
-        public var lostUnits = 0
+    package struct Outcome: Sendable, Equatable {
+        package var visits = 0
+        package var stockoutHours = 0.0
+        package var spoiledUnits = 0
+        package var unitsSold = 0
+        package var lostUnits = 0
         /// The part of `stockoutHours` in slots of fresh products: a shelf life no longer than two of the
         /// planner's longest intervals, so a unit may pass its date before the visit after next (sandwiches,
         /// salads, dairy; not chips with months of it).
-        public var perishableStockoutHours = 0.0
+        package var perishableStockoutHours = 0.0
         /// The plan's visits by their reasons (`PlannedVisit.reasons`, sorted and joined by "+"); empty for
         /// the history, whose visits have none.
-        public var visitsByReason: [String: Int] = [:]
+        package var visitsByReason: [String: Int] = [:]
 
-        public init() {}
+        package init() {}
 
-        public mutating func add(_ o: Outcome) {
+        package mutating func add(_ o: Outcome) {
             visits += o.visits
             stockoutHours += o.stockoutHours
             spoiledUnits += o.spoiledUnits
@@ -74,17 +74,17 @@ public struct PlanReplay {
         }
     }
 
-    public let planner: ServicePlanner
-    public let firstDay: Int64
-    public let days: Int
-    public let seed: UInt64
+    package let planner: ServicePlanner
+    package let firstDay: Int64
+    package let days: Int
+    package let seed: UInt64
     /// A machine that locks a unit past its date (fresh-food machines with telemetry): the unit in front
     /// is not sold, and since it blocks the ones behind it the slot stands empty for customers from the
     /// moment it expired until a visit pulls it; the arrivals meanwhile are lost. Off (the default): the
     /// machine does not check, and a unit sold past its date counts as spoiled.
-    public var expiredUnitsBlock = false
+    package var expiredUnitsBlock = false
 
-    public init(planner: ServicePlanner, firstDay: Int64, days: Int, seed: UInt64 = 7) {
+    package init(planner: ServicePlanner, firstDay: Int64, days: Int, seed: UInt64 = 7) {
         self.planner = planner
         self.firstDay = firstDay
         self.days = days
@@ -92,7 +92,7 @@ public struct PlanReplay {
     }
 
     /// (history, plan) over the fleet.
-    public func run(_ devices: [Device]) -> (history: Outcome, plan: Outcome) {
+    package func run(_ devices: [Device]) -> (history: Outcome, plan: Outcome) {
         var history = Outcome()
         var plan = Outcome()
         for r in runByDevice(devices) {
@@ -103,7 +103,7 @@ public struct PlanReplay {
     }
 
     /// Both policies device by device, in the order given.
-    public func runByDevice(_ devices: [Device]) -> [(deviceID: String, history: Outcome, plan: Outcome)] {
+    package func runByDevice(_ devices: [Device]) -> [(deviceID: String, history: Outcome, plan: Outcome)] {
         devices.map { ($0.deviceID, simulate($0, usePlan: false), simulate($0, usePlan: true)) }
     }
 
@@ -299,7 +299,7 @@ extension PlanReplay {
     /// generated fleet's own rates, `FleetGenerator.trueDemand`: the product in the slot that day and its
     /// expected units), both policies face those instead wherever the slot held the replayed product that
     /// day; the other days keep the fitted truth's rates and are counted in `fallbackDays`.
-    public static func devices(
+    package static func devices(
         history h: SalesHistory,
         truth: DemandModel,
         truthCounts: DemandCounts,

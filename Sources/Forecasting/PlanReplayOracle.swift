@@ -9,21 +9,21 @@ import Foundation
 /// (`arrivals(_:)`), so no planner that fills to capacity can leave fewer stockout-hours with as many
 /// visits: it says how much of a target is reachable at all on a history.
 extension PlanReplay {
-    public struct OracleOutcome: Sendable, Equatable {
+    package struct OracleOutcome: Sendable, Equatable {
         /// A schedule within the budget: its visits and stockout-hours.
-        public var visits = 0
-        public var stockoutHours = 0.0
+        package var visits = 0
+        package var stockoutHours = 0.0
         /// No schedule within the budget leaves fewer hours than this (the Lagrangian bound: for any price
         /// p, hours(p) + p · (visits(p) − budget) is at most the best within the budget).
-        public var lowerBound = 0.0
+        package var lowerBound = 0.0
         /// The schedule's visits and stockout-hours device by device, in the order given.
-        public var deviceVisits: [Int] = []
-        public var deviceHours: [Double] = []
+        package var deviceVisits: [Int] = []
+        package var deviceHours: [Double] = []
     }
 
     /// The fewest stockout-hours over `devices` with at most `maxVisits` visits in all: a schedule that
     /// keeps the budget, and a bound no schedule beats (the two meet where the fleet's trade-off is convex).
-    public func oracle(_ devices: [Device], maxVisits: Int) -> OracleOutcome {
+    package func oracle(_ devices: [Device], maxVisits: Int) -> OracleOutcome {
         let tables = devices.map { cycleHours($0) }
         func solve(_ price: Double) -> OracleOutcome {
             var out = OracleOutcome()
@@ -94,7 +94,7 @@ extension PlanReplay {
     }
 
     /// The empty hours of a device under given visit days (day indices of the period), by the same table.
-    public func stockoutHours(_ device: Device, visitDays: [Int]) -> Double {
+    package func stockoutHours(_ device: Device, visitDays: [Int]) -> Double {
         let table = cycleHours(device)
         let stops = [-1] + visitDays.sorted() + [days]
         return zip(stops, stops.dropFirst()).reduce(0) { $0 + table[$1.0 + 1][$1.1] }

@@ -2,20 +2,20 @@ import Foundation
 import PlanogramDomain
 
 /// One slot as the service planner sees it: what it holds, what it earns, its demand and its lots now.
-public struct PlannerSlot: Sendable {
-    public let key: SlotKey
-    public let productID: String
-    public let price: Double
-    public let unitCost: Double
-    public let capacity: Int
-    public let caseSize: Int
+package struct PlannerSlot: Sendable {
+    package let key: SlotKey
+    package let productID: String
+    package let price: Double
+    package let unitCost: Double
+    package let capacity: Int
+    package let caseSize: Int
     /// Days a unit stays good (nil: does not expire here).
-    public let shelfLifeDays: Int?
-    public let demand: DemandPath
+    package let shelfLifeDays: Int?
+    package let demand: DemandPath
     /// Lots now, oldest first: (load time, units).
-    public let lots: [(loadedAt: Int64, units: Int)]
+    package let lots: [(loadedAt: Int64, units: Int)]
 
-    public init(
+    package init(
         key: SlotKey,
         productID: String,
         price: Double,
@@ -39,17 +39,17 @@ public struct PlannerSlot: Sendable {
 }
 
 /// A device as the planner sees it.
-public struct PlannerDevice: Sendable {
-    public let deviceID: String
+package struct PlannerDevice: Sendable {
+    package let deviceID: String
     /// When a driver may come (nil: all day); a visit is planned at its start, or at 08:00.
-    public let access: TimeWindow?
-    public let lastVisit: Int64?
-    public let slots: [PlannerSlot]
+    package let access: TimeWindow?
+    package let lastVisit: Int64?
+    package let slots: [PlannerSlot]
     /// The device's usual days between visits (from its history), if known: the planner expects the next
     /// visit about that far ahead when it sizes a pick list.
-    public let usualIntervalDays: Double?
+    package let usualIntervalDays: Double?
 
-    public init(
+    package init(
         deviceID: String,
         access: TimeWindow?,
         lastVisit: Int64?,
@@ -65,15 +65,15 @@ public struct PlannerDevice: Sendable {
 }
 
 /// What a driver loads into and takes out of one slot at a visit.
-public struct PickLine: Sendable, Equatable {
-    public let key: SlotKey
-    public let productID: String
-    public let load: Int
-    public let pull: Int
+package struct PickLine: Sendable, Equatable {
+    package let key: SlotKey
+    package let productID: String
+    package let load: Int
+    package let pull: Int
     /// Units expected in the slot when the driver arrives (before the pull), for the driver's eye.
-    public let expectedStock: Int
+    package let expectedStock: Int
 
-    public init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
+    package init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
         self.key = key
         self.productID = productID
         self.load = load
@@ -83,18 +83,18 @@ public struct PickLine: Sendable, Equatable {
 }
 
 /// A visit of the plan, with why and what it is worth.
-public struct PlannedVisit: Sendable {
-    public let deviceID: String
-    public let day: Int64
-    public let at: Int64
-    public let reasons: [String]
+package struct PlannedVisit: Sendable {
+    package let deviceID: String
+    package let day: Int64
+    package let at: Int64
+    package let reasons: [String]
     /// Revenue of the sales a visit today saves that waiting a day would lose (expected).
-    public let expectedLostRevenueAvoided: Double
+    package let expectedLostRevenueAvoided: Double
     /// Units that would pass their date before the next visit if this one did not pull them (expected).
-    public let expectedSpoiledUnitsAvoided: Double
-    public let picks: [PickLine]
+    package let expectedSpoiledUnitsAvoided: Double
+    package let picks: [PickLine]
 
-    public init(
+    package init(
         deviceID: String,
         day: Int64,
         at: Int64,
@@ -122,29 +122,29 @@ public struct PlannedVisit: Sendable {
 /// interval since the last visit is reached (`max_interval`). A visit fills each slot to cover demand
 /// until the visit after next at the service level (capped by capacity) and pulls what is expired or
 /// would expire before the next visit. Deterministic: it follows expected demand day by day.
-public struct ServicePlanner: Sendable {
-    public var visitCost: Double
-    public var maxIntervalDays: Int
-    public var serviceLevel: Double
+package struct ServicePlanner: Sendable {
+    package var visitCost: Double
+    package var maxIntervalDays: Int
+    package var serviceLevel: Double
     /// Days the visit rule looks ahead (`VisitSchedule`: the cheapest visit days over them, by a shortest
     /// path); 0: the one-day renewal rule of the first versions (kept for the replay's comparison).
-    public var lookAheadDays = 7
+    package var lookAheadDays = 7
     /// The price of an hour a slot stands empty in trading hours, beside the margin its lost sales cost
     /// (0, the default: margin only; `backtest --plan --empty-slot-hour-cost`). Used by the week-ahead rule.
-    public var emptySlotHourCost = 0.0
+    package var emptySlotHourCost = 0.0
     /// Units expected to stand past their date before the next day's visit that call for a visit today
     /// (`expiry`); 0.5 (the default): one unit more likely than not. A higher figure lets a few expired
     /// units wait for the next visit the stock calls for (they are spoiled either way).
-    public var expiryVisitUnits = 0.5
+    package var expiryVisitUnits = 0.5
     /// The level a pick list loads a perishable slot to (units that may pass their date before the visit
     /// after next): that quantile of what sells before the date. 0.5 (the default, the median): replayed on
     /// both fleets against the newsvendor's critical ratio (margin / price, 0.5–0.65 there) it spoiled 3–7
     /// points less at the same stockout-hours and sales (BENCHMARKS §8, 2026-12-03); a higher level trades
     /// spoiled units for fewer empty hours (`backtest --plan --perishable-level`,
     /// `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`).
-    public var perishableServiceLevel = 0.5
+    package var perishableServiceLevel = 0.5
 
-    public init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
+    package init(visitCost: Double = 25, maxIntervalDays: Int = 7, serviceLevel: Double = 0.95) {
         self.visitCost = visitCost
         self.maxIntervalDays = maxIntervalDays
         self.serviceLevel = serviceLevel
@@ -158,7 +158,7 @@ public struct ServicePlanner: Sendable {
 
     /// The fleet's wall clock (`PLANOGRAM_TIMEZONE`): plan days are its local dates, access hours its
     /// times of day. UTC by default, and in the replay, whose generated fleets keep UTC.
-    public var clock = FleetClock.utc
+    package var clock = FleetClock.utc
 
     /// A visit's time on a local date: when the device's access window opens, else 08:00.
     static func visitTime(day: Int64, access: TimeWindow?, clock: FleetClock = .utc) -> Int64 {
@@ -177,7 +177,7 @@ public struct ServicePlanner: Sendable {
     }
 
     /// The plan for `days` days from `fromDay` (days since 1970), the slots' lots being those at `now`.
-    public func plan(_ devices: [PlannerDevice], now: Int64, fromDay: Int64, days: Int) -> [PlannedVisit] {
+    package func plan(_ devices: [PlannerDevice], now: Int64, fromDay: Int64, days: Int) -> [PlannedVisit] {
         var out: [PlannedVisit] = []
         for device in devices.sorted(by: { $0.deviceID < $1.deviceID }) {
             out += planDevice(device, now: now, fromDay: fromDay, days: days)
@@ -405,8 +405,8 @@ public struct ServicePlanner: Sendable {
 }
 
 /// The warehouse's view of a day's pick lists: units and cases per product (pre-kitting).
-public enum PickTotals {
-    public static func byProduct(
+package enum PickTotals {
+    package static func byProduct(
         _ visits: [PlannedVisit],
         caseSize: (String) -> Int
     ) -> [(productID: String, units: Int, cases: Int)] {
@@ -414,7 +414,7 @@ public enum PickTotals {
     }
 
     /// The same from (product, units to load) lines.
-    public static func byProduct(
+    package static func byProduct(
         lines: [(productID: String, load: Int)],
         caseSize: (String) -> Int
     ) -> [(productID: String, units: Int, cases: Int)] {

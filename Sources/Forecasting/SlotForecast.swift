@@ -5,21 +5,21 @@ import PlanogramDomain
 /// weekday and the trend) spread evenly over the trading day (06:00–22:00 on the fleet's clock, the hours
 /// the history's in-stock share is measured in), and the negative binomial size of its counts. Days are
 /// the clock's local dates, as the history's are (`HistoryBuilder`).
-public struct DemandPath: Sendable {
-    public static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
+package struct DemandPath: Sendable {
+    package static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
 
     /// Units per day for the days from `firstDay` on (days since 1970; the last rate holds beyond).
-    public let firstDay: Int64
-    public let ratePerDay: [Double]
-    public let size: Double
-    public let clock: FleetClock
+    package let firstDay: Int64
+    package let ratePerDay: [Double]
+    package let size: Double
+    package let clock: FleetClock
 
     /// Off UTC: each day of the path's opening, closing and end, read off the clock once (a planner asks
     /// for the same days many times).
     private let windows: [(open: Int64, close: Int64, next: Int64)]
     private let firstMidnight: Int64?
 
-    public init(firstDay: Int64, ratePerDay: [Double], size: Double, clock: FleetClock = .utc) {
+    package init(firstDay: Int64, ratePerDay: [Double], size: Double, clock: FleetClock = .utc) {
         self.firstDay = firstDay
         self.ratePerDay = ratePerDay
         self.size = size
@@ -69,7 +69,7 @@ public struct DemandPath: Sendable {
     }
 
     /// Expected units demanded between two times (seconds since 1970).
-    public func expected(from: Int64, to: Int64) -> Double {
+    package func expected(from: Int64, to: Int64) -> Double {
         guard to > from else { return 0 }
         var total = 0.0
         var t = from
@@ -83,7 +83,7 @@ public struct DemandPath: Sendable {
         return total
     }
 
-    public func distribution(from: Int64, to: Int64) -> CountDistribution {
+    package func distribution(from: Int64, to: Int64) -> CountDistribution {
         CountDistribution(mean: expected(from: from, to: to), size: size)
     }
 
@@ -92,7 +92,7 @@ public struct DemandPath: Sendable {
     /// the rate is constant, so the expected demand m grows linearly there and the integral is exact for
     /// Poisson demand — ∫₀ᴹ P(N(m) ≥ s) dm = M·P(N(M) ≥ s) − s·P(N(M) ≥ s + 1) — and Simpson's rule
     /// (eight steps a day) for a negative binomial. What the service planner prices as empty slot-hours.
-    public func expectedEmptySeconds(stock: Int, from: Int64, to: Int64) -> Double {
+    package func expectedEmptySeconds(stock: Int, from: Int64, to: Int64) -> Double {
         guard to > from else { return 0 }
         let s = max(0, stock)
         var total = 0.0
@@ -147,7 +147,7 @@ public struct DemandPath: Sendable {
 
     /// The median time the slot runs empty: the first moment at which demand since `now` is at least the
     /// stock with probability ½, searched in steps of `step` seconds up to `horizon`; nil if not by then.
-    public func medianEmptyTime(stock: Int, now: Int64, horizon: Int64, step: Int64 = 900) -> Int64? {
+    package func medianEmptyTime(stock: Int, now: Int64, horizon: Int64, step: Int64 = 900) -> Int64? {
         if stock <= 0 { return now }
         var t = now
         while t < horizon {

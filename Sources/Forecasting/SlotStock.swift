@@ -1,38 +1,38 @@
 /// The stock of one slot as lots (SPEC §10): a restock adds a lot with its load time, a sale takes one unit
 /// of the oldest lot, a driver's pull removes the oldest units, and a lot older than the product's shelf
 /// life is expired (still counted in the slot until pulled: a machine does not check dates). A pure value.
-public struct SlotStock: Sendable, Equatable {
-    public struct Lot: Sendable, Equatable {
-        public var loadedAt: Int64
-        public var units: Int
-        public init(loadedAt: Int64, units: Int) {
+package struct SlotStock: Sendable, Equatable {
+    package struct Lot: Sendable, Equatable {
+        package var loadedAt: Int64
+        package var units: Int
+        package init(loadedAt: Int64, units: Int) {
             self.loadedAt = loadedAt
             self.units = units
         }
     }
 
     /// Oldest first.
-    public private(set) var lots: [Lot] = []
+    package private(set) var lots: [Lot] = []
     /// Seconds a unit stays good after it is loaded; nil for products that do not expire here.
-    public let shelfLife: Int64?
+    package let shelfLife: Int64?
     /// Sales that found no recorded stock (a restock missing from the data, a count off).
-    public private(set) var unseenSales = 0
+    package private(set) var unseenSales = 0
 
-    public init(shelfLifeDays: Int?, lots: [Lot] = []) {
+    package init(shelfLifeDays: Int?, lots: [Lot] = []) {
         shelfLife = shelfLifeDays.flatMap { $0 > 0 ? Int64($0) * 86_400 : nil }
         self.lots = lots.filter { $0.units > 0 }
     }
 
-    public var units: Int { lots.reduce(0) { $0 + $1.units } }
+    package var units: Int { lots.reduce(0) { $0 + $1.units } }
 
-    public mutating func restock(units: Int, at time: Int64) {
+    package mutating func restock(units: Int, at time: Int64) {
         guard units > 0 else { return }
         lots.append(Lot(loadedAt: time, units: units))
     }
 
     /// One vend: takes a unit of the oldest lot. False when the slot had no recorded stock.
     @discardableResult
-    public mutating func sell() -> Bool {
+    package mutating func sell() -> Bool {
         guard !lots.isEmpty else {
             unseenSales += 1
             return false
@@ -44,7 +44,7 @@ public struct SlotStock: Sendable, Equatable {
 
     /// A driver pulls `units`, oldest first. Returns how many were there to pull.
     @discardableResult
-    public mutating func pull(units: Int) -> Int {
+    package mutating func pull(units: Int) -> Int {
         var left = max(0, units)
         var pulled = 0
         while left > 0, !lots.isEmpty {
@@ -58,16 +58,16 @@ public struct SlotStock: Sendable, Equatable {
     }
 
     /// When a lot loaded at `loadedAt` expires (nil: never).
-    public func expiry(of lot: Lot) -> Int64? { shelfLife.map { lot.loadedAt + $0 } }
+    package func expiry(of lot: Lot) -> Int64? { shelfLife.map { lot.loadedAt + $0 } }
 
     /// Units that are past their date at `time`.
-    public func expired(at time: Int64) -> Int {
+    package func expired(at time: Int64) -> Int {
         guard shelfLife != nil else { return 0 }
         return lots.reduce(0) { $0 + (expiry(of: $1)! <= time ? $1.units : 0) }
     }
 
     /// Units still good at `now` that will be past their date before `time`.
-    public func expiring(after now: Int64, before time: Int64) -> Int {
+    package func expiring(after now: Int64, before time: Int64) -> Int {
         guard shelfLife != nil else { return 0 }
         return lots.reduce(0) { sum, lot in
             let e = expiry(of: lot)!
@@ -76,7 +76,7 @@ public struct SlotStock: Sendable, Equatable {
     }
 
     /// The earliest expiry of a unit still in the slot after `now`, if any.
-    public func nextExpiry(after now: Int64) -> Int64? {
+    package func nextExpiry(after now: Int64) -> Int64? {
         lots.compactMap { expiry(of: $0) }.filter { $0 > now }.min()
     }
 }

@@ -1,29 +1,29 @@
 import PlanogramDomain
 
 /// One slot of one cabinet.
-public struct SlotKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public let cabinet: CabinetKey
-    public let slot: SlotCode
-    public init(_ cabinet: CabinetKey, _ slot: SlotCode) {
+package struct SlotKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package let cabinet: CabinetKey
+    package let slot: SlotCode
+    package init(_ cabinet: CabinetKey, _ slot: SlotCode) {
         self.cabinet = cabinet
         self.slot = slot
     }
-    public static func < (a: SlotKey, b: SlotKey) -> Bool { (a.cabinet, a.slot) < (b.cabinet, b.slot) }
-    public var description: String { "\(cabinet)/\(slot)" }
+    package static func < (a: SlotKey, b: SlotKey) -> Bool { (a.cabinet, a.slot) < (b.cabinet, b.slot) }
+    package var description: String { "\(cabinet)/\(slot)" }
 }
 
 /// The stock by lot of every slot, replayed from the history in time order (restocks, sales, pulls), and
 /// what expired on the way. A slot whose product changes (a new planogram) starts afresh: the old
 /// product's units are taken out at the change, as a driver does. A pure value.
-public struct StockLedger: Sendable {
-    public private(set) var slots: [SlotKey: SlotStock] = [:]
+package struct StockLedger: Sendable {
+    package private(set) var slots: [SlotKey: SlotStock] = [:]
     /// The product each slot's lots belong to.
-    public private(set) var productOf: [SlotKey: String] = [:]
+    package private(set) var productOf: [SlotKey: String] = [:]
     /// Units found past their date when a driver pulled them or the product changed, per slot.
-    public private(set) var spoiled: [SlotKey: Int] = [:]
+    package private(set) var spoiled: [SlotKey: Int] = [:]
     let shelfLifeDays: @Sendable (String) -> Int?
 
-    public init(shelfLifeDays: @escaping @Sendable (String) -> Int?) {
+    package init(shelfLifeDays: @escaping @Sendable (String) -> Int?) {
         self.shelfLifeDays = shelfLifeDays
     }
 
@@ -34,13 +34,13 @@ public struct StockLedger: Sendable {
         return SlotStock(shelfLifeDays: shelfLifeDays(product))
     }
 
-    public mutating func restock(_ key: SlotKey, product: String, units: Int, at time: Int64) {
+    package mutating func restock(_ key: SlotKey, product: String, units: Int, at time: Int64) {
         var s = stock(key, product: product, at: time)
         s.restock(units: units, at: time)
         slots[key] = s
     }
 
-    public mutating func sale(_ key: SlotKey, product: String, at time: Int64) {
+    package mutating func sale(_ key: SlotKey, product: String, at time: Int64) {
         var s = stock(key, product: product, at: time)
         s.sell()
         slots[key] = s
@@ -48,7 +48,7 @@ public struct StockLedger: Sendable {
 
     /// A driver pulls units (expired or expiring first, as they are the oldest). Returns how many were there.
     @discardableResult
-    public mutating func pull(_ key: SlotKey, units: Int, at time: Int64) -> Int {
+    package mutating func pull(_ key: SlotKey, units: Int, at time: Int64) -> Int {
         guard var s = slots[key] else { return 0 }
         let expired = min(units, s.expired(at: time))
         spoiled[key, default: 0] += expired
@@ -58,7 +58,7 @@ public struct StockLedger: Sendable {
     }
 
     /// Units per slot at `time` that are past their date.
-    public func expired(at time: Int64) -> [SlotKey: Int] {
+    package func expired(at time: Int64) -> [SlotKey: Int] {
         slots.compactMapValues { s in
             let e = s.expired(at: time)
             return e > 0 ? e : nil

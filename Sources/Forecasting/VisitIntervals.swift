@@ -4,26 +4,26 @@ import PlanogramDomain
 /// The real intervals between two visits of a device, slot by slot, as the history has them: a slot that
 /// held one product for the whole interval, with its capacity at the visit and the units it sold. The
 /// demand backtest scores them; the count model calibrates on them.
-public struct VisitInterval: Sendable {
-    public let series: SalesHistory.SlotSeries
-    public let cabinet: Cabinet
-    public let startDay: Int32
-    public let endDay: Int32
+package struct VisitInterval: Sendable {
+    package let series: SalesHistory.SlotSeries
+    package let cabinet: Cabinet
+    package let startDay: Int32
+    package let endDay: Int32
     /// Index of the visit that starts the interval in the device's visit days.
-    public let visitIndex: Int
-    public let productIndex: Int32
-    public let capacity: Int
+    package let visitIndex: Int
+    package let productIndex: Int32
+    package let capacity: Int
     /// The slot's days of the interval, one per day.
-    public let days: [SalesHistory.SlotDay]
-    public var sold: Double { days.reduce(0.0) { $0 + Double($1.units) } }
+    package let days: [SalesHistory.SlotDay]
+    package var sold: Double { days.reduce(0.0) { $0 + Double($1.units) } }
     /// Filled to capacity at the visit, it sold out exactly when it sold all of it.
-    public var soldOut: Bool { sold >= Double(capacity) }
+    package var soldOut: Bool { sold >= Double(capacity) }
 }
 
-public enum VisitIntervals {
+package enum VisitIntervals {
     /// Calls `body` for every interval whose start visit satisfies `starts` (and, when `before` is given,
     /// whose end visit is at or before that day).
-    public static func forEach(
+    package static func forEach(
         _ h: SalesHistory,
         before: Int32? = nil,
         starts: (Int32, Int) -> Bool,

@@ -10,13 +10,13 @@ import Foundation
 /// before some stand past their date. The planner visits today when the best schedule does; tomorrow it
 /// looks again with the stock it then has (rolling horizon). Deterministic; demand from each slot's
 /// `DemandPath`.
-public struct VisitSchedule: Sendable {
-    public let visitCost: Double
-    public let maxIntervalDays: Int
+package struct VisitSchedule: Sendable {
+    package let visitCost: Double
+    package let maxIntervalDays: Int
     /// The price of an hour a slot stands empty during trading hours, beside the margin it loses (0: margin only).
-    public let emptySlotHourCost: Double
+    package let emptySlotHourCost: Double
 
-    public init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0) {
+    package init(visitCost: Double, maxIntervalDays: Int, emptySlotHourCost: Double = 0) {
         self.visitCost = visitCost
         self.maxIntervalDays = maxIntervalDays
         self.emptySlotHourCost = emptySlotHourCost
@@ -26,7 +26,7 @@ public struct VisitSchedule: Sendable {
     /// day; the last is the end of the horizon. `stock[i]` is slot i's units now; `daysSinceVisit` the days
     /// since the last visit (nil: never, which makes a visit today due); `expiryDeadline` the index of the
     /// last visit time the stock now may wait for (nil: none within the horizon; 0: today).
-    public func visitsToday(
+    package func visitsToday(
         _ slots: [PlannerSlot],
         stock: [Double],
         visitTimes: [Int64],
@@ -98,7 +98,7 @@ public struct VisitSchedule: Sendable {
 extension CountDistribution {
     /// E[(X − s)⁺] for X of this mean and size: the units demanded beyond `s`, without building the
     /// distribution (the planner's inner loop).
-    public static func unmet(mean: Double, size: Double, stock s: Int) -> Double {
+    package static func unmet(mean: Double, size: Double, stock s: Int) -> Double {
         guard mean > 1e-12 else { return 0 }
         guard s > 0 else { return mean }
         var p: Double

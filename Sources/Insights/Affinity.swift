@@ -1,25 +1,25 @@
 import PlanogramDomain
 
 /// Co-purchase statistics of a product pair from baskets (SPEC §4).
-public struct PairAffinity: Sendable, Equatable, Codable {
-    public let productA: String
-    public let productB: String
+package struct PairAffinity: Sendable, Equatable, Codable {
+    package let productA: String
+    package let productB: String
     /// Share of all transactions containing both.
-    public let support: Double
+    package let support: Double
     /// P(B | A): share of A's transactions that also contain B.
-    public let confidence: Double
+    package let confidence: Double
     /// confidence / P(B): above 1 means bought together more often than chance.
-    public let lift: Double
-    public let baskets: Int
+    package let lift: Double
+    package let baskets: Int
 }
 
 /// Pairwise co-purchase affinity from baskets. Pairs seen together fewer than `minimumBaskets` times
 /// are left out (their lift is noise). Immutable.
-public struct AffinityTable: Sendable {
-    public let pairs: [PairAffinity]
+package struct AffinityTable: Sendable {
+    package let pairs: [PairAffinity]
     private let lookup: [String: [String: PairAffinity]]
 
-    public init(history h: SalesHistory, minimumBaskets: Int = 3) {
+    package init(history h: SalesHistory, minimumBaskets: Int = 3) {
         var together: [Int64: Int] = [:]
         for b in h.baskets {
             for i in 0..<b.count {
@@ -65,30 +65,30 @@ public struct AffinityTable: Sendable {
     }
 
     /// A table of already computed pairs (models loaded from the store).
-    public init(pairs: [PairAffinity]) {
+    package init(pairs: [PairAffinity]) {
         self.pairs = pairs
         var m: [String: [String: PairAffinity]] = [:]
         for p in pairs { m[p.productA, default: [:]][p.productB] = p }
         lookup = m
     }
 
-    public func affinity(_ a: String, _ b: String) -> PairAffinity? { lookup[a]?[b] }
-    public func lift(_ a: String, _ b: String) -> Double { lookup[a]?[b]?.lift ?? 1 }
+    package func affinity(_ a: String, _ b: String) -> PairAffinity? { lookup[a]?[b] }
+    package func lift(_ a: String, _ b: String) -> Double { lookup[a]?[b]?.lift ?? 1 }
 
     /// The partners of a product, best lift first.
-    public func partners(of a: String) -> [PairAffinity] {
+    package func partners(of a: String) -> [PairAffinity] {
         (lookup[a]?.values.map { $0 } ?? []).sorted { $0.lift > $1.lift }
     }
 }
 
 extension Planogram {
     /// Products in the four neighbouring slots (left, right, above, below), 2-wide products resolved.
-    public func neighbours(of slot: SlotCode, in cabinet: Cabinet, widths: (String) -> Int) -> [String] {
+    package func neighbours(of slot: SlotCode, in cabinet: Cabinet, widths: (String) -> Int) -> [String] {
         neighbours(of: slot, width: facings[slot].map { widths($0.productID) } ?? 1, in: cabinet, widths: widths)
     }
 
     /// The neighbours `slot` would have if it held a product `width` columns wide (no copy of the draft).
-    public func neighbours(of slot: SlotCode, width: Int, in cabinet: Cabinet, widths: (String) -> Int) -> [String] {
+    package func neighbours(of slot: SlotCode, width: Int, in cabinet: Cabinet, widths: (String) -> Int) -> [String] {
         var out: [String] = []
         let wide = width == 2
         var cand = [

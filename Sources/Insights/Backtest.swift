@@ -5,35 +5,35 @@ import PlanogramDomain
 /// device's daily revenue for up to four whole weeks after it (stopping before the device's next
 /// change), and compare each predicted week with what was sold. The naive baseline predicts every
 /// week as the average of the four weeks before the change.
-public struct Backtest {
-    public struct Week: Sendable {
-        public let deviceID: String
-        public let change: CabinetKey
-        public let firstDay: Int32
-        public let actual: Double
-        public let predicted: Double
-        public let lower: Double
-        public let upper: Double
-        public let naive: Double
+package struct Backtest {
+    package struct Week: Sendable {
+        package let deviceID: String
+        package let change: CabinetKey
+        package let firstDay: Int32
+        package let actual: Double
+        package let predicted: Double
+        package let lower: Double
+        package let upper: Double
+        package let naive: Double
     }
 
-    public struct Report: Sendable {
-        public let weeks: [Week]
-        public let changes: Int
-        public var mape: Double { Self.mape(weeks.map { ($0.predicted, $0.actual) }) }
-        public var naiveMAPE: Double { Self.mape(weeks.map { ($0.naive, $0.actual) }) }
-        public var coverage: Double {
+    package struct Report: Sendable {
+        package let weeks: [Week]
+        package let changes: Int
+        package var mape: Double { Self.mape(weeks.map { ($0.predicted, $0.actual) }) }
+        package var naiveMAPE: Double { Self.mape(weeks.map { ($0.naive, $0.actual) }) }
+        package var coverage: Double {
             weeks.isEmpty
                 ? 0
                 : Double(weeks.filter { $0.actual >= $0.lower && $0.actual <= $0.upper }.count) / Double(weeks.count)
         }
-        public var medianAPE: Double {
+        package var medianAPE: Double {
             let e = weeks.map { abs($0.predicted - $0.actual) / $0.actual }.sorted()
             return e.isEmpty ? 0 : e[e.count / 2]
         }
         /// Mean signed percentage error (negative: predictions below what sold).
-        public var bias: Double { Self.bias(weeks.map { ($0.predicted, $0.actual) }) }
-        public var naiveBias: Double { Self.bias(weeks.map { ($0.naive, $0.actual) }) }
+        package var bias: Double { Self.bias(weeks.map { ($0.predicted, $0.actual) }) }
+        package var naiveBias: Double { Self.bias(weeks.map { ($0.naive, $0.actual) }) }
         static func bias(_ pairs: [(Double, Double)]) -> Double {
             let e = pairs.filter { $0.1 > 0 }.map { ($0.0 - $0.1) / $0.1 }
             return e.isEmpty ? 0 : e.reduce(0, +) / Double(e.count) * 100
@@ -44,19 +44,19 @@ public struct Backtest {
         }
     }
 
-    public let history: SalesHistory
-    public var weeksAfter = 4
+    package let history: SalesHistory
+    package var weeksAfter = 4
     /// Changes in the first `warmupDays` of history are skipped (too little to fit on).
-    public var warmupDays: Int32 = 28
-    public var progress: ((Int, Int) -> Void)?
+    package var warmupDays: Int32 = 28
+    package var progress: ((Int, Int) -> Void)?
     /// How a fitted model becomes a forecaster (the count model's adjustments, for instance).
-    public var forecaster: (DemandModel, AffinityTable) -> RevenueForecaster = {
+    package var forecaster: (DemandModel, AffinityTable) -> RevenueForecaster = {
         RevenueForecaster(model: $0, affinity: $1)
     }
 
-    public init(history: SalesHistory) { self.history = history }
+    package init(history: SalesHistory) { self.history = history }
 
-    public func run() -> Report {
+    package func run() -> Report {
         let h = history
         // Every change: (device, cabinet, day it took effect).
         var changes: [(CabinetKey, Int32)] = []

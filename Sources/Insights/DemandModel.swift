@@ -10,46 +10,46 @@ import PlanogramDomain
 /// likelihood (iterative proportional fitting) on in-stock exposure, so stockout time is excluded.
 /// P is shrunk toward a prior shape (eye-level rows and central columns high) where data is thin and
 /// normalised so the best slot of a layout is 1. Weekday factors per device scale days. Immutable.
-public struct DemandModel: Sendable {
-    public static let version = "loglinear-ipf-1"
+package struct DemandModel: Sendable {
+    package static let version = "loglinear-ipf-1"
 
     /// Positions per layout ("6x8"), row-major, best slot = 1.
-    public let position: [String: [Double]]
+    package let position: [String: [Double]]
     /// Slot-days of exposure behind each position estimate.
-    public let positionObservations: [String: [Double]]
+    package let positionObservations: [String: [Double]]
     let productEffect: [Double]
     let categoryEffect: [String: [String: Double]]
     let interaction: [String: [Int32: Double]]
     /// Multiplier per weekday (Monday first) per device; mean 1.
-    public let weekday: [String: [Double]]
+    package let weekday: [String: [Double]]
     /// Relative standard deviation of weekly device revenue around the model (for intervals).
-    public let weeklyRelativeSD: Double
+    package let weeklyRelativeSD: Double
     /// The level of the revenue forecast, fitted on the last eight weeks of the fit window: exp of the
     /// mean log ratio of each device-week's revenue to its forecast (1 = none; bounded to 0.9…1.1). The
     /// rates are fitted on in-stock exposure and the availability of each slot is a model of its own, so
     /// their product is not exactly level with what sold; on every generated fleet it came out 1–3 % low,
     /// in the fit window and after it alike. Multiplies units and revenue, so lifts are unchanged.
-    public var revenueLevel: Double = 1
-    public let history: SalesHistory
+    package var revenueLevel: Double = 1
+    package let history: SalesHistory
     /// Last day (exclusive) of the data the model was fitted on.
-    public let fittedBefore: Int32
+    package let fittedBefore: Int32
 
-    public static func layoutKey(_ c: Cabinet) -> String { "\(c.rows)x\(c.columns)" }
+    package static func layoutKey(_ c: Cabinet) -> String { "\(c.rows)x\(c.columns)" }
 
     /// Prior position shape: eye level about a third of the way down, centre columns.
-    public static func priorShape(row: Int, column: Int, rows: Int, columns: Int) -> Double {
+    package static func priorShape(row: Int, column: Int, rows: Int, columns: Int) -> Double {
         let y = rows > 1 ? Double(row) / Double(rows - 1) : 0.3
         let x = columns > 1 ? Double(column) / Double(columns - 1) : 0.5
         return exp(-1.2 * (y - 0.3) * (y - 0.3) - 0.4 * (x - 0.5) * (x - 0.5))
     }
 
     /// Units per in-stock day (weekday average) of `productID` at `slot` of `cabinet`.
-    public func rate(productID: String, deviceID: String, cabinet: Cabinet, slot: SlotCode) -> Double {
+    package func rate(productID: String, deviceID: String, cabinet: Cabinet, slot: SlotCode) -> Double {
         baseRate(productID: productID, deviceID: deviceID) * positionMultiplier(cabinet, slot)
     }
 
     /// Units per in-stock day at the best position of a layout (the velocity of the product there).
-    public func baseRate(productID: String, deviceID: String) -> Double {
+    package func baseRate(productID: String, deviceID: String) -> Double {
         guard let pi = history.productIndex[productID] else { return 0 }
         let product = history.products[Int(pi)]
         let c = categoryEffect[deviceID]?[product.category] ?? 1
@@ -57,7 +57,7 @@ public struct DemandModel: Sendable {
         return c * productEffect[Int(pi)] * i
     }
 
-    public func positionMultiplier(_ cabinet: Cabinet, _ slot: SlotCode) -> Double {
+    package func positionMultiplier(_ cabinet: Cabinet, _ slot: SlotCode) -> Double {
         let key = Self.layoutKey(cabinet)
         let idx = slot.row * cabinet.columns + slot.column
         if let p = position[key], idx < p.count { return p[idx] }
@@ -65,7 +65,7 @@ public struct DemandModel: Sendable {
     }
 
     /// Fits on the days before `before` (all history when nil).
-    public static func fit(_ h: SalesHistory, before: Int32? = nil, iterations: Int = 30) -> DemandModel {
+    package static func fit(_ h: SalesHistory, before: Int32? = nil, iterations: Int = 30) -> DemandModel {
         let cutoff = before ?? (h.lastDay + 1)
         // Weekday factors per device.
         var weekday: [String: [Double]] = [:]
@@ -228,17 +228,17 @@ public struct DemandModel: Sendable {
     }
 
     /// Weekday factor of a device on a day.
-    public func weekdayFactor(_ deviceID: String, _ day: Int32) -> Double {
+    package func weekdayFactor(_ deviceID: String, _ day: Int32) -> Double {
         weekday[deviceID]?[weekdayOf(day)] ?? 1
     }
 
     /// Mean days between restocks of a device.
-    public func serviceInterval(_ deviceID: String) -> Double { history.serviceIntervalDays[deviceID] ?? 3 }
+    package func serviceInterval(_ deviceID: String) -> Double { history.serviceIntervalDays[deviceID] ?? 3 }
 }
 
 /// Expected share of demand served when a slot of `capacity` units faces Poisson demand `lambdaPerDay`
 /// between restocks every `intervalDays`: E[min(X, C)] / E[X].
-public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double, size: Double) -> Double {
+package func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double, size: Double) -> Double {
     guard size.isFinite, size > 0 else {
         return availability(lambdaPerDay: lambdaPerDay, capacity: capacity, intervalDays: intervalDays)
     }
@@ -260,7 +260,7 @@ public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Doub
 }
 
 /// Poisson availability (see above).
-public func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double) -> Double {
+package func availability(lambdaPerDay: Double, capacity: Int, intervalDays: Double) -> Double {
     let mu = lambdaPerDay * max(intervalDays, 0.5)
     guard mu > 1e-9 else { return 1 }
     guard capacity > 0 else { return 0 }

@@ -1,19 +1,19 @@
 import PlanogramDomain
 
 /// One cell of a cabinet's heat map.
-public struct HeatCell: Sendable, Equatable {
-    public let slot: SlotCode
+package struct HeatCell: Sendable, Equatable {
+    package let slot: SlotCode
     /// Visibility/value index of the position, 0–100 (the best slot of the layout is 100).
-    public let value: Int
+    package let value: Int
     /// Expected revenue per day of what the planogram holds there (0 when empty).
-    public let revenuePerDay: Double
-    public let positionMultiplier: Double
-    public let observations: Double
+    package let revenuePerDay: Double
+    package let positionMultiplier: Double
+    package let observations: Double
 }
 
 /// Heat zones of SPEC §4 for a cabinet under a planogram.
-public enum HeatMap {
-    public static func cells(
+package enum HeatMap {
+    package static func cells(
         model: DemandModel,
         forecaster: RevenueForecaster,
         cabinet: Cabinet,

@@ -9,7 +9,7 @@ import PlanogramDomain
 /// arrive in time order, so a slot's days nearly always grow at the end; an event out of order is still
 /// counted where it belongs. (The fleet-wide load of a year of the metro fleet spent most of its time
 /// in nested dictionary lookups per sale before; BENCHMARKS §8.)
-public final class HistoryBuilder {
+package final class HistoryBuilder {
     static let tradingStart: Int64 = 6 * 3600, tradingEnd: Int64 = 22 * 3600
 
     /// Values per day from `first` on; days before or after the range extend it.
@@ -89,7 +89,7 @@ public final class HistoryBuilder {
     /// clock (SPEC §10 `PLANOGRAM_TIMEZONE`). UTC: the day is `ts / 86400`, as in Part 1.
     let clock: FleetClock
 
-    public init(
+    package init(
         catalog: [CabinetKey: Cabinet],
         devices: [String: Device],
         products: [Product],
@@ -164,7 +164,7 @@ public final class HistoryBuilder {
         }
     }
 
-    public func addService(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, units added: Int) {
+    package func addService(ts: Int64, deviceID: String, cabinetIndex: Int, slot code: SlotCode, units added: Int) {
         let d = device(deviceID)
         let day = localDay(ts)
         touch(day)
@@ -175,7 +175,7 @@ public final class HistoryBuilder {
         slotStates[i].stock += added
     }
 
-    public func addSale(
+    package func addSale(
         ts: Int64,
         deviceID: String,
         cabinetIndex: Int,
@@ -209,7 +209,7 @@ public final class HistoryBuilder {
         }
     }
 
-    public func finish() -> SalesHistory {
+    package func finish() -> SalesHistory {
         let endTs = clock.midnight(Int64(lastDay) + 1)
         // A slot empty at the end is out of stock until then (on a copy: the builder may take more events).
         var slotStates = self.slotStates

@@ -6,16 +6,16 @@ import Foundation
 /// from process to process with the hash seed (`JSONEncoder`'s `.sortedKeys` orders only object keys).
 /// This writes the same array with the keys sorted, so what was stored before reads back unchanged.
 @propertyWrapper
-public struct OrderedInt32Keys: Sendable, Codable {
-    public var wrappedValue: [String: [Int32: Double]]
+package struct OrderedInt32Keys: Sendable, Codable {
+    package var wrappedValue: [String: [Int32: Double]]
 
-    public init(wrappedValue: [String: [Int32: Double]]) { self.wrappedValue = wrappedValue }
+    package init(wrappedValue: [String: [Int32: Double]]) { self.wrappedValue = wrappedValue }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         wrappedValue = try decoder.singleValueContainer().decode([String: [Int32: Double]].self)
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(wrappedValue.mapValues(Pairs.init))
     }

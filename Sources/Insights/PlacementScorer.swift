@@ -2,37 +2,37 @@ import Foundation
 import PlanogramDomain
 
 /// One factor of a placement score: its value (0…1), its weight (points) and what it contributed.
-public struct ScoreFactor: Sendable, Equatable {
-    public let name: String
-    public let value: Double
-    public let weight: Double
-    public var contribution: Double { (value * weight * 10).rounded() / 10 }
-    public let detail: String
+package struct ScoreFactor: Sendable, Equatable {
+    package let name: String
+    package let value: Double
+    package let weight: Double
+    package var contribution: Double { (value * weight * 10).rounded() / 10 }
+    package let detail: String
 }
 
 /// A suggestion: a better slot for the product, or a better product for the slot.
-public struct PlacementSuggestion: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+package struct PlacementSuggestion: Sendable, Equatable {
+    package enum Kind: String, Sendable {
         case moveToSlot = "move_to_slot"
         case replaceWithProduct = "replace_with_product"
     }
-    public let kind: Kind
-    public let slot: SlotCode
-    public let productID: String
-    public let score: Int
-    public let message: String
+    package let kind: Kind
+    package let slot: SlotCode
+    package let productID: String
+    package let score: Int
+    package let message: String
 }
 
 /// The placement score of SPEC §4.
-public struct PlacementScore: Sendable {
-    public let productID: String
-    public let slot: SlotCode
-    public let score: Int
-    public let constraintsPassed: Bool
-    public let violations: [PlacementError]
-    public let factors: [ScoreFactor]
-    public let reasoning: String
-    public let suggestions: [PlacementSuggestion]
+package struct PlacementScore: Sendable {
+    package let productID: String
+    package let slot: SlotCode
+    package let score: Int
+    package let constraintsPassed: Bool
+    package let violations: [PlacementError]
+    package let factors: [ScoreFactor]
+    package let reasoning: String
+    package let suggestions: [PlacementSuggestion]
 }
 
 /// Scores product P in slot S of a draft, 0–100, from five soft factors (weights sum to 100):
@@ -40,24 +40,24 @@ public struct PlacementScore: Sendable {
 /// facings vs. demand 15. A broken hard rule makes the score 0 with `constraintsPassed` false.
 /// Deterministic and pure; a score costs a pass over the cabinet's slots (suggestions: one per slot and
 /// per candidate product, without recursion).
-public struct PlacementScorer: Sendable {
-    public let model: DemandModel
-    public let affinity: AffinityTable?
+package struct PlacementScorer: Sendable {
+    package let model: DemandModel
+    package let affinity: AffinityTable?
 
-    public init(model: DemandModel, affinity: AffinityTable?) {
+    package init(model: DemandModel, affinity: AffinityTable?) {
         self.model = model
         self.affinity = affinity
     }
 
     /// What every factor of one scoring call shares, computed once per call (or once per draft
     /// version by callers that score the same draft many times, like drag previews).
-    public struct Context: Sendable {
+    package struct Context: Sendable {
         let slotValues: [Double]  // position multipliers of the cabinet, sorted
         let draftVelocities: [Double]  // base rates of the draft's products, sorted
         let bestBaseRevenue: Double  // max over the draft's products of base rate × price
     }
 
-    public func context(_ cab: Cabinet, _ draft: Planogram, _ catalog: [String: Product]) -> Context {
+    package func context(_ cab: Cabinet, _ draft: Planogram, _ catalog: [String: Product]) -> Context {
         let device = draft.deviceID
         var best = 0.0
         var velocities: [Double] = []
@@ -73,7 +73,7 @@ public struct PlacementScorer: Sendable {
         )
     }
 
-    public func score(
+    package func score(
         productID: String,
         at slot: SlotCode,
         cabinet: Cabinet,
@@ -143,7 +143,7 @@ public struct PlacementScorer: Sendable {
     }
 
     /// The score alone (no factors text, no suggestions): the drag preview's hot path.
-    public func preview(
+    package func preview(
         productID: String,
         at slot: SlotCode,
         cabinet: Cabinet,

@@ -2,29 +2,29 @@ import Foundation
 import PlanogramDomain
 
 /// What one slot is expected to do under a planogram.
-public struct SlotForecast: Sendable {
-    public let slot: SlotCode
-    public let productID: String
+package struct SlotForecast: Sendable {
+    package let slot: SlotCode
+    package let productID: String
     /// In-stock demand, units/day (weekday average).
-    public let demandPerDay: Double
-    public let affinityAdjustment: Double
-    public let availability: Double
-    public let unitsPerDay: Double
-    public let revenuePerDay: Double
+    package let demandPerDay: Double
+    package let affinityAdjustment: Double
+    package let availability: Double
+    package let unitsPerDay: Double
+    package let revenuePerDay: Double
 }
 
 /// One length of interval between a device's visits and the share of the device's days that fell in
 /// intervals of that length (the shares of a device sum to 1).
-public struct IntervalShare: Codable, Sendable, Equatable {
-    public var days: Double
-    public var weight: Double
-    public init(days: Double, weight: Double) {
+package struct IntervalShare: Codable, Sendable, Equatable {
+    package var days: Double
+    package var weight: Double
+    package init(days: Double, weight: Double) {
         self.days = days
         self.weight = weight
     }
 
     /// The shares of a list of interval lengths (days; lengths below one day are left out).
-    public static func of(_ intervals: [Double]) -> [IntervalShare] {
+    package static func of(_ intervals: [Double]) -> [IntervalShare] {
         let kept = intervals.filter { $0 >= 1 }
         let total = kept.reduce(0, +)
         guard total > 0 else { return [] }
@@ -34,55 +34,55 @@ public struct IntervalShare: Codable, Sendable, Equatable {
 }
 
 /// Baseline vs. proposed revenue of a cabinet (SPEC §4).
-public struct RevenuePrediction: Sendable {
-    public let forecastDays: Int
-    public let baselineRevenue: Double
-    public let predictedRevenue: Double
-    public let liftPercentage: Double
-    public let confidenceInterval: (lower: Double, upper: Double)
+package struct RevenuePrediction: Sendable {
+    package let forecastDays: Int
+    package let baselineRevenue: Double
+    package let predictedRevenue: Double
+    package let liftPercentage: Double
+    package let confidenceInterval: (lower: Double, upper: Double)
     /// Days until the change cost is earned back; nil when the change does not pay (lift ≤ 0).
-    public let breakEvenDays: Double?
-    public let touchedSlots: [SlotCode]
-    public let perSlot: [(baseline: SlotForecast?, proposed: SlotForecast?)]
-    public let modelVersion: String
+    package let breakEvenDays: Double?
+    package let touchedSlots: [SlotCode]
+    package let perSlot: [(baseline: SlotForecast?, proposed: SlotForecast?)]
+    package let modelVersion: String
 }
 
 /// units/day of a slot = demand(product, device, position) × affinity adjustment × availability
 /// (capacity vs. demand between restocks); revenue = units × price. Pure; cheap (one pass over slots).
-public struct RevenueForecaster: Sendable {
-    public let model: DemandModel
-    public let affinity: AffinityTable?
+package struct RevenueForecaster: Sendable {
+    package let model: DemandModel
+    package let affinity: AffinityTable?
     /// Revenue lift per unit of neighbour lift above 1, capped at 3 (so at most +6 % with 0.02).
-    public var adjacencyCoefficient = 0.02
+    package var adjacencyCoefficient = 0.02
     /// The count side of demand when known (SPEC §11's count model): the negative binomial size of a
     /// slot's demand between visits (infinite: Poisson).
-    public var countSize = Double.infinity
+    package var countSize = Double.infinity
     /// Each device's trend (log units per day), applied from `trendOrigin` on and bounded to ×0.7…×1.4,
     /// as the count model's demand paths apply it. Empty: no trend.
-    public var trendPerDay: [String: Double] = [:]
-    public var trendOrigin: Int32 = 0
+    package var trendPerDay: [String: Double] = [:]
+    package var trendOrigin: Int32 = 0
     /// The real intervals between a device's visits: a slot's availability is the share of its demand
     /// served over each of them, E[min(X, C)] summed over the intervals / E[X] summed. Absent for a
     /// device: its mean interval.
-    public var visitIntervals: [String: [IntervalShare]] = [:]
+    package var visitIntervals: [String: [IntervalShare]] = [:]
     /// The level of units and revenue, and the relative SD of a device-week around the forecast, when
     /// fitted for this forecaster (`levelled()`); nil: the demand model's.
-    public var level: Double?
-    public var weeklySD: Double?
+    package var level: Double?
+    package var weeklySD: Double?
 
     /// What `predict/revenue` reports as `model_version` (and `ai_predictions` stores): the demand model's
     /// version, with the version of the terms on top of it when a forecaster adds them.
-    public var version = DemandModel.version
+    package var version = DemandModel.version
 
     var effectiveLevel: Double { level ?? model.revenueLevel }
     var effectiveWeeklySD: Double { weeklySD ?? model.weeklyRelativeSD }
 
-    public init(model: DemandModel, affinity: AffinityTable? = nil) {
+    package init(model: DemandModel, affinity: AffinityTable? = nil) {
         self.model = model
         self.affinity = affinity
     }
 
-    public func slots(_ plan: Planogram, cabinet: Cabinet) -> [SlotForecast] {
+    package func slots(_ plan: Planogram, cabinet: Cabinet) -> [SlotForecast] {
         let h = model.history
         let widths: (String) -> Int = { h.product($0)?.widthColumns ?? 1 }
         return plan.sortedFacings.compactMap { slot, f in
@@ -112,7 +112,7 @@ public struct RevenueForecaster: Sendable {
     /// The share of a slot's demand it serves when filled to `capacity` at each visit of the device:
     /// over the device's real intervals when known, else at its mean interval; negative binomial of
     /// `countSize` (Poisson when infinite).
-    public func slotAvailability(deviceID: String, lambdaPerDay: Double, capacity: Int) -> Double {
+    package func slotAvailability(deviceID: String, lambdaPerDay: Double, capacity: Int) -> Double {
         guard let shares = visitIntervals[deviceID], !shares.isEmpty else {
             return availability(
                 lambdaPerDay: lambdaPerDay,
@@ -128,13 +128,13 @@ public struct RevenueForecaster: Sendable {
     }
 
     /// Revenue per (average) day of a cabinet under a planogram.
-    public func dailyRevenue(_ plan: Planogram, cabinet: Cabinet) -> Double {
+    package func dailyRevenue(_ plan: Planogram, cabinet: Cabinet) -> Double {
         slots(plan, cabinet: cabinet).reduce(0) { $0 + $1.revenuePerDay }
     }
 
     /// Predicted revenue of a device over `days`, each cabinet under the planogram in effect at the
     /// start (or the override given for its index), scaled by the device's weekday factors.
-    public func deviceRevenue(deviceID: String, days: Range<Int32>, overrides: [Int: Planogram]) -> Double {
+    package func deviceRevenue(deviceID: String, days: Range<Int32>, overrides: [Int: Planogram]) -> Double {
         let h = model.history
         var perDay = 0.0
         for (key, cab) in h.cabinets where key.deviceID == deviceID {
@@ -146,7 +146,7 @@ public struct RevenueForecaster: Sendable {
     }
 
     /// The trend's multiplier on `day` (1 before `trendOrigin` and without a trend).
-    public func trendFactor(_ deviceID: String, _ day: Int32) -> Double {
+    package func trendFactor(_ deviceID: String, _ day: Int32) -> Double {
         guard let beta = trendPerDay[deviceID], beta != 0 else { return 1 }
         return min(1.4, max(0.7, exp(beta * Double(max(0, day - trendOrigin)))))
     }
@@ -154,7 +154,7 @@ public struct RevenueForecaster: Sendable {
     /// Weekly device revenue against this forecaster in the last eight weeks before the model's fit end:
     /// the mean log ratio of actual to predicted (0 when too few weeks) and the relative SD around it,
     /// widened for model error. Measured at level 1.
-    public func inSampleWeeklyErrors() -> (meanLogRatio: Double, sd: Double) {
+    package func inSampleWeeklyErrors() -> (meanLogRatio: Double, sd: Double) {
         var plain = self
         plain.level = 1
         let history = model.history
@@ -178,7 +178,7 @@ public struct RevenueForecaster: Sendable {
 
     /// This forecaster with its own level and weekly SD fitted in the fit window (the level bounded to
     /// 0.9…1.1, as the demand model's).
-    public func levelled() -> RevenueForecaster {
+    package func levelled() -> RevenueForecaster {
         let fit = inSampleWeeklyErrors()
         var f = self
         f.level = min(1.1, max(0.9, exp(fit.meanLogRatio)))
@@ -188,7 +188,7 @@ public struct RevenueForecaster: Sendable {
 
     /// Baseline vs. proposed over `forecastDays`, with an interval from the model's weekly residuals
     /// and break-even days for `changeCostPerSlot` per touched slot.
-    public func predict(
+    package func predict(
         cabinet: Cabinet,
         current: Planogram,
         proposed: Planogram,

@@ -6,13 +6,13 @@ import PlanogramDomain
 /// the history that scoring and prediction read at run time (catalogue, planogram versions, service
 /// intervals). The day-by-day series stay out: they are only needed to fit. `fingerprint` names the
 /// history the models were fitted on (it changes with every import), so a stale set is refitted.
-public struct StoredModels: Codable, Sendable {
-    public static let formatVersion = 3
+package struct StoredModels: Codable, Sendable {
+    package static let formatVersion = 3
 
-    public var format = StoredModels.formatVersion
-    public var modelVersion: String
-    public var fingerprint: String
-    public var fittedAt: Double
+    package var format = StoredModels.formatVersion
+    package var modelVersion: String
+    package var fingerprint: String
+    package var fittedAt: Double
     var position: [String: [Double]]
     var positionObservations: [String: [Double]]
     var productEffect: [Double]
@@ -31,7 +31,7 @@ public struct StoredModels: Codable, Sendable {
     var lastDay: Int32
     var pairs: [PairAffinity]
 
-    public init(model m: DemandModel, affinity: AffinityTable, fingerprint: String, fittedAt: Double) {
+    package init(model m: DemandModel, affinity: AffinityTable, fingerprint: String, fittedAt: Double) {
         modelVersion = DemandModel.version
         self.fingerprint = fingerprint
         self.fittedAt = fittedAt
@@ -57,7 +57,7 @@ public struct StoredModels: Codable, Sendable {
 
     /// The demand model and affinity table again (the history holds no day series); `clock` is the one
     /// the fit's history was read on (the fingerprint names it).
-    public func restore(clock: FleetClock = .utc) -> (DemandModel, AffinityTable) {
+    package func restore(clock: FleetClock = .utc) -> (DemandModel, AffinityTable) {
         var byCabinet: [CabinetKey: [Planogram]] = [:]
         for p in planograms { byCabinet[CabinetKey(p.deviceID, p.cabinetIndex), default: []].append(p) }
         let index = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($0.element.id, Int32($0.offset)) })
@@ -94,16 +94,16 @@ public struct StoredModels: Codable, Sendable {
     }
 
     /// The same models are the same bytes (object keys and the per-product maps in order).
-    public func encoded() throws -> [UInt8] { Array(try Self.encoder.encode(self)) }
+    package func encoded() throws -> [UInt8] { Array(try Self.encoder.encode(self)) }
 
     /// Sorted keys: with `OrderedInt32Keys`, a fit's stored bytes do not depend on the process's hash seed.
-    public static var encoder: JSONEncoder {
+    package static var encoder: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> StoredModels {
+    package static func decode(_ bytes: [UInt8]) throws -> StoredModels {
         try JSONDecoder().decode(StoredModels.self, from: Data(bytes))
     }
 }

@@ -6,16 +6,16 @@ import Foundation
 /// the device carried for at least two weeks) and WAPE of each product's units, both predictions scaled to
 /// the device's real total (so WAPE measures how units spread over products, which is what personalization
 /// changes).
-public enum VenueBacktest {
-    public struct Report: Sendable {
-        public var devices: Int
-        public var recallAt10: Double
-        public var baselineRecallAt10: Double
-        public var wape: Double
-        public var baselineWAPE: Double
+package enum VenueBacktest {
+    package struct Report: Sendable {
+        package var devices: Int
+        package var recallAt10: Double
+        package var baselineRecallAt10: Double
+        package var wape: Double
+        package var baselineWAPE: Double
     }
 
-    public static func run(_ h: SalesHistory) -> Report {
+    package static func run(_ h: SalesHistory) -> Report {
         let exposure = VenueDemand.exposure(h)
         var recall = 0.0
         var baseRecall = 0.0

@@ -11,12 +11,12 @@ import PlanogramDomain
 /// exposure); v: the venue type's factor for the product, shrunk toward 1 with `pseudoDays` of prior
 /// exposure; i: the device's own factor, shrunk toward 1 the same way. Exposure is in-stock slot-days
 /// weighted by the prior position shape (not the fitted one, so a device left out leaks nothing through it).
-public struct VenueDemand: Sendable {
-    public enum Basis: String, Codable, Sendable { case device, venue, fleet }
+package struct VenueDemand: Sendable {
+    package enum Basis: String, Codable, Sendable { case device, venue, fleet }
 
-    public static let pseudoDays = 14.0
+    package static let pseudoDays = 14.0
     /// In-stock days from which a device's (or venue's) own figure is its basis.
-    public static let basisDays = 14.0
+    package static let basisDays = 14.0
 
     let g: [Double]
     let traffic: [String: Double]
@@ -28,12 +28,12 @@ public struct VenueDemand: Sendable {
     let productIndex: [String: Int32]
 
     /// Units and position-weighted exposure per device and product, from the history (days before `before`).
-    public struct Exposure: Sendable, Codable {
-        @OrderedInt32Keys public var units: [String: [Int32: Double]] = [:]
-        @OrderedInt32Keys public var days: [String: [Int32: Double]] = [:]
+    package struct Exposure: Sendable, Codable {
+        @OrderedInt32Keys package var units: [String: [Int32: Double]] = [:]
+        @OrderedInt32Keys package var days: [String: [Int32: Double]] = [:]
     }
 
-    public static func exposure(_ h: SalesHistory, before: Int32? = nil, from: Int32? = nil) -> Exposure {
+    package static func exposure(_ h: SalesHistory, before: Int32? = nil, from: Int32? = nil) -> Exposure {
         var e = Exposure()
         for s in h.series {
             guard let cab = h.cabinets[s.cabinet] else { continue }
@@ -53,7 +53,7 @@ public struct VenueDemand: Sendable {
     }
 
     /// Fitted from `exposure` without the devices in `excluding` (a left-out device is predicted from the others).
-    public init(history h: SalesHistory, exposure e: Exposure, excluding: Set<String> = []) {
+    package init(history h: SalesHistory, exposure e: Exposure, excluding: Set<String> = []) {
         let n = h.products.count
         productIndex = h.productIndex
         venueOf = h.devices.mapValues(\.venueType)
@@ -108,7 +108,7 @@ public struct VenueDemand: Sendable {
 
     /// Units per in-stock day of `productID` at the best position of `deviceID`, and what it rests on.
     /// A device not in the fit (new, or left out) has the traffic of its venue type's devices.
-    public func rate(productID: String, deviceID: String) -> (rate: Double, basis: Basis)? {
+    package func rate(productID: String, deviceID: String) -> (rate: Double, basis: Basis)? {
         guard !traffic.isEmpty, let pi = productIndex[productID] else { return nil }
         let p = Int(pi)
         let venue = venueOf[deviceID]
@@ -128,11 +128,11 @@ public struct VenueDemand: Sendable {
     }
 
     /// Whether the device has sold the product (any exposure on record).
-    public func carried(productID: String, deviceID: String) -> Bool {
+    package func carried(productID: String, deviceID: String) -> Bool {
         guard let pi = productIndex[productID] else { return false }
         return (deviceExposure[deviceID]?[pi] ?? 0) > 0
     }
 
     /// The fleet's best-seller rate of a product (the baseline a new device would get without personalization).
-    public func fleetRate(productID: String) -> Double? { productIndex[productID].map { g[Int($0)] } }
+    package func fleetRate(productID: String) -> Double? { productIndex[productID].map { g[Int($0)] } }
 }

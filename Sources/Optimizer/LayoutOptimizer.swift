@@ -9,21 +9,21 @@ import PlanogramDomain
 /// against capacity and the service interval), and the k-th facing of a product (k ≥ 2) gives up
 /// (1 − ρ^(k−1)) of the product's best slot value, because extra facings share the product's demand.
 /// The concavity is linear (continuous w[p, k] with rising costs), so the solver's bound is exact for it.
-public struct LayoutProblem: Sendable {
-    public var cabinet: Cabinet
-    public var products: [Product]
+package struct LayoutProblem: Sendable {
+    package var cabinet: Cabinet
+    package var products: [Product]
     /// value[p][slot index] per day (row-major slot index); 0 or less: the product is not worth the slot.
-    public var value: [[Double]]
+    package var value: [[Double]]
     /// Units per slot for a placed product.
-    public var capacity: Int
-    public var locked: [SlotCode: String] = [:]
-    public var minFacings: [String: Int] = [:]
-    public var maxFacings: [String: Int] = [:]
-    public var defaultMaxFacings = 3
+    package var capacity: Int
+    package var locked: [SlotCode: String] = [:]
+    package var minFacings: [String: Int] = [:]
+    package var maxFacings: [String: Int] = [:]
+    package var defaultMaxFacings = 3
     /// The share of the best slot's value a second facing keeps of its own (ρ).
-    public var facingRetention = 0.5
+    package var facingRetention = 0.5
 
-    public init(cabinet: Cabinet, products: [Product], value: [[Double]], capacity: Int) {
+    package init(cabinet: Cabinet, products: [Product], value: [[Double]], capacity: Int) {
         self.cabinet = cabinet
         self.products = products
         self.value = value
@@ -36,7 +36,7 @@ public struct LayoutProblem: Sendable {
     }
 
     /// The slots a placement of `p` starting at `s` covers, or nil when a hard rule forbids it.
-    public func covers(_ p: Product, at s: SlotCode) -> [SlotCode]? {
+    package func covers(_ p: Product, at s: SlotCode) -> [SlotCode]? {
         guard p.temperature.fits(in: cabinet.temperature) else { return nil }
         let rowMM = s.row < cabinet.rowHeightsMM.count ? cabinet.rowHeightsMM[s.row] : Int.max
         guard p.heightMM <= rowMM else { return nil }
@@ -56,7 +56,7 @@ public struct LayoutProblem: Sendable {
     }
 
     /// The objective of any layout of candidate products (facings: slot → product id).
-    public func objective(_ facings: [SlotCode: String]) -> Double {
+    package func objective(_ facings: [SlotCode: String]) -> Double {
         let index = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($1.id, $0) })
         var total = 0.0
         var counts: [Int: Int] = [:]
@@ -70,25 +70,25 @@ public struct LayoutProblem: Sendable {
     }
 }
 
-public struct LayoutSolution: Sendable {
+package struct LayoutSolution: Sendable {
     /// Start slot → product id.
-    public let facings: [SlotCode: String]
-    public let objective: Double
-    public let bound: Double
-    public let gap: Double
-    public let provenOptimal: Bool
-    public let seconds: Double
-    public let greedyObjective: Double
+    package let facings: [SlotCode: String]
+    package let objective: Double
+    package let bound: Double
+    package let gap: Double
+    package let provenOptimal: Bool
+    package let seconds: Double
+    package let greedyObjective: Double
 }
 
-public enum LayoutError: Error, Equatable, CustomStringConvertible {
+package enum LayoutError: Error, Equatable, CustomStringConvertible {
     case lockedBreaksRule(SlotCode, String)
     case lockedOverlap(SlotCode)
     case unknownProduct(String)
     case infeasible(String)
     case solverFailed
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .lockedBreaksRule(let s, let p): "locked slot \(s): \(p) breaks a hard rule there"
         case .lockedOverlap(let s): "locked slots overlap at \(s)"
@@ -99,9 +99,9 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-public enum LayoutOptimizer {
+package enum LayoutOptimizer {
     /// Solves `problem` with CBC within `seconds`, starting from the greedy layout.
-    public static func solve(
+    package static func solve(
         _ problem: LayoutProblem,
         seconds: Double = 30,
         relativeGap: Double = 1e-4

@@ -4,23 +4,23 @@ import Foundation
 /// A mixed-integer linear program solved by COIN-OR CBC through its C interface: columns with bounds,
 /// objective coefficients and integrality, rows as sparse sums with bounds, a time limit, an optional
 /// warm start. Maximises. One model, one solve; not shared between threads.
-public final class MIPModel {
-    public struct Result: Sendable {
-        public let values: [Double]
-        public let objective: Double
+package final class MIPModel {
+    package struct Result: Sendable {
+        package let values: [Double]
+        package let objective: Double
         /// The solver's proven bound on the best objective (≥ objective when maximising).
-        public let bound: Double
-        public let provenOptimal: Bool
-        public let feasible: Bool
-        public let seconds: Double
+        package let bound: Double
+        package let provenOptimal: Bool
+        package let feasible: Bool
+        package let seconds: Double
         /// (bound − objective) / max(|objective|, 1e-9), never negative.
-        public var gap: Double { max(0, bound - objective) / max(abs(objective), 1e-9) }
+        package var gap: Double { max(0, bound - objective) / max(abs(objective), 1e-9) }
     }
 
     private let model: UnsafeMutableRawPointer
-    public private(set) var columns = 0
+    package private(set) var columns = 0
 
-    public init() {
+    package init() {
         model = Cbc_newModel()
         Cbc_setObjSense(model, -1)  // maximise
         Cbc_setLogLevel(model, 0)
@@ -30,14 +30,14 @@ public final class MIPModel {
 
     /// Adds a column; returns its index.
     @discardableResult
-    public func addColumn(lower: Double, upper: Double, objective: Double, integer: Bool) -> Int {
+    package func addColumn(lower: Double, upper: Double, objective: Double, integer: Bool) -> Int {
         Cbc_addCol(model, "", lower, upper, objective, integer ? 1 : 0, 0, nil, nil)
         columns += 1
         return columns - 1
     }
 
     /// Adds `lower ≤ Σ coefficient·column ≤ upper`.
-    public func addRow(
+    package func addRow(
         _ terms: [(column: Int, coefficient: Double)],
         lower: Double = -.infinity,
         upper: Double = .infinity
@@ -67,13 +67,13 @@ public final class MIPModel {
     }
 
     /// A known feasible solution to start from (CBC checks it).
-    public func setStart(_ values: [Double]) {
+    package func setStart(_ values: [Double]) {
         var idx = (0..<Int32(values.count)).map { $0 }
         var v = values
         Cbc_setMIPStartI(model, Int32(values.count), &idx, &v)
     }
 
-    public func solve(seconds: Double, relativeGap: Double = 1e-4) -> Result {
+    package func solve(seconds: Double, relativeGap: Double = 1e-4) -> Result {
         Cbc_setMaximumSeconds(model, seconds)
         Cbc_setAllowableFractionGap(model, relativeGap)
         let started = Date()

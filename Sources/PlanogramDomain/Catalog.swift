@@ -1,19 +1,19 @@
 /// A product of the catalogue.
-public struct Product: Sendable, Hashable, Codable {
-    public var id: String
-    public var name: String
-    public var category: String
-    public var price: Double
-    public var unitCost: Double
-    public var temperature: Temperature
-    public var heightMM: Int
+package struct Product: Sendable, Hashable, Codable {
+    package var id: String
+    package var name: String
+    package var category: String
+    package var price: Double
+    package var unitCost: Double
+    package var temperature: Temperature
+    package var heightMM: Int
     /// 1 or 2; a 2-wide product occupies its slot and the one to its right.
-    public var widthColumns: Int
-    public var shelfLifeDays: Int
+    package var widthColumns: Int
+    package var shelfLifeDays: Int
     /// Units per case, for pre-kitting at the warehouse (SPEC §10; 1 when the file does not say).
-    public var caseSize: Int
+    package var caseSize: Int
 
-    public init(
+    package init(
         id: String,
         name: String,
         category: String,
@@ -38,27 +38,27 @@ public struct Product: Sendable, Hashable, Codable {
     }
 
     /// The categories the catalogue knows (SPEC §2); others are accepted on import.
-    public static let knownCategories = [
+    package static let knownCategories = [
         "chips", "candy", "cookies", "nuts", "healthy", "pastry", "soda", "water",
         "energy", "juice", "coffee", "sandwich", "salad", "dairy", "ice-cream",
     ]
 }
 
 /// A vending machine.
-public struct Device: Sendable, Hashable, Codable {
-    public var id: String
-    public var name: String
-    public var venueType: VenueType
-    public var latitude: Double
-    public var longitude: Double
-    public var deviceType: DeviceType
+package struct Device: Sendable, Hashable, Codable {
+    package var id: String
+    package var name: String
+    package var venueType: VenueType
+    package var latitude: Double
+    package var longitude: Double
+    package var deviceType: DeviceType
     /// When a driver may service the machine, in minutes after midnight in the fleet's time zone
     /// (SPEC §10); nil for all day.
-    public var access: TimeWindow?
+    package var access: TimeWindow?
     /// How long a visit takes, in minutes (default 10).
-    public var serviceMinutes: Int
+    package var serviceMinutes: Int
 
-    public init(
+    package init(
         id: String,
         name: String,
         venueType: VenueType,
@@ -80,16 +80,16 @@ public struct Device: Sendable, Hashable, Codable {
 }
 
 /// One cabinet of a device: a grid of `rows` × `columns` slots in one temperature zone.
-public struct Cabinet: Sendable, Hashable, Codable {
-    public var deviceID: String
-    public var index: Int
-    public var temperature: Temperature
-    public var rows: Int
-    public var columns: Int
+package struct Cabinet: Sendable, Hashable, Codable {
+    package var deviceID: String
+    package var index: Int
+    package var temperature: Temperature
+    package var rows: Int
+    package var columns: Int
     /// Height in mm of each row, top row first.
-    public var rowHeightsMM: [Int]
+    package var rowHeightsMM: [Int]
 
-    public init(deviceID: String, index: Int, temperature: Temperature, rows: Int, columns: Int, rowHeightsMM: [Int]) {
+    package init(deviceID: String, index: Int, temperature: Temperature, rows: Int, columns: Int, rowHeightsMM: [Int]) {
         self.deviceID = deviceID
         self.index = index
         self.temperature = temperature
@@ -98,33 +98,33 @@ public struct Cabinet: Sendable, Hashable, Codable {
         self.rowHeightsMM = rowHeightsMM
     }
 
-    public var slotCount: Int { rows * columns }
+    package var slotCount: Int { rows * columns }
 
-    public func contains(_ slot: SlotCode) -> Bool {
+    package func contains(_ slot: SlotCode) -> Bool {
         slot.row >= 0 && slot.row < rows && slot.column >= 0 && slot.column < columns
     }
 
     /// Parses a slot code and checks it lies inside this cabinet.
-    public func slot(_ text: String) throws(PlacementError) -> SlotCode {
+    package func slot(_ text: String) throws(PlacementError) -> SlotCode {
         guard let s = SlotCode(text) else { throw .badSlotCode(text) }
         guard contains(s) else { throw .slotOutsideCabinet(s, rows: rows, columns: columns) }
         return s
     }
 
     /// Every slot, row by row.
-    public var allSlots: [SlotCode] {
+    package var allSlots: [SlotCode] {
         (0..<rows).flatMap { r in (0..<columns).map { SlotCode(row: r, column: $0) } }
     }
 }
 
 /// A cabinet's identity: device id and cabinet index.
-public struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    public let deviceID: String
-    public let index: Int
-    public init(_ deviceID: String, _ index: Int) {
+package struct CabinetKey: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    package let deviceID: String
+    package let index: Int
+    package init(_ deviceID: String, _ index: Int) {
         self.deviceID = deviceID
         self.index = index
     }
-    public var description: String { "\(deviceID)/\(index)" }
-    public static func < (a: CabinetKey, b: CabinetKey) -> Bool { (a.deviceID, a.index) < (b.deviceID, b.index) }
+    package var description: String { "\(deviceID)/\(index)" }
+    package static func < (a: CabinetKey, b: CabinetKey) -> Bool { (a.deviceID, a.index) < (b.deviceID, b.index) }
 }

@@ -1,10 +1,10 @@
 /// Temperature zone of a cabinet, and the temperature a product requires.
-public enum Temperature: String, Sendable, CaseIterable, Codable {
+package enum Temperature: String, Sendable, CaseIterable, Codable {
     case ambient, chilled, frozen
 
     /// Whether a product that requires `self` may sit in a cabinet of zone `cabinet`.
     /// An ambient product may sit in a chilled cabinet; chilled needs chilled; frozen needs frozen.
-    public func fits(in cabinet: Temperature) -> Bool {
+    package func fits(in cabinet: Temperature) -> Bool {
         switch (self, cabinet) {
         case (.ambient, .ambient), (.ambient, .chilled): return true
         case (.chilled, .chilled), (.frozen, .frozen): return true
@@ -14,11 +14,11 @@ public enum Temperature: String, Sendable, CaseIterable, Codable {
 }
 
 /// Where a machine stands.
-public enum VenueType: String, Sendable, CaseIterable, Codable {
+package enum VenueType: String, Sendable, CaseIterable, Codable {
     case office, hospital, school, university, gym, transit, factory, hotel, retail, other
 }
 
 /// What kind of machine it is.
-public enum DeviceType: String, Sendable, CaseIterable, Codable {
+package enum DeviceType: String, Sendable, CaseIterable, Codable {
     case snack, beverage, combo, fresh, frozen
 }

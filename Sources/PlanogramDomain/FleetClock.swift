@@ -11,15 +11,15 @@ import Foundation
 /// change is read with the offset before the change (02:30 becomes 03:30); a wall time that occurs twice
 /// at a fall-back change is its first occurrence. The days of the daily totals (`SalesDaily`), the fleet
 /// KPIs, experiments and the demand model are its local dates too; see docs/OPERATIONS.md.
-public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
+package struct FleetClock: Sendable, Equatable, CustomStringConvertible {
     /// The IANA identifier, as configured ("UTC", "Europe/Berlin").
-    public let identifier: String
+    package let identifier: String
     let zone: TimeZone?
     /// The zone's offsets between 1900 and 2100, read once: the history's days are taken per sale and per
     /// restock (millions at a fit), where Foundation's lookup costs a microsecond or more each.
     let offsets: OffsetTable?
 
-    public static let utc = FleetClock(utcNamed: "UTC")
+    package static let utc = FleetClock(utcNamed: "UTC")
 
     private init(utcNamed name: String) {
         identifier = name
@@ -28,7 +28,7 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The clock of an IANA zone; nil for a name the system's zone database does not know.
-    public init?(identifier: String) {
+    package init?(identifier: String) {
         let name = identifier.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, let z = TimeZone(identifier: name) else { return nil }
         self.identifier = name
@@ -38,27 +38,27 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
         offsets = zone.map(OffsetTable.init)
     }
 
-    public var description: String { identifier }
-    public var isUTC: Bool { zone == nil }
+    package var description: String { identifier }
+    package var isUTC: Bool { zone == nil }
 
-    public static func == (a: FleetClock, b: FleetClock) -> Bool { a.identifier == b.identifier }
+    package static func == (a: FleetClock, b: FleetClock) -> Bool { a.identifier == b.identifier }
 
     /// The zone's offset from UTC at the instant `t`, in seconds (east positive).
-    public func offset(at t: Int64) -> Int64 {
+    package func offset(at t: Int64) -> Int64 {
         guard let zone else { return 0 }
         if let o = offsets?.offset(at: t) { return o }
         return Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t))))
     }
 
     /// The local date of the instant `t`, as days since 1970-01-01.
-    public func day(of t: Int64) -> Int64 {
+    package func day(of t: Int64) -> Int64 {
         let local = t + offset(at: t)
         return local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
     }
 
     /// The instant of the local wall time `minute` (0…1440) on the local date `day`. 1440 is the next
     /// day's midnight.
-    public func instant(day: Int64, minute: Int) -> Int64 {
+    package func instant(day: Int64, minute: Int) -> Int64 {
         let wall = day * 86_400 + Int64(minute) * 60
         guard zone != nil else { return wall }
         // The offsets a day either side hold before and after any change near this wall time (changes
@@ -76,16 +76,16 @@ public struct FleetClock: Sendable, Equatable, CustomStringConvertible {
 
     /// The instant the local date `day` begins: local midnight, or where the day begins when the zone's
     /// clock skips midnight (the gap rule lands on the change itself).
-    public func midnight(_ day: Int64) -> Int64 { instant(day: day, minute: 0) }
+    package func midnight(_ day: Int64) -> Int64 { instant(day: day, minute: 0) }
 
     /// Seconds from the local date's midnight to its wall time `minute` (more or less than `minute × 60`
     /// on the days the clocks change).
-    public func secondsIntoDay(day: Int64, minute: Int) -> Int {
+    package func secondsIntoDay(day: Int64, minute: Int) -> Int {
         Int(instant(day: day, minute: minute) - midnight(day))
     }
 
     /// The local wall time of the instant `t`, "HH:MM".
-    public func timeOfDay(_ t: Int64) -> String {
+    package func timeOfDay(_ t: Int64) -> String {
         let local = t + offset(at: t)
         let s = Int(((local % 86_400) + 86_400) % 86_400)
         return String(format: "%02d:%02d", s / 3_600, s / 60 % 60)

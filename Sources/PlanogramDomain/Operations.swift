@@ -1,25 +1,25 @@
 /// A span of the day, in minutes after midnight in the fleet's time zone: `from` inclusive, `until`
 /// exclusive, `from < until` (a window does not cross midnight).
-public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var from: Int
-    public var until: Int
+package struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
+    package var from: Int
+    package var until: Int
 
-    public init(from: Int, until: Int) {
+    package init(from: Int, until: Int) {
         self.from = from
         self.until = until
     }
 
-    public func contains(minute: Int) -> Bool { minute >= from && minute < until }
+    package func contains(minute: Int) -> Bool { minute >= from && minute < until }
 
     /// `HH:MM` of a minute of the day.
-    public static func text(_ minute: Int) -> String {
+    package static func text(_ minute: Int) -> String {
         let h = minute / 60
         let m = minute % 60
         return (h < 10 ? "0\(h)" : "\(h)") + ":" + (m < 10 ? "0\(m)" : "\(m)")
     }
 
     /// Minutes after midnight of `HH:MM` (00:00 … 24:00); nil otherwise.
-    public static func minute(_ text: String) -> Int? {
+    package static func minute(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
             let h = Int(parts[0]), let m = Int(parts[1]), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -28,18 +28,18 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
         return h * 60 + m
     }
 
-    public var description: String { Self.text(from) + "–" + Self.text(until) }
+    package var description: String { Self.text(from) + "–" + Self.text(until) }
 }
 
 /// Where trucks start and end their day (SPEC §10 `depots.csv`).
-public struct Depot: Sendable, Hashable, Codable {
-    public var id: String
-    public var name: String
-    public var latitude: Double
-    public var longitude: Double
-    public var hours: TimeWindow
+package struct Depot: Sendable, Hashable, Codable {
+    package var id: String
+    package var name: String
+    package var latitude: Double
+    package var longitude: Double
+    package var hours: TimeWindow
 
-    public init(id: String, name: String, latitude: Double, longitude: Double, hours: TimeWindow) {
+    package init(id: String, name: String, latitude: Double, longitude: Double, hours: TimeWindow) {
         self.id = id
         self.name = name
         self.latitude = latitude
@@ -49,13 +49,13 @@ public struct Depot: Sendable, Hashable, Codable {
 }
 
 /// A truck (SPEC §10 `vehicles.csv`): its depot, how many units it carries, its shift.
-public struct Vehicle: Sendable, Hashable, Codable {
-    public var id: String
-    public var depotID: String
-    public var capacityUnits: Int
-    public var shift: TimeWindow
+package struct Vehicle: Sendable, Hashable, Codable {
+    package var id: String
+    package var depotID: String
+    package var capacityUnits: Int
+    package var shift: TimeWindow
 
-    public init(id: String, depotID: String, capacityUnits: Int, shift: TimeWindow) {
+    package init(id: String, depotID: String, capacityUnits: Int, shift: TimeWindow) {
         self.id = id
         self.depotID = depotID
         self.capacityUnits = capacityUnits

@@ -1,6 +1,6 @@
 /// A broken hard constraint, or a malformed slot: names the rule and the slot, carries the message
 /// users read, and maps to HTTP 422.
-public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible {
     case badSlotCode(String)
     case slotOutsideCabinet(SlotCode, rows: Int, columns: Int)
     case temperature(slot: SlotCode, product: String, requires: Temperature, cabinet: Temperature)
@@ -12,7 +12,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownProduct(String)
 
     /// The rule's short name: `slot`, `temperature`, `height`, `width`, `capacity`, `product`.
-    public var rule: String {
+    package var rule: String {
         switch self {
         case .badSlotCode, .slotOutsideCabinet: return "slot"
         case .temperature: return "temperature"
@@ -24,7 +24,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The slot concerned, upper case, when there is one.
-    public var slot: String? {
+    package var slot: String? {
         switch self {
         case .badSlotCode(let s): return s.count > 16 ? String(s.prefix(16)) + "…" : s  // input is echoed, bounded
         case .slotOutsideCabinet(let s, _, _): return s.description
@@ -35,7 +35,7 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badSlotCode(let s):
             let shown = s.count > 16 ? String(s.prefix(16)) + "…" : s  // input is echoed, bounded
@@ -61,14 +61,14 @@ public enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// The hard constraints of SPEC §2, checked against a cabinet and a draft.
-public enum PlacementRules {
+package enum PlacementRules {
     /// The largest capacity a slot may be given (the import's bound too).
-    public static let maxCapacity = 1000
+    package static let maxCapacity = 1000
 
     /// Every hard rule that placing `product` with `capacity` in `slot` of `planogram` would break.
     /// The slot's own current content is ignored (it is being replaced); `ignoring` lists other
     /// slots to treat as empty (e.g. the source of a move).
-    public static func violations(
+    package static func violations(
         placing product: Product,
         capacity: Int,
         at slot: SlotCode,

@@ -1,8 +1,8 @@
 /// What sits in one slot.
-public struct Facing: Sendable, Hashable, Codable {
-    public var productID: String
-    public var capacity: Int
-    public init(productID: String, capacity: Int) {
+package struct Facing: Sendable, Hashable, Codable {
+    package var productID: String
+    package var capacity: Int
+    package init(productID: String, capacity: Int) {
         self.productID = productID
         self.capacity = capacity
     }
@@ -10,16 +10,16 @@ public struct Facing: Sendable, Hashable, Codable {
 
 /// The assignment `slot -> {product, capacity}` of one cabinet. A 2-wide product is recorded at its
 /// left slot only; `occupant(of:)` answers for both halves. Value type: drafts are copies.
-public struct Planogram: Sendable, Hashable, Codable {
-    public var deviceID: String
-    public var cabinetIndex: Int
+package struct Planogram: Sendable, Hashable, Codable {
+    package var deviceID: String
+    package var cabinetIndex: Int
     /// Published version number (1, 2, …); a draft carries the version it was derived from.
-    public var version: Int
+    package var version: Int
     /// Effective time of the published version, seconds since 1970 (UTC).
-    public var effectiveFrom: Int64
-    public var facings: [SlotCode: Facing]
+    package var effectiveFrom: Int64
+    package var facings: [SlotCode: Facing]
 
-    public init(
+    package init(
         deviceID: String,
         cabinetIndex: Int,
         version: Int,
@@ -34,7 +34,7 @@ public struct Planogram: Sendable, Hashable, Codable {
     }
 
     /// The slot whose facing covers `slot` (itself, or its left neighbour holding a 2-wide product).
-    public func anchor(of slot: SlotCode, widths: (String) -> Int) -> SlotCode? {
+    package func anchor(of slot: SlotCode, widths: (String) -> Int) -> SlotCode? {
         if facings[slot] != nil { return slot }
         let left = slot.leftNeighbour
         if left.column >= 0, let f = facings[left], widths(f.productID) == 2 { return left }
@@ -46,7 +46,7 @@ public struct Planogram: Sendable, Hashable, Codable {
     /// As Swift would encode it (the facings an array of alternating slots and facings), with the slots in
     /// order, so that a stored planogram is the same bytes in every process (the hash seed orders a
     /// dictionary's iteration).
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(deviceID, forKey: .deviceID)
         try c.encode(cabinetIndex, forKey: .cabinetIndex)
@@ -60,7 +60,7 @@ public struct Planogram: Sendable, Hashable, Codable {
     }
 
     /// Facings sorted by slot, for stable output.
-    public var sortedFacings: [(slot: SlotCode, facing: Facing)] {
+    package var sortedFacings: [(slot: SlotCode, facing: Facing)] {
         facings.keys.sorted().map { ($0, facings[$0]!) }
     }
 }

@@ -1,22 +1,22 @@
 /// A slot position: row letter plus column number, top row `A`, leftmost column `1` (`B4` is the
 /// second row, fourth column). Parsing is case-insensitive; `description` is always upper case.
 /// Rows and columns are stored zero-based.
-public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
-    public let row: Int
-    public let column: Int
+package struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    package let row: Int
+    package let column: Int
 
-    public init(row: Int, column: Int) {
+    package init(row: Int, column: Int) {
         self.row = row
         self.column = column
     }
 
     /// Parses `b4`, `B4`, `C12`. Nil for anything else (no letter, no digits, leading zeros, junk).
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         self.init(utf8: text.utf8)
     }
 
     /// Parses UTF-8 bytes, ignoring surrounding spaces (the import's hot path).
-    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+    package init?(bytes: UnsafeBufferPointer<UInt8>) {
         var lo = 0
         var hi = bytes.count
         while lo < hi && bytes[lo] == 32 { lo += 1 }
@@ -44,14 +44,14 @@ public struct SlotCode: Hashable, Comparable, Sendable, CustomStringConvertible,
         self.column = column - 1
     }
 
-    public var rowLetter: Character { Character(UnicodeScalar(UInt8(65 + row))) }
-    public var description: String { "\(rowLetter)\(column + 1)" }
+    package var rowLetter: Character { Character(UnicodeScalar(UInt8(65 + row))) }
+    package var description: String { "\(rowLetter)\(column + 1)" }
 
     /// The slot to the right (the second half of a 2-wide product).
-    public var rightNeighbour: SlotCode { SlotCode(row: row, column: column + 1) }
-    public var leftNeighbour: SlotCode { SlotCode(row: row, column: column - 1) }
+    package var rightNeighbour: SlotCode { SlotCode(row: row, column: column + 1) }
+    package var leftNeighbour: SlotCode { SlotCode(row: row, column: column - 1) }
 
-    public static func < (a: SlotCode, b: SlotCode) -> Bool {
+    package static func < (a: SlotCode, b: SlotCode) -> Bool {
         a.row != b.row ? a.row < b.row : a.column < b.column
     }
 }

@@ -3,35 +3,35 @@ import Foundation
 
 /// Every error the API answers with: status, machine code and the message users read, in one place
 /// (SPEC §5 shape `{"error": {"code", "message", "details"}}`).
-public struct APIError: Error, Sendable {
-    public let status: Int
-    public let code: String
-    public let message: String
-    public let details: AnyJSON?
+package struct APIError: Error, Sendable {
+    package let status: Int
+    package let code: String
+    package let message: String
+    package let details: AnyJSON?
 
-    public init(_ status: Int, _ code: String, _ message: String, details: Any? = nil) {
+    package init(_ status: Int, _ code: String, _ message: String, details: Any? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details.map(AnyJSON.init)
     }
 
-    public static func badRequest(_ m: String, details: Any? = nil) -> APIError {
+    package static func badRequest(_ m: String, details: Any? = nil) -> APIError {
         APIError(400, "bad_request", m, details: details)
     }
-    public static func unauthorized(_ m: String) -> APIError { APIError(401, "unauthorized", m) }
-    public static func forbidden(_ m: String, details: Any? = nil) -> APIError {
+    package static func unauthorized(_ m: String) -> APIError { APIError(401, "unauthorized", m) }
+    package static func forbidden(_ m: String, details: Any? = nil) -> APIError {
         APIError(403, "forbidden", m, details: details)
     }
-    public static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
-    public static func conflict(_ m: String, details: Any? = nil) -> APIError {
+    package static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
+    package static func conflict(_ m: String, details: Any? = nil) -> APIError {
         APIError(409, "conflict", m, details: details)
     }
-    public static func unsupportedMediaType(_ m: String) -> APIError { APIError(415, "unsupported_media_type", m) }
-    public static func unprocessable(_ code: String, _ m: String, details: Any? = nil) -> APIError {
+    package static func unsupportedMediaType(_ m: String) -> APIError { APIError(415, "unsupported_media_type", m) }
+    package static func unprocessable(_ code: String, _ m: String, details: Any? = nil) -> APIError {
         APIError(422, code, m, details: details)
     }
-    public static func unavailable(_ m: String) -> APIError { APIError(503, "shutting_down", m) }
+    package static func unavailable(_ m: String) -> APIError { APIError(503, "shutting_down", m) }
 
     var response: HTTPResponse {
         var body: [String: Any] = ["code": code, "message": message]
@@ -113,7 +113,7 @@ extension Responder {
 }
 
 /// An immutable JSON object graph (from JSONSerialization types) carried across queues.
-public struct AnyJSON: @unchecked Sendable {
-    public let value: Any
-    public init(_ value: Any) { self.value = value }
+package struct AnyJSON: @unchecked Sendable {
+    package let value: Any
+    package init(_ value: Any) { self.value = value }
 }

@@ -7,126 +7,126 @@ import Store
 
 /// The server's whole configuration: one struct with defaults, filled from the environment and then
 /// from command-line flags (flags win), printed at start with secrets masked.
-public struct AppConfiguration: Sendable {
-    public var host = "127.0.0.1"
-    public var port = 8080
-    public var databasePath = "./data/planogram.db"
+package struct AppConfiguration: Sendable {
+    package var host = "127.0.0.1"
+    package var port = 8080
+    package var databasePath = "./data/planogram.db"
     /// `PLANOGRAM_DATABASE_URL`: a PostgreSQL database instead of the SQLite file (SPEC §18).
-    public var databaseURL: String?
+    package var databaseURL: String?
 
     /// `PLANOGRAM_REDIS_URL`: the bus between the nodes of a cluster (SPEC §18). With it, sessions are
     /// loaded on demand by the node nginx sends their requests to, instead of all at start.
-    public var redisURL: RedisURL?
+    package var redisURL: RedisURL?
     /// `PLANOGRAM_REASONING_REDIS_TTL_SECONDS`: how long Redis keeps an explanation for every node (1 h).
-    public var reasoningRedisTTLSeconds = 3600
+    package var reasoningRedisTTLSeconds = 3600
     /// `PLANOGRAM_NODE_ID`: this node's name in the cluster (default: host name and process id).
-    public var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    package var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
 
     /// PostgreSQL when `databaseURL` is set, else the SQLite file at `databasePath`.
-    public func storeLocation() throws -> StoreLocation {
+    package func storeLocation() throws -> StoreLocation {
         try StoreLocation.configured(databaseURL: databaseURL, sqlitePath: databasePath)
     }
-    public var webRoot = "./Web"
-    public var fixturesDirectory = "./Fixtures/demo"
-    public var demo = false
+    package var webRoot = "./Web"
+    package var fixturesDirectory = "./Fixtures/demo"
+    package var demo = false
     /// HMAC key of the bearer tokens. Nil until set; demo mode makes one and says so.
-    public var secret: String?
-    public var logLevel = "info"
+    package var secret: String?
+    package var logLevel = "info"
     /// Claude explanations: key, endpoint, models, budget, timeouts, retries (the reasoning service's
     /// settings, held here as they are; `ANTHROPIC_*` and `PLANOGRAM_AI_*` fill them).
-    public var reasoning = ReasoningSettings()
+    package var reasoning = ReasoningSettings()
     /// A placement is explained once no op has touched its slot for this long (0: only on request).
-    public var aiSettleMilliseconds = 1500
+    package var aiSettleMilliseconds = 1500
 
     // Limits and cadences.
-    public var maxBodyBytes = 1 << 20
-    public var maxImportBodyBytes = 256 << 20
-    public var maxConnections = 19_000
-    public var subscriberBufferBytes = 512 * 1024
-    public var heartbeatSeconds = 10.0
-    public var requestTimeoutSeconds = 10.0
-    public var idleTimeoutSeconds = 60.0
-    public var shutdownGraceSeconds = 5.0
-    public var frameIntervalMilliseconds = 50
-    public var checkpointEveryOps = 200
-    public var checkpointEverySeconds = 30.0
-    public var loops = max(1, System.coreCount)
+    package var maxBodyBytes = 1 << 20
+    package var maxImportBodyBytes = 256 << 20
+    package var maxConnections = 19_000
+    package var subscriberBufferBytes = 512 * 1024
+    package var heartbeatSeconds = 10.0
+    package var requestTimeoutSeconds = 10.0
+    package var idleTimeoutSeconds = 60.0
+    package var shutdownGraceSeconds = 5.0
+    package var frameIntervalMilliseconds = 50
+    package var checkpointEveryOps = 200
+    package var checkpointEverySeconds = 30.0
+    package var loops = max(1, System.coreCount)
     /// Cost of changing one slot (labour, waste), for break-even days of a revenue prediction.
-    public var changeCostPerSlot = 2.5
+    package var changeCostPerSlot = 2.5
     /// fsync every op-log commit (survives power loss) rather than leave it to the OS (survives kill -9).
-    public var opLogFullSync = false
+    package var opLogFullSync = false
     /// Least time between two rounds of a session's derived events (scores, heat map, forecast).
-    public var derivedIntervalMilliseconds = 200
+    package var derivedIntervalMilliseconds = 200
     /// Fit the models after the server starts listening (true for `serve`) rather than before.
-    public var fitInsightsInBackground = false
+    package var fitInsightsInBackground = false
     /// Events each live session keeps in memory for resumes (older ones come from the op log).
-    public var replayEvents = 4096
+    package var replayEvents = 4096
     /// How long a stored revenue prediction stays valid.
-    public var predictionTTLSeconds = 24 * 3600
+    package var predictionTTLSeconds = 24 * 3600
     /// Per-token rate limits (`PLANOGRAM_RATE_OPS`, `…_DRAGS`, `…_SCORE`, `…_PREDICT`, `…_EXPLAIN` as
     /// `RATE[:BURST]` per second, `off` for none). Generous for people and scripts; they stop a runaway client.
-    public var rateLimits: [RateLimiter.Route: RateLimit] = [
+    package var rateLimits: [RateLimiter.Route: RateLimit] = [
         .ops: RateLimit(rate: 500, burst: 1000), .drags: RateLimit(rate: 240, burst: 480),
         .score: RateLimit(rate: 1000, burst: 2000), .predict: RateLimit(rate: 100, burst: 200),
         .explain: RateLimit(rate: 10, burst: 30),
     ]
     /// Changes a resume may read back from the op log before a snapshot is sent instead.
-    public var maxLogReplay = 5_000
+    package var maxLogReplay = 5_000
     /// Op-log rows kept behind each checkpoint (resumes and idempotency across restarts read them).
-    public var opLogKeep = 5_000
+    package var opLogKeep = 5_000
     /// Idempotency memory per session: the newest N client_op_ids, none older than the age.
-    public var idempotencyCapacity = 2_000
-    public var idempotencyMaxAgeSeconds = 86_400.0
+    package var idempotencyCapacity = 2_000
+    package var idempotencyMaxAgeSeconds = 86_400.0
     /// How long an op-log commit waits for another process's write lock before the op is refused (503).
-    public var opLogBusyTimeoutMilliseconds = 2_000
+    package var opLogBusyTimeoutMilliseconds = 2_000
     /// Requests that may wait for the store or the models at once (beyond: 503 with Retry-After).
-    public var maxBlockingRequests = 64
+    package var maxBlockingRequests = 64
     /// How the job queue is shared among users (`JobShare`).
     var jobShare = JobShare()
     /// `PLANOGRAM_JOBS_QUEUED`, `PLANOGRAM_JOBS_PER_USER`, `PLANOGRAM_JOBS_ADMIN_RESERVE`.
-    public var jobsQueued: Int {
+    package var jobsQueued: Int {
         get { jobShare.maxQueued }
         set { jobShare.maxQueued = max(1, newValue) }
     }
-    public var jobsPerUser: Int {
+    package var jobsPerUser: Int {
         get { jobShare.perUser }
         set { jobShare.perUser = max(1, newValue) }
     }
-    public var jobsAdminReserve: Int {
+    package var jobsAdminReserve: Int {
         get { jobShare.adminReserve }
         set { jobShare.adminReserve = max(0, newValue) }
     }
     /// The service plan (SPEC §11): the cost of one visit, the longest a device goes unvisited, and the
     /// service level a pick list covers demand to.
-    public var visitCost = 25.0
-    public var maxVisitIntervalDays = 7
-    public var serviceLevel = 0.95
+    package var visitCost = 25.0
+    package var maxVisitIntervalDays = 7
+    package var serviceLevel = 0.95
     /// The quantile of what sells before its date a pick list loads a perishable slot to
     /// (`PLANOGRAM_PERISHABLE_SERVICE_LEVEL`, at least 0.5 and below 1; BENCHMARKS §8).
-    public var perishableServiceLevel = 0.5
+    package var perishableServiceLevel = 0.5
     /// The planner's two optional weights (BENCHMARKS §8, both off by default): a price per expected empty
     /// slot-hour beside the margin lost (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`, at least 0), and how many units
     /// expected past their date by the next day call for a visit today (`PLANOGRAM_EXPIRY_VISIT_UNITS`,
     /// above 0).
-    public var emptySlotHourCost = 0.0
-    public var expiryVisitUnits = 0.5
+    package var emptySlotHourCost = 0.0
+    package var expiryVisitUnits = 0.5
     /// Routes (SPEC §10, §12): without a travel matrix, great-circle distance × detour at this speed; what
     /// a truck's kilometre and hour cost; seconds of loading per unit on top of a device's service minutes.
-    public var routeDetour = 1.3
-    public var routeSpeedKmh = 35.0
-    public var routeCostPerKm = 0.45
-    public var routeCostPerHour = 28.0
-    public var loadSecondsPerUnit = 3.0
+    package var routeDetour = 1.3
+    package var routeSpeedKmh = 35.0
+    package var routeCostPerKm = 0.45
+    package var routeCostPerHour = 28.0
+    package var loadSecondsPerUnit = 3.0
     /// The route solver's command line (`PLANOGRAM_VRP_SOLVER`); nil: the project's PyVRP adapter.
-    public var routeSolverCommand: String?
+    package var routeSolverCommand: String?
     /// The fleet's time zone (SPEC §10, `PLANOGRAM_TIMEZONE`, an IANA name; default UTC): the local dates
     /// and times of day of access hours, depot hours, shifts, service plans, pick lists and routes.
-    public var clock = FleetClock.utc
+    package var clock = FleetClock.utc
 
-    public init() {}
+    package init() {}
 
     /// Reads the `PLANOGRAM_*` and `ANTHROPIC_*` variables; unknown or malformed values are reported.
-    public static func fromEnvironment(
+    package static func fromEnvironment(
         _ env: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> AppConfiguration {
         var c = AppConfiguration()
@@ -270,7 +270,7 @@ public struct AppConfiguration: Sendable {
     }
 
     /// Checks values that would make the server misbehave.
-    public func validate() throws {
+    package func validate() throws {
         guard (0...65535).contains(port) else { throw ConfigurationError("port must be 0...65535, got \(port)") }
         guard heartbeatSeconds <= 15 else {
             throw ConfigurationError("heartbeat must be at most 15 s (SSE contract), got \(heartbeatSeconds)")
@@ -290,7 +290,7 @@ public struct AppConfiguration: Sendable {
     }
 
     /// The engine's part of the configuration.
-    public var http: HTTPServerConfiguration {
+    package var http: HTTPServerConfiguration {
         var h = HTTPServerConfiguration()
         h.host = host
         h.port = port
@@ -306,7 +306,7 @@ public struct AppConfiguration: Sendable {
     }
 
     /// Every setting as text, secrets masked: for the start-up log.
-    public var described: [String: String] {
+    package var described: [String: String] {
         [
             "host": host, "port": String(port), "db": databaseURL.map(PostgresDatabase.redact) ?? databasePath,
             "redis": redisURL?.description ?? "none", "node": nodeID, "web": webRoot, "fixtures": fixturesDirectory,
@@ -334,7 +334,7 @@ public struct AppConfiguration: Sendable {
 }
 
 /// A configuration value that cannot be used.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ d: String) { description = d }
+package struct ConfigurationError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ d: String) { description = d }
 }

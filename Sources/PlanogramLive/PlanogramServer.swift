@@ -10,17 +10,17 @@ import Store
 
 /// The running application: the HTTP engine with the app's routes, health and metrics endpoints,
 /// static web files, and the shutdown sequence (drain → flush → final stream event → exit).
-public final class PlanogramServer: @unchecked Sendable {
-    public let configuration: AppConfiguration
-    public let logger: Logger
-    public private(set) var http: HTTPServer!
-    public private(set) var store: Store!
+package final class PlanogramServer: @unchecked Sendable {
+    package let configuration: AppConfiguration
+    package let logger: Logger
+    package private(set) var http: HTTPServer!
+    package private(set) var store: Store!
     /// The routes served (method, pattern, name), for the contract's test.
-    public private(set) var routeTable: [Router.Entry] = []
+    package private(set) var routeTable: [Router.Entry] = []
     /// The token secret in use (from configuration, or made for this run in demo mode).
-    public private(set) var secret = ""
+    package private(set) var secret = ""
     var app: AppContext!
-    public private(set) var insights: InsightsEngine!
+    package private(set) var insights: InsightsEngine!
     /// Set by `start()`; nil before it.
     private(set) var sessions: SessionRegistry?
     /// Long work (SPEC §15).
@@ -28,19 +28,19 @@ public final class PlanogramServer: @unchecked Sendable {
     /// The node's part in a cluster, when `PLANOGRAM_REDIS_URL` is set.
     private(set) var cluster: ClusterSync?
     private var sharedLimits: SharedRateLimits?
-    public private(set) var reasoning: ReasoningService!
+    package private(set) var reasoning: ReasoningService!
     private var signalSources: [DispatchSourceSignal] = []
     private let shutdownLock = NSLock()
     private var shuttingDown = false
 
-    public init(configuration: AppConfiguration, logger: Logger = Logger(label: "planogram-live")) {
+    package init(configuration: AppConfiguration, logger: Logger = Logger(label: "planogram-live")) {
         self.configuration = configuration
         self.logger = logger
     }
 
     /// Builds the routes, binds and starts serving. Returns the bound port.
     @discardableResult
-    public func start() throws -> Int {
+    package func start() throws -> Int {
         _ = MetricsRegistry.shared  // bootstrap before the engine creates its metrics
         if let url = configuration.redisURL {
             // Refuse to start without the bus rather than run as a node the others cannot hear.
@@ -332,7 +332,7 @@ public final class PlanogramServer: @unchecked Sendable {
     }
 
     /// A token per role, valid for 12 hours, signed with the running secret.
-    public func demoTokens() -> [(Role, String)] {
+    package func demoTokens() -> [(Role, String)] {
         let authority = TokenAuthority(secret: secret)
         return Role.allCases.map { role in
             (
@@ -384,7 +384,7 @@ public final class PlanogramServer: @unchecked Sendable {
     }
 
     /// Installs SIGTERM and SIGINT handlers that run a graceful shutdown and exit the process with 0.
-    public func installSignalHandlers() {
+    package func installSignalHandlers() {
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -402,7 +402,7 @@ public final class PlanogramServer: @unchecked Sendable {
 
     /// Graceful shutdown: stop accepting (readiness 503), let requests in flight finish, end every
     /// stream with a final `shutdown` event, and call `completion` within the configured grace.
-    public func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
+    package func shutdown(completion: @escaping @Sendable (Bool) -> Void) {
         shutdownLock.lock()
         let first = !shuttingDown
         shuttingDown = true

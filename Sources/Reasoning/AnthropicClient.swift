@@ -2,19 +2,19 @@ import CCurl
 import Foundation
 
 /// Where and how to reach the Messages API.
-public struct AnthropicEndpoint: Sendable {
-    public var apiKey: String
-    public var baseURL: String
-    public var version: String
-    public var connectTimeout: Double
+package struct AnthropicEndpoint: Sendable {
+    package var apiKey: String
+    package var baseURL: String
+    package var version: String
+    package var connectTimeout: Double
     /// Longest silence allowed while reading the stream (pings arrive well within it).
-    public var readTimeout: Double
+    package var readTimeout: Double
     /// Bound on a whole request.
-    public var totalTimeout: Double
+    package var totalTimeout: Double
     /// A PEM file of CAs to trust instead of the system's (a TLS-inspecting proxy, a test server).
-    public var caBundle: String?
+    package var caBundle: String?
 
-    public init(
+    package init(
         apiKey: String,
         baseURL: String = "https://api.anthropic.com",
         version: String = "2023-06-01",
@@ -34,14 +34,14 @@ public struct AnthropicEndpoint: Sendable {
 }
 
 /// One Messages API request.
-public struct MessageRequest: Sendable, Equatable {
-    public var model: String
-    public var maxTokens: Int
-    public var system: String
-    public var prompt: String
-    public var temperature: Double
+package struct MessageRequest: Sendable, Equatable {
+    package var model: String
+    package var maxTokens: Int
+    package var system: String
+    package var prompt: String
+    package var temperature: Double
 
-    public init(model: String, maxTokens: Int, system: String, prompt: String, temperature: Double = 0.2) {
+    package init(model: String, maxTokens: Int, system: String, prompt: String, temperature: Double = 0.2) {
         self.model = model
         self.maxTokens = maxTokens
         self.system = system
@@ -50,7 +50,7 @@ public struct MessageRequest: Sendable, Equatable {
     }
 
     /// The JSON body, keys sorted (stable bytes for the same request).
-    public var body: [UInt8] {
+    package var body: [UInt8] {
         let o: [String: Any] = [
             "model": model, "max_tokens": maxTokens, "stream": true, "system": system, "temperature": temperature,
             "messages": [["role": "user", "content": prompt]],
@@ -60,7 +60,7 @@ public struct MessageRequest: Sendable, Equatable {
 }
 
 /// What a streamed request ended with.
-public enum StreamOutcome: Sendable, Equatable {
+package enum StreamOutcome: Sendable, Equatable {
     /// `message_stop` arrived.
     case completed(text: String, model: String, usage: TokenUsage, stopReason: String?)
     /// A non-2xx answer. `errorCode` is `error.details.error_code` when the body has one.
@@ -73,17 +73,17 @@ public enum StreamOutcome: Sendable, Equatable {
 }
 
 /// A flag another thread sets to stop a request (and any wait before a retry).
-public final class CancelToken: @unchecked Sendable {
+package final class CancelToken: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
     private let wake = DispatchSemaphore(value: 0)
-    public init() {}
-    public var isCancelled: Bool {
+    package init() {}
+    package var isCancelled: Bool {
         lock.lock()
         defer { lock.unlock() }
         return cancelled
     }
-    public func cancel() {
+    package func cancel() {
         lock.lock()
         let first = !cancelled
         cancelled = true
@@ -91,7 +91,7 @@ public final class CancelToken: @unchecked Sendable {
         if first { wake.signal() }
     }
     /// Sleeps up to `seconds`; returns false when cancelled meanwhile.
-    public func sleep(_ seconds: Double) -> Bool {
+    package func sleep(_ seconds: Double) -> Bool {
         if isCancelled { return false }
         if wake.wait(timeout: .now() + max(0, seconds)) == .success {
             wake.signal()
@@ -105,28 +105,28 @@ public final class CancelToken: @unchecked Sendable {
 /// offers it over TLS, HTTP/1.1 otherwise). `stream` blocks its calling thread for the life of the request
 /// and calls `onEvent` on that thread for every event as its bytes arrive; run it off the event loops.
 /// Easy handles are pooled, so connections (and TLS sessions) are reused between requests.
-public final class AnthropicClient: @unchecked Sendable {
-    public let endpoint: AnthropicEndpoint
+package final class AnthropicClient: @unchecked Sendable {
+    package let endpoint: AnthropicEndpoint
     private let lock = NSLock()
     private var idle: [UnsafeMutableRawPointer] = []
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
     private var negotiated = 0
 
     /// The HTTP version of the last finished request: 1 (HTTP/1.x), 2 (HTTP/2) or 0 (no response).
-    public var lastHTTPVersion: Int {
+    package var lastHTTPVersion: Int {
         lock.lock()
         defer { lock.unlock() }
         return negotiated
     }
 
-    public init(endpoint: AnthropicEndpoint) {
+    package init(endpoint: AnthropicEndpoint) {
         _ = Self.globalInit
         self.endpoint = endpoint
     }
 
     deinit { for h in idle { curl_easy_cleanup(h) } }
 
-    public func stream(
+    package func stream(
         _ request: MessageRequest,
         cancel: CancelToken,
         onEvent: (AnthropicEvent) -> Void

@@ -2,19 +2,19 @@ import Foundation
 
 /// Token usage as the Messages API reports it (`message_start` carries the input, `message_delta` the
 /// cumulative output).
-public struct TokenUsage: Sendable, Equatable {
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+package struct TokenUsage: Sendable, Equatable {
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package init(inputTokens: Int = 0, outputTokens: Int = 0) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
     }
-    public var json: [String: Any] { ["input_tokens": inputTokens, "output_tokens": outputTokens] }
+    package var json: [String: Any] { ["input_tokens": inputTokens, "output_tokens": outputTokens] }
 }
 
 /// One event of the Messages API stream (`stream: true`). Unknown event types and unknown delta types
 /// decode to `.other` and are skipped by the client, as the API's versioning policy asks.
-public enum AnthropicEvent: Sendable, Equatable {
+package enum AnthropicEvent: Sendable, Equatable {
     case messageStart(id: String, model: String, usage: TokenUsage)
     case contentBlockStart(index: Int, type: String)
     case textDelta(index: Int, text: String)
@@ -26,7 +26,7 @@ public enum AnthropicEvent: Sendable, Equatable {
     case other(String)
 
     /// Decodes one parsed SSE event. A `data` that is not a JSON object is an error of the stream.
-    public static func decode(_ e: EventStreamParser.Event) throws -> AnthropicEvent {
+    package static func decode(_ e: EventStreamParser.Event) throws -> AnthropicEvent {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any] else {
             throw StreamProtocolError(description: "event \(e.name): data is not a JSON object")
         }
@@ -66,6 +66,6 @@ public enum AnthropicEvent: Sendable, Equatable {
     }
 }
 
-public struct StreamProtocolError: Error, CustomStringConvertible {
-    public let description: String
+package struct StreamProtocolError: Error, CustomStringConvertible {
+    package let description: String
 }

@@ -3,8 +3,8 @@ import Foundation
 /// Stops calling a failing API for a while. Closed: calls go through; `threshold` failures in a row open
 /// it for `cooldown` seconds (calls refused); then one trial call is let through (half-open): success
 /// closes it, failure opens it again.
-public final class CircuitBreaker: @unchecked Sendable {
-    public enum State: String, Sendable {
+package final class CircuitBreaker: @unchecked Sendable {
+    package enum State: String, Sendable {
         case closed, open
         case halfOpen = "half_open"
     }
@@ -12,11 +12,11 @@ public final class CircuitBreaker: @unchecked Sendable {
     private var failures = 0
     private var openedAt: Double?
     private var trialInFlight = false
-    public let threshold: Int
-    public let cooldown: Double
+    package let threshold: Int
+    package let cooldown: Double
     let now: @Sendable () -> Double
 
-    public init(
+    package init(
         threshold: Int = 5,
         cooldown: Double = 30,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
@@ -26,7 +26,7 @@ public final class CircuitBreaker: @unchecked Sendable {
         self.now = now
     }
 
-    public var state: State {
+    package var state: State {
         lock.lock()
         defer { lock.unlock() }
         guard let at = openedAt else { return .closed }
@@ -34,7 +34,7 @@ public final class CircuitBreaker: @unchecked Sendable {
     }
 
     /// Whether a call may be made now (in half-open state, only the first caller gets the trial).
-    public func allow() -> Bool {
+    package func allow() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         guard let at = openedAt else { return true }
@@ -43,7 +43,7 @@ public final class CircuitBreaker: @unchecked Sendable {
         return true
     }
 
-    public func success() {
+    package func success() {
         lock.lock()
         defer { lock.unlock() }
         failures = 0
@@ -53,7 +53,7 @@ public final class CircuitBreaker: @unchecked Sendable {
 
     /// Returns true when this failure opened (or re-opened) the breaker.
     @discardableResult
-    public func failure() -> Bool {
+    package func failure() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         failures += 1

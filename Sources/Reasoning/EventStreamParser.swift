@@ -4,12 +4,12 @@
 /// event, and an event with no data is not dispatched. Bytes of an unfinished line are kept for the next
 /// `feed`. Memory is bounded: a line longer than `maxLineBytes` is a protocol error — `failed` is set,
 /// the events completed before it are still returned, and nothing after it is parsed.
-public struct EventStreamParser: Sendable {
-    public struct Event: Sendable, Equatable {
-        public var name: String
-        public var data: String
-        public var id: String?
-        public init(name: String, data: String, id: String? = nil) {
+package struct EventStreamParser: Sendable {
+    package struct Event: Sendable, Equatable {
+        package var name: String
+        package var data: String
+        package var id: String?
+        package init(name: String, data: String, id: String? = nil) {
             self.name = name
             self.data = data
             self.id = id
@@ -17,7 +17,7 @@ public struct EventStreamParser: Sendable {
     }
 
     /// Set when a line exceeded `maxLineBytes`; the stream is unusable from there on.
-    public private(set) var failed = false
+    package private(set) var failed = false
 
     private var line: [UInt8] = []
     private var lastWasCR = false
@@ -25,12 +25,12 @@ public struct EventStreamParser: Sendable {
     private var data: [UInt8] = []
     private var hasData = false
     private var id: String?
-    public let maxLineBytes: Int
+    package let maxLineBytes: Int
 
-    public init(maxLineBytes: Int = 1 << 20) { self.maxLineBytes = maxLineBytes }
+    package init(maxLineBytes: Int = 1 << 20) { self.maxLineBytes = maxLineBytes }
 
     /// Feeds bytes; returns the events completed by them, in order (up to a failure, if one happens).
-    public mutating func feed<C: Collection>(_ bytes: C) -> [Event] where C.Element == UInt8 {
+    package mutating func feed<C: Collection>(_ bytes: C) -> [Event] where C.Element == UInt8 {
         var out: [Event] = []
         if failed { return out }
         for b in bytes {

@@ -2,11 +2,11 @@ import Crypto
 import Foundation
 
 /// A finished explanation, as cached and replayed.
-public struct CachedReasoning: Sendable, Equatable {
-    public var text: String
-    public var model: String
-    public var usage: TokenUsage
-    public init(text: String, model: String, usage: TokenUsage) {
+package struct CachedReasoning: Sendable, Equatable {
+    package var text: String
+    package var model: String
+    package var usage: TokenUsage
+    package init(text: String, model: String, usage: TokenUsage) {
         self.text = text
         self.model = model
         self.usage = usage
@@ -15,23 +15,23 @@ public struct CachedReasoning: Sendable, Equatable {
 
 /// Durable second level of the cache (the app keeps it in SQLite). Calls block; they run on reasoning
 /// worker threads, never on an event loop or a session queue.
-public protocol ReasoningStore: Sendable {
+package protocol ReasoningStore: Sendable {
     func loadReasoning(hash: String, notBefore: Int64) -> CachedReasoning?
     func saveReasoning(hash: String, _ entry: CachedReasoning, at: Int64)
 }
 
 /// Explanations by prompt hash: memory first (`memoryTTL`, default 5 min, at most `memoryEntries`), then
 /// the store (`storeTTL`, default 24 h). A hit in the store is brought back into memory.
-public final class ReasoningCache: @unchecked Sendable {
+package final class ReasoningCache: @unchecked Sendable {
     private let lock = NSLock()
     private var memory: [String: (entry: CachedReasoning, at: Double)] = [:]
-    public let memoryTTL: Double
-    public let storeTTL: Double
-    public let memoryEntries: Int
+    package let memoryTTL: Double
+    package let storeTTL: Double
+    package let memoryEntries: Int
     let store: ReasoningStore?
     let now: @Sendable () -> Double
 
-    public init(
+    package init(
         store: ReasoningStore?,
         memoryTTL: Double = 300,
         storeTTL: Double = 86_400,
@@ -46,7 +46,7 @@ public final class ReasoningCache: @unchecked Sendable {
     }
 
     /// The cache key: SHA-256 over everything that shapes the answer.
-    public static func key(_ r: MessageRequest) -> String {
+    package static func key(_ r: MessageRequest) -> String {
         var h = SHA256()
         for part in [r.model, String(r.maxTokens), String(r.temperature), r.system, r.prompt] {
             h.update(data: Array(part.utf8))
@@ -55,9 +55,9 @@ public final class ReasoningCache: @unchecked Sendable {
         return h.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    public enum Level: String, Sendable { case memory, store }
+    package enum Level: String, Sendable { case memory, store }
 
-    public func lookup(_ key: String) -> (CachedReasoning, Level)? {
+    package func lookup(_ key: String) -> (CachedReasoning, Level)? {
         let t = now()
         lock.lock()
         if let hit = memory[key] {
@@ -73,7 +73,7 @@ public final class ReasoningCache: @unchecked Sendable {
         return (entry, .store)
     }
 
-    public func insert(_ key: String, _ entry: CachedReasoning) {
+    package func insert(_ key: String, _ entry: CachedReasoning) {
         let t = now()
         remember(key, entry, at: t)
         store?.saveReasoning(hash: key, entry, at: Int64(t))

@@ -4,25 +4,25 @@ import PlanogramDomain
 
 /// What the placement prompt and the rules narrator say about one placement; filled by the app from the
 /// draft, the score and the models.
-public struct PlacementFacts: Sendable {
-    public var product: Product
-    public var slot: SlotCode
-    public var cabinet: Cabinet
-    public var capacity: Int
-    public var score: PlacementScore
+package struct PlacementFacts: Sendable {
+    package var product: Product
+    package var slot: SlotCode
+    package var cabinet: Cabinet
+    package var capacity: Int
+    package var score: PlacementScore
     /// Units per in-stock day of this product on this device, and its rank among the draft's products (1 = fastest).
-    public var velocityPerDay: Double
-    public var velocityRank: Int
-    public var productsInDraft: Int
+    package var velocityPerDay: Double
+    package var velocityRank: Int
+    package var productsInDraft: Int
     /// The slot's heat value 0–100 and the revenue per day expected of this facing there.
-    public var slotValue: Int
-    public var revenuePerDay: Double
+    package var slotValue: Int
+    package var revenuePerDay: Double
     /// Products in the neighbouring slots (name, category).
-    public var neighbours: [(name: String, category: String)]
+    package var neighbours: [(name: String, category: String)]
     /// Lift of the whole draft against the published planogram, percent.
-    public var draftLiftPercentage: Double
+    package var draftLiftPercentage: Double
 
-    public init(
+    package init(
         product: Product,
         slot: SlotCode,
         cabinet: Cabinet,
@@ -52,10 +52,10 @@ public struct PlacementFacts: Sendable {
 }
 
 /// One line of the whole-cabinet analysis.
-public struct CabinetLine: Sendable {
-    public var slot: String, productName: String, category: String, slotValue: Int, velocityPerDay: Double,
+package struct CabinetLine: Sendable {
+    package var slot: String, productName: String, category: String, slotValue: Int, velocityPerDay: Double,
         revenuePerDay: Double, score: Int
-    public init(
+    package init(
         slot: String,
         productName: String,
         category: String,
@@ -78,18 +78,18 @@ public struct CabinetLine: Sendable {
 /// Context, Task — and the cabinet prompt lists every slot. Both are trimmed to a token budget: the
 /// estimate is bytes ÷ 3.5 rounded up (Anthropic's rule of thumb of about 3.5 characters per token for
 /// English; an over-estimate for these mostly-ASCII prompts), and the least important context goes first.
-public enum ReasoningPrompt {
-    public static let system = """
+package enum ReasoningPrompt {
+    package static let system = """
         You are a merchandising analyst for vending machines. You explain to a merchandiser, in plain words, \
         why a product in a slot works or does not, using only the facts given. Answer in at most four short \
         sentences, no headings, no lists, no greeting. Name the slot and the product. If a change would help, \
         say which one.
         """
 
-    public static func estimateTokens(_ text: String) -> Int { Int((Double(text.utf8.count) / 3.5).rounded(.up)) }
+    package static func estimateTokens(_ text: String) -> Int { Int((Double(text.utf8.count) / 3.5).rounded(.up)) }
 
     /// The placement-analysis prompt, within `budget` tokens (system prompt included).
-    public static func placement(_ f: PlacementFacts, budget: Int = 1_500) -> String {
+    package static func placement(_ f: PlacementFacts, budget: Int = 1_500) -> String {
         let p = f.product
         let s = f.score
         let rowName =
@@ -127,7 +127,7 @@ public enum ReasoningPrompt {
     }
 
     /// The whole-cabinet analysis prompt (the analysis model), within `budget` tokens.
-    public static func cabinet(
+    package static func cabinet(
         _ cab: Cabinet,
         lines: [CabinetLine],
         draftLiftPercentage: Double,

@@ -4,49 +4,49 @@ import Metrics
 import PlanogramDomain
 
 /// Settings of the reasoning service (filled from the app configuration).
-public struct ReasoningSettings: Sendable {
+package struct ReasoningSettings: Sendable {
     /// No key: every explanation comes from the rules narrator.
-    public var apiKey: String?
-    public var baseURL = "https://api.anthropic.com"
-    public var placementModel = "claude-haiku-4-5"
-    public var analysisModel = "claude-sonnet-4-5"
-    public var placementMaxTokens = 300
-    public var analysisMaxTokens = 700
-    public var connectTimeout = 5.0
-    public var readTimeout = 20.0
-    public var totalTimeout = 90.0
-    public var caBundle: String?
+    package var apiKey: String?
+    package var baseURL = "https://api.anthropic.com"
+    package var placementModel = "claude-haiku-4-5"
+    package var analysisModel = "claude-sonnet-4-5"
+    package var placementMaxTokens = 300
+    package var analysisMaxTokens = 700
+    package var connectTimeout = 5.0
+    package var readTimeout = 20.0
+    package var totalTimeout = 90.0
+    package var caBundle: String?
     /// Attempts per request (the first included) for 429, 529, 5xx, a cut connection or a stream error
     /// before any text was relayed.
-    public var maxAttempts = 3
-    public var backoffBase = 0.5
-    public var backoffCap = 8.0
+    package var maxAttempts = 3
+    package var backoffBase = 0.5
+    package var backoffCap = 8.0
     /// A `retry-after` longer than this is not waited for (the rules narrator answers instead).
-    public var maxRetryAfter = 20.0
-    public var breakerThreshold = 5
-    public var breakerCooldown = 30.0
-    public var dailySpendCapUSD = 5.0
+    package var maxRetryAfter = 20.0
+    package var breakerThreshold = 5
+    package var breakerCooldown = 30.0
+    package var dailySpendCapUSD = 5.0
     /// The clock whose local dates the spend cap counts (the fleet's, `PLANOGRAM_TIMEZONE`).
-    public var clock = FleetClock.utc
-    public var memoryTTL = 300.0
-    public var storeTTL = 86_400.0
+    package var clock = FleetClock.utc
+    package var memoryTTL = 300.0
+    package var storeTTL = 86_400.0
     /// Pause between two deltas of a replay or of the rules narrator (0 in tests).
-    public var replayDeltaPause = 0.012
+    package var replayDeltaPause = 0.012
     /// Explanations streamed at once (a fixed pool of worker threads), and how many may wait for one.
-    public var maxConcurrentStreams = 8
-    public var maxQueuedStreams = 64
-    public init() {}
+    package var maxConcurrentStreams = 8
+    package var maxQueuedStreams = 64
+    package init() {}
 }
 
 /// One explanation to produce.
-public struct ReasoningJob: Sendable {
-    public var requestID: String
+package struct ReasoningJob: Sendable {
+    package var requestID: String
     /// Requests with the same key cancel each other: the newest wins (one per session and slot).
-    public var key: String
-    public var request: MessageRequest
+    package var key: String
+    package var request: MessageRequest
     /// What the rules narrator says if Claude is not used or fails.
-    public var rulesText: String
-    public init(requestID: String, key: String, request: MessageRequest, rulesText: String) {
+    package var rulesText: String
+    package init(requestID: String, key: String, request: MessageRequest, rulesText: String) {
         self.requestID = requestID
         self.key = key
         self.request = request
@@ -56,7 +56,7 @@ public struct ReasoningJob: Sendable {
 
 /// What the service tells its listener, in order: `delta`s, maybe an `error` (after which the rules
 /// narrator's deltas follow), then exactly one `done`.
-public enum ReasoningOutput: Sendable, Equatable {
+package enum ReasoningOutput: Sendable, Equatable {
     case delta(text: String, source: String)
     case error(message: String, fallback: String)
     case done(text: String, source: String, model: String, usage: TokenUsage?, cached: Bool, cancelled: Bool)
@@ -65,11 +65,11 @@ public enum ReasoningOutput: Sendable, Equatable {
 /// Streams explanations: cache (memory, then store), then Claude with retries, backoff, a circuit
 /// breaker and a daily spend cap, and the rules narrator when there is no key or anything fails.
 /// Each job runs on its own thread (the curl transfer blocks it); nothing here touches an event loop.
-public final class ReasoningService: @unchecked Sendable {
-    public let settings: ReasoningSettings
-    public let cache: ReasoningCache
-    public let breaker: CircuitBreaker
-    public let ledger: SpendLedger
+package final class ReasoningService: @unchecked Sendable {
+    package let settings: ReasoningSettings
+    package let cache: ReasoningCache
+    package let breaker: CircuitBreaker
+    package let ledger: SpendLedger
     let client: AnthropicClient?
     let logger: Logger
     private let lock = NSLock()
@@ -84,7 +84,7 @@ public final class ReasoningService: @unchecked Sendable {
 
     /// `spendStore`: where the day's spend is kept for every node and across restarts (nil: this process
     /// counts alone, from nothing at each start).
-    public init(
+    package init(
         settings: ReasoningSettings,
         store: ReasoningStore?,
         spendStore: (any SpendStore)? = nil,
@@ -121,7 +121,7 @@ public final class ReasoningService: @unchecked Sendable {
         }
     }
 
-    public var usesClaude: Bool { client != nil }
+    package var usesClaude: Bool { client != nil }
 
     // MARK: metrics
     static func requests(_ model: String, _ outcome: String) -> Counter {
@@ -145,7 +145,7 @@ public final class ReasoningService: @unchecked Sendable {
     }
 
     /// Whether a new job would be queued now (the pool and its queue are not full).
-    public var hasCapacity: Bool {
+    package var hasCapacity: Bool {
         work.lock()
         defer { work.unlock() }
         return queued.count < settings.maxQueuedStreams
@@ -154,7 +154,7 @@ public final class ReasoningService: @unchecked Sendable {
     /// Starts a job on the bounded pool; a running or waiting job with the same key is cancelled (it ends
     /// with `done(cancelled: true)`). Returns false, running nothing, when the queue is full.
     @discardableResult
-    public func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) -> Bool {
+    package func start(_ job: ReasoningJob, sink: @escaping @Sendable (ReasoningOutput) -> Void) -> Bool {
         work.lock()
         guard queued.count < settings.maxQueuedStreams else {
             work.unlock()
@@ -214,7 +214,7 @@ public final class ReasoningService: @unchecked Sendable {
     }
 
     /// Cancels every running job (shutdown) and waits up to `timeout` for them to end.
-    public func cancelAll(timeout: Double) {
+    package func cancelAll(timeout: Double) {
         lock.lock()
         let tokens = Array(active.values)
         lock.unlock()

@@ -4,10 +4,10 @@ import Insights
 /// The explanation written from the score factors when Claude is not asked (no key, spend cap, open
 /// breaker) or fails. Deterministic: the same facts give the same words. Streamed in small word groups
 /// like Claude's deltas, so clients need one code path.
-public enum RulesNarrator {
-    public static let model = "rules-narrator-1"
+package enum RulesNarrator {
+    package static let model = "rules-narrator-1"
 
-    public static func placement(_ f: PlacementFacts) -> String {
+    package static func placement(_ f: PlacementFacts) -> String {
         let s = f.score
         let name = f.product.name
         var out: [String] = []
@@ -38,7 +38,7 @@ public enum RulesNarrator {
         return out.joined(separator: " ")
     }
 
-    public static func cabinet(lines: [CabinetLine], draftLiftPercentage: Double) -> String {
+    package static func cabinet(lines: [CabinetLine], draftLiftPercentage: Double) -> String {
         guard !lines.isEmpty else { return "The cabinet is empty." }
         let weak = lines.filter { $0.score < 55 }.sorted { $0.slotValue > $1.slotValue }
         let strong = lines.filter { $0.score >= 75 }.count
@@ -64,7 +64,7 @@ public enum RulesNarrator {
     }
 
     /// Splits a text into stream deltas of a few words; their concatenation is the text.
-    public static func deltas(_ text: String, wordsPerDelta: Int = 3) -> [String] {
+    package static func deltas(_ text: String, wordsPerDelta: Int = 3) -> [String] {
         var out: [String] = []
         var current = ""
         var words = 0

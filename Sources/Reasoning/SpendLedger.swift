@@ -16,8 +16,8 @@ import PlanogramDomain
 /// a call). A store that fails does not stop explanations: the ledger counts on locally (its own calls
 /// under way and the total it last saw), keeps the unsaved amounts and adds them with the next write that
 /// succeeds.
-public final class SpendLedger: @unchecked Sendable {
-    public static let defaultPrices: [(prefix: String, input: Double, output: Double)] = [
+package final class SpendLedger: @unchecked Sendable {
+    package static let defaultPrices: [(prefix: String, input: Double, output: Double)] = [
         ("claude-haiku", 1, 5), ("claude-3-5-haiku", 0.8, 4), ("claude-sonnet", 3, 15), ("claude-opus-4-5", 5, 25),
         ("claude-opus", 15, 75),
     ]
@@ -35,7 +35,7 @@ public final class SpendLedger: @unchecked Sendable {
     /// Store round trips numbered as they start; a total is taken into `spent` only if no later-started one
     /// has been taken already (amounts go down as well as up, so the largest figure is not the newest).
     private var issued = 0, applied = 0
-    public let dailyCapUSD: Double
+    package let dailyCapUSD: Double
     let prices: [(prefix: String, input: Double, output: Double)]
     let now: @Sendable () -> Double
     let clock: FleetClock
@@ -43,7 +43,7 @@ public final class SpendLedger: @unchecked Sendable {
     let refreshSeconds: Double
     let onStoreError: @Sendable (Error) -> Void
 
-    public init(
+    package init(
         dailyCapUSD: Double,
         prices: [(prefix: String, input: Double, output: Double)] = SpendLedger.defaultPrices,
         clock: FleetClock = .utc,
@@ -61,7 +61,7 @@ public final class SpendLedger: @unchecked Sendable {
         self.onStoreError = onStoreError
     }
 
-    public func cost(model: String, inputTokens: Int, outputTokens: Int) -> Double {
+    package func cost(model: String, inputTokens: Int, outputTokens: Int) -> Double {
         let p = prices.first { model.hasPrefix($0.prefix) } ?? (prefix: "", input: 3, output: 15)
         return (Double(inputTokens) * p.input + Double(outputTokens) * p.output) / 1_000_000
     }
@@ -152,8 +152,8 @@ public final class SpendLedger: @unchecked Sendable {
     }
 
     /// A call's worst-case cost held against the cap while it runs.
-    public struct Reservation: Sendable {
-        public let model: String
+    package struct Reservation: Sendable {
+        package let model: String
         let amount: Double
         let day: Int64
     }
@@ -162,7 +162,7 @@ public final class SpendLedger: @unchecked Sendable {
     /// cap together with what was spent and what calls under way may still spend — with a store, every
     /// node's — and nil when it does not. Concurrent calls therefore cannot all pass the check before any
     /// of them is counted. With a store: one or two database round trips, so callers run off the event loops.
-    public func reserve(model: String, inputTokens: Int, maxOutputTokens: Int) -> Reservation? {
+    package func reserve(model: String, inputTokens: Int, maxOutputTokens: Int) -> Reservation? {
         let c = cost(model: model, inputTokens: inputTokens, outputTokens: maxOutputTokens)
         if store != nil {
             lock.lock()
@@ -195,7 +195,7 @@ public final class SpendLedger: @unchecked Sendable {
     /// Ends a reservation with what the call really used (also for cancelled and failed streams, whose
     /// prompt and relayed text are billed); returns the cost recorded.
     @discardableResult
-    public func settle(_ r: Reservation, usage: TokenUsage) -> Double {
+    package func settle(_ r: Reservation, usage: TokenUsage) -> Double {
         let c = cost(model: r.model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
         if store != nil {
             // The worst case is in the day's total already (or waits to be written): add the difference.
@@ -211,7 +211,7 @@ public final class SpendLedger: @unchecked Sendable {
     }
 
     /// Today's spend as this node knows it (the store's total as last read, with what it settled since).
-    public var spentToday: Double {
+    package var spentToday: Double {
         lock.lock()
         defer { lock.unlock() }
         rollDay()
@@ -219,7 +219,7 @@ public final class SpendLedger: @unchecked Sendable {
     }
 
     /// Whether a call of at most this size fits under today's cap.
-    public func allows(model: String, inputTokens: Int, maxOutputTokens: Int) -> Bool {
+    package func allows(model: String, inputTokens: Int, maxOutputTokens: Int) -> Bool {
         let c = cost(model: model, inputTokens: inputTokens, outputTokens: maxOutputTokens)
         refreshIfDue()
         lock.lock()
@@ -230,7 +230,7 @@ public final class SpendLedger: @unchecked Sendable {
 
     /// Records a finished call; returns its cost.
     @discardableResult
-    public func record(model: String, usage: TokenUsage) -> Double {
+    package func record(model: String, usage: TokenUsage) -> Double {
         let c = cost(model: model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
         save(c)
         return c

@@ -4,7 +4,7 @@ import Foundation
 /// every node of a cluster and surviving a restart. `SpendLedger` adds a call's worst case before it starts
 /// (admitting it if the total that comes back is within the cap, else taking it back) and the difference
 /// to its real cost when it ends, so amounts may be negative.
-public protocol SpendStore: Sendable {
+package protocol SpendStore: Sendable {
     /// Adds `usd` (negative: takes it off) to the spend of the local date `day` (days since 1970-01-01 on the fleet's clock) and
     /// returns that day's total, everything every node added included. Atomic against concurrent adders.
     func addSpend(day: Int64, usd: Double) throws -> Double

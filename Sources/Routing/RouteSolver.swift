@@ -1,48 +1,48 @@
 import Foundation
 
 /// What the solver returned, in the problem's own units.
-public struct RouteSolution: Sendable {
-    public let feasible: Bool
+package struct RouteSolution: Sendable {
+    package let feasible: Bool
     /// Stop numbers (1…n) in visiting order, one list per vehicle used.
-    public let routes: [[Int]]
-    public let distance: Double
-    public let seconds: Double
+    package let routes: [[Int]]
+    package let distance: Double
+    package let seconds: Double
 }
 
 /// A day's routes as the solver planned them: each used vehicle (index into the problem's vehicles) with
 /// its visits (indices into the problem's visits) in order.
-public struct RoutingSolution: @unchecked Sendable {
-    public let feasible: Bool
-    public let routes: [(vehicle: Int, visits: [Int])]
-    public let seconds: Double
+package struct RoutingSolution: @unchecked Sendable {
+    package let feasible: Bool
+    package let routes: [(vehicle: Int, visits: [Int])]
+    package let seconds: Double
 }
 
 /// Why solving failed (the solver is missing, died, overran, answered nonsense, or was cancelled).
-public struct RouteSolverError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(description: String) { self.description = description }
-    public static let cancelled = RouteSolverError(description: "cancelled")
+package struct RouteSolverError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let description: String
+    package init(description: String) { self.description = description }
+    package static let cancelled = RouteSolverError(description: "cancelled")
 }
 
 /// Runs the route solver as a subprocess with JSON in and out (SPEC §12): by default PyVRP through
 /// `Ops/solver/pyvrp_solve.py` in the project's Python environment (`.build-venv`, installed by `Ops/run`
 /// and `Ops/test`). The child is killed if it overruns its time limit by `grace` seconds; a missing or
 /// failing solver is an error with the reason, never a hang.
-public struct RouteSolver: Sendable {
-    public var command: [String]
-    public var grace = 20.0
+package struct RouteSolver: Sendable {
+    package var command: [String]
+    package var grace = 20.0
 
-    public init(command: [String]) { self.command = command }
+    package init(command: [String]) { self.command = command }
 
     /// The default command for a project checkout at `root`.
-    public static func pyvrp(root: String) -> RouteSolver {
+    package static func pyvrp(root: String) -> RouteSolver {
         RouteSolver(command: [root + "/.build-venv/bin/python", root + "/Ops/solver/pyvrp_solve.py"])
     }
 
     /// The solver to use: `PLANOGRAM_VRP_SOLVER` (a command line) when set; otherwise the project's PyVRP
     /// adapter, found from the working directory or from the executable's place in a checkout
     /// (`.build/<config>/planogram-live`).
-    public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> RouteSolver {
+    package static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> RouteSolver {
         if let c = environment["PLANOGRAM_VRP_SOLVER"], !c.isEmpty {
             return RouteSolver(command: c.split(separator: " ").map(String.init))
         }
@@ -59,7 +59,7 @@ public struct RouteSolver: Sendable {
         return pyvrp(root: root)
     }
 
-    public func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
+    package func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
         let started = Date()
         let o = try run(problem.solverInput(timeLimit: timeLimit, seed: seed), timeLimit: timeLimit)
         guard let raw = o["routes"] as? [[Int]] else {
@@ -81,7 +81,7 @@ public struct RouteSolver: Sendable {
     /// far (thousandths of the currency, penalised while infeasible); `cancelled` is polled, and a
     /// cancelled solve kills the child and throws `RouteSolverError.cancelled`. Visits in `exclude`
     /// (known to be impossible) are not handed to the solver.
-    public func solve(
+    package func solve(
         _ problem: RoutingProblem,
         timeLimit: Double,
         seed: Int = 1,

@@ -4,26 +4,26 @@ import Foundation
 /// depot's hours, visits with an access window, a service time and a load, and a value for the optional
 /// ones. Times are seconds after midnight of the day; travel is given between all locations, which are
 /// the depots first, then the visits, in order.
-public struct RoutingProblem: Sendable {
-    public struct Depot: Sendable {
-        public var id: String
-        public var opens: Int
-        public var closes: Int
-        public init(id: String, opens: Int, closes: Int) {
+package struct RoutingProblem: Sendable {
+    package struct Depot: Sendable {
+        package var id: String
+        package var opens: Int
+        package var closes: Int
+        package init(id: String, opens: Int, closes: Int) {
             self.id = id
             self.opens = opens
             self.closes = closes
         }
     }
 
-    public struct Vehicle: Sendable {
-        public var id: String
+    package struct Vehicle: Sendable {
+        package var id: String
         /// Index into `depots`.
-        public var depot: Int
-        public var capacity: Int
-        public var shiftStart: Int
-        public var shiftEnd: Int
-        public init(id: String, depot: Int, capacity: Int, shiftStart: Int, shiftEnd: Int) {
+        package var depot: Int
+        package var capacity: Int
+        package var shiftStart: Int
+        package var shiftEnd: Int
+        package init(id: String, depot: Int, capacity: Int, shiftStart: Int, shiftEnd: Int) {
             self.id = id
             self.depot = depot
             self.capacity = capacity
@@ -32,17 +32,17 @@ public struct RoutingProblem: Sendable {
         }
     }
 
-    public struct Visit: Sendable {
-        public var id: String
-        public var load: Int
+    package struct Visit: Sendable {
+        package var id: String
+        package var load: Int
         /// Seconds on site.
-        public var service: Int
+        package var service: Int
         /// The service starts at or after `windowStart` and ends at or before `windowEnd`.
-        public var windowStart: Int
-        public var windowEnd: Int
+        package var windowStart: Int
+        package var windowEnd: Int
         /// What serving the visit is worth (currency); a visit worth less than its detour may be left out.
-        public var value: Double
-        public init(id: String, load: Int, service: Int, windowStart: Int, windowEnd: Int, value: Double) {
+        package var value: Double
+        package init(id: String, load: Int, service: Int, windowStart: Int, windowEnd: Int, value: Double) {
             self.id = id
             self.load = load
             self.service = service
@@ -52,18 +52,18 @@ public struct RoutingProblem: Sendable {
         }
     }
 
-    public var depots: [Depot]
-    public var vehicles: [Vehicle]
-    public var visits: [Visit]
+    package var depots: [Depot]
+    package var vehicles: [Vehicle]
+    package var visits: [Visit]
     /// Travel between locations (depots, then visits): seconds and metres.
-    public var seconds: [[Int]]
-    public var meters: [[Int]]
+    package var seconds: [[Int]]
+    package var meters: [[Int]]
     /// What a kilometre and an hour of a truck's day cost (currency): the objective is the cost of the
     /// routes minus the value of the visits served.
-    public var costPerKm: Double
-    public var costPerHour: Double
+    package var costPerKm: Double
+    package var costPerHour: Double
 
-    public init(
+    package init(
         depots: [Depot],
         vehicles: [Vehicle],
         visits: [Visit],
@@ -82,15 +82,15 @@ public struct RoutingProblem: Sendable {
     }
 
     /// The location index of visit `i` (0-based) and of depot `d`.
-    public func location(visit i: Int) -> Int { depots.count + i }
+    package func location(visit i: Int) -> Int { depots.count + i }
 
     /// When a vehicle may leave and must be back: its shift within its depot's hours.
-    public func window(of v: Vehicle) -> (start: Int, end: Int) {
+    package func window(of v: Vehicle) -> (start: Int, end: Int) {
         (max(v.shiftStart, depots[v.depot].opens), min(v.shiftEnd, depots[v.depot].closes))
     }
 
     /// Whether vehicle `v` alone could serve visit `i` (drive out, serve within the window, drive back).
-    public func reachable(visit i: Int, by v: Vehicle) -> Bool {
+    package func reachable(visit i: Int, by v: Vehicle) -> Bool {
         let w = window(of: v)
         let visit = visits[i]
         let loc = location(visit: i)
@@ -101,25 +101,25 @@ public struct RoutingProblem: Sendable {
 
     /// One vehicle's stops with their times, as planned: the truck leaves as late as it can without
     /// waiting at its first stop, serves each visit as early as its window allows.
-    public struct Stop: Sendable, Equatable {
-        public var visit: Int
-        public var arrive: Int
-        public var start: Int
-        public var depart: Int
+    package struct Stop: Sendable, Equatable {
+        package var visit: Int
+        package var arrive: Int
+        package var start: Int
+        package var depart: Int
     }
 
-    public struct Schedule: Sendable {
-        public var vehicle: Int
-        public var leave: Int
-        public var stops: [Stop]
-        public var back: Int
-        public var meters: Int
-        public var drivingSeconds: Int
-        public var load: Int
-        public var duration: Int { back - leave }
+    package struct Schedule: Sendable {
+        package var vehicle: Int
+        package var leave: Int
+        package var stops: [Stop]
+        package var back: Int
+        package var meters: Int
+        package var drivingSeconds: Int
+        package var load: Int
+        package var duration: Int { back - leave }
     }
 
-    public func schedule(vehicle k: Int, visits route: [Int]) -> Schedule {
+    package func schedule(vehicle k: Int, visits route: [Int]) -> Schedule {
         let v = vehicles[k]
         let w = window(of: v)
         var leave = w.start
@@ -194,8 +194,8 @@ public struct RoutingProblem: Sendable {
 /// An independent check of planned routes (the tests and the benchmark use it; the solver never does):
 /// each vehicle used once, each visit at most once, load within capacity, every service inside its
 /// window, the truck out no earlier than its shift and back no later than its shift and depot allow.
-public enum RoutingValidator {
-    public static func violations(_ p: RoutingProblem, _ routes: [(vehicle: Int, visits: [Int])]) -> [String] {
+package enum RoutingValidator {
+    package static func violations(_ p: RoutingProblem, _ routes: [(vehicle: Int, visits: [Int])]) -> [String] {
         var out: [String] = []
         var usedVehicles = Set<Int>()
         var seen = Set<Int>()

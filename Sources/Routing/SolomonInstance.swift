@@ -3,12 +3,12 @@ import Foundation
 /// Reads a VRPTW instance in Solomon's original text layout: the name; `VEHICLE`, `NUMBER CAPACITY` and
 /// their values; `CUSTOMER`, a header, and one line per customer (number, x, y, demand, ready time, due
 /// date, service time), customer 0 being the depot. Blank lines and spacing do not matter.
-public enum SolomonInstance {
-    public struct Malformed: Error, CustomStringConvertible, Sendable {
-        public let description: String
+package enum SolomonInstance {
+    package struct Malformed: Error, CustomStringConvertible, Sendable {
+        package let description: String
     }
 
-    public static func parse(_ text: String) throws -> VRPTW {
+    package static func parse(_ text: String) throws -> VRPTW {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             !$0.isEmpty
         }

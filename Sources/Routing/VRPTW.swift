@@ -3,18 +3,18 @@ import Foundation
 /// A vehicle routing problem with time windows (SPEC §12): location 0 is the depot, locations 1…n the
 /// stops. Times and distances are in the problem's own units (Solomon: distance = travel time); the solver
 /// sees them scaled to integers (`scale`), and everything reported is computed back in the original units.
-public struct VRPTW: Sendable {
-    public struct Stop: Sendable {
-        public var x: Double
-        public var y: Double
-        public var demand: Int
-        public var ready: Double
-        public var due: Double
-        public var service: Double
+package struct VRPTW: Sendable {
+    package struct Stop: Sendable {
+        package var x: Double
+        package var y: Double
+        package var demand: Int
+        package var ready: Double
+        package var due: Double
+        package var service: Double
         /// Optional stops may be left out (prize-collecting); `prize` is what serving one is worth.
-        public var required = true
-        public var prize = 0.0
-        public init(x: Double, y: Double, demand: Int, ready: Double, due: Double, service: Double) {
+        package var required = true
+        package var prize = 0.0
+        package init(x: Double, y: Double, demand: Int, ready: Double, due: Double, service: Double) {
             self.x = x
             self.y = y
             self.demand = demand
@@ -24,15 +24,15 @@ public struct VRPTW: Sendable {
         }
     }
 
-    public var name: String
-    public var depot: Stop
-    public var stops: [Stop]
-    public var vehicles: Int
-    public var capacity: Int
+    package var name: String
+    package var depot: Stop
+    package var stops: [Stop]
+    package var vehicles: Int
+    package var capacity: Int
     /// Integer units per problem unit handed to the solver.
-    public var scale = 1000.0
+    package var scale = 1000.0
 
-    public init(name: String, depot: Stop, stops: [Stop], vehicles: Int, capacity: Int) {
+    package init(name: String, depot: Stop, stops: [Stop], vehicles: Int, capacity: Int) {
         self.name = name
         self.depot = depot
         self.stops = stops
@@ -43,14 +43,14 @@ public struct VRPTW: Sendable {
     func location(_ i: Int) -> Stop { i == 0 ? depot : stops[i - 1] }
 
     /// Euclidean distance (= travel time in the Solomon instances), not rounded.
-    public func distance(_ a: Int, _ b: Int) -> Double {
+    package func distance(_ a: Int, _ b: Int) -> Double {
         let p = location(a)
         let q = location(b)
         return ((p.x - q.x) * (p.x - q.x) + (p.y - q.y) * (p.y - q.y)).squareRoot()
     }
 
     /// The total distance of routes (each a list of stop numbers 1…n, the depot implied at both ends).
-    public func distance(of routes: [[Int]]) -> Double {
+    package func distance(of routes: [[Int]]) -> Double {
         routes.reduce(0.0) { total, r in
             guard !r.isEmpty else { return total }
             var d = distance(0, r[0]) + distance(r[r.count - 1], 0)
@@ -94,8 +94,8 @@ public struct VRPTW: Sendable {
 /// An independent check of routes against the problem (used by the tests and the benchmark, never by the
 /// solver): every required stop served exactly once, no stop twice, no route over capacity, every arrival
 /// within its window (waiting allowed), back at the depot before it closes, and at most the vehicles there are.
-public enum RouteValidator {
-    public static func violations(_ p: VRPTW, _ routes: [[Int]]) -> [String] {
+package enum RouteValidator {
+    package static func violations(_ p: VRPTW, _ routes: [[Int]]) -> [String] {
         var out: [String] = []
         let used = routes.filter { !$0.isEmpty }
         if used.count > p.vehicles { out.append("\(used.count) routes for \(p.vehicles) vehicles") }

@@ -2,33 +2,33 @@
 /// `""` escapes, CRLF or LF line ends, a UTF-8 BOM skipped. It hands out each record's fields as byte
 /// ranges into the buffer (quoted fields are unescaped into a side buffer), so the import's hot path
 /// makes no Strings. Malformed quoting is reported with the line and column where it happened.
-public struct CSVReader {
-    public struct Malformed: Error, Equatable {
-        public let line: Int
-        public let column: Int
-        public let reason: String
+package struct CSVReader {
+    package struct Malformed: Error, Equatable {
+        package let line: Int
+        package let column: Int
+        package let reason: String
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
     var pos: Int
     /// Physical line (1-based) where the record returned last began.
-    public private(set) var line = 0
+    package private(set) var line = 0
     var nextLine = 1
     /// Fields of the current record: (start, end) into `bytes`, or into `unescaped` when `quoted`.
-    public private(set) var fields: [(start: Int, end: Int, quoted: Bool)] = []
+    package private(set) var fields: [(start: Int, end: Int, quoted: Bool)] = []
     var unescaped: [UInt8] = []
 
-    public init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         pos = (bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) ? 3 : 0
         fields.reserveCapacity(16)
     }
 
     /// Bytes consumed so far (for progress).
-    public var offset: Int { pos }
+    package var offset: Int { pos }
 
     /// Reads the next record; false at the end of the input. Blank lines are skipped.
-    public mutating func next() throws(Malformed) -> Bool {
+    package mutating func next() throws(Malformed) -> Bool {
         fields.removeAll(keepingCapacity: true)
         unescaped.removeAll(keepingCapacity: true)
         let n = bytes.count
@@ -107,7 +107,7 @@ public struct CSVReader {
 
     /// The raw bytes of field `i` (unescaped when quoted). Valid until the next call to `next()`.
     @inline(__always)
-    public func withField<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    package func withField<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
         let f = fields[i]
         if f.quoted {
             return unescaped.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[f.start..<f.end])) }
@@ -115,20 +115,20 @@ public struct CSVReader {
         return body(UnsafeBufferPointer(rebasing: bytes[f.start..<f.end]))
     }
 
-    public func string(_ i: Int) -> String {
+    package func string(_ i: Int) -> String {
         withField(i) { String(decoding: $0, as: UTF8.self) }
     }
 
-    public var count: Int { fields.count }
+    package var count: Int { fields.count }
 }
 
 /// Fast, strict parsers for the field types of the import.
-public enum FieldParse {
+package enum FieldParse {
     /// Most digits before the decimal point a number may have (larger values are refused, never wrapped).
-    public static let maxIntegerDigits = 15
+    package static let maxIntegerDigits = 15
 
     /// `-?digits(.digits)?` with at most `maxIntegerDigits` digits before the point; nil otherwise.
-    public static func decimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+    package static func decimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         var i = 0
         var neg = false
         let n = b.count
@@ -171,7 +171,7 @@ public enum FieldParse {
     }
 
     /// A non-negative or negative whole number; nil otherwise.
-    public static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    package static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         var neg = false
         let n = b.count
@@ -193,12 +193,12 @@ public enum FieldParse {
 
     /// ISO 8601 to seconds since 1970: `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM|±HHMM)`, or a bare date
     /// `YYYY-MM-DD` (midnight UTC) when `dateOnlyAllowed`. A space may stand for `T`.
-    public static func timestamp(_ b: UnsafeBufferPointer<UInt8>, dateOnlyAllowed: Bool = false) -> Int64? {
+    package static func timestamp(_ b: UnsafeBufferPointer<UInt8>, dateOnlyAllowed: Bool = false) -> Int64? {
         preciseTimestamp(b, dateOnlyAllowed: dateOnlyAllowed)?.seconds
     }
 
     /// As `timestamp`, with the fraction of the second kept in nanoseconds (digits beyond 9 are ignored).
-    public static func preciseTimestamp(
+    package static func preciseTimestamp(
         _ b: UnsafeBufferPointer<UInt8>,
         dateOnlyAllowed: Bool = false
     ) -> (seconds: Int64, nanos: Int32)? {
@@ -279,7 +279,7 @@ public enum FieldParse {
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    package static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -289,7 +289,7 @@ public enum FieldParse {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970.
-    public static func iso8601(_ t: Int64) -> String {
+    package static func iso8601(_ t: Int64) -> String {
         let days = Int(t >= 0 ? t / 86400 : (t - 86399) / 86400)
         let secs = Int(t - Int64(days) * 86400)
         let z = days + 719468

@@ -2,24 +2,24 @@ import Foundation
 
 /// An experiment as the store keeps it (SPEC §14): its identity and status in columns, its design and
 /// treatment in `body` (JSON written by the application), its devices with their arms in their own table.
-public struct StoredExperiment: Sendable {
-    public var id: String
-    public var name: String
-    public var hypothesis: String
-    public var metric: String
-    public var status: String
-    public var seed: UInt64
-    public var startDay: Int64
-    public var minDays: Int
-    public var body: Data
-    public var createdBy: String
-    public var createdAt: Int64
-    public var stoppedAt: Int64?
-    public var stopReason: String?
+package struct StoredExperiment: Sendable {
+    package var id: String
+    package var name: String
+    package var hypothesis: String
+    package var metric: String
+    package var status: String
+    package var seed: UInt64
+    package var startDay: Int64
+    package var minDays: Int
+    package var body: Data
+    package var createdBy: String
+    package var createdAt: Int64
+    package var stoppedAt: Int64?
+    package var stopReason: String?
     /// device → arm
-    public var arms: [String: String]
+    package var arms: [String: String]
 
-    public init(
+    package init(
         id: String,
         name: String,
         hypothesis: String,
@@ -56,7 +56,7 @@ extension Store {
     /// Writes a new experiment and its devices in one transaction: `check` runs first (to refuse devices
     /// already in a running experiment without a race), `then` last (the treatment's publishes), and any
     /// throw leaves nothing written.
-    public func insertExperiment(
+    package func insertExperiment(
         _ e: StoredExperiment,
         check: (any SQLConnection) throws -> Void,
         then: (any SQLConnection) throws -> Void
@@ -86,7 +86,7 @@ extension Store {
     }
 
     /// The running experiments a device is in (at most one, by the insert's check).
-    public static func runningExperiments(
+    package static func runningExperiments(
         _ db: any SQLConnection,
         devices: [String]
     ) throws -> [(device: String, experiment: String)] {
@@ -104,7 +104,7 @@ extension Store {
         return out
     }
 
-    public func experiments() throws -> [StoredExperiment] {
+    package func experiments() throws -> [StoredExperiment] {
         try read { db in
             let arms = try db.query("SELECT experiment_id, device_id, arm FROM ai_experiment_devices", []) {
                 ($0.text(0), $0.text(1), $0.text(2))
@@ -137,12 +137,12 @@ extension Store {
         }
     }
 
-    public func experiment(_ id: String) throws -> StoredExperiment? {
+    package func experiment(_ id: String) throws -> StoredExperiment? {
         try experiments().first { $0.id == id }
     }
 
     /// Stops a running experiment; its data stays. False when there is no running experiment `id`.
-    public func stopExperiment(_ id: String, at: Int64, reason: String) throws -> Bool {
+    package func stopExperiment(_ id: String, at: Int64, reason: String) throws -> Bool {
         try write { db in
             try db.run(
                 "UPDATE ai_experiments SET status = 'stopped', stopped_at = ?, stop_reason = ? WHERE experiment_id = ? AND status = 'running'",

@@ -3,21 +3,21 @@ import PlanogramDomain
 /// Streams the stored history (sales and restocks merged in time order) to a consumer, with the
 /// planogram versions of every cabinet. Used to build the insights' `SalesHistory` without holding
 /// raw rows in memory.
-public enum HistoryReader {
-    public struct Event {
-        public let isSale: Bool
-        public let ts: Int64
-        public let deviceID: String
-        public let cabinetIndex: Int
-        public let slot: SlotCode
-        public let productID: String
-        public let price: Double
-        public let transactionID: String?
-        public let unitsAdded: Int
+package enum HistoryReader {
+    package struct Event {
+        package let isSale: Bool
+        package let ts: Int64
+        package let deviceID: String
+        package let cabinetIndex: Int
+        package let slot: SlotCode
+        package let productID: String
+        package let price: Double
+        package let transactionID: String?
+        package let unitsAdded: Int
     }
 
     /// All planogram versions by cabinet, oldest first.
-    public static func planograms(_ store: Store) throws -> [CabinetKey: [Planogram]] {
+    package static func planograms(_ store: Store) throws -> [CabinetKey: [Planogram]] {
         let cabinets = try store.read { db in
             try db.query("SELECT DISTINCT device_id, cabinet_index FROM planogram_versions") {
                 CabinetKey($0.text(0), $0.int(1))
@@ -34,7 +34,7 @@ public enum HistoryReader {
     /// order for free and the two are merged here, a week at a time: the week's restocks are held, its
     /// sales streamed past them. Sorting their union in the database instead cost about 3 s of the metro
     /// fleet's history load (BENCHMARKS §8, "Loading the metro fleet's history").
-    public static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
+    package static func forEachEvent(_ store: Store, _ body: (Event) -> Void) throws {
         try store.read { db in
             let spans = try db.query(
                 """

@@ -1,28 +1,28 @@
 /// One problem found in an import file: where (file, line, column) and what.
-public struct ImportIssue: Sendable, Equatable, Codable, CustomStringConvertible {
-    public let file: String
-    public let line: Int
+package struct ImportIssue: Sendable, Equatable, Codable, CustomStringConvertible {
+    package let file: String
+    package let line: Int
     /// The column's header name, or empty when the problem is the whole line.
-    public let column: String
-    public let message: String
+    package let column: String
+    package let message: String
 
-    public var description: String {
+    package var description: String {
         column.isEmpty ? "\(file):\(line): \(message)" : "\(file):\(line): column \(column): \(message)"
     }
 }
 
 /// The import was refused; nothing was written.
-public struct ImportRejected: Error, Sendable, CustomStringConvertible {
+package struct ImportRejected: Error, Sendable, CustomStringConvertible {
     /// The first problems found, at most `ImportIssueList.limit`.
-    public let issues: [ImportIssue]
+    package let issues: [ImportIssue]
     /// How many problems there were in all.
-    public let total: Int
-    public init(issues: [ImportIssue], total: Int) {
+    package let total: Int
+    package init(issues: [ImportIssue], total: Int) {
         self.issues = issues
         self.total = total
     }
 
-    public var description: String {
+    package var description: String {
         "import refused: \(total) problem(s)\n" + issues.map { "  \($0)" }.joined(separator: "\n")
             + (total > issues.count ? "\n  … and \(total - issues.count) more" : "")
     }

@@ -2,30 +2,30 @@ import Foundation
 import PlanogramDomain
 
 /// Progress of a running import, reported every few tens of thousands of rows.
-public struct ImportProgress: Sendable {
-    public let phase: String  // "validate" or "write"
-    public let file: String
-    public let rows: Int
-    public let bytesDone: Int
-    public let bytesTotal: Int
+package struct ImportProgress: Sendable {
+    package let phase: String  // "validate" or "write"
+    package let file: String
+    package let rows: Int
+    package let bytesDone: Int
+    package let bytesTotal: Int
 }
 
 /// What an import did.
-public struct ImportReport: Sendable, Codable {
-    public var files: [String] = []
-    public var rowsRead: [String: Int] = [:]
-    public var rowsWritten: [String: Int] = [:]
-    public var seconds = 0.0
-    public var totalRowsWritten: Int { rowsWritten.values.reduce(0, +) }
+package struct ImportReport: Sendable, Codable {
+    package var files: [String] = []
+    package var rowsRead: [String: Int] = [:]
+    package var rowsWritten: [String: Int] = [:]
+    package var seconds = 0.0
+    package var totalRowsWritten: Int { rowsWritten.values.reduce(0, +) }
 }
 
 /// The CSV import of SPEC §3: every file is read and checked first (references resolved against the
 /// files and what the database already holds), every problem is listed with file, line and column,
 /// and only a clean set is written, in one transaction. Rows already present are left alone, so
 /// importing the same files twice changes nothing.
-public final class Importer {
+package final class Importer {
     /// In the order they are read (a file may refer to what an earlier one defines).
-    public static let fileNames = [
+    package static let fileNames = [
         "products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv", "services.csv",
         "depots.csv", "vehicles.csv", "travel_matrix.csv",
     ]
@@ -58,14 +58,14 @@ public final class Importer {
     /// The fleet's clock (SPEC §10): the daily totals are kept in its local dates (`SalesDaily`).
     let clock: FleetClock
 
-    public init(store: Store, clock: FleetClock = .utc, progress: ((ImportProgress) -> Void)? = nil) {
+    package init(store: Store, clock: FleetClock = .utc, progress: ((ImportProgress) -> Void)? = nil) {
         self.store = store
         self.clock = clock
         self.progress = progress
     }
 
     /// Imports the known CSV files found in `directory`.
-    public func importDirectory(_ directory: String) throws -> ImportReport {
+    package func importDirectory(_ directory: String) throws -> ImportReport {
         var files: [String: [UInt8]] = [:]
         for name in Self.fileNames {
             let path = (directory as NSString).appendingPathComponent(name)
@@ -88,7 +88,7 @@ public final class Importer {
     }
 
     /// Imports files given by name (`products.csv`, …) and content.
-    public func importFiles(_ files: [String: [UInt8]]) throws -> ImportReport {
+    package func importFiles(_ files: [String: [UInt8]]) throws -> ImportReport {
         let started = Date()
         var issues = ImportIssueList()
         for name in files.keys where Self.headers[name] == nil {

@@ -2,13 +2,13 @@ import Foundation
 
 /// The schema as ordered, named steps. Each step runs once, in its own transaction, and is recorded
 /// in `schema_migrations`; `PRAGMA user_version` mirrors the latest step for outside tools.
-public enum Migrations {
-    public struct Step: Sendable {
-        public let name: String
-        public let sql: String
+package enum Migrations {
+    package struct Step: Sendable {
+        package let name: String
+        package let sql: String
     }
 
-    public static let steps: [Step] = [
+    package static let steps: [Step] = [
         Step(
             name: "catalog",
             sql: """
@@ -275,7 +275,7 @@ public enum Migrations {
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under
     /// an advisory lock, so nodes that start together apply each step once.
     @discardableResult
-    public static func migrate(_ db: any SQLConnection) throws -> [String] {
+    package static func migrate(_ db: any SQLConnection) throws -> [String] {
         if db.dialect == .postgres { try db.execute("SELECT pg_advisory_lock(74201)") }
         defer { if db.dialect == .postgres { try? db.execute("SELECT pg_advisory_unlock(74201)") } }
         try db.execute(
@@ -300,7 +300,7 @@ public enum Migrations {
     /// A step's SQL for an engine. The steps are written in SQLite's dialect; PostgreSQL gets 64-bit
     /// integers (SQLite's INTEGER is 64-bit), identity keys for SQLite's row ids, double precision for REAL
     /// (PostgreSQL's REAL is 32-bit), BYTEA for BLOB, and no WITHOUT ROWID.
-    public static func sql(_ step: Step, for dialect: SQLDialect) -> String {
+    package static func sql(_ step: Step, for dialect: SQLDialect) -> String {
         guard dialect == .postgres else { return step.sql }
         var s = step.sql
         for (pattern, replacement) in [
@@ -315,5 +315,5 @@ public enum Migrations {
         return s
     }
 
-    public static var latestVersion: Int { steps.count }
+    package static var latestVersion: Int { steps.count }
 }

@@ -3,18 +3,18 @@ import Foundation
 
 /// A PostgreSQL failure: the server's SQLSTATE (or "08006" for a connection that could not be made or
 /// was lost) and its message.
-public struct PostgresError: SQLFailure, Sendable {
-    public let sqlState: String
-    public let message: String
-    public var description: String { "postgres error \(sqlState): \(message)" }
+package struct PostgresError: SQLFailure, Sendable {
+    package let sqlState: String
+    package let message: String
+    package var description: String { "postgres error \(sqlState): \(message)" }
     /// Connection exceptions (08), insufficient resources (53, disk full among them), operator
     /// intervention (57, a server shutting down), serialization failures and deadlocks (40), a lock
     /// not available (55P03), an I/O error (58030).
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         ["08", "53", "57", "40"].contains(String(sqlState.prefix(2))) || sqlState == "55P03" || sqlState == "58030"
     }
     /// Integrity constraint violations (23).
-    public var isConstraint: Bool { sqlState.hasPrefix("23") }
+    package var isConstraint: Bool { sqlState.hasPrefix("23") }
 }
 
 /// One PostgreSQL connection through libpq (Debian's libpq5), with the store's SQL: `?` placeholders
@@ -23,17 +23,17 @@ public struct PostgresError: SQLFailure, Sendable {
 /// statement. A connection that was lost is reset on its next use; until the server answers again,
 /// every call fails with a transient error (SQLSTATE 08006). Not thread-safe: confined to its owner's
 /// queue like `SQLiteDatabase`.
-public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
-    public var dialect: SQLDialect { .postgres }
+package final class PostgresDatabase: SQLConnection, @unchecked Sendable {
+    package var dialect: SQLDialect { .postgres }
     /// The URL without its password, for logs.
-    public let redactedURL: String
+    package let redactedURL: String
     private let conn: OpaquePointer
     private var prepared: [String: (name: String, params: Int)] = [:]
     /// Session settings (`SET …`) applied on connect and again after every reset, so a lost connection
     /// does not come back with the server's defaults (a `lock_timeout` of 0 would wait forever).
     private var settings: [String] = ["SET client_min_messages = warning"]
 
-    public init(url: String) throws {
+    package init(url: String) throws {
         redactedURL = Self.redact(url)
         guard let c = PQconnectdb(url) else { throw PostgresError(sqlState: "08006", message: "out of memory") }
         guard PQstatus(c) == CONNECTION_OK else {
@@ -50,7 +50,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// Applies a session setting now and after every reconnect.
-    public func keep(setting sql: String) throws {
+    package func keep(setting sql: String) throws {
         try execute(sql)
         settings.append(sql)
     }
@@ -58,7 +58,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     deinit { PQfinish(conn) }
 
     /// `postgresql://user:secret@host/db` → `postgresql://user:***@host/db`.
-    public static func redact(_ url: String) -> String {
+    package static func redact(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex)
         else { return url }
         let userinfo = url[scheme.upperBound..<at.lowerBound]
@@ -105,7 +105,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_SINGLE_TUPLE || s == PGRES_COPY_IN
     }
 
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         try ensureConnected()
         let res = PQexec(conn, sql)
         guard Self.ok(res) else { throw failure(res) }
@@ -113,7 +113,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// `?` → `$1, $2, …`, outside quoted literals and identifiers.
-    public static func numbered(_ sql: String) -> (String, Int) {
+    package static func numbered(_ sql: String) -> (String, Int) {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 8)
         var n = 0
@@ -204,7 +204,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// A double as text that reads back to the same value.
-    public static func format(_ x: Double) -> String {
+    package static func format(_ x: Double) -> String {
         if x.isNaN { return "NaN" }
         if x.isInfinite { return x > 0 ? "Infinity" : "-Infinity" }
         return "\(x)"
@@ -223,7 +223,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         return res
     }
 
-    public func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T] {
+    package func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T] {
         let res = try exec(sql, bind)
         defer { PQclear(res) }
         let n = PQntuples(res)
@@ -233,7 +233,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
         return out
     }
 
-    public func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws {
         try ensureConnected()
         let st = try statementName(sql)
         let sent = withParams(bind) { values, lengths, formats in
@@ -258,22 +258,22 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
     }
 
     @discardableResult
-    public func run(_ sql: String, _ bind: [SQLValue]) throws -> Int {
+    package func run(_ sql: String, _ bind: [SQLValue]) throws -> Int {
         let res = try exec(sql, bind)
         defer { PQclear(res) }
         return Int(String(cString: PQcmdTuples(res))) ?? 0
     }
 
-    public func begin() throws { try execute("BEGIN") }
+    package func begin() throws { try execute("BEGIN") }
 
-    public var inTransaction: Bool {
+    package var inTransaction: Bool {
         let s = PQtransactionStatus(conn)
         return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE
     }
 
     /// `COPY table(columns) FROM STDIN` in text format: `write` is called with a sink to which it appends
     /// whole lines (tab-separated, `\N` for null, escaped with `copyEscape`); the sink sends in chunks.
-    public func copyIn(_ sql: String, _ write: (inout CopyBuffer) throws -> Void) throws {
+    package func copyIn(_ sql: String, _ write: (inout CopyBuffer) throws -> Void) throws {
         try ensureConnected()
         let res = PQexec(conn, sql)
         guard let res, PQresultStatus(res) == PGRES_COPY_IN else { throw failure(res) }
@@ -301,7 +301,7 @@ public final class PostgresDatabase: SQLConnection, @unchecked Sendable {
 }
 
 /// Lines for `COPY … FROM STDIN`, sent to the server 256 KiB at a time.
-public struct CopyBuffer {
+package struct CopyBuffer {
     let conn: OpaquePointer
     var bytes: [UInt8] = []
 
@@ -311,7 +311,7 @@ public struct CopyBuffer {
     }
 
     /// Appends one row: values joined by tabs, nil as `\N`, text escaped.
-    public mutating func row(_ values: [String?]) throws {
+    package mutating func row(_ values: [String?]) throws {
         for (i, v) in values.enumerated() {
             if i > 0 { bytes.append(9) }
             if let v { Self.escape(v, into: &bytes) } else { bytes.append(contentsOf: [92, 78]) }

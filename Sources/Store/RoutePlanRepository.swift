@@ -2,14 +2,14 @@ import Foundation
 
 /// The planned routes of a day (SPEC §12), kept as the JSON the planner wrote: a new plan for a date
 /// replaces the old one whole.
-public struct StoredRoutePlan: Sendable {
-    public var date: String
-    public var jobID: String
-    public var plannedBy: String
-    public var plannedAt: Int64
-    public var body: Data
+package struct StoredRoutePlan: Sendable {
+    package var date: String
+    package var jobID: String
+    package var plannedBy: String
+    package var plannedAt: Int64
+    package var body: Data
 
-    public init(date: String, jobID: String, plannedBy: String, plannedAt: Int64, body: Data) {
+    package init(date: String, jobID: String, plannedBy: String, plannedAt: Int64, body: Data) {
         self.date = date
         self.jobID = jobID
         self.plannedBy = plannedBy
@@ -21,7 +21,7 @@ public struct StoredRoutePlan: Sendable {
 extension Store {
     /// Saves a day's plan. `mayReplace` sees the plan stored for that date (if any) inside the same
     /// transaction and throws to keep it: nothing is written then.
-    public func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws {
+    package func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws {
         try write { db in
             if let old = try Self.routePlan(db, date: plan.date) { try mayReplace(old) }
             try db.run(
@@ -38,7 +38,7 @@ extension Store {
         }
     }
 
-    public func routePlan(date: String) throws -> StoredRoutePlan? {
+    package func routePlan(date: String) throws -> StoredRoutePlan? {
         try read { db in try Self.routePlan(db, date: date) }
     }
 

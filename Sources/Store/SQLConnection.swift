@@ -1,10 +1,10 @@
 /// The two SQL engines the store runs on: SQLite (the embedded default) and PostgreSQL (SPEC §18).
-public enum SQLDialect: String, Sendable {
+package enum SQLDialect: String, Sendable {
     case sqlite, postgres
 }
 
 /// A value to bind to a statement's `?` placeholder.
-public enum SQLValue: Sendable, Equatable {
+package enum SQLValue: Sendable, Equatable {
     case int(Int64)
     case double(Double)
     case text(String)
@@ -13,17 +13,17 @@ public enum SQLValue: Sendable, Equatable {
 }
 
 /// The name the store used before it had two engines.
-public typealias SQLiteValue = SQLValue
+package typealias SQLiteValue = SQLValue
 
 extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    public init(stringLiteral s: String) { self = .text(s) }
-    public init(integerLiteral i: Int) { self = .int(Int64(i)) }
-    public static func of(_ i: Int) -> SQLValue { .int(Int64(i)) }
-    public static func of(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    package init(stringLiteral s: String) { self = .text(s) }
+    package init(integerLiteral i: Int) { self = .int(Int64(i)) }
+    package static func of(_ i: Int) -> SQLValue { .int(Int64(i)) }
+    package static func of(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
 }
 
 /// One row of a result, read by column index (0-based).
-public protocol SQLRow {
+package protocol SQLRow {
     func int64(_ c: Int32) -> Int64
     func double(_ c: Int32) -> Double
     func isNull(_ c: Int32) -> Bool
@@ -32,12 +32,12 @@ public protocol SQLRow {
 }
 
 extension SQLRow {
-    public func int(_ c: Int32) -> Int { Int(int64(c)) }
-    public func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+    package func int(_ c: Int32) -> Int { Int(int64(c)) }
+    package func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
 }
 
 /// A failure of either engine, classified for the callers that decide between retrying and refusing.
-public protocol SQLFailure: Error, CustomStringConvertible {
+package protocol SQLFailure: Error, CustomStringConvertible {
     /// Worth a retry later: busy or locked, out of space, an I/O error, a lost connection.
     var isTransient: Bool { get }
     /// A constraint refused the row (a duplicate key, say): retrying the same row cannot help.
@@ -47,7 +47,7 @@ public protocol SQLFailure: Error, CustomStringConvertible {
 /// One connection to the store's database, confined to one queue by its owner. Statements use `?`
 /// placeholders and the SQL both engines accept (`ON CONFLICT … DO UPDATE`, `RETURNING`,
 /// `IS DISTINCT FROM`); the PostgreSQL connection numbers the placeholders itself.
-public protocol SQLConnection: AnyObject {
+package protocol SQLConnection: AnyObject {
     var dialect: SQLDialect { get }
     /// Runs one or more statements without parameters or results.
     func execute(_ sql: String) throws
@@ -65,19 +65,19 @@ public protocol SQLConnection: AnyObject {
 }
 
 extension SQLConnection {
-    public func query<T>(_ sql: String, _ read: (any SQLRow) throws -> T) throws -> [T] {
+    package func query<T>(_ sql: String, _ read: (any SQLRow) throws -> T) throws -> [T] {
         try query(sql, [], read)
     }
 
     @discardableResult
-    public func run(_ sql: String) throws -> Int { try run(sql, []) }
+    package func run(_ sql: String) throws -> Int { try run(sql, []) }
 
-    public func scalarInt(_ sql: String, _ bind: [SQLValue] = []) throws -> Int64? {
+    package func scalarInt(_ sql: String, _ bind: [SQLValue] = []) throws -> Int64? {
         try query(sql, bind) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
     }
 
     /// Runs `body` in one transaction, committing on return, rolling back on throw.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try begin()
         do {
             let v = try body()
@@ -90,7 +90,7 @@ extension SQLConnection {
     }
 
     /// An INSERT … RETURNING id: the new row's id.
-    public func insertReturningID(_ sql: String, _ bind: [SQLValue]) throws -> Int64 {
+    package func insertReturningID(_ sql: String, _ bind: [SQLValue]) throws -> Int64 {
         guard let id = try query(sql + " RETURNING id", bind, { $0.int64(0) }).first else {
             throw SQLUsageError(message: "INSERT returned no id: \(sql)")
         }
@@ -99,9 +99,9 @@ extension SQLConnection {
 }
 
 /// A misuse of a connection found before the engine saw it (a bad URL, a statement that returned nothing).
-public struct SQLUsageError: SQLFailure, Sendable {
-    public let message: String
-    public var description: String { message }
-    public var isTransient: Bool { false }
-    public var isConstraint: Bool { false }
+package struct SQLUsageError: SQLFailure, Sendable {
+    package let message: String
+    package var description: String { message }
+    package var isTransient: Bool { false }
+    package var isConstraint: Bool { false }
 }

@@ -2,14 +2,14 @@ import CSQLite
 import Foundation
 
 /// An SQLite failure with the library's message and the statement that failed.
-public struct SQLiteError: SQLFailure, Sendable {
-    public let code: Int32
-    public let message: String
-    public var description: String { "sqlite error \(code): \(message)" }
+package struct SQLiteError: SQLFailure, Sendable {
+    package let code: Int32
+    package let message: String
+    package var description: String { "sqlite error \(code): \(message)" }
     /// SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7, SQLITE_IOERR 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14, SQLITE_PROTOCOL 15.
-    public var isTransient: Bool { [5, 6, 7, 10, 13, 14, 15].contains(code & 0xff) }
+    package var isTransient: Bool { [5, 6, 7, 10, 13, 14, 15].contains(code & 0xff) }
     /// SQLITE_CONSTRAINT 19.
-    public var isConstraint: Bool { code & 0xff == 19 }
+    package var isConstraint: Bool { code & 0xff == 19 }
 }
 
 private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -17,13 +17,13 @@ private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type
 /// One SQLite connection (WAL, foreign keys on, busy timeout) with a cache of prepared statements
 /// reused across calls. Not thread-safe: each connection is confined to one queue, documented where
 /// it is owned (the store's writer queue, or a reader's own queue).
-public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
-    public var dialect: SQLDialect { .sqlite }
-    public let path: String
+package final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
+    package var dialect: SQLDialect { .sqlite }
+    package let path: String
     let handle: OpaquePointer
     private var cache: [String: SQLiteStatement] = [:]
 
-    public init(path: String, readOnly: Bool = false) throws {
+    package init(path: String, readOnly: Bool = false) throws {
         self.path = path
         if !readOnly && path != ":memory:" {
             let dir = (path as NSString).deletingLastPathComponent
@@ -54,7 +54,7 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// Runs one or more statements without results.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &err)
         if rc != SQLITE_OK {
@@ -65,7 +65,7 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// A prepared statement, compiled once per connection and reset before reuse.
-    public func statement(_ sql: String) throws -> SQLiteStatement {
+    package func statement(_ sql: String) throws -> SQLiteStatement {
         if let s = cache[sql] {
             s.reset()
             return s
@@ -79,19 +79,19 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
     }
 
     /// BEGIN IMMEDIATE: the write lock is taken now, so a transaction never fails later on upgrading it.
-    public func begin() throws { try execute("BEGIN IMMEDIATE") }
+    package func begin() throws { try execute("BEGIN IMMEDIATE") }
 
     /// How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
-    public func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
+    package func setBusyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
 
     /// Whether a transaction is open (SQLite ends one by itself after some errors, e.g. SQLITE_FULL).
-    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    package var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
-    public var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
-    public var changes: Int { Int(sqlite3_changes(handle)) }
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+    package var changes: Int { Int(sqlite3_changes(handle)) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    public func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T] {
+    package func query<T>(_ sql: String, _ bind: [SQLValue], _ read: (any SQLRow) throws -> T) throws -> [T] {
         let s = try statement(sql)
         try s.bind(bind)
         var out: [T] = []
@@ -99,14 +99,14 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
         return out
     }
 
-    public func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ bind: [SQLValue], _ body: (any SQLRow) throws -> Void) throws {
         let s = try statement(sql)
         try s.bind(bind)
         while try s.step() { try body(s) }
     }
 
     @discardableResult
-    public func run(_ sql: String, _ bind: [SQLValue]) throws -> Int {
+    package func run(_ sql: String, _ bind: [SQLValue]) throws -> Int {
         let s = try statement(sql)
         try s.bind(bind)
         while try s.step() {}
@@ -115,7 +115,7 @@ public final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
 }
 
 /// A prepared statement owned by its connection.
-public final class SQLiteStatement: SQLRow {
+package final class SQLiteStatement: SQLRow {
     let stmt: OpaquePointer
     unowned let db: SQLiteDatabase
 
@@ -126,16 +126,16 @@ public final class SQLiteStatement: SQLRow {
 
     deinit { sqlite3_finalize(stmt) }
 
-    public func reset() {
+    package func reset() {
         sqlite3_reset(stmt)
         sqlite3_clear_bindings(stmt)
     }
 
-    public func bind(_ values: [SQLValue]) throws {
+    package func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
     }
 
-    public func bind(_ v: SQLValue, at i: Int32) throws {
+    package func bind(_ v: SQLValue, at i: Int32) throws {
         let rc: Int32
         switch v {
         case .int(let x): rc = sqlite3_bind_int64(stmt, i, x)
@@ -148,10 +148,10 @@ public final class SQLiteStatement: SQLRow {
         guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: db.errorMessage) }
     }
 
-    @inline(__always) public func bindInt(_ x: Int64, at i: Int32) { sqlite3_bind_int64(stmt, i, x) }
-    @inline(__always) public func bindDouble(_ x: Double, at i: Int32) { sqlite3_bind_double(stmt, i, x) }
+    @inline(__always) package func bindInt(_ x: Int64, at i: Int32) { sqlite3_bind_int64(stmt, i, x) }
+    @inline(__always) package func bindDouble(_ x: Double, at i: Int32) { sqlite3_bind_double(stmt, i, x) }
     /// Binds UTF-8 bytes without a Swift String in between (the import's hot path).
-    @inline(__always) public func bindText(_ p: UnsafeRawBufferPointer, at i: Int32) {
+    @inline(__always) package func bindText(_ p: UnsafeRawBufferPointer, at i: Int32) {
         sqlite3_bind_text(
             stmt,
             i,
@@ -160,17 +160,17 @@ public final class SQLiteStatement: SQLRow {
             SQLITE_TRANSIENT_PTR
         )
     }
-    @inline(__always) public func bindText(_ s: String, at i: Int32) {
+    @inline(__always) package func bindText(_ s: String, at i: Int32) {
         sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT_PTR)
     }
     /// Binds a C string that outlives the statement's use of it (no copy).
-    @inline(__always) public func bindStaticText(_ p: UnsafePointer<CChar>, at i: Int32) {
+    @inline(__always) package func bindStaticText(_ p: UnsafePointer<CChar>, at i: Int32) {
         sqlite3_bind_text(stmt, i, p, -1, nil)
     }
 
     /// Steps once: true when a row is available, false when done.
     @discardableResult
-    public func step() throws -> Bool {
+    package func step() throws -> Bool {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE {
@@ -182,16 +182,16 @@ public final class SQLiteStatement: SQLRow {
         throw SQLiteError(code: rc, message: msg)
     }
 
-    public func int64(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
-    public func int(_ c: Int32) -> Int { Int(sqlite3_column_int64(stmt, c)) }
-    public func double(_ c: Int32) -> Double { sqlite3_column_double(stmt, c) }
-    public func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
-    public func text(_ c: Int32) -> String {
+    package func int64(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
+    package func int(_ c: Int32) -> Int { Int(sqlite3_column_int64(stmt, c)) }
+    package func double(_ c: Int32) -> Double { sqlite3_column_double(stmt, c) }
+    package func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
+    package func text(_ c: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, c) else { return "" }
         return String(cString: p)
     }
-    public func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
-    public func blob(_ c: Int32) -> [UInt8] {
+    package func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+    package func blob(_ c: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(stmt, c))
         guard n > 0, let p = sqlite3_column_blob(stmt, c) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))

@@ -5,14 +5,14 @@ import PlanogramDomain
 /// counts on that evening's date, not on the next UTC day. The zone the table was written in is kept
 /// (`store_settings.sales_daily_zone`; a table from before zones is in UTC), and a store opened on another
 /// zone's clock has every day recomputed before anything reads or adds to it.
-public enum SalesDaily {
+package enum SalesDaily {
     static let settingKey = "sales_daily_zone"
 
     /// The name a clock's days are recorded under: "UTC" for every spelling of it.
     static func zoneName(_ clock: FleetClock) -> String { clock.isUTC ? "UTC" : clock.identifier }
 
     /// The zone the table's days are in.
-    public static func zone(_ db: any SQLConnection) throws -> String {
+    package static func zone(_ db: any SQLConnection) throws -> String {
         try db.query("SELECT value FROM store_settings WHERE key = ?", [.text(settingKey)]) { $0.text(0) }.first
             ?? "UTC"
     }
@@ -22,7 +22,7 @@ public enum SalesDaily {
     /// On PostgreSQL, nodes that start together take turns (a lock held to the end of the transaction), so
     /// the second finds the zone recorded and recomputes nothing; SQLite's write transactions already do.
     @discardableResult
-    public static func align(_ db: any SQLConnection, clock: FleetClock) throws -> Bool {
+    package static func align(_ db: any SQLConnection, clock: FleetClock) throws -> Bool {
         if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(74202)") }
         let name = zoneName(clock)
         guard try zone(db) != name else { return false }

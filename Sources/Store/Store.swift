@@ -3,12 +3,12 @@ import Foundation
 import PlanogramDomain
 
 /// Where the store lives: an SQLite file (the embedded default) or a PostgreSQL database (SPEC §18).
-public enum StoreLocation: Sendable, CustomStringConvertible {
+package enum StoreLocation: Sendable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)
 
     /// `PLANOGRAM_DATABASE_URL` (postgresql://… or postgres://…) when given, else the SQLite file.
-    public static func configured(databaseURL: String?, sqlitePath: String) throws -> StoreLocation {
+    package static func configured(databaseURL: String?, sqlitePath: String) throws -> StoreLocation {
         guard let url = databaseURL?.trimmingCharacters(in: .whitespaces), !url.isEmpty else {
             return .sqlite(path: sqlitePath)
         }
@@ -21,7 +21,7 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
     }
 
     /// For logs: the file, or the URL without its password.
-    public var description: String {
+    package var description: String {
         switch self {
         case .sqlite(let path): return path
         case .postgres(let url): return PostgresDatabase.redact(url)
@@ -29,7 +29,7 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
     }
 
     /// A new connection to the same database.
-    public func connect() throws -> any SQLConnection {
+    package func connect() throws -> any SQLConnection {
         switch self {
         case .sqlite(let path): return try SQLiteDatabase(path: path)
         case .postgres(let url): return try PostgresDatabase(url: url)
@@ -41,56 +41,56 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
 /// queue (`read`/`write` are synchronous hops), so the connection is confined to it. Blocking database
 /// work therefore never runs on an event loop or a session queue as long as callers hop here from their
 /// own work queues. The op log has a connection of its own (`OpLogWriter`), made by `location.connect()`.
-public final class Store: @unchecked Sendable {
-    public let location: StoreLocation
+package final class Store: @unchecked Sendable {
+    package let location: StoreLocation
     private let db: any SQLConnection
     private let queue = DispatchQueue(label: "planogram.store")
 
     /// The SQLite file at `path`.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(location: .sqlite(path: path))
     }
 
-    public init(location: StoreLocation) throws {
+    package init(location: StoreLocation) throws {
         self.location = location
         db = try location.connect()
         try Migrations.migrate(db)
     }
 
     /// The SQLite file's path, or nil on PostgreSQL.
-    public var path: String? {
+    package var path: String? {
         if case .sqlite(let p) = location { return p }
         return nil
     }
 
-    public var dialect: SQLDialect { db.dialect }
+    package var dialect: SQLDialect { db.dialect }
 
     /// Runs `body` with the connection on the store's queue.
-    public func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
+    package func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
         try queue.sync { try body(db) }
     }
 
     /// Runs `body` in one transaction on the store's queue.
-    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+    package func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
         try queue.sync { try db.transaction { try body(db) } }
     }
 
     /// Whether nothing has been imported yet.
-    public func isEmpty() throws -> Bool {
+    package func isEmpty() throws -> Bool {
         try read { try ($0.scalarInt("SELECT count(*) FROM products") ?? 0) == 0 }
     }
 
-    public func schemaVersion() throws -> Int {
+    package func schemaVersion() throws -> Int {
         try read { Int(try $0.scalarInt("SELECT max(version) FROM schema_migrations") ?? 0) }
     }
 
     /// Devices, cabinets and products, read whole (the catalogue is small).
-    public func loadCatalog() throws -> Catalog {
+    package func loadCatalog() throws -> Catalog {
         try read { db in try Catalog.load(db) }
     }
 
     /// The planogram of a cabinet: the newest published version, or version `version`.
-    public func planogram(deviceID: String, cabinetIndex: Int, version: Int? = nil) throws -> Planogram? {
+    package func planogram(deviceID: String, cabinetIndex: Int, version: Int? = nil) throws -> Planogram? {
         try read { db in
             try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: cabinetIndex, version: version)
         }
@@ -98,7 +98,7 @@ public final class Store: @unchecked Sendable {
 
     /// Road travel between two places (device or depot ids) from `travel_matrix.csv`, if the operator gave it;
     /// with `origins`, only the legs that start at those places.
-    public func travelMatrix(from origins: [String]? = nil) throws -> [String: [String: (seconds: Int, meters: Int)]] {
+    package func travelMatrix(from origins: [String]? = nil) throws -> [String: [String: (seconds: Int, meters: Int)]] {
         try read { db in
             var m: [String: [String: (seconds: Int, meters: Int)]] = [:]
             let read: (any SQLRow) throws -> (String, String, Int, Int) = {
@@ -120,31 +120,31 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Every version of a cabinet's planogram, oldest first.
-    public func planogramHistory(deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+    package func planogramHistory(deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
         try read { db in try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: cabinetIndex) }
     }
 
     /// Adds a published version (from a live session) and returns it with its number.
-    public func publish(_ planogram: Planogram, by user: String, at time: Int64) throws -> Planogram {
+    package func publish(_ planogram: Planogram, by user: String, at time: Int64) throws -> Planogram {
         try write { db in try PlanogramRepository.insertPublished(db, planogram, by: user, at: time) }
     }
 }
 
 /// The catalogue in memory: devices, their cabinets, products.
-public struct Catalog: Sendable {
-    public var devices: [String: Device] = [:]
-    public var cabinets: [CabinetKey: Cabinet] = [:]
-    public var products: [String: Product] = [:]
-    public var depots: [String: Depot] = [:]
-    public var vehicles: [String: Vehicle] = [:]
+package struct Catalog: Sendable {
+    package var devices: [String: Device] = [:]
+    package var cabinets: [CabinetKey: Cabinet] = [:]
+    package var products: [String: Product] = [:]
+    package var depots: [String: Depot] = [:]
+    package var vehicles: [String: Vehicle] = [:]
 
-    public init() {}
+    package init() {}
 
-    public func cabinets(of deviceID: String) -> [Cabinet] {
+    package func cabinets(of deviceID: String) -> [Cabinet] {
         cabinets.values.filter { $0.deviceID == deviceID }.sorted { $0.index < $1.index }
     }
 
-    public func cabinet(_ deviceID: String, _ index: Int) -> Cabinet? { cabinets[CabinetKey(deviceID, index)] }
+    package func cabinet(_ deviceID: String, _ index: Int) -> Cabinet? { cabinets[CabinetKey(deviceID, index)] }
 
     static func load(_ db: any SQLConnection) throws -> Catalog {
         var c = Catalog()
@@ -226,8 +226,8 @@ public struct Catalog: Sendable {
 }
 
 /// Reads and writes planogram versions on a connection the caller owns.
-public enum PlanogramRepository {
-    public static func load(
+package enum PlanogramRepository {
+    package static func load(
         _ db: any SQLConnection,
         deviceID: String,
         cabinetIndex: Int,
@@ -259,7 +259,7 @@ public enum PlanogramRepository {
         return p
     }
 
-    public static func history(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
+    package static func history(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {
         let versions = try db.query(
             "SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version",
             [.text(deviceID), .of(cabinetIndex)]
@@ -268,7 +268,7 @@ public enum PlanogramRepository {
     }
 
     /// Adds a published version (the next number, effective now or just after the newest) and returns it.
-    public static func insertPublished(
+    package static func insertPublished(
         _ db: any SQLConnection,
         _ p: Planogram,
         by user: String,

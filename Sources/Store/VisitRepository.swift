@@ -2,13 +2,13 @@ import Foundation
 import PlanogramDomain
 
 /// One line of a driver's visit: what was loaded into and taken out of a slot.
-public struct VisitLine: Sendable, Equatable, Codable {
-    public var cabinetIndex: Int
-    public var slot: SlotCode
-    public var unitsAdded: Int
-    public var unitsPulled: Int
+package struct VisitLine: Sendable, Equatable, Codable {
+    package var cabinetIndex: Int
+    package var slot: SlotCode
+    package var unitsAdded: Int
+    package var unitsPulled: Int
 
-    public init(cabinetIndex: Int, slot: SlotCode, unitsAdded: Int, unitsPulled: Int) {
+    package init(cabinetIndex: Int, slot: SlotCode, unitsAdded: Int, unitsPulled: Int) {
         self.cabinetIndex = cabinetIndex
         self.slot = slot
         self.unitsAdded = unitsAdded
@@ -17,13 +17,13 @@ public struct VisitLine: Sendable, Equatable, Codable {
 }
 
 /// A recorded visit (SPEC §11).
-public struct Visit: Sendable, Equatable, Codable {
-    public var visitID: String
-    public var deviceID: String
-    public var at: Int64
-    public var lines: [VisitLine]
+package struct Visit: Sendable, Equatable, Codable {
+    package var visitID: String
+    package var deviceID: String
+    package var at: Int64
+    package var lines: [VisitLine]
 
-    public init(visitID: String, deviceID: String, at: Int64, lines: [VisitLine]) {
+    package init(visitID: String, deviceID: String, at: Int64, lines: [VisitLine]) {
         self.visitID = visitID
         self.deviceID = deviceID
         self.at = at
@@ -32,24 +32,24 @@ public struct Visit: Sendable, Equatable, Codable {
 }
 
 /// A stock event of one device, in time order: a sale, a restock or a pull.
-public struct StockEvent: Sendable, Equatable {
-    public enum Kind: Int, Sendable {
+package struct StockEvent: Sendable, Equatable {
+    package enum Kind: Int, Sendable {
         case restock = 0
         case sale = 1
         case pull = 2
     }
-    public let kind: Kind
-    public let ts: Int64
-    public let deviceID: String
-    public let cabinetIndex: Int
-    public let slot: SlotCode
+    package let kind: Kind
+    package let ts: Int64
+    package let deviceID: String
+    package let cabinetIndex: Int
+    package let slot: SlotCode
     /// The product of a sale ("" for restocks and pulls: the planogram in effect says).
-    public let productID: String
-    public let units: Int
+    package let productID: String
+    package let units: Int
 }
 
 /// What `record` did.
-public enum VisitOutcome: Sendable, Equatable {
+package enum VisitOutcome: Sendable, Equatable {
     /// Written now.
     case recorded
     /// The same visit was already recorded (a retry): nothing written.
@@ -61,8 +61,8 @@ public enum VisitOutcome: Sendable, Equatable {
 }
 
 /// Visits, restocks and pulls: written in one transaction, idempotent by visit id.
-public enum VisitRepository {
-    public static func record(_ store: Store, _ visit: Visit, by user: String, at now: Int64) throws -> VisitOutcome {
+package enum VisitRepository {
+    package static func record(_ store: Store, _ visit: Visit, by user: String, at now: Int64) throws -> VisitOutcome {
         let body = String(decoding: try JSONEncoder.sorted.encode(visit), as: UTF8.self)
         return try store.write { db in
             if let existing = try db.query(
@@ -115,7 +115,7 @@ public enum VisitRepository {
 
     /// Sales, restocks and pulls from `since` on — of one device, or of every device with `deviceID` nil —
     /// in time order (restocks and pulls before sales within a second). One read of each table.
-    public static func events(_ store: Store, deviceID: String?, since: Int64) throws -> [StockEvent] {
+    package static func events(_ store: Store, deviceID: String?, since: Int64) throws -> [StockEvent] {
         try store.read { db in
             let filter = deviceID == nil ? "" : " AND device_id = ?"
             var bind: [SQLValue] = []
@@ -165,7 +165,7 @@ public enum VisitRepository {
     }
 
     /// The newest event time of a device (nil with no history).
-    public static func lastEventTime(_ store: Store, deviceID: String) throws -> Int64? {
+    package static func lastEventTime(_ store: Store, deviceID: String) throws -> Int64? {
         try store.read { db in
             // Both tables are keyed by time first: reading backwards stops at the device's newest row.
             let a = try db.scalarInt(

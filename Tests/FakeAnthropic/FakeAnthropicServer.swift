@@ -11,8 +11,8 @@ import Glibc
 /// client's parser meets every boundary. Scripted replies cover each failure: 429 with `retry-after`,
 /// the spend-limit 429, 529 and 5xx with the API's error bodies, an `error` event after the 200, a cut
 /// connection, and a stalled stream. Every request is recorded (method, path, headers, body).
-public final class FakeAnthropicServer: @unchecked Sendable {
-    public enum Reply: Sendable {
+package final class FakeAnthropicServer: @unchecked Sendable {
+    package enum Reply: Sendable {
         /// A 200 stream of these text deltas. `errorAfter`/`cutAfter`/`stallAfter`: after that many deltas,
         /// send an `error` event / close the socket mid-stream / go silent for `stallSeconds`.
         case stream(
@@ -31,7 +31,7 @@ public final class FakeAnthropicServer: @unchecked Sendable {
         /// A plain JSON answer with this status (the API's error shape) and headers.
         case status(Int, type: String, message: String, headers: [(String, String)] = [], errorCode: String? = nil)
 
-        public static func rateLimited(retryAfter: Int?) -> Reply {
+        package static func rateLimited(retryAfter: Int?) -> Reply {
             .status(
                 429,
                 type: "rate_limit_error",
@@ -39,27 +39,27 @@ public final class FakeAnthropicServer: @unchecked Sendable {
                 headers: retryAfter.map { [("retry-after", String($0))] } ?? []
             )
         }
-        public static let spendLimit = Reply.status(
+        package static let spendLimit = Reply.status(
             429,
             type: "rate_limit_error",
             message: "You have reached your organization's monthly usage limit.",
             errorCode: "enforced_spend_limit_reached"
         )
-        public static let overloaded = Reply.status(529, type: "overloaded_error", message: "Overloaded")
-        public static let internalError = Reply.status(500, type: "api_error", message: "Internal server error")
+        package static let overloaded = Reply.status(529, type: "overloaded_error", message: "Overloaded")
+        package static let internalError = Reply.status(500, type: "api_error", message: "Internal server error")
     }
 
-    public struct Request: Sendable {
-        public let method: String
-        public let path: String
-        public let headers: [String: String]
-        public let body: [UInt8]
-        public var json: [String: Any] {
+    package struct Request: Sendable {
+        package let method: String
+        package let path: String
+        package let headers: [String: String]
+        package let body: [UInt8]
+        package var json: [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
         }
     }
 
-    public private(set) var port = 0
+    package private(set) var port = 0
     private let fd: Int32
     private let lock = NSLock()
     private var script: [Reply] = []
@@ -69,7 +69,7 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     private var clientFDs: Set<Int32> = []
 
     /// Starts listening; `otherwise` answers when the script is empty.
-    public init(otherwise: Reply = .stream(deltas: ["Fine", " placement."])) throws {
+    package init(otherwise: Reply = .stream(deltas: ["Fine", " placement."])) throws {
         fallbackReply = otherwise
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
@@ -96,29 +96,29 @@ public final class FakeAnthropicServer: @unchecked Sendable {
         t.start()
     }
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Queues replies, answered in order, one per request.
-    public func enqueue(_ replies: Reply...) { enqueue(contentsOf: replies) }
-    public func enqueue(contentsOf replies: [Reply]) {
+    package func enqueue(_ replies: Reply...) { enqueue(contentsOf: replies) }
+    package func enqueue(contentsOf replies: [Reply]) {
         lock.lock()
         script += replies
         lock.unlock()
     }
     /// The most requests ever answered at the same time.
-    public var maxConcurrent: Int {
+    package var maxConcurrent: Int {
         lock.lock()
         defer { lock.unlock() }
         return peak
     }
     private var inFlight = 0
     private var peak = 0
-    public func setOtherwise(_ reply: Reply) {
+    package func setOtherwise(_ reply: Reply) {
         lock.lock()
         fallbackReply = reply
         lock.unlock()
     }
-    public var requests: [Request] {
+    package var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return recorded
@@ -127,7 +127,7 @@ public final class FakeAnthropicServer: @unchecked Sendable {
     /// Stops listening and ends open connections. The listening socket is only shut down here (which wakes
     /// the blocked accept); the accept thread closes it, so its descriptor number cannot be recycled by a
     /// newer server while this thread might still accept on it.
-    public func stop() {
+    package func stop() {
         lock.lock()
         stopped = true
         let fds = clientFDs

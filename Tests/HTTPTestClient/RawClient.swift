@@ -7,30 +7,30 @@ import Glibc
 /// A blocking test client over a real TCP socket: sends raw bytes, reads responses and SSE events,
 /// every read bounded by a timeout so a broken server fails the test instead of hanging it.
 /// Used by one thread at a time (tests hand a client to a reader thread and stop using it).
-public final class RawClient: @unchecked Sendable {
-    public let fd: Int32
-    public private(set) var buffer: [UInt8] = []
-    public private(set) var closed = false
+package final class RawClient: @unchecked Sendable {
+    package let fd: Int32
+    package private(set) var buffer: [UInt8] = []
+    package private(set) var closed = false
 
-    public struct Response {
-        public var status: Int
-        public var headers: [(String, String)]
-        public var body: [UInt8]
-        public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+    package struct Response {
+        package var status: Int
+        package var headers: [(String, String)]
+        package var body: [UInt8]
+        package init(status: Int, headers: [(String, String)], body: [UInt8]) {
             self.status = status
             self.headers = headers
             self.body = body
         }
-        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-        public var text: String { String(decoding: body, as: UTF8.self) }
+        package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        package var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    public struct Event: Equatable {
-        public var id: String?
-        public var event: String?
-        public var data: String
-        public var comment: Bool = false
-        public init(id: String? = nil, event: String? = nil, data: String, comment: Bool = false) {
+    package struct Event: Equatable {
+        package var id: String?
+        package var event: String?
+        package var data: String
+        package var comment: Bool = false
+        package init(id: String? = nil, event: String? = nil, data: String, comment: Bool = false) {
             self.id = id
             self.event = event
             self.data = data
@@ -38,12 +38,12 @@ public final class RawClient: @unchecked Sendable {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-        public init(description: String) { self.description = description }
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+        package init(description: String) { self.description = description }
     }
 
-    public init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
+    package init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         if var rcv = receiveBuffer {
@@ -71,7 +71,7 @@ public final class RawClient: @unchecked Sendable {
     deinit { if !released { Glibc.close(fd) } }
 
     /// Vanishes: closes the socket at once with a reset (SO_LINGER 0), whatever is unread or unsent.
-    public func close() {
+    package func close() {
         guard !released else { return }
         released = true
         var l = linger(l_onoff: 1, l_linger: 0)
@@ -79,14 +79,14 @@ public final class RawClient: @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    public func setTimeout(_ seconds: Double) {
+    package func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    public func send(_ text: String) { send(Array(text.utf8)) }
+    package func send(_ text: String) { send(Array(text.utf8)) }
 
-    public func send(_ bytes: [UInt8]) {
+    package func send(_ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes {
@@ -98,11 +98,11 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// Half-closes the sending side.
-    public func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+    package func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads more bytes into the buffer. False on EOF, error or timeout.
     @discardableResult
-    public func fill() -> Bool {
+    package func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var n: Int
         // A signal (SIGCHLD from a child the server under test runs) interrupts the wait: wait again.
@@ -117,7 +117,7 @@ public final class RawClient: @unchecked Sendable {
         return false
     }
 
-    public func dropBuffered(_ n: Int) { buffer.removeFirst(n) }
+    package func dropBuffered(_ n: Int) { buffer.removeFirst(n) }
 
     private func take(_ n: Int) -> [UInt8] {
         let out = Array(buffer[0..<n])
@@ -145,7 +145,7 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// Reads one response (Content-Length, chunked or close-delimited body).
-    public func readResponse(head: Bool = false) throws -> Response {
+    package func readResponse(head: Bool = false) throws -> Response {
         var statusLine = try readLine()
         var status = 0
         var headers: [(String, String)] = []
@@ -195,7 +195,7 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// True when the server closed the connection (reads EOF within the timeout).
-    public func waitForClose() -> Bool {
+    package func waitForClose() -> Bool {
         while !closed {
             if !fill() { return closed || errno == ECONNRESET }
         }
@@ -203,7 +203,7 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// Reads the next SSE event (comments included when `comments` is true).
-    public func readEvent(comments: Bool = false) throws -> Event {
+    package func readEvent(comments: Bool = false) throws -> Event {
         while true {
             if let end = eventEnd() {
                 let text = String(decoding: buffer[0..<end.0], as: UTF8.self)
@@ -255,7 +255,7 @@ public final class RawClient: @unchecked Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-public func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+package func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
@@ -265,7 +265,7 @@ public func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
-public func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()

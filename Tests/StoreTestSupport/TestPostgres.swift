@@ -6,8 +6,8 @@ import XCTest
 /// exports its URL as `PLANOGRAM_TEST_DATABASE_URL` and sets `PLANOGRAM_REQUIRE_SERVICES=1`. Under
 /// `Ops/test` (and so in CI) a missing server fails the test; a bare `swift test` on a developer's machine
 /// without one skips it with the reason.
-public enum TestPostgres {
-    public static func url(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+package enum TestPostgres {
+    package static func url(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         if let url = ProcessInfo.processInfo.environment["PLANOGRAM_TEST_DATABASE_URL"], !url.isEmpty { return url }
         if ProcessInfo.processInfo.environment["PLANOGRAM_REQUIRE_SERVICES"] == "1" {
             XCTFail(
@@ -20,7 +20,7 @@ public enum TestPostgres {
     }
 
     /// A URL whose connections work in a new, empty schema of their own (so tests never see each other's rows).
-    public static func freshSchemaURL(_ label: String = "t") throws -> String {
+    package static func freshSchemaURL(_ label: String = "t") throws -> String {
         let base = try url()
         let schema = "\(label)_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try PostgresDatabase(url: base)
@@ -29,7 +29,7 @@ public enum TestPostgres {
         return base + sep + "options=-csearch_path%3D\(schema)"
     }
 
-    public static func freshStore(_ label: String = "t") throws -> Store {
+    package static func freshStore(_ label: String = "t") throws -> Store {
         try Store(location: .postgres(url: try freshSchemaURL(label)))
     }
 }

@@ -2,29 +2,29 @@ import Crypto
 import Foundation
 
 /// A role of SPEC §1.
-public enum Role: String, Sendable, CaseIterable, Codable {
+package enum Role: String, Sendable, CaseIterable, Codable {
     case merchandiser, manager, driver, admin
 }
 
 /// The verified claims of a bearer token.
-public struct Principal: Sendable, Equatable {
-    public let subject: String
-    public let name: String
-    public let role: Role
-    public let expires: Int64
+package struct Principal: Sendable, Equatable {
+    package let subject: String
+    package let name: String
+    package let role: Role
+    package let expires: Int64
     /// Devices the holder may touch; nil means all.
-    public let devices: Set<String>?
+    package let devices: Set<String>?
 
-    public func mayTouch(device id: String) -> Bool { devices?.contains(id) ?? true }
+    package func mayTouch(device id: String) -> Bool { devices?.contains(id) ?? true }
 }
 
 /// Why a token was refused (every case is a 401 with this message).
-public enum TokenError: Error, Equatable, CustomStringConvertible {
+package enum TokenError: Error, Equatable, CustomStringConvertible {
     case missing, malformed
     case unsupportedAlgorithm(String)
     case badSignature, expired, notYetValid
     case badClaims(String)
-    public var description: String {
+    package var description: String {
         switch self {
         case .missing: return "a bearer token is required (Authorization header or access_token query parameter)"
         case .malformed: return "the token is not a well-formed JWT"
@@ -40,15 +40,15 @@ public enum TokenError: Error, Equatable, CustomStringConvertible {
 /// Mints and verifies JWT HS256 tokens (RFC 7519) with the claims `sub`, `name`, `role`, `exp` and
 /// optional `devices`. Only HS256 is accepted, whatever the header says; the signature is compared in
 /// constant time by swift-crypto; `exp` is required and checked against the clock.
-public struct TokenAuthority: Sendable {
+package struct TokenAuthority: Sendable {
     private let secret: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: secret) }
 
-    public init(secret: String) {
+    package init(secret: String) {
         self.secret = Array(secret.utf8)
     }
 
-    public func mint(
+    package func mint(
         subject: String,
         name: String,
         role: Role,
@@ -70,7 +70,7 @@ public struct TokenAuthority: Sendable {
         return input + "." + Base64URL.encode(Data(mac))
     }
 
-    public func verify(
+    package func verify(
         _ token: String,
         now: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws(TokenError) -> Principal {

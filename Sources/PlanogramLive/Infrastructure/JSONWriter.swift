@@ -93,6 +93,6 @@ enum JSONWriter {
 }
 
 /// Test access to the writer (the type itself stays internal to the app).
-public enum JSONWriterProbe {
-    public static func encode(_ value: Any) -> [UInt8] { JSONWriter.encode(value) }
+package enum JSONWriterProbe {
+    package static func encode(_ value: Any) -> [UInt8] { JSONWriter.encode(value) }
 }

@@ -4,12 +4,12 @@ import Prometheus
 
 /// The process-wide Prometheus registry behind swift-metrics. Bootstrapped once (swift-metrics allows
 /// one backend per process); every server in the process reports into it.
-public enum MetricsRegistry {
+package enum MetricsRegistry {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registry: PrometheusCollectorRegistry?
 
     /// The registry, bootstrapping the metrics system on first use.
-    public static var shared: PrometheusCollectorRegistry {
+    package static var shared: PrometheusCollectorRegistry {
         lock.lock()
         defer { lock.unlock() }
         if let r = registry { return r }
@@ -26,7 +26,7 @@ public enum MetricsRegistry {
     }
 
     /// The Prometheus text exposition of every metric.
-    public static func render() -> [UInt8] {
+    package static func render() -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         shared.emit(into: &buffer)

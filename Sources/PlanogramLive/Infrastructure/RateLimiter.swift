@@ -3,19 +3,19 @@ import Metrics
 
 /// A rate and a burst: `rate` requests per second on average, up to `burst` at once. A rate of 0 means
 /// no limit.
-public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
-    public var rate: Double
-    public var burst: Double
+package struct RateLimit: Sendable, Equatable, CustomStringConvertible {
+    package var rate: Double
+    package var burst: Double
 
-    public init(rate: Double, burst: Double? = nil) {
+    package init(rate: Double, burst: Double? = nil) {
         self.rate = rate
         self.burst = burst ?? max(1, rate * 2)
     }
 
-    public static let unlimited = RateLimit(rate: 0, burst: 0)
+    package static let unlimited = RateLimit(rate: 0, burst: 0)
 
     /// Parses `RATE` or `RATE:BURST` (e.g. `200` or `200:400`); `0` or `off` turns the limit off.
-    public init?(text: String) {
+    package init?(text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t == "off" || t == "0" {
             self = .unlimited
@@ -31,7 +31,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
         self.init(rate: r, burst: b)
     }
 
-    public var description: String { rate == 0 ? "off" : "\(rate)/s burst \(burst)" }
+    package var description: String { rate == 0 ? "off" : "\(rate)/s burst \(burst)" }
 }
 
 /// Per-token rate limits (token buckets keyed by the token's subject and a route class): a request over
@@ -39,8 +39,8 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
 /// `/metrics` as `rate_limited_total{route}`. Memory is bounded: buckets idle for a minute are dropped
 /// when the table grows past `maxBuckets`. Thread-safe (one lock; the work under it is a few arithmetic
 /// operations).
-public final class RateLimiter: @unchecked Sendable {
-    public enum Route: String, Sendable, CaseIterable {
+package final class RateLimiter: @unchecked Sendable {
+    package enum Route: String, Sendable, CaseIterable {
         case ops, drags, score, predict, explain
     }
 
@@ -58,9 +58,9 @@ public final class RateLimiter: @unchecked Sendable {
     /// Requests allowed here since the last `drainTaken()`, by bucket key (only while `sharing`).
     private var taken: [String: Int] = [:]
     /// Set on a cluster's node: allowed requests are counted for `SharedRateLimits`.
-    public var sharing = false
+    package var sharing = false
 
-    public init(
+    package init(
         limits: [Route: RateLimit],
         maxBuckets: Int = 100_000,
         now: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -77,7 +77,7 @@ public final class RateLimiter: @unchecked Sendable {
 
     /// Takes one request from `subject`'s bucket for `route`. Nil when allowed; otherwise the seconds
     /// until the next request would be allowed.
-    public func take(_ route: Route, subject: String) -> Double? {
+    package func take(_ route: Route, subject: String) -> Double? {
         guard let limit = limits[route], limit.rate > 0 else { return nil }
         let key = route.rawValue + "\u{1F}" + subject
         let t = now()

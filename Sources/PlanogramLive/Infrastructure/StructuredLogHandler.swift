@@ -4,20 +4,20 @@ import Logging
 
 /// One JSON object per line on stderr: `ts`, `level`, `logger`, `msg`, then the metadata fields.
 /// Secrets never reach it: callers log masked configuration only.
-public struct StructuredLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
+package struct StructuredLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
     let label: String
     private static let lock = NSLock()
 
-    public init(label: String) { self.label = label }
+    package init(label: String) { self.label = label }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var line = "{\"ts\":"
         line += JSONString.quote(Self.timestamp())
         line += ",\"level\":" + JSONString.quote(event.level.rawValue)
@@ -53,7 +53,7 @@ public struct StructuredLogHandler: LogHandler {
     }
 
     /// Installs the handler for the whole process once, at the given level.
-    public static func bootstrap(level: String) {
+    package static func bootstrap(level: String) {
         let lvl = Logger.Level(rawValue: level) ?? .info
         LoggingOnce.run {
             LoggingSystem.bootstrap { label in
@@ -78,8 +78,8 @@ enum LoggingOnce {
 }
 
 /// JSON string quoting shared by the app's hand-written encoders.
-public enum JSONString {
-    public static func quote(_ s: String) -> String {
+package enum JSONString {
+    package static func quote(_ s: String) -> String {
         var out = ""
         JSONText.appendString(s, to: &out)
         return out

@@ -5,17 +5,17 @@ import Store
 /// A device's metric per day (SPEC §14: `revenue` or `units`), for the experiments and the fleet KPIs, read
 /// from `sales_daily` (kept by the importer). Days are the fleet's local dates (`SalesDaily`; UTC: `ts / 86400`);
 /// a day without sales is 0.
-public enum DailyMetrics {
-    public enum Metric: String, Codable, Sendable {
+package enum DailyMetrics {
+    package enum Metric: String, Codable, Sendable {
         case revenue, units
         /// Out-of-stock slot-days (`stockouts_daily`, written with each fit of the models); lower is better.
         case stockouts
 
-        public var lowerIsBetter: Bool { self == .stockouts }
+        package var lowerIsBetter: Bool { self == .stockouts }
     }
 
     /// `devices` (nil: every device with sales in the range) × days `from..<to`.
-    public static func read(
+    package static func read(
         _ store: Store,
         metric: Metric,
         devices: Set<String>?,
@@ -60,7 +60,7 @@ public enum DailyMetrics {
     }
 
     /// The first and last day with sales, local dates of `clock` (nil without sales).
-    public static func span(_ store: Store, clock: FleetClock = .utc) throws -> (first: Int64, last: Int64)? {
+    package static func span(_ store: Store, clock: FleetClock = .utc) throws -> (first: Int64, last: Int64)? {
         try store.read { db in
             guard let a = try db.scalarInt("SELECT MIN(ts) FROM sales"),
                 let b = try db.scalarInt("SELECT MAX(ts) FROM sales")

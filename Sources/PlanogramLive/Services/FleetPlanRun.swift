@@ -8,20 +8,20 @@ import Store
 /// A whole fleet's forecast, service plan and pick lists in one go, timed: what `planogram-live plan`
 /// prints (and `Ops/bench demand` measures). The models are loaded from the store (fitted first if the
 /// store has none, timed apart).
-public enum FleetPlanRun {
-    public struct Report: Sendable {
-        public var devices = 0
-        public var slots = 0
-        public var visits = 0
-        public var pickLines = 0
-        public var fitSeconds = 0.0
-        public var stockSeconds = 0.0
-        public var forecastSeconds = 0.0
-        public var planSeconds = 0.0
-        public var totalSeconds: Double { stockSeconds + forecastSeconds + planSeconds }
+package enum FleetPlanRun {
+    package struct Report: Sendable {
+        package var devices = 0
+        package var slots = 0
+        package var visits = 0
+        package var pickLines = 0
+        package var fitSeconds = 0.0
+        package var stockSeconds = 0.0
+        package var forecastSeconds = 0.0
+        package var planSeconds = 0.0
+        package var totalSeconds: Double { stockSeconds + forecastSeconds + planSeconds }
     }
 
-    public static func run(
+    package static func run(
         databasePath: String,
         days: Int,
         configuration: AppConfiguration = AppConfiguration(),

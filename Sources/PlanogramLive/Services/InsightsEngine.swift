@@ -12,18 +12,18 @@ import Store
 /// import), a refit runs in the background and is swapped in whole. Readers get an immutable snapshot;
 /// the swap is under a lock, and `onChange` tells the live sessions. Nothing but the insight routes and
 /// derived events depends on the models: ops take the catalogue from the store.
-public final class InsightsEngine: @unchecked Sendable {
-    public struct Snapshot: Sendable {
-        public let model: DemandModel
-        public let affinity: AffinityTable
-        public let scorer: PlacementScorer
-        public let forecaster: RevenueForecaster
-        public let products: [String: Product]
-        public let builtAt: Date
+package final class InsightsEngine: @unchecked Sendable {
+    package struct Snapshot: Sendable {
+        package let model: DemandModel
+        package let affinity: AffinityTable
+        package let scorer: PlacementScorer
+        package let forecaster: RevenueForecaster
+        package let products: [String: Product]
+        package let builtAt: Date
         /// The count side of demand (trend, overdispersion) for forecasts, stock-outs and pick lists.
-        public let counts: DemandCounts
+        package let counts: DemandCounts
         /// Units and exposure per device and product, for venue-level demand (`VenueDemand`).
-        public let exposure: VenueDemand.Exposure
+        package let exposure: VenueDemand.Exposure
     }
 
     /// What the store keeps: the Part 1 models and the count model, fitted together.
@@ -49,13 +49,13 @@ public final class InsightsEngine: @unchecked Sendable {
     /// The fleet's clock: the models' days are its local dates (`HistoryBuilder`).
     let clock: FleetClock
 
-    public init(store: Store, logger: Logger, clock: FleetClock = .utc) {
+    package init(store: Store, logger: Logger, clock: FleetClock = .utc) {
         self.store = store
         self.logger = logger
         self.clock = clock
     }
 
-    public var current: Snapshot? {
+    package var current: Snapshot? {
         lock.lock()
         defer { lock.unlock() }
         return snapshot
@@ -86,7 +86,7 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// Loads the newest stored models. Returns whether they match the current history (no refit needed).
     @discardableResult
-    public func loadStored() -> Bool {
+    package func loadStored() -> Bool {
         let started = Date()
         do {
             let row = try store.read { db in
@@ -154,7 +154,7 @@ public final class InsightsEngine: @unchecked Sendable {
 
     /// Reads the history, fits, persists zone_performance, product_affinity and the models, and swaps.
     @discardableResult
-    public func rebuild() throws -> Snapshot {
+    package func rebuild() throws -> Snapshot {
         let started = Date()
         // Each stage's seconds go into the log line, so the share of each model in the fit is known.
         var stages: [(String, Double)] = []
@@ -237,7 +237,7 @@ public final class InsightsEngine: @unchecked Sendable {
         for h in handlers { h() }
     }
 
-    public static func loadHistory(_ store: Store, clock: FleetClock = .utc) throws -> SalesHistory {
+    package static func loadHistory(_ store: Store, clock: FleetClock = .utc) throws -> SalesHistory {
         let catalog = try store.loadCatalog()
         let planograms = try HistoryReader.planograms(store)
         let builder = HistoryBuilder(

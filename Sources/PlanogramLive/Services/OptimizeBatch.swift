@@ -8,21 +8,21 @@ import Store
 /// optimize-fleet` for the benchmark): every cabinet of the chosen devices against its published planogram,
 /// one result each (kept in the job's result as a proposal: the planogram, the predicted lift, the gap and
 /// the changes), with progress per cabinet.
-public enum OptimizeBatch {
-    public struct CabinetResult: Codable, Sendable {
-        public var deviceID: String
-        public var cabinetIndex: Int
-        public var venueType: String
-        public var baselineRevenue: Double
-        public var predictedRevenue: Double
-        public var liftPercentage: Double
+package enum OptimizeBatch {
+    package struct CabinetResult: Codable, Sendable {
+        package var deviceID: String
+        package var cabinetIndex: Int
+        package var venueType: String
+        package var baselineRevenue: Double
+        package var predictedRevenue: Double
+        package var liftPercentage: Double
         /// The lift by the optimizer's model (extra facings share demand).
-        public var modelLiftPercentage: Double
-        public var gap: Double
-        public var seconds: Double
-        public var changes: Int
-        public var error: String?
-        public var planogram: [[String: String]]?
+        package var modelLiftPercentage: Double
+        package var gap: Double
+        package var seconds: Double
+        package var changes: Int
+        package var error: String?
+        package var planogram: [[String: String]]?
 
         enum CodingKeys: String, CodingKey {
             case deviceID = "device_id"
@@ -40,11 +40,11 @@ public enum OptimizeBatch {
         }
     }
 
-    public struct Result: Codable, Sendable {
-        public var cabinets: [CabinetResult]
-        public var baselineRevenue: Double
-        public var predictedRevenue: Double
-        public var liftPercentage: Double
+    package struct Result: Codable, Sendable {
+        package var cabinets: [CabinetResult]
+        package var baselineRevenue: Double
+        package var predictedRevenue: Double
+        package var liftPercentage: Double
         enum CodingKeys: String, CodingKey {
             case cabinets
             case baselineRevenue = "baseline_revenue"
@@ -130,7 +130,7 @@ public enum OptimizeBatch {
     }
 
     /// The whole fleet of a database, for the command line: models loaded (or fitted), every cabinet solved.
-    public static func fleet(
+    package static func fleet(
         databasePath: String,
         timeLimit: Double,
         configuration: AppConfiguration = AppConfiguration(),

@@ -10,21 +10,21 @@ import Store
 /// second baseline is an order a careful dispatcher could make by hand: per depot, nearest neighbour from
 /// the depot through all its visits, cut into the same equal runs.
 /// Only driving is compared (service time is the same in every order).
-public enum RouteHistory {
-    public struct Day: Codable, Sendable {
-        public var date: String
-        public var visits: Int
-        public var historicalMinutes: Double
-        public var historicalKm: Double
-        public var nearestNeighbourMinutes: Double
-        public var nearestNeighbourKm: Double
-        public var plannedMinutes: Double
-        public var plannedKm: Double
+package enum RouteHistory {
+    package struct Day: Codable, Sendable {
+        package var date: String
+        package var visits: Int
+        package var historicalMinutes: Double
+        package var historicalKm: Double
+        package var nearestNeighbourMinutes: Double
+        package var nearestNeighbourKm: Double
+        package var plannedMinutes: Double
+        package var plannedKm: Double
         /// Visits the planner could not fit in the trucks' shifts and windows (kept in neither total's favour:
         /// the days with any are reported and left out of the sums).
-        public var plannedUnserved: Int
-        public var violations: Int
-        public var seconds: Double
+        package var plannedUnserved: Int
+        package var violations: Int
+        package var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case date
@@ -42,7 +42,7 @@ public enum RouteHistory {
     }
 
     /// The last `days` days of the history that have services.
-    public static func compare(
+    package static func compare(
         store: Store,
         configuration: AppConfiguration,
         solver: RouteSolver,
