@@ -65,7 +65,9 @@ package enum Calibration {
     package struct HistoryTooShort: Error, CustomStringConvertible {
         package let days: Int
         package let needed: Int
-        package var description: String { "the history has \(days) days; a pre-period and an experiment need \(needed)" }
+        package var description: String {
+            "the history has \(days) days; a pre-period and an experiment need \(needed)"
+        }
     }
 
     /// `series[i]`: device i's metric per day, all aligned on the same days.

@@ -25,7 +25,8 @@ package struct RevenueCountTerms: Codable, Sendable, Equatable {
     package var trendOrigin: Int32
 
     /// Fits the level and SD on the history the model was fitted on (which must hold the day series).
-    package static func fit(counts: DemandCounts, model: DemandModel, includesTrend: Bool = false) -> RevenueCountTerms {
+    package static func fit(counts: DemandCounts, model: DemandModel, includesTrend: Bool = false) -> RevenueCountTerms
+    {
         var terms = RevenueCountTerms(
             size: counts.size,
             visitIntervals: recentVisitIntervals(model.history, before: model.fittedBefore, days: 56),

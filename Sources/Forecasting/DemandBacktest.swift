@@ -87,7 +87,8 @@ package struct DemandBacktest {
         /// median WAPE on the same intervals, the expected floor Σ E|sold − median| / Σ E[sold] of the truth,
         /// intervals, the truth's expected units over the units sold), or nil without it. No forecast of one
         /// slot-interval can expect to beat the floor.
-        package var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)? {
+        package var truthWAPE: (truth: Double, model: Double, floor: Double, intervals: Int, expectedOverSold: Double)?
+        {
             let known = intervals.filter { $0.truth != nil }
             guard !known.isEmpty else { return nil }
             let expected = known.reduce(0) { $0 + $1.truth!.expected }

@@ -21,7 +21,8 @@ package struct StoredRoutePlan: Sendable {
 extension Store {
     /// Saves a day's plan. `mayReplace` sees the plan stored for that date (if any) inside the same
     /// transaction and throws to keep it: nothing is written then.
-    package func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws {
+    package func saveRoutePlan(_ plan: StoredRoutePlan, mayReplace: (StoredRoutePlan) throws -> Void = { _ in }) throws
+    {
         try write { db in
             if let old = try Self.routePlan(db, date: plan.date) { try mayReplace(old) }
             try db.run(
