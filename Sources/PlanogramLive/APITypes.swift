@@ -246,7 +246,7 @@ struct PlannedVisitBody: Encodable {
     let unitsToLoad: Int
 
     init(_ v: PlannedVisit) {
-        date = ServicePlanRoutes.dateText(v.day)
+        date = FleetClock.dateText(v.day)
         deviceID = v.deviceID
         at = FieldParse.iso8601(v.at)
         reasons = v.reasons

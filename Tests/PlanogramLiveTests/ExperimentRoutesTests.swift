@@ -279,12 +279,12 @@ class ExperimentRoutesTests: XCTestCase {
         }
         let devices = Double(s.server.app.catalog.current.devices.count)
         func perDevice(on date: String, _ clock: FleetClock) -> Double {
-            sales.filter { ServicePlanRoutes.dateText(clock.day(of: $0.0)) == date }.reduce(0) { $0 + $1.1 } / devices
+            sales.filter { FleetClock.dateText(clock.day(of: $0.0)) == date }.reduce(0) { $0 + $1.1 } / devices
         }
         let newest = try XCTUnwrap(sales.map(\.0).max())
         XCTAssertEqual(
             dates.last,
-            ServicePlanRoutes.dateText(tokyo.day(of: newest)),
+            FleetClock.dateText(tokyo.day(of: newest)),
             "the last day with data, in Tokyo"
         )
         var differ = 0

@@ -28,7 +28,7 @@ struct JobRoutes {
                 guard (1...28).contains(days) else {
                     throw APIError.badRequest("days must be a whole number from 1 to 28")
                 }
-                _ = try InsightRoutes.snapshot(insights)
+                _ = try insights.snapshotOrUnavailable()
                 let horizon = days
                 guard
                     let id = runner.submit(
@@ -151,7 +151,7 @@ struct JobRoutes {
         guard let snap = insights.current else { throw JobFailure(message: "the models are not fitted yet") }
         let cat = app.catalog.current
         let ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
-        let now = try ServicePlanRoutes.asOf(app)
+        let now = try app.asOf()
         ctx.progress(0.02, "reading the stock of \(ids.count) devices")
         let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
         var atRisk = 0
@@ -159,7 +159,7 @@ struct JobRoutes {
         var revenue = 0.0
         for (n, id) in ids.enumerated() {
             if ctx.isCancelled { throw JobFailure(message: "cancelled") }
-            let outlook = try ForecastRoutes.outlook(
+            let outlook = try DeviceOutlook.outlook(
                 app: app,
                 snap: snap,
                 deviceID: id,
@@ -177,13 +177,13 @@ struct JobRoutes {
         }
         if ctx.isCancelled { throw JobFailure(message: "cancelled") }
         ctx.progress(0.85, "planning visits")
-        let plan = try ServicePlanRoutes.plan(
+        let plan = try ServicePlanBuilder.plan(
             app: app,
             snap: snap,
             principal: p,
             deviceID: nil,
             now: now,
-            fromDay: ServicePlanRoutes.localDay(app, now),
+            fromDay: app.clock.day(of: now),
             days: days,
             stock: stock
         )
@@ -201,7 +201,7 @@ struct JobRoutes {
                 let visits = byDay[d]!
                 let totals = PickTotals.byProduct(visits) { cat.products[$0]?.caseSize ?? 1 }
                 return FleetPlanDay(
-                    date: ServicePlanRoutes.dateText(d),
+                    date: FleetClock.dateText(d),
                     visits: visits.count,
                     unitsToLoad: visits.reduce(0) { $0 + $1.picks.reduce(0) { $0 + $1.load } },
                     cases: totals.reduce(0) { $0 + $1.cases }

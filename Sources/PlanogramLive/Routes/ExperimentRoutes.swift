@@ -33,7 +33,7 @@ struct ExperimentRoutes {
                         body,
                         by: p,
                         optimizer: {
-                            let snap = try InsightRoutes.snapshot(insights)
+                            let snap = try insights.snapshotOrUnavailable()
                             return (snap, venues.demand(snap))
                         },
                         onPublished: onPublished
@@ -153,7 +153,7 @@ struct ExperimentRoutes {
         }
         let minDays = body.minDays ?? 14
         guard (7...120).contains(minDays) else { throw APIError.badRequest("min_days must be 7 to 120") }
-        guard let start = try ServicePlanRoutes.day(body.start, name: "start") else {
+        guard let start = try APIQuery.date(body.start, name: "start") else {
             throw APIError.badRequest("start is required (YYYY-MM-DD)")
         }
         let cat = app.catalog.current
@@ -185,11 +185,11 @@ struct ExperimentRoutes {
             )
         }
         // The start: today (the newest data's day) or later.
-        let today = ServicePlanRoutes.localDay(app, try ServicePlanRoutes.asOf(app) - 1)
+        let today = app.clock.day(of: try app.asOf() - 1)
         guard start > today else {
             throw APIError.unprocessable(
                 "start_in_past",
-                "start must be after \(ServicePlanRoutes.dateText(today)), the newest day with data"
+                "start must be after \(FleetClock.dateText(today)), the newest day with data"
             )
         }
         guard start <= today + 60 else {

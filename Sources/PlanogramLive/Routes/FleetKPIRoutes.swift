@@ -26,9 +26,9 @@ struct FleetKPIRoutes {
         router.get("/api/fleet/kpis", name: "fleet_kpis") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
-                let last = ServicePlanRoutes.localDay(app, try ServicePlanRoutes.asOf(app) - 1)
-                let to = try ServicePlanRoutes.day(req.queryValue("to"), name: "to") ?? last
-                let from = try ServicePlanRoutes.day(req.queryValue("from"), name: "from") ?? (to - 27)
+                let last = app.clock.day(of: try app.asOf() - 1)
+                let to = try APIQuery.date(req.queryValue("to"), name: "to") ?? last
+                let from = try APIQuery.date(req.queryValue("from"), name: "from") ?? (to - 27)
                 guard from <= to, to - from < 366 else {
                     throw APIError.badRequest("from must not be after to, and the range at most 366 days")
                 }
@@ -63,14 +63,14 @@ struct FleetKPIRoutes {
             }
         }.filter { ids.contains($0.1) }
         func stockout(_ a: Int64, _ b: Int64) -> Double {
-            let lines = restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }
+            let lines = restocks.filter { (a...b).contains(app.clock.day(of: $0.0)) }
             let known = lines.compactMap { l in capacities["\(l.1)|\(l.2)|\(l.3)"].map { (l.4, $0) } }
             return known.isEmpty ? 0 : Double(known.filter { $0.0 >= $0.1 }.count) / Double(known.count) * 100
         }
         func visits(_ a: Int64, _ b: Int64) -> Double {
             let days = Set(
-                restocks.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.map {
-                    "\($0.1)|\(ServicePlanRoutes.localDay(app, $0.0))"
+                restocks.filter { (a...b).contains(app.clock.day(of: $0.0)) }.map {
+                    "\($0.1)|\(app.clock.day(of: $0.0))"
                 }
             )
             return Double(days.count) / Double(max(ids.count, 1)) / (Double(b - a + 1) / 7)
@@ -84,7 +84,7 @@ struct FleetKPIRoutes {
             }
         }.filter { ids.contains($0.1) }
         func spoiled(_ a: Int64, _ b: Int64) -> Double {
-            Double(pulls.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.0)) }.reduce(0) { $0 + $1.2 })
+            Double(pulls.filter { (a...b).contains(app.clock.day(of: $0.0)) }.reduce(0) { $0 + $1.2 })
         }
         let changes = try app.store.read { db in
             try db.query(
@@ -93,7 +93,7 @@ struct FleetKPIRoutes {
             ) { ($0.text(0), Int64($0.int(1))) }
         }.filter { ids.contains($0.0) }
         func changed(_ a: Int64, _ b: Int64) -> Double {
-            Double(changes.filter { (a...b).contains(ServicePlanRoutes.localDay(app, $0.1)) }.count)
+            Double(changes.filter { (a...b).contains(app.clock.day(of: $0.1)) }.count)
         }
         func kpi(_ name: String, _ unit: String, _ f: (Int64, Int64) -> Double, _ definition: String) -> FleetKPI {
             let v = f(from, to)
@@ -121,7 +121,7 @@ struct FleetKPIRoutes {
             ),
         ]
         // The series: revenue per device per day, the fleet and each venue type.
-        let dates = (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) }
+        let dates = (0..<width).map { FleetClock.dateText(from + Int64($0)) }
         func series(_ members: [String]) -> [Double] {
             (0..<width).map { d in
                 InsightJSON.round2(
@@ -134,10 +134,10 @@ struct FleetKPIRoutes {
             byVenue[venue] = series(group.map(\.id))
         }
         return FleetKPIsResponse(
-            from: ServicePlanRoutes.dateText(from),
-            to: ServicePlanRoutes.dateText(to),
-            baselineFrom: ServicePlanRoutes.dateText(baseFrom),
-            baselineTo: ServicePlanRoutes.dateText(baseTo),
+            from: FleetClock.dateText(from),
+            to: FleetClock.dateText(to),
+            baselineFrom: FleetClock.dateText(baseFrom),
+            baselineTo: FleetClock.dateText(baseTo),
             devices: ids.count,
             kpis: kpis,
             series: FleetKPISeries(dates: dates, fleet: series(Array(ids)), byVenueType: byVenue)

@@ -19,7 +19,7 @@ struct InsightRoutes {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.score, p)
                 let body = try JSONReply.object(req)
-                let snap = try Self.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 let (_, cab) = try Self.cabinet(app, body, p)
                 guard let pid = body["product_id"] as? String else {
                     throw APIError.badRequest("product_id is required")
@@ -69,7 +69,7 @@ struct InsightRoutes {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.predict, p)
                 let body = try JSONReply.object(req)
-                let snap = try Self.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 let (_, cab) = try Self.cabinet(app, body, p)
                 let days = try JSONReply.optionalInt(body, "forecast_days") ?? 30
                 guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
@@ -148,7 +148,7 @@ struct InsightRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
                 let (_, cab) = try app.cabinet(req, p)
-                let snap = try Self.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
                     throw APIError.notFound("no published planogram for \(cab.deviceID)/\(cab.index)")
                 }
@@ -162,18 +162,6 @@ struct InsightRoutes {
                 )
             }
         }
-    }
-
-    static func snapshot(_ insights: InsightsEngine) throws(APIError) -> InsightsEngine.Snapshot {
-        guard let s = insights.current else {
-            throw APIError(
-                503,
-                "insights_unavailable",
-                "the models are being fitted (first start); retry shortly",
-                details: ["retry_after_seconds": 1]
-            )
-        }
-        return s
     }
 
     static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet)

@@ -31,7 +31,7 @@ struct OptimizerRoutes {
                 }
                 let index = try JSONReply.optionalInt(body, "cabinet_index") ?? 0
                 let (_, cabinet) = try app.cabinet(deviceID: device, index: index, p)
-                let snap = try InsightRoutes.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 let options = try LayoutProposal.options(body, cabinet: cabinet, products: snap.products)
                 guard let current = try app.published.current(CabinetKey(device, index)) else {
                     throw APIError.notFound("device \(device) cabinet \(index) has no planogram")
@@ -101,7 +101,7 @@ struct OptimizerRoutes {
                     }
                     limit = t
                 }
-                let snap = try InsightRoutes.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 let timeLimit = limit
                 let devices = ids
                 guard
@@ -139,7 +139,7 @@ struct OptimizerRoutes {
                 let parsed: (LiveSession, Principal, LayoutProposal.Options, InsightsEngine.Snapshot)
                 do {
                     let (s, p) = try SessionRoutes.editor(app, registry, req)
-                    let snap = try InsightRoutes.snapshot(insights)
+                    let snap = try insights.snapshotOrUnavailable()
                     let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
                     parsed = (s, p, try LayoutProposal.options(body, cabinet: s.cabinet, products: snap.products), snap)
                 } catch let e as APIError {

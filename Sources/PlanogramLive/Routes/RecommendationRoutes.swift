@@ -45,7 +45,7 @@ struct RecommendationRoutes {
                     }
                     limit = n
                 }
-                let snap = try InsightRoutes.snapshot(insights)
+                let snap = try insights.snapshotOrUnavailable()
                 let demand = venues.demand(snap)
                 let cabinets = cat.cabinets(of: id)
                 let fits = { (prod: Product) in

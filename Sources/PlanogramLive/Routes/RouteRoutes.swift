@@ -27,7 +27,7 @@ struct RouteRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.planners)
                 let body = try JSONReply.decode(RoutePlanRequest.self, req)
-                guard let date = try ServicePlanRoutes.day(body.date, name: "date") else {
+                guard let date = try APIQuery.date(body.date, name: "date") else {
                     throw APIError.badRequest("date is required (YYYY-MM-DD)")
                 }
                 let limit = body.timeLimitSeconds ?? Self.defaultTimeLimit
@@ -55,15 +55,15 @@ struct RouteRoutes {
                     }
                 }
                 // A scoped token plans only its devices and never replaces a day it could not have planned.
-                if let stored = try app.store.routePlan(date: ServicePlanRoutes.dateText(date)) {
+                if let stored = try app.store.routePlan(date: FleetClock.dateText(date)) {
                     try Self.mayReplace(stored, by: p)
                 }
-                let snap = try InsightRoutes.snapshot(insights)
-                let now = try ServicePlanRoutes.asOf(app)
-                let first = min(ServicePlanRoutes.localDay(app, now), date)
+                let snap = try insights.snapshotOrUnavailable()
+                let now = try app.asOf()
+                let first = min(app.clock.day(of: now), date)
                 guard date - first <= 28 else {
                     throw APIError.badRequest(
-                        "date must be within 28 days of the data (\(ServicePlanRoutes.dateText(ServicePlanRoutes.localDay(app, now))))"
+                        "date must be within 28 days of the data (\(FleetClock.dateText(app.clock.day(of: now))))"
                     )
                 }
                 let deviceIDs = body.deviceIDs
@@ -73,8 +73,8 @@ struct RouteRoutes {
                         by: p,
                         devices: deviceIDs.map(Set.init) ?? p.devices,
                         { ctx in
-                            ctx.progress(0.02, "service plan of \(ServicePlanRoutes.dateText(date))")
-                            var plan = try ServicePlanRoutes.plan(
+                            ctx.progress(0.02, "service plan of \(FleetClock.dateText(date))")
+                            var plan = try ServicePlanBuilder.plan(
                                 app: app,
                                 snap: snap,
                                 principal: p,
@@ -172,19 +172,19 @@ struct RouteRoutes {
         router.get("/api/routes", name: "routes") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.readers)
-                guard let date = try ServicePlanRoutes.day(req.queryValue("date"), name: "date") else {
+                guard let date = try APIQuery.date(req.queryValue("date"), name: "date") else {
                     throw APIError.badRequest("date is required (YYYY-MM-DD)")
                 }
                 let vehicle = req.queryValue("vehicle_id")
                 if let vehicle, app.catalog.current.vehicles[vehicle] == nil {
                     throw APIError.notFound("unknown vehicle \(vehicle)")
                 }
-                guard let day = try Self.stored(app, date: date) else {
+                guard let day = try StoredRoutes.stored(app, date: date) else {
                     throw APIError.notFound(
-                        "no routes are planned for \(ServicePlanRoutes.dateText(date)); a manager plans them with POST /api/routes/plan"
+                        "no routes are planned for \(FleetClock.dateText(date)); a manager plans them with POST /api/routes/plan"
                     )
                 }
-                return (200, Self.visible(day, to: p, vehicle: vehicle))
+                return (200, StoredRoutes.visible(day, to: p, vehicle: vehicle))
             }
         }
     }
@@ -245,24 +245,5 @@ struct RouteRoutes {
                 details: ["device_id": outside]
             )
         }
-    }
-
-    static func stored(_ app: AppContext, date: Int64) throws -> DayRoutesBody? {
-        guard let row = try app.store.routePlan(date: ServicePlanRoutes.dateText(date)) else { return nil }
-        return try JSONDecoder().decode(DayRoutesBody.self, from: row.body)
-    }
-
-    /// What a principal may see of a day: a token with a `devices` claim sees only those stops (and
-    /// routes with any of them); `vehicle` narrows to one truck.
-    static func visible(_ day: DayRoutesBody, to p: Principal, vehicle: String?) -> DayRoutesBody {
-        var out = day
-        out.routes = day.routes.compactMap { route in
-            guard vehicle == nil || route.vehicleID == vehicle else { return nil }
-            var r = route
-            r.stops = route.stops.filter { p.mayTouch(device: $0.deviceID) }
-            return r.stops.isEmpty && !route.stops.isEmpty ? nil : r
-        }
-        out.unassigned = vehicle == nil ? day.unassigned.filter { p.mayTouch(device: $0.deviceID) } : []
-        return out
     }
 }

@@ -24,8 +24,8 @@ final class ExperimentService: @unchecked Sendable {
     /// The experiment with its estimate, decision and (with `detail`) series and daily estimates. Blocking.
     func describe(_ e: StoredExperiment, detail: Bool) throws -> ExperimentResponse {
         let body = try JSONDecoder().decode(ExperimentBody.self, from: e.body)
-        let lastDay = try ServicePlanRoutes.localDay(app, ServicePlanRoutes.asOf(app) - 1)
-        let endDay = min(lastDay, e.stoppedAt.map { ServicePlanRoutes.localDay(app, $0) } ?? lastDay)
+        let lastDay = try app.clock.day(of: app.asOf() - 1)
+        let endDay = min(lastDay, e.stoppedAt.map { app.clock.day(of: $0) } ?? lastDay)
         let days = max(0, Int(endDay - e.startDay + 1))
         let ids = e.arms.keys.sorted()
         let metric = DailyMetrics.Metric(rawValue: e.metric) ?? .revenue
@@ -74,7 +74,7 @@ final class ExperimentService: @unchecked Sendable {
                 if detail && look >= 7 && look < days {
                     history.append(
                         DailyEstimate(
-                            date: ServicePlanRoutes.dateText(e.startDay + Int64(look) - 1),
+                            date: FleetClock.dateText(e.startDay + Int64(look) - 1),
                             effect: effect,
                             confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se],
                             alwaysValidPValue: alwaysValid
@@ -105,7 +105,7 @@ final class ExperimentService: @unchecked Sendable {
             if detail && days >= 7 {
                 history.append(
                     DailyEstimate(
-                        date: ServicePlanRoutes.dateText(endDay),
+                        date: FleetClock.dateText(endDay),
                         effect: full.effect,
                         confidenceInterval: full.confidenceInterval,
                         alwaysValidPValue: full.alwaysValidPValue
@@ -135,7 +135,7 @@ final class ExperimentService: @unchecked Sendable {
                 }
             }
             series = ExperimentSeries(
-                dates: (0..<width).map { ServicePlanRoutes.dateText(from + Int64($0)) },
+                dates: (0..<width).map { FleetClock.dateText(from + Int64($0)) },
                 control: arm(false),
                 treatment: arm(true),
                 startIndex: body.preDays
@@ -147,7 +147,7 @@ final class ExperimentService: @unchecked Sendable {
             hypothesis: e.hypothesis,
             metric: e.metric,
             status: e.status,
-            start: ServicePlanRoutes.dateText(e.startDay),
+            start: FleetClock.dateText(e.startDay),
             minDays: e.minDays,
             days: days,
             seed: String(e.seed),

@@ -35,13 +35,13 @@ package enum FleetPlanRun {
         let cat = app.catalog.current
         let ids = cat.devices.keys.sorted()
         report.devices = ids.count
-        let now = try ServicePlanRoutes.asOf(app)
+        let now = try app.asOf()
         var t = Date()
         let stock = try FleetStock.load(store: store, catalog: cat, deviceIDs: ids, now: now)
         report.stockSeconds = Date().timeIntervalSince(t)
         t = Date()
         for id in ids {
-            report.slots += try ForecastRoutes.outlook(
+            report.slots += try DeviceOutlook.outlook(
                 app: app,
                 snap: snap,
                 deviceID: id,
@@ -53,13 +53,13 @@ package enum FleetPlanRun {
         report.forecastSeconds = Date().timeIntervalSince(t)
         t = Date()
         let everyone = Principal(subject: "plan", name: "plan", role: .admin, expires: .max, devices: nil)
-        let plan = try ServicePlanRoutes.plan(
+        let plan = try ServicePlanBuilder.plan(
             app: app,
             snap: snap,
             principal: everyone,
             deviceID: nil,
             now: now,
-            fromDay: ServicePlanRoutes.localDay(app, now),
+            fromDay: app.clock.day(of: now),
             days: days,
             stock: stock
         )

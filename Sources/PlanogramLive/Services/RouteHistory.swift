@@ -152,7 +152,7 @@ package enum RouteHistory {
             }
             let served = solution.routes.reduce(0) { $0 + $1.visits.count }
             let row = Day(
-                date: ServicePlanRoutes.dateText(day),
+                date: FleetClock.dateText(day),
                 visits: p.visits.count,
                 historicalMinutes: Double(historical.seconds) / 60,
                 historicalKm: Double(historical.meters) / 1000,

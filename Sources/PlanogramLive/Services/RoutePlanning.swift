@@ -283,7 +283,7 @@ enum RoutePlanning {
         let valueServed = served.reduce(0.0) { $0 + b.candidates[$1].value }
         let valueLeft = b.candidates.indices.filter { !served.contains($0) }.reduce(0.0) { $0 + b.candidates[$1].value }
         return DayRoutesBody(
-            date: ServicePlanRoutes.dateText(date),
+            date: FleetClock.dateText(date),
             plannedAt: FieldParse.iso8601(now),
             jobID: jobID,
             routes: routes,

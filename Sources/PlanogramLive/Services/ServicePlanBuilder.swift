@@ -1,0 +1,83 @@
+import Forecasting
+import Foundation
+import Insights
+import PlanogramDomain
+import Store
+
+/// The service plan (docs/API.md, "Service plan"): each device's slots with their demand paths and stock by lot
+/// handed to `ServicePlanner` with the settings (`PLANOGRAM_VISIT_COST` and the rest). The one computation
+/// behind `GET /api/service-plan`, the pick lists, the route plan job and the fleet plan job.
+enum ServicePlanBuilder {
+    /// The plan for the token's devices (or one device).
+    static func plan(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        principal p: Principal,
+        deviceID: String?,
+        now: Int64,
+        fromDay: Int64,
+        days: Int,
+        stock preloaded: [String: FleetStock.DeviceStock]? = nil
+    ) throws -> [PlannedVisit] {
+        let cat = app.catalog.current
+        let ids = deviceID.map { [$0] } ?? cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
+        var devices: [PlannerDevice] = []
+        let stock = try preloaded ?? FleetStock.load(store: app.store, catalog: cat, deviceIDs: ids, now: now)
+        for id in ids {
+            guard let device = cat.devices[id], let s = stock[id] else { continue }
+            let cabinets = cat.cabinets(of: id)
+            let ledger = s.ledger
+            let lastRestock = s.lastRestock
+            var slots: [PlannerSlot] = []
+            for cabinet in cabinets {
+                guard let plan = try app.published.current(CabinetKey(id, cabinet.index)) else { continue }
+                for (slot, f) in plan.sortedFacings {
+                    guard let product = cat.products[f.productID] else { continue }
+                    let key = SlotKey(CabinetKey(id, cabinet.index), slot)
+                    let stock = ledger.productOf[key] == f.productID ? ledger.slots[key] : nil
+                    slots.append(
+                        PlannerSlot(
+                            key: key,
+                            productID: f.productID,
+                            price: product.price,
+                            unitCost: product.unitCost,
+                            capacity: f.capacity,
+                            caseSize: product.caseSize,
+                            shelfLifeDays: product.shelfLifeDays,
+                            demand: snap.counts.path(
+                                model: snap.model,
+                                deviceID: id,
+                                cabinet: cabinet,
+                                slot: slot,
+                                productID: f.productID,
+                                fromDay: app.clock.day(of: now),
+                                days: days + 16,
+                                clock: app.configuration.clock
+                            ),
+                            lots: stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []
+                        )
+                    )
+                }
+            }
+            devices.append(
+                PlannerDevice(
+                    deviceID: id,
+                    access: device.access,
+                    lastVisit: lastRestock,
+                    slots: slots,
+                    usualIntervalDays: snap.model.serviceInterval(id)
+                )
+            )
+        }
+        var planner = ServicePlanner(
+            visitCost: app.configuration.visitCost,
+            maxIntervalDays: app.configuration.maxVisitIntervalDays,
+            serviceLevel: app.configuration.serviceLevel
+        )
+        planner.emptySlotHourCost = app.configuration.emptySlotHourCost
+        planner.expiryVisitUnits = app.configuration.expiryVisitUnits
+        planner.perishableServiceLevel = app.configuration.perishableServiceLevel
+        planner.clock = app.configuration.clock
+        return planner.plan(devices, now: now, fromDay: fromDay, days: days)
+    }
+}
