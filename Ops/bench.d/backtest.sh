@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 source "$ROOT/Ops/bench.d/second-fleet.sh"
-# Each fleet twice: the forecaster predict/revenue serves (riding on the count model) and the Part 1 one.
+# Each fleet twice: the forecaster predict/revenue serves (riding on the count model) and the first one.
 log "backtest: demo fleet"
 "$BIN/planogram-live" backtest --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo.txt"
 "$BIN/planogram-live" backtest --part1 --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo-part1.txt"
@@ -12,13 +12,13 @@ log "backtest: second fleet"
 "$BIN/planogram-live" backtest --fixtures "$SECOND" > "$BENCH_OUT/backtest-second.txt"
 "$BIN/planogram-live" backtest --part1 --fixtures "$SECOND" > "$BENCH_OUT/backtest-second-part1.txt"
 {
-  echo "## Revenue model backtest (served forecaster; Part 1 forecaster after the bar)"
+  echo "## Revenue model backtest (served forecaster; first forecaster after the bar)"
   echo
   echo "- demo fleet (seed 42, 12 devices, 365 days): $(tail -1 "$BENCH_OUT/backtest-demo.txt") | part 1: $(tail -1 "$BENCH_OUT/backtest-demo-part1.txt")"
   echo "- second fleet (seed 2027, 20 devices, eye level 0.5, row strength 1.0, column strength 0.3, demand ×1.5, baskets 0.2): $(tail -1 "$BENCH_OUT/backtest-second.txt") | part 1: $(tail -1 "$BENCH_OUT/backtest-second-part1.txt")"
 } > "$BENCH_OUT/backtest.md"
 
-# Two regimes on fleets of their own (SPEC §11, the demand issue): every device restocked every three days,
+# Two regimes on fleets of their own (docs/MODELS.md, the demand issue): every device restocked every three days,
 # slots either shallow (capacity × 0.6: they sell out between visits) or deep (× 3, bounded at 20 units).
 # Three seeds each, cached.
 { echo; echo "Regimes (every device restocked every 3 days; bias = mean signed error):"; } >> "$BENCH_OUT/backtest.md"

@@ -1,4 +1,4 @@
-# Scale-out (SPEC §18): the same executable as one node and as three nodes on PostgreSQL and Redis,
+# Scale-out (docs/OPERATIONS.md): the same executable as one node and as three nodes on PostgreSQL and Redis,
 # both behind nginx (Ops/nginx-cluster.conf), on a generated fleet (760 devices, 7 days):
 #   (a) durable op acknowledgement through nginx, 500 ops/s on one session (httpload, open loop)
 #   (b) op → `op` event at 1,000 subscribers of one session through nginx (ssebench, 100 ops/s)

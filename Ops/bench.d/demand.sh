@@ -67,7 +67,7 @@ for args in "--visit-cost 32 --locked-expired" "--visit-cost 26 --expiry-visit-u
 done >> "$BENCH_OUT/plan-replay.txt"
 { echo; echo "Service plan replayed (last 28 days):"; sed 's/^/- /' "$BENCH_OUT/plan-replay.txt"; } >> "$BENCH_OUT/demand.md"
 
-# A fleet forecast, service plan and pick lists for 1,000 devices (SPEC §17: < 10 s). The fleet (60 days)
+# A fleet forecast, service plan and pick lists for 1,000 devices (docs/BENCHMARKS.md: < 10 s). The fleet (60 days)
 # is made and imported once and cached; the first `plan` fits and stores the models, the second is timed.
 FLEET1K="$ROOT/.build-bench/plan-fleet-1000"
 if [ ! -f "$FLEET1K/fleet.db" ]; then

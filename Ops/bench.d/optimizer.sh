@@ -1,4 +1,4 @@
-# The layout optimizer (issue 13): a 60-slot cabinet (6 × 10, one low row) with 200 candidate products,
+# The layout optimizer: a 60-slot cabinet (6 × 10, one low row) with 200 candidate products,
 # five seeds, each solved by CBC with a 30 s limit from the greedy start (`planogram-live optimize-bench`):
 # the proven gap, the time, and what the MIP gains over the greedy layout.
 set -euo pipefail
@@ -24,7 +24,7 @@ PY
 cat "$BENCH_OUT/optimizer.md" >&2
 
 # The demo fleet's cabinets, each optimized against its current layout (10 s limit): the predicted lift per
-# cabinet (by the Part 1 forecaster, and by the optimizer's own model where extra facings share demand).
+# cabinet (by the first forecaster, and by the optimizer's own model where extra facings share demand).
 DEMO_DB="$ROOT/.build-bench/optimizer-demo/fleet.db"
 if [ ! -f "$DEMO_DB" ]; then
   mkdir -p "$(dirname "$DEMO_DB")"

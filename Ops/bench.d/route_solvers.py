@@ -1,4 +1,4 @@
-"""The comparison behind the choice of route solver (issue 15): PyVRP and VROOM (pyvroom) on Solomon's
+"""The comparison behind the choice of route solver: PyVRP and VROOM (pyvroom) on Solomon's
 instances at the best-known fleet size, the same integer scaling as the server's adapter (travel and
 service rounded up, windows narrowed to whole units, so a feasible answer is feasible in real numbers),
 real Euclidean distances reported, every answer checked here for capacity, windows and completeness.

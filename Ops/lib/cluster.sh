@@ -1,4 +1,4 @@
-# A local cluster on loopback (SPEC §18): N planogram-live nodes on one PostgreSQL database and one
+# A local cluster on loopback (docs/OPERATIONS.md): N planogram-live nodes on one PostgreSQL database and one
 # Redis, behind nginx with Ops/nginx-cluster.conf. Sourced after common.sh and services.sh; used by
 # Ops/cluster (to try it) and Ops/bench cluster (to measure it). Everything lives under $CLUSTER_DIR.
 #

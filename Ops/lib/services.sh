@@ -1,4 +1,4 @@
-# Throwaway PostgreSQL and Redis servers on loopback for the scale-out tests (SPEC §18), from Debian's
+# Throwaway PostgreSQL and Redis servers on loopback for the scale-out tests (docs/OPERATIONS.md), from Debian's
 # packages. Sourced after common.sh. Each server lives in a directory under /tmp and is stopped by the
 # caller's trap; nothing is left running or installed by hand.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The route solver the server runs as a subprocess (SPEC §12): PyVRP (MIT, hybrid genetic search with time
+"""The route solver the server runs as a subprocess (docs/API.md): PyVRP (MIT, hybrid genetic search with time
 windows, several depots and vehicle types, and optional, prize-collecting visits), JSON on stdin, JSON on
 stdout, progress lines on stderr.
 

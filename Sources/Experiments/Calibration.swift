@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// Placebo experiments on a fleet's history (SPEC §14, issue figures): many A/A splits — a random start in
+/// Placebo experiments on a fleet's history (docs/MODELS.md, issue figures): many A/A splits — a random start in
 /// the history, the devices paired on the 28 days before it and randomized — analysed as the server does,
 /// and the same splits with a true effect injected into the treated devices' days after the start. Reports
 /// how often each method declares an effect: with one look at the end and with a look every day, for the

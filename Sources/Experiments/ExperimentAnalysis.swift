@@ -15,7 +15,7 @@ package struct DeviceOutcome: Sendable {
     }
 }
 
-/// The estimate SPEC §14 names, with what it was computed from.
+/// The estimate docs/MODELS.md names, with what it was computed from.
 package struct ExperimentEstimate: Codable, Sendable, Equatable {
     /// Treatment minus control, in the metric's daily unit per device, adjusted for the pre-period.
     package var effect: Double
@@ -79,7 +79,7 @@ package struct ExperimentEstimate: Codable, Sendable, Equatable {
     }
 }
 
-/// CUPED/ANCOVA with device-level randomization inference (SPEC §14). The outcome of a device is its mean
+/// CUPED/ANCOVA with device-level randomization inference (docs/MODELS.md). The outcome of a device is its mean
 /// daily metric since the start, adjusted by the pre-period: `post − θ·(pre − mean pre)`, θ the pooled
 /// regression slope of post on pre (assignment is independent of the pre-period, so the adjustment removes
 /// variance without bias). The effect is the difference of the arms' adjusted means. Its p-value comes from

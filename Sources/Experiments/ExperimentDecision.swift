@@ -1,6 +1,6 @@
 import Foundation
 
-/// What an experiment's owner should do now (SPEC §14), and why.
+/// What an experiment's owner should do now (docs/MODELS.md), and why.
 package enum ExperimentDecision: String, Codable, Sendable {
     case `continue` = "continue"
     case stopTreatmentWins = "stop_treatment_wins"

@@ -16,7 +16,7 @@ package struct ExperimentUnit: Sendable {
     }
 }
 
-/// Device-level randomization in pairs matched on the pre-period (SPEC §14): devices sorted by their
+/// Device-level randomization in pairs matched on the pre-period (docs/MODELS.md): devices sorted by their
 /// pre-period metric, neighbours paired, a fair coin per pair decides which one gets the treatment; an odd
 /// device out is its own stratum with its own coin. The seed is recorded, so the design can be redrawn.
 package struct PairedDesign: Codable, Sendable, Equatable {

@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// Writes a generated fleet in the CSV formats of SPEC §3 (products, devices, cabinets, planograms,
+/// Writes a generated fleet in the CSV formats of docs/API.md (products, devices, cabinets, planograms,
 /// sales, services) plus `model.json`, the generator's true parameters, so estimates can be checked
 /// against what produced the data. Deterministic: the same model gives byte-identical files.
 package struct FleetGenerator {
@@ -305,7 +305,7 @@ package struct FleetGenerator {
         try save("cabinets.csv", cabinetsCSV)
         try save("planograms.csv", planogramsCSV)
         try save("services.csv", servicesCSV)
-        // Operations data (SPEC §10), made from the fleet without drawing random numbers, so the history
+        // Operations data (docs/MODELS.md), made from the fleet without drawing random numbers, so the history
         // above is the same with or without it: a depot in each city the fleet uses, two trucks each.
         if let metro = model.metro, let city = cities.first {
             try save("depots.csv", OperationsTemplate.metroDepotsCSV(metro, city.1, city.2))

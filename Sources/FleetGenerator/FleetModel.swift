@@ -23,13 +23,13 @@ package struct FleetModel: Sendable, Codable {
     package var changeEveryDays = 42...70
     /// Share of slots moved at each change.
     package var changeShare = 0.35
-    /// A metro fleet (SPEC §10–§12, the route manager's view): every device around this one city, two depots,
+    /// A metro fleet (docs/MODELS.md, the route manager's view): every device around this one city, two depots,
     /// daily service for transit and hospitals, every 2–3 days for offices, universities and factories,
     /// weekly for the rest, and perishables of 3–7 days (sandwiches 3, salads 4, dairy 7). Nil: the devices
-    /// are spread over five cities (the Part 1 demo fleet).
+    /// are spread over five cities (the 12-device demo fleet).
     package var metro: String?
     /// Every device restocked every this many days (nil: by venue, as above). With `capacityScale` below 1
-    /// it makes the regime where slots sell out between visits (SPEC §11's censored demand).
+    /// it makes the regime where slots sell out between visits (docs/MODELS.md's censored demand).
     package var serviceEveryDays: Int?
     /// A multiplier of every slot's capacity, before the 4…20 bounds (nil: 1).
     package var capacityScale: Double?

@@ -1,6 +1,6 @@
 import PlanogramDomain
 
-/// The operations side of a generated fleet (SPEC §10): case sizes by category, access hours by venue,
+/// The operations side of a generated fleet (docs/MODELS.md): case sizes by category, access hours by venue,
 /// service times, depots and trucks. Fixed rules, no random numbers (the generator's stream of random
 /// numbers, and so the sales history, stay the same). Every window opens by 06:30, before the generator's
 /// restocks at 07:00–08:30.

@@ -1,7 +1,7 @@
 import Foundation
 import Insights
 
-/// What the revenue forecast takes from the count model (SPEC §11, the demand issue), fitted once with
+/// What the revenue forecast takes from the count model (docs/MODELS.md, the demand issue), fitted once with
 /// the models and stored with them: the count model's negative binomial size, each device's real
 /// intervals between visits in the last eight weeks of the fit, and the level and weekly SD of the
 /// forecaster that uses them, fitted in the fit window. On top of the demand model's rates (fitted on

@@ -2,7 +2,7 @@ import Foundation
 import Insights
 import PlanogramDomain
 
-/// The count side of demand (SPEC §11), on top of the Part 1 demand model (product, position, device and
+/// The count side of demand (docs/MODELS.md), on top of the placement demand model (product, position, device and
 /// weekday terms): a per-device trend, fitted as the slope of log daily units over the last twelve weeks
 /// and shrunk toward none, and the negative binomial size of a slot's daily counts, fitted by the method
 /// of moments on fully stocked slot-days (days a slot sold out are censored: they say only that demand

@@ -2,7 +2,7 @@ import Foundation
 import Insights
 import PlanogramDomain
 
-/// The forecast of one slot over a horizon (SPEC §11 `GET /api/devices/{id}/forecast`).
+/// The forecast of one slot over a horizon (docs/MODELS.md `GET /api/devices/{id}/forecast`).
 package struct SlotOutlook: Sendable, Equatable {
     package let cabinetIndex: Int
     package let slot: SlotCode

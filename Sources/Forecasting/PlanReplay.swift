@@ -3,7 +3,7 @@ import Insights
 import PlanogramDomain
 
 /// What the service plan would have done over a past period, against the visits that really happened
-/// (SPEC §11, the figures of SPEC §17): both policies face the same demand — Poisson arrivals per slot and
+/// (docs/MODELS.md, the figures of docs/BENCHMARKS.md): both policies face the same demand — Poisson arrivals per slot and
 /// day at the rates of a model fitted on the whole history, drawn once with a fixed seed — and each
 /// keeps its own stock by lot. The history's policy visits on the days the device was really restocked and
 /// fills every slot to capacity; the plan's policy asks the service planner each morning (with the

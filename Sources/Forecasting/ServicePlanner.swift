@@ -113,7 +113,7 @@ package struct PlannedVisit: Sendable {
     }
 }
 
-/// The service plan of SPEC §11: which devices to visit on which day and why. A device is visited on a day
+/// The service plan of docs/MODELS.md: which devices to visit on which day and why. A device is visited on a day
 /// when the cheapest schedule of the next `lookAheadDays` days — the visit cost a visit plus the margin
 /// expected to be lost to empty slots, found exactly by `VisitSchedule` — visits that day and some margin
 /// is at stake before the next (`stockout_risk`; with `lookAheadDays` 0 the first versions' one-day renewal

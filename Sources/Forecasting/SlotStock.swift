@@ -1,4 +1,4 @@
-/// The stock of one slot as lots (SPEC §10): a restock adds a lot with its load time, a sale takes one unit
+/// The stock of one slot as lots (docs/MODELS.md): a restock adds a lot with its load time, a sale takes one unit
 /// of the oldest lot, a driver's pull removes the oldest units, and a lot older than the product's shelf
 /// life is expired (still counted in the slot until pulled: a machine does not check dates). A pure value.
 package struct SlotStock: Sendable, Equatable {

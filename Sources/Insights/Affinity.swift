@@ -1,6 +1,6 @@
 import PlanogramDomain
 
-/// Co-purchase statistics of a product pair from baskets (SPEC §4).
+/// Co-purchase statistics of a product pair from baskets (docs/MODELS.md).
 package struct PairAffinity: Sendable, Equatable, Codable {
     package let productA: String
     package let productB: String

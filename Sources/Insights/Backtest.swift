@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// The backtest of issue 4: for every planogram change, fit on the sales before it, predict the
+/// The revenue backtest: for every planogram change, fit on the sales before it, predict the
 /// device's daily revenue for up to four whole weeks after it (stopping before the device's next
 /// change), and compare each predicted week with what was sold. The naive baseline predicts every
 /// week as the average of the four weeks before the change.

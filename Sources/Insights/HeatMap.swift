@@ -11,7 +11,7 @@ package struct HeatCell: Sendable, Equatable {
     package let observations: Double
 }
 
-/// Heat zones of SPEC §4 for a cabinet under a planogram.
+/// Heat zones of docs/MODELS.md for a cabinet under a planogram.
 package enum HeatMap {
     package static func cells(
         model: DemandModel,

@@ -86,7 +86,7 @@ package final class HistoryBuilder {
     private var firstDay = Int32.max, lastDay = Int32.min
 
     /// The fleet's clock: a day of the history is a local date, and trading hours are 06:00–22:00 on its wall
-    /// clock (SPEC §10 `PLANOGRAM_TIMEZONE`). UTC: the day is `ts / 86400`, as in Part 1.
+    /// clock (docs/MODELS.md `PLANOGRAM_TIMEZONE`). UTC: the day is `ts / 86400`, as before.
     let clock: FleetClock
 
     package init(

@@ -23,7 +23,7 @@ package struct PlacementSuggestion: Sendable, Equatable {
     package let message: String
 }
 
-/// The placement score of SPEC §4.
+/// The placement score of docs/MODELS.md.
 package struct PlacementScore: Sendable {
     package let productID: String
     package let slot: SlotCode

@@ -33,7 +33,7 @@ package struct IntervalShare: Codable, Sendable, Equatable {
     }
 }
 
-/// Baseline vs. proposed revenue of a cabinet (SPEC §4).
+/// Baseline vs. proposed revenue of a cabinet (docs/MODELS.md).
 package struct RevenuePrediction: Sendable {
     package let forecastDays: Int
     package let baselineRevenue: Double
@@ -54,7 +54,7 @@ package struct RevenueForecaster: Sendable {
     package let affinity: AffinityTable?
     /// Revenue lift per unit of neighbour lift above 1, capped at 3 (so at most +6 % with 0.02).
     package var adjacencyCoefficient = 0.02
-    /// The count side of demand when known (SPEC §11's count model): the negative binomial size of a
+    /// The count side of demand when known (docs/MODELS.md's count model): the negative binomial size of a
     /// slot's demand between visits (infinite: Poisson).
     package var countSize = Double.infinity
     /// Each device's trend (log units per day), applied from `trendOrigin` on and bounded to ×0.7…×1.4,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Leave one device out (issue 13): for each device, `VenueDemand` is fitted on every other device and
+/// Leave one device out: for each device, `VenueDemand` is fitted on every other device and
 /// predicts the device's products (their units per in-stock day at its own exposure), against the baseline a
 /// new device gets today, the fleet's best-seller list. Recall of the ten top sellers (among the products
 /// the device carried for at least two weeks) and WAPE of each product's units, both predictions scaled to

@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// Location personalization (issue 13, SPEC §13): demand for a product at a device, partially pooled —
+/// Location personalization (docs/MODELS.md): demand for a product at a device, partially pooled —
 /// the device's own sales where it has carried the product, its venue type's where it has not, the fleet's
 /// otherwise. Units per in-stock day at the best position of a layout:
 ///

@@ -1,8 +1,8 @@
 import Foundation
 import PlanogramDomain
 
-/// The layout of one cabinet as a mixed-integer program (issue 13): a binary x[p, s] for each candidate
-/// product p whose start slot s passes every hard rule of SPEC §2 (temperature, row height, a 2-wide
+/// The layout of one cabinet as a mixed-integer program: a binary x[p, s] for each candidate
+/// product p whose start slot s passes every hard rule of docs/ARCHITECTURE.md (temperature, row height, a 2-wide
 /// product on two slots of one row), at most one product covering each slot, locked slots fixed, each
 /// product between its least and most facings, and an objective of predicted revenue per day that is
 /// concave in facings: a slot's value is the caller's (price × demand at that position × availability

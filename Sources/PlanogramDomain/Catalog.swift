@@ -10,7 +10,7 @@ package struct Product: Sendable, Hashable, Codable {
     /// 1 or 2; a 2-wide product occupies its slot and the one to its right.
     package var widthColumns: Int
     package var shelfLifeDays: Int
-    /// Units per case, for pre-kitting at the warehouse (SPEC §10; 1 when the file does not say).
+    /// Units per case, for pre-kitting at the warehouse (docs/MODELS.md; 1 when the file does not say).
     package var caseSize: Int
 
     package init(
@@ -37,7 +37,7 @@ package struct Product: Sendable, Hashable, Codable {
         self.caseSize = caseSize
     }
 
-    /// The categories the catalogue knows (SPEC §2); others are accepted on import.
+    /// The categories the catalogue knows (docs/ARCHITECTURE.md); others are accepted on import.
     package static let knownCategories = [
         "chips", "candy", "cookies", "nuts", "healthy", "pastry", "soda", "water",
         "energy", "juice", "coffee", "sandwich", "salad", "dairy", "ice-cream",
@@ -53,7 +53,7 @@ package struct Device: Sendable, Hashable, Codable {
     package var longitude: Double
     package var deviceType: DeviceType
     /// When a driver may service the machine, in minutes after midnight in the fleet's time zone
-    /// (SPEC §10); nil for all day.
+    /// (docs/MODELS.md); nil for all day.
     package var access: TimeWindow?
     /// How long a visit takes, in minutes (default 10).
     package var serviceMinutes: Int

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The fleet's wall clock (SPEC §10: "times of day are in the fleet's time zone", `PLANOGRAM_TIMEZONE`,
+/// The fleet's wall clock (docs/MODELS.md: "times of day are in the fleet's time zone", `PLANOGRAM_TIMEZONE`,
 /// default UTC). Operations speak in local dates and times of day — a device's access hours, a depot's
 /// opening hours, a truck's shift, the date of a service plan, a pick list or a route — while the server
 /// keeps instants (seconds since 1970, UTC). This maps between the two, daylight saving included: a

@@ -31,7 +31,7 @@ package struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible 
     package var description: String { Self.text(from) + "–" + Self.text(until) }
 }
 
-/// Where trucks start and end their day (SPEC §10 `depots.csv`).
+/// Where trucks start and end their day (docs/MODELS.md `depots.csv`).
 package struct Depot: Sendable, Hashable, Codable {
     package var id: String
     package var name: String
@@ -48,7 +48,7 @@ package struct Depot: Sendable, Hashable, Codable {
     }
 }
 
-/// A truck (SPEC §10 `vehicles.csv`): its depot, how many units it carries, its shift.
+/// A truck (docs/MODELS.md `vehicles.csv`): its depot, how many units it carries, its shift.
 package struct Vehicle: Sendable, Hashable, Codable {
     package var id: String
     package var depotID: String

@@ -60,7 +60,7 @@ package enum PlacementError: Error, Sendable, Equatable, CustomStringConvertible
     }
 }
 
-/// The hard constraints of SPEC §2, checked against a cabinet and a draft.
+/// The hard constraints of docs/ARCHITECTURE.md, checked against a cabinet and a draft.
 package enum PlacementRules {
     /// The largest capacity a slot may be given (the import's bound too).
     package static let maxCapacity = 1000

@@ -2,7 +2,7 @@ import EventLoopHTTP
 import Foundation
 
 /// Every error the API answers with: status, machine code and the message users read, in one place
-/// (SPEC §5 shape `{"error": {"code", "message", "details"}}`).
+/// (docs/API.md shape `{"error": {"code", "message", "details"}}`).
 package struct APIError: Error, Sendable {
     package let status: Int
     package let code: String
@@ -64,7 +64,7 @@ enum JSONReply {
         return object
     }
 
-    /// The request body decoded as `type` (SPEC §10–§15 request types), or a 400/415 naming the problem
+    /// The request body decoded as `type` (docs/MODELS.md request types), or a 400/415 naming the problem
     /// and the field.
     static func decode<T: Decodable>(_ type: T.Type, _ req: HTTPRequest) throws(APIError) -> T {
         try requireJSONBody(req)

@@ -4,13 +4,13 @@ import Foundation
 import PlanogramDomain
 import Store
 
-// The request and response bodies of the Part 2 routes (SPEC §10–§15), in one place, as Codable structs.
+// The request and response bodies of the operations routes (docs/MODELS.md), in one place, as Codable structs.
 // Wire names are spelled out in each type's CodingKeys so that a name from the spec finds its type here.
-// Bodies are written by `APIJSON.encode` (keys sorted, like the Part 1 `JSONWriter` trees); a key the spec
+// Bodies are written by `APIJSON.encode` (keys sorted, like the `JSONWriter` trees); a key the spec
 // always shows, even when it has no value, is `@Null` (written as `null` rather than left out).
-// Part 1's routes and the live session events keep their measured hand-built trees (`JSONWriter`).
+// The catalogue, insight and session routes and the live session events keep their measured hand-built trees (`JSONWriter`).
 
-// MARK: - Operations data (SPEC §10)
+// MARK: - Operations data (docs/MODELS.md)
 
 /// `GET /api/depots`.
 struct DepotsResponse: Encodable {
@@ -73,7 +73,7 @@ struct VehicleBody: Encodable {
     }
 }
 
-// MARK: - Forecasts and visits (SPEC §11)
+// MARK: - Forecasts and visits (docs/MODELS.md)
 
 /// `GET /api/devices/{id}/forecast`.
 struct DeviceForecastResponse: Encodable {
@@ -208,7 +208,7 @@ struct VisitRecordedResponse: Encodable {
     }
 }
 
-// MARK: - Service plan and pick lists (SPEC §11)
+// MARK: - Service plan and pick lists (docs/MODELS.md)
 
 /// `GET /api/service-plan`.
 struct ServicePlanResponse: Encodable {
@@ -377,7 +377,7 @@ struct PickTotalBody: Encodable {
     }
 }
 
-// MARK: - Routes (SPEC §12)
+// MARK: - Routes (docs/API.md)
 
 /// `POST /api/routes/plan`.
 struct RoutePlanRequest: Decodable {
@@ -533,7 +533,7 @@ struct RouteSolverRunBody: Codable {
     }
 }
 
-// MARK: - Recommendations (SPEC §13)
+// MARK: - Recommendations (docs/MODELS.md)
 
 /// `GET /api/devices/{id}/recommendations`.
 struct RecommendationsResponse: Encodable {
@@ -568,7 +568,7 @@ struct RecommendationBody: Encodable {
     }
 }
 
-// MARK: - Experiments and fleet KPIs (SPEC §14)
+// MARK: - Experiments and fleet KPIs (docs/MODELS.md)
 
 /// `POST /api/experiments`. `treatment` is `{cabinets: [{device_id, cabinet_index, planogram}]}` or
 /// `"optimizer"`; devices are `device_ids` or every device of `venue_type`.
@@ -780,7 +780,7 @@ struct FleetKPISeries: Encodable {
     }
 }
 
-// MARK: - Jobs (SPEC §15)
+// MARK: - Jobs (docs/API.md)
 
 /// `POST /api/fleet/plan` (the body may be empty: 7 days).
 struct FleetPlanRequest: Decodable {

@@ -11,10 +11,10 @@ package struct AppConfiguration: Sendable {
     package var host = "127.0.0.1"
     package var port = 8080
     package var databasePath = "./data/planogram.db"
-    /// `PLANOGRAM_DATABASE_URL`: a PostgreSQL database instead of the SQLite file (SPEC §18).
+    /// `PLANOGRAM_DATABASE_URL`: a PostgreSQL database instead of the SQLite file (docs/OPERATIONS.md).
     package var databaseURL: String?
 
-    /// `PLANOGRAM_REDIS_URL`: the bus between the nodes of a cluster (SPEC §18). With it, sessions are
+    /// `PLANOGRAM_REDIS_URL`: the bus between the nodes of a cluster (docs/OPERATIONS.md). With it, sessions are
     /// loaded on demand by the node nginx sends their requests to, instead of all at start.
     package var redisURL: RedisURL?
     /// `PLANOGRAM_REASONING_REDIS_TTL_SECONDS`: how long Redis keeps an explanation for every node (1 h).
@@ -96,7 +96,7 @@ package struct AppConfiguration: Sendable {
         get { jobShare.adminReserve }
         set { jobShare.adminReserve = max(0, newValue) }
     }
-    /// The service plan (SPEC §11): the cost of one visit, the longest a device goes unvisited, and the
+    /// The service plan (docs/MODELS.md): the cost of one visit, the longest a device goes unvisited, and the
     /// service level a pick list covers demand to.
     package var visitCost = 25.0
     package var maxVisitIntervalDays = 7
@@ -110,7 +110,7 @@ package struct AppConfiguration: Sendable {
     /// above 0).
     package var emptySlotHourCost = 0.0
     package var expiryVisitUnits = 0.5
-    /// Routes (SPEC §10, §12): without a travel matrix, great-circle distance × detour at this speed; what
+    /// Routes (docs/MODELS.md): without a travel matrix, great-circle distance × detour at this speed; what
     /// a truck's kilometre and hour cost; seconds of loading per unit on top of a device's service minutes.
     package var routeDetour = 1.3
     package var routeSpeedKmh = 35.0
@@ -119,7 +119,7 @@ package struct AppConfiguration: Sendable {
     package var loadSecondsPerUnit = 3.0
     /// The route solver's command line (`PLANOGRAM_VRP_SOLVER`); nil: the project's PyVRP adapter.
     package var routeSolverCommand: String?
-    /// The fleet's time zone (SPEC §10, `PLANOGRAM_TIMEZONE`, an IANA name; default UTC): the local dates
+    /// The fleet's time zone (docs/MODELS.md, `PLANOGRAM_TIMEZONE`, an IANA name; default UTC): the local dates
     /// and times of day of access hours, depot hours, shifts, service plans, pick lists and routes.
     package var clock = FleetClock.utc
 

@@ -23,7 +23,7 @@ package final class PlanogramServer: @unchecked Sendable {
     package private(set) var insights: InsightsEngine!
     /// Set by `start()`; nil before it.
     private(set) var sessions: SessionRegistry?
-    /// Long work (SPEC §15).
+    /// Long work (docs/API.md).
     private(set) var jobs: JobRunner?
     /// The node's part in a cluster, when `PLANOGRAM_REDIS_URL` is set.
     private(set) var cluster: ClusterSync?

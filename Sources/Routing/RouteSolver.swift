@@ -24,7 +24,7 @@ package struct RouteSolverError: Error, CustomStringConvertible, Sendable, Equat
     package static let cancelled = RouteSolverError(description: "cancelled")
 }
 
-/// Runs the route solver as a subprocess with JSON in and out (SPEC §12): by default PyVRP through
+/// Runs the route solver as a subprocess with JSON in and out (docs/API.md): by default PyVRP through
 /// `Ops/solver/pyvrp_solve.py` in the project's Python environment (`.build-venv`, installed by `Ops/run`
 /// and `Ops/test`). The child is killed if it overruns its time limit by `grace` seconds; a missing or
 /// failing solver is an error with the reason, never a hang.
@@ -77,7 +77,7 @@ package struct RouteSolver: Sendable {
         )
     }
 
-    /// Plans a day (SPEC §12). `progress` gets the fraction of the time limit used and the best cost so
+    /// Plans a day (docs/API.md). `progress` gets the fraction of the time limit used and the best cost so
     /// far (thousandths of the currency, penalised while infeasible); `cancelled` is polled, and a
     /// cancelled solve kills the child and throws `RouteSolverError.cancelled`. Visits in `exclude`
     /// (known to be impossible) are not handed to the solver.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A day on the road (SPEC §12): trucks that start and end at their depots within their shift and the
+/// A day on the road (docs/API.md): trucks that start and end at their depots within their shift and the
 /// depot's hours, visits with an access window, a service time and a load, and a value for the optional
 /// ones. Times are seconds after midnight of the day; travel is given between all locations, which are
 /// the depots first, then the visits, in order.

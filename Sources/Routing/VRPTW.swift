@@ -1,6 +1,6 @@
 import Foundation
 
-/// A vehicle routing problem with time windows (SPEC §12): location 0 is the depot, locations 1…n the
+/// A vehicle routing problem with time windows (docs/API.md): location 0 is the depot, locations 1…n the
 /// stops. Times and distances are in the problem's own units (Solomon: distance = travel time); the solver
 /// sees them scaled to integers (`scale`), and everything reported is computed back in the original units.
 package struct VRPTW: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// An experiment as the store keeps it (SPEC §14): its identity and status in columns, its design and
+/// An experiment as the store keeps it (docs/MODELS.md): its identity and status in columns, its design and
 /// treatment in `body` (JSON written by the application), its devices with their arms in their own table.
 package struct StoredExperiment: Sendable {
     package var id: String

@@ -19,7 +19,7 @@ package struct ImportReport: Sendable, Codable {
     package var totalRowsWritten: Int { rowsWritten.values.reduce(0, +) }
 }
 
-/// The CSV import of SPEC §3: every file is read and checked first (references resolved against the
+/// The CSV import of docs/API.md: every file is read and checked first (references resolved against the
 /// files and what the database already holds), every problem is listed with file, line and column,
 /// and only a clean set is written, in one transaction. Rows already present are left alone, so
 /// importing the same files twice changes nothing.
@@ -48,14 +48,14 @@ package final class Importer {
         "services.csv": ["timestamp", "device_id", "cabinet_index", "slot", "units_added"],
     ]
 
-    /// Columns a file may leave out (SPEC §3 `transaction_id`, SPEC §10's operations columns).
+    /// Columns a file may leave out (docs/API.md `transaction_id`, docs/MODELS.md's operations columns).
     static let optionalColumns: Set<String> = [
         "transaction_id", "case_size", "access_from", "access_until", "service_minutes",
     ]
 
     let store: Store
     let progress: ((ImportProgress) -> Void)?
-    /// The fleet's clock (SPEC §10): the daily totals are kept in its local dates (`SalesDaily`).
+    /// The fleet's clock (docs/MODELS.md): the daily totals are kept in its local dates (`SalesDaily`).
     let clock: FleetClock
 
     package init(store: Store, clock: FleetClock = .utc, progress: ((ImportProgress) -> Void)? = nil) {

@@ -144,7 +144,7 @@ package enum Migrations {
                 ALTER TABLE sales_identity RENAME TO sales;
                 """
         ),
-        // SPEC §10: case sizes, access hours and service times, depots, vehicles, a travel matrix.
+        // docs/MODELS.md: case sizes, access hours and service times, depots, vehicles, a travel matrix.
         Step(
             name: "operations-data",
             sql: """
@@ -163,7 +163,7 @@ package enum Migrations {
                   PRIMARY KEY (from_id, to_id)) WITHOUT ROWID;
                 """
         ),
-        // SPEC §11 `POST /api/visits`: what a driver did, idempotent by visit id; restocks go to `services`,
+        // docs/MODELS.md `POST /api/visits`: what a driver did, idempotent by visit id; restocks go to `services`,
         // units taken out (expired or expiring) to `pulls`.
         Step(
             name: "visits",
@@ -178,7 +178,7 @@ package enum Migrations {
                   PRIMARY KEY (ts, device_id, cabinet_index, slot)) WITHOUT ROWID;
                 """
         ),
-        // SPEC §15: long work as jobs, with their outcome kept.
+        // docs/API.md: long work as jobs, with their outcome kept.
         Step(
             name: "jobs",
             sql: """
@@ -189,7 +189,7 @@ package enum Migrations {
                 CREATE INDEX jobs_by_state ON jobs(state);
                 """
         ),
-        // SPEC §12: the planned routes of a day (the newest plan wins), read by drivers and the pick lists.
+        // docs/API.md: the planned routes of a day (the newest plan wins), read by drivers and the pick lists.
         Step(
             name: "route-plans",
             sql: """
@@ -198,7 +198,7 @@ package enum Migrations {
                   body TEXT NOT NULL);
                 """
         ),
-        // SPEC §14: experiments (the plan's `ai_experiments`), their design kept whole and their devices
+        // docs/MODELS.md: experiments (the plan's `ai_experiments`), their design kept whole and their devices
         // indexed, so a device is in one running experiment at a time. The insights step's placeholder of
         // that name (one cabinet, two versions; never written by any code) gives way to it.
         Step(
@@ -238,7 +238,7 @@ package enum Migrations {
                   PRIMARY KEY (device_id, day)) WITHOUT ROWID;
                 """
         ),
-        // SPEC §18: which node runs a job, so a node that restarts fails only its own unfinished jobs and
+        // docs/OPERATIONS.md: which node runs a job, so a node that restarts fails only its own unfinished jobs and
         // the others can fail those of a node that is gone.
         Step(
             name: "jobs-node",

@@ -532,7 +532,7 @@ struct ParsedBatch {
         )
     }
 
-    /// The hard rules of SPEC §2 over each imported planogram version, in slot order.
+    /// The hard rules of docs/ARCHITECTURE.md over each imported planogram version, in slot order.
     mutating func checkPlanograms(issues: inout ImportIssueList) {
         for (key, rows) in planograms {
             guard let cab = catalog.cabinets[key.cabinet] else { continue }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The planned routes of a day (SPEC §12), kept as the JSON the planner wrote: a new plan for a date
+/// The planned routes of a day (docs/API.md), kept as the JSON the planner wrote: a new plan for a date
 /// replaces the old one whole.
 package struct StoredRoutePlan: Sendable {
     package var date: String

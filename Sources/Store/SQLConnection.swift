@@ -1,4 +1,4 @@
-/// The two SQL engines the store runs on: SQLite (the embedded default) and PostgreSQL (SPEC §18).
+/// The two SQL engines the store runs on: SQLite (the embedded default) and PostgreSQL (docs/OPERATIONS.md).
 package enum SQLDialect: String, Sendable {
     case sqlite, postgres
 }

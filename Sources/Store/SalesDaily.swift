@@ -1,7 +1,7 @@
 import PlanogramDomain
 
 /// The days of `sales_daily` (a device's revenue and units per day, which the fleet KPIs and experiments
-/// read) are local dates of the fleet's clock (SPEC §10 `PLANOGRAM_TIMEZONE`): a sale at 23:30 in New York
+/// read) are local dates of the fleet's clock (docs/MODELS.md `PLANOGRAM_TIMEZONE`): a sale at 23:30 in New York
 /// counts on that evening's date, not on the next UTC day. The zone the table was written in is kept
 /// (`store_settings.sales_daily_zone`; a table from before zones is in UTC), and a store opened on another
 /// zone's clock has every day recomputed before anything reads or adds to it.

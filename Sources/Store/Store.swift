@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import PlanogramDomain
 
-/// Where the store lives: an SQLite file (the embedded default) or a PostgreSQL database (SPEC §18).
+/// Where the store lives: an SQLite file (the embedded default) or a PostgreSQL database (docs/OPERATIONS.md).
 package enum StoreLocation: Sendable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(url: String)

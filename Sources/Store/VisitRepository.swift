@@ -16,7 +16,7 @@ package struct VisitLine: Sendable, Equatable, Codable {
     }
 }
 
-/// A recorded visit (SPEC §11).
+/// A recorded visit (docs/MODELS.md).
 package struct Visit: Sendable, Equatable, Codable {
     package var visitID: String
     package var deviceID: String

@@ -95,7 +95,7 @@ struct Serve: ParsableCommand {
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate and import the CSV files of a directory (SPEC §3).",
+        abstract: "Validate and import the CSV files of a directory (docs/API.md).",
         discussion: """
             Reads products.csv, devices.csv, cabinets.csv, planograms.csv, sales.csv and services.csv (any subset).
             Everything is checked before anything is written; on any problem the first 100 are listed with
@@ -188,7 +188,7 @@ struct Token: ParsableCommand {
 
 struct Fixtures: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a generated fleet in the CSV formats of SPEC §3 (deterministic for a seed).",
+        abstract: "Write a generated fleet in the CSV formats of docs/API.md (deterministic for a seed).",
         discussion: "The generating model is documented in Fixtures/README.md; model.json records its parameters."
     )
 
@@ -261,7 +261,7 @@ struct Backtest: ParsableCommand {
     var verbose = false
     @Flag(
         help:
-            "Backtest the demand model instead (SPEC §11): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities."
+            "Backtest the demand model instead (docs/MODELS.md): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities."
     ) var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
     @Flag(
@@ -299,7 +299,7 @@ struct Backtest: ParsableCommand {
     ) var trueRates = false
     @Flag(
         help:
-            "Revenue backtest of the Part 1 forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model."
+            "Revenue backtest of the first forecaster (Poisson at each device's mean interval) instead of the one predict/revenue serves, which rides on the count model."
     ) var part1 = false
     @Flag(
         help:

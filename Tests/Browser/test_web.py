@@ -465,7 +465,7 @@ class WebTests(unittest.TestCase):
         self.assertIn(target, a.find_element(By.ID, "reasoning-text").text)
 
     def test_6_the_palette_of_a_chilled_cabinet_offers_ambient_products(self):
-        # SPEC §2: an ambient product may sit in a chilled cabinet; the palette must offer it (the server
+        # docs/ARCHITECTURE.md: an ambient product may sit in a chilled cabinet; the palette must offer it (the server
         # accepts it), and never a frozen one.
         products = call(self.server, "GET", "/api/products", self.ann)["products"]
         temperature = {p["product_id"]: p["temperature"] for p in products}

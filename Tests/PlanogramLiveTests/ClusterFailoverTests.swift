@@ -4,7 +4,7 @@ import PlanogramLive
 import Store
 import XCTest
 
-/// SPEC §18 on one machine: three nodes on PostgreSQL and Redis behind nginx; editors and watchers on
+/// docs/OPERATIONS.md on one machine: three nodes on PostgreSQL and Redis behind nginx; editors and watchers on
 /// three sessions; the node holding one of them killed with SIGKILL mid-edit. Every acknowledged op is
 /// in the log with the seq it was acknowledged with, every watcher resumes through nginx and sees every
 /// change exactly once, and the managers' dashboard on every surviving node lists every session.
@@ -356,7 +356,7 @@ final class ClusterFailoverTests: XCTestCase {
     }
 
     /// An import through one node reloads the catalogue on every node; a publish through one node moves
-    /// the published version every node serves (SPEC §18: reloads after an import or a publish).
+    /// the published version every node serves (docs/OPERATIONS.md: reloads after an import or a publish).
     func testAnImportAndAPublishReachEveryNode() throws {
         let cluster = try ClusterHarness()
         defer { cluster.stop() }

@@ -19,7 +19,7 @@ enum EightDeviceFleet {
     }()
 }
 
-/// SPEC §14: experiments designed, published, analysed after each import and streamed; the fleet KPIs.
+/// docs/MODELS.md: experiments designed, published, analysed after each import and streamed; the fleet KPIs.
 class ExperimentRoutesTests: XCTestCase {
     func events(_ c: RawClient, until: (RawClient.Event) -> Bool) throws -> RawClient.Event {
         while true {

@@ -118,7 +118,7 @@ class InsightRoutesTests: XCTestCase {
         XCTAssertEqual(r.status, 200, r.text)
         XCTAssertEqual(r.json["lift_percentage"] as? Double, 0)
         XCTAssertEqual(r.json["baseline_revenue"] as? Double, r.json["predicted_revenue"] as? Double)
-        // SPEC §5: a two-number array [lower, upper] and the level beside it.
+        // docs/API.md: a two-number array [lower, upper] and the level beside it.
         let ci = try XCTUnwrap(r.json["confidence_interval"] as? [Double])
         XCTAssertEqual(ci.count, 2)
         XCTAssertLessThan(ci[0], r.json["predicted_revenue"] as! Double)

@@ -5,7 +5,7 @@ import XCTest
 
 @testable import PlanogramLive
 
-/// SPEC §15: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
+/// docs/API.md: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
 class JobTests: XCTestCase {
     func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] {
         try jobEvents(port, id, token: token, timeout: 20)

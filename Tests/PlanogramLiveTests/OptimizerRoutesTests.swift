@@ -5,7 +5,7 @@ import XCTest
 
 @testable import PlanogramLive
 
-/// SPEC §13: the optimizer as a job on a cabinet, and as proposals in a live session applied as ops.
+/// docs/MODELS.md: the optimizer as a job on a cabinet, and as proposals in a live session applied as ops.
 class OptimizerRoutesTests: XCTestCase {
     func jobEnd(_ s: AppTestServer, _ id: String, token: String) throws -> RawClient.Event {
         try XCTUnwrap(jobEvents(s.port, id, token: token).last)

@@ -1,6 +1,6 @@
 import XCTest
 
-// The route tests again with the server's store on PostgreSQL (SPEC §18: "same migrations, same
+// The route tests again with the server's store on PostgreSQL (docs/OPERATIONS.md: "same migrations, same
 // behaviour"): each subclass runs every test of its class with `AppTestServer.onPostgres` set, so each
 // server of the test gets a new schema on the test PostgreSQL server. XCTest on Linux runs only the test
 // methods a class declares itself, hence the overrides.

@@ -187,7 +187,7 @@ final class RevenueCountTermsTests: XCTestCase {
         )
         XCTAssertEqual(a.predictedRevenue, b.predictedRevenue, accuracy: 1e-9)
         XCTAssertEqual(a.confidenceInterval.lower, b.confidenceInterval.lower, accuracy: 1e-9)
-        // And it differs from the Part 1 forecaster (Poisson at the mean interval, the demand model's level).
+        // And it differs from the first forecaster (Poisson at the mean interval, the demand model's level).
         let part1 = RevenueForecaster(model: model, affinity: fitted.affinity)
             .predict(cabinet: cabinet, current: current, proposed: proposed, forecastDays: 28, changeCostPerSlot: 0)
         XCTAssertNotEqual(part1.predictedRevenue, a.predictedRevenue)

@@ -6,7 +6,7 @@ import XCTest
 
 @testable import PlanogramLive
 
-/// SPEC §12: the day's routes as a job (the real PyVRP child), read back by managers and drivers with
+/// docs/API.md: the day's routes as a job (the real PyVRP child), read back by managers and drivers with
 /// each stop's pick list; every route checked here against the fleet's files, not the server's checker.
 class RouteRoutesTests: XCTestCase {
     func events(_ port: Int, _ id: String, token: String) throws -> [RawClient.Event] {

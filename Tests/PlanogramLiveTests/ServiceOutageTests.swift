@@ -5,7 +5,7 @@ import Store
 import StoreTestSupport
 import XCTest
 
-/// PostgreSQL or Redis away (SPEC §18, issue 16's faults): at start the node exits with a clear error
+/// PostgreSQL or Redis away (docs/OPERATIONS.md, the outage faults): at start the node exits with a clear error
 /// and 69; while running, ops are refused with 503 and Retry-After — never acknowledged and lost — the
 /// session's subscribers stay connected, and everything works again once the service is back. The
 /// service is taken away by cutting a TCP proxy between the node and it.

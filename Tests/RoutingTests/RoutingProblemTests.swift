@@ -2,7 +2,7 @@ import Foundation
 import Routing
 import XCTest
 
-/// The operational problem (SPEC §12): depots, trucks with shifts, access windows, values of optional
+/// The operational problem (docs/API.md): depots, trucks with shifts, access windows, values of optional
 /// visits; solved by the real PyVRP child and checked by the independent validator.
 final class RoutingProblemTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -84,7 +84,7 @@ export async function mountEditor(root, params, setConnection) {
   // ---- palette: the products that fit the cabinet's temperature
   const search = el("input", { type: "search", placeholder: "Find a product", "aria-label": "Find a product" });
   const chips = el("div", { class: "chips" });
-  // SPEC §2: an ambient product may sit in a chilled cabinet; frozen only with frozen; chilled never in ambient.
+  // docs/ARCHITECTURE.md: an ambient product may sit in a chilled cabinet; frozen only with frozen; chilled never in ambient.
   const fits = list.filter((p) => p.temperature === cabinet.temperature
     || (cabinet.temperature === "chilled" && p.temperature === "ambient"));
   const renderPalette = () => {
@@ -97,7 +97,7 @@ export async function mountEditor(root, params, setConnection) {
     }));
   };
   search.addEventListener("input", renderPalette);
-  // Recommended for this venue (SPEC §13): the best expected revenue per day here, with what it rests on.
+  // Recommended for this venue (docs/MODELS.md): the best expected revenue per day here, with what it rests on.
   const recommended = el("div", { id: "recommended", class: "chips recommended" });
   palette.append(el("h2", {}, "Recommended here"), recommended, el("h2", {}, "Products"), search, chips);
   renderPalette();

@@ -28,7 +28,7 @@ function header() {
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("signout").hidden = !signedIn;
   document.getElementById("who").textContent = signedIn && c ? `${c.name || c.sub} · ${c.role}` : "";
-  // Only the views the role may open (the server's roles per route, SPEC §9–§14); a driver's phone shows
+  // Only the views the role may open (the server's roles per route, docs/CONFIGURATION.md); a driver's phone shows
   // Editor (read-only), Plan and My day, which fit its top bar.
   for (const a of document.querySelectorAll("#nav [data-roles]")) a.hidden = !(c && a.dataset.roles.split(" ").includes(c.role));
 }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// A role of SPEC §1.
+/// A role of README.md.
 package enum Role: String, Sendable, CaseIterable, Codable {
     case merchandiser, manager, driver, admin
 }

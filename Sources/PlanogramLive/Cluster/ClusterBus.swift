@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 
-/// What one node tells the others (SPEC §18). Sent as JSON on one Redis channel; every node hears its
+/// What one node tells the others (docs/OPERATIONS.md). Sent as JSON on one Redis channel; every node hears its
 /// own messages too and ignores them by `node`.
 struct ClusterMessage: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable {

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PlanogramDomain
 
-/// A node's part in a cluster (SPEC §18): tells the other nodes of its imports, publishes, fits and live
+/// A node's part in a cluster (docs/OPERATIONS.md): tells the other nodes of its imports, publishes, fits and live
 /// sessions, and acts on theirs — reload the catalogue and forget published planograms after an import,
 /// move an open session's published base after a publish, load the stored models after a fit, list the
 /// other nodes' sessions on the dashboard, and drop a session another node took over. After the bus

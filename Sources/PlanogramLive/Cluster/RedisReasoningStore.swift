@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Reasoning
 
-/// The reasoning cache's shared tier on a cluster (SPEC §18, the plan's 1 h tier): each node keeps its
+/// The reasoning cache's shared tier on a cluster (docs/OPERATIONS.md, the plan's 1 h tier): each node keeps its
 /// own memory tier (5 min), every node reads and writes this one in Redis (`ttl`, 1 h by default, kept by
 /// Redis with EX), and behind it the database's table (24 h). A miss here falls through to the database
 /// and a hit there is put back here. Redis failing never fails an explanation: after an error the tier is

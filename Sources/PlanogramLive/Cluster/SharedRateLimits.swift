@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 
-/// Rate limits that hold across a cluster (SPEC §18): each node keeps its token buckets (so a request is
+/// Rate limits that hold across a cluster (docs/OPERATIONS.md): each node keeps its token buckets (so a request is
 /// decided at once, on the loop, without a network round trip) and every `interval` adds what it allowed
 /// to a counter per bucket and second in Redis (`INCRBY`, expiring after 5 s); what the counter grew by
 /// beyond this node's own additions is what the other nodes allowed in that second, and is taken from

@@ -1,7 +1,7 @@
 import EventLoopHTTP
 import Foundation
 
-/// Jobs seen from the other nodes of a cluster (SPEC §18: job progress crosses nodes). The node running
+/// Jobs seen from the other nodes of a cluster (docs/OPERATIONS.md: job progress crosses nodes). The node running
 /// a job sends each progress frame (at most ten a second) and its last frame over the cluster bus; a
 /// node asked for the events of a job it does not run streams them from there, starting from the state
 /// in the store; a cancel asked of another node is passed to the one running it.

@@ -5,7 +5,7 @@ import Insights
 import PlanogramDomain
 import Store
 
-/// SPEC §15: `GET /api/jobs/{id}`, `GET /api/jobs/{id}/events`, `DELETE /api/jobs/{id}`, and the first long
+/// docs/API.md: `GET /api/jobs/{id}`, `GET /api/jobs/{id}/events`, `DELETE /api/jobs/{id}`, and the first long
 /// work that runs as a job: `POST /api/fleet/plan` (every device's forecast, the service plan and the pick
 /// lists for the whole fleet, with progress per device).
 struct JobRoutes {

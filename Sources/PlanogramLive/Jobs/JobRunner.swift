@@ -36,7 +36,7 @@ struct JobFailure: Error, Sendable {
     let message: String
 }
 
-/// The job runner of SPEC §15: long work (fleet forecasts and plans; later optimisation and routing) runs on a
+/// The job runner of docs/API.md: long work (fleet forecasts and plans; later optimisation and routing) runs on a
 /// bounded number of worker threads, each job with its own cancellation, its progress published over SSE
 /// (`progress` events, then `done` with the result, `failed` with the error, or `cancelled`), its state and
 /// outcome kept in the store's `jobs` table. A job is never silent: a restart marks every job that was

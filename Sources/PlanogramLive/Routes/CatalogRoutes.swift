@@ -3,7 +3,7 @@ import Foundation
 import PlanogramDomain
 import Store
 
-/// The read routes of SPEC §5: devices with cabinets, the catalogue, and published planograms.
+/// The read routes of docs/API.md: devices with cabinets, the catalogue, and published planograms.
 /// Any role may read; the token's `devices` claim narrows what is listed and what may be opened.
 struct CatalogRoutes {
     let app: AppContext
@@ -28,7 +28,7 @@ struct CatalogRoutes {
                 return (200, DomainJSON.device(d, cabinets: cat.cabinets(of: id)))
             }
         }
-        // SPEC §10: where trucks start and end, and the trucks (route managers, drivers, admins).
+        // docs/MODELS.md: where trucks start and end, and the trucks (route managers, drivers, admins).
         router.get("/api/depots", name: "depots") { req, r in
             app.handle(r) {
                 _ = try app.auth.require(req, [.manager, .driver, .admin])

@@ -5,7 +5,7 @@ import Insights
 import PlanogramDomain
 import Store
 
-/// SPEC §14: `POST /api/experiments`, `GET /api/experiments`, `GET /api/experiments/{id}`,
+/// docs/MODELS.md: `POST /api/experiments`, `GET /api/experiments`, `GET /api/experiments/{id}`,
 /// `GET /api/experiments/{id}/events`, and `POST /api/experiments/{id}/stop` (stopping keeps the data).
 struct ExperimentRoutes {
     let app: AppContext

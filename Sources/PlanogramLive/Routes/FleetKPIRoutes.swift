@@ -3,7 +3,7 @@ import Foundation
 import PlanogramDomain
 import Store
 
-/// SPEC §14: `GET /api/fleet/kpis?from=&to=` — the operations director's figures for a range of days
+/// docs/MODELS.md: `GET /api/fleet/kpis?from=&to=` — the operations director's figures for a range of days
 /// (default: the last 28 with data), each beside the same figure for the range just before it and the
 /// plan's target for the change. Days are the fleet's local dates (`PLANOGRAM_TIMEZONE`). Every figure is
 /// computed from the store on request (one pass each):

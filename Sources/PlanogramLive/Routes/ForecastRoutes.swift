@@ -5,7 +5,7 @@ import Insights
 import PlanogramDomain
 import Store
 
-/// SPEC §11 for drivers and route managers: a device's forecast (`GET /api/devices/{id}/forecast`) and the
+/// docs/MODELS.md for drivers and route managers: a device's forecast (`GET /api/devices/{id}/forecast`) and the
 /// record of a visit (`POST /api/visits`). Both read or write the store, so both run on the blocking pool.
 ///
 /// Decisions where the spec is silent (README): the forecast is "as of" now, or of the newest data of the

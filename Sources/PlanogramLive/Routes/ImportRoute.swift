@@ -3,7 +3,7 @@ import EventLoopHTTP
 import Foundation
 import Store
 
-/// `POST /api/import` (admin): the CSV import of SPEC §3 over HTTP. The body is either
+/// `POST /api/import` (admin): the CSV import of docs/API.md over HTTP. The body is either
 /// `application/json` `{"files": {"products.csv": "<csv text>", …}}` or one file as `text/csv` with
 /// `?file=sales.csv`. A refused import answers 422 with every problem (at most 100) and writes nothing.
 /// The import runs on its own queue, never on an event loop.

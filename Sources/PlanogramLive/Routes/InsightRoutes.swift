@@ -6,7 +6,7 @@ import PlanogramDomain
 import Store
 
 /// `POST /api/planograms/realtime/score`, `POST /api/planograms/predict/revenue` and
-/// `GET /api/planograms/{device_id}/{cabinet_index}/heatmap` (SPEC §4, §5).
+/// `GET /api/planograms/{device_id}/{cabinet_index}/heatmap` (docs/MODELS.md).
 struct InsightRoutes {
     let app: AppContext
     let insights: InsightsEngine

@@ -4,7 +4,7 @@ import Foundation
 import Insights
 import PlanogramDomain
 
-/// SPEC §13: `POST /api/planograms/optimize` (a job: the optimizer on a cabinet's published planogram),
+/// docs/MODELS.md: `POST /api/planograms/optimize` (a job: the optimizer on a cabinet's published planogram),
 /// `POST /api/sessions/{sid}/propose` (a job on the session's draft whose answer reaches every subscriber
 /// as a `proposal` event) and `POST /api/sessions/{sid}/proposals/{id}/apply` (the proposal's changes as
 /// ordinary ops).

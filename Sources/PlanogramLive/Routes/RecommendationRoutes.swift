@@ -19,7 +19,7 @@ final class VenueDemandCache: @unchecked Sendable {
     }
 }
 
-/// SPEC §13: `GET /api/devices/{id}/recommendations?limit=` — every product that fits one of the device's
+/// docs/MODELS.md: `GET /api/devices/{id}/recommendations?limit=` — every product that fits one of the device's
 /// cabinets, ranked by expected revenue per day at the device's best position, with what the estimate rests
 /// on (`device`, `venue`, `fleet`) and whether the device has never sold it.
 struct RecommendationRoutes {

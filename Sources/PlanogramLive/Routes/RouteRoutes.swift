@@ -5,7 +5,7 @@ import PlanogramDomain
 import Routing
 import Store
 
-/// SPEC §12: `POST /api/routes/plan` (a job: the day's routes from the service plan, progress with the
+/// docs/API.md: `POST /api/routes/plan` (a job: the day's routes from the service plan, progress with the
 /// best objective so far, cancellable, a time limit) and `GET /api/routes` (the planned day; a driver sees
 /// the stops of the devices in their token, each with its pick list).
 struct RouteRoutes {

@@ -5,7 +5,7 @@ import Insights
 import PlanogramDomain
 import Store
 
-/// SPEC §11 for route managers and drivers: the service plan (`GET /api/service-plan`) and the day's pick
+/// docs/MODELS.md for route managers and drivers: the service plan (`GET /api/service-plan`) and the day's pick
 /// lists (`GET /api/pick-lists`). Both are computed on request from the stock by lot, the count model and
 /// the settings (`PLANOGRAM_VISIT_COST`, `PLANOGRAM_MAX_VISIT_INTERVAL_DAYS`, `PLANOGRAM_SERVICE_LEVEL`,
 /// `PLANOGRAM_EMPTY_SLOT_HOUR_COST`, `PLANOGRAM_EXPIRY_VISIT_UNITS`, `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`), on

@@ -2,7 +2,7 @@ import Foundation
 import PlanogramDomain
 import Store
 
-/// A device's metric per day (SPEC §14: `revenue` or `units`), for the experiments and the fleet KPIs, read
+/// A device's metric per day (docs/MODELS.md: `revenue` or `units`), for the experiments and the fleet KPIs, read
 /// from `sales_daily` (kept by the importer). Days are the fleet's local dates (`SalesDaily`; UTC: `ts / 86400`);
 /// a day without sales is 0.
 package enum DailyMetrics {

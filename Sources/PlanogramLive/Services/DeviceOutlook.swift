@@ -5,7 +5,7 @@ import PlanogramDomain
 import Store
 
 enum DeviceOutlook {
-    /// A device's slots over `days` from `now` (SPEC §11): its published planograms, its stock, and the next
+    /// A device's slots over `days` from `now` (docs/MODELS.md): its published planograms, its stock, and the next
     /// visit expected — the last restock plus the device's usual interval, never earlier than an hour from now.
     /// The one computation behind the forecast route, the fleet plan job and `planogram-live plan`.
     static func outlook(

@@ -4,7 +4,7 @@ import Foundation
 import PlanogramDomain
 import Store
 
-/// Experiments as the server runs them (SPEC §14): creation (devices, matched pairs, the treatment
+/// Experiments as the server runs them (docs/MODELS.md): creation (devices, matched pairs, the treatment
 /// published through the store's publish path in the same transaction), the analysis as of the newest
 /// data (`Experiments`), and the subscribers of each experiment's estimate, told again after every import.
 final class ExperimentService: @unchecked Sendable {

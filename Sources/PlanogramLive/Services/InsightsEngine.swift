@@ -26,7 +26,7 @@ package final class InsightsEngine: @unchecked Sendable {
         package let exposure: VenueDemand.Exposure
     }
 
-    /// What the store keeps: the Part 1 models and the count model, fitted together.
+    /// What the store keeps: the placement models and the count model, fitted together.
     struct StoredFit: Codable {
         static let format = 5
         var format = StoredFit.format

@@ -3,10 +3,10 @@ import Insights
 import Optimizer
 import PlanogramDomain
 
-/// The optimizer applied to one cabinet (SPEC §13): the request's options and the models become a
+/// The optimizer applied to one cabinet (docs/MODELS.md): the request's options and the models become a
 /// `LayoutProblem` (each candidate's value at each slot: price, or margin, × the demand model's rate there —
 /// venue-level demand for a product the device has never sold — × availability of the slot's capacity over
-/// the device's service interval, with the count model's overdispersion), CBC solves it, and the answer is compared with the current layout by the Part 1
+/// the device's service interval, with the count model's overdispersion), CBC solves it, and the answer is compared with the current layout by the first
 /// forecaster and turned into the ordinary ops that lead there (clears first, then placements).
 enum LayoutProposal {
     struct Options: Sendable {
@@ -106,7 +106,7 @@ enum LayoutProposal {
         var prediction: RevenuePrediction
         var solution: LayoutSolution
         /// The lift by the optimizer's own model (extra facings share their product's demand), against
-        /// the current layout's value under the same model; the Part 1 forecaster counts every facing's
+        /// the current layout's value under the same model; the first forecaster counts every facing's
         /// demand in full, so its lift is larger wherever the proposal repeats a product.
         var modelLiftPercentage: Double
     }
@@ -148,7 +148,7 @@ enum LayoutProposal {
             let unitValue = o.objective == "margin" ? p.price - p.unitCost : p.price
             return (0..<(cabinet.rows * cabinet.columns)).map { k in
                 let slot = SlotCode(row: k / cabinet.columns, column: k % cabinet.columns)
-                // A product the device has never sold: its venue-level demand (SPEC §13) at that position.
+                // A product the device has never sold: its venue-level demand (docs/MODELS.md) at that position.
                 let base =
                     venues.flatMap { v in
                         v.carried(productID: p.id, deviceID: cabinet.deviceID)

@@ -4,7 +4,7 @@ import Logging
 import PlanogramDomain
 import Store
 
-/// The optimizer over many cabinets (SPEC §13 `POST /api/planograms/optimize/batch`, and `planogram-live
+/// The optimizer over many cabinets (docs/MODELS.md `POST /api/planograms/optimize/batch`, and `planogram-live
 /// optimize-fleet` for the benchmark): every cabinet of the chosen devices against its published planogram,
 /// one result each (kept in the job's result as a proposal: the planogram, the predicted lift, the gap and
 /// the changes), with progress per cabinet.

@@ -3,7 +3,7 @@ import PlanogramDomain
 import Routing
 import Store
 
-/// Planned routes against the order the visits of the history were made in (SPEC §17, issue figures): for
+/// Planned routes against the order the visits of the history were made in (docs/BENCHMARKS.md, issue figures): for
 /// each day of the history, the devices that were serviced become one routing problem with the fleet's
 /// trucks, every visit kept (worth far more than any detour); the history's own order is the visits in
 /// time order, each given to its nearest depot by drive (`DepotAssignment`'s rule) and cut into equal runs, one per truck of that depot. A

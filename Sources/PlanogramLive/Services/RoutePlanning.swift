@@ -4,7 +4,7 @@ import PlanogramDomain
 import Routing
 import Store
 
-/// A day's routes (SPEC §12): the visits of the service plan become a routing problem (the trucks chosen,
+/// A day's routes (docs/API.md): the visits of the service plan become a routing problem (the trucks chosen,
 /// their depots' hours and shifts, each device's access window and service time, travel from the
 /// operator's matrix or great-circle distance × detour at an urban speed, each visit's value), visits
 /// that no truck could make are set aside with their reason, the rest go to the route solver, and what it

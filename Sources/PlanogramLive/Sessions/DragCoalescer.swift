@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// The newest drag position of each editor of a session (SPEC §6 drag coalescing). Written by the
+/// The newest drag position of each editor of a session (docs/ARCHITECTURE.md drag coalescing). Written by the
 /// connections' loops, read by the session queue, so it is guarded by a lock rather than confined: an
 /// input only replaces the editor's newest position, and the session queue is woken once per frame per
 /// dragging editor rather than once per input (superseded positions cost no queue hop, no scoring, no

@@ -3,7 +3,7 @@ import Foundation
 import Insights
 import PlanogramDomain
 
-/// Encoders of the SSE events of SPEC §6. Each event is encoded once (JSON, then the whole SSE frame)
+/// Encoders of the SSE events of docs/ARCHITECTURE.md. Each event is encoded once (JSON, then the whole SSE frame)
 /// and the same bytes go to every subscriber.
 enum SessionEvents {
     static func frame(_ event: String, id: String?, _ data: [String: Any]) -> [UInt8] {

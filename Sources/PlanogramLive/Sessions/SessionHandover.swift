@@ -2,7 +2,7 @@ import Dispatch
 import EventLoopHTTP
 import Foundation
 
-/// Sessions moving between the nodes of a cluster (SPEC §18). nginx sends every request of one cabinet's
+/// Sessions moving between the nodes of a cluster (docs/OPERATIONS.md). nginx sends every request of one cabinet's
 /// session to one node; that node rebuilds the session from the store (its newest checkpoint and the op
 /// log after it — every acknowledged op is there) when the first request arrives. When nginx's choice
 /// moves (a node died, or came back), the new node loads the session and says so in its dashboard

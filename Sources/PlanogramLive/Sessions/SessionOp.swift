@@ -1,7 +1,7 @@
 import Foundation
 import PlanogramDomain
 
-/// An edit of SPEC §6, parsed and normalised (slots upper case).
+/// An edit of docs/ARCHITECTURE.md, parsed and normalised (slots upper case).
 enum SessionOp: Sendable, Equatable {
     case place(slot: SlotCode, productID: String, capacity: Int?)
     case move(from: SlotCode, to: SlotCode)

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import PlanogramDomain
 
-/// A layout the optimizer proposed for a session's draft (SPEC §13): the ops that lead there from the
+/// A layout the optimizer proposed for a session's draft (docs/MODELS.md): the ops that lead there from the
 /// draft at `baseVersion`.
 struct SessionProposal: Sendable {
     let id: String

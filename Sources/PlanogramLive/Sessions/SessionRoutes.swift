@@ -3,7 +3,7 @@ import EventLoopHTTP
 import Foundation
 import PlanogramDomain
 
-/// The live-session routes of SPEC §5/§6. Roles: merchandisers and admins edit; managers watch and
+/// The live-session routes of docs/API.md/§6. Roles: merchandisers and admins edit; managers watch and
 /// publish; drivers cannot open sessions; the token's `devices` claim applies to every session.
 ///
 /// Nothing here waits on the loop: work on a session is a message to its queue (`queue.async`), and the

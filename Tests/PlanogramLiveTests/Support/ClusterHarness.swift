@@ -4,7 +4,7 @@ import StoreTestSupport
 import XCTest
 
 /// Three `planogram-live serve` processes on one PostgreSQL schema and one Redis, behind nginx with
-/// `Ops/nginx-cluster.conf` (ports filled in) — the deployment of SPEC §18 on loopback.
+/// `Ops/nginx-cluster.conf` (ports filled in) — the deployment of docs/OPERATIONS.md on loopback.
 final class ClusterHarness: @unchecked Sendable {
     let directory: String
     let databaseURL: String
