@@ -49,6 +49,9 @@ let package = Package(
         // What crosses nodes (SPEC §18): a Redis client (Debian's hiredis) and a subscriber thread.
         .target(name: "Cluster", dependencies: ["CHiredis"]),
 
+        // DEX (EVA-DTS) audit reads: the reader, pure (docs/formats/DEX.md).
+        .target(name: "DEX"),
+
         // The deterministic demo-fleet generator (`planogram-live fixtures`).
         .target(name: "FleetGenerator", dependencies: ["PlanogramDomain"]),
 
@@ -101,6 +104,7 @@ let package = Package(
         // The test PostgreSQL server's URL and fresh schemas, shared by the store's and the app's tests.
         .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "PlanogramDomainTests", dependencies: ["PlanogramDomain"]),
+        .testTarget(name: "DEXTests", dependencies: ["DEX"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PlanogramDomain", "StoreTestSupport", "HTTPTestClient"]),
         .testTarget(name: "FleetGeneratorTests", dependencies: ["FleetGenerator", "PlanogramDomain"]),
         .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport"]),
