@@ -73,6 +73,7 @@ let package = Package(
         // The application: configuration, auth, routes, metrics wiring.
         .target(name: "PlanogramLive", dependencies: [
             "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer", "Cluster",
+            "DEX",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -107,6 +108,6 @@ let package = Package(
         .testTarget(name: "DEXTests", dependencies: ["DEX"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PlanogramDomain", "StoreTestSupport", "HTTPTestClient"]),
         .testTarget(name: "FleetGeneratorTests", dependencies: ["FleetGenerator", "PlanogramDomain"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport", "DEX"]),
     ]
 )

@@ -21,3 +21,19 @@ package struct CRC16ARC: Sendable {
         return c.value
     }
 }
+
+extension CRC16ARC {
+    /// A read's lines (without ends) with its `G85` written anew over the lines from `ST` to the line before
+    /// it, as CR LF text: how a simulator or a test makes a second read from a first one.
+    package static func stamped(_ lines: [String]) -> [UInt8] {
+        var lines = lines
+        if let st = lines.firstIndex(where: { $0.hasPrefix("ST*") }),
+            let g = lines.firstIndex(where: { $0.hasPrefix("G85*") }), st < g
+        {
+            let crc = of(lines[st..<g].flatMap { Array($0.utf8) + [13, 10] })
+            let h = String(crc, radix: 16, uppercase: true)
+            lines[g] = "G85*" + String(repeating: "0", count: 4 - h.count) + h
+        }
+        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+}

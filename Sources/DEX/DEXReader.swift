@@ -154,6 +154,18 @@ package enum DEXReader {
         return out
     }
 
+    /// The transmission itself — the lines from `DXS` to `DXE`, each ended by CR LF — whatever came before or
+    /// after it and however its lines ended: the bytes a read's identity is taken from. Nil without both.
+    package static func transmission(_ bytes: [UInt8]) -> [UInt8]? {
+        let lines = splitLines(bytes)
+        guard let start = lines.firstIndex(where: { recordName($0.bytes) == "DXS" }),
+            let end = lines[start...].firstIndex(where: { recordName($0.bytes) == "DXE" })
+        else { return nil }
+        var out: [UInt8] = []
+        for line in lines[start...end] { out += line.bytes + [13, 10] }
+        return out
+    }
+
     /// `YYMMDD` or `CCYYMMDD`, and `HHMM` or `HHMMSS`; nil when the date is not one.
     static func timestamp(date: String?, time: String?) -> DEXTimestamp? {
         guard let date, date.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }

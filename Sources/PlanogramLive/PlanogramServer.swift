@@ -56,6 +56,7 @@ package final class PlanogramServer: @unchecked Sendable {
         installHealthRoutes(&router)
         ContractRoutes(demo: configuration.demo).install(&router)
         CatalogRoutes(app: app).install(&router)
+        DEXRoutes(app: app).install(&router)
         let insights = InsightsEngine(store: store, logger: logger, clock: configuration.clock)
         self.insights = insights
         // Models are loaded, not waited for: the stored fit is in use at once; a stale or missing one is

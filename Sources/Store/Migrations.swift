@@ -270,6 +270,30 @@ package enum Migrations {
                 ALTER TABLE jobs ADD COLUMN devices TEXT;
                 """
         ),
+        // DEX audit reads (docs/formats/DEX.md): each read's text and counters, the interval sales between a
+        // device's consecutive reads (units NULL: the counters do not say), the serial a device's reads carry,
+        // and the device's selection map (selection -> slots).
+        Step(
+            name: "dex-reads",
+            sql: """
+                CREATE TABLE dex_reads (
+                  read_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, fingerprint TEXT NOT NULL, machine_serial TEXT,
+                  read_at INTEGER NOT NULL, read_at_basis TEXT NOT NULL, received_at INTEGER NOT NULL,
+                  recorded_by TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (device_id, fingerprint));
+                CREATE INDEX dex_reads_by_device ON dex_reads(device_id, read_at);
+                CREATE TABLE dex_read_selections (
+                  read_id TEXT NOT NULL, position INTEGER NOT NULL, selection TEXT NOT NULL, price REAL,
+                  vends_total INTEGER, value_total REAL, vends_since_reset INTEGER, value_since_reset REAL,
+                  PRIMARY KEY (read_id, selection));
+                CREATE TABLE dex_intervals (
+                  device_id TEXT NOT NULL, selection TEXT NOT NULL, from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL,
+                  units INTEGER, basis TEXT NOT NULL, read_id TEXT NOT NULL, PRIMARY KEY (device_id, selection, to_ts));
+                CREATE TABLE dex_serials (serial TEXT PRIMARY KEY, device_id TEXT NOT NULL);
+                CREATE TABLE device_selections (
+                  device_id TEXT NOT NULL, cabinet_index INTEGER NOT NULL, selection TEXT NOT NULL, slot TEXT NOT NULL,
+                  PRIMARY KEY (device_id, cabinet_index, selection, slot));
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

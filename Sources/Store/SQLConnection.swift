@@ -20,6 +20,8 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     package init(integerLiteral i: Int) { self = .int(Int64(i)) }
     package static func of(_ i: Int) -> SQLValue { .int(Int64(i)) }
     package static func of(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    package static func of(_ i: Int?) -> SQLValue { i.map { .int(Int64($0)) } ?? .null }
+    package static func of(_ d: Double?) -> SQLValue { d.map { .double($0) } ?? .null }
 }
 
 /// One row of a result, read by column index (0-based).
@@ -34,6 +36,8 @@ package protocol SQLRow {
 extension SQLRow {
     package func int(_ c: Int32) -> Int { Int(int64(c)) }
     package func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+    package func optionalInt(_ c: Int32) -> Int? { isNull(c) ? nil : int(c) }
+    package func optionalDouble(_ c: Int32) -> Double? { isNull(c) ? nil : double(c) }
 }
 
 /// A failure of either engine, classified for the callers that decide between retrying and refusing.

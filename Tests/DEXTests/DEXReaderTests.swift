@@ -14,6 +14,7 @@ final class DEXReaderTests: XCTestCase {
     func read(_ name: String) throws -> DEXRead { try DEXReader.read(bytes(name)) }
 
     /// The read with its lines rewritten by `change`, and the checksum written anew over them.
+    /// The read with its lines rewritten by `change`, and the checksum written anew over them.
     func rewritten(_ name: String, _ change: ([String]) -> [String]) throws -> [UInt8] {
         var lines = String(decoding: try bytes(name), as: UTF8.self).split(
             separator: "\n",
@@ -21,14 +22,7 @@ final class DEXReaderTests: XCTestCase {
         )
         .map(String.init)
         if lines.last == "" { lines.removeLast() }
-        lines = change(lines)
-        let st = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("ST*") })
-        if let g = lines.firstIndex(where: { $0.hasPrefix("G85*") }) {
-            let crc = CRC16ARC.of(lines[st..<g].flatMap { Array($0.utf8) + [13, 10] })
-            let h = String(crc, radix: 16, uppercase: true)
-            lines[g] = "G85*" + String(repeating: "0", count: 4 - h.count) + h
-        }
-        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+        return CRC16ARC.stamped(change(lines))
     }
 
     func testTheCRCIsCRC16ARC() {

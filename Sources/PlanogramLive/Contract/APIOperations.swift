@@ -148,6 +148,51 @@ enum APIOperations {
             tag: "catalogue"
         ),
 
+        // DEX audit reads (docs/formats/DEX.md).
+        Op(
+            method: "POST",
+            path: "/api/devices/{id}/dex",
+            name: "device_dex",
+            summary: "Records one DEX audit read of the device (the read as text); the same read again writes nothing",
+            access: .roles([.driver, .admin]),
+            scope: .path("id"),
+            parameters: [deviceID],
+            body: ("DEXText", "text/plain", true),
+            responses: [
+                .json(201, "DEXRead", "recorded"),
+                .json(200, "DEXRead", "the same read again: recorded false, nothing written"),
+                .json(404, "Error", "unknown device"),
+                .json(422, "Error", "bad_dex (details: line, record), or serial_mismatch"),
+            ],
+            tag: "dex"
+        ),
+        Op(
+            method: "GET",
+            path: "/api/devices/{id}/selections",
+            name: "device_selections",
+            summary: "The device's selection map {cabinet_index: {selection: [slot, ...]}}",
+            access: .roles(any),
+            scope: .path("id"),
+            parameters: [deviceID],
+            responses: [.json(200, "SelectionMap", "the map"), .json(404, "Error", "unknown device")],
+            tag: "dex"
+        ),
+        Op(
+            method: "PUT",
+            path: "/api/devices/{id}/selections",
+            name: "device_selections_put",
+            summary: "Replaces the device's selection map",
+            access: .roles(editors),
+            scope: .path("id"),
+            parameters: [deviceID],
+            body: ("SelectionMap", "application/json", true),
+            responses: [
+                .json(200, "SelectionMap", "the map as stored"), .json(404, "Error", "unknown device"),
+                .json(422, "Error", "unknown_cabinet or unknown_slot"),
+            ],
+            tag: "dex"
+        ),
+
         // Insights.
         Op(
             method: "POST",

@@ -280,6 +280,27 @@ enum APISchema {
         c["ImportReport"] = object([
             ("imported", anyValue), ("rows_read", integer), ("rows_written", integer), ("seconds", number),
         ])
+        c["DEXText"] = ["type": "string", "description": "a DEX (EVA-DTS) read as the machine wrote it, DXS to DXE"]
+        c["SelectionMap"] = [
+            "description": "{cabinet_index: {selection: [slot, ...]}}",
+            "type": "object",
+            "additionalProperties": map(array(string)),
+        ]
+        c["DEXRead"] = object([
+            ("read_id", string), ("device_id", string), ("machine_serial", nullable(string)), ("read_at", dateTime),
+            ("read_at_basis", enumeration(["machine", "received", "given"])), ("recorded", boolean),
+            (
+                "selections",
+                array(
+                    object([
+                        ("selection", string), ("price", nullable(number)), ("vends_total", nullable(integer)),
+                        ("value_total", nullable(number)), ("vends_since_previous", nullable(integer)),
+                        ("slots", array(object([("cabinet_index", integer), ("slot", string)]))),
+                    ])
+                )
+            ),
+            ("unmapped", array(string)), ("warnings", array(string)),
+        ])
         c["DemoTokens"] = object([("tokens", array(object([("role", roles), ("token", string)])))])
         return c
     }()
