@@ -82,7 +82,7 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
+            "PlanogramLive", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -19,7 +19,8 @@ struct PlanogramLiveCommand: ParsableCommand {
         commandName: "planogram-live",
         abstract: "Realtime collaboration server for vending-machine planograms.",
         subcommands: [
-            Serve.self, Import.self, Token.self, OpenAPI.self, Fixtures.self, Backtest.self, PlanFleet.self,
+            Serve.self, Import.self, ImportDEX.self, Token.self, OpenAPI.self, Fixtures.self, Backtest.self,
+            PlanFleet.self,
             SolveVRPTW.self, CompareRoutes.self, CalibrateExperiments.self, OptimizeBench.self, OptimizeFleet.self,
         ]
     )

@@ -21,7 +21,15 @@ struct DEXRoutes {
                     throw APIError.unsupportedMediaType("send the read as it is (text/plain), not JSON")
                 }
                 let now = Int64(Date().timeIntervalSince1970)
-                let outcome = try DEXRecording.record(req.body, deviceID: id, app: app, by: p.subject, receivedAt: now)
+                let outcome = try DEXRecording.record(
+                    req.body,
+                    deviceID: id,
+                    store: app.store,
+                    catalog: app.catalog.current,
+                    clock: app.clock,
+                    by: p.subject,
+                    receivedAt: now
+                )
                 return (outcome.recorded ? 201 : 200, DEXReadResponse(outcome))
             }
         }

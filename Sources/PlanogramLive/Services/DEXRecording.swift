@@ -8,13 +8,13 @@ import Store
 /// taken (the controller's clock on the fleet's clock when plausible, else the time it was received — said so),
 /// the device's selection map (detected at the first read for the common numberings, the operator's after),
 /// and the interval sales since the device's previous read. One transaction; the same read again writes nothing.
-enum DEXRecording {
-    struct Outcome {
-        var record: DEXReadRecord
-        var recorded: Bool
-        var intervals: [DEXIntervalRecord]
-        var map: [SelectionSlot]
-        var warnings: [String]
+package enum DEXRecording {
+    package struct Outcome {
+        package var record: DEXReadRecord
+        package var recorded: Bool
+        package var intervals: [DEXIntervalRecord]
+        package var map: [SelectionSlot]
+        package var warnings: [String]
     }
 
     /// A controller's clock is believed when it puts the read within a year before its arrival and at most a
@@ -22,10 +22,14 @@ enum DEXRecording {
     static let plausiblePast: Int64 = 366 * 86_400
     static let plausibleFuture: Int64 = 86_400
 
-    static func record(
+    /// `explicitTime`: the time the operator says the read was taken (`import-dex --at`), used instead of the
+    /// machine's clock.
+    package static func record(
         _ bytes: [UInt8],
         deviceID: String,
-        app: AppContext,
+        store: Store,
+        catalog cat: Catalog,
+        clock: FleetClock,
         by user: String,
         receivedAt: Int64,
         at explicitTime: Int64? = nil
@@ -38,9 +42,8 @@ enum DEXRecording {
                 details: ["line": error.line, "record": error.record]
             )
         }
-        let cat = app.catalog.current
         var warnings = read.warnings
-        if let serial = read.serial, let owner = try app.store.device(forDEXSerial: serial), owner != deviceID {
+        if let serial = read.serial, let owner = try store.device(forDEXSerial: serial), owner != deviceID {
             throw APIError.unprocessable(
                 "serial_mismatch",
                 "this read comes from machine \(serial), which is device \(owner), not \(deviceID)",
@@ -51,7 +54,7 @@ enum DEXRecording {
         var readAt = explicitTime ?? receivedAt
         var basis = explicitTime == nil ? "received" : "given"
         if explicitTime == nil {
-            if let t = read.readAt, let machine = instant(t, clock: app.clock),
+            if let t = read.readAt, let machine = instant(t, clock: clock),
                 machine >= receivedAt - plausiblePast, machine <= receivedAt + plausibleFuture
             {
                 readAt = machine
@@ -88,13 +91,13 @@ enum DEXRecording {
             }
         )
         // The selection map: the device's, or detected now and kept.
-        var map = try app.store.selectionMap(deviceID: deviceID)
+        var map = try store.selectionMap(deviceID: deviceID)
         if map.isEmpty, let cabinet = cat.cabinets(of: deviceID).first {
             map = detect(read, cabinet: cabinet)
-            if !map.isEmpty { try app.store.saveSelectionMap(deviceID: deviceID, map) }
+            if !map.isEmpty { try store.saveSelectionMap(deviceID: deviceID, map) }
         }
         var priceNotes: [String] = []
-        let outcome = try app.store.recordDEXRead(record) { previous in
+        let outcome = try store.recordDEXRead(record) { previous in
             guard let previous else { return [] }
             let before = Dictionary(previous.selections.map { ($0.selection, $0) }, uniquingKeysWith: { a, _ in a })
             return record.selections.compactMap { s in

@@ -18,8 +18,9 @@ final class ChildServer: @unchecked Sendable {
         return dir + "/planogram-live"
     }
 
-    /// Runs `planogram-live` with `arguments`; does not wait for anything.
-    init(arguments: [String], environment: [String: String] = [:]) throws {
+    /// Runs `planogram-live` with `arguments`; does not wait for anything. With `mergingOutput`, what it prints
+    /// on stdout is read into `output` too (commands that print their report there).
+    init(arguments: [String], environment: [String: String] = [:], mergingOutput: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -27,7 +28,7 @@ final class ChildServer: @unchecked Sendable {
         process.environment = env
         let err = Pipe()
         process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = mergingOutput ? err : FileHandle.nullDevice
         try process.run()
         let handle = err.fileHandleForReading
         let reader = Thread { [self] in
