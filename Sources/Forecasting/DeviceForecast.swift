@@ -13,11 +13,13 @@ package struct SlotOutlook: Sendable, Equatable {
     /// Units demanded over the horizon, and a 90 % predictive interval.
     package let expectedUnits: Double
     package let interval: (lower: Int, upper: Int)
-    package let stockNow: Int
-    /// Median time the slot runs empty, if within the horizon.
+    /// Units in the slot now; nil when its stock is unknown (`stockBasis`).
+    package let stockNow: Int?
+    package let stockBasis: StockBasis
+    /// Median time the slot runs empty, if within the horizon (nil too when the stock is unknown).
     package let emptyAt: Int64?
-    /// Probability the slot runs empty before the next planned visit.
-    package let stockoutProbability: Double
+    /// Probability the slot runs empty before the next planned visit; nil when the stock is unknown.
+    package let stockoutProbability: Double?
     /// Units good now that pass their date before the next visit, and the earliest such date.
     package let expiringUnits: Int
     package let expiresAt: Int64?
@@ -27,7 +29,8 @@ package struct SlotOutlook: Sendable, Equatable {
     package static func == (a: SlotOutlook, b: SlotOutlook) -> Bool {
         a.cabinetIndex == b.cabinetIndex && a.slot == b.slot && a.productID == b.productID
             && a.expectedUnits == b.expectedUnits
-            && a.interval == b.interval && a.stockNow == b.stockNow && a.emptyAt == b.emptyAt
+            && a.interval == b.interval && a.stockNow == b.stockNow && a.stockBasis == b.stockBasis
+            && a.emptyAt == b.emptyAt
             && a.stockoutProbability == b.stockoutProbability && a.expiringUnits == b.expiringUnits
     }
 }
@@ -69,6 +72,8 @@ package enum DeviceForecast {
                 if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID {
                     stock = SlotStock(shelfLifeDays: nil)
                 }
+                let basis = ledger.basis(key, product: facing.productID)
+                let known = basis != .unknown
                 let units = stock.units
                 let demand = path.distribution(from: now, to: horizon)
                 let untilVisit = path.distribution(from: now, to: max(now, nextVisit))
@@ -81,12 +86,14 @@ package enum DeviceForecast {
                         unitsPerDay: demand.mean / Double(max(days, 1)),
                         expectedUnits: demand.mean,
                         interval: (demand.quantile(0.05), demand.quantile(0.95)),
-                        stockNow: units,
-                        emptyAt: path.medianEmptyTime(stock: units, now: now, horizon: horizon),
-                        stockoutProbability: counts.sellOutProbability(untilVisit, units: units),
-                        expiringUnits: stock.expiring(after: now, before: max(now, nextVisit)),
-                        expiresAt: stock.nextExpiry(after: now),
-                        expiredUnits: stock.expired(at: now)
+                        stockNow: known ? units : nil,
+                        stockBasis: basis,
+                        emptyAt: known ? path.medianEmptyTime(stock: units, now: now, horizon: horizon) : nil,
+                        stockoutProbability: known ? counts.sellOutProbability(untilVisit, units: units) : nil,
+                        // Unknown stock claims no expiry either: its lots are the assumed starting level.
+                        expiringUnits: known ? stock.expiring(after: now, before: max(now, nextVisit)) : 0,
+                        expiresAt: known ? stock.nextExpiry(after: now) : nil,
+                        expiredUnits: known ? stock.expired(at: now) : 0
                     )
                 )
             }

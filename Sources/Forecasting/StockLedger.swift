@@ -21,6 +21,9 @@ package struct StockLedger: Sendable {
     package private(set) var productOf: [SlotKey: String] = [:]
     /// Units found past their date when a driver pulled them or the product changed, per slot.
     package private(set) var spoiled: [SlotKey: Int] = [:]
+    /// Slots whose current product has a recorded fill (a visit or a services row), so their stock follows
+    /// from evidence; the others' stock is unknown (docs/MODELS.md, "Stock only from evidence").
+    package private(set) var filled: Set<SlotKey> = []
     let shelfLifeDays: @Sendable (String) -> Int?
 
     package init(shelfLifeDays: @escaping @Sendable (String) -> Int?) {
@@ -31,13 +34,23 @@ package struct StockLedger: Sendable {
         if let p = productOf[key], p == product, let s = slots[key] { return s }
         if let old = slots[key] { spoiled[key, default: 0] += old.expired(at: time) }  // the old product leaves
         productOf[key] = product
+        filled.remove(key)
         return SlotStock(shelfLifeDays: shelfLifeDays(product))
     }
 
-    package mutating func restock(_ key: SlotKey, product: String, units: Int, at time: Int64) {
+    /// A fill of `units`. `recorded`: a fill the history holds (a visit, a services row); false for an assumed
+    /// starting level, which does not make the stock known.
+    package mutating func restock(_ key: SlotKey, product: String, units: Int, at time: Int64, recorded: Bool = true) {
         var s = stock(key, product: product, at: time)
         s.restock(units: units, at: time)
         slots[key] = s
+        if recorded { filled.insert(key) }
+    }
+
+    /// How the stock of `key` holding `product` is known: `inferred` from a recorded fill and the sales since,
+    /// or `unknown`.
+    package func basis(_ key: SlotKey, product: String) -> StockBasis {
+        productOf[key] == product && filled.contains(key) ? .inferred : .unknown
     }
 
     package mutating func sale(_ key: SlotKey, product: String, at time: Int64) {
@@ -64,4 +77,13 @@ package struct StockLedger: Sendable {
             return e > 0 ? e : nil
         }
     }
+}
+
+/// Where a slot's stock comes from (docs/MODELS.md, "Stock only from evidence"): `counted` by a person,
+/// `inferred` from a recorded fill and the sales since, or `unknown` — then no stock, empty time or
+/// stock-out probability is given.
+package enum StockBasis: String, Sendable {
+    case counted
+    case inferred
+    case unknown
 }

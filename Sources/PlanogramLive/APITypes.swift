@@ -107,9 +107,10 @@ struct SlotForecastBody: Encodable {
     let expectedUnits: Double
     /// The 90 % predictive interval of the units demanded, [lower, upper].
     let interval: [Int]
-    let stockNow: Int
+    @Null var stockNow: Int?
+    let stockBasis: String
     @Null var emptyAt: String?
-    let stockoutProbability: Double
+    @Null var stockoutProbability: Double?
     let expiringUnits: Int
     let expiredUnits: Int
     @Null var expiresAt: String?
@@ -123,8 +124,9 @@ struct SlotForecastBody: Encodable {
         expectedUnits = InsightJSON.round2(o.expectedUnits)
         interval = [o.interval.lower, o.interval.upper]
         stockNow = o.stockNow
+        stockBasis = o.stockBasis.rawValue
         emptyAt = o.emptyAt.map { FieldParse.iso8601($0) }
-        stockoutProbability = (o.stockoutProbability * 1000).rounded() / 1000
+        stockoutProbability = o.stockoutProbability.map { ($0 * 1000).rounded() / 1000 }
         expiringUnits = o.expiringUnits
         expiredUnits = o.expiredUnits
         expiresAt = o.expiresAt.map { FieldParse.iso8601($0) }
@@ -139,6 +141,7 @@ struct SlotForecastBody: Encodable {
         case expectedUnits = "expected_units"
         case interval
         case stockNow = "stock_now"
+        case stockBasis = "stock_basis"
         case emptyAt = "empty_at"
         case stockoutProbability = "stockout_probability"
         case expiringUnits = "expiring_units"

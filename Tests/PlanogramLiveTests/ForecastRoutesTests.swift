@@ -377,3 +377,57 @@ final class ServicePlanRoutesTests: XCTestCase {
         XCTAssertEqual(try s.request("GET", "/api/service-plan", token: s.token(.merchandiser)).status, 403)
     }
 }
+
+/// Stock only from evidence (docs/MODELS.md): a fleet whose history has sales and no fill at all — what a
+/// telemetry export gives — shows no slot's stock, empty time or stock-out chance; one recorded visit makes
+/// that slot's stock known.
+final class UnknownStockTests: XCTestCase {
+    func testWithoutAFillOnRecordNoSlotIsShownEmpty() throws {
+        let dir = NSTemporaryDirectory() + "no-fills-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["products.csv", "devices.csv", "cabinets.csv", "planograms.csv", "sales.csv"] {
+            try TestFleet.file(name).write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let s = try AppTestServer(fixtures: dir)
+        defer { s.stop() }
+        let admin = s.token(.admin)
+        let f = try s.request("GET", "/api/devices/VM-001/forecast?days=7", token: admin)
+        XCTAssertEqual(f.status, 200, f.text)
+        let slots = try XCTUnwrap(f.json["slots"] as? [[String: Any]])
+        XCTAssertFalse(slots.isEmpty)
+        for slot in slots {
+            XCTAssertEqual(slot["stock_basis"] as? String, "unknown")
+            XCTAssertTrue(slot["stock_now"] is NSNull, "\(slot)")
+            XCTAssertTrue(slot["stockout_probability"] is NSNull, "\(slot)")
+            XCTAssertTrue(slot["empty_at"] is NSNull, "\(slot)")
+        }
+        XCTAssertEqual((f.json["totals"] as? [String: Any])?["slots_at_risk"] as? Int, 0)
+        // A driver records a visit that fills one slot: from then on that slot's stock is known.
+        let first = try XCTUnwrap(slots.first)
+        let slot = try XCTUnwrap(first["slot"] as? String)
+        let asOf = try XCTUnwrap(f.json["as_of"] as? String)
+        let visit = try s.request(
+            "POST",
+            "/api/visits",
+            token: admin,
+            json: [
+                "device_id": "VM-001", "at": asOf,
+                "lines": [["slot": slot, "units_added": 4, "cabinet_index": first["cabinet_index"] ?? 0]],
+            ]
+        )
+        XCTAssertEqual(visit.status, 201, visit.text)
+        let after = try XCTUnwrap(
+            s.request("GET", "/api/devices/VM-001/forecast?days=7", token: admin).json["slots"] as? [[String: Any]]
+        )
+        let filled = try XCTUnwrap(
+            after.first {
+                $0["slot"] as? String == slot && ($0["cabinet_index"] as? Int) == (first["cabinet_index"] as? Int)
+            }
+        )
+        XCTAssertEqual(filled["stock_basis"] as? String, "inferred")
+        XCTAssertNotNil(filled["stock_now"] as? Int)
+        XCTAssertNotNil(filled["stockout_probability"] as? Double)
+        XCTAssertEqual(after.filter { $0["stock_basis"] as? String == "unknown" }.count, slots.count - 1)
+    }
+}

@@ -11,7 +11,7 @@ import { svg } from "./charts.js";
 /// Slots as rows: a grey band for the demand interval, a tick for the expected demand, a bar for the stock.
 export function forecastChart(f, zone = "UTC") {
   const rows = f.slots, w = 560, row = 16, left = 60, top = 24;
-  const max = Math.max(1, ...rows.map((s) => Math.max(s.interval[1], s.stock_now)));
+  const max = Math.max(1, ...rows.map((s) => Math.max(s.interval[1], s.stock_now ?? 0)));
   const x = (v) => left + (v / max) * (w - left - 20);
   const h = top + rows.length * row + 24;
   const chart = svg("svg", { viewBox: `0 0 ${w} ${h}`, width: "100%", role: "img", id: "forecast-chart",
@@ -19,12 +19,15 @@ export function forecastChart(f, zone = "UTC") {
   chart.append(svg("text", { x: left, y: 14, class: "axis" }, `units over ${f.days} days (band: 90 % of demand; bar: stock now)`));
   rows.forEach((s, i) => {
     const y = top + i * row;
-    const risk = s.stockout_probability >= 0.5;
+    const risk = (s.stockout_probability ?? 0) >= 0.5;
     chart.append(
       svg("text", { x: 4, y: y + 11, class: "axis" }, `${s.cabinet_index}/${s.slot}`),
       svg("rect", { x: x(s.interval[0]), y: y + 2, width: Math.max(1, x(s.interval[1]) - x(s.interval[0])), height: row - 4, class: "band" }),
-      svg("rect", { x: left, y: y + 5, width: Math.max(0, x(s.stock_now) - left), height: row - 10,
-        class: risk ? "stock risk" : "stock", "data-slot": s.slot }),
+      // No fill on record since the slot got its product: its stock is unknown, and said so — never a bar of 0.
+      s.stock_now == null
+        ? svg("text", { x: left + 2, y: y + 11, class: "axis unknown", "data-slot": s.slot }, "stock unknown")
+        : svg("rect", { x: left, y: y + 5, width: Math.max(0, x(s.stock_now) - left), height: row - 10,
+          class: risk ? "stock risk" : "stock", "data-slot": s.slot }),
       svg("line", { x1: x(s.expected_units), x2: x(s.expected_units), y1: y + 1, y2: y + row - 1, class: "expected" }));
   });
   chart.append(svg("text", { x: left, y: h - 6, class: "axis" }, `next visit ${wallTime(f.next_visit, zone, true)} (${zone}) · red: likely empty before it`));

@@ -167,7 +167,7 @@ struct JobRoutes {
                 now: now,
                 days: days
             ).slots
-            atRisk += outlook.filter { $0.stockoutProbability >= 0.5 }.count
+            atRisk += outlook.filter { ($0.stockoutProbability ?? 0) >= 0.5 }.count
             expiring += outlook.reduce(0) { $0 + $1.expiringUnits }
             revenue += outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
             ctx.progress(

@@ -173,8 +173,8 @@ struct ForecastRoutes {
         let totals = ForecastTotals(
             expectedUnits: InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
             expectedRevenue: InsightJSON.round2(revenue),
-            stockNow: outlook.reduce(0) { $0 + $1.stockNow },
-            slotsAtRisk: outlook.filter { $0.stockoutProbability >= 0.5 }.count,
+            stockNow: outlook.reduce(0) { $0 + ($1.stockNow ?? 0) },
+            slotsAtRisk: outlook.filter { ($0.stockoutProbability ?? 0) >= 0.5 }.count,
             expiringUnits: outlook.reduce(0) { $0 + $1.expiringUnits },
             expiredUnits: outlook.reduce(0) { $0 + $1.expiredUnits }
         )

@@ -4,7 +4,8 @@ import PlanogramDomain
 import Store
 
 /// The stock by lot of devices at one time, replayed from the store: each slot starts full (the capacity
-/// of the planogram then in effect) `windowDays` before, then restocks add lots, sales take the oldest,
+/// of the planogram then in effect) `windowDays` before — an assumption, so a slot's stock counts as known
+/// only once a recorded fill followed (`StockLedger.basis`) — then restocks add lots, sales take the oldest,
 /// pulls remove the oldest. One read of the events for a whole fleet, so planning a thousand devices costs
 /// one pass, not a thousand.
 struct FleetStock {
@@ -41,7 +42,8 @@ struct FleetStock {
                         SlotKey(CabinetKey(id, c.index), slot),
                         product: f.productID,
                         units: f.capacity,
-                        at: since
+                        at: since,
+                        recorded: false
                     )
                 }
             }
