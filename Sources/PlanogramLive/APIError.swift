@@ -23,6 +23,13 @@ package struct APIError: Error, Sendable {
     package static func forbidden(_ m: String, details: Any? = nil) -> APIError {
         APIError(403, "forbidden", m, details: details)
     }
+    /// The job queue has no place for this user now (`JobShare`): 429 with Retry-After.
+    package static let jobQueueFull = APIError(
+        429,
+        "rate_limited",
+        "too many jobs waiting for you; retry shortly",
+        details: ["retry_after_seconds": 5]
+    )
     package static func notFound(_ m: String) -> APIError { APIError(404, "not_found", m) }
     package static func conflict(_ m: String, details: Any? = nil) -> APIError {
         APIError(409, "conflict", m, details: details)

@@ -38,12 +38,7 @@ struct JobRoutes {
                         { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }
                     )
                 else {
-                    throw APIError(
-                        429,
-                        "rate_limited",
-                        "too many jobs waiting; retry shortly",
-                        details: ["retry_after_seconds": 5]
-                    )
+                    throw APIError.jobQueueFull
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }

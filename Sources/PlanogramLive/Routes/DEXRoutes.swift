@@ -110,11 +110,11 @@ struct DEXRoutes {
     }
 }
 
-/// `POST /api/devices/{id}/dex`'s answer.
+/// `POST /api/devices/{id}/dex`'s answer (keys without a value are written as `null`, `@Null`).
 struct DEXReadResponse: Encodable {
     var readID: String
     var deviceID: String
-    var machineSerial: String?
+    @Null var machineSerial: String?
     var readAt: String
     var readAtBasis: String
     var recorded: Bool
@@ -124,10 +124,10 @@ struct DEXReadResponse: Encodable {
 
     struct Selection: Encodable {
         var selection: String
-        var price: Double?
-        var vendsTotal: Int?
-        var valueTotal: Double?
-        var vendsSincePrevious: Int?
+        @Null var price: Double?
+        @Null var vendsTotal: Int?
+        @Null var valueTotal: Double?
+        @Null var vendsSincePrevious: Int?
         var slots: [Slot]
 
         enum CodingKeys: String, CodingKey {
@@ -137,16 +137,6 @@ struct DEXReadResponse: Encodable {
             case valueTotal = "value_total"
             case vendsSincePrevious = "vends_since_previous"
             case slots
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(selection, forKey: .selection)
-            try c.encode(price, forKey: .price)
-            try c.encode(vendsTotal, forKey: .vendsTotal)
-            try c.encode(valueTotal, forKey: .valueTotal)
-            try c.encode(vendsSincePrevious, forKey: .vendsSincePrevious)
-            try c.encode(slots, forKey: .slots)
         }
     }
 
@@ -170,19 +160,6 @@ struct DEXReadResponse: Encodable {
         case selections
         case unmapped
         case warnings
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(readID, forKey: .readID)
-        try c.encode(deviceID, forKey: .deviceID)
-        try c.encode(machineSerial, forKey: .machineSerial)
-        try c.encode(readAt, forKey: .readAt)
-        try c.encode(readAtBasis, forKey: .readAtBasis)
-        try c.encode(recorded, forKey: .recorded)
-        try c.encode(selections, forKey: .selections)
-        try c.encode(unmapped, forKey: .unmapped)
-        try c.encode(warnings, forKey: .warnings)
     }
 
     init(_ o: DEXRecording.Outcome) {

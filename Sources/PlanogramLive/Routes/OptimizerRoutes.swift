@@ -58,12 +58,7 @@ struct OptimizerRoutes {
                         }
                     )
                 else {
-                    throw APIError(
-                        429,
-                        "rate_limited",
-                        "too many jobs waiting; retry shortly",
-                        details: ["retry_after_seconds": 5]
-                    )
+                    throw APIError.jobQueueFull
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
@@ -122,12 +117,7 @@ struct OptimizerRoutes {
                         }
                     )
                 else {
-                    throw APIError(
-                        429,
-                        "rate_limited",
-                        "too many jobs waiting; retry shortly",
-                        details: ["retry_after_seconds": 5]
-                    )
+                    throw APIError.jobQueueFull
                 }
                 return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
             }
@@ -196,12 +186,7 @@ struct OptimizerRoutes {
                         )
                     else {
                         r.send(
-                            APIError(
-                                429,
-                                "rate_limited",
-                                "too many jobs waiting; retry shortly",
-                                details: ["retry_after_seconds": 5]
-                            )
+                            APIError.jobQueueFull
                         )
                         return
                     }
