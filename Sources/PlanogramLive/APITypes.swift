@@ -218,7 +218,10 @@ struct ServicePlanResponse: Encodable {
     let from: String
     let days: Int
     let asOf: String
+    /// The price of a visit the plan was made at: the setting, or the one the budget's search found.
     let visitCost: Double
+    /// With `visits_per_day` or `visits_per_week`: the budget, whether the plan keeps to it, and the search.
+    let budget: Budget?
     let maxIntervalDays: Int
     let emptySlotHourCost: Double
     let expiryVisitUnits: Double
@@ -231,11 +234,44 @@ struct ServicePlanResponse: Encodable {
         case days
         case asOf = "as_of"
         case visitCost = "visit_cost"
+        case budget
         case maxIntervalDays = "max_interval_days"
         case emptySlotHourCost = "empty_slot_hour_cost"
         case expiryVisitUnits = "expiry_visit_units"
         case timeZone = "time_zone"
         case visits
+    }
+}
+
+extension ServicePlanResponse {
+    struct Budget: Encodable {
+        var visitsPerDay: Int?
+        var visitsPerWeek: Int?
+        var met: Bool
+        var visitCostFound: Double
+        var plansTried: Int
+        /// The most visits on one day of the plan (the budget is an average: see docs/MODELS.md).
+        var busiestDay: Int
+
+        init(_ b: VisitBudget, outcome o: VisitBudget.Outcome) {
+            switch b {
+            case .perDay(let n): visitsPerDay = n
+            case .perWeek(let n): visitsPerWeek = n
+            }
+            met = o.met
+            visitCostFound = (o.visitCost * 100).rounded() / 100
+            plansTried = o.evaluations
+            busiestDay = VisitBudget.busiestDay(o.visits)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case visitsPerDay = "visits_per_day"
+            case visitsPerWeek = "visits_per_week"
+            case met
+            case visitCostFound = "visit_cost_found"
+            case plansTried = "plans_tried"
+            case busiestDay = "busiest_day"
+        }
     }
 }
 

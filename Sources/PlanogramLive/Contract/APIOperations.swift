@@ -285,6 +285,16 @@ enum APIOperations {
             parameters: [
                 P.query("from", "first day (the newest data's day)", schema: APISchema.date),
                 P.query("days", "1…28 (7)", schema: APISchema.integer),
+                P.query(
+                    "visits_per_day",
+                    "a budget: visits a day on average (1 to the devices in reach)",
+                    schema: APISchema.integer
+                ),
+                P.query(
+                    "visits_per_week",
+                    "a budget: visits a week on average (1 to 7 x the devices)",
+                    schema: APISchema.integer
+                ),
             ],
             responses: [.json(200, "ServicePlan", "the plan")],
             tag: "operations"

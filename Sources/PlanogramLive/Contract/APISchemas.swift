@@ -174,10 +174,24 @@ enum APISchema {
             ("device_id", string), ("date", string), ("at", string), ("reasons", array(string)),
             ("units_to_load", integer),
         ])
-        c["ServicePlan"] = object([
-            ("from", string), ("days", integer), ("as_of", string), ("time_zone", string), ("visit_cost", number),
-            ("visits", array(ref("PlannedVisit"))),
-        ])
+        c["ServicePlan"] = object(
+            [
+                ("from", string), ("days", integer), ("as_of", string), ("time_zone", string), ("visit_cost", number),
+                ("visits", array(ref("PlannedVisit"))),
+            ],
+            optional: [
+                (
+                    "budget",
+                    object(
+                        [
+                            ("met", boolean), ("visit_cost_found", number), ("plans_tried", integer),
+                            ("busiest_day", integer),
+                        ],
+                        optional: [("visits_per_day", integer), ("visits_per_week", integer)]
+                    )
+                )
+            ]
+        )
         c["PickLists"] = object([
             ("date", string), ("time_zone", string), ("service_level", number),
             ("visits", array(object([("device_id", string), ("lines", array(anyObject))]))),

@@ -1,3 +1,4 @@
+import Forecasting
 import PlanogramDomain
 import Store
 
@@ -21,5 +22,26 @@ enum APIQuery {
             throw .badRequest("days must be a whole number from 1 to 28")
         }
         return d
+    }
+
+    /// A budget of visits: `visits_per_day` (1 to the number of devices) or `visits_per_week` (1 to seven
+    /// times that), not both; nil when neither is given.
+    static func budget(perDay: String?, perWeek: String?, devices: Int) throws(APIError) -> VisitBudget? {
+        switch (perDay, perWeek) {
+        case (nil, nil): return nil
+        case (.some, .some): throw .badRequest("give visits_per_day or visits_per_week, not both")
+        case (let d?, nil):
+            guard let n = Int(d), n >= 1, n <= max(1, devices) else {
+                throw .badRequest("visits_per_day must be a whole number from 1 to \(devices) (the devices in reach)")
+            }
+            return .perDay(n)
+        case (nil, let w?):
+            guard let n = Int(w), n >= 1, n <= max(1, devices * 7) else {
+                throw .badRequest(
+                    "visits_per_week must be a whole number from 1 to \(devices * 7) (the devices in reach, daily)"
+                )
+            }
+            return .perWeek(n)
+        }
     }
 }

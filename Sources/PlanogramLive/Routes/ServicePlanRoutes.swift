@@ -26,22 +26,47 @@ struct ServicePlanRoutes {
                 let snap = try insights.snapshotOrUnavailable()
                 let now = try app.asOf()
                 let from = try APIQuery.date(req.queryValue("from"), name: "from") ?? app.clock.day(of: now)
-                let plan = try ServicePlanBuilder.plan(
-                    app: app,
-                    snap: snap,
-                    principal: p,
-                    deviceID: nil,
-                    now: now,
-                    fromDay: from,
-                    days: days
+                let fleet = app.catalog.current.devices.keys.filter { p.mayTouch(device: $0) }.count
+                let budget = try APIQuery.budget(
+                    perDay: req.queryValue("visits_per_day"),
+                    perWeek: req.queryValue("visits_per_week"),
+                    devices: fleet
                 )
+                var plan: [PlannedVisit]
+                var visitCost = app.configuration.visitCost
+                var budgetBody: ServicePlanResponse.Budget?
+                if let budget {
+                    let o = try ServicePlanBuilder.plan(
+                        app: app,
+                        snap: snap,
+                        principal: p,
+                        now: now,
+                        fromDay: from,
+                        days: days,
+                        budget: budget
+                    )
+                    plan = o.visits
+                    visitCost = (o.visitCost * 100).rounded() / 100
+                    budgetBody = ServicePlanResponse.Budget(budget, outcome: o)
+                } else {
+                    plan = try ServicePlanBuilder.plan(
+                        app: app,
+                        snap: snap,
+                        principal: p,
+                        deviceID: nil,
+                        now: now,
+                        fromDay: from,
+                        days: days
+                    )
+                }
                 return (
                     200,
                     ServicePlanResponse(
                         from: FleetClock.dateText(from),
                         days: days,
                         asOf: FieldParse.iso8601(now),
-                        visitCost: app.configuration.visitCost,
+                        visitCost: visitCost,
+                        budget: budgetBody,
                         maxIntervalDays: app.configuration.maxVisitIntervalDays,
                         emptySlotHourCost: app.configuration.emptySlotHourCost,
                         expiryVisitUnits: app.configuration.expiryVisitUnits,

@@ -19,6 +19,66 @@ enum ServicePlanBuilder {
         days: Int,
         stock preloaded: [String: FleetStock.DeviceStock]? = nil
     ) throws -> [PlannedVisit] {
+        let devices = try devices(
+            app: app,
+            snap: snap,
+            principal: p,
+            deviceID: deviceID,
+            now: now,
+            days: days,
+            stock: preloaded
+        )
+        return planner(app).plan(devices, now: now, fromDay: fromDay, days: days)
+    }
+
+    /// The plan within a budget of visits: the planner at the lowest visit price that keeps to it
+    /// (`VisitBudget`), never below `PLANOGRAM_VISIT_COST`.
+    static func plan(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        principal p: Principal,
+        now: Int64,
+        fromDay: Int64,
+        days: Int,
+        budget: VisitBudget,
+        stock preloaded: [String: FleetStock.DeviceStock]? = nil
+    ) throws -> VisitBudget.Outcome {
+        let devices = try devices(
+            app: app,
+            snap: snap,
+            principal: p,
+            deviceID: nil,
+            now: now,
+            days: days,
+            stock: preloaded
+        )
+        return budget.plan(planner(app), devices, now: now, fromDay: fromDay, days: days)
+    }
+
+    /// The planner with the settings (`PLANOGRAM_VISIT_COST` and the rest).
+    static func planner(_ app: AppContext) -> ServicePlanner {
+        var planner = ServicePlanner(
+            visitCost: app.configuration.visitCost,
+            maxIntervalDays: app.configuration.maxVisitIntervalDays,
+            serviceLevel: app.configuration.serviceLevel
+        )
+        planner.emptySlotHourCost = app.configuration.emptySlotHourCost
+        planner.expiryVisitUnits = app.configuration.expiryVisitUnits
+        planner.perishableServiceLevel = app.configuration.perishableServiceLevel
+        planner.clock = app.configuration.clock
+        return planner
+    }
+
+    /// Each device's slots with their demand paths over `days` (and two weeks beyond) and stock by lot.
+    static func devices(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        principal p: Principal,
+        deviceID: String?,
+        now: Int64,
+        days: Int,
+        stock preloaded: [String: FleetStock.DeviceStock]?
+    ) throws -> [PlannerDevice] {
         let cat = app.catalog.current
         let ids = deviceID.map { [$0] } ?? cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
         var devices: [PlannerDevice] = []
@@ -69,15 +129,6 @@ enum ServicePlanBuilder {
                 )
             )
         }
-        var planner = ServicePlanner(
-            visitCost: app.configuration.visitCost,
-            maxIntervalDays: app.configuration.maxVisitIntervalDays,
-            serviceLevel: app.configuration.serviceLevel
-        )
-        planner.emptySlotHourCost = app.configuration.emptySlotHourCost
-        planner.expiryVisitUnits = app.configuration.expiryVisitUnits
-        planner.perishableServiceLevel = app.configuration.perishableServiceLevel
-        planner.clock = app.configuration.clock
-        return planner.plan(devices, now: now, fromDay: fromDay, days: days)
+        return devices
     }
 }

@@ -1,0 +1,80 @@
+/// A route manager's budget of visits (docs/MODELS.md, "The visit budget"): `perDay` visits a day or `perWeek`
+/// a week on average over the plan (at most `perDay × days`, or `perWeek × days / 7`, visits in all). The plan
+/// within it is the planner's at the lowest price of a visit that keeps to it — found by search, never by
+/// hand — and never below the visit cost the operator set. It is an average, not a cap on each day: visits a
+/// device's longest interval forces can fall on one day whatever the price (`busiestDay` says how many).
+package enum VisitBudget: Sendable, Equatable {
+    case perDay(Int)
+    case perWeek(Int)
+
+    /// The most visits the budget allows over `days` days.
+    package func allowance(days: Int) -> Int {
+        switch self {
+        case .perDay(let n): n * days
+        case .perWeek(let n): Int((Double(n) * Double(days) / 7).rounded(.down))
+        }
+    }
+
+    /// Whether `visits` keep to the budget over `days` days.
+    package func admits(_ visits: [PlannedVisit], days: Int) -> Bool { visits.count <= allowance(days: days) }
+
+    /// The most visits on one day.
+    package static func busiestDay(_ visits: [PlannedVisit]) -> Int {
+        Dictionary(grouping: visits, by: \.day).values.map(\.count).max() ?? 0
+    }
+
+    /// The search's outcome: the plan, the price of a visit it was made at, whether it keeps to the budget
+    /// (it cannot when devices are due by the longest interval alone), and how many plans were tried.
+    package struct Outcome: Sendable {
+        package var visits: [PlannedVisit]
+        package var visitCost: Double
+        package var met: Bool
+        package var evaluations: Int
+    }
+
+    /// The plan within the budget: the planner at its own visit cost if that keeps to it, else at the lowest
+    /// price that does (doubling, then bisection to 1 % of the price); where no price does, the plan at the
+    /// highest price tried, with `met` false.
+    package func plan(
+        _ planner: ServicePlanner,
+        _ devices: [PlannerDevice],
+        now: Int64,
+        fromDay: Int64,
+        days: Int
+    ) -> Outcome {
+        var p = planner
+        var evaluations = 0
+        func run(_ cost: Double) -> [PlannedVisit] {
+            evaluations += 1
+            p.visitCost = cost
+            return p.plan(devices, now: now, fromDay: fromDay, days: days)
+        }
+        let floor = max(planner.visitCost, 0.01)
+        let first = run(floor)
+        if admits(first, days: days) {
+            return Outcome(visits: first, visitCost: floor, met: true, evaluations: evaluations)
+        }
+        var low = floor
+        var high = floor * 2
+        var best: (cost: Double, visits: [PlannedVisit])?
+        var last = first
+        while high <= 1_000_000 {
+            last = run(high)
+            if admits(last, days: days) {
+                best = (high, last)
+                break
+            }
+            low = high
+            high *= 2
+        }
+        guard var found = best else {
+            return Outcome(visits: last, visitCost: high / 2, met: false, evaluations: evaluations)
+        }
+        while found.cost - low > 0.01 * found.cost {
+            let mid = (low + found.cost) / 2
+            let visits = run(mid)
+            if admits(visits, days: days) { found = (mid, visits) } else { low = mid }
+        }
+        return Outcome(visits: found.visits, visitCost: found.cost, met: true, evaluations: evaluations)
+    }
+}
