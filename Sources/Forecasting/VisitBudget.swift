@@ -30,12 +30,33 @@ package enum VisitBudget: Sendable, Equatable {
         package var visitCost: Double
         package var met: Bool
         package var evaluations: Int
+        /// False when the budget could be kept only without visits for expiry alone (`expiryVisitUnits` off):
+        /// units past their date then wait for the next visit the stock or the interval calls for.
+        package var expiryVisits = true
     }
 
     /// The plan within the budget: the planner at its own visit cost if that keeps to it, else at the lowest
     /// price that does (doubling, then bisection to 1 % of the price); where no price does, the plan at the
     /// highest price tried, with `met` false.
     package func plan(
+        _ planner: ServicePlanner,
+        _ devices: [PlannerDevice],
+        now: Int64,
+        fromDay: Int64,
+        days: Int
+    ) -> Outcome {
+        let priced = search(planner, devices, now: now, fromDay: fromDay, days: days)
+        guard !priced.met, planner.expiryVisitUnits < 1_000_000 else { return priced }
+        // Visits for expiry alone are not priced: where they alone break the budget, plan without them.
+        var relaxed = planner
+        relaxed.expiryVisitUnits = 1_000_000
+        var o = search(relaxed, devices, now: now, fromDay: fromDay, days: days)
+        o.evaluations += priced.evaluations
+        o.expiryVisits = false
+        return o.met ? o : priced.with(evaluations: o.evaluations)
+    }
+
+    func search(
         _ planner: ServicePlanner,
         _ devices: [PlannerDevice],
         now: Int64,
@@ -76,5 +97,13 @@ package enum VisitBudget: Sendable, Equatable {
             if admits(visits, days: days) { found = (mid, visits) } else { low = mid }
         }
         return Outcome(visits: found.visits, visitCost: found.cost, met: true, evaluations: evaluations)
+    }
+}
+
+extension VisitBudget.Outcome {
+    func with(evaluations n: Int) -> Self {
+        var o = self
+        o.evaluations = n
+        return o
     }
 }

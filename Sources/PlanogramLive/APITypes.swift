@@ -252,6 +252,8 @@ extension ServicePlanResponse {
         var plansTried: Int
         /// The most visits on one day of the plan (the budget is an average: see docs/MODELS.md).
         var busiestDay: Int
+        /// False when the budget is kept only without visits for expiry alone.
+        var expiryVisits: Bool
 
         init(_ b: VisitBudget, outcome o: VisitBudget.Outcome) {
             switch b {
@@ -262,6 +264,7 @@ extension ServicePlanResponse {
             visitCostFound = (o.visitCost * 100).rounded() / 100
             plansTried = o.evaluations
             busiestDay = VisitBudget.busiestDay(o.visits)
+            expiryVisits = o.expiryVisits
         }
 
         enum CodingKeys: String, CodingKey {
@@ -271,6 +274,7 @@ extension ServicePlanResponse {
             case visitCostFound = "visit_cost_found"
             case plansTried = "plans_tried"
             case busiestDay = "busiest_day"
+            case expiryVisits = "expiry_visits"
         }
     }
 }

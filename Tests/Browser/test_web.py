@@ -580,6 +580,22 @@ class WebTests(unittest.TestCase):
         Select(d.find_element(By.ID, "depot")).select_by_value("")
         self.wait(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#stops .stop")) == len(everything["visits"]), what="all stops again")
 
+    def test_7c_the_plan_pages_budget_control_changes_the_plan(self):
+        s = self.server
+        m = self.open(self.max, "#/plan?days=14")
+        self.wait(m, lambda d: d.find_element(By.ID, "plan-budget"), what="budget line")
+        self.assertIn("no budget", m.find_element(By.ID, "plan-budget").text)
+        free = call(s, "GET", "/api/service-plan?days=14", self.max)
+        capped = call(s, "GET", "/api/service-plan?days=14&visits_per_day=1", self.max)
+        self.assertLess(len(capped["visits"]), len(free["visits"]), "a budget of one a day plans fewer visits here")
+        m.find_element(By.ID, "budget").send_keys("1")
+        m.find_element(By.ID, "budget-apply").click()
+        self.wait(m, lambda d: "a day" in d.find_element(By.ID, "plan-budget").text, what="the plan within the budget")
+        text = m.find_element(By.ID, "plan-budget").text
+        self.assertIn(f"{len(capped['visits'])} visits", text)
+        self.assertEqual(len(m.find_elements(By.CSS_SELECTOR, "#plan td.visit")), len(capped["visits"]))
+        shot(m, "13-plan-budget")
+
     def test_7b_the_route_manager_plans_a_day_and_the_driver_follows_the_route(self):
         s = self.server
         m = self.open(self.max, "#/plan?limit=2")

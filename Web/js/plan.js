@@ -35,7 +35,9 @@ export function forecastChart(f, zone = "UTC") {
 }
 
 export async function mountPlan(root, params) {
-  const plan = await api("GET", `/api/service-plan?days=${params.days || 7}`);
+  // The budget, when the route manager set one: visits a day on average (docs/MODELS.md, "The visit budget").
+  const budgetQuery = params.visits_per_day ? `&visits_per_day=${encodeURIComponent(params.visits_per_day)}` : "";
+  const plan = await api("GET", `/api/service-plan?days=${params.days || 7}${budgetQuery}`);
   const days = [...Array(plan.days).keys()].map((i) => new Date(Date.parse(plan.from) + i * 86400000).toISOString().slice(0, 10));
   // Every device the token may see is a row, visited this week or not.
   const devices = (await api("GET", "/api/devices")).devices.map((d) => d.device_id).sort();
@@ -112,8 +114,23 @@ export async function mountPlan(root, params) {
   });
   routeDate.addEventListener("change", () => showRoutes(routeDate.value));
 
+  const budgetInput = el("input", { id: "budget", type: "number", min: 1, step: 1, value: params.visits_per_day || "",
+    placeholder: "no budget", "aria-label": "Visits a day (budget)" });
+  const budgetApply = el("button", { id: "budget-apply", type: "button" }, "Plan within budget");
+  budgetApply.addEventListener("click", () => {
+    const n = budgetInput.value.trim();
+    location.hash = `#/plan?days=${params.days || 7}` + (n ? `&visits_per_day=${encodeURIComponent(n)}` : "");
+  });
+  const budgetText = plan.budget
+    ? `budget ${plan.budget.visits_per_day ?? plan.budget.visits_per_week + " a week"}${plan.budget.visits_per_day ? " a day" : ""}: ` +
+      `${plan.budget.met ? "kept" : "not reachable (visits forced by the longest interval exceed it)"}` +
+      `${plan.budget.expiry_visits ? "" : " without visits for expiry alone"}, ` +
+      `at ${money(plan.budget.visit_cost_found)} a visit (${plan.budget.plans_tried} plans tried), ${plan.visits.length} visits, busiest day ${plan.budget.busiest_day}`
+    : `no budget: ${plan.visits.length} visits at the set price of ${money(plan.visit_cost)} a visit`;
   root.replaceChildren(el("section", { class: "planner" },
     el("h1", {}, "Service plan"),
+    el("div", { class: "route-controls" }, el("label", { for: "budget" }, "Visits a day"), budgetInput, budgetApply,
+      el("span", { id: "plan-budget", class: "muted" }, budgetText)),
     el("p", { class: "muted" }, `from ${plan.from}, data as of ${wallTime(plan.as_of, plan.time_zone, true)} (${plan.time_zone || "UTC"}) · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days); under them the revenue the visit is expected to save from empty slots · the units it loads`),
     el("div", { class: "scroll" }, table), detail,
     el("h2", {}, "Routes"), el("div", { class: "route-controls" }, routeDate, planButton, progress, progressText), routesBox));

@@ -185,7 +185,7 @@ enum APISchema {
                     object(
                         [
                             ("met", boolean), ("visit_cost_found", number), ("plans_tried", integer),
-                            ("busiest_day", integer),
+                            ("busiest_day", integer), ("expiry_visits", boolean),
                         ],
                         optional: [("visits_per_day", integer), ("visits_per_week", integer)]
                     )
