@@ -81,6 +81,9 @@ package struct AppConfiguration: Sendable {
     package var opLogBusyTimeoutMilliseconds = 2_000
     /// Requests that may wait for the store or the models at once (beyond: 503 with Retry-After).
     package var maxBlockingRequests = 64
+    /// When the nightly route plan runs, in minutes after local midnight (`PLANOGRAM_NIGHTLY_PLAN_AT`, `HH:MM`,
+    /// default 02:00; `off`: nil, never).
+    package var nightlyPlanAt: Int? = 120
     /// How the job queue is shared among users (`JobShare`).
     var jobShare = JobShare()
     /// `PLANOGRAM_JOBS_QUEUED`, `PLANOGRAM_JOBS_PER_USER`, `PLANOGRAM_JOBS_ADMIN_RESERVE`.
@@ -212,6 +215,17 @@ package struct AppConfiguration: Sendable {
         try double("PLANOGRAM_IDEMPOTENCY_SECONDS") { c.idempotencyMaxAgeSeconds = $0 }
         try int("PLANOGRAM_OPLOG_BUSY_TIMEOUT_MS") { c.opLogBusyTimeoutMilliseconds = $0 }
         try int("PLANOGRAM_MAX_BLOCKING_REQUESTS") { c.maxBlockingRequests = max(1, $0) }
+        if let raw = env["PLANOGRAM_NIGHTLY_PLAN_AT"], !raw.isEmpty {
+            if raw.lowercased() == "off" {
+                c.nightlyPlanAt = nil
+            } else if let m = TimeWindow.minute(raw), m < 24 * 60 {
+                c.nightlyPlanAt = m
+            } else {
+                throw ConfigurationError(
+                    "PLANOGRAM_NIGHTLY_PLAN_AT must be HH:MM on the fleet's clock, or off; got \"\(raw)\""
+                )
+            }
+        }
         try int("PLANOGRAM_JOBS_QUEUED") { c.jobsQueued = $0 }
         try int("PLANOGRAM_JOBS_PER_USER") { c.jobsPerUser = $0 }
         try int("PLANOGRAM_JOBS_ADMIN_RESERVE") { c.jobsAdminReserve = $0 }

@@ -15,6 +15,8 @@ package final class PlanogramServer: @unchecked Sendable {
     package let logger: Logger
     package private(set) var http: HTTPServer!
     package private(set) var store: Store!
+    /// The nightly route plan, when `PLANOGRAM_NIGHTLY_PLAN_AT` is not off.
+    private(set) var nightly: NightlyPlan?
     /// The routes served (method, pattern, name), for the contract's test.
     package private(set) var routeTable: [Router.Entry] = []
     /// The token secret in use (from configuration, or made for this run in demo mode).
@@ -159,6 +161,11 @@ package final class PlanogramServer: @unchecked Sendable {
             configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) }
             ?? RouteSolver.configured()
         RouteRoutes(app: app, insights: insights, runner: jobs, solver: solver).install(&router)
+        if let minute = configuration.nightlyPlanAt {
+            let nightly = NightlyPlan(app: app, insights: insights, runner: jobs, solver: solver, minute: minute)
+            nightly.start()
+            self.nightly = nightly
+        }
         let venues = VenueDemandCache()
         OptimizerRoutes(app: app, insights: insights, runner: jobs, registry: registry, venues: venues).install(&router)
         RecommendationRoutes(app: app, insights: insights, venues: venues).install(&router)
@@ -411,6 +418,7 @@ package final class PlanogramServer: @unchecked Sendable {
         guard first, let http else { return }
         http.beginDrain()
         sessions?.shutdown()
+        nightly?.stop()
         cluster?.stop()
         sharedLimits?.stop()
         reasoning?.cancelAll(timeout: 1)

@@ -294,6 +294,15 @@ package enum Migrations {
                   PRIMARY KEY (device_id, cabinet_index, selection, slot));
                 """
         ),
+        // The nightly route plan: one row per night, claimed by the one process that plans it (`NightlyPlan`).
+        Step(
+            name: "nightly-plans",
+            sql: """
+                CREATE TABLE nightly_plans (
+                  night TEXT PRIMARY KEY, day TEXT NOT NULL, claimed_by TEXT NOT NULL, claimed_at INTEGER NOT NULL,
+                  job_id TEXT);
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

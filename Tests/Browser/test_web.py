@@ -60,6 +60,7 @@ class Server:
 
     def start(self):
         env = dict(os.environ, PLANOGRAM_SECRET=SECRET, PLANOGRAM_AI_SETTLE_MS="600", PLANOGRAM_SHUTDOWN_GRACE_SECONDS="2",
+                   PLANOGRAM_NIGHTLY_PLAN_AT="off",
                    PLANOGRAM_AI_REPLAY_PAUSE_MS="60",
                    # One device per city: a truck drives out for one visit, which costs more than the default
                    # 25 a visit; at 60 the planned visits are worth their trips and get routed.

@@ -66,6 +66,7 @@ final class AppTestServer: @unchecked Sendable {
         c.secret = Self.secret
         c.loops = 2
         c.aiSettleMilliseconds = 0  // tests of the settle debounce turn it on
+        c.nightlyPlanAt = nil  // the nightly plan's own tests turn it on
         c.reasoning.replayDeltaPause = 0
         configure(&c)
         server = PlanogramServer(configuration: c)

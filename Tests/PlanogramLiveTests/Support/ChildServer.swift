@@ -55,7 +55,10 @@ final class ChildServer: @unchecked Sendable {
             arguments: [
                 "serve", "--port", "0", "--db", db, "--fixtures", TestFleet.directory, "--web", NSTemporaryDirectory(),
             ] + extra,
-            environment: ["PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3"].merging(
+            environment: [
+                "PLANOGRAM_SECRET": AppTestServer.secret, "PLANOGRAM_SHUTDOWN_GRACE_SECONDS": "3",
+                "PLANOGRAM_NIGHTLY_PLAN_AT": "off",
+            ].merging(
                 environment
             ) { $1 }
         )
