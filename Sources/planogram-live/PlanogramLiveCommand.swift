@@ -165,6 +165,8 @@ struct Token: ParsableCommand {
     @Option(help: "Display name; defaults to the subject.") var name: String?
     @Option(help: "Lifetime in seconds.") var ttl: Int = 3600
     @Option(help: "Comma-separated device ids the holder may touch; all when absent.") var devices: String?
+    @Option(help: "A driver's truck: their routes and pick lists are that truck's (the vehicle claim).") var vehicle:
+        String?
     @Option(help: "Token secret (default: PLANOGRAM_SECRET).") var secret: String?
 
     func run() throws {
@@ -182,7 +184,14 @@ struct Token: ParsableCommand {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         print(
-            TokenAuthority(secret: key).mint(subject: sub, name: name ?? sub, role: r, ttlSeconds: ttl, devices: list)
+            TokenAuthority(secret: key).mint(
+                subject: sub,
+                name: name ?? sub,
+                role: r,
+                ttlSeconds: ttl,
+                devices: list,
+                vehicle: vehicle
+            )
         )
     }
 }

@@ -14,6 +14,8 @@ package struct Principal: Sendable, Equatable {
     package let expires: Int64
     /// Devices the holder may touch; nil means all.
     package let devices: Set<String>?
+    /// A driver's truck (the `vehicle` claim): their routes and pick lists are that truck's, and no other's.
+    package var vehicle: String? = nil
 
     package func mayTouch(device id: String) -> Bool { devices?.contains(id) ?? true }
 }
@@ -54,12 +56,14 @@ package struct TokenAuthority: Sendable {
         role: Role,
         ttlSeconds: Int,
         devices: [String]? = nil,
+        vehicle: String? = nil,
         now: Int64 = Int64(Date().timeIntervalSince1970)
     ) -> String {
         var claims: [String: Any] = [
             "sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now,
         ]
         if let devices { claims["devices"] = devices }
+        if let vehicle { claims["vehicle"] = vehicle }
         let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         // Strings, numbers and a string list always serialize.
         let payload = Base64URL.encode(
@@ -102,12 +106,18 @@ package struct TokenAuthority: Sendable {
             guard let list = d as? [String] else { throw .badClaims("devices must be a list of device ids") }
             devices = Set(list)
         }
+        var vehicle: String?
+        if let v = claims["vehicle"] {
+            guard let text = v as? String, !text.isEmpty else { throw .badClaims("vehicle must be a vehicle id") }
+            vehicle = text
+        }
         return Principal(
             subject: sub,
             name: claims["name"] as? String ?? sub,
             role: role,
             expires: exp,
-            devices: devices
+            devices: devices,
+            vehicle: vehicle
         )
     }
 }

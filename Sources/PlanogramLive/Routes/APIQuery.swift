@@ -44,4 +44,14 @@ enum APIQuery {
             return .perWeek(n)
         }
     }
+
+    /// The truck a request is about: the one asked for, or the token's own (`vehicle` claim); a token bound to
+    /// one truck asking for another is 403.
+    static func vehicle(_ asked: String?, for p: Principal) throws(APIError) -> String? {
+        guard let own = p.vehicle else { return asked }
+        if let asked, asked != own {
+            throw .forbidden("this token is bound to truck \(own), not \(asked)", details: ["vehicle_id": own])
+        }
+        return own
+    }
 }

@@ -85,6 +85,13 @@ struct ServicePlanRoutes {
                 let device = req.queryValue("device_id")
                 let cat = app.catalog.current
                 let depot = req.queryValue("depot_id")
+                // A driver bound to a truck sees that truck's stops in route order, and nothing else.
+                let asked = try APIQuery.vehicle(req.queryValue("vehicle_id"), for: p)
+                if p.vehicle != nil, depot != nil {
+                    throw APIError.forbidden(
+                        "this token is bound to truck \(p.vehicle ?? ""): its pick lists are that truck's"
+                    )
+                }
                 if let depot {
                     guard cat.depots[depot] != nil else { throw APIError.notFound("unknown depot \(depot)") }
                     guard req.queryValue("vehicle_id") == nil else {
@@ -93,7 +100,7 @@ struct ServicePlanRoutes {
                         )
                     }
                 }
-                if let vehicle = req.queryValue("vehicle_id") {
+                if let vehicle = asked {
                     // A truck's pick lists are those of its planned stops, in driving order.
                     guard cat.vehicles[vehicle] != nil else { throw APIError.notFound("unknown vehicle \(vehicle)") }
                     guard let day = try StoredRoutes.stored(app, date: date) else {
