@@ -643,7 +643,7 @@ enum APIOperations {
             access: .roles(sessionEditors),
             scope: .path("sid"),
             parameters: [sid],
-            body: ("OptimizeRequest", "application/json", false),
+            body: ("ProposeRequest", "application/json", false),
             responses: [.json(202, "Proposal", "the job"), .json(404, "Error", "no live session")],
             tag: "sessions"
         ),

@@ -230,6 +230,14 @@ enum APISchema {
                 ("time_limit_seconds", number),
             ]
         )
+        c["ProposeRequest"] = object(
+            [],
+            optional: [
+                ("objective", enumeration(["revenue", "margin"])), ("locked_slots", array(string)),
+                ("candidate_products", array(string)), ("min_facings", anyObject), ("max_facings", anyObject),
+                ("time_limit_seconds", number),
+            ]
+        )
         c["OptimizeBatchRequest"] = object(
             [],
             optional: [("device_ids", array(string)), ("venue_type", string), ("time_limit_seconds", number)]
