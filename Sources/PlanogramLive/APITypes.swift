@@ -828,6 +828,15 @@ struct FleetKPISeries: Encodable {
 /// `POST /api/fleet/plan` (the body may be empty: 7 days).
 struct FleetPlanRequest: Decodable {
     var days: Int?
+    /// A budget of visits, as on `GET /api/service-plan` (docs/MODELS.md, "The visit budget").
+    var visitsPerDay: Int?
+    var visitsPerWeek: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case days
+        case visitsPerDay = "visits_per_day"
+        case visitsPerWeek = "visits_per_week"
+    }
 }
 
 /// 202 to a job's submission.
@@ -882,9 +891,14 @@ struct FleetPlanResult: Encodable, Sendable {
     let expiringUnits: Int
     let expectedRevenue: Double
     let visits: Int
+    /// The price of a visit the plan was made at, and the budget's outcome when one was given.
+    var visitCost: Double
+    var budget: ServicePlanResponse.Budget?
     let byDay: [FleetPlanDay]
 
     enum CodingKeys: String, CodingKey {
+        case visitCost = "visit_cost"
+        case budget
         case asOf = "as_of"
         case days
         case devices

@@ -99,6 +99,21 @@ def token(role, sub, name):
                                     "--ttl", "3600"], text=True).strip()
 
 
+def dex_stamped(lines):
+    """A DEX read's lines with its G85 written anew (CRC-16/ARC of the lines from ST to the line before G85, each
+    ended by CR LF), as bytes with CR LF line ends."""
+    st = next(i for i, l in enumerate(lines) if l.startswith("ST*"))
+    g = next(i for i, l in enumerate(lines) if l.startswith("G85*"))
+    crc = 0
+    for b in "".join(l + "\r\n" for l in lines[st:g]).encode():
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    out = list(lines)
+    out[g] = "G85*%04X" % crc
+    return ("\r\n".join(out) + "\r\n").encode()
+
+
 def call(server, method, path, tok, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(server.base + path, data=data, method=method,
@@ -482,6 +497,35 @@ class WebTests(unittest.TestCase):
         for c in recs:
             self.assertIn(c.get_attribute("data-basis"), ["device", "venue", "fleet"])
             self.assertIn(temperature[c.get_attribute("data-product")], ["ambient", "chilled"])
+
+    def test_7a_a_driver_attaches_the_machines_dex_read_and_sees_what_each_slot_sold(self):
+        s = self.server
+        dee = token("driver", "dee", "Dee")
+        admin = token("admin", "root", "Root")
+        d = self.open(dee, "#/driver", width=390, height=844, mobile=True)
+        stops = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="stops")
+        device = stops[-1].get_attribute("data-device")
+        # The machine's selections 1 and 2 feed A1 and A2; its first read is on record already.
+        call(s, "PUT", f"/api/devices/{device}/selections", admin, {"0": {"1": ["A1"], "2": ["A2"]}})
+        with open(os.path.join(ROOT, "Fixtures", "dex", "Royal_660.txt")) as f:
+            lines = f.read().splitlines()
+        first = dex_stamped(lines)
+        req = urllib.request.Request(s.base + f"/api/devices/{device}/dex", data=first, method="POST",
+                                     headers={"Authorization": "Bearer " + admin, "Content-Type": "text/plain"})
+        urllib.request.urlopen(req, timeout=10).read()
+        # The driver's reader saved the next read: 7 more vends on selection 1, none on 2.
+        second = dex_stamped([l.replace("PA2*28770*", "PA2*28777*", 1) for l in lines])
+        path = os.path.join(tempfile.mkdtemp(), "read.txt")
+        with open(path, "wb") as f:
+            f.write(second)
+        stop = d.find_element(By.CSS_SELECTOR, f'#stops .stop[data-device="{device}"]')
+        stop.find_element(By.CSS_SELECTOR, "input.dex-file").send_keys(path)
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, f'#stops .stop[data-device="{device}"] .dex-sold-list li[data-slot="A1"]'),
+                  what="slots sold since the last read")
+        sold = {li.get_attribute("data-slot"): li.text for li in stop.find_elements(By.CSS_SELECTOR, ".dex-sold-list li")}
+        self.assertEqual(sold, {"A1": "A1 sold 7", "A2": "A2 sold 0"})
+        self.assertIn("selections without a slot", stop.find_element(By.CSS_SELECTOR, ".dex-sold").text)
+        shot(d, "11b-driver-dex")
 
     def test_7_a_driver_ticks_off_a_stop_on_a_phone_and_the_visit_is_recorded(self):
         s = self.server

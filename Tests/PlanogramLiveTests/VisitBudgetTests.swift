@@ -57,6 +57,26 @@ final class VisitBudgetTests: XCTestCase {
         }
     }
 
+    func testTheFleetPlanJobTakesTheBudgetToo() throws {
+        let s = try AppTestServer { $0.visitCost = 5 }
+        defer { s.stop() }
+        let boss = s.token(.manager)
+        func result(_ body: [String: Any]) throws -> [String: Any] {
+            let r = try s.request("POST", "/api/fleet/plan", token: boss, json: body)
+            XCTAssertEqual(r.status, 202, r.text)
+            let events = try jobEvents(s.port, try XCTUnwrap(r.json["job_id"] as? String), token: boss)
+            XCTAssertEqual(events.last?.event, "done")
+            return try XCTUnwrap(eventJSON(try XCTUnwrap(events.last))["result"] as? [String: Any])
+        }
+        let free = try result(["days": 14])
+        let capped = try result(["days": 14, "visits_per_day": 1])
+        XCTAssertEqual((capped["budget"] as? [String: Any])?["met"] as? Bool, true)
+        XCTAssertLessThanOrEqual(capped["visits"] as? Int ?? 99, 14)
+        XCTAssertLessThan(capped["visits"] as? Int ?? 99, free["visits"] as? Int ?? 0)
+        XCTAssertGreaterThan(capped["visit_cost"] as? Double ?? 0, 5)
+        XCTAssertEqual(try s.request("POST", "/api/fleet/plan", token: boss, json: ["visits_per_day": 0]).status, 400)
+    }
+
     func testABudgetIsAnAverageOverThePlan() {
         let b = VisitBudget.perDay(1)
         let v = { (day: Int64, device: String) in

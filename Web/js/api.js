@@ -41,6 +41,24 @@ export async function api(method, path, body) {
   return data;
 }
 
+/// Sends `text` as it is (`text/plain`): a DEX read from the machine's reader. Errors as `api`.
+export async function apiText(method, path, text) {
+  let res;
+  try {
+    res = await fetch(path, { method, headers: { Authorization: `Bearer ${token()}`, "Content-Type": "text/plain" }, body: text });
+  } catch (e) {
+    throw new APIError(0, "network", "The server cannot be reached.");
+  }
+  const body = await res.text();
+  let data = null;
+  try { data = body ? JSON.parse(body) : null; } catch { data = null; }
+  if (!res.ok) {
+    const err = data && data.error ? data.error : { code: "http_" + res.status, message: body || res.statusText };
+    throw new APIError(res.status, err.code, err.message, err.details);
+  }
+  return data;
+}
+
 let toastTimer = 0;
 export function toast(message, kind = "error") {
   const el = document.getElementById("toast");

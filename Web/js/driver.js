@@ -4,7 +4,7 @@
 // the visit (POST /api/visits, idempotent by visit id, so a retry after a lost connection records nothing
 // twice) and opens the next stop.
 
-import { api, el, toast, wallTime } from "./api.js";
+import { api, apiText, el, toast, wallTime } from "./api.js";
 import { routeMap } from "./routemap.js";
 
 export async function mountDriver(root, params) {
@@ -103,10 +103,25 @@ export async function mountDriver(root, params) {
         toast(e.message);
       }
     });
+    // The machine's DEX read, from the reader's file: recorded, and what each slot sold since the last read shown.
+    const sold = el("div", { class: "dex-sold" });
+    const dexInput = el("input", { type: "file", class: "dex-file", accept: ".txt,.dex,text/plain", "aria-label": `DEX read of ${v.device_id}` });
+    dexInput.addEventListener("change", async () => {
+      const file = dexInput.files && dexInput.files[0];
+      if (!file) return;
+      try {
+        const read = await apiText("POST", `/api/devices/${encodeURIComponent(v.device_id)}/dex`, await file.text());
+        sold.replaceChildren(dexSummary(read));
+        toast(read.recorded ? "DEX read recorded." : "This DEX read was recorded already.", "info");
+      } catch (e) {
+        toast(e.code === "bad_dex" ? `Not a usable DEX read: ${e.message}` : e.message);
+      }
+    });
     const item = el("li", { class: `stop${isDone ? " done" : ""}${next ? " next" : ""}`, dataset: { device: v.device_id } },
       el("h2", {}, `${i + 1}. ${v.device_id}${names.has(v.device_id) ? " · " + names.get(v.device_id) : ""}`),
       el("p", { class: "muted" }, `${route ? "arrive " : ""}${wallTime(v.at, zone)} · ${v.reasons.join(", ").replace(/_/g, " ")}`),
-      el("ul", { class: "picks" }, lines), button);
+      el("ul", { class: "picks" }, lines),
+      el("label", { class: "dex" }, "DEX read ", dexInput), sold, button);
     return item;
   }
 
@@ -117,4 +132,21 @@ export async function mountDriver(root, params) {
   root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, depotPicker, summary, mapBox, list, totals));
   render();
   return () => {};
+}
+
+/// What a DEX read says each slot sold since the machine's previous read: known counts, "unknown" where the
+/// counters do not say, and the selections no slot is mapped to.
+function dexSummary(read) {
+  const rows = [];
+  for (const s of read.selections) {
+    const count = s.vends_since_previous == null ? "unknown" : String(s.vends_since_previous);
+    for (const slot of s.slots) {
+      rows.push(el("li", { dataset: { slot: slot.slot, cabinet: String(slot.cabinet_index) } }, el("b", {}, slot.slot), ` sold ${count}`));
+    }
+  }
+  return el("div", {},
+    el("p", { class: "muted" }, `DEX read ${read.read_at.slice(0, 16).replace("T", " ")} UTC${read.recorded ? "" : " (recorded already)"}` +
+      (read.unmapped.length ? ` · selections without a slot: ${read.unmapped.join(", ")}` : "")),
+    rows.length ? el("ul", { class: "dex-sold-list" }, rows) : el("p", { class: "muted" }, "No slot is mapped to this machine's selections yet."),
+    read.warnings.length ? el("ul", { class: "muted dex-warnings" }, read.warnings.map((w) => el("li", {}, w))) : null);
 }

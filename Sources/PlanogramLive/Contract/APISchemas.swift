@@ -207,7 +207,13 @@ enum APISchema {
             optional: [("result", anyValue), ("error", nullable(string))]
         )
         c["JobCancelling"] = object([("job_id", string), ("cancelling", boolean)])
-        c["FleetPlanRequest"] = object([], optional: [("days", nullable(integer))])
+        c["FleetPlanRequest"] = object(
+            [],
+            optional: [
+                ("days", nullable(integer)), ("visits_per_day", nullable(integer)),
+                ("visits_per_week", nullable(integer)),
+            ]
+        )
         c["RoutePlanRequest"] = object(
             [("date", date)],
             optional: [

@@ -29,13 +29,28 @@ struct JobRoutes {
                     throw APIError.badRequest("days must be a whole number from 1 to 28")
                 }
                 _ = try insights.snapshotOrUnavailable()
+                let fleet = app.catalog.current.devices.keys.filter { p.mayTouch(device: $0) }.count
+                let budget = try APIQuery.budget(
+                    perDay: body.visitsPerDay.map(String.init),
+                    perWeek: body.visitsPerWeek.map(String.init),
+                    devices: fleet
+                )
                 let horizon = days
                 guard
                     let id = runner.submit(
                         kind: "fleet_plan",
                         by: p,
                         devices: p.devices,
-                        { ctx in try Self.fleetPlan(app: app, insights: insights, principal: p, days: horizon, ctx) }
+                        { ctx in
+                            try Self.fleetPlan(
+                                app: app,
+                                insights: insights,
+                                principal: p,
+                                days: horizon,
+                                budget: budget,
+                                ctx
+                            )
+                        }
                     )
                 else {
                     throw APIError.jobQueueFull
@@ -141,6 +156,7 @@ struct JobRoutes {
         insights: InsightsEngine,
         principal p: Principal,
         days: Int,
+        budget: VisitBudget? = nil,
         _ ctx: JobContext
     ) throws -> FleetPlanResult {
         guard let snap = insights.current else { throw JobFailure(message: "the models are not fitted yet") }
@@ -172,16 +188,35 @@ struct JobRoutes {
         }
         if ctx.isCancelled { throw JobFailure(message: "cancelled") }
         ctx.progress(0.85, "planning visits")
-        let plan = try ServicePlanBuilder.plan(
-            app: app,
-            snap: snap,
-            principal: p,
-            deviceID: nil,
-            now: now,
-            fromDay: app.clock.day(of: now),
-            days: days,
-            stock: stock
-        )
+        var visitCost = app.configuration.visitCost
+        var budgetBody: ServicePlanResponse.Budget?
+        let plan: [PlannedVisit]
+        if let budget {
+            let o = try ServicePlanBuilder.plan(
+                app: app,
+                snap: snap,
+                principal: p,
+                now: now,
+                fromDay: app.clock.day(of: now),
+                days: days,
+                budget: budget,
+                stock: stock
+            )
+            plan = o.visits
+            visitCost = (o.visitCost * 100).rounded() / 100
+            budgetBody = ServicePlanResponse.Budget(budget, outcome: o)
+        } else {
+            plan = try ServicePlanBuilder.plan(
+                app: app,
+                snap: snap,
+                principal: p,
+                deviceID: nil,
+                now: now,
+                fromDay: app.clock.day(of: now),
+                days: days,
+                stock: stock
+            )
+        }
         ctx.progress(0.99, "pick lists")
         let byDay = Dictionary(grouping: plan, by: \.day)
         return FleetPlanResult(
@@ -192,6 +227,8 @@ struct JobRoutes {
             expiringUnits: expiring,
             expectedRevenue: InsightJSON.round2(revenue),
             visits: plan.count,
+            visitCost: visitCost,
+            budget: budgetBody,
             byDay: byDay.keys.sorted().map { d in
                 let visits = byDay[d]!
                 let totals = PickTotals.byProduct(visits) { cat.products[$0]?.caseSize ?? 1 }
