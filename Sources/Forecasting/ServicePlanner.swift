@@ -14,6 +14,8 @@ package struct PlannerSlot: Sendable {
     package let demand: DemandPath
     /// Lots now, oldest first: (load time, units).
     package let lots: [(loadedAt: Int64, units: Int)]
+    /// Where the lots come from; `unknown`: they are the assumed capacity, not evidence.
+    package var stockBasis: StockBasis = .inferred
 
     package init(
         key: SlotKey,
@@ -72,6 +74,9 @@ package struct PickLine: Sendable, Equatable {
     package let pull: Int
     /// Units expected in the slot when the driver arrives (before the pull), for the driver's eye.
     package let expectedStock: Int
+    /// `unknown`: no fill is on record since the slot got its product, so the plan assumed it at capacity
+    /// (docs/MODELS.md, "Stock only from evidence") and the driver counts on site.
+    package var stockBasis: StockBasis = .inferred
 
     package init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
         self.key = key
@@ -340,15 +345,15 @@ package struct ServicePlanner: Sendable {
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
                 let pulled = Int(pull.rounded())
                 if load > 0 || pulled > 0 {
-                    picks.append(
-                        PickLine(
-                            key: slot.key,
-                            productID: slot.productID,
-                            load: load,
-                            pull: pulled,
-                            expectedStock: Int(before.rounded())
-                        )
+                    var line = PickLine(
+                        key: slot.key,
+                        productID: slot.productID,
+                        load: load,
+                        pull: pulled,
+                        expectedStock: Int(before.rounded())
                     )
+                    line.stockBasis = slot.stockBasis
+                    picks.append(line)
                 }
             }
             visits.append(

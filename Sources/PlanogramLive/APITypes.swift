@@ -353,6 +353,9 @@ struct PickLineBody: Codable {
     let load: Int
     let pull: Int
     let expectedStock: Int
+    /// `inferred`, or `unknown` (no fill on record: `expected_stock` is the capacity assumed, the driver counts);
+    /// absent in plans stored before it was recorded.
+    var stockBasis: String?
 
     enum CodingKeys: String, CodingKey {
         case cabinetIndex = "cabinet_index"
@@ -362,6 +365,7 @@ struct PickLineBody: Codable {
         case load
         case pull
         case expectedStock = "expected_stock"
+        case stockBasis = "stock_basis"
     }
 
     init(
@@ -393,6 +397,7 @@ struct PickLineBody: Codable {
             pull: l.pull,
             expectedStock: l.expectedStock
         )
+        stockBasis = l.stockBasis.rawValue
     }
 }
 

@@ -403,6 +403,20 @@ final class UnknownStockTests: XCTestCase {
             XCTAssertTrue(slot["empty_at"] is NSNull, "\(slot)")
         }
         XCTAssertEqual((f.json["totals"] as? [String: Any])?["slots_at_risk"] as? Int, 0)
+        // The plan assumes such a slot at its capacity (not empty), and its pick lines say the stock is unknown.
+        let today = String((f.json["as_of"] as? String ?? "").prefix(10))
+        let plan = try s.request("GET", "/api/service-plan?days=14", token: admin)
+        let visits = plan.json["visits"] as? [[String: Any]] ?? []
+        let risky = visits.filter { ($0["reasons"] as? [String] ?? []).contains("stockout_risk") }
+        XCTAssertTrue(risky.allSatisfy { ($0["date"] as? String ?? "") > today }, "no visit today for an emptiness nobody saw: \(risky)")
+        var lines: [[String: Any]] = []
+        for date in Set(visits.compactMap { $0["date"] as? String }).sorted() {
+            let picks = try s.request("GET", "/api/pick-lists?date=\(date)", token: admin)
+            XCTAssertEqual(picks.status, 200, picks.text)
+            lines += (picks.json["visits"] as? [[String: Any]] ?? []).flatMap { $0["lines"] as? [[String: Any]] ?? [] }
+        }
+        XCTAssertFalse(lines.isEmpty, "the plan's visits have lines to load")
+        XCTAssertTrue(lines.allSatisfy { $0["stock_basis"] as? String == "unknown" }, "\(lines.prefix(3))")
         // A driver records a visit that fills one slot: from then on that slot's stock is known.
         let first = try XCTUnwrap(slots.first)
         let slot = try XCTUnwrap(first["slot"] as? String)

@@ -95,28 +95,33 @@ enum ServicePlanBuilder {
                     guard let product = cat.products[f.productID] else { continue }
                     let key = SlotKey(CabinetKey(id, cabinet.index), slot)
                     let stock = ledger.productOf[key] == f.productID ? ledger.slots[key] : nil
-                    slots.append(
-                        PlannerSlot(
-                            key: key,
+                    // Without a fill on record the stock is unknown: the plan assumes the slot at its capacity
+                    // now (what the operator set), never a made-up emptiness, and its pick lines say so.
+                    let known = ledger.basis(key, product: f.productID) != .unknown
+                    var plannerSlot = PlannerSlot(
+                        key: key,
+                        productID: f.productID,
+                        price: product.price,
+                        unitCost: product.unitCost,
+                        capacity: f.capacity,
+                        caseSize: product.caseSize,
+                        shelfLifeDays: product.shelfLifeDays,
+                        demand: snap.counts.path(
+                            model: snap.model,
+                            deviceID: id,
+                            cabinet: cabinet,
+                            slot: slot,
                             productID: f.productID,
-                            price: product.price,
-                            unitCost: product.unitCost,
-                            capacity: f.capacity,
-                            caseSize: product.caseSize,
-                            shelfLifeDays: product.shelfLifeDays,
-                            demand: snap.counts.path(
-                                model: snap.model,
-                                deviceID: id,
-                                cabinet: cabinet,
-                                slot: slot,
-                                productID: f.productID,
-                                fromDay: app.clock.day(of: now),
-                                days: days + 16,
-                                clock: app.configuration.clock
-                            ),
-                            lots: stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []
-                        )
+                            fromDay: app.clock.day(of: now),
+                            days: days + 16,
+                            clock: app.configuration.clock
+                        ),
+                        lots: known
+                            ? stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []
+                            : [(loadedAt: now, units: f.capacity)]
                     )
+                    plannerSlot.stockBasis = known ? .inferred : .unknown
+                    slots.append(plannerSlot)
                 }
             }
             devices.append(
