@@ -408,7 +408,10 @@ final class UnknownStockTests: XCTestCase {
         let plan = try s.request("GET", "/api/service-plan?days=14", token: admin)
         let visits = plan.json["visits"] as? [[String: Any]] ?? []
         let risky = visits.filter { ($0["reasons"] as? [String] ?? []).contains("stockout_risk") }
-        XCTAssertTrue(risky.allSatisfy { ($0["date"] as? String ?? "") > today }, "no visit today for an emptiness nobody saw: \(risky)")
+        XCTAssertTrue(
+            risky.allSatisfy { ($0["date"] as? String ?? "") > today },
+            "no visit today for an emptiness nobody saw: \(risky)"
+        )
         var lines: [[String: Any]] = []
         for date in Set(visits.compactMap { $0["date"] as? String }).sorted() {
             let picks = try s.request("GET", "/api/pick-lists?date=\(date)", token: admin)
