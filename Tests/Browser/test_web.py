@@ -527,6 +527,53 @@ class WebTests(unittest.TestCase):
         self.assertIn("selections without a slot", stop.find_element(By.CSS_SELECTOR, ".dex-sold").text)
         shot(d, "11b-driver-dex")
 
+    def test_7e_the_drivers_day_works_without_signal_and_every_visit_arrives_once(self):
+        s = self.server
+        eve = token("driver", "eve", "Eve")
+        plan = call(s, "GET", "/api/service-plan?days=7", eve)
+        dates = sorted({v["date"] for v in plan["visits"]})
+        self.assertGreater(len(dates), 1)
+        # Not the first day (test 7 records on it): the busiest of the others.
+        date = max(dates[1:], key=lambda day: sum(1 for v in plan["visits"] if v["date"] == day))
+        d = self.open(eve, f"#/driver?date={date}", width=390, height=844, mobile=True)
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="stops")
+        # Once the service worker controls the page, the day is loaded again through it and so kept.
+        self.wait(d, lambda d: d.execute_script("return !!navigator.serviceWorker.controller"), timeout=15, what="service worker")
+        d.refresh()
+        stops = self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop"), what="stops through the worker")
+        devices = [st.get_attribute("data-device") for st in stops][:3]
+        # The signal goes: the server cannot be reached. Three stops are ticked and finished.
+        s.stop()
+        try:
+            for device in devices:
+                stop = d.find_element(By.CSS_SELECTOR, f'.stop[data-device="{device}"]')
+                d.execute_script("for (const b of arguments[0].querySelectorAll('.pick input')) b.checked = true", stop)
+                d.execute_script("arguments[0].scrollIntoView({block: 'center'})", stop.find_element(By.CSS_SELECTOR, "button.primary"))
+                stop.find_element(By.CSS_SELECTOR, "button.primary").click()
+                self.wait(d, lambda d: "done" in d.find_element(By.CSS_SELECTOR, f'.stop[data-device="{device}"]').get_attribute("class"),
+                          what=f"{device} done offline")
+            self.wait(d, lambda d: d.find_element(By.ID, "outbox").get_attribute("data-waiting") == str(len(devices)), what="visits waiting")
+            self.assertIn(f"{len(devices)} visit{'' if len(devices) == 1 else 's'} waiting", d.find_element(By.ID, "outbox").text)
+            # A reload without signal: the page comes from the phone, the visits still wait, the stops still done.
+            d.refresh()
+            self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#stops .stop.done"), what="the day reloaded offline")
+            self.wait(d, lambda d: d.find_element(By.ID, "outbox").get_attribute("data-waiting") == str(len(devices)), what="still waiting")
+            shot(d, "11c-offline-waiting")
+        finally:
+            s.start()
+        # The signal is back: every visit is sent, in order, and recorded exactly once.
+        self.wait(d, lambda d: d.find_element(By.ID, "outbox").get_attribute("data-waiting") == "0"
+                  and "sent" in d.find_element(By.ID, "outbox").text, timeout=30, what="visits sent")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(WORK, "p.db"))
+        try:
+            for device in devices:
+                n = db.execute("SELECT count(*) FROM visits WHERE visit_id = ?", (f"{device}@{date}",)).fetchone()[0]
+                self.assertEqual(n, 1, f"{device}@{date} recorded once")
+        finally:
+            db.close()
+        shot(d, "11d-online-sent")
+
     def test_7_a_driver_ticks_off_a_stop_on_a_phone_and_the_visit_is_recorded(self):
         s = self.server
         dee = token("driver", "dee", "Dee")

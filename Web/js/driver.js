@@ -5,6 +5,7 @@
 // twice) and opens the next stop.
 
 import { api, apiText, el, toast, wallTime } from "./api.js";
+import { enqueue, flush, items } from "./outbox.js";
 import { routeMap } from "./routemap.js";
 
 export async function mountDriver(root, params) {
@@ -13,7 +14,8 @@ export async function mountDriver(root, params) {
   const date = params.date || dates[0] || plan.from;
   if (!dates.includes(date)) dates.unshift(date);
   let day = null;
-  try { day = await api("GET", `/api/routes?date=${encodeURIComponent(date)}`); } catch (e) { if (e.status !== 404) throw e; }
+  // No route planned (404), or none kept on the phone while offline: the service plan's order.
+  try { day = await api("GET", `/api/routes?date=${encodeURIComponent(date)}`); } catch (e) { if (e.status !== 404 && e.code !== "offline") throw e; }
   const routes = day ? day.routes.filter((r) => r.stops.length) : [];
   const route = routes.find((r) => r.vehicle_id === params.vehicle) || routes[0] || null;
   const picks = await api("GET", `/api/pick-lists?date=${encodeURIComponent(date)}` + (route ? `&vehicle_id=${encodeURIComponent(route.vehicle_id)}` : ""));
@@ -55,6 +57,31 @@ export async function mountDriver(root, params) {
 
   const stops = (n) => `${n} stop${n === 1 ? "" : "s"}`;
 
+  // What waits on the phone, sent as soon as the server answers again (checked every few seconds and when the
+  // phone says it is back online).
+  const outbox = el("p", { id: "outbox", class: "muted", "aria-live": "polite" });
+  async function showOutbox(sentNow = 0) {
+    const waiting = await items();
+    const queued = waiting.filter((i) => !i.error);
+    const refused = waiting.filter((i) => i.error);
+    outbox.dataset.waiting = String(queued.length);
+    outbox.replaceChildren(
+      queued.length ? `${queued.length} visit${queued.length === 1 ? "" : "s"} waiting to be sent`
+        : sentNow ? `sent: ${sentNow} visit${sentNow === 1 ? "" : "s"}` : "",
+      ...refused.map((i) => el("span", { class: "error refused", dataset: { key: i.key } }, ` ${i.label}: not recorded — ${i.error}`)));
+  }
+  let flushing = false;
+  async function send() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      const before = (await items()).filter((i) => !i.error).length;
+      if (before) await showOutbox(await flush());
+    } finally { flushing = false; }
+  }
+  const timer = setInterval(send, 3000);
+  window.addEventListener("online", send);
+
   function render() {
     const left = shown.filter((v) => !done.has(v.device_id));
     summary.textContent = route
@@ -87,21 +114,30 @@ export async function mountDriver(root, params) {
       const unticked = [...item.querySelectorAll(".pick input")].filter((b) => !b.checked);
       if (unticked.length && !confirm(`${unticked.length} line(s) not ticked. Record the visit as planned anyway?`)) return;
       button.disabled = true;
+      const visit = {
+        visit_id: `${v.device_id}@${date}`, device_id: v.device_id, at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        lines: v.lines.map((l) => ({ cabinet_index: l.cabinet_index, slot: l.slot, units_added: l.load, units_pulled: l.pull })),
+      };
+      let queued = false;
       try {
-        await api("POST", "/api/visits", {
-          visit_id: `${v.device_id}@${date}`, device_id: v.device_id, at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-          lines: v.lines.map((l) => ({ cabinet_index: l.cabinet_index, slot: l.slot, units_added: l.load, units_pulled: l.pull })),
-        });
-        done.add(v.device_id);
-        save();
-        render();
-        const nextStop = list.querySelector(".stop.next");
-        if (nextStop) nextStop.scrollIntoView({ block: "start" });
-        toast("Visit recorded.", "info");
+        await api("POST", "/api/visits", visit);
       } catch (e) {
-        button.disabled = false;
-        toast(e.message);
+        if (e.status !== 0 && e.status !== 503) {
+          button.disabled = false;
+          toast(e.message);
+          return;
+        }
+        // No signal: the visit waits on the phone and goes when the server can be reached.
+        await enqueue({ key: visit.visit_id, path: "/api/visits", body: visit, label: v.device_id });
+        queued = true;
       }
+      done.add(v.device_id);
+      save();
+      render();
+      await showOutbox();
+      const nextStop = list.querySelector(".stop.next");
+      if (nextStop) nextStop.scrollIntoView({ block: "start" });
+      toast(queued ? "No signal: the visit waits on this phone." : "Visit recorded.", "info");
     });
     // The machine's DEX read, from the reader's file: recorded, and what each slot sold since the last read shown.
     const sold = el("div", { class: "dex-sold" });
@@ -129,9 +165,11 @@ export async function mountDriver(root, params) {
   const rows = near.totals;
   const totals = el("details", { class: "totals", id: "totals" }, el("summary", {}, "Warehouse totals (cases)"),
     el("ul", {}, rows.map((t) => el("li", { dataset: { product: t.product_id } }, `${t.product_name}: ${t.units} units = ${t.cases} × ${t.case_size}`))));
-  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, depotPicker, summary, mapBox, list, totals));
+  root.replaceChildren(el("section", { class: "driver" }, el("h1", {}, "My day"), picker, trucks, depotPicker, summary, outbox, mapBox, list, totals));
   render();
-  return () => {};
+  await showOutbox();
+  send();
+  return () => { clearInterval(timer); window.removeEventListener("online", send); };
 }
 
 /// What a DEX read says each slot sold since the machine's previous read: known counts, "unknown" where the

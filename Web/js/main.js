@@ -102,3 +102,6 @@ async function route() {
 document.getElementById("signout").addEventListener("click", () => { setToken(""); location.hash = "#/"; route(); });
 window.addEventListener("hashchange", route);
 route();
+
+// The service worker keeps the page and what it loaded, for a driver without signal (docs/PAGES.md, "Offline").
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
