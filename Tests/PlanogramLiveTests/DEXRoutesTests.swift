@@ -71,7 +71,7 @@ final class DEXRoutesTests: XCTestCase {
         XCTAssertEqual(again.json["read_id"] as? String, r1.json["read_id"] as? String)
         XCTAssertEqual(try s.server.store.dexReads(deviceID: "VM-001").count, 1)
         // A second read: 7 more vends on selection 1, 3 on selection 2, and a new price on 5.
-        Thread.sleep(forTimeInterval: 1.1)  // the reads carry no date: they are ordered by arrival, one second apart
+        // No pause: reads timed by their arrival in the same second still keep their order.
         let r2 = try post(s, "VM-001", CRC16ARC.stamped(more(first, ["1": 7, "2": 3], price: ["5": 150])), token: dan)
         XCTAssertEqual(r2.status, 201, r2.text)
         let sold = Dictionary(

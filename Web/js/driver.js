@@ -60,14 +60,16 @@ export async function mountDriver(root, params) {
   // What waits on the phone, sent as soon as the server answers again (checked every few seconds and when the
   // phone says it is back online).
   const outbox = el("p", { id: "outbox", class: "muted", "aria-live": "polite" });
+  // "visits" while only visits wait; "items" once a DEX read waits with them.
+  const noun = (q) => (q.every((i) => !i.contentType) ? "visit" : "item") + (q.length === 1 ? "" : "s");
   async function showOutbox(sentNow = 0) {
     const waiting = await items();
     const queued = waiting.filter((i) => !i.error);
     const refused = waiting.filter((i) => i.error);
     outbox.dataset.waiting = String(queued.length);
     outbox.replaceChildren(
-      queued.length ? `${queued.length} visit${queued.length === 1 ? "" : "s"} waiting to be sent`
-        : sentNow ? `sent: ${sentNow} visit${sentNow === 1 ? "" : "s"}` : "",
+      queued.length ? `${queued.length} ${noun(queued)} waiting to be sent`
+        : sentNow ? `sent: ${sentNow}` : "",
       ...refused.map((i) => el("span", { class: "error refused", dataset: { key: i.key } }, ` ${i.label}: not recorded — ${i.error}`)));
   }
   let flushing = false;
@@ -145,11 +147,21 @@ export async function mountDriver(root, params) {
     dexInput.addEventListener("change", async () => {
       const file = dexInput.files && dexInput.files[0];
       if (!file) return;
+      const text = await file.text();
+      const path = `/api/devices/${encodeURIComponent(v.device_id)}/dex`;
       try {
-        const read = await apiText("POST", `/api/devices/${encodeURIComponent(v.device_id)}/dex`, await file.text());
+        const read = await apiText("POST", path, text);
         sold.replaceChildren(dexSummary(read));
         toast(read.recorded ? "DEX read recorded." : "This DEX read was recorded already.", "info");
       } catch (e) {
+        if (e.status === 0 || e.status === 503) {
+          // No signal: the read waits with the visits (the same read twice is recorded once).
+          await enqueue({ key: `dex:${v.device_id}:${text.length}:${text.slice(-64)}`, path, body: text, contentType: "text/plain",
+            label: `${v.device_id} DEX read` });
+          sold.replaceChildren(el("p", { class: "muted" }, "No signal: the DEX read waits on this phone."));
+          await showOutbox();
+          return;
+        }
         toast(e.code === "bad_dex" ? `Not a usable DEX read: ${e.message}` : e.message);
       }
     });

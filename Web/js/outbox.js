@@ -27,7 +27,8 @@ async function tx(mode, work) {
   });
 }
 
-/// Keeps a write to send later: `{key, path, body, label}`; the same key again replaces it.
+/// Keeps a write to send later: `{key, path, body, label, contentType?}` (a JSON body, or with `contentType` a
+/// text one, such as a DEX read); the same key again replaces it.
 export async function enqueue(item) {
   await tx("readwrite", (s) => s.put({ ...item, queuedAt: Date.now(), error: null }));
 }
@@ -45,8 +46,10 @@ export async function flush() {
     if (item.error) continue;
     let res;
     try {
-      res = await fetch(item.path, { method: "POST", headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
-        body: JSON.stringify(item.body) });
+      const text = item.contentType !== undefined;
+      res = await fetch(item.path, { method: "POST",
+        headers: { Authorization: `Bearer ${token()}`, "Content-Type": text ? item.contentType : "application/json" },
+        body: text ? item.body : JSON.stringify(item.body) });
     } catch (e) {
       break;
     }

@@ -66,6 +66,13 @@ package enum DEXRecording {
             } else {
                 warnings.append("the read carries no date; the time it was received is used")
             }
+            // Reads timed by their arrival keep their order: one that arrives in the same second as the device's
+            // newest read is placed a second after it.
+            if basis == "received", let newest = try store.dexReads(deviceID: deviceID, limit: 1).first?.readAt,
+                newest >= readAt
+            {
+                readAt = newest + 1
+            }
         }
         let digest = SHA256.hash(data: Data(DEXReader.transmission(bytes) ?? bytes))
         let fingerprint = digest.map { String(format: "%02x", $0) }.joined()
