@@ -188,35 +188,16 @@ struct JobRoutes {
         }
         if ctx.isCancelled { throw JobFailure(message: "cancelled") }
         ctx.progress(0.85, "planning visits")
-        var visitCost = app.configuration.visitCost
-        var budgetBody: ServicePlanResponse.Budget?
-        let plan: [PlannedVisit]
-        if let budget {
-            let o = try ServicePlanBuilder.plan(
-                app: app,
-                snap: snap,
-                principal: p,
-                now: now,
-                fromDay: app.clock.day(of: now),
-                days: days,
-                budget: budget,
-                stock: stock
-            )
-            plan = o.visits
-            visitCost = (o.visitCost * 100).rounded() / 100
-            budgetBody = ServicePlanResponse.Budget(budget, outcome: o)
-        } else {
-            plan = try ServicePlanBuilder.plan(
-                app: app,
-                snap: snap,
-                principal: p,
-                deviceID: nil,
-                now: now,
-                fromDay: app.clock.day(of: now),
-                days: days,
-                stock: stock
-            )
-        }
+        let (plan, visitCost, budgetBody) = try ServicePlanBuilder.plan(
+            app: app,
+            snap: snap,
+            principal: p,
+            now: now,
+            fromDay: app.clock.day(of: now),
+            days: days,
+            within: budget,
+            stock: stock
+        )
         ctx.progress(0.99, "pick lists")
         let byDay = Dictionary(grouping: plan, by: \.day)
         return FleetPlanResult(

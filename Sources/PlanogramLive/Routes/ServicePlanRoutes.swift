@@ -32,33 +32,15 @@ struct ServicePlanRoutes {
                     perWeek: req.queryValue("visits_per_week"),
                     devices: fleet
                 )
-                var plan: [PlannedVisit]
-                var visitCost = app.configuration.visitCost
-                var budgetBody: ServicePlanResponse.Budget?
-                if let budget {
-                    let o = try ServicePlanBuilder.plan(
-                        app: app,
-                        snap: snap,
-                        principal: p,
-                        now: now,
-                        fromDay: from,
-                        days: days,
-                        budget: budget
-                    )
-                    plan = o.visits
-                    visitCost = (o.visitCost * 100).rounded() / 100
-                    budgetBody = ServicePlanResponse.Budget(budget, outcome: o)
-                } else {
-                    plan = try ServicePlanBuilder.plan(
-                        app: app,
-                        snap: snap,
-                        principal: p,
-                        deviceID: nil,
-                        now: now,
-                        fromDay: from,
-                        days: days
-                    )
-                }
+                let (plan, visitCost, budgetBody) = try ServicePlanBuilder.plan(
+                    app: app,
+                    snap: snap,
+                    principal: p,
+                    now: now,
+                    fromDay: from,
+                    days: days,
+                    within: budget
+                )
                 return (
                     200,
                     ServicePlanResponse(

@@ -55,6 +55,45 @@ enum ServicePlanBuilder {
         return budget.plan(planner(app), devices, now: now, fromDay: fromDay, days: days)
     }
 
+    /// The plan for the token's devices, within `budget` when one is given: the visits, the price of a visit
+    /// it was made at, and the budget's outcome (nil without a budget). The one call of the service plan route
+    /// and the fleet plan job.
+    static func plan(
+        app: AppContext,
+        snap: InsightsEngine.Snapshot,
+        principal p: Principal,
+        now: Int64,
+        fromDay: Int64,
+        days: Int,
+        within budget: VisitBudget?,
+        stock preloaded: [String: FleetStock.DeviceStock]? = nil
+    ) throws -> (visits: [PlannedVisit], visitCost: Double, budget: ServicePlanResponse.Budget?) {
+        guard let budget else {
+            let visits = try plan(
+                app: app,
+                snap: snap,
+                principal: p,
+                deviceID: nil,
+                now: now,
+                fromDay: fromDay,
+                days: days,
+                stock: preloaded
+            )
+            return (visits, app.configuration.visitCost, nil)
+        }
+        let o = try plan(
+            app: app,
+            snap: snap,
+            principal: p,
+            now: now,
+            fromDay: fromDay,
+            days: days,
+            budget: budget,
+            stock: preloaded
+        )
+        return (o.visits, (o.visitCost * 100).rounded() / 100, ServicePlanResponse.Budget(budget, outcome: o))
+    }
+
     /// The planner with the settings (`PLANOGRAM_VISIT_COST` and the rest).
     static func planner(_ app: AppContext) -> ServicePlanner {
         var planner = ServicePlanner(
