@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "planogram-live", targets: ["planogram-live"]),
+        .executable(name: "planogram-lab", targets: ["planogram-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -82,6 +83,11 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
+            "PlanogramLive", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The research tools (backtests, calibration, solver and optimizer checks): `planogram-lab`.
+        .executableTarget(name: "planogram-lab", dependencies: [
             "PlanogramLive", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

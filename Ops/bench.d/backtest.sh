@@ -1,4 +1,4 @@
-# Backtest of the revenue model (planogram-live backtest): the demo fleet, and a second fleet made
+# Backtest of the revenue model (planogram-lab backtest): the demo fleet, and a second fleet made
 # with another seed and different generator parameters (eye level lower, weaker row and column
 # effects, more demand, more baskets, more devices).
 set -euo pipefail
@@ -6,11 +6,11 @@ source "$ROOT/Ops/lib/common.sh"
 source "$ROOT/Ops/bench.d/second-fleet.sh"
 # Each fleet twice: the forecaster predict/revenue serves (riding on the count model) and the first one.
 log "backtest: demo fleet"
-"$BIN/planogram-live" backtest --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo.txt"
-"$BIN/planogram-live" backtest --part1 --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo-part1.txt"
+"$BIN/planogram-lab" backtest --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo.txt"
+"$BIN/planogram-lab" backtest --part1 --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/backtest-demo-part1.txt"
 log "backtest: second fleet"
-"$BIN/planogram-live" backtest --fixtures "$SECOND" > "$BENCH_OUT/backtest-second.txt"
-"$BIN/planogram-live" backtest --part1 --fixtures "$SECOND" > "$BENCH_OUT/backtest-second-part1.txt"
+"$BIN/planogram-lab" backtest --fixtures "$SECOND" > "$BENCH_OUT/backtest-second.txt"
+"$BIN/planogram-lab" backtest --part1 --fixtures "$SECOND" > "$BENCH_OUT/backtest-second-part1.txt"
 {
   echo "## Revenue model backtest (served forecaster; first forecaster after the bar)"
   echo
@@ -31,8 +31,8 @@ for regime in sellout:0.6 deep:3; do
       "$BIN/planogram-live" fixtures --out "$dir" --seed "$seed" --service-every 3 --capacity-scale "$scale" > /dev/null
     fi
     log "backtest: $name fleet, seed $seed"
-    "$BIN/planogram-live" backtest --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed.txt"
-    "$BIN/planogram-live" backtest --part1 --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed-part1.txt"
+    "$BIN/planogram-lab" backtest --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed.txt"
+    "$BIN/planogram-lab" backtest --part1 --fixtures "$dir" > "$BENCH_OUT/backtest-$name-$seed-part1.txt"
     echo "- $name, seed $seed: $(tail -2 "$BENCH_OUT/backtest-$name-$seed.txt" | tr '\n' ' ')| part 1: $(tail -1 "$BENCH_OUT/backtest-$name-$seed-part1.txt")" >> "$BENCH_OUT/backtest.md"
   done
 done

@@ -1,4 +1,4 @@
-# Experiments calibrated on placebo splits (`planogram-live calibrate-experiments`): on the metro demo fleet
+# Experiments calibrated on placebo splits (`planogram-lab calibrate-experiments`): on the metro demo fleet
 # (150 devices) and the second fleet (20 devices), 1,000 A/A splits each — a random start, 28 days before
 # it for the pairs and CUPED, 28 days of experiment — with a look every day from the 7th; then the same
 # splits with true effects of 3, 5 and 10 % injected. Against the plan's procedure on the same devices and
@@ -15,9 +15,9 @@ if [ ! -f "$METRO/fleet.db" ]; then
   "$BIN/planogram-live" import --db "$METRO/fleet.db" "$METRO" > "$BENCH_OUT/metro-import.log"
 fi
 log "experiments: metro demo fleet, $SPLITS placebo splits"
-"$BIN/planogram-live" calibrate-experiments --db "$METRO/fleet.db" --splits "$SPLITS" > "$BENCH_OUT/experiments-metro.txt" 2> "$BENCH_OUT/experiments-metro.log"
+"$BIN/planogram-lab" calibrate-experiments --db "$METRO/fleet.db" --splits "$SPLITS" > "$BENCH_OUT/experiments-metro.txt" 2> "$BENCH_OUT/experiments-metro.log"
 log "experiments: second fleet, $SPLITS placebo splits"
-"$BIN/planogram-live" calibrate-experiments --fixtures "$SECOND" --splits "$SPLITS" > "$BENCH_OUT/experiments-second.txt" 2> "$BENCH_OUT/experiments-second.log"
+"$BIN/planogram-lab" calibrate-experiments --fixtures "$SECOND" --splits "$SPLITS" > "$BENCH_OUT/experiments-second.txt" 2> "$BENCH_OUT/experiments-second.log"
 FLEET1K="$ROOT/.build-bench/plan-fleet-1000"
 if [ ! -f "$FLEET1K/fleet.db" ]; then
   log "experiments: generating and importing a fleet of 1,000 devices (60 days; once, cached in $FLEET1K)"
@@ -25,7 +25,7 @@ if [ ! -f "$FLEET1K/fleet.db" ]; then
   "$BIN/planogram-live" import --db "$FLEET1K/fleet.db" "$FLEET1K" > "$BENCH_OUT/plan-import.log"
 fi
 log "experiments: one estimate of a 200-device experiment"
-"$BIN/planogram-live" calibrate-experiments --db "$FLEET1K/fleet.db" --splits 1 --estimate-devices 200 > "$BENCH_OUT/experiments-estimate.txt" 2>/dev/null
+"$BIN/planogram-lab" calibrate-experiments --db "$FLEET1K/fleet.db" --splits 1 --estimate-devices 200 > "$BENCH_OUT/experiments-estimate.txt" 2>/dev/null
 {
   echo "## Experiments: placebo calibration ($SPLITS splits, 28 + 28 days, daily looks from day 7)"
   echo

@@ -1,12 +1,12 @@
 # The layout optimizer: a 60-slot cabinet (6 × 10, one low row) with 200 candidate products,
-# five seeds, each solved by CBC with a 30 s limit from the greedy start (`planogram-live optimize-bench`):
+# five seeds, each solved by CBC with a 30 s limit from the greedy start (`planogram-lab optimize-bench`):
 # the proven gap, the time, and what the MIP gains over the greedy layout.
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 ensure_venv
 : > "$BENCH_OUT/optimizer.jsonl"
 for seed in 1 2 3 4 5; do
-  "$BIN/planogram-live" optimize-bench --rows 6 --columns 10 --products 200 --seconds 30 --seed "$seed" >> "$BENCH_OUT/optimizer.jsonl"
+  "$BIN/planogram-lab" optimize-bench --rows 6 --columns 10 --products 200 --seconds 30 --seed "$seed" >> "$BENCH_OUT/optimizer.jsonl"
   log "optimizer: seed $seed done"
 done
 "$PY" - "$BENCH_OUT/optimizer.jsonl" > "$BENCH_OUT/optimizer.md" <<'PY'
@@ -31,7 +31,7 @@ if [ ! -f "$DEMO_DB" ]; then
   "$BIN/planogram-live" import --db "$DEMO_DB" "$ROOT/Fixtures/demo" > "$BENCH_OUT/optimizer-import.log"
 fi
 log "optimizer: every cabinet of the demo fleet"
-"$BIN/planogram-live" optimize-fleet --db "$DEMO_DB" --time-limit 10 > "$BENCH_OUT/optimizer-fleet.txt" 2> "$BENCH_OUT/optimizer-fleet.log"
+"$BIN/planogram-lab" optimize-fleet --db "$DEMO_DB" --time-limit 10 > "$BENCH_OUT/optimizer-fleet.txt" 2> "$BENCH_OUT/optimizer-fleet.log"
 {
   echo
   echo "### Predicted lift over the demo fleet's current layouts"

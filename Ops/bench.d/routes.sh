@@ -1,5 +1,5 @@
 # Route solver on Solomon's 100-customer VRPTW instances (C1, R1, RC1 in ../shared/data/solomon): each solved
-# by `planogram-live solve-vrptw` with at most the best-known solution's vehicles and a 10 s limit (ROUTE_SECONDS),
+# by `planogram-lab solve-vrptw` with at most the best-known solution's vehicles and a 10 s limit (ROUTE_SECONDS),
 # checked by the independent validator, compared with the best-known distance.
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
@@ -11,7 +11,7 @@ LIMIT=${ROUTE_SECONDS:-9.5}; [ "${QUICK:-0}" = 1 ] && LIMIT=2
 for f in "$DATA"/*.txt; do
   name=$(basename "$f" .txt)
   k=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]['vehicles_in_best'])" "$DATA/BKS.json" "$name")
-  (cd "$ROOT" && "$BIN/planogram-live" solve-vrptw "$f" --time-limit "$LIMIT" --max-vehicles "$k") >> "$BENCH_OUT/routes.jsonl"
+  (cd "$ROOT" && "$BIN/planogram-lab" solve-vrptw "$f" --time-limit "$LIMIT" --max-vehicles "$k") >> "$BENCH_OUT/routes.jsonl"
   log "routes: $name done"
 done
 "$PY" - "$BENCH_OUT/routes.jsonl" "$DATA/BKS.json" "$LIMIT" > "$BENCH_OUT/routes.md" <<'PY'
@@ -50,7 +50,7 @@ fi
 
 # The demo (metro) fleet: the visits of the last 14 days of its history planned as routes with its six trucks
 # and two depots, against the order they were made in and against nearest neighbour from each depot
-# (`planogram-live compare-routes`). The fleet is generated and imported once and cached.
+# (`planogram-lab compare-routes`). The fleet is generated and imported once and cached.
 METRO="$ROOT/.build-bench/metro-fleet"
 if [ ! -f "$METRO/fleet.db" ]; then
   log "routes: generating and importing the metro demo fleet (150 devices, 365 days; once, cached in $METRO)"
@@ -59,7 +59,7 @@ if [ ! -f "$METRO/fleet.db" ]; then
 fi
 DAYS=14; [ "${QUICK:-0}" = 1 ] && DAYS=2
 log "routes: the metro fleet's last $DAYS days, planned ($LIMIT s a day) against the history's order"
-(cd "$ROOT" && "$BIN/planogram-live" compare-routes --db "$METRO/fleet.db" --days "$DAYS" --time-limit "$LIMIT") > "$BENCH_OUT/routes-history.txt" 2> "$BENCH_OUT/routes-history.log"
+(cd "$ROOT" && "$BIN/planogram-lab" compare-routes --db "$METRO/fleet.db" --days "$DAYS" --time-limit "$LIMIT") > "$BENCH_OUT/routes-history.txt" 2> "$BENCH_OUT/routes-history.log"
 {
   echo
   echo "## Planned routes against the history (metro demo fleet, last $DAYS days, $LIMIT s a day)"
