@@ -188,6 +188,12 @@ package final class HistoryBuilder {
         let day = localDay(ts)
         touch(day)
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
+        if deviceStates[Int(d)].serviceDays.isEmpty {
+            // No fill of this device is on record yet: its stock is unknown, so a sale never makes the slot
+            // "empty" (docs/MODELS.md "Stock only from evidence"); the sale is counted and that is all.
+            recordSold(d, i, day: day, units: 1, revenue: price, productID: productID, transactionID: transactionID)
+            return
+        }
         if slotStates[i].emptySince != nil {
             // A sale from a slot we thought empty: there was stock we did not see (a restock missing
             // from the data, or a count off). Trust the sale: the slot was not out of stock.
@@ -196,9 +202,38 @@ package final class HistoryBuilder {
         }
         slotStates[i].stock = max(0, slotStates[i].stock - 1)
         if slotStates[i].stock == 0 { slotStates[i].emptySince = ts }
-        slotStates[i].sold.add(day, Sold(units: 1, revenue: Float(price)))
+        recordSold(d, i, day: day, units: 1, revenue: price, productID: productID, transactionID: transactionID)
+    }
+
+    /// Units a slot sold on a local date whose times the data does not give (an export with dates only,
+    /// docs/formats/EXPORTS.md): counted on that day, never given an hour, and no stock is inferred from them.
+    package func addDayCount(
+        day: Int32,
+        deviceID: String,
+        cabinetIndex: Int,
+        slot code: SlotCode,
+        productID: String,
+        units: Int,
+        revenue: Double
+    ) {
+        let d = device(deviceID)
+        touch(day)
+        let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
+        recordSold(d, i, day: day, units: units, revenue: revenue, productID: productID, transactionID: nil)
+    }
+
+    private func recordSold(
+        _ d: Int32,
+        _ i: Int,
+        day: Int32,
+        units: Int,
+        revenue price: Double,
+        productID: String,
+        transactionID: String?
+    ) {
+        slotStates[i].sold.add(day, Sold(units: Float(units), revenue: Float(price)))
         deviceStates[Int(d)].revenue.add(day, price)
-        deviceStates[Int(d)].units.add(day, 1)
+        deviceStates[Int(d)].units.add(day, Double(units))
         if let t = transactionID, !t.isEmpty, let p = productIndex[productID] {
             if let n = deviceStates[Int(d)].transactionNumber[t] {
                 deviceStates[Int(d)].moreProducts[n, default: []].append(p)

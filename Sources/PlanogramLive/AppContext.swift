@@ -16,7 +16,7 @@ final class AppContext: @unchecked Sendable {
     let auth: Authorization
     let logger: Logger
     let rateLimiter: RateLimiter
-    private let importQueue = DispatchQueue(label: "planogram.import")
+    let importQueue = DispatchQueue(label: "planogram.import")
     /// Route bodies that may wait (the store, a long computation) run here, never on an event loop.
     private let blockingQueue = DispatchQueue(label: "planogram.blocking", qos: .userInitiated, attributes: .concurrent)
     private let blockingInFlight = Atomic<Int>(0)

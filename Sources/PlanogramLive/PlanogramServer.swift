@@ -157,6 +157,7 @@ package final class PlanogramServer: @unchecked Sendable {
             logger.warning("jobs of the previous run marked failed", metadata: ["jobs": "\(interrupted)"])
         }
         JobRoutes(app: app, insights: insights, runner: jobs).install(&router)
+        TransactionImportRoute(app: app, runner: jobs).install(&router)
         let solver =
             configuration.routeSolverCommand.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) }
             ?? RouteSolver.configured()

@@ -16,6 +16,40 @@ package enum HistoryReader {
         package let unitsAdded: Int
     }
 
+    /// Units one slot sold on one local date, with no time of day (`sales_days`).
+    package struct DayCount {
+        package let day: Int64
+        package let deviceID: String
+        package let cabinetIndex: Int
+        package let slot: SlotCode
+        package let productID: String
+        package let units: Int
+        package let revenue: Double
+    }
+
+    /// Calls `body` for every day-only sale line, by day.
+    package static func forEachDayCount(_ store: Store, _ body: (DayCount) -> Void) throws {
+        try store.read { db in
+            try db.forEachRow(
+                "SELECT day, device_id, cabinet_index, slot, product_id, units, revenue FROM sales_days ORDER BY day, device_id",
+                []
+            ) { st in
+                guard let code = SlotCode(st.text(3)) else { return }
+                body(
+                    DayCount(
+                        day: st.int64(0),
+                        deviceID: st.text(1),
+                        cabinetIndex: st.int(2),
+                        slot: code,
+                        productID: st.text(4),
+                        units: st.int(5),
+                        revenue: st.double(6)
+                    )
+                )
+            }
+        }
+    }
+
     /// All planogram versions by cabinet, oldest first.
     package static func planograms(_ store: Store) throws -> [CabinetKey: [Planogram]] {
         let cabinets = try store.read { db in

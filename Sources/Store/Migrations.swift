@@ -303,6 +303,19 @@ package enum Migrations {
                   job_id TEXT);
                 """
         ),
+        // docs/formats/EXPORTS.md: sales an export dates by the day only, kept as days (a local date of the
+        // fleet's clock), never given an invented hour; one row per export line, keyed so an import repeated
+        // writes nothing. And the operator's par level of a slot (docs/MODELS.md "Par levels").
+        Step(
+            name: "sales-days",
+            sql: """
+                CREATE TABLE sales_days (
+                  device_id TEXT NOT NULL, day INTEGER NOT NULL, cabinet_index INTEGER NOT NULL, slot TEXT NOT NULL,
+                  product_id TEXT NOT NULL, units INTEGER NOT NULL, revenue REAL NOT NULL, line_key TEXT NOT NULL,
+                  PRIMARY KEY (device_id, day, line_key));
+                ALTER TABLE planogram_slots ADD COLUMN par INTEGER;
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

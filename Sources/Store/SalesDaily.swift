@@ -27,10 +27,20 @@ package enum SalesDaily {
         let name = zoneName(clock)
         guard try zone(db) != name else { return false }
         try db.run("DELETE FROM sales_daily", [])
+        var days: [ClosedRange<Int64>] = []
         if let first = try db.scalarInt("SELECT MIN(ts) FROM sales"),
             let last = try db.scalarInt("SELECT MAX(ts) FROM sales")
         {
-            try recompute(db, days: Array(clock.day(of: Int64(first))...clock.day(of: Int64(last))), clock: clock)
+            days.append(clock.day(of: first)...clock.day(of: last))
+        }
+        // Days of day-only sales are dates already: the same in every zone.
+        if let first = try db.scalarInt("SELECT MIN(day) FROM sales_days"),
+            let last = try db.scalarInt("SELECT MAX(day) FROM sales_days")
+        {
+            days.append(first...last)
+        }
+        if let lo = days.map(\.lowerBound).min(), let hi = days.map(\.upperBound).max() {
+            try recompute(db, days: Array(lo...hi), clock: clock)
         }
         try db.run(
             """
@@ -51,9 +61,12 @@ package enum SalesDaily {
             try db.run(
                 """
                 INSERT INTO sales_daily(device_id, day, revenue, units)
-                SELECT device_id, ?, SUM(price), COUNT(*) FROM sales WHERE ts >= ? AND ts < ? GROUP BY device_id
+                SELECT device_id, ?, SUM(revenue), SUM(units) FROM (
+                  SELECT device_id, price AS revenue, 1 AS units FROM sales WHERE ts >= ? AND ts < ?
+                  UNION ALL SELECT device_id, revenue, units FROM sales_days WHERE day = ?) AS sold
+                GROUP BY device_id
                 """,
-                [.int(day), .int(clock.midnight(day)), .int(clock.midnight(day + 1))]
+                [.int(day), .int(clock.midnight(day)), .int(clock.midnight(day + 1)), .int(day)]
             )
         }
     }

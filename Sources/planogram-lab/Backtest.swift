@@ -29,6 +29,11 @@ struct Backtest: ParsableCommand {
             "Backtest the demand model instead (docs/MODELS.md): units per slot over the real intervals between visits, WAPE against the vends/day × days rule, and the calibration of sell-out probabilities."
     ) var demand = false
     @Option(help: "With --demand: rolling origins, four weeks apart, ending at the last day.") var origins: Int = 4
+    @Option(
+        help:
+            "With --demand: forecast each slot's units over this many days from every origin instead (any history: days without times, no fills), against the naive forecast and the 8-week mean (docs/MODELS.md \"Forecasts on real data\")."
+    ) var horizon: Int?
+    @Option(help: "With --horizon: days between origins.") var stepDays: Int = 14
     @Flag(
         help:
             "On a generated fleet (--fixtures holding the generator's model.json), draw the fleet again to learn every slot's true daily demand. With --demand: score the forecast that knew it beside the model's (the noise no forecast removes). With --plan: both policies face that demand instead of the rates of a model fitted on all the history."
@@ -248,6 +253,20 @@ struct Backtest: ParsableCommand {
                     soldChange
                 )
             )
+            return
+        }
+        if demand, let horizon {
+            guard (7...56).contains(horizon), (1...56).contains(stepDays) else {
+                throw ValidationError("--horizon must be 7…56 days and --step-days 1…56")
+            }
+            var hb = HorizonBacktest(history: history)
+            hb.horizon = Int32(horizon)
+            hb.origins = origins
+            hb.stepDays = Int32(stepDays)
+            hb.progress = { i, n in
+                FileHandle.standardError.write(Data("backtest --demand --horizon: origin \(i)/\(n) (fitting)\n".utf8))
+            }
+            print(HorizonReport.text(hb.run(), verbose: verbose), terminator: "")
             return
         }
         if demand {

@@ -16,6 +16,15 @@ enum APIQuery {
     }
 
     /// A horizon of 1 to 28 days (7 when absent).
+    /// `true`/`false` (absent: false); anything else is a 400 naming the parameter.
+    static func flag(_ text: String?, name: String) throws(APIError) -> Bool {
+        switch text {
+        case nil, "false", "0": return false
+        case "true", "1": return true
+        default: throw .badRequest("\(name) must be true or false")
+        }
+    }
+
     static func days(_ text: String?) throws(APIError) -> Int {
         guard let text else { return 7 }
         guard let d = Int(text), (1...28).contains(d) else {

@@ -268,6 +268,17 @@ package final class InsightsEngine: @unchecked Sendable {
                 )
             }
         }
+        try HistoryReader.forEachDayCount(store) { c in
+            builder.addDayCount(
+                day: Int32(c.day),
+                deviceID: c.deviceID,
+                cabinetIndex: c.cabinetIndex,
+                slot: c.slot,
+                productID: c.productID,
+                units: c.units,
+                revenue: c.revenue
+            )
+        }
         return builder.finish()
     }
 

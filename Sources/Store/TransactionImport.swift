@@ -1,0 +1,466 @@
+import Foundation
+import PlanogramDomain
+
+/// What importing a telemetry export did (docs/formats/EXPORTS.md).
+package struct TransactionImportReport: Sendable, Codable, Equatable {
+    package var rowsRead = 0
+    /// Export lines written now, and lines already in the store (an import repeated).
+    package var imported = 0
+    package var alreadyRecorded = 0
+    package var skipped = 0
+    package var skippedRows: [ExportSkip] = []
+    package var devicesCreated: [String] = []
+    package var productsCreated = 0
+    package var planogramVersionsCreated = 0
+    /// `day` (the export has dates only, kept as days) or `time`.
+    package var resolution = "day"
+    package var firstDay: String?
+    package var lastDay: String?
+    /// What the export does not say and was set so the product can work, each said once.
+    package var assumptions: [String] = []
+    package var seconds = 0.0
+
+    enum CodingKeys: String, CodingKey {
+        case rowsRead = "rows_read"
+        case imported
+        case alreadyRecorded = "already_recorded"
+        case skipped
+        case skippedRows = "skipped_rows"
+        case devicesCreated = "devices_created"
+        case productsCreated = "products_created"
+        case planogramVersionsCreated = "planogram_versions_created"
+        case resolution
+        case firstDay = "first_day"
+        case lastDay = "last_day"
+        case assumptions, seconds
+    }
+
+    package init() {}
+}
+
+/// A telemetry export into the store, in one transaction: devices, cabinets and products the store does
+/// not know are created (what the export does not say is set and reported as an assumption), the layout
+/// is inferred from which product sells from which selection (a selection keeps its product until
+/// another sells from it), and the sales are written — day-only rows as days (`sales_days`), timed rows
+/// as vends (`sales`). The same export imported again writes nothing.
+package enum TransactionImport {
+    /// Capacity of a slot the export cannot tell (a coil of this many units; the editor sets the real one).
+    package static let assumedCapacity = 10
+    static let rowHeightMM = 200
+    static let productHeightMM = 150
+    static let unknownShelfLifeDays = 365
+    static let drinkCategories: Set<String> = ["soda", "juice", "water", "energy", "coffee"]
+
+    /// Writes `export` (read with `TransactionExport.read`). `strict`: any row left out refuses the whole
+    /// file. Throws `ExportRefusal` for a strict refusal; database errors roll everything back.
+    package static func run(
+        _ export: TransactionExport,
+        source: String,
+        into store: Store,
+        clock: FleetClock,
+        strict: Bool,
+        at now: Int64
+    ) throws -> TransactionImportReport {
+        let started = Date()
+        var report = TransactionImportReport()
+        report.rowsRead = export.rowsRead
+        report.resolution = export.dayOnly ? "day" : "time"
+        if strict && export.skippedCount > 0 {
+            let first = export.skipped.first.map { " (line \($0.line): \($0.reason))" } ?? ""
+            throw ExportRefusal(
+                code: "export_rows_refused",
+                message:
+                    "\(export.skippedCount) row(s) cannot be used\(first); --strict refuses the file, nothing was written"
+            )
+        }
+        var lines = export.lines
+        lines.sort { a, b in
+            if a.deviceID != b.deviceID { return a.deviceID < b.deviceID }
+            let ta = a.ts ?? clock.midnight(a.day ?? 0)
+            let tb = b.ts ?? clock.midnight(b.day ?? 0)
+            return ta != tb ? ta < tb : a.line < b.line
+        }
+        try store.write { db in
+            var catalog = try Catalog.load(db)
+            var skipped = export.skipped
+            var skippedCount = export.skippedCount
+            func skip(_ line: Int, _ reason: String) {
+                skippedCount += 1
+                if skipped.count < TransactionExport.listedSkips {
+                    skipped.append(ExportSkip(line: line, reason: reason))
+                }
+            }
+            var assumptions: [String] = []
+            func assume(_ text: String) { if !assumptions.contains(text) { assumptions.append(text) } }
+
+            // Products: matched by their cleaned name; the newest price of a new one is its price.
+            var productByKey: [String: String] = [:]
+            for p in catalog.products.values.sorted(by: { $0.id < $1.id }) {
+                let key = TransactionExport.cleanName(p.name).key
+                if productByKey[key] == nil { productByKey[key] = p.id }
+            }
+            var newProducts: [String: Product] = [:]
+            var usedIDs = Set(catalog.products.keys)
+            for l in lines where productByKey[l.productKey] == nil || newProducts[productByKey[l.productKey]!] != nil {
+                if let id = productByKey[l.productKey] {
+                    newProducts[id]?.price = l.price
+                    continue
+                }
+                let id = uniqueID(slug(l.productName), taken: &usedIDs)
+                productByKey[l.productKey] = id
+                newProducts[id] = Product(
+                    id: id,
+                    name: l.productName,
+                    category: l.category,
+                    price: l.price,
+                    unitCost: 0,
+                    temperature: .ambient,
+                    heightMM: productHeightMM,
+                    widthColumns: 1,
+                    shelfLifeDays: unknownShelfLifeDays
+                )
+            }
+            if !newProducts.isEmpty {
+                assume(
+                    "products the store did not know were created from their names: unit cost 0 (margins read as revenue until products.csv gives costs), ambient, 1 column wide, shelf life \(unknownShelfLifeDays) days"
+                )
+            }
+            for p in newProducts.values.sorted(by: { $0.id < $1.id }) {
+                try db.run(
+                    """
+                    INSERT INTO products(product_id, name, category, price, unit_cost, temperature, height_mm, width_cols, shelf_life_days, case_size)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    """,
+                    [
+                        .text(p.id), .text(p.name), .text(p.category), .double(p.price), .double(p.unitCost),
+                        .text(p.temperature.rawValue), .of(p.heightMM), .of(p.widthColumns), .of(p.shelfLifeDays),
+                    ]
+                )
+                catalog.products[p.id] = p
+            }
+            report.productsCreated = newProducts.count
+
+            // Devices and their slots.
+            var byDevice: [String: [ExportLine]] = [:]
+            for l in lines { byDevice[l.deviceID, default: []].append(l) }
+            var touchedDays = Set<Int64>()
+            for deviceID in byDevice.keys.sorted() {
+                var deviceLines = byDevice[deviceID]!
+                let selectionMap = try selectionMap(db, deviceID)
+                // Without slot numbers, each selection (or, with no selection column, each product) is a column
+                // of a one-row cabinet, kept in the device's selection map so every import places it alike.
+                var assigned = selectionMap
+                let needsMap = deviceLines.contains { $0.slot == nil }
+                if needsMap {
+                    var nextColumn = (assigned.values.map(\.column).max() ?? -1) + 1
+                    for key in Set(deviceLines.filter { $0.slot == nil }.map { $0.selection ?? $0.productName })
+                        .sorted()
+                    where assigned[key] == nil {
+                        assigned[key] = SlotCode(row: 0, column: nextColumn)
+                        nextColumn += 1
+                    }
+                    for i in deviceLines.indices where deviceLines[i].slot == nil {
+                        deviceLines[i].slot = assigned[deviceLines[i].selection ?? deviceLines[i].productName]
+                    }
+                    assume(
+                        "an export without slot numbers places each selection (or product) in a column of its own on a one-row cabinet"
+                    )
+                }
+                let rows = (deviceLines.compactMap { $0.slot?.row }.max() ?? 0) + 1
+                let columns = (deviceLines.compactMap { $0.slot?.column }.max() ?? 0) + 1
+                var cabinet = catalog.cabinet(deviceID, 0)
+                if catalog.devices[deviceID] == nil {
+                    let categories = Set(deviceLines.map { catalog.products[productByKey[$0.productKey]!]!.category })
+                    let drinks = categories.filter { drinkCategories.contains($0) }.count
+                    let type: DeviceType =
+                        drinks == 0 ? .snack : drinks == categories.count ? .beverage : .combo
+                    let name = deviceLines.compactMap(\.deviceName).last ?? deviceID
+                    try db.run(
+                        """
+                        INSERT INTO devices(device_id, name, venue_type, latitude, longitude, device_type)
+                        VALUES (?, ?, 'other', 0, 0, ?)
+                        """,
+                        [.text(deviceID), .text(name), .text(type.rawValue)]
+                    )
+                    let c = Cabinet(
+                        deviceID: deviceID,
+                        index: 0,
+                        temperature: .ambient,
+                        rows: rows,
+                        columns: columns,
+                        rowHeightsMM: Array(repeating: rowHeightMM, count: rows)
+                    )
+                    try insertCabinet(db, c)
+                    catalog.cabinets[CabinetKey(deviceID, 0)] = c
+                    cabinet = c
+                    report.devicesCreated.append(deviceID)
+                    assume(
+                        "devices the store did not know were created: venue type other, location unknown (0, 0) until devices.csv gives it, one ambient cabinet as large as the highest tray and column sold from"
+                    )
+                } else if var c = cabinet, needsMap, columns > c.columns, c.rows == 1 {
+                    c.columns = columns
+                    try db.run(
+                        "UPDATE cabinets SET columns = ? WHERE device_id = ? AND cabinet_index = 0",
+                        [.of(columns), .text(deviceID)]
+                    )
+                    catalog.cabinets[CabinetKey(deviceID, 0)] = c
+                    cabinet = c
+                }
+                guard let cabinet else {
+                    for l in deviceLines { skip(l.line, "device \(deviceID) has no cabinet") }
+                    continue
+                }
+                for (key, slot) in assigned where selectionMap[key] == nil {
+                    try db.run(
+                        "INSERT INTO device_selections(device_id, cabinet_index, selection, slot) VALUES (?, 0, ?, ?) ON CONFLICT DO NOTHING",
+                        [.text(deviceID), .text(key), .text(slot.description)]
+                    )
+                }
+                deviceLines = deviceLines.filter { l in
+                    guard let slot = l.slot, cabinet.contains(slot) else {
+                        skip(
+                            l.line,
+                            "slot \(l.slot?.description ?? "?") is outside device \(deviceID)'s cabinet (\(cabinet.rows) × \(cabinet.columns))"
+                        )
+                        return false
+                    }
+                    return true
+                }
+                guard let first = deviceLines.first else { continue }
+                report.planogramVersionsCreated += try inferLayouts(
+                    db,
+                    deviceLines,
+                    deviceID: deviceID,
+                    from: first.ts ?? clock.midnight(first.day ?? 0),
+                    productByKey: productByKey,
+                    clock: clock
+                )
+                assume(
+                    "the layout is inferred from which product sells from which slot (a slot keeps its product until another sells from it); capacities the store does not know are \(assumedCapacity)"
+                )
+                let (written, existing, days) = try writeSales(
+                    db,
+                    deviceLines,
+                    deviceID: deviceID,
+                    productByKey: productByKey,
+                    clock: clock
+                )
+                report.imported += written
+                report.alreadyRecorded += existing
+                touchedDays.formUnion(days)
+            }
+            try SalesDaily.recompute(db, days: touchedDays.sorted(), clock: clock)
+            report.skipped = skippedCount
+            report.skippedRows = skipped
+            report.assumptions = assumptions
+            if let lo = touchedDays.min(), let hi = touchedDays.max() {
+                report.firstDay = String(FieldParse.iso8601(lo * 86_400).prefix(10))
+                report.lastDay = String(FieldParse.iso8601(hi * 86_400).prefix(10))
+            }
+            _ = try db.run(
+                "INSERT INTO import_runs(at, files, rows_read, rows_written) VALUES (?, ?, ?, ?)",
+                [.int(now), .text(source), .of(export.rowsRead), .of(report.imported)]
+            )
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    static func insertCabinet(_ db: any SQLConnection, _ c: Cabinet) throws {
+        try db.run(
+            "INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                .text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
+                .text(c.rowHeightsMM.map(String.init).joined(separator: ";")),
+            ]
+        )
+    }
+
+    static func selectionMap(_ db: any SQLConnection, _ deviceID: String) throws -> [String: SlotCode] {
+        var out: [String: SlotCode] = [:]
+        for (selection, slot) in try db.query(
+            "SELECT selection, slot FROM device_selections WHERE device_id = ? AND cabinet_index = 0",
+            [.text(deviceID)],
+            { ($0.text(0), $0.text(1)) }
+        ) {
+            if let code = SlotCode(slot) { out[selection] = code }
+        }
+        return out
+    }
+
+    /// The device's layouts as its sales show them, from the layout in effect before `from` (without one, each
+    /// slot's first product from `from` on): a new version wherever a slot's product changes, effective at the
+    /// start of the day (or the second) the new product first sold. A version already stored at that time is
+    /// left as it is. Returns the versions written.
+    static func inferLayouts(
+        _ db: any SQLConnection,
+        _ lines: [ExportLine],
+        deviceID: String,
+        from: Int64,
+        productByKey: [String: String],
+        clock: FleetClock
+    ) throws -> Int {
+        let before = try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: 0).last {
+            $0.effectiveFrom < from
+        }
+        var current = before?.facings ?? [:]
+        var changes: [(at: Int64, facings: [SlotCode: Facing])] = []
+        if before == nil {
+            // The device's first layout: each slot holds, from the first day of the export, the product it
+            // first sold (it stood there unsold until then; a machine's slow slots are slots all the same).
+            for l in lines {
+                guard let slot = l.slot, current[slot] == nil, let product = productByKey[l.productKey] else {
+                    continue
+                }
+                current[slot] = Facing(productID: product, capacity: assumedCapacity)
+            }
+            if !current.isEmpty { changes.append((from, current)) }
+        }
+        for l in lines {
+            guard let slot = l.slot, let product = productByKey[l.productKey] else { continue }
+            if current[slot]?.productID == product { continue }
+            let at = l.ts ?? clock.midnight(l.day ?? 0)
+            let capacity = current[slot]?.capacity ?? assumedCapacity
+            current[slot] = Facing(productID: product, capacity: capacity)
+            if let last = changes.last, last.at == at {
+                changes[changes.count - 1].facings = current
+            } else {
+                changes.append((at, current))
+            }
+        }
+        var written = 0
+        for change in changes {
+            let exists =
+                try db.scalarInt(
+                    "SELECT count(*) FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0 AND effective_from = ?",
+                    [.text(deviceID), .int(change.at)]
+                ) ?? 0
+            guard exists == 0 else { continue }
+            let next =
+                try db.scalarInt(
+                    "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
+                    [.text(deviceID)]
+                ) ?? 1
+            let id = try db.insertReturningID(
+                "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, 0, ?, ?, 'inferred')",
+                [.text(deviceID), .int(next), .int(change.at)]
+            )
+            for (slot, f) in change.facings.sorted(by: { $0.key < $1.key }) {
+                try db.run(
+                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
+                    [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
+                )
+            }
+            written += 1
+        }
+        return written
+    }
+
+    /// The device's sales: day-only lines into `sales_days` (one row per export line; lines of one
+    /// transaction, slot and product are one row), timed lines as one vend per unit into `sales`. Returns
+    /// (lines written, lines already stored, the local dates touched).
+    static func writeSales(
+        _ db: any SQLConnection,
+        _ lines: [ExportLine],
+        deviceID: String,
+        productByKey: [String: String],
+        clock: FleetClock
+    ) throws -> (Int, Int, Set<Int64>) {
+        var written = 0
+        var existing = 0
+        var days = Set<Int64>()
+        var occurrences: [String: Int] = [:]
+        // Lines of one key are merged: the same transaction, selection and product on one day.
+        var merged: [(key: String, line: ExportLine)] = []
+        var index: [String: Int] = [:]
+        for l in lines {
+            let base: String
+            if let t = l.transaction {
+                base = "t:\(t)|\(l.selection ?? "")|\(l.productKey)"
+            } else {
+                let plain = "r:\(l.day ?? l.ts ?? 0)|\(l.selection ?? "")|\(l.productKey)|\(l.price)|\(l.quantity)"
+                let n = occurrences[plain, default: 0]
+                occurrences[plain] = n + 1
+                base = "\(plain)#\(n)"
+            }
+            let key = l.ts.map { "\(base)@\($0)" } ?? base
+            if let i = index[key] {
+                merged[i].line.quantity += l.quantity
+            } else {
+                index[key] = merged.count
+                merged.append((key, l))
+            }
+        }
+        for (key, l) in merged {
+            let product = productByKey[l.productKey]!
+            let slot = l.slot!.description
+            if let day = l.day {
+                let n = try db.run(
+                    """
+                    INSERT INTO sales_days(device_id, day, cabinet_index, slot, product_id, units, revenue, line_key)
+                    VALUES (?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """,
+                    [
+                        .text(deviceID), .int(day), .text(slot), .text(product), .of(l.quantity),
+                        .double(l.price * Double(l.quantity)), .text(key),
+                    ]
+                )
+                if n > 0 {
+                    written += 1
+                    days.insert(day)
+                } else {
+                    existing += 1
+                }
+            } else if let ts = l.ts {
+                var any = 0
+                for k in 0..<l.quantity {
+                    any += try db.run(
+                        """
+                        INSERT INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key)
+                        VALUES (?, ?, 0, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING
+                        """,
+                        [
+                            .int(ts), .text(deviceID), .text(slot), .text(product), .double(l.price),
+                            .of(l.transaction),
+                            .text(k == 0 ? key : "\(key)#\(k)"),
+                        ]
+                    )
+                }
+                if any > 0 {
+                    written += 1
+                    days.insert(clock.day(of: ts))
+                } else {
+                    existing += 1
+                }
+            }
+        }
+        return (written, existing, days)
+    }
+
+    /// `Red Bull - Energy Drink` → `red-bull-energy-drink` (letters and digits, dashes between words).
+    static func slug(_ name: String) -> String {
+        var out = ""
+        var dash = false
+        for u in name.lowercased().unicodeScalars {
+            if (u >= "a" && u <= "z") || (u >= "0" && u <= "9") {
+                if dash && !out.isEmpty { out.append("-") }
+                out.unicodeScalars.append(u)
+                dash = false
+            } else {
+                dash = true
+            }
+        }
+        return out.isEmpty ? "product" : String(out.prefix(60))
+    }
+
+    static func uniqueID(_ base: String, taken: inout Set<String>) -> String {
+        var id = base
+        var n = 2
+        while taken.contains(id) {
+            id = "\(base)-\(n)"
+            n += 1
+        }
+        taken.insert(id)
+        return id
+    }
+}
