@@ -49,7 +49,8 @@ package enum DeviceForecast {
         now: Int64,
         days: Int,
         nextVisit: Int64,
-        clock: FleetClock = .utc
+        clock: FleetClock = .utc,
+        levels: SlotLevels = SlotLevels()
     ) -> [SlotOutlook] {
         let horizon = now + Int64(days) * 86_400
         let today = clock.day(of: now)
@@ -58,16 +59,18 @@ package enum DeviceForecast {
             guard let plan = planograms[cabinet.index] else { continue }
             for (slot, facing) in plan.sortedFacings {
                 let key = SlotKey(CabinetKey(deviceID, cabinet.index), slot)
-                let path = counts.path(
-                    model: model,
-                    deviceID: deviceID,
-                    cabinet: cabinet,
-                    slot: slot,
-                    productID: facing.productID,
-                    fromDay: today,
-                    days: days + 1,
-                    clock: clock
-                )
+                let path = levels.path(key, fromDay: today, days: days + 1, clock: clock) {
+                    counts.path(
+                        model: model,
+                        deviceID: deviceID,
+                        cabinet: cabinet,
+                        slot: slot,
+                        productID: facing.productID,
+                        fromDay: today,
+                        days: days + 1,
+                        clock: clock
+                    )
+                }
                 var stock = ledger.slots[key] ?? SlotStock(shelfLifeDays: nil)
                 if ledger.productOf[key] != nil && ledger.productOf[key] != facing.productID {
                     stock = SlotStock(shelfLifeDays: nil)

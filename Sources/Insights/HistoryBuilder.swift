@@ -71,6 +71,8 @@ package final class HistoryBuilder {
         var firstProduct: [Int32] = []
         var moreProducts: [Int32: [Int32]] = [:]
         var serviceDays: Set<Int32> = []
+        var hasVends = false
+        var hasDays = false
     }
 
     let cabinets: [CabinetKey: Cabinet]
@@ -188,12 +190,7 @@ package final class HistoryBuilder {
         let day = localDay(ts)
         touch(day)
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
-        if deviceStates[Int(d)].serviceDays.isEmpty {
-            // No fill of this device is on record yet: its stock is unknown, so a sale never makes the slot
-            // "empty" (docs/MODELS.md "Stock only from evidence"); the sale is counted and that is all.
-            recordSold(d, i, day: day, units: 1, revenue: price, productID: productID, transactionID: transactionID)
-            return
-        }
+        deviceStates[Int(d)].hasVends = true
         if slotStates[i].emptySince != nil {
             // A sale from a slot we thought empty: there was stock we did not see (a restock missing
             // from the data, or a count off). Trust the sale: the slot was not out of stock.
@@ -218,6 +215,7 @@ package final class HistoryBuilder {
     ) {
         let d = device(deviceID)
         touch(day)
+        deviceStates[Int(d)].hasDays = true
         let i = slot(SlotRef(device: d, cabinet: cabinetIndex, slot: code), stock: 1)
         recordSold(d, i, day: day, units: units, revenue: revenue, productID: productID, transactionID: nil)
     }
@@ -261,6 +259,10 @@ package final class HistoryBuilder {
             for slot in cab.allSlots {
                 var days: [SalesHistory.SlotDay] = []
                 guard firstDay <= lastDay else { continue }
+                // A device with no fill on record has unknown stock: its sales never make a slot "empty" (the
+                // start-full assumption is only for devices whose fills are in the history; docs/MODELS.md
+                // "Stock only from evidence").
+                let fillsKnown = d.map { !deviceStates[Int($0)].serviceDays.isEmpty } ?? false
                 let state = d.flatMap { slotIndex[SlotRef(device: $0, cabinet: key.index, slot: slot)] }.map {
                     slotStates[$0]
                 }
@@ -272,7 +274,9 @@ package final class HistoryBuilder {
                     let facing = versions[vi].facings[slot]
                     let sold = state?.sold.value(day) ?? .zero
                     if facing == nil && sold.units == 0 { continue }
-                    let out = Float(state?.outSeconds.value(day) ?? 0) / Float(Self.tradingEnd - Self.tradingStart)
+                    let out =
+                        fillsKnown
+                        ? Float(state?.outSeconds.value(day) ?? 0) / Float(Self.tradingEnd - Self.tradingStart) : 0
                     days.append(
                         .init(
                             day: day,
@@ -343,6 +347,10 @@ package final class HistoryBuilder {
             lastDay: lastDay == .min ? 0 : lastDay
         )
         h.serviceDays = serviceDays.mapValues { $0.sorted() }
+        for (d, id) in deviceIDs.enumerated() {
+            let st = deviceStates[d]
+            if st.hasVends || st.hasDays { h.resolutions[id] = st.hasVends ? (st.hasDays ? .mixed : .vends) : .days }
+        }
         h.clock = clock
         return h
     }

@@ -45,6 +45,8 @@ package struct SalesHistory: Sendable {
     package var lastDay: Int32
     /// The clock the history was read on (`HistoryBuilder`): its days are that clock's local dates.
     package var clock = FleetClock.utc
+    /// What each device's sales history is made of (docs/MODELS.md "Three resolutions").
+    package var resolutions: [String: HistoryResolution] = [:]
 
     package func product(_ id: String) -> Product? { productIndex[id].map { products[Int($0)] } }
 
@@ -53,6 +55,12 @@ package struct SalesHistory: Sendable {
         let noon = clock.instant(day: Int64(day), minute: 12 * 60)
         return planograms[key]?.last { $0.effectiveFrom <= noon }
     }
+}
+
+/// What a device's sales are known as: vends with their time, counts per day (an export with dates only),
+/// or both.
+package enum HistoryResolution: String, Sendable, Codable {
+    case vends, days, mixed
 }
 
 /// Day number (since 1970) of a timestamp.

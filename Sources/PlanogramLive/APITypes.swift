@@ -82,6 +82,12 @@ struct DeviceForecastResponse: Encodable {
     let days: Int
     let nextVisit: String
     let modelVersion: String
+    /// What the device's sales history is made of: `vends` (with their times), `days` (an export with dates
+    /// only), `mixed`, or `none` (no sales yet).
+    let historyResolution: String
+    /// Which model the slots' demand comes from: `count_model` or, for a history of days,
+    /// `pooled_slot_levels` (docs/MODELS.md "Sparse slots").
+    let demandModel: String
     let intervalLevel: Double
     let slots: [SlotForecastBody]
     let totals: ForecastTotals
@@ -92,6 +98,8 @@ struct DeviceForecastResponse: Encodable {
         case days
         case nextVisit = "next_visit"
         case modelVersion = "model_version"
+        case historyResolution = "history_resolution"
+        case demandModel = "demand_model"
         case intervalLevel = "interval_level"
         case slots
         case totals

@@ -74,6 +74,7 @@ package final class PlanogramServer: @unchecked Sendable {
         ForecastRoutes(app: app, insights: insights).install(&router)
         ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
+        CVDImportRoute(app: app).install(&router)
         let tableStore = DatabaseReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
         let reasoningStore: ReasoningStore =
             configuration.redisURL.map {

@@ -55,7 +55,7 @@ package enum SalesDaily {
     /// The totals of `days` computed again from every sale of those days. One day at a time: each groups a
     /// day's few thousand sales by device, where one statement over the whole range sorted every sale of it
     /// by device and day (metro fleet, 2.0 M sales: 5.6 s, BENCHMARKS §4).
-    static func recompute(_ db: any SQLConnection, days: [Int64], clock: FleetClock) throws {
+    package static func recompute(_ db: any SQLConnection, days: [Int64], clock: FleetClock) throws {
         for day in days {
             try db.run("DELETE FROM sales_daily WHERE day = ?", [.int(day)])
             try db.run(

@@ -1,5 +1,9 @@
 import Foundation
+
+// The fuzz target (Ops/fuzz/run) compiles this file with PlanogramDomain's sources in one module.
+#if canImport(PlanogramDomain)
 import PlanogramDomain
+#endif
 
 /// How to read a telemetry system's transaction export (docs/formats/EXPORTS.md): which column holds the
 /// device, the time, the selection, the product, the price and the units, and which rows are sales. The
@@ -189,6 +193,11 @@ package struct ExportLine: Sendable, Equatable {
 package struct ExportSkip: Sendable, Equatable, Codable {
     package var line: Int
     package var reason: String
+
+    package init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
 }
 
 /// A telemetry export read with its mapping: the usable rows, and those left out (counted; the first 100
@@ -202,6 +211,10 @@ package struct TransactionExport: Sendable {
     package var dayOnly = true
 
     static let listedSkips = 100
+    /// The largest cabinet an export's selections may describe: a letter beyond L or a column beyond 30 is a
+    /// typo, not a machine, and would otherwise size the cabinet made for a new device.
+    package static let maxRows = 12
+    package static let maxColumns = 30
 
     mutating func skip(_ line: Int, _ reason: String) {
         skippedCount += 1
@@ -225,7 +238,12 @@ package struct TransactionExport: Sendable {
             "pastry": "pastry", "sandwich": "sandwich", "salad": "salad", "dairy": "dairy",
             "ice cream": "ice-cream", "ice-cream": "ice-cream",
         ]
-        return known[key] ?? "other"
+        // Singular and plural are one category ("Cookie", "Pastries").
+        let forms = [
+            key, key + "s", key.hasSuffix("ies") ? String(key.dropLast(3)) + "y" : key,
+            key.hasSuffix("s") ? String(key.dropLast()) : key,
+        ]
+        return forms.lazy.compactMap { known[$0] }.first ?? "other"
     }
 
     /// The slot a `tray_column` selection names: the last digit is the column from 0, the one before it the
@@ -368,8 +386,11 @@ package struct TransactionExport: Sendable {
                         }
                         slot = code
                     case .letterDigit:
-                        guard let code = SlotCode(text) else {
-                            out.skip(line, "selection \"\(text)\" is not a row letter and column number")
+                        guard let code = SlotCode(text), code.row < maxRows, code.column < maxColumns else {
+                            out.skip(
+                                line,
+                                "selection \"\(text)\" is not a row letter (A–\(String(UnicodeScalar(UInt8(64 + maxRows))))) and column number (1–\(maxColumns))"
+                            )
                             continue
                         }
                         slot = code

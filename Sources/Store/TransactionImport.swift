@@ -153,14 +153,14 @@ package enum TransactionImport {
                 let needsMap = deviceLines.contains { $0.slot == nil }
                 if needsMap {
                     var nextColumn = (assigned.values.map(\.column).max() ?? -1) + 1
-                    for key in Set(deviceLines.filter { $0.slot == nil }.map { $0.selection ?? $0.productName })
+                    for key in Set(deviceLines.filter { $0.slot == nil }.map { $0.selection ?? $0.productKey })
                         .sorted()
                     where assigned[key] == nil {
                         assigned[key] = SlotCode(row: 0, column: nextColumn)
                         nextColumn += 1
                     }
                     for i in deviceLines.indices where deviceLines[i].slot == nil {
-                        deviceLines[i].slot = assigned[deviceLines[i].selection ?? deviceLines[i].productName]
+                        deviceLines[i].slot = assigned[deviceLines[i].selection ?? deviceLines[i].productKey]
                     }
                     assume(
                         "an export without slot numbers places each selection (or product) in a column of its own on a one-row cabinet"

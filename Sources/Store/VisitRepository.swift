@@ -164,8 +164,9 @@ package enum VisitRepository {
         }
     }
 
-    /// The newest event time of a device (nil with no history).
-    package static func lastEventTime(_ store: Store, deviceID: String) throws -> Int64? {
+    /// The newest event time of a device (nil with no history); a day of day-only sales ends at the last second
+    /// of that local date on `clock`.
+    package static func lastEventTime(_ store: Store, deviceID: String, clock: FleetClock = .utc) throws -> Int64? {
         try store.read { db in
             // Both tables are keyed by time first: reading backwards stops at the device's newest row.
             let a = try db.scalarInt(
@@ -176,7 +177,10 @@ package enum VisitRepository {
                 "SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1",
                 [.text(deviceID)]
             )
-            return [a, b].compactMap { $0 }.max()
+            let c = try db.scalarInt("SELECT max(day) FROM sales_days WHERE device_id = ?", [.text(deviceID)]).map {
+                clock.midnight($0 + 1) - 1
+            }
+            return [a, b, c].compactMap { $0 }.max()
         }
     }
 }

@@ -21,7 +21,8 @@ struct PlanogramLiveCommand: ParsableCommand {
         discussion:
             "What an operator runs. The research tools (backtests, calibration, solver checks) are planogram-lab.",
         subcommands: [
-            Serve.self, Import.self, ImportDEX.self, ImportTransactions.self, Token.self, OpenAPI.self, Fixtures.self,
+            Serve.self, Import.self, ImportDEX.self, ImportTransactions.self, ImportCVD.self, Token.self, OpenAPI.self,
+            Fixtures.self,
             PlanFleet.self,
         ]
     )

@@ -413,7 +413,11 @@ final class ReferenceHistoryBuilder {
                     let facing = versions[vi].facings[slot]
                     let u = units[key]?[slot]?[day] ?? (0, 0)
                     if facing == nil && u.units == 0 { continue }
-                    let out = Float(st[slot]?.outSeconds[day] ?? 0) / Float(Self.tradingEnd - Self.tradingStart)
+                    // A device without a fill on record: stock unknown, never "out".
+                    let fillsKnown = !(serviceDays[key.deviceID] ?? []).isEmpty
+                    let out =
+                        fillsKnown
+                        ? Float(st[slot]?.outSeconds[day] ?? 0) / Float(Self.tradingEnd - Self.tradingStart) : 0
                     days.append(
                         SalesHistory.SlotDay(
                             day: day,

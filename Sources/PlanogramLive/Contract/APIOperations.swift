@@ -148,6 +148,46 @@ enum APIOperations {
             tag: "catalogue"
         ),
 
+        Op(
+            method: "POST",
+            path: "/api/import/transactions",
+            name: "import_transactions",
+            summary:
+                "Imports a telemetry transaction export as it comes (docs/formats/EXPORTS.md): rows that cannot be used are listed, the rest written in one transaction; the same export again writes nothing",
+            access: .roles([.admin]),
+            parameters: [
+                P.query("format", "`eport`, or a mapping as JSON (docs/formats/EXPORTS.md)", required: true),
+                P.query("strict", "refuse the whole file when any row cannot be used", schema: APISchema.boolean),
+                P.query("job", "run as a job (always, above 4 MiB)", schema: APISchema.boolean),
+            ],
+            body: ("ExportText", "text/csv", true),
+            responses: [
+                .json(200, "TransactionImportReport", "imported"),
+                .json(202, "JobAccepted", "a large export: the job, whose result is the report"),
+                .json(
+                    422,
+                    "Error",
+                    "export_columns (details.missing_columns), bad_export, or export_rows_refused with strict; nothing was written"
+                ),
+            ],
+            tag: "catalogue"
+        ),
+
+        Op(
+            method: "POST",
+            path: "/api/import/cvd",
+            name: "import_cvd",
+            summary:
+                "Migrates a CVD database (the SQLite file as the body; docs/formats/CVD.md): what cannot be mapped is reported; run again, it writes nothing",
+            access: .roles([.admin]),
+            body: ("CVDFile", "application/octet-stream", true),
+            responses: [
+                .json(200, "CVDReport", "migrated"),
+                .json(422, "Error", "not_cvd: the file is not a CVD database (details.missing); nothing was written"),
+            ],
+            tag: "catalogue"
+        ),
+
         // DEX audit reads (docs/formats/DEX.md).
         Op(
             method: "POST",

@@ -147,7 +147,8 @@ enum APISchema {
         )
         c["DeviceForecast"] = object([
             ("device_id", string), ("as_of", string), ("days", integer), ("next_visit", string),
-            ("model_version", string),
+            ("model_version", string), ("history_resolution", enumeration(["vends", "days", "mixed", "none"])),
+            ("demand_model", enumeration(["count_model", "pooled_slot_levels"])),
             ("interval_level", number), ("slots", array(ref("SlotForecast"))), ("totals", anyObject),
         ])
         c["Recommendations"] = object([
@@ -307,6 +308,30 @@ enum APISchema {
         c["ImportRequest"] = object([("files", map(string))])
         c["ImportReport"] = object([
             ("imported", anyValue), ("rows_read", integer), ("rows_written", integer), ("seconds", number),
+        ])
+        c["ExportText"] = ["type": "string", "description": "a telemetry export as CSV with its header row"]
+        c["TransactionImportReport"] = object(
+            [
+                ("rows_read", integer), ("imported", integer), ("already_recorded", integer), ("skipped", integer),
+                ("skipped_rows", array(object([("line", integer), ("reason", string)]))),
+                ("devices_created", array(string)), ("products_created", integer),
+                ("planogram_versions_created", integer), ("resolution", enumeration(["day", "time"])),
+                ("assumptions", array(string)), ("seconds", number),
+            ],
+            optional: [("first_day", nullable(string)), ("last_day", nullable(string))]
+        )
+        c["CVDFile"] = ["type": "string", "format": "binary", "description": "a CVD database (SQLite file)"]
+        let leftOut = array(object([("item", string), ("reason", string)]))
+        c["CVDReport"] = object([
+            ("devices_migrated", array(string)), ("devices_left_out", leftOut), ("cabinets", integer),
+            ("slots_filled", integer), ("slots_empty", integer), ("planogram_versions_created", integer),
+            ("products_migrated", integer), ("placeholder_products", array(string)),
+            ("categories_as_other", array(string)), ("capacities_raised", integer), ("pars_above_capacity", integer),
+            ("slot_prices_differing", integer), ("slots_left_out", leftOut), ("sales_rows", integer),
+            ("sales_units_written", integer), ("sales_left_out", integer), ("sales_left_out_listed", leftOut),
+            ("fills_written", integer), ("fills_left_out", integer), ("fills_left_out_listed", leftOut),
+            ("dex_reads_recorded", integer), ("dex_reads_left_out", leftOut), ("route_disagreements", integer),
+            ("already_migrated", boolean), ("assumptions", array(string)), ("seconds", number),
         ])
         c["DEXText"] = ["type": "string", "description": "a DEX (EVA-DTS) read as the machine wrote it, DXS to DXE"]
         c["SelectionMap"] = [

@@ -158,7 +158,7 @@ struct ForecastRoutes {
     ) throws -> DeviceForecastResponse {
         let cat = app.catalog.current
         let wall = Int64(Date().timeIntervalSince1970)
-        let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID)
+        let newest = try VisitRepository.lastEventTime(app.store, deviceID: deviceID, clock: app.clock)
         let now = at ?? min(wall, newest.map { $0 + 1 } ?? wall)
         let stock = try FleetStock.load(store: app.store, catalog: cat, deviceIDs: [deviceID], now: now)[deviceID]
         let (outlook, nextVisit) = try DeviceOutlook.outlook(
@@ -184,6 +184,8 @@ struct ForecastRoutes {
             days: days,
             nextVisit: FieldParse.iso8601(nextVisit),
             modelVersion: DemandModel.version + "+" + DemandCounts.version,
+            historyResolution: snap.model.history.resolutions[deviceID]?.rawValue ?? "none",
+            demandModel: snap.levels.serves(deviceID) ? "pooled_slot_levels" : "count_model",
             intervalLevel: 0.9,
             slots: outlook.map(SlotForecastBody.init),
             totals: totals

@@ -33,7 +33,8 @@ enum DeviceOutlook {
             now: now,
             days: days,
             nextVisit: nextVisit,
-            clock: app.configuration.clock
+            clock: app.configuration.clock,
+            levels: snap.levels
         )
         return (slots, nextVisit)
     }

@@ -20,7 +20,12 @@ extension AppContext {
     /// and experiments are "as of".
     func asOf() throws -> Int64 {
         let wall = Int64(Date().timeIntervalSince1970)
-        let newest = try store.read { db in try db.scalarInt("SELECT ts FROM sales ORDER BY ts DESC LIMIT 1") }
+        let newest = try store.read { db in
+            let vend = try db.scalarInt("SELECT ts FROM sales ORDER BY ts DESC LIMIT 1")
+            // Day-only sales (an export with dates only): their last day ends at its last second.
+            let day = try db.scalarInt("SELECT max(day) FROM sales_days").map { clock.midnight($0 + 1) - 1 }
+            return [vend, day].compactMap { $0 }.max()
+        }
         return min(wall, newest.map { $0 + 1 } ?? wall)
     }
 }

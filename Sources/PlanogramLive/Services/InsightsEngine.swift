@@ -24,15 +24,18 @@ package final class InsightsEngine: @unchecked Sendable {
         package let counts: DemandCounts
         /// Units and exposure per device and product, for venue-level demand (`VenueDemand`).
         package let exposure: VenueDemand.Exposure
+        /// Pooled slot levels, served for devices whose history has dates only (`SlotLevels`).
+        package let levels: SlotLevels
     }
 
     /// What the store keeps: the placement models and the count model, fitted together.
     struct StoredFit: Codable {
-        static let format = 5
+        static let format = 6
         var format = StoredFit.format
         var models: StoredModels
         var counts: DemandCounts
         var exposure: VenueDemand.Exposure
+        var levels: SlotLevels
         /// What `predict/revenue` takes from the count model (fitted with the day series, which a
         /// restored history lacks).
         var revenueTerms: RevenueCountTerms
@@ -107,6 +110,7 @@ package final class InsightsEngine: @unchecked Sendable {
                     fit.counts,
                     fit.revenueTerms,
                     fit.exposure,
+                    fit.levels,
                     builtAt: Date(timeIntervalSince1970: stored.fittedAt)
                 ),
                 fingerprint: stored.fingerprint
@@ -177,7 +181,9 @@ package final class InsightsEngine: @unchecked Sendable {
         stage("revenue_terms_seconds")
         let exposure = VenueDemand.exposure(history)
         stage("venue_seconds")
-        let snap = Self.snapshot(model, affinity, counts, revenueTerms, exposure, builtAt: Date())
+        let levels = SlotLevels(SparseSlotRates.fit(history, before: history.lastDay + 1), history: history)
+        stage("slot_levels_seconds")
+        let snap = Self.snapshot(model, affinity, counts, revenueTerms, exposure, levels, builtAt: Date())
         try persist(
             snap,
             StoredFit(
@@ -189,6 +195,7 @@ package final class InsightsEngine: @unchecked Sendable {
                 ),
                 counts: counts,
                 exposure: exposure,
+                levels: levels,
                 revenueTerms: revenueTerms
             )
         )
@@ -214,6 +221,7 @@ package final class InsightsEngine: @unchecked Sendable {
         _ counts: DemandCounts,
         _ revenueTerms: RevenueCountTerms,
         _ exposure: VenueDemand.Exposure,
+        _ levels: SlotLevels,
         builtAt: Date
     ) -> Snapshot {
         Snapshot(
@@ -224,7 +232,8 @@ package final class InsightsEngine: @unchecked Sendable {
             products: Dictionary(uniqueKeysWithValues: model.history.products.map { ($0.id, $0) }),
             builtAt: builtAt,
             counts: counts,
-            exposure: exposure
+            exposure: exposure,
+            levels: levels
         )
     }
 

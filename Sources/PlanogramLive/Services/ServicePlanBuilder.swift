@@ -145,16 +145,23 @@ enum ServicePlanBuilder {
                         capacity: f.capacity,
                         caseSize: product.caseSize,
                         shelfLifeDays: product.shelfLifeDays,
-                        demand: snap.counts.path(
-                            model: snap.model,
-                            deviceID: id,
-                            cabinet: cabinet,
-                            slot: slot,
-                            productID: f.productID,
+                        demand: snap.levels.path(
+                            key,
                             fromDay: app.clock.day(of: now),
                             days: days + 16,
                             clock: app.configuration.clock
-                        ),
+                        ) {
+                            snap.counts.path(
+                                model: snap.model,
+                                deviceID: id,
+                                cabinet: cabinet,
+                                slot: slot,
+                                productID: f.productID,
+                                fromDay: app.clock.day(of: now),
+                                days: days + 16,
+                                clock: app.configuration.clock
+                            )
+                        },
                         lots: known
                             ? stock?.lots.map { (loadedAt: $0.loadedAt, units: $0.units) } ?? []
                             : [(loadedAt: now, units: f.capacity)]
