@@ -16,6 +16,8 @@ package struct PlannerSlot: Sendable {
     package let lots: [(loadedAt: Int64, units: Int)]
     /// Where the lots come from; `unknown`: they are the assumed capacity, not evidence.
     package var stockBasis: StockBasis = .inferred
+    /// The operator's par level, if set (never above the capacity).
+    package var par: Int?
 
     package init(
         key: SlotKey,
@@ -77,6 +79,11 @@ package struct PickLine: Sendable, Equatable {
     /// `unknown`: no fill is on record since the slot got its product, so the plan assumed it at capacity
     /// (docs/MODELS.md, "Stock only from evidence") and the driver counts on site.
     package var stockBasis: StockBasis = .inferred
+    /// What the model's service level asks to load, what the par asks (nil: no par set), and the rule that
+    /// chose `load` (docs/MODELS.md "Par levels").
+    package var modelLoad = 0
+    package var parLoad: Int?
+    package var rule: PickRule = .model
 
     package init(key: SlotKey, productID: String, load: Int, pull: Int, expectedStock: Int) {
         self.key = key
@@ -127,8 +134,16 @@ package struct PlannedVisit: Sendable {
 /// interval since the last visit is reached (`max_interval`). A visit fills each slot to cover demand
 /// until the visit after next at the service level (capped by capacity) and pulls what is expired or
 /// would expire before the next visit. Deterministic: it follows expected demand day by day.
+/// Which load a pick line uses (`PLANOGRAM_PICK_RULE`): the model's, the par's (the model's where no par is
+/// set), or the larger of the two.
+package enum PickRule: String, Sendable, CaseIterable {
+    case model, par, max
+}
+
 package struct ServicePlanner: Sendable {
     package var visitCost: Double
+    /// The load a pick line uses (docs/MODELS.md "Par levels").
+    package var pickRule: PickRule = .model
     package var maxIntervalDays: Int
     package var serviceLevel: Double
     /// Days the visit rule looks ahead (`VisitSchedule`: the cheapest visit days over them, by a shortest
@@ -341,7 +356,15 @@ package struct ServicePlanner: Sendable {
                 let quantile = slot.demand.distribution(from: at, to: horizon).quantile(level)
                 let need = perishable ? quantile : quantile + 1
                 let target = min(slot.capacity, max(need, 1))
-                let load = max(0, target - Int(remaining.rounded()))
+                let modelLoad = max(0, target - Int(remaining.rounded()))
+                // The par rule fills the slot to its par (what the operator set), whatever the forecast.
+                let parLoad = slot.par.map { max(0, min(slot.capacity, $0) - Int(remaining.rounded())) }
+                let load: Int
+                switch (pickRule, parLoad) {
+                case (.par, let p?): load = p
+                case (.max, let p?): load = Swift.max(p, modelLoad)
+                default: load = modelLoad
+                }
                 if load > 0 { lots[i].append(Lot(loadedAt: at, units: Double(load))) }
                 let pulled = Int(pull.rounded())
                 if load > 0 || pulled > 0 {
@@ -353,6 +376,9 @@ package struct ServicePlanner: Sendable {
                         expectedStock: Int(before.rounded())
                     )
                     line.stockBasis = slot.stockBasis
+                    line.modelLoad = modelLoad
+                    line.parLoad = parLoad
+                    line.rule = parLoad == nil ? .model : pickRule
                     picks.append(line)
                 }
             }

@@ -2,9 +2,13 @@
 package struct Facing: Sendable, Hashable, Codable {
     package var productID: String
     package var capacity: Int
-    package init(productID: String, capacity: Int) {
+    /// The operator's par level: the units the slot is filled to by the par rule (docs/MODELS.md "Par
+    /// levels"); nil when none is set. Never above the capacity.
+    package var par: Int?
+    package init(productID: String, capacity: Int, par: Int? = nil) {
         self.productID = productID
         self.capacity = capacity
+        self.par = par
     }
 }
 

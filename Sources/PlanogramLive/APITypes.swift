@@ -323,6 +323,8 @@ struct PickListsResponse: Encodable {
     let asOf: String
     let serviceLevel: Double
     let perishableServiceLevel: Double
+    /// `PLANOGRAM_PICK_RULE`: which load the lines use where a par is set (`model`, `par`, `max`).
+    let pickRule: String
     /// The fleet's time zone: `date` is its local date (the instants stay UTC).
     let timeZone: String
     let visits: [PickVisitBody]
@@ -333,6 +335,7 @@ struct PickListsResponse: Encodable {
         case asOf = "as_of"
         case serviceLevel = "service_level"
         case perishableServiceLevel = "perishable_service_level"
+        case pickRule = "pick_rule"
         case timeZone = "time_zone"
         case visits
         case totals
@@ -364,6 +367,11 @@ struct PickLineBody: Codable {
     /// `inferred`, or `unknown` (no fill on record: `expected_stock` is the capacity assumed, the driver counts);
     /// absent in plans stored before it was recorded.
     var stockBasis: String?
+    /// What the model asks to load, what the par asks (absent: no par), and the rule `load` follows
+    /// (`model` or `par` or `max`; docs/MODELS.md "Par levels"). Absent in plans stored before they were recorded.
+    var modelLoad: Int?
+    var parLoad: Int?
+    var loadRule: String?
 
     enum CodingKeys: String, CodingKey {
         case cabinetIndex = "cabinet_index"
@@ -374,6 +382,9 @@ struct PickLineBody: Codable {
         case pull
         case expectedStock = "expected_stock"
         case stockBasis = "stock_basis"
+        case modelLoad = "model_load"
+        case parLoad = "par_load"
+        case loadRule = "load_rule"
     }
 
     init(
@@ -406,6 +417,9 @@ struct PickLineBody: Codable {
             expectedStock: l.expectedStock
         )
         stockBasis = l.stockBasis.rawValue
+        modelLoad = l.modelLoad
+        parLoad = l.parLoad
+        loadRule = l.rule.rawValue
     }
 }
 

@@ -1,5 +1,6 @@
 import Cluster
 import EventLoopHTTP
+import Forecasting
 import Foundation
 import PlanogramDomain
 import Reasoning
@@ -107,6 +108,9 @@ package struct AppConfiguration: Sendable {
     /// The quantile of what sells before its date a pick list loads a perishable slot to
     /// (`PLANOGRAM_PERISHABLE_SERVICE_LEVEL`, at least 0.5 and below 1; BENCHMARKS §8).
     package var perishableServiceLevel = 0.5
+    /// Which load a pick line uses: the model's, the par's, or the larger (`PLANOGRAM_PICK_RULE`, docs/MODELS.md
+    /// "Par levels").
+    package var pickRule: PickRule = .model
     /// The planner's two optional weights (BENCHMARKS §8, both off by default): a price per expected empty
     /// slot-hour beside the margin lost (`PLANOGRAM_EMPTY_SLOT_HOUR_COST`, at least 0), and how many units
     /// expected past their date by the next day call for a visit today (`PLANOGRAM_EXPIRY_VISIT_UNITS`,
@@ -272,6 +276,12 @@ package struct AppConfiguration: Sendable {
                 )
             }
             c.perishableServiceLevel = v
+        }
+        if let raw = env["PLANOGRAM_PICK_RULE"] {
+            guard let v = PickRule(rawValue: raw.lowercased()) else {
+                throw ConfigurationError("PLANOGRAM_PICK_RULE must be model, par or max, got \"\(raw)\"")
+            }
+            c.pickRule = v
         }
         if let v = env["PLANOGRAM_OPLOG_SYNC"] {
             switch v.lowercased() {

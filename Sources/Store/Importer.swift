@@ -43,14 +43,14 @@ package final class Importer {
         "vehicles.csv": ["vehicle_id", "depot_id", "capacity_units", "shift_start", "shift_end"],
         "travel_matrix.csv": ["from_id", "to_id", "seconds", "meters"],
         "cabinets.csv": ["device_id", "cabinet_index", "temperature", "rows", "columns", "row_heights_mm"],
-        "planograms.csv": ["device_id", "cabinet_index", "effective_from", "slot", "product_id", "capacity"],
+        "planograms.csv": ["device_id", "cabinet_index", "effective_from", "slot", "product_id", "capacity", "par"],
         "sales.csv": ["timestamp", "device_id", "cabinet_index", "slot", "product_id", "price", "transaction_id"],
         "services.csv": ["timestamp", "device_id", "cabinet_index", "slot", "units_added"],
     ]
 
     /// Columns a file may leave out (docs/API.md `transaction_id`, docs/MODELS.md's operations columns).
     static let optionalColumns: Set<String> = [
-        "transaction_id", "case_size", "access_from", "access_until", "service_minutes",
+        "transaction_id", "case_size", "access_from", "access_until", "service_minutes", "par",
     ]
 
     let store: Store

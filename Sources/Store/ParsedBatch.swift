@@ -514,7 +514,11 @@ struct ParsedBatch {
         let from = r.timestamp(2, &issues, dateOnly: true)
         let pid = r.text(4, &issues)
         let cap = r.integer(5, &issues, range: 1...1000)
+        let par = r.has(6) ? r.integer(6, &issues, range: 1...1000) : nil
         if let pid, catalog.products[pid] == nil { issues.add(r.file, r.line, "product_id", "unknown product \(pid)") }
+        if let par, let cap, par > cap {
+            issues.add(r.file, r.line, "par", "par \(par) is above the slot's capacity \(cap)")
+        }
         guard issues.total == before, let (cab, slot) = located, let from, let pid, let cap else { return }
         let key = VersionKey(cabinet: CabinetKey(cab.deviceID, cab.index), effectiveFrom: from)
         if let first = planogramLines[key]?[slot] {
@@ -528,7 +532,7 @@ struct ParsedBatch {
         }
         planogramLines[key, default: [:]][slot] = r.line
         planograms[key, default: []].append(
-            PlanogramRow(line: r.line, slot: slot, facing: Facing(productID: pid, capacity: cap))
+            PlanogramRow(line: r.line, slot: slot, facing: Facing(productID: pid, capacity: cap, par: par))
         )
     }
 
@@ -791,10 +795,10 @@ struct ParsedBatch {
             if let id = existing.first {
                 let have = Dictionary(
                     uniqueKeysWithValues: try db.query(
-                        "SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?",
+                        "SELECT slot, product_id, capacity, par FROM planogram_slots WHERE version_id = ?",
                         [.int(id)]
                     ) {
-                        ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+                        ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2), par: $0.optionalInt(3)))
                     }
                 )
                 if have == wanted { continue }
@@ -809,8 +813,8 @@ struct ParsedBatch {
             touched.insert(key.cabinet)
             for (slot, f) in wanted {
                 try db.run(
-                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
-                    [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity)]
+                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity, par) VALUES (?, ?, ?, ?, ?)",
+                    [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity), .of(f.par)]
                 )
                 written += 1
             }

@@ -248,10 +248,10 @@ package enum PlanogramRepository {
         guard let (id, v, from) = head.first else { return nil }
         var p = Planogram(deviceID: deviceID, cabinetIndex: cabinetIndex, version: v, effectiveFrom: from)
         for (slot, facing) in try db.query(
-            "SELECT slot, product_id, capacity FROM planogram_slots WHERE version_id = ?",
+            "SELECT slot, product_id, capacity, par FROM planogram_slots WHERE version_id = ?",
             [.int(id)],
             {
-                ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2)))
+                ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2), par: $0.optionalInt(3)))
             }
         ) {
             if let s = SlotCode(slot) { p.facings[s] = facing }
@@ -292,8 +292,8 @@ package enum PlanogramRepository {
         )
         for (slot, f) in p.sortedFacings {
             try db.run(
-                "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
-                [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
+                "INSERT INTO planogram_slots(version_id, slot, product_id, capacity, par) VALUES (?, ?, ?, ?, ?)",
+                [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity), .of(f.par)]
             )
         }
         var out = p

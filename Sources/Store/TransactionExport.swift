@@ -329,7 +329,7 @@ package struct TransactionExport: Sendable {
                 if out.rowsRead % 65_536 == 0 { progress?(reader.offset) }
                 let line = reader.line
                 func field(_ i: Int) -> String { i < reader.count ? reader.string(i) : "" }
-                if let (c, values) = keep.first(where: { !$0.1.contains(cleanName(field($0.0)).key) }) {
+                if let (c, _) = keep.first(where: { !$0.1.contains(cleanName(field($0.0)).key) }) {
                     let value = field(c)
                     out.skip(
                         line,

@@ -480,6 +480,30 @@ class WebTests(unittest.TestCase):
         self.wait(a, lambda d: d.find_element(By.ID, "reasoning-text").get_attribute("data-state") == "done", what="its explanation")
         self.assertIn(target, a.find_element(By.ID, "reasoning-text").text)
 
+    def test_5b_the_editor_sets_a_slots_par_and_a_par_above_capacity_is_refused(self):
+        # docs/MODELS.md "Par levels": the panel's Capacity and Par fields send set_capacity / set_par.
+        d = self.open(self.ann, "#/editor?device=VM-004&cabinet=0")
+        self.live(d)
+        first = d.find_element(By.CSS_SELECTOR, "#grid .slot:not(.empty)")
+        slot = first.get_attribute("data-slot")
+        first.click()
+        levels = self.wait(d, lambda d: d.find_element(By.ID, "slot-levels").is_displayed() and d.find_element(By.ID, "slot-levels"),
+                           what="the slot's levels")
+        capacity = int(d.find_element(By.ID, "slot-capacity").get_attribute("value"))
+        par = d.find_element(By.ID, "slot-par")
+        par.clear()
+        par.send_keys(str(capacity + 5))
+        d.find_element(By.ID, "slot-levels-set").click()
+        self.wait(d, lambda d: "above" in d.find_element(By.ID, "toast").text, what="the refusal")
+        par.clear()
+        par.send_keys("2")
+        d.find_element(By.ID, "slot-levels-set").click()
+        def session_par():
+            snap = call(self.server, "GET", "/api/sessions/VM-004~0", self.ann)
+            return next((x.get("par") for x in snap["planogram"]["slots"] if x["slot"] == slot), None)
+        self.wait(d, lambda d: session_par() == 2, what="the par in the session")
+        shot(d, "10b-par-level")
+
     def test_6_the_palette_of_a_chilled_cabinet_offers_ambient_products(self):
         # docs/ARCHITECTURE.md: an ambient product may sit in a chilled cabinet; the palette must offer it (the server
         # accepts it), and never a frozen one.

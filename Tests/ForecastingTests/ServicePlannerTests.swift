@@ -239,6 +239,42 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(utc.first.map { $0.at % day }, 8 * 3600)
     }
 
+    func testAPickLineSaysTheModelsLoadAndTheParsAndFollowsTheRule() throws {
+        let now = start * day + 7 * 3600
+        // Empty, slow (0.3 a day): the model loads its quantile + 1 (4); the operator's par is 7.
+        func visit(_ rule: PickRule, par: Int?) throws -> PickLine {
+            var s = slot("A1", rate: 0.3, capacity: 10, lots: [])
+            s.par = par
+            let device = PlannerDevice(
+                deviceID: "D",
+                access: nil,
+                lastVisit: now - 7 * day,
+                slots: [s],
+                usualIntervalDays: 3
+            )
+            var planner = ServicePlanner(visitCost: 25, maxIntervalDays: 7)
+            planner.pickRule = rule
+            return try XCTUnwrap(planner.plan([device], now: now, fromDay: start, days: 1).first?.picks.first)
+        }
+        let model = CountDistribution(mean: 0.3 * 6).quantile(0.95) + 1
+        let byModel = try visit(.model, par: 7)
+        XCTAssertEqual(byModel.load, model)
+        XCTAssertEqual(byModel.modelLoad, model)
+        XCTAssertEqual(byModel.parLoad, 7)
+        XCTAssertEqual(byModel.rule, .model)
+        let byPar = try visit(.par, par: 7)
+        XCTAssertEqual(byPar.load, 7)
+        XCTAssertEqual(byPar.modelLoad, model)
+        XCTAssertEqual(byPar.rule, .par)
+        XCTAssertEqual(try visit(.max, par: 2).load, model, "the larger of the two")
+        XCTAssertEqual(try visit(.max, par: 9).load, 9)
+        // Without a par the par rule falls back to the model, and says so.
+        let noPar = try visit(.par, par: nil)
+        XCTAssertEqual(noPar.load, model)
+        XCTAssertNil(noPar.parLoad)
+        XCTAssertEqual(noPar.rule, .model)
+    }
+
     func testPickTotalsRoundUpToCases() {
         let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
         let v = PlannedVisit(

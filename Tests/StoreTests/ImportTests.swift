@@ -552,3 +552,35 @@ class ImportTests: XCTestCase {
         }
     }
 }
+
+extension ImportTests {
+    /// `planograms.csv` may carry `par` (docs/MODELS.md "Par levels"): kept with the slot, never above its capacity.
+    func testAParColumnIsKeptAndAParAboveTheCapacityIsRefusedWithItsLine() throws {
+        var files = Self.good.mapValues { Array($0.utf8) }
+        files["planograms.csv"] = Array(
+            """
+            device_id,cabinet_index,effective_from,slot,product_id,capacity,par
+            D1,0,2026-01-01T00:00:00Z,A1,P1,8,6
+            D1,1,2026-01-01T00:00:00Z,A1,P2,10,
+            """.utf8
+        )
+        try Importer(store: store).importFiles(files)
+        XCTAssertEqual(try store.planogram(deviceID: "D1", cabinetIndex: 0)?.facings[SlotCode("A1")!]?.par, 6)
+        XCTAssertNil(try store.planogram(deviceID: "D1", cabinetIndex: 1)?.facings[SlotCode("A1")!]?.par)
+        let other = try makeStore("par")
+        files["planograms.csv"] = Array(
+            """
+            device_id,cabinet_index,effective_from,slot,product_id,capacity,par
+            D1,0,2026-01-01T00:00:00Z,A1,P1,8,9
+            """.utf8
+        )
+        XCTAssertThrowsError(try Importer(store: other).importFiles(files)) { error in
+            let issue = (error as? ImportRejected)?.issues.first
+            XCTAssertEqual(issue?.file, "planograms.csv")
+            XCTAssertEqual(issue?.line, 2)
+            XCTAssertEqual(issue?.column, "par")
+            XCTAssertEqual(issue?.message, "par 9 is above the slot's capacity 8")
+        }
+        XCTAssertTrue(try other.isEmpty())
+    }
+}

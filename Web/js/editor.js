@@ -259,7 +259,7 @@ export async function mountEditor(root, params, setConnection) {
     selected = a || code;
     renderGrid();
     const f = a ? draft.facings.get(a) : null;
-    panel.show(selected, f ? products.get(f.product_id) : null);
+    panel.show(selected, f ? products.get(f.product_id) : null, f, !published);
     if (!f || published) return;
     try {
       const s = await api("POST", "/api/planograms/realtime/score", {
@@ -267,6 +267,24 @@ export async function mountEditor(root, params, setConnection) {
       if (selected === a) panel.score(s);
     } catch (e) { if (e.status !== 503) toast(e.message); }
   }
+
+  // Capacity and par from the panel: an op each for what changed (the server refuses a par above capacity).
+  panel.onLevels = async (slot, capacity, par) => {
+    const a = slot && draft.anchor(slot);
+    const f = a && draft.facings.get(a);
+    if (!f) return;
+    let base = draft.version;
+    const send = async (op) => {
+      const ack = await api("POST", `/api/sessions/${sid}/ops`, { client_op_id: crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2), base_version: base, op });
+      base = ack.version; // the second op builds on the first
+      selectWhenApplied(ack.seq, a);
+    };
+    try {
+      if (Number.isInteger(capacity) && capacity !== f.capacity) await send({ type: "set_capacity", slot: a, capacity });
+      if (par !== (f.par ?? null)) await send({ type: "set_par", slot: a, par });
+      toast(`${a}: capacity ${capacity}${par == null ? ", no par" : `, par ${par}`}`, "ok");
+    } catch (e) { toast(e.message); }
+  };
 
   panel.onExplain = async (slot) => {
     try { await api("POST", `/api/sessions/${sid}/explain`, slot ? { slot } : {}); } catch (e) { toast(e.message); }

@@ -24,16 +24,34 @@ export class Panel {
     this.note = el("p", { id: "reasoning-note", class: "muted" });
     this.explain = el("button", { id: "explain", class: "secondary" }, "Explain this cabinet");
     this.explain.addEventListener("click", () => this.onExplain(this.slot));
+    // The slot's capacity and par level (docs/MODELS.md "Par levels"): the par is what the par rule fills to.
+    this.onLevels = () => {};
+    this.capacityInput = el("input", { id: "slot-capacity", type: "number", min: "1", max: "1000", "aria-label": "Capacity" });
+    this.parInput = el("input", { id: "slot-par", type: "number", min: "1", max: "1000", placeholder: "none", "aria-label": "Par level" });
+    this.levelsButton = el("button", { id: "slot-levels-set", class: "secondary" }, "Set");
+    this.levelsButton.addEventListener("click", () => {
+      const capacity = parseInt(this.capacityInput.value, 10);
+      const par = this.parInput.value.trim() === "" ? null : parseInt(this.parInput.value, 10);
+      this.onLevels(this.slot, capacity, par);
+    });
+    this.levels = el("div", { id: "slot-levels", class: "levels", hidden: true },
+      el("label", {}, "Capacity ", this.capacityInput), el("label", {}, "Par ", this.parInput), this.levelsButton);
     this.root = el("aside", { id: "panel", class: "panel", dataset: { open: "false" } },
-      this.handle, this.title, this.scoreBox, this.factors, this.suggestions,
+      this.handle, this.title, this.levels, this.scoreBox, this.factors, this.suggestions,
       el("div", { class: "reasoning-head" }, el("h3", {}, "Why"), this.source, this.explain), this.text, this.note);
     this.handle.addEventListener("click", () => { this.root.dataset.open = this.root.dataset.open === "true" ? "false" : "true"; });
     this.render();
   }
 
-  show(slot, product) {
+  show(slot, product, facing = null, editable = false) {
     this.slot = slot;
     this.title.textContent = product ? `${slot} · ${product.name}` : `${slot} · empty`;
+    this.levels.hidden = !(facing && editable);
+    if (facing) {
+      this.capacityInput.value = String(facing.capacity);
+      this.parInput.value = facing.par == null ? "" : String(facing.par);
+      this.parInput.max = String(facing.capacity);
+    }
     this.scoreBox.replaceChildren();
     this.factors.replaceChildren();
     this.suggestions.replaceChildren();

@@ -8,7 +8,7 @@ export class Draft {
   constructor(snapshot, products) {
     this.products = products;
     this.facings = new Map();
-    for (const s of snapshot.planogram.slots) this.facings.set(s.slot, { product_id: s.product_id, capacity: s.capacity });
+    for (const s of snapshot.planogram.slots) this.facings.set(s.slot, { product_id: s.product_id, capacity: s.capacity, par: s.par ?? null });
     this.version = snapshot.version;
     this.seq = snapshot.seq;
   }
@@ -53,7 +53,12 @@ export class Draft {
         return [ax, ay];
       }
       case "clear": { const a = this.anchor(op.slot); if (a) this.facings.delete(a); return a ? [a] : []; }
-      case "set_capacity": { const a = this.anchor(op.slot); if (a) get(a).capacity = op.capacity; return a ? [a] : []; }
+      case "set_capacity": {
+        const a = this.anchor(op.slot);
+        if (a) { const f = get(a); f.capacity = op.capacity; if (f.par != null && f.par > f.capacity) f.par = f.capacity; }
+        return a ? [a] : [];
+      }
+      case "set_par": { const a = this.anchor(op.slot); if (a) get(a).par = op.par ?? null; return a ? [a] : []; }
       default: return [];
     }
   }

@@ -625,7 +625,7 @@ enum APIOperations {
             method: "POST",
             path: "/api/sessions/{sid}/ops",
             name: "session_ops",
-            summary: "One op (place, move, swap, clear, set_capacity)",
+            summary: "One op (place, move, swap, clear, set_capacity, set_par)",
             access: .roles(sessionEditors),
             scope: .path("sid"),
             parameters: [sid],

@@ -195,6 +195,7 @@ enum APISchema {
         )
         c["PickLists"] = object([
             ("date", string), ("time_zone", string), ("service_level", number),
+            ("pick_rule", enumeration(["model", "par", "max"])),
             ("visits", array(object([("device_id", string), ("lines", array(anyObject))]))),
             ("totals", array(object([("product_id", string), ("units", integer), ("cases", integer)]))),
         ])

@@ -104,6 +104,7 @@ struct ServicePlanRoutes {
                             asOf: day.plannedAt,
                             serviceLevel: app.configuration.serviceLevel,
                             perishableServiceLevel: app.configuration.perishableServiceLevel,
+                            pickRule: app.configuration.pickRule.rawValue,
                             timeZone: day.timeZone ?? "UTC",
                             visits: stops.map {
                                 PickVisitBody(deviceID: $0.deviceID, at: $0.arrive, reasons: $0.reasons, lines: $0.pick)
@@ -161,6 +162,7 @@ struct ServicePlanRoutes {
                         asOf: FieldParse.iso8601(now),
                         serviceLevel: app.configuration.serviceLevel,
                         perishableServiceLevel: app.configuration.perishableServiceLevel,
+                        pickRule: app.configuration.pickRule.rawValue,
                         timeZone: app.configuration.clock.identifier,
                         visits: visits,
                         totals: totalBodies

@@ -104,6 +104,7 @@ enum ServicePlanBuilder {
         planner.emptySlotHourCost = app.configuration.emptySlotHourCost
         planner.expiryVisitUnits = app.configuration.expiryVisitUnits
         planner.perishableServiceLevel = app.configuration.perishableServiceLevel
+        planner.pickRule = app.configuration.pickRule
         planner.clock = app.configuration.clock
         return planner
     }
@@ -167,6 +168,7 @@ enum ServicePlanBuilder {
                             : [(loadedAt: now, units: f.capacity)]
                     )
                     plannerSlot.stockBasis = known ? .inferred : .unknown
+                    plannerSlot.par = f.par.map { min($0, f.capacity) }
                     slots.append(plannerSlot)
                 }
             }

@@ -275,7 +275,7 @@ final class LiveSession: @unchecked Sendable {
                 switch op {
                 case .place, .move, .swap:
                     placementChanged(changed.filter { state.committed.planogram.facings[$0] != nil })
-                case .clear, .setCapacity: break
+                case .clear, .setCapacity, .setPar: break
                 }
             case .publish:
                 if case .published(let saved) = outcome { published = saved }

@@ -23,10 +23,12 @@ enum SessionEvents {
         [
             "version": p.version,
             "slots": p.sortedFacings.map { s, f in
-                [
+                var o: [String: Any] = [
                     "slot": s.description, "product_id": f.productID, "capacity": f.capacity,
                     "width_cols": products[f.productID]?.widthColumns ?? 1,
-                ] as [String: Any]
+                ]
+                if let par = f.par { o["par"] = par }
+                return o
             },
         ]
     }

@@ -8,11 +8,13 @@ enum SessionOp: Sendable, Equatable {
     case swap(a: SlotCode, b: SlotCode)
     case clear(slot: SlotCode)
     case setCapacity(slot: SlotCode, capacity: Int)
+    /// The slot's par level (docs/MODELS.md "Par levels"); nil clears it.
+    case setPar(slot: SlotCode, par: Int?)
 
     /// Parses `{type, …}`; slot codes must lie inside the cabinet (422 otherwise).
     static func parse(_ o: [String: Any], cabinet: Cabinet) throws(APIError) -> SessionOp {
         guard let type = o["type"] as? String else {
-            throw .badRequest("op.type is required (place, move, swap, clear, set_capacity)")
+            throw .badRequest("op.type is required (place, move, swap, clear, set_capacity, set_par)")
         }
         func slot(_ key: String) throws(APIError) -> SlotCode {
             guard let text = o[key] as? String else {
@@ -43,7 +45,12 @@ enum SessionOp: Sendable, Equatable {
         case "set_capacity":
             guard let c = try int("capacity") else { throw .badRequest("op.capacity is required") }
             return .setCapacity(slot: try slot("slot"), capacity: c)
-        default: throw .badRequest("unknown op type \"\(type)\" (place, move, swap, clear, set_capacity)")
+        case "set_par":
+            guard o.keys.contains("par") else {
+                throw .badRequest("op.par is required (a whole number, or null to clear)")
+            }
+            return .setPar(slot: try slot("slot"), par: try int("par"))
+        default: throw .badRequest("unknown op type \"\(type)\" (place, move, swap, clear, set_capacity, set_par)")
         }
     }
 
@@ -57,13 +64,15 @@ enum SessionOp: Sendable, Equatable {
         case let .swap(a, b): return ["type": "swap", "a": a.description, "b": b.description]
         case let .clear(s): return ["type": "clear", "slot": s.description]
         case let .setCapacity(s, c): return ["type": "set_capacity", "slot": s.description, "capacity": c]
+        case let .setPar(s, p):
+            return ["type": "set_par", "slot": s.description, "par": p.map { $0 as Any } ?? NSNull()]
         }
     }
 
     /// Slots whose content the op reads or writes (the conflict rule looks at these).
     var touchedSlots: [SlotCode] {
         switch self {
-        case let .place(s, _, _), let .clear(s), let .setCapacity(s, _): return [s]
+        case let .place(s, _, _), let .clear(s), let .setCapacity(s, _), let .setPar(s, _): return [s]
         case let .move(f, t): return [f, t]
         case let .swap(a, b): return [a, b]
         }
@@ -167,6 +176,22 @@ enum SessionOp: Sendable, Equatable {
                 )
             }
             plan.facings[a]!.capacity = cap
+            // A par above the new capacity comes down with it.
+            if let par = plan.facings[a]!.par, par > cap { plan.facings[a]!.par = cap }
+            return [a]
+        case let .setPar(slot, par):
+            let a = try anchor(slot, "set_par")
+            let capacity = plan.facings[a]!.capacity
+            if let par, par < 1 || par > capacity {
+                throw .unprocessable(
+                    "par_above_capacity",
+                    par < 1
+                        ? "par \(par) is not a level: give 1 to the capacity, or null to clear it"
+                        : "par \(par) is above slot \(a)'s capacity \(capacity)",
+                    details: ["slot": a.description, "capacity": capacity, "par": par]
+                )
+            }
+            plan.facings[a]!.par = par
             return [a]
         }
     }
