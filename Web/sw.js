@@ -15,6 +15,7 @@ const FILES = [
   "/js/editor.js",
   "/js/experiment.js",
   "/js/fleet.js",
+  "/js/imports.js",
   "/js/heatmap.js",
   "/js/live.js",
   "/js/main.js",

@@ -455,6 +455,30 @@ class WebTests(unittest.TestCase):
                           what=f"{product} in {slot}")
         shot(a, "9b-applied")
 
+    def test_9c_the_admin_imports_a_real_export_and_a_cvd_database_from_the_browser(self):
+        # docs/formats/EXPORTS.md and CVD.md: the files as they come, with the upload's progress and the report.
+        admin = token("admin", "ada", "Ada")
+        d = self.open(admin, "#/import")
+        self.wait(d, lambda d: d.find_element(By.ID, "export-file"), what="the imports page")
+        d.find_element(By.ID, "export-file").send_keys(os.path.join(ROOT, "Fixtures", "exports", "eport_nj_2022_jan_apr.csv"))
+        d.find_element(By.ID, "export-send").click()
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#export-report dd[data-key="imported"]'), timeout=30,
+                  what="the export's report")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#export-report dd[data-key="imported"]').text, "2470")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#export-report dd[data-key="skipped"]').text, "3")
+        self.assertEqual(float(d.find_element(By.ID, "export-progress").get_attribute("value")), 1.0)
+        self.assertIn("no product", d.find_element(By.ID, "export-report").text)
+        d.find_element(By.ID, "cvd-file").send_keys(os.path.join(ROOT, "Fixtures", "cvd", "cvd_demo.sqlite"))
+        d.find_element(By.ID, "cvd-send").click()
+        self.wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, '#cvd-report dd[data-key="cabinets"]'), timeout=30,
+                  what="the migration's report")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#cvd-report dd[data-key="cabinets"]').text, "30")
+        self.assertIn("soft-deleted in CVD", d.find_element(By.ID, "cvd-report").text)
+        shot(d, "13-imports")
+        devices = {x["device_id"] for x in call(self.server, "GET", "/api/devices", admin)["devices"]}
+        self.assertIn("VJ300320611", devices)
+        self.assertIn("999", devices)
+
     def test_9_an_op_event_slower_than_its_reply_still_selects_the_placed_product(self):
         # The reply to an op and its `op` event arrive on two connections in either order. When the event
         # comes second, the panel must still show the product just placed (and its explanation), not the

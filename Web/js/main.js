@@ -1,4 +1,4 @@
-// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>, #/driver, #/plan, #/fleet, #/experiment/<id>), and the
+// The app shell: sign-in by token, a hash router (#/editor, #/dashboard, #/watch/<sid>, #/driver, #/plan, #/fleet, #/experiment/<id>, #/import), and the
 // connection indicator every view reports to.
 
 import { api, claims, el, expired, setToken, token, toast } from "./api.js";
@@ -8,6 +8,7 @@ import { mountDriver } from "./driver.js";
 import { mountPlan } from "./plan.js";
 import { mountFleet } from "./fleet.js";
 import { mountExperiment } from "./experiment.js";
+import { mountImports } from "./imports.js";
 
 const app = document.getElementById("app");
 const conn = document.getElementById("conn");
@@ -90,6 +91,7 @@ async function route() {
     else if (view === "plan") off = await mountPlan(app, params);
     else if (view === "fleet") off = await mountFleet(app, params);
     else if (view === "experiment") off = await mountExperiment(app, decodeURIComponent(parts[1] || ""));
+    else if (view === "import") off = await mountImports(app);
     else if (view === "watch") off = await mountEditor(app, { sid: decodeURIComponent(parts[1] || ""), watch: true }, setConnection);
     else off = await mountEditor(app, params, setConnection);
     if (mine !== generation) off(); else unmount = off; // a newer route started while this one loaded
