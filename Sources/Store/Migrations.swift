@@ -316,6 +316,13 @@ package enum Migrations {
                 ALTER TABLE planogram_slots ADD COLUMN par INTEGER;
                 """
         ),
+        // The daily totals recompute a day of day-only sales at a time (`SalesDaily.recompute`): by day, not a scan.
+        Step(
+            name: "sales-days-by-day",
+            sql: """
+                CREATE INDEX sales_days_by_day ON sales_days(day);
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

@@ -231,13 +231,7 @@ package struct TransactionExport: Sendable {
     /// An export's category mapped to the product categories of docs/MODELS.md; unknown ones are `other`.
     package static func category(_ raw: String) -> String {
         let key = cleanName(raw).key
-        let known: [String: String] = [
-            "carbonated": "soda", "soda": "soda", "soft drinks": "soda", "non carbonated": "juice",
-            "non-carbonated": "juice", "juice": "juice", "water": "water", "energy": "energy", "coffee": "coffee",
-            "chips": "chips", "candy": "candy", "cookies": "cookies", "nuts": "nuts", "healthy": "healthy",
-            "pastry": "pastry", "sandwich": "sandwich", "salad": "salad", "dairy": "dairy",
-            "ice cream": "ice-cream", "ice-cream": "ice-cream",
-        ]
+        let known = knownCategories
         // Singular and plural are one category ("Cookie", "Pastries").
         let forms = [
             key, key + "s", key.hasSuffix("ies") ? String(key.dropLast(3)) + "y" : key,
@@ -245,6 +239,14 @@ package struct TransactionExport: Sendable {
         ]
         return forms.lazy.compactMap { known[$0] }.first ?? "other"
     }
+
+    static let knownCategories: [String: String] = [
+        "carbonated": "soda", "soda": "soda", "soft drinks": "soda", "non carbonated": "juice",
+        "non-carbonated": "juice", "juice": "juice", "water": "water", "energy": "energy", "coffee": "coffee",
+        "chips": "chips", "candy": "candy", "cookies": "cookies", "nuts": "nuts", "healthy": "healthy",
+        "pastry": "pastry", "sandwich": "sandwich", "salad": "salad", "dairy": "dairy",
+        "ice cream": "ice-cream", "ice-cream": "ice-cream",
+    ]
 
     /// The slot a `tray_column` selection names: the last digit is the column from 0, the one before it the
     /// row from 1 (`148` → `D9`).
@@ -316,6 +318,10 @@ package struct TransactionExport: Sendable {
             }
             var times = ExportTimes(format: mapping.timeFormat, dayOnly: out.dayOnly, clock: clock)
             var names: [String: (name: String, key: String)] = [:]
+            // Exports repeat a few values many times: each raw text is cleaned once.
+            var keys: [String: String] = [:]
+            var categories: [String: String] = [:]
+            var deviceNames: [String: String] = [:]
             let numbering = mapping.selectionNumbering ?? .trayColumn
             while true {
                 do throws(CSVReader.Malformed) {
@@ -328,8 +334,25 @@ package struct TransactionExport: Sendable {
                 out.rowsRead += 1
                 if out.rowsRead % 65_536 == 0 { progress?(reader.offset) }
                 let line = reader.line
-                func field(_ i: Int) -> String { i < reader.count ? reader.string(i) : "" }
-                if let (c, _) = keep.first(where: { !$0.1.contains(cleanName(field($0.0)).key) }) {
+                /// The field, without surrounding spaces and tabs (trimmed on its bytes: no Foundation on this path).
+                func field(_ i: Int) -> String {
+                    guard i < reader.count else { return "" }
+                    return reader.withField(i) { b in
+                        var lo = 0
+                        var hi = b.count
+                        while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+                        while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+                        return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+                    }
+                }
+                func kept(_ c: Int, _ values: Set<String>) -> Bool {
+                    let raw = field(c)
+                    if let k = keys[raw] { return values.contains(k) }
+                    let k = cleanName(raw).key
+                    keys[raw] = k
+                    return values.contains(k)
+                }
+                if let (c, _) = keep.first(where: { !kept($0.0, $0.1) }) {
                     let value = field(c)
                     out.skip(
                         line,
@@ -337,7 +360,7 @@ package struct TransactionExport: Sendable {
                     )
                     continue
                 }
-                let device = (fixedDevice ?? deviceColumn.map(field) ?? "").trimmingCharacters(in: .whitespaces)
+                let device = fixedDevice ?? deviceColumn.map(field) ?? ""
                 guard !device.isEmpty else {
                     out.skip(line, "no device")
                     continue
@@ -349,7 +372,7 @@ package struct TransactionExport: Sendable {
                     out.skip(line, "no product")
                     continue
                 }
-                let priceText = field(priceColumn).trimmingCharacters(in: .whitespaces)
+                let priceText = field(priceColumn)
                 guard let price = Double(priceText.hasPrefix("$") ? String(priceText.dropFirst()) : priceText),
                     price.isFinite, price >= 0, price < 100_000
                 else {
@@ -358,7 +381,7 @@ package struct TransactionExport: Sendable {
                 }
                 var quantity = 1
                 if let q = quantityColumn {
-                    guard let n = Int(field(q).trimmingCharacters(in: .whitespaces)), n >= 1, n <= 1000 else {
+                    guard let n = Int(field(q)), n >= 1, n <= 1000 else {
                         out.skip(line, "quantity \"\(field(q))\" is not a whole number of units from 1 to 1000")
                         continue
                     }
@@ -372,7 +395,7 @@ package struct TransactionExport: Sendable {
                 var selection: String?
                 var slot: SlotCode?
                 if let s = selectionColumn {
-                    let text = field(s).trimmingCharacters(in: .whitespaces)
+                    let text = field(s)
                     guard !text.isEmpty else {
                         out.skip(line, "no selection")
                         continue
@@ -398,19 +421,31 @@ package struct TransactionExport: Sendable {
                         break
                     }
                 }
-                let transaction = transactionColumn.map(field)?.trimmingCharacters(in: .whitespaces)
+                let transaction = transactionColumn.map(field)
                 out.lines.append(
                     ExportLine(
                         line: line,
                         deviceID: device,
-                        deviceName: nameColumn.map(field).map { cleanName($0).name }.flatMap { $0.isEmpty ? nil : $0 },
+                        deviceName: nameColumn.map { c in
+                            let raw = field(c)
+                            if let n = deviceNames[raw] { return n }
+                            let n = cleanName(raw).name
+                            deviceNames[raw] = n
+                            return n
+                        }.flatMap { $0.isEmpty ? nil : $0 },
                         day: out.dayOnly ? when : nil,
                         ts: out.dayOnly ? nil : when,
                         selection: selection,
                         slot: slot,
                         productName: product.name,
                         productKey: product.key,
-                        category: categoryColumn.map { category(field($0)) } ?? "other",
+                        category: categoryColumn.map { c in
+                            let raw = field(c)
+                            if let k = categories[raw] { return k }
+                            let k = category(raw)
+                            categories[raw] = k
+                            return k
+                        } ?? "other",
                         price: price,
                         quantity: quantity,
                         transaction: transaction.flatMap { $0.isEmpty ? nil : $0 }
@@ -446,7 +481,7 @@ struct ExportTimes {
     /// A day-only text → its local date (days since 1970); a text with a time of day → its instant on the
     /// fleet's clock (the wall time is the fleet's). Years before 1990 or after 2100 are refused.
     mutating func parse(_ raw: String) -> Int64? {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw  // trimmed by the reader
         if let known = seen[text] { return known }
         var value: Int64?
         if let date = formatter.date(from: text) {

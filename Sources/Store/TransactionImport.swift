@@ -73,13 +73,20 @@ package enum TransactionImport {
                     "\(export.skippedCount) row(s) cannot be used\(first); --strict refuses the file, nothing was written"
             )
         }
-        var lines = export.lines
-        lines.sort { a, b in
-            if a.deviceID != b.deviceID { return a.deviceID < b.deviceID }
-            let ta = a.ts ?? clock.midnight(a.day ?? 0)
-            let tb = b.ts ?? clock.midnight(b.day ?? 0)
-            return ta != tb ? ta < tb : a.line < b.line
+        // By device, then time, then line (each line's instant computed once: a day starts at its local midnight).
+        var midnights: [Int64: Int64] = [:]
+        let keyed = export.lines.map { l -> (Int64, ExportLine) in
+            if let ts = l.ts { return (ts, l) }
+            let day = l.day ?? 0
+            if let m = midnights[day] { return (m, l) }
+            let m = clock.midnight(day)
+            midnights[day] = m
+            return (m, l)
         }
+        let lines = keyed.sorted { a, b in
+            if a.1.deviceID != b.1.deviceID { return a.1.deviceID < b.1.deviceID }
+            return a.0 != b.0 ? a.0 < b.0 : a.1.line < b.1.line
+        }.map(\.1)
         try store.write { db in
             var catalog = try Catalog.load(db)
             var skipped = export.skipped
@@ -328,32 +335,59 @@ package enum TransactionImport {
                 changes.append((at, current))
             }
         }
+        // What the device has already (an import repeated): one read, not two per change.
+        let stored = Set(
+            try db.query(
+                "SELECT effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
+                [.text(deviceID)]
+            ) { $0.int64(0) }
+        )
+        var next =
+            try db.scalarInt(
+                "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
+                [.text(deviceID)]
+            ) ?? 1
         var written = 0
-        for change in changes {
-            let exists =
-                try db.scalarInt(
-                    "SELECT count(*) FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0 AND effective_from = ?",
-                    [.text(deviceID), .int(change.at)]
-                ) ?? 0
-            guard exists == 0 else { continue }
-            let next =
-                try db.scalarInt(
-                    "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
-                    [.text(deviceID)]
-                ) ?? 1
+        var slotValues: [SQLValue] = []
+        for change in changes where !stored.contains(change.at) {
             let id = try db.insertReturningID(
                 "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, 0, ?, ?, 'inferred')",
                 [.text(deviceID), .int(next), .int(change.at)]
             )
+            next += 1
             for (slot, f) in change.facings.sorted(by: { $0.key < $1.key }) {
-                try db.run(
-                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity) VALUES (?, ?, ?, ?)",
-                    [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
-                )
+                slotValues += [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
             }
             written += 1
         }
+        _ = try insertRows(db, "planogram_slots(version_id, slot, product_id, capacity)", width: 4, slotValues)
         return written
+    }
+
+    /// Inserts `rows` (each the table's columns in order) with multi-row statements of up to 64 rows, each
+    /// ending in `suffix`; returns the rows inserted. One statement text per batch size, so the connection's
+    /// statement cache serves every batch: the import's rows go in at a few hundred thousand a second.
+    static func insertRows(
+        _ db: any SQLConnection,
+        _ target: String,
+        width: Int,
+        _ values: [SQLValue],
+        suffix: String = ""
+    ) throws -> Int {
+        let rows = values.count / width
+        guard rows > 0 else { return 0 }
+        let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        var inserted = 0
+        var start = 0
+        while start < rows {
+            let end = min(rows, start + 64)
+            let sql =
+                "INSERT INTO \(target) VALUES " + Array(repeating: row, count: end - start).joined(separator: ", ")
+                + (suffix.isEmpty ? "" : " " + suffix)
+            inserted += try db.run(sql, Array(values[(start * width)..<(end * width)]))
+            start = end
+        }
+        return inserted
     }
 
     /// The device's sales: day-only lines into `sales_days` (one row per export line; lines of one
@@ -369,48 +403,65 @@ package enum TransactionImport {
         var written = 0
         var existing = 0
         var days = Set<Int64>()
-        var occurrences: [String: Int] = [:]
-        // Lines of one key are merged: the same transaction, selection and product on one day.
-        var merged: [(key: String, line: ExportLine)] = []
-        var index: [String: Int] = [:]
-        for l in lines {
-            let base: String
+        var occurrences: [UInt64: Int] = [:]
+        // Lines of one key are merged: the same transaction, selection and product on one day. A key is a
+        // 64-bit FNV-1a digest of the line's identity (stored as 16 hex digits: the identity itself is long, a
+        // product's name, and would be most of the table).
+        var merged: [(key: UInt64, line: Int)] = []
+        var quantities: [Int] = []
+        var index: [UInt64: Int] = [:]
+        for (i, l) in lines.enumerated() {
+            var h = FNV()
             if let t = l.transaction {
-                base = "t:\(t)|\(l.selection ?? "")|\(l.productKey)"
+                h.add("t:", t, "|", l.selection ?? "", "|", l.productKey)
             } else {
-                let plain = "r:\(l.day ?? l.ts ?? 0)|\(l.selection ?? "")|\(l.productKey)|\(l.price)|\(l.quantity)"
-                let n = occurrences[plain, default: 0]
-                occurrences[plain] = n + 1
-                base = "\(plain)#\(n)"
+                h.add("r:", String(l.day ?? l.ts ?? 0), "|", l.selection ?? "", "|", l.productKey, "|", String(l.price))
+                h.add("|", String(l.quantity))
+                let n = occurrences[h.value, default: 0]
+                occurrences[h.value] = n + 1
+                h.add("#", String(n))
             }
-            let key = l.ts.map { "\(base)@\($0)" } ?? base
-            if let i = index[key] {
-                merged[i].line.quantity += l.quantity
+            if let ts = l.ts { h.add("@", String(ts)) }
+            if let j = index[h.value] {
+                quantities[j] += l.quantity
             } else {
-                index[key] = merged.count
-                merged.append((key, l))
+                index[h.value] = merged.count
+                merged.append((h.value, i))
+                quantities.append(l.quantity)
             }
         }
-        for (key, l) in merged {
+        // Day-only lines in batches: a batch's rows are counted as written or already there together, and its
+        // days recomputed when any of its rows is new (recomputing an unchanged day is harmless).
+        var dayValues: [SQLValue] = []
+        var batchDays = Set<Int64>()
+        func flushDays() throws {
+            guard !dayValues.isEmpty else { return }
+            let n = try insertRows(
+                db,
+                "sales_days(device_id, day, cabinet_index, slot, product_id, units, revenue, line_key)",
+                width: 8,
+                dayValues,
+                suffix: "ON CONFLICT DO NOTHING"
+            )
+            written += n
+            existing += dayValues.count / 8 - n
+            if n > 0 { days.formUnion(batchDays) }
+            dayValues.removeAll(keepingCapacity: true)
+            batchDays.removeAll(keepingCapacity: true)
+        }
+        for (j, (digest, i)) in merged.enumerated() {
+            var l = lines[i]
+            l.quantity = quantities[j]
+            let key = FNV.hex(digest)
             let product = productByKey[l.productKey]!
             let slot = l.slot!.description
             if let day = l.day {
-                let n = try db.run(
-                    """
-                    INSERT INTO sales_days(device_id, day, cabinet_index, slot, product_id, units, revenue, line_key)
-                    VALUES (?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """,
-                    [
-                        .text(deviceID), .int(day), .text(slot), .text(product), .of(l.quantity),
-                        .double(l.price * Double(l.quantity)), .text(key),
-                    ]
-                )
-                if n > 0 {
-                    written += 1
-                    days.insert(day)
-                } else {
-                    existing += 1
-                }
+                dayValues += [
+                    .text(deviceID), .int(day), .int(0), .text(slot), .text(product), .of(l.quantity),
+                    .double(l.price * Double(l.quantity)), .text(key),
+                ]
+                batchDays.insert(day)
+                if dayValues.count == 64 * 8 { try flushDays() }
             } else if let ts = l.ts {
                 var any = 0
                 for k in 0..<l.quantity {
@@ -434,7 +485,28 @@ package enum TransactionImport {
                 }
             }
         }
+        try flushDays()
         return (written, existing, days)
+    }
+
+    /// FNV-1a, 64 bits: the same text gives the same key in every process (Swift's `Hasher` is seeded per
+    /// process).
+    struct FNV {
+        private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        mutating func add(_ parts: String...) {
+            for part in parts {
+                for b in part.utf8 {
+                    value ^= UInt64(b)
+                    value = value &* 0x0000_0100_0000_01b3
+                }
+            }
+        }
+
+        static func hex(_ v: UInt64) -> String {
+            let hex = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
     }
 
     /// `Red Bull - Energy Drink` → `red-bull-energy-drink` (letters and digits, dashes between words).
