@@ -34,6 +34,12 @@ export async function mountEditor(root, params, setConnection) {
   deviceSelect.addEventListener("change", () => { cabinetSelect.value = "0"; go(); });
   cabinetSelect.addEventListener("change", go);
   const heatToggle = el("button", { id: "heat-toggle", class: "toggle", "aria-pressed": "false" }, "Heat map");
+  // The machine's selection map (docs/formats/DEX.md): which selection number feeds each slot, and the
+  // selections of its newest DEX read that no slot is mapped to.
+  const selectionsToggle = el("button", { id: "selections-toggle", class: "toggle", "aria-pressed": "false" }, "Selections");
+  const selectionsNote = el("p", { id: "selections-note", class: "muted", hidden: true });
+  let showSelections = false;
+  let selBySlot = new Map();
   const revenueBox = el("div", { id: "revenue", class: "revenue" }, "…");
   const presenceBox = el("ul", { id: "presence", class: "presence", "aria-label": "People in this session" });
   const publishButton = el("button", { id: "publish", class: "primary", hidden: me.role === "driver" }, "Publish");
@@ -48,9 +54,9 @@ export async function mountEditor(root, params, setConnection) {
   const mode = el("span", { class: "badge" }, canEdit ? "editing" : "watching (read-only)");
   const status = el("p", { id: "kb-status", class: "muted kb-status", role: "status", "aria-live": "polite" });
   root.replaceChildren(el("section", { class: "editor" },
-    el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, mode, versionBox, revenueBox, presenceBox, optimizeButton, publishButton),
+    el("div", { class: "toolbar" }, deviceSelect, cabinetSelect, heatToggle, selectionsToggle, mode, versionBox, revenueBox, presenceBox, optimizeButton, publishButton),
     proposalBar,
-    el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat, status), panel.root)));
+    el("div", { class: "workspace" }, palette, el("div", { class: "cabinet-wrap" }, grid, heat, status, selectionsNote), panel.root)));
 
   // ---- session
   let draft = null;
@@ -141,6 +147,7 @@ export async function mountEditor(root, params, setConnection) {
           if (canEdit) tile.addEventListener("pointerdown", (ev) => startDrag(ev, tile, f.product_id, code));
           cell.append(tile);
         }
+        if (showSelections && selBySlot.has(code)) cell.append(el("span", { class: "sel", title: "DEX selection" }, selBySlot.get(code).join(", ")));
         cell.addEventListener("click", () => select(code));
         cell.addEventListener("keydown", (e) => onCellKey(e, code));
         cells.push(cell);
@@ -289,6 +296,35 @@ export async function mountEditor(root, params, setConnection) {
   panel.onExplain = async (slot) => {
     try { await api("POST", `/api/sessions/${sid}/explain`, slot ? { slot } : {}); } catch (e) { toast(e.message); }
   };
+
+  async function loadSelections() {
+    const map = await api("GET", `/api/devices/${encodeURIComponent(device.device_id)}/selections`);
+    selBySlot = new Map();
+    const mapped = new Set();
+    for (const [cab, sels] of Object.entries(map)) {
+      for (const [sel, slots] of Object.entries(sels)) {
+        mapped.add(sel);
+        if (Number(cab) !== cabinet.cabinet_index) continue;
+        for (const s of slots) selBySlot.set(s, [...(selBySlot.get(s) || []), sel]);
+      }
+    }
+    const { reads } = await api("GET", `/api/devices/${encodeURIComponent(device.device_id)}/dex?limit=1`);
+    const newest = reads[0];
+    const unmapped = newest ? newest.selections.filter((s) => !mapped.has(s)) : [];
+    selectionsNote.textContent = !newest
+      ? (mapped.size ? "No DEX read yet; the map was set by hand." : "No DEX read yet: the selection map is made at the machine's first read.")
+      : unmapped.length
+        ? `Selections of the newest read (${newest.read_at.slice(0, 10)}) no slot is mapped to: ${unmapped.join(", ")}`
+        : `Every selection of the newest read (${newest.read_at.slice(0, 10)}) is mapped to a slot.`;
+    selectionsNote.dataset.unmapped = unmapped.join(",");
+  }
+  selectionsToggle.addEventListener("click", async () => {
+    showSelections = !showSelections;
+    selectionsToggle.setAttribute("aria-pressed", String(showSelections));
+    selectionsNote.hidden = !showSelections;
+    if (showSelections) { try { await loadSelections(); } catch (e) { toast(e.message); } }
+    renderGrid();
+  });
 
   heatToggle.addEventListener("click", () => {
     heat.hidden = !heat.hidden;
