@@ -37,7 +37,7 @@ package final class Importer {
         ],
         "devices.csv": [
             "device_id", "name", "venue_type", "latitude", "longitude", "device_type", "access_from", "access_until",
-            "service_minutes",
+            "service_minutes", "dex_serial",
         ],
         "depots.csv": ["depot_id", "name", "latitude", "longitude", "opens", "closes"],
         "vehicles.csv": ["vehicle_id", "depot_id", "capacity_units", "shift_start", "shift_end"],
@@ -50,7 +50,7 @@ package final class Importer {
 
     /// Columns a file may leave out (docs/API.md `transaction_id`, docs/MODELS.md's operations columns).
     static let optionalColumns: Set<String> = [
-        "transaction_id", "case_size", "access_from", "access_until", "service_minutes", "par",
+        "transaction_id", "case_size", "access_from", "access_until", "service_minutes", "par", "dex_serial",
     ]
 
     let store: Store

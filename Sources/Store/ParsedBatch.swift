@@ -288,6 +288,8 @@ struct ParsedBatch {
     }
 
     var deviceLines: [String: Int] = [:]
+    /// `devices.csv`'s `dex_serial` column: serial → device.
+    var dexSerials: [String: String] = [:]
     mutating func parseDevice(_ r: FieldCursor, _ issues: inout ImportIssueList) {
         let before = issues.total
         let id = r.text(0, &issues)
@@ -318,9 +320,15 @@ struct ParsedBatch {
             }
         }
         let minutes = r.has(8) ? r.integer(8, &issues, range: 1...480) : 10
+        // The serial its DEX reads carry (docs/formats/DEX.md): links a read to the device by itself.
+        let serial = r.has(9) ? r.raw(9).trimmingCharacters(in: .whitespaces) : nil
+        if let serial, let other = dexSerials[serial], other != id {
+            issues.add(r.file, r.line, "dex_serial", "serial \(serial) is already device \(other)'s")
+        }
         guard issues.total == before, let id, let name, let venue, let lat, let lon, let type, let minutes else {
             return
         }
+        if let serial { dexSerials[serial] = id }
         if let first = deviceLines[id] {
             issues.add(r.file, r.line, "device_id", "duplicate key \(id) (first on line \(first))")
             return
@@ -746,6 +754,28 @@ struct ParsedBatch {
                   (excluded.name, excluded.venue_type, excluded.latitude, excluded.longitude, excluded.device_type,
                    excluded.access_from, excluded.access_until, excluded.service_minutes)
             """
+        for (serial, device) in dexSerials.sorted(by: { $0.key < $1.key }) {
+            let owner = try db.query("SELECT device_id FROM dex_serials WHERE serial = ?", [.text(serial)]) {
+                $0.text(0)
+            }
+            if let owner = owner.first, owner != device {
+                throw ImportRejected(
+                    issues: [
+                        ImportIssue(
+                            file: "devices.csv",
+                            line: deviceLines[device] ?? 0,
+                            column: "dex_serial",
+                            message: "serial \(serial) is already device \(owner)'s (from its DEX reads)"
+                        )
+                    ],
+                    total: 1
+                )
+            }
+            try db.run(
+                "INSERT INTO dex_serials(serial, device_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [.text(serial), .text(device)]
+            )
+        }
         for d in devices {
             written["devices.csv", default: 0] += try db.run(
                 udSQL,

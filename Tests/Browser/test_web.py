@@ -574,6 +574,21 @@ class WebTests(unittest.TestCase):
         self.assertEqual(sold, {"A1": "A1 sold 7", "A2": "A2 sold 0"})
         self.assertIn("selections without a slot", stop.find_element(By.CSS_SELECTOR, ".dex-sold").text)
         shot(d, "11b-driver-dex")
+        # The device's selection map beside the grid in the editor: the mapped selections on their slots, the
+        # selections of the newest read no slot is mapped to named below.
+        e = self.open(admin, f"#/editor?device={device}&cabinet=0")
+        self.live(e)
+        e.find_element(By.ID, "selections-toggle").click()
+        self.wait(e, lambda e: e.find_elements(By.CSS_SELECTOR, '#grid [data-slot="A1"] .sel'), what="the selection badges")
+        self.assertEqual(e.find_element(By.CSS_SELECTOR, '#grid [data-slot="A1"] .sel').text, "1")
+        self.assertEqual(e.find_element(By.CSS_SELECTOR, '#grid [data-slot="A2"] .sel').text, "2")
+        note = e.find_element(By.ID, "selections-note")
+        self.wait(e, lambda e: "no slot is mapped to" in note.text, what="the unmapped selections")
+        unmapped = note.get_attribute("data-unmapped").split(",")
+        self.assertNotIn("1", unmapped)
+        self.assertNotIn("2", unmapped)
+        self.assertEqual(len(unmapped), 7)
+        shot(e, "11c-editor-selections")
 
     def test_7e_the_drivers_day_works_without_signal_and_every_visit_arrives_once(self):
         s = self.server

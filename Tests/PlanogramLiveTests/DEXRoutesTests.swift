@@ -43,6 +43,36 @@ final class DEXRoutesTests: XCTestCase {
         )
     }
 
+    func testADevicesReadsAreListedNewestFirstWithTheSelectionsNoSlotIsMappedTo() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        let dan = s.token(.driver, sub: "dan", devices: ["VM-001"])
+        XCTAssertEqual(try post(s, "VM-001", CRC16ARC.stamped(try lines("Royal_660.txt")), token: dan).status, 201)
+        let list = try s.request("GET", "/api/devices/VM-001/dex", token: dan)
+        XCTAssertEqual(list.status, 200, list.text)
+        let reads = try XCTUnwrap(list.json["reads"] as? [[String: Any]])
+        XCTAssertEqual(reads.count, 1)
+        let selections = try XCTUnwrap(reads[0]["selections"] as? [String])
+        XCTAssertEqual(selections.count, 9)
+        let map = try s.request("GET", "/api/devices/VM-001/selections", token: dan).json
+        let mapped = Set((map.values.compactMap { $0 as? [String: Any] }).flatMap { $0.keys })
+        XCTAssertEqual(Set(try XCTUnwrap(reads[0]["unmapped"] as? [String])), Set(selections).subtracting(mapped))
+        // Every selection mapped by hand: none is left unmapped.
+        let device = try s.request("GET", "/api/devices/VM-001", token: dan).json
+        let columns = try XCTUnwrap((device["cabinets"] as? [[String: Any]])?.first?["columns"] as? Int)
+        let all: [String: [String]] = Dictionary(
+            uniqueKeysWithValues: selections.enumerated().map { i, sel in
+                (sel, [String(UnicodeScalar(UInt8(65 + i / columns))) + String(i % columns + 1)])
+            }
+        )
+        let put = try s.request("PUT", "/api/devices/VM-001/selections", token: s.token(.admin), json: ["0": all])
+        XCTAssertEqual(put.status, 200, put.text)
+        let after = try s.request("GET", "/api/devices/VM-001/dex?limit=1", token: dan)
+        XCTAssertEqual((after.json["reads"] as? [[String: Any]])?.first?["unmapped"] as? [String], [])
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-001/dex?limit=0", token: dan).status, 400)
+        XCTAssertEqual(try s.request("GET", "/api/devices/VM-002/dex", token: dan).status, 403)
+    }
+
     func testAReadIsRecordedOnceAndTheNextOneBecomesIntervalSales() throws {
         let s = try AppTestServer()
         defer { s.stop() }

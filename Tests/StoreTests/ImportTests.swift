@@ -584,3 +584,35 @@ extension ImportTests {
         XCTAssertTrue(try other.isEmpty())
     }
 }
+
+extension ImportTests {
+    /// `devices.csv` may carry the serial a device's DEX reads carry (docs/formats/DEX.md): a read then finds its
+    /// device by itself; one serial on two devices is refused.
+    func testADexSerialColumnLinksTheDeviceAndASerialOnTwoDevicesIsRefused() throws {
+        var files = Self.good.mapValues { Array($0.utf8) }
+        files["devices.csv"] = Array(
+            """
+            device_id,name,venue_type,latitude,longitude,device_type,dex_serial
+            D1,Lobby,office,52.5,13.4,combo,0799139808
+            D2,Hall,office,52.5,13.4,combo,
+            """.utf8
+        )
+        try Importer(store: store).importFiles(files)
+        XCTAssertEqual(try store.device(forDEXSerial: "0799139808"), "D1")
+        let other = try makeStore("serials")
+        files["devices.csv"] = Array(
+            """
+            device_id,name,venue_type,latitude,longitude,device_type,dex_serial
+            D1,Lobby,office,52.5,13.4,combo,S-1
+            D2,Hall,office,52.5,13.4,combo,S-1
+            """.utf8
+        )
+        XCTAssertThrowsError(try Importer(store: other).importFiles(files)) { error in
+            let issue = (error as? ImportRejected)?.issues.first
+            XCTAssertEqual(issue?.line, 3)
+            XCTAssertEqual(issue?.column, "dex_serial")
+            XCTAssertEqual(issue?.message, "serial S-1 is already device D1's")
+        }
+        XCTAssertTrue(try other.isEmpty())
+    }
+}

@@ -208,6 +208,18 @@ enum APIOperations {
         ),
         Op(
             method: "GET",
+            path: "/api/devices/{id}/dex",
+            name: "device_dex_reads",
+            summary:
+                "The device's DEX reads, newest first: when, from which machine, their selections and those no slot is mapped to",
+            access: .roles(any),
+            scope: .path("id"),
+            parameters: [deviceID, P.query("limit", "how many (1…100, 10)", schema: APISchema.integer)],
+            responses: [.json(200, "DEXReadList", "the reads"), .json(404, "Error", "unknown device")],
+            tag: "dex"
+        ),
+        Op(
+            method: "GET",
             path: "/api/devices/{id}/selections",
             name: "device_selections",
             summary: "The device's selection map {cabinet_index: {selection: [slot, ...]}}",

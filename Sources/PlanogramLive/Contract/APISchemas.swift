@@ -334,6 +334,21 @@ enum APISchema {
             ("dex_reads_recorded", integer), ("dex_reads_left_out", leftOut), ("route_disagreements", integer),
             ("already_migrated", boolean), ("assumptions", array(string)), ("seconds", number),
         ])
+        c["DEXReadList"] = object([
+            ("device_id", string),
+            (
+                "reads",
+                array(
+                    object(
+                        [
+                            ("read_id", string), ("read_at", dateTime), ("read_at_basis", string),
+                            ("recorded_by", string), ("selections", array(string)), ("unmapped", array(string)),
+                        ],
+                        optional: [("machine_serial", nullable(string))]
+                    )
+                )
+            ),
+        ])
         c["DEXText"] = ["type": "string", "description": "a DEX (EVA-DTS) read as the machine wrote it, DXS to DXE"]
         c["SelectionMap"] = [
             "description": "{cabinet_index: {selection: [slot, ...]}}",

@@ -33,6 +33,32 @@ struct DEXRoutes {
                 return (outcome.recorded ? 201 : 200, DEXReadResponse(outcome))
             }
         }
+        router.get("/api/devices/{id}/dex", name: "device_dex_reads") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, .anyRole)
+                let id = try Self.device(app, req, p)
+                var limit = 10
+                if let text = req.queryValue("limit") {
+                    guard let n = Int(text), (1...100).contains(n) else {
+                        throw APIError.badRequest("limit must be a whole number from 1 to 100")
+                    }
+                    limit = n
+                }
+                let mapped = Set(try app.store.selectionMap(deviceID: id).map(\.selection))
+                let reads = try app.store.dexReads(deviceID: id, limit: limit).map { read in
+                    DEXReadSummary(
+                        readID: read.readID,
+                        readAt: FieldParse.iso8601(read.readAt),
+                        readAtBasis: read.readAtBasis,
+                        machineSerial: read.serial,
+                        recordedBy: read.recordedBy,
+                        selections: read.selections.map(\.selection),
+                        unmapped: read.selections.map(\.selection).filter { !mapped.contains($0) }
+                    )
+                }
+                return (200, DEXReadList(deviceID: id, reads: reads))
+            }
+        }
         router.get("/api/devices/{id}/selections", name: "device_selections") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .anyRole)
@@ -184,5 +210,36 @@ struct DEXReadResponse: Encodable {
         }
         unmapped = o.record.selections.map(\.selection).filter { slotsOf[$0] == nil }
         warnings = o.warnings
+    }
+}
+
+/// `GET /api/devices/{id}/dex`: a device's reads, newest first.
+struct DEXReadList: Encodable {
+    let deviceID: String
+    let reads: [DEXReadSummary]
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case reads
+    }
+}
+
+/// One read as the list shows it: when, from which machine, its selections and those no slot is mapped to now.
+struct DEXReadSummary: Encodable {
+    let readID: String
+    let readAt: String
+    let readAtBasis: String
+    let machineSerial: String?
+    let recordedBy: String
+    let selections: [String]
+    let unmapped: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case readID = "read_id"
+        case readAt = "read_at"
+        case readAtBasis = "read_at_basis"
+        case machineSerial = "machine_serial"
+        case recordedBy = "recorded_by"
+        case selections, unmapped
     }
 }
