@@ -30,6 +30,10 @@ package struct SparseSlotRates: Sendable {
     }
 
     package var rates: [SlotKey: Rate] = [:]
+    /// Days of its own history each device has in the window (from its first sale on): below `shortHistoryDays`
+    /// its slots stand mostly on the prior — the venue's rate (docs/MODELS.md "A machine too new to fit").
+    package var deviceDays: [String: Double] = [:]
+    package static let shortHistoryDays = 14.0
     /// The prior's shape α (pseudo-units).
     package var strength: Double = 0
     /// Extra dispersion of a horizon's total beyond the posterior (rates drift): added to 1/size (fitted on
@@ -66,9 +70,16 @@ package struct SparseSlotRates: Sendable {
         var days = 0.0
     }
 
-    /// The first day each device sold anything: a machine is not exposed before it is there.
+    /// The first day each device sold anything (or, with DEX reads only, its first interval began): a machine is
+    /// not exposed before it is there, and a machine with no sales yet is not exposed at all.
     static func firstDays(_ h: SalesHistory) -> [String: Int32] {
-        h.deviceDayUnits.compactMapValues { $0.keys.min() }
+        var out = h.deviceDayUnits.compactMapValues { $0.keys.min() }
+        for (d, counts) in h.intervalCounts where out[d] == nil {
+            if let first = counts.map(\.fromTs).min() {
+                out[d] = h.clock.isUTC ? dayOf(first) : Int32(h.clock.day(of: first))
+            }
+        }
+        return out
     }
 
     /// The slots' exposure before `origin` to their current product (and same-category predecessors).
@@ -85,9 +96,21 @@ package struct SparseSlotRates: Sendable {
             else {
                 continue
             }
-            let start = max(origin - lookbackDays, firstDays[s.cabinet.deviceID] ?? h.firstDay)
+            let start = max(origin - lookbackDays, firstDays[s.cabinet.deviceID] ?? origin)
             let category = h.products[Int(eve.product)].category
             var e = Exposure(key: SlotKey(s.cabinet, s.slot))
+            if h.resolutions[s.cabinet.deviceID] == .intervals {
+                // Counts between DEX reads: units over each interval's span (inside the window, before the origin).
+                let from = h.clock.midnight(Int64(start))
+                let to = h.clock.midnight(Int64(origin))
+                for c in h.intervalCounts[s.cabinet.deviceID] ?? []
+                where c.cabinetIndex == s.cabinet.index && c.slot == s.slot && c.fromTs >= from && c.toTs <= to {
+                    e.units += c.units
+                    e.days += Double(c.toTs - c.fromTs) / 86_400
+                }
+                out.append(e)
+                continue
+            }
             for d in s.days.reversed() where d.day < origin {
                 guard d.day >= start else { break }
                 guard d.product >= 0, d.product == eve.product || h.products[Int(d.product)].category == category
@@ -112,10 +135,24 @@ package struct SparseSlotRates: Sendable {
         let fleetUnits = ex.reduce(0) { $0 + $1.units }
         let fleetDays = ex.reduce(0) { $0 + $1.days }
         let fleet = fleetDays > 0 ? fleetUnits / fleetDays : 0
-        // A device's mean per slot (shrunk toward the fleet's by one slot-month, so a machine of a few days
-        // does not stand on them alone).
-        let deviceRate = deviceSums.mapValues { ($0.u + 28 * fleet) / ($0.d + 28) }
+        // The venue type's mean per slot (shrunk a slot-month toward the fleet's), and each device's (shrunk a
+        // slot-month toward its venue's, so a machine of a few days — or none — stands on its venue).
+        func venue(_ device: String) -> VenueType { h.devices[device]?.venueType ?? .other }
+        var venueSums: [VenueType: (u: Double, d: Double)] = [:]
+        for (device, v) in deviceSums {
+            venueSums[venue(device), default: (0, 0)].u += v.u
+            venueSums[venue(device), default: (0, 0)].d += v.d
+        }
+        let venueRate = venueSums.mapValues { ($0.u + 28 * fleet) / ($0.d + 28) }
+        let deviceRate = deviceSums.mapValues { $0 }.reduce(into: [String: Double]()) { out, item in
+            let prior = venueRate[venue(item.key)] ?? fleet
+            out[item.key] = (item.value.u + 28 * prior) / (item.value.d + 28)
+        }
         let pooled = ex.map { max(deviceRate[$0.key.cabinet.deviceID] ?? fleet, 1e-4) }
+        let days = firstDays(h)
+        for device in deviceSums.keys {
+            out.deviceDays[device] = Double(max(0, origin - max(origin - lookbackDays, days[device] ?? origin)))
+        }
         // Method of moments for the gamma prior's shape α (rate ~ Gamma(α, α/μ)): over slots,
         // E[(u − eμ)² − u] = e²μ²/α.
         var num = 0.0

@@ -73,6 +73,7 @@ package final class HistoryBuilder {
         var serviceDays: Set<Int32> = []
         var hasVends = false
         var hasDays = false
+        var intervals: [IntervalCount] = []
     }
 
     let cabinets: [CabinetKey: Cabinet]
@@ -220,6 +221,25 @@ package final class HistoryBuilder {
         recordSold(d, i, day: day, units: units, revenue: revenue, productID: productID, transactionID: nil)
     }
 
+    /// Units a slot sold between two DEX reads (docs/formats/DEX.md): kept as a count over its span, never
+    /// spread over days; used for a device whose history has nothing finer.
+    package func addIntervalCount(
+        deviceID: String,
+        cabinetIndex: Int,
+        slot code: SlotCode,
+        fromTs: Int64,
+        toTs: Int64,
+        units: Double
+    ) {
+        guard toTs > fromTs else { return }
+        let d = device(deviceID)
+        touch(localDay(fromTs))
+        touch(localDay(toTs))
+        deviceStates[Int(d)].intervals.append(
+            IntervalCount(cabinetIndex: cabinetIndex, slot: code, fromTs: fromTs, toTs: toTs, units: units)
+        )
+    }
+
     private func recordSold(
         _ d: Int32,
         _ i: Int,
@@ -349,7 +369,12 @@ package final class HistoryBuilder {
         h.serviceDays = serviceDays.mapValues { $0.sorted() }
         for (d, id) in deviceIDs.enumerated() {
             let st = deviceStates[d]
-            if st.hasVends || st.hasDays { h.resolutions[id] = st.hasVends ? (st.hasDays ? .mixed : .vends) : .days }
+            if st.hasVends || st.hasDays {
+                h.resolutions[id] = st.hasVends ? (st.hasDays ? .mixed : .vends) : .days
+            } else if !st.intervals.isEmpty {
+                h.resolutions[id] = .intervals
+                h.intervalCounts[id] = st.intervals.sorted { ($0.toTs, $0.slot) < ($1.toTs, $1.slot) }
+            }
         }
         h.clock = clock
         return h

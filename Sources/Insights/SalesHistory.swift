@@ -47,6 +47,9 @@ package struct SalesHistory: Sendable {
     package var clock = FleetClock.utc
     /// What each device's sales history is made of (docs/MODELS.md "Three resolutions").
     package var resolutions: [String: HistoryResolution] = [:]
+    /// Units a slot sold between two DEX reads (the units of a selection that feeds several slots shared among
+    /// them), for the devices whose history has nothing finer; by device.
+    package var intervalCounts: [String: [IntervalCount]] = [:]
 
     package func product(_ id: String) -> Product? { productIndex[id].map { products[Int($0)] } }
 
@@ -60,7 +63,24 @@ package struct SalesHistory: Sendable {
 /// What a device's sales are known as: vends with their time, counts per day (an export with dates only),
 /// or both.
 package enum HistoryResolution: String, Sendable, Codable {
-    case vends, days, mixed
+    case vends, days, mixed, intervals
+}
+
+/// Units one slot sold between two instants (two DEX reads of its machine).
+package struct IntervalCount: Sendable, Equatable {
+    package let cabinetIndex: Int
+    package let slot: SlotCode
+    package let fromTs: Int64
+    package let toTs: Int64
+    package let units: Double
+
+    package init(cabinetIndex: Int, slot: SlotCode, fromTs: Int64, toTs: Int64, units: Double) {
+        self.cabinetIndex = cabinetIndex
+        self.slot = slot
+        self.fromTs = fromTs
+        self.toTs = toTs
+        self.units = units
+    }
 }
 
 /// Day number (since 1970) of a timestamp.

@@ -83,10 +83,11 @@ struct DeviceForecastResponse: Encodable {
     let nextVisit: String
     let modelVersion: String
     /// What the device's sales history is made of: `vends` (with their times), `days` (an export with dates
-    /// only), `mixed`, or `none` (no sales yet).
+    /// only), `mixed`, `intervals` (counts between DEX reads only), or `none` (no sales yet).
     let historyResolution: String
-    /// Which model the slots' demand comes from: `count_model` or, for a history of days,
-    /// `pooled_slot_levels` (docs/MODELS.md "Sparse slots").
+    /// Which model the slots' demand comes from: `count_model`; for a history of days or DEX intervals,
+    /// `pooled_slot_levels`; for a machine with under two weeks of its own history, `venue_rates` (its slots at
+    /// its venue type's rate, docs/MODELS.md "Sparse slots").
     let demandModel: String
     let intervalLevel: Double
     let slots: [SlotForecastBody]

@@ -50,6 +50,38 @@ package enum HistoryReader {
         }
     }
 
+    /// Units each slot sold between two DEX reads of its device (the selection map turns a selection into its
+    /// slots; a selection feeding several slots shares its units among them). Intervals whose units are unknown
+    /// (a counter went down) are left out.
+    package static func forEachDEXInterval(
+        _ store: Store,
+        _ body: (
+            _ deviceID: String, _ cabinetIndex: Int, _ slot: SlotCode, _ fromTs: Int64, _ toTs: Int64, _ units: Double
+        ) -> Void
+    ) throws {
+        try store.read { db in
+            var feeds: [String: Int] = [:]  // device|selection → slots fed
+            try db.forEachRow(
+                "SELECT device_id, selection, count(*) FROM device_selections GROUP BY device_id, selection",
+                []
+            ) {
+                feeds["\($0.text(0))|\($0.text(1))"] = $0.int(2)
+            }
+            try db.forEachRow(
+                """
+                SELECT i.device_id, i.selection, i.from_ts, i.to_ts, i.units, s.cabinet_index, s.slot
+                FROM dex_intervals i JOIN device_selections s ON s.device_id = i.device_id AND s.selection = i.selection
+                WHERE i.units IS NOT NULL ORDER BY i.to_ts
+                """,
+                []
+            ) { st in
+                guard let code = SlotCode(st.text(6)) else { return }
+                let share = Double(max(1, feeds["\(st.text(0))|\(st.text(1))"] ?? 1))
+                body(st.text(0), st.int(5), code, st.int64(2), st.int64(3), Double(st.int(4)) / share)
+            }
+        }
+    }
+
     /// All planogram versions by cabinet, oldest first.
     package static func planograms(_ store: Store) throws -> [CabinetKey: [Planogram]] {
         let cabinets = try store.read { db in

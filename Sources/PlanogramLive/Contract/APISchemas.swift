@@ -147,8 +147,9 @@ enum APISchema {
         )
         c["DeviceForecast"] = object([
             ("device_id", string), ("as_of", string), ("days", integer), ("next_visit", string),
-            ("model_version", string), ("history_resolution", enumeration(["vends", "days", "mixed", "none"])),
-            ("demand_model", enumeration(["count_model", "pooled_slot_levels"])),
+            ("model_version", string),
+            ("history_resolution", enumeration(["vends", "days", "mixed", "intervals", "none"])),
+            ("demand_model", enumeration(["count_model", "pooled_slot_levels", "venue_rates"])),
             ("interval_level", number), ("slots", array(ref("SlotForecast"))), ("totals", anyObject),
         ])
         c["Recommendations"] = object([

@@ -185,7 +185,7 @@ struct ForecastRoutes {
             nextVisit: FieldParse.iso8601(nextVisit),
             modelVersion: DemandModel.version + "+" + DemandCounts.version,
             historyResolution: snap.model.history.resolutions[deviceID]?.rawValue ?? "none",
-            demandModel: snap.levels.serves(deviceID) ? "pooled_slot_levels" : "count_model",
+            demandModel: snap.levels.basis(deviceID),
             intervalLevel: 0.9,
             slots: outlook.map(SlotForecastBody.init),
             totals: totals

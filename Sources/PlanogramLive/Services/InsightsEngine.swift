@@ -82,7 +82,11 @@ package final class InsightsEngine: @unchecked Sendable {
     /// (models fitted on UTC days keep the fingerprint they had before zones: `import:N`).
     static func historyFingerprint(_ store: Store, clock: FleetClock) throws -> String {
         let run = try store.read { db in
-            "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)"
+            // DEX reads add interval counts to the history: their number is part of it (absent while there are
+            // none, so a store without reads keeps the fingerprint it had).
+            let reads = try db.scalarInt("SELECT count(*) FROM dex_reads") ?? 0
+            return "import:\(try db.scalarInt("SELECT coalesce(max(id), 0) FROM import_runs") ?? 0)"
+                + (reads > 0 ? "+dex:\(reads)" : "")
         }
         return clock.isUTC ? run : "\(run)@\(clock.identifier)"
     }
@@ -276,6 +280,16 @@ package final class InsightsEngine: @unchecked Sendable {
                     units: e.unitsAdded
                 )
             }
+        }
+        try HistoryReader.forEachDEXInterval(store) { device, cabinet, slot, from, to, units in
+            builder.addIntervalCount(
+                deviceID: device,
+                cabinetIndex: cabinet,
+                slot: slot,
+                fromTs: from,
+                toTs: to,
+                units: units
+            )
         }
         try HistoryReader.forEachDayCount(store) { c in
             builder.addDayCount(
