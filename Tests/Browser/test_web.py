@@ -749,6 +749,15 @@ class WebTests(unittest.TestCase):
         text = m.find_element(By.ID, "plan-budget").text
         self.assertIn(f"{len(capped['visits'])} visits", text)
         self.assertEqual(len(m.find_elements(By.CSS_SELECTOR, "#plan td.visit")), len(capped["visits"]))
+        # The trade-off in SVG: a point per budget, stockout-hours and units past their date against visits a day.
+        t = call(s, "GET", "/api/service-plan/tradeoff?days=14", self.max)
+        self.wait(m, lambda d: d.find_elements(By.CSS_SELECTOR, "#tradeoff-stockouts polyline.series"), timeout=30,
+                  what="the trade-off chart")
+        line = m.find_element(By.CSS_SELECTOR, "#tradeoff-stockouts polyline.series").get_attribute("points").split()
+        self.assertEqual(len(line), len(t["points"]))
+        self.assertTrue(m.find_elements(By.CSS_SELECTOR, "#tradeoff-spoilage polyline.series"))
+        hours = [p["expected_stockout_hours"] for p in t["points"]]
+        self.assertGreater(hours[0], hours[-1], "the fewest visits leave more stockout-hours than the most")
         shot(m, "13-plan-budget")
 
     def test_7b_the_route_manager_plans_a_day_and_the_driver_follows_the_route(self):

@@ -275,6 +275,51 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertEqual(noPar.rule, .model)
     }
 
+    func testAPlansExpectedOutcomeCountsEmptyHoursAndUnitsPastTheirDateAndAVisitLowersThem() throws {
+        let now = start * day + 8 * 3600
+        let end = now + 5 * day
+        // Two units left, three sell a day: empty within a day unless a visit loads it.
+        let device = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - day,
+            slots: [slot("A1", rate: 3, capacity: 20, lots: [(now - day, 2)])]
+        )
+        let none = PlanOutcome.expected([device], visits: [], now: now, until: end)
+        XCTAssertEqual(none.visits, 0)
+        XCTAssertGreaterThan(none.stockoutHours, 3 * 16, "empty most of the trading hours of four days")
+        let visit = PlannedVisit(
+            deviceID: "D",
+            day: start,
+            at: now + 3600,
+            reasons: ["stockout_risk"],
+            expectedLostRevenueAvoided: 0,
+            expectedSpoiledUnitsAvoided: 0,
+            picks: [
+                PickLine(
+                    key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!),
+                    productID: "P-A1",
+                    load: 18,
+                    pull: 0,
+                    expectedStock: 2
+                )
+            ]
+        )
+        let one = PlanOutcome.expected([device], visits: [visit], now: now, until: end)
+        XCTAssertEqual(one.visits, 1)
+        XCTAssertLessThan(one.stockoutHours, none.stockoutHours / 4)
+        // A slow slot with a day's shelf life: what does not sell by its date is past it.
+        let fresh = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now,
+            slots: [slot("A1", rate: 0.5, capacity: 10, lots: [(now, 6)], shelfLife: 1)]
+        )
+        let spoiled = PlanOutcome.expected([fresh], visits: [], now: now, until: end).spoiledUnits
+        XCTAssertGreaterThan(spoiled, 5)
+        XCTAssertLessThan(spoiled, 6)
+    }
+
     func testPickTotalsRoundUpToCases() {
         let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
         let v = PlannedVisit(

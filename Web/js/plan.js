@@ -6,7 +6,7 @@
 
 import { api, el, money, token, toast, wallTime } from "./api.js";
 import { routeColour, routeMap } from "./routemap.js";
-import { svg } from "./charts.js";
+import { lineChart, svg } from "./charts.js";
 
 /// Slots as rows: a grey band for the demand interval, a tick for the expected demand, a bar for the stock.
 export function forecastChart(f, zone = "UTC") {
@@ -127,10 +127,26 @@ export async function mountPlan(root, params) {
       `${plan.budget.expiry_visits ? "" : " without visits for expiry alone"}, ` +
       `at ${money(plan.budget.visit_cost_found)} a visit (${plan.budget.plans_tried} plans tried), ${plan.visits.length} visits, busiest day ${plan.budget.busiest_day}`
     : `no budget: ${plan.visits.length} visits at the set price of ${money(plan.visit_cost)} a visit`;
+  // The trade-off (docs/MODELS.md "The visit budget"): visits a day against the stockout-hours and the units past
+  // their date each budget's plan is expected to leave; drawn when the server has computed it (a few plans).
+  const tradeoff = el("div", { id: "tradeoff", class: "tradeoff" }, el("p", { class: "muted" }, "computing the trade-off…"));
+  api("GET", `/api/service-plan/tradeoff?days=${params.days || 7}`).then((t) => {
+    const labels = t.points.map((p) => `${p.visits_per_day.toFixed(1)}/day`);
+    tradeoff.replaceChildren(
+      el("p", { class: "muted" }, `over ${t.days} days from ${t.from}, ${t.devices} machines; at the set price: ${t.at_set_price.visits} visits, ` +
+        `${t.at_set_price.expected_stockout_hours} stockout-hours, ${t.at_set_price.expected_spoiled_units} units past their date`),
+      el("div", { class: "tradeoff-charts" },
+        lineChart({ id: "tradeoff-stockouts", dates: labels, label: "expected stockout-hours by visits a day",
+          lines: [{ name: "stockout-hours", values: t.points.map((p) => p.expected_stockout_hours), colour: "#dc2626" }] }),
+        lineChart({ id: "tradeoff-spoilage", dates: labels, label: "expected units past their date by visits a day",
+          lines: [{ name: "units past their date", values: t.points.map((p) => p.expected_spoiled_units), colour: "#7c3aed" }] })));
+    tradeoff.dataset.points = String(t.points.length);
+  }).catch((e) => { tradeoff.replaceChildren(el("p", { class: "error" }, e.message)); });
   root.replaceChildren(el("section", { class: "planner" },
     el("h1", {}, "Service plan"),
     el("div", { class: "route-controls" }, el("label", { for: "budget" }, "Visits a day"), budgetInput, budgetApply,
       el("span", { id: "plan-budget", class: "muted" }, budgetText)),
+    el("h2", {}, "Visits a day: the trade-off"), tradeoff,
     el("p", { class: "muted" }, `from ${plan.from}, data as of ${wallTime(plan.as_of, plan.time_zone, true)} (${plan.time_zone || "UTC"}) · a visit costs ${money(plan.visit_cost)}; reasons: stockout risk, expiry, longest interval (${plan.max_interval_days} days); under them the revenue the visit is expected to save from empty slots · the units it loads`),
     el("div", { class: "scroll" }, table), detail,
     el("h2", {}, "Routes"), el("div", { class: "route-controls" }, routeDate, planButton, progress, progressText), routesBox));

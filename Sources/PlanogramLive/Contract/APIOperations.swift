@@ -353,6 +353,21 @@ enum APIOperations {
         ),
         Op(
             method: "GET",
+            path: "/api/service-plan/tradeoff",
+            name: "service_plan_tradeoff",
+            summary:
+                "The planner at prices of a visit from a quarter of the set one to 32 times it: each plan's visits a day, and the stockout-hours and units past their date it is expected to leave",
+            access: .roles(readers),
+            scope: .filtered,
+            parameters: [
+                P.query("days", "1…28 (7)", schema: APISchema.integer),
+                P.query("from", "the first day", schema: APISchema.date),
+            ],
+            responses: [.json(200, "PlanTradeoff", "the points")],
+            tag: "operations"
+        ),
+        Op(
+            method: "GET",
             path: "/api/pick-lists",
             name: "pick_lists",
             summary: "The day's pick lists: per visit, per slot, and warehouse totals",

@@ -194,6 +194,14 @@ enum APISchema {
                 )
             ]
         )
+        let tradeoffPoint = object([
+            ("visits_per_day", number), ("visits", integer), ("visit_cost", number),
+            ("expected_stockout_hours", number), ("expected_spoiled_units", number),
+        ])
+        c["PlanTradeoff"] = object([
+            ("from", string), ("days", integer), ("devices", integer), ("at_set_price", tradeoffPoint),
+            ("points", array(tradeoffPoint)),
+        ])
         c["PickLists"] = object([
             ("date", string), ("time_zone", string), ("service_level", number),
             ("pick_rule", enumeration(["model", "par", "max"])),

@@ -58,6 +58,19 @@ struct ServicePlanRoutes {
                 )
             }
         }
+        router.get("/api/service-plan/tradeoff", name: "service_plan_tradeoff") { req, r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, Self.readers)
+                let days = try APIQuery.days(req.queryValue("days"))
+                let snap = try insights.snapshotOrUnavailable()
+                let now = try app.asOf()
+                let from = try APIQuery.date(req.queryValue("from"), name: "from") ?? app.clock.day(of: now)
+                return (
+                    200,
+                    try PlanTradeoff.compute(app: app, snap: snap, principal: p, now: now, fromDay: from, days: days)
+                )
+            }
+        }
         router.get("/api/pick-lists", name: "pick_lists") { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.readers)
