@@ -75,6 +75,7 @@ package final class PlanogramServer: @unchecked Sendable {
         ServicePlanRoutes(app: app, insights: insights).install(&router)
         ImportRoute(app: app).install(&router)
         CVDImportRoute(app: app).install(&router)
+        DriverRoutes(app: app).install(&router)
         let tableStore = DatabaseReasoningStore(store: store, ttl: configuration.reasoning.storeTTL)
         let reasoningStore: ReasoningStore =
             configuration.redisURL.map {

@@ -323,6 +323,15 @@ package enum Migrations {
                 CREATE INDEX sales_days_by_day ON sales_days(day);
                 """
         ),
+        // Which truck a driver drives (docs/API.md "Drivers and trucks"): set by an admin, read when a driver's
+        // token carries no `vehicle` claim of its own.
+        Step(
+            name: "driver-vehicles",
+            sql: """
+                CREATE TABLE driver_vehicles (
+                  driver TEXT PRIMARY KEY, vehicle_id TEXT NOT NULL, assigned_by TEXT NOT NULL, assigned_at INTEGER NOT NULL);
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

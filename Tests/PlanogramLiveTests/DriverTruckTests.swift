@@ -52,6 +52,37 @@ final class DriverTruckTests: XCTestCase {
         XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=\(date)&vehicle_id=\(other)", token: dan).status, 403)
         let depot = try XCTUnwrap(s.server.app.catalog.current.depots.keys.first)
         XCTAssertEqual(try s.request("GET", "/api/pick-lists?date=\(date)&depot_id=\(depot)", token: dan).status, 403)
+        // An admin assigns the truck to a driver whose token carries no claim: the same view follows.
+        let dee = s.token(.driver, sub: "dee")
+        XCTAssertEqual(
+            try s.request("PUT", "/api/drivers/dee/vehicle", token: boss, json: ["vehicle_id": truck]).status,
+            403
+        )
+        let admin = s.token(.admin)
+        XCTAssertEqual(
+            try s.request("PUT", "/api/drivers/dee/vehicle", token: admin, json: ["vehicle_id": "no-such-truck"])
+                .status,
+            404
+        )
+        XCTAssertEqual(
+            try s.request("PUT", "/api/drivers/dee/vehicle", token: admin, json: ["vehicle_id": truck]).status,
+            200
+        )
+        let assigned = try s.request("GET", "/api/routes?date=\(date)", token: dee)
+        XCTAssertEqual(
+            (assigned.json["routes"] as? [[String: Any]])?.compactMap { $0["vehicle_id"] as? String },
+            [truck]
+        )
+        XCTAssertEqual(try s.request("GET", "/api/routes?date=\(date)&vehicle_id=\(other)", token: dee).status, 403)
+        let drivers = try s.request("GET", "/api/drivers", token: boss).json["drivers"] as? [[String: Any]]
+        XCTAssertEqual(drivers?.first?["driver"] as? String, "dee")
+        XCTAssertEqual(drivers?.first?["vehicle_id"] as? String, truck)
+        // Cleared: the driver sees every truck again (a driver without a truck sees the day's routes).
+        XCTAssertEqual(
+            try s.request("PUT", "/api/drivers/dee/vehicle", token: admin, json: ["vehicle_id": NSNull()]).status,
+            200
+        )
+        XCTAssertEqual(try s.request("GET", "/api/routes?date=\(date)&vehicle_id=\(other)", token: dee).status, 200)
         // The claim survives the token's round trip; a token without it is unchanged.
         XCTAssertEqual(try TokenAuthority(secret: AppTestServer.secret).verify(dan).vehicle, truck)
         XCTAssertNil(try TokenAuthority(secret: AppTestServer.secret).verify(s.token(.driver)).vehicle)

@@ -120,6 +120,27 @@ enum APIOperations {
         ),
         Op(
             method: "GET",
+            path: "/api/drivers",
+            name: "drivers",
+            summary: "Which truck each driver drives (an admin's assignments)",
+            access: .roles([.manager, .admin]),
+            responses: [.json(200, "DriverList", "the assignments")],
+            tag: "catalogue"
+        ),
+        Op(
+            method: "PUT",
+            path: "/api/drivers/{sub}/vehicle",
+            name: "driver_vehicle",
+            summary:
+                "Assigns a truck to a driver (the subject of their token), or clears it (`null`): a token without a `vehicle` claim then follows that truck",
+            access: .roles([.admin]),
+            parameters: [P.path("sub", "the driver: the `sub` of their token")],
+            body: ("DriverVehicle", "application/json", true),
+            responses: [.json(200, "DriverVehicle", "assigned"), .json(404, "Error", "unknown vehicle")],
+            tag: "catalogue"
+        ),
+        Op(
+            method: "GET",
             path: "/api/planograms/{device_id}/{cabinet_index}",
             name: "planogram",
             summary: "A cabinet's published planogram (`?version=` an older one)",

@@ -319,6 +319,17 @@ enum APISchema {
         c["ImportReport"] = object([
             ("imported", anyValue), ("rows_read", integer), ("rows_written", integer), ("seconds", number),
         ])
+        c["DriverVehicle"] = object([("vehicle_id", nullable(string))], optional: [("driver", string)])
+        c["DriverList"] = object([
+            (
+                "drivers",
+                array(
+                    object([
+                        ("driver", string), ("vehicle_id", string), ("assigned_by", string), ("assigned_at", dateTime),
+                    ])
+                )
+            )
+        ])
         c["ExportText"] = ["type": "string", "description": "a telemetry export as CSV with its header row"]
         c["TransactionImportReport"] = object(
             [

@@ -87,7 +87,7 @@ struct RouteRoutes {
                 guard let date = try APIQuery.date(req.queryValue("date"), name: "date") else {
                     throw APIError.badRequest("date is required (YYYY-MM-DD)")
                 }
-                let vehicle = try APIQuery.vehicle(req.queryValue("vehicle_id"), for: p)
+                let vehicle = try app.vehicle(req.queryValue("vehicle_id"), for: p)
                 if let vehicle, app.catalog.current.vehicles[vehicle] == nil {
                     throw APIError.notFound("unknown vehicle \(vehicle)")
                 }

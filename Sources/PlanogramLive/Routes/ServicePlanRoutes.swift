@@ -81,7 +81,7 @@ struct ServicePlanRoutes {
                 let cat = app.catalog.current
                 let depot = req.queryValue("depot_id")
                 // A driver bound to a truck sees that truck's stops in route order, and nothing else.
-                let asked = try APIQuery.vehicle(req.queryValue("vehicle_id"), for: p)
+                let asked = try app.vehicle(req.queryValue("vehicle_id"), for: p)
                 if p.vehicle != nil, depot != nil {
                     throw APIError.forbidden(
                         "this token is bound to truck \(p.vehicle ?? ""): its pick lists are that truck's"
