@@ -135,7 +135,7 @@ enum APIOperations {
                 "Assigns a truck to a driver (the subject of their token), or clears it (`null`): a token without a `vehicle` claim then follows that truck",
             access: .roles([.admin]),
             parameters: [P.path("sub", "the driver: the `sub` of their token")],
-            body: ("DriverVehicle", "application/json", true),
+            body: ("DriverVehicleRequest", "application/json", true),
             responses: [.json(200, "DriverVehicle", "assigned"), .json(404, "Error", "unknown vehicle")],
             tag: "catalogue"
         ),

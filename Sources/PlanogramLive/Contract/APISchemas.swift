@@ -319,7 +319,8 @@ enum APISchema {
         c["ImportReport"] = object([
             ("imported", anyValue), ("rows_read", integer), ("rows_written", integer), ("seconds", number),
         ])
-        c["DriverVehicle"] = object([("vehicle_id", nullable(string))], optional: [("driver", string)])
+        c["DriverVehicleRequest"] = object([("vehicle_id", nullable(string))])
+        c["DriverVehicle"] = object([("driver", string), ("vehicle_id", nullable(string))])
         c["DriverList"] = object([
             (
                 "drivers",

@@ -24,11 +24,6 @@ struct DriverRoutes {
         }
     }
 
-    struct Body: Decodable {
-        let vehicleID: String?
-        enum CodingKeys: String, CodingKey { case vehicleID = "vehicle_id" }
-    }
-
     func install(_ router: inout Router) {
         let app = self.app
         router.get("/api/drivers", name: "drivers") { req, r in
@@ -55,17 +50,25 @@ struct DriverRoutes {
                 else {
                     throw APIError.badRequest("the driver is the subject of their token (sub)")
                 }
-                let body = try JSONReply.decode(Body.self, req)
-                if let v = body.vehicleID, app.catalog.current.vehicles[v] == nil {
+                // `vehicle_id` is required: a truck, or null to clear (an empty body clears nothing by accident).
+                let object = try JSONReply.object(req)
+                let vehicleID: String?
+                switch object["vehicle_id"] {
+                case let v as String: vehicleID = v
+                case is NSNull: vehicleID = nil
+                default:
+                    throw APIError.badRequest("vehicle_id is required: a truck's id, or null to clear the assignment")
+                }
+                if let v = vehicleID, app.catalog.current.vehicles[v] == nil {
                     throw APIError.notFound("unknown vehicle \(v)")
                 }
                 try app.store.assign(
                     driver: driver,
-                    vehicleID: body.vehicleID,
+                    vehicleID: vehicleID,
                     by: p.subject,
                     at: Int64(Date().timeIntervalSince1970)
                 )
-                return (200, ["driver": driver, "vehicle_id": body.vehicleID as Any])
+                return (200, ["driver": driver, "vehicle_id": vehicleID.map { $0 as Any } ?? NSNull()])
             }
         }
     }
