@@ -83,15 +83,35 @@ package struct SparseSlotRates: Sendable {
     }
 
     /// The slots' exposure before `origin` to their current product (and same-category predecessors).
+    /// A device with no record in this many days before the origin is taken as silent — its data stopped — not as
+    /// selling nothing: its window ends at its last record (docs/MODELS.md "Sparse slots").
+    static let silentAfterDays: Int32 = 14
+
+    /// The last day each device sold anything (or, with DEX reads only, its last interval ended).
+    static func lastDays(_ h: SalesHistory, before origin: Int32) -> [String: Int32] {
+        var out = h.deviceDayUnits.compactMapValues { days in days.keys.filter { $0 < origin }.max() }
+        for (d, counts) in h.intervalCounts where out[d] == nil {
+            let ends = counts.map { h.clock.isUTC ? dayOf($0.toTs) : Int32(h.clock.day(of: $0.toTs)) }.filter {
+                $0 < origin
+            }
+            if let last = ends.max() { out[d] = last }
+        }
+        return out
+    }
+
     static func exposures(
         _ h: SalesHistory,
-        before origin: Int32,
+        before fitOrigin: Int32,
         firstDays: [String: Int32],
         soldOnly: Bool
     ) -> [Exposure] {
         var out: [Exposure] = []
+        let lastDays = lastDays(h, before: fitOrigin)
         for s in h.series {
-            guard let eve = s.days.last(where: { $0.day < origin }), eve.day == origin - 1, eve.product >= 0,
+            var origin = fitOrigin
+            if let last = lastDays[s.cabinet.deviceID], fitOrigin - last > silentAfterDays { origin = last + 1 }
+            guard let eve = s.days.last(where: { $0.day < origin }), eve.day == origin - 1 || origin < fitOrigin,
+                eve.product >= 0,
                 !soldOnly || s.days.contains(where: { $0.day < origin && $0.units > 0 })
             else {
                 continue

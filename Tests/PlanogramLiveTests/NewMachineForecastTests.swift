@@ -56,6 +56,41 @@ final class NewMachineForecastTests: XCTestCase {
         XCTAssertEqual(old.json["demand_model"] as? String, "count_model")
     }
 
+    func testAMachineSilentForMonthsIsForecastAsOfItsLastRecordNeverAsAZeroOrA500() throws {
+        let s = try AppTestServer()
+        defer { s.stop() }
+        // Thirty days of sales in January 2022, then nothing: the rest of the fleet runs years later.
+        var csv = "Device ID,TransDate,Product,RPrice,RQty\n"
+        for day in 1...30 {
+            csv += "GAP-1,2022-01-\(String(format: "%02d", day)),Tea,2,\(1 + day % 3)\n"
+            if day % 2 == 0 { csv += "GAP-1,2022-01-\(String(format: "%02d", day)),Coffee,2.5,1\n" }
+        }
+        let mapping =
+            #"{"device":"Device ID","time":"TransDate","time_format":"yyyy-MM-dd","product":"Product","price":"RPrice","quantity":"RQty"}"#
+        let r = try s.request(
+            "POST",
+            "/api/import/transactions?format=" + mapping.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+            token: s.token(.admin),
+            body: csv,
+            contentType: "text/csv"
+        )
+        XCTAssertEqual(r.status, 200, r.text)
+        try s.server.insights.rebuild()
+        let f = try s.request("GET", "/api/devices/GAP-1/forecast?days=7", token: s.token(.manager))
+        XCTAssertEqual(f.status, 200, f.text)
+        XCTAssertEqual(f.json["as_of"] as? String, "2022-01-31T00:00:00Z", "the answer says when its data ends")
+        XCTAssertEqual(f.json["history_resolution"] as? String, "days")
+        XCTAssertEqual(f.json["demand_model"] as? String, "pooled_slot_levels")
+        let slots = try XCTUnwrap(f.json["slots"] as? [[String: Any]])
+        XCTAssertEqual(slots.count, 2)
+        let tea = try XCTUnwrap(slots.first { $0["product_id"] as? String == "tea" }?["units_per_day"] as? Double)
+        let coffee = try XCTUnwrap(slots.first { $0["product_id"] as? String == "coffee" }?["units_per_day"] as? Double)
+        // Tea sold about 2 a day, coffee one every other day: pooled, in that order, neither a silent zero.
+        XCTAssertGreaterThan(tea, coffee)
+        XCTAssertGreaterThan(coffee, 0.2)
+        XCTAssertLessThan(tea, 2.5)
+    }
+
     func testAMachineKnownOnlyFromItsDEXReadsIsForecastFromTheCountsBetweenThem() throws {
         let s = try AppTestServer()
         defer { s.stop() }

@@ -105,7 +105,10 @@ export async function mountDriver(root, params) {
         el("label", {}, box,
           el("b", {}, l.slot), " ", l.product_name,
           l.load > 0 ? el("span", { class: "load" }, ` load ${l.load}`) : null,
-          l.pull > 0 ? el("span", { class: "pull" }, ` pull ${l.pull}`) : null));
+          l.pull > 0 ? el("span", { class: "pull" }, ` pull ${l.pull}`) : null,
+          // No fill on record: the plan assumed the slot full (docs/MODELS.md "Stock only from evidence").
+          l.stock_basis === "unknown" ? el("span", { class: "unknown", title: "no fill on record: the load assumes the slot at its capacity" }, " · stock unknown, count on site") : null,
+          l.load_rule === "par" || l.load_rule === "max" ? el("span", { class: "muted" }, ` (${l.load_rule === "par" ? "to the par" : "the larger of forecast and par"})`) : null));
       if (!split || (k > 0 && ordered[k - 1].cabinet_index === l.cabinet_index)) return [line];
       const c = cabinets.find((c) => c.cabinet_index === l.cabinet_index);
       return [el("li", { class: "cabinet-head", dataset: { cabinet: String(l.cabinet_index) } },
