@@ -48,6 +48,10 @@ struct Backtest: ParsableCommand {
     ) var plan = false
     @Option(help: "With --plan: days replayed.") var replayDays: Int = 28
     @Option(help: "With --plan: the cost of a visit.") var visitCost: Double = 25
+    @Flag(
+        help:
+            "With --plan: plan within a budget of the history's own visits over the replayed days, as visits_per_day does: no price is set; the lowest price of a visit whose replay keeps to the budget is found by doubling and bisection (docs/MODELS.md \"The visit budget\")."
+    ) var budgetOfHistory = false
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.")
     var emptySlotHourCost: Double = 0
@@ -167,7 +171,63 @@ struct Backtest: ParsableCommand {
             planner.perishableServiceLevel = perishableLevel
             var replay = PlanReplay(planner: planner, firstDay: first, days: replayDays)
             replay.expiredUnitsBlock = lockedExpired
-            let rows = replay.runByDevice(devices)
+            var rows = replay.runByDevice(devices)
+            if budgetOfHistory {
+                // The budget: the history's visits over the same days. The replay at a price keeps to it or not; the
+                // lowest price that does is found as `VisitBudget` finds it (from the lowest price, doubling, then
+                // bisection to 1 %), each try a whole replay.
+                let allowance = rows.reduce(0) { $0 + $1.history.visits }
+                typealias Rows = [(deviceID: String, history: PlanReplay.Outcome, plan: PlanReplay.Outcome)]
+                func replayed(_ cost: Double) -> Rows {
+                    var p = planner
+                    p.visitCost = cost
+                    var r = PlanReplay(planner: p, firstDay: first, days: replayDays)
+                    r.expiredUnitsBlock = lockedExpired
+                    return r.runByDevice(devices)
+                }
+                func visits(_ rows: Rows) -> Int { rows.reduce(0) { $0 + $1.plan.visits } }
+                var low = 1.0
+                var tries = 1
+                var best = (cost: low, rows: replayed(low))
+                if visits(best.rows) > allowance {
+                    var high = 2.0
+                    var found: Rows?
+                    while found == nil && high < 1_000_000 {
+                        let r = replayed(high)
+                        tries += 1
+                        if visits(r) <= allowance {
+                            found = r
+                        } else {
+                            low = high
+                            high *= 2
+                        }
+                    }
+                    if let found { best = (high, found) }
+                    while found != nil && (high - low) / high > 0.01 {
+                        let mid = (low + high) / 2
+                        let r = replayed(mid)
+                        tries += 1
+                        if visits(r) <= allowance {
+                            high = mid
+                            best = (mid, r)
+                        } else {
+                            low = mid
+                        }
+                    }
+                }
+                rows = best.rows
+                FileHandle.standardError.write(Data("budget of the history's visits\n".utf8))
+                print(
+                    String(
+                        format:
+                            "budget: the history's %d visits over %d days; the lowest price of a visit that keeps to it %.2f (%d replays)",
+                        allowance,
+                        replayDays,
+                        best.cost,
+                        tries
+                    )
+                )
+            }
             var h = PlanReplay.Outcome()
             var p = PlanReplay.Outcome()
             for r in rows {
