@@ -108,13 +108,19 @@ package enum TransactionImport {
             }
             var newProducts: [String: Product] = [:]
             var usedIDs = Set(catalog.products.keys)
-            for l in lines where productByKey[l.productKey] == nil || newProducts[productByKey[l.productKey]!] != nil {
+            // A product the store does not know takes the price of its newest line (across every device).
+            var priceAt: [String: Int64] = [:]
+            for l in lines {
+                let at = l.ts ?? (l.day ?? 0) * 86_400
                 if let id = productByKey[l.productKey] {
+                    guard newProducts[id] != nil, at >= priceAt[id] ?? .min else { continue }
                     newProducts[id]?.price = l.price
+                    priceAt[id] = at
                     continue
                 }
                 let id = uniqueID(slug(l.productName), taken: &usedIDs)
                 productByKey[l.productKey] = id
+                priceAt[id] = at
                 newProducts[id] = Product(
                     id: id,
                     name: l.productName,

@@ -135,6 +135,29 @@ final class TransactionImportTests: XCTestCase {
         try store.read { db in XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM sales"), 4) }
     }
 
+    func testANewProductTakesThePriceOfItsNewestLineAcrossDevices() throws {
+        let store = try Store(path: dir + "/p.db")
+        let mapping = ExportMapping(
+            device: .column("machine"),
+            time: "day",
+            timeFormat: "yyyy-MM-dd",
+            product: "item",
+            price: "price"
+        )
+        // Device A (sorted first) sold it last at 3.00; device B sold it earlier at 2.00.
+        let csv =
+            "machine,day,item,price\nB,2024-05-01,Tea,2.00\nA,2024-05-01,Tea,2.50\nA,2024-05-09,Tea,3.00\nB,2024-05-03,Tea,2.00\n"
+        _ = try TransactionImport.run(
+            try TransactionExport.read(Array(csv.utf8), mapping: mapping, clock: .utc),
+            source: "p.csv",
+            into: store,
+            clock: .utc,
+            strict: true,
+            at: 1
+        )
+        XCTAssertEqual(try store.loadCatalog().products["tea"]?.price, 3.0)
+    }
+
     func testAnExportWithoutSelectionsPlacesEachProductInAColumnAndKeepsThePlaceOnTheNextImport() throws {
         let store = try Store(path: dir + "/e.db")
         let mapping = ExportMapping(
