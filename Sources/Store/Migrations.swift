@@ -332,6 +332,25 @@ package enum Migrations {
                   driver TEXT PRIMARY KEY, vehicle_id TEXT NOT NULL, assigned_by TEXT NOT NULL, assigned_at INTEGER NOT NULL);
                 """
         ),
+        // A version an export's sales imply differs from the one before it in a slot or two: its slots are stored
+        // as the differences from that version (`base_id`, read by `PlanogramRepository`), not whole again — an
+        // export of 1,000 machines implies some 20,000 versions (docs/formats/EXPORTS.md).
+        Step(
+            name: "planogram-deltas",
+            sql: """
+                ALTER TABLE planogram_versions ADD COLUMN base_id INTEGER;
+                CREATE INDEX planogram_versions_by_base ON planogram_versions(base_id) WHERE base_id IS NOT NULL;
+                """
+        ),
+        // A cabinet an export's sales sized (docs/formats/EXPORTS.md): as large as the highest tray and column sold
+        // from so far, so a later export that sells from a coil beyond it grows it, where a cabinet the operator
+        // described is kept and the sale outside it refused.
+        Step(
+            name: "cabinets-inferred",
+            sql: """
+                ALTER TABLE cabinets ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0;
+                """
+        ),
     ]
 
     /// Applies the steps not yet recorded. Returns the names applied now. On PostgreSQL the steps run under

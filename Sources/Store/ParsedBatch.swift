@@ -791,9 +791,9 @@ struct ParsedBatch {
         let ucSQL = """
             INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(device_id, cabinet_index) DO UPDATE SET temperature = excluded.temperature, rows = excluded.rows,
-              columns = excluded.columns, row_heights_mm = excluded.row_heights_mm
-            WHERE (cabinets.temperature, cabinets.rows, cabinets.columns, cabinets.row_heights_mm) IS DISTINCT FROM
-                  (excluded.temperature, excluded.rows, excluded.columns, excluded.row_heights_mm)
+              columns = excluded.columns, row_heights_mm = excluded.row_heights_mm, inferred = 0
+            WHERE (cabinets.temperature, cabinets.rows, cabinets.columns, cabinets.row_heights_mm, cabinets.inferred)
+                  IS DISTINCT FROM (excluded.temperature, excluded.rows, excluded.columns, excluded.row_heights_mm, 0)
             """
         for c in cabinets {
             written["cabinets.csv", default: 0] += try db.run(
@@ -818,36 +818,26 @@ struct ParsedBatch {
         }) {
             let wanted = Dictionary(uniqueKeysWithValues: rows.map { ($0.slot.description, $0.facing) })
             let existing = try db.query(
-                "SELECT id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND effective_from = ?",
+                "SELECT id, base_id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND effective_from = ?",
                 [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]
-            ) { $0.int64(0) }
-            let versionID: Int64
-            if let id = existing.first {
-                let have = Dictionary(
-                    uniqueKeysWithValues: try db.query(
-                        "SELECT slot, product_id, capacity, par FROM planogram_slots WHERE version_id = ?",
-                        [.int(id)]
-                    ) {
-                        ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2), par: $0.optionalInt(3)))
-                    }
-                )
-                if have == wanted { continue }
-                try db.run("DELETE FROM planogram_slots WHERE version_id = ?", [.int(id)])
-                versionID = id
+            ) { ($0.int64(0), $0.optionalInt64(1)) }
+            if let (id, base) = existing.first {
+                if try PlanogramRepository.facings(db, versionID: id, stored: base != nil) == wanted { continue }
+                try PlanogramRepository.replaceSlots(db, versionID: id, with: wanted)
             } else {
-                versionID = try db.insertReturningID(
+                let versionID = try db.insertReturningID(
                     "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, ?, 0, ?, 'import')",
                     [.text(key.cabinet.deviceID), .of(key.cabinet.index), .int(key.effectiveFrom)]
                 )
+                for (slot, f) in wanted {
+                    try db.run(
+                        "INSERT INTO planogram_slots(version_id, slot, product_id, capacity, par) VALUES (?, ?, ?, ?, ?)",
+                        [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity), .of(f.par)]
+                    )
+                }
             }
             touched.insert(key.cabinet)
-            for (slot, f) in wanted {
-                try db.run(
-                    "INSERT INTO planogram_slots(version_id, slot, product_id, capacity, par) VALUES (?, ?, ?, ?, ?)",
-                    [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity), .of(f.par)]
-                )
-                written += 1
-            }
+            written += wanted.count
         }
         // Version numbers follow effective time within each cabinet.
         for cab in touched {

@@ -37,6 +37,7 @@ extension SQLRow {
     package func int(_ c: Int32) -> Int { Int(int64(c)) }
     package func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
     package func optionalInt(_ c: Int32) -> Int? { isNull(c) ? nil : int(c) }
+    package func optionalInt64(_ c: Int32) -> Int64? { isNull(c) ? nil : int64(c) }
     package func optionalDouble(_ c: Int32) -> Double? { isNull(c) ? nil : double(c) }
 }
 

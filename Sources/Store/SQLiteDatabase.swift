@@ -19,6 +19,8 @@ private let SQLITE_TRANSIENT_PTR = unsafeBitCast(-1, to: sqlite3_destructor_type
 /// it is owned (the store's writer queue, or a reader's own queue).
 package final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
     package var dialect: SQLDialect { .sqlite }
+    /// The page cache of a writing connection, in SQLite's units (negative: KiB): 64 MiB.
+    package static let cacheSize = -65_536
     package let path: String
     let handle: OpaquePointer
     private var cache: [String: SQLiteStatement] = [:]
@@ -43,7 +45,7 @@ package final class SQLiteDatabase: SQLConnection, @unchecked Sendable {
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")
-            try execute("PRAGMA cache_size=-65536")
+            try execute("PRAGMA cache_size=\(Self.cacheSize)")
         }
         try execute("PRAGMA foreign_keys=ON")
     }

@@ -226,37 +226,101 @@ package struct Catalog: Sendable {
 }
 
 /// Reads and writes planogram versions on a connection the caller owns.
+///
+/// A version's slots are stored whole, or — for versions an export's sales imply, which change a slot or two
+/// at a time — as the slots that differ from the version it names (`base_id`), a chain of at most `maxChain`
+/// differences back to a version stored whole (docs/ARCHITECTURE.md "Planogram versions"). Either way a
+/// version is read in one query.
 package enum PlanogramRepository {
+    /// The longest chain of versions stored as differences.
+    package static let maxChain = 16
+
     package static func load(
         _ db: any SQLConnection,
         deviceID: String,
         cabinetIndex: Int,
         version: Int?
     ) throws -> Planogram? {
-        let head: [(Int64, Int, Int64)]
+        let head: [(Int64, Int, Int64, Int64?)]
         if let version {
             head = try db.query(
-                "SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
+                "SELECT id, version, effective_from, base_id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? AND version = ?",
                 [.text(deviceID), .of(cabinetIndex), .of(version)]
-            ) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+            ) { ($0.int64(0), $0.int(1), $0.int64(2), $0.optionalInt64(3)) }
         } else {
             head = try db.query(
-                "SELECT id, version, effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version DESC LIMIT 1",
+                "SELECT id, version, effective_from, base_id FROM planogram_versions WHERE device_id = ? AND cabinet_index = ? ORDER BY version DESC LIMIT 1",
                 [.text(deviceID), .of(cabinetIndex)]
-            ) { ($0.int64(0), $0.int(1), $0.int64(2)) }
+            ) { ($0.int64(0), $0.int(1), $0.int64(2), $0.optionalInt64(3)) }
         }
-        guard let (id, v, from) = head.first else { return nil }
+        guard let (id, v, from, base) = head.first else { return nil }
         var p = Planogram(deviceID: deviceID, cabinetIndex: cabinetIndex, version: v, effectiveFrom: from)
-        for (slot, facing) in try db.query(
-            "SELECT slot, product_id, capacity, par FROM planogram_slots WHERE version_id = ?",
-            [.int(id)],
-            {
-                ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2), par: $0.optionalInt(3)))
-            }
-        ) {
+        for (slot, facing) in try facings(db, versionID: id, stored: base != nil) {
             if let s = SlotCode(slot) { p.facings[s] = facing }
         }
         return p
+    }
+
+    /// The slots of version `versionID` by slot text, whole. `stored`: the version is stored as differences (its
+    /// chain's slots are read, oldest first, each over the one before); otherwise its own rows are all.
+    package static func facings(
+        _ db: any SQLConnection,
+        versionID: Int64,
+        stored asDifferences: Bool
+    ) throws -> [String: Facing] {
+        let read: (any SQLRow) throws -> (String, Facing) = {
+            ($0.text(0), Facing(productID: $0.text(1), capacity: $0.int(2), par: $0.optionalInt(3)))
+        }
+        let rows =
+            asDifferences
+            ? try db.query(
+                """
+                WITH RECURSIVE chain(id, base_id, depth) AS (
+                  SELECT id, base_id, 0 FROM planogram_versions WHERE id = ?
+                  UNION ALL
+                  SELECT v.id, v.base_id, c.depth + 1 FROM planogram_versions v JOIN chain c ON v.id = c.base_id)
+                SELECT s.slot, s.product_id, s.capacity, s.par FROM chain c JOIN planogram_slots s ON s.version_id = c.id
+                ORDER BY c.depth DESC
+                """,
+                [.int(versionID)],
+                read
+            )
+            : try db.query(
+                "SELECT slot, product_id, capacity, par FROM planogram_slots WHERE version_id = ?",
+                [.int(versionID)],
+                read
+            )
+        var out: [String: Facing] = [:]
+        for (slot, facing) in rows { out[slot] = facing }
+        return out
+    }
+
+    /// Replaces the slots of version `versionID` with `facings`, stored whole. Versions stored as differences
+    /// from it are stored whole first, so none of them changes.
+    package static func replaceSlots(
+        _ db: any SQLConnection,
+        versionID: Int64,
+        with facings: [String: Facing]
+    ) throws {
+        let dependents = try db.query("SELECT id FROM planogram_versions WHERE base_id = ?", [.int(versionID)]) {
+            $0.int64(0)
+        }
+        for d in dependents {
+            let whole = try self.facings(db, versionID: d, stored: true)
+            try writeWhole(db, versionID: d, whole)
+        }
+        try writeWhole(db, versionID: versionID, facings)
+    }
+
+    private static func writeWhole(_ db: any SQLConnection, versionID: Int64, _ facings: [String: Facing]) throws {
+        try db.run("DELETE FROM planogram_slots WHERE version_id = ?", [.int(versionID)])
+        try db.run("UPDATE planogram_versions SET base_id = NULL WHERE id = ?", [.int(versionID)])
+        for (slot, f) in facings.sorted(by: { $0.key < $1.key }) {
+            try db.run(
+                "INSERT INTO planogram_slots(version_id, slot, product_id, capacity, par) VALUES (?, ?, ?, ?, ?)",
+                [.int(versionID), .text(slot), .text(f.productID), .of(f.capacity), .of(f.par)]
+            )
+        }
     }
 
     package static func history(_ db: any SQLConnection, deviceID: String, cabinetIndex: Int) throws -> [Planogram] {

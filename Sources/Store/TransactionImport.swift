@@ -74,20 +74,39 @@ package enum TransactionImport {
             )
         }
         // By device, then time, then line (each line's instant computed once: a day starts at its local midnight).
+        // The lines are grouped by device and each device's sorted by index (the file's order): the lines
+        // themselves are moved once.
         var midnights: [Int64: Int64] = [:]
-        let keyed = export.lines.map { l -> (Int64, ExportLine) in
-            if let ts = l.ts { return (ts, l) }
-            let day = l.day ?? 0
-            if let m = midnights[day] { return (m, l) }
-            let m = clock.midnight(day)
-            midnights[day] = m
-            return (m, l)
+        var instants = [Int64](repeating: 0, count: export.lines.count)
+        var indicesByDevice: [String: [Int]] = [:]
+        for (i, l) in export.lines.enumerated() {
+            indicesByDevice[l.deviceID, default: []].append(i)
+            if let ts = l.ts {
+                instants[i] = ts
+            } else {
+                let day = l.day ?? 0
+                if let m = midnights[day] {
+                    instants[i] = m
+                } else {
+                    let m = clock.midnight(day)
+                    midnights[day] = m
+                    instants[i] = m
+                }
+            }
         }
-        let lines = keyed.sorted { a, b in
-            if a.1.deviceID != b.1.deviceID { return a.1.deviceID < b.1.deviceID }
-            return a.0 != b.0 ? a.0 < b.0 : a.1.line < b.1.line
-        }.map(\.1)
+        let byDevice: [(id: String, lines: [ExportLine])] = indicesByDevice.keys.sorted().map { id in
+            let order = indicesByDevice[id]!.sorted { a, b in
+                instants[a] != instants[b] ? instants[a] < instants[b] : a < b
+            }
+            return (id, order.map { export.lines[$0] })
+        }
         try store.write { db in
+            // Half a million lines touch more pages than the connection's usual cache holds; spilled pages are
+            // written twice. The cache grows for the import (to 512 MiB at most, what is used) and shrinks back.
+            if db.dialect == .sqlite {
+                try db.execute("PRAGMA cache_size=-524288")
+            }
+            defer { if db.dialect == .sqlite { try? db.execute("PRAGMA cache_size=\(SQLiteDatabase.cacheSize)") } }
             var catalog = try Catalog.load(db)
             var skipped = export.skipped
             var skippedCount = export.skippedCount
@@ -110,7 +129,7 @@ package enum TransactionImport {
             var usedIDs = Set(catalog.products.keys)
             // A product the store does not know takes the price of its newest line (across every device).
             var priceAt: [String: Int64] = [:]
-            for l in lines {
+            for l in byDevice.lazy.flatMap(\.lines) {
                 let at = l.ts ?? (l.day ?? 0) * 86_400
                 if let id = productByKey[l.productKey] {
                     guard newProducts[id] != nil, at >= priceAt[id] ?? .min else { continue }
@@ -154,11 +173,13 @@ package enum TransactionImport {
             report.productsCreated = newProducts.count
 
             // Devices and their slots.
-            var byDevice: [String: [ExportLine]] = [:]
-            for l in lines { byDevice[l.deviceID, default: []].append(l) }
             var touchedDays = Set<Int64>()
-            for deviceID in byDevice.keys.sorted() {
-                var deviceLines = byDevice[deviceID]!
+            var nextVersionID: Int64? =
+                db.dialect == .sqlite
+                ? try db.scalarInt("SELECT coalesce(max(id), 0) + 1 FROM planogram_versions") ?? 1 : nil
+            var dailyAdded: [DeviceDay: (revenue: Double, units: Int)] = [:]
+            for (deviceID, lines) in byDevice {
+                var deviceLines = lines
                 let selectionMap = try selectionMap(db, deviceID)
                 // Without slot numbers, each selection (or, with no selection column, each product) is a column
                 // of a one-row cabinet, kept in the device's selection map so every import places it alike.
@@ -203,21 +224,35 @@ package enum TransactionImport {
                         columns: columns,
                         rowHeightsMM: Array(repeating: rowHeightMM, count: rows)
                     )
-                    try insertCabinet(db, c)
+                    try insertCabinet(db, c, inferred: true)
                     catalog.cabinets[CabinetKey(deviceID, 0)] = c
                     cabinet = c
                     report.devicesCreated.append(deviceID)
                     assume(
                         "devices the store did not know were created: venue type other, location unknown (0, 0) until devices.csv gives it, one ambient cabinet as large as the highest tray and column sold from"
                     )
-                } else if var c = cabinet, needsMap, columns > c.columns, c.rows == 1 {
-                    c.columns = columns
+                } else if var c = cabinet, rows > c.rows || columns > c.columns,
+                    try db.scalarInt(
+                        "SELECT inferred FROM cabinets WHERE device_id = ? AND cabinet_index = 0",
+                        [.text(deviceID)]
+                    ) == 1
+                {
+                    // A cabinet an earlier export sized grows to the slots this one sells from.
+                    c.rows = max(c.rows, rows)
+                    c.columns = max(c.columns, columns)
+                    c.rowHeightsMM += Array(repeating: rowHeightMM, count: c.rows - c.rowHeightsMM.count)
                     try db.run(
-                        "UPDATE cabinets SET columns = ? WHERE device_id = ? AND cabinet_index = 0",
-                        [.of(columns), .text(deviceID)]
+                        "UPDATE cabinets SET rows = ?, columns = ?, row_heights_mm = ? WHERE device_id = ? AND cabinet_index = 0",
+                        [
+                            .of(c.rows), .of(c.columns), .text(c.rowHeightsMM.map(String.init).joined(separator: ";")),
+                            .text(deviceID),
+                        ]
                     )
                     catalog.cabinets[CabinetKey(deviceID, 0)] = c
                     cabinet = c
+                    assume(
+                        "a cabinet an earlier export sized grows to the highest tray and column this export sells from"
+                    )
                 }
                 guard let cabinet else {
                     for l in deviceLines { skip(l.line, "device \(deviceID) has no cabinet") }
@@ -246,27 +281,37 @@ package enum TransactionImport {
                     deviceID: deviceID,
                     from: first.ts ?? clock.midnight(first.day ?? 0),
                     productByKey: productByKey,
-                    clock: clock
+                    clock: clock,
+                    nextID: &nextVersionID
                 )
                 assume(
                     "the layout is inferred from which product sells from which slot (a slot keeps its product until another sells from it); capacities the store does not know are \(assumedCapacity)"
                 )
-                let (written, existing, days) = try writeSales(
+                let sales = try writeSales(
                     db,
                     deviceLines,
                     deviceID: deviceID,
                     productByKey: productByKey,
                     clock: clock
                 )
-                report.imported += written
-                report.alreadyRecorded += existing
-                touchedDays.formUnion(days)
+                report.imported += sales.written
+                report.alreadyRecorded += sales.existing
+                touchedDays.formUnion(sales.recompute)
+                for (day, t) in sales.added { dailyAdded[DeviceDay(deviceID, day)] = t }
             }
+            // Days partly written before are computed again; the others take what was written now.
             try SalesDaily.recompute(db, days: touchedDays.sorted(), clock: clock)
+            try SalesDaily.add(
+                db,
+                dailyAdded.filter { !touchedDays.contains($0.key.day) }.sorted {
+                    ($0.key.deviceID, $0.key.day) < ($1.key.deviceID, $1.key.day)
+                }.map { ($0.key.deviceID, $0.key.day, $0.value.revenue, $0.value.units) }
+            )
+            let days = touchedDays.union(dailyAdded.keys.map(\.day))
             report.skipped = skippedCount
             report.skippedRows = skipped
             report.assumptions = assumptions
-            if let lo = touchedDays.min(), let hi = touchedDays.max() {
+            if let lo = days.min(), let hi = days.max() {
                 report.firstDay = String(FieldParse.iso8601(lo * 86_400).prefix(10))
                 report.lastDay = String(FieldParse.iso8601(hi * 86_400).prefix(10))
             }
@@ -279,12 +324,12 @@ package enum TransactionImport {
         return report
     }
 
-    static func insertCabinet(_ db: any SQLConnection, _ c: Cabinet) throws {
+    static func insertCabinet(_ db: any SQLConnection, _ c: Cabinet, inferred: Bool) throws {
         try db.run(
-            "INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cabinets(device_id, cabinet_index, temperature, rows, columns, row_heights_mm, inferred) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 .text(c.deviceID), .of(c.index), .text(c.temperature.rawValue), .of(c.rows), .of(c.columns),
-                .text(c.rowHeightsMM.map(String.init).joined(separator: ";")),
+                .text(c.rowHeightsMM.map(String.init).joined(separator: ";")), .int(inferred ? 1 : 0),
             ]
         )
     }
@@ -311,7 +356,8 @@ package enum TransactionImport {
         deviceID: String,
         from: Int64,
         productByKey: [String: String],
-        clock: FleetClock
+        clock: FleetClock,
+        nextID: inout Int64?
     ) throws -> Int {
         let before = try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: 0).last {
             $0.effectiveFrom < from
@@ -354,25 +400,55 @@ package enum TransactionImport {
                 [.text(deviceID)]
             ) ?? 1
         var written = 0
+        var versionValues: [SQLValue] = []
         var slotValues: [SQLValue] = []
+        // Each version is stored as its differences from the version written before it, while those are at most
+        // half its slots and the chain back to a whole version is shorter than `PlanogramRepository.maxChain`;
+        // otherwise whole (PlanogramRepository).
+        var base: (id: Int64, facings: [SlotCode: Facing], depth: Int)?
         for change in changes where !stored.contains(change.at) {
-            let id = try db.insertReturningID(
-                "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source) VALUES (?, 0, ?, ?, 'inferred')",
-                [.text(deviceID), .int(next), .int(change.at)]
-            )
+            let differing = base.map { b in change.facings.filter { b.facings[$0.key] != $0.value } }
+            // (A difference cannot remove a slot: only a version holding every slot of the base is one.)
+            let delta =
+                differing.map { $0.count * 2 <= change.facings.count } ?? false
+                && base!.depth < PlanogramRepository.maxChain
+                && base!.facings.keys.allSatisfy { change.facings[$0] != nil }
+            let baseID: SQLValue = delta ? .int(base!.id) : .null
+            let id: Int64
+            if let n = nextID {
+                // SQLite: numbered here (the import holds the only write lock), written in batches below.
+                id = n
+                nextID = n + 1
+                versionValues += [
+                    .int(id), .text(deviceID), .int(0), .int(next), .int(change.at), .text("inferred"), baseID,
+                ]
+            } else {
+                id = try db.insertReturningID(
+                    "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, base_id) VALUES (?, 0, ?, ?, 'inferred', ?)",
+                    [.text(deviceID), .int(next), .int(change.at), baseID]
+                )
+            }
             next += 1
-            for (slot, f) in change.facings.sorted(by: { $0.key < $1.key }) {
+            let rows = delta ? differing! : change.facings
+            for (slot, f) in rows.sorted(by: { $0.key < $1.key }) {
                 slotValues += [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
             }
+            base = (id, change.facings, delta ? base!.depth + 1 : 0)
             written += 1
         }
+        _ = try insertRows(
+            db,
+            "planogram_versions(id, device_id, cabinet_index, version, effective_from, source, base_id)",
+            width: 7,
+            versionValues
+        )
         _ = try insertRows(db, "planogram_slots(version_id, slot, product_id, capacity)", width: 4, slotValues)
         return written
     }
 
-    /// Inserts `rows` (each the table's columns in order) with multi-row statements of up to 64 rows, each
-    /// ending in `suffix`; returns the rows inserted. One statement text per batch size, so the connection's
-    /// statement cache serves every batch: the import's rows go in at a few hundred thousand a second.
+    /// Inserts `rows` (each the table's columns in order) with multi-row statements of up to 256 rows, each
+    /// ending in `suffix`; returns the rows inserted. Batches are 256 rows, the rest in powers of two: nine
+    /// statement texts at most per target, which the connection's statement cache keeps prepared.
     static func insertRows(
         _ db: any SQLConnection,
         _ target: String,
@@ -386,7 +462,9 @@ package enum TransactionImport {
         var inserted = 0
         var start = 0
         while start < rows {
-            let end = min(rows, start + 64)
+            var size = 256
+            while size > rows - start { size /= 2 }
+            let end = start + size
             let sql =
                 "INSERT INTO \(target) VALUES " + Array(repeating: row, count: end - start).joined(separator: ", ")
                 + (suffix.isEmpty ? "" : " " + suffix)
@@ -396,19 +474,37 @@ package enum TransactionImport {
         return inserted
     }
 
+    /// A device's local date.
+    struct DeviceDay: Hashable {
+        var deviceID: String
+        var day: Int64
+
+        init(_ deviceID: String, _ day: Int64) {
+            self.deviceID = deviceID
+            self.day = day
+        }
+    }
+
+    /// What `writeSales` wrote: lines written and already stored; the local dates whose daily totals must be
+    /// computed again (a vend written, or a batch of day-only lines partly stored before), and the totals of
+    /// day-only lines written to dates none of whose lines were stored before.
+    struct WrittenSales {
+        var written = 0
+        var existing = 0
+        var recompute = Set<Int64>()
+        var added: [Int64: (revenue: Double, units: Int)] = [:]
+    }
+
     /// The device's sales: day-only lines into `sales_days` (one row per export line; lines of one
-    /// transaction, slot and product are one row), timed lines as one vend per unit into `sales`. Returns
-    /// (lines written, lines already stored, the local dates touched).
+    /// transaction, slot and product are one row), timed lines as one vend per unit into `sales`.
     static func writeSales(
         _ db: any SQLConnection,
         _ lines: [ExportLine],
         deviceID: String,
         productByKey: [String: String],
         clock: FleetClock
-    ) throws -> (Int, Int, Set<Int64>) {
-        var written = 0
-        var existing = 0
-        var days = Set<Int64>()
+    ) throws -> WrittenSales {
+        var out = WrittenSales()
         var occurrences: [UInt64: Int] = [:]
         // Lines of one key are merged: the same transaction, selection and product on one day. A key is a
         // 64-bit FNV-1a digest of the line's identity (stored as 16 hex digits: the identity itself is long, a
@@ -436,10 +532,11 @@ package enum TransactionImport {
                 quantities.append(l.quantity)
             }
         }
-        // Day-only lines in batches: a batch's rows are counted as written or already there together, and its
-        // days recomputed when any of its rows is new (recomputing an unchanged day is harmless).
+        // Day-only lines in batches: a batch's rows are counted as written or already there together. A batch
+        // written whole adds its totals to its days; one written in part has its days computed again
+        // (computing an unchanged day again is harmless).
         var dayValues: [SQLValue] = []
-        var batchDays = Set<Int64>()
+        var batchTotals: [Int64: (revenue: Double, units: Int)] = [:]
         func flushDays() throws {
             guard !dayValues.isEmpty else { return }
             let n = try insertRows(
@@ -449,11 +546,18 @@ package enum TransactionImport {
                 dayValues,
                 suffix: "ON CONFLICT DO NOTHING"
             )
-            written += n
-            existing += dayValues.count / 8 - n
-            if n > 0 { days.formUnion(batchDays) }
+            out.written += n
+            out.existing += dayValues.count / 8 - n
+            if n == dayValues.count / 8 {
+                for (day, t) in batchTotals {
+                    let had = out.added[day] ?? (0, 0)
+                    out.added[day] = (had.revenue + t.revenue, had.units + t.units)
+                }
+            } else if n > 0 {
+                out.recompute.formUnion(batchTotals.keys)
+            }
             dayValues.removeAll(keepingCapacity: true)
-            batchDays.removeAll(keepingCapacity: true)
+            batchTotals.removeAll(keepingCapacity: true)
         }
         for (j, (digest, i)) in merged.enumerated() {
             var l = lines[i]
@@ -462,12 +566,14 @@ package enum TransactionImport {
             let product = productByKey[l.productKey]!
             let slot = l.slot!.description
             if let day = l.day {
+                let revenue = l.price * Double(l.quantity)
                 dayValues += [
                     .text(deviceID), .int(day), .int(0), .text(slot), .text(product), .of(l.quantity),
-                    .double(l.price * Double(l.quantity)), .text(key),
+                    .double(revenue), .text(key),
                 ]
-                batchDays.insert(day)
-                if dayValues.count == 64 * 8 { try flushDays() }
+                let had = batchTotals[day] ?? (0, 0)
+                batchTotals[day] = (had.revenue + revenue, had.units + l.quantity)
+                if dayValues.count == 256 * 8 { try flushDays() }
             } else if let ts = l.ts {
                 var any = 0
                 for k in 0..<l.quantity {
@@ -484,15 +590,17 @@ package enum TransactionImport {
                     )
                 }
                 if any > 0 {
-                    written += 1
-                    days.insert(clock.day(of: ts))
+                    out.written += 1
+                    out.recompute.insert(clock.day(of: ts))
                 } else {
-                    existing += 1
+                    out.existing += 1
                 }
             }
         }
         try flushDays()
-        return (written, existing, days)
+        // A date both added to and computed again is computed again only.
+        for day in out.recompute { out.added[day] = nil }
+        return out
     }
 
     /// FNV-1a, 64 bits: the same text gives the same key in every process (Swift's `Hasher` is seeded per

@@ -195,4 +195,122 @@ final class TransactionImportTests: XCTestCase {
             XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM sales_days"), 4)
         }
     }
+
+    /// The layouts an export implies are stored as differences from the version before (a chain back to a
+    /// version stored whole) and read whole: on every day a slot sold one product only, the version in effect
+    /// holds that product in that slot — the inference's own rule, which a difference read wrong would break.
+    func testInferredLayoutsAreStoredAsDifferencesAndReadWhole() throws {
+        let store = try Store(path: dir + "/f.db")
+        let report = try importEPort(store)
+        let (stored, whole, soldAlone) = try store.read { db in
+            (
+                Int(try db.scalarInt("SELECT count(*) FROM planogram_slots") ?? 0),
+                Int(try db.scalarInt("SELECT count(*) FROM planogram_versions WHERE base_id IS NULL") ?? 0),
+                try db.query(
+                    """
+                    SELECT device_id, day, slot, min(product_id) FROM sales_days
+                    GROUP BY device_id, day, slot HAVING count(DISTINCT product_id) = 1
+                    """,
+                    []
+                ) { ($0.text(0), $0.int64(1), $0.text(2), $0.text(3)) }
+            )
+        }
+        var read = 0
+        var checked = 0
+        for device in report.devicesCreated {
+            let versions = try store.planogramHistory(deviceID: device, cabinetIndex: 0)
+            read += versions.map(\.facings.count).reduce(0, +)
+            for (d, day, slot, product) in soldAlone where d == device {
+                let version = try XCTUnwrap(versions.last { $0.effectiveFrom <= day * 86_400 })
+                XCTAssertEqual(version.facings[SlotCode(slot)!]?.productID, product, "\(device) \(slot) on day \(day)")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 1_500)
+        XCTAssertEqual(report.planogramVersionsCreated, 109)
+        XCTAssertLessThan(whole, report.planogramVersionsCreated / 2)
+        // Stored whole, the 109 versions would be every slot of each; as differences, a fraction.
+        XCTAssertLessThan(stored * 3, read)
+    }
+
+    /// A version others are stored as differences from, rewritten (a planograms.csv row at its time): the
+    /// others are stored whole first and read as before; the rewritten one reads as written.
+    func testRewritingABaseVersionLeavesTheVersionsBuiltOnItAsTheyWere() throws {
+        let store = try Store(path: dir + "/g.db")
+        _ = try importEPort(store)
+        let device = "VJ300320611"
+        let before = try store.planogramHistory(deviceID: device, cabinetIndex: 0)
+        let (baseID, baseFrom) = try XCTUnwrap(
+            try store.read { db in
+                try db.query(
+                    """
+                    SELECT id, effective_from FROM planogram_versions v WHERE device_id = ? AND base_id IS NULL
+                      AND EXISTS (SELECT 1 FROM planogram_versions d WHERE d.base_id = v.id) ORDER BY version LIMIT 1
+                    """,
+                    [.text(device)]
+                ) { ($0.int64(0), $0.int64(1)) }.first
+            }
+        )
+        let replacement = ["A1": Facing(productID: before[0].facings.values.first!.productID, capacity: 7)]
+        try store.write { db in try PlanogramRepository.replaceSlots(db, versionID: baseID, with: replacement) }
+        let after = try store.planogramHistory(deviceID: device, cabinetIndex: 0)
+        XCTAssertEqual(after.count, before.count)
+        for (b, a) in zip(before, after) {
+            if b.effectiveFrom == baseFrom {
+                XCTAssertEqual(a.facings, [SlotCode("A1")!: replacement["A1"]!])
+            } else {
+                XCTAssertEqual(a.facings, b.facings, "version \(b.version)")
+            }
+        }
+    }
+
+    /// The daily totals an import adds to are those the sales give: an export imported in part and then
+    /// whole (its first days partly stored, the rest new) leaves `sales_daily` equal to the sum of its days.
+    func testDailyTotalsEqualTheSalesAfterAnExportImportedInPartAndThenWhole() throws {
+        let store = try Store(path: dir + "/h.db")
+        // Split on the byte: the file's lines end in CR LF, which a String splits as one character.
+        var lines = try TransactionExportTests.eportBytes().split(separator: 10, omittingEmptySubsequences: false)
+        let header = lines.removeFirst()
+        // The first half's transactions of even number: days partly stored, each transaction whole (two lines
+        // of one transaction, selection and product are one row, and an export holds a transaction whole).
+        let part =
+            [header]
+            + lines.prefix(lines.count / 2).filter { line in
+                let transaction = line.split(separator: 44, omittingEmptySubsequences: false).dropFirst(6).first
+                return (transaction?.last).map { $0 % 2 == 0 } ?? false
+            }
+        let first = try TransactionExport.read(Array(part.joined(separator: [10])), mapping: .eport, clock: .utc)
+        let partReport = try TransactionImport.run(
+            first,
+            source: "part.csv",
+            into: store,
+            clock: .utc,
+            strict: false,
+            at: 1
+        )
+        XCTAssertLessThan(partReport.rowsRead, 900)
+        XCTAssertGreaterThan(partReport.rowsRead, 300)
+        let whole = try importEPort(store)
+        // The cabinets the part sized grew to the coils the whole sells from: only the rows without a product
+        // are left out.
+        XCTAssertEqual(whole.skipped, 3)
+        XCTAssertGreaterThan(whole.alreadyRecorded, 0)
+        XCTAssertGreaterThan(whole.imported, 0)
+        try store.read { db in
+            let daily = try db.query(
+                "SELECT device_id, day, units, revenue FROM sales_daily ORDER BY device_id, day",
+                []
+            ) { "\($0.text(0)) \($0.int64(1)) \($0.int(2)) \(String(format: "%.2f", $0.double(3)))" }
+            let sums = try db.query(
+                """
+                SELECT device_id, day, sum(units), sum(revenue) FROM sales_days
+                GROUP BY device_id, day ORDER BY device_id, day
+                """,
+                []
+            ) { "\($0.text(0)) \($0.int64(1)) \($0.int(2)) \(String(format: "%.2f", $0.double(3)))" }
+            XCTAssertEqual(daily.count, sums.count)
+            XCTAssertEqual(daily, sums)
+            XCTAssertEqual(try db.scalarInt("SELECT sum(units) FROM sales_daily"), 2507)
+        }
+    }
 }
