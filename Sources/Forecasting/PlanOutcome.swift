@@ -1,8 +1,9 @@
 import Foundation
 
 /// What a plan is expected to leave behind over its days (docs/MODELS.md "The visit budget"): the slots' expected
-/// empty hours in trading time and the units expected to pass their date in a slot, with the plan's visits made
-/// as planned (each pick line's pull, then its load). The same demand paths and lots as the planner's; the
+/// empty hours in trading time and the units expected to be spoiled — passing their date in a slot, or pulled
+/// for it by a visit (a pulled unit is written off as surely as one that stands past its date; `PlanReplay`
+/// counts both) — with the plan's visits made as planned (each pick line's pull, then its load). The same demand paths and lots as the planner's; the
 /// route manager's trade-off of visits against stockouts and spoilage is drawn from it.
 package struct PlanOutcome: Sendable, Equatable, Codable {
     package var visits = 0
@@ -65,6 +66,7 @@ package struct PlanOutcome: Sendable, Equatable, Codable {
                         let take = min(pull, lots[i][0].units)
                         lots[i][0].units -= take
                         pull -= take
+                        out.spoiledUnits += take
                         if lots[i][0].units <= 1e-9 { lots[i].removeFirst() }
                     }
                     if line.load > 0 { lots[i].append((loadedAt: visit.at, units: Double(line.load))) }

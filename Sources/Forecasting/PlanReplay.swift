@@ -107,6 +107,33 @@ package struct PlanReplay {
         devices.map { ($0.deviceID, simulate($0, usePlan: false), simulate($0, usePlan: true)) }
     }
 
+    /// The planner's view of the devices as the period starts (every slot full, loaded on the device's last visit
+    /// before it, as `simulate` starts them): what a plan for the whole period is made from.
+    package func startingDevices(_ devices: [Device]) -> [PlannerDevice] {
+        devices.map { device in
+            let loaded = device.lastVisitBefore ?? midnight(firstDay - 1)
+            return PlannerDevice(
+                deviceID: device.deviceID,
+                access: device.access,
+                lastVisit: device.lastVisitBefore,
+                slots: device.slots.map { s in
+                    PlannerSlot(
+                        key: s.planner.key,
+                        productID: s.planner.productID,
+                        price: s.planner.price,
+                        unitCost: s.planner.unitCost,
+                        capacity: s.planner.capacity,
+                        caseSize: s.planner.caseSize,
+                        shelfLifeDays: s.planner.shelfLifeDays,
+                        demand: s.planner.demand,
+                        lots: [(loadedAt: loaded, units: s.planner.capacity)]
+                    )
+                },
+                usualIntervalDays: device.usualIntervalDays
+            )
+        }
+    }
+
     var clock: FleetClock { planner.clock }
 
     /// The local midnight starting day `day` of the planner's clock.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A route manager's budget of visits (docs/MODELS.md, "The visit budget"): `perDay` visits a day or `perWeek`
 /// a week on average over the plan (at most `perDay × days`, or `perWeek × days / 7`, visits in all). The plan
 /// within it is the planner's at the lowest price of a visit that keeps to it — found by search, never by
@@ -38,6 +40,11 @@ package enum VisitBudget: Sendable, Equatable {
     /// The plan within the budget: the planner at its own visit cost if that keeps to it, else at the lowest
     /// price that does (doubling, then bisection to 1 % of the price); where no price does, the plan at the
     /// highest price tried, with `met` false.
+    ///
+    /// Visits for expiry alone are not priced: they spend visits of the budget that the stock may need more.
+    /// So the plan is searched for twice, with them and without them (units past their date then wait for the
+    /// next visit the stock or the interval calls for), and the one without is taken where it alone keeps to the
+    /// budget, or where both do and it is expected to do better (`withoutExpiryVisitsIsBetter`).
     package func plan(
         _ planner: ServicePlanner,
         _ devices: [PlannerDevice],
@@ -45,15 +52,43 @@ package enum VisitBudget: Sendable, Equatable {
         fromDay: Int64,
         days: Int
     ) -> Outcome {
-        let priced = search(planner, devices, now: now, fromDay: fromDay, days: days)
-        guard !priced.met, planner.expiryVisitUnits < 1_000_000 else { return priced }
-        // Visits for expiry alone are not priced: where they alone break the budget, plan without them.
-        var relaxed = planner
-        relaxed.expiryVisitUnits = 1_000_000
-        var o = search(relaxed, devices, now: now, fromDay: fromDay, days: days)
+        guard planner.expiryVisitUnits < 1_000_000 else {
+            return search(planner, devices, now: now, fromDay: fromDay, days: days)
+        }
+        let relaxed = {
+            var p = planner
+            p.expiryVisitUnits = 1_000_000
+            return p
+        }()
+        // The two searches are independent: one on each core.
+        let results = ConcurrentResults<Outcome>(count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            results[k] = search(k == 0 ? planner : relaxed, devices, now: now, fromDay: fromDay, days: days)
+        }
+        let priced = results[0]!
+        var o = results[1]!
         o.evaluations += priced.evaluations
         o.expiryVisits = false
-        return o.met ? o : priced.with(evaluations: o.evaluations)
+        guard o.met else { return priced.with(evaluations: o.evaluations) }
+        guard priced.met else { return o }
+        let end = planner.clock.midnight(fromDay + Int64(days))
+        return Self.withoutExpiryVisitsIsBetter(devices, with: priced.visits, without: o.visits, now: now, until: end)
+            ? o : priced.with(evaluations: o.evaluations)
+    }
+
+    /// Whether a plan without visits for expiry alone is expected (`PlanOutcome`, the planner's own demand) to leave
+    /// fewer empty slot-hours than the plan with them, and no more units spoiled: the visits it did not spend on
+    /// expiry then serve the stock, and the units they would have pulled are pulled at the next visit.
+    package static func withoutExpiryVisitsIsBetter(
+        _ devices: [PlannerDevice],
+        with: [PlannedVisit],
+        without: [PlannedVisit],
+        now: Int64,
+        until end: Int64
+    ) -> Bool {
+        let a = PlanOutcome.expected(devices, visits: with, now: now, until: end)
+        let b = PlanOutcome.expected(devices, visits: without, now: now, until: end)
+        return b.stockoutHours < a.stockoutHours && b.spoiledUnits <= a.spoiledUnits
     }
 
     func search(
@@ -105,5 +140,18 @@ extension VisitBudget.Outcome {
         var o = self
         o.evaluations = n
         return o
+    }
+}
+
+/// Results written by the iterations of `concurrentPerform`, each to its own index.
+final class ConcurrentResults<T>: @unchecked Sendable {
+    private var values: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    subscript(i: Int) -> T? {
+        get { lock.withLock { values[i] } }
+        set { lock.withLock { values[i] = newValue } }
     }
 }

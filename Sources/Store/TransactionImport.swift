@@ -359,9 +359,11 @@ package enum TransactionImport {
         clock: FleetClock,
         nextID: inout Int64?
     ) throws -> Int {
-        let before = try PlanogramRepository.history(db, deviceID: deviceID, cabinetIndex: 0).last {
-            $0.effectiveFrom < from
-        }
+        // The version in effect before `from`, read alone (not the device's whole history).
+        let before = try db.scalarInt(
+            "SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0 AND effective_from < ? ORDER BY effective_from DESC LIMIT 1",
+            [.text(deviceID), .int(from)]
+        ).flatMap { try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: 0, version: Int($0)) }
         var current = before?.facings ?? [:]
         var changes: [(at: Int64, facings: [SlotCode: Facing])] = []
         if before == nil {

@@ -52,6 +52,10 @@ struct Backtest: ParsableCommand {
         help:
             "With --plan: plan within a budget of the history's own visits over the replayed days, as visits_per_day does: no price is set; the lowest price of a visit whose replay keeps to the budget is found by doubling and bisection (docs/MODELS.md \"The visit budget\")."
     ) var budgetOfHistory = false
+    @Option(
+        help:
+            "With --budget-of-history: the budget as a share of the history's visits (0.5 = half of them), for the trade-off curve."
+    ) var budgetShare: Double = 1
     @Option(help: "With --plan: days the visit rule looks ahead (0: the one-day renewal rule).") var lookAhead: Int = 7
     @Option(help: "With --plan: the price of an hour a slot stands empty, beside the margin lost.")
     var emptySlotHourCost: Double = 0
@@ -176,43 +180,79 @@ struct Backtest: ParsableCommand {
                 // The budget: the history's visits over the same days. The replay at a price keeps to it or not; the
                 // lowest price that does is found as `VisitBudget` finds it (from the lowest price, doubling, then
                 // bisection to 1 %), each try a whole replay.
-                let allowance = rows.reduce(0) { $0 + $1.history.visits }
-                typealias Rows = [(deviceID: String, history: PlanReplay.Outcome, plan: PlanReplay.Outcome)]
-                func replayed(_ cost: Double) -> Rows {
-                    var p = planner
-                    p.visitCost = cost
-                    var r = PlanReplay(planner: p, firstDay: first, days: replayDays)
-                    r.expiredUnitsBlock = lockedExpired
-                    return r.runByDevice(devices)
+                guard budgetShare > 0, budgetShare <= 10 else {
+                    throw ValidationError("--budget-share must be above 0 and at most 10")
                 }
+                let allowance = Int((Double(rows.reduce(0) { $0 + $1.history.visits }) * budgetShare).rounded(.down))
+                typealias Rows = [(deviceID: String, history: PlanReplay.Outcome, plan: PlanReplay.Outcome)]
                 func visits(_ rows: Rows) -> Int { rows.reduce(0) { $0 + $1.plan.visits } }
-                var low = 1.0
-                var tries = 1
-                var best = (cost: low, rows: replayed(low))
-                if visits(best.rows) > allowance {
-                    var high = 2.0
-                    var found: Rows?
-                    while found == nil && high < 1_000_000 {
-                        let r = replayed(high)
-                        tries += 1
-                        if visits(r) <= allowance {
-                            found = r
-                        } else {
-                            low = high
-                            high *= 2
+                func search(_ base: ServicePlanner) -> (cost: Double, rows: Rows, tries: Int) {
+                    func replayed(_ cost: Double) -> Rows {
+                        var p = base
+                        p.visitCost = cost
+                        var r = PlanReplay(planner: p, firstDay: first, days: replayDays)
+                        r.expiredUnitsBlock = lockedExpired
+                        return r.runByDevice(devices)
+                    }
+                    var low = 1.0
+                    var tries = 1
+                    var best = (cost: low, rows: replayed(low))
+                    if visits(best.rows) > allowance {
+                        var high = 2.0
+                        var found: Rows?
+                        while found == nil && high < 1_000_000 {
+                            let r = replayed(high)
+                            tries += 1
+                            if visits(r) <= allowance {
+                                found = r
+                            } else {
+                                low = high
+                                high *= 2
+                            }
+                        }
+                        if let found { best = (high, found) }
+                        while found != nil && (high - low) / high > 0.01 {
+                            let mid = (low + high) / 2
+                            let r = replayed(mid)
+                            tries += 1
+                            if visits(r) <= allowance {
+                                high = mid
+                                best = (mid, r)
+                            } else {
+                                low = mid
+                            }
                         }
                     }
-                    if let found { best = (high, found) }
-                    while found != nil && (high - low) / high > 0.01 {
-                        let mid = (low + high) / 2
-                        let r = replayed(mid)
-                        tries += 1
-                        if visits(r) <= allowance {
-                            high = mid
-                            best = (mid, r)
-                        } else {
-                            low = mid
-                        }
+                    return (best.cost, best.rows, tries)
+                }
+                var best = search(planner)
+                var tries = best.tries
+                var expiryVisits = "kept"
+                if planner.expiryVisitUnits < 1_000_000 {
+                    // As `VisitBudget.plan` chooses: the search again without visits for expiry alone, and that plan
+                    // taken where it alone keeps to the budget, or where both do and the model expects it to do
+                    // better — judged before the period, on the plans for the whole of it made at each price from
+                    // the state the replay starts in (never on the replay's outcome).
+                    var relaxed = planner
+                    relaxed.expiryVisitUnits = 1_000_000
+                    let without = search(relaxed)
+                    tries += without.tries
+                    let start = PlanReplay(planner: planner, firstDay: first, days: replayDays).startingDevices(devices)
+                    let now = clock.midnight(first)
+                    var withPlanner = planner
+                    withPlanner.visitCost = best.cost
+                    var withoutPlanner = relaxed
+                    withoutPlanner.visitCost = without.cost
+                    let better = VisitBudget.withoutExpiryVisitsIsBetter(
+                        start,
+                        with: withPlanner.plan(start, now: now, fromDay: first, days: replayDays),
+                        without: withoutPlanner.plan(start, now: now, fromDay: first, days: replayDays),
+                        now: now,
+                        until: clock.midnight(first + Int64(replayDays))
+                    )
+                    if visits(without.rows) <= allowance && (visits(best.rows) > allowance || better) {
+                        best = without
+                        expiryVisits = "left out"
                     }
                 }
                 rows = best.rows
@@ -220,11 +260,13 @@ struct Backtest: ParsableCommand {
                 print(
                     String(
                         format:
-                            "budget: the history's %d visits over %d days; the lowest price of a visit that keeps to it %.2f (%d replays)",
+                            "budget: %d visits (%.0f %% of the history's) over %d days; the lowest price of a visit that keeps to it %.2f (%d replays); visits for expiry alone %@",
                         allowance,
+                        budgetShare * 100,
                         replayDays,
                         best.cost,
-                        tries
+                        tries,
+                        expiryVisits
                     )
                 )
             }

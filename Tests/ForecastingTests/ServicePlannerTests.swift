@@ -320,6 +320,108 @@ final class ServicePlannerTests: XCTestCase {
         XCTAssertLessThan(spoiled, 6)
     }
 
+    /// A unit pulled for its date is written off as surely as one left to pass it: a plan's expected spoilage
+    /// counts what its visits pull.
+    func testAPlansExpectedSpoilageCountsWhatItsVisitsPull() {
+        let now = start * day + 8 * 3600
+        let end = now + 5 * day
+        let fresh = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now,
+            slots: [slot("A1", rate: 0.5, capacity: 10, lots: [(now, 6)], shelfLife: 2)]
+        )
+        let left = PlanOutcome.expected([fresh], visits: [], now: now, until: end).spoiledUnits
+        let pullAll = PlannedVisit(
+            deviceID: "D",
+            day: start + 1,
+            at: now + day,
+            reasons: ["expiry"],
+            expectedLostRevenueAvoided: 0,
+            expectedSpoiledUnitsAvoided: 0,
+            picks: [
+                PickLine(
+                    key: SlotKey(CabinetKey("D", 0), SlotCode("A1")!),
+                    productID: "P-A1",
+                    load: 0,
+                    pull: 6,
+                    expectedStock: 5
+                )
+            ]
+        )
+        let pulled = PlanOutcome.expected([fresh], visits: [pullAll], now: now, until: end).spoiledUnits
+        // What stood after a day's sales (about 5.5) is pulled; left alone, a little more sells before the date.
+        XCTAssertGreaterThan(pulled, 5.3)
+        XCTAssertLessThan(pulled, 5.7)
+        XCTAssertGreaterThan(pulled, left)
+    }
+
+    /// Within a budget, the plan without visits for expiry alone is taken when the model expects fewer empty
+    /// slot-hours from it and no more units spoiled; a plan that only drops the expiry visit is not better.
+    func testThePlanWithoutExpiryVisitsIsBetterOnlyWhenItServesTheStockAndSpoilsNoMore() {
+        let now = start * day + 8 * 3600
+        let end = now + 4 * day
+        let fresh = PlannerDevice(
+            deviceID: "F",
+            access: nil,
+            lastVisit: now,
+            slots: [
+                PlannerSlot(
+                    key: SlotKey(CabinetKey("F", 0), SlotCode("A1")!),
+                    productID: "sandwich",
+                    price: 4,
+                    unitCost: 2,
+                    capacity: 6,
+                    caseSize: 1,
+                    shelfLifeDays: 1,
+                    demand: DemandPath(firstDay: start, ratePerDay: [0.2], size: .infinity),
+                    lots: [(loadedAt: now - day / 2, units: 4)]
+                )
+            ]
+        )
+        let busy = PlannerDevice(
+            deviceID: "D",
+            access: nil,
+            lastVisit: now - day,
+            slots: ["A1", "A2", "A3"].map { slot($0, rate: 6, capacity: 20, lots: [(now - day, 3)]) }
+        )
+        func visit(_ device: String, _ codes: [String], pull: Int, load: Int) -> PlannedVisit {
+            PlannedVisit(
+                deviceID: device,
+                day: start,
+                at: now + 3600,
+                reasons: [pull > 0 ? "expiry" : "stockout_risk"],
+                expectedLostRevenueAvoided: 0,
+                expectedSpoiledUnitsAvoided: 0,
+                picks: codes.map {
+                    PickLine(
+                        key: SlotKey(CabinetKey(device, 0), SlotCode($0)!),
+                        productID: device == "F" ? "sandwich" : "P-\($0)",
+                        load: load,
+                        pull: pull,
+                        expectedStock: 3
+                    )
+                }
+            )
+        }
+        // The expiry visit replaces the four sandwiches with four fresh ones (which pass their date in turn).
+        let withExpiry = [visit("F", ["A1"], pull: 4, load: 4)]
+        // The same one visit spent on the busy machine: its three slots hold, and the sandwiches pass their date.
+        XCTAssertTrue(
+            VisitBudget.withoutExpiryVisitsIsBetter(
+                [fresh, busy],
+                with: withExpiry,
+                without: [visit("D", ["A1", "A2", "A3"], pull: 0, load: 17)],
+                now: now,
+                until: end
+            )
+        )
+        // Only the expiry visit dropped: the sandwich slot stands empty sooner, so not better.
+        XCTAssertFalse(
+            VisitBudget.withoutExpiryVisitsIsBetter([fresh, busy], with: withExpiry, without: [], now: now, until: end)
+        )
+    }
+
     func testPickTotalsRoundUpToCases() {
         let key = SlotKey(CabinetKey("D", 0), SlotCode("A1")!)
         let v = PlannedVisit(
