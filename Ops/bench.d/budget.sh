@@ -1,6 +1,6 @@
 # The service plan within a budget of the history's own visits, replayed on the metro fleet (docs/MODELS.md "The
 # visit budget"): no price of a visit is set; the lowest one whose 28-day replay keeps to the history's visits is
-# found by doubling and bisection (`backtest --plan --budget-of-history`). Three machine/settings cases: machines
+# found by doubling and bisection (`backtest plan --budget-of-history`). Three machine/settings cases: machines
 # that sell units past their date (the default), machines that lock them, and no visit for expiry alone.
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
@@ -10,15 +10,15 @@ if [ ! -f "$METRO/sales.csv" ]; then
   "$BIN/planogram-live" fixtures --out "$METRO" --devices 150 --metro Berlin > "$BENCH_OUT/metro-fixtures.log"
 fi
 log "budget: machines that sell past the date"
-"$BIN/planogram-lab" backtest --plan --fixtures "$METRO" --budget-of-history > "$BENCH_OUT/budget-default.txt"
+"$BIN/planogram-lab" backtest plan --fixtures "$METRO" --budget-of-history > "$BENCH_OUT/budget-default.txt"
 log "budget: machines that lock expired units"
-"$BIN/planogram-lab" backtest --plan --fixtures "$METRO" --budget-of-history --locked-expired > "$BENCH_OUT/budget-locked.txt"
+"$BIN/planogram-lab" backtest plan --fixtures "$METRO" --budget-of-history --locked-expired > "$BENCH_OUT/budget-locked.txt"
 log "budget: no visit for expiry alone"
-"$BIN/planogram-lab" backtest --plan --fixtures "$METRO" --budget-of-history --expiry-visit-units 1000 > "$BENCH_OUT/budget-no-expiry.txt"
+"$BIN/planogram-lab" backtest plan --fixtures "$METRO" --budget-of-history --expiry-visit-units 1000 > "$BENCH_OUT/budget-no-expiry.txt"
 # The curve: budgets of 50 % to 150 % of the history's visits (the default machines).
 for share in 0.5 0.75 1.25 1.5; do
   log "budget: $share of the history's visits"
-  "$BIN/planogram-lab" backtest --plan --fixtures "$METRO" --budget-of-history --budget-share "$share" > "$BENCH_OUT/budget-share-$share.txt"
+  "$BIN/planogram-lab" backtest plan --fixtures "$METRO" --budget-of-history --budget-share "$share" > "$BENCH_OUT/budget-share-$share.txt"
 done
 cp "$BENCH_OUT/budget-default.txt" "$BENCH_OUT/budget-share-1.txt"
 {

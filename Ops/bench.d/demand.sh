@@ -1,4 +1,4 @@
-# Demand backtest (planogram-lab backtest --demand): the demo fleet and a second generated fleet, rolling
+# Demand backtest (planogram-lab backtest demand): the demo fleet and a second generated fleet, rolling
 # origins four weeks apart; WAPE of units per slot over the real intervals between visits against the
 # vends/day × days rule, and the calibration of sell-out probabilities by decile; beside the model, the
 # forecast that knew the generator's true rates (--generator-truth: the noise no forecast removes).
@@ -6,9 +6,9 @@ set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 source "$ROOT/Ops/bench.d/second-fleet.sh"
 log "demand: demo fleet"
-"$BIN/planogram-lab" backtest --demand --generator-truth --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
+"$BIN/planogram-lab" backtest demand --generator-truth --fixtures "$ROOT/Fixtures/demo" > "$BENCH_OUT/demand-demo.txt"
 log "demand: second fleet"
-"$BIN/planogram-lab" backtest --demand --generator-truth --fixtures "$SECOND" > "$BENCH_OUT/demand-second.txt"
+"$BIN/planogram-lab" backtest demand --generator-truth --fixtures "$SECOND" > "$BENCH_OUT/demand-second.txt"
 # The metro fleet (Fixtures/metro: 150 devices around one city, daily to weekly service), generated once.
 METRO="$ROOT/.build-bench/metro"
 if [ ! -f "$METRO/sales.csv" ]; then
@@ -16,7 +16,7 @@ if [ ! -f "$METRO/sales.csv" ]; then
   "$BIN/planogram-live" fixtures --out "$METRO" --devices 150 --metro Berlin > "$BENCH_OUT/metro-fixtures.log"
 fi
 log "demand: metro fleet"
-"$BIN/planogram-lab" backtest --demand --generator-truth --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
+"$BIN/planogram-lab" backtest demand --generator-truth --fixtures "$METRO" > "$BENCH_OUT/demand-metro.txt"
 # The metro recipe on Tokyo's clock (local days and hours), read on its own clock and on UTC's: the first
 # must give the metro fleet's figures, the second shows what reading a fleet on the wrong clock costs.
 TOKYO="$ROOT/.build-bench/metro-tokyo"
@@ -26,7 +26,7 @@ if [ ! -f "$TOKYO/sales.csv" ]; then
 fi
 for clock in Asia/Tokyo UTC; do
   log "demand: the metro fleet on Tokyo's clock, read on $clock"
-  "$BIN/planogram-lab" backtest --demand --fixtures "$TOKYO" --time-zone "$clock" > "$BENCH_OUT/demand-metro-tokyo-${clock//\//_}.txt"
+  "$BIN/planogram-lab" backtest demand --fixtures "$TOKYO" --time-zone "$clock" > "$BENCH_OUT/demand-metro-tokyo-${clock//\//_}.txt"
 done
 {
   echo "## Demand backtest"
@@ -53,17 +53,17 @@ for run in "demo 25 0.5 sells 0" "demo 36 0.5 sells 0" "demo 32 1000 sells 0" "m
   set -- $run
   fleet="$ROOT/Fixtures/demo"; [ "$1" = metro ] && fleet="$METRO"
   lock=(); [ "$4" = locked ] && lock=(--locked-expired)
-  echo "$1, visit cost $2, expiry visit units $3, expired units $4, empty slot-hour cost $5: $("$BIN/planogram-lab" backtest --plan --visit-cost $2 --expiry-visit-units $3 --empty-slot-hour-cost $5 "${lock[@]}" --fixtures "$fleet" 2>/dev/null | tail -1)"
+  echo "$1, visit cost $2, expiry visit units $3, expired units $4, empty slot-hour cost $5: $("$BIN/planogram-lab" backtest plan --visit-cost $2 --expiry-visit-units $3 --empty-slot-hour-cost $5 "${lock[@]}" --fixtures "$fleet" 2>/dev/null | tail -1)"
 done > "$BENCH_OUT/plan-replay.txt"
 # The metro recipe on Tokyo's clock, replayed on it (the metro fleet's figures at the default cost) and on UTC's.
 for clock in Asia/Tokyo UTC; do
-  echo "metro on Tokyo's clock, read and planned on $clock, visit cost 25: $("$BIN/planogram-lab" backtest --plan --time-zone "$clock" --fixtures "$TOKYO" 2>/dev/null | tail -1)"
+  echo "metro on Tokyo's clock, read and planned on $clock, visit cost 25: $("$BIN/planogram-lab" backtest plan --time-zone "$clock" --fixtures "$TOKYO" 2>/dev/null | tail -1)"
 done >> "$BENCH_OUT/plan-replay.txt"
 # The same replay on the generator's own demand (--generator-truth; BENCHMARKS §8, eleventh look): the two
 # metro rows that meet the targets there.
 log "demand: service plan replayed on the metro fleet's true demand"
 for args in "--visit-cost 32 --locked-expired" "--visit-cost 26 --expiry-visit-units 1000"; do
-  echo "metro on the generator's demand, $args: $("$BIN/planogram-lab" backtest --plan --generator-truth $args --fixtures "$METRO" 2>/dev/null | tail -1)"
+  echo "metro on the generator's demand, $args: $("$BIN/planogram-lab" backtest plan --generator-truth $args --fixtures "$METRO" 2>/dev/null | tail -1)"
 done >> "$BENCH_OUT/plan-replay.txt"
 { echo; echo "Service plan replayed (last 28 days):"; sed 's/^/- /' "$BENCH_OUT/plan-replay.txt"; } >> "$BENCH_OUT/demand.md"
 

@@ -2,7 +2,7 @@ import Foundation
 import Insights
 import PlanogramDomain
 
-/// The demand backtest of docs/MODELS.md (`planogram-lab backtest --demand`): at rolling origins, the models are
+/// The demand backtest of docs/MODELS.md (`planogram-lab backtest demand`): at rolling origins, the models are
 /// fitted on the history before the origin; then, for every slot and every real interval between two
 /// visits of its device that starts in the next four weeks, the units the slot sold are predicted (the
 /// expected sales of a slot filled to capacity at the visit: demand from the count model, capped by what

@@ -150,7 +150,7 @@ package struct ServicePlanner: Sendable {
     /// path); 0: the one-day renewal rule of the first versions (kept for the replay's comparison).
     package var lookAheadDays = 7
     /// The price of an hour a slot stands empty in trading hours, beside the margin its lost sales cost
-    /// (0, the default: margin only; `backtest --plan --empty-slot-hour-cost`). Used by the week-ahead rule.
+    /// (0, the default: margin only; `backtest plan --empty-slot-hour-cost`). Used by the week-ahead rule.
     package var emptySlotHourCost = 0.0
     /// Units expected to stand past their date before the next day's visit that call for a visit today
     /// (`expiry`); 0.5 (the default): one unit more likely than not. A higher figure lets a few expired
@@ -160,7 +160,7 @@ package struct ServicePlanner: Sendable {
     /// after next): that quantile of what sells before the date. 0.5 (the default, the median): replayed on
     /// both fleets against the newsvendor's critical ratio (margin / price, 0.5–0.65 there) it spoiled 3–7
     /// points less at the same stockout-hours and sales (BENCHMARKS §8, 2026-12-03); a higher level trades
-    /// spoiled units for fewer empty hours (`backtest --plan --perishable-level`,
+    /// spoiled units for fewer empty hours (`backtest plan --perishable-level`,
     /// `PLANOGRAM_PERISHABLE_SERVICE_LEVEL`).
     package var perishableServiceLevel = 0.5
 

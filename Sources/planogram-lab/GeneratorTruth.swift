@@ -15,7 +15,7 @@ import Store
 
 /// The database a command reads: `--db`, or `--fixtures` imported into a temporary one (with progress on
 /// stderr) that `cleanup` removes.
-/// A generated fleet's true demand (`backtest --demand --generator-truth`): the fleet drawn again from its
+/// A generated fleet's true demand (`backtest demand --generator-truth`): the fleet drawn again from its
 /// `model.json` into a temporary directory with `FleetGenerator.trueDemand` listening, checked to give the
 /// same sales and services as the directory's (else the rates would belong to another history).
 enum GeneratorTruth {

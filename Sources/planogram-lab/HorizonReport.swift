@@ -2,7 +2,7 @@ import Forecasting
 import Foundation
 import Store
 
-/// The table `backtest --demand --horizon` prints (and `Ops/bench real` copies into BENCHMARKS).
+/// The table `backtest demand --horizon` prints (and `Ops/bench real` copies into BENCHMARKS).
 enum HorizonReport {
     static func text(_ r: HorizonBacktest.Report, verbose: Bool) -> String {
         var out = ""

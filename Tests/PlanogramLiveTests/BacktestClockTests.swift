@@ -71,7 +71,7 @@ final class BacktestClockTests: XCTestCase {
     }
 
     /// The revenue backtest (`backtest`, predict/revenue's forecaster after each layout change) and the
-    /// venue backtest (`backtest --venue`).
+    /// venue backtest (`backtest venue`).
     func testTheRevenueAndVenueBacktestsOnAFleetsOwnClockAreThoseOnUTCOfTheSameRecipe() throws {
         func revenue(_ zone: String, readOn read: String? = nil) throws -> [String] {
             let (history, _) = try history(zone, days: 120, readOn: read)
@@ -122,7 +122,7 @@ final class BacktestClockTests: XCTestCase {
         XCTAssertEqual(try venue("Pacific/Honolulu"), try venue("UTC"))
     }
 
-    /// The demand backtest (`backtest --demand`): the same intervals between visits, capacities and forecasts.
+    /// The demand backtest (`backtest demand`): the same intervals between visits, capacities and forecasts.
     /// (The layout looked up at UTC's noon instead of the local one is caught by the revenue test above,
     /// through the count model's calibration on these intervals; no scored interval here starts on a change.)
     func testTheDemandBacktestOnAFleetsOwnClockIsThatOnUTCOfTheSameRecipe() throws {

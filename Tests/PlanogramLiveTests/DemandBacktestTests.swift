@@ -51,7 +51,7 @@ final class DemandBacktestTests: XCTestCase {
         XCTAssertEqual(r.calibration.reduce(0) { $0 + $1.count }, r.intervals.count)
     }
 
-    /// `backtest --demand --generator-truth`: listening to the generator's true demand draws nothing (the
+    /// `backtest demand --generator-truth`: listening to the generator's true demand draws nothing (the
     /// files are the same), its rates account for what the slots sold, and the forecast that knew them is the
     /// one the model cannot beat: what it still misses is noise no forecast removes.
     func testTheGeneratorsTrueDemandIsTheForecastNoModelBeats() throws {
@@ -99,7 +99,7 @@ final class DemandBacktestTests: XCTestCase {
         XCTAssertEqual(t.truth, t.floor, accuracy: 3, "the truth misses what its own noise says it will")
         XCTAssertGreaterThan(t.floor, 20)
 
-        // `backtest --plan --generator-truth`: the replay's demand is the generator's wherever the slot held
+        // `backtest plan --generator-truth`: the replay's demand is the generator's wherever the slot held
         // the replayed product, the fitted truth's on the other days, and those are counted.
         let days = 28
         let first = Int64(history.lastDay) + 1 - Int64(days)
