@@ -31,6 +31,8 @@ struct CalibrateExperiments: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Time one estimate of an experiment of this many devices (the newest days).") var estimateDevices:
         Int?
+    @Option(help: "With --estimate-devices: the experiment's shortest run in days (the server's default is 14).")
+    var minDays: Int = 14
     @Option(help: "The mixture SPRT's τ in standard errors of the first look (the server's is 2.5).") var mixingScale:
         Double = ExperimentAnalysis.mixingScale
 
@@ -119,38 +121,18 @@ struct CalibrateExperiments: ParsableCommand {
             let pre = ids.map { window[$0]!.prefix(preDays).reduce(0, +) / Double(preDays) }
             let design = PairedDesign.draw(zip(ids, pre).map { ExperimentUnit(id: $0, preMetric: $1) }, seed: seed)
             let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-            let outcomes = ids.enumerated().map { i, id in
-                DeviceOutcome(
-                    id: id,
-                    treated: design.assignment[id] == .treatment,
-                    pre: pre[i],
-                    post: window[id]!.dropFirst(preDays).reduce(0, +) / Double(postDays)
-                )
-            }
-            let strata = design.strata.map { $0.map { index[$0]! } }
-            let e = ExperimentAnalysis.estimate(outcomes, strata: strata, seed: seed)
-            // As the server does: the daily-monitoring test over every look so far.
-            let treated = outcomes.map(\.treated)
-            let adjusted = (1...postDays).map { look -> [Double] in
-                ExperimentAnalysis.look(
-                    ids.enumerated().map { i, id in
-                        DeviceOutcome(
-                            id: id,
-                            treated: treated[i],
-                            pre: pre[i],
-                            post: window[id]!.dropFirst(preDays).prefix(look).reduce(0, +) / Double(look)
-                        )
-                    }
-                ).adjusted
-            }
-            let sequential = SequentialTest.run(
-                adjusted: adjusted,
-                treated: treated,
-                strata: strata,
-                draws: ExperimentAnalysis.draws(strata: strata.count, seed: seed),
-                firstLook: 7,
-                horizon: 4 * 14
+            // The server's analysis itself (`ExperimentLooks`, as an experiment's page computes it).
+            let analysis = ExperimentLooks.analyse(
+                ids: ids,
+                post: ids.map { Array(window[$0]!.dropFirst(preDays)) },
+                pre: pre,
+                treated: ids.map { design.assignment[$0] == .treatment },
+                strata: design.strata.map { $0.map { index[$0]! } },
+                seed: seed,
+                days: postDays,
+                minDays: minDays
             )
+            guard let e = analysis.estimate else { throw ValidationError("--post-days: no day to analyse") }
             print(
                 String(
                     format:
@@ -162,7 +144,7 @@ struct CalibrateExperiments: ParsableCommand {
                     Date().timeIntervalSince(began),
                     e.effectPercentage,
                     e.pValue,
-                    sequential.crossedAt.map { "boundary crossed on day \($0)" } ?? "boundary not crossed"
+                    e.sequentialCrossedAt.map { "boundary crossed on day \($0)" } ?? "boundary not crossed"
                 )
             )
         }

@@ -228,4 +228,47 @@ final class ExperimentsTests: XCTestCase {
         XCTAssertEqual(SequentialTest.spent(1, alpha: 0.05), 0.05, accuracy: 1e-12)
         XCTAssertLessThan(SequentialTest.spent(0.5, alpha: 0.05), 0.05)
     }
+
+    /// The analysis the server's pages and the lab share: a look each day from the 7th, the always-valid p-value
+    /// never rising, and on a clear +10 % effect an estimate near it whose daily-monitoring boundary is crossed.
+    func testAnExperimentsLooksRunFromTheSeventhDayAndFindAClearEffect() throws {
+        var rng = SeededRandom(seed: 5)
+        let ids = (0..<40).map { "D\($0)" }
+        let pre = ids.map { _ in 20 + 200 * rng.unit() }
+        let design = PairedDesign.draw(zip(ids, pre).map { ExperimentUnit(id: $0, preMetric: $1) }, seed: 5)
+        let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        let treated = ids.map { design.assignment[$0] == .treatment }
+        let post = ids.indices.map { i in
+            (0..<28).map { _ in pre[i] * (1 + 0.05 * rng.normal()) * (treated[i] ? 1.1 : 1) }
+        }
+        let r = ExperimentLooks.analyse(
+            ids: ids,
+            post: post,
+            pre: pre,
+            treated: treated,
+            strata: design.strata.map { $0.map { index[$0]! } },
+            seed: 5,
+            days: 28,
+            minDays: 14
+        )
+        XCTAssertEqual(r.looks.map(\.day), Array(7...27))
+        for (a, b) in zip(r.looks, r.looks.dropFirst()) {
+            XCTAssertLessThanOrEqual(b.alwaysValidPValue, a.alwaysValidPValue)
+        }
+        let e = try XCTUnwrap(r.estimate)
+        XCTAssertEqual(e.effectPercentage, 10, accuracy: 2)
+        XCTAssertNotNil(e.sequentialCrossedAt)
+        XCTAssertTrue(
+            ExperimentLooks.analyse(
+                ids: ids,
+                post: post,
+                pre: pre,
+                treated: treated,
+                strata: [],
+                seed: 5,
+                days: 0,
+                minDays: 14
+            ).estimate == nil
+        )
+    }
 }

@@ -40,69 +40,28 @@ final class ExperimentService: @unchecked Sendable {
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         let strata = body.strata.map { $0.compactMap { index[$0] } }
         let treated = ids.map { e.arms[$0] == "treatment" }
-        func outcomes(_ look: Int) -> [DeviceOutcome] {
-            ids.enumerated().map { i, id in
-                let post = (daily[id] ?? []).dropFirst(body.preDays).prefix(look)
-                return DeviceOutcome(
-                    id: id,
-                    treated: treated[i],
-                    pre: body.pre[id] ?? 0,
-                    post: post.reduce(0, +) / Double(max(look, 1))
-                )
-            }
-        }
-        var estimate: ExperimentEstimate?
+        let analysis = ExperimentLooks.analyse(
+            ids: ids,
+            post: ids.map { Array((daily[$0] ?? []).dropFirst(body.preDays)) },
+            pre: ids.map { body.pre[$0] ?? 0 },
+            treated: treated,
+            strata: strata,
+            seed: e.seed,
+            days: days,
+            minDays: e.minDays
+        )
+        let estimate = analysis.estimate
         var history: [DailyEstimate] = []
-        var alwaysValid = 1.0
-        var tau: Double?
-        var adjustedByLook: [[Double]] = []
-        if days >= 1 {
-            // Each day's look from the 7th: the always-valid p-value is the smallest over the looks so far; the
-            // mixture's scale is fixed at the first of them.
-            for look in 1...days {
-                let q = ExperimentAnalysis.look(outcomes(look))
-                adjustedByLook.append(q.adjusted)
-                let effect = q.effect
-                let se = q.standardError
-                if look == min(7, days) { tau = ExperimentAnalysis.mixingScale * se }
-                if look < days, let tau, look >= 7 {
-                    alwaysValid = min(
-                        alwaysValid,
-                        ExperimentAnalysis.mSPRTPValue(effect: effect, standardError: se, mixingSD: tau)
-                    )
-                }
-                if detail && look >= 7 && look < days {
-                    history.append(
-                        DailyEstimate(
-                            date: FleetClock.dateText(e.startDay + Int64(look) - 1),
-                            effect: effect,
-                            confidenceInterval: [effect - 1.96 * se, effect + 1.96 * se],
-                            alwaysValidPValue: alwaysValid
-                        )
-                    )
-                }
-            }
-            var full = ExperimentAnalysis.estimate(
-                outcomes(days),
-                strata: strata,
-                seed: e.seed,
-                mixingSD: tau,
-                previousAlwaysValid: alwaysValid
-            )
-            if days >= 7 {
-                let sequential = SequentialTest.run(
-                    adjusted: adjustedByLook,
-                    treated: treated,
-                    strata: strata,
-                    draws: ExperimentAnalysis.draws(strata: strata.count, seed: e.seed),
-                    firstLook: 7,
-                    horizon: 4 * e.minDays
+        if detail && days >= 7 {
+            history = analysis.looks.map { l in
+                DailyEstimate(
+                    date: FleetClock.dateText(e.startDay + Int64(l.day) - 1),
+                    effect: l.effect,
+                    confidenceInterval: [l.effect - 1.96 * l.standardError, l.effect + 1.96 * l.standardError],
+                    alwaysValidPValue: l.alwaysValidPValue
                 )
-                full.sequentialCrossedAt = sequential.crossedAt
-                full.sequentialBoundary = sequential.boundary.isFinite ? sequential.boundary : nil
             }
-            estimate = full
-            if detail && days >= 7 {
+            if let full = estimate {
                 history.append(
                     DailyEstimate(
                         date: FleetClock.dateText(endDay),
