@@ -345,10 +345,16 @@ package enum Migrations {
         // A cabinet an export's sales sized (docs/formats/EXPORTS.md): as large as the highest tray and column sold
         // from so far, so a later export that sells from a coil beyond it grows it, where a cabinet the operator
         // described is kept and the sale outside it refused.
+        // A store from before the step: a cabinet all of whose layouts were inferred was sized by an export.
         Step(
             name: "cabinets-inferred",
             sql: """
                 ALTER TABLE cabinets ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0;
+                UPDATE cabinets SET inferred = 1
+                WHERE EXISTS (SELECT 1 FROM planogram_versions v WHERE v.device_id = cabinets.device_id
+                                AND v.cabinet_index = cabinets.cabinet_index AND v.source = 'inferred')
+                  AND NOT EXISTS (SELECT 1 FROM planogram_versions v WHERE v.device_id = cabinets.device_id
+                                AND v.cabinet_index = cabinets.cabinet_index AND v.source <> 'inferred');
                 """
         ),
     ]
