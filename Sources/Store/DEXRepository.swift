@@ -177,6 +177,25 @@ extension Store {
         }
     }
 
+    /// Records that the machine whose reads carry `serial` is `deviceID` (an admin who knows it, before reads
+    /// that name no device are migrated again). Returns the device that owns the serial already, when it is
+    /// another one: then nothing is written.
+    package func linkDEXSerial(_ serial: String, to deviceID: String) throws -> String? {
+        try write { db in
+            if let owner = try db.query(
+                "SELECT device_id FROM dex_serials WHERE serial = ?",
+                [.text(serial)],
+                {
+                    $0.text(0)
+                }
+            ).first {
+                return owner == deviceID ? nil : owner
+            }
+            try db.run("INSERT INTO dex_serials(serial, device_id) VALUES (?, ?)", [.text(serial), .text(deviceID)])
+            return nil
+        }
+    }
+
     /// The device whose reads carry `serial` (learnt from its first read), if any.
     package func device(forDEXSerial serial: String) throws -> String? {
         try read { db in

@@ -159,6 +159,40 @@ final class CVDMigrationTests: XCTestCase {
         let device = try s.request("GET", "/api/devices", token: s.token(.admin))
         XCTAssertEqual(device.status, 200)
         XCTAssertTrue(device.text.contains("Cafe New Location"))
+        // A read placed on no device carries its serial; the admin links it to its device and migrates again.
+        let leftOut = try XCTUnwrap(json["dex_reads_left_out"] as? [[String: Any]])
+        XCTAssertTrue(leftOut.contains { $0["serial"] as? String == "0799139808" })
+        let admin = s.token(.admin)
+        func link(_ device: String, _ body: [String: Any], token: String) throws -> APIResponse {
+            try s.request("PUT", "/api/devices/\(device)/dex-serial", token: token, json: body)
+        }
+        XCTAssertEqual(try link("999", ["serial": "0799139808"], token: s.token(.merchandiser)).status, 403)
+        XCTAssertEqual(try link("999", ["serial": "  "], token: admin).status, 400)
+        XCTAssertEqual(try link("999", [:], token: admin).status, 400)
+        XCTAssertEqual(try link("NOPE", ["serial": "0799139808"], token: admin).status, 404)
+        let linked = try link("999", ["serial": " 0799139808 "], token: admin)
+        XCTAssertEqual(linked.status, 200, linked.text)
+        XCTAssertEqual(linked.json["serial"] as? String, "0799139808")
+        XCTAssertEqual(try link("999", ["serial": "0799139808"], token: admin).status, 200, "linked again: the same")
+        let other = try XCTUnwrap((json["devices_migrated"] as? [String])?.first { $0 != "999" })
+        let taken = try link(other, ["serial": "0799139808"], token: admin)
+        XCTAssertEqual(taken.status, 409)
+        XCTAssertEqual(
+            (taken.json["error"] as? [String: Any]).flatMap { $0["details"] as? [String: Any] }?["device_id"]
+                as? String,
+            "999"
+        )
+        let again = try RawClientUpload(port: s.port).post(
+            "/api/import/cvd",
+            token: admin,
+            type: "application/octet-stream",
+            body: Array(bytes)
+        )
+        XCTAssertEqual(again.status, 200)
+        let second = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(again.body)) as? [String: Any])
+        XCTAssertEqual(second["dex_reads_recorded"] as? Int, 1)
+        let reads = try s.request("GET", "/api/devices/999/dex", token: admin)
+        XCTAssertEqual((reads.json["reads"] as? [[String: Any]])?.first?["machine_serial"] as? String, "0799139808")
     }
 }
 

@@ -113,6 +113,33 @@ export async function mountImports(root) {
   const cvdFile = el("input", { id: "cvd-file", type: "file", accept: ".sqlite,.db" });
   const cvdProgress = el("progress", { id: "cvd-progress", max: 1, value: 0 });
   const cvdReport = el("div", { id: "cvd-report" });
+  const cvdLinks = el("div", { id: "cvd-links" });
+  // The reads the migration could not place, by serial: the admin names each serial's device, then migrates
+  // again (the file is still chosen) and those reads are recorded.
+  async function offerLinks(data) {
+    const serials = [...new Set((data.dex_reads_left_out || []).map((x) => x.serial).filter(Boolean))];
+    if (!serials.length) return cvdLinks.replaceChildren();
+    // The devices as they are now: the migration has just added its own.
+    const now = (await api("GET", "/api/devices")).devices || [];
+    const rows = serials.map((serial) => {
+      const pick = el("select", { class: "link-device" }, el("option", { value: "" }, "— which device? —"),
+        now.map((d) => el("option", { value: d.device_id }, `${d.device_id} · ${d.name}`)));
+      const done = el("span", { class: "muted link-done" });
+      const send = el("button", { class: "link-send" }, "Link");
+      send.addEventListener("click", async () => {
+        if (!pick.value) return toast("Choose the device this machine's serial belongs to.");
+        try {
+          await api("PUT", `/api/devices/${encodeURIComponent(pick.value)}/dex-serial`, { serial });
+          done.textContent = `linked to ${pick.value}: migrate again to record its reads`;
+        } catch (e) { toast(e.message); }
+      });
+      return el("li", { dataset: { serial } }, el("code", {}, serial), " ", pick, " ", send, " ", done);
+    });
+    const again = el("button", { id: "cvd-again" }, "Migrate again");
+    again.addEventListener("click", () => cvdSend.click());
+    cvdLinks.replaceChildren(el("h3", {}, "Reads placed on no device"),
+      el("p", { class: "muted" }, "Name the device each machine serial belongs to, then migrate again."), el("ul", {}, rows), again);
+  }
   const cvdSend = el("button", { id: "cvd-send", class: "primary" }, "Migrate");
   cvdSend.addEventListener("click", async () => {
     const f = cvdFile.files[0];
@@ -121,6 +148,7 @@ export async function mountImports(root) {
       const r = await upload("/api/import/cvd", f, "application/octet-stream", (p) => { cvdProgress.value = p; });
       cvdProgress.value = 1;
       report(cvdReport, r.data);
+      await offerLinks(r.data);
     } catch (e) { toast(e.message); }
   });
   root.replaceChildren(el("div", { class: "imports" },
@@ -131,6 +159,6 @@ export async function mountImports(root) {
       el("label", {}, "Format ", format), mapping, el("label", {}, strict, " refuse the whole file if a row cannot be used"),
       exportFile, exportSend, exportProgress, exportStatus, exportReport),
     card("import-cvd", "A CVD database", el("p", { class: "muted" }, "Migrate the machines, layouts, sales and fills of a CVD system."),
-      cvdFile, cvdSend, cvdProgress, cvdReport)));
+      cvdFile, cvdSend, cvdProgress, cvdReport, cvdLinks)));
   return () => {};
 }

@@ -228,6 +228,22 @@ enum APIOperations {
             tag: "dex"
         ),
         Op(
+            method: "PUT",
+            path: "/api/devices/{id}/dex-serial",
+            name: "device_dex_serial",
+            summary:
+                "Links a machine serial to the device, so the reads that carry it (a CVD migration run again) are the device's",
+            access: .roles([.admin]),
+            scope: .path("id"),
+            parameters: [deviceID],
+            body: ("DEXSerialRequest", "application/json", true),
+            responses: [
+                .json(200, "DEXSerialLink", "linked (or linked already)"), .json(404, "Error", "unknown device"),
+                .json(409, "Error", "the serial is another device's (details: device_id)"),
+            ],
+            tag: "dex"
+        ),
+        Op(
             method: "GET",
             path: "/api/devices/{id}/dex",
             name: "device_dex_reads",

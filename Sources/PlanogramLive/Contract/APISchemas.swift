@@ -343,7 +343,9 @@ enum APISchema {
             optional: [("first_day", nullable(string)), ("last_day", nullable(string))]
         )
         c["CVDFile"] = ["type": "string", "format": "binary", "description": "a CVD database (SQLite file)"]
-        let leftOut = array(object([("item", string), ("reason", string)]))
+        let leftOut = array(object([("item", string), ("reason", string)], optional: [("serial", string)]))
+        c["DEXSerialRequest"] = object([("serial", string)])
+        c["DEXSerialLink"] = object([("device_id", string), ("serial", string)])
         c["CVDReport"] = object([
             ("devices_migrated", array(string)), ("devices_left_out", leftOut), ("cabinets", integer),
             ("slots_filled", integer), ("slots_empty", integer), ("planogram_versions_created", integer),

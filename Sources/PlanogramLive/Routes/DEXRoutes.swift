@@ -4,7 +4,8 @@ import PlanogramDomain
 import Store
 
 /// DEX audit reads (docs/formats/DEX.md): `POST /api/devices/{id}/dex` records one read (a driver at their
-/// devices, an admin), `GET /api/devices/{id}/selections` and `PUT …/selections` read and set the device's
+/// devices, an admin), `PUT /api/devices/{id}/dex-serial` links a machine serial to the device (an admin: reads a
+/// CVD migration could not place), `GET /api/devices/{id}/selections` and `PUT …/selections` read and set the device's
 /// selection map `{cabinet_index: {selection: [slot, ...]}}`.
 struct DEXRoutes {
     let app: AppContext
@@ -31,6 +32,30 @@ struct DEXRoutes {
                     receivedAt: now
                 )
                 return (outcome.recorded ? 201 : 200, DEXReadResponse(outcome))
+            }
+        }
+        router.add("PUT", "/api/devices/{id}/dex-serial", name: "device_dex_serial", admit: app.auth.admit(.adminOnly))
+        {
+            req,
+            r in
+            app.handleBlocking(r) {
+                let p = try app.auth.require(req, .adminOnly)
+                let id = try Self.device(app, req, p)
+                let body = try JSONReply.decode(DEXSerialLink.Request.self, req)
+                let serial = body.serial.trimmingCharacters(in: .whitespaces)
+                guard !serial.isEmpty, serial.count <= 64, !serial.unicodeScalars.contains(where: { $0.value < 32 })
+                else {
+                    throw APIError.badRequest(
+                        "serial must be the machine's serial as its reads give it (1 to 64 characters)"
+                    )
+                }
+                if let owner = try app.store.linkDEXSerial(serial, to: id) {
+                    throw APIError.conflict(
+                        "serial \(serial) is device \(owner)'s already",
+                        details: ["device_id": owner]
+                    )
+                }
+                return (200, DEXSerialLink(deviceID: id, serial: serial))
             }
         }
         router.get("/api/devices/{id}/dex", name: "device_dex_reads") { req, r in
@@ -210,6 +235,22 @@ struct DEXReadResponse: Encodable {
         }
         unmapped = o.record.selections.map(\.selection).filter { slotsOf[$0] == nil }
         warnings = o.warnings
+    }
+}
+
+/// `PUT /api/devices/{id}/dex-serial`: the serial now linked to the device.
+struct DEXSerialLink: Encodable {
+    let deviceID: String
+    let serial: String
+
+    /// Its body: `{"serial": "…"}`.
+    struct Request: Decodable {
+        let serial: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case serial
     }
 }
 

@@ -11,6 +11,15 @@ package enum CVDMigration {
     package struct LeftOut: Sendable, Codable, Equatable {
         package var item: String
         package var reason: String
+        /// A DEX read's machine serial, when the read is left out for want of a device that owns it: what the
+        /// admin links to a device (`PUT /api/devices/{id}/dex-serial`) before migrating again.
+        package var serial: String?
+
+        package init(item: String, reason: String, serial: String? = nil) {
+            self.item = item
+            self.reason = reason
+            self.serial = serial
+        }
     }
 
     package struct Report: Sendable, Codable, Equatable {
@@ -430,7 +439,8 @@ package enum CVDMigration {
                             LeftOut(
                                 item: "\(read.filename) (serial \(serial ?? "none"))",
                                 reason:
-                                    "linked to no device: CVD keeps no serial on its devices (record it with import-dex --device)"
+                                    "linked to no device: CVD keeps no serial on its devices (link the serial to its device, then migrate again)",
+                                serial: serial
                             )
                         )
                     }
