@@ -112,26 +112,39 @@ package struct PlanReplay {
     package func startingDevices(_ devices: [Device]) -> [PlannerDevice] {
         devices.map { device in
             let loaded = device.lastVisitBefore ?? midnight(firstDay - 1)
-            return PlannerDevice(
-                deviceID: device.deviceID,
-                access: device.access,
-                lastVisit: device.lastVisitBefore,
-                slots: device.slots.map { s in
-                    PlannerSlot(
-                        key: s.planner.key,
-                        productID: s.planner.productID,
-                        price: s.planner.price,
-                        unitCost: s.planner.unitCost,
-                        capacity: s.planner.capacity,
-                        caseSize: s.planner.caseSize,
-                        shelfLifeDays: s.planner.shelfLifeDays,
-                        demand: s.planner.demand,
-                        lots: [(loadedAt: loaded, units: s.planner.capacity)]
-                    )
-                },
-                usualIntervalDays: device.usualIntervalDays
+            return Self.planned(
+                device,
+                lots: device.slots.map { [(loadedAt: loaded, units: $0.planner.capacity)] },
+                lastVisit: device.lastVisitBefore
             )
         }
+    }
+
+    /// The planner's view of `device` holding `lots` (slot by slot), last visited at `lastVisit`.
+    static func planned(
+        _ device: Device,
+        lots: [[(loadedAt: Int64, units: Int)]],
+        lastVisit: Int64?
+    ) -> PlannerDevice {
+        PlannerDevice(
+            deviceID: device.deviceID,
+            access: device.access,
+            lastVisit: lastVisit,
+            slots: device.slots.enumerated().map { i, s in
+                PlannerSlot(
+                    key: s.planner.key,
+                    productID: s.planner.productID,
+                    price: s.planner.price,
+                    unitCost: s.planner.unitCost,
+                    capacity: s.planner.capacity,
+                    caseSize: s.planner.caseSize,
+                    shelfLifeDays: s.planner.shelfLifeDays,
+                    demand: s.planner.demand,
+                    lots: lots[i]
+                )
+            },
+            usualIntervalDays: device.usualIntervalDays
+        )
     }
 
     var clock: FleetClock { planner.clock }
@@ -194,25 +207,10 @@ package struct PlanReplay {
             // The visit of the day, if any.
             var visit: [Int: (load: Int, pull: Int)]? = nil
             if usePlan {
-                let slots = device.slots.enumerated().map { i, s in
-                    PlannerSlot(
-                        key: s.planner.key,
-                        productID: s.planner.productID,
-                        price: s.planner.price,
-                        unitCost: s.planner.unitCost,
-                        capacity: s.planner.capacity,
-                        caseSize: s.planner.caseSize,
-                        shelfLifeDays: s.planner.shelfLifeDays,
-                        demand: s.planner.demand,
-                        lots: lots[i].map { (loadedAt: $0.loadedAt, units: $0.units) }
-                    )
-                }
-                let me = PlannerDevice(
-                    deviceID: device.deviceID,
-                    access: device.access,
-                    lastVisit: lastVisit,
-                    slots: slots,
-                    usualIntervalDays: device.usualIntervalDays
+                let me = Self.planned(
+                    device,
+                    lots: lots.map { $0.map { (loadedAt: $0.loadedAt, units: $0.units) } },
+                    lastVisit: lastVisit
                 )
                 if let v = planner.plan([me], now: visitAt - 3_600, fromDay: day, days: 1).first {
                     var m: [Int: (load: Int, pull: Int)] = [:]

@@ -99,39 +99,48 @@ package enum VisitBudget: Sendable, Equatable {
         days: Int
     ) -> Outcome {
         var p = planner
-        var evaluations = 0
-        func run(_ cost: Double) -> [PlannedVisit] {
-            evaluations += 1
+        let found = Self.lowestPrice(from: max(planner.visitCost, 0.01)) { cost -> ([PlannedVisit], Bool) in
             p.visitCost = cost
-            return p.plan(devices, now: now, fromDay: fromDay, days: days)
+            let visits = p.plan(devices, now: now, fromDay: fromDay, days: days)
+            return (visits, admits(visits, days: days))
         }
-        let floor = max(planner.visitCost, 0.01)
+        return Outcome(visits: found.result, visitCost: found.cost, met: found.met, evaluations: found.evaluations)
+    }
+
+    /// The lowest price of a visit, from `floor` up, whose outcome `run` admits: `floor` itself if admitted, else
+    /// doubling until one is, then bisection to 1 % of the price. Where none up to a million is, the outcome at the
+    /// highest price tried, not met. The budget's plan searches with it, and so does the replay of a budget
+    /// (`planogram-lab backtest plan --budget-of-history`), each try a whole replay.
+    package static func lowestPrice<T>(
+        from floor: Double,
+        _ run: (Double) -> (result: T, admitted: Bool)
+    ) -> (cost: Double, result: T, met: Bool, evaluations: Int) {
+        var evaluations = 1
         let first = run(floor)
-        if admits(first, days: days) {
-            return Outcome(visits: first, visitCost: floor, met: true, evaluations: evaluations)
-        }
+        if first.admitted { return (floor, first.result, true, evaluations) }
         var low = floor
         var high = floor * 2
-        var best: (cost: Double, visits: [PlannedVisit])?
-        var last = first
+        var best: (cost: Double, result: T)?
+        var last = first.result
         while high <= 1_000_000 {
-            last = run(high)
-            if admits(last, days: days) {
-                best = (high, last)
+            let r = run(high)
+            evaluations += 1
+            last = r.result
+            if r.admitted {
+                best = (high, r.result)
                 break
             }
             low = high
             high *= 2
         }
-        guard var found = best else {
-            return Outcome(visits: last, visitCost: high / 2, met: false, evaluations: evaluations)
-        }
+        guard var found = best else { return (high / 2, last, false, evaluations) }
         while found.cost - low > 0.01 * found.cost {
             let mid = (low + found.cost) / 2
-            let visits = run(mid)
-            if admits(visits, days: days) { found = (mid, visits) } else { low = mid }
+            let r = run(mid)
+            evaluations += 1
+            if r.admitted { found = (mid, r.result) } else { low = mid }
         }
-        return Outcome(visits: found.visits, visitCost: found.cost, met: true, evaluations: evaluations)
+        return (found.cost, found.result, true, evaluations)
     }
 }
 

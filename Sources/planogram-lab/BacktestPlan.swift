@@ -124,43 +124,16 @@ struct BacktestPlan: ParsableCommand {
             typealias Rows = [(deviceID: String, history: PlanReplay.Outcome, plan: PlanReplay.Outcome)]
             func visits(_ rows: Rows) -> Int { rows.reduce(0) { $0 + $1.plan.visits } }
             func search(_ base: ServicePlanner) -> (cost: Double, rows: Rows, tries: Int) {
-                func replayed(_ cost: Double) -> Rows {
+                // The lowest price from 1 whose replay keeps to the budget, found as the budget's plan finds it.
+                let found = VisitBudget.lowestPrice(from: 1) { cost -> (Rows, Bool) in
                     var p = base
                     p.visitCost = cost
                     var r = PlanReplay(planner: p, firstDay: first, days: replayDays)
                     r.expiredUnitsBlock = lockedExpired
-                    return r.runByDevice(devices)
+                    let rows = r.runByDevice(devices)
+                    return (rows, visits(rows) <= allowance)
                 }
-                var low = 1.0
-                var tries = 1
-                var best = (cost: low, rows: replayed(low))
-                if visits(best.rows) > allowance {
-                    var high = 2.0
-                    var found: Rows?
-                    while found == nil && high < 1_000_000 {
-                        let r = replayed(high)
-                        tries += 1
-                        if visits(r) <= allowance {
-                            found = r
-                        } else {
-                            low = high
-                            high *= 2
-                        }
-                    }
-                    if let found { best = (high, found) }
-                    while found != nil && (high - low) / high > 0.01 {
-                        let mid = (low + high) / 2
-                        let r = replayed(mid)
-                        tries += 1
-                        if visits(r) <= allowance {
-                            high = mid
-                            best = (mid, r)
-                        } else {
-                            low = mid
-                        }
-                    }
-                }
-                return (best.cost, best.rows, tries)
+                return (found.cost, found.result, found.evaluations)
             }
             var best = search(planner)
             var tries = best.tries
