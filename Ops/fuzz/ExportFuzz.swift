@@ -6,7 +6,9 @@
 //   - the rows add up: usable lines + rows left out = rows read, at most 100 listed, each on a line of the input,
 //   - every usable line has a device, a product, a price of at least 0, 1…1000 units, and a slot inside the
 //     largest cabinet an export may describe (or no slot where the mapping gives none),
-//   - a day-only line has a day and no instant; a timed line an instant and no day.
+//   - a day-only line has a day and no instant; a timed line an instant and no day,
+//   - read in two halves at once (as a file of 1 MiB or more is), it reads the same: the same lines, line numbers
+//     and rows left out, or the same refusal (with the ePort preset, whose dates are quoted fields).
 import Foundation
 
 let timed = ExportMapping(
@@ -42,6 +44,30 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             }
         } catch {
             precondition(!error.code.isEmpty && !error.message.isEmpty)
+        }
+        guard mapping == .eport else { continue }
+        let one = Result { () throws(ExportRefusal) in
+            try TransactionExport.read(input, mapping: mapping, clock: .utc, splitAbove: .max)
+        }
+        let two = Result { () throws(ExportRefusal) in
+            // The halves one after the other (the same work as at once, without threads: fast enough to fuzz).
+            try TransactionExport.read(
+                input,
+                mapping: mapping,
+                clock: .utc,
+                splitAbove: 1,
+                halvesAtOnce: false,
+                progress: nil
+            )
+        }
+        switch (one, two) {
+        case (.success(let a), .success(let b)):
+            precondition(a.lines == b.lines, "two halves read the lines one reader reads")
+            precondition(a.rowsRead == b.rowsRead && a.skippedCount == b.skippedCount && a.skipped == b.skipped)
+        case (.failure(let a), .failure(let b)):
+            precondition(a == b, "two halves refuse as one reader does")
+        default:
+            preconditionFailure("one reader and two halves disagree on whether the input can be read")
         }
     }
     return 0

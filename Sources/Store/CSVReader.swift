@@ -9,7 +9,7 @@ package struct CSVReader {
         package let reason: String
     }
 
-    let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var bytes: UnsafeBufferPointer<UInt8>
     var pos: Int
     /// Physical line (1-based) where the record returned last began.
     package private(set) var line = 0
@@ -18,11 +18,24 @@ package struct CSVReader {
     package private(set) var fields: [(start: Int, end: Int, quoted: Bool)] = []
     var unescaped: [UInt8] = []
 
-    package init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// `continuing`: `bytes` are the rest of a file from a record's start (no byte order mark to skip), and
+    /// lines are counted from 1 there.
+    package init(_ bytes: UnsafeBufferPointer<UInt8>, continuing: Bool = false) {
         self.bytes = bytes
-        pos = (bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) ? 3 : 0
+        pos = (!continuing && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) ? 3 : 0
         fields.reserveCapacity(16)
     }
+
+    /// Stops the reader at byte `end` (at or past where it is): the input ends there. The first half of a file
+    /// cut in two ends at the cut, blank lines before it included, and never reads on into the second half.
+    package mutating func stop(at end: Int) {
+        precondition(end >= pos && end <= bytes.count)
+        bytes = UnsafeBufferPointer(rebasing: bytes[..<end])
+    }
+
+    /// Physical lines consumed so far: at a record's end, the line count a reader continuing from here adds to
+    /// its own line numbers.
+    package var linesConsumed: Int { nextLine - 1 }
 
     /// Bytes consumed so far (for progress).
     package var offset: Int { pos }

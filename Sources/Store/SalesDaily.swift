@@ -54,17 +54,22 @@ package enum SalesDaily {
 
     /// Adds sales just written to their days' totals: `rows` are (device, day, revenue, units) of sales none
     /// of which was in the store before (a day holding any of them already is `recompute`d instead).
+    /// `rows` hold each device and day once (a statement may not update one row twice on PostgreSQL).
     package static func add(_ db: any SQLConnection, _ rows: [(String, Int64, Double, Int)]) throws {
+        var values: [SQLValue] = []
+        values.reserveCapacity(rows.count * 4)
         for (device, day, revenue, units) in rows {
-            try db.run(
-                """
-                INSERT INTO sales_daily(device_id, day, revenue, units) VALUES (?, ?, ?, ?)
+            values += [.text(device), .int(day), .double(revenue), .of(units)]
+        }
+        _ = try db.insertRows(
+            "sales_daily(device_id, day, revenue, units)",
+            width: 4,
+            values,
+            suffix: """
                 ON CONFLICT (device_id, day) DO UPDATE
                   SET revenue = sales_daily.revenue + excluded.revenue, units = sales_daily.units + excluded.units
-                """,
-                [.text(device), .int(day), .double(revenue), .of(units)]
-            )
-        }
+                """
+        )
     }
 
     /// The totals of `days` computed again from every sale of those days. One day at a time: each groups a

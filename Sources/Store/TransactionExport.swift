@@ -259,16 +259,44 @@ package struct TransactionExport: Sendable {
         return SlotCode(row: row - 1, column: column)
     }
 
+    /// Files larger than this are read on two cores, each half by its own reader.
+    package static let splitBytes = 1 << 20
+
+    /// The slot a selection names under `numbering` (nil: it names none; always nil for `as_is`).
+    static func slotCode(_ text: String, _ numbering: ExportMapping.Numbering) -> SlotCode? {
+        switch numbering {
+        case .trayColumn: return trayColumnSlot(text)
+        case .letterDigit:
+            guard let code = SlotCode(text), code.row < maxRows, code.column < maxColumns else { return nil }
+            return code
+        case .asIs: return nil
+        }
+    }
+
     /// Reads `bytes` (CSV with a header row) with `mapping` on `clock`. Throws when the header lacks a column
-    /// the mapping names, or the file is not CSV; rows that cannot be used are counted and listed.
+    /// the mapping names, or the file is not CSV; rows that cannot be used are counted and listed. A file of
+    /// `splitAbove` bytes or more is read in two halves at once (cut at a record's end, `splitPoint`); the
+    /// result is the one read in one pass.
     package static func read(
         _ bytes: [UInt8],
         mapping: ExportMapping,
         clock: FleetClock,
+        splitAbove: Int = splitBytes,
         progress: ((Int) -> Void)? = nil
     ) throws(ExportRefusal) -> TransactionExport {
-        var out = TransactionExport()
-        out.dayOnly = !mapping.hasTimeOfDay
+        try read(bytes, mapping: mapping, clock: clock, splitAbove: splitAbove, halvesAtOnce: true, progress: progress)
+    }
+
+    /// `halvesAtOnce: false` reads the two halves one after the other on this thread: the same work without the
+    /// threads, for the fuzz target (Ops/fuzz/ExportFuzz.swift), which checks the halves against one reader.
+    static func read(
+        _ bytes: [UInt8],
+        mapping: ExportMapping,
+        clock: FleetClock,
+        splitAbove: Int,
+        halvesAtOnce: Bool,
+        progress: ((Int) -> Void)?
+    ) throws(ExportRefusal) -> TransactionExport {
         let result: Result<TransactionExport, ExportRefusal> = bytes.withUnsafeBufferPointer { buffer in
             var reader = CSVReader(buffer)
             do throws(CSVReader.Malformed) {
@@ -285,176 +313,349 @@ package struct TransactionExport: Sendable {
                 let name = cleanName(reader.string(i)).name
                 if header[name] == nil { header[name] = i }
             }
-            let missing = mapping.columns.filter { header[$0] == nil }
-            guard missing.isEmpty else {
-                return .failure(
-                    ExportRefusal(
-                        code: "export_columns",
-                        message:
-                            "the export's columns do not match the mapping: missing \(missing.map { "\"\($0)\"" }.joined(separator: ", "))",
-                        missingColumns: missing
-                    )
-                )
+            let columns: ExportColumns
+            switch ExportColumns.find(mapping, in: header) {
+            case .success(let c): columns = c
+            case .failure(let refusal): return .failure(refusal)
             }
-            let deviceColumn: Int? = {
-                if case .column(let c) = mapping.device { return header[c] }
-                return nil
-            }()
-            let fixedDevice: String? = {
-                if case .value(let v) = mapping.device { return v }
-                return nil
-            }()
-            func column(_ name: String?) -> Int? { name.flatMap { header[$0] } }
-            let nameColumn = column(mapping.deviceName)
-            let timeColumn = header[mapping.time]!
-            let selectionColumn = column(mapping.selection)
-            let productColumn = header[mapping.product]!
-            let categoryColumn = column(mapping.category)
-            let priceColumn = header[mapping.price]!
-            let quantityColumn = column(mapping.quantity)
-            let transactionColumn = column(mapping.transaction)
-            let keep: [(Int, Set<String>)] = (mapping.keepIf ?? [:]).sorted { $0.key < $1.key }.map {
-                (header[$0.key]!, Set($0.value.map { cleanName($0).key }))
+            guard let split = splitPoint(buffer, after: reader.offset, smallest: splitAbove) else {
+                return readRows(&reader, until: buffer.count, columns, clock: clock, progress: progress).result()
             }
-            var times = ExportTimes(format: mapping.timeFormat, dayOnly: out.dayOnly, clock: clock)
-            var names: [String: (name: String, key: String)] = [:]
-            // Exports repeat a few values many times: each raw text is cleaned once.
-            var keys: [String: String] = [:]
-            var categories: [String: String] = [:]
-            var deviceNames: [String: String] = [:]
-            let numbering = mapping.selectionNumbering ?? .trayColumn
-            while true {
-                do throws(CSVReader.Malformed) {
-                    guard try reader.next() else { break }
-                } catch {
-                    return .failure(
-                        ExportRefusal(code: "bad_export", message: "line \(error.line): \(error.reason)")
-                    )
-                }
-                out.rowsRead += 1
-                if out.rowsRead % 65_536 == 0 { progress?(reader.offset) }
-                let line = reader.line
-                /// The field, without surrounding spaces and tabs (trimmed on its bytes: no Foundation on this path).
-                func field(_ i: Int) -> String {
-                    guard i < reader.count else { return "" }
-                    return reader.withField(i) { b in
-                        var lo = 0
-                        var hi = b.count
-                        while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
-                        while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
-                        return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
-                    }
-                }
-                func kept(_ c: Int, _ values: Set<String>) -> Bool {
-                    let raw = field(c)
-                    if let k = keys[raw] { return values.contains(k) }
-                    let k = cleanName(raw).key
-                    keys[raw] = k
-                    return values.contains(k)
-                }
-                if let (c, _) = keep.first(where: { !kept($0.0, $0.1) }) {
-                    let value = field(c)
-                    out.skip(
-                        line,
-                        value.isEmpty ? "no status (a kept value is required)" : "status \"\(value)\" is not a sale"
-                    )
-                    continue
-                }
-                let device = fixedDevice ?? deviceColumn.map(field) ?? ""
-                guard !device.isEmpty else {
-                    out.skip(line, "no device")
-                    continue
-                }
-                let rawProduct = field(productColumn)
-                let product = names[rawProduct] ?? cleanName(rawProduct)
-                names[rawProduct] = product
-                guard !product.name.isEmpty else {
-                    out.skip(line, "no product")
-                    continue
-                }
-                let priceText = field(priceColumn)
-                guard let price = Double(priceText.hasPrefix("$") ? String(priceText.dropFirst()) : priceText),
-                    price.isFinite, price >= 0, price < 100_000
-                else {
-                    out.skip(line, "price \"\(field(priceColumn))\" is not an amount")
-                    continue
-                }
-                var quantity = 1
-                if let q = quantityColumn {
-                    guard let n = Int(field(q)), n >= 1, n <= 1000 else {
-                        out.skip(line, "quantity \"\(field(q))\" is not a whole number of units from 1 to 1000")
-                        continue
-                    }
-                    quantity = n
-                }
-                let timeText = field(timeColumn)
-                guard let when = times.parse(timeText) else {
-                    out.skip(line, "time \"\(timeText)\" does not match \"\(mapping.timeFormat)\"")
-                    continue
-                }
-                var selection: String?
-                var slot: SlotCode?
-                if let s = selectionColumn {
-                    let text = field(s)
-                    guard !text.isEmpty else {
-                        out.skip(line, "no selection")
-                        continue
-                    }
-                    selection = text
-                    switch numbering {
-                    case .trayColumn:
-                        guard let code = trayColumnSlot(text) else {
-                            out.skip(line, "selection \"\(text)\" is not a tray and column number")
-                            continue
-                        }
-                        slot = code
-                    case .letterDigit:
-                        guard let code = SlotCode(text), code.row < maxRows, code.column < maxColumns else {
-                            out.skip(
-                                line,
-                                "selection \"\(text)\" is not a row letter (A–\(String(UnicodeScalar(UInt8(64 + maxRows))))) and column number (1–\(maxColumns))"
-                            )
-                            continue
-                        }
-                        slot = code
-                    case .asIs:
-                        break
-                    }
-                }
-                let transaction = transactionColumn.map(field)
-                out.lines.append(
-                    ExportLine(
-                        line: line,
-                        deviceID: device,
-                        deviceName: nameColumn.map { c in
-                            let raw = field(c)
-                            if let n = deviceNames[raw] { return n }
-                            let n = cleanName(raw).name
-                            deviceNames[raw] = n
-                            return n
-                        }.flatMap { $0.isEmpty ? nil : $0 },
-                        day: out.dayOnly ? when : nil,
-                        ts: out.dayOnly ? nil : when,
-                        selection: selection,
-                        slot: slot,
-                        productName: product.name,
-                        productKey: product.key,
-                        category: categoryColumn.map { c in
-                            let raw = field(c)
-                            if let k = categories[raw] { return k }
-                            let k = category(raw)
-                            categories[raw] = k
-                            return k
-                        } ?? "other",
-                        price: price,
-                        quantity: quantity,
-                        transaction: transaction.flatMap { $0.isEmpty ? nil : $0 }
-                    )
-                )
+            let halves = SplitRead(buffer, first: reader, split: split, progress: progress)
+            if halvesAtOnce {
+                DispatchQueue.concurrentPerform(iterations: 2) { k in halves.read(k, columns, clock: clock) }
+            } else {
+                for k in 0..<2 { halves.read(k, columns, clock: clock) }
             }
-            return .success(out)
+            var out = halves.rows[0]!
+            guard out.malformed == nil else { return out.result() }
+            out.append(halves.rows[1]!)
+            return out.result()
         }
         return try result.get()
+    }
+
+    /// Where a file may be cut in two for two readers: just after the first line end past the middle that is
+    /// outside quotes (an even number of `"` before it), or nil when the file is small or has none. A file
+    /// whose quoting is broken before that point is refused by the first half's reader, which reads up to it.
+    package static func splitPoint(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        after start: Int,
+        smallest: Int = splitBytes
+    ) -> Int? {
+        guard bytes.count - start >= max(smallest, 2) else { return nil }
+        let middle = start + (bytes.count - start) / 2
+        var quoted = false
+        var i = start
+        while i < middle {
+            if bytes[i] == 34 { quoted.toggle() }
+            i += 1
+        }
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 34 {
+                quoted.toggle()
+            } else if c == 10 && !quoted {
+                return i + 1 < bytes.count ? i + 1 : nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The rows `reader` reads until its offset reaches `end`: the usable ones, those left out, and the first
+    /// malformed record if any (reading stops there).
+    static func readRows(
+        _ reader: inout CSVReader,
+        until end: Int,
+        _ columns: ExportColumns,
+        clock: FleetClock,
+        progress: ((Int) -> Void)?
+    ) -> ExportRows {
+        var out = ExportRows()
+        out.export.dayOnly = columns.dayOnly
+        let mapping = columns.mapping
+        var times = ExportTimes(format: mapping.timeFormat, dayOnly: columns.dayOnly, clock: clock)
+        // Exports repeat a few values many times: each distinct text is read and worked out once (`FieldMemo`).
+        var keptMemos = columns.keep.map { _ in FieldMemo<Bool>() }
+        var devices = FieldMemo<String>()
+        var names = FieldMemo<(name: String, key: String)>()
+        var prices = FieldMemo<Double?>()
+        var quantities = FieldMemo<Int?>()
+        var timeValues = FieldMemo<Int64?>()
+        var selections = FieldMemo<(text: String, slot: SlotCode?)>()
+        var deviceNames = FieldMemo<String>()
+        var categories = FieldMemo<String>()
+        while reader.offset < end {
+            do throws(CSVReader.Malformed) {
+                guard try reader.next() else { break }
+            } catch {
+                out.malformed = error
+                return out
+            }
+            out.export.rowsRead += 1
+            if out.export.rowsRead % 65_536 == 0 { progress?(reader.offset) }
+            let line = reader.line
+            /// The field's bytes without surrounding spaces and tabs (a missing field is empty), handed to `body`.
+            func trimmed<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+                guard i < reader.count else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+                return reader.withField(i) { b in
+                    var lo = 0
+                    var hi = b.count
+                    while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+                    while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+                    return body(UnsafeBufferPointer(rebasing: b[lo..<hi]))
+                }
+            }
+            /// The field as text, trimmed.
+            func field(_ i: Int) -> String { trimmed(i) { String(decoding: $0, as: UTF8.self) } }
+            if let k = columns.keep.indices.first(where: { k in
+                let (c, values) = columns.keep[k]
+                return !trimmed(c) { keptMemos[k].value($0) { values.contains(cleanName($0).key) } }
+            }) {
+                let value = field(columns.keep[k].0)
+                out.export.skip(
+                    line,
+                    value.isEmpty ? "no status (a kept value is required)" : "status \"\(value)\" is not a sale"
+                )
+                continue
+            }
+            let device =
+                columns.fixedDevice ?? columns.device.map { c in trimmed(c) { devices.value($0) { $0 } } } ?? ""
+            guard !device.isEmpty else {
+                out.export.skip(line, "no device")
+                continue
+            }
+            let product = trimmed(columns.product) { names.value($0) { cleanName($0) } }
+            guard !product.name.isEmpty else {
+                out.export.skip(line, "no product")
+                continue
+            }
+            let amount = trimmed(columns.price) {
+                prices.value($0) { text -> Double? in
+                    guard let price = Double(text.hasPrefix("$") ? String(text.dropFirst()) : text),
+                        price.isFinite, price >= 0, price < 100_000
+                    else { return nil }
+                    return price
+                }
+            }
+            guard let price = amount else {
+                out.export.skip(line, "price \"\(field(columns.price))\" is not an amount")
+                continue
+            }
+            var quantity = 1
+            if let q = columns.quantity {
+                let units = trimmed(q) {
+                    quantities.value($0) { text -> Int? in
+                        guard let n = Int(text), n >= 1, n <= 1000 else { return nil }
+                        return n
+                    }
+                }
+                guard let n = units else {
+                    out.export.skip(line, "quantity \"\(field(q))\" is not a whole number of units from 1 to 1000")
+                    continue
+                }
+                quantity = n
+            }
+            guard let when = trimmed(columns.time, { timeValues.value($0) { times.parse($0) } }) else {
+                out.export.skip(line, "time \"\(field(columns.time))\" does not match \"\(mapping.timeFormat)\"")
+                continue
+            }
+            var selection: String?
+            var slot: SlotCode?
+            if let s = columns.selection {
+                let numbering = columns.numbering
+                let read = trimmed(s) { selections.value($0) { text in (text, slotCode(text, numbering)) } }
+                guard !read.text.isEmpty else {
+                    out.export.skip(line, "no selection")
+                    continue
+                }
+                selection = read.text
+                switch numbering {
+                case .trayColumn:
+                    guard let code = read.slot else {
+                        out.export.skip(line, "selection \"\(read.text)\" is not a tray and column number")
+                        continue
+                    }
+                    slot = code
+                case .letterDigit:
+                    guard let code = read.slot else {
+                        out.export.skip(
+                            line,
+                            "selection \"\(read.text)\" is not a row letter (A–\(String(UnicodeScalar(UInt8(64 + maxRows))))) and column number (1–\(maxColumns))"
+                        )
+                        continue
+                    }
+                    slot = code
+                case .asIs:
+                    break
+                }
+            }
+            let transaction = columns.transaction.map(field)
+            out.export.lines.append(
+                ExportLine(
+                    line: line,
+                    deviceID: device,
+                    deviceName: columns.deviceName.map { c in
+                        trimmed(c) { deviceNames.value($0) { cleanName($0).name } }
+                    }.flatMap { $0.isEmpty ? nil : $0 },
+                    day: columns.dayOnly ? when : nil,
+                    ts: columns.dayOnly ? nil : when,
+                    selection: selection,
+                    slot: slot,
+                    productName: product.name,
+                    productKey: product.key,
+                    category: columns.category.map { c in trimmed(c) { categories.value($0) { category($0) } } }
+                        ?? "other",
+                    price: price,
+                    quantity: quantity,
+                    transaction: transaction.flatMap { $0.isEmpty ? nil : $0 }
+                )
+            )
+        }
+        out.linesConsumed = reader.linesConsumed
+        return out
+    }
+}
+
+/// An export read in two halves at once: the file (read only), where it is cut, and each half's rows. Each
+/// half reports the bytes it has read; the caller's progress is told their sum, one call at a time.
+final class SplitRead: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let first: CSVReader
+    let split: Int
+    let progress: ((Int) -> Void)?
+    private let lock = NSLock()
+    private var done = [0, 0]
+    /// Written once by each half, read after both finished.
+    private(set) var rows: [ExportRows?] = [nil, nil]
+
+    /// `first`: a reader past the header; `split`: where the second half starts (`splitPoint`).
+    init(_ buffer: UnsafeBufferPointer<UInt8>, first: CSVReader, split: Int, progress: ((Int) -> Void)?) {
+        self.buffer = buffer
+        self.first = first
+        self.split = split
+        self.progress = progress
+    }
+
+    func read(_ half: Int, _ columns: ExportColumns, clock: FleetClock) {
+        var reader = first
+        if half == 0 {
+            reader.stop(at: split)
+        } else {
+            reader = CSVReader(UnsafeBufferPointer(rebasing: buffer[split...]), continuing: true)
+        }
+        let out = TransactionExport.readRows(
+            &reader,
+            until: half == 0 ? split : buffer.count - split,
+            columns,
+            clock: clock
+        ) { bytes in
+            self.tell(half, bytes)
+        }
+        lock.withLock { rows[half] = out }
+    }
+
+    private func tell(_ half: Int, _ bytes: Int) {
+        guard let progress else { return }
+        lock.withLock {
+            done[half] = bytes
+            progress(done[0] + done[1])
+        }
+    }
+}
+
+/// The columns a mapping reads, found in an export's header.
+struct ExportColumns {
+    let mapping: ExportMapping
+    let dayOnly: Bool
+    let device: Int?
+    let fixedDevice: String?
+    let deviceName: Int?
+    let time: Int
+    let selection: Int?
+    let numbering: ExportMapping.Numbering
+    let product: Int
+    let category: Int?
+    let price: Int
+    let quantity: Int?
+    let transaction: Int?
+    /// The columns a row must hold one of the listed values in (cleaned keys), in name order.
+    let keep: [(Int, Set<String>)]
+
+    /// The mapping's columns in `header` (cleaned name → index), or the columns it lacks.
+    static func find(_ mapping: ExportMapping, in header: [String: Int]) -> Result<ExportColumns, ExportRefusal> {
+        let missing = mapping.columns.filter { header[$0] == nil }
+        guard missing.isEmpty else {
+            return .failure(
+                ExportRefusal(
+                    code: "export_columns",
+                    message:
+                        "the export's columns do not match the mapping: missing \(missing.map { "\"\($0)\"" }.joined(separator: ", "))",
+                    missingColumns: missing
+                )
+            )
+        }
+        func column(_ name: String?) -> Int? { name.flatMap { header[$0] } }
+        var device: Int?
+        var fixedDevice: String?
+        switch mapping.device {
+        case .column(let c): device = header[c]
+        case .value(let v): fixedDevice = v
+        }
+        return .success(
+            ExportColumns(
+                mapping: mapping,
+                dayOnly: !mapping.hasTimeOfDay,
+                device: device,
+                fixedDevice: fixedDevice,
+                deviceName: column(mapping.deviceName),
+                time: header[mapping.time]!,
+                selection: column(mapping.selection),
+                numbering: mapping.selectionNumbering ?? .trayColumn,
+                product: header[mapping.product]!,
+                category: column(mapping.category),
+                price: header[mapping.price]!,
+                quantity: column(mapping.quantity),
+                transaction: column(mapping.transaction),
+                keep: (mapping.keepIf ?? [:]).sorted { $0.key < $1.key }.map {
+                    (header[$0.key]!, Set($0.value.map { TransactionExport.cleanName($0).key }))
+                }
+            )
+        )
+    }
+}
+
+/// What one reader read of an export: its rows, the lines it consumed, and the malformed record it stopped
+/// at, if any. Two halves read at once are joined with `append`.
+struct ExportRows {
+    var export = TransactionExport()
+    var linesConsumed = 0
+    var malformed: CSVReader.Malformed?
+
+    /// The rows of the half that follows this one (read with lines counted from its start).
+    mutating func append(_ next: ExportRows) {
+        let offset = linesConsumed
+        if let m = next.malformed {
+            malformed = CSVReader.Malformed(line: m.line + offset, column: m.column, reason: m.reason)
+        }
+        let start = export.lines.count
+        export.lines += next.export.lines
+        for i in start..<export.lines.count { export.lines[i].line += offset }
+        export.rowsRead += next.export.rowsRead
+        export.skippedCount += next.export.skippedCount
+        for s in next.export.skipped.prefix(TransactionExport.listedSkips - export.skipped.count) {
+            export.skipped.append(ExportSkip(line: s.line + offset, reason: s.reason))
+        }
+        linesConsumed += next.linesConsumed
+    }
+
+    /// The export, or its first malformed record as a refusal.
+    func result() -> Result<TransactionExport, ExportRefusal> {
+        if let m = malformed {
+            return .failure(ExportRefusal(code: "bad_export", message: "line \(m.line): \(m.reason)"))
+        }
+        return .success(export)
     }
 }
 

@@ -127,24 +127,28 @@ package enum TransactionImport {
             }
             var newProducts: [String: Product] = [:]
             var usedIDs = Set(catalog.products.keys)
-            // A product the store does not know takes the price of its newest line (across every device).
-            var priceAt: [String: Int64] = [:]
+            // A product the store does not know takes the price of its newest line (across every device); new
+            // products are named in the order their first line comes (by device, then time).
+            var newest: [String: (at: Int64, price: Double)] = [:]
+            var firstLines: [ExportLine] = []
             for l in byDevice.lazy.flatMap(\.lines) {
                 let at = l.ts ?? (l.day ?? 0) * 86_400
-                if let id = productByKey[l.productKey] {
-                    guard newProducts[id] != nil, at >= priceAt[id] ?? .min else { continue }
-                    newProducts[id]?.price = l.price
-                    priceAt[id] = at
-                    continue
+                if let had = newest[l.productKey] {
+                    if at >= had.at { newest[l.productKey] = (at, l.price) }
+                } else {
+                    newest[l.productKey] = (at, l.price)
+                    firstLines.append(l)
                 }
-                let id = uniqueID(slug(l.productName), taken: &usedIDs)
-                productByKey[l.productKey] = id
-                priceAt[id] = at
+            }
+            for first in firstLines where productByKey[first.productKey] == nil {
+                let key = first.productKey
+                let id = uniqueID(slug(first.productName), taken: &usedIDs)
+                productByKey[key] = id
                 newProducts[id] = Product(
                     id: id,
-                    name: l.productName,
-                    category: l.category,
-                    price: l.price,
+                    name: first.productName,
+                    category: first.category,
+                    price: newest[key]!.price,
                     unitCost: 0,
                     temperature: .ambient,
                     heightMM: productHeightMM,
@@ -178,6 +182,8 @@ package enum TransactionImport {
                 db.dialect == .sqlite
                 ? try db.scalarInt("SELECT coalesce(max(id), 0) + 1 FROM planogram_versions") ?? 1 : nil
             var dailyAdded: [DeviceDay: (revenue: Double, units: Int)] = [:]
+            let ahead = PreparedAhead<(layouts: LayoutPlan, sales: SalesPlan)>()
+            var daySales = DaySales()
             for (deviceID, lines) in byDevice {
                 var deviceLines = lines
                 let selectionMap = try selectionMap(db, deviceID)
@@ -204,7 +210,9 @@ package enum TransactionImport {
                 let columns = (deviceLines.compactMap { $0.slot?.column }.max() ?? 0) + 1
                 var cabinet = catalog.cabinet(deviceID, 0)
                 if catalog.devices[deviceID] == nil {
-                    let categories = Set(deviceLines.map { catalog.products[productByKey[$0.productKey]!]!.category })
+                    let categories = Set(
+                        Set(deviceLines.map(\.productKey)).map { catalog.products[productByKey[$0]!]!.category }
+                    )
                     let drinks = categories.filter { drinkCategories.contains($0) }.count
                     let type: DeviceType =
                         drinks == 0 ? .snack : drinks == categories.count ? .beverage : .combo
@@ -264,41 +272,58 @@ package enum TransactionImport {
                         [.text(deviceID), .text(key), .text(slot.description)]
                     )
                 }
-                deviceLines = deviceLines.filter { l in
-                    guard let slot = l.slot, cabinet.contains(slot) else {
-                        skip(
-                            l.line,
-                            "slot \(l.slot?.description ?? "?") is outside device \(deviceID)'s cabinet (\(cabinet.rows) × \(cabinet.columns))"
-                        )
-                        return false
+                let inside = { (l: ExportLine) in l.slot.map(cabinet.contains) ?? false }
+                if !deviceLines.allSatisfy(inside) {
+                    deviceLines = deviceLines.filter { l in
+                        guard inside(l) else {
+                            skip(
+                                l.line,
+                                "slot \(l.slot?.description ?? "?") is outside device \(deviceID)'s cabinet (\(cabinet.rows) × \(cabinet.columns))"
+                            )
+                            return false
+                        }
+                        return true
                     }
-                    return true
                 }
                 guard let first = deviceLines.first else { continue }
-                report.planogramVersionsCreated += try inferLayouts(
+                let reads = try LayoutReads.load(
                     db,
-                    deviceLines,
                     deviceID: deviceID,
-                    from: first.ts ?? clock.midnight(first.day ?? 0),
-                    productByKey: productByKey,
-                    clock: clock,
-                    nextID: &nextVersionID
+                    from: first.ts ?? clock.midnight(first.day ?? 0)
                 )
                 assume(
                     "the layout is inferred from which product sells from which slot (a slot keeps its product until another sells from it); capacities the store does not know are \(assumedCapacity)"
                 )
-                let sales = try writeSales(
-                    db,
-                    deviceLines,
-                    deviceID: deviceID,
-                    productByKey: productByKey,
-                    clock: clock
-                )
-                report.imported += sales.written
-                report.alreadyRecorded += sales.existing
-                touchedDays.formUnion(sales.recompute)
-                for (day, t) in sales.added { dailyAdded[DeviceDay(deviceID, day)] = t }
+                // The device's layouts and sales are worked out on the second core while the one before it is
+                // written.
+                let planned = deviceLines
+                let products = productByKey
+                try ahead.submit {
+                    (
+                        layouts: layoutPlan(planned, reads, productByKey: products, clock: clock),
+                        sales: salesPlan(planned, deviceID: deviceID, productByKey: products)
+                    )
+                } write: { plan in
+                    report.planogramVersionsCreated += try writeLayouts(
+                        db,
+                        plan.layouts,
+                        deviceID: deviceID,
+                        nextID: &nextVersionID
+                    )
+                    let vends = try writeVends(db, plan.sales.vends, clock: clock)
+                    report.imported += vends.written
+                    report.alreadyRecorded += vends.existing
+                    touchedDays.formUnion(vends.recompute)
+                    daySales.add(deviceID, plan.sales.days)
+                }
             }
+            try ahead.finish()
+            // Day-only sales in date order, after every device's: the key of `sales_days` is the date first.
+            let written = try writeDaySales(db, daySales)
+            report.imported += written.written
+            report.alreadyRecorded += written.existing
+            touchedDays.formUnion(written.recompute)
+            dailyAdded = written.added
             // Days partly written before are computed again; the others take what was written now.
             try SalesDaily.recompute(db, days: touchedDays.sorted(), clock: clock)
             try SalesDaily.add(
@@ -346,27 +371,62 @@ package enum TransactionImport {
         return out
     }
 
-    /// The device's layouts as its sales show them, from the layout in effect before `from` (without one, each
-    /// slot's first product from `from` on): a new version wherever a slot's product changes, effective at the
-    /// start of the day (or the second) the new product first sold. A version already stored at that time is
-    /// left as it is. Returns the versions written.
-    static func inferLayouts(
-        _ db: any SQLConnection,
+    /// What the store holds of a device's layouts that inferring more depends on: the version in effect before the
+    /// export's first line (read alone, not the device's whole history), the times of the versions it has (an
+    /// import repeated), and its next version number.
+    struct LayoutReads: Sendable {
+        var before: Planogram?
+        var stored: Set<Int64>
+        var next: Int
+
+        static func load(_ db: any SQLConnection, deviceID: String, from: Int64) throws -> LayoutReads {
+            let before = try db.scalarInt(
+                "SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0 AND effective_from < ? ORDER BY effective_from DESC LIMIT 1",
+                [.text(deviceID), .int(from)]
+            ).flatMap { try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: 0, version: Int($0)) }
+            let stored = Set(
+                try db.query(
+                    "SELECT effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
+                    [.text(deviceID)]
+                ) { $0.int64(0) }
+            )
+            let next =
+                try db.scalarInt(
+                    "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
+                    [.text(deviceID)]
+                ) ?? 1
+            return LayoutReads(before: before, stored: stored, next: Int(next))
+        }
+    }
+
+    /// A device's inferred versions to write, each whole or as its differences from an earlier one of the plan.
+    struct LayoutPlan: Sendable {
+        struct Version: Sendable {
+            var version: Int
+            var at: Int64
+            /// The plan's index of the version this one is stored as the differences from; nil: stored whole.
+            var base: Int?
+            var slots: [(slot: SlotCode, facing: Facing)]
+        }
+
+        var versions: [Version] = []
+    }
+
+    /// The device's layouts as its sales show them (`lines` sorted by time), from the layout in effect before
+    /// the first line (without one, each slot's first product from then on): a new version wherever a slot's
+    /// product changes, effective at the start of the day (or the second) the new product first sold. A version
+    /// already stored at that time is left as it is.
+    static func layoutPlan(
         _ lines: [ExportLine],
-        deviceID: String,
-        from: Int64,
+        _ reads: LayoutReads,
         productByKey: [String: String],
-        clock: FleetClock,
-        nextID: inout Int64?
-    ) throws -> Int {
-        // The version in effect before `from`, read alone (not the device's whole history).
-        let before = try db.scalarInt(
-            "SELECT version FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0 AND effective_from < ? ORDER BY effective_from DESC LIMIT 1",
-            [.text(deviceID), .int(from)]
-        ).flatMap { try PlanogramRepository.load(db, deviceID: deviceID, cabinetIndex: 0, version: Int($0)) }
-        var current = before?.facings ?? [:]
+        clock: FleetClock
+    ) -> LayoutPlan {
+        guard let first = lines.first else { return LayoutPlan() }
+        let from = first.ts ?? clock.midnight(first.day ?? 0)
+        var current = reads.before?.facings ?? [:]
         var changes: [(at: Int64, facings: [SlotCode: Facing])] = []
-        if before == nil {
+        if reads.before == nil {
             // The device's first layout: each slot holds, from the first day of the export, the product it
             // first sold (it stood there unsold until then; a machine's slow slots are slots all the same).
             for l in lines {
@@ -389,95 +449,76 @@ package enum TransactionImport {
                 changes.append((at, current))
             }
         }
-        // What the device has already (an import repeated): one read, not two per change.
-        let stored = Set(
-            try db.query(
-                "SELECT effective_from FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
-                [.text(deviceID)]
-            ) { $0.int64(0) }
-        )
-        var next =
-            try db.scalarInt(
-                "SELECT coalesce(max(version), 0) + 1 FROM planogram_versions WHERE device_id = ? AND cabinet_index = 0",
-                [.text(deviceID)]
-            ) ?? 1
-        var written = 0
-        var versionValues: [SQLValue] = []
-        var slotValues: [SQLValue] = []
+        var plan = LayoutPlan()
+        var next = reads.next
         // Each version is stored as its differences from the version written before it, while those are at most
         // half its slots and the chain back to a whole version is shorter than `PlanogramRepository.maxChain`;
         // otherwise whole (PlanogramRepository).
-        var base: (id: Int64, facings: [SlotCode: Facing], depth: Int)?
-        for change in changes where !stored.contains(change.at) {
+        var base: (index: Int, facings: [SlotCode: Facing], depth: Int)?
+        for change in changes where !reads.stored.contains(change.at) {
             let differing = base.map { b in change.facings.filter { b.facings[$0.key] != $0.value } }
             // (A difference cannot remove a slot: only a version holding every slot of the base is one.)
             let delta =
                 differing.map { $0.count * 2 <= change.facings.count } ?? false
                 && base!.depth < PlanogramRepository.maxChain
                 && base!.facings.keys.allSatisfy { change.facings[$0] != nil }
-            let baseID: SQLValue = delta ? .int(base!.id) : .null
+            let rows = delta ? differing! : change.facings
+            plan.versions.append(
+                LayoutPlan.Version(
+                    version: next,
+                    at: change.at,
+                    base: delta ? base!.index : nil,
+                    slots: rows.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                )
+            )
+            next += 1
+            base = (plan.versions.count - 1, change.facings, delta ? base!.depth + 1 : 0)
+        }
+        return plan
+    }
+
+    /// Writes a device's planned versions; returns how many. `nextID`: on SQLite, the next free version id (the
+    /// import holds the only write lock: versions are numbered here and written in batches); nil elsewhere.
+    static func writeLayouts(
+        _ db: any SQLConnection,
+        _ plan: LayoutPlan,
+        deviceID: String,
+        nextID: inout Int64?
+    ) throws -> Int {
+        var ids: [Int64] = []
+        var versionValues: [SQLValue] = []
+        var slotValues: [SQLValue] = []
+        for v in plan.versions {
+            let baseID: SQLValue = v.base.map { .int(ids[$0]) } ?? .null
             let id: Int64
             if let n = nextID {
-                // SQLite: numbered here (the import holds the only write lock), written in batches below.
                 id = n
                 nextID = n + 1
                 versionValues += [
-                    .int(id), .text(deviceID), .int(0), .int(next), .int(change.at), .text("inferred"), baseID,
+                    .int(id), .text(deviceID), .int(0), .of(v.version), .int(v.at), .text("inferred"), baseID,
                 ]
             } else {
                 id = try db.insertReturningID(
                     "INSERT INTO planogram_versions(device_id, cabinet_index, version, effective_from, source, base_id) VALUES (?, 0, ?, ?, 'inferred', ?)",
-                    [.text(deviceID), .int(next), .int(change.at), baseID]
+                    [.text(deviceID), .of(v.version), .int(v.at), baseID]
                 )
             }
-            next += 1
-            let rows = delta ? differing! : change.facings
-            for (slot, f) in rows.sorted(by: { $0.key < $1.key }) {
+            ids.append(id)
+            for (slot, f) in v.slots {
                 slotValues += [.int(id), .text(slot.description), .text(f.productID), .of(f.capacity)]
             }
-            base = (id, change.facings, delta ? base!.depth + 1 : 0)
-            written += 1
         }
-        _ = try insertRows(
-            db,
+        _ = try db.insertRows(
             "planogram_versions(id, device_id, cabinet_index, version, effective_from, source, base_id)",
             width: 7,
             versionValues
         )
-        _ = try insertRows(db, "planogram_slots(version_id, slot, product_id, capacity)", width: 4, slotValues)
-        return written
-    }
-
-    /// Inserts `rows` (each the table's columns in order) with multi-row statements of up to 256 rows, each
-    /// ending in `suffix`; returns the rows inserted. Batches are 256 rows, the rest in powers of two: nine
-    /// statement texts at most per target, which the connection's statement cache keeps prepared.
-    static func insertRows(
-        _ db: any SQLConnection,
-        _ target: String,
-        width: Int,
-        _ values: [SQLValue],
-        suffix: String = ""
-    ) throws -> Int {
-        let rows = values.count / width
-        guard rows > 0 else { return 0 }
-        let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-        var inserted = 0
-        var start = 0
-        while start < rows {
-            var size = 256
-            while size > rows - start { size /= 2 }
-            let end = start + size
-            let sql =
-                "INSERT INTO \(target) VALUES " + Array(repeating: row, count: end - start).joined(separator: ", ")
-                + (suffix.isEmpty ? "" : " " + suffix)
-            inserted += try db.run(sql, Array(values[(start * width)..<(end * width)]))
-            start = end
-        }
-        return inserted
+        _ = try db.insertRows("planogram_slots(version_id, slot, product_id, capacity)", width: 4, slotValues)
+        return plan.versions.count
     }
 
     /// A device's local date.
-    struct DeviceDay: Hashable {
+    struct DeviceDay: Hashable, Sendable {
         var deviceID: String
         var day: Int64
 
@@ -487,26 +528,35 @@ package enum TransactionImport {
         }
     }
 
-    /// What `writeSales` wrote: lines written and already stored; the local dates whose daily totals must be
+    /// What was written of sales: lines written and already stored; the local dates whose daily totals must be
     /// computed again (a vend written, or a batch of day-only lines partly stored before), and the totals of
-    /// day-only lines written to dates none of whose lines were stored before.
+    /// day-only lines written to device-dates none of whose lines were stored before.
     struct WrittenSales {
         var written = 0
         var existing = 0
         var recompute = Set<Int64>()
-        var added: [Int64: (revenue: Double, units: Int)] = [:]
+        var added: [DeviceDay: (revenue: Double, units: Int)] = [:]
     }
 
-    /// The device's sales: day-only lines into `sales_days` (one row per export line; lines of one
-    /// transaction, slot and product are one row), timed lines as one vend per unit into `sales`.
-    static func writeSales(
-        _ db: any SQLConnection,
-        _ lines: [ExportLine],
-        deviceID: String,
-        productByKey: [String: String],
-        clock: FleetClock
-    ) throws -> WrittenSales {
-        var out = WrittenSales()
+    /// A device's sales to write: its day-only lines as rows of `sales_days` (dates ascending), its timed lines
+    /// each as its vends (one row of `sales` per unit) and its instant.
+    struct SalesPlan: Sendable {
+        struct DayRow: Sendable {
+            var day: Int64
+            var slot: String
+            var product: String
+            var units: Int
+            var revenue: Double
+            var key: String
+        }
+
+        var days: [DayRow] = []
+        var vends: [(rows: [[SQLValue]], ts: Int64)] = []
+    }
+
+    /// The device's sales: day-only lines as rows of `sales_days` (one row per export line; lines of one
+    /// transaction, slot and product are one row), timed lines as one vend per unit in `sales`.
+    static func salesPlan(_ lines: [ExportLine], deviceID: String, productByKey: [String: String]) -> SalesPlan {
         var occurrences: [UInt64: Int] = [:]
         // Lines of one key are merged: the same transaction, selection and product on one day. A key is a
         // 64-bit FNV-1a digest of the line's identity (stored as 16 hex digits: the identity itself is long, a
@@ -517,7 +567,12 @@ package enum TransactionImport {
         for (i, l) in lines.enumerated() {
             var h = FNV()
             if let t = l.transaction {
-                h.add("t:", t, "|", l.selection ?? "", "|", l.productKey)
+                h.add("t:")
+                h.add(t)
+                h.add("|")
+                h.add(l.selection ?? "")
+                h.add("|")
+                h.add(l.productKey)
             } else {
                 h.add("r:", String(l.day ?? l.ts ?? 0), "|", l.selection ?? "", "|", l.productKey, "|", String(l.price))
                 h.add("|", String(l.quantity))
@@ -534,74 +589,169 @@ package enum TransactionImport {
                 quantities.append(l.quantity)
             }
         }
-        // Day-only lines in batches: a batch's rows are counted as written or already there together. A batch
-        // written whole adds its totals to its days; one written in part has its days computed again
-        // (computing an unchanged day again is harmless).
-        var dayValues: [SQLValue] = []
-        var batchTotals: [Int64: (revenue: Double, units: Int)] = [:]
-        func flushDays() throws {
-            guard !dayValues.isEmpty else { return }
-            let n = try insertRows(
-                db,
-                "sales_days(device_id, day, cabinet_index, slot, product_id, units, revenue, line_key)",
-                width: 8,
-                dayValues,
-                suffix: "ON CONFLICT DO NOTHING"
-            )
-            out.written += n
-            out.existing += dayValues.count / 8 - n
-            if n == dayValues.count / 8 {
-                for (day, t) in batchTotals {
-                    let had = out.added[day] ?? (0, 0)
-                    out.added[day] = (had.revenue + t.revenue, had.units + t.units)
-                }
-            } else if n > 0 {
-                out.recompute.formUnion(batchTotals.keys)
-            }
-            dayValues.removeAll(keepingCapacity: true)
-            batchTotals.removeAll(keepingCapacity: true)
-        }
+        var plan = SalesPlan()
         for (j, (digest, i)) in merged.enumerated() {
-            var l = lines[i]
-            l.quantity = quantities[j]
+            let l = lines[i]
+            let quantity = quantities[j]
             let key = FNV.hex(digest)
             let product = productByKey[l.productKey]!
             let slot = l.slot!.description
             if let day = l.day {
-                let revenue = l.price * Double(l.quantity)
-                dayValues += [
-                    .text(deviceID), .int(day), .int(0), .text(slot), .text(product), .of(l.quantity),
-                    .double(revenue), .text(key),
-                ]
-                let had = batchTotals[day] ?? (0, 0)
-                batchTotals[day] = (had.revenue + revenue, had.units + l.quantity)
-                if dayValues.count == 256 * 8 { try flushDays() }
-            } else if let ts = l.ts {
-                var any = 0
-                for k in 0..<l.quantity {
-                    any += try db.run(
-                        """
-                        INSERT INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key)
-                        VALUES (?, ?, 0, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING
-                        """,
-                        [
-                            .int(ts), .text(deviceID), .text(slot), .text(product), .double(l.price),
-                            .of(l.transaction),
-                            .text(k == 0 ? key : "\(key)#\(k)"),
-                        ]
+                plan.days.append(
+                    SalesPlan.DayRow(
+                        day: day,
+                        slot: slot,
+                        product: product,
+                        units: quantity,
+                        revenue: l.price * Double(quantity),
+                        key: key
                     )
+                )
+            } else if let ts = l.ts {
+                plan.vends.append(
+                    (
+                        (0..<quantity).map { k in
+                            [
+                                .int(ts), .text(deviceID), .text(slot), .text(product), .double(l.price),
+                                .of(l.transaction), .text(k == 0 ? key : "\(key)#\(k)"),
+                            ]
+                        },
+                        ts
+                    )
+                )
+            }
+        }
+        return plan
+    }
+
+    /// The day-only rows of every device of an import, by date and, within a date, in the order the devices
+    /// were added.
+    struct DaySales {
+        var byDay: [Int64: [(deviceID: String, row: SalesPlan.DayRow)]] = [:]
+        var count = 0
+
+        mutating func add(_ deviceID: String, _ rows: [SalesPlan.DayRow]) {
+            for r in rows { byDay[r.day, default: []].append((deviceID, r)) }
+            count += rows.count
+        }
+    }
+
+    /// Rows of `sales_days` to insert together, and their totals by device and date.
+    struct DayBatch: Sendable {
+        var values: [SQLValue] = []
+        var totals: [DeviceDay: (revenue: Double, units: Int)] = [:]
+    }
+
+    /// The day-only rows in date order, handed out a batch at a time. Used from one thread at a time: the
+    /// preparing thread of a `PreparedAhead`, which prepares in the order batches are asked for.
+    final class DayBatches: @unchecked Sendable {
+        static let columns = 8
+        static let rows = 256
+        let sales: DaySales
+        let days: [Int64]
+        private var day = 0
+        private var row = 0
+
+        init(_ sales: DaySales) {
+            self.sales = sales
+            days = sales.byDay.keys.sorted()
+        }
+
+        var count: Int { (sales.count + Self.rows - 1) / Self.rows }
+
+        func next() -> DayBatch {
+            var batch = DayBatch()
+            batch.values.reserveCapacity(Self.rows * Self.columns)
+            while batch.values.count < Self.rows * Self.columns && day < days.count {
+                let d = days[day]
+                let rows = sales.byDay[d]!
+                while batch.values.count < Self.rows * Self.columns && row < rows.count {
+                    let (deviceID, r) = rows[row]
+                    batch.values.append(.text(deviceID))
+                    batch.values.append(.int(d))
+                    batch.values.append(.int(0))
+                    batch.values.append(.text(r.slot))
+                    batch.values.append(.text(r.product))
+                    batch.values.append(.of(r.units))
+                    batch.values.append(.double(r.revenue))
+                    batch.values.append(.text(r.key))
+                    let key = DeviceDay(deviceID, d)
+                    let had = batch.totals[key] ?? (0, 0)
+                    batch.totals[key] = (had.revenue + r.revenue, had.units + r.units)
+                    row += 1
                 }
-                if any > 0 {
-                    out.written += 1
-                    out.recompute.insert(clock.day(of: ts))
-                } else {
-                    out.existing += 1
+                if row == rows.count {
+                    day += 1
+                    row = 0
+                }
+            }
+            return batch
+        }
+    }
+
+    /// Writes the day-only rows in date order (each batch prepared on the second core while the one before it is
+    /// written). A batch is counted as written or already there together: a batch written whole adds its totals
+    /// to its device-dates; one written in part has its dates computed again (computing an unchanged date again
+    /// is harmless).
+    static func writeDaySales(_ db: any SQLConnection, _ sales: DaySales) throws -> WrittenSales {
+        var out = WrittenSales()
+        let batches = DayBatches(sales)
+        let ahead = PreparedAhead<DayBatch>()
+        for _ in 0..<batches.count {
+            try ahead.submit {
+                batches.next()
+            } write: { batch in
+                let rows = batch.values.count / DayBatches.columns
+                let n = try db.insertRows(
+                    "sales_days(device_id, day, cabinet_index, slot, product_id, units, revenue, line_key)",
+                    width: DayBatches.columns,
+                    batch.values,
+                    suffix: "ON CONFLICT DO NOTHING"
+                )
+                out.written += n
+                out.existing += rows - n
+                if n == rows {
+                    for (key, t) in batch.totals {
+                        let had = out.added[key] ?? (0, 0)
+                        out.added[key] = (had.revenue + t.revenue, had.units + t.units)
+                    }
+                } else if n > 0 {
+                    out.recompute.formUnion(batch.totals.keys.map(\.day))
                 }
             }
         }
-        try flushDays()
+        try ahead.finish()
         // A date both added to and computed again is computed again only.
-        for day in out.recompute { out.added[day] = nil }
+        out.added = out.added.filter { !out.recompute.contains($0.key.day) }
+        return out
+    }
+
+    /// Writes a device's vends (timed lines): a line is written when any of its units is, and its date is
+    /// computed again.
+    static func writeVends(
+        _ db: any SQLConnection,
+        _ vends: [(rows: [[SQLValue]], ts: Int64)],
+        clock: FleetClock
+    ) throws -> WrittenSales {
+        var out = WrittenSales()
+        for (rows, ts) in vends {
+            var any = 0
+            for values in rows {
+                any += try db.run(
+                    """
+                    INSERT INTO sales(ts, device_id, cabinet_index, slot, product_id, price, transaction_id, ts_nanos, txn_key)
+                    VALUES (?, ?, 0, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING
+                    """,
+                    values
+                )
+            }
+            if any > 0 {
+                out.written += 1
+                out.recompute.insert(clock.day(of: ts))
+            } else {
+                out.existing += 1
+            }
+        }
         return out
     }
 
@@ -611,17 +761,25 @@ package enum TransactionImport {
         private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
         mutating func add(_ parts: String...) {
-            for part in parts {
-                for b in part.utf8 {
-                    value ^= UInt64(b)
-                    value = value &* 0x0000_0100_0000_01b3
-                }
+            for part in parts { add(part) }
+        }
+
+        mutating func add(_ part: String) {
+            for b in part.utf8 {
+                value ^= UInt64(b)
+                value = value &* 0x0000_0100_0000_01b3
             }
         }
 
+        /// `v` as 16 lower-case hex digits.
         static func hex(_ v: UInt64) -> String {
-            let hex = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
+            String(unsafeUninitializedCapacity: 16) { out in
+                let digits: StaticString = "0123456789abcdef"
+                for i in 0..<16 {
+                    out[i] = digits.utf8Start[Int((v >> UInt64(60 - 4 * i)) & 0xf)]
+                }
+                return 16
+            }
         }
     }
 

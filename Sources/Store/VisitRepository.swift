@@ -177,9 +177,10 @@ package enum VisitRepository {
                 "SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1",
                 [.text(deviceID)]
             )
-            let c = try db.scalarInt("SELECT max(day) FROM sales_days WHERE device_id = ?", [.text(deviceID)]).map {
-                clock.midnight($0 + 1) - 1
-            }
+            let c = try db.scalarInt(
+                "SELECT day FROM sales_days WHERE device_id = ? ORDER BY day DESC LIMIT 1",
+                [.text(deviceID)]
+            ).map { clock.midnight($0 + 1) - 1 }
             return [a, b, c].compactMap { $0 }.max()
         }
     }

@@ -145,4 +145,85 @@ final class TransactionExportTests: XCTestCase {
             XCTAssertEqual((error as? ExportRefusal)?.message, "the export is empty")
         }
     }
+
+    /// A large export is read on two cores, cut in two at a record's end: what it reads is what one reader reads,
+    /// line numbers included (fields quoted across lines and rows left out on both sides of the cut), and a
+    /// malformed record after the cut is refused with its line in the whole file.
+    func testAnExportReadInTwoHalvesIsTheExportReadInOnePass() throws {
+        let text = String(decoding: try Self.eportBytes(), as: UTF8.self)
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        let header = lines[0]
+        var body: [String] = []
+        for copy in 0..<3 {
+            for (i, line) in lines.dropFirst().enumerated() where !line.isEmpty {
+                // Every 40th row's location is quoted across two lines, with an escaped quote and a comma.
+                guard i % 40 == 0 else {
+                    body.append(line.replacingOccurrences(of: ",VJ", with: ",VJ\(copy)-"))
+                    continue
+                }
+                var fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+                fields[1] = fields[1].replacingOccurrences(of: "VJ", with: "VJ\(copy)-")
+                fields[2] = "\"Lobby \"\"\(copy)\"\",\nnorth side\""
+                body.append(fields.joined(separator: ","))
+            }
+        }
+        let csv = header + "\n" + body.joined(separator: "\n") + "\n"
+        let bytes = Array(csv.utf8)
+        let cut = try XCTUnwrap(
+            bytes.withUnsafeBufferPointer { TransactionExport.splitPoint($0, after: header.utf8.count + 1) }
+        )
+        XCTAssertGreaterThan(bytes.count, TransactionExport.splitBytes)
+        XCTAssertEqual(bytes[cut - 1], 10)
+        XCTAssertGreaterThan(cut, bytes.count / 2)
+
+        let one = try TransactionExport.read(bytes, mapping: .eport, clock: .utc, splitAbove: .max)
+        let two = try TransactionExport.read(bytes, mapping: .eport, clock: .utc)
+        XCTAssertEqual(one.rowsRead, 3 * 2473)
+        XCTAssertEqual(one.skippedCount, 9)
+        XCTAssertEqual(two.rowsRead, one.rowsRead)
+        XCTAssertEqual(two.skippedCount, one.skippedCount)
+        XCTAssertEqual(two.skipped, one.skipped)
+        XCTAssertEqual(two.dayOnly, one.dayOnly)
+        XCTAssertEqual(two.lines.count, one.lines.count)
+        XCTAssertEqual(two.lines, one.lines)
+        // Physical lines, not records: the quoted locations' line breaks count.
+        XCTAssertEqual(one.lines.last?.line, 1 + 3 * 2473 + 3 * ((2473 + 39) / 40))
+
+        // A quote inside an unquoted field, in the last rows: the same refusal, with the same line.
+        let broken = Array((csv + "Processed,VJ9,Lob\"by,M,Snickers,Candy,1,\"Saturday, January 1, 2022\"\n").utf8)
+        var messages: [String] = []
+        for splitAbove in [Int.max, TransactionExport.splitBytes] {
+            XCTAssertThrowsError(
+                try TransactionExport.read(broken, mapping: .eport, clock: .utc, splitAbove: splitAbove)
+            ) { error in
+                messages.append((error as? ExportRefusal)?.message ?? "")
+            }
+        }
+        XCTAssertEqual(messages.count, 2)
+        XCTAssertEqual(messages.first, messages.last)
+        XCTAssertEqual(messages.first, "line \(one.lines.last!.line + 1): quote inside an unquoted field")
+    }
+
+    /// The cut falls in a run of blank lines: the first half ends at the cut and does not read on into the record
+    /// after the blank lines, which the second half reads (the fuzz target found it: Ops/fuzz/corpus-export).
+    func testACutInBlankLinesReadsTheRecordAfterThemOnce() throws {
+        let header =
+            "Status,Device ID,Location,Machine,Product,Category,Transaction,TransDate,Type,RCoil,RPrice,RQty,MCoil,MPrice,MQty,LineTotal,TransTotal,Prcd Date"
+        let row = { (t: Int) in
+            "Processed,VJ1,Mall,M1,Cola,Soda,\(t),\"Saturday, January 1, 2022\",Credit,148,1.5,1,148,1.5,1,1.5,1.5,1/1/2022"
+        }
+        let csv = header + "\n" + row(1) + "\n" + String(repeating: "\n", count: 400) + row(2) + "\n"
+        let bytes = Array(csv.utf8)
+        let cut = try XCTUnwrap(
+            bytes.withUnsafeBufferPointer {
+                TransactionExport.splitPoint($0, after: header.utf8.count + 1, smallest: 1)
+            }
+        )
+        XCTAssertEqual(bytes[cut], 10, "the cut is between blank lines")
+        let one = try TransactionExport.read(bytes, mapping: .eport, clock: .utc, splitAbove: .max)
+        let two = try TransactionExport.read(bytes, mapping: .eport, clock: .utc, splitAbove: 1)
+        XCTAssertEqual(one.lines.map(\.line), [2, 403])
+        XCTAssertEqual(two.lines, one.lines)
+        XCTAssertEqual(two.rowsRead, 2)
+    }
 }

@@ -45,6 +45,22 @@ final class TransactionImportTests: XCTestCase {
             XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM sales"), 0)
             XCTAssertEqual(try db.scalarInt("SELECT sum(units) FROM sales_days"), 2507)
             XCTAssertEqual(try db.scalarInt("SELECT sum(units) FROM sales_daily"), 2507)
+            // A line's key is the FNV-1a digest of its identity, the same in every build (docs/formats/EXPORTS.md):
+            // an export imported again by a later build writes nothing. The first line's transaction, coil and
+            // product give 8875c4b9bdbc9e3e.
+            XCTAssertEqual(
+                try db.query(
+                    "SELECT line_key FROM sales_days WHERE device_id = 'VJ300320611' AND day = 18993 AND slot = 'D9' ORDER BY line_key",
+                    []
+                ) { $0.text(0) }.first { $0 == "8875c4b9bdbc9e3e" },
+                "8875c4b9bdbc9e3e"
+            )
+            XCTAssertEqual(
+                try db.scalarInt(
+                    "SELECT count(*) FROM sales_days WHERE length(line_key) <> 16 OR line_key GLOB '*[^0-9a-f]*'"
+                ),
+                0
+            )
             // The library machine's first day is its first sale (2022-03-14 = day 19,065).
             XCTAssertEqual(
                 try db.scalarInt("SELECT min(day) FROM sales_daily WHERE device_id = 'VJ300320692'"),
