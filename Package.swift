@@ -72,8 +72,18 @@ let package = Package(
         ]),
 
         // The application: configuration, auth, routes, metrics wiring.
+        // The API's shared vocabulary: errors in the contract's shape, JSON in and out, tokens and who they name.
+        .target(name: "HTTPAPI", dependencies: [
+            "EventLoopHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Long work as jobs: the queue and its shares, progress over SSE, relayed between nodes.
+        .target(name: "Jobs", dependencies: [
+            "HTTPAPI", "EventLoopHTTP", "PlanogramDomain", "Store",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "PlanogramLive", dependencies: [
-            "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer", "Cluster",
+            "HTTPAPI", "Jobs", "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer", "Cluster",
             "DEX",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -83,7 +93,7 @@ let package = Package(
 
         // The one executable: `planogram-live serve|import|token|fixtures`.
         .executableTarget(name: "planogram-live", dependencies: [
-            "PlanogramLive", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
+            "PlanogramLive", "HTTPAPI", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The research tools (backtests, calibration, solver and optimizer checks): `planogram-lab`.
@@ -114,6 +124,10 @@ let package = Package(
         .testTarget(name: "DEXTests", dependencies: ["DEX"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PlanogramDomain", "StoreTestSupport", "HTTPTestClient"]),
         .testTarget(name: "FleetGeneratorTests", dependencies: ["FleetGenerator", "PlanogramDomain"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport", "DEX"]),
+        .testTarget(name: "HTTPAPITests", dependencies: [
+            "HTTPAPI", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "HTTPAPI", "Jobs", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport", "DEX"]),
     ]
 )

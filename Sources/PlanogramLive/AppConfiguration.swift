@@ -2,6 +2,7 @@ import Cluster
 import EventLoopHTTP
 import Forecasting
 import Foundation
+import Jobs
 import PlanogramDomain
 import Reasoning
 import Store

@@ -3,6 +3,8 @@ import Dispatch
 import EventLoopHTTP
 import FleetGenerator
 import Foundation
+import HTTPAPI
+import Jobs
 import Logging
 import Reasoning
 import Routing

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DEX
 import Foundation
+import HTTPAPI
 import PlanogramLive
 import Store
 

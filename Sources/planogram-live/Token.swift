@@ -5,6 +5,7 @@ import Experiments
 import FleetGenerator
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
 import Logging
 import Optimizer

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPAPI
 import HTTPTestClient
+import Jobs
 import XCTest
 
 @testable import PlanogramLive

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPAPI
 import HTTPTestClient
+import Jobs
 import PlanogramDomain
 import XCTest
 
@@ -193,19 +195,7 @@ final class AuthorizationHardeningTests: XCTestCase {
     }
 
     func testOneUsersJobsCannotLockOthersOutOfTheQueue() throws {
-        XCTAssertTrue(
-            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 3, userActive: 1, isAdmin: false)
-        )
-        XCTAssertFalse(
-            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 0, userActive: 2, isAdmin: true)
-        )
-        XCTAssertFalse(
-            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 4, userActive: 0, isAdmin: false)
-        )
-        XCTAssertTrue(
-            JobShare(maxQueued: 6, perUser: 2, adminReserve: 2).admits(waiting: 5, userActive: 0, isAdmin: true)
-        )
-
+        // The share's rule alone: Tests/JobsTests/JobShareTests.swift. Here, through the routes.
         let s = try AppTestServer {
             $0.jobsPerUser = 3
             $0.jobsQueued = 8

@@ -1,5 +1,6 @@
 import DEX
 import Foundation
+import HTTPAPI
 import HTTPTestClient
 import XCTest
 

@@ -1,5 +1,6 @@
 import FleetGenerator
 import Foundation
+import HTTPAPI
 import HTTPTestClient
 import PlanogramDomain
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import XCTest
 
 /// A fleet too large to ship is described by its generator's parameters and made on first start.

@@ -1,5 +1,6 @@
 import FakeAnthropic
 import Foundation
+import HTTPAPI
 import HTTPTestClient
 import PlanogramLive
 import Store

@@ -1,5 +1,6 @@
 import Forecasting
 import Foundation
+import HTTPAPI
 import HTTPTestClient
 import XCTest
 

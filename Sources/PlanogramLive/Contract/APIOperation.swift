@@ -1,3 +1,4 @@
+import HTTPAPI
 import PlanogramDomain
 
 /// One route of the contract: what `GET /api/openapi.json` says of it, who may call it, and how the token's

@@ -1,3 +1,4 @@
+import HTTPAPI
 import PlanogramDomain
 
 /// Every route the server serves, as the contract describes it (docs/API.md is the prose beside it).

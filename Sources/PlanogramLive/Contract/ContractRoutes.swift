@@ -1,4 +1,5 @@
 import EventLoopHTTP
+import HTTPAPI
 
 /// `GET /api/openapi.json` (no token): the contract, encoded once at start.
 struct ContractRoutes {

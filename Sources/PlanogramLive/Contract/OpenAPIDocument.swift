@@ -1,3 +1,4 @@
+import HTTPAPI
 import PlanogramDomain
 
 /// `GET /api/openapi.json`: the OpenAPI 3.1 document of every route, built from `APIOperations.all` and

@@ -1,3 +1,4 @@
+import HTTPAPI
 import PlanogramDomain
 
 /// The role × route matrix of docs/API.md, drawn from `APIOperations.all` (`planogram-live openapi --matrix`

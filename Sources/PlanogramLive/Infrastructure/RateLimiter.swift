@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Metrics
 
 /// A rate and a burst: `rate` requests per second on average, up to `burst` at once. A rate of 0 means

@@ -1,4 +1,5 @@
 import Forecasting
+import HTTPAPI
 import PlanogramDomain
 import Store
 

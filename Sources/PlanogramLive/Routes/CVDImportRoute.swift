@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Store
 
 /// `POST /api/import/cvd` (admin; the CVD database file as the body, `application/octet-stream`): a CVD

@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Store
 
 /// Drivers and their trucks (docs/API.md "Drivers and trucks"): `GET /api/drivers` lists the assignments

@@ -1,6 +1,7 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Store
 
 /// `POST /api/import` (admin): the CSV import of docs/API.md over HTTP. The body is either

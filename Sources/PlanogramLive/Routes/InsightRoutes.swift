@@ -1,6 +1,7 @@
 import Crypto
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Insights
 import PlanogramDomain
 import Store

@@ -1,7 +1,9 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Insights
+import Jobs
 import PlanogramDomain
 
 /// docs/MODELS.md: `POST /api/planograms/optimize` (a job: the optimizer on a cabinet's published planogram),

@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Insights
 import PlanogramDomain
 

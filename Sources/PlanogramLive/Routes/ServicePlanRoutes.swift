@@ -1,6 +1,7 @@
 import EventLoopHTTP
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
 import PlanogramDomain
 import Store

@@ -1,5 +1,7 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
+import Jobs
 import Store
 
 /// `POST /api/import/transactions?format=eport|<mapping JSON>` (admin, `text/csv` body): a telemetry export

@@ -1,6 +1,7 @@
 import Crypto
 import DEX
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 import Store
 

@@ -1,6 +1,7 @@
 import EventLoopHTTP
 import Experiments
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 import Store
 

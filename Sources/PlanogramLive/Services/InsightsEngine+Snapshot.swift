@@ -1,3 +1,5 @@
+import HTTPAPI
+
 extension InsightsEngine {
     /// The fitted models, or 503 `insights_unavailable` while they are first being fitted.
     func snapshotOrUnavailable() throws(APIError) -> Snapshot {

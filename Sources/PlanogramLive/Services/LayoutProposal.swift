@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Insights
 import Optimizer
 import PlanogramDomain

@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import HTTPAPI
+import Jobs
 import Logging
 import PlanogramDomain
 import Routing

@@ -1,5 +1,6 @@
 import Foundation
 import Insights
+import Jobs
 import Logging
 import PlanogramDomain
 import Store

@@ -1,5 +1,6 @@
 import Forecasting
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// The route manager's trade-off (docs/MODELS.md "The visit budget"): the planner at a range of prices of a visit

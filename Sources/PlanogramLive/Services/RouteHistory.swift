@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 import Routing
 import Store

@@ -1,6 +1,8 @@
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
+import Jobs
 import PlanogramDomain
 import Routing
 import Store

@@ -1,6 +1,7 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// The managers' live list of sessions (`GET /api/sessions/events`): a `sessions` event with every live

@@ -1,6 +1,7 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Insights
 import Logging
 import Metrics
@@ -40,35 +41,6 @@ struct SessionEnvironment: Sendable {
     var reasoning: ReasoningService? = nil
     /// Quiet time on a slot after a placement before it is explained (0: only on request).
     var settleInterval: Double = 1.5
-}
-
-/// The HTTP server, set once after it is made (the session routes are part of its router) and
-/// before any session exists.
-final class ServerBox: @unchecked Sendable {
-    var server: HTTPServer!
-}
-
-/// A value guarded by a lock, for the few facts other threads read without a queue hop.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-    func set(_ v: Value) {
-        lock.lock()
-        value = v
-        lock.unlock()
-    }
-    /// Changes the value under the lock and returns what `body` returns.
-    func update<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
 }
 
 /// One live session: the shared draft of one cabinet.

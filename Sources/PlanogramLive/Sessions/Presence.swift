@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// Someone connected to a session's event stream.

@@ -1,5 +1,6 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Insights
 import PlanogramDomain
 
@@ -10,13 +11,9 @@ enum SessionEvents {
         SSEFrame(id: id, event: event, data: String(decoding: JSONWriter.encode(data), as: UTF8.self)).bytes
     }
 
-    /// An event whose body is one of the `APITypes`. A body JSON cannot carry (a non-finite number) is
-    /// sent as an `internal` error under the same event name rather than dropped.
+    /// An event whose body is one of the `APITypes` (`EventFrame`).
     static func frame<T: Encodable>(_ event: String, _ body: T, id: String? = nil) -> [UInt8] {
-        let data =
-            (try? APIJSON.encode(body)).map { String(decoding: $0, as: UTF8.self) }
-            ?? #"{"error":{"code":"internal","message":"the event could not be encoded"}}"#
-        return SSEFrame(id: id, event: event, data: data).bytes
+        EventFrame.encode(event, body, id: id)
     }
 
     static func planogram(_ p: Planogram, products: [String: Product]) -> [String: Any] {

@@ -1,6 +1,7 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 
 /// Sessions moving between the nodes of a cluster (docs/OPERATIONS.md). nginx sends every request of one cabinet's
 /// session to one node; that node rebuilds the session from the store (its newest checkpoint and the op

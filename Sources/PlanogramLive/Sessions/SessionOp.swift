@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// An edit of docs/ARCHITECTURE.md, parsed and normalised (slots upper case).

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// A layout the optimizer proposed for a session's draft (docs/MODELS.md): the ops that lead there from the

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HTTPAPI
 import Logging
 import Metrics
 import PlanogramDomain

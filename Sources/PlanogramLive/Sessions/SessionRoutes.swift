@@ -1,6 +1,7 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// The live-session routes of docs/API.md/§6. Roles: merchandisers and admins edit; managers watch and

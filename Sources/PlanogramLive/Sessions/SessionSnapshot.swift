@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// What a checkpoint holds: the committed draft, its version and seq, the published version it is

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import PlanogramDomain
 
 /// Who last changed a slot and in which draft version (the conflict rule reads it).

@@ -1,7 +1,9 @@
 import EventLoopHTTP
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
+import Jobs
 import PlanogramDomain
 import Store
 

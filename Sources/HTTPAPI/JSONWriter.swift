@@ -5,8 +5,8 @@ import Foundation
 /// `JSONSerialization` with `.sortedKeys`, which dominated the score route's profile.
 /// Supports dictionaries, arrays, String, Bool, the integer types, Double, Float, NSNumber and NSNull;
 /// anything else is written as `null`. Non-finite numbers are written as `null`.
-enum JSONWriter {
-    static func encode(_ value: Any) -> [UInt8] {
+package enum JSONWriter {
+    package static func encode(_ value: Any) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         write(value, &out)

@@ -1,20 +1,21 @@
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 
 /// Jobs seen from the other nodes of a cluster (docs/OPERATIONS.md: job progress crosses nodes). The node running
 /// a job sends each progress frame (at most ten a second) and its last frame over the cluster bus; a
 /// node asked for the events of a job it does not run streams them from there, starting from the state
 /// in the store; a cancel asked of another node is passed to the one running it.
 /// Confinement: `watchers` under `lock`.
-final class JobRelay: @unchecked Sendable {
+package final class JobRelay: @unchecked Sendable {
     private let serverBox: ServerBox
     private let lock = NSLock()
     private var watchers: [String: Broadcaster] = [:]
 
-    init(serverBox: ServerBox) { self.serverBox = serverBox }
+    package init(serverBox: ServerBox) { self.serverBox = serverBox }
 
     /// Streams the frames of job `id` as the node running it sends them, after `first` (its state now).
-    func watch(_ id: String, _ stream: EventStream, first: [UInt8]?) {
+    package func watch(_ id: String, _ stream: EventStream, first: [UInt8]?) {
         lock.lock()
         let b = watchers[id] ?? Broadcaster(server: serverBox.server)
         watchers[id] = b
@@ -25,7 +26,7 @@ final class JobRelay: @unchecked Sendable {
 
     /// Ends the watchers of jobs that have ended in the store meanwhile (their node died without sending
     /// a last frame, and `JobRunner.markLost` failed them). Blocking (reads the store).
-    func settle(_ runner: JobRunner) {
+    package func settle(_ runner: JobRunner) {
         lock.lock()
         let ids = Array(watchers.keys)
         lock.unlock()
@@ -45,7 +46,7 @@ final class JobRelay: @unchecked Sendable {
     }
 
     /// A frame of a job running on another node.
-    func frame(_ id: String, _ bytes: [UInt8], terminal: Bool) {
+    package func frame(_ id: String, _ bytes: [UInt8], terminal: Bool) {
         lock.lock()
         let b = watchers[id]
         if terminal { watchers.removeValue(forKey: id) }

@@ -1,12 +1,13 @@
 import Dispatch
 import EventLoopHTTP
 import Foundation
+import HTTPAPI
 import Logging
 import Store
 
 /// What a running job can do: report progress and see whether it was cancelled.
-final class JobContext: @unchecked Sendable {
-    let id: String
+package final class JobContext: @unchecked Sendable {
+    package let id: String
     private let runner: JobRunner
     private let cancelled = NSLock()
     private var isCancelledValue = false
@@ -16,7 +17,7 @@ final class JobContext: @unchecked Sendable {
         self.runner = runner
     }
 
-    var isCancelled: Bool {
+    package var isCancelled: Bool {
         cancelled.lock()
         defer { cancelled.unlock() }
         return isCancelledValue
@@ -28,12 +29,14 @@ final class JobContext: @unchecked Sendable {
     }
 
     /// Reports progress (0…1) with a line for people; cheap to call often (events are at most 10 a second).
-    func progress(_ fraction: Double, _ message: String) { runner.progress(id, fraction, message) }
+    package func progress(_ fraction: Double, _ message: String) { runner.progress(id, fraction, message) }
 }
 
 /// Why a job ends without a result.
-struct JobFailure: Error, Sendable {
-    let message: String
+package struct JobFailure: Error, Sendable {
+    package let message: String
+
+    package init(message: String) { self.message = message }
 }
 
 /// The job runner of docs/API.md: long work (fleet forecasts and plans; later optimisation and routing) runs on a
@@ -43,8 +46,8 @@ struct JobFailure: Error, Sendable {
 /// queued or running `failed` with the reason, and a late subscriber gets the newest progress or the end.
 ///
 /// Confinement: `jobs` and the per-job state are guarded by `lock`; the store is used off the loops.
-final class JobRunner: @unchecked Sendable {
-    enum State: String, Sendable { case queued, running, done, failed, cancelled }
+package final class JobRunner: @unchecked Sendable {
+    package enum State: String, Sendable { case queued, running, done, failed, cancelled }
 
     struct Job {
         let id: String
@@ -66,16 +69,16 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// A job's work; its result is one of the `APITypes` (or any Encodable value), kept as JSON.
-    typealias Work = @Sendable (JobContext) throws -> any Encodable
+    package typealias Work = @Sendable (JobContext) throws -> any Encodable
 
     private let lock = NSLock()
     private var jobs: [String: Job] = [:]
     /// On a cluster's node: every progress frame and last frame of this node's jobs, for the other
     /// nodes' watchers (`JobRelay`).
-    var onFrame: (@Sendable (_ jobID: String, _ frame: [UInt8], _ terminal: Bool) -> Void)?
+    package var onFrame: (@Sendable (_ jobID: String, _ frame: [UInt8], _ terminal: Bool) -> Void)?
     /// On a cluster's node: the other nodes' jobs, and how to ask for one of them to be cancelled.
-    var relay: JobRelay?
-    var cancelElsewhere: (@Sendable (String) -> Void)?
+    package var relay: JobRelay?
+    package var cancelElsewhere: (@Sendable (String) -> Void)?
     private let store: Store
     private let serverBox: ServerBox
     private let logger: Logger
@@ -83,7 +86,8 @@ final class JobRunner: @unchecked Sendable {
     private var waiting = 0
     let share: JobShare
 
-    init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, share: JobShare = JobShare()) {
+    package init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, share: JobShare = JobShare())
+    {
         self.store = store
         self.serverBox = serverBox
         self.logger = logger
@@ -92,11 +96,11 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// The node this runner's jobs are recorded under (a cluster's `PLANOGRAM_NODE_ID`; empty alone).
-    var nodeID = ""
+    package var nodeID = ""
 
     /// At start: every job the previous run left queued or running ends as failed, with the reason — on a
     /// cluster only this node's (the others' jobs are running).
-    func markInterrupted() throws -> Int {
+    package func markInterrupted() throws -> Int {
         try store.write { db in
             try db.run(
                 "UPDATE jobs SET state = 'failed', error = 'the server restarted while the job was queued or running', updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
@@ -106,7 +110,7 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// On a cluster: the unfinished jobs of a node that stopped answering end as failed.
-    func markLost(node: String) throws -> Int {
+    package func markLost(node: String) throws -> Int {
         try store.write { db in
             try db.run(
                 "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE state IN ('queued', 'running') AND node = ?",
@@ -121,7 +125,7 @@ final class JobRunner: @unchecked Sendable {
     /// Queues a job for `user`, touching `devices` (nil: every device); nil when the queue has no place for
     /// that user (the caller answers 429). The queue is shared fairly (`JobShare`): one user's jobs waiting or
     /// running never take more than their share, and the last places are kept for admins.
-    func submit(kind: String, by user: Principal, devices: Set<String>?, _ work: @escaping Work) -> String? {
+    package func submit(kind: String, by user: Principal, devices: Set<String>?, _ work: @escaping Work) -> String? {
         lock.lock()
         let mine = jobs.values.filter { $0.createdBy == user.subject && ($0.state == .queued || $0.state == .running) }
             .count
@@ -214,7 +218,7 @@ final class JobRunner: @unchecked Sendable {
         var frame: [UInt8]?
         if due {
             j.lastEvent = now
-            frame = SessionEvents.frame(
+            frame = EventFrame.encode(
                 "progress",
                 JobEvent.Progress(jobID: id, progress: (j.progress * 1000).rounded() / 1000, message: message)
             )
@@ -284,7 +288,7 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// Asks a job to stop. False when there is no such job in this run.
-    func cancel(_ id: String) -> Bool {
+    package func cancel(_ id: String) -> Bool {
         lock.lock()
         let j = jobs[id]
         lock.unlock()
@@ -294,12 +298,12 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// The last event of a job that ended in `state` (done, cancelled, or failed for anything else).
-    static func terminalFrame(_ id: String, state: State, result: JSONValue?, error: String?) -> [UInt8] {
+    package static func terminalFrame(_ id: String, state: State, result: JSONValue?, error: String?) -> [UInt8] {
         switch state {
-        case .done: SessionEvents.frame("done", JobEvent.Done(jobID: id, result: result))
-        case .cancelled: SessionEvents.frame("cancelled", JobEvent.Cancelled(jobID: id, message: error ?? "cancelled"))
+        case .done: EventFrame.encode("done", JobEvent.Done(jobID: id, result: result))
+        case .cancelled: EventFrame.encode("cancelled", JobEvent.Cancelled(jobID: id, message: error ?? "cancelled"))
         default:
-            SessionEvents.frame(
+            EventFrame.encode(
                 "failed",
                 JobEvent.Failed(jobID: id, error: .init(code: "job_failed", message: error ?? "failed"))
             )
@@ -307,7 +311,7 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// The job as the API shows it: from memory for this run's jobs, from the store for older ones.
-    func describe(_ id: String) throws -> JobStatusResponse? {
+    package func describe(_ id: String) throws -> JobStatusResponse? {
         lock.lock()
         let j = jobs[id]
         lock.unlock()
@@ -342,7 +346,7 @@ final class JobRunner: @unchecked Sendable {
 
     /// Who started a job, what kind it is and which devices it touches: from memory for this run's jobs,
     /// from the store for older ones and other nodes'. Nil when there is no such job.
-    func owner(_ id: String) throws -> JobAccess.Owner? {
+    package func owner(_ id: String) throws -> JobAccess.Owner? {
         lock.lock()
         let j = jobs[id]
         lock.unlock()
@@ -361,7 +365,7 @@ final class JobRunner: @unchecked Sendable {
     }
 
     /// Streams a job: the newest progress (or the end, for a finished job), then what follows.
-    func subscribe(_ id: String, _ stream: EventStream) -> Bool {
+    package func subscribe(_ id: String, _ stream: EventStream) -> Bool {
         lock.lock()
         guard let j = jobs[id] else {
             lock.unlock()

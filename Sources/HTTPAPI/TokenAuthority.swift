@@ -17,6 +17,22 @@ package struct Principal: Sendable, Equatable {
     /// A driver's truck (the `vehicle` claim): their routes and pick lists are that truck's, and no other's.
     package var vehicle: String? = nil
 
+    package init(
+        subject: String,
+        name: String,
+        role: Role,
+        expires: Int64,
+        devices: Set<String>?,
+        vehicle: String? = nil
+    ) {
+        self.subject = subject
+        self.name = name
+        self.role = role
+        self.expires = expires
+        self.devices = devices
+        self.vehicle = vehicle
+    }
+
     package func mayTouch(device id: String) -> Bool { devices?.contains(id) ?? true }
 }
 
@@ -125,7 +141,7 @@ package struct TokenAuthority: Sendable {
 /// Base64 with the URL alphabet and no padding (RFC 4648 §5), as JWT uses it. Decoding is strict:
 /// only the URL alphabet, no padding, and the canonical encoding (unused trailing bits zero), so a
 /// token has exactly one spelling.
-enum Base64URL {
+package enum Base64URL {
     static func encode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

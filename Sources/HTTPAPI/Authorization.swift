@@ -3,7 +3,7 @@ import Foundation
 
 /// Tokens already verified, so a busy client does not pay for HMAC and JSON on every request.
 /// Expiry is still checked on every use. Bounded: emptied when it reaches 10,000 tokens.
-final class VerifiedTokens: @unchecked Sendable {
+package final class VerifiedTokens: @unchecked Sendable {
     private let lock = NSLock()
     private var map: [String: Principal] = [:]
 
@@ -23,9 +23,11 @@ final class VerifiedTokens: @unchecked Sendable {
 
 /// Who may call what: the bearer token from the header or `?access_token=`, verified, then the role
 /// and the `devices` claim checked. Failures are 401 (no or bad token) or 403 (role or device).
-struct Authorization: Sendable {
+package struct Authorization: Sendable {
     let authority: TokenAuthority
     let verified = VerifiedTokens()
+
+    package init(authority: TokenAuthority) { self.authority = authority }
 
     func principal(_ req: HTTPRequest) throws(APIError) -> Principal {
         var token: String?
@@ -49,7 +51,7 @@ struct Authorization: Sendable {
     }
 
     /// The caller, if their role is one of `roles`.
-    func require(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> Principal {
+    package func require(_ req: HTTPRequest, _ roles: Set<Role>) throws(APIError) -> Principal {
         let p = try principal(req)
         guard roles.contains(p.role) else {
             throw .forbidden(
@@ -61,7 +63,7 @@ struct Authorization: Sendable {
 
     /// The check of a route's head (`HTTPAdmission`): a request whose token or role would be refused is
     /// answered 401/403 before its body is read.
-    func admit(_ roles: Set<Role>) -> HTTPAdmission {
+    package func admit(_ roles: Set<Role>) -> HTTPAdmission {
         { req in
             do throws(APIError) {
                 _ = try require(req, roles)
@@ -73,13 +75,13 @@ struct Authorization: Sendable {
     }
 
     /// Refuses a device outside the token's `devices` claim.
-    func requireDevice(_ p: Principal, _ deviceID: String) throws(APIError) {
+    package func requireDevice(_ p: Principal, _ deviceID: String) throws(APIError) {
         guard p.mayTouch(device: deviceID) else { throw .forbidden("this token does not cover device \(deviceID)") }
     }
 }
 
 extension Set where Element == Role {
-    static let anyRole: Set<Role> = Set(Role.allCases)
-    static let editors: Set<Role> = [.merchandiser, .manager, .admin]
-    static let adminOnly: Set<Role> = [.admin]
+    package static let anyRole: Set<Role> = Set(Role.allCases)
+    package static let editors: Set<Role> = [.merchandiser, .manager, .admin]
+    package static let adminOnly: Set<Role> = [.admin]
 }
