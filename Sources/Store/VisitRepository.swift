@@ -177,8 +177,14 @@ package enum VisitRepository {
                 "SELECT ts FROM sales WHERE device_id = ? ORDER BY ts DESC LIMIT 1",
                 [.text(deviceID)]
             )
+            // Day-only sales are keyed by date first: the device's own dates (its daily totals, newest first) are
+            // each looked up there, which stays a walk over one device's dates however large the table is.
             let c = try db.scalarInt(
-                "SELECT day FROM sales_days WHERE device_id = ? ORDER BY day DESC LIMIT 1",
+                """
+                SELECT d.day FROM sales_daily d
+                WHERE d.device_id = ? AND EXISTS (SELECT 1 FROM sales_days s WHERE s.day = d.day AND s.device_id = d.device_id)
+                ORDER BY d.day DESC LIMIT 1
+                """,
                 [.text(deviceID)]
             ).map { clock.midnight($0 + 1) - 1 }
             return [a, b, c].compactMap { $0 }.max()

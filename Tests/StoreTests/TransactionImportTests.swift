@@ -329,4 +329,25 @@ final class TransactionImportTests: XCTestCase {
             XCTAssertEqual(try db.scalarInt("SELECT sum(units) FROM sales_daily"), 2507)
         }
     }
+
+    /// A device's newest event from its day-only sales is the end of its newest date with one: found through its
+    /// own dates (the table is keyed by date first), the same as the newest date of its rows.
+    func testADevicesNewestDayOnlySaleEndsItsNewestDate() throws {
+        let store = try Store(path: dir + "/newest.db")
+        _ = try importEPort(store)
+        let devices = try store.read { db in
+            try db.query("SELECT device_id, max(day) FROM sales_days GROUP BY device_id ORDER BY device_id", []) {
+                ($0.text(0), $0.int64(1))
+            }
+        }
+        XCTAssertEqual(devices.count, 5)
+        for (device, day) in devices {
+            XCTAssertEqual(
+                try VisitRepository.lastEventTime(store, deviceID: device, clock: .utc),
+                (day + 1) * 86_400 - 1,
+                device
+            )
+        }
+        XCTAssertNil(try VisitRepository.lastEventTime(store, deviceID: "VJ-none", clock: .utc))
+    }
 }
