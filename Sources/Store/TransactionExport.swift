@@ -375,14 +375,14 @@ package struct TransactionExport: Sendable {
         var out = ExportRows()
         out.export.dayOnly = columns.dayOnly
         let mapping = columns.mapping
-        var times = ExportTimes(format: mapping.timeFormat, dayOnly: columns.dayOnly, clock: clock)
+        let times = ExportTimes(format: mapping.timeFormat, dayOnly: columns.dayOnly, clock: clock)
         // Exports repeat a few values many times: each distinct text is read and worked out once (`FieldMemo`).
         var keptMemos = columns.keep.map { _ in FieldMemo<Bool>() }
         var devices = FieldMemo<String>()
         var names = FieldMemo<(name: String, key: String)>()
         var prices = FieldMemo<Double?>()
         var quantities = FieldMemo<Int?>()
-        var timeValues = FieldMemo<Int64?>()
+        var timeValues = FieldMemo<Int64?>(capacity: 200_000)
         var selections = FieldMemo<(text: String, slot: SlotCode?)>()
         var deviceNames = FieldMemo<String>()
         var categories = FieldMemo<String>()
@@ -659,13 +659,12 @@ struct ExportRows {
     }
 }
 
-/// The export's time texts read with its pattern (`DateFormatter`, POSIX locale) and remembered: an export
-/// repeats the same few hundred dates, so each text is parsed once.
+/// The export's time texts read with its pattern (`DateFormatter`, POSIX locale). An export repeats the same
+/// few hundred dates: the reader remembers each text's value (`FieldMemo`), so a text is parsed once.
 struct ExportTimes {
     let formatter: DateFormatter
     let dayOnly: Bool
     let clock: FleetClock
-    var seen: [String: Int64?] = [:]
     var calendar = Calendar(identifier: .gregorian)
 
     init(format: String, dayOnly: Bool, clock: FleetClock) {
@@ -681,9 +680,7 @@ struct ExportTimes {
 
     /// A day-only text → its local date (days since 1970); a text with a time of day → its instant on the
     /// fleet's clock (the wall time is the fleet's). Years before 1990 or after 2100 are refused.
-    mutating func parse(_ raw: String) -> Int64? {
-        let text = raw  // trimmed by the reader
-        if let known = seen[text] { return known }
+    func parse(_ text: String) -> Int64? {
         var value: Int64?
         if let date = formatter.date(from: text) {
             let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
@@ -695,7 +692,6 @@ struct ExportTimes {
                     : clock.instant(day: day, minute: (c.hour ?? 0) * 60 + (c.minute ?? 0)) + Int64(c.second ?? 0)
             }
         }
-        if seen.count < 200_000 { seen[text] = value }
         return value
     }
 }
