@@ -6,11 +6,15 @@
 package final class Broadcaster: Sendable {
     private let groups: [ObjectIdentifier: SubscriberGroup]
 
-    package init(server: HTTPServer) {
+    /// A broadcaster to streams on `group`'s loops.
+    package init(group: EventLoopGroup) {
         var g: [ObjectIdentifier: SubscriberGroup] = [:]
-        for loop in server.loops { g[ObjectIdentifier(loop)] = SubscriberGroup(loop: loop) }
+        for loop in group.loops { g[ObjectIdentifier(loop)] = SubscriberGroup(loop: loop) }
         groups = g
     }
+
+    /// A broadcaster to `server`'s streams.
+    package convenience init(server: HTTPServer) { self.init(group: server.group) }
 
     /// Adds a stream; it receives every frame published after this call reaches its loop.
     package func subscribe(_ stream: EventStream) {

@@ -20,7 +20,8 @@ package struct HTTPServerError: Error, CustomStringConvertible {
 package final class HTTPServer: @unchecked Sendable {
     package let configuration: HTTPServerConfiguration
     let router: Router
-    package let loops: [EventLoop]
+    package let group: EventLoopGroup
+    package var loops: [EventLoop] { group.loops }
     let metrics = HTTPMetrics()
 
     private let acceptQueue = DispatchQueue(label: "http.accept")
@@ -34,10 +35,16 @@ package final class HTTPServer: @unchecked Sendable {
     private let draining = Atomic<Bool>(false)
     private let heartbeatBytes = SSEFrame(comment: "heartbeat").bytes
 
-    package init(configuration: HTTPServerConfiguration, router: Router) {
+    /// A server on `group`'s loops (made beforehand when parts built before the router need them).
+    package init(configuration: HTTPServerConfiguration, group: EventLoopGroup, router: Router) {
         self.configuration = configuration
+        self.group = group
         self.router = router
-        loops = (0..<max(1, configuration.loopCount)).map { EventLoop(label: "http.loop.\($0)") }
+    }
+
+    /// A server on loops of its own (`configuration.loopCount` of them).
+    package convenience init(configuration: HTTPServerConfiguration, router: Router) {
+        self.init(configuration: configuration, group: EventLoopGroup(count: configuration.loopCount), router: router)
     }
 
     /// True once a drain has begun.

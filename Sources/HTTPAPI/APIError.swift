@@ -7,13 +7,14 @@ package struct APIError: Error, Sendable {
     package let status: Int
     package let code: String
     package let message: String
-    package let details: AnyJSON?
+    /// Machine-readable particulars (`{"line": 3}`, `{"violations": […]}`), given as literals or Codable values.
+    package let details: JSONValue?
 
     package init(_ status: Int, _ code: String, _ message: String, details: Any? = nil) {
         self.status = status
         self.code = code
         self.message = message
-        self.details = details.map(AnyJSON.init)
+        self.details = details.map { JSONValue(any: $0) }
     }
 
     package static func badRequest(_ m: String, details: Any? = nil) -> APIError {
@@ -40,13 +41,29 @@ package struct APIError: Error, Sendable {
     }
     package static func unavailable(_ m: String) -> APIError { APIError(503, "shutting_down", m) }
 
+    /// The body of docs/API.md: `{"error": {"code", "message", "details"}}` (`details` left out when there are none).
+    package struct Body: Encodable, Sendable {
+        package let error: Inner
+
+        package struct Inner: Encodable, Sendable {
+            package let code: String
+            package let message: String
+            package let details: JSONValue?
+        }
+    }
+
+    package var body: Body { Body(error: .init(code: code, message: message, details: details)) }
+
     var response: HTTPResponse {
-        var body: [String: Any] = ["code": code, "message": message]
-        if let details { body["details"] = details.value }
-        var r = JSONReply.response(status, ["error": body])
+        // A body of strings and JSON values always encodes; the fallback is never expected to be written.
+        var r = HTTPResponse.json(
+            status,
+            (try? APIJSON.encode(self.body)) ?? Array(#"{"error":{"code":"internal","message":"internal error"}}"#.utf8)
+        )
         if status == 401 { r.headers.set("WWW-Authenticate", "Bearer") }
         if status == 503 || status == 429 {
-            let seconds = ((details?.value as? [String: Any])?["retry_after_seconds"] as? Int).map { max(1, $0) } ?? 1
+            var seconds = 1
+            if case .integer(let s) = details?["retry_after_seconds"] { seconds = max(1, Int(clamping: s)) }
             r.headers.set("Retry-After", String(seconds))
         }
         return r
@@ -55,5 +72,8 @@ package struct APIError: Error, Sendable {
 
 extension Responder {
     package func send(_ error: APIError) { send(error.response) }
-    package func sendJSON(_ status: Int = 200, _ object: Any) { send(JSONReply.response(status, object)) }
+    /// A Codable body (`APIJSON`); a value JSON cannot carry (a non-finite number) is answered 500.
+    package func send<T: Encodable>(_ status: Int, body: T) {
+        do { send(.json(status, try APIJSON.encode(body))) } catch { send(APIError(500, "internal", "internal error")) }
+    }
 }

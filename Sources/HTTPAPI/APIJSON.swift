@@ -32,7 +32,7 @@ package enum APIJSON {
             do {
                 _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
             } catch {
-                throw .badRequest("body is not valid JSON: \(JSONReply.reason(error))")
+                throw .badRequest("body is not valid JSON: \(JSONRequest.reason(error))")
             }
             throw .badRequest("a number in the body does not fit its field: counts, indexes and days are whole numbers")
         }

@@ -41,17 +41,4 @@ package enum JSONValue: Codable, Sendable, Equatable {
         case .object(let o): try c.encode(o)
         }
     }
-
-    /// The same value as Foundation's JSON objects (for the parsers written against them).
-    package var foundation: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let b): b
-        case .integer(let i): Int(i)
-        case .number(let d): d
-        case .string(let s): s
-        case .array(let a): a.map(\.foundation)
-        case .object(let o): o.mapValues(\.foundation)
-        }
-    }
 }

@@ -10,3 +10,5 @@ package struct Null<Value: Encodable>: Encodable {
         if let v = wrappedValue { try c.encode(v) } else { try c.encodeNil() }
     }
 }
+
+extension Null: Sendable where Value: Sendable {}

@@ -8,16 +8,16 @@ import HTTPAPI
 /// in the store; a cancel asked of another node is passed to the one running it.
 /// Confinement: `watchers` under `lock`.
 package final class JobRelay: @unchecked Sendable {
-    private let serverBox: ServerBox
+    private let loops: EventLoopGroup
     private let lock = NSLock()
     private var watchers: [String: Broadcaster] = [:]
 
-    package init(serverBox: ServerBox) { self.serverBox = serverBox }
+    package init(loops: EventLoopGroup) { self.loops = loops }
 
     /// Streams the frames of job `id` as the node running it sends them, after `first` (its state now).
     package func watch(_ id: String, _ stream: EventStream, first: [UInt8]?) {
         lock.lock()
-        let b = watchers[id] ?? Broadcaster(server: serverBox.server)
+        let b = watchers[id] ?? Broadcaster(group: loops)
         watchers[id] = b
         if let first { stream.send(first) }
         b.subscribe(stream)

@@ -73,30 +73,35 @@ package final class JobRunner: @unchecked Sendable {
 
     private let lock = NSLock()
     private var jobs: [String: Job] = [:]
-    /// On a cluster's node: every progress frame and last frame of this node's jobs, for the other
-    /// nodes' watchers (`JobRelay`).
-    package var onFrame: (@Sendable (_ jobID: String, _ frame: [UInt8], _ terminal: Bool) -> Void)?
-    /// On a cluster's node: the other nodes' jobs, and how to ask for one of them to be cancelled.
-    package var relay: JobRelay?
-    package var cancelElsewhere: (@Sendable (String) -> Void)?
+    /// On a cluster's node: the other nodes' jobs (their frames streamed here), and this node's told to them.
+    package let cluster: JobClusterLink?
+    /// The other nodes' jobs, on a cluster's node.
+    package var relay: JobRelay? { cluster?.relay }
     private let store: Store
-    private let serverBox: ServerBox
+    private let loops: EventLoopGroup
     private let logger: Logger
     private let slots: DispatchSemaphore
     private var waiting = 0
     let share: JobShare
 
-    package init(store: Store, serverBox: ServerBox, logger: Logger, concurrency: Int = 2, share: JobShare = JobShare())
-    {
+    package init(
+        store: Store,
+        loops: EventLoopGroup,
+        logger: Logger,
+        concurrency: Int = 2,
+        share: JobShare = JobShare(),
+        cluster: JobClusterLink? = nil
+    ) {
         self.store = store
-        self.serverBox = serverBox
+        self.loops = loops
         self.logger = logger
         slots = DispatchSemaphore(value: max(1, concurrency))
         self.share = share
+        self.cluster = cluster
     }
 
     /// The node this runner's jobs are recorded under (a cluster's `PLANOGRAM_NODE_ID`; empty alone).
-    package var nodeID = ""
+    package var nodeID: String { cluster?.nodeID ?? "" }
 
     /// At start: every job the previous run left queued or running ends as failed, with the reason — on a
     /// cluster only this node's (the others' jobs are running).
@@ -145,7 +150,7 @@ package final class JobRunner: @unchecked Sendable {
             progress: 0,
             message: "queued",
             context: context,
-            broadcaster: Broadcaster(server: serverBox.server)
+            broadcaster: Broadcaster(group: loops)
         )
         lock.unlock()
         persist(id)
@@ -229,7 +234,7 @@ package final class JobRunner: @unchecked Sendable {
         lock.unlock()
         if let frame {
             b.publish(frame)
-            onFrame?(id, frame, false)
+            cluster?.announcer.jobFrame(id, frame, terminal: false)
         }
     }
 
@@ -250,7 +255,7 @@ package final class JobRunner: @unchecked Sendable {
         let b = j.broadcaster
         lock.unlock()
         persist(id)
-        onFrame?(id, frame, true)
+        cluster?.announcer.jobFrame(id, frame, terminal: true)
         // The last frame and the end of the stream together, per subscriber (a publish is flushed a turn
         // later, so closing after it could cut the frame off).
         b.forEachSubscriber { $0.close(final: frame) }

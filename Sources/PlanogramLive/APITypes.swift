@@ -8,9 +8,10 @@ import Store
 
 // The request and response bodies of the operations routes (docs/MODELS.md), in one place, as Codable structs.
 // Wire names are spelled out in each type's CodingKeys so that a name from the spec finds its type here.
-// Bodies are written by `APIJSON.encode` (keys sorted, like the `JSONWriter` trees); a key the spec
+// Bodies are written by `APIJSON.encode` (keys sorted); a key the spec
 // always shows, even when it has no value, is `@Null` (written as `null` rather than left out).
-// The catalogue, insight and session routes and the live session events keep their measured hand-built trees (`JSONWriter`).
+// The catalogue's bodies are in `CatalogBodies`, the insights' in `InsightBodies`, the live sessions' in
+// `Sessions/SessionBodies`: every answer and event goes through the same path.
 
 // MARK: - Operations data (docs/MODELS.md)
 
@@ -131,8 +132,8 @@ struct SlotForecastBody: Encodable {
         slot = o.slot.description
         productID = o.productID
         capacity = o.capacity
-        unitsPerDay = InsightJSON.round2(o.unitsPerDay)
-        expectedUnits = InsightJSON.round2(o.expectedUnits)
+        unitsPerDay = Rounding.round2(o.unitsPerDay)
+        expectedUnits = Rounding.round2(o.expectedUnits)
         interval = [o.interval.lower, o.interval.upper]
         stockNow = o.stockNow
         stockBasis = o.stockBasis.rawValue
@@ -180,7 +181,7 @@ struct ForecastTotals: Encodable {
 }
 
 /// `POST /api/visits`. Every field is optional here so that a missing one gets the route's own message;
-/// a field of the wrong type is refused by `JSONReply.decode` with its path.
+/// a field of the wrong type is refused by `JSONRequest.decode` with its path.
 struct VisitRequest: Decodable {
     var deviceID: String?
     var at: String?
@@ -304,8 +305,8 @@ struct PlannedVisitBody: Encodable {
         deviceID = v.deviceID
         at = FieldParse.iso8601(v.at)
         reasons = v.reasons
-        expectedLostRevenueAvoided = InsightJSON.round2(v.expectedLostRevenueAvoided)
-        expectedSpoiledUnitsAvoided = InsightJSON.round2(v.expectedSpoiledUnitsAvoided)
+        expectedLostRevenueAvoided = Rounding.round2(v.expectedLostRevenueAvoided)
+        expectedSpoiledUnitsAvoided = Rounding.round2(v.expectedSpoiledUnitsAvoided)
         unitsToLoad = v.picks.reduce(0) { $0 + $1.load }
     }
 

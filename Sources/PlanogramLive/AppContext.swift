@@ -7,8 +7,7 @@ import Store
 import Synchronization
 
 /// What every route needs: configuration, the store, the catalogue cache and the token checks.
-/// Immutable after start except the catalogue cache (locked); `afterImport` is set once before the
-/// server accepts connections — safe to share across loops.
+/// Immutable except the catalogue cache (locked) — safe to share across loops.
 final class AppContext: @unchecked Sendable {
     let configuration: AppConfiguration
     let store: Store
@@ -17,12 +16,9 @@ final class AppContext: @unchecked Sendable {
     let auth: Authorization
     let logger: Logger
     let rateLimiter: RateLimiter
-    let importQueue = DispatchQueue(label: "planogram.import")
     /// Route bodies that may wait (the store, a long computation) run here, never on an event loop.
     private let blockingQueue = DispatchQueue(label: "planogram.blocking", qos: .userInitiated, attributes: .concurrent)
     private let blockingInFlight = Atomic<Int>(0)
-    /// Runs after a successful import, on the import queue (the insights refit). Set once at start.
-    var afterImport: (@Sendable () -> Void)?
 
     init(configuration: AppConfiguration, store: Store, secret: String, logger: Logger) throws {
         self.configuration = configuration
@@ -42,7 +38,7 @@ final class AppContext: @unchecked Sendable {
     /// Runs a route body that may block (store reads or writes, a large computation) off the event loop,
     /// answering like `handle`. At most `maxBlockingRequests` run at once; beyond that the request is
     /// refused with 503 and Retry-After rather than queued without bound.
-    func handleBlocking(_ r: Responder, _ body: @escaping @Sendable () throws -> (Int, Any)) {
+    func handleBlocking(_ r: Responder, _ body: @escaping @Sendable () throws -> (Int, any Encodable)) {
         let running = blockingInFlight.wrappingAdd(1, ordering: .relaxed).newValue
         guard running <= configuration.maxBlockingRequests else {
             blockingInFlight.wrappingSubtract(1, ordering: .relaxed)
@@ -77,16 +73,11 @@ final class AppContext: @unchecked Sendable {
         }
     }
 
-    /// Runs a route body, answering its JSON result (a Codable body from `APITypes`, or a `JSONWriter`
-    /// tree) or its `APIError`.
-    func handle(_ r: Responder, _ body: () throws -> (Int, Any)) {
+    /// Runs a route body, answering its Codable result (written by `APIJSON`) or its `APIError`.
+    func handle(_ r: Responder, _ body: () throws -> (Int, any Encodable)) {
         do {
             let (status, object) = try body()
-            if let typed = object as? any Encodable {
-                r.send(.json(status, try APIJSON.encode(typed)))
-            } else {
-                r.sendJSON(status, object)
-            }
+            r.send(.json(status, try APIJSON.encode(object)))
         } catch let e as APIError {
             r.send(e)
         } catch {
@@ -122,23 +113,5 @@ final class AppContext: @unchecked Sendable {
         try auth.requireDevice(p, id)
         guard let cab = cat.cabinet(id, idx) else { throw .notFound("device \(id) has no cabinet \(idx)") }
         return (cat, cab)
-    }
-
-    /// One import at a time; the catalogue is reloaded after a successful one.
-    func runImport(_ files: [String: [UInt8]]) throws -> ImportReport {
-        try importQueue.sync {
-            let report = try Importer(store: store, clock: configuration.clock).importFiles(files)
-            catalog.replace(try store.loadCatalog())
-            published.invalidate()
-            afterImport?()
-            logger.info(
-                "import done",
-                metadata: [
-                    "files": "\(report.files)", "rows_written": "\(report.totalRowsWritten)",
-                    "seconds": "\(String(format: "%.2f", report.seconds))",
-                ]
-            )
-            return report
-        }
     }
 }

@@ -2,14 +2,18 @@ import Foundation
 
 /// Token usage as the Messages API reports it (`message_start` carries the input, `message_delta` the
 /// cumulative output).
-package struct TokenUsage: Sendable, Equatable {
+package struct TokenUsage: Sendable, Equatable, Encodable {
     package var inputTokens: Int
     package var outputTokens: Int
     package init(inputTokens: Int = 0, outputTokens: Int = 0) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
     }
-    package var json: [String: Any] { ["input_tokens": inputTokens, "output_tokens": outputTokens] }
+
+    enum CodingKeys: String, CodingKey {
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+    }
 }
 
 /// One event of the Messages API stream (`stream: true`). Unknown event types and unknown delta types

@@ -29,8 +29,9 @@ package struct CSVReader {
     /// Stops the reader at byte `end` (at or past where it is): the input ends there. The first half of a file
     /// cut in two ends at the cut, blank lines before it included, and never reads on into the second half.
     package mutating func stop(at end: Int) {
-        precondition(end >= pos && end <= bytes.count)
-        bytes = UnsafeBufferPointer(rebasing: bytes[..<end])
+        // Clamped, not trapped: a cut behind the reader stops it where it is; one past the end changes nothing.
+        let cut = min(max(end, pos), bytes.count)
+        bytes = UnsafeBufferPointer(rebasing: bytes[..<cut])
     }
 
     /// Physical lines consumed so far: at a record's end, the line count a reader continuing from here adds to

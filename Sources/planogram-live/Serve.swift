@@ -60,9 +60,12 @@ struct Serve: ParsableCommand {
         StructuredLogHandler.bootstrap(level: config.logLevel)
         let logger = Logger(label: "planogram-live")
         logger.info("configuration", metadata: config.described.mapValues { .string($0) })
-        let server = PlanogramServer(configuration: config, logger: logger)
-        server.installSignalHandlers()
-        do { try server.start() } catch {
+        let server: PlanogramServer
+        do {
+            server = try PlanogramServer(configuration: config, logger: logger)
+            server.installSignalHandlers()
+            try server.start()
+        } catch {
             // A database or bus that cannot be reached exits with 69 (EX_UNAVAILABLE): worth a restart once it is back.
             let unavailable =
                 (error as? PostgresError).map { $0.sqlState.hasPrefix("08") } ?? (error as? RedisError)?.connection

@@ -53,7 +53,7 @@ final class APITypesTests: XCTestCase {
     func testANonFiniteNumberIsAnErrorNotACrash() {
         XCTAssertThrowsError(try APIJSON.encode(JobEvent.Progress(jobID: "j", progress: .nan, message: "")))
         let frame = String(
-            decoding: SessionEvents.frame("progress", JobEvent.Progress(jobID: "j", progress: .infinity, message: "")),
+            decoding: EventFrame.encode("progress", JobEvent.Progress(jobID: "j", progress: .infinity, message: "")),
             as: UTF8.self
         )
         XCTAssertTrue(frame.contains(#""code":"internal""#), frame)

@@ -119,13 +119,19 @@ final class ClusterDirectoryTests: XCTestCase {
         final class Lost: @unchecked Sendable { var names: [String] = [] }
         let clock = Clock()
         let lost = Lost()
-        let d = ClusterDirectory(now: { clock.t })
-        d.onNodeLost = { lost.names.append($0) }
-        d.update(node: "n1", sessions: [#"{"session_id":"VM-001~0","device_id":"VM-001","held_since":5,"node":"n1"}"#])
-        d.update(node: "n2", sessions: [#"{"session_id":"VM-002~0","device_id":"VM-002","node":"n2"}"#, "not json"])
+        let d = ClusterDirectory(now: { clock.t }, onNodeLost: { lost.names.append($0) })
+        // Summaries as a node's heartbeat writes them (`SessionSummary`); a text that is not one is left out.
+        func summary(_ device: String, node: String, heldSince: String = "") -> String {
+            #"{"cabinet_index":0,"device_id":"\#(device)","#
+                + (heldSince.isEmpty ? "" : #""held_since":\#(heldSince),"#)
+                + #""last_activity":"2026-12-07T10:00:00Z","node":"\#(node)","ops":2,"participants":[],"#
+                + #""seq":2,"session_id":"\#(device)~0","version":2}"#
+        }
+        d.update(node: "n1", sessions: [summary("VM-001", node: "n1", heldSince: "5")])
+        d.update(node: "n2", sessions: [summary("VM-002", node: "n2"), "not json", #"{"session_id":"VM-003~0"}"#])
         let listed = d.remoteSessions(excluding: ["VM-002~0"])
         XCTAssertEqual(listed.map(\.device), ["VM-001"], "a session this node holds is not listed as remote")
-        XCTAssertNil(listed.first?.json["held_since"], "the handover field stays between nodes")
+        XCTAssertNil(listed.first?.summary.heldSince, "the handover field stays between nodes")
         clock.t += 4
         d.update(node: "n2", sessions: [])
         clock.t += 3

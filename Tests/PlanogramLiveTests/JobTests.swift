@@ -44,7 +44,7 @@ class JobTests: XCTestCase {
         defer { s.stop() }
         let max = s.token(.manager, sub: "max")
         let id = try XCTUnwrap(
-            XCTUnwrap(s.server.jobs).submit(
+            s.server.jobs.submit(
                 kind: "test_loop",
                 by: Principal(subject: "max", name: "Max", role: .manager, expires: .max, devices: nil),
                 devices: nil

@@ -186,7 +186,8 @@ class OptimizerRoutesTests: XCTestCase {
             rowHeightsMM: [200, 200]
         )
         let ambient = cat.products.filter { $0.value.temperature == .ambient }
-        XCTAssertThrowsError(try LayoutProposal.options([:], cabinet: frozen, products: ambient)) { e in
+        XCTAssertThrowsError(try LayoutProposal.options(LayoutOptionsRequest(), cabinet: frozen, products: ambient)) {
+            e in
             XCTAssertEqual((e as? APIError)?.code, "no_fit")
         }
         XCTAssertEqual(

@@ -536,6 +536,23 @@ class ImportTests: XCTestCase {
         }
     }
 
+    /// A cut behind the reader ends it where it stands; a cut past the input changes nothing (no trap either way).
+    func testACutOutsideTheReadersRangeIsClamped() throws {
+        let text = Array("a,b\nc,d\ne,f\n".utf8)
+        try text.withUnsafeBufferPointer { buf in
+            var behind = CSVReader(buf)
+            XCTAssertTrue(try behind.next())
+            behind.stop(at: 0)
+            XCTAssertFalse(try behind.next())
+
+            var past = CSVReader(buf)
+            past.stop(at: buf.count + 100)
+            var records = 0
+            while try past.next() { records += 1 }
+            XCTAssertEqual(records, 3)
+        }
+    }
+
     func testTimestampParser() {
         func t(_ s: String, _ dateOnly: Bool = false) -> Int64? {
             Array(s.utf8).withUnsafeBufferPointer { FieldParse.timestamp($0, dateOnlyAllowed: dateOnly) }

@@ -10,7 +10,7 @@ final class ClusterDirectory: @unchecked Sendable {
     static let expiry = 6.0
 
     private struct NodeList {
-        var sessions: [(device: String, id: String, json: [String: Any])]
+        var sessions: [SessionSummary]
         var heard: Double
     }
 
@@ -18,20 +18,26 @@ final class ClusterDirectory: @unchecked Sendable {
     private var nodes: [String: NodeList] = [:]
     private let now: @Sendable () -> Double
 
-    init(now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.now = now }
+    /// `onNodeLost` runs with the name of a node that has not been heard from for `expiry` seconds (once).
+    init(
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        onNodeLost: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.now = now
+        self.onNodeLost = onNodeLost
+    }
 
     /// A node's list as it sent it (JSON texts of the dashboard's session summaries).
     func update(node: String, sessions: [String]) {
-        let parsed: [(String, String, [String: Any])] = sessions.compactMap { text in
-            guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                let id = o["session_id"] as? String, let device = o["device_id"] as? String
-            else { return nil }
-            var summary = o
-            summary.removeValue(forKey: "held_since")
-            return (device, id, summary)
+        let parsed: [SessionSummary] = sessions.compactMap { text in
+            guard var summary = try? JSONDecoder().decode(SessionSummary.self, from: Data(text.utf8)) else {
+                return nil
+            }
+            summary.heldSince = nil  // between nodes only
+            return summary
         }
         lock.lock()
-        nodes[node] = NodeList(sessions: parsed.map { (device: $0.0, id: $0.1, json: $0.2) }, heard: now())
+        nodes[node] = NodeList(sessions: parsed, heard: now())
         lock.unlock()
     }
 
@@ -43,8 +49,7 @@ final class ClusterDirectory: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Runs with the name of a node that has not been heard from for `expiry` seconds (once).
-    var onNodeLost: (@Sendable (String) -> Void)?
+    private let onNodeLost: @Sendable (String) -> Void
 
     /// Drops the nodes silent for longer than `expiry`; returns their names.
     @discardableResult
@@ -54,19 +59,21 @@ final class ClusterDirectory: @unchecked Sendable {
         let gone = nodes.filter { t - $0.value.heard > Self.expiry }.map(\.key)
         for n in gone { nodes.removeValue(forKey: n) }
         lock.unlock()
-        for n in gone { onNodeLost?(n) }
+        for n in gone { onNodeLost(n) }
         return gone
     }
 
     /// The other nodes' sessions, without the ids in `local` (a session this node holds is its own);
     /// where two live nodes list one session, the one heard from last wins.
-    func remoteSessions(excluding local: Set<String>) -> [(device: String, json: [String: Any])] {
+    func remoteSessions(excluding local: Set<String>) -> [(device: String, summary: SessionSummary)] {
         expire()
         lock.lock()
         let lists = nodes.values.sorted { $0.heard < $1.heard }
         lock.unlock()
-        var byID: [String: (device: String, json: [String: Any])] = [:]
-        for list in lists { for s in list.sessions where !local.contains(s.id) { byID[s.id] = (s.device, s.json) } }
+        var byID: [String: (device: String, summary: SessionSummary)] = [:]
+        for list in lists {
+            for s in list.sessions where !local.contains(s.sessionID) { byID[s.sessionID] = (s.deviceID, s) }
+        }
         return byID.values.map { $0 }
     }
 

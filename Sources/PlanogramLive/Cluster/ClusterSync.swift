@@ -5,34 +5,48 @@ import Jobs
 import Logging
 import PlanogramDomain
 
-/// A node's part in a cluster (docs/OPERATIONS.md): tells the other nodes of its imports, publishes, fits and live
-/// sessions, and acts on theirs — reload the catalogue and forget published planograms after an import,
+/// A node's part in a cluster (docs/OPERATIONS.md): tells the other nodes of its live sessions (its imports,
+/// publishes, fits and jobs are told by `ClusterAnnouncer`), and acts on what they tell — reload the catalogue and forget published planograms after an import,
 /// move an open session's published base after a publish, load the stored models after a fit, list the
 /// other nodes' sessions on the dashboard, and drop a session another node took over. After the bus
 /// reconnects (messages may have been missed) it refreshes all of it.
 /// Confinement: `lastSent` and `lastSentAt` only on `queue`.
 final class ClusterSync: @unchecked Sendable {
     let bus: any ClusterBus
-    let directory = ClusterDirectory()
+    let directory: ClusterDirectory
     private let app: AppContext
     private let registry: SessionRegistry
     private let insights: InsightsEngine
+    /// Re-estimated after another node's import.
+    private let experiments: ExperimentService
+    /// This node's jobs (another node may ask to cancel one).
+    private let jobs: JobRunner
+    /// The other nodes' job frames go here.
+    private let relay: JobRelay
     private let queue = DispatchQueue(label: "planogram.cluster")
     private let work = DispatchQueue(label: "planogram.cluster.work")
     private let stopped = OnceFlag()
     private var lastSent: [String] = []
     private var lastSentAt = 0.0
-    /// Runs after another node's import (experiments re-estimate).
-    var onRemoteImport: (@Sendable () -> Void)?
-    /// The other nodes' job frames go here; cancels for this node's jobs to `jobs`.
-    var relay: JobRelay?
-    var jobs: JobRunner?
 
-    init(bus: any ClusterBus, app: AppContext, registry: SessionRegistry, insights: InsightsEngine) {
+    init(
+        bus: any ClusterBus,
+        directory: ClusterDirectory,
+        app: AppContext,
+        registry: SessionRegistry,
+        insights: InsightsEngine,
+        experiments: ExperimentService,
+        jobs: JobRunner,
+        relay: JobRelay
+    ) {
         self.bus = bus
+        self.directory = directory
         self.app = app
         self.registry = registry
         self.insights = insights
+        self.experiments = experiments
+        self.jobs = jobs
+        self.relay = relay
     }
 
     func start() throws {
@@ -46,7 +60,8 @@ final class ClusterSync: @unchecked Sendable {
                 beats += 1
                 // Every 10 s: end the streams of other nodes' jobs the store says have ended (a node that
                 // restarted failed its unfinished jobs at start without telling anyone's watchers).
-                if beats % 40 == 0, let relay = self.relay, let jobs = self.jobs {
+                if beats % 40 == 0 {
+                    let (relay, jobs) = (self.relay, self.jobs)
                     self.work.async { relay.settle(jobs) }
                 }
                 Thread.sleep(forTimeInterval: 0.25)
@@ -61,48 +76,17 @@ final class ClusterSync: @unchecked Sendable {
         bus.stop()
     }
 
-    // MARK: telling
-
-    func imported() { bus.send(ClusterMessage(kind: .imported, node: bus.nodeID)) }
-
-    func published(_ key: CabinetKey, version: Int, by: String) {
-        bus.send(
-            ClusterMessage(
-                kind: .published,
-                node: bus.nodeID,
-                deviceID: key.deviceID,
-                cabinetIndex: key.index,
-                version: version,
-                by: by
-            )
-        )
-    }
-
-    func fitted() { bus.send(ClusterMessage(kind: .modelsFitted, node: bus.nodeID)) }
-
-    func jobFrame(_ id: String, _ frame: [UInt8], terminal: Bool) {
-        bus.send(
-            ClusterMessage(
-                kind: .job,
-                node: bus.nodeID,
-                jobID: id,
-                frame: String(decoding: frame, as: UTF8.self),
-                terminal: terminal
-            )
-        )
-    }
-
-    func cancelJob(_ id: String) { bus.send(ClusterMessage(kind: .cancelJob, node: bus.nodeID, jobID: id)) }
+    // MARK: telling (the rest is `ClusterAnnouncer`)
 
     /// This node's sessions, when they changed and at least every `ClusterDirectory.heartbeat` seconds.
     private func heartbeat() {
         directory.expire()
         let local = registry.all.sorted { $0.id < $1.id }
         let texts = local.map { s -> String in
-            var o = s.summaryJSON()
-            o["held_since"] = s.heldSince
-            o["node"] = bus.nodeID
-            return String(decoding: JSONWriter.encode(o), as: UTF8.self)
+            var o = s.summaryBody()
+            o.heldSince = s.heldSince
+            o.node = bus.nodeID
+            return String(decoding: (try? APIJSON.encode(o)) ?? [], as: UTF8.self)
         }
         let now = Date().timeIntervalSince1970
         guard texts != lastSent || now - lastSentAt >= ClusterDirectory.heartbeat else { return }
@@ -121,16 +105,15 @@ final class ClusterSync: @unchecked Sendable {
             directory.update(node: m.node, sessions: list)
             // A session both nodes hold stays with the later holder.
             for text in list {
-                guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                    let id = o["session_id"] as? String, let theirs = o["held_since"] as? Double,
-                    let mine = registry.session(id), theirs > mine.heldSince
+                guard let o = try? JSONDecoder().decode(SessionSummary.self, from: Data(text.utf8)),
+                    let theirs = o.heldSince, let mine = registry.session(o.sessionID), theirs > mine.heldSince
                 else { continue }
-                registry.evict(id)
+                registry.evict(o.sessionID)
             }
         case .imported:
             work.async { [self] in
                 reloadCatalog()
-                onRemoteImport?()
+                experiments.salesImported()
             }
         case .published:
             app.published.invalidate()
@@ -146,10 +129,10 @@ final class ClusterSync: @unchecked Sendable {
             work.async { [self] in insights.loadStored() }
         case .job:
             if let id = m.jobID, let frame = m.frame {
-                relay?.frame(id, Array(frame.utf8), terminal: m.terminal ?? false)
+                relay.frame(id, Array(frame.utf8), terminal: m.terminal ?? false)
             }
         case .cancelJob:
-            if let id = m.jobID { _ = jobs?.cancel(id) }
+            if let id = m.jobID { _ = jobs.cancel(id) }
         }
     }
 
@@ -169,21 +152,5 @@ final class ClusterSync: @unchecked Sendable {
             reloadCatalog()
             insights.loadStored()
         }
-    }
-}
-
-/// A flag set once, read from any thread.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
     }
 }

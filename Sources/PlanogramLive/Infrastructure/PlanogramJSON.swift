@@ -11,40 +11,43 @@ enum PlanogramJSON {
     static let defaultCapacity = 8
 
     static func parse(
-        _ any: Any,
+        _ value: JSONValue,
         cabinet: Cabinet,
         products: [String: Product],
         version: Int,
         field: String
     ) throws(APIError) -> Planogram {
         var entries: [(String, String, Int)] = []
-        func entry(_ o: [String: Any]) throws(APIError) {
-            guard let slot = o["slot"] as? String, let pid = o["product_id"] as? String else {
+        func entry(_ o: JSONValue) throws(APIError) {
+            guard case .string(let slot)? = o["slot"], case .string(let pid)? = o["product_id"] else {
                 throw .badRequest("\(field): each slot needs \"slot\" and \"product_id\"")
             }
             entries.append((slot, pid, try capacity(o["capacity"])))
         }
-        func capacity(_ v: Any?) throws(APIError) -> Int {
-            guard let v else { return defaultCapacity }
-            guard let n = JSONReply.int(v) else { throw .badRequest("\(field): capacity must be a whole number") }
-            return n
+        func capacity(_ v: JSONValue?) throws(APIError) -> Int {
+            switch v {
+            case nil: return defaultCapacity
+            case .integer(let n)?: return Int(clamping: n)
+            case .number(let d)? where d == d.rounded() && abs(d) < 1e9: return Int(d)
+            default: throw .badRequest("\(field): capacity must be a whole number")
+            }
         }
-        if let o = any as? [String: Any], let list = o["slots"] as? [Any] {
+        if case .object(let o) = value, case .array(let list)? = o["slots"] {
             for item in list {
-                guard let e = item as? [String: Any] else { throw .badRequest("\(field).slots must hold objects") }
-                try entry(e)
+                guard case .object = item else { throw .badRequest("\(field).slots must hold objects") }
+                try entry(item)
             }
-        } else if let list = any as? [Any] {
+        } else if case .array(let list) = value {
             for item in list {
-                guard let e = item as? [String: Any] else { throw .badRequest("\(field) must hold objects") }
-                try entry(e)
+                guard case .object = item else { throw .badRequest("\(field) must hold objects") }
+                try entry(item)
             }
-        } else if let o = any as? [String: Any] {
+        } else if case .object(let o) = value {
             for (slot, v) in o {
-                if let pid = v as? String {
+                if case .string(let pid) = v {
                     entries.append((slot, pid, defaultCapacity))
-                } else if let e = v as? [String: Any], let pid = e["product_id"] as? String {
-                    entries.append((slot, pid, try capacity(e["capacity"])))
+                } else if case .object = v, case .string(let pid)? = v["product_id"] {
+                    entries.append((slot, pid, try capacity(v["capacity"])))
                 } else {
                     throw .badRequest("\(field).\(slot) must be a product id or {product_id, capacity}")
                 }
@@ -89,79 +92,9 @@ enum PlanogramJSON {
             throw .unprocessable(
                 "rule_broken",
                 "\(field) breaks \(violations.count) rule(s): \(violations[0].description)",
-                details: ["violations": violations.map(violationJSON)]
+                details: ["violations": violations.map(ViolationBody.init)]
             )
         }
         return plan
     }
-
-    static func violationJSON(_ v: PlacementError) -> [String: Any] {
-        var o: [String: Any] = ["rule": v.rule, "message": v.description]
-        if let s = v.slot { o["slot"] = s }
-        return o
-    }
-}
-
-/// JSON shapes of the insights.
-enum InsightJSON {
-    static func score(_ s: PlacementScore) -> [String: Any] {
-        [
-            "product_id": s.productID, "slot_position": s.slot.description, "score": s.score, "reasoning": s.reasoning,
-            "constraints_passed": s.constraintsPassed, "violations": s.violations.map(PlanogramJSON.violationJSON),
-            "factors": s.factors.map {
-                [
-                    "name": $0.name, "value": round3($0.value), "weight": $0.weight, "contribution": $0.contribution,
-                    "detail": $0.detail,
-                ] as [String: Any]
-            },
-            "suggestions": s.suggestions.map {
-                [
-                    "kind": $0.kind.rawValue, "slot": $0.slot.description, "product_id": $0.productID,
-                    "score": $0.score, "message": $0.message,
-                ] as [String: Any]
-            },
-            "model_version": DemandModel.version,
-        ]
-    }
-
-    static func slotForecast(_ f: SlotForecast?) -> Any {
-        guard let f else { return NSNull() }
-        return [
-            "product_id": f.productID, "demand_per_day": round3(f.demandPerDay), "availability": round3(f.availability),
-            "units_per_day": round3(f.unitsPerDay), "revenue_per_day": round2(f.revenuePerDay),
-        ] as [String: Any]
-    }
-
-    static func prediction(_ p: RevenuePrediction) -> [String: Any] {
-        [
-            "forecast_days": p.forecastDays, "baseline_revenue": round2(p.baselineRevenue),
-            "predicted_revenue": round2(p.predictedRevenue),
-            "lift_percentage": round2(p.liftPercentage),
-            "confidence_interval": [round2(p.confidenceInterval.lower), round2(p.confidenceInterval.upper)],
-            "confidence_level": 0.95,
-            "break_even_days": p.breakEvenDays.map { round2($0) as Any } ?? NSNull(),
-            "touched_slots": p.touchedSlots.map(\.description),
-            "per_slot": p.perSlot.map { b, q in
-                ["slot": (b?.slot ?? q!.slot).description, "baseline": slotForecast(b), "proposed": slotForecast(q)]
-                    as [String: Any]
-            },
-            "model_version": p.modelVersion,
-        ]
-    }
-
-    static func heatmap(_ cells: [HeatCell], plan: Planogram, modelVersion: String) -> [String: Any] {
-        [
-            "device_id": plan.deviceID, "cabinet_index": plan.cabinetIndex, "version": plan.version,
-            "model_version": modelVersion,
-            "cells": cells.map {
-                [
-                    "slot": $0.slot.description, "value": $0.value, "revenue_per_day": round2($0.revenuePerDay),
-                    "observations": Int($0.observations.rounded()),
-                ] as [String: Any]
-            },
-        ]
-    }
-
-    static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-    static func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 }

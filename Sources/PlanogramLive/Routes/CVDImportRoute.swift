@@ -8,9 +8,10 @@ import Store
 /// is not a CVD database is 422 `not_cvd` and nothing is written.
 struct CVDImportRoute {
     let app: AppContext
+    let imports: FleetImports
 
     func install(_ router: inout Router) {
-        let app = self.app
+        let (app, imports) = (self.app, self.imports)
         router.post(
             "/api/import/cvd",
             name: "import_cvd",
@@ -30,13 +31,13 @@ struct CVDImportRoute {
                 guard !req.body.isEmpty else {
                     throw APIError.badRequest("the body is empty: send the CVD database file")
                 }
-                return (200, try app.runCVDMigration(req.body))
+                return (200, try imports.runCVDMigration(req.body))
             }
         }
     }
 }
 
-extension AppContext {
+extension FleetImports {
     /// The uploaded file is written to a temporary file (SQLite reads files), migrated with the imports' queue
     /// held, and removed.
     func runCVDMigration(_ bytes: [UInt8]) throws -> CVDMigration.Report {
@@ -55,17 +56,16 @@ extension AppContext {
                 details: refusal.missingColumns.isEmpty ? nil : ["missing": refusal.missingColumns]
             )
         }
-        return try importQueue.sync {
+        return try queue.sync {
             let report = try CVDMigration.run(
                 source,
-                into: store,
-                clock: configuration.clock,
+                into: app.store,
+                clock: app.configuration.clock,
                 at: Int64(Date().timeIntervalSince1970)
             )
-            catalog.replace(try store.loadCatalog())
-            published.invalidate()
-            afterImport?()
-            logger.info(
+            try reload()
+            changed()
+            app.logger.info(
                 "CVD database migrated",
                 metadata: [
                     "devices": "\(report.devicesMigrated.count)", "sales_units": "\(report.salesUnitsWritten)",

@@ -16,7 +16,7 @@ struct CatalogRoutes {
                 let p = try app.auth.require(req, .anyRole)
                 let cat = app.catalog.current
                 let list = cat.devices.values.filter { p.mayTouch(device: $0.id) }.sorted { $0.id < $1.id }
-                return (200, ["devices": list.map { DomainJSON.device($0, cabinets: cat.cabinets(of: $0.id)) }])
+                return (200, DevicesResponse(devices: list.map { DeviceBody($0, cabinets: cat.cabinets(of: $0.id)) }))
             }
         }
         router.get("/api/devices/{id}", name: "device") { req, r in
@@ -26,7 +26,7 @@ struct CatalogRoutes {
                 let cat = app.catalog.current
                 guard let d = cat.devices[id] else { throw APIError.notFound("unknown device \(id)") }
                 try app.auth.requireDevice(p, id)
-                return (200, DomainJSON.device(d, cabinets: cat.cabinets(of: id)))
+                return (200, DeviceBody(d, cabinets: cat.cabinets(of: id)))
             }
         }
         // docs/MODELS.md: where trucks start and end, and the trucks (route managers, drivers, admins).
@@ -56,7 +56,7 @@ struct CatalogRoutes {
             app.handle(r) {
                 _ = try app.auth.require(req, .anyRole)
                 let list = app.catalog.current.products.values.sorted { $0.id < $1.id }
-                return (200, ["products": list.map(DomainJSON.product)])
+                return (200, ProductsResponse(products: list.map(ProductBody.init)))
             }
         }
         router.get("/api/planograms/{device_id}/{cabinet_index}", name: "planogram") { req, r in
@@ -81,7 +81,7 @@ struct CatalogRoutes {
                             ?? "no published planogram for \(cab.deviceID)/\(cab.index)"
                     )
                 }
-                return (200, DomainJSON.planogram(plan, catalog: cat))
+                return (200, PlanogramBody(plan, catalog: cat))
             }
         }
     }

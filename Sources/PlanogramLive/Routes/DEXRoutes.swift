@@ -42,7 +42,7 @@ struct DEXRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .adminOnly)
                 let id = try Self.device(app, req, p)
-                let body = try JSONReply.decode(DEXSerialLink.Request.self, req)
+                let body = try JSONRequest.decode(DEXSerialLink.Request.self, req)
                 let serial = body.serial.trimmingCharacters(in: .whitespaces)
                 guard !serial.isEmpty, serial.count <= 64, !serial.unicodeScalars.contains(where: { $0.value < 32 })
                 else {
@@ -101,7 +101,7 @@ struct DEXRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.mapEditors)
                 let id = try Self.device(app, req, p)
-                let body = try JSONReply.decode([String: [String: [String]]].self, req)
+                let body = try JSONRequest.decode([String: [String: [String]]].self, req)
                 let map = try Self.flat(body, deviceID: id, catalog: app.catalog.current)
                 try app.store.saveSelectionMap(deviceID: id, map)
                 return (200, Self.nested(try app.store.selectionMap(deviceID: id)))

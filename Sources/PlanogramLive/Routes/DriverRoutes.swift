@@ -11,6 +11,42 @@ struct DriverRoutes {
     let app: AppContext
     static let readers: Set<Role> = [.manager, .admin]
 
+    /// `PUT /api/drivers/{sub}/vehicle`: a truck's id, or null to clear (required: an empty body clears nothing
+    /// by accident).
+    struct VehicleRequest: Decodable {
+        /// `.null` when the body says null; nil when it says nothing.
+        let vehicleID: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case vehicleID = "vehicle_id"
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard c.contains(.vehicleID) else {
+                vehicleID = nil
+                return
+            }
+            vehicleID = try c.decodeNil(forKey: .vehicleID) ? .null : try c.decode(JSONValue.self, forKey: .vehicleID)
+        }
+    }
+
+    /// `GET /api/drivers`.
+    struct DriversResponse: Encodable {
+        let drivers: [Assignment]
+    }
+
+    /// `PUT /api/drivers/{sub}/vehicle`: the driver and their truck now (`null`: none).
+    struct DriverVehicleResponse: Encodable {
+        let driver: String
+        @Null var vehicleID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case driver
+            case vehicleID = "vehicle_id"
+        }
+    }
+
     struct Assignment: Codable {
         let driver: String
         let vehicleID: String
@@ -38,7 +74,7 @@ struct DriverRoutes {
                         assignedAt: FieldParse.iso8601($0.assignedAt)
                     )
                 }
-                return (200, ["drivers": list])
+                return (200, DriversResponse(drivers: list))
             }
         }
         router.add("PUT", "/api/drivers/{sub}/vehicle", name: "driver_vehicle", admit: app.auth.admit(.adminOnly)) {
@@ -52,11 +88,11 @@ struct DriverRoutes {
                     throw APIError.badRequest("the driver is the subject of their token (sub)")
                 }
                 // `vehicle_id` is required: a truck, or null to clear (an empty body clears nothing by accident).
-                let object = try JSONReply.object(req)
+                let body = try JSONRequest.decode(VehicleRequest.self, req)
                 let vehicleID: String?
-                switch object["vehicle_id"] {
-                case let v as String: vehicleID = v
-                case is NSNull: vehicleID = nil
+                switch body.vehicleID {
+                case .string(let v)?: vehicleID = v
+                case .null?: vehicleID = nil
                 default:
                     throw APIError.badRequest("vehicle_id is required: a truck's id, or null to clear the assignment")
                 }
@@ -69,7 +105,7 @@ struct DriverRoutes {
                     by: p.subject,
                     at: Int64(Date().timeIntervalSince1970)
                 )
-                return (200, ["driver": driver, "vehicle_id": vehicleID.map { $0 as Any } ?? NSNull()])
+                return (200, DriverVehicleResponse(driver: driver, vehicleID: vehicleID))
             }
         }
     }

@@ -26,7 +26,7 @@ struct ExperimentRoutes {
         router.post("/api/experiments", name: "experiments_create", admit: app.auth.admit(Self.roles)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
-                let body = try JSONReply.decode(ExperimentRequest.self, req)
+                let body = try JSONRequest.decode(ExperimentRequest.self, req)
                 return (
                     201,
                     try Self.create(
@@ -106,17 +106,17 @@ struct ExperimentRoutes {
                 do {
                     guard let e = try app.store.experiment(id) else {
                         stream.close(
-                            final: SessionEvents.frame(
+                            final: EventFrame.encode(
                                 "error",
                                 APIErrorBody(code: "not_found", message: "no experiment \(id)")
                             )
                         )
                         return
                     }
-                    stream.send(SessionEvents.frame("estimate", try service.describe(e, detail: false)))
+                    stream.send(EventFrame.encode("estimate", try service.describe(e, detail: false)))
                 } catch {
                     stream.close(
-                        final: SessionEvents.frame(
+                        final: EventFrame.encode(
                             "error",
                             APIErrorBody(code: "internal", message: "the estimate could not be computed")
                         )
@@ -242,7 +242,7 @@ struct ExperimentRoutes {
                     throw APIError.badRequest("\(field): cabinet \(index) of \(device) is given twice")
                 }
                 let plan = try PlanogramJSON.parse(
-                    planogram.foundation,
+                    planogram,
                     cabinet: cabinet,
                     products: cat.products,
                     version: 0,

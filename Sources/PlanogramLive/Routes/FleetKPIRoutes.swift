@@ -102,9 +102,9 @@ struct FleetKPIRoutes {
             return FleetKPI(
                 name: name,
                 unit: unit,
-                value: InsightJSON.round2(v),
-                baseline: InsightJSON.round2(b),
-                changePercentage: b != 0 ? InsightJSON.round2((v - b) / b * 100) : nil,
+                value: Rounding.round2(v),
+                baseline: Rounding.round2(b),
+                changePercentage: b != 0 ? Rounding.round2((v - b) / b * 100) : nil,
                 targetChangePercentage: targets[name],
                 definition: definition
             )
@@ -125,7 +125,7 @@ struct FleetKPIRoutes {
         let dates = (0..<width).map { FleetClock.dateText(from + Int64($0)) }
         func series(_ members: [String]) -> [Double] {
             (0..<width).map { d in
-                InsightJSON.round2(
+                Rounding.round2(
                     members.reduce(0) { $0 + (daily[$1]?[width + d] ?? 0) } / Double(max(members.count, 1))
                 )
             }

@@ -48,7 +48,7 @@ struct ForecastRoutes {
         router.post("/api/visits", name: "visits", admit: app.auth.admit([.driver, .admin])) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.driver, .admin])
-                let body = try JSONReply.decode(VisitRequest.self, req)
+                let body = try JSONRequest.decode(VisitRequest.self, req)
                 let visit = try Self.parseVisit(body, catalog: app.catalog.current, principal: p)
                 let outcome = try VisitRepository.record(
                     app.store,
@@ -172,8 +172,8 @@ struct ForecastRoutes {
         )
         let revenue = outlook.reduce(0.0) { $0 + $1.expectedUnits * (cat.products[$1.productID]?.price ?? 0) }
         let totals = ForecastTotals(
-            expectedUnits: InsightJSON.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
-            expectedRevenue: InsightJSON.round2(revenue),
+            expectedUnits: Rounding.round2(outlook.reduce(0) { $0 + $1.expectedUnits }),
+            expectedRevenue: Rounding.round2(revenue),
             stockNow: outlook.reduce(0) { $0 + ($1.stockNow ?? 0) },
             slotsAtRisk: outlook.filter { ($0.stockoutProbability ?? 0) >= 0.5 }.count,
             expiringUnits: outlook.reduce(0) { $0 + $1.expiringUnits },

@@ -10,9 +10,10 @@ import Store
 /// The import runs on its own queue, never on an event loop.
 struct ImportRoute {
     let app: AppContext
+    let imports: FleetImports
 
     func install(_ router: inout Router) {
-        let app = self.app
+        let (app, imports) = (self.app, self.imports)
         router.post(
             "/api/import",
             name: "import",
@@ -32,13 +33,15 @@ struct ImportRoute {
             }
             Thread {  // the import takes seconds: a thread of its own, not Dispatch's narrow global pool
                 do {
-                    let report = try app.runImport(files)
-                    r.sendJSON(
+                    let report = try imports.runImport(files)
+                    r.send(
                         200,
-                        [
-                            "imported": report.files, "rows_read": report.rowsRead, "rows_written": report.rowsWritten,
-                            "seconds": report.seconds,
-                        ]
+                        body: ImportResponse(
+                            imported: report.files,
+                            rowsRead: report.rowsRead,
+                            rowsWritten: report.rowsWritten,
+                            seconds: report.seconds
+                        )
                     )
                 } catch let rejected as ImportRejected {
                     r.send(
@@ -61,6 +64,27 @@ struct ImportRoute {
         }
     }
 
+    /// The answer to an import: the files imported, and the rows read and written per file.
+    struct ImportResponse: Encodable {
+        let imported: [String]
+        let rowsRead: [String: Int]
+        let rowsWritten: [String: Int]
+        let seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case imported
+            case rowsRead = "rows_read"
+            case rowsWritten = "rows_written"
+            case seconds
+        }
+    }
+
+    /// `{"files": {"products.csv": "<csv text>", …}}`.
+    struct FilesRequest: Decodable {
+        let files: [String: String]?
+    }
+
+    /// The request's files: `{"files": {name: csv text}}` as JSON, or one `text/csv` file named by `?file=`.
     static func files(_ req: HTTPRequest) throws(APIError) -> [String: [UInt8]] {
         let type = (req.headers["content-type"] ?? "").lowercased()
         if type.hasPrefix("text/csv") {
@@ -72,15 +96,10 @@ struct ImportRoute {
         guard type.hasPrefix("application/json") else {
             throw .unsupportedMediaType("send application/json {\"files\": {name: csv text}} or text/csv with ?file=")
         }
-        let object = try JSONReply.object(req)
-        guard let map = object["files"] as? [String: Any], !map.isEmpty else {
+        let body = try JSONRequest.decode(FilesRequest.self, req)
+        guard let map = body.files, !map.isEmpty else {
             throw .badRequest("\"files\" must be an object of file name to CSV text")
         }
-        var out: [String: [UInt8]] = [:]
-        for (k, v) in map {
-            guard let text = v as? String else { throw .badRequest("files.\(k) must be a string of CSV text") }
-            out[k] = Array(text.utf8)
-        }
-        return out
+        return map.mapValues { Array($0.utf8) }
     }
 }

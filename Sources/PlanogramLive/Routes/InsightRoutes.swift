@@ -19,15 +19,10 @@ struct InsightRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.score, p)
-                let body = try JSONReply.object(req)
+                let body = try JSONRequest.decode(ScoreRequest.self, req)
                 let snap = try insights.snapshotOrUnavailable()
-                let (_, cab) = try Self.cabinet(app, body, p)
-                guard let pid = body["product_id"] as? String else {
-                    throw APIError.badRequest("product_id is required")
-                }
-                guard let slotText = body["slot_position"] as? String else {
-                    throw APIError.badRequest("slot_position is required")
-                }
+                let (_, cab) = try app.cabinet(deviceID: body.deviceID, index: body.cabinetIndex, p)
+                let (pid, slotText) = (body.productID, body.slotPosition)
                 // Products come from the catalogue (the store), not the models: a product imported a moment ago is
                 // known before the background refit has seen its sales (the model rates it from its category).
                 let products = app.catalog.current.products
@@ -39,11 +34,11 @@ struct InsightRoutes {
                     throw APIError.unprocessable(
                         "slot_outside_cabinet",
                         error.description,
-                        details: ["violations": [PlanogramJSON.violationJSON(error)]]
+                        details: ["violations": [ViolationBody(error)]]
                     )
                 }
                 let draft: Planogram
-                if let d = body["planogram"], !(d is NSNull) {
+                if let d = body.planogram, d != .null {
                     draft = try PlanogramJSON.parse(d, cabinet: cab, products: products, version: 0, field: "planogram")
                 } else {
                     guard let plan = try app.published.current(CabinetKey(cab.deviceID, cab.index)) else {
@@ -51,7 +46,7 @@ struct InsightRoutes {
                     }
                     draft = plan
                 }
-                let capacity = try JSONReply.optionalInt(body, "capacity")
+                let capacity = body.capacity
                 let score = snap.scorer.score(
                     productID: pid,
                     at: slot,
@@ -60,7 +55,7 @@ struct InsightRoutes {
                     capacity: capacity,
                     catalog: products
                 )
-                return (200, InsightJSON.score(score))
+                return (200, ScoreBody(score))
             }
         }
         router.post("/api/planograms/predict/revenue", name: "predict_revenue", admit: app.auth.admit(.editors)) {
@@ -69,14 +64,12 @@ struct InsightRoutes {
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, .editors)
                 try app.limit(.predict, p)
-                let body = try JSONReply.object(req)
+                let body = try JSONRequest.decode(PredictRequest.self, req)
                 let snap = try insights.snapshotOrUnavailable()
-                let (_, cab) = try Self.cabinet(app, body, p)
-                let days = try JSONReply.optionalInt(body, "forecast_days") ?? 30
+                let (_, cab) = try app.cabinet(deviceID: body.deviceID, index: body.cabinetIndex, p)
+                let days = body.forecastDays ?? 30
                 guard (1...365).contains(days) else { throw APIError.badRequest("forecast_days must be 1…365") }
-                guard let proposedJSON = body["proposed_planogram"] else {
-                    throw APIError.badRequest("proposed_planogram is required")
-                }
+                let proposedJSON = body.proposedPlanogram
                 let products = app.catalog.current.products
                 let proposed = try PlanogramJSON.parse(
                     proposedJSON,
@@ -86,7 +79,7 @@ struct InsightRoutes {
                     field: "proposed_planogram"
                 )
                 let current: Planogram
-                if let c = body["current_planogram"], !(c is NSNull) {
+                if let c = body.currentPlanogram, c != .null {
                     current = try PlanogramJSON.parse(
                         c,
                         cabinet: cab,
@@ -107,7 +100,7 @@ struct InsightRoutes {
                     forecastDays: days,
                     changeCostPerSlot: app.configuration.changeCostPerSlot
                 )
-                var out = InsightJSON.prediction(prediction)
+                var out = PredictionBody(prediction)
                 let now = Int64(Date().timeIntervalSince1970)
                 let expires = now + Int64(app.configuration.predictionTTLSeconds)
                 // One stored row per distinct request and model fit: a repeated request refreshes it (the
@@ -121,7 +114,7 @@ struct InsightRoutes {
                 let key =
                     "\(cab.deviceID)|\(cab.index)|\(days)|\(canonical(current))|\(canonical(proposed))|\(app.configuration.changeCostPerSlot)|\(snap.builtAt.timeIntervalSince1970)"
                 let hash = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
-                let payload = String(decoding: JSONWriter.encode(out), as: UTF8.self)
+                let payload = String(decoding: try APIJSON.encode(out), as: UTF8.self)
                 let id = try app.store.write { db -> Int64 in
                     try db.run("DELETE FROM ai_predictions WHERE expires_at < ?", [.int(now)])
                     try db.run(
@@ -140,8 +133,8 @@ struct InsightRoutes {
                         [.text(hash), .text(prediction.modelVersion)]
                     ) ?? 0
                 }
-                out["prediction_id"] = id
-                out["expires_at"] = FieldParse.iso8601(expires)
+                out.predictionID = id
+                out.expiresAt = FieldParse.iso8601(expires)
                 return (200, out)
             }
         }
@@ -155,7 +148,7 @@ struct InsightRoutes {
                 }
                 return (
                     200,
-                    InsightJSON.heatmap(
+                    HeatmapBody(
                         HeatMap.cells(model: snap.model, forecaster: snap.forecaster, cabinet: cab, planogram: plan),
                         plan: plan,
                         modelVersion: snap.forecaster.version
@@ -163,14 +156,5 @@ struct InsightRoutes {
                 )
             }
         }
-    }
-
-    static func cabinet(_ app: AppContext, _ body: [String: Any], _ p: Principal) throws(APIError) -> (Catalog, Cabinet)
-    {
-        guard let device = body["device_id"] as? String else { throw .badRequest("device_id is required") }
-        guard let index = JSONReply.int(body["cabinet_index"]) else {
-            throw .badRequest("cabinet_index is required (a whole number)")
-        }
-        return try app.cabinet(deviceID: device, index: index, p)
     }
 }

@@ -25,7 +25,7 @@ struct JobRoutes {
         router.post("/api/fleet/plan", name: "fleet_plan", admit: app.auth.admit(Self.planners)) { req, r in
             app.handle(r) {
                 let p = try app.auth.require(req, Self.planners)
-                let body = req.body.isEmpty ? FleetPlanRequest() : try JSONReply.decode(FleetPlanRequest.self, req)
+                let body = req.body.isEmpty ? FleetPlanRequest() : try JSONRequest.decode(FleetPlanRequest.self, req)
                 let days = body.days ?? 7
                 guard (1...28).contains(days) else {
                     throw APIError.badRequest("days must be a whole number from 1 to 28")
@@ -97,7 +97,7 @@ struct JobRoutes {
                         relay.watch(
                             id,
                             stream,
-                            first: SessionEvents.frame(
+                            first: EventFrame.encode(
                                 "progress",
                                 JobEvent.Progress(jobID: id, progress: now.progress, message: now.message)
                             )
@@ -126,7 +126,7 @@ struct JobRoutes {
                                 error: $0.error
                             )
                         }
-                        ?? SessionEvents.frame(
+                        ?? EventFrame.encode(
                             "failed",
                             JobEvent.Failed(jobID: id, error: .init(code: "not_found", message: "no job \(id)"))
                         )
@@ -141,10 +141,10 @@ struct JobRoutes {
                 _ = try JobAccess.check(runner, id, p)
                 if runner.cancel(id) { return (202, JobCancellingResponse(jobID: id, cancelling: true)) }
                 // Another node's job (cluster): pass the cancel on if the store says it runs.
-                if let elsewhere = runner.cancelElsewhere, let o = try runner.describe(id),
+                if let cluster = runner.cluster, let o = try runner.describe(id),
                     ["queued", "running"].contains(o.state)
                 {
-                    elsewhere(id)
+                    cluster.announcer.cancelJob(id)
                     return (202, JobCancellingResponse(jobID: id, cancelling: true))
                 }
                 throw APIError.notFound("no running job \(id)")
@@ -208,7 +208,7 @@ struct JobRoutes {
             devices: ids.count,
             slotsAtRisk: atRisk,
             expiringUnits: expiring,
-            expectedRevenue: InsightJSON.round2(revenue),
+            expectedRevenue: Rounding.round2(revenue),
             visits: plan.count,
             visitCost: visitCost,
             budget: budgetBody,

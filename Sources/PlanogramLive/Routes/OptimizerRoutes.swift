@@ -27,14 +27,12 @@ struct OptimizerRoutes {
         router.post("/api/planograms/optimize", name: "optimize", admit: app.auth.admit(Self.roles)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.roles)
-                let body = try JSONReply.object(req)
-                guard let device = body["device_id"] as? String else {
-                    throw APIError.badRequest("device_id is required")
-                }
-                let index = try JSONReply.optionalInt(body, "cabinet_index") ?? 0
+                let body = try JSONRequest.decode(OptimizeRequest.self, req)
+                let device = body.deviceID
+                let index = body.cabinetIndex ?? 0
                 let (_, cabinet) = try app.cabinet(deviceID: device, index: index, p)
                 let snap = try insights.snapshotOrUnavailable()
-                let options = try LayoutProposal.options(body, cabinet: cabinet, products: snap.products)
+                let options = try LayoutProposal.options(body.options, cabinet: cabinet, products: snap.products)
                 guard let current = try app.published.current(CabinetKey(device, index)) else {
                     throw APIError.notFound("device \(device) cabinet \(index) has no planogram")
                 }
@@ -56,7 +54,7 @@ struct OptimizerRoutes {
                                 venues: venues.demand(snap),
                                 options: options
                             )
-                            return try JSONValue.of(LayoutProposal.body(outcome))
+                            return try JSONValue(encoding: LayoutProposal.body(outcome))
                         }
                     )
                 else {
@@ -72,11 +70,12 @@ struct OptimizerRoutes {
         ) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, [.manager, .admin])
-                let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                let body =
+                    req.body.isEmpty ? OptimizeBatchRequest() : try JSONRequest.decode(OptimizeBatchRequest.self, req)
                 let cat = app.catalog.current
                 var ids = cat.devices.keys.filter { p.mayTouch(device: $0) }.sorted()
-                if let list = body["device_ids"] {
-                    guard let l = list as? [String], !l.isEmpty else {
+                if let l = body.deviceIDs {
+                    guard !l.isEmpty else {
                         throw APIError.badRequest("device_ids must be a non-empty array")
                     }
                     if let unknown = l.first(where: { cat.devices[$0] == nil }) {
@@ -84,16 +83,16 @@ struct OptimizerRoutes {
                     }
                     for d in l { try app.auth.requireDevice(p, d) }
                     ids = l.sorted()
-                } else if let v = body["venue_type"] {
-                    guard let text = v as? String, let venue = VenueType(rawValue: text) else {
-                        throw APIError.unprocessable("unknown_venue_type", "no venue type \(v)")
+                } else if let text = body.venueType {
+                    guard let venue = VenueType(rawValue: text) else {
+                        throw APIError.unprocessable("unknown_venue_type", "no venue type \(text)")
                     }
                     ids = ids.filter { cat.devices[$0]?.venueType == venue }
                 }
                 guard !ids.isEmpty else { throw APIError.unprocessable("no_devices", "no device to optimize") }
                 var limit = 10.0
-                if let v = body["time_limit_seconds"] {
-                    guard let t = JSONReply.number(v), t >= 1, t <= 120 else {
+                if let t = body.timeLimitSeconds {
+                    guard t >= 1, t <= 120 else {
                         throw APIError.badRequest("time_limit_seconds must be 1…120")
                     }
                     limit = t
@@ -132,7 +131,9 @@ struct OptimizerRoutes {
                 do {
                     let (s, p) = try SessionRoutes.editor(app, registry, req)
                     let snap = try insights.snapshotOrUnavailable()
-                    let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
+                    let body =
+                        req.body.isEmpty
+                        ? LayoutOptionsRequest() : try JSONRequest.decode(LayoutOptionsRequest.self, req)
                     parsed = (s, p, try LayoutProposal.options(body, cabinet: s.cabinet, products: snap.products), snap)
                 } catch let e as APIError {
                     r.send(e)
@@ -169,7 +170,8 @@ struct OptimizerRoutes {
                                     venues: venues.demand(snap),
                                     options: options
                                 )
-                                let value = try JSONValue.of(LayoutProposal.body(outcome, proposalID: proposalID))
+                                let body = LayoutProposal.body(outcome, proposalID: proposalID)
+                                let value = try JSONValue(encoding: body)
                                 let changes = outcome.changes
                                 s.queue.async {
                                     s.addProposal(
@@ -179,7 +181,7 @@ struct OptimizerRoutes {
                                             changes: changes,
                                             by: p.subject
                                         ),
-                                        body: value.foundation as? [String: Any] ?? [:],
+                                        body: body,
                                         by: p
                                     )
                                 }
@@ -192,9 +194,13 @@ struct OptimizerRoutes {
                         )
                         return
                     }
-                    r.sendJSON(
+                    r.send(
                         202,
-                        ["job_id": job, "proposal_id": proposalID, "events_url": "/api/jobs/\(job)/events"]
+                        body: ProposeAcceptedResponse(
+                            jobID: job,
+                            proposalID: proposalID,
+                            eventsURL: "/api/jobs/\(job)/events"
+                        )
                     )
                 }
             }
@@ -219,7 +225,7 @@ struct OptimizerRoutes {
                 s.queue.async {
                     s.applyProposal(id, user: p) { result in
                         switch result {
-                        case .success(let body): r.sendJSON(200, body)
+                        case .success(let body): r.send(200, body: body)
                         case .failure(let e): r.send(e)
                         }
                     }
@@ -229,9 +235,15 @@ struct OptimizerRoutes {
     }
 }
 
-extension JSONValue {
-    /// A `JSONWriter` tree as a JSON value (for job results built as dictionaries).
-    static func of(_ tree: [String: Any]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(JSONWriter.encode(tree)))
+/// `POST /api/sessions/{sid}/propose`: the job that solves, and the proposal it will announce.
+struct ProposeAcceptedResponse: Encodable {
+    let jobID: String
+    let proposalID: String
+    let eventsURL: String
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case proposalID = "proposal_id"
+        case eventsURL = "events_url"
     }
 }

@@ -63,8 +63,8 @@ struct RecommendationRoutes {
                         productID: prod.id,
                         name: prod.name,
                         category: prod.category,
-                        expectedUnitsPerDay: InsightJSON.round3(rate),
-                        expectedRevenuePerDay: InsightJSON.round2(rate * prod.price),
+                        expectedUnitsPerDay: Rounding.round3(rate),
+                        expectedRevenuePerDay: Rounding.round2(rate * prod.price),
                         basis: basis.rawValue,
                         newToDevice: !demand.carried(productID: prod.id, deviceID: id)
                     )

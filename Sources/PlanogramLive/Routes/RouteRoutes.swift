@@ -28,7 +28,7 @@ struct RouteRoutes {
         router.post("/api/routes/plan", name: "routes_plan", admit: app.auth.admit(Self.planners)) { req, r in
             app.handleBlocking(r) {
                 let p = try app.auth.require(req, Self.planners)
-                let body = try JSONReply.decode(RoutePlanRequest.self, req)
+                let body = try JSONRequest.decode(RoutePlanRequest.self, req)
                 guard let date = try APIQuery.date(body.date, name: "date") else {
                     throw APIError.badRequest("date is required (YYYY-MM-DD)")
                 }

@@ -11,12 +11,12 @@ import Store
 /// and nothing is written.
 struct TransactionImportRoute {
     let app: AppContext
+    let imports: FleetImports
     let runner: JobRunner
     static let jobThresholdBytes = 4 << 20
 
     func install(_ router: inout Router) {
-        let app = self.app
-        let runner = self.runner
+        let (app, imports, runner) = (self.app, self.imports, self.runner)
         router.post(
             "/api/import/transactions",
             name: "import_transactions",
@@ -42,7 +42,7 @@ struct TransactionImportRoute {
                             { ctx in
                                 ctx.progress(0, "reading the export")
                                 do {
-                                    return try app.runTransactionImport(body, mapping: mapping, strict: strict) {
+                                    return try imports.runTransactionImport(body, mapping: mapping, strict: strict) {
                                         done in
                                         ctx.progress(
                                             0.8 * Double(done) / Double(max(1, body.count)),
@@ -58,7 +58,7 @@ struct TransactionImportRoute {
                     return (202, JobAcceptedResponse(jobID: id, eventsURL: "/api/jobs/\(id)/events"))
                 }
                 do {
-                    return (200, try app.runTransactionImport(body, mapping: mapping, strict: strict))
+                    return (200, try imports.runTransactionImport(body, mapping: mapping, strict: strict))
                 } catch let refusal as ExportRefusal {
                     throw APIError.unprocessable(
                         refusal.code,

@@ -11,13 +11,13 @@ import Store
 final class ExperimentService: @unchecked Sendable {
     static let preDays = 28
     let app: AppContext
-    private let serverBox: ServerBox
+    private let loops: EventLoopGroup
     private let lock = NSLock()
     private var feeds: [String: Broadcaster] = [:]
 
-    init(app: AppContext, serverBox: ServerBox) {
+    init(app: AppContext, loops: EventLoopGroup) {
         self.app = app
-        self.serverBox = serverBox
+        self.loops = loops
     }
 
     // MARK: analysis
@@ -146,7 +146,7 @@ final class ExperimentService: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let b = feeds[id] { return b }
-        let b = Broadcaster(server: serverBox.server)
+        let b = Broadcaster(group: loops)
         feeds[id] = b
         return b
     }
@@ -159,7 +159,7 @@ final class ExperimentService: @unchecked Sendable {
         DispatchQueue.global(qos: .utility).async { [self] in
             for id in ids {
                 guard let e = try? app.store.experiment(id), let d = try? describe(e, detail: false) else { continue }
-                feed(id).publish(SessionEvents.frame("estimate", d))
+                feed(id).publish(EventFrame.encode("estimate", d))
             }
         }
     }

@@ -24,27 +24,24 @@ enum LayoutProposal {
 
     /// Reads and checks the request's options against the cabinet and catalogue (400/422 naming the conflict).
     static func options(
-        _ body: [String: Any],
+        _ body: LayoutOptionsRequest,
         cabinet: Cabinet,
         products: [String: Product]
     ) throws(APIError) -> Options {
         var o = Options()
-        if let v = body["objective"] {
-            guard let s = v as? String, ["revenue", "margin"].contains(s) else {
-                throw .badRequest("objective must be revenue or margin")
-            }
+        if let s = body.objective {
+            guard ["revenue", "margin"].contains(s) else { throw .badRequest("objective must be revenue or margin") }
             o.objective = s
         }
-        if let v = body["locked_slots"] {
-            guard let list = v as? [String] else { throw .badRequest("locked_slots must be an array of slot codes") }
+        if let list = body.lockedSlots {
             for text in list {
                 do { o.lockedSlots.append(try cabinet.slot(text)) } catch {
                     throw .unprocessable("slot_outside_cabinet", "locked_slots: \(error)")
                 }
             }
         }
-        if let v = body["candidate_products"] {
-            guard let list = v as? [String], !list.isEmpty else {
+        if let list = body.candidateProducts {
+            guard !list.isEmpty else {
                 throw .badRequest("candidate_products must be a non-empty array of product ids")
             }
             if let unknown = list.first(where: { products[$0] == nil }) {
@@ -52,9 +49,9 @@ enum LayoutProposal {
             }
             o.candidates = list
         }
-        func facings(_ key: String) throws(APIError) -> [String: Int] {
-            guard let v = body[key] else { return [:] }
-            guard let m = v as? [String: Int], m.values.allSatisfy({ (0...20).contains($0) }) else {
+        func facings(_ key: String, _ given: [String: Int]?) throws(APIError) -> [String: Int] {
+            guard let m = given else { return [:] }
+            guard m.values.allSatisfy({ (0...20).contains($0) }) else {
                 throw .badRequest("\(key) must map product ids to whole numbers 0…20")
             }
             if let unknown = m.keys.first(where: { products[$0] == nil }) {
@@ -62,8 +59,8 @@ enum LayoutProposal {
             }
             return m
         }
-        o.minFacings = try facings("min_facings")
-        o.maxFacings = try facings("max_facings")
+        o.minFacings = try facings("min_facings", body.minFacings)
+        o.maxFacings = try facings("max_facings", body.maxFacings)
         // What cannot fit this cabinet at all is a conflict of the request, named before any solving.
         for id in o.minFacings.keys where (o.minFacings[id] ?? 0) > 0 {
             guard let p = products[id], p.temperature.fits(in: cabinet.temperature),
@@ -92,8 +89,8 @@ enum LayoutProposal {
                 "no product of the catalogue fits this \(cabinet.temperature.rawValue) cabinet"
             )
         }
-        if let v = body["time_limit_seconds"] {
-            guard let t = JSONReply.number(v), t >= 1, t <= 120 else {
+        if let t = body.timeLimitSeconds {
+            guard t >= 1, t <= 120 else {
                 throw .badRequest("time_limit_seconds must be 1…120")
             }
             o.timeLimit = t
@@ -220,22 +217,126 @@ enum LayoutProposal {
     }
 
     /// The result body of the optimize job and the `proposal` event.
-    static func body(_ o: Outcome, proposalID: String? = nil) -> [String: Any] {
-        var b: [String: Any] = [
-            "planogram": [
-                "slots": o.proposal.sortedFacings.map {
-                    ["slot": $0.0.description, "product_id": $0.1.productID, "capacity": $0.1.capacity]
+    static func body(_ o: Outcome, proposalID: String? = nil) -> LayoutProposalBody {
+        LayoutProposalBody(
+            planogram: .init(
+                slots: o.proposal.sortedFacings.map {
+                    .init(slot: $0.0.description, productID: $0.1.productID, capacity: $0.1.capacity)
                 }
-            ],
-            "predicted_revenue": InsightJSON.round2(o.prediction.predictedRevenue),
-            "baseline_revenue": InsightJSON.round2(o.prediction.baselineRevenue),
-            "lift_percentage": InsightJSON.round2(o.prediction.liftPercentage),
-            "forecast_days": o.prediction.forecastDays,
-            "model_lift_percentage": InsightJSON.round2(o.modelLiftPercentage),
-            "gap": (o.solution.gap * 1e6).rounded() / 1e6, "proven_optimal": o.solution.provenOptimal,
-            "solver_seconds": (o.solution.seconds * 100).rounded() / 100, "changes": o.changes.map(\.json),
-        ]
-        if let proposalID { b["proposal_id"] = proposalID }
-        return b
+            ),
+            predictedRevenue: Rounding.round2(o.prediction.predictedRevenue),
+            baselineRevenue: Rounding.round2(o.prediction.baselineRevenue),
+            liftPercentage: Rounding.round2(o.prediction.liftPercentage),
+            forecastDays: o.prediction.forecastDays,
+            modelLiftPercentage: Rounding.round2(o.modelLiftPercentage),
+            gap: (o.solution.gap * 1e6).rounded() / 1e6,
+            provenOptimal: o.solution.provenOptimal,
+            solverSeconds: (o.solution.seconds * 100).rounded() / 100,
+            changes: o.changes,
+            proposalID: proposalID
+        )
+    }
+}
+
+/// A proposed layout: the optimize job's result, and a session's `proposal` event (with `proposal_id`).
+struct LayoutProposalBody: Encodable, Sendable {
+    let planogram: Layout
+    let predictedRevenue: Double
+    let baselineRevenue: Double
+    let liftPercentage: Double
+    let forecastDays: Int
+    let modelLiftPercentage: Double
+    let gap: Double
+    let provenOptimal: Bool
+    let solverSeconds: Double
+    /// The proposal as session ops (`place`, `clear`, `set_capacity`), in the order they apply.
+    let changes: [SessionOp]
+    let proposalID: String?
+
+    struct Layout: Encodable, Sendable {
+        let slots: [Slot]
+    }
+
+    struct Slot: Encodable, Sendable {
+        let slot: String
+        let productID: String
+        let capacity: Int
+
+        enum CodingKeys: String, CodingKey {
+            case slot
+            case productID = "product_id"
+            case capacity
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case planogram
+        case predictedRevenue = "predicted_revenue"
+        case baselineRevenue = "baseline_revenue"
+        case liftPercentage = "lift_percentage"
+        case forecastDays = "forecast_days"
+        case modelLiftPercentage = "model_lift_percentage"
+        case gap
+        case provenOptimal = "proven_optimal"
+        case solverSeconds = "solver_seconds"
+        case changes
+        case proposalID = "proposal_id"
+    }
+}
+
+/// The optimizer's options in a request (`POST /api/planograms/optimize`, `POST /api/sessions/{sid}/propose`),
+/// checked against the cabinet and catalogue by `LayoutProposal.options`.
+struct LayoutOptionsRequest: Decodable, Sendable {
+    var objective: String?
+    var lockedSlots: [String]?
+    var candidateProducts: [String]?
+    var minFacings: [String: Int]?
+    var maxFacings: [String: Int]?
+    var timeLimitSeconds: Double?
+
+    init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case objective
+        case lockedSlots = "locked_slots"
+        case candidateProducts = "candidate_products"
+        case minFacings = "min_facings"
+        case maxFacings = "max_facings"
+        case timeLimitSeconds = "time_limit_seconds"
+    }
+}
+
+/// `POST /api/planograms/optimize`: the cabinet (index 0 unless given) and the optimizer's options.
+struct OptimizeRequest: Decodable, Sendable {
+    let deviceID: String
+    let cabinetIndex: Int?
+    let options: LayoutOptionsRequest
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        deviceID = try c.decode(String.self, forKey: .deviceID)
+        cabinetIndex = try c.decodeIfPresent(Int.self, forKey: .cabinetIndex)
+        options = try LayoutOptionsRequest(from: decoder)
+    }
+}
+
+/// `POST /api/planograms/optimize/batch`: the devices (`device_ids`, or those of `venue_type`, or every device
+/// the token covers) and the time limit per cabinet.
+struct OptimizeBatchRequest: Decodable, Sendable {
+    var deviceIDs: [String]?
+    var venueType: String?
+    var timeLimitSeconds: Double?
+
+    init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case deviceIDs = "device_ids"
+        case venueType = "venue_type"
+        case timeLimitSeconds = "time_limit_seconds"
     }
 }

@@ -88,10 +88,10 @@ package enum OptimizeBatch {
                         deviceID: id,
                         cabinetIndex: cabinet.index,
                         venueType: venue,
-                        baselineRevenue: InsightJSON.round2(r.prediction.baselineRevenue),
-                        predictedRevenue: InsightJSON.round2(r.prediction.predictedRevenue),
-                        liftPercentage: InsightJSON.round2(r.prediction.liftPercentage),
-                        modelLiftPercentage: InsightJSON.round2(r.modelLiftPercentage),
+                        baselineRevenue: Rounding.round2(r.prediction.baselineRevenue),
+                        predictedRevenue: Rounding.round2(r.prediction.predictedRevenue),
+                        liftPercentage: Rounding.round2(r.prediction.liftPercentage),
+                        modelLiftPercentage: Rounding.round2(r.modelLiftPercentage),
                         gap: (r.solution.gap * 1e6).rounded() / 1e6,
                         seconds: (r.solution.seconds * 100).rounded() / 100,
                         changes: r.changes.count,
@@ -124,9 +124,9 @@ package enum OptimizeBatch {
         let pred = out.reduce(0) { $0 + $1.predictedRevenue }
         return Result(
             cabinets: out,
-            baselineRevenue: InsightJSON.round2(base),
-            predictedRevenue: InsightJSON.round2(pred),
-            liftPercentage: base > 0 ? InsightJSON.round2((pred - base) / base * 100) : 0
+            baselineRevenue: Rounding.round2(base),
+            predictedRevenue: Rounding.round2(pred),
+            liftPercentage: base > 0 ? Rounding.round2((pred - base) / base * 100) : 0
         )
     }
 

@@ -243,7 +243,7 @@ enum RoutePlanning {
                             arrive: time(st.start),
                             depart: time(st.depart),
                             loadUnits: c.load,
-                            value: InsightJSON.round2(c.value),
+                            value: Rounding.round2(c.value),
                             reasons: c.reasons,
                             pick: c.pick
                         )
@@ -253,7 +253,7 @@ enum RoutePlanning {
                     drivingMinutes: (Double(s.drivingSeconds) / 6).rounded() / 10,
                     loadUnits: s.load,
                     capacityUnits: v.capacity,
-                    cost: InsightJSON.round2(routeCost)
+                    cost: Rounding.round2(routeCost)
                 )
             )
         }
@@ -274,7 +274,7 @@ enum RoutePlanning {
                     deviceID: c.deviceID,
                     reason: why.code,
                     message: why.message,
-                    value: InsightJSON.round2(c.value),
+                    value: Rounding.round2(c.value),
                     latitude: mapped ? c.latitude : nil,
                     longitude: mapped ? c.longitude : nil
                 )
@@ -288,9 +288,9 @@ enum RoutePlanning {
             jobID: jobID,
             routes: routes,
             unassigned: unassigned.sorted { $0.deviceID < $1.deviceID },
-            cost: InsightJSON.round2(cost),
-            valueServed: InsightJSON.round2(valueServed),
-            valueUnassigned: InsightJSON.round2(valueLeft),
+            cost: Rounding.round2(cost),
+            valueServed: Rounding.round2(valueServed),
+            valueUnassigned: Rounding.round2(valueLeft),
             depots: b.depots.map {
                 RouteDepotBody(depotID: $0.id, name: $0.name, latitude: $0.latitude, longitude: $0.longitude)
             },

@@ -45,7 +45,7 @@ package enum TransactionImports {
     }
 }
 
-extension AppContext {
+extension FleetImports {
     /// One import at a time (with the CSV import); the catalogue is reloaded and the models refitted after.
     func runTransactionImport(
         _ bytes: [UInt8],
@@ -53,20 +53,19 @@ extension AppContext {
         strict: Bool,
         progress: ((Int) -> Void)? = nil
     ) throws -> TransactionImportReport {
-        try importQueue.sync {
+        try queue.sync {
             let report = try TransactionImports.run(
                 bytes,
                 mapping: mapping,
                 source: "upload",
-                store: store,
-                clock: configuration.clock,
+                store: app.store,
+                clock: app.configuration.clock,
                 strict: strict,
                 progress: progress
             )
-            catalog.replace(try store.loadCatalog())
-            published.invalidate()
-            if report.imported > 0 || report.planogramVersionsCreated > 0 { afterImport?() }
-            logger.info(
+            try reload()
+            if report.imported > 0 || report.planogramVersionsCreated > 0 { changed() }
+            app.logger.info(
                 "transaction export imported",
                 metadata: [
                     "rows_read": "\(report.rowsRead)", "imported": "\(report.imported)", "skipped": "\(report.skipped)",

@@ -12,7 +12,7 @@ import PlanogramDomain
 final class DashboardFeed: @unchecked Sendable {
     private let queue = DispatchQueue(label: "planogram.dashboard")
     private let registry: SessionRegistry
-    private let serverBox: ServerBox
+    private let loops: EventLoopGroup
     private var shared: Broadcaster?
     private var sharedCount = 0
     private var restricted: [(stream: EventStream, devices: Set<String>, last: [UInt8])] = []
@@ -20,9 +20,9 @@ final class DashboardFeed: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private let interval: Double
 
-    init(registry: SessionRegistry, serverBox: ServerBox, interval: Double = 1) {
+    init(registry: SessionRegistry, loops: EventLoopGroup, interval: Double = 1) {
         self.registry = registry
-        self.serverBox = serverBox
+        self.loops = loops
         self.interval = interval
     }
 
@@ -34,7 +34,7 @@ final class DashboardFeed: @unchecked Sendable {
                 stream.send(frame(body))
                 restricted.append((stream, Set(devices), body))
             } else {
-                if shared == nil { shared = Broadcaster(server: serverBox.server) }
+                if shared == nil { shared = Broadcaster(group: loops) }
                 let body = encode(summaries, devices: nil)
                 stream.send(frame(body))
                 if sharedCount == 0 { lastShared = body }
@@ -87,12 +87,14 @@ final class DashboardFeed: @unchecked Sendable {
         }
     }
 
-    private func currentSummaries() -> [(device: String, json: [String: Any])] {
+    private func currentSummaries() -> [(device: String, summary: SessionSummary)] {
         registry.summaries()
     }
 
-    private func encode(_ list: [(device: String, json: [String: Any])], devices: Set<String>?) -> [UInt8] {
-        JSONWriter.encode(["sessions": list.filter { devices?.contains($0.device) ?? true }.map(\.json)])
+    private func encode(_ list: [(device: String, summary: SessionSummary)], devices: Set<String>?) -> [UInt8] {
+        let body = SessionsResponse(sessions: list.filter { devices?.contains($0.device) ?? true }.map(\.summary))
+        // Summaries are strings and whole numbers: they always encode.
+        return (try? APIJSON.encode(body)) ?? Array(#"{"sessions":[]}"#.utf8)
     }
 
     private func frame(_ body: [UInt8]) -> [UInt8] {

@@ -14,8 +14,36 @@ struct DerivedState {
     /// A round is owed even with no dirty slot (new models, a resume that found no heat map).
     var wholeCabinetDue = false
     var fingerprints: [String: [UInt8]] = [:]
-    var heatmap: [String: Any]?
-    var revenue: [String: Any]?
+    var heatmap: SessionHeatmapEvent?
+    var revenue: SessionRevenueEvent?
+}
+
+/// One event of a round of derived events, with the state key it replaces.
+enum DerivedEvent: Sendable {
+    case score(key: String, ScoreBody)
+    case heatmap(SessionHeatmapEvent)
+    case revenue(SessionRevenueEvent)
+
+    var key: String {
+        switch self {
+        case .score(let key, _): key
+        case .heatmap: "heatmap"
+        case .revenue: "revenue"
+        }
+    }
+
+    /// The event's content without its version: the same content under a newer version is nothing new.
+    var fingerprint: [UInt8] {
+        switch self {
+        case .score(_, let body): return (try? APIJSON.encode(body)) ?? []
+        case .heatmap(var body):
+            body.version = 0
+            return (try? APIJSON.encode(body)) ?? []
+        case .revenue(var body):
+            body.version = 0
+            return (try? APIJSON.encode(body)) ?? []
+        }
+    }
 }
 
 extension LiveSession {
@@ -55,7 +83,7 @@ extension LiveSession {
         let cabinet = self.cabinet
         let cost = env.changeCostPerSlot
         DispatchQueue.global(qos: .userInitiated).async { [self] in
-            var events: [(key: String, event: String, data: [String: Any])] = []
+            var events: [DerivedEvent] = []
             for slot in slots {
                 guard let f = plan.facings[slot] else { continue }
                 let score = models.scorer.score(
@@ -66,9 +94,9 @@ extension LiveSession {
                     capacity: f.capacity,
                     catalog: models.products
                 )
-                var data = InsightJSON.score(score)
-                data["slot"] = slot.description
-                events.append(("score:\(slot)", "score", data))
+                var body = ScoreBody(score)
+                body.slot = slot.description
+                events.append(.score(key: "score:\(slot)", body))
             }
             let (heatmap, revenue) = Self.derivedState(
                 models: models,
@@ -78,22 +106,21 @@ extension LiveSession {
                 version: version,
                 cost: cost
             )
-            events.append(("heatmap", "heatmap", heatmap))
-            events.append(("revenue", "revenue", revenue))
-            // Fingerprints leave the version out: same content under a newer version is nothing new.
-            let ready = events.map { e -> (String, String, [UInt8], AnyJSON) in
-                var probe = e.data
-                probe["version"] = nil
-                return (e.key, e.event, JSONWriter.encode(probe), AnyJSON(e.data))
-            }
+            events.append(.heatmap(heatmap))
+            events.append(.revenue(revenue))
+            let ready = events.map { ($0, $0.fingerprint) }
             queue.async { [self] in
-                for (key, event, fingerprint, boxed) in ready {
-                    guard let data = boxed.value as? [String: Any] else { continue }
-                    if key == "heatmap" { derived.heatmap = data }
-                    if key == "revenue" { derived.revenue = data }
+                for (event, fingerprint) in ready {
+                    let key = event.key
+                    if case .heatmap(let h) = event { derived.heatmap = h }
+                    if case .revenue(let r) = event { derived.revenue = r }
                     if derived.fingerprints[key] == fingerprint { continue }
                     derived.fingerprints[key] = fingerprint
-                    bus.publish(event, data: data, changeSeq: nil, stateKey: key)
+                    switch event {
+                    case .score(_, let body): bus.publish("score", data: body, changeSeq: nil, stateKey: key)
+                    case .heatmap(let body): bus.publish("heatmap", data: body, changeSeq: nil, stateKey: key)
+                    case .revenue(let body): bus.publish("revenue", data: body, changeSeq: nil, stateKey: key)
+                    }
                 }
                 derived.scheduled = false
                 scheduleDerived()
@@ -109,7 +136,7 @@ extension LiveSession {
         published: Planogram,
         version: Int,
         cost: Double
-    ) -> (heatmap: [String: Any], revenue: [String: Any]) {
+    ) -> (heatmap: SessionHeatmapEvent, revenue: SessionRevenueEvent) {
         let cells = HeatMap.cells(model: models.model, forecaster: models.forecaster, cabinet: cabinet, planogram: plan)
         let p = models.forecaster.predict(
             cabinet: cabinet,
@@ -118,7 +145,7 @@ extension LiveSession {
             forecastDays: 30,
             changeCostPerSlot: cost
         )
-        return (SessionEvents.heatmap(cells, version: version), SessionEvents.revenue(p, version: version))
+        return (SessionHeatmapEvent(cells, version: version), SessionRevenueEvent(p, version: version))
     }
 
     /// Makes sure a heat map and forecast exist for snapshots (computed off the queue the first time),
@@ -142,11 +169,10 @@ extension LiveSession {
                 version: version,
                 cost: cost
             )
-            let box = AnyJSON([h, r])
             queue.async { [self] in
-                if derived.heatmap == nil || derived.revenue == nil, let pair = box.value as? [[String: Any]] {
-                    derived.heatmap = pair[0]
-                    derived.revenue = pair[1]
+                if derived.heatmap == nil || derived.revenue == nil {
+                    derived.heatmap = h
+                    derived.revenue = r
                 }
                 then()
             }

@@ -10,10 +10,13 @@ extension LiveSession {
         published = p
         bus.publish(
             "published",
-            data: [
-                "planogram_version": p.version, "by": user, "name": user, "seq": state.committed.seq,
-                "version": state.committed.version,
-            ],
+            data: PublishedEvent(
+                planogramVersion: p.version,
+                by: user,
+                name: user,
+                seq: state.committed.seq,
+                version: state.committed.version
+            ),
             changeSeq: nil,
             stateKey: nil
         )

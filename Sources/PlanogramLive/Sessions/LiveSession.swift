@@ -15,7 +15,7 @@ struct SessionEnvironment: Sendable {
     /// Products, devices and cabinets from the store (never from the models: ops do not wait for a fit).
     let catalog: @Sendable () -> Catalog
     let models: @Sendable () -> InsightsEngine.Snapshot?
-    let serverBox: ServerBox
+    let loops: EventLoopGroup
     let frameInterval: Double
     let checkpointEveryOps: Int
     /// Least time between two rounds of derived events (scores, heat map, forecast) of a session.
@@ -52,7 +52,7 @@ struct SessionEnvironment: Sendable {
 /// failed write rolls the draft back (`SessionState.fail`) and answers 503 with nothing applied.
 final class LiveSession: @unchecked Sendable {
     typealias OpReply = @Sendable (Result<(Int64, Int), APIError>) -> Void
-    typealias PublishReply = @Sendable (Result<[String: Any], APIError>) -> Void
+    typealias PublishReply = @Sendable (Result<PublishReplyBody, APIError>) -> Void
 
     let id: String
     /// When this node took the session (made, recovered or loaded): of two nodes holding one session, the
@@ -88,7 +88,7 @@ final class LiveSession: @unchecked Sendable {
     var proposals: [String: SessionProposal] = [:]
     var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
     /// The listing summary, refreshed on every change (read by `GET /api/sessions` and the dashboard feed).
-    let summary = Locked<[String: Any]>([:])
+    let summary: Locked<SessionSummary>
 
     static func opsCounter(_ outcome: String) -> Counter {
         Counter(label: "session_ops_total", dimensions: [("outcome", outcome)])
@@ -110,13 +110,25 @@ final class LiveSession: @unchecked Sendable {
         self.id = id
         self.cabinet = cabinet
         self.env = env
+        summary = Locked(
+            SessionSummary(
+                sessionID: id,
+                deviceID: cabinet.deviceID,
+                cabinetIndex: cabinet.index,
+                version: base.version,
+                seq: base.seq,
+                ops: 0,
+                lastActivity: FieldFormat.iso(Date()),
+                participants: []
+            )
+        )
         queue = DispatchQueue(label: "planogram.session.\(id)")
         let start = EventID(
             seq: base.seq,
             index: recovered ? EventID.restartBase(now: Date().timeIntervalSince1970) : 0
         )
         bus = LocalSessionBus(
-            server: env.serverBox.server,
+            loops: env.loops,
             capacity: env.replayEvents,
             maxLogReplay: env.maxLogReplay,
             start: start
@@ -198,7 +210,8 @@ final class LiveSession: @unchecked Sendable {
         case let .accepted(seq, version):
             opWaiters[seq, default: []].append(reply)
             let epoch = state.epoch
-            let opJSON = String(decoding: JSONWriter.encode(op.json), as: UTF8.self)
+            // An op of strings and whole numbers always encodes.
+            let opJSON = String(decoding: (try? APIJSON.encode(op)) ?? [], as: UTF8.self)
             env.writer.append(
                 .op(
                     sessionID: id,
@@ -236,10 +249,14 @@ final class LiveSession: @unchecked Sendable {
                 for r in opWaiters.removeValue(forKey: seq) ?? [] { r(.success((seq, change.version))) }
                 bus.publish(
                     "op",
-                    data: [
-                        "seq": seq, "version": change.version, "op": op.json, "by": user.subject, "name": user.name,
-                        "client_op_id": change.clientOpID,
-                    ],
+                    data: OpEvent(
+                        seq: seq,
+                        version: change.version,
+                        op: op,
+                        by: user.subject,
+                        name: user.name,
+                        clientOpID: change.clientOpID
+                    ),
                     changeSeq: seq,
                     stateKey: nil
                 )
@@ -252,16 +269,17 @@ final class LiveSession: @unchecked Sendable {
             case .publish:
                 if case .published(let saved) = outcome { published = saved }
                 env.published(CabinetKey(cabinet.deviceID, cabinet.index), published, user.subject)
-                let body: [String: Any] = [
-                    "planogram_version": published.version, "seq": seq, "version": change.version,
-                ]
+                let body = PublishReplyBody(planogramVersion: published.version, seq: seq, version: change.version)
                 publishWaiters.removeValue(forKey: seq)?(.success(body))
                 bus.publish(
                     "published",
-                    data: [
-                        "planogram_version": published.version, "by": user.subject, "name": user.name,
-                        "seq": seq, "version": change.version,
-                    ],
+                    data: PublishedEvent(
+                        planogramVersion: published.version,
+                        by: user.subject,
+                        name: user.name,
+                        seq: seq,
+                        version: change.version
+                    ),
                     changeSeq: seq,
                     stateKey: nil
                 )
@@ -403,45 +421,63 @@ final class LiveSession: @unchecked Sendable {
     }
 
     private func emitPresence() {
-        bus.publish("presence", data: ["participants": presence.json], changeSeq: nil, stateKey: "presence")
+        bus.publish(
+            "presence",
+            data: PresenceEvent(participants: presence.bodies),
+            changeSeq: nil,
+            stateKey: "presence"
+        )
         refreshSummary()
     }
 
     /// The snapshot of the committed draft with the newest heat map and forecast (each with its version).
-    func snapshotJSON() -> [String: Any] {
+    func snapshot() -> SessionSnapshotBody {
         let c = state.committed
-        var o: [String: Any] = [
-            "session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index,
-            "version": c.version, "seq": c.seq, "published_version": published.version,
-            "planogram": SessionEvents.planogram(c.planogram, products: env.catalog().products),
-            "participants": presence.json, "last_event_id": bus.lastEventID.description,
-        ]
-        if let h = derived.heatmap { o["heatmap"] = h }
-        if let r = derived.revenue { o["revenue"] = r }
-        return o
+        return SessionSnapshotBody(
+            sessionID: id,
+            deviceID: cabinet.deviceID,
+            cabinetIndex: cabinet.index,
+            version: c.version,
+            seq: c.seq,
+            publishedVersion: published.version,
+            planogram: SessionPlanogramBody(c.planogram, products: env.catalog().products),
+            participants: presence.bodies,
+            lastEventID: bus.lastEventID.description,
+            heatmap: derived.heatmap,
+            revenue: derived.revenue
+        )
     }
 
     /// The `snapshot` event for a joining subscriber; its id is the newest kept event's, so a resume from
     /// it continues exactly. `extra` is the joining user, listed among the participants it is about to join.
     func snapshotFrame(extra: Principal? = nil) -> [UInt8] {
-        var o = snapshotJSON()
+        var body = snapshot()
         if let p = extra, presence.participants[p.subject] == nil {
             var preview = presence
             _ = preview.join(p, at: Date())
-            o["participants"] = preview.json
+            body.participants = preview.bodies
         }
-        return SessionEvents.frame("snapshot", id: bus.lastEventID.description, o)
+        return EventFrame.encode("snapshot", body, id: bus.lastEventID.description)
     }
 
     func refreshSummary() {
         let c = state.committed
-        summary.set([
-            "session_id": id, "device_id": cabinet.deviceID, "cabinet_index": cabinet.index, "version": c.version,
-            "seq": c.seq, "ops": opCount, "last_activity": FieldFormat.iso(lastActivity), "participants": presence.json,
-        ])
+        summary.set(
+            SessionSummary(
+                sessionID: id,
+                deviceID: cabinet.deviceID,
+                cabinetIndex: cabinet.index,
+                version: c.version,
+                seq: c.seq,
+                ops: opCount,
+                lastActivity: FieldFormat.iso(lastActivity),
+                participants: presence.bodies
+            )
+        )
     }
 
-    func summaryJSON() -> [String: Any] { summary.get() }
+    /// The session in listings (read without a hop to its queue).
+    func summaryBody() -> SessionSummary { summary.get() }
 
     // MARK: drags
 
@@ -465,11 +501,13 @@ final class LiveSession: @unchecked Sendable {
 
     private func emitDrag(_ user: String) {
         guard let latest = drags.take(user: user, now: DispatchTime.now().uptimeNanoseconds) else { return }
-        var data: [String: Any] = [
-            "by": user, "name": latest.name, "product_id": latest.productID,
-            "slot": latest.slot?.description ?? NSNull(),
-        ]
-        if let mark = latest.mark { data["client_ts"] = mark }
+        var data = DragEvent(
+            by: user,
+            name: latest.name,
+            productID: latest.productID,
+            slot: latest.slot?.description,
+            clientTS: latest.mark
+        )
         if let slot = latest.slot, let models = env.models() {
             let committed = state.committed
             // The scoring context depends only on the committed draft: made once per version and model.
@@ -487,8 +525,8 @@ final class LiveSession: @unchecked Sendable {
                 catalog: models.products,
                 context: previewContext?.context
             )
-            data["score"] = s.score
-            data["constraints_passed"] = s.constraintsPassed
+            data.score = s.score
+            data.constraintsPassed = s.constraintsPassed
         }
         Self.dragEvents.increment()
         Self.dragDelay.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- latest.arrived))
@@ -536,7 +574,7 @@ final class LiveSession: @unchecked Sendable {
                 state.logCompacted(before: compactBefore)
                 bus.publish(
                     "checkpoint",
-                    data: ["version": c.version, "seq": c.seq, "at": FieldFormat.iso(at)],
+                    data: CheckpointEvent(version: c.version, seq: c.seq, at: FieldFormat.iso(at)),
                     changeSeq: nil,
                     stateKey: nil
                 )

@@ -12,8 +12,8 @@ struct Participant: Sendable {
     /// `since` as ISO 8601, formatted once at join (listings and presence events read it often).
     let sinceText: String
     var mode: String { role == .merchandiser || role == .admin ? "editing" : "watching" }
-    var json: [String: Any] {
-        ["user": user, "name": name, "role": role.rawValue, "mode": mode, "connected_since": sinceText]
+    var body: ParticipantBody {
+        ParticipantBody(user: user, name: name, role: role.rawValue, mode: mode, connectedSince: sinceText)
     }
 }
 
@@ -52,7 +52,8 @@ struct Presence: Sendable {
 
     var hasEditors: Bool { participants.values.contains { $0.mode == "editing" } }
 
-    var json: [[String: Any]] { participants.values.sorted { $0.user < $1.user }.map(\.json) }
+    /// Everyone connected, by user.
+    var bodies: [ParticipantBody] { participants.values.sorted { $0.user < $1.user }.map(\.body) }
 }
 
 enum FieldFormat {

@@ -1,4 +1,5 @@
 import EventLoopHTTP
+import HTTPAPI
 
 /// The seam between a live session and its audience: fan-out of encoded events and the history that
 /// resumes are served from (like Mercure's Transport). The session calls it only on its own queue. The
@@ -8,9 +9,9 @@ protocol SessionBus: AnyObject {
     /// Sends a kept event to every subscriber; it gets the next id (`changeSeq` for a change) and goes
     /// into the history. `stateKey` names the piece of derived state it replaces (e.g. "heatmap").
     @discardableResult
-    func publish(_ event: String, data: [String: Any], changeSeq: Int64?, stateKey: String?) -> EventID
+    func publish<Body: Encodable>(_ event: String, data: Body, changeSeq: Int64?, stateKey: String?) -> EventID
     /// Sends an event that is not kept and has no id (drag previews, reasoning deltas).
-    func publishTransient(_ event: String, data: [String: Any])
+    func publishTransient<Body: Encodable>(_ event: String, data: Body)
     /// What a subscriber that saw `after` has missed.
     func resume(after: EventID) -> ReplayLog.Resume
     /// Completes a resume that needed the op log.
@@ -31,21 +32,21 @@ final class LocalSessionBus: SessionBus, @unchecked Sendable {
     private let broadcaster: Broadcaster
     private var log: ReplayLog
 
-    init(server: HTTPServer, capacity: Int, maxLogReplay: Int, start: EventID) {
-        broadcaster = Broadcaster(server: server)
+    init(loops: EventLoopGroup, capacity: Int, maxLogReplay: Int, start: EventID) {
+        broadcaster = Broadcaster(group: loops)
         log = ReplayLog(capacity: capacity, maxLogReplay: maxLogReplay, start: start)
     }
 
-    func publish(_ event: String, data: [String: Any], changeSeq: Int64?, stateKey: String?) -> EventID {
+    func publish<Body: Encodable>(_ event: String, data: Body, changeSeq: Int64?, stateKey: String?) -> EventID {
         let id = log.nextID(changeSeq: changeSeq)
-        let frame = SessionEvents.frame(event, id: id.description, data)
+        let frame = EventFrame.encode(event, data, id: id.description)
         log.append(.init(id: id, stateKey: stateKey, frame: frame))
         broadcaster.publish(frame)
         return id
     }
 
-    func publishTransient(_ event: String, data: [String: Any]) {
-        broadcaster.publish(SessionEvents.frame(event, id: nil, data))
+    func publishTransient<Body: Encodable>(_ event: String, data: Body) {
+        broadcaster.publish(EventFrame.encode(event, data))
     }
 
     func resume(after id: EventID) -> ReplayLog.Resume { log.resume(after: id) }

@@ -12,61 +12,70 @@ enum SessionOp: Sendable, Equatable {
     /// The slot's par level (docs/MODELS.md "Par levels"); nil clears it.
     case setPar(slot: SlotCode, par: Int?)
 
-    /// Parses `{type, …}`; slot codes must lie inside the cabinet (422 otherwise).
-    static func parse(_ o: [String: Any], cabinet: Cabinet) throws(APIError) -> SessionOp {
-        guard let type = o["type"] as? String else {
+    /// An op as a request (or the op log) gives it: every field optional, checked by `parse`.
+    struct Input: Decodable, Sendable {
+        let type: String?
+        let slot: String?
+        let productID: String?
+        let capacity: Int?
+        let from: String?
+        let to: String?
+        let a: String?
+        let b: String?
+        let par: Int?
+        /// Whether `par` was given (null clears a slot's par; absent is an error).
+        let hasPar: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case type, slot
+            case productID = "product_id"
+            case capacity, from, to, a, b, par
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try c.decodeIfPresent(String.self, forKey: .type)
+            slot = try c.decodeIfPresent(String.self, forKey: .slot)
+            productID = try c.decodeIfPresent(String.self, forKey: .productID)
+            capacity = try c.decodeIfPresent(Int.self, forKey: .capacity)
+            from = try c.decodeIfPresent(String.self, forKey: .from)
+            to = try c.decodeIfPresent(String.self, forKey: .to)
+            a = try c.decodeIfPresent(String.self, forKey: .a)
+            b = try c.decodeIfPresent(String.self, forKey: .b)
+            par = try c.decodeIfPresent(Int.self, forKey: .par)
+            hasPar = c.contains(.par)
+        }
+    }
+
+    /// Checks an op; slot codes must lie inside the cabinet (422 otherwise).
+    static func parse(_ o: Input, cabinet: Cabinet) throws(APIError) -> SessionOp {
+        guard let type = o.type else {
             throw .badRequest("op.type is required (place, move, swap, clear, set_capacity, set_par)")
         }
-        func slot(_ key: String) throws(APIError) -> SlotCode {
-            guard let text = o[key] as? String else {
-                throw .badRequest("op.\(key) is required (a slot code such as B4)")
-            }
+        func slot(_ key: String, _ text: String?) throws(APIError) -> SlotCode {
+            guard let text else { throw .badRequest("op.\(key) is required (a slot code such as B4)") }
             do { return try cabinet.slot(text) } catch {
                 throw .unprocessable(
                     "rule_broken",
                     error.description,
-                    details: ["violations": [PlanogramJSON.violationJSON(error)]]
+                    details: ["violations": [ViolationBody(error)]]
                 )
             }
         }
-        func int(_ key: String) throws(APIError) -> Int? {
-            guard let v = o[key], !(v is NSNull) else { return nil }
-            guard let n = JSONReply.int(v) else { throw .badRequest("op.\(key) must be a whole number") }
-            return n
-        }
         switch type {
         case "place":
-            guard let pid = o["product_id"] as? String, !pid.isEmpty else {
-                throw .badRequest("op.product_id is required")
-            }
-            return .place(slot: try slot("slot"), productID: pid, capacity: try int("capacity"))
-        case "move": return .move(from: try slot("from"), to: try slot("to"))
-        case "swap": return .swap(a: try slot("a"), b: try slot("b"))
-        case "clear": return .clear(slot: try slot("slot"))
+            guard let pid = o.productID, !pid.isEmpty else { throw .badRequest("op.product_id is required") }
+            return .place(slot: try slot("slot", o.slot), productID: pid, capacity: o.capacity)
+        case "move": return .move(from: try slot("from", o.from), to: try slot("to", o.to))
+        case "swap": return .swap(a: try slot("a", o.a), b: try slot("b", o.b))
+        case "clear": return .clear(slot: try slot("slot", o.slot))
         case "set_capacity":
-            guard let c = try int("capacity") else { throw .badRequest("op.capacity is required") }
-            return .setCapacity(slot: try slot("slot"), capacity: c)
+            guard let c = o.capacity else { throw .badRequest("op.capacity is required") }
+            return .setCapacity(slot: try slot("slot", o.slot), capacity: c)
         case "set_par":
-            guard o.keys.contains("par") else {
-                throw .badRequest("op.par is required (a whole number, or null to clear)")
-            }
-            return .setPar(slot: try slot("slot"), par: try int("par"))
+            guard o.hasPar else { throw .badRequest("op.par is required (a whole number, or null to clear)") }
+            return .setPar(slot: try slot("slot", o.slot), par: o.par)
         default: throw .badRequest("unknown op type \"\(type)\" (place, move, swap, clear, set_capacity, set_par)")
-        }
-    }
-
-    var json: [String: Any] {
-        switch self {
-        case let .place(s, p, c):
-            var o: [String: Any] = ["type": "place", "slot": s.description, "product_id": p]
-            if let c { o["capacity"] = c }
-            return o
-        case let .move(f, t): return ["type": "move", "from": f.description, "to": t.description]
-        case let .swap(a, b): return ["type": "swap", "a": a.description, "b": b.description]
-        case let .clear(s): return ["type": "clear", "slot": s.description]
-        case let .setCapacity(s, c): return ["type": "set_capacity", "slot": s.description, "capacity": c]
-        case let .setPar(s, p):
-            return ["type": "set_par", "slot": s.description, "par": p.map { $0 as Any } ?? NSNull()]
         }
     }
 
@@ -108,7 +117,7 @@ enum SessionOp: Sendable, Equatable {
                 throw .unprocessable(
                     "rule_broken",
                     v[0].description,
-                    details: ["violations": v.map(PlanogramJSON.violationJSON)]
+                    details: ["violations": v.map(ViolationBody.init)]
                 )
             }
         }
@@ -173,7 +182,7 @@ enum SessionOp: Sendable, Equatable {
                 throw .unprocessable(
                     "rule_broken",
                     e.description,
-                    details: ["violations": [PlanogramJSON.violationJSON(e)]]
+                    details: ["violations": [ViolationBody(e)]]
                 )
             }
             plan.facings[a]!.capacity = cap
@@ -194,6 +203,45 @@ enum SessionOp: Sendable, Equatable {
             }
             plan.facings[a]!.par = par
             return [a]
+        }
+    }
+}
+
+/// An op as the op log keeps it and `op` events show it: `{"type": "place", "slot": "B4", "product_id": …}`.
+extension SessionOp: Encodable {
+    private enum Key: String, CodingKey {
+        case type, slot
+        case productID = "product_id"
+        case capacity, from, to, a, b, par
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case let .place(s, p, capacity):
+            try c.encode("place", forKey: .type)
+            try c.encode(s.description, forKey: .slot)
+            try c.encode(p, forKey: .productID)
+            try c.encodeIfPresent(capacity, forKey: .capacity)
+        case let .move(f, t):
+            try c.encode("move", forKey: .type)
+            try c.encode(f.description, forKey: .from)
+            try c.encode(t.description, forKey: .to)
+        case let .swap(a, b):
+            try c.encode("swap", forKey: .type)
+            try c.encode(a.description, forKey: .a)
+            try c.encode(b.description, forKey: .b)
+        case let .clear(s):
+            try c.encode("clear", forKey: .type)
+            try c.encode(s.description, forKey: .slot)
+        case let .setCapacity(s, capacity):
+            try c.encode("set_capacity", forKey: .type)
+            try c.encode(s.description, forKey: .slot)
+            try c.encode(capacity, forKey: .capacity)
+        case let .setPar(s, par):
+            try c.encode("set_par", forKey: .type)
+            try c.encode(s.description, forKey: .slot)
+            if let par { try c.encode(par, forKey: .par) } else { try c.encodeNil(forKey: .par) }
         }
     }
 }

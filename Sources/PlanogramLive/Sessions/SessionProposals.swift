@@ -18,24 +18,24 @@ struct SessionProposal: Sendable {
 extension LiveSession {
     static let maxProposals = 8
 
-    func addProposal(_ p: SessionProposal, body: [String: Any], by user: Principal) {
+    func addProposal(_ p: SessionProposal, body: LayoutProposalBody, by user: Principal) {
         proposals[p.id] = p
         if proposals.count > Self.maxProposals, let oldest = proposals.keys.sorted().first(where: { $0 != p.id }) {
             proposals[oldest] = nil
         }
-        var data = body
-        data["proposal_id"] = p.id
-        data["base_version"] = p.baseVersion
-        data["by"] = user.subject
-        data["name"] = user.name
-        bus.publish("proposal", data: data, changeSeq: nil, stateKey: nil)
+        bus.publish(
+            "proposal",
+            data: ProposalEvent(proposal: body, baseVersion: p.baseVersion, by: user.subject, name: user.name),
+            changeSeq: nil,
+            stateKey: nil
+        )
     }
 
     /// Applies proposal `id` as ordinary ops; the reply comes once every op is durable (or the first fails).
     func applyProposal(
         _ id: String,
         user: Principal,
-        reply: @escaping @Sendable (Result<[String: Any], APIError>) -> Void
+        reply: @escaping @Sendable (Result<ProposalAppliedReply, APIError>) -> Void
     ) {
         guard let p = proposals[id] else { return reply(.failure(.notFound("no proposal \(id) in this session"))) }
         guard state.draft.version == p.baseVersion else {
@@ -50,7 +50,9 @@ extension LiveSession {
             )
         }
         proposals[id] = nil
-        guard !p.changes.isEmpty else { return reply(.success(["applied": 0, "version": state.draft.version])) }
+        guard !p.changes.isEmpty else {
+            return reply(.success(ProposalAppliedReply(applied: 0, version: state.draft.version, proposalID: nil)))
+        }
         final class Tally: @unchecked Sendable {
             var left: Int
             var failed: APIError?
@@ -76,7 +78,9 @@ extension LiveSession {
                 if let e = tally.failed {
                     reply(.failure(APIError(e.status, e.code, "the proposal was applied in part: \(e.message)")))
                 } else {
-                    reply(.success(["applied": p.changes.count, "version": tally.version, "proposal_id": id]))
+                    reply(
+                        .success(ProposalAppliedReply(applied: p.changes.count, version: tally.version, proposalID: id))
+                    )
                 }
             }
         }

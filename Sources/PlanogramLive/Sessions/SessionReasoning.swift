@@ -161,30 +161,34 @@ extension LiveSession {
                     case .delta(let text, let source):
                         bus.publishTransient(
                             "reasoning",
-                            data: [
-                                "request_id": requestID, "slot": slotText as Any? ?? NSNull(), "delta": text,
-                                "source": source,
-                            ]
+                            data: ReasoningDeltaEvent(requestID: requestID, slot: slotText, delta: text, source: source)
                         )
                     case .error(let message, let fallback):
                         bus.publish(
                             "reasoning_error",
-                            data: [
-                                "request_id": requestID, "slot": slotText as Any? ?? NSNull(), "message": message,
-                                "fallback": fallback,
-                            ],
+                            data: ReasoningErrorEvent(
+                                requestID: requestID,
+                                slot: slotText,
+                                message: message,
+                                fallback: fallback
+                            ),
                             changeSeq: nil,
                             stateKey: nil
                         )
                     case .done(let text, let source, let model, let usage, let cached, let cancelled):
                         bus.publish(
                             "reasoning_done",
-                            data: [
-                                "request_id": requestID, "slot": slotText as Any? ?? NSNull(), "text": text,
-                                "source": source,
-                                "model": model, "usage": usage.map { $0.json as Any } ?? NSNull(), "cached": cached,
-                                "cancelled": cancelled, "seq": state.committed.seq,
-                            ],
+                            data: ReasoningDoneEvent(
+                                requestID: requestID,
+                                slot: slotText,
+                                text: text,
+                                source: source,
+                                model: model,
+                                usage: usage,
+                                cached: cached,
+                                cancelled: cancelled,
+                                seq: state.committed.seq
+                            ),
                             changeSeq: nil,
                             stateKey: nil
                         )
@@ -195,10 +199,12 @@ extension LiveSession {
                 queue.async { [self] in
                     bus.publish(
                         "reasoning_error",
-                        data: [
-                            "request_id": requestID, "slot": slotText as Any? ?? NSNull(),
-                            "message": "too many explanations in progress", "fallback": "none",
-                        ],
+                        data: ReasoningErrorEvent(
+                            requestID: requestID,
+                            slot: slotText,
+                            message: "too many explanations in progress",
+                            fallback: "none"
+                        ),
                         changeSeq: nil,
                         stateKey: nil
                     )

@@ -11,7 +11,14 @@ import Store
 /// checkpointed every N ops, every T seconds, when the last editor leaves, and at shutdown.
 /// Confinement: `sessions` is guarded by `lock`; each session's state lives on its own queue.
 final class SessionRegistry: @unchecked Sendable {
-    let env: SessionEnvironment
+    /// A registry's place in a cluster: the node's name (the summaries say which node holds each session) and
+    /// the directory of the other nodes' sessions.
+    struct ClusterRole: Sendable {
+        let nodeID: String
+        let directory: ClusterDirectory
+    }
+
+    private(set) var env: SessionEnvironment
     let store: Store
     let catalog: CatalogCache
     let published: PublishedPlanograms
@@ -20,24 +27,20 @@ final class SessionRegistry: @unchecked Sendable {
     var sessions: [String: LiveSession] = [:]
     /// On a cluster's node: sessions are not rebuilt at start but when a request for one arrives
     /// (`SessionHandover`), and dropped when another node holds them.
-    var loadsOnDemand = false
+    let cluster: ClusterRole?
+    var loadsOnDemand: Bool { cluster != nil }
     let loadQueue = DispatchQueue(label: "planogram.sessions.load")
-    /// On a cluster's node: the other nodes' sessions (dashboard summaries), without the ids given.
-    var remoteSummaries: (@Sendable (Set<String>) -> [(device: String, json: [String: Any])])?
-
-    /// This node's name, on a cluster's node: the summaries say which node holds each session.
-    var nodeID: String?
 
     /// Every live session's dashboard summary: this node's, then the other nodes' (device, summary).
-    func summaries() -> [(device: String, json: [String: Any])] {
+    func summaries() -> [(device: String, summary: SessionSummary)] {
         let local = all
-        var out = local.map { s -> (device: String, json: [String: Any]) in
-            var o = s.summaryJSON()
-            if let nodeID { o["node"] = nodeID }
+        var out = local.map { s -> (device: String, summary: SessionSummary) in
+            var o = s.summaryBody()
+            if let cluster { o.node = cluster.nodeID }
             return (s.cabinet.deviceID, o)
         }
-        if let remoteSummaries { out += remoteSummaries(Set(local.map(\.id))) }
-        return out.sorted { ($0.json["session_id"] as? String ?? "") < ($1.json["session_id"] as? String ?? "") }
+        if let cluster { out += cluster.directory.remoteSessions(excluding: Set(local.map(\.id))) }
+        return out.sorted { $0.summary.sessionID < $1.summary.sessionID }
     }
     private var timer: DispatchSourceTimer?
     let liveGauge = Gauge(label: "sessions_live")
@@ -47,12 +50,19 @@ final class SessionRegistry: @unchecked Sendable {
         store: Store,
         catalog: CatalogCache,
         published: PublishedPlanograms,
-        checkpointEverySeconds: Double
+        checkpointEverySeconds: Double,
+        cluster: ClusterRole? = nil
     ) {
         self.env = env
         self.store = store
         self.catalog = catalog
         self.published = published
+        self.cluster = cluster
+        if cluster != nil {
+            // A copy the op log refused (another node wrote the session since it was loaded) is dropped here,
+            // so the retry loads it afresh.
+            self.env.staleCopy = { [weak self] id in self?.evict(id) }
+        }
         let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "planogram.checkpoints"))
         t.schedule(deadline: .now() + checkpointEverySeconds, repeating: checkpointEverySeconds)
         t.setEventHandler { [weak self] in self?.checkpointDirty() }
@@ -274,14 +284,19 @@ final class SessionRegistry: @unchecked Sendable {
                 )
                 break
             }
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(opText.utf8))) as? [String: Any] else { break }
-            if o["type"] as? String == "publish" {
-                if let pv = o["planogram_version"] as? Int,
-                    let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv)
+            let text = Data(opText.utf8)
+            guard let logged = try? JSONDecoder().decode(JSONValue.self, from: text), case .object = logged else {
+                break
+            }
+            if logged["type"] == "publish" {
+                if case .integer(let pv)? = logged["planogram_version"],
+                    let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: Int(pv))
                 {
                     publishedPlan = p
                 }
-            } else if let op = try? SessionOp.parse(o, cabinet: cabinet) {
+            } else if let input = try? JSONDecoder().decode(SessionOp.Input.self, from: text),
+                let op = try? SessionOp.parse(input, cabinet: cabinet)
+            {
                 let before = draft.planogram
                 // Logged ops were valid when made; replay applies them as logged.
                 if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
@@ -342,24 +357,24 @@ final class SessionRegistry: @unchecked Sendable {
                 [.text(sessionID), .int(after), .int(through)]
             ) { ($0.int64(0), $0.int(1), $0.text(2), $0.text(3), $0.text(4)) }) ?? []
         return rows.map { s, v, user, client, op in
-            let o = (try? JSONSerialization.jsonObject(with: Data(op.utf8))) as? [String: Any] ?? [:]
+            let o = (try? JSONDecoder().decode(JSONValue.self, from: Data(op.utf8))) ?? .object([:])
             let id = EventID(seq: s)
-            if o["type"] as? String == "publish" {
+            if o["type"] == "publish" {
                 return (
                     id,
-                    SessionEvents.frame(
+                    EventFrame.encode(
                         "published",
-                        id: id.description,
-                        ["planogram_version": o["planogram_version"] ?? NSNull(), "by": user, "seq": s, "version": v]
+                        LoggedPublishedEvent(planogramVersion: o["planogram_version"], by: user, seq: s, version: v),
+                        id: id.description
                     )
                 )
             }
             return (
                 id,
-                SessionEvents.frame(
+                EventFrame.encode(
                     "op",
-                    id: id.description,
-                    ["seq": s, "version": v, "op": o, "by": user, "client_op_id": client]
+                    LoggedOpEvent(seq: s, version: v, op: o, by: user, clientOpID: client),
+                    id: id.description
                 )
             )
         }

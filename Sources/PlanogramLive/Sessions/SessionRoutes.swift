@@ -66,8 +66,8 @@ struct SessionRoutes {
                     r,
                     { () throws(APIError) -> Cabinet in
                         let p = try app.auth.require(req, Self.viewers)
-                        let body = try JSONReply.object(req)
-                        let cab = try InsightRoutes.cabinet(app, body, p).1
+                        let body = try JSONRequest.decode(CabinetRequest.self, req)
+                        let cab = try app.cabinet(deviceID: body.deviceID, index: body.cabinetIndex, p).1
                         // In front of a cluster, nginx routes the open call by `?device_id=&cabinet_index=` (Ops/nginx-cluster.conf):
                         // when given they must name the body's cabinet, or the session would open on the wrong node.
                         if let d = req.queryValue("device_id"), d != cab.deviceID {
@@ -90,10 +90,14 @@ struct SessionRoutes {
                     switch result {
                     case .failure(let e): r.send(e)
                     case .success(let (s, created)):
-                        var out = s.summaryJSON()
-                        out["created"] = created
-                        out["events_url"] = "/api/sessions/\(s.id)/events"
-                        r.sendJSON(created ? 201 : 200, out)
+                        r.send(
+                            created ? 201 : 200,
+                            body: SessionOpenedReply(
+                                summary: s.summaryBody(),
+                                created: created,
+                                eventsURL: "/api/sessions/\(s.id)/events"
+                            )
+                        )
                     }
                 }
             }
@@ -102,10 +106,10 @@ struct SessionRoutes {
             app.handle(r) {
                 let p = try app.auth.require(req, Self.viewers)
                 let list = registry.summaries().filter { p.mayTouch(device: $0.device) }
-                return (200, ["sessions": list.map(\.json)])
+                return (200, SessionsResponse(sessions: list.map(\.summary)))
             }
         }
-        let feed = DashboardFeed(registry: registry, serverBox: registry.env.serverBox)
+        let feed = DashboardFeed(registry: registry, loops: registry.env.loops)
         router.get("/api/sessions/events", name: "sessions_events") { req, r in
             guard let p = attempt(r, { () throws(APIError) in try app.auth.require(req, Self.viewers) }) else { return }
             let stream = r.startEventStream()
@@ -117,7 +121,7 @@ struct SessionRoutes {
             registry.onDemand(app) { req, r in
                 guard let (s, _) = attempt(r, { () throws(APIError) in try session(req, Self.viewers) }) else { return }
                 s.queue.async {
-                    s.withDerivedState { r.sendJSON(200, s.snapshotJSON()) }
+                    s.withDerivedState { r.send(200, body: s.snapshot()) }
                 }
             }
         )
@@ -142,28 +146,22 @@ struct SessionRoutes {
                         { () throws(APIError) -> (LiveSession, Principal, SessionOp, String, Int) in
                             let (s, p) = try editor(req)
                             try app.limit(.ops, p)
-                            let body = try JSONReply.object(req)
-                            guard let c = body["client_op_id"] as? String, !c.isEmpty, c.utf8.count <= 128,
-                                !c.unicodeScalars.contains(where: \.isControl)
-                            else {
+                            let body = try JSONRequest.decode(OpRequest.self, req)
+                            let c = body.clientOpID
+                            guard !c.isEmpty, c.utf8.count <= 128, !c.unicodeScalars.contains(where: \.isControl) else {
                                 throw APIError.badRequest(
                                     "client_op_id is required (a string of at most 128 bytes, no control characters)"
                                 )
                             }
-                            guard let b = JSONReply.int(body["base_version"]) else {
-                                throw APIError.badRequest("base_version is required (a whole number)")
-                            }
-                            guard let o = body["op"] as? [String: Any] else {
-                                throw APIError.badRequest("op is required (an object)")
-                            }
-                            return (s, p, try SessionOp.parse(o, cabinet: s.cabinet), c, b)
+                            return (s, p, try SessionOp.parse(body.op, cabinet: s.cabinet), c, body.baseVersion)
                         }
                     )
                 else { return }
                 s.queue.async {
                     s.submit(user: p, clientOpID: client, baseVersion: base, op: op, received: received) { result in
                         switch result {
-                        case .success(let (seq, version)): r.sendJSON(200, ["seq": seq, "version": version])
+                        case .success(let (seq, version)):
+                            r.send(200, body: OpAcceptedReply(seq: seq, version: version))
                         case .failure(let e): r.send(e)
                         }
                     }
@@ -180,8 +178,8 @@ struct SessionRoutes {
                         { () throws(APIError) -> (LiveSession, Principal, String, SlotCode?, String?) in
                             let (s, p) = try editor(req)
                             try app.limit(.drags, p)
-                            let body = try JSONReply.object(req)
-                            guard let pid = body["product_id"] as? String, !pid.isEmpty else {
+                            let body = try JSONRequest.decode(DragRequest.self, req)
+                            guard let pid = body.productID, !pid.isEmpty else {
                                 throw APIError.badRequest("product_id is required")
                             }
                             guard pid.utf8.count <= Self.maxProductIDBytes else {
@@ -191,21 +189,18 @@ struct SessionRoutes {
                                 throw APIError.unprocessable("unknown_product", "unknown product \(pid)")
                             }
                             var slot: SlotCode?
-                            if let text = body["slot"] as? String {
+                            if let text = body.slot {
                                 do { slot = try s.cabinet.slot(text) } catch {
                                     throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
                                 }
-                            } else if let v = body["slot"], !(v is NSNull) {
-                                throw APIError.badRequest("slot must be a slot code or null")
                             }
                             // An optional client mark echoed in the drag event (clients measure their own latency).
-                            let mark = (body["client_ts"] as? String).map { String($0.prefix(64)) }
-                            return (s, p, pid, slot, mark)
+                            return (s, p, pid, slot, body.clientTS)
                         }
                     )
                 else { return }
                 s.drag(user: p, productID: pid, slot: slot, clientMark: mark)
-                r.sendJSON(202, ["accepted": true])
+                r.send(202, body: DragAcceptedReply())
             }
         )
         router.post(
@@ -218,13 +213,13 @@ struct SessionRoutes {
                         { () throws(APIError) -> (LiveSession, SlotCode?) in
                             let (s, p) = try session(req, Self.viewers)
                             try app.limit(.explain, p)
-                            let body = req.body.isEmpty ? [:] : try JSONReply.object(req)
-                            if let text = body["slot"] as? String {
+                            let body =
+                                req.body.isEmpty
+                                ? ExplainRequest(slot: nil) : try JSONRequest.decode(ExplainRequest.self, req)
+                            if let text = body.slot {
                                 do { return (s, try s.cabinet.slot(text)) } catch {
                                     throw APIError.unprocessable("slot_outside_cabinet", "\(error)")
                                 }
-                            } else if let v = body["slot"], !(v is NSNull) {
-                                throw APIError.badRequest("slot must be a slot code, or null for the whole cabinet")
                             }
                             return (s, nil)
                         }
@@ -233,7 +228,8 @@ struct SessionRoutes {
                 let requestID = LiveSession.newRequestID()
                 s.queue.async {
                     switch s.explain(slot: slot, requestID: requestID, reason: "requested") {
-                    case .success: r.sendJSON(202, ["request_id": requestID, "slot": slot?.description ?? NSNull()])
+                    case .success:
+                        r.send(202, body: ExplainAcceptedReply(requestID: requestID, slot: slot?.description))
                     case .failure(let e): r.send(e)
                     }
                 }
@@ -247,7 +243,7 @@ struct SessionRoutes {
                 s.queue.async {
                     s.publish(by: p) { result in
                         switch result {
-                        case .success(let o): r.sendJSON(200, o)
+                        case .success(let body): r.send(200, body: body)
                         case .failure(let e): r.send(e)
                         }
                     }

@@ -70,7 +70,7 @@ final class AppTestServer: @unchecked Sendable {
         c.nightlyPlanAt = nil  // the nightly plan's own tests turn it on
         c.reasoning.replayDeltaPause = 0
         configure(&c)
-        server = PlanogramServer(configuration: c)
+        server = try PlanogramServer(configuration: c)
         port = try server.start()
     }
 

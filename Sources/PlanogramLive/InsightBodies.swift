@@ -1,0 +1,275 @@
+import HTTPAPI
+import Insights
+import PlanogramDomain
+
+// The response bodies of the insight routes (docs/MODELS.md) and the live session's derived events, as Codable
+// structs written by `APIJSON.encode` (keys sorted). Wire names are spelled out in each type's CodingKeys.
+
+/// A rule a placement breaks: `rule`, `message`, and `slot` when the rule is about one.
+struct ViolationBody: Encodable, Sendable {
+    let rule: String
+    let message: String
+    let slot: String?
+
+    init(_ v: PlacementError) {
+        rule = v.rule
+        message = v.description
+        slot = v.slot
+    }
+}
+
+/// `POST /api/planograms/realtime/score`, and a live session's `score` event (which adds `slot`).
+struct ScoreBody: Encodable, Sendable {
+    let productID: String
+    let slotPosition: String
+    let score: Int
+    let reasoning: String
+    let constraintsPassed: Bool
+    let violations: [ViolationBody]
+    let factors: [FactorBody]
+    let suggestions: [SuggestionBody]
+    let modelVersion: String
+    /// The scored slot, on a session's `score` event only.
+    var slot: String?
+
+    init(_ s: PlacementScore) {
+        productID = s.productID
+        slotPosition = s.slot.description
+        score = s.score
+        reasoning = s.reasoning
+        constraintsPassed = s.constraintsPassed
+        violations = s.violations.map(ViolationBody.init)
+        factors = s.factors.map(FactorBody.init)
+        suggestions = s.suggestions.map(SuggestionBody.init)
+        modelVersion = DemandModel.version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case productID = "product_id"
+        case slotPosition = "slot_position"
+        case score, reasoning
+        case constraintsPassed = "constraints_passed"
+        case violations, factors, suggestions
+        case modelVersion = "model_version"
+        case slot
+    }
+}
+
+struct FactorBody: Encodable, Sendable {
+    let name: String
+    let value: Double
+    let weight: Double
+    let contribution: Double
+    let detail: String
+
+    init(_ f: ScoreFactor) {
+        name = f.name
+        value = Rounding.round3(f.value)
+        weight = f.weight
+        contribution = f.contribution
+        detail = f.detail
+    }
+}
+
+struct SuggestionBody: Encodable, Sendable {
+    let kind: String
+    let slot: String
+    let productID: String
+    let score: Int
+    let message: String
+
+    init(_ s: PlacementSuggestion) {
+        kind = s.kind.rawValue
+        slot = s.slot.description
+        productID = s.productID
+        score = s.score
+        message = s.message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, slot
+        case productID = "product_id"
+        case score, message
+    }
+}
+
+/// One slot's forecast in a prediction's `per_slot`.
+struct SlotPredictionBody: Encodable, Sendable {
+    let productID: String
+    let demandPerDay: Double
+    let availability: Double
+    let unitsPerDay: Double
+    let revenuePerDay: Double
+
+    init(_ f: SlotForecast) {
+        productID = f.productID
+        demandPerDay = Rounding.round3(f.demandPerDay)
+        availability = Rounding.round3(f.availability)
+        unitsPerDay = Rounding.round3(f.unitsPerDay)
+        revenuePerDay = Rounding.round2(f.revenuePerDay)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case productID = "product_id"
+        case demandPerDay = "demand_per_day"
+        case availability
+        case unitsPerDay = "units_per_day"
+        case revenuePerDay = "revenue_per_day"
+    }
+}
+
+struct PerSlotBody: Encodable, Sendable {
+    let slot: String
+    @Null var baseline: SlotPredictionBody?
+    @Null var proposed: SlotPredictionBody?
+}
+
+/// `POST /api/planograms/predict/revenue` (with `prediction_id` and `expires_at` once stored).
+struct PredictionBody: Encodable, Sendable {
+    let forecastDays: Int
+    let baselineRevenue: Double
+    let predictedRevenue: Double
+    let liftPercentage: Double
+    let confidenceInterval: [Double]
+    let confidenceLevel = 0.95
+    @Null var breakEvenDays: Double?
+    let touchedSlots: [String]
+    let perSlot: [PerSlotBody]
+    let modelVersion: String
+    var predictionID: Int64?
+    var expiresAt: String?
+
+    init(_ p: RevenuePrediction) {
+        forecastDays = p.forecastDays
+        baselineRevenue = Rounding.round2(p.baselineRevenue)
+        predictedRevenue = Rounding.round2(p.predictedRevenue)
+        liftPercentage = Rounding.round2(p.liftPercentage)
+        confidenceInterval = [Rounding.round2(p.confidenceInterval.lower), Rounding.round2(p.confidenceInterval.upper)]
+        breakEvenDays = p.breakEvenDays.map(Rounding.round2)
+        touchedSlots = p.touchedSlots.map(\.description)
+        perSlot = p.perSlot.map { b, q in
+            PerSlotBody(
+                slot: (b?.slot ?? q!.slot).description,
+                baseline: b.map(SlotPredictionBody.init),
+                proposed: q.map(SlotPredictionBody.init)
+            )
+        }
+        modelVersion = p.modelVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case forecastDays = "forecast_days"
+        case baselineRevenue = "baseline_revenue"
+        case predictedRevenue = "predicted_revenue"
+        case liftPercentage = "lift_percentage"
+        case confidenceInterval = "confidence_interval"
+        case confidenceLevel = "confidence_level"
+        case breakEvenDays = "break_even_days"
+        case touchedSlots = "touched_slots"
+        case perSlot = "per_slot"
+        case modelVersion = "model_version"
+        case predictionID = "prediction_id"
+        case expiresAt = "expires_at"
+    }
+}
+
+/// `GET /api/planograms/{device_id}/{cabinet_index}/heatmap`.
+struct HeatmapBody: Encodable, Sendable {
+    let deviceID: String
+    let cabinetIndex: Int
+    let version: Int
+    let modelVersion: String
+    let cells: [Cell]
+
+    struct Cell: Encodable, Sendable {
+        let slot: String
+        let value: Int
+        let revenuePerDay: Double
+        let observations: Int
+
+        enum CodingKeys: String, CodingKey {
+            case slot, value
+            case revenuePerDay = "revenue_per_day"
+            case observations
+        }
+    }
+
+    init(_ cells: [HeatCell], plan: Planogram, modelVersion: String) {
+        deviceID = plan.deviceID
+        cabinetIndex = plan.cabinetIndex
+        version = plan.version
+        self.modelVersion = modelVersion
+        self.cells = cells.map {
+            Cell(
+                slot: $0.slot.description,
+                value: $0.value,
+                revenuePerDay: Rounding.round2($0.revenuePerDay),
+                observations: Int($0.observations.rounded())
+            )
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+        case version
+        case modelVersion = "model_version"
+        case cells
+    }
+}
+
+/// Money to the cent and rates to a thousandth, as the API shows them.
+enum Rounding {
+    static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+    static func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
+
+/// `POST /api/planograms/realtime/score`: a product at a slot of a cabinet, on `planogram` (default: the
+/// published one) with `capacity` (default: the slot's).
+struct ScoreRequest: Decodable, Sendable {
+    let deviceID: String
+    let cabinetIndex: Int
+    let productID: String
+    let slotPosition: String
+    /// In any shape `PlanogramJSON` reads.
+    let planogram: JSONValue?
+    let capacity: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+        case productID = "product_id"
+        case slotPosition = "slot_position"
+        case planogram, capacity
+    }
+}
+
+/// `POST /api/planograms/predict/revenue`: a proposed layout against `current_planogram` (default: the published
+/// one) over `forecast_days` (1…365, default 30).
+struct PredictRequest: Decodable, Sendable {
+    let deviceID: String
+    let cabinetIndex: Int
+    let forecastDays: Int?
+    /// In any shape `PlanogramJSON` reads.
+    let proposedPlanogram: JSONValue
+    let currentPlanogram: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+        case forecastDays = "forecast_days"
+        case proposedPlanogram = "proposed_planogram"
+        case currentPlanogram = "current_planogram"
+    }
+}
+
+/// A cabinet named in a request body (`POST /api/sessions`).
+struct CabinetRequest: Decodable, Sendable {
+    let deviceID: String
+    let cabinetIndex: Int
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case cabinetIndex = "cabinet_index"
+    }
+}
