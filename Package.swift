@@ -82,8 +82,14 @@ let package = Package(
             "HTTPAPI", "EventLoopHTTP", "PlanogramDomain", "Store",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Live sessions (docs/ARCHITECTURE.md "Live sessions"): the state machine, the op log, the bus, the registry.
+        .target(name: "Sessions", dependencies: [
+            "HTTPAPI", "EventLoopHTTP", "PlanogramDomain", "Store", "Insights", "Reasoning",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .target(name: "PlanogramLive", dependencies: [
-            "HTTPAPI", "Jobs", "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer", "Cluster",
+            "HTTPAPI", "Jobs", "Sessions", "EventLoopHTTP", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Forecasting", "Reasoning", "Routing", "Experiments", "Optimizer", "Cluster",
             "DEX",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -128,6 +134,8 @@ let package = Package(
             "HTTPAPI", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs"]),
-        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "HTTPAPI", "Jobs", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport", "DEX"]),
+        .testTarget(name: "InsightsTests", dependencies: ["Insights", "PlanogramDomain"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "HTTPAPI", "PlanogramDomain", "Insights"]),
+        .testTarget(name: "PlanogramLiveTests", dependencies: ["PlanogramLive", "HTTPAPI", "Jobs", "Sessions", "PlanogramDomain", "Store", "FleetGenerator", "Insights", "Reasoning", "HTTPTestClient", "FakeAnthropic", "StoreTestSupport", "DEX"]),
     ]
 )

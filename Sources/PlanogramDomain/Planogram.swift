@@ -1,5 +1,8 @@
 /// What sits in one slot.
 package struct Facing: Sendable, Hashable, Codable {
+    /// The capacity of a slot a request places a product in without saying how many it holds.
+    package static let defaultCapacity = 8
+
     package var productID: String
     package var capacity: Int
     /// The operator's par level: the units the slot is filled to by the par rule (docs/MODELS.md "Par

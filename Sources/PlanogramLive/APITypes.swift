@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Jobs
 import PlanogramDomain
+import Sessions
 import Store
 
 // The request and response bodies of the operations routes (docs/MODELS.md), in one place, as Codable structs.
@@ -11,7 +12,7 @@ import Store
 // Bodies are written by `APIJSON.encode` (keys sorted); a key the spec
 // always shows, even when it has no value, is `@Null` (written as `null` rather than left out).
 // The catalogue's bodies are in `CatalogBodies`, the insights' in `InsightBodies`, the live sessions' in
-// `Sessions/SessionBodies`: every answer and event goes through the same path.
+// `Sources/Sessions/SessionBodies` and `Routes/SessionRouteBodies`: every answer and event goes through the same path.
 
 // MARK: - Operations data (docs/MODELS.md)
 

@@ -8,6 +8,7 @@ import Jobs
 import Logging
 import Reasoning
 import Routing
+import Sessions
 import Store
 
 /// Every part of the running application, fully formed. Made by `AppBuilder.build`; held by `PlanogramServer`.
@@ -235,7 +236,7 @@ enum AppBuilder {
         var env = SessionEnvironment(
             writer: writer,
             catalog: { [app] in app.catalog.current },
-            models: { [insights] in insights.current },
+            models: { [insights] in insights.current?.sessionModels },
             loops: loops,
             frameInterval: Double(configuration.frameIntervalMilliseconds) / 1000,
             checkpointEveryOps: configuration.checkpointEveryOps,
@@ -340,5 +341,12 @@ enum AppBuilder {
             )
         }
         return made
+    }
+}
+
+extension InsightsEngine.Snapshot {
+    /// What a live session scores and forecasts with.
+    var sessionModels: SessionModels {
+        SessionModels(model: model, scorer: scorer, forecaster: forecaster, products: products, builtAt: builtAt)
     }
 }

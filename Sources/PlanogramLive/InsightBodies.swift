@@ -1,97 +1,10 @@
 import HTTPAPI
 import Insights
 import PlanogramDomain
+import Sessions
 
-// The response bodies of the insight routes (docs/MODELS.md) and the live session's derived events, as Codable
-// structs written by `APIJSON.encode` (keys sorted). Wire names are spelled out in each type's CodingKeys.
-
-/// A rule a placement breaks: `rule`, `message`, and `slot` when the rule is about one.
-struct ViolationBody: Encodable, Sendable {
-    let rule: String
-    let message: String
-    let slot: String?
-
-    init(_ v: PlacementError) {
-        rule = v.rule
-        message = v.description
-        slot = v.slot
-    }
-}
-
-/// `POST /api/planograms/realtime/score`, and a live session's `score` event (which adds `slot`).
-struct ScoreBody: Encodable, Sendable {
-    let productID: String
-    let slotPosition: String
-    let score: Int
-    let reasoning: String
-    let constraintsPassed: Bool
-    let violations: [ViolationBody]
-    let factors: [FactorBody]
-    let suggestions: [SuggestionBody]
-    let modelVersion: String
-    /// The scored slot, on a session's `score` event only.
-    var slot: String?
-
-    init(_ s: PlacementScore) {
-        productID = s.productID
-        slotPosition = s.slot.description
-        score = s.score
-        reasoning = s.reasoning
-        constraintsPassed = s.constraintsPassed
-        violations = s.violations.map(ViolationBody.init)
-        factors = s.factors.map(FactorBody.init)
-        suggestions = s.suggestions.map(SuggestionBody.init)
-        modelVersion = DemandModel.version
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case productID = "product_id"
-        case slotPosition = "slot_position"
-        case score, reasoning
-        case constraintsPassed = "constraints_passed"
-        case violations, factors, suggestions
-        case modelVersion = "model_version"
-        case slot
-    }
-}
-
-struct FactorBody: Encodable, Sendable {
-    let name: String
-    let value: Double
-    let weight: Double
-    let contribution: Double
-    let detail: String
-
-    init(_ f: ScoreFactor) {
-        name = f.name
-        value = Rounding.round3(f.value)
-        weight = f.weight
-        contribution = f.contribution
-        detail = f.detail
-    }
-}
-
-struct SuggestionBody: Encodable, Sendable {
-    let kind: String
-    let slot: String
-    let productID: String
-    let score: Int
-    let message: String
-
-    init(_ s: PlacementSuggestion) {
-        kind = s.kind.rawValue
-        slot = s.slot.description
-        productID = s.productID
-        score = s.score
-        message = s.message
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kind, slot
-        case productID = "product_id"
-        case score, message
-    }
-}
+// The request and response bodies of the insight routes (docs/MODELS.md), as Codable structs written by
+// `APIJSON.encode` (keys sorted); the score's body (`ScoreBody`) is shared with the live sessions' `score` event.
 
 /// One slot's forecast in a prediction's `per_slot`.
 struct SlotPredictionBody: Encodable, Sendable {
@@ -216,12 +129,6 @@ struct HeatmapBody: Encodable, Sendable {
         case modelVersion = "model_version"
         case cells
     }
-}
-
-/// Money to the cent and rates to a thousandth, as the API shows them.
-enum Rounding {
-    static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-    static func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 }
 
 /// `POST /api/planograms/realtime/score`: a product at a slot of a cabinet, on `planogram` (default: the

@@ -5,6 +5,7 @@ import HTTPAPI
 import Jobs
 import Logging
 import Reasoning
+import Sessions
 import Store
 
 /// The running application: its parts (made by `AppBuilder`, the composition root), started — the

@@ -5,6 +5,7 @@ import Jobs
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// The Codable request and response types of `APITypes.swift`: how they are written and how a bad
 /// request is refused (by field path, in the contract's error shape).

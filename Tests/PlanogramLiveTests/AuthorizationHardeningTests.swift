@@ -6,6 +6,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// The holes an audit found (docs/API.md, "Authorization"): every device-bound effect checked against the
 /// token's `devices` claim — experiments, route plans, jobs —, the body of a refused request never read,

@@ -5,6 +5,7 @@ import Reasoning
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// What the nodes of a cluster share through Redis besides the bus: the reasoning cache's 1 h tier and
 /// the rate-limit counters. Two instances stand for two nodes; the Redis server is real.

@@ -5,6 +5,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// The published contract (`GET /api/openapi.json`, docs/API.md) cannot drift from the server: every route
 /// the router serves is described and nothing else, every reference resolves, and docs/API.md's matrix is

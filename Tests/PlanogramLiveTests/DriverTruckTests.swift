@@ -4,6 +4,7 @@ import HTTPTestClient
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// A driver's token that names their truck (the `vehicle` claim): their routes and pick lists are that
 /// truck's stops in route order, and nothing else (docs/API.md, "Tokens, roles and the devices claim").

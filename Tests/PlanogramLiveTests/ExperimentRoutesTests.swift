@@ -6,6 +6,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// A fleet of eight devices (four pairs), written once for these tests.
 enum EightDeviceFleet {

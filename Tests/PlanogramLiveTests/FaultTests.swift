@@ -6,6 +6,7 @@ import Store
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// Faults injected into the real server: a write lock held by another process past the busy timeout,
 /// a full database, a publish whose log id a user already took, a start before the models exist, and

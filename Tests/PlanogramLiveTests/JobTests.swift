@@ -6,6 +6,7 @@ import Store
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// docs/API.md: long work as jobs with progress over SSE, cancellation, and restarts that leave no job silent.
 class JobTests: XCTestCase {

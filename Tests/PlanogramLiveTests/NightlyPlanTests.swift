@@ -5,6 +5,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// The nightly routes (docs/OPERATIONS.md, "The nightly plan"): due at its hour on the fleet's clock, run once
 /// a night however many nodes share the store, and the day's routes are there for the drivers.

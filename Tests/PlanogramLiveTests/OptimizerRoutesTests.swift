@@ -5,6 +5,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// docs/MODELS.md: the optimizer as a job on a cabinet, and as proposals in a live session applied as ops.
 class OptimizerRoutesTests: XCTestCase {

@@ -6,6 +6,7 @@ import PlanogramDomain
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// Walks the role × route matrix of docs/API.md (`RoleMatrix`, from `APIOperations.all`) against the
 /// running server: every protected route without a token is 401; each role, without a devices claim, is

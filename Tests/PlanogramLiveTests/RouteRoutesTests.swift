@@ -6,6 +6,7 @@ import Routing
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// docs/API.md: the day's routes as a job (the real PyVRP child), read back by managers and drivers with
 /// each stop's pick list; every route checked here against the fleet's files, not the server's checker.

@@ -6,6 +6,7 @@ import StoreTestSupport
 import XCTest
 
 @testable import PlanogramLive
+@testable import Sessions
 
 /// The AI spend table (`DatabaseSpendStore`) on a real SQLite file; `PostgresSpendStoreTests` runs the
 /// same on PostgreSQL. Each `Store` is one node's connection.

@@ -1,11 +1,12 @@
 import Dispatch
 import Foundation
+import Sessions
 
 /// The live sessions of the other nodes, for the managers' dashboard (`GET /api/sessions/events`) on
 /// every node. Each node sends its own list when it changes and at least every `heartbeat` seconds; a
 /// node not heard from for `expiry` seconds is dropped (its sessions move to the node that rebuilds
 /// them). Thread-safe (one lock).
-final class ClusterDirectory: @unchecked Sendable {
+final class ClusterDirectory: RemoteSessions, @unchecked Sendable {
     static let heartbeat = 2.0
     static let expiry = 6.0
 

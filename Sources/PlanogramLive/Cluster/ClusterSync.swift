@@ -4,6 +4,7 @@ import HTTPAPI
 import Jobs
 import Logging
 import PlanogramDomain
+import Sessions
 
 /// A node's part in a cluster (docs/OPERATIONS.md): tells the other nodes of its live sessions (its imports,
 /// publishes, fits and jobs are told by `ClusterAnnouncer`), and acts on what they tell — reload the catalogue and forget published planograms after an import,

@@ -1,5 +1,6 @@
 import HTTPAPI
 import PlanogramDomain
+import Sessions
 
 /// Every route the server serves, as the contract describes it (docs/API.md is the prose beside it).
 enum APIOperations {

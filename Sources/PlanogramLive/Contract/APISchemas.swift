@@ -1,4 +1,5 @@
 import HTTPAPI
+import Sessions
 
 /// JSON Schema (OpenAPI 3.1) building blocks and the named schemas of the API's bodies (`components.schemas`
 /// of `GET /api/openapi.json`). Each named schema mirrors a response or request body as the routes write it

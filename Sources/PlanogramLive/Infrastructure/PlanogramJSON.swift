@@ -2,13 +2,14 @@ import Foundation
 import HTTPAPI
 import Insights
 import PlanogramDomain
+import Sessions
 
 /// Reads a planogram from a request body. Accepted shapes: the `GET /api/planograms/...` output
 /// (`{"slots": [{"slot", "product_id", "capacity"}]}`), a bare array of those, or an object keyed by
 /// slot (`{"A1": {"product_id", "capacity"}}` or `{"A1": "P001"}`). Slots are case-insensitive; a slot
 /// outside the cabinet or an unknown product is a 422; a missing capacity defaults to 8.
 enum PlanogramJSON {
-    static let defaultCapacity = 8
+    static let defaultCapacity = Facing.defaultCapacity
 
     static func parse(
         _ value: JSONValue,

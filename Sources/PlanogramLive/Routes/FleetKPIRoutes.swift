@@ -2,6 +2,7 @@ import EventLoopHTTP
 import Foundation
 import HTTPAPI
 import PlanogramDomain
+import Sessions
 import Store
 
 /// docs/MODELS.md: `GET /api/fleet/kpis?from=&to=` — the operations director's figures for a range of days

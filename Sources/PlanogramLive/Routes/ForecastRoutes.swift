@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Insights
 import PlanogramDomain
+import Sessions
 import Store
 
 /// docs/MODELS.md for drivers and route managers: a device's forecast (`GET /api/devices/{id}/forecast`) and the

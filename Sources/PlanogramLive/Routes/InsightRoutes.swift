@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import Insights
 import PlanogramDomain
+import Sessions
 import Store
 
 /// `POST /api/planograms/realtime/score`, `POST /api/planograms/predict/revenue` and

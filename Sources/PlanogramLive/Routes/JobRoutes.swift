@@ -5,6 +5,7 @@ import HTTPAPI
 import Insights
 import Jobs
 import PlanogramDomain
+import Sessions
 import Store
 
 /// docs/API.md: `GET /api/jobs/{id}`, `GET /api/jobs/{id}/events`, `DELETE /api/jobs/{id}`, and the first long

@@ -5,6 +5,7 @@ import HTTPAPI
 import Insights
 import Jobs
 import PlanogramDomain
+import Sessions
 
 /// docs/MODELS.md: `POST /api/planograms/optimize` (a job: the optimizer on a cabinet's published planogram),
 /// `POST /api/sessions/{sid}/propose` (a job on the session's draft whose answer reaches every subscriber

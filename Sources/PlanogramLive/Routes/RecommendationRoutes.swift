@@ -3,6 +3,7 @@ import Foundation
 import HTTPAPI
 import Insights
 import PlanogramDomain
+import Sessions
 
 /// Venue-level demand for the models of the moment: fitted once per fit of the models (a few
 /// milliseconds a hundred devices), shared by the recommendations and the optimizer.

@@ -3,6 +3,7 @@ import HTTPAPI
 import Insights
 import Optimizer
 import PlanogramDomain
+import Sessions
 
 /// The optimizer applied to one cabinet (docs/MODELS.md): the request's options and the models become a
 /// `LayoutProblem` (each candidate's value at each slot: price, or margin, × the demand model's rate there —

@@ -3,6 +3,7 @@ import Insights
 import Jobs
 import Logging
 import PlanogramDomain
+import Sessions
 import Store
 
 /// The optimizer over many cabinets (docs/MODELS.md `POST /api/planograms/optimize/batch`, and `planogram-live

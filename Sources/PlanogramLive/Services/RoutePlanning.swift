@@ -2,6 +2,7 @@ import Forecasting
 import Foundation
 import PlanogramDomain
 import Routing
+import Sessions
 import Store
 
 /// A day's routes (docs/API.md): the visits of the service plan become a routing problem (the trucks chosen,

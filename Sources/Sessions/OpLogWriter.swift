@@ -19,7 +19,7 @@ import Store
 ///   of the batch, and nothing of it is in the file.
 ///
 /// Confinement: `db` and `fenced` are used only on `queue`; `pending` and `scheduled` are guarded by `lock`.
-final class OpLogWriter: @unchecked Sendable {
+package final class OpLogWriter: @unchecked Sendable {
     enum Entry: Sendable {
         case op(
             sessionID: String,
@@ -101,7 +101,7 @@ final class OpLogWriter: @unchecked Sendable {
     /// On PostgreSQL a commit is acknowledged after the server flushed its WAL (`synchronous_commit`
     /// on, the server's default), so both settings give durability across a crash of either process;
     /// `busyTimeoutMilliseconds` becomes the connection's `lock_timeout`.
-    init(location: StoreLocation, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
+    package init(location: StoreLocation, fullSync: Bool, busyTimeoutMilliseconds: Int32 = 2000) throws {
         db = try location.connect()
         if let sqlite = db as? SQLiteDatabase {
             sqlite.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
@@ -286,7 +286,7 @@ final class OpLogWriter: @unchecked Sendable {
     }
 
     /// Reads on the writer's connection, on its queue (recovery at start, before any writes).
-    func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
+    package func read<T>(_ body: (any SQLConnection) throws -> T) rethrows -> T {
         try queue.sync { try body(db) }
     }
 

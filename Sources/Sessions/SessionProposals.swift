@@ -5,11 +5,18 @@ import PlanogramDomain
 
 /// A layout the optimizer proposed for a session's draft (docs/MODELS.md): the ops that lead there from the
 /// draft at `baseVersion`.
-struct SessionProposal: Sendable {
+package struct SessionProposal: Sendable {
     let id: String
     let baseVersion: Int
     let changes: [SessionOp]
     let by: String
+
+    package init(id: String, baseVersion: Int, changes: [SessionOp], by: String) {
+        self.id = id
+        self.baseVersion = baseVersion
+        self.changes = changes
+        self.by = by
+    }
 }
 
 /// Proposals in a live session: every subscriber gets the `proposal` event (the diff, the predicted
@@ -18,7 +25,7 @@ struct SessionProposal: Sendable {
 extension LiveSession {
     static let maxProposals = 8
 
-    func addProposal(_ p: SessionProposal, body: LayoutProposalBody, by user: Principal) {
+    package func addProposal(_ p: SessionProposal, body: any Encodable & Sendable, by user: Principal) {
         proposals[p.id] = p
         if proposals.count > Self.maxProposals, let oldest = proposals.keys.sorted().first(where: { $0 != p.id }) {
             proposals[oldest] = nil
@@ -32,7 +39,7 @@ extension LiveSession {
     }
 
     /// Applies proposal `id` as ordinary ops; the reply comes once every op is durable (or the first fails).
-    func applyProposal(
+    package func applyProposal(
         _ id: String,
         user: Principal,
         reply: @escaping @Sendable (Result<ProposalAppliedReply, APIError>) -> Void

@@ -10,15 +10,20 @@ import Store
 /// durable checkpoint at seq 0), rebuilt at start from the last checkpoint plus the op log after it,
 /// checkpointed every N ops, every T seconds, when the last editor leaves, and at shutdown.
 /// Confinement: `sessions` is guarded by `lock`; each session's state lives on its own queue.
-final class SessionRegistry: @unchecked Sendable {
+package final class SessionRegistry: @unchecked Sendable {
     /// A registry's place in a cluster: the node's name (the summaries say which node holds each session) and
     /// the directory of the other nodes' sessions.
-    struct ClusterRole: Sendable {
+    package struct ClusterRole: Sendable {
         let nodeID: String
-        let directory: ClusterDirectory
+        let directory: any RemoteSessions
+
+        package init(nodeID: String, directory: any RemoteSessions) {
+            self.nodeID = nodeID
+            self.directory = directory
+        }
     }
 
-    private(set) var env: SessionEnvironment
+    package private(set) var env: SessionEnvironment
     let store: Store
     let catalog: CatalogCache
     let published: PublishedPlanograms
@@ -28,11 +33,11 @@ final class SessionRegistry: @unchecked Sendable {
     /// On a cluster's node: sessions are not rebuilt at start but when a request for one arrives
     /// (`SessionHandover`), and dropped when another node holds them.
     let cluster: ClusterRole?
-    var loadsOnDemand: Bool { cluster != nil }
+    package var loadsOnDemand: Bool { cluster != nil }
     let loadQueue = DispatchQueue(label: "planogram.sessions.load")
 
     /// Every live session's dashboard summary: this node's, then the other nodes' (device, summary).
-    func summaries() -> [(device: String, summary: SessionSummary)] {
+    package func summaries() -> [(device: String, summary: SessionSummary)] {
         let local = all
         var out = local.map { s -> (device: String, summary: SessionSummary) in
             var o = s.summaryBody()
@@ -45,7 +50,7 @@ final class SessionRegistry: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     let liveGauge = Gauge(label: "sessions_live")
 
-    init(
+    package init(
         env: SessionEnvironment,
         store: Store,
         catalog: CatalogCache,
@@ -70,15 +75,15 @@ final class SessionRegistry: @unchecked Sendable {
         timer = t
     }
 
-    static func sessionID(_ key: CabinetKey) -> String { "\(key.deviceID)~\(key.index)" }
+    package static func sessionID(_ key: CabinetKey) -> String { "\(key.deviceID)~\(key.index)" }
 
-    func session(_ id: String) -> LiveSession? {
+    package func session(_ id: String) -> LiveSession? {
         lock.lock()
         defer { lock.unlock() }
         return sessions[id]
     }
 
-    var all: [LiveSession] {
+    package var all: [LiveSession] {
         lock.lock()
         defer { lock.unlock() }
         return Array(sessions.values)
@@ -86,7 +91,7 @@ final class SessionRegistry: @unchecked Sendable {
 
     /// The cabinet's session, created (durably: its base is checkpointed before anyone may edit) if there
     /// is none. `done` runs off the loops and session queues, with `created` true for a new session.
-    func open(_ cabinet: Cabinet, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
+    package func open(_ cabinet: Cabinet, done: @escaping @Sendable (Result<(LiveSession, Bool), APIError>) -> Void) {
         let id = Self.sessionID(CabinetKey(cabinet.deviceID, cabinet.index))
         if let s = session(id) {
             done(.success((s, false)))
@@ -218,7 +223,7 @@ final class SessionRegistry: @unchecked Sendable {
     /// Rebuilds every session that has a checkpoint: last checkpoint, then the op log after it; the
     /// idempotency memory from the newest logged ops. At start, before the server listens. (Not on a
     /// cluster's nodes: there each session is rebuilt by the node its requests reach, on first use.)
-    func recover() throws -> Int {
+    package func recover() throws -> Int {
         let ids = try env.writer.read { db in
             try db.query("SELECT DISTINCT session_id FROM session_checkpoints") { $0.text(0) }
         }
@@ -381,7 +386,7 @@ final class SessionRegistry: @unchecked Sendable {
     }
 
     /// The models were swapped: every session's derived events are due again.
-    func modelsChanged() {
+    package func modelsChanged() {
         for s in all { s.queue.async { s.modelsChanged() } }
     }
 
@@ -391,7 +396,7 @@ final class SessionRegistry: @unchecked Sendable {
 
     /// At shutdown: checkpoint every session with changes, then wait for the writer. Runs on a signal
     /// queue, never on a loop.
-    func shutdown() {
+    package func shutdown() {
         timer?.cancel()
         let group = DispatchGroup()
         for s in all {

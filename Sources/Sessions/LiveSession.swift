@@ -10,37 +10,61 @@ import Reasoning
 import Store
 
 /// What every live session shares: the op-log writer, the catalogue, the models, configuration and metrics.
-struct SessionEnvironment: Sendable {
-    let writer: OpLogWriter
+package struct SessionEnvironment: Sendable {
+    package let writer: OpLogWriter
     /// Products, devices and cabinets from the store (never from the models: ops do not wait for a fit).
-    let catalog: @Sendable () -> Catalog
-    let models: @Sendable () -> InsightsEngine.Snapshot?
-    let loops: EventLoopGroup
-    let frameInterval: Double
-    let checkpointEveryOps: Int
+    package let catalog: @Sendable () -> Catalog
+    package let models: @Sendable () -> SessionModels?
+    package let loops: EventLoopGroup
+    package let frameInterval: Double
+    package let checkpointEveryOps: Int
     /// Least time between two rounds of derived events (scores, heat map, forecast) of a session.
-    let derivedInterval: Double
+    package let derivedInterval: Double
     /// Events kept in memory per session for `Last-Event-ID` resumes.
-    let replayEvents: Int
+    package let replayEvents: Int
     /// Most changes a resume reads back from the op log; beyond it the client gets a snapshot.
-    var maxLogReplay: Int = 5_000
+    package var maxLogReplay: Int = 5_000
     /// Op-log rows kept behind a checkpoint (resumes and idempotency after a restart read them).
-    var opLogKeep: Int64 = 5_000
+    package var opLogKeep: Int64 = 5_000
     /// Idempotency memory per session: the newest N `client_op_id`s, none older than the age.
-    var idempotencyCapacity: Int = 2_000
-    var idempotencyMaxAge: Double = 86_400
-    let changeCostPerSlot: Double
-    let logger: Logger
+    package var idempotencyCapacity: Int = 2_000
+    package var idempotencyMaxAge: Double = 86_400
+    package let changeCostPerSlot: Double
+    package let logger: Logger
     /// Called after a publish is durable (the published-planogram cache is dropped).
     /// After a publish of this session is written: the cabinet, the new version, who published.
-    var published: @Sendable (CabinetKey, Planogram, String) -> Void = { _, _, _ in }
+    package var published: @Sendable (CabinetKey, Planogram, String) -> Void = { _, _, _ in }
     /// On a cluster's node: the op log refused a change because another node wrote this session since
     /// this copy was loaded; the copy is dropped (`SessionRegistry.evict`) so the retry loads it afresh.
-    var staleCopy: (@Sendable (String) -> Void)? = nil
+    package var staleCopy: (@Sendable (String) -> Void)? = nil
     /// Claude explanations (nil: none).
-    var reasoning: ReasoningService? = nil
+    package var reasoning: ReasoningService? = nil
     /// Quiet time on a slot after a placement before it is explained (0: only on request).
-    var settleInterval: Double = 1.5
+    package var settleInterval: Double = 1.5
+
+    package init(
+        writer: OpLogWriter,
+        catalog: @escaping @Sendable () -> Catalog,
+        models: @escaping @Sendable () -> SessionModels?,
+        loops: EventLoopGroup,
+        frameInterval: Double,
+        checkpointEveryOps: Int,
+        derivedInterval: Double,
+        replayEvents: Int,
+        changeCostPerSlot: Double,
+        logger: Logger
+    ) {
+        self.writer = writer
+        self.catalog = catalog
+        self.models = models
+        self.loops = loops
+        self.frameInterval = frameInterval
+        self.checkpointEveryOps = checkpointEveryOps
+        self.derivedInterval = derivedInterval
+        self.replayEvents = replayEvents
+        self.changeCostPerSlot = changeCostPerSlot
+        self.logger = logger
+    }
 }
 
 /// One live session: the shared draft of one cabinet.
@@ -50,14 +74,14 @@ struct SessionEnvironment: Sendable {
 /// the conflict rule and idempotency are the pure `SessionState`; this class adds the queue, the op log,
 /// the bus and the timers. A change is acknowledged and broadcast only once the log made it durable; a
 /// failed write rolls the draft back (`SessionState.fail`) and answers 503 with nothing applied.
-final class LiveSession: @unchecked Sendable {
-    typealias OpReply = @Sendable (Result<(Int64, Int), APIError>) -> Void
-    typealias PublishReply = @Sendable (Result<PublishReplyBody, APIError>) -> Void
+package final class LiveSession: @unchecked Sendable {
+    package typealias OpReply = @Sendable (Result<(Int64, Int), APIError>) -> Void
+    package typealias PublishReply = @Sendable (Result<PublishReplyBody, APIError>) -> Void
 
-    let id: String
+    package let id: String
     /// When this node took the session (made, recovered or loaded): of two nodes holding one session, the
     /// later holder keeps it (`SessionHandover`).
-    let heldSince = Date().timeIntervalSince1970
+    package let heldSince = Date().timeIntervalSince1970
 
     /// A new range of rollback epochs for each copy of a session made in this process (2^32 each).
     private static let epochBases = Locked<Int>(0)
@@ -67,12 +91,12 @@ final class LiveSession: @unchecked Sendable {
             return $0
         }
     }
-    let cabinet: Cabinet
-    let queue: DispatchQueue
+    package let cabinet: Cabinet
+    package let queue: DispatchQueue
     let env: SessionEnvironment
     let bus: SessionBus
 
-    var state: SessionState
+    package var state: SessionState
     var published: Planogram
     var opWaiters: [Int64: [OpReply]] = [:]
     var publishWaiters: [Int64: PublishReply] = [:]
@@ -147,7 +171,7 @@ final class LiveSession: @unchecked Sendable {
     // MARK: ops
 
     /// Orders, validates, logs and acknowledges one op. `reply` gets `(seq, version)` once durable.
-    func submit(
+    package func submit(
         user: Principal,
         clientOpID: String,
         baseVersion: Int,
@@ -328,7 +352,7 @@ final class LiveSession: @unchecked Sendable {
     /// The draft becomes the cabinet's new published version. The new version and the change's op-log
     /// row are written in one savepoint by the writer; the reply and the `published` event follow only
     /// once both are durable.
-    func publish(by user: Principal, reply: @escaping PublishReply) {
+    package func publish(by user: Principal, reply: @escaping PublishReply) {
         lastActivity = Date()
         let change = state.beginPublish(user: user.subject, clientOpID: "\u{1F}publish-\(state.draft.seq + 1)")
         publishWaiters[change.seq] = reply
@@ -365,7 +389,7 @@ final class LiveSession: @unchecked Sendable {
 
     /// Adds a subscriber: exactly the missed events (ring, or op log plus the newest derived state) or a
     /// snapshot, then live events. Reading the op log happens off the session queue.
-    func subscribe(_ stream: EventStream, user: Principal, lastEventID: String?) {
+    package func subscribe(_ stream: EventStream, user: Principal, lastEventID: String?) {
         guard let text = lastEventID, let after = EventID(text) else {
             sendSnapshotAndAttach(stream, user)
             return
@@ -431,7 +455,7 @@ final class LiveSession: @unchecked Sendable {
     }
 
     /// The snapshot of the committed draft with the newest heat map and forecast (each with its version).
-    func snapshot() -> SessionSnapshotBody {
+    package func snapshot() -> SessionSnapshotBody {
         let c = state.committed
         return SessionSnapshotBody(
             sessionID: id,
@@ -477,14 +501,14 @@ final class LiveSession: @unchecked Sendable {
     }
 
     /// The session in listings (read without a hop to its queue).
-    func summaryBody() -> SessionSummary { summary.get() }
+    package func summaryBody() -> SessionSummary { summary.get() }
 
     // MARK: drags
 
     /// Keeps the newest position per editor; at most one `drag` event per editor per frame interval,
     /// and the newest position is scored and sent within one frame of its arrival. Called on the
     /// connection's loop (see `DragCoalescer`).
-    func drag(user: Principal, productID: String, slot: SlotCode?, clientMark: String? = nil) {
+    package func drag(user: Principal, productID: String, slot: SlotCode?, clientMark: String? = nil) {
         Self.dragInputs.increment()
         let now = DispatchTime.now().uptimeNanoseconds
         let position = DragCoalescer.Position(

@@ -3,6 +3,7 @@ import EventLoopHTTP
 import Foundation
 import HTTPAPI
 import PlanogramDomain
+import Sessions
 
 /// The live-session routes of docs/API.md/§6. Roles: merchandisers and admins edit; managers watch and
 /// publish; drivers cannot open sessions; the token's `devices` claim applies to every session.
@@ -250,5 +251,35 @@ struct SessionRoutes {
                 }
             }
         )
+    }
+}
+
+extension SessionRegistry {
+    /// Wraps a route of `/api/sessions/{sid}/…`: on a cluster's node, a session this node does not hold is
+    /// loaded from the store first (off the loop), then the route runs on the connection's loop as usual.
+    /// Only an authenticated request can cause a load.
+    func onDemand(_ app: AppContext, _ handler: @escaping HTTPHandler) -> HTTPHandler {
+        { [self] req, r in
+            let sid = req.parameter("sid") ?? ""
+            guard loadsOnDemand, session(sid) == nil, (try? app.auth.require(req, SessionRoutes.viewers)) != nil else {
+                handler(req, r)
+                return
+            }
+            load(sid) { [self] result in
+                if case .failure(let error) = result {
+                    env.logger.error("session load failed", metadata: ["session": "\(sid)", "error": "\(error)"])
+                    r.send(
+                        APIError(
+                            503,
+                            "store_unavailable",
+                            "the session could not be loaded from the store; retry",
+                            details: ["retry_after_seconds": 1]
+                        )
+                    )
+                    return
+                }
+                r.loop.run { handler(req, r) }
+            }
+        }
     }
 }

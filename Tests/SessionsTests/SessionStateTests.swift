@@ -3,7 +3,7 @@ import HTTPAPI
 import PlanogramDomain
 import XCTest
 
-@testable import PlanogramLive
+@testable import Sessions
 
 /// The session core as a pure state machine: no queues, sockets or SQLite.
 final class SessionStateTests: XCTestCase {

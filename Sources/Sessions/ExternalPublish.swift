@@ -28,7 +28,7 @@ extension LiveSession {
 
 extension SessionRegistry {
     /// Tells the cabinet's open session, if any, of a version published elsewhere.
-    func publishedElsewhere(_ key: CabinetKey, _ p: Planogram, by user: String) {
+    package func publishedElsewhere(_ key: CabinetKey, _ p: Planogram, by user: String) {
         guard let s = session(Self.sessionID(key)) else { return }
         s.queue.async { s.publishedElsewhere(p, by: user) }
     }

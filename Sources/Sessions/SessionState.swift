@@ -3,15 +3,15 @@ import HTTPAPI
 import PlanogramDomain
 
 /// Who last changed a slot and in which draft version (the conflict rule reads it).
-struct SlotChange: Equatable, Sendable {
+package struct SlotChange: Equatable, Sendable {
     var version: Int
     var by: String
 }
 
 /// The draft of a session at one point in its history: a pure value.
-struct DraftState: Equatable, Sendable {
-    var planogram: Planogram
-    var version: Int
+package struct DraftState: Equatable, Sendable {
+    package var planogram: Planogram
+    package var version: Int
     var seq: Int64
     var slotChanged: [SlotCode: SlotChange]
 }
@@ -43,8 +43,8 @@ struct PendingChange: Sendable {
 /// is applied afresh). `epoch` counts these rollbacks so the log can refuse the writes of changes a
 /// rollback has undone. Nothing is acknowledged before `commit`, so a failure never loses an
 /// acknowledged change.
-struct SessionState: Sendable {
-    private(set) var draft: DraftState
+package struct SessionState: Sendable {
+    package private(set) var draft: DraftState
     private(set) var committed: DraftState
     private(set) var pending: [PendingChange] = []
     private(set) var idempotency: IdempotencyMemory

@@ -8,12 +8,12 @@ import Reasoning
 // subscriber (`SessionBus`). Wire names are spelled out in each type's CodingKeys.
 
 /// Someone connected to a session, as `presence`, snapshots and summaries list them.
-struct ParticipantBody: Codable, Sendable, Equatable {
-    let user: String
-    let name: String
-    let role: String
-    let mode: String
-    let connectedSince: String
+package struct ParticipantBody: Codable, Sendable, Equatable {
+    package let user: String
+    package let name: String
+    package let role: String
+    package let mode: String
+    package let connectedSince: String
 
     enum CodingKeys: String, CodingKey {
         case user, name, role, mode
@@ -22,18 +22,18 @@ struct ParticipantBody: Codable, Sendable, Equatable {
 }
 
 /// `presence`: everyone connected, by user.
-struct PresenceEvent: Encodable, Sendable {
-    let participants: [ParticipantBody]
+package struct PresenceEvent: Encodable, Sendable {
+    package let participants: [ParticipantBody]
 }
 
 /// `op`: an accepted change, once the op log made it durable.
-struct OpEvent: Encodable, Sendable {
-    let seq: Int64
-    let version: Int
-    let op: SessionOp
-    let by: String
-    let name: String
-    @Null var clientOpID: String?
+package struct OpEvent: Encodable, Sendable {
+    package let seq: Int64
+    package let version: Int
+    package let op: SessionOp
+    package let by: String
+    package let name: String
+    @Null package var clientOpID: String?
 
     enum CodingKeys: String, CodingKey {
         case seq, version, op, by, name
@@ -41,19 +41,13 @@ struct OpEvent: Encodable, Sendable {
     }
 }
 
-/// `POST /api/sessions/{sid}/ops`: the change's seq and the draft's version after it.
-struct OpAcceptedReply: Encodable, Sendable {
-    let seq: Int64
-    let version: Int
-}
-
 /// `published`: the committed draft is now the machine's planogram (`planogram_version`).
-struct PublishedEvent: Encodable, Sendable {
-    let planogramVersion: Int
-    let by: String
-    let name: String
-    let seq: Int64
-    let version: Int
+package struct PublishedEvent: Encodable, Sendable {
+    package let planogramVersion: Int
+    package let by: String
+    package let name: String
+    package let seq: Int64
+    package let version: Int
 
     enum CodingKeys: String, CodingKey {
         case planogramVersion = "planogram_version"
@@ -62,10 +56,10 @@ struct PublishedEvent: Encodable, Sendable {
 }
 
 /// `POST /api/sessions/{sid}/publish`.
-struct PublishReplyBody: Encodable, Sendable {
-    let planogramVersion: Int
-    let seq: Int64
-    let version: Int
+package struct PublishReplyBody: Encodable, Sendable {
+    package let planogramVersion: Int
+    package let seq: Int64
+    package let version: Int
 
     enum CodingKeys: String, CodingKey {
         case planogramVersion = "planogram_version"
@@ -74,14 +68,14 @@ struct PublishReplyBody: Encodable, Sendable {
 }
 
 /// `drag`: an editor's newest drag position, scored when the models are in (`score`, `constraints_passed`).
-struct DragEvent: Encodable, Sendable {
-    let by: String
-    let name: String
-    let productID: String
-    @Null var slot: String?
-    var clientTS: String?
-    var score: Int?
-    var constraintsPassed: Bool?
+package struct DragEvent: Encodable, Sendable {
+    package let by: String
+    package let name: String
+    package let productID: String
+    @Null package var slot: String?
+    package var clientTS: String?
+    package var score: Int?
+    package var constraintsPassed: Bool?
 
     enum CodingKeys: String, CodingKey {
         case by, name
@@ -94,23 +88,23 @@ struct DragEvent: Encodable, Sendable {
 }
 
 /// `checkpoint`: the committed state was written (`at`).
-struct CheckpointEvent: Encodable, Sendable {
-    let version: Int
-    let seq: Int64
-    let at: String
+package struct CheckpointEvent: Encodable, Sendable {
+    package let version: Int
+    package let seq: Int64
+    package let at: String
 }
 
 /// A draft as snapshots show it: each slot with its product, capacity, width and par (when set).
-struct SessionPlanogramBody: Encodable, Sendable {
-    let version: Int
-    let slots: [Slot]
+package struct SessionPlanogramBody: Encodable, Sendable {
+    package let version: Int
+    package let slots: [Slot]
 
-    struct Slot: Encodable, Sendable {
-        let slot: String
-        let productID: String
-        let capacity: Int
-        let widthCols: Int
-        let par: Int?
+    package struct Slot: Encodable, Sendable {
+        package let slot: String
+        package let productID: String
+        package let capacity: Int
+        package let widthCols: Int
+        package let par: Int?
 
         enum CodingKeys: String, CodingKey {
             case slot
@@ -121,7 +115,7 @@ struct SessionPlanogramBody: Encodable, Sendable {
         }
     }
 
-    init(_ p: Planogram, products: [String: Product]) {
+    package init(_ p: Planogram, products: [String: Product]) {
         version = p.version
         slots = p.sortedFacings.map { s, f in
             Slot(
@@ -136,14 +130,14 @@ struct SessionPlanogramBody: Encodable, Sendable {
 }
 
 /// `heatmap`: each slot's value (0–100) and revenue per day under the committed draft.
-struct SessionHeatmapEvent: Encodable, Sendable, Equatable {
-    var version: Int
-    let cells: [Cell]
+package struct SessionHeatmapEvent: Encodable, Sendable, Equatable {
+    package var version: Int
+    package let cells: [Cell]
 
-    struct Cell: Encodable, Sendable, Equatable {
-        let slot: String
-        let value: Int
-        let revenuePerDay: Double
+    package struct Cell: Encodable, Sendable, Equatable {
+        package let slot: String
+        package let value: Int
+        package let revenuePerDay: Double
 
         enum CodingKeys: String, CodingKey {
             case slot, value
@@ -151,7 +145,7 @@ struct SessionHeatmapEvent: Encodable, Sendable, Equatable {
         }
     }
 
-    init(_ cells: [HeatCell], version: Int) {
+    package init(_ cells: [HeatCell], version: Int) {
         self.version = version
         self.cells = cells.map {
             Cell(slot: $0.slot.description, value: $0.value, revenuePerDay: Rounding.round2($0.revenuePerDay))
@@ -160,17 +154,17 @@ struct SessionHeatmapEvent: Encodable, Sendable, Equatable {
 }
 
 /// `revenue`: the committed draft's forecast against the published planogram.
-struct SessionRevenueEvent: Encodable, Sendable, Equatable {
-    var version: Int
-    let baselineRevenue: Double
-    let predictedRevenue: Double
-    let liftPercentage: Double
-    let confidenceInterval: [Double]
-    let confidenceLevel = 0.95
-    @Null var breakEvenDays: Double?
-    let forecastDays: Int
+package struct SessionRevenueEvent: Encodable, Sendable, Equatable {
+    package var version: Int
+    package let baselineRevenue: Double
+    package let predictedRevenue: Double
+    package let liftPercentage: Double
+    package let confidenceInterval: [Double]
+    package let confidenceLevel = 0.95
+    @Null package var breakEvenDays: Double?
+    package let forecastDays: Int
 
-    init(_ p: RevenuePrediction, version: Int) {
+    package init(_ p: RevenuePrediction, version: Int) {
         self.version = version
         baselineRevenue = Rounding.round2(p.baselineRevenue)
         predictedRevenue = Rounding.round2(p.predictedRevenue)
@@ -180,7 +174,7 @@ struct SessionRevenueEvent: Encodable, Sendable, Equatable {
         forecastDays = p.forecastDays
     }
 
-    static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         a.version == b.version && a.baselineRevenue == b.baselineRevenue && a.predictedRevenue == b.predictedRevenue
             && a.liftPercentage == b.liftPercentage && a.confidenceInterval == b.confidenceInterval
             && a.breakEvenDays == b.breakEvenDays && a.forecastDays == b.forecastDays
@@ -199,11 +193,11 @@ struct SessionRevenueEvent: Encodable, Sendable, Equatable {
 }
 
 /// `reasoning`: a piece of an explanation as it streams (not kept for resumes).
-struct ReasoningDeltaEvent: Encodable, Sendable {
-    let requestID: String
-    @Null var slot: String?
-    let delta: String
-    let source: String
+package struct ReasoningDeltaEvent: Encodable, Sendable {
+    package let requestID: String
+    @Null package var slot: String?
+    package let delta: String
+    package let source: String
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
@@ -212,11 +206,11 @@ struct ReasoningDeltaEvent: Encodable, Sendable {
 }
 
 /// `reasoning_error`: an explanation that failed, and what stood in for it (`fallback`).
-struct ReasoningErrorEvent: Encodable, Sendable {
-    let requestID: String
-    @Null var slot: String?
-    let message: String
-    let fallback: String
+package struct ReasoningErrorEvent: Encodable, Sendable {
+    package let requestID: String
+    @Null package var slot: String?
+    package let message: String
+    package let fallback: String
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
@@ -225,16 +219,16 @@ struct ReasoningErrorEvent: Encodable, Sendable {
 }
 
 /// `reasoning_done`: the whole explanation, its source and model, tokens used, and the seq it explains.
-struct ReasoningDoneEvent: Encodable, Sendable {
-    let requestID: String
-    @Null var slot: String?
-    let text: String
-    let source: String
-    let model: String
-    @Null var usage: TokenUsage?
-    let cached: Bool
-    let cancelled: Bool
-    let seq: Int64
+package struct ReasoningDoneEvent: Encodable, Sendable {
+    package let requestID: String
+    @Null package var slot: String?
+    package let text: String
+    package let source: String
+    package let model: String
+    @Null package var usage: TokenUsage?
+    package let cached: Bool
+    package let cancelled: Bool
+    package let seq: Int64
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
@@ -242,29 +236,14 @@ struct ReasoningDoneEvent: Encodable, Sendable {
     }
 }
 
-/// `POST /api/sessions/{sid}/explain`: the explanation's id, for its `reasoning` events.
-struct ExplainAcceptedReply: Encodable, Sendable {
-    let requestID: String
-    @Null var slot: String?
-
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case slot
-    }
-}
-
-/// `POST /api/sessions/{sid}/drag`.
-struct DragAcceptedReply: Encodable, Sendable {
-    let accepted = true
-}
-
 /// `proposal`: a layout the optimizer proposed for the draft (the job's result), with the draft version it
 /// starts from and who asked.
-struct ProposalEvent: Encodable, Sendable {
-    let proposal: LayoutProposalBody
-    let baseVersion: Int
-    let by: String
-    let name: String
+package struct ProposalEvent: Encodable, Sendable {
+    /// The optimizer's result body (the app's `LayoutProposalBody`), whose keys the event carries.
+    package let proposal: any Encodable & Sendable
+    package let baseVersion: Int
+    package let by: String
+    package let name: String
 
     enum CodingKeys: String, CodingKey {
         case baseVersion = "base_version"
@@ -272,7 +251,7 @@ struct ProposalEvent: Encodable, Sendable {
     }
 
     /// The proposal's own keys and these, in one object.
-    func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         try proposal.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(baseVersion, forKey: .baseVersion)
@@ -282,10 +261,10 @@ struct ProposalEvent: Encodable, Sendable {
 }
 
 /// `POST /api/sessions/{sid}/proposals/{id}/apply`: how many ops were applied and the draft's version after.
-struct ProposalAppliedReply: Encodable, Sendable {
-    let applied: Int
-    let version: Int
-    let proposalID: String?
+package struct ProposalAppliedReply: Encodable, Sendable {
+    package let applied: Int
+    package let version: Int
+    package let proposalID: String?
 
     enum CodingKeys: String, CodingKey {
         case applied, version
@@ -296,17 +275,17 @@ struct ProposalAppliedReply: Encodable, Sendable {
 /// A live session in listings (`GET /api/sessions`, the dashboard feed, a cluster node's heartbeat): who is in
 /// it, its version, seq and op count, its last activity; on a cluster, the node that holds it (`node`), and
 /// between nodes when that node took it (`held_since`, never shown to clients).
-struct SessionSummary: Codable, Sendable, Equatable {
-    let sessionID: String
-    let deviceID: String
-    let cabinetIndex: Int
-    let version: Int
-    let seq: Int64
-    let ops: Int
-    let lastActivity: String
-    let participants: [ParticipantBody]
-    var node: String?
-    var heldSince: Double?
+package struct SessionSummary: Codable, Sendable, Equatable {
+    package let sessionID: String
+    package let deviceID: String
+    package let cabinetIndex: Int
+    package let version: Int
+    package let seq: Int64
+    package let ops: Int
+    package let lastActivity: String
+    package let participants: [ParticipantBody]
+    package var node: String?
+    package var heldSince: Double?
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id"
@@ -319,44 +298,20 @@ struct SessionSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /api/sessions` and each `sessions` event of the dashboard feed.
-struct SessionsResponse: Encodable, Sendable {
-    let sessions: [SessionSummary]
-}
-
-/// `POST /api/sessions`: the session's summary, whether this call created it, and where its events stream.
-struct SessionOpenedReply: Encodable, Sendable {
-    let summary: SessionSummary
-    let created: Bool
-    let eventsURL: String
-
-    enum CodingKeys: String, CodingKey {
-        case created
-        case eventsURL = "events_url"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        try summary.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(created, forKey: .created)
-        try c.encode(eventsURL, forKey: .eventsURL)
-    }
-}
-
 /// `GET /api/sessions/{sid}` and the `snapshot` event: the committed draft with the newest heat map and
 /// forecast (each with its version), who is connected, and the id a resume continues from.
-struct SessionSnapshotBody: Encodable, Sendable {
-    let sessionID: String
-    let deviceID: String
-    let cabinetIndex: Int
-    let version: Int
-    let seq: Int64
-    let publishedVersion: Int
-    let planogram: SessionPlanogramBody
-    var participants: [ParticipantBody]
-    let lastEventID: String
-    let heatmap: SessionHeatmapEvent?
-    let revenue: SessionRevenueEvent?
+package struct SessionSnapshotBody: Encodable, Sendable {
+    package let sessionID: String
+    package let deviceID: String
+    package let cabinetIndex: Int
+    package let version: Int
+    package let seq: Int64
+    package let publishedVersion: Int
+    package let planogram: SessionPlanogramBody
+    package var participants: [ParticipantBody]
+    package let lastEventID: String
+    package let heatmap: SessionHeatmapEvent?
+    package let revenue: SessionRevenueEvent?
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id"
@@ -371,12 +326,12 @@ struct SessionSnapshotBody: Encodable, Sendable {
 }
 
 /// `op`, as a resume reads it back from the op log: the op as it was logged (no `name`: the log keeps the user's id).
-struct LoggedOpEvent: Encodable, Sendable {
-    let seq: Int64
-    let version: Int
-    let op: JSONValue
-    let by: String
-    let clientOpID: String
+package struct LoggedOpEvent: Encodable, Sendable {
+    package let seq: Int64
+    package let version: Int
+    package let op: JSONValue
+    package let by: String
+    package let clientOpID: String
 
     enum CodingKeys: String, CodingKey {
         case seq, version, op, by
@@ -385,11 +340,11 @@ struct LoggedOpEvent: Encodable, Sendable {
 }
 
 /// `published`, as a resume reads it back from the op log.
-struct LoggedPublishedEvent: Encodable, Sendable {
-    @Null var planogramVersion: JSONValue?
-    let by: String
-    let seq: Int64
-    let version: Int
+package struct LoggedPublishedEvent: Encodable, Sendable {
+    @Null package var planogramVersion: JSONValue?
+    package let by: String
+    package let seq: Int64
+    package let version: Int
 
     enum CodingKeys: String, CodingKey {
         case planogramVersion = "planogram_version"
@@ -397,47 +352,9 @@ struct LoggedPublishedEvent: Encodable, Sendable {
     }
 }
 
-/// `POST /api/sessions/{sid}/ops`: an op, the draft version it was made on, and the client's id for it (a retry
-/// with the same id is answered, not applied twice).
-struct OpRequest: Decodable, Sendable {
-    let clientOpID: String
-    let baseVersion: Int
-    let op: SessionOp.Input
+/// `GET /api/sessions` and each `sessions` event of the dashboard feed.
+package struct SessionsResponse: Encodable, Sendable {
+    package let sessions: [SessionSummary]
 
-    enum CodingKeys: String, CodingKey {
-        case clientOpID = "client_op_id"
-        case baseVersion = "base_version"
-        case op
-    }
-}
-
-/// `POST /api/sessions/{sid}/drag`: the product being dragged, the slot under it (null: none), and a mark the
-/// client may use to time the `drag` event (kept when it is a string, of at most 64 characters).
-struct DragRequest: Decodable, Sendable {
-    let productID: String?
-    let slot: String?
-    let clientTS: String?
-
-    enum CodingKeys: String, CodingKey {
-        case productID = "product_id"
-        case slot
-        case clientTS = "client_ts"
-    }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        productID = try c.decodeIfPresent(String.self, forKey: .productID)
-        slot = try c.decodeIfPresent(String.self, forKey: .slot)
-        // A mark that is not a string was never refused: it is left out.
-        if case .string(let s)? = try? c.decodeIfPresent(JSONValue.self, forKey: .clientTS) {
-            clientTS = String(s.prefix(64))
-        } else {
-            clientTS = nil
-        }
-    }
-}
-
-/// `POST /api/sessions/{sid}/explain`: the slot to explain (absent or null: the whole cabinet).
-struct ExplainRequest: Decodable, Sendable {
-    let slot: String?
+    package init(sessions: [SessionSummary]) { self.sessions = sessions }
 }

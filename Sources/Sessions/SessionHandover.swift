@@ -12,7 +12,7 @@ import HTTPAPI
 extension SessionRegistry {
     /// The session `id`, loaded from the store if this node does not hold it. `done` runs off the loops
     /// and session queues with nil when the session was never opened (or its cabinet is gone).
-    func load(_ id: String, done: @escaping @Sendable (Result<LiveSession?, Error>) -> Void) {
+    package func load(_ id: String, done: @escaping @Sendable (Result<LiveSession?, Error>) -> Void) {
         if let s = session(id) {
             done(.success(s))
             return
@@ -58,7 +58,7 @@ extension SessionRegistry {
     /// Another node holds `id` now: this node's copy is dropped without writing anything (every
     /// acknowledged op is in the log already, and a checkpoint from here could only be older than the
     /// holder's), and its subscribers' streams end.
-    func evict(_ id: String) {
+    package func evict(_ id: String) {
         lock.lock()
         let s = sessions.removeValue(forKey: id)
         liveGauge.record(sessions.count)
@@ -66,35 +66,5 @@ extension SessionRegistry {
         guard let s else { return }
         env.logger.notice("session held by another node; dropped here", metadata: ["session": "\(id)"])
         s.queue.async { s.bus.closeAll() }
-    }
-}
-
-extension SessionRegistry {
-    /// Wraps a route of `/api/sessions/{sid}/…`: on a cluster's node, a session this node does not hold is
-    /// loaded from the store first (off the loop), then the route runs on the connection's loop as usual.
-    /// Only an authenticated request can cause a load.
-    func onDemand(_ app: AppContext, _ handler: @escaping HTTPHandler) -> HTTPHandler {
-        { [self] req, r in
-            let sid = req.parameter("sid") ?? ""
-            guard loadsOnDemand, session(sid) == nil, (try? app.auth.require(req, SessionRoutes.viewers)) != nil else {
-                handler(req, r)
-                return
-            }
-            load(sid) { [self] result in
-                if case .failure(let error) = result {
-                    env.logger.error("session load failed", metadata: ["session": "\(sid)", "error": "\(error)"])
-                    r.send(
-                        APIError(
-                            503,
-                            "store_unavailable",
-                            "the session could not be loaded from the store; retry",
-                            details: ["retry_after_seconds": 1]
-                        )
-                    )
-                    return
-                }
-                r.loop.run { handler(req, r) }
-            }
-        }
     }
 }

@@ -13,12 +13,12 @@ import Reasoning
 /// in the replay ring, so a client that reconnects gets the whole text). A newer request for the same
 /// slot cancels the older one, which ends with `reasoning_done` and `cancelled: true`.
 extension LiveSession {
-    static func newRequestID() -> String {
+    package static func newRequestID() -> String {
         "rsn_" + (0..<12).map { _ in String(format: "%x", Int.random(in: 0..<16)) }.joined()
     }
 
     /// Starts an explanation of `slot` (nil: the whole cabinet). On the session queue.
-    func explain(slot: SlotCode?, requestID: String, reason: String) -> Result<Void, APIError> {
+    package func explain(slot: SlotCode?, requestID: String, reason: String) -> Result<Void, APIError> {
         guard let service = env.reasoning else {
             return .failure(APIError(503, "unavailable", "reasoning is not configured"))
         }

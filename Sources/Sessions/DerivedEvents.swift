@@ -130,7 +130,7 @@ extension LiveSession {
 
     /// The heat map and forecast event data of a draft (pure; off the session queue).
     static func derivedState(
-        models: InsightsEngine.Snapshot,
+        models: SessionModels,
         cabinet: Cabinet,
         plan: Planogram,
         published: Planogram,
@@ -150,7 +150,7 @@ extension LiveSession {
 
     /// Makes sure a heat map and forecast exist for snapshots (computed off the queue the first time),
     /// then runs `then` on the session queue. Without models it runs at once (the snapshot has neither).
-    func withDerivedState(_ then: @escaping @Sendable () -> Void) {
+    package func withDerivedState(_ then: @escaping @Sendable () -> Void) {
         guard derived.heatmap == nil || derived.revenue == nil, let models = env.models() else {
             then()
             return

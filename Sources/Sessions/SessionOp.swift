@@ -3,7 +3,7 @@ import HTTPAPI
 import PlanogramDomain
 
 /// An edit of docs/ARCHITECTURE.md, parsed and normalised (slots upper case).
-enum SessionOp: Sendable, Equatable {
+package enum SessionOp: Sendable, Equatable {
     case place(slot: SlotCode, productID: String, capacity: Int?)
     case move(from: SlotCode, to: SlotCode)
     case swap(a: SlotCode, b: SlotCode)
@@ -13,7 +13,7 @@ enum SessionOp: Sendable, Equatable {
     case setPar(slot: SlotCode, par: Int?)
 
     /// An op as a request (or the op log) gives it: every field optional, checked by `parse`.
-    struct Input: Decodable, Sendable {
+    package struct Input: Decodable, Sendable {
         let type: String?
         let slot: String?
         let productID: String?
@@ -32,7 +32,7 @@ enum SessionOp: Sendable, Equatable {
             case capacity, from, to, a, b, par
         }
 
-        init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             type = try c.decodeIfPresent(String.self, forKey: .type)
             slot = try c.decodeIfPresent(String.self, forKey: .slot)
@@ -48,7 +48,7 @@ enum SessionOp: Sendable, Equatable {
     }
 
     /// Checks an op; slot codes must lie inside the cabinet (422 otherwise).
-    static func parse(_ o: Input, cabinet: Cabinet) throws(APIError) -> SessionOp {
+    package static func parse(_ o: Input, cabinet: Cabinet) throws(APIError) -> SessionOp {
         guard let type = o.type else {
             throw .badRequest("op.type is required (place, move, swap, clear, set_capacity, set_par)")
         }
@@ -124,7 +124,7 @@ enum SessionOp: Sendable, Equatable {
         switch self {
         case let .place(slot, pid, cap):
             guard let product = products[pid] else { throw .unprocessable("unknown_product", "unknown product \(pid)") }
-            let capacity = cap ?? plan.facings[slot]?.capacity ?? PlanogramJSON.defaultCapacity
+            let capacity = cap ?? plan.facings[slot]?.capacity ?? Facing.defaultCapacity
             var without = plan
             without.facings[slot] = nil
             try check(product, capacity, slot, without, ignoring: [])
@@ -215,7 +215,7 @@ extension SessionOp: Encodable {
         case capacity, from, to, a, b, par
     }
 
-    func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         switch self {
         case let .place(s, p, capacity):

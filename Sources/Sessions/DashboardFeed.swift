@@ -9,7 +9,7 @@ import PlanogramDomain
 /// the list changes, checked once per `interval` and only while someone listens. Subscribers without a
 /// `devices` claim share one encoding through a Broadcaster; a subscriber with a claim gets its own
 /// filtered list. Confinement: mutable state only on `queue`.
-final class DashboardFeed: @unchecked Sendable {
+package final class DashboardFeed: @unchecked Sendable {
     private let queue = DispatchQueue(label: "planogram.dashboard")
     private let registry: SessionRegistry
     private let loops: EventLoopGroup
@@ -20,13 +20,13 @@ final class DashboardFeed: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private let interval: Double
 
-    init(registry: SessionRegistry, loops: EventLoopGroup, interval: Double = 1) {
+    package init(registry: SessionRegistry, loops: EventLoopGroup, interval: Double = 1) {
         self.registry = registry
         self.loops = loops
         self.interval = interval
     }
 
-    func subscribe(_ stream: EventStream, principal: Principal) {
+    package func subscribe(_ stream: EventStream, principal: Principal) {
         queue.async { [self] in
             let summaries = currentSummaries()
             if let devices = principal.devices {
