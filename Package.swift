@@ -104,7 +104,7 @@ let package = Package(
         ]),
         // The research tools (backtests, calibration, solver and optimizer checks): `planogram-lab`.
         .executableTarget(name: "planogram-lab", dependencies: [
-            "PlanogramLive", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
+            "PlanogramLive", "HTTPAPI", "DEX", "Store", "FleetGenerator", "Insights", "Forecasting", "Routing", "Experiments", "Optimizer", "PlanogramDomain", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

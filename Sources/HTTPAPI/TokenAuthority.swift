@@ -75,16 +75,18 @@ package struct TokenAuthority: Sendable {
         vehicle: String? = nil,
         now: Int64 = Int64(Date().timeIntervalSince1970)
     ) -> String {
-        var claims: [String: Any] = [
-            "sub": subject, "name": name, "role": role.rawValue, "exp": now + Int64(ttlSeconds), "iat": now,
-        ]
-        if let devices { claims["devices"] = devices }
-        if let vehicle { claims["vehicle"] = vehicle }
-        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        // Strings, numbers and a string list always serialize.
-        let payload = Base64URL.encode(
-            (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let claims = Claims(
+            sub: subject,
+            name: name,
+            role: role.rawValue,
+            exp: now + Int64(ttlSeconds),
+            iat: now,
+            devices: devices,
+            vehicle: vehicle
         )
+        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        // Strings, whole numbers and a string list always encode.
+        let payload = Base64URL.encode(Data((try? APIJSON.encode(claims)) ?? Array("{}".utf8)))
         let input = header + "." + payload
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: key)
         return input + "." + Base64URL.encode(Data(mac))
@@ -98,43 +100,71 @@ package struct TokenAuthority: Sendable {
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let payloadData = Base64URL.decode(parts[1]),
             let signature = Base64URL.decode(parts[2]),
-            let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],
-            let claims = (try? JSONSerialization.jsonObject(with: payloadData)) as? [String: Any]
+            let header = try? JSONDecoder().decode(JSONValue.self, from: headerData), case .object = header,
+            let claims = try? JSONDecoder().decode(JSONValue.self, from: payloadData), case .object = claims
         else { throw .malformed }
-        guard let alg = header["alg"] as? String else { throw .malformed }
+        guard case .string(let alg)? = header["alg"] else { throw .malformed }
         guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
         let input = Data(parts[0].utf8) + Data(".".utf8) + Data(parts[1].utf8)
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: key) else {
             throw .badSignature
         }
-        guard let exp = (claims["exp"] as? NSNumber)?.int64Value else { throw .badClaims("exp is required") }
+        guard let exp = Self.seconds(claims["exp"]) else { throw .badClaims("exp is required") }
         guard exp > now else { throw .expired }
         if let nbfValue = claims["nbf"] {
-            guard let nbf = (nbfValue as? NSNumber)?.int64Value else { throw .badClaims("nbf must be a number") }
+            guard let nbf = Self.seconds(nbfValue) else { throw .badClaims("nbf must be a number") }
             guard nbf <= now else { throw .notYetValid }
         }
-        guard let sub = claims["sub"] as? String, !sub.isEmpty else { throw .badClaims("sub is required") }
-        guard let roleText = claims["role"] as? String, let role = Role(rawValue: roleText) else {
+        guard case .string(let sub)? = claims["sub"], !sub.isEmpty else { throw .badClaims("sub is required") }
+        guard case .string(let roleText)? = claims["role"], let role = Role(rawValue: roleText) else {
             throw .badClaims("role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var devices: Set<String>?
         if let d = claims["devices"] {
-            guard let list = d as? [String] else { throw .badClaims("devices must be a list of device ids") }
-            devices = Set(list)
+            guard case .array(let list) = d else { throw .badClaims("devices must be a list of device ids") }
+            var ids = Set<String>()
+            for item in list {
+                guard case .string(let id) = item else { throw .badClaims("devices must be a list of device ids") }
+                ids.insert(id)
+            }
+            devices = ids
         }
         var vehicle: String?
         if let v = claims["vehicle"] {
-            guard let text = v as? String, !text.isEmpty else { throw .badClaims("vehicle must be a vehicle id") }
+            guard case .string(let text) = v, !text.isEmpty else { throw .badClaims("vehicle must be a vehicle id") }
             vehicle = text
         }
+        var name = sub
+        if case .string(let n)? = claims["name"] { name = n }
         return Principal(
             subject: sub,
-            name: claims["name"] as? String ?? sub,
+            name: name,
             role: role,
             expires: exp,
             devices: devices,
             vehicle: vehicle
         )
+    }
+
+    /// The claims a minted token carries (keys sorted; `devices` and `vehicle` only when given).
+    private struct Claims: Encodable {
+        let sub: String
+        let name: String
+        let role: String
+        let exp: Int64
+        let iat: Int64
+        let devices: [String]?
+        let vehicle: String?
+    }
+
+    /// A time claim in whole seconds (a fractional one is cut to its second, as JWT's NumericDate allows); nil
+    /// when it is not a number.
+    private static func seconds(_ v: JSONValue?) -> Int64? {
+        switch v {
+        case .integer(let i)?: return i
+        case .number(let d)? where d.isFinite && abs(d) < 9.2e18: return Int64(d)
+        default: return nil
+        }
     }
 }
 

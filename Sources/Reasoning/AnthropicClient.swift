@@ -51,11 +51,17 @@ package struct MessageRequest: Sendable, Equatable {
 
     /// The JSON body, keys sorted (stable bytes for the same request).
     package var body: [UInt8] {
-        let o: [String: Any] = [
-            "model": model, "max_tokens": maxTokens, "stream": true, "system": system, "temperature": temperature,
-            "messages": [["role": "user", "content": prompt]],
-        ]
-        return Array((try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let o = MessagesRequestBody(
+            model: model,
+            maxTokens: maxTokens,
+            system: system,
+            temperature: temperature,
+            messages: [.init(role: "user", content: prompt)]
+        )
+        // Strings and numbers: always encodes (a non-finite temperature would not, and is never configured).
+        return Array((try? encoder.encode(o)) ?? Data())
     }
 }
 
@@ -319,12 +325,10 @@ private final class Transfer {
         var type: String?
         var code: String?
         var message = "HTTP \(status)"
-        if let o = try? JSONSerialization.jsonObject(with: Data(errorBody)) as? [String: Any],
-            let e = o["error"] as? [String: Any]
-        {
-            type = e["type"] as? String
-            message = e["message"] as? String ?? message
-            code = (e["details"] as? [String: Any])?["error_code"] as? String
+        if let o = try? JSONDecoder().decode(WireObject.self, from: Data(errorBody)), let e = o.error?.object {
+            type = e.type
+            message = e.messageText ?? message
+            code = e.details?.object.errorCode
         }
         // Seconds only; anything else (an HTTP date, "inf", "nan", a negative number) is ignored.
         let retryAfter = headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }.flatMap {

@@ -31,40 +31,36 @@ package enum AnthropicEvent: Sendable, Equatable {
 
     /// Decodes one parsed SSE event. A `data` that is not a JSON object is an error of the stream.
     package static func decode(_ e: EventStreamParser.Event) throws -> AnthropicEvent {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any] else {
+        guard let obj = try? JSONDecoder().decode(WireObject.self, from: Data(e.data.utf8)) else {
             throw StreamProtocolError(description: "event \(e.name): data is not a JSON object")
         }
-        let type = obj["type"] as? String ?? e.name
-        func int(_ any: Any?) -> Int? { (any as? NSNumber)?.intValue }
+        let type = obj.type ?? e.name
         switch type {
         case "message_start":
-            let m = obj["message"] as? [String: Any] ?? [:]
-            let u = m["usage"] as? [String: Any] ?? [:]
+            let m = obj.message?.object
+            let u = m?.usage?.object
             return .messageStart(
-                id: m["id"] as? String ?? "",
-                model: m["model"] as? String ?? "",
-                usage: TokenUsage(inputTokens: int(u["input_tokens"]) ?? 0, outputTokens: int(u["output_tokens"]) ?? 0)
+                id: m?.id ?? "",
+                model: m?.model ?? "",
+                usage: TokenUsage(inputTokens: u?.inputTokens ?? 0, outputTokens: u?.outputTokens ?? 0)
             )
         case "content_block_start":
-            let b = obj["content_block"] as? [String: Any] ?? [:]
-            return .contentBlockStart(index: int(obj["index"]) ?? 0, type: b["type"] as? String ?? "")
+            return .contentBlockStart(index: obj.index ?? 0, type: obj.contentBlock?.object.type ?? "")
         case "content_block_delta":
-            let d = obj["delta"] as? [String: Any] ?? [:]
-            guard d["type"] as? String == "text_delta", let text = d["text"] as? String else {
-                return .other("content_block_delta/\(d["type"] as? String ?? "?")")
+            let d = obj.delta?.object
+            guard d?.type == "text_delta", let text = d?.text else {
+                return .other("content_block_delta/\(d?.type ?? "?")")
             }
-            return .textDelta(index: int(obj["index"]) ?? 0, text: text)
+            return .textDelta(index: obj.index ?? 0, text: text)
         case "content_block_stop":
-            return .contentBlockStop(index: int(obj["index"]) ?? 0)
+            return .contentBlockStop(index: obj.index ?? 0)
         case "message_delta":
-            let d = obj["delta"] as? [String: Any] ?? [:]
-            let u = obj["usage"] as? [String: Any] ?? [:]
-            return .messageDelta(stopReason: d["stop_reason"] as? String, outputTokens: int(u["output_tokens"]))
+            return .messageDelta(stopReason: obj.delta?.object.stopReason, outputTokens: obj.usage?.object.outputTokens)
         case "message_stop": return .messageStop
         case "ping": return .ping
         case "error":
-            let err = obj["error"] as? [String: Any] ?? [:]
-            return .error(type: err["type"] as? String ?? "error", message: err["message"] as? String ?? "")
+            let err = obj.error?.object
+            return .error(type: err?.type ?? "error", message: err?.messageText ?? "")
         default: return .other(type)
         }
     }

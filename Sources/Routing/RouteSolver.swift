@@ -62,7 +62,7 @@ package struct RouteSolver: Sendable {
     package func solve(_ problem: VRPTW, timeLimit: Double, seed: Int = 1) throws -> RouteSolution {
         let started = Date()
         let o = try run(problem.solverInput(timeLimit: timeLimit, seed: seed), timeLimit: timeLimit)
-        guard let raw = o["routes"] as? [[Int]] else {
+        guard let raw = o.routes else {
             throw RouteSolverError(description: "the route solver answered something that is not a solution")
         }
         let routes = raw.filter { !$0.isEmpty }
@@ -70,7 +70,7 @@ package struct RouteSolver: Sendable {
             throw RouteSolverError(description: "the route solver named a stop that does not exist")
         }
         return RouteSolution(
-            feasible: o["feasible"] as? Bool ?? false,
+            feasible: o.feasible ?? false,
             routes: routes,
             distance: problem.distance(of: routes),
             seconds: Date().timeIntervalSince(started)
@@ -95,7 +95,7 @@ package struct RouteSolver: Sendable {
             return RoutingSolution(feasible: true, routes: [], seconds: 0)
         }
         let o = try run(input, timeLimit: timeLimit, progress: progress, cancelled: cancelled)
-        guard let raw = o["routes"] as? [[Int]], let kinds = o["vehicles"] as? [Int], kinds.count == raw.count else {
+        guard let raw = o.routes, let kinds = o.vehicles, kinds.count == raw.count else {
             throw RouteSolverError(description: "the route solver answered something that is not a solution")
         }
         var routes: [(vehicle: Int, visits: [Int])] = []
@@ -106,7 +106,7 @@ package struct RouteSolver: Sendable {
             routes.append((k, r.map { included[$0 - 1] }))
         }
         return RoutingSolution(
-            feasible: o["feasible"] as? Bool ?? false,
+            feasible: o.feasible ?? false,
             routes: routes,
             seconds: Date().timeIntervalSince(started)
         )
@@ -114,18 +114,18 @@ package struct RouteSolver: Sendable {
 
     /// Runs the child with `input` on stdin; its stdout is the answer, its stderr progress lines and errors.
     func run(
-        _ input: [String: Any],
+        _ input: SolverInput,
         timeLimit: Double,
         progress: (@Sendable (Double, Int) -> Void)? = nil,
         cancelled: (@Sendable () -> Bool)? = nil
-    ) throws -> [String: Any] {
+    ) throws -> SolverOutput {
         guard let exe = command.first, FileManager.default.isExecutableFile(atPath: exe) else {
             throw RouteSolverError(
                 description:
                     "the route solver is not installed (\(command.first ?? "no command")); run Ops/run or Ops/test to install it"
             )
         }
-        let data = try JSONSerialization.data(withJSONObject: input)
+        let data = try JSONEncoder().encode(input)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Array(command.dropFirst())
@@ -164,10 +164,8 @@ package struct RouteSolver: Sendable {
                 while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = pending[pending.startIndex..<nl]
                     pending.removeSubrange(pending.startIndex...nl)
-                    if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-                        let f = o["progress"] as? Double
-                    {
-                        progress?(f, (o["best_cost"] as? Int) ?? 0)
+                    if let p = try? JSONDecoder().decode(SolverProgress.self, from: Data(line)) {
+                        progress?(p.progress, p.bestCost ?? 0)
                     } else {
                         sink.err.append(line)
                         sink.err.append(UInt8(ascii: "\n"))
@@ -200,7 +198,7 @@ package struct RouteSolver: Sendable {
             let tail = String(decoding: sink.err.suffix(600), as: UTF8.self)
             throw RouteSolverError(description: "the route solver failed (exit \(process.terminationStatus)): \(tail)")
         }
-        guard let o = try? JSONSerialization.jsonObject(with: sink.out) as? [String: Any] else {
+        guard let o = try? JSONDecoder().decode(SolverOutput.self, from: sink.out) else {
             throw RouteSolverError(description: "the route solver answered something that is not a solution")
         }
         return o

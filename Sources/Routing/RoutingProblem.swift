@@ -161,32 +161,39 @@ package struct RoutingProblem: Sendable {
 
     /// The solver's input (see Ops/solver/pyvrp_solve.py): costs in thousandths of the currency, so
     /// a metre's cost is the distance "length" and a second's cost the vehicle's unit duration cost.
-    func solverInput(timeLimit: Double, seed: Int, exclude: Set<Int> = []) -> (input: [String: Any], visits: [Int]) {
+    func solverInput(timeLimit: Double, seed: Int, exclude: Set<Int> = []) -> (input: SolverInput, visits: [Int]) {
         let included = visits.indices.filter { !exclude.contains($0) }
         let locations = Array(0..<depots.count) + included.map(location(visit:))
         let perMetre = costPerKm  // thousandths per metre = currency per kilometre
         let perSecond = Int((costPerHour * 1000 / 3600).rounded())
-        let input: [String: Any] = [
-            "depots": depots.map { ["tw": [$0.opens, $0.closes], "service": 0] },
-            "vehicles": vehicles.map { v -> [String: Any] in
+        let input = SolverInput(
+            depots: depots.map { SolverInput.Depot(tw: [$0.opens, $0.closes], service: 0) },
+            vehicles: vehicles.map { v in
                 let w = window(of: v)
-                return [
-                    "count": 1, "capacity": v.capacity, "tw": [w.start, max(w.start, w.end)], "depot": v.depot,
-                    "unit_distance_cost": 1, "unit_duration_cost": perSecond,
-                ]
+                return SolverInput.VehicleType(
+                    count: 1,
+                    capacity: v.capacity,
+                    tw: [w.start, max(w.start, w.end)],
+                    depot: v.depot,
+                    unitDistanceCost: 1,
+                    unitDurationCost: perSecond
+                )
             },
-            "clients": included.map { i -> [String: Any] in
+            clients: included.map { i in
                 let c = visits[i]
-                return [
-                    "demand": c.load, "service": c.service,
-                    "tw": [c.windowStart, max(c.windowStart, c.windowEnd - c.service)],
-                    "required": false, "prize": Int((c.value * 1000).rounded()),
-                ]
+                return SolverInput.Client(
+                    demand: c.load,
+                    service: c.service,
+                    tw: [c.windowStart, max(c.windowStart, c.windowEnd - c.service)],
+                    required: false,
+                    prize: Int((c.value * 1000).rounded())
+                )
             },
-            "distance": locations.map { a in locations.map { b in Int((Double(meters[a][b]) * perMetre).rounded()) } },
-            "duration": locations.map { a in locations.map { b in seconds[a][b] } },
-            "time_limit": timeLimit, "seed": seed,
-        ]
+            distance: locations.map { a in locations.map { b in Int((Double(meters[a][b]) * perMetre).rounded()) } },
+            duration: locations.map { a in locations.map { b in seconds[a][b] } },
+            timeLimit: timeLimit,
+            seed: seed
+        )
         return (input, included)
     }
 }

@@ -60,34 +60,30 @@ package struct VRPTW: Sendable {
     }
 
     /// The solver's input (see Ops/solver/pyvrp_solve.py).
-    func solverInput(timeLimit: Double, seed: Int) -> [String: Any] {
+    func solverInput(timeLimit: Double, seed: Int) -> SolverInput {
         let n = stops.count + 1
         let s = scale
         // Travel and service rounded up, windows narrowed to whole units: a schedule the solver finds
         // feasible is feasible in real numbers too (the validator has the last word).
         let matrix = (0..<n).map { i in (0..<n).map { j in Int((distance(i, j) * s).rounded(.up)) } }
-        return [
-            "depots": [
-                [
-                    "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))],
-                    "service": Int((depot.service * s).rounded(.up)),
-                ]
-            ],
-            "clients": stops.map { c -> [String: Any] in
-                [
-                    "demand": c.demand, "service": Int((c.service * s).rounded(.up)),
-                    "tw": [Int((c.ready * s).rounded(.up)), Int((c.due * s).rounded(.down))], "required": c.required,
-                    "prize": Int((c.prize * s).rounded()),
-                ]
+        let depotWindow = [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))]
+        return SolverInput(
+            depots: [SolverInput.Depot(tw: depotWindow, service: Int((depot.service * s).rounded(.up)))],
+            vehicles: [SolverInput.VehicleType(count: vehicles, capacity: capacity, tw: depotWindow, depot: 0)],
+            clients: stops.map { c in
+                SolverInput.Client(
+                    demand: c.demand,
+                    service: Int((c.service * s).rounded(.up)),
+                    tw: [Int((c.ready * s).rounded(.up)), Int((c.due * s).rounded(.down))],
+                    required: c.required,
+                    prize: Int((c.prize * s).rounded())
+                )
             },
-            "vehicles": [
-                [
-                    "count": vehicles, "capacity": capacity,
-                    "tw": [Int((depot.ready * s).rounded(.up)), Int((depot.due * s).rounded(.down))], "depot": 0,
-                ]
-            ],
-            "distance": matrix, "duration": matrix, "time_limit": timeLimit, "seed": seed,
-        ]
+            distance: matrix,
+            duration: matrix,
+            timeLimit: timeLimit,
+            seed: seed
+        )
     }
 }
 

@@ -5,6 +5,7 @@ import Experiments
 import FleetGenerator
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
 import Logging
 import Optimizer
@@ -66,12 +67,39 @@ struct OptimizeBench: ParsableCommand {
         }
         let problem = LayoutProblem(cabinet: cabinet, products: candidates, value: value, capacity: 8)
         let s = try LayoutOptimizer.solve(problem, seconds: seconds)
-        let out: [String: Any] = [
-            "slots": rows * columns, "products": products, "objective": (s.objective * 1000).rounded() / 1000,
-            "bound": (s.bound * 1000).rounded() / 1000, "gap_percentage": (s.gap * 1e4).rounded() / 100,
-            "proven_optimal": s.provenOptimal, "seconds": (s.seconds * 100).rounded() / 100,
-            "greedy_objective": (s.greedyObjective * 1000).rounded() / 1000, "placed": s.facings.count,
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
+        let out = Report(
+            slots: rows * columns,
+            products: products,
+            objective: (s.objective * 1000).rounded() / 1000,
+            bound: (s.bound * 1000).rounded() / 1000,
+            gapPercentage: (s.gap * 1e4).rounded() / 100,
+            provenOptimal: s.provenOptimal,
+            seconds: (s.seconds * 100).rounded() / 100,
+            greedyObjective: (s.greedyObjective * 1000).rounded() / 1000,
+            placed: s.facings.count
+        )
+        print(String(decoding: try APIJSON.encode(out), as: UTF8.self))
+    }
+
+    /// One line of JSON per cabinet size (read by Ops/bench.d/optimizer.sh).
+    struct Report: Encodable {
+        let slots: Int
+        let products: Int
+        let objective: Double
+        let bound: Double
+        let gapPercentage: Double
+        let provenOptimal: Bool
+        let seconds: Double
+        let greedyObjective: Double
+        let placed: Int
+
+        enum CodingKeys: String, CodingKey {
+            case slots, products, objective, bound
+            case gapPercentage = "gap_percentage"
+            case provenOptimal = "proven_optimal"
+            case seconds
+            case greedyObjective = "greedy_objective"
+            case placed
+        }
     }
 }

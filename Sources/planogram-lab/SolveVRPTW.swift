@@ -5,6 +5,7 @@ import Experiments
 import FleetGenerator
 import Forecasting
 import Foundation
+import HTTPAPI
 import Insights
 import Logging
 import Optimizer
@@ -44,13 +45,26 @@ struct SolveVRPTW: ParsableCommand {
         let engine =
             solver.map { RouteSolver(command: $0.split(separator: " ").map(String.init)) } ?? RouteSolver.configured()
         let solution = try engine.solve(problem, timeLimit: timeLimit, seed: seed)
-        let out: [String: Any] = [
-            "instance": problem.name, "distance": (solution.distance * 100).rounded() / 100,
-            "vehicles": solution.routes.count, "seconds": (solution.seconds * 100).rounded() / 100,
-            "routes": solution.routes, "feasible": solution.feasible,
-            "violations": RouteValidator.violations(problem, solution.routes),
-        ]
-        let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        let out = Report(
+            instance: problem.name,
+            distance: (solution.distance * 100).rounded() / 100,
+            vehicles: solution.routes.count,
+            seconds: (solution.seconds * 100).rounded() / 100,
+            routes: solution.routes,
+            feasible: solution.feasible,
+            violations: RouteValidator.violations(problem, solution.routes)
+        )
+        print(String(decoding: try APIJSON.encode(out), as: UTF8.self))
+    }
+
+    /// One line of JSON per instance (read by Ops/bench.d/route_solvers.py).
+    struct Report: Encodable {
+        let instance: String
+        let distance: Double
+        let vehicles: Int
+        let seconds: Double
+        let routes: [[Int]]
+        let feasible: Bool
+        let violations: [String]
     }
 }
