@@ -1,10 +1,10 @@
-# Route solver on Solomon's 100-customer VRPTW instances (C1, R1, RC1 in ../shared/data/solomon): each solved
+# Route solver on Solomon's 100-customer VRPTW instances (C1, R1, RC1 in Fixtures/solomon): each solved
 # by `planogram-lab solve-vrptw` with at most the best-known solution's vehicles and a 10 s limit (ROUTE_SECONDS),
 # checked by the independent validator, compared with the best-known distance.
 set -euo pipefail
 source "$ROOT/Ops/lib/common.sh"
 ensure_venv "pyvrp==0.14.1"
-DATA="$ROOT/../shared/data/solomon"
+DATA="$ROOT/Fixtures/solomon"
 # 9.5 s of search: with the solver's start-up each instance takes at most 10 s of wall time.
 LIMIT=${ROUTE_SECONDS:-9.5}; [ "${QUICK:-0}" = 1 ] && LIMIT=2
 : > "$BENCH_OUT/routes.jsonl"

@@ -78,7 +78,7 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(RouteValidator.violations(p, s.routes), [])
         XCTAssertEqual(s.distance, 80, accuracy: 1e-6, "the optimum of the tiny instance")
         // A Solomon instance, cut to its first 25 customers.
-        let c101 = try String(contentsOfFile: root + "/../shared/data/solomon/C101.txt", encoding: .utf8)
+        let c101 = try String(contentsOfFile: root + "/Fixtures/solomon/C101.txt", encoding: .utf8)
         var big = try SolomonInstance.parse(c101)
         big.stops = Array(big.stops.prefix(25))
         big.vehicles = 3
