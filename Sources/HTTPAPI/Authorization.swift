@@ -29,6 +29,16 @@ package struct Authorization: Sendable {
 
     package init(authority: TokenAuthority) { self.authority = authority }
 
+    /// The token without the blanks around it. An ASCII token (every real one) is trimmed byte by byte: Foundation's
+    /// `trimmingCharacters` goes through NSString and was a sixth of the server's time under the drag benchmark.
+    static func trimmed(_ text: Substring) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.trimmingCharacters(in: .whitespaces) }
+        var s = text
+        while let first = s.utf8.first, first == 0x20 || first == 0x09 { s = s.dropFirst() }
+        while let last = s.utf8.last, last == 0x20 || last == 0x09 { s = s.dropLast() }
+        return String(s)
+    }
+
     func principal(_ req: HTTPRequest) throws(APIError) -> Principal {
         var token: String?
         if let h = req.headers["authorization"] {
@@ -36,7 +46,7 @@ package struct Authorization: Sendable {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw .unauthorized("Authorization must be \"Bearer <token>\"")
             }
-            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            token = Self.trimmed(parts[1])
         } else {
             token = req.queryValue("access_token")
         }

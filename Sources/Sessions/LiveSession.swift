@@ -111,6 +111,9 @@ package final class LiveSession: @unchecked Sendable {
     /// The optimizer's proposals on this session, by id (SessionProposals.swift).
     var proposals: [String: SessionProposal] = [:]
     var previewContext: (version: Int, builtAt: Date, context: PlacementScorer.Context)?
+    /// The newest `snapshot` frame and the body it encodes: subscribers that join while nothing changed get the
+    /// same bytes (a thousand joining at once encode it once).
+    var lastSnapshot: (body: SessionSnapshotBody, frame: [UInt8])?
     /// The listing summary, refreshed on every change (read by `GET /api/sessions` and the dashboard feed).
     let summary: Locked<SessionSummary>
 
@@ -481,7 +484,10 @@ package final class LiveSession: @unchecked Sendable {
             _ = preview.join(p, at: Date())
             body.participants = preview.bodies
         }
-        return EventFrame.encode("snapshot", body, id: bus.lastEventID.description)
+        if let last = lastSnapshot, last.body == body { return last.frame }
+        let frame = EventFrame.encode("snapshot", body, id: bus.lastEventID.description)
+        lastSnapshot = (body, frame)
+        return frame
     }
 
     func refreshSummary() {

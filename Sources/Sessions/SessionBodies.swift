@@ -95,11 +95,11 @@ package struct CheckpointEvent: Encodable, Sendable {
 }
 
 /// A draft as snapshots show it: each slot with its product, capacity, width and par (when set).
-package struct SessionPlanogramBody: Encodable, Sendable {
+package struct SessionPlanogramBody: Encodable, Sendable, Equatable {
     package let version: Int
     package let slots: [Slot]
 
-    package struct Slot: Encodable, Sendable {
+    package struct Slot: Encodable, Sendable, Equatable {
         package let slot: String
         package let productID: String
         package let capacity: Int
@@ -300,7 +300,7 @@ package struct SessionSummary: Codable, Sendable, Equatable {
 
 /// `GET /api/sessions/{sid}` and the `snapshot` event: the committed draft with the newest heat map and
 /// forecast (each with its version), who is connected, and the id a resume continues from.
-package struct SessionSnapshotBody: Encodable, Sendable {
+package struct SessionSnapshotBody: Encodable, Sendable, Equatable {
     package let sessionID: String
     package let deviceID: String
     package let cabinetIndex: Int

@@ -289,19 +289,15 @@ package final class SessionRegistry: @unchecked Sendable {
                 )
                 break
             }
-            let text = Data(opText.utf8)
-            guard let logged = try? JSONDecoder().decode(JSONValue.self, from: text), case .object = logged else {
-                break
-            }
-            if logged["type"] == "publish" {
-                if case .integer(let pv)? = logged["planogram_version"],
-                    let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: Int(pv))
+            // One reading per entry: an op's fields, or a publish's version (an entry that is not an object stops here).
+            guard let logged = try? JSONDecoder().decode(LoggedEntry.self, from: Data(opText.utf8)) else { break }
+            if logged.op?.type == "publish" {
+                if let pv = logged.planogramVersion,
+                    let p = try? store.planogram(deviceID: device, cabinetIndex: index, version: pv)
                 {
                     publishedPlan = p
                 }
-            } else if let input = try? JSONDecoder().decode(SessionOp.Input.self, from: text),
-                let op = try? SessionOp.parse(input, cabinet: cabinet)
-            {
+            } else if let input = logged.op, let op = try? SessionOp.parse(input, cabinet: cabinet) {
                 let before = draft.planogram
                 // Logged ops were valid when made; replay applies them as logged.
                 if let changed = try? op.apply(to: &draft.planogram, cabinet: cabinet, products: products) {
@@ -413,5 +409,22 @@ package final class SessionRegistry: @unchecked Sendable {
             s.queue.async { group.leave() }
         }
         group.wait()
+    }
+}
+
+/// An entry of the op log as recovery reads it: an op (`SessionOp.Input`), or a publish with the version it wrote.
+private struct LoggedEntry: Decodable {
+    /// Nil when the entry's fields are not an op's (it is skipped, as an op that no longer applies is).
+    let op: SessionOp.Input?
+    let planogramVersion: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case planogramVersion = "planogram_version"
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)  // not an object: the entry cannot be read
+        planogramVersion = (try? c.decodeIfPresent(Int.self, forKey: .planogramVersion)) ?? nil
+        op = try? SessionOp.Input(from: decoder)
     }
 }

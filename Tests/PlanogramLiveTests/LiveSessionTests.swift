@@ -367,3 +367,29 @@ class LiveSessionTests: XCTestCase {
         XCTAssertEqual(try s.openSession(), sid, "one session per cabinet")
     }
 }
+
+extension LiveSessionTests {
+    /// Subscribers who join while nothing changed get the same snapshot (encoded once, the same bytes); a change,
+    /// or a new participant, gives the next one a new snapshot.
+    func testASnapshotIsEncodedOnceForTheSubscribersWhoJoinWhileNothingChanged() throws {
+        let ann = s.token(.merchandiser, sub: "ann")
+        let sid = try s.openSession(token: ann)
+        let names = try slots(sid).keys.sorted()
+        let first = try SessionStream(port: s.port, sid: sid, token: ann)
+        let a = try first.next()
+        XCTAssertEqual(a.event, "snapshot")
+        XCTAssertEqual(try first.until("presence").last?.event, "presence")
+        // Ann is in the session now: her next streams see her already listed.
+        let second = try SessionStream(port: s.port, sid: sid, token: ann).next()
+        let third = try SessionStream(port: s.port, sid: sid, token: ann).next()
+        XCTAssertEqual(second.event, "snapshot")
+        XCTAssertEqual(second.data, third.data, "nothing changed between them")
+        XCTAssertEqual(second.id, third.id)
+        let changed = try s.op(sid, token: ann, client: "c1", base: 0, ["type": "clear", "slot": names[0]])
+        XCTAssertEqual(changed.status, 200, changed.text)
+        XCTAssertEqual(try first.until("op").last?.event, "op")
+        let fourth = try SessionStream(port: s.port, sid: sid, token: ann).next()
+        XCTAssertNotEqual(fourth.data, third.data, "the draft changed")
+        XCTAssertEqual(first.json(fourth)["version"] as? Int, 1)
+    }
+}

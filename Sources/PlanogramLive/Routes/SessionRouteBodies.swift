@@ -75,12 +75,9 @@ struct DragRequest: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         productID = try c.decodeIfPresent(String.self, forKey: .productID)
         slot = try c.decodeIfPresent(String.self, forKey: .slot)
-        // A mark that is not a string was never refused: it is left out.
-        if case .string(let s)? = try? c.decodeIfPresent(JSONValue.self, forKey: .clientTS) {
-            clientTS = String(s.prefix(64))
-        } else {
-            clientTS = nil
-        }
+        // A mark that is not a string was never refused: it is left out. (Read as a string, not as any JSON
+        // value: this runs for every drag, and each failed attempt of a JSON value's reading throws.)
+        clientTS = ((try? c.decodeIfPresent(String.self, forKey: .clientTS)) ?? nil).map { String($0.prefix(64)) }
     }
 }
 
