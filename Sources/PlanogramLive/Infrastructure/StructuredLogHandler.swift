@@ -1,8 +1,7 @@
-import EventLoopHTTP
 import Foundation
 import Logging
 
-/// One JSON object per line on stderr: `ts`, `level`, `logger`, `msg`, then the metadata fields.
+/// One JSON object per line on stderr: `ts`, `level`, `logger`, `msg` and the metadata fields, keys sorted (Codable).
 /// Secrets never reach it: callers log masked configuration only.
 package struct StructuredLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
@@ -18,20 +17,56 @@ package struct StructuredLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        var line = "{\"ts\":"
-        line += JSONString.quote(Self.timestamp())
-        line += ",\"level\":" + JSONString.quote(event.level.rawValue)
-        line += ",\"logger\":" + JSONString.quote(label)
-        line += ",\"msg\":" + JSONString.quote(event.message.description)
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() {
-            line += "," + JSONString.quote(key) + ":" + JSONString.quote(merged[key]!.description)
-        }
-        line += "}\n"
+        let line = Line(
+            ts: Self.timestamp(),
+            level: event.level.rawValue,
+            logger: label,
+            msg: event.message.description,
+            fields: merged.mapValues(\.description)
+        )
+        // Strings only: always encodes.
+        var bytes = (try? Self.encoder.encode(line)) ?? Data(#"{"msg":"unencodable log line"}"#.utf8)
+        bytes.append(UInt8(ascii: "\n"))
         Self.lock.lock()
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(bytes)
         Self.lock.unlock()
+    }
+
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// One log line: the four fixed keys, then the metadata (a metadata key that is one of them is written as
+    /// `meta.<key>`, so nothing is lost or written twice). Keys are sorted.
+    private struct Line: Encodable {
+        let ts: String
+        let level: String
+        let logger: String
+        let msg: String
+        let fields: [String: String]
+
+        private struct Key: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(_ s: String) { stringValue = s }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(ts, forKey: Key("ts"))
+            try c.encode(level, forKey: Key("level"))
+            try c.encode(logger, forKey: Key("logger"))
+            try c.encode(msg, forKey: Key("msg"))
+            for (k, v) in fields {
+                try c.encode(v, forKey: Key(["ts", "level", "logger", "msg"].contains(k) ? "meta." + k : k))
+            }
+        }
     }
 
     static func timestamp() -> String {
@@ -74,14 +109,5 @@ enum LoggingOnce {
         guard !done else { return }
         done = true
         body()
-    }
-}
-
-/// JSON string quoting shared by the app's hand-written encoders.
-package enum JSONString {
-    package static func quote(_ s: String) -> String {
-        var out = ""
-        JSONText.appendString(s, to: &out)
-        return out
     }
 }
